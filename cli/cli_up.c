@@ -1,0 +1,314 @@
+/*  cli_up.c: `easel up`, the embedded stack on one machine.
+
+    Opens the data dir (creating a dev account on a new one and printing its
+    key once), then starts easel-scheduler, easel-gateway, easel-webhooker and
+    N easel-renderer from the directory this binary lives in ($EASEL_BIN_DIR
+    overrides) and supervises them: a child that dies is logged and restarted,
+    at most once a second per child; SIGINT/SIGTERM stop them all (SIGTERM,
+    5 s grace, then SIGKILL) and exit 0.
+
+    Single threaded. Signals are blocked and taken with sigtimedwait, so no
+    handler runs asynchronously. Settings reach the children as flags and as
+    inherited environment variables.  */
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "job_store.h"
+#include "log.h"
+#include "util.h"
+
+#define S_MAX_RENDERERS    256
+#define S_RESTART_GAP_MS   1000
+#define S_STOP_GRACE_MS    5000
+#define S_ARGS_MAX         16
+
+typedef struct {
+    char path[PATH_MAX];
+    char label[32];                     /* "scheduler", "renderer-3" */
+    char *argv[S_ARGS_MAX];             /* borrowed strings; argv[0] = path */
+    pid_t pid;                          /* 0 while not running */
+    int64_t started_ms, restart_at_ms;  /* restart_at 0: none pending */
+} s_child_t;
+
+static const char *s_usage =
+    "usage: easel up [--listen 127.0.0.1:8080] [--data ./easel-data] [--renderers N]\n"
+    "                [--public-url URL] [--api EP] [--work EP] [--events EP]\n";
+
+/* Directory of the service binaries into dir (PATH_MAX). 0 / -1. */
+static int
+s_bin_dir (char *dir)
+{
+    const char *env = getenv ("EASEL_BIN_DIR");
+    if (env && *env) {
+        snprintf (dir, PATH_MAX, "%s", env);
+        return 0;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = 0;
+    snprintf (dir, PATH_MAX, "%s", dirname (self));
+    return 0;
+}
+
+/* dir/name into path (PATH_MAX). 0 / -1 when it does not fit. */
+static int
+s_join (char *path, const char *dir, const char *name)
+{
+    int n = snprintf (path, PATH_MAX, "%s/%s", dir, name);
+    return n > 0 && n < PATH_MAX ? 0 : -1;
+}
+
+static void
+s_child_start (s_child_t *c, const sigset_t *old_mask)
+{
+    pid_t pid = fork ();
+    if (pid == 0) {
+        sigprocmask (SIG_SETMASK, old_mask, NULL);
+        prctl (PR_SET_PDEATHSIG, SIGTERM);     /* do not outlive a killed supervisor */
+        execv (c->path, c->argv);
+        fprintf (stderr, "easel: cannot run %s: %s\n", c->path, strerror (errno));
+        _exit (127);
+    }
+    c->started_ms = util_mono_ms ();
+    c->restart_at_ms = 0;
+    if (pid < 0) {
+        log_error ("cannot fork", "child", c->label, "error", strerror (errno), NULL);
+        c->restart_at_ms = c->started_ms + S_RESTART_GAP_MS;
+        return;
+    }
+    c->pid = pid;
+    char pidtext[16];
+    snprintf (pidtext, sizeof pidtext, "%d", (int) pid);
+    log_info ("child started", "child", c->label, "pid", pidtext, NULL);
+}
+
+/* Reaps every exited child; with `restart`, schedules each one's restart. */
+static int
+s_reap (s_child_t *children, int n, bool restart)
+{
+    int status, reaped = 0;
+    pid_t pid;
+    while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+        for (int i = 0; i < n; i++) {
+            s_child_t *c = &children[i];
+            if (c->pid != pid)
+                continue;
+            c->pid = 0;
+            reaped++;
+            if (!restart)
+                break;
+            char how[32], pidtext[16];
+            if (WIFEXITED (status))
+                snprintf (how, sizeof how, "exit %d", WEXITSTATUS (status));
+            else
+                snprintf (how, sizeof how, "signal %d", WTERMSIG (status));
+            snprintf (pidtext, sizeof pidtext, "%d", (int) pid);
+            int64_t now = util_mono_ms ();
+            c->restart_at_ms = c->started_ms + S_RESTART_GAP_MS > now
+                             ? c->started_ms + S_RESTART_GAP_MS : now;
+            log_warn ("child died unexpectedly; restarting", "child", c->label, "pid", pidtext,
+                      "status", how, NULL);
+            break;
+        }
+    return reaped;
+}
+
+static void
+s_stop_all (s_child_t *children, int n)
+{
+    int live = 0;
+    for (int i = 0; i < n; i++)
+        if (children[i].pid > 0) {
+            kill (children[i].pid, SIGTERM);
+            live++;
+        }
+    log_info ("stopping", NULL);
+    int64_t deadline = util_mono_ms () + S_STOP_GRACE_MS;
+    sigset_t chld;
+    sigemptyset (&chld);
+    sigaddset (&chld, SIGCHLD);
+    while (live > 0) {
+        live -= s_reap (children, n, false);
+        int64_t left = deadline - util_mono_ms ();
+        if (live <= 0 || left <= 0)
+            break;
+        struct timespec ts = { left / 1000, (left % 1000) * 1000000 };
+        sigtimedwait (&chld, NULL, &ts);
+    }
+    for (int i = 0; i < n; i++)
+        if (children[i].pid > 0) {
+            log_warn ("child ignored SIGTERM; killing", "child", children[i].label, NULL);
+            kill (children[i].pid, SIGKILL);
+            waitpid (children[i].pid, NULL, 0);
+            children[i].pid = 0;
+        }
+}
+
+/* Checks every argument is a known "--flag value" / "--flag=value". */
+static bool
+s_args_ok (int argc, char **argv)
+{
+    static const char *known[] = { "--listen", "--data", "--renderers", "--public-url",
+                                   "--api", "--work", "--events", NULL };
+    for (int i = 1; i < argc; i++) {
+        bool ok = false;
+        for (int k = 0; known[k] && !ok; k++) {
+            size_t len = strlen (known[k]);
+            if (strncmp (argv[i], known[k], len) == 0 && argv[i][len] == '=')
+                ok = true;
+            else
+            if (strcmp (argv[i], known[k]) == 0 && i + 1 < argc) {
+                ok = true;
+                i++;
+            }
+        }
+        if (!ok) {
+            fprintf (stderr, "easel up: unknown or incomplete option %s\n", argv[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+int
+cli_up (int argc, char **argv)
+{
+    if (!s_args_ok (argc, argv)) {
+        fputs (s_usage, stderr);
+        return 2;
+    }
+    const char *listen = util_config (argc, argv, "--listen", "EASEL_LISTEN", "127.0.0.1:8080");
+    const char *data = util_config (argc, argv, "--data", "EASEL_DATA", "./easel-data");
+    const char *api = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
+    const char *work = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT", "tcp://127.0.0.1:5556");
+    const char *events = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT", "tcp://127.0.0.1:5557");
+    const char *renderers_text = util_config (argc, argv, "--renderers", NULL, NULL);
+    char public_url[512];
+    snprintf (public_url, sizeof public_url, "%s",
+              util_config (argc, argv, "--public-url", "EASEL_PUBLIC_URL", ""));
+    if (!public_url[0])
+        snprintf (public_url, sizeof public_url, "http://%s", listen);
+    int64_t nrenderers = sysconf (_SC_NPROCESSORS_ONLN);
+    if (nrenderers < 1)
+        nrenderers = 1;
+    if (renderers_text && util_parse_i64 (renderers_text, 0, S_MAX_RENDERERS, &nrenderers)) {
+        fprintf (stderr, "easel up: --renderers wants 0..%d, got \"%s\"\n", S_MAX_RENDERERS, renderers_text);
+        return 2;
+    }
+    log_init ("easel-up");
+
+    /* Everything must be there before anything starts. */
+    char dir[PATH_MAX];
+    if (s_bin_dir (dir)) {
+        fprintf (stderr, "easel up: cannot find the directory this binary runs from\n");
+        return 1;
+    }
+    static const char *names[] = { "easel-scheduler", "easel-gateway", "easel-webhooker", "easel-renderer" };
+    for (int i = 0; i < 4; i++) {
+        char path[PATH_MAX];
+        if (s_join (path, dir, names[i]) || access (path, X_OK)) {
+            fprintf (stderr, "easel up: missing binary %s (install all Easel binaries together "
+                             "or set EASEL_BIN_DIR)\n", path);
+            return 1;
+        }
+    }
+
+    char err[256] = "";
+    job_store_t *store = job_store_open (data, err);
+    if (!store) {
+        fprintf (stderr, "easel up: cannot open data dir %s: %s\n", data, err);
+        return 1;
+    }
+    int64_t accounts = job_store_account_count (store);
+    job_store_new_key_t key;
+    if (accounts < 0) {
+        job_store_destroy (&store);
+        fprintf (stderr, "easel up: cannot read data dir %s\n", data);
+        return 1;
+    }
+    if (accounts == 0 && job_store_account_create (store, "dev", JOB_STORE_UNLIMITED, &key, err)) {
+        job_store_destroy (&store);
+        fprintf (stderr, "easel up: cannot create the dev account in %s: %s\n", data, err);
+        return 1;
+    }
+    job_store_destroy (&store);
+    printf ("Easel is up: %s\n", public_url);
+    if (accounts == 0)
+        printf ("API key (dev, shown once): %s\nWebhook secret: %s\n", key.api_key, key.webhook_secret);
+    fflush (stdout);
+
+    /* Children inherit the settings as variables as well as flags. */
+    setenv ("EASEL_LISTEN", listen, 1);
+    setenv ("EASEL_DATA", data, 1);
+    setenv ("EASEL_API_ENDPOINT", api, 1);
+    setenv ("EASEL_WORK_ENDPOINT", work, 1);
+    setenv ("EASEL_EVENTS_ENDPOINT", events, 1);
+    setenv ("EASEL_PUBLIC_URL", public_url, 1);
+
+    int n = 3 + (int) nrenderers;
+    s_child_t *children = calloc ((size_t) n, sizeof *children);
+    if (!children) {
+        fprintf (stderr, "easel up: out of memory\n");
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        s_child_t *c = &children[i];
+        const char *name = names[i < 3 ? i : 3];
+        s_join (c->path, dir, name);          /* fits: checked above */
+        if (i < 3)
+            snprintf (c->label, sizeof c->label, "%s", name + strlen ("easel-"));
+        else
+            snprintf (c->label, sizeof c->label, "renderer-%d", i - 2);
+        int k = 0;
+        c->argv[k++] = c->path;
+        c->argv[k++] = "--api";    c->argv[k++] = (char *) api;
+        c->argv[k++] = "--work";   c->argv[k++] = (char *) work;
+        c->argv[k++] = "--events"; c->argv[k++] = (char *) events;
+        if (i == 0) {
+            c->argv[k++] = "--data";
+            c->argv[k++] = (char *) data;
+        }
+        if (i == 1) {
+            c->argv[k++] = "--listen";
+            c->argv[k++] = (char *) listen;
+        }
+        c->argv[k] = NULL;
+    }
+
+    sigset_t mask, old_mask;
+    sigemptyset (&mask);
+    sigaddset (&mask, SIGCHLD);
+    sigaddset (&mask, SIGINT);
+    sigaddset (&mask, SIGTERM);
+    sigprocmask (SIG_BLOCK, &mask, &old_mask);
+    for (int i = 0; i < n; i++)
+        s_child_start (&children[i], &old_mask);
+
+    while (true) {
+        struct timespec ts = { 0, 200 * 1000000 };
+        int sig = sigtimedwait (&mask, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+        s_reap (children, n, true);
+        int64_t now = util_mono_ms ();
+        for (int i = 0; i < n; i++)
+            if (children[i].pid == 0 && children[i].restart_at_ms && now >= children[i].restart_at_ms)
+                s_child_start (&children[i], &old_mask);
+    }
+    s_stop_all (children, n);
+    free (children);
+    log_info ("stopped", NULL);
+    return 0;
+}

@@ -1,0 +1,21 @@
+/*  log.h: one JSON object per line on stderr, for every service.
+    {"ts":"2026-11-22T10:00:00.123Z","level":"info","svc":"scheduler","msg":"...", ...}
+    Thread safe (one fprintf per line under a lock). Strings are JSON-escaped. */
+#ifndef EASEL_LOG_H
+#define EASEL_LOG_H
+
+#include <stdarg.h>
+
+/* Names the service in every line; call once at start. `svc` must outlive the process. */
+void log_init (const char *svc);
+
+/* Logs `msg` plus optional key/value string pairs, ended by NULL:
+       log_info ("task requeued", "task", id, "reason", "lease expired", NULL);  */
+void log_info  (const char *msg, ...);
+void log_warn  (const char *msg, ...);
+void log_error (const char *msg, ...);
+
+/* Prints {"level":"fatal",...,"msg":reason} and exits 2: for bad configuration. */
+void log_fatal (const char *msg, ...) __attribute__((noreturn));
+
+#endif

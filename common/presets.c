@@ -1,0 +1,82 @@
+/*  presets.c: the preset tables behind presets.h. Read-only data, no state. */
+#include <string.h>
+#include "presets.h"
+
+#define S(w, h) { (w), (h) }
+
+static const presets_canvas_t s_canvases[] = {
+    { "appstore.iphone_6_9", "appstore", "iPhone 6.9\" display", 3,
+      { S (1320, 2868), S (1290, 2796), S (1260, 2736) } },
+    { "appstore.iphone_6_5", "appstore", "iPhone 6.5\" display", 2,
+      { S (1284, 2778), S (1242, 2688) } },
+    { "appstore.iphone_6_3", "appstore", "iPhone 6.3\" display", 2,
+      { S (1206, 2622), S (1179, 2556) } },
+    { "appstore.iphone_6_1", "appstore", "iPhone 6.1\" display", 3,
+      { S (1170, 2532), S (1125, 2436), S (1080, 2340) } },
+    { "appstore.iphone_5_5", "appstore", "iPhone 5.5\" display", 1, { S (1242, 2208) } },
+    { "appstore.iphone_4_7", "appstore", "iPhone 4.7\" display", 1, { S (750, 1334) } },
+    { "appstore.ipad_13", "appstore", "iPad 13\" display", 2,
+      { S (2064, 2752), S (2048, 2732) } },
+    { "appstore.ipad_12_9", "appstore", "iPad Pro 12.9\" display", 1, { S (2048, 2732) } },
+    { "appstore.ipad_11", "appstore", "iPad 11\" display", 4,
+      { S (1668, 2420), S (1668, 2388), S (1640, 2360), S (1488, 2266) } },
+    { "appstore.mac", "appstore", "Mac", 4,
+      { S (2880, 1800), S (2560, 1600), S (1440, 900), S (1280, 800) } },
+    { "appstore.tv", "appstore", "Apple TV", 2, { S (3840, 2160), S (1920, 1080) } },
+    { "appstore.vision_pro", "appstore", "Apple Vision Pro", 1, { S (3840, 2160) } },
+    { "appstore.watch_ultra", "appstore", "Apple Watch Ultra", 2, { S (422, 514), S (410, 502) } },
+    { "appstore.watch_s10", "appstore", "Apple Watch Series 10", 1, { S (416, 496) } },
+    { "appstore.watch_s7", "appstore", "Apple Watch Series 7", 1, { S (396, 484) } },
+    { "play.phone", "play", "Phone", 1, { S (1080, 1920) } },
+    { "play.tablet_7", "play", "7-inch tablet", 1, { S (1200, 1920) } },
+    { "play.tablet_10", "play", "10-inch tablet", 1, { S (1600, 2560) } },
+    { "play.chromebook", "play", "Chromebook", 1, { S (1920, 1080) } },
+    { "play.tv", "play", "Android TV", 1, { S (1920, 1080) } },
+    { "play.wear", "play", "Wear OS", 1, { S (384, 384) } },
+    { "play.feature_graphic", "play", "Feature graphic", 1, { S (1024, 500) } },
+};
+
+static const presets_background_t s_backgrounds[] = {
+    { "midnight", 2, { 0x0F2027, 0x2C5364 }, 180 },
+    { "ocean",    2, { 0x1E3C72, 0x2A5298 }, 180 },
+    { "sunset",   3, { 0xFF5F6D, 0xFF9966, 0xFFC371 }, 180 },
+    { "forest",   2, { 0x134E5E, 0x71B280 }, 180 },
+    { "graphite", 2, { 0x232526, 0x414345 }, 180 },
+    { "paper",    1, { 0xF5F5F0 }, 180 },
+};
+
+#define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
+
+const presets_canvas_t *
+presets_find (const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < COUNT (s_canvases); i++)
+        if (strcmp (s_canvases[i].name, name) == 0)
+            return &s_canvases[i];
+    return NULL;
+}
+
+const presets_canvas_t *
+presets_at (size_t i)
+{
+    return i < COUNT (s_canvases) ? &s_canvases[i] : NULL;
+}
+
+size_t
+presets_count (void)
+{
+    return COUNT (s_canvases);
+}
+
+const presets_background_t *
+presets_background_find (const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < COUNT (s_backgrounds); i++)
+        if (strcmp (s_backgrounds[i].name, name) == 0)
+            return &s_backgrounds[i];
+    return NULL;
+}

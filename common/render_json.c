@@ -1,0 +1,118 @@
+/*  render_json.c: the contract's render object and error object (see render_json.h).
+    Thread: any. Memory: returned json_t and strings belong to the caller. */
+#include "render_json.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* json_string that maps NULL/"" to JSON null. */
+static json_t *
+s_string_or_null (const char *s)
+{
+    return s && *s ? json_string (s) : json_null ();
+}
+
+static json_t *
+s_time_or_null (int64_t unix_ms)
+{
+    if (unix_ms <= 0)
+        return json_null ();
+    char iso [32];
+    util_iso8601 (unix_ms, iso, sizeof iso);
+    return json_string (iso);
+}
+
+static json_t *
+s_error_or_null (const proto_error_t *e)
+{
+    if (!e->code [0])
+        return json_null ();
+    json_t *obj = json_object ();
+    json_object_set_new (obj, "code", json_string (e->code));
+    json_object_set_new (obj, "message", s_string_or_null (e->message));
+    json_object_set_new (obj, "param", s_string_or_null (e->param));
+    return obj;
+}
+
+static json_t *
+s_image (const proto_image_t *img, const char *public_url)
+{
+    json_t *obj = json_object ();
+    json_object_set_new (obj, "id", s_string_or_null (img->id));
+    json_object_set_new (obj, "status", json_string (img->status));
+    json_object_set_new (obj, "slide", json_integer (img->slide));
+    json_object_set_new (obj, "locale", s_string_or_null (img->locale));
+    json_object_set_new (obj, "preset", s_string_or_null (img->preset));
+    json_object_set_new (obj, "width", json_integer (img->width));
+    json_object_set_new (obj, "height", json_integer (img->height));
+    json_object_set_new (obj, "format", json_string (img->format));
+    if (strcmp (img->status, "succeeded") == 0) {
+        char url [512];
+        snprintf (url, sizeof url, "%s/v1/files/%s?exp=%lld&sig=%s", public_url, img->id,
+                  (long long) img->url_exp, img->url_sig);
+        json_object_set_new (obj, "url", json_string (url));
+        json_object_set_new (obj, "bytes", json_integer (img->bytes));
+        json_object_set_new (obj, "sha256", json_string (img->sha256));
+    }
+    json_object_set_new (obj, "attempts", json_integer (img->attempts));
+    json_object_set_new (obj, "error", s_error_or_null (&img->error));
+    return obj;
+}
+
+json_t *
+render_json_build (const proto_render_t *r, const char *public_url)
+{
+    json_t *obj = json_object ();
+    if (!obj)
+        return NULL;
+    json_object_set_new (obj, "id", json_string (r->id));
+    json_object_set_new (obj, "object", json_string ("render"));
+    json_object_set_new (obj, "status", json_string (r->status));
+    json_object_set_new (obj, "created_at", s_time_or_null (r->created_at_ms));
+    json_object_set_new (obj, "completed_at", s_time_or_null (r->completed_at_ms));
+    json_t *progress = json_object ();
+    json_object_set_new (progress, "done", json_integer (r->done));
+    json_object_set_new (progress, "total", json_integer (r->total));
+    json_object_set_new (obj, "progress", progress);
+    json_t *images = json_array ();
+    for (int32_t i = 0; i < r->nimages; i++)
+        json_array_append_new (images, s_image (&r->images [i], public_url));
+    json_object_set_new (obj, "images", images);
+    json_object_set_new (obj, "credits_used", json_integer (r->credits_used));
+    json_object_set_new (obj, "webhook_url", s_string_or_null (r->webhook_url));
+    json_object_set_new (obj, "webhook_status", json_string (r->webhook_status [0] ? r->webhook_status : "none"));
+    json_object_set_new (obj, "error", s_error_or_null (&r->error));
+    json_t *metadata = NULL;
+    if (r->metadata_json)
+        metadata = json_loads (r->metadata_json, 0, NULL);
+    json_object_set_new (obj, "metadata", json_is_object (metadata) ? metadata : json_object ());
+    if (metadata && !json_is_object (metadata))
+        json_decref (metadata);
+    return obj;
+}
+
+json_t *
+render_json_error (const char *type, const char *code, const char *message, const char *param)
+{
+    json_t *inner = json_object ();
+    if (!inner)
+        return NULL;
+    json_object_set_new (inner, "type", json_string (type));
+    json_object_set_new (inner, "code", json_string (code));
+    json_object_set_new (inner, "message", json_string (message ? message : ""));
+    if (param && *param)
+        json_object_set_new (inner, "param", json_string (param));
+    json_t *obj = json_object ();
+    json_object_set_new (obj, "error", inner);
+    return obj;
+}
+
+char *
+render_json_dump (const json_t *obj, size_t *len_out)
+{
+    char *text = json_dumps (obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text && len_out)
+        *len_out = strlen (text);
+    return text;
+}

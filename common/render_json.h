@@ -1,0 +1,22 @@
+/*  render_json.h: the JSON shapes of CONTRACT.md built from decoded bus
+    messages, so the gateway (responses) and the scheduler (webhook payloads)
+    say exactly the same thing. Uses jansson; returned objects are the caller's
+    (json_decref). */
+#ifndef EASEL_RENDER_JSON_H
+#define EASEL_RENDER_JSON_H
+
+#include <jansson.h>
+#include "proto.h"
+
+/* The render object of CONTRACT section 3. `public_url` is the base of the
+   absolute file URLs, without a trailing slash. NULL on allocation failure. */
+json_t *render_json_build (const proto_render_t *render, const char *public_url);
+
+/* {"error":{"type":type,"code":code,"message":message,"param":param}};
+   param may be NULL (then omitted). NULL on allocation failure. */
+json_t *render_json_error (const char *type, const char *code, const char *message, const char *param);
+
+/* Serialises compactly with keys in insertion order; caller frees. */
+char   *render_json_dump (const json_t *obj, size_t *len_out);
+
+#endif

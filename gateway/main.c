@@ -1,0 +1,119 @@
+/*  main.c: easel-gateway, the civetweb REST API in front of the scheduler.
+
+    Reads flags/environment, starts the event watcher and civetweb, then the
+    main thread waits for SIGINT/SIGTERM (blocked in every thread, taken with
+    sigwait) and stops everything in order: civetweb (whose workers free their
+    sockets in exit_thread), then the watcher. Bad configuration: log_fatal. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <czmq.h>
+#include <sodium.h>
+#include <curl/curl.h>
+#include <civetweb.h>
+#include "gateway.h"
+#include "event_watch.h"
+#include "easel_limits.h"
+#include "log.h"
+#include "util.h"
+
+#define URL_MAX 512
+
+static int
+s_int_config (int argc, char **argv, const char *flag, const char *env, int dflt, int min, int max)
+{
+    char text [24];
+    snprintf (text, sizeof text, "%d", dflt);
+    const char *value = util_config (argc, argv, flag, env, text);
+    int64_t n;
+    if (util_parse_i64 (value, min, max, &n))
+        log_fatal ("bad configuration: expected a whole number in range", "flag", flag,
+                   "value", value, NULL);
+    return (int) n;
+}
+
+int
+main (int argc, char **argv)
+{
+    log_init ("gateway");
+    const char *listen = util_config (argc, argv, "--listen", "EASEL_LISTEN", "127.0.0.1:8080");
+    const char *api = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
+    const char *events = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT",
+                                      "tcp://127.0.0.1:5557");
+    int threads = s_int_config (argc, argv, "--threads", "EASEL_GATEWAY_THREADS", 64, 1, 4096);
+    int timeout_ms = s_int_config (argc, argv, "--request-timeout-ms", "EASEL_REQUEST_TIMEOUT_MS",
+                                   EASEL_REQUEST_TIMEOUT_MS, 10, 600000);
+    int sync_wait_ms = s_int_config (argc, argv, "--sync-wait-ms", "EASEL_SYNC_WAIT_MS",
+                                     EASEL_SYNC_WAIT_MS, 0, 600000);
+    char default_url [URL_MAX];
+    snprintf (default_url, sizeof default_url, "http://%s", listen);
+    char public_url [URL_MAX];
+    const char *url = util_config (argc, argv, "--public-url", "EASEL_PUBLIC_URL", default_url);
+    if (strlen (url) >= sizeof public_url || strncmp (url, "http", 4) != 0)
+        log_fatal ("bad configuration: --public-url must be an http(s) URL", "value", url, NULL);
+    snprintf (public_url, sizeof public_url, "%s", url);
+    size_t n = strlen (public_url);
+    while (n > 0 && public_url [n - 1] == '/')
+        public_url [--n] = '\0';
+    if (!*listen || strchr (listen, ' ') || strchr (listen, ','))
+        log_fatal ("bad configuration: --listen must be host:port", "value", listen, NULL);
+    if (strncmp (api, "tcp://", 6) && strncmp (api, "ipc://", 6) && strncmp (api, "inproc://", 9))
+        log_fatal ("bad configuration: --api must be a ZeroMQ endpoint", "value", api, NULL);
+    if (strncmp (events, "tcp://", 6) && strncmp (events, "ipc://", 6) && strncmp (events, "inproc://", 9))
+        log_fatal ("bad configuration: --events must be a ZeroMQ endpoint", "value", events, NULL);
+
+    /* Signals are taken by sigwait below; every thread started after this
+       inherits the mask, and CZMQ must not install its own handler. */
+    sigset_t stop;
+    sigemptyset (&stop);
+    sigaddset (&stop, SIGINT);
+    sigaddset (&stop, SIGTERM);
+    pthread_sigmask (SIG_BLOCK, &stop, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    zsys_handler_set (NULL);
+    zsys_init ();
+    if (sodium_init () < 0 || curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        log_fatal ("cannot initialise libsodium or libcurl", NULL);
+
+    gateway_t gw = {
+        .api_endpoint = api, .public_url = public_url,
+        .request_timeout_ms = timeout_ms, .sync_wait_ms = sync_wait_ms,
+        .events = event_watch_new (events),
+    };
+    if (!gw.events)
+        log_fatal ("cannot start the event watcher", "endpoint", events, NULL);
+
+    char nthreads [16], request_timeout [16];
+    snprintf (nthreads, sizeof nthreads, "%d", threads);
+    snprintf (request_timeout, sizeof request_timeout, "%d", 30000);
+    const char *options [] = {
+        "listening_ports", listen,
+        "num_threads", nthreads,
+        "tcp_nodelay", "1",
+        "enable_keep_alive", "yes",
+        "request_timeout_ms", request_timeout,
+        NULL
+    };
+    struct mg_callbacks callbacks;
+    memset (&callbacks, 0, sizeof callbacks);
+    callbacks.init_thread = gateway_thread_init;
+    callbacks.exit_thread = gateway_thread_exit;
+    mg_init_library (0);
+    struct mg_context *ctx = mg_start (&callbacks, &gw, options);
+    if (!ctx)
+        log_fatal ("cannot start the HTTP server (address in use or invalid?)", "listen", listen, NULL);
+    mg_set_request_handler (ctx, "/", gateway_handle, &gw);
+    log_info ("gateway listening", "listen", listen, "public_url", public_url, "api", api,
+              "events", events, "threads", nthreads, NULL);
+
+    int sig = 0;
+    while (sigwait (&stop, &sig) != 0)
+        ;
+    log_info ("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
+    mg_stop (ctx);
+    mg_exit_library ();
+    event_watch_destroy (&gw.events);
+    curl_global_cleanup ();
+    return 0;
+}

@@ -1,0 +1,718 @@
+/*  render_request.c: validation of POST /v1/renders bodies and their expansion
+    into task specs. See render_request.h.
+
+    Parsing happens in two passes: the JSON is checked into an s_req_t (which
+    borrows strings from the jansson tree and owns decoded inline screenshots),
+    then every image of slides x locales x presets is encoded. No state. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <curl/curl.h>
+#include "render_request.h"
+#include "presets.h"
+
+#define MAX_LOCALES          40
+#define LOCALE_MIN_BYTES     2
+#define LOCALE_MAX_BYTES     35
+#define MAX_MATRIX_PRESETS   32
+#define MAX_GRADIENT_STOPS   4
+#define DEFAULT_ANGLE        180
+#define DEFAULT_TEXT_COLOR   0xFFFFFFu
+/* room left in one bus message for everything that is not a task spec */
+#define SPEC_BYTES_MAX       (EASEL_MAX_MSG_BYTES - 1024 * 1024)
+
+typedef struct {
+    json_t     *lines;             /* borrowed: array, or object locale -> array; NULL = none */
+    uint32_t    text_color;
+    const char *url;               /* borrowed URL template; NULL when none */
+    uint8_t    *data;              /* owned: decoded inline screenshot; NULL when none */
+    size_t      data_len;
+    const char *device;            /* borrowed */
+} s_slide_t;
+
+typedef struct {
+    const char *locales [MAX_LOCALES];                 /* borrowed */
+    int         nlocales;
+    const presets_canvas_t *presets [MAX_MATRIX_PRESETS];
+    int         npresets;
+    const presets_canvas_t *canvas_preset;             /* NULL: custom size */
+    int32_t     width, height;                         /* the canvas size */
+    bool        have_canvas;
+    int32_t     bg_ncolors;
+    uint32_t    bg_colors [PROTO_MAX_STOPS];
+    int32_t     bg_angle;
+    s_slide_t   slides [EASEL_MAX_SLIDES];
+    int         nslides;
+} s_req_t;
+
+int
+api_error_set (api_error_t *e, int status, const char *code, const char *param,
+               const char *fmt, ...)
+{
+    memset (e, 0, sizeof *e);
+    e->status = status;
+    const char *type = status == 401 ? "authentication_error"
+                     : status == 429 ? "rate_limit_error"
+                     : status >= 500 ? "api_error" : "invalid_request_error";
+    snprintf (e->type, sizeof e->type, "%s", type);
+    snprintf (e->code, sizeof e->code, "%s", code);
+    snprintf (e->param, sizeof e->param, "%s", param ? param : "");
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (e->message, sizeof e->message, fmt, ap);
+    va_end (ap);
+    return -1;
+}
+
+/* A parameter path, printf-style (paths are short; a cap hit just shortens the name). */
+static void
+s_path (char *out, size_t size, const char *fmt, ...) __attribute__((format (printf, 3, 4)));
+static void
+s_path (char *out, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (out, size, fmt, ap);
+    va_end (ap);
+}
+
+/* Shorthands for the 422s, with the param built printf-style. */
+static int
+s_fail (api_error_t *e, const char *code, const char *message, const char *param_fmt, ...)
+    __attribute__((format (printf, 4, 5)));
+static int
+s_fail (api_error_t *e, const char *code, const char *message, const char *param_fmt, ...)
+{
+    char param [API_ERROR_PARAM_MAX];
+    va_list ap;
+    va_start (ap, param_fmt);
+    vsnprintf (param, sizeof param, param_fmt, ap);
+    va_end (ap);
+    return api_error_set (e, 422, code, param, "%s", message);
+}
+
+/* A member that is present and not null, else NULL. */
+static json_t *
+s_member (const json_t *obj, const char *key)
+{
+    json_t *v = json_object_get (obj, key);
+    return json_is_null (v) ? NULL : v;
+}
+
+/* Rejects keys of obj not in `allowed` (NULL-terminated) as parameter_unknown. */
+static int
+s_check_keys (const json_t *obj, const char *const *allowed, const char *prefix, api_error_t *e)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach ((json_t *) obj, key, value) {
+        bool known = false;
+        for (int i = 0; allowed [i] && !known; i++)
+            known = strcmp (allowed [i], key) == 0;
+        if (!known) {
+            char param [API_ERROR_PARAM_MAX];
+            snprintf (param, sizeof param, "%s%s%s", prefix, *prefix ? "." : "", key);
+            return api_error_set (e, 422, "parameter_unknown", param,
+                                  "Received unknown parameter: %s", param);
+        }
+    }
+    return 0;
+}
+
+/* "#RRGGBB" -> 0xRRGGBB. */
+static int
+s_color (const json_t *v, const char *path, uint32_t *out, api_error_t *e)
+{
+    const char *s = json_string_value (v);
+    bool ok = s && strlen (s) == 7 && s [0] == '#';
+    uint32_t c = 0;
+    for (int i = 1; ok && i < 7; i++) {
+        char ch = s [i];
+        int d = ch >= '0' && ch <= '9' ? ch - '0'
+              : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+              : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+        ok = d >= 0;
+        c = (c << 4) | (uint32_t) (d & 0xF);
+    }
+    if (!ok)
+        return s_fail (e, "parameter_invalid", "Colours are strings of the form \"#RRGGBB\".",
+                       "%s", path);
+    *out = c;
+    return 0;
+}
+
+bool
+render_request_url_ok (const char *url)
+{
+    if (!url || strlen (url) > EASEL_MAX_URL_BYTES)
+        return false;
+    CURLU *h = curl_url ();
+    if (!h)
+        return false;
+    char *scheme = NULL, *host = NULL;
+    bool ok = curl_url_set (h, CURLUPART_URL, url, 0) == CURLUE_OK
+           && curl_url_get (h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK
+           && curl_url_get (h, CURLUPART_HOST, &host, 0) == CURLUE_OK
+           && (strcmp (scheme, "http") == 0 || strcmp (scheme, "https") == 0)
+           && *host;
+    curl_free (scheme);
+    curl_free (host);
+    curl_url_cleanup (h);
+    return ok;
+}
+
+/* Writes tmpl with {locale} and {preset} replaced into out (size bytes). -1 over the cap. */
+static int
+s_substitute (const char *tmpl, const char *locale, const char *preset, char *out, size_t size)
+{
+    size_t n = 0;
+    while (*tmpl) {
+        const char *rep = NULL;
+        size_t skip = 1;
+        if (strncmp (tmpl, "{locale}", 8) == 0)
+            rep = locale, skip = 8;
+        else
+        if (strncmp (tmpl, "{preset}", 8) == 0)
+            rep = preset, skip = 8;
+        size_t add = rep ? strlen (rep) : 1;
+        if (n + add >= size)
+            return -1;
+        memcpy (out + n, rep ? rep : tmpl, add);
+        n += add;
+        tmpl += skip;
+    }
+    out [n] = '\0';
+    return 0;
+}
+
+/* ---- sections ------------------------------------------------------------ */
+
+static int
+s_parse_matrix (const json_t *m, s_req_t *req, api_error_t *e)
+{
+    static const char *const keys [] = { "locales", "presets", NULL };
+    if (!json_is_object (m))
+        return s_fail (e, "parameter_invalid", "matrix must be an object.", "matrix");
+    if (s_check_keys (m, keys, "matrix", e))
+        return -1;
+    json_t *locales = s_member (m, "locales");
+    if (locales) {
+        size_t n = json_array_size (locales);
+        if (!json_is_array (locales) || n < 1 || n > MAX_LOCALES)
+            return s_fail (e, "parameter_invalid",
+                           "matrix.locales must be an array of 1 to 40 locale tags.", "matrix.locales");
+        for (size_t i = 0; i < n; i++) {
+            const char *tag = json_string_value (json_array_get (locales, i));
+            size_t len = tag ? strlen (tag) : 0;
+            bool ok = len >= LOCALE_MIN_BYTES && len <= LOCALE_MAX_BYTES
+                   && strspn (tag, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") == len;
+            for (size_t j = 0; ok && j < i; j++)
+                ok = strcmp (req->locales [j], tag) != 0;
+            if (!ok)
+                return s_fail (e, "parameter_invalid",
+                               "Locales are distinct BCP 47 tags such as \"en-US\".",
+                               "matrix.locales[%zu]", i);
+            req->locales [req->nlocales++] = tag;
+        }
+    }
+    json_t *presets = s_member (m, "presets");
+    if (presets) {
+        size_t n = json_array_size (presets);
+        if (!json_is_array (presets) || n < 1 || n > MAX_MATRIX_PRESETS)
+            return s_fail (e, "parameter_invalid",
+                           "matrix.presets must be an array of 1 to 32 canvas preset names.",
+                           "matrix.presets");
+        for (size_t i = 0; i < n; i++) {
+            const presets_canvas_t *p = presets_find (json_string_value (json_array_get (presets, i)));
+            if (!p)
+                return s_fail (e, "parameter_invalid", "Unknown canvas preset; see the preset list in the docs.",
+                               "matrix.presets[%zu]", i);
+            for (int j = 0; j < req->npresets; j++)
+                if (req->presets [j] == p)
+                    return s_fail (e, "parameter_invalid", "A preset is listed twice.",
+                                   "matrix.presets[%zu]", i);
+            req->presets [req->npresets++] = p;
+        }
+    }
+    return 0;
+}
+
+static int
+s_side (const json_t *v, const char *path, int32_t *out, api_error_t *e)
+{
+    json_int_t n = json_integer_value (v);
+    if (!json_is_integer (v) || n < EASEL_MIN_CANVAS_SIDE_PX || n > EASEL_MAX_CANVAS_SIDE_PX)
+        return s_fail (e, "parameter_invalid",
+                       "Canvas sides are integers from 100 to 8192 pixels.", "%s", path);
+    *out = (int32_t) n;
+    return 0;
+}
+
+static int
+s_parse_canvas (const json_t *c, s_req_t *req, api_error_t *e)
+{
+    static const char *const keys [] = { "preset", "width", "height", NULL };
+    if (!json_is_object (c))
+        return s_fail (e, "parameter_invalid", "canvas must be an object.", "canvas");
+    if (s_check_keys (c, keys, "canvas", e))
+        return -1;
+    json_t *preset = s_member (c, "preset");
+    json_t *width = s_member (c, "width");
+    json_t *height = s_member (c, "height");
+    if (width && s_side (width, "canvas.width", &req->width, e))
+        return -1;
+    if (height && s_side (height, "canvas.height", &req->height, e))
+        return -1;
+    if (!preset) {
+        if (!width || !height)
+            return s_fail (e, "parameter_missing",
+                           "canvas needs a preset, or a width and a height.",
+                           "%s", !width ? "canvas.width" : "canvas.height");
+        req->have_canvas = true;
+        return 0;
+    }
+    const presets_canvas_t *p = presets_find (json_string_value (preset));
+    if (!p)
+        return s_fail (e, "parameter_invalid", "Unknown canvas preset; see the preset list in the docs.",
+                       "canvas.preset");
+    req->canvas_preset = p;
+    req->have_canvas = true;
+    if (!width && !height) {
+        req->width = p->sizes [0].width;
+        req->height = p->sizes [0].height;
+        return 0;
+    }
+    /* a preset with a size picks one of the sizes the store accepts */
+    for (int i = 0; i < p->nsizes; i++)
+        if (width && height && p->sizes [i].width == req->width && p->sizes [i].height == req->height)
+            return 0;
+    return s_fail (e, "parameter_invalid",
+                   "This size is not one the preset accepts; omit width and height for its default.",
+                   "canvas.width");
+}
+
+static int
+s_parse_background (const json_t *b, s_req_t *req, api_error_t *e)
+{
+    static const char *const keys [] = { "preset", "color", "gradient", NULL };
+    if (!json_is_object (b))
+        return s_fail (e, "parameter_invalid", "background must be an object.", "background");
+    if (s_check_keys (b, keys, "background", e))
+        return -1;
+    json_t *preset = s_member (b, "preset");
+    json_t *color = s_member (b, "color");
+    json_t *gradient = s_member (b, "gradient");
+    if ((preset != NULL) + (color != NULL) + (gradient != NULL) != 1)
+        return s_fail (e, "parameter_invalid",
+                       "background takes exactly one of preset, color or gradient.", "background");
+    req->bg_angle = DEFAULT_ANGLE;
+    if (preset) {
+        const presets_background_t *p = presets_background_find (json_string_value (preset));
+        if (!p)
+            return s_fail (e, "parameter_invalid",
+                           "Background presets are midnight, ocean, sunset, forest, graphite and paper.",
+                           "background.preset");
+        req->bg_ncolors = p->ncolors;
+        memcpy (req->bg_colors, p->colors, sizeof req->bg_colors);
+        req->bg_angle = p->angle;
+        return 0;
+    }
+    if (color) {
+        req->bg_ncolors = 1;
+        return s_color (color, "background.color", &req->bg_colors [0], e);
+    }
+    static const char *const gkeys [] = { "colors", "angle", NULL };
+    if (!json_is_object (gradient))
+        return s_fail (e, "parameter_invalid", "gradient must be an object.", "background.gradient");
+    if (s_check_keys (gradient, gkeys, "background.gradient", e))
+        return -1;
+    json_t *colors = s_member (gradient, "colors");
+    if (!colors)
+        return s_fail (e, "parameter_missing", "A gradient needs colors.", "background.gradient.colors");
+    size_t n = json_array_size (colors);
+    if (!json_is_array (colors) || n < 2 || n > MAX_GRADIENT_STOPS)
+        return s_fail (e, "parameter_invalid", "A gradient has 2 to 4 colours.",
+                       "background.gradient.colors");
+    for (size_t i = 0; i < n; i++) {
+        char path [API_ERROR_PARAM_MAX];
+        s_path (path, sizeof path, "background.gradient.colors[%zu]", i);
+        if (s_color (json_array_get (colors, i), path, &req->bg_colors [i], e))
+            return -1;
+    }
+    req->bg_ncolors = (int32_t) n;
+    json_t *angle = s_member (gradient, "angle");
+    if (angle) {
+        json_int_t a = json_integer_value (angle);
+        if (!json_is_integer (angle) || a < 0 || a > 359)
+            return s_fail (e, "parameter_invalid", "angle is an integer from 0 to 359 degrees.",
+                           "background.gradient.angle");
+        req->bg_angle = (int32_t) a;
+    }
+    return 0;
+}
+
+/* An array of 1..EASEL_MAX_HEADLINE_LINES non-empty strings of bounded length. */
+static int
+s_check_lines (const json_t *a, const char *path, api_error_t *e)
+{
+    size_t n = json_array_size (a);
+    if (!json_is_array (a) || n < 1 || n > EASEL_MAX_HEADLINE_LINES)
+        return s_fail (e, "parameter_invalid", "A headline has 1 to 4 lines of text.", "%s", path);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *line = json_array_get (a, i);
+        size_t len = json_string_length (line);
+        if (!json_is_string (line) || len < 1 || len > EASEL_MAX_HEADLINE_BYTES)
+            return s_fail (e, "parameter_invalid",
+                           "Each headline line is a non-empty string of at most 200 bytes.",
+                           "%s[%zu]", path, i);
+    }
+    return 0;
+}
+
+static int
+s_parse_headline (const json_t *h, int i, const s_req_t *req, s_slide_t *slide, api_error_t *e)
+{
+    static const char *const keys [] = { "lines", "color", NULL };
+    char path [API_ERROR_PARAM_MAX];
+    s_path (path, sizeof path, "slides[%d].headline", i);
+    if (!json_is_object (h))
+        return s_fail (e, "parameter_invalid", "headline must be an object.", "%s", path);
+    if (s_check_keys (h, keys, path, e))
+        return -1;
+    slide->text_color = DEFAULT_TEXT_COLOR;
+    json_t *color = s_member (h, "color");
+    s_path (path, sizeof path, "slides[%d].headline.color", i);
+    if (color && s_color (color, path, &slide->text_color, e))
+        return -1;
+    json_t *lines = s_member (h, "lines");
+    s_path (path, sizeof path, "slides[%d].headline.lines", i);
+    if (!lines)
+        return s_fail (e, "parameter_missing", "A headline needs lines.", "%s", path);
+    slide->lines = lines;
+    if (!json_is_object (lines))
+        return s_check_lines (lines, path, e);
+    if (req->nlocales == 0)
+        return s_fail (e, "parameter_invalid",
+                       "Per-locale lines need matrix.locales.", "%s", path);
+    for (int l = 0; l < req->nlocales; l++) {
+        char lpath [API_ERROR_PARAM_MAX];
+        s_path (lpath, sizeof lpath, "%s.%s", path, req->locales [l]);
+        json_t *arr = s_member (lines, req->locales [l]);
+        if (!arr)
+            return s_fail (e, "parameter_missing", "Lines are missing for a locale of matrix.locales.",
+                           "%s", lpath);
+        if (s_check_lines (arr, lpath, e))
+            return -1;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach (lines, key, value) {
+        bool known = false;
+        for (int l = 0; l < req->nlocales && !known; l++)
+            known = strcmp (req->locales [l], key) == 0;
+        if (!known)
+            return s_fail (e, "parameter_unknown", "This locale is not in matrix.locales.",
+                           "%s.%s", path, key);
+    }
+    return 0;
+}
+
+static int
+s_decode_data (const char *b64, size_t len, const char *path, s_slide_t *slide, api_error_t *e)
+{
+    /* a data: URL prefix is allowed ("data:image/png;base64,...") */
+    if (len > 5 && strncmp (b64, "data:", 5) == 0) {
+        const char *comma = memchr (b64, ',', len);
+        if (!comma || !strstr (b64, ";base64,") || strstr (b64, ";base64,") + 7 != comma)
+            return s_fail (e, "parameter_invalid", "data is base64, optionally as a base64 data: URL.",
+                           "%s", path);
+        len -= (size_t) (comma + 1 - b64);
+        b64 = comma + 1;
+    }
+    if (len == 0 || len > (size_t) EASEL_MAX_SOURCE_BYTES / 3 * 4 + 4 + len / 64)
+        return s_fail (e, len ? "parameter_invalid" : "parameter_invalid",
+                       len ? "The screenshot is over the 20 MiB limit." : "data is empty.",
+                       "%s", path);
+    size_t cap = len / 4 * 3 + 3;
+    slide->data = malloc (cap);
+    if (!slide->data)
+        return api_error_set (e, 500, "internal_error", NULL, "out of memory");
+    const char *end = NULL;
+    if (sodium_base642bin (slide->data, cap, b64, len, " \t\r\n", &slide->data_len, &end,
+                           sodium_base64_VARIANT_ORIGINAL) != 0 || end != b64 + len)
+        return s_fail (e, "parameter_invalid", "data is not valid base64.", "%s", path);
+    if (slide->data_len == 0 || slide->data_len > EASEL_MAX_SOURCE_BYTES)
+        return s_fail (e, "parameter_invalid", "The screenshot is over the 20 MiB limit.", "%s", path);
+    return 0;
+}
+
+static int
+s_parse_screenshot (const json_t *s, int i, const s_req_t *req, s_slide_t *slide, api_error_t *e)
+{
+    static const char *const keys [] = { "url", "data", "file_id", NULL };
+    char path [API_ERROR_PARAM_MAX];
+    s_path (path, sizeof path, "slides[%d].screenshot", i);
+    if (!json_is_object (s))
+        return s_fail (e, "parameter_invalid", "screenshot must be an object.", "%s", path);
+    if (s_check_keys (s, keys, path, e))
+        return -1;
+    json_t *url = s_member (s, "url");
+    json_t *data = s_member (s, "data");
+    json_t *file_id = s_member (s, "file_id");
+    if ((url != NULL) + (data != NULL) + (file_id != NULL) != 1)
+        return s_fail (e, "parameter_invalid",
+                       "screenshot takes exactly one of url, data or file_id.", "%s", path);
+    if (file_id)
+        return s_fail (e, "parameter_invalid",
+                       "File uploads are not available yet; send the screenshot as url or data.",
+                       "%s.file_id", path);
+    if (data) {
+        char dpath [API_ERROR_PARAM_MAX];
+        s_path (dpath, sizeof dpath, "%s.data", path);
+        if (!json_is_string (data))
+            return s_fail (e, "parameter_invalid", "data is a base64 string.", "%s", dpath);
+        return s_decode_data (json_string_value (data), json_string_length (data), dpath, slide, e);
+    }
+    const char *tmpl = json_string_value (url);
+    if (!tmpl || json_string_length (url) > EASEL_MAX_URL_BYTES)
+        return s_fail (e, "parameter_invalid", "url is an http(s) URL of at most 2048 bytes.",
+                       "%s.url", path);
+    if (strstr (tmpl, "{locale}") && req->nlocales == 0)
+        return s_fail (e, "parameter_invalid", "{locale} in a URL needs matrix.locales.", "%s.url", path);
+    if (strstr (tmpl, "{preset}") && req->npresets == 0 && !req->canvas_preset)
+        return s_fail (e, "parameter_invalid", "{preset} in a URL needs a canvas or matrix preset.",
+                       "%s.url", path);
+    slide->url = tmpl;
+    return 0;
+}
+
+static int
+s_parse_slide (const json_t *js, int i, const s_req_t *req, s_slide_t *slide, api_error_t *e)
+{
+    static const char *const keys [] = { "headline", "screenshot", "device", NULL };
+    char path [API_ERROR_PARAM_MAX];
+    s_path (path, sizeof path, "slides[%d]", i);
+    if (!json_is_object (js))
+        return s_fail (e, "parameter_invalid", "Each slide is an object.", "%s", path);
+    if (s_check_keys (js, keys, path, e))
+        return -1;
+    json_t *headline = s_member (js, "headline");
+    json_t *shot = s_member (js, "screenshot");
+    if (!headline && !shot)
+        return s_fail (e, "parameter_missing", "A slide needs a headline, a screenshot or both.",
+                       "slides[%d].headline", i);
+    if (headline && s_parse_headline (headline, i, req, slide, e))
+        return -1;
+    if (shot && s_parse_screenshot (shot, i, req, slide, e))
+        return -1;
+    json_t *device = s_member (js, "device");
+    slide->device = device ? json_string_value (device) : "iphone";
+    if (!slide->device || (strcmp (slide->device, "iphone") && strcmp (slide->device, "none")))
+        return s_fail (e, "parameter_invalid", "device is \"iphone\" or \"none\" for now.",
+                       "slides[%d].device", i);
+    return 0;
+}
+
+/* ---- expansion ----------------------------------------------------------- */
+
+/* The headline lines of `slide` for `locale` (borrowed strings) into sl. */
+static void
+s_fill_lines (const s_slide_t *slide, const char *locale, proto_slide_t *sl)
+{
+    json_t *arr = slide->lines;
+    if (json_is_object (arr))
+        arr = json_object_get (arr, locale);
+    sl->nlines = (int32_t) json_array_size (arr);
+    for (int32_t k = 0; k < sl->nlines; k++)
+        sl->lines [k] = (char *) json_string_value (json_array_get (arr, (size_t) k));
+}
+
+/* Encodes one image into out->tasks[out->ntasks++]. */
+static int
+s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas_t *preset,
+             proto_create_render_t *out, size_t *spec_bytes, api_error_t *e)
+{
+    const s_slide_t *slide = &req->slides [s];
+    proto_slide_t sl;
+    memset (&sl, 0, sizeof sl);
+    sl.slide = s;
+    snprintf (sl.locale, sizeof sl.locale, "%s", locale);
+    snprintf (sl.preset, sizeof sl.preset, "%s", preset ? preset->name : "");
+    sl.width = preset && preset != req->canvas_preset ? preset->sizes [0].width : req->width;
+    sl.height = preset && preset != req->canvas_preset ? preset->sizes [0].height : req->height;
+    sl.bg_ncolors = req->bg_ncolors;
+    memcpy (sl.bg_colors, req->bg_colors, sizeof sl.bg_colors);
+    sl.bg_angle = req->bg_angle;
+    sl.text_color = slide->text_color;
+    if (slide->lines)
+        s_fill_lines (slide, locale, &sl);
+    char url [EASEL_MAX_URL_BYTES + 1];
+    if (slide->url) {
+        if (s_substitute (slide->url, locale, sl.preset, url, sizeof url)
+        ||  !render_request_url_ok (url))
+            return s_fail (e, "parameter_invalid",
+                           "url is an http(s) URL of at most 2048 bytes (after {locale} and {preset}).",
+                           "slides[%d].screenshot.url", s);
+        sl.shot_url = url;
+    }
+    sl.shot_data = slide->data;
+    sl.shot_len = slide->data_len;
+    snprintf (sl.device, sizeof sl.device, "%s", slide->device);
+    snprintf (sl.format, sizeof sl.format, "png");
+
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    if (proto_slide_encode (&sl, &sb)) {
+        msgpack_sbuffer_destroy (&sb);
+        return api_error_set (e, 500, "internal_error", NULL, "slide encoding failed");
+    }
+    *spec_bytes += sb.size;
+    proto_task_spec_t *t = &out->tasks [out->ntasks++];
+    t->slide = s;
+    memcpy (t->locale, sl.locale, sizeof t->locale);
+    memcpy (t->preset, sl.preset, sizeof t->preset);
+    t->width = sl.width;
+    t->height = sl.height;
+    memcpy (t->format, sl.format, sizeof t->format);
+    t->spec_len = sb.size;
+    t->spec = msgpack_sbuffer_release (&sb);
+    if (*spec_bytes > SPEC_BYTES_MAX)
+        return s_fail (e, "parameter_invalid",
+                       "Inline screenshot data repeated over this many images is too large; use url.",
+                       "slides");
+    return 0;
+}
+
+static int
+s_expand (const s_req_t *req, int32_t total, proto_create_render_t *out, api_error_t *e)
+{
+    out->tasks = calloc ((size_t) total, sizeof *out->tasks);
+    if (!out->tasks)
+        return api_error_set (e, 500, "internal_error", NULL, "out of memory");
+    size_t spec_bytes = 0;
+    int nloc = req->nlocales ? req->nlocales : 1;
+    int npre = req->npresets ? req->npresets : 1;
+    for (int s = 0; s < req->nslides; s++)
+        for (int l = 0; l < nloc; l++)
+            for (int p = 0; p < npre; p++) {
+                const char *locale = req->nlocales ? req->locales [l] : "";
+                const presets_canvas_t *preset = req->npresets ? req->presets [p] : req->canvas_preset;
+                if (s_add_image (req, s, locale, preset, out, &spec_bytes, e))
+                    return -1;
+            }
+    return 0;
+}
+
+/* ---- entry --------------------------------------------------------------- */
+
+static int
+s_parse_top (const json_t *root, s_req_t *req, proto_create_render_t *out, api_error_t *e)
+{
+    static const char *const keys [] = { "async", "webhook_url", "canvas", "matrix", "background",
+                                         "format", "slides", "metadata", NULL };
+    if (!json_is_object (root))
+        return api_error_set (e, 400, "invalid_json", NULL, "The request body must be a JSON object.");
+    if (s_check_keys (root, keys, "", e))
+        return -1;
+
+    json_t *async = s_member (root, "async");
+    if (async && !json_is_boolean (async))
+        return s_fail (e, "parameter_invalid", "async is a boolean.", "async");
+    out->sync = !json_is_true (async);
+
+    json_t *slides = s_member (root, "slides");
+    if (!slides)
+        return s_fail (e, "parameter_missing", "slides is required.", "slides");
+    size_t nslides = json_array_size (slides);
+    if (!json_is_array (slides) || nslides < 1 || nslides > EASEL_MAX_SLIDES)
+        return s_fail (e, "parameter_invalid", "slides is an array of 1 to 10 slides.", "slides");
+
+    json_t *matrix = s_member (root, "matrix");
+    if (matrix && s_parse_matrix (matrix, req, e))
+        return -1;
+    json_t *canvas = s_member (root, "canvas");
+    if (canvas && s_parse_canvas (canvas, req, e))
+        return -1;
+    if (!canvas && req->npresets == 0)
+        return s_fail (e, "parameter_missing", "canvas is required (or matrix.presets).", "canvas");
+
+    json_t *background = s_member (root, "background");
+    if (background) {
+        if (s_parse_background (background, req, e))
+            return -1;
+    }
+    else {
+        const presets_background_t *p = presets_background_find (PRESETS_DEFAULT_BACKGROUND);
+        req->bg_ncolors = p->ncolors;
+        memcpy (req->bg_colors, p->colors, sizeof req->bg_colors);
+        req->bg_angle = p->angle;
+    }
+
+    json_t *format = s_member (root, "format");
+    if (format && (!json_is_string (format) || strcmp (json_string_value (format), "png")))
+        return s_fail (e, "parameter_invalid", "format is \"png\" for now.", "format");
+
+    json_t *webhook = s_member (root, "webhook_url");
+    if (webhook) {
+        if (!render_request_url_ok (json_string_value (webhook)))
+            return s_fail (e, "parameter_invalid", "webhook_url is an http(s) URL of at most 2048 bytes.",
+                           "webhook_url");
+        out->webhook_url = strdup (json_string_value (webhook));
+    }
+    json_t *metadata = s_member (root, "metadata");
+    if (metadata && !json_is_object (metadata))
+        return s_fail (e, "parameter_invalid", "metadata is an object.", "metadata");
+    out->metadata_json = metadata ? json_dumps (metadata, JSON_COMPACT | JSON_SORT_KEYS)
+                                  : strdup ("{}");
+    if (!out->metadata_json || (webhook && !out->webhook_url))
+        return api_error_set (e, 500, "internal_error", NULL, "out of memory");
+    if (strlen (out->metadata_json) > EASEL_MAX_METADATA_BYTES)
+        return s_fail (e, "parameter_invalid", "metadata is at most 4096 bytes as compact JSON.",
+                       "metadata");
+
+    for (size_t i = 0; i < nslides; i++) {
+        req->nslides = (int) i + 1;    /* so a failed slide's data is freed too */
+        if (s_parse_slide (json_array_get (slides, i), (int) i, req, &req->slides [i], e))
+            return -1;
+    }
+
+    int64_t total = (int64_t) nslides * (req->nlocales ? req->nlocales : 1)
+                  * (req->npresets ? req->npresets : 1);
+    if (total > EASEL_MAX_IMAGES_PER_RENDER)
+        return api_error_set (e, 422, "parameter_invalid", "matrix",
+                              "This render has %lld images; a render has at most %d.",
+                              (long long) total, EASEL_MAX_IMAGES_PER_RENDER);
+    if (out->sync && total > EASEL_SYNC_MAX_IMAGES)
+        return api_error_set (e, 422, "use_async", "async",
+                              "This render has %lld images; renders of more than %d images must set "
+                              "\"async\": true.", (long long) total, EASEL_SYNC_MAX_IMAGES);
+    return s_expand (req, (int32_t) total, out, e);
+}
+
+int
+render_request_parse (const char *body, size_t len, proto_create_render_t *out, api_error_t *err)
+{
+    memset (out, 0, sizeof *out);
+    memset (err, 0, sizeof *err);
+    json_error_t jerr;
+    json_t *root = json_loadb (body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return api_error_set (err, 400, "invalid_json", NULL,
+                              "Malformed JSON at line %d, column %d: %s.",
+                              jerr.line, jerr.column, jerr.text);
+    s_req_t *req = calloc (1, sizeof *req);
+    int rc = req ? s_parse_top (root, req, out, err)
+                 : api_error_set (err, 500, "internal_error", NULL, "out of memory");
+    for (int i = 0; req && i < req->nslides; i++)
+        free (req->slides [i].data);
+    free (req);
+    json_decref (root);
+    if (rc) {
+        proto_create_render_free (out);
+        memset (out, 0, sizeof *out);
+    }
+    return rc;
+}

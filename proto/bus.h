@@ -1,0 +1,48 @@
+/*  bus.h: framing of Easel messages on ZeroMQ sockets (CZMQ zsock_t).
+
+    On the wire a message is [empty][EASEL_PROTO_TAG][command byte][msgpack body];
+    a ROUTER additionally sees the peer's identity frame in front. These helpers
+    build and check that framing so no service hand-rolls it.
+
+    Thread: a socket belongs to one thread; these functions keep no state.
+    Memory: bus_msg_t owns its identity and body; bus_msg_free() releases them. */
+#ifndef EASEL_BUS_H
+#define EASEL_BUS_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include "proto.h"
+
+typedef struct {
+    zframe_t *identity;            /* ROUTER only: the peer; NULL on DEALER/SUB */
+    int       cmd;                 /* proto_cmd_t */
+    zframe_t *body;                /* msgpack bytes (zframe_data/zframe_size) */
+} bus_msg_t;
+
+/* Sets LINGER 0, SNDHWM/RCVHWM EASEL_BUS_HWM, MAXMSGSIZE EASEL_MAX_MSG_BYTES,
+   and on ROUTER sockets ROUTER_MANDATORY; on DEALER sockets IMMEDIATE.
+   Call before bind/connect. */
+void bus_socket_setup (zsock_t *sock);
+
+/* Sends one message. `identity` is required on a ROUTER and ignored (NULL) on a
+   DEALER. The body is copied. Never blocks: returns -1 with errno
+   EHOSTUNREACH (peer gone) or EAGAIN (peer full) so the caller can requeue. */
+int  bus_send (zsock_t *sock, zframe_t *identity, int cmd, const char *body, size_t len);
+/* Same, encoding convenience: sends the contents of an sbuffer. */
+int  bus_send_sbuf (zsock_t *sock, zframe_t *identity, int cmd, const msgpack_sbuffer *body);
+
+/* Receives one message (blocking; use a poller first). `router` says whether an
+   identity frame leads. Checks the framing: empty delimiter, tag, exactly one
+   command byte, a body no larger than EASEL_MAX_MSG_BYTES. On a malformed
+   message returns -1 with a reason in err (PROTO_ERR_MAX) and still consumes
+   it; when the identity could be read it is left in out->identity so the
+   caller can answer with an ERROR. On interrupt returns -1 with err "interrupted". */
+int  bus_recv (zsock_t *sock, bool router, bus_msg_t *out, char *err);
+void bus_msg_free (bus_msg_t *msg);
+
+/* Events PUB/SUB: [topic][seq decimal][body]. */
+int  bus_publish (zsock_t *pub, const char *topic, int64_t seq, const char *body, size_t len);
+/* Receives one published message; topic copied into topic (size PROTO_SHORT_MAX). */
+int  bus_recv_event (zsock_t *sub, char *topic, int64_t *seq, zframe_t **body, char *err);
+
+#endif

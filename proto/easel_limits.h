@@ -1,0 +1,50 @@
+/*  easel_limits.h: every cap and timeout Easel enforces, in one place, units in the name.
+    Shared by every service; changing one here changes it everywhere.  */
+#ifndef EASEL_LIMITS_H
+#define EASEL_LIMITS_H
+
+/* Bus */
+#define EASEL_PROTO_VERSION          1
+#define EASEL_PROTO_TAG              "EASEL1"
+#define EASEL_MAX_MSG_BYTES          (64 * 1024 * 1024)   /* one bus message */
+#define EASEL_BUS_HWM                100000
+#define EASEL_HEARTBEAT_MS           1000
+#define EASEL_PEER_DEAD_MS           3000
+#define EASEL_RECONNECT_MIN_MS       1000
+#define EASEL_RECONNECT_MAX_MS       32000
+#define EASEL_REQUEST_TIMEOUT_MS     5000    /* gateway/webhooker wait for a scheduler reply */
+
+/* Scheduler */
+#define EASEL_LEASE_MS               120000  /* a leased task not finished by then is requeued */
+#define EASEL_MAX_ATTEMPTS           3       /* after this many attempts a task fails for good */
+#define EASEL_GROUP_MAX_MSGS         512     /* messages applied in one grouped transaction */
+#define EASEL_EVENTS_PAGE_MAX        100     /* events returned by one EVENTS_SINCE */
+#define EASEL_FILE_URL_TTL_S         (7 * 24 * 3600)  /* signed file URLs expire after */
+
+/* HTTP input */
+#define EASEL_MAX_BODY_BYTES         (25 * 1024 * 1024)
+#define EASEL_MAX_SLIDES             10
+#define EASEL_MAX_IMAGES_PER_RENDER  500
+#define EASEL_SYNC_MAX_IMAGES        10      /* over this without async: 422 use_async */
+#define EASEL_SYNC_WAIT_MS           60000   /* a sync render answers 202 after this */
+#define EASEL_MAX_HEADLINE_LINES     4
+#define EASEL_MAX_HEADLINE_BYTES     200     /* per line, UTF-8 bytes */
+#define EASEL_MAX_URL_BYTES          2048
+#define EASEL_MAX_METADATA_BYTES     4096
+#define EASEL_MAX_CANVAS_SIDE_PX     8192
+#define EASEL_MIN_CANVAS_SIDE_PX     100
+
+/* Source images */
+#define EASEL_MAX_SOURCE_BYTES       (20 * 1024 * 1024)
+#define EASEL_MAX_SOURCE_PIXELS      (40 * 1000 * 1000)
+#define EASEL_FETCH_TIMEOUT_MS       20000
+#define EASEL_FETCH_CONNECT_TIMEOUT_MS 5000
+#define EASEL_FETCH_MAX_REDIRECTS    0       /* redirects are not followed (CONTRACT 1) */
+
+/* Webhooks */
+#define EASEL_WEBHOOK_TIMEOUT_MS     15000
+#define EASEL_WEBHOOK_RESPONSE_KEEP_BYTES 1024
+#define EASEL_WEBHOOK_MAX_ATTEMPTS   8       /* first try + 7 retries (CONTRACT 6) */
+#define EASEL_WEBHOOK_TOLERANCE_S    300     /* receivers reject older timestamps */
+
+#endif

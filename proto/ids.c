@@ -1,0 +1,76 @@
+/*  ids.c: ULID-based ids ("rnd_01J..."), and command names for logs.
+
+    An id is a prefix plus 26 Crockford base32 characters encoding 128 bits:
+    a 48-bit big-endian millisecond timestamp, then 80 random bits from
+    libsodium. Thread: safe (sodium_init is idempotent and locked).  */
+#include "proto.h"
+#include <sodium.h>
+#include <string.h>
+#include <time.h>
+
+#define S_ULID_CHARS 26
+static const char s_alphabet [] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int
+proto_id_new (const char *prefix, char *out, size_t out_size)
+{
+    size_t plen = prefix ? strlen (prefix) : 0;
+    if (!out || out_size < plen + S_ULID_CHARS + 1 || sodium_init () < 0)
+        return -1;
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    uint8_t random [10];
+    randombytes_buf (random, sizeof random);
+
+    unsigned __int128 v = ms & 0xFFFFFFFFFFFFull;
+    for (size_t i = 0; i < sizeof random; i++)
+        v = (v << 8) | random [i];
+    memcpy (out, prefix, plen);
+    for (int i = S_ULID_CHARS - 1; i >= 0; i--) {
+        out [plen + (size_t) i] = s_alphabet [(unsigned) (v & 31)];
+        v >>= 5;
+    }
+    out [plen + S_ULID_CHARS] = '\0';
+    return 0;
+}
+
+bool
+proto_id_valid (const char *id, const char *prefix)
+{
+    if (!id || !prefix)
+        return false;
+    size_t plen = strlen (prefix);
+    if (strncmp (id, prefix, plen) != 0 || strlen (id + plen) != S_ULID_CHARS)
+        return false;
+    for (const char *p = id + plen; *p; p++)
+        if (!strchr (s_alphabet, *p))
+            return false;
+    return true;
+}
+
+const char *
+proto_cmd_name (int cmd)
+{
+    switch (cmd) {
+        case PROTO_CREATE_RENDER:   return "CREATE_RENDER";
+        case PROTO_GET_RENDER:      return "GET_RENDER";
+        case PROTO_GET_FILE:        return "GET_FILE";
+        case PROTO_EVENTS_SINCE:    return "EVENTS_SINCE";
+        case PROTO_DELIVERY_REPORT: return "DELIVERY_REPORT";
+        case PROTO_PING:            return "PING";
+        case PROTO_READY:           return "READY";
+        case PROTO_HEARTBEAT:       return "HEARTBEAT";
+        case PROTO_RESULT:          return "RESULT";
+        case PROTO_FAIL:            return "FAIL";
+        case PROTO_DISCONNECT:      return "DISCONNECT";
+        case PROTO_TASK:            return "TASK";
+        case PROTO_RENDER:          return "RENDER";
+        case PROTO_FILE:            return "FILE";
+        case PROTO_EVENTS:          return "EVENTS";
+        case PROTO_ACK:             return "ACK";
+        case PROTO_PONG:            return "PONG";
+        case PROTO_ERROR:           return "ERROR";
+        default:                    return "UNKNOWN";
+    }
+}

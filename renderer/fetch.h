@@ -1,0 +1,57 @@
+/*  fetch.h: downloads one source image over http(s) under Easel's limits.
+
+    Limits (proto/limits.h): at most max_bytes (EASEL_MAX_SOURCE_BYTES), a
+    connect and a total timeout, http/https only, no redirects (a 3xx is an
+    error), no proxies, and no private addresses unless allowed: the check runs
+    at connect time on the address the name resolved to, so a DNS answer cannot
+    sneak past it, and the refusal names that address.
+
+    Thread: any; each call uses its own curl easy handle. curl_global_init()
+    must have run before threads start. Memory: fetch_result_t owns data;
+    fetch_result_free() releases it and is safe to call twice. */
+#ifndef EASEL_FETCH_H
+#define EASEL_FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+typedef enum {
+    FETCH_OK = 0,
+    FETCH_HTTP_STATUS,      /* answered >= 400 (http_status says which) */
+    FETCH_REDIRECT,         /* answered 3xx: redirects are not followed */
+    FETCH_TOO_LARGE,        /* body over max_bytes */
+    FETCH_NOT_ALLOWED,      /* resolved to a private address (see address) */
+    FETCH_TIMEOUT,
+    FETCH_NETWORK,          /* DNS, connect, TLS, reset... */
+    FETCH_BAD_URL           /* malformed or not http(s) */
+} fetch_status_t;
+
+typedef struct {
+    bool   allow_private;   /* permit loopback, RFC 1918, link-local, ULA... */
+    size_t max_bytes;       /* 0: EASEL_MAX_SOURCE_BYTES */
+    long   timeout_ms;      /* 0: EASEL_FETCH_TIMEOUT_MS */
+} fetch_opts_t;
+
+typedef struct {
+    fetch_status_t status;
+    long     http_status;          /* 0 when no response */
+    char     content_type[128];    /* "" when none */
+    char     address[64];          /* FETCH_NOT_ALLOWED: the refused address */
+    char     message[256];         /* why, for logs and error messages */
+    uint8_t *data;                 /* body (FETCH_OK only) */
+    size_t   len;
+} fetch_result_t;
+
+/* Fetches url into out (zeroed first). Returns 0 on a 2xx answer with out->data
+   holding the body, else -1 with out->status and out->message saying why. */
+int  fetch_url (const char *url, const fetch_opts_t *opts, fetch_result_t *out);
+void fetch_result_free (fetch_result_t *self);
+
+/* True if sa (AF_INET or AF_INET6) is loopback, unspecified, RFC 1918,
+   CGNAT 100.64/10, link-local (incl. metadata 169.254.169.254), ULA,
+   multicast/reserved, or an IPv4-mapped / NAT64 form of one of those. */
+bool fetch_address_is_private (const struct sockaddr *sa);
+
+#endif

@@ -1,0 +1,412 @@
+/*  main.c: easel-renderer, a render worker on the bus.
+
+    The main thread owns the DEALER to the scheduler's work socket: it
+    announces READY{name, slots}, heartbeats every EASEL_HEARTBEAT_MS, hands
+    each TASK to a queue, and sends back what the workers produce. `slots`
+    worker threads take tasks from the queue (mutex + condvar), render them
+    with render_task_run() and push the encoded RESULT/FAIL to the main thread
+    over an inproc PUSH/PULL pair; no worker touches the DEALER.
+
+    A scheduler silent for EASEL_PEER_DEAD_MS is gone: the link's socket is
+    destroyed, its generation number bumped (so tasks and answers of the old
+    link are dropped; the scheduler requeues them), and after a backoff
+    (EASEL_RECONNECT_MIN_MS doubling to EASEL_RECONNECT_MAX_MS, reset by the
+    first message of a new link) a fresh socket connects and announces READY.
+
+    Configuration (flags win over environment):
+      --work EASEL_WORK_ENDPOINT            scheduler work socket (tcp://127.0.0.1:5556)
+      --slots EASEL_RENDERER_SLOTS          worker threads (online cores)
+      --allow-private-networks EASEL_ALLOW_PRIVATE_NETWORKS   fetch private URLs (0)
+      --font EASEL_FONT                     headline font (DejaVuSans-Bold)
+      EASEL_RENDERER_TEST_DELAY_MS          TEST ONLY: sleep this long before each task
+    SIGINT/SIGTERM: send DISCONNECT, stop the workers, exit 0. */
+#include "bus.h"
+#include "log.h"
+#include "render_task.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <gd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_RESULTS_ENDPOINT "inproc://easel-renderer-results"
+#define S_READY_RETRY_MS   100      /* READY waits for the TCP link (IMMEDIATE) */
+#define S_DEFAULT_FONT     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+typedef struct s_job {
+    struct s_job *next;
+    int     gen;                    /* link generation the task came on */
+    char   *body;
+    size_t  len;
+} s_job_t;
+
+/* Shared between the main thread and the workers; guarded by lock. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t  wake;
+    s_job_t *head, *tail;
+    int      queued, max_queued;
+    int      gen;
+    bool     stop;
+    slide_render_opts_t opts;       /* read-only after start */
+    int      delay_ms;              /* read-only after start */
+} s_shared_t;
+
+static bool
+s_job_current (s_shared_t *sh, const s_job_t *job)
+{
+    pthread_mutex_lock (&sh->lock);
+    bool current = job->gen == sh->gen && !sh->stop;
+    pthread_mutex_unlock (&sh->lock);
+    return current;
+}
+
+/* Sleeps delay_ms unless told to stop first. */
+static void
+s_test_delay (s_shared_t *sh)
+{
+    struct timespec until;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += sh->delay_ms / 1000;
+    until.tv_nsec += (long) (sh->delay_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock (&sh->lock);
+    while (!sh->stop && pthread_cond_timedwait (&sh->wake, &sh->lock, &until) == 0)
+        ;
+    pthread_mutex_unlock (&sh->lock);
+}
+
+static void *
+s_worker (void *arg)
+{
+    s_shared_t *sh = arg;
+    zsock_t *push = zsock_new_push (">" S_RESULTS_ENDPOINT);
+    if (!push) {
+        log_error ("worker cannot connect to the results pipe", NULL);
+        return NULL;
+    }
+    for (;;) {
+        pthread_mutex_lock (&sh->lock);
+        while (!sh->head && !sh->stop)
+            pthread_cond_wait (&sh->wake, &sh->lock);
+        if (sh->stop) {
+            pthread_mutex_unlock (&sh->lock);
+            break;
+        }
+        s_job_t *job = sh->head;
+        sh->head = job->next;
+        if (!sh->head)
+            sh->tail = NULL;
+        sh->queued--;
+        pthread_mutex_unlock (&sh->lock);
+
+        if (sh->delay_ms > 0)
+            s_test_delay (sh);
+        if (s_job_current (sh, job)) {
+            msgpack_sbuffer out;
+            msgpack_sbuffer_init (&out);
+            char err[PROTO_ERR_MAX] = "";
+            int cmd = 0;
+            if (render_task_run (job->body, job->len, &sh->opts, &cmd, &out, err) == 0)
+                zsock_send (push, "iib", job->gen, cmd, out.data, out.size);
+            else
+                log_warn ("task dropped", "reason", err, NULL);
+            msgpack_sbuffer_destroy (&out);
+        }
+        free (job->body);
+        free (job);
+    }
+    zsock_destroy (&push);
+    return NULL;
+}
+
+/* ---- the link to the scheduler (main thread only) ----------------------- */
+
+typedef struct {
+    const char *endpoint;
+    zsock_t   *dealer;
+    zsock_t   *pull;                /* answers from the workers */
+    zpoller_t *poller;
+    msgpack_sbuffer ready;          /* encoded READY */
+    bool       ready_pending;       /* READY not yet accepted by the socket */
+    bool       heard;               /* the scheduler has spoken on this link */
+    int64_t    last_recv_ms, next_hb_ms;
+    int        backoff_ms;
+    int        gen;
+} s_link_t;
+
+static void
+s_link_open (s_link_t *link)
+{
+    link->dealer = zsock_new (ZMQ_DEALER);
+    if (!link->dealer)
+        log_fatal ("cannot create a DEALER socket", NULL);
+    bus_socket_setup (link->dealer);
+    if (zsock_connect (link->dealer, "%s", link->endpoint) != 0)
+        log_fatal ("cannot connect to the work endpoint", "endpoint", link->endpoint, NULL);
+    link->poller = zpoller_new (link->dealer, link->pull, NULL);
+    link->ready_pending = true;
+    link->heard = false;
+    link->last_recv_ms = util_mono_ms ();
+    link->next_hb_ms = link->last_recv_ms + EASEL_HEARTBEAT_MS;
+}
+
+/* Drops the socket and bumps the generation so the old link's work is dropped. */
+static void
+s_link_close (s_link_t *link, s_shared_t *sh)
+{
+    zpoller_destroy (&link->poller);
+    zsock_destroy (&link->dealer);
+    pthread_mutex_lock (&sh->lock);
+    link->gen = ++sh->gen;
+    pthread_mutex_unlock (&sh->lock);
+}
+
+static void
+s_send_simple (s_link_t *link, int cmd)
+{
+    proto_simple_t simple = { .rid = "" };
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    if (proto_simple_encode (&simple, &buf) == 0)
+        bus_send_sbuf (link->dealer, NULL, cmd, &buf);
+    msgpack_sbuffer_destroy (&buf);
+}
+
+static void
+s_on_bus (s_link_t *link, s_shared_t *sh)
+{
+    bus_msg_t msg = { 0 };
+    char err[PROTO_ERR_MAX] = "";
+    int rc = bus_recv (link->dealer, false, &msg, err);
+    link->last_recv_ms = util_mono_ms ();
+    if (!link->heard) {
+        link->heard = true;
+        link->backoff_ms = EASEL_RECONNECT_MIN_MS;
+        log_info ("scheduler answered", "endpoint", link->endpoint, NULL);
+    }
+    if (rc != 0) {
+        if (strcmp (err, "interrupted") != 0)
+            log_warn ("malformed message from the scheduler", "reason", err, NULL);
+    }
+    else
+    if (msg.cmd == PROTO_TASK) {
+        s_job_t *job = calloc (1, sizeof *job);
+        char *body = job ? malloc (zframe_size (msg.body) + 1) : NULL;
+        pthread_mutex_lock (&sh->lock);
+        if (!body || sh->queued >= sh->max_queued) {
+            pthread_mutex_unlock (&sh->lock);
+            log_warn ("task dropped: queue full or out of memory", NULL);
+            free (body);
+            free (job);
+        }
+        else {
+            memcpy (body, zframe_data (msg.body), zframe_size (msg.body));
+            *job = (s_job_t) { .gen = link->gen, .body = body, .len = zframe_size (msg.body) };
+            if (sh->tail)
+                sh->tail->next = job;
+            else
+                sh->head = job;
+            sh->tail = job;
+            sh->queued++;
+            pthread_cond_signal (&sh->wake);
+            pthread_mutex_unlock (&sh->lock);
+        }
+    }
+    else
+    if (msg.cmd == PROTO_ERROR) {
+        proto_errmsg_t em = { 0 };
+        if (proto_errmsg_decode ((const char *) zframe_data (msg.body), zframe_size (msg.body), &em, err) == 0)
+            log_warn ("scheduler answered an error", "code", em.error.code,
+                      "message", em.error.message ? em.error.message : "", NULL);
+        proto_errmsg_free (&em);
+    }
+    else
+    if (msg.cmd != PROTO_HEARTBEAT)
+        log_warn ("unexpected command from the scheduler", "cmd", proto_cmd_name (msg.cmd), NULL);
+    bus_msg_free (&msg);
+}
+
+static void
+s_on_result (s_link_t *link)
+{
+    int gen = 0, cmd = 0;
+    byte *data = NULL;
+    size_t size = 0;
+    if (zsock_recv (link->pull, "iib", &gen, &cmd, &data, &size) != 0)
+        return;
+    if (gen == link->gen && link->dealer
+    &&  bus_send (link->dealer, NULL, cmd, (const char *) data, size) != 0)
+        log_warn ("answer not sent; the scheduler will requeue the task",
+                  "cmd", proto_cmd_name (cmd), "reason", strerror (errno), NULL);
+    free (data);
+}
+
+/* Waits ms while draining (and dropping) worker answers. -1 if interrupted. */
+static int
+s_backoff_wait (s_link_t *link, int ms)
+{
+    zpoller_t *poller = zpoller_new (link->pull, NULL);
+    int64_t until = util_mono_ms () + ms;
+    int rc = 0;
+    for (int64_t now = util_mono_ms (); now < until; now = util_mono_ms ()) {
+        void *which = zpoller_wait (poller, (int) (until - now));
+        if (which == link->pull)
+            s_on_result (link);         /* generation is stale: dropped */
+        else
+        if (zpoller_terminated (poller) || zsys_interrupted) {
+            rc = -1;
+            break;
+        }
+    }
+    zpoller_destroy (&poller);
+    return rc;
+}
+
+static void
+s_run (s_link_t *link, s_shared_t *sh)
+{
+    s_link_open (link);
+    while (!zsys_interrupted) {
+        int64_t now = util_mono_ms ();
+        int64_t timeout = link->ready_pending ? S_READY_RETRY_MS : link->next_hb_ms - now;
+        if (link->last_recv_ms + EASEL_PEER_DEAD_MS - now < timeout)
+            timeout = link->last_recv_ms + EASEL_PEER_DEAD_MS - now;
+        void *which = zpoller_wait (link->poller, timeout < 0 ? 0 : (int) timeout);
+        if (which == link->dealer)
+            s_on_bus (link, sh);
+        else
+        if (which == link->pull)
+            s_on_result (link);
+        else
+        if (zpoller_terminated (link->poller))
+            break;
+
+        now = util_mono_ms ();
+        if (link->ready_pending && bus_send_sbuf (link->dealer, NULL, PROTO_READY, &link->ready) == 0) {
+            link->ready_pending = false;
+            link->next_hb_ms = now + EASEL_HEARTBEAT_MS;
+        }
+        if (!link->ready_pending && now >= link->next_hb_ms) {
+            s_send_simple (link, PROTO_HEARTBEAT);
+            link->next_hb_ms = now + EASEL_HEARTBEAT_MS;
+        }
+        if (now - link->last_recv_ms >= EASEL_PEER_DEAD_MS) {
+            char backoff[24];
+            snprintf (backoff, sizeof backoff, "%d", link->backoff_ms);
+            log_warn ("scheduler silent; reconnecting", "backoff_ms", backoff, NULL);
+            s_link_close (link, sh);
+            if (s_backoff_wait (link, link->backoff_ms) != 0)
+                return;
+            link->backoff_ms *= 2;
+            if (link->backoff_ms > EASEL_RECONNECT_MAX_MS)
+                link->backoff_ms = EASEL_RECONNECT_MAX_MS;
+            s_link_open (link);
+        }
+    }
+    if (link->dealer && !link->ready_pending)
+        s_send_simple (link, PROTO_DISCONNECT);
+    s_link_close (link, sh);
+}
+
+static int
+s_config_int (int argc, char **argv, const char *flag, const char *env, int64_t dflt,
+              int64_t min, int64_t max)
+{
+    const char *text = util_config (argc, argv, flag, env, NULL);
+    int64_t value = dflt;
+    if (text && util_parse_i64 (text, min, max, &value) != 0) {
+        char range[64];
+        snprintf (range, sizeof range, "%lld..%lld", (long long) min, (long long) max);
+        log_fatal ("bad configuration: not a whole number in range",
+                   "setting", flag ? flag : env, "value", text, "range", range, NULL);
+    }
+    return (int) value;
+}
+
+int
+main (int argc, char **argv)
+{
+    log_init ("renderer");
+    long cores = sysconf (_SC_NPROCESSORS_ONLN);
+    s_link_t link = {
+        .endpoint = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT", "tcp://127.0.0.1:5556"),
+        .backoff_ms = EASEL_RECONNECT_MIN_MS
+    };
+    int slots = s_config_int (argc, argv, "--slots", "EASEL_RENDERER_SLOTS",
+                              cores > 0 ? (cores > 256 ? 256 : cores) : 1, 1, 256);
+    s_shared_t sh = {
+        .opts = {
+            .font_path = util_config (argc, argv, "--font", "EASEL_FONT", S_DEFAULT_FONT),
+            .allow_private = util_config_flag (argc, argv, "--allow-private-networks",
+                                               "EASEL_ALLOW_PRIVATE_NETWORKS")
+        },
+        .delay_ms = s_config_int (argc, argv, NULL, "EASEL_RENDERER_TEST_DELAY_MS", 0, 0, 600000),
+        .max_queued = 2 * slots + 8
+    };
+    if (!*link.endpoint)
+        log_fatal ("bad configuration: empty work endpoint", NULL);
+    if (access (sh.opts.font_path, R_OK) != 0)
+        log_fatal ("bad configuration: cannot read the font", "font", sh.opts.font_path, NULL);
+
+    char host[48] = "localhost";
+    gethostname (host, sizeof host - 1);
+    proto_ready_t ready = { .slots = slots };
+    snprintf (ready.name, sizeof ready.name, "%s:%ld", host, (long) getpid ());
+    msgpack_sbuffer_init (&link.ready);
+    if (proto_ready_encode (&ready, &link.ready) != 0)
+        log_fatal ("cannot encode READY", NULL);
+
+    if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        log_fatal ("curl_global_init failed", NULL);
+    if (gdFontCacheSetup () != 0)
+        log_fatal ("gdFontCacheSetup failed", NULL);
+    zsys_init ();
+    pthread_mutex_init (&sh.lock, NULL);
+    pthread_cond_init (&sh.wake, NULL);
+    link.pull = zsock_new_pull ("@" S_RESULTS_ENDPOINT);
+    if (!link.pull)
+        log_fatal ("cannot bind the results pipe", NULL);
+
+    pthread_t *workers = calloc ((size_t) slots, sizeof *workers);
+    if (!workers)
+        log_fatal ("out of memory", NULL);
+    for (int i = 0; i < slots; i++)
+        if (pthread_create (&workers[i], NULL, s_worker, &sh) != 0)
+            log_fatal ("cannot start a worker thread", NULL);
+    char slots_text[16];
+    snprintf (slots_text, sizeof slots_text, "%d", slots);
+    log_info ("renderer started", "name", ready.name, "endpoint", link.endpoint,
+              "slots", slots_text, "allow_private", sh.opts.allow_private ? "1" : "0", NULL);
+
+    s_run (&link, &sh);
+
+    pthread_mutex_lock (&sh.lock);
+    sh.stop = true;
+    pthread_cond_broadcast (&sh.wake);
+    pthread_mutex_unlock (&sh.lock);
+    for (int i = 0; i < slots; i++)
+        pthread_join (workers[i], NULL);
+    free (workers);
+    while (sh.head) {
+        s_job_t *job = sh.head;
+        sh.head = job->next;
+        free (job->body);
+        free (job);
+    }
+    zsock_destroy (&link.pull);
+    msgpack_sbuffer_destroy (&link.ready);
+    pthread_cond_destroy (&sh.wake);
+    pthread_mutex_destroy (&sh.lock);
+    gdFontCacheShutdown ();
+    curl_global_cleanup ();
+    log_info ("renderer stopped", NULL);
+    return 0;
+}

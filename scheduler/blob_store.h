@@ -1,0 +1,27 @@
+/*  blob_store.h: image bytes, content addressed by hex sha256.
+    The embedded backend writes <data>/blobs/ab/<sha256> (ab = first two hex
+    chars) durably: temp file, fsync, rename, fsync of the directory. The
+    interface is put/get only, so an S3-compatible backend can replace it.
+    Thread: a handle belongs to one thread. Memory: get returns a heap buffer
+    the caller frees. */
+#ifndef EASEL_BLOB_STORE_H
+#define EASEL_BLOB_STORE_H
+
+#include <stddef.h>
+
+typedef struct _blob_store_t blob_store_t;
+
+/* Opens the store under data_dir (creating <data_dir>/blobs). NULL with a
+   one-line reason in err (256 bytes). */
+blob_store_t *blob_store_new (const char *data_dir, char *err);
+void blob_store_destroy (blob_store_t **self_p);
+
+/* Stores `data` durably and writes its hex sha256 into sha256 (65 bytes).
+   Bytes already stored are not written again. 0 / -1 (err filled). */
+int blob_store_put (blob_store_t *self, const void *data, size_t len, char sha256 [65], char *err);
+
+/* Reads the blob named by sha256 (at most max bytes) into a heap buffer.
+   NULL with err filled when missing, over max or unreadable. */
+void *blob_store_get (blob_store_t *self, const char *sha256, size_t max, size_t *len_out, char *err);
+
+#endif

@@ -1,0 +1,1018 @@
+/*  main.c: easel-scheduler. Binds the api ROUTER, work ROUTER and events PUB
+    sockets and owns all state: the job store, the blob store and the table of
+    live renderers.
+    Thread: one. The loop polls both ROUTERs, applies up to EASEL_GROUP_MAX_MSGS
+    messages plus timers and dispatch in ONE transaction, and only after COMMIT
+    sends the replies, TASKs and event PUBs it queued. A failed commit rolls
+    back and answers every request of the pass with 503 store_unavailable.
+    Memory: queued messages own copies of identity and body until sent. */
+#include "job_store.h"
+#include "blob_store.h"
+#include "bus.h"
+#include "log.h"
+#include "render_json.h"
+#include "util.h"
+
+#include <czmq.h>
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAX_RENDERERS     1024
+#define S_IDENTITY_MAX      64            /* bytes of a ROUTER peer identity we accept */
+#define S_URL_MAX           1024
+#define S_FILE_MAX_BYTES    (EASEL_MAX_MSG_BYTES - 64 * 1024)   /* leaves room for the envelope */
+
+typedef struct {
+    zframe_t *identity;
+    char      hex [2 * S_IDENTITY_MAX + 1];   /* the identity as stored in tasks.renderer */
+    char      name [PROTO_SHORT_MAX];
+    int32_t   slots;
+    int64_t   leased;                         /* refreshed from the store before dispatch */
+    int64_t   last_seen_ms;                   /* monotonic; 0 forces the dead check */
+} s_renderer_t;
+
+/* A message held back until the pass commits. */
+typedef struct {
+    zsock_t  *sock;
+    zframe_t *identity;
+    int       cmd;
+    char     *body;
+    size_t    len;
+    char      rid [PROTO_ID_MAX];             /* api replies: to answer 503 instead */
+    char      task_id [PROTO_ID_MAX];         /* TASK sends: to requeue on send failure */
+    int32_t   attempt;
+} s_out_t;
+
+typedef struct {
+    char    type [PROTO_SHORT_MAX];
+    char    render_id [PROTO_ID_MAX];
+    int64_t seq;
+} s_pub_t;
+
+typedef struct {
+    /* configuration */
+    const char *api_ep, *work_ep, *events_ep, *data_dir;
+    char     public_url [S_URL_MAX];
+    int32_t  max_attempts;
+    int64_t  lease_ms;
+    /* owned */
+    zsock_t *api, *work, *pub;
+    job_store_t  *store;
+    blob_store_t *blobs;
+    s_renderer_t renderers [S_MAX_RENDERERS];
+    int      nrenderers;
+    s_out_t *out;
+    size_t   nout, out_cap;
+    s_pub_t *pubs;
+    size_t   npubs, pubs_cap;
+    s_out_t *unsent;               /* TASKs whose send failed: requeued next pass */
+    size_t   nunsent, unsent_cap;
+    /* per pass */
+    bool     pass_failed;          /* a store error: the pass rolls back */
+    bool     settle;               /* a task ended: look for finished renders */
+    int64_t  now_ms, mono_ms;
+    int64_t  last_seq;             /* highest committed event seq */
+    int64_t  next_tick_ms;         /* monotonic time of the next heartbeat */
+} s_sched_t;
+
+/* ---- queues -------------------------------------------------------------------- */
+
+/* Grows *arr (of *cap elements of size elem) to hold n+1. 0 / -1. */
+static int
+s_grow (void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t next = *cap ? *cap * 2 : 64;
+    void *grown = realloc (*arr, next * elem);
+    if (!grown)
+        return -1;
+    *arr = grown;
+    *cap = next;
+    return 0;
+}
+
+static void
+s_out_free (s_out_t *o)
+{
+    zframe_destroy (&o->identity);
+    free (o->body);
+    o->body = NULL;
+}
+
+/* Queues one message; copies identity and body. */
+static void
+s_queue (s_sched_t *self, zsock_t *sock, zframe_t *identity, int cmd,
+         const char *body, size_t len, const char *rid)
+{
+    if (s_grow ((void **) &self->out, &self->out_cap, self->nout, sizeof *self->out)) {
+        log_error ("out of memory queueing a reply", NULL);
+        return;
+    }
+    s_out_t *o = &self->out [self->nout];
+    memset (o, 0, sizeof *o);
+    o->body = malloc (len ? len : 1);
+    if (!o->body) {
+        log_error ("out of memory queueing a reply", NULL);
+        return;
+    }
+    memcpy (o->body, body, len);
+    o->len = len;
+    o->sock = sock;
+    o->identity = identity ? zframe_dup (identity) : NULL;
+    o->cmd = cmd;
+    snprintf (o->rid, sizeof o->rid, "%s", rid ? rid : "");
+    self->nout++;
+}
+
+static void
+s_queue_error (s_sched_t *self, zsock_t *sock, zframe_t *identity, const char *rid,
+               int32_t status, const char *code, const char *message, const char *param)
+{
+    proto_errmsg_t e;
+    memset (&e, 0, sizeof e);
+    snprintf (e.rid, sizeof e.rid, "%s", rid ? rid : "");
+    e.status = status;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    if (proto_error_set (&e.error, code, message, param) == 0 && proto_errmsg_encode (&e, &sb) == 0)
+        s_queue (self, sock, identity, PROTO_ERROR, sb.data, sb.size, rid);
+    else
+        log_error ("cannot encode an error reply", "code", code, NULL);
+    msgpack_sbuffer_destroy (&sb);
+    proto_errmsg_free (&e);
+}
+
+/* Queues an encoded reply, or a 500 when encoding failed (rc != 0). */
+static void
+s_queue_reply (s_sched_t *self, zframe_t *identity, const char *rid, int cmd,
+               int rc, msgpack_sbuffer *sb)
+{
+    if (rc == 0)
+        s_queue (self, self->api, identity, cmd, sb->data, sb->size, rid);
+    else {
+        log_error ("cannot encode a reply", "cmd", proto_cmd_name (cmd), NULL);
+        s_queue_error (self, self->api, identity, rid, 500, "internal_error",
+                       "the scheduler could not encode its reply", NULL);
+    }
+    msgpack_sbuffer_destroy (sb);
+}
+
+/* Answers 400 bad_message for a body its decoder refused, echoing its rid
+   when the body still has one. */
+static void
+s_bad_message (s_sched_t *self, zsock_t *sock, zframe_t *identity,
+               const char *data, size_t len, const char *reason)
+{
+    proto_simple_t probe;
+    char ignored [PROTO_ERR_MAX];
+    if (proto_simple_decode (data, len, &probe, ignored) != 0)
+        probe.rid [0] = 0;
+    log_warn ("bad message", "reason", reason, NULL);
+    s_queue_error (self, sock, identity, probe.rid, 400, "bad_message", reason, NULL);
+}
+
+/* A store call failed with `err`: the pass will roll back. */
+static void
+s_store_failed (s_sched_t *self, const char *what, const char *err)
+{
+    log_error ("store error", "during", what, "reason", err, NULL);
+    self->pass_failed = true;
+}
+
+/* ---- renderers ------------------------------------------------------------------- */
+
+static int
+s_identity_hex (zframe_t *identity, char *out, size_t size)
+{
+    size_t n = zframe_size (identity);
+    if (n == 0 || n > S_IDENTITY_MAX || size < 2 * n + 1)
+        return -1;
+    const uint8_t *b = zframe_data (identity);
+    for (size_t i = 0; i < n; i++)
+        snprintf (out + 2 * i, 3, "%02x", b [i]);
+    return 0;
+}
+
+static s_renderer_t *
+s_renderer_find (s_sched_t *self, zframe_t *identity)
+{
+    for (int i = 0; i < self->nrenderers; i++)
+        if (zframe_eq (self->renderers [i].identity, identity))
+            return &self->renderers [i];
+    return NULL;
+}
+
+/* Forgets renderer r and requeues its leased tasks. */
+static void
+s_renderer_drop (s_sched_t *self, s_renderer_t *r, const char *reason)
+{
+    char err [256] = "";
+    int n = job_store_task_requeue_leased (self->store, r->hex, INT64_MAX, reason,
+                                           self->max_attempts, self->now_ms, err);
+    if (n < 0)
+        s_store_failed (self, "requeue", err);
+    char count [24];
+    snprintf (count, sizeof count, "%d", n);
+    log_info ("renderer gone", "renderer", r->name, "reason", reason, "requeued", count, NULL);
+    if (n > 0)
+        self->settle = true;
+    zframe_destroy (&r->identity);
+    *r = self->renderers [--self->nrenderers];
+    memset (&self->renderers [self->nrenderers], 0, sizeof *r);
+}
+
+static void
+s_leased_count (const char *renderer, int64_t n, void *arg)
+{
+    s_sched_t *self = arg;
+    for (int i = 0; i < self->nrenderers; i++)
+        if (strcmp (self->renderers [i].hex, renderer) == 0)
+            self->renderers [i].leased = n;
+}
+
+/* ---- api socket ------------------------------------------------------------------- */
+
+/* Resolves `auth` or queues 401. 0 / -1. */
+static int
+s_auth (s_sched_t *self, zframe_t *identity, const char *rid, const char *auth,
+        char account [PROTO_ID_MAX])
+{
+    if (job_store_auth (self->store, auth, account) == 0)
+        return 0;
+    s_queue_error (self, self->api, identity, rid, 401, "invalid_api_key",
+                   "The API key is missing, unknown or revoked.", NULL);
+    return -1;
+}
+
+/* Queues a RENDER reply for render_id, or 404 (account mismatch / unknown). */
+static void
+s_reply_render (s_sched_t *self, zframe_t *identity, const char *rid,
+                const char *render_id, const char *account)
+{
+    proto_render_t r;
+    memset (&r, 0, sizeof r);
+    char err [256] = "";
+    if (job_store_render_get (self->store, render_id, account, self->now_ms, &r, err)) {
+        if (strcmp (err, "not found") == 0)
+            s_queue_error (self, self->api, identity, rid, 404, "resource_missing",
+                           "No such render.", "id");
+        else {
+            s_store_failed (self, "render_get", err);
+            s_queue_error (self, self->api, identity, rid, 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+        }
+    }
+    else {
+        snprintf (r.rid, sizeof r.rid, "%s", rid);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        s_queue_reply (self, identity, rid, PROTO_RENDER, proto_render_encode (&r, &sb), &sb);
+    }
+    proto_render_free (&r);
+}
+
+static void
+s_api_create (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_create_render_t req;
+    memset (&req, 0, sizeof req);
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX], render_id [PROTO_ID_MAX];
+    if (proto_create_render_decode (data, len, &req, err))
+        s_bad_message (self, self->api, identity, data, len, err);
+    else
+    if (s_auth (self, identity, req.rid, req.auth, account) == 0) {
+        if (job_store_render_create (self->store, account, &req, self->now_ms, render_id, err)) {
+            s_store_failed (self, "render_create", err);
+            s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+        }
+        else {
+            log_info ("render created", "render", render_id, "account", account, NULL);
+            s_reply_render (self, identity, req.rid, render_id, NULL);
+        }
+    }
+    proto_create_render_free (&req);
+}
+
+static void
+s_api_get_render (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_get_t req;
+    memset (&req, 0, sizeof req);
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX];
+    if (proto_get_decode (data, len, &req, err))
+        s_bad_message (self, self->api, identity, data, len, err);
+    else
+    if (s_auth (self, identity, req.rid, req.auth, account) == 0)
+        s_reply_render (self, identity, req.rid, req.id, account);
+}
+
+static const char *
+s_content_type (const char *format)
+{
+    if (strcmp (format, "png") == 0)
+        return "image/png";
+    if (strcmp (format, "jpeg") == 0 || strcmp (format, "jpg") == 0)
+        return "image/jpeg";
+    if (strcmp (format, "webp") == 0)
+        return "image/webp";
+    return "application/octet-stream";
+}
+
+static void
+s_api_get_file (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_get_t req;
+    memset (&req, 0, sizeof req);
+    char err [PROTO_ERR_MAX] = "";
+    if (proto_get_decode (data, len, &req, err)) {
+        s_bad_message (self, self->api, identity, data, len, err);
+        return;
+    }
+    job_store_file_t file;
+    if (job_store_file_get (self->store, req.id, &file, err)) {
+        if (strcmp (err, "not found") != 0)
+            s_store_failed (self, "file_get", err);
+        s_queue_error (self, self->api, identity, req.rid, 404, "resource_missing",
+                       "No such file.", "id");
+        return;
+    }
+    char account [PROTO_ID_MAX] = "";
+    bool has_key = req.auth [0] && job_store_auth (self->store, req.auth, account) == 0;
+    bool owner = has_key && strcmp (account, file.account_id) == 0;
+    if (!owner) {
+        bool has_sig = req.sig [0] || req.exp;
+        if (has_sig && !job_store_url_check (self->store, req.id, req.exp, req.sig, self->now_ms / 1000)) {
+            s_queue_error (self, self->api, identity, req.rid, 401, "invalid_signature",
+                           "The file URL signature is invalid or expired.", "sig");
+            return;
+        }
+        if (!has_sig && has_key) {
+            s_queue_error (self, self->api, identity, req.rid, 404, "resource_missing",
+                           "No such file.", "id");
+            return;
+        }
+        if (!has_sig) {
+            s_queue_error (self, self->api, identity, req.rid, 401,
+                           req.auth [0] ? "invalid_api_key" : "invalid_signature",
+                           "A valid API key or signed URL is required.", NULL);
+            return;
+        }
+    }
+    proto_file_t f;
+    memset (&f, 0, sizeof f);
+    snprintf (f.rid, sizeof f.rid, "%s", req.rid);
+    snprintf (f.id, sizeof f.id, "%s", req.id);
+    snprintf (f.content_type, sizeof f.content_type, "%s", file.content_type);
+    snprintf (f.sha256, sizeof f.sha256, "%s", file.sha256);
+    f.data = blob_store_get (self->blobs, file.sha256, S_FILE_MAX_BYTES, &f.len, err);
+    if (!f.data) {
+        log_error ("blob unreadable", "image", req.id, "reason", err, NULL);
+        s_queue_error (self, self->api, identity, req.rid, 500, "internal_error",
+                       "The file could not be read.", NULL);
+        return;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    s_queue_reply (self, identity, req.rid, PROTO_FILE, proto_file_encode (&f, &sb), &sb);
+    proto_file_free (&f);
+}
+
+static void
+s_api_events_since (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_events_since_t req;
+    memset (&req, 0, sizeof req);
+    char err [PROTO_ERR_MAX] = "";
+    if (proto_events_since_decode (data, len, &req, err)) {
+        s_bad_message (self, self->api, identity, data, len, err);
+        return;
+    }
+    proto_events_t ev;
+    memset (&ev, 0, sizeof ev);
+    if (job_store_events_since (self->store, req.since, req.limit, &ev, err)) {
+        s_store_failed (self, "events_since", err);
+        s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+    }
+    else {
+        snprintf (ev.rid, sizeof ev.rid, "%s", req.rid);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        s_queue_reply (self, identity, req.rid, PROTO_EVENTS, proto_events_encode (&ev, &sb), &sb);
+    }
+    proto_events_free (&ev);
+}
+
+/* Queues {v, rid[, renderers]} as `cmd` (ACK / PONG). */
+static void
+s_reply_simple (s_sched_t *self, zframe_t *identity, const char *rid, int cmd, int32_t renderers)
+{
+    proto_simple_t s;
+    memset (&s, 0, sizeof s);
+    snprintf (s.rid, sizeof s.rid, "%s", rid);
+    s.renderers = renderers;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    s_queue_reply (self, identity, rid, cmd, proto_simple_encode (&s, &sb), &sb);
+}
+
+static void
+s_api_delivery_report (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_delivery_report_t rep;
+    memset (&rep, 0, sizeof rep);
+    char err [PROTO_ERR_MAX] = "";
+    if (proto_delivery_report_decode (data, len, &rep, err))
+        s_bad_message (self, self->api, identity, data, len, err);
+    else
+    if (job_store_delivery_report (self->store, &rep, EASEL_WEBHOOK_MAX_ATTEMPTS, self->now_ms, err)) {
+        if (strcmp (err, "not found") == 0)
+            s_queue_error (self, self->api, identity, rep.rid, 404, "resource_missing",
+                           "No such delivery.", "delivery_id");
+        else {
+            s_store_failed (self, "delivery_report", err);
+            s_queue_error (self, self->api, identity, rep.rid, 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+        }
+    }
+    else
+        s_reply_simple (self, identity, rep.rid, PROTO_ACK, 0);
+    proto_delivery_report_free (&rep);
+}
+
+static void
+s_api_handle (s_sched_t *self, bus_msg_t *msg)
+{
+    const char *data = (const char *) zframe_data (msg->body);
+    size_t len = zframe_size (msg->body);
+    char err [PROTO_ERR_MAX] = "";
+    switch (msg->cmd) {
+        case PROTO_CREATE_RENDER:   s_api_create (self, msg->identity, data, len); break;
+        case PROTO_GET_RENDER:      s_api_get_render (self, msg->identity, data, len); break;
+        case PROTO_GET_FILE:        s_api_get_file (self, msg->identity, data, len); break;
+        case PROTO_EVENTS_SINCE:    s_api_events_since (self, msg->identity, data, len); break;
+        case PROTO_DELIVERY_REPORT: s_api_delivery_report (self, msg->identity, data, len); break;
+        case PROTO_PING: {
+            proto_simple_t ping;
+            memset (&ping, 0, sizeof ping);
+            if (proto_simple_decode (data, len, &ping, err))
+                s_bad_message (self, self->api, msg->identity, data, len, err);
+            else
+                s_reply_simple (self, msg->identity, ping.rid, PROTO_PONG, self->nrenderers);
+            break;
+        }
+        default:
+            snprintf (err, sizeof err, "unexpected command %s (0x%02x) on the api socket",
+                      proto_cmd_name (msg->cmd), msg->cmd & 0xff);
+            s_queue_error (self, self->api, msg->identity, "", 400, "bad_message", err, NULL);
+    }
+}
+
+/* ---- work socket ------------------------------------------------------------------- */
+
+static void
+s_work_ready (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_ready_t ready;
+    char err [PROTO_ERR_MAX] = "";
+    memset (&ready, 0, sizeof ready);
+    if (proto_ready_decode (data, len, &ready, err)) {
+        s_bad_message (self, self->work, identity, data, len, err);
+        return;
+    }
+    s_renderer_t *r = s_renderer_find (self, identity);
+    if (!r) {
+        if (self->nrenderers == S_MAX_RENDERERS) {
+            log_warn ("renderer refused: table full", "renderer", ready.name, NULL);
+            return;
+        }
+        r = &self->renderers [self->nrenderers];
+        memset (r, 0, sizeof *r);
+        if (s_identity_hex (identity, r->hex, sizeof r->hex)) {
+            log_warn ("renderer refused: identity too long", "renderer", ready.name, NULL);
+            return;
+        }
+        r->identity = zframe_dup (identity);
+        self->nrenderers++;
+    }
+    snprintf (r->name, sizeof r->name, "%s", ready.name);
+    r->slots = ready.slots;
+    r->last_seen_ms = self->mono_ms;
+    char slots [16];
+    snprintf (slots, sizeof slots, "%d", (int) ready.slots);
+    log_info ("renderer ready", "renderer", r->name, "slots", slots, NULL);
+}
+
+static void
+s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity)
+{
+    proto_result_t res;
+    memset (&res, 0, sizeof res);
+    char err [PROTO_ERR_MAX] = "";
+    char sha [65];
+    if (proto_result_decode (data, len, &res, err))
+        s_bad_message (self, self->work, identity, data, len, err);
+    else
+    if (blob_store_put (self->blobs, res.data, res.len, sha, err))
+        /* not stored: the lease runs out and the task is tried again */
+        log_error ("cannot store result", "task", res.task_id, "reason", err, NULL);
+    else
+    if (job_store_blob_add (self->store, sha, (int64_t) res.len, s_content_type (res.format), err))
+        s_store_failed (self, "blob_add", err);
+    else
+    if (job_store_task_succeed (self->store, &res, sha, self->now_ms, err)) {
+        if (strcmp (err, "stale") == 0) {
+            char attempt [16];
+            snprintf (attempt, sizeof attempt, "%d", (int) res.attempt);
+            log_info ("stale result ignored", "task", res.task_id, "attempt", attempt, NULL);
+        }
+        else
+            s_store_failed (self, "task_succeed", err);
+    }
+    else {
+        log_info ("task succeeded", "task", res.task_id, "sha256", sha, NULL);
+        self->settle = true;
+    }
+    proto_result_free (&res);
+}
+
+/* Ends (task, attempt) with `error`; logs a stale end. */
+static void
+s_task_end (s_sched_t *self, const char *task_id, int32_t attempt,
+            const proto_error_t *error, bool retryable)
+{
+    char err [PROTO_ERR_MAX] = "";
+    char n [16];
+    snprintf (n, sizeof n, "%d", (int) attempt);
+    if (job_store_task_fail (self->store, task_id, attempt, error, retryable,
+                             self->max_attempts, self->now_ms, err)) {
+        if (strcmp (err, "stale") == 0)
+            log_info ("stale failure ignored", "task", task_id, "attempt", n, NULL);
+        else
+            s_store_failed (self, "task_fail", err);
+        return;
+    }
+    log_info (retryable ? "task attempt failed" : "task failed", "task", task_id, "attempt", n,
+              "code", error->code, "message", error->message ? error->message : "", NULL);
+    self->settle = true;
+}
+
+static void
+s_work_fail (s_sched_t *self, const char *data, size_t len, zframe_t *identity)
+{
+    proto_fail_t fail;
+    memset (&fail, 0, sizeof fail);
+    char err [PROTO_ERR_MAX] = "";
+    if (proto_fail_decode (data, len, &fail, err))
+        s_bad_message (self, self->work, identity, data, len, err);
+    else
+        s_task_end (self, fail.task_id, fail.attempt, &fail.error, fail.retryable);
+    proto_fail_free (&fail);
+}
+
+static void
+s_work_handle (s_sched_t *self, bus_msg_t *msg)
+{
+    const char *data = (const char *) zframe_data (msg->body);
+    size_t len = zframe_size (msg->body);
+    s_renderer_t *r = s_renderer_find (self, msg->identity);
+    if (r)
+        r->last_seen_ms = self->mono_ms;
+    if (self->pass_failed && msg->cmd != PROTO_READY && msg->cmd != PROTO_HEARTBEAT) {
+        /* its lease runs out and the task is tried again */
+        log_warn ("message dropped: store unavailable", "cmd", proto_cmd_name (msg->cmd), NULL);
+        return;
+    }
+    switch (msg->cmd) {
+        case PROTO_READY:      s_work_ready (self, msg->identity, data, len); break;
+        case PROTO_HEARTBEAT:  break;
+        case PROTO_RESULT:     s_work_result (self, data, len, msg->identity); break;
+        case PROTO_FAIL:       s_work_fail (self, data, len, msg->identity); break;
+        case PROTO_DISCONNECT:
+            if (r)
+                s_renderer_drop (self, r, "renderer disconnected");
+            break;
+        default: {
+            char err [PROTO_ERR_MAX];
+            snprintf (err, sizeof err, "unexpected command %s (0x%02x) on the work socket",
+                      proto_cmd_name (msg->cmd), msg->cmd & 0xff);
+            s_queue_error (self, self->work, msg->identity, "", 400, "bad_message", err, NULL);
+        }
+    }
+}
+
+/* ---- one pass ------------------------------------------------------------------------ */
+
+/* Reads one message from sock and applies it. */
+static void
+s_recv_one (s_sched_t *self, zsock_t *sock)
+{
+    bus_msg_t msg;
+    memset (&msg, 0, sizeof msg);
+    char err [PROTO_ERR_MAX] = "";
+    if (bus_recv (sock, true, &msg, err)) {
+        if (strcmp (err, "interrupted") != 0) {
+            log_warn ("malformed message", "reason", err, NULL);
+            if (msg.identity)
+                s_queue_error (self, sock, msg.identity, "", 400, "bad_message", err, NULL);
+        }
+    }
+    else
+    if (sock == self->api) {
+        if (self->pass_failed)     /* no transaction to apply it in */
+            s_queue_error (self, self->api, msg.identity, "", 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+        else
+            s_api_handle (self, &msg);
+    }
+    else
+        s_work_handle (self, &msg);
+    bus_msg_free (&msg);
+}
+
+/* Renders whose last task ended: final status, event and outbox row. */
+static void
+s_settle (s_sched_t *self)
+{
+    char render_id [PROTO_ID_MAX], err [256] = "";
+    int rc;
+    while (!self->pass_failed && (rc = job_store_render_next_settled (self->store, render_id, err)) == 1) {
+        proto_render_t r;
+        memset (&r, 0, sizeof r);
+        char event_id [PROTO_ID_MAX], type [PROTO_SHORT_MAX], iso [32];
+        if (job_store_render_complete (self->store, render_id, self->now_ms, err)
+        ||  job_store_render_get (self->store, render_id, NULL, self->now_ms, &r, err)
+        ||  proto_id_new ("evt_", event_id, sizeof event_id)) {
+            s_store_failed (self, "settle", err);
+            proto_render_free (&r);
+            return;
+        }
+        snprintf (type, sizeof type, "render.%.32s", r.status);
+        util_iso8601 (self->now_ms, iso, sizeof iso);
+        json_t *obj = render_json_build (&r, self->public_url);
+        char *payload = NULL;
+        if (obj) {
+            json_object_set_new (obj, "type", json_string (type));
+            json_object_set_new (obj, "event_id", json_string (event_id));
+            /* the render object already says when it was created; keep that */
+            if (!json_object_get (obj, "created_at"))
+                json_object_set_new (obj, "created_at", json_string (iso));
+            payload = render_json_dump (obj, NULL);
+            json_decref (obj);
+        }
+        int64_t seq = 0;
+        if (!payload
+        ||  job_store_event_add (self->store, event_id, type, r.account_id, r.id, self->now_ms,
+                                 payload, r.webhook_url, &seq, err))
+            s_store_failed (self, "event_add", payload ? err : "out of memory");
+        else
+        if (s_grow ((void **) &self->pubs, &self->pubs_cap, self->npubs, sizeof *self->pubs) == 0) {
+            s_pub_t *p = &self->pubs [self->npubs++];
+            snprintf (p->type, sizeof p->type, "%s", type);
+            snprintf (p->render_id, sizeof p->render_id, "%s", r.id);
+            p->seq = seq;
+            log_info ("render finished", "render", r.id, "status", r.status, "event", event_id, NULL);
+        }
+        free (payload);
+        proto_render_free (&r);
+    }
+    if (rc < 0)
+        s_store_failed (self, "next_settled", err);
+    self->settle = false;
+}
+
+/* Leases queued tasks to renderers with free slots, least loaded first. */
+static void
+s_dispatch (s_sched_t *self)
+{
+    if (self->nrenderers == 0 || self->pass_failed)
+        return;
+    char err [256] = "";
+    for (int i = 0; i < self->nrenderers; i++)
+        self->renderers [i].leased = 0;
+    if (job_store_task_leased_counts (self->store, s_leased_count, self, err)) {
+        s_store_failed (self, "leased_counts", err);
+        return;
+    }
+    while (true) {
+        s_renderer_t *best = NULL;
+        for (int i = 0; i < self->nrenderers; i++) {
+            s_renderer_t *r = &self->renderers [i];
+            if (r->leased < r->slots && (!best || r->leased < best->leased))
+                best = r;
+        }
+        if (!best)
+            return;
+        proto_task_t task;
+        memset (&task, 0, sizeof task);
+        int rc = job_store_task_lease_next (self->store, best->hex, self->now_ms, self->lease_ms,
+                                            &task, err);
+        if (rc < 0)
+            s_store_failed (self, "lease", err);
+        if (rc != 1)
+            return;
+        best->leased++;
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        if (proto_task_encode (&task, &sb) == 0) {
+            s_queue (self, self->work, best->identity, PROTO_TASK, sb.data, sb.size, NULL);
+            s_out_t *o = &self->out [self->nout - 1];
+            snprintf (o->task_id, sizeof o->task_id, "%s", task.task_id);
+            o->attempt = task.attempt;
+        }
+        else
+            log_error ("cannot encode a task", "task", task.task_id, NULL);
+        msgpack_sbuffer_destroy (&sb);
+        proto_task_free (&task);
+    }
+}
+
+/* Heartbeat-tick work inside the transaction: dead renderers, expired leases. */
+static void
+s_timers (s_sched_t *self)
+{
+    for (int i = self->nrenderers - 1; i >= 0; i--)
+        if (self->mono_ms - self->renderers [i].last_seen_ms > EASEL_PEER_DEAD_MS)
+            s_renderer_drop (self, &self->renderers [i], "renderer stopped heartbeating");
+    char err [256] = "";
+    int n = job_store_task_requeue_leased (self->store, NULL, self->now_ms, "lease expired",
+                                           self->max_attempts, self->now_ms, err);
+    if (n < 0)
+        s_store_failed (self, "lease expiry", err);
+    if (n > 0) {
+        log_info ("expired leases requeued", NULL);
+        self->settle = true;
+    }
+}
+
+/* TASKs that could not be sent last pass end their attempt (retryable). */
+static void
+s_requeue_unsent (s_sched_t *self)
+{
+    proto_error_t e;
+    memset (&e, 0, sizeof e);
+    snprintf (e.code, sizeof e.code, "renderer_unreachable");
+    e.message = "the task could not be sent to its renderer";
+    for (size_t i = 0; i < self->nunsent; i++)
+        s_task_end (self, self->unsent [i].task_id, self->unsent [i].attempt, &e, true);
+    self->nunsent = 0;
+}
+
+/* After a failed commit: every api reply becomes 503, everything else is dropped. */
+static void
+s_out_to_503 (s_sched_t *self)
+{
+    size_t n = self->nout;
+    s_out_t *old = self->out;
+    self->out = NULL;
+    self->nout = self->out_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (old [i].sock == self->api)
+            s_queue_error (self, self->api, old [i].identity, old [i].rid, 503,
+                           "store_unavailable", "The job store is unavailable.", NULL);
+        s_out_free (&old [i]);
+    }
+    free (old);
+    self->npubs = 0;
+}
+
+static void
+s_publish (s_sched_t *self, const char *topic, const char *render_id, int64_t seq)
+{
+    proto_simple_t s;
+    memset (&s, 0, sizeof s);
+    snprintf (s.rid, sizeof s.rid, "%s", render_id);
+    s.last_seq = seq;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    if (proto_simple_encode (&s, &sb) == 0)
+        bus_publish (self->pub, topic, seq, sb.data, sb.size);
+    msgpack_sbuffer_destroy (&sb);
+}
+
+/* Sends everything queued by a committed pass. */
+static void
+s_flush (s_sched_t *self)
+{
+    for (size_t i = 0; i < self->nout; i++) {
+        s_out_t *o = &self->out [i];
+        if (bus_send (o->sock, o->identity, o->cmd, o->body, o->len) != 0) {
+            int e = errno;
+            if (o->sock == self->work) {
+                s_renderer_t *r = s_renderer_find (self, o->identity);
+                if (r && e == EHOSTUNREACH)
+                    r->last_seen_ms = 0;          /* gone: the next pass drops it */
+                if (o->task_id [0]
+                &&  s_grow ((void **) &self->unsent, &self->unsent_cap, self->nunsent,
+                            sizeof *self->unsent) == 0) {
+                    self->unsent [self->nunsent] = *o;
+                    self->unsent [self->nunsent].identity = NULL;
+                    self->unsent [self->nunsent++].body = NULL;
+                }
+            }
+            log_warn ("send failed", "cmd", proto_cmd_name (o->cmd), "reason", zmq_strerror (e), NULL);
+        }
+        s_out_free (o);
+    }
+    self->nout = 0;
+    for (size_t i = 0; i < self->npubs; i++) {
+        s_publish (self, self->pubs [i].type, self->pubs [i].render_id, self->pubs [i].seq);
+        if (self->pubs [i].seq > self->last_seq)
+            self->last_seq = self->pubs [i].seq;
+    }
+    self->npubs = 0;
+}
+
+/* Heartbeats out: to every renderer and on the events socket. */
+static void
+s_heartbeat (s_sched_t *self)
+{
+    proto_simple_t s;
+    memset (&s, 0, sizeof s);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    if (proto_simple_encode (&s, &sb) == 0)
+        for (int i = 0; i < self->nrenderers; i++)
+            if (bus_send (self->work, self->renderers [i].identity, PROTO_HEARTBEAT, sb.data, sb.size)
+            &&  errno == EHOSTUNREACH)
+                self->renderers [i].last_seen_ms = 0;
+    msgpack_sbuffer_destroy (&sb);
+    s_publish (self, PROTO_TOPIC_HEARTBEAT, "", self->last_seq);
+}
+
+static void
+s_pass (s_sched_t *self, bool tick)
+{
+    char err [256] = "";
+    self->now_ms = util_now_ms ();
+    self->mono_ms = util_mono_ms ();
+    self->pass_failed = job_store_begin (self->store, err) != 0;
+    if (self->pass_failed)
+        log_error ("cannot begin a transaction", "reason", err, NULL);
+    bool in_txn = !self->pass_failed;
+    for (int n = 0; n < EASEL_GROUP_MAX_MSGS; ) {
+        int before = n;
+        if (zsock_events (self->api) & ZMQ_POLLIN) {
+            s_recv_one (self, self->api);
+            n++;
+        }
+        if (zsock_events (self->work) & ZMQ_POLLIN) {
+            s_recv_one (self, self->work);
+            n++;
+        }
+        if (n == before)
+            break;
+    }
+    if (!self->pass_failed) {
+        s_requeue_unsent (self);
+        if (tick)
+            s_timers (self);
+        if (self->settle)
+            s_settle (self);
+        s_dispatch (self);
+    }
+    if (!self->pass_failed && job_store_commit (self->store, err) != 0) {
+        log_error ("commit failed", "reason", err, NULL);
+        self->pass_failed = true;
+    }
+    if (self->pass_failed) {
+        if (in_txn)
+            job_store_rollback (self->store);
+        s_out_to_503 (self);
+    }
+    s_flush (self);
+    if (tick)
+        s_heartbeat (self);
+}
+
+/* ---- start-up -------------------------------------------------------------------------- */
+
+static zsock_t *
+s_bind (int type, const char *endpoint, const char *what)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock)
+        log_fatal ("cannot create socket", "socket", what, NULL);
+    bus_socket_setup (sock);
+    if (zsock_bind (sock, "%s", endpoint) < 0)
+        log_fatal ("cannot bind", "socket", what, "endpoint", endpoint, "reason", zmq_strerror (errno), NULL);
+    return sock;
+}
+
+static void
+s_configure (s_sched_t *self, int argc, char **argv)
+{
+    static const char *flags [] = { "--api", "--work", "--events", "--data", "--public-url",
+                                    "--max-attempts", "--lease-ms" };
+    for (int i = 1; i < argc; i++) {
+        bool known = false;
+        for (size_t f = 0; f < sizeof flags / sizeof flags [0] && !known; f++) {
+            size_t n = strlen (flags [f]);
+            known = strncmp (argv [i], flags [f], n) == 0 && (argv [i][n] == 0 || argv [i][n] == '=');
+            if (known && argv [i][n] == 0)
+                i++;                /* skip its value */
+        }
+        if (!known)
+            log_fatal ("unknown argument (flags: --api --work --events --data --public-url"
+                       " --max-attempts --lease-ms)", "argument", argv [i], NULL);
+    }
+    self->api_ep = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
+    self->work_ep = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT", "tcp://127.0.0.1:5556");
+    self->events_ep = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT", "tcp://127.0.0.1:5557");
+    self->data_dir = util_config (argc, argv, "--data", "EASEL_DATA", "./easel-data");
+    const char *url = util_config (argc, argv, "--public-url", "EASEL_PUBLIC_URL", "http://127.0.0.1:8080");
+    const char *attempts = util_config (argc, argv, "--max-attempts", "EASEL_MAX_ATTEMPTS", "3");
+    const char *lease = util_config (argc, argv, "--lease-ms", "EASEL_LEASE_MS", "120000");
+    if (!*self->api_ep || !*self->work_ep || !*self->events_ep || !*self->data_dir)
+        log_fatal ("endpoints and data dir must not be empty", NULL);
+    size_t n = strlen (url);
+    while (n > 0 && url [n - 1] == '/')
+        n--;
+    if (n == 0 || n >= sizeof self->public_url
+    ||  (strncmp (url, "http://", 7) != 0 && strncmp (url, "https://", 8) != 0))
+        log_fatal ("--public-url must be an http(s) URL under 1024 bytes", "value", url, NULL);
+    memcpy (self->public_url, url, n);
+    self->public_url [n] = 0;
+    int64_t v;
+    if (util_parse_i64 (attempts, 1, 100, &v))
+        log_fatal ("--max-attempts must be an integer in 1..100", "value", attempts, NULL);
+    self->max_attempts = (int32_t) v;
+    if (util_parse_i64 (lease, 1000, 24 * 3600 * 1000LL, &self->lease_ms))
+        log_fatal ("--lease-ms must be an integer in 1000..86400000", "value", lease, NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+    log_init ("scheduler");
+    static s_sched_t sched;
+    s_sched_t *self = &sched;
+    s_configure (self, argc, argv);
+    char err [256] = "";
+    self->store = job_store_open (self->data_dir, err);
+    if (!self->store)
+        log_fatal ("cannot open the job store", "reason", err, NULL);
+    self->blobs = blob_store_new (self->data_dir, err);
+    if (!self->blobs)
+        log_fatal ("cannot open the blob store", "reason", err, NULL);
+    /* a lease from a previous run has no renderer any more */
+    self->now_ms = util_now_ms ();
+    int n = -1;
+    if (job_store_begin (self->store, err) == 0) {
+        n = job_store_task_requeue_leased (self->store, NULL, INT64_MAX, "scheduler restarted",
+                                           self->max_attempts, self->now_ms, err);
+        if (n < 0 || job_store_commit (self->store, err) != 0) {
+            job_store_rollback (self->store);
+            n = -1;
+        }
+    }
+    if (n < 0)
+        log_fatal ("cannot requeue leased tasks at start", "reason", err, NULL);
+    self->last_seq = job_store_event_last_seq (self->store);
+    self->settle = true;
+
+    zsys_init ();
+    self->api = s_bind (ZMQ_ROUTER, self->api_ep, "api");
+    self->work = s_bind (ZMQ_ROUTER, self->work_ep, "work");
+    self->pub = s_bind (ZMQ_PUB, self->events_ep, "events");
+    char requeued [16];
+    snprintf (requeued, sizeof requeued, "%d", n);
+    log_info ("scheduler started", "api", self->api_ep, "work", self->work_ep,
+              "events", self->events_ep, "data", self->data_dir, "requeued", requeued, NULL);
+
+    self->next_tick_ms = util_mono_ms ();
+    while (!zsys_interrupted) {
+        int64_t wait = self->next_tick_ms - util_mono_ms ();
+        zmq_pollitem_t items [] = {
+            { zsock_resolve (self->api), 0, ZMQ_POLLIN, 0 },
+            { zsock_resolve (self->work), 0, ZMQ_POLLIN, 0 },
+        };
+        if (wait > 0 && zmq_poll (items, 2, (long) wait) < 0 && errno == EINTR)
+            continue;
+        bool tick = util_mono_ms () >= self->next_tick_ms;
+        if (tick)
+            self->next_tick_ms = util_mono_ms () + EASEL_HEARTBEAT_MS;
+        s_pass (self, tick);
+    }
+    log_info ("scheduler stopping", NULL);
+    for (int i = 0; i < self->nrenderers; i++)
+        zframe_destroy (&self->renderers [i].identity);
+    for (size_t i = 0; i < self->nout; i++)
+        s_out_free (&self->out [i]);
+    free (self->out);
+    free (self->pubs);
+    free (self->unsent);
+    zsock_destroy (&self->api);
+    zsock_destroy (&self->work);
+    zsock_destroy (&self->pub);
+    blob_store_destroy (&self->blobs);
+    job_store_destroy (&self->store);
+    return 0;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Easel builds, runs and tests with.
+# Idempotent: silent and quick when everything is already there.
+set -eu
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  clang libclang-rt-14-dev
+  libzmq3-dev libczmq-dev libmsgpack-dev libcivetweb-dev
+  libcurl4-openssl-dev libsodium-dev libssl-dev
+  libgd-dev libpng-dev libdeflate-dev libfreetype-dev libraqm-dev
+  libsqlite3-dev libjansson-dev
+  fonts-dejavu-core
+  python3 curl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo_cmd=""
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo_cmd apt-get update -qq
+$sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,266 @@
+/*  test_gateway_validate.c: POST /v1/renders bodies -> task specs.
+    Good bodies are expanded and their encoded specs decoded back and checked;
+    bad bodies must fail with exactly the expected status, code and param. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "render_request.h"
+#include "presets.h"
+
+static int s_failures;
+
+#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
+    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
+    fputc ('\n', stderr); } } while (0)
+
+/* Parses body, expecting success and `ntasks` images. */
+static int
+s_parse_ok (const char *name, const char *body, int ntasks, proto_create_render_t *cr)
+{
+    api_error_t e;
+    if (render_request_parse (body, strlen (body), cr, &e)) {
+        CHECK (0, "%s: expected success, got %d %s param=%s: %s", name, e.status, e.code, e.param,
+               e.message);
+        return -1;
+    }
+    CHECK (cr->ntasks == ntasks, "%s: expected %d tasks, got %d", name, ntasks, cr->ntasks);
+    return cr->ntasks == ntasks ? 0 : -1;
+}
+
+static void
+s_slide (const proto_create_render_t *cr, int i, proto_slide_t *sl)
+{
+    char err [PROTO_ERR_MAX];
+    memset (sl, 0, sizeof *sl);
+    int rc = proto_slide_decode (cr->tasks [i].spec, cr->tasks [i].spec_len, sl, err);
+    CHECK (rc == 0, "task %d: spec must decode, got: %s", i, err);
+}
+
+static void
+test_single_slide (void)
+{
+    proto_create_render_t cr;
+    const char *body = "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},"
+        "\"slides\":[{\"headline\":{\"lines\":[\"Track every habit\",\"in one place\"]},"
+        "\"screenshot\":{\"url\":\"https://acme.app/home.png\"}}],"
+        "\"metadata\":{\"release\":\"42\",\"a\":1},\"webhook_url\":\"https://ci.example.com/h\"}";
+    if (s_parse_ok ("single", body, 1, &cr))
+        return;
+    CHECK (cr.sync, "single: no async means sync");
+    CHECK (strcmp (cr.metadata_json, "{\"a\":1,\"release\":\"42\"}") == 0,
+           "single: metadata compact with sorted keys, got %s", cr.metadata_json);
+    CHECK (cr.webhook_url && strcmp (cr.webhook_url, "https://ci.example.com/h") == 0, "single: webhook_url");
+    const proto_task_spec_t *t = &cr.tasks [0];
+    CHECK (t->width == 1320 && t->height == 2868, "single: task size 1320x2868, got %dx%d", t->width, t->height);
+    CHECK (strcmp (t->preset, "appstore.iphone_6_9") == 0 && strcmp (t->format, "png") == 0,
+           "single: task preset/format");
+    proto_slide_t sl;
+    s_slide (&cr, 0, &sl);
+    CHECK (sl.width == 1320 && sl.height == 2868, "single: spec size");
+    CHECK (sl.nlines == 2 && strcmp (sl.lines [1], "in one place") == 0, "single: two lines");
+    CHECK (sl.text_color == 0xFFFFFF, "single: default text colour #FFFFFF, got %06x", sl.text_color);
+    const presets_background_t *mid = presets_background_find ("midnight");
+    CHECK (sl.bg_ncolors == mid->ncolors && sl.bg_colors [0] == mid->colors [0],
+           "single: default background midnight");
+    CHECK (sl.shot_url && strcmp (sl.shot_url, "https://acme.app/home.png") == 0, "single: url");
+    CHECK (strcmp (sl.device, "iphone") == 0 && strcmp (sl.format, "png") == 0, "single: defaults");
+    proto_slide_free (&sl);
+    proto_create_render_free (&cr);
+}
+
+static void
+test_matrix (void)
+{
+    proto_create_render_t cr;
+    const char *body = "{\"async\":true,\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},"
+        "\"matrix\":{\"locales\":[\"en-US\",\"de-DE\"],\"presets\":[\"appstore.iphone_6_9\",\"play.phone\"]},"
+        "\"slides\":[{\"headline\":{\"lines\":{\"en-US\":[\"Hello\"],\"de-DE\":[\"Hallo\",\"Welt\"]},"
+        "\"color\":\"#112233\"},\"screenshot\":{\"url\":\"https://acme.app/{locale}/{preset}.png\"}},"
+        "{\"headline\":{\"lines\":[\"Same everywhere\"]},\"device\":\"none\"}]}";
+    if (s_parse_ok ("matrix", body, 8, &cr))
+        return;
+    CHECK (!cr.sync, "matrix: async true");
+    /* order: slide, locale, preset */
+    const proto_task_spec_t *t = &cr.tasks [3];
+    CHECK (t->slide == 0 && strcmp (t->locale, "de-DE") == 0 && strcmp (t->preset, "play.phone") == 0
+           && t->width == 1080 && t->height == 1920,
+           "matrix: task 3 is slide 0 de-DE play.phone 1080x1920, got %d %s %s %dx%d",
+           t->slide, t->locale, t->preset, t->width, t->height);
+    proto_slide_t sl;
+    s_slide (&cr, 3, &sl);
+    CHECK (sl.shot_url && strcmp (sl.shot_url, "https://acme.app/de-DE/play.phone.png") == 0,
+           "matrix: {locale} and {preset} substituted, got %s", sl.shot_url ? sl.shot_url : "(null)");
+    CHECK (sl.nlines == 2 && strcmp (sl.lines [0], "Hallo") == 0, "matrix: de-DE lines");
+    CHECK (sl.text_color == 0x112233, "matrix: headline colour");
+    proto_slide_free (&sl);
+    s_slide (&cr, 4, &sl);
+    CHECK (sl.slide == 1 && strcmp (sl.locale, "en-US") == 0 && sl.nlines == 1
+           && strcmp (sl.device, "none") == 0 && !sl.shot_url,
+           "matrix: task 4 is slide 1 en-US, shared lines, no screenshot");
+    proto_slide_free (&sl);
+    proto_create_render_free (&cr);
+}
+
+static void
+test_gradient_custom_canvas_data (void)
+{
+    proto_create_render_t cr;
+    /* "iVBORw0KGgo=" is the PNG signature's first 8 bytes */
+    const char *body = "{\"canvas\":{\"width\":800,\"height\":600},"
+        "\"background\":{\"gradient\":{\"colors\":[\"#1e3c72\",\"#6A11CB\",\"#000000\"],\"angle\":90}},"
+        "\"slides\":[{\"screenshot\":{\"data\":\"iVBORw0KGgo=\"}}]}";
+    if (s_parse_ok ("gradient", body, 1, &cr))
+        return;
+    proto_slide_t sl;
+    s_slide (&cr, 0, &sl);
+    CHECK (sl.width == 800 && sl.height == 600 && sl.preset [0] == '\0', "gradient: custom canvas 800x600");
+    CHECK (sl.bg_ncolors == 3 && sl.bg_colors [0] == 0x1E3C72 && sl.bg_colors [1] == 0x6A11CB
+           && sl.bg_angle == 90, "gradient: 3 stops at 90 degrees");
+    static const unsigned char png [] = { 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A };
+    CHECK (sl.shot_len == 8 && sl.shot_data && memcmp (sl.shot_data, png, 8) == 0,
+           "gradient: base64 data decoded to 8 bytes, got %zu", sl.shot_len);
+    CHECK (sl.nlines == 0, "gradient: no headline");
+    proto_slide_free (&sl);
+    proto_create_render_free (&cr);
+}
+
+typedef struct {
+    const char *name;
+    const char *body;
+    int         status;
+    const char *code;
+    const char *param;             /* "" when none */
+} bad_case_t;
+
+#define SHOT "\"screenshot\":{\"url\":\"https://a.b/c.png\"}"
+#define CANVAS "\"canvas\":{\"preset\":\"play.phone\"}"
+#define SLIDE "{\"headline\":{\"lines\":[\"Hi\"]}}"
+
+static void
+test_bad_cases (void)
+{
+    char long_line [400], many_slides [1024], long_body [600];
+    memset (long_line, 'x', 201);
+    long_line [201] = '\0';
+    snprintf (long_body, sizeof long_body, "{" CANVAS ",\"slides\":[{\"headline\":{\"lines\":[\"ok\",\"%s\"]}}]}",
+              long_line);
+    int n = snprintf (many_slides, sizeof many_slides, "{\"async\":true," CANVAS ",\"slides\":[");
+    for (int i = 0; i < 11; i++)
+        n += snprintf (many_slides + n, sizeof many_slides - (size_t) n, "%s" SLIDE, i ? "," : "");
+    snprintf (many_slides + n, sizeof many_slides - (size_t) n, "]}");
+
+    const bad_case_t cases [] = {
+        { "malformed", "{\"slides\": [}", 400, "invalid_json", "" },
+        { "duplicate key", "{\"slides\":[],\"slides\":[]}", 400, "invalid_json", "" },
+        { "not an object", "[1]", 400, "invalid_json", "" },
+        { "missing slides", "{" CANVAS "}", 422, "parameter_missing", "slides" },
+        { "empty slides", "{" CANVAS ",\"slides\":[]}", 422, "parameter_invalid", "slides" },
+        { "too many slides", many_slides, 422, "parameter_invalid", "slides" },
+        { "missing canvas", "{\"slides\":[" SLIDE "]}", 422, "parameter_missing", "canvas" },
+        { "unknown preset", "{\"canvas\":{\"preset\":\"appstore.iphone_99\"},\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "canvas.preset" },
+        { "unknown matrix preset", "{" CANVAS ",\"matrix\":{\"presets\":[\"play.phone\",\"nope\"]},\"slides\":["
+          SLIDE "]}", 422, "parameter_invalid", "matrix.presets[1]" },
+        { "canvas too small", "{\"canvas\":{\"width\":50,\"height\":600},\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "canvas.width" },
+        { "5 gradient stops", "{" CANVAS ",\"background\":{\"gradient\":{\"colors\":[\"#000000\",\"#111111\","
+          "\"#222222\",\"#333333\",\"#444444\"]}},\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "background.gradient.colors" },
+        { "bad colour", "{" CANVAS ",\"background\":{\"gradient\":{\"colors\":[\"#000000\",\"#12345G\"]}},"
+          "\"slides\":[" SLIDE "]}", 422, "parameter_invalid", "background.gradient.colors[1]" },
+        { "bad headline colour", "{" CANVAS ",\"slides\":[{\"headline\":{\"lines\":[\"a\"],\"color\":\"red\"}}]}",
+          422, "parameter_invalid", "slides[0].headline.color" },
+        { "unknown background preset", "{" CANVAS ",\"background\":{\"preset\":\"lava\"},\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "background.preset" },
+        { "headline too long", long_body, 422, "parameter_invalid", "slides[0].headline.lines[1]" },
+        { "too many lines", "{" CANVAS ",\"slides\":[{\"headline\":{\"lines\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}}]}",
+          422, "parameter_invalid", "slides[0].headline.lines" },
+        { "missing lines", "{" CANVAS ",\"slides\":[{\"headline\":{}}]}",
+          422, "parameter_missing", "slides[0].headline.lines" },
+        { "locale lines missing", "{" CANVAS ",\"matrix\":{\"locales\":[\"en-US\",\"de-DE\"]},\"slides\":["
+          "{\"headline\":{\"lines\":{\"en-US\":[\"Hi\"]}}}]}",
+          422, "parameter_missing", "slides[0].headline.lines.de-DE" },
+        { "locale lines without matrix", "{" CANVAS ",\"slides\":[{\"headline\":{\"lines\":{\"en-US\":[\"Hi\"]}}}]}",
+          422, "parameter_invalid", "slides[0].headline.lines" },
+        { "bad locale tag", "{" CANVAS ",\"matrix\":{\"locales\":[\"en_US\"]},\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "matrix.locales[0]" },
+        { "url and data", "{" CANVAS ",\"slides\":[{\"screenshot\":{\"url\":\"https://a.b/c.png\","
+          "\"data\":\"iVBORw0KGgo=\"}}]}", 422, "parameter_invalid", "slides[0].screenshot" },
+        { "bad base64", "{" CANVAS ",\"slides\":[{\"screenshot\":{\"data\":\"not*base64!\"}}]}",
+          422, "parameter_invalid", "slides[0].screenshot.data" },
+        { "file_id", "{" CANVAS ",\"slides\":[{\"screenshot\":{\"file_id\":\"file_x\"}}]}",
+          422, "parameter_invalid", "slides[0].screenshot.file_id" },
+        { "ftp url", "{" CANVAS ",\"slides\":[{\"screenshot\":{\"url\":\"ftp://a.b/c.png\"}}]}",
+          422, "parameter_invalid", "slides[0].screenshot.url" },
+        { "{locale} without locales", "{" CANVAS ",\"slides\":[{\"screenshot\":{\"url\":\"https://a.b/{locale}.png\"}}]}",
+          422, "parameter_invalid", "slides[0].screenshot.url" },
+        { "unknown device", "{" CANVAS ",\"slides\":[{" SHOT ",\"device\":\"pixel\"}]}",
+          422, "parameter_invalid", "slides[0].device" },
+        { "jpeg", "{" CANVAS ",\"format\":\"jpeg\",\"slides\":[" SLIDE "]}", 422, "parameter_invalid", "format" },
+        { "bad webhook", "{" CANVAS ",\"webhook_url\":\"not a url\",\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "webhook_url" },
+        { "metadata array", "{" CANVAS ",\"metadata\":[1],\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "metadata" },
+        { "async string", "{" CANVAS ",\"async\":\"yes\",\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "async" },
+        { "unknown key", "{" CANVAS ",\"colour\":\"#000000\",\"slides\":[" SLIDE "]}",
+          422, "parameter_unknown", "colour" },
+        { "unknown nested key", "{" CANVAS ",\"slides\":[{\"headline\":{\"lines\":[\"a\"]},\"shadow\":1}]}",
+          422, "parameter_unknown", "slides[0].shadow" },
+        { "over sync limit", "{" CANVAS ",\"matrix\":{\"locales\":[\"aa\",\"bb\",\"cc\",\"dd\",\"ee\",\"ff\","
+          "\"gg\",\"hh\",\"ii\",\"jj\",\"kk\"]},\"slides\":[" SLIDE "]}", 422, "use_async", "async" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        const bad_case_t *c = &cases [i];
+        proto_create_render_t cr;
+        api_error_t e;
+        int rc = render_request_parse (c->body, strlen (c->body), &cr, &e);
+        CHECK (rc == -1, "%s: expected rejection, got success", c->name);
+        if (rc == 0) {
+            proto_create_render_free (&cr);
+            continue;
+        }
+        CHECK (e.status == c->status && strcmp (e.code, c->code) == 0 && strcmp (e.param, c->param) == 0,
+               "%s: expected %d %s param=\"%s\", got %d %s param=\"%s\" (%s)", c->name,
+               c->status, c->code, c->param, e.status, e.code, e.param, e.message);
+        CHECK (cr.ntasks == 0 && cr.tasks == NULL, "%s: output must stay empty", c->name);
+    }
+    /* the malformed-JSON message gives line and column */
+    proto_create_render_t cr;
+    api_error_t e;
+    render_request_parse ("{\n  \"slides\": [}", 15, &cr, &e);
+    CHECK (strstr (e.message, "line 2, column"), "invalid_json message names line 2, got: %s", e.message);
+    CHECK (strcmp (e.type, "invalid_request_error") == 0, "400 type invalid_request_error, got %s", e.type);
+}
+
+static void
+test_presets (void)
+{
+    const presets_canvas_t *p = presets_find ("appstore.ipad_11");
+    CHECK (p && p->nsizes == 4 && p->sizes [0].width == 1668 && p->sizes [0].height == 2420
+           && strcmp (p->store, "appstore") == 0, "presets: appstore.ipad_11 default 1668x2420");
+    p = presets_find ("play.feature_graphic");
+    CHECK (p && p->sizes [0].width == 1024 && p->sizes [0].height == 500 && strcmp (p->store, "play") == 0,
+           "presets: play.feature_graphic 1024x500");
+    CHECK (presets_count () == 22, "presets: 22 canvas presets, got %zu", presets_count ());
+    CHECK (!presets_find ("appstore.iphone_7"), "presets: unknown name gives NULL");
+}
+
+int
+main (void)
+{
+    if (sodium_init () < 0)
+        return 2;
+    test_presets ();
+    test_single_slide ();
+    test_matrix ();
+    test_gradient_custom_canvas_data ();
+    test_bad_cases ();
+    if (s_failures) {
+        fprintf (stderr, "%d check(s) failed\n", s_failures);
+        return 1;
+    }
+    printf ("gateway_validate: all checks passed\n");
+    return 0;
+}

@@ -1,0 +1,617 @@
+/*  test_proto.c: proto codec round trips, strict rejections, garbage input,
+    and ULID ids. Each failed check prints what was expected and exits 1.  */
+#include "proto.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int s_failed = 0;
+#define CHECK(cond, ...) do { if (!(cond)) { \
+    fprintf (stderr, "FAIL %s:%d: expected %s: ", __FILE__, __LINE__, #cond); \
+    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failed++; } } while (0)
+#define STREQ(a, b) (strcmp ((a), (b)) == 0)
+
+/* ---- raw msgpack builders for hand-made bad bodies ---- */
+static void s_key (msgpack_packer *pk, const char *k)
+{ msgpack_pack_str (pk, strlen (k)); msgpack_pack_str_body (pk, k, strlen (k)); }
+static void s_kv_str (msgpack_packer *pk, const char *k, const char *v)
+{ s_key (pk, k); msgpack_pack_str (pk, strlen (v)); msgpack_pack_str_body (pk, v, strlen (v)); }
+static void s_kv_int (msgpack_packer *pk, const char *k, int64_t v)
+{ s_key (pk, k); msgpack_pack_int64 (pk, v); }
+
+static void
+s_expect_err (int rc, const char *err, const char *want, int line)
+{
+    if (rc != -1 || !strstr (err, want)) {
+        fprintf (stderr, "FAIL line %d: expected rc -1 and err containing \"%s\", got rc %d err \"%s\"\n",
+                 line, want, rc, err);
+        s_failed++;
+    }
+}
+#define EXPECT_ERR(call, want) do { char err_[PROTO_ERR_MAX] = ""; \
+    int rc_ = call; s_expect_err (rc_, err_, want, __LINE__); } while (0)
+#define ERRBUF err_
+
+/* ---- round trips ---- */
+
+static void
+test_slide (void)
+{
+    proto_slide_t in = { .slide = 3, .width = 1290, .height = 2796, .bg_ncolors = 3,
+                         .bg_colors = { 0x112233, 0xABCDEF, 0xFFFFFF }, .bg_angle = 180,
+                         .nlines = 2, .text_color = 0xFF0000 };
+    snprintf (in.locale, sizeof in.locale, "de-DE");
+    snprintf (in.preset, sizeof in.preset, "appstore.iphone_6_9");
+    snprintf (in.device, sizeof in.device, "iphone");
+    snprintf (in.format, sizeof in.format, "png");
+    in.lines [0] = "Hello";
+    in.lines [1] = "Wörld ✓";
+    uint8_t shot [300];
+    for (size_t i = 0; i < sizeof shot; i++)
+        shot [i] = (uint8_t) i;
+    in.shot_data = shot;
+    in.shot_len = sizeof shot;
+
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    CHECK (proto_slide_encode (&in, &sb) == 0, "slide encodes");
+    proto_slide_t out;
+    char err [PROTO_ERR_MAX] = "";
+    CHECK (proto_slide_decode (sb.data, sb.size, &out, err) == 0, "slide decodes: %s", err);
+    CHECK (out.slide == 3 && out.width == 1290 && out.height == 2796, "ints kept");
+    CHECK (out.bg_ncolors == 3 && out.bg_colors [1] == 0xABCDEF && out.bg_angle == 180, "bg kept");
+    CHECK (out.nlines == 2 && STREQ (out.lines [1], "Wörld ✓") && !out.lines [2], "lines kept");
+    CHECK (out.text_color == 0xFF0000, "text colour kept");
+    CHECK (STREQ (out.locale, "de-DE") && STREQ (out.preset, "appstore.iphone_6_9"), "locale/preset kept");
+    CHECK (STREQ (out.device, "iphone") && STREQ (out.format, "png"), "device/format kept");
+    CHECK (out.shot_len == sizeof shot && memcmp (out.shot_data, shot, sizeof shot) == 0, "shot bytes kept");
+    CHECK (out.shot_url == NULL, "absent shot_url is NULL");
+    proto_slide_free (&out);
+    proto_slide_free (&out);       /* idempotent */
+    CHECK (out.shot_data == NULL && out.lines [0] == NULL, "free NULLs pointers");
+
+    /* url instead of data, no locale/preset */
+    in.shot_data = NULL;
+    in.shot_len = 0;
+    in.shot_url = "https://example.com/a.png";
+    in.locale [0] = in.preset [0] = '\0';
+    in.nlines = 0;
+    sb.size = 0;
+    CHECK (proto_slide_encode (&in, &sb) == 0, "slide with url encodes");
+    CHECK (proto_slide_decode (sb.data, sb.size, &out, err) == 0, "decodes: %s", err);
+    CHECK (out.shot_url && STREQ (out.shot_url, in.shot_url) && !out.shot_data && out.nlines == 0,
+           "url kept, no data, no lines");
+    CHECK (out.locale [0] == '\0' && out.preset [0] == '\0', "empty locale/preset");
+    proto_slide_free (&out);
+
+    /* every truncation fails cleanly */
+    for (size_t n = 0; n < sb.size; n++) {
+        int rc = proto_slide_decode (sb.data, n, &out, err);
+        CHECK (rc == -1 && err [0], "truncated slide (%zu of %zu bytes) rejected", n, sb.size);
+        proto_slide_free (&out);
+    }
+    /* trailing garbage */
+    msgpack_sbuffer_write (&sb, "\x00", 1);
+    EXPECT_ERR (proto_slide_decode (sb.data, sb.size, &out, ERRBUF), "trailing bytes after the body");
+    msgpack_sbuffer_destroy (&sb);
+
+    /* over-long headline line, too many lines, too many colours */
+    char longline [EASEL_MAX_HEADLINE_BYTES + 2];
+    memset (longline, 'x', sizeof longline - 1);
+    longline [sizeof longline - 1] = '\0';
+    proto_slide_t bad = in;
+    bad.shot_url = NULL;
+    bad.nlines = 1;
+    bad.lines [0] = longline;
+    msgpack_sbuffer_init (&sb);
+    CHECK (proto_slide_encode (&bad, &sb) == 0, "encodes");
+    EXPECT_ERR (proto_slide_decode (sb.data, sb.size, &out, ERRBUF), "field 'lines' is too long");
+    msgpack_sbuffer_destroy (&sb);
+
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 10);
+    s_kv_int (&pk, "v", 1); s_kv_int (&pk, "slide", 0);
+    s_kv_int (&pk, "width", 100); s_kv_int (&pk, "height", 100);
+    s_key (&pk, "bg_colors"); msgpack_pack_array (&pk, 1); msgpack_pack_uint32 (&pk, 0);
+    s_kv_int (&pk, "bg_angle", 0);
+    s_key (&pk, "lines"); msgpack_pack_array (&pk, 5);
+    for (int i = 0; i < 5; i++) msgpack_pack_str (&pk, 0);
+    s_kv_int (&pk, "text_color", 0); s_kv_str (&pk, "device", "none"); s_kv_str (&pk, "format", "png");
+    EXPECT_ERR (proto_slide_decode (sb.data, sb.size, &out, ERRBUF), "field 'lines' has too many items");
+    msgpack_sbuffer_destroy (&sb);
+}
+
+static void
+test_create_render (void)
+{
+    proto_task_spec_t tasks [2] = {
+        { .slide = 0, .width = 1290, .height = 2796, .spec = "\x01\x02\x00\x03", .spec_len = 4 },
+        { .slide = 1, .width = 100, .height = 200, .spec = "", .spec_len = 0 },
+    };
+    snprintf (tasks [0].locale, sizeof tasks [0].locale, "en-US");
+    snprintf (tasks [0].preset, sizeof tasks [0].preset, "appstore.iphone_6_9");
+    snprintf (tasks [0].format, sizeof tasks [0].format, "png");
+    snprintf (tasks [1].format, sizeof tasks [1].format, "png");
+    proto_create_render_t in = { .sync = true, .webhook_url = "https://hook.example/x",
+                                 .metadata_json = "{\"a\":1}", .ntasks = 2, .tasks = tasks };
+    CHECK (proto_id_new ("req_", in.rid, sizeof in.rid) == 0, "rid");
+    memset (in.auth, 'a', 64);
+
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    CHECK (proto_create_render_encode (&in, &sb) == 0, "encodes");
+    proto_create_render_t out;
+    char err [PROTO_ERR_MAX] = "";
+    CHECK (proto_create_render_decode (sb.data, sb.size, &out, err) == 0, "decodes: %s", err);
+    CHECK (STREQ (out.rid, in.rid) && STREQ (out.auth, in.auth) && out.sync, "header kept");
+    CHECK (STREQ (out.webhook_url, in.webhook_url) && STREQ (out.metadata_json, "{\"a\":1}"), "strings kept");
+    CHECK (out.ntasks == 2, "2 tasks, got %d", out.ntasks);
+    CHECK (out.tasks [0].spec_len == 4 && memcmp (out.tasks [0].spec, "\x01\x02\x00\x03", 4) == 0, "spec bytes kept");
+    CHECK (STREQ (out.tasks [0].preset, "appstore.iphone_6_9") && STREQ (out.tasks [0].locale, "en-US"), "preset kept");
+    CHECK (out.tasks [1].spec_len == 0 && out.tasks [1].width == 100 && out.tasks [1].slide == 1, "task 1 kept");
+    proto_create_render_free (&out);
+    proto_create_render_free (&out);
+
+    in.webhook_url = NULL;
+    in.metadata_json = NULL;
+    sb.size = 0;
+    CHECK (proto_create_render_encode (&in, &sb) == 0, "encodes without webhook");
+    CHECK (proto_create_render_decode (sb.data, sb.size, &out, err) == 0, "decodes: %s", err);
+    CHECK (out.webhook_url == NULL && STREQ (out.metadata_json, "{}"), "absent webhook NULL, metadata {}");
+    proto_create_render_free (&out);
+
+    /* oversize metadata and url */
+    char *big = malloc (EASEL_MAX_URL_BYTES + 2);
+    memset (big, 'u', EASEL_MAX_URL_BYTES + 1);
+    big [EASEL_MAX_URL_BYTES + 1] = '\0';
+    in.webhook_url = big;
+    sb.size = 0;
+    proto_create_render_encode (&in, &sb);
+    EXPECT_ERR (proto_create_render_decode (sb.data, sb.size, &out, ERRBUF), "field 'webhook_url' is too long");
+    free (big);
+    in.webhook_url = NULL;
+
+    /* too many tasks: encoder refuses, decoder refuses a hand-made one */
+    in.ntasks = EASEL_MAX_IMAGES_PER_RENDER + 1;
+    sb.size = 0;
+    CHECK (proto_create_render_encode (&in, &sb) == -1 && sb.size == 0, "encoder refuses 501 tasks and rolls back");
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 5);
+    s_kv_int (&pk, "v", 1); s_kv_str (&pk, "rid", "r"); s_kv_str (&pk, "auth", "a");
+    s_kv_str (&pk, "metadata_json", "{}");
+    s_key (&pk, "sync"); msgpack_pack_false (&pk);
+    sb.data [0] = (char) 0x86;     /* 6 entries: add tasks */
+    s_key (&pk, "tasks"); msgpack_pack_array (&pk, EASEL_MAX_IMAGES_PER_RENDER + 1);
+    for (int i = 0; i <= EASEL_MAX_IMAGES_PER_RENDER; i++) msgpack_pack_map (&pk, 0);
+    EXPECT_ERR (proto_create_render_decode (sb.data, sb.size, &out, ERRBUF), "field 'tasks' has too many items");
+    msgpack_sbuffer_destroy (&sb);
+}
+
+static void
+test_get_and_small (void)
+{
+    proto_get_t in = { .exp = 1700000000 }, out;
+    snprintf (in.rid, sizeof in.rid, "r1");
+    snprintf (in.id, sizeof in.id, "img_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    memset (in.sig, 'f', 64);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    char err [PROTO_ERR_MAX] = "";
+    CHECK (proto_get_encode (&in, &sb) == 0, "get encodes");
+    CHECK (proto_get_decode (sb.data, sb.size, &out, err) == 0, "get decodes: %s", err);
+    CHECK (STREQ (out.id, in.id) && out.exp == in.exp && STREQ (out.sig, in.sig) && out.auth [0] == '\0', "get kept");
+
+    proto_simple_t s = { .renderers = 7, .last_seq = 123456789012LL }, s2;
+    snprintf (s.rid, sizeof s.rid, "rnd_x");
+    sb.size = 0;
+    CHECK (proto_simple_encode (&s, &sb) == 0 && proto_simple_decode (sb.data, sb.size, &s2, err) == 0,
+           "simple round trip: %s", err);
+    CHECK (STREQ (s2.rid, "rnd_x") && s2.renderers == 7 && s2.last_seq == 123456789012LL, "simple kept");
+    /* {v:1} alone is a valid simple body (HEARTBEAT) */
+    CHECK (proto_simple_decode ("\x81\xa1v\x01", 4, &s2, err) == 0 && s2.rid [0] == '\0', "bare {v} is a simple body: %s", err);
+
+    proto_ready_t r = { .slots = 4 }, r2;
+    snprintf (r.name, sizeof r.name, "host:123");
+    sb.size = 0;
+    CHECK (proto_ready_encode (&r, &sb) == 0 && proto_ready_decode (sb.data, sb.size, &r2, err) == 0,
+           "ready round trip: %s", err);
+    CHECK (STREQ (r2.name, "host:123") && r2.slots == 4, "ready kept");
+    r.slots = 0;
+    sb.size = 0;
+    proto_ready_encode (&r, &sb);
+    EXPECT_ERR (proto_ready_decode (sb.data, sb.size, &r2, ERRBUF), "field 'slots' out of range");
+
+    proto_events_since_t es = { .since = 42, .limit = 100 }, es2;
+    snprintf (es.rid, sizeof es.rid, "w1");
+    sb.size = 0;
+    CHECK (proto_events_since_encode (&es, &sb) == 0 && proto_events_since_decode (sb.data, sb.size, &es2, err) == 0,
+           "events_since round trip: %s", err);
+    CHECK (es2.since == 42 && es2.limit == 100 && STREQ (es2.rid, "w1"), "events_since kept");
+    es.limit = EASEL_EVENTS_PAGE_MAX + 1;
+    sb.size = 0;
+    proto_events_since_encode (&es, &sb);
+    EXPECT_ERR (proto_events_since_decode (sb.data, sb.size, &es2, ERRBUF), "field 'limit' out of range");
+    msgpack_sbuffer_destroy (&sb);
+}
+
+static void
+test_render (void)
+{
+    proto_image_t imgs [2];
+    memset (imgs, 0, sizeof imgs);
+    snprintf (imgs [0].id, sizeof imgs [0].id, "img_A");
+    snprintf (imgs [0].status, sizeof imgs [0].status, "succeeded");
+    snprintf (imgs [0].format, sizeof imgs [0].format, "png");
+    snprintf (imgs [0].locale, sizeof imgs [0].locale, "fr-FR");
+    imgs [0].width = 1290; imgs [0].height = 2796; imgs [0].bytes = 123456;
+    imgs [0].url_exp = 1800000000; imgs [0].attempts = 1;
+    memset (imgs [0].sha256, 'e', 64);
+    memset (imgs [0].url_sig, 'd', 64);
+    snprintf (imgs [1].status, sizeof imgs [1].status, "failed");
+    snprintf (imgs [1].format, sizeof imgs [1].format, "png");
+    imgs [1].slide = 1; imgs [1].attempts = 3;
+    CHECK (proto_error_set (&imgs [1].error, "screenshot_fetch_failed", "could not fetch", "slides[1].screenshot.url") == 0, "error set");
+
+    proto_render_t in = { .created_at_ms = 1700000000123LL, .completed_at_ms = 1700000001123LL,
+                          .done = 2, .total = 2, .credits_used = 1, .webhook_url = "https://h/x",
+                          .metadata_json = "{}", .nimages = 2, .images = imgs };
+    snprintf (in.rid, sizeof in.rid, "r");
+    snprintf (in.id, sizeof in.id, "rnd_1");
+    snprintf (in.account_id, sizeof in.account_id, "acct_1");
+    snprintf (in.status, sizeof in.status, "failed");
+    snprintf (in.webhook_status, sizeof in.webhook_status, "pending");
+    proto_error_set (&in.error, "partial_failure", "1 of 2 images failed", NULL);
+
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    char err [PROTO_ERR_MAX] = "";
+    proto_render_t out;
+    CHECK (proto_render_encode (&in, &sb) == 0, "render encodes");
+    CHECK (proto_render_decode (sb.data, sb.size, &out, err) == 0, "render decodes: %s", err);
+    CHECK (out.created_at_ms == in.created_at_ms && out.completed_at_ms == in.completed_at_ms, "times kept");
+    CHECK (out.done == 2 && out.total == 2 && out.credits_used == 1, "counts kept");
+    CHECK (STREQ (out.webhook_url, "https://h/x") && STREQ (out.webhook_status, "pending"), "webhook kept");
+    CHECK (STREQ (out.error.code, "partial_failure") && out.error.param == NULL, "render error kept, param NULL");
+    CHECK (out.nimages == 2 && STREQ (out.images [0].sha256, imgs [0].sha256) && out.images [0].bytes == 123456,
+           "image 0 kept");
+    CHECK (out.images [0].url_exp == 1800000000 && STREQ (out.images [0].url_sig, imgs [0].url_sig), "url sig kept");
+    CHECK (out.images [0].error.code [0] == '\0' && out.images [0].error.message == NULL, "no error on image 0");
+    CHECK (STREQ (out.images [1].error.param, "slides[1].screenshot.url") && out.images [1].attempts == 3,
+           "image 1 error kept");
+    proto_render_free (&out);
+    proto_render_free (&out);
+    proto_error_free (&imgs [1].error);
+    proto_error_free (&in.error);
+
+    /* processing render: no images yet, no error */
+    in.nimages = 0;
+    in.images = NULL;
+    in.webhook_url = NULL;
+    sb.size = 0;
+    CHECK (proto_render_encode (&in, &sb) == 0 && proto_render_decode (sb.data, sb.size, &out, err) == 0,
+           "empty render round trip: %s", err);
+    CHECK (out.nimages == 0 && out.images == NULL && out.webhook_url == NULL && out.error.message == NULL,
+           "empty render fields");
+    proto_render_free (&out);
+    msgpack_sbuffer_destroy (&sb);
+}
+
+static void
+test_file_errmsg_events (void)
+{
+    char err [PROTO_ERR_MAX] = "";
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+
+    uint8_t png [] = { 0x89, 'P', 'N', 'G', 0, 1, 2 };
+    proto_file_t f = { .data = png, .len = sizeof png }, f2;
+    snprintf (f.content_type, sizeof f.content_type, "image/png");
+    snprintf (f.id, sizeof f.id, "img_1");
+    CHECK (proto_file_encode (&f, &sb) == 0 && proto_file_decode (sb.data, sb.size, &f2, err) == 0,
+           "file round trip: %s", err);
+    CHECK (f2.len == sizeof png && memcmp (f2.data, png, sizeof png) == 0 && STREQ (f2.content_type, "image/png"),
+           "file bytes kept");
+    proto_file_free (&f2);
+    proto_file_free (&f2);
+
+    proto_errmsg_t e = { .status = 404 }, e2;
+    snprintf (e.rid, sizeof e.rid, "r9");
+    proto_error_set (&e.error, "not_found", "No such render", "id");
+    sb.size = 0;
+    CHECK (proto_errmsg_encode (&e, &sb) == 0 && proto_errmsg_decode (sb.data, sb.size, &e2, err) == 0,
+           "errmsg round trip: %s", err);
+    CHECK (e2.status == 404 && STREQ (e2.error.code, "not_found") && STREQ (e2.error.message, "No such render")
+           && STREQ (e2.error.param, "id"), "errmsg kept");
+    proto_errmsg_free (&e2);
+    proto_errmsg_free (&e);
+    proto_errmsg_free (&e);
+    /* an ERROR without its error object is missing a field */
+    sb.size = 0;
+    proto_errmsg_encode (&e, &sb);
+    EXPECT_ERR (proto_errmsg_decode (sb.data, sb.size, &e2, ERRBUF), "missing field 'error'");
+
+    proto_event_t evs [2];
+    memset (evs, 0, sizeof evs);
+    evs [0].seq = 5; evs [0].created_at_ms = 99; evs [0].attempts = 2;
+    snprintf (evs [0].id, sizeof evs [0].id, "evt_1");
+    snprintf (evs [0].type, sizeof evs [0].type, "render.succeeded");
+    snprintf (evs [0].object_id, sizeof evs [0].object_id, "rnd_1");
+    snprintf (evs [0].delivery_id, sizeof evs [0].delivery_id, "dlv_1");
+    evs [0].url = "https://hook/x"; evs [0].secret = "whsec_abc"; evs [0].payload = "{\"id\":\"evt_1\"}";
+    evs [1].seq = 6;
+    snprintf (evs [1].type, sizeof evs [1].type, "render.failed");
+    proto_events_t ev = { .last_seq = 6, .nevents = 2, .events = evs }, ev2;
+    snprintf (ev.rid, sizeof ev.rid, "w");
+    sb.size = 0;
+    CHECK (proto_events_encode (&ev, &sb) == 0 && proto_events_decode (sb.data, sb.size, &ev2, err) == 0,
+           "events round trip: %s", err);
+    CHECK (ev2.last_seq == 6 && ev2.nevents == 2, "events count kept");
+    CHECK (STREQ (ev2.events [0].payload, evs [0].payload) && STREQ (ev2.events [0].secret, "whsec_abc")
+           && STREQ (ev2.events [0].url, "https://hook/x") && ev2.events [0].attempts == 2, "event 0 kept");
+    CHECK (ev2.events [1].url == NULL && ev2.events [1].payload == NULL && ev2.events [1].delivery_id [0] == '\0',
+           "event 1 optional fields absent");
+    proto_events_free (&ev2);
+    proto_events_free (&ev2);
+    ev.nevents = EASEL_EVENTS_PAGE_MAX + 1;
+    sb.size = 0;
+    CHECK (proto_events_encode (&ev, &sb) == -1, "events encoder refuses over page max");
+
+    proto_delivery_report_t d = { .ok = false, .status_code = 500, .latency_ms = 321,
+                                  .error = "HTTP 500", .response_head = "oops" }, d2;
+    snprintf (d.delivery_id, sizeof d.delivery_id, "dlv_1");
+    sb.size = 0;
+    CHECK (proto_delivery_report_encode (&d, &sb) == 0
+           && proto_delivery_report_decode (sb.data, sb.size, &d2, err) == 0, "report round trip: %s", err);
+    CHECK (!d2.ok && d2.status_code == 500 && d2.latency_ms == 321 && STREQ (d2.error, "HTTP 500")
+           && STREQ (d2.response_head, "oops"), "report kept");
+    proto_delivery_report_free (&d2);
+    d.ok = true; d.error = NULL; d.response_head = NULL; d.status_code = 204;
+    sb.size = 0;
+    CHECK (proto_delivery_report_encode (&d, &sb) == 0
+           && proto_delivery_report_decode (sb.data, sb.size, &d2, err) == 0, "ok report: %s", err);
+    CHECK (d2.ok && d2.error == NULL && d2.response_head == NULL, "absent error/response_head NULL");
+    proto_delivery_report_free (&d2);
+    msgpack_sbuffer_destroy (&sb);
+}
+
+static void
+test_work (void)
+{
+    char err [PROTO_ERR_MAX] = "";
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    proto_task_t t = { .attempt = 2, .spec = "\x81\xa1v\x01", .spec_len = 4 }, t2;
+    snprintf (t.task_id, sizeof t.task_id, "img_1");
+    CHECK (proto_task_encode (&t, &sb) == 0 && proto_task_decode (sb.data, sb.size, &t2, err) == 0,
+           "task round trip: %s", err);
+    CHECK (t2.attempt == 2 && t2.spec_len == 4 && memcmp (t2.spec, t.spec, 4) == 0 && STREQ (t2.task_id, "img_1"),
+           "task kept");
+    proto_task_free (&t2);
+    proto_task_free (&t2);
+
+    uint8_t img [1000];
+    memset (img, 0xAB, sizeof img);
+    proto_result_t r = { .attempt = 1, .width = 100, .height = 200, .data = img, .len = sizeof img }, r2;
+    snprintf (r.task_id, sizeof r.task_id, "img_1");
+    snprintf (r.format, sizeof r.format, "png");
+    sb.size = 0;
+    CHECK (proto_result_encode (&r, &sb) == 0 && proto_result_decode (sb.data, sb.size, &r2, err) == 0,
+           "result round trip: %s", err);
+    CHECK (r2.len == sizeof img && memcmp (r2.data, img, sizeof img) == 0 && r2.width == 100 && r2.height == 200,
+           "result kept");
+    proto_result_free (&r2);
+    proto_result_free (&r2);
+
+    proto_fail_t f = { .attempt = 3, .retryable = true }, f2;
+    snprintf (f.task_id, sizeof f.task_id, "img_2");
+    proto_error_set (&f.error, "render_failed", "font missing", NULL);
+    sb.size = 0;
+    CHECK (proto_fail_encode (&f, &sb) == 0 && proto_fail_decode (sb.data, sb.size, &f2, err) == 0,
+           "fail round trip: %s", err);
+    CHECK (f2.retryable && f2.attempt == 3 && STREQ (f2.error.code, "render_failed")
+           && STREQ (f2.error.message, "font missing") && f2.error.param == NULL, "fail kept");
+    proto_fail_free (&f2);
+    proto_fail_free (&f);
+    msgpack_sbuffer_destroy (&sb);
+}
+
+/* ---- rejections ---- */
+
+static void
+test_rejections (void)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    proto_get_t g;
+
+    msgpack_pack_map (&pk, 3);
+    s_kv_int (&pk, "v", 2); s_kv_str (&pk, "rid", "r"); s_kv_str (&pk, "auth", "");
+    EXPECT_ERR (proto_get_decode (sb.data, sb.size, &g, ERRBUF), "unsupported version 2");
+
+    sb.size = 0;
+    msgpack_pack_map (&pk, 3);
+    s_kv_int (&pk, "v", 1); s_kv_str (&pk, "rid", "r"); s_kv_str (&pk, "auth", "");
+    EXPECT_ERR (proto_get_decode (sb.data, sb.size, &g, ERRBUF), "missing field 'id'");
+
+    sb.size = 0;
+    msgpack_pack_map (&pk, 2);
+    s_kv_str (&pk, "rid", "r"); s_kv_str (&pk, "auth", "");
+    EXPECT_ERR (proto_get_decode (sb.data, sb.size, &g, ERRBUF), "missing field 'v'");
+
+    sb.size = 0;
+    msgpack_pack_map (&pk, 4);
+    s_kv_int (&pk, "v", 1); s_kv_int (&pk, "rid", 7); s_kv_str (&pk, "auth", ""); s_kv_str (&pk, "id", "x");
+    EXPECT_ERR (proto_get_decode (sb.data, sb.size, &g, ERRBUF), "field 'rid' must be a string");
+
+    sb.size = 0;
+    msgpack_pack_map (&pk, 5);
+    s_kv_int (&pk, "v", 1); s_kv_str (&pk, "rid", "r"); s_kv_str (&pk, "auth", ""); s_kv_str (&pk, "id", "x");
+    s_kv_str (&pk, "exp", "soon");
+    EXPECT_ERR (proto_get_decode (sb.data, sb.size, &g, ERRBUF), "field 'exp' must be an integer");
+
+    sb.size = 0;
+    msgpack_pack_map (&pk, 4);
+    s_kv_int (&pk, "v", 1); s_kv_str (&pk, "rid", "0123456789012345678901234567890123456789");
+    s_kv_str (&pk, "auth", ""); s_kv_str (&pk, "id", "x");
+    EXPECT_ERR (proto_get_decode (sb.data, sb.size, &g, ERRBUF), "field 'rid' is too long");
+
+    sb.size = 0;
+    msgpack_pack_array (&pk, 1);
+    msgpack_pack_int (&pk, 1);
+    EXPECT_ERR (proto_get_decode (sb.data, sb.size, &g, ERRBUF), "body must be a map");
+
+    proto_task_t t;
+    sb.size = 0;
+    msgpack_pack_map (&pk, 4);
+    s_kv_int (&pk, "v", 1); s_kv_str (&pk, "task_id", "img_1"); s_kv_int (&pk, "attempt", 1);
+    s_kv_str (&pk, "spec", "not binary");
+    EXPECT_ERR (proto_task_decode (sb.data, sb.size, &t, ERRBUF), "field 'spec' must be binary");
+
+    proto_fail_t f;
+    sb.size = 0;
+    msgpack_pack_map (&pk, 4);
+    s_kv_int (&pk, "v", 1); s_kv_str (&pk, "task_id", "img_1"); s_kv_int (&pk, "attempt", 1);
+    s_kv_int (&pk, "retryable", 1);
+    EXPECT_ERR (proto_fail_decode (sb.data, sb.size, &f, ERRBUF), "field 'retryable' must be a boolean");
+
+    /* a header that claims 4 billion items must not allocate for them */
+    EXPECT_ERR (proto_get_decode ("\x81\xa1v\xdd\xff\xff\xff\xff", 8, &g, ERRBUF), "truncated message");
+    EXPECT_ERR (proto_get_decode ("\xdf\xff\xff\xff\xff", 5, &g, ERRBUF), "truncated message");
+    EXPECT_ERR (proto_get_decode ("", 0, &g, ERRBUF), "truncated message");
+    EXPECT_ERR (proto_get_decode ("\xc1", 1, &g, ERRBUF), "invalid msgpack byte");
+    EXPECT_ERR (proto_get_decode ("\x81\xa1v\x01\x00", 5, &g, ERRBUF), "trailing bytes after the body");
+    EXPECT_ERR (proto_get_decode (sb.data, (size_t) EASEL_MAX_MSG_BYTES + 1, &g, ERRBUF), "message too large");
+
+    /* a string with a NUL inside is refused rather than silently cut */
+    sb.size = 0;
+    msgpack_pack_map (&pk, 4);
+    s_kv_int (&pk, "v", 1); s_kv_str (&pk, "rid", "r"); s_kv_str (&pk, "auth", "");
+    s_key (&pk, "id"); msgpack_pack_str (&pk, 3); msgpack_pack_str_body (&pk, "a\0b", 3);
+    EXPECT_ERR (proto_get_decode (sb.data, sb.size, &g, ERRBUF), "field 'id' contains a NUL byte");
+
+    /* wrong item type inside an array frees what was decoded so far */
+    proto_render_t r;
+    sb.size = 0;
+    msgpack_pack_map (&pk, 14);
+    s_kv_int (&pk, "v", 1); s_kv_str (&pk, "rid", ""); s_kv_str (&pk, "id", "rnd_1");
+    s_kv_str (&pk, "account_id", "a"); s_kv_str (&pk, "status", "processing");
+    s_kv_int (&pk, "created_at_ms", 1); s_kv_int (&pk, "completed_at_ms", 0);
+    s_kv_int (&pk, "done", 0); s_kv_int (&pk, "total", 1); s_kv_int (&pk, "credits_used", 0);
+    s_kv_str (&pk, "webhook_url", "https://x"); s_kv_str (&pk, "webhook_status", "none");
+    s_kv_str (&pk, "metadata_json", "{}");
+    s_key (&pk, "images"); msgpack_pack_array (&pk, 1); msgpack_pack_int (&pk, 3);
+    EXPECT_ERR (proto_render_decode (sb.data, sb.size, &r, ERRBUF), "items of 'images' must be maps");
+    CHECK (r.webhook_url == NULL && r.images == NULL, "failed decode leaves the struct freed");
+    msgpack_sbuffer_destroy (&sb);
+}
+
+typedef int (*decode_fn) (const char *, size_t, void *, char *);
+typedef void (*free_fn) (void *);
+
+/* Typed wrappers so the table below calls each decoder through its real type. */
+#define S_WRAP(name, type) \
+    static int s_dec_##name (const char *d, size_t n, void *o, char *e) { return proto_##name##_decode (d, n, (type *) o, e); }
+#define S_WRAPF(name, type) S_WRAP (name, type) \
+    static void s_free_##name (void *o) { proto_##name##_free ((type *) o); }
+S_WRAPF (slide, proto_slide_t)      S_WRAPF (create_render, proto_create_render_t)
+S_WRAP  (get, proto_get_t)          S_WRAPF (render, proto_render_t)
+S_WRAPF (file, proto_file_t)        S_WRAPF (errmsg, proto_errmsg_t)
+S_WRAP  (events_since, proto_events_since_t)  S_WRAPF (events, proto_events_t)
+S_WRAPF (delivery_report, proto_delivery_report_t)  S_WRAP (simple, proto_simple_t)
+S_WRAP  (ready, proto_ready_t)      S_WRAPF (task, proto_task_t)
+S_WRAPF (result, proto_result_t)    S_WRAPF (fail, proto_fail_t)
+
+static void
+test_garbage (void)
+{
+    union { proto_slide_t a; proto_create_render_t b; proto_get_t c; proto_render_t d; proto_file_t e;
+            proto_errmsg_t f; proto_events_since_t g; proto_events_t h; proto_delivery_report_t i;
+            proto_simple_t j; proto_ready_t k; proto_task_t l; proto_result_t m; proto_fail_t n; } u;
+    struct { decode_fn dec; free_fn fr; } fns [] = {
+        { s_dec_slide, s_free_slide }, { s_dec_create_render, s_free_create_render },
+        { s_dec_get, NULL }, { s_dec_render, s_free_render }, { s_dec_file, s_free_file },
+        { s_dec_errmsg, s_free_errmsg }, { s_dec_events_since, NULL }, { s_dec_events, s_free_events },
+        { s_dec_delivery_report, s_free_delivery_report }, { s_dec_simple, NULL },
+        { s_dec_ready, NULL }, { s_dec_task, s_free_task }, { s_dec_result, s_free_result },
+        { s_dec_fail, s_free_fail },
+    };
+    srand (12345);
+    char buf [256];
+    int accepted = 0;
+    for (int iter = 0; iter < 5000; iter++) {
+        size_t n = (size_t) (rand () % (int) sizeof buf);
+        for (size_t i = 0; i < n; i++)
+            buf [i] = (char) (rand () & 0xff);
+        if (n && iter % 2)
+            buf [0] = (char) (0x80 | (rand () & 0x0f));   /* fixmap: go deeper more often */
+        for (size_t k = 0; k < sizeof fns / sizeof fns [0]; k++) {
+            char err [PROTO_ERR_MAX] = "";
+            int rc = fns [k].dec (buf, n, &u, err);
+            if (rc == 0)
+                accepted++;
+            else
+                CHECK (err [0] != '\0', "a rejected garbage buffer has a reason");
+            if (fns [k].fr)
+                fns [k].fr (&u);
+        }
+    }
+    (void) accepted;
+}
+
+static void
+test_ids (void)
+{
+    char id [PROTO_ID_MAX];
+    CHECK (proto_id_new ("rnd_", id, sizeof id) == 0, "id made");
+    CHECK (strlen (id) == 4 + 26 && strncmp (id, "rnd_", 4) == 0, "rnd_ + 26 chars, got %s", id);
+    CHECK (proto_id_valid (id, "rnd_"), "own id valid: %s", id);
+    CHECK (!proto_id_valid (id, "img_"), "other prefix invalid");
+    CHECK (proto_id_new ("file_", id, 5 + 26) == -1, "too-small buffer refused");
+    CHECK (proto_id_new ("file_", id, 5 + 27) == 0 && proto_id_valid (id, "file_"), "exact buffer ok");
+    CHECK (proto_id_valid ("img_01ARZ3NDEKTSV4RRFFQ69G5FAV", "img_"), "canonical ULID valid");
+    CHECK (!proto_id_valid ("img_01ARZ3NDEKTSV4RRFFQ69G5FA", "img_"), "25 chars invalid");
+    CHECK (!proto_id_valid ("img_01ARZ3NDEKTSV4RRFFQ69G5FAVX", "img_"), "27 chars invalid");
+    CHECK (!proto_id_valid ("img_01ARZ3NDEKTSV4RRFFQ69G5FAI", "img_"), "I is not Crockford");
+    CHECK (!proto_id_valid ("img_01arz3ndektsv4rrffq69g5fav", "img_"), "lowercase invalid");
+    CHECK (!proto_id_valid (NULL, "img_"), "NULL invalid");
+
+    /* time prefix: first 10 chars encode ms; it never goes backwards */
+    enum { N = 10000 };
+    char (*ids) [PROTO_ID_MAX] = calloc (N, PROTO_ID_MAX);
+    for (int i = 0; i < N; i++) {
+        proto_id_new ("", ids [i], PROTO_ID_MAX);
+        if (i)
+            CHECK (strncmp (ids [i - 1], ids [i], 10) <= 0, "time prefix monotone: %s then %s", ids [i - 1], ids [i]);
+    }
+    qsort (ids, N, PROTO_ID_MAX, (int (*) (const void *, const void *)) strcmp);
+    for (int i = 1; i < N; i++)
+        CHECK (strcmp (ids [i - 1], ids [i]) != 0, "10000 ids unique, duplicate %s", ids [i]);
+    free (ids);
+    CHECK (STREQ (proto_cmd_name (PROTO_CREATE_RENDER), "CREATE_RENDER"), "cmd name");
+    CHECK (STREQ (proto_cmd_name (0x99), "UNKNOWN"), "unknown cmd name");
+}
+
+int
+main (void)
+{
+    test_slide ();
+    test_create_render ();
+    test_get_and_small ();
+    test_render ();
+    test_file_errmsg_events ();
+    test_work ();
+    test_rejections ();
+    test_garbage ();
+    test_ids ();
+    if (s_failed) {
+        fprintf (stderr, "test_proto: %d check(s) failed\n", s_failed);
+        return 1;
+    }
+    printf ("test_proto: all checks passed\n");
+    return 0;
+}

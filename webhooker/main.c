@@ -1,0 +1,673 @@
+/*  main.c: easel-webhooker, the signed webhook delivery service.
+
+    One thread owns everything: the SUB socket (events, a hint only), the
+    DEALER to the scheduler's api socket (EVENTS_SINCE and DELIVERY_REPORT),
+    and one libcurl multi handle that runs every delivery concurrently, so a
+    slow endpoint never blocks the others. zmq_poll waits on both sockets and
+    on curl's file descriptors.
+
+    A delivery lives in `deliveries` (keyed by delivery id) from the moment an
+    EVENTS reply names it until the scheduler has ACKed the report of its last
+    attempt, so the same delivery is never sent twice at once and no report is
+    forgotten. States: WAITING (due at due_ms) -> SENDING (curl transfer) ->
+    REPORTING (report sent or to be re-sent) -> WAITING again or gone.
+
+    The scheduler may be down: a request without an answer in
+    EASEL_REQUEST_TIMEOUT_MS drops the DEALER, makes a fresh one and retries
+    with backoff; the webhooker never exits for it. SIGINT/SIGTERM exit 0.
+    Memory: delivery_t owns its strings, curl handle and report.  */
+#include <czmq.h>
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "bus.h"
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+#include "webhook_policy.h"
+#include "webhook_sign.h"
+
+#define S_RESYNC_MS        60000   /* refetch everything pending this often */
+#define S_REPORT_RETRY_MS  1000    /* a report the scheduler could not take waits this long */
+#define S_NO_PEER_MS       250     /* no scheduler connected yet (IMMEDIATE): try again soon */
+#define S_MAX_SECRETS      4       /* space-separated secrets during a rotation */
+#define S_POLL_MAX_MS      1000
+
+typedef enum { S_WAITING, S_SENDING, S_REPORTING } s_state_t;
+
+typedef struct _webhooker_t webhooker_t;
+
+typedef struct {
+    webhooker_t *owner;
+    char delivery_id[PROTO_ID_MAX];
+    char event_id[PROTO_ID_MAX];
+    char *url, *secret, *payload;
+    int attempts;                       /* attempts made so far */
+    s_state_t state;
+    int64_t due_ms;                     /* WAITING: next attempt; REPORTING: next (re)send */
+    /* the transfer */
+    CURL *easy;
+    struct curl_slist *headers;
+    char response[EASEL_WEBHOOK_RESPONSE_KEEP_BYTES + 1];
+    size_t response_len;
+    char errbuf[CURL_ERROR_SIZE];
+    char refused[64];                   /* a private address the connect refused */
+    int64_t started_ms;
+    /* the report of the last attempt */
+    proto_delivery_report_t report;
+    bool report_sent;
+    int64_t report_deadline_ms;
+    int64_t next_attempt_ms;            /* -1: this was the last attempt */
+} delivery_t;
+
+struct _webhooker_t {
+    const char *api_ep, *events_ep;
+    bool allow_private;
+    webhook_schedule_t schedule;
+    zsock_t *sub, *dealer;
+    CURLM *multi;
+    zhashx_t *deliveries;               /* delivery_id -> delivery_t */
+    int64_t cursor;                     /* events up to here are in `deliveries` or done */
+    int64_t target_seq;                 /* highest seq the bus told us exists */
+    bool force_fetch;                   /* start, resync, next page, failed fetch */
+    char fetch_rid[PROTO_ID_MAX];       /* "" when no fetch is in flight */
+    int64_t fetch_deadline_ms, fetch_not_before_ms, backoff_ms, resync_at_ms;
+};
+
+static void
+s_delivery_destroy (void **item)
+{
+    delivery_t *d = *item;
+    if (!d)
+        return;
+    if (d->easy) {
+        curl_multi_remove_handle (d->owner->multi, d->easy);
+        curl_easy_cleanup (d->easy);
+    }
+    curl_slist_free_all (d->headers);
+    proto_delivery_report_free (&d->report);
+    free (d->url);
+    free (d->secret);
+    free (d->payload);
+    free (d);
+    *item = NULL;
+}
+
+/* ---- the DEALER to the scheduler --------------------------------------- */
+
+static void
+s_dealer_reset (webhooker_t *self)
+{
+    zsock_destroy (&self->dealer);
+    self->dealer = zsock_new (ZMQ_DEALER);
+    if (!self->dealer)
+        log_fatal ("cannot create DEALER socket", NULL);
+    bus_socket_setup (self->dealer);
+    if (zsock_connect (self->dealer, "%s", self->api_ep))
+        log_fatal ("cannot connect to the api endpoint", "endpoint", self->api_ep, NULL);
+}
+
+/* The scheduler did not answer or could not be reached: drop everything in
+   flight on the DEALER, make a fresh one, retry after a growing pause. */
+static void
+s_scheduler_lost (webhooker_t *self, const char *why)
+{
+    int64_t now = util_mono_ms ();
+    log_warn ("scheduler not answering", "reason", why, NULL);
+    s_dealer_reset (self);
+    self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : EASEL_RECONNECT_MIN_MS;
+    if (self->backoff_ms > EASEL_RECONNECT_MAX_MS)
+        self->backoff_ms = EASEL_RECONNECT_MAX_MS;
+    if (self->fetch_rid[0]) {
+        self->fetch_rid[0] = 0;
+        self->force_fetch = true;
+    }
+    self->fetch_not_before_ms = now + self->backoff_ms;
+    for (delivery_t *d = zhashx_first (self->deliveries); d; d = zhashx_next (self->deliveries))
+        if (d->state == S_REPORTING && d->report_sent) {
+            d->report_sent = false;
+            d->due_ms = now + self->backoff_ms;
+        }
+}
+
+static void
+s_fetch (webhooker_t *self)
+{
+    proto_events_since_t req = { .since = self->cursor, .limit = EASEL_EVENTS_PAGE_MAX };
+    msgpack_sbuffer sb;
+    proto_id_new ("req_", req.rid, sizeof req.rid);
+    msgpack_sbuffer_init (&sb);
+    int rc = proto_events_since_encode (&req, &sb) == 0
+           ? bus_send_sbuf (self->dealer, NULL, PROTO_EVENTS_SINCE, &sb) : -1;
+    msgpack_sbuffer_destroy (&sb);
+    int64_t now = util_mono_ms ();
+    if (rc) {
+        self->fetch_not_before_ms = now + S_NO_PEER_MS;
+        return;
+    }
+    snprintf (self->fetch_rid, sizeof self->fetch_rid, "%s", req.rid);
+    self->fetch_deadline_ms = now + EASEL_REQUEST_TIMEOUT_MS;
+    self->force_fetch = false;
+}
+
+static void
+s_report_send (webhooker_t *self, delivery_t *d)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    int rc = proto_delivery_report_encode (&d->report, &sb) == 0
+           ? bus_send_sbuf (self->dealer, NULL, PROTO_DELIVERY_REPORT, &sb) : -1;
+    msgpack_sbuffer_destroy (&sb);
+    int64_t now = util_mono_ms ();
+    if (rc) {
+        d->due_ms = now + S_NO_PEER_MS;
+        return;
+    }
+    d->report_sent = true;
+    d->report_deadline_ms = now + EASEL_REQUEST_TIMEOUT_MS;
+}
+
+/* ---- events in ---------------------------------------------------------- */
+
+static void
+s_event_add (webhooker_t *self, const proto_event_t *ev)
+{
+    if (!ev->delivery_id[0] || !ev->url || !ev->secret || !ev->payload
+    ||  zhashx_lookup (self->deliveries, ev->delivery_id))
+        return;
+    /* already at the end of its schedule: nothing more to send */
+    if (ev->attempts >= webhook_schedule_max_attempts (&self->schedule, EASEL_WEBHOOK_MAX_ATTEMPTS))
+        return;
+    delivery_t *d = calloc (1, sizeof *d);
+    if (!d)
+        return;
+    d->owner = self;
+    snprintf (d->delivery_id, sizeof d->delivery_id, "%s", ev->delivery_id);
+    snprintf (d->event_id, sizeof d->event_id, "%s", ev->id);
+    d->url = strdup (ev->url);
+    d->secret = strdup (ev->secret);
+    d->payload = strdup (ev->payload);
+    d->attempts = ev->attempts;
+    d->state = S_WAITING;
+    d->due_ms = util_mono_ms ();
+    if (!d->url || !d->secret || !d->payload) {
+        void *item = d;
+        s_delivery_destroy (&item);
+        return;
+    }
+    zhashx_insert (self->deliveries, d->delivery_id, d);
+}
+
+static void
+s_on_events (webhooker_t *self, const char *data, size_t len)
+{
+    proto_events_t reply = { 0 };
+    char err[PROTO_ERR_MAX] = "";
+    int rc = proto_events_decode (data, len, &reply, err);
+    if (rc == 0 && strcmp (reply.rid, self->fetch_rid)) {
+        proto_events_free (&reply);     /* an answer to a request we gave up on */
+        return;
+    }
+    self->fetch_rid[0] = 0;
+    if (rc) {
+        log_warn ("bad EVENTS reply", "error", err, NULL);
+        self->force_fetch = true;
+        self->fetch_not_before_ms = util_mono_ms () + EASEL_RECONNECT_MIN_MS;
+        return;
+    }
+    for (int i = 0; i < reply.nevents; i++)
+        s_event_add (self, &reply.events[i]);
+    if (reply.nevents >= EASEL_EVENTS_PAGE_MAX) {
+        int64_t last = reply.events[reply.nevents - 1].seq;
+        self->force_fetch = last > self->cursor;   /* next page */
+        if (last > self->cursor)
+            self->cursor = last;
+    }
+    else
+        self->cursor = reply.last_seq;
+    if (reply.last_seq > self->target_seq)
+        self->target_seq = reply.last_seq;
+    proto_events_free (&reply);
+}
+
+static void
+s_sub_recv (webhooker_t *self)
+{
+    char topic[PROTO_SHORT_MAX], err[PROTO_ERR_MAX];
+    int64_t seq = 0;
+    zframe_t *body = NULL;
+    if (bus_recv_event (self->sub, topic, &seq, &body, err)) {
+        log_warn ("bad event message", "error", err, NULL);
+        self->force_fetch = true;       /* something happened; ask */
+        return;
+    }
+    if (strcmp (topic, PROTO_TOPIC_HEARTBEAT) == 0 && body) {
+        proto_simple_t hb = { 0 };
+        if (proto_simple_decode ((const char *) zframe_data (body), zframe_size (body), &hb, err) == 0
+        &&  hb.last_seq > seq)
+            seq = hb.last_seq;
+    }
+    else
+        self->force_fetch = true;       /* every event: fetch (covers any gap) */
+    if (seq > self->target_seq)
+        self->target_seq = seq;
+    zframe_destroy (&body);
+}
+
+/* ---- deliveries --------------------------------------------------------- */
+
+static size_t
+s_on_body (char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    delivery_t *d = arg;
+    size_t n = size * nmemb;
+    size_t room = EASEL_WEBHOOK_RESPONSE_KEEP_BYTES - d->response_len;
+    size_t take = n < room ? n : room;
+    memcpy (d->response + d->response_len, ptr, take);
+    d->response_len += take;
+    d->response[d->response_len] = 0;
+    return n;                           /* the rest is read and dropped */
+}
+
+static curl_socket_t
+s_on_open (void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    delivery_t *d = arg;
+    char text[64];
+    (void) purpose;
+    if (!d->owner->allow_private && webhook_addr_private (&addr->addr, text, sizeof text)) {
+        snprintf (d->refused, sizeof d->refused, "%s", text);
+        return CURL_SOCKET_BAD;
+    }
+    return socket (addr->family, addr->socktype, addr->protocol);
+}
+
+/* Appends "name: value" to the list; false on allocation failure. */
+static bool
+s_header (struct curl_slist **list, const char *name, const char *value)
+{
+    char line[WEBHOOK_HEADER_MAX + 64];
+    snprintf (line, sizeof line, "%s: %s", name, value);
+    struct curl_slist *next = curl_slist_append (*list, line);
+    if (next)
+        *list = next;
+    return next != NULL;
+}
+
+/* Builds both signature headers from every secret in d->secret (space
+   separated during a rotation). 0 / -1 when no secret can sign. */
+static int
+s_sign (delivery_t *d, int64_t t, char *asa, char *std, size_t size)
+{
+    size_t len = strlen (d->payload);
+    int nsigned = 0;
+    char copy[WEBHOOK_SECRET_MAX * S_MAX_SECRETS];
+    char *save = NULL;
+    snprintf (asa, size, "t=%" PRId64, t);
+    std[0] = 0;
+    snprintf (copy, sizeof copy, "%s", d->secret);
+    for (char *s = strtok_r (copy, " ", &save); s && nsigned < S_MAX_SECRETS;
+         s = strtok_r (NULL, " ", &save)) {
+        char one_asa[WEBHOOK_ASA_MAX], one_std[WEBHOOK_STD_MAX];
+        if (webhook_sign_asa (s, t, d->payload, len, one_asa)
+        ||  webhook_sign_std (s, d->event_id, t, d->payload, len, one_std))
+            continue;
+        size_t a = strlen (asa), b = strlen (std);
+        snprintf (asa + a, size - a, "%s", strchr (one_asa, ','));
+        snprintf (std + b, size - b, "%s%s", b ? " " : "", one_std);
+        nsigned++;
+    }
+    return nsigned ? 0 : -1;
+}
+
+/* Turns the outcome of one attempt into the report, and decides what next. */
+static void
+s_attempt_done (webhooker_t *self, delivery_t *d, int status, const char *error,
+                int64_t retry_after_s)
+{
+    int64_t now = util_mono_ms ();
+    bool ok = error == NULL && status >= 200 && status < 300;
+    d->attempts++;
+    proto_delivery_report_free (&d->report);
+    memset (&d->report, 0, sizeof d->report);
+    proto_id_new ("req_", d->report.rid, sizeof d->report.rid);
+    snprintf (d->report.delivery_id, sizeof d->report.delivery_id, "%s", d->delivery_id);
+    d->report.ok = ok;
+    d->report.status_code = status;
+    d->report.latency_ms = now - d->started_ms;
+    d->report.error = ok ? NULL : strdup (error ? error : "failed");
+    d->report.response_head = d->response_len ? strdup (d->response) : NULL;
+    int64_t delay = ok ? -1 : webhook_schedule_next_ms (&self->schedule, d->attempts,
+                                                       EASEL_WEBHOOK_MAX_ATTEMPTS, status,
+                                                       retry_after_s);
+    d->next_attempt_ms = delay < 0 ? -1 : now + delay;
+    d->state = S_REPORTING;
+    d->report_sent = false;
+    d->due_ms = now;
+
+    char code[16], attempt[16], next[32];
+    snprintf (code, sizeof code, "%d", status);
+    snprintf (attempt, sizeof attempt, "%d", d->attempts);
+    snprintf (next, sizeof next, "%" PRId64, delay);
+    (ok ? log_info : log_warn) ("webhook attempt", "delivery", d->delivery_id,
+        "event", d->event_id, "attempt", attempt, "status", code,
+        "outcome", ok ? "delivered" : delay < 0 ? "gave up" : "will retry",
+        "retry_in_ms", ok ? "-" : next, "error", ok ? "" : d->report.error, NULL);
+}
+
+static void
+s_delivery_start (webhooker_t *self, delivery_t *d)
+{
+    char asa[WEBHOOK_HEADER_MAX], std[WEBHOOK_HEADER_MAX], ts[24];
+    int64_t t = util_now_ms () / 1000;
+    d->response_len = 0;
+    d->response[0] = 0;
+    d->errbuf[0] = 0;
+    d->refused[0] = 0;
+    d->started_ms = util_mono_ms ();
+    if (s_sign (d, t, asa, std, sizeof asa)) {
+        s_attempt_done (self, d, 0, "cannot sign: the account's webhook secret is malformed", -1);
+        return;
+    }
+    snprintf (ts, sizeof ts, "%" PRId64, t);
+    curl_slist_free_all (d->headers);
+    d->headers = NULL;
+    d->easy = curl_easy_init ();
+    if (!d->easy
+    ||  !s_header (&d->headers, "Content-Type", "application/json")
+    ||  !s_header (&d->headers, "X-ASA-Signature", asa)
+    ||  !s_header (&d->headers, "webhook-id", d->event_id)
+    ||  !s_header (&d->headers, "webhook-timestamp", ts)
+    ||  !s_header (&d->headers, "webhook-signature", std)
+    ||  !s_header (&d->headers, "Expect", "")) {
+        if (d->easy)
+            curl_easy_cleanup (d->easy);
+        d->easy = NULL;
+        d->due_ms = util_mono_ms () + S_REPORT_RETRY_MS;     /* out of memory: later */
+        return;
+    }
+    CURL *e = d->easy;
+    curl_easy_setopt (e, CURLOPT_URL, d->url);
+    curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt (e, CURLOPT_POST, 1L);
+    curl_easy_setopt (e, CURLOPT_POSTFIELDS, d->payload);
+    curl_easy_setopt (e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen (d->payload));
+    curl_easy_setopt (e, CURLOPT_HTTPHEADER, d->headers);
+    curl_easy_setopt (e, CURLOPT_USERAGENT, "Easel-Webhooks/1");
+    curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long) EASEL_WEBHOOK_TIMEOUT_MS);
+    curl_easy_setopt (e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt (e, CURLOPT_PROXY, "");          /* a proxy would bypass the address check */
+    curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (e, CURLOPT_WRITEFUNCTION, s_on_body);
+    curl_easy_setopt (e, CURLOPT_WRITEDATA, d);
+    curl_easy_setopt (e, CURLOPT_OPENSOCKETFUNCTION, s_on_open);
+    curl_easy_setopt (e, CURLOPT_OPENSOCKETDATA, d);
+    curl_easy_setopt (e, CURLOPT_ERRORBUFFER, d->errbuf);
+    curl_easy_setopt (e, CURLOPT_PRIVATE, d);
+    if (curl_multi_add_handle (self->multi, e) != CURLM_OK) {
+        curl_easy_cleanup (e);
+        d->easy = NULL;
+        d->due_ms = util_mono_ms () + S_REPORT_RETRY_MS;
+        return;
+    }
+    d->state = S_SENDING;
+}
+
+static void
+s_delivery_finish (webhooker_t *self, CURL *e, CURLcode result)
+{
+    delivery_t *d = NULL;
+    long status = 0;
+    curl_off_t retry_after = 0;
+    char error[512];
+    curl_easy_getinfo (e, CURLINFO_PRIVATE, (char **) &d);
+    curl_easy_getinfo (e, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo (e, CURLINFO_RETRY_AFTER, &retry_after);
+    curl_multi_remove_handle (self->multi, e);
+    curl_easy_cleanup (e);
+    d->easy = NULL;
+    const char *why = NULL;
+    if (d->refused[0] && result != CURLE_OK) {
+        snprintf (error, sizeof error,
+                  "url_not_allowed: %s resolves to the private address %s", d->url, d->refused);
+        why = error;
+    }
+    else if (result != CURLE_OK) {
+        snprintf (error, sizeof error, "%s", d->errbuf[0] ? d->errbuf : curl_easy_strerror (result));
+        why = error;
+    }
+    else if (status >= 300 && status < 400) {
+        snprintf (error, sizeof error, "HTTP %ld: redirects are not followed", status);
+        why = error;
+    }
+    else if (status < 200 || status >= 300) {
+        snprintf (error, sizeof error, "HTTP %ld", status);
+        why = error;
+    }
+    s_attempt_done (self, d, (int) status, why, retry_after > 0 ? (int64_t) retry_after : -1);
+}
+
+/* ---- replies from the scheduler ----------------------------------------- */
+
+static delivery_t *
+s_by_report_rid (webhooker_t *self, const char *rid)
+{
+    for (delivery_t *d = zhashx_first (self->deliveries); d; d = zhashx_next (self->deliveries))
+        if (d->state == S_REPORTING && d->report_sent && strcmp (d->report.rid, rid) == 0)
+            return d;
+    return NULL;
+}
+
+static void
+s_report_acked (webhooker_t *self, delivery_t *d)
+{
+    if (d->next_attempt_ms < 0) {
+        zhashx_delete (self->deliveries, d->delivery_id);
+        return;
+    }
+    d->state = S_WAITING;
+    d->due_ms = d->next_attempt_ms;
+}
+
+static void
+s_dealer_recv (webhooker_t *self)
+{
+    bus_msg_t msg = { 0 };
+    char err[PROTO_ERR_MAX] = "";
+    if (bus_recv (self->dealer, false, &msg, err)) {
+        log_warn ("bad reply from scheduler", "error", err, NULL);
+        bus_msg_free (&msg);
+        return;
+    }
+    const char *data = (const char *) zframe_data (msg.body);
+    size_t len = zframe_size (msg.body);
+    self->backoff_ms = 0;
+    if (msg.cmd == PROTO_EVENTS)
+        s_on_events (self, data, len);
+    else
+    if (msg.cmd == PROTO_ACK) {
+        proto_simple_t ack = { 0 };
+        delivery_t *d = proto_simple_decode (data, len, &ack, err) == 0
+                      ? s_by_report_rid (self, ack.rid) : NULL;
+        if (d)
+            s_report_acked (self, d);
+    }
+    else
+    if (msg.cmd == PROTO_ERROR) {
+        proto_errmsg_t em = { 0 };
+        if (proto_errmsg_decode (data, len, &em, err) == 0) {
+            const char *why = em.error.message ? em.error.message : em.error.code;
+            delivery_t *d = s_by_report_rid (self, em.rid);
+            if (strcmp (em.rid, self->fetch_rid) == 0) {
+                log_warn ("EVENTS_SINCE refused", "error", why, NULL);
+                self->fetch_rid[0] = 0;
+                self->force_fetch = true;
+                self->fetch_not_before_ms = util_mono_ms () + EASEL_RECONNECT_MIN_MS;
+            }
+            else
+            if (d && em.status >= 500) {      /* the scheduler is struggling: report again */
+                d->report_sent = false;
+                d->due_ms = util_mono_ms () + S_REPORT_RETRY_MS;
+            }
+            else
+            if (d) {                          /* it does not know this delivery: stop */
+                log_warn ("delivery report refused", "delivery", d->delivery_id, "error", why, NULL);
+                zhashx_delete (self->deliveries, d->delivery_id);
+            }
+        }
+        proto_errmsg_free (&em);
+    }
+    bus_msg_free (&msg);
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+/* Starts what is due, notices what timed out; returns the next time (mono ms)
+   something will be due. */
+static int64_t
+s_tick (webhooker_t *self)
+{
+    int64_t now = util_mono_ms ();
+    int64_t next = now + S_POLL_MAX_MS;
+    if (self->fetch_rid[0] && now >= self->fetch_deadline_ms) {
+        s_scheduler_lost (self, "EVENTS_SINCE timed out");
+        return now;
+    }
+    for (delivery_t *d = zhashx_first (self->deliveries); d; d = zhashx_next (self->deliveries))
+        if (d->state == S_REPORTING && d->report_sent && now >= d->report_deadline_ms) {
+            s_scheduler_lost (self, "DELIVERY_REPORT timed out");
+            return now;
+        }
+    if (now >= self->resync_at_ms && !self->fetch_rid[0]) {
+        self->cursor = 0;
+        self->force_fetch = true;
+        self->resync_at_ms = now + S_RESYNC_MS;
+    }
+    if (!self->fetch_rid[0] && (self->force_fetch || self->target_seq > self->cursor)) {
+        if (now >= self->fetch_not_before_ms)
+            s_fetch (self);
+        if (!self->fetch_rid[0] && self->fetch_not_before_ms < next)
+            next = self->fetch_not_before_ms;
+    }
+    if (self->fetch_rid[0] && self->fetch_deadline_ms < next)
+        next = self->fetch_deadline_ms;
+    for (delivery_t *d = zhashx_first (self->deliveries); d; d = zhashx_next (self->deliveries)) {
+        if (d->state == S_WAITING && now >= d->due_ms)
+            s_delivery_start (self, d);
+        else
+        if (d->state == S_REPORTING && !d->report_sent && now >= d->due_ms)
+            s_report_send (self, d);
+        int64_t at = d->state == S_WAITING ? d->due_ms
+                   : d->state != S_REPORTING ? INT64_MAX
+                   : d->report_sent ? d->report_deadline_ms : d->due_ms;
+        if (at < next)
+            next = at;
+    }
+    return next;
+}
+
+static void
+s_run (webhooker_t *self)
+{
+    zmq_pollitem_t *items = NULL;
+    size_t items_cap = 0;
+    while (!zsys_interrupted) {
+        int64_t next = s_tick (self);
+        long curl_ms = -1;
+        curl_multi_timeout (self->multi, &curl_ms);
+        int64_t wait = next - util_mono_ms ();
+        if (curl_ms >= 0 && curl_ms < wait)
+            wait = curl_ms;
+        if (wait < 0)
+            wait = 0;
+
+        fd_set r, w, x;
+        int maxfd = -1;
+        FD_ZERO (&r); FD_ZERO (&w); FD_ZERO (&x);
+        curl_multi_fdset (self->multi, &r, &w, &x, &maxfd);
+        size_t need = 2 + (size_t) (maxfd + 1);
+        if (need > items_cap) {
+            zmq_pollitem_t *grown = realloc (items, need * sizeof *items);
+            if (!grown)
+                log_fatal ("out of memory", NULL);
+            items = grown;
+            items_cap = need;
+        }
+        size_t n = 0;
+        items[n++] = (zmq_pollitem_t) { zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0 };
+        items[n++] = (zmq_pollitem_t) { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 };
+        for (int fd = 0; fd <= maxfd; fd++) {
+            short ev = (FD_ISSET (fd, &r) ? ZMQ_POLLIN : 0) | (FD_ISSET (fd, &w) ? ZMQ_POLLOUT : 0)
+                     | (FD_ISSET (fd, &x) ? ZMQ_POLLERR : 0);
+            if (ev)
+                items[n++] = (zmq_pollitem_t) { NULL, fd, ev, 0 };
+        }
+        if (zmq_poll (items, (int) n, (long) wait) < 0 && zsys_interrupted)
+            break;
+        while (zsock_events (self->sub) & ZMQ_POLLIN)
+            s_sub_recv (self);
+        while (zsock_events (self->dealer) & ZMQ_POLLIN)
+            s_dealer_recv (self);
+        int running = 0;
+        curl_multi_perform (self->multi, &running);
+        CURLMsg *m;
+        int left = 0;
+        while ((m = curl_multi_info_read (self->multi, &left)))
+            if (m->msg == CURLMSG_DONE)
+                s_delivery_finish (self, m->easy_handle, m->data.result);
+    }
+    free (items);
+}
+
+int
+main (int argc, char **argv)
+{
+    log_init ("webhooker");
+    webhooker_t self = { 0 };
+    self.api_ep = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
+    self.events_ep = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT", "tcp://127.0.0.1:5557");
+    self.allow_private = util_config_flag (argc, argv, "--allow-private-networks",
+                                           "EASEL_ALLOW_PRIVATE_NETWORKS");
+    const char *schedule = util_config (argc, argv, "--retry-schedule", "EASEL_WEBHOOK_SCHEDULE",
+                                        WEBHOOK_SCHEDULE_DEFAULT);
+    if (webhook_schedule_parse (&self.schedule, schedule))
+        log_fatal ("bad retry schedule: want comma-separated seconds like 5,300,1800",
+                   "value", schedule, NULL);
+    if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        log_fatal ("cannot initialise libcurl", NULL);
+    zsys_init ();
+    zsys_set_logstream (NULL);          /* CZMQ must not write plain lines to stdout */
+
+    /* Subscribe first, then catch up: an event committed in between is both
+       published and fetched, never neither. */
+    self.sub = zsock_new (ZMQ_SUB);
+    if (!self.sub)
+        log_fatal ("cannot create SUB socket", NULL);
+    bus_socket_setup (self.sub);
+    zsock_set_subscribe (self.sub, "");
+    if (zsock_connect (self.sub, "%s", self.events_ep))
+        log_fatal ("cannot connect to the events endpoint", "endpoint", self.events_ep, NULL);
+    s_dealer_reset (&self);
+    self.multi = curl_multi_init ();
+    self.deliveries = zhashx_new ();
+    if (!self.multi || !self.deliveries)
+        log_fatal ("out of memory", NULL);
+    zhashx_set_destructor (self.deliveries, s_delivery_destroy);
+    self.force_fetch = true;
+    self.resync_at_ms = util_mono_ms () + S_RESYNC_MS;
+    log_info ("webhooker started", "api", self.api_ep, "events", self.events_ep,
+              "schedule", schedule, "private_networks", self.allow_private ? "allowed" : "refused", NULL);
+
+    s_run (&self);
+
+    log_info ("webhooker stopping", NULL);
+    zhashx_destroy (&self.deliveries);
+    curl_multi_cleanup (self.multi);
+    zsock_destroy (&self.dealer);
+    zsock_destroy (&self.sub);
+    curl_global_cleanup ();
+    return 0;
+}
