@@ -19,6 +19,7 @@
 #include "util.h"
 
 #define URL_MAX 512
+#define REQUEST_IO_TIMEOUT_MS 10000   /* civetweb: one socket read or write */
 
 static int
 s_int_config (int argc, char **argv, const char *flag, const char *env, int dflt, int min, int max)
@@ -86,7 +87,7 @@ main (int argc, char **argv)
 
     char nthreads [16], request_timeout [16];
     snprintf (nthreads, sizeof nthreads, "%d", threads);
-    snprintf (request_timeout, sizeof request_timeout, "%d", 30000);
+    snprintf (request_timeout, sizeof request_timeout, "%d", REQUEST_IO_TIMEOUT_MS);
     const char *options [] = {
         "listening_ports", listen,
         "num_threads", nthreads,
@@ -101,8 +102,10 @@ main (int argc, char **argv)
     callbacks.exit_thread = gateway_thread_exit;
     mg_init_library (0);
     struct mg_context *ctx = mg_start (&callbacks, &gw, options);
-    if (!ctx)
+    if (!ctx) {
+        event_watch_destroy (&gw.events);      /* CZMQ's atexit check wants no live sockets */
         log_fatal ("cannot start the HTTP server (address in use or invalid?)", "listen", listen, NULL);
+    }
     mg_set_request_handler (ctx, "/", gateway_handle, &gw);
     log_info ("gateway listening", "listen", listen, "public_url", public_url, "api", api,
               "events", events, "threads", nthreads, NULL);

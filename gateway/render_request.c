@@ -426,16 +426,17 @@ s_decode_data (const char *b64, size_t len, const char *path, s_slide_t *slide, 
     /* a data: URL prefix is allowed ("data:image/png;base64,...") */
     if (len > 5 && strncmp (b64, "data:", 5) == 0) {
         const char *comma = memchr (b64, ',', len);
-        if (!comma || !strstr (b64, ";base64,") || strstr (b64, ";base64,") + 7 != comma)
+        if (!comma || comma - b64 < 12 || memcmp (comma - 7, ";base64", 7) != 0)
             return s_fail (e, "parameter_invalid", "data is base64, optionally as a base64 data: URL.",
                            "%s", path);
         len -= (size_t) (comma + 1 - b64);
         b64 = comma + 1;
     }
-    if (len == 0 || len > (size_t) EASEL_MAX_SOURCE_BYTES / 3 * 4 + 4 + len / 64)
-        return s_fail (e, len ? "parameter_invalid" : "parameter_invalid",
-                       len ? "The screenshot is over the 20 MiB limit." : "data is empty.",
-                       "%s", path);
+    if (len == 0)
+        return s_fail (e, "parameter_invalid", "data is empty.", "%s", path);
+    /* cap the encoded text before decoding (line breaks allowed: len / 64 slack) */
+    if (len > (size_t) EASEL_MAX_SOURCE_BYTES / 3 * 4 + 4 + len / 64)
+        return s_fail (e, "parameter_invalid", "The screenshot is over the 20 MiB limit.", "%s", path);
     size_t cap = len / 4 * 3 + 3;
     slide->data = malloc (cap);
     if (!slide->data)

@@ -83,6 +83,30 @@ s_test_delay (s_shared_t *sh)
     pthread_mutex_unlock (&sh->lock);
 }
 
+static void
+s_run_task (s_shared_t *sh, zsock_t *push, int gen, const proto_task_t *task, const char *attempt)
+{
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init (&out);
+    render_error_t why;
+    int cmd = 0;
+    int64_t started = util_mono_ms ();
+    int rc = render_task_run (task, &sh->opts, &cmd, &out, &why);
+    char ms[24];
+    snprintf (ms, sizeof ms, "%lld", (long long) (util_mono_ms () - started));
+    if (rc != 0)
+        log_error ("task dropped", "task", task->task_id, "reason", why.message, NULL);
+    else {
+        if (cmd == PROTO_RESULT)
+            log_info ("task rendered", "task", task->task_id, "attempt", attempt, "ms", ms, NULL);
+        else
+            log_info ("task failed", "task", task->task_id, "attempt", attempt, "ms", ms,
+                      "code", why.code, "message", why.message, NULL);
+        zsock_send (push, "iib", gen, cmd, out.data, out.size);
+    }
+    msgpack_sbuffer_destroy (&out);
+}
+
 static void *
 s_worker (void *arg)
 {
@@ -107,19 +131,20 @@ s_worker (void *arg)
         sh->queued--;
         pthread_mutex_unlock (&sh->lock);
 
-        if (sh->delay_ms > 0)
-            s_test_delay (sh);
-        if (s_job_current (sh, job)) {
-            msgpack_sbuffer out;
-            msgpack_sbuffer_init (&out);
-            char err[PROTO_ERR_MAX] = "";
-            int cmd = 0;
-            if (render_task_run (job->body, job->len, &sh->opts, &cmd, &out, err) == 0)
-                zsock_send (push, "iib", job->gen, cmd, out.data, out.size);
-            else
-                log_warn ("task dropped", "reason", err, NULL);
-            msgpack_sbuffer_destroy (&out);
+        proto_task_t task = { 0 };
+        char err[PROTO_ERR_MAX] = "";
+        if (proto_task_decode (job->body, job->len, &task, err) != 0)
+            log_warn ("undecodable TASK dropped", "reason", err, NULL);
+        else {
+            char attempt[16];
+            snprintf (attempt, sizeof attempt, "%d", task.attempt);
+            log_info ("task started", "task", task.task_id, "attempt", attempt, NULL);
+            if (sh->delay_ms > 0)
+                s_test_delay (sh);
+            if (s_job_current (sh, job))
+                s_run_task (sh, push, job->gen, &task, attempt);
         }
+        proto_task_free (&task);
         free (job->body);
         free (job);
     }

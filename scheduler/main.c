@@ -510,6 +510,9 @@ s_work_ready (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
     log_info ("renderer ready", "renderer", r->name, "slots", slots, NULL);
 }
 
+static void s_task_end (s_sched_t *self, const char *task_id, int32_t attempt,
+                        const proto_error_t *error, bool retryable);
+
 static void
 s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity)
 {
@@ -520,9 +523,14 @@ s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity
     if (proto_result_decode (data, len, &res, err))
         s_bad_message (self, self->work, identity, data, len, err);
     else
-    if (blob_store_put (self->blobs, res.data, res.len, sha, err))
-        /* not stored: the lease runs out and the task is tried again */
+    if (blob_store_put (self->blobs, res.data, res.len, sha, err)) {
         log_error ("cannot store result", "task", res.task_id, "reason", err, NULL);
+        proto_error_t e;
+        memset (&e, 0, sizeof e);
+        snprintf (e.code, sizeof e.code, "blob_write_failed");
+        e.message = err;
+        s_task_end (self, res.task_id, res.attempt, &e, true);
+    }
     else
     if (job_store_blob_add (self->store, sha, (int64_t) res.len, s_content_type (res.format), err))
         s_store_failed (self, "blob_add", err);
@@ -734,13 +742,25 @@ s_dispatch (s_sched_t *self)
     }
 }
 
-/* Heartbeat-tick work inside the transaction: dead renderers, expired leases. */
+/* Every pass: renderers silent too long, or found unreachable by a send
+   (last_seen 0), are dropped before dispatch can pick them again. */
+static void
+s_drop_dead (s_sched_t *self)
+{
+    for (int i = self->nrenderers - 1; i >= 0; i--) {
+        s_renderer_t *r = &self->renderers [i];
+        if (r->last_seen_ms == 0)
+            s_renderer_drop (self, r, "renderer unreachable");
+        else
+        if (self->mono_ms - r->last_seen_ms > EASEL_PEER_DEAD_MS)
+            s_renderer_drop (self, r, "renderer stopped heartbeating");
+    }
+}
+
+/* Heartbeat-tick work inside the transaction: expired leases. */
 static void
 s_timers (s_sched_t *self)
 {
-    for (int i = self->nrenderers - 1; i >= 0; i--)
-        if (self->mono_ms - self->renderers [i].last_seen_ms > EASEL_PEER_DEAD_MS)
-            s_renderer_drop (self, &self->renderers [i], "renderer stopped heartbeating");
     char err [256] = "";
     int n = job_store_task_requeue_leased (self->store, NULL, self->now_ms, "lease expired",
                                            self->max_attempts, self->now_ms, err);
@@ -872,6 +892,7 @@ s_pass (s_sched_t *self, bool tick)
     }
     if (!self->pass_failed) {
         s_requeue_unsent (self);
+        s_drop_dead (self);
         if (tick)
             s_timers (self);
         if (self->settle)
@@ -912,12 +933,15 @@ s_configure (s_sched_t *self, int argc, char **argv)
     static const char *flags [] = { "--api", "--work", "--events", "--data", "--public-url",
                                     "--max-attempts", "--lease-ms" };
     for (int i = 1; i < argc; i++) {
+        /* accepted for uniformity with the other services; the scheduler fetches nothing */
+        if (strcmp (argv [i], "--allow-private-networks") == 0)
+            continue;
         bool known = false;
         for (size_t f = 0; f < sizeof flags / sizeof flags [0] && !known; f++) {
             size_t n = strlen (flags [f]);
             known = strncmp (argv [i], flags [f], n) == 0 && (argv [i][n] == 0 || argv [i][n] == '=');
-            if (known && argv [i][n] == 0)
-                i++;                /* skip its value */
+            if (known && argv [i][n] == 0 && ++i == argc)
+                log_fatal ("flag needs a value", "flag", flags [f], NULL);
         }
         if (!known)
             log_fatal ("unknown argument (flags: --api --work --events --data --public-url"

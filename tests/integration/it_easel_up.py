@@ -59,7 +59,8 @@ def ready():
 
 
 wait_for(ready, 30, "the stack under easel up to be ready")
-status, render = call("POST", "/v1/renders", {"slides": [slide(shots.url("/shot.png"))]})
+status, render = call("POST", "/v1/renders", {"canvas": {"preset": "appstore.iphone_6_9"},
+                                            "slides": [slide(shots.url("/shot.png"))]})
 check(status == 200 and render["status"] == "succeeded", "sync render via easel up: %d %r" % (status, render))
 
 

@@ -227,11 +227,19 @@ s_http (const char *request, size_t len, s_resp_t *r)
     static char buf [16384];
     size_t n = 0;
     ssize_t got;
-    while (n < sizeof buf - 1 && (got = read (fd, buf + n, sizeof buf - 1 - n)) > 0)
+    char *end = NULL;
+    size_t want = sizeof buf - 1;  /* until EOF, or headers + Content-Length */
+    while (n < want && (got = read (fd, buf + n, sizeof buf - 1 - n)) > 0) {
         n += (size_t) got;
+        buf [n] = '\0';
+        const char *cl = strstr (buf, "Content-Length: ");
+        if (!end && (end = strstr (buf, "\r\n\r\n")))
+            want = cl && cl < end ? (size_t) (end + 4 - buf) + strtoul (cl + 16, NULL, 10)
+                 : strncmp (buf, "HTTP/1.1 304", 12) == 0 ? (size_t) (end + 4 - buf) : want;
+    }
     close (fd);
     buf [n] = '\0';
-    char *end = strstr (buf, "\r\n\r\n");
+    end = strstr (buf, "\r\n\r\n");
     if (!end || sscanf (buf, "HTTP/1.1 %d", &r->status) != 1)
         return -1;
     snprintf (r->head, sizeof r->head, "%.*s", (int) (end + 2 - buf), buf);

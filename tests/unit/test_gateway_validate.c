@@ -123,6 +123,17 @@ test_gradient_custom_canvas_data (void)
     CHECK (sl.nlines == 0, "gradient: no headline");
     proto_slide_free (&sl);
     proto_create_render_free (&cr);
+
+    body = "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\",\"width\":1290,\"height\":2796},"
+        "\"slides\":[{\"screenshot\":{\"data\":\"data:image/png;base64,iVBORw0K\\nGgo=\"}}]}";
+    if (s_parse_ok ("data url", body, 1, &cr))
+        return;
+    s_slide (&cr, 0, &sl);
+    CHECK (sl.width == 1290 && sl.height == 2796, "data url: preset with an accepted size, got %dx%d",
+           sl.width, sl.height);
+    CHECK (sl.shot_len == 8 && memcmp (sl.shot_data, png, 8) == 0, "data url: decoded past the prefix");
+    proto_slide_free (&sl);
+    proto_create_render_free (&cr);
 }
 
 typedef struct {
@@ -162,6 +173,8 @@ test_bad_cases (void)
           422, "parameter_invalid", "canvas.preset" },
         { "unknown matrix preset", "{" CANVAS ",\"matrix\":{\"presets\":[\"play.phone\",\"nope\"]},\"slides\":["
           SLIDE "]}", 422, "parameter_invalid", "matrix.presets[1]" },
+        { "size the preset lacks", "{\"canvas\":{\"preset\":\"play.phone\",\"width\":1000,\"height\":2000},"
+          "\"slides\":[" SLIDE "]}", 422, "parameter_invalid", "canvas.width" },
         { "canvas too small", "{\"canvas\":{\"width\":50,\"height\":600},\"slides\":[" SLIDE "]}",
           422, "parameter_invalid", "canvas.width" },
         { "5 gradient stops", "{" CANVAS ",\"background\":{\"gradient\":{\"colors\":[\"#000000\",\"#111111\","

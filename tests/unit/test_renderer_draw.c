@@ -187,14 +187,11 @@ test_bad_inputs (void)
     proto_task_t task = { .task_id = "img_01JD0000000000000000000000", .attempt = 2,
                           .spec = specbuf.data, .spec_len = specbuf.size };
     for (int round = 0; round < 2; round++) {
-        msgpack_sbuffer taskbuf;
-        msgpack_sbuffer_init (&taskbuf);
         msgpack_sbuffer_init (&out);
-        CHECK (proto_task_encode (&task, &taskbuf) == 0, "expected the task to encode");
         int cmd = 0;
-        char why[PROTO_ERR_MAX] = "";
-        CHECK (render_task_run (taskbuf.data, taskbuf.size, &s_opts, &cmd, &out, why) == 0,
-               "render_task_run failed: %s", why);
+        render_error_t why;
+        CHECK (render_task_run (&task, &s_opts, &cmd, &out, &why) == 0,
+               "render_task_run failed: %s", why.message);
         char derr[PROTO_ERR_MAX] = "";
         if (round == 0) {
             proto_result_t res = { 0 };
@@ -211,11 +208,11 @@ test_bad_inputs (void)
             proto_fail_t fail = { 0 };
             CHECK (cmd == PROTO_FAIL && proto_fail_decode (out.data, out.size, &fail, derr) == 0,
                    "expected a FAIL, got cmd %d (%s)", cmd, derr);
-            CHECK (strcmp (fail.error.code, "bad_task") == 0 && !fail.retryable && fail.attempt == 2,
+            CHECK (strcmp (fail.error.code, "bad_task") == 0 && !fail.retryable && fail.attempt == 2
+                   && strcmp (why.code, "bad_task") == 0,
                    "expected FAIL bad_task not retryable, got %s", fail.error.code);
             proto_fail_free (&fail);
         }
-        msgpack_sbuffer_destroy (&taskbuf);
         msgpack_sbuffer_destroy (&out);
     }
     msgpack_sbuffer_destroy (&specbuf);

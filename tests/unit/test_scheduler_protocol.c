@@ -25,6 +25,7 @@ static char s_dir [] = "/tmp/easel-test-sched-XXXXXX";
 static char s_api [64], s_work [64], s_events [64], s_data [128], s_log [128];
 static const char *s_binary;
 static int s_failures;
+static zsock_t *s_live;             /* a fake renderer kept alive while we poll */
 
 static void
 s_kill (void)
@@ -320,6 +321,8 @@ s_wait_image (zsock_t *api, const char *auth, const char *id, const char *status
         if (util_mono_ms () > end)
             return false;
         proto_render_free (r);
+        if (s_live)
+            s_heartbeat (s_live);
         zclock_sleep (50);
     }
 }
@@ -509,10 +512,20 @@ main (int argc, char **argv)
     s_expect_error (&m, 404, "resource_missing", "GET_FILE of an unknown image");
 
     /* ---- a renderer that stops heartbeating: its task goes to another, attempt 2 ---- */
-    zsock_destroy (&ra);           /* A goes silent */
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    proto_simple_t bye;
+    memset (&bye, 0, sizeof bye);
+    proto_simple_encode (&bye, &sb);
+    REQUIRE (s_send (ra, PROTO_DISCONNECT, &sb) == 0, "send DISCONNECT");
+    msgpack_sbuffer_destroy (&sb);
     zsock_t *rc_ = s_dealer (s_work);
     s_ready (rc_, "fake-c", 1);
-    zclock_sleep (300);
+    int64_t end = util_mono_ms () + S_WAIT_MS;
+    while (s_ping (api, S_WAIT_MS) != 1 && util_mono_ms () < end)
+        zclock_sleep (50);
+    CHECK (s_ping (api, S_WAIT_MS) == 1, "after A's DISCONNECT and C's READY one renderer is live");
+    zsock_destroy (&ra);
     char r2 [PROTO_ID_MAX];
     s_create (api, auth, NULL, r2, NULL);
     REQUIRE (s_wait_task (rc_, S_WAIT_MS, &task) == 0, "renderer C should receive the TASK");
@@ -522,6 +535,7 @@ main (int argc, char **argv)
     proto_task_free (&task);
     zsock_t *rd = s_dealer (s_work);
     s_ready (rd, "fake-d", 1);
+    s_live = rd;
     REQUIRE (s_wait_task (rd, 3 * S_WAIT_MS, &task) == 0,
              "after C is silent for 3 s its task should go to renderer D");
     CHECK (strcmp (task.task_id, img2) == 0 && task.attempt == 2,
@@ -554,7 +568,6 @@ main (int argc, char **argv)
     proto_error_set (&fail.error, "screenshot_fetch_failed", "HTTP 404 from acme.app",
                      "slides[0].screenshot.url");
     proto_task_free (&task);
-    msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     proto_fail_encode (&fail, &sb);
     REQUIRE (s_send (rd, PROTO_FAIL, &sb) == 0, "send FAIL");
@@ -616,6 +629,7 @@ main (int argc, char **argv)
     snprintf (img4, sizeof img4, "%s", task.task_id);
     proto_task_free (&task);
     s_kill ();
+    s_live = NULL;
     zsock_destroy (&rd);
     s_start ();
     CHECK (s_ping (api, S_WAIT_MS) == 0, "the restarted scheduler answers on the same endpoint");
