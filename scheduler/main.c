@@ -618,6 +618,8 @@ s_work_handle (s_sched_t *self, bus_msg_t *msg)
 
 /* ---- one pass ------------------------------------------------------------------------ */
 
+static void s_settle (s_sched_t *self);
+
 /* Reads one message from sock and applies it. */
 static void
 s_recv_one (s_sched_t *self, zsock_t *sock)
@@ -637,8 +639,12 @@ s_recv_one (s_sched_t *self, zsock_t *sock)
         if (self->pass_failed)     /* no transaction to apply it in */
             s_queue_error (self, self->api, msg.identity, "", 503, "store_unavailable",
                            "The job store is unavailable.", NULL);
-        else
+        else {
+            /* a reply must not show a task ended but its render not yet settled */
+            if (self->settle)
+                s_settle (self);
             s_api_handle (self, &msg);
+        }
     }
     else
         s_work_handle (self, &msg);
@@ -650,7 +656,7 @@ static void
 s_settle (s_sched_t *self)
 {
     char render_id [PROTO_ID_MAX], err [256] = "";
-    int rc;
+    int rc = 0;
     while (!self->pass_failed && (rc = job_store_render_next_settled (self->store, render_id, err)) == 1) {
         proto_render_t r;
         memset (&r, 0, sizeof r);

@@ -119,9 +119,25 @@ s_call (zsock_t *api, int cmd, msgpack_sbuffer *body, bus_msg_t *reply)
 {
     REQUIRE (s_send (api, cmd, body) == 0, "send %s", proto_cmd_name (cmd));
     msgpack_sbuffer_destroy (body);
-    int rc = s_recv (api, S_WAIT_MS, reply);
-    REQUIRE (rc == 0, "no reply to %s within %d ms", proto_cmd_name (cmd), S_WAIT_MS);
-    return reply->cmd;
+    while (true) {
+        int rc = s_recv (api, S_WAIT_MS, reply);
+        REQUIRE (rc == 0, "no reply to %s within %d ms", proto_cmd_name (cmd), S_WAIT_MS);
+        if (reply->cmd != PROTO_PONG)
+            return reply->cmd;
+        bus_msg_free (reply);      /* a late answer to a re-sent PING */
+    }
+}
+
+/* The next api reply that is not a stray PONG. 0 / -1. */
+static int
+s_recv_api (zsock_t *api, bus_msg_t *m)
+{
+    while (s_recv (api, S_WAIT_MS, m) == 0) {
+        if (m->cmd != PROTO_PONG)
+            return 0;
+        bus_msg_free (m);
+    }
+    return -1;
 }
 
 static const char *
@@ -149,26 +165,35 @@ s_expect_error (bus_msg_t *m, int status, const char *code, const char *what)
     bus_msg_free (m);
 }
 
+/* PINGs until a PONG with this ping's rid comes back (a PING sent while a
+   DEALER has not yet seen its peer die is lost, so it is sent again every
+   second). Returns the live renderer count, -1 on timeout. */
 static int
 s_ping (zsock_t *api, int timeout_ms)
 {
-    proto_simple_t ping = { .rid = "ping" };
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init (&sb);
-    proto_simple_encode (&ping, &sb);
-    s_send (api, PROTO_PING, &sb);
-    msgpack_sbuffer_destroy (&sb);
-    bus_msg_t m;
-    int64_t end = util_mono_ms () + timeout_ms;
+    static int counter;
+    proto_simple_t ping;
+    memset (&ping, 0, sizeof ping);
+    snprintf (ping.rid, sizeof ping.rid, "ping-%d", ++counter);
+    int64_t end = util_mono_ms () + timeout_ms, resend = 0;
     while (util_mono_ms () < end) {
-        if (s_recv (api, 200, &m) == 0) {
+        if (util_mono_ms () >= resend) {
+            msgpack_sbuffer sb;
+            msgpack_sbuffer_init (&sb);
+            proto_simple_encode (&ping, &sb);
+            s_send (api, PROTO_PING, &sb);
+            msgpack_sbuffer_destroy (&sb);
+            resend = util_mono_ms () + 1000;
+        }
+        bus_msg_t m;
+        if (s_recv (api, 100, &m) == 0) {
             int renderers = -1;
             proto_simple_t pong;
             char err [PROTO_ERR_MAX];
             size_t len;
             const char *data = s_body (&m, &len);
             if (m.cmd == PROTO_PONG && proto_simple_decode (data, len, &pong, err) == 0
-            &&  strcmp (pong.rid, "ping") == 0)
+            &&  strcmp (pong.rid, ping.rid) == 0)
                 renderers = pong.renderers;
             bus_msg_free (&m);
             if (renderers >= 0)
@@ -438,13 +463,13 @@ main (int argc, char **argv)
     /* ---- malformed frames: ERROR 400, and the scheduler keeps answering ---- */
     bus_msg_t m;
     zstr_sendx (api, "", "NOT-EASEL", "x", "junk", NULL);
-    REQUIRE (s_recv (api, S_WAIT_MS, &m) == 0, "a bad tag should be answered");
+    REQUIRE (s_recv_api (api, &m) == 0, "a bad tag should be answered");
     s_expect_error (&m, 400, "bad_message", "bad protocol tag");
     REQUIRE (bus_send (api, NULL, PROTO_CREATE_RENDER, "\xc1\xc1", 2) == 0, "send junk body");
-    REQUIRE (s_recv (api, S_WAIT_MS, &m) == 0, "a junk body should be answered");
+    REQUIRE (s_recv_api (api, &m) == 0, "a junk body should be answered");
     s_expect_error (&m, 400, "bad_message", "undecodable CREATE_RENDER");
     REQUIRE (bus_send (api, NULL, PROTO_TASK, "\x80", 1) == 0, "send a work command on the api socket");
-    REQUIRE (s_recv (api, S_WAIT_MS, &m) == 0, "a wrong command should be answered");
+    REQUIRE (s_recv_api (api, &m) == 0, "a wrong command should be answered");
     s_expect_error (&m, 400, "bad_message", "TASK on the api socket");
     CHECK (s_ping (api, S_WAIT_MS) == 0, "after malformed input the scheduler still answers PING");
 
