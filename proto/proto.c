@@ -1187,6 +1187,7 @@ proto_delivery_report_encode (const proto_delivery_report_t *self, msgpack_sbuff
     s_put_str (&m, "rid", self->rid);
     s_put_str (&m, "delivery_id", self->delivery_id);
     s_put_bool (&m, "ok", self->ok);
+    s_put_bool (&m, "final", self->final);
     s_put_int (&m, "status_code", self->status_code);
     s_put_int (&m, "latency_ms", self->latency_ms);
     s_put_opt_str (&m, "error", self->error);
@@ -1205,6 +1206,7 @@ proto_delivery_report_decode (const char *data, size_t len, proto_delivery_repor
     int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
           || s_get_str (m, "delivery_id", self->delivery_id, sizeof self->delivery_id, true, err)
           || s_get_bool (m, "ok", &self->ok, true, err)
+          || s_get_bool (m, "final", &self->final, false, err)
           || s_get_i32 (m, "status_code", &self->status_code, 0, 999, true, err)
           || s_get_i64 (m, "latency_ms", &self->latency_ms, 0, true, err)
           || s_get_str_dup (m, "error", &self->error, S_MAX_MESSAGE_BYTES, false, err)

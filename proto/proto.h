@@ -248,6 +248,7 @@ typedef struct {
     char    rid[PROTO_ID_MAX];
     char    delivery_id[PROTO_ID_MAX];
     bool    ok;                    /* 2xx */
+    bool    final;                 /* not ok and no further attempt will be made */
     int32_t status_code;           /* HTTP status, 0 when no response */
     int64_t latency_ms;
     char   *error;                 /* NULL when ok */

@@ -893,7 +893,7 @@ job_store_delivery_report (job_store_t *self, const proto_delivery_report_t *rep
         return 0;
     attempts++;
     const char *next = report->ok ? "delivered"
-                     : attempts >= max_attempts || report->status_code == 410 ? "failed"
+: report->final || attempts >= max_attempts || report->status_code == 410 ? "failed"
                      : "retrying";
     if (s_run (self, err, "UPDATE deliveries SET status = ?, attempts = ?, last_status_code = ?,"
                           " updated_at = ? WHERE id = ?", "siiis",

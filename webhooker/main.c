@@ -344,6 +344,7 @@ s_attempt_done (webhooker_t *self, delivery_t *d, int status, const char *error,
                                                        EASEL_WEBHOOK_MAX_ATTEMPTS, status,
                                                        retry_after_s);
     d->next_attempt_ms = delay < 0 ? -1 : now + delay;
+    d->report.final = !ok && delay < 0;
     d->state = S_REPORTING;
     d->report_sent = false;
     d->due_ms = now;

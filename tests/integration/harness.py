@@ -122,9 +122,10 @@ class ShotServer:
 class HookReceiver:
     """Records every POST (headers and raw body) and answers 200."""
 
-    def __init__(self):
+    def __init__(self, status=200):
         self.calls = []
         self.lock = threading.Lock()
+        self.status = status
         receiver = self
 
         class Handler(_Quiet):
@@ -134,7 +135,7 @@ class HookReceiver:
                 with receiver.lock:
                     receiver.calls.append({"path": self.path, "headers": dict(self.headers.items()),
                                            "body": body, "at": time.time()})
-                self.send_response(200)
+                self.send_response(receiver.status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")

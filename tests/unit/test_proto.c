@@ -372,7 +372,14 @@ test_file_errmsg_events (void)
     sb.size = 0;
     CHECK (proto_delivery_report_encode (&d, &sb) == 0
            && proto_delivery_report_decode (sb.data, sb.size, &d2, err) == 0, "ok report: %s", err);
-    CHECK (d2.ok && d2.error == NULL && d2.response_head == NULL, "absent error/response_head NULL");
+    CHECK (d2.ok && !d2.final && d2.error == NULL && d2.response_head == NULL,
+           "absent error/response_head NULL, final false");
+    proto_delivery_report_free (&d2);
+    d.ok = false; d.final = true; d.status_code = 500;
+    sb.size = 0;
+    CHECK (proto_delivery_report_encode (&d, &sb) == 0
+           && proto_delivery_report_decode (sb.data, sb.size, &d2, err) == 0 && d2.final,
+           "a final report stays final: %s", err);
     proto_delivery_report_free (&d2);
     msgpack_sbuffer_destroy (&sb);
 }
