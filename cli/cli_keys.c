@@ -14,6 +14,8 @@ static const char *s_usage =
     "usage: easel keys create --name NAME [--credits N] [--data DIR] [--json]\n"
     "       easel keys list [--data DIR] [--json]\n"
     "       easel keys revoke KEY_OR_PREFIX [--data DIR]\n"
+    "       easel keys rotate-secret --account ACCT [--overlap-s N] [--data DIR] [--json]\n"
+    "       easel keys public-key --account ACCT [--ed25519 on|off] [--data DIR] [--json]\n"
     "DIR defaults to $EASEL_DATA, then ./easel-data.\n";
 
 static job_store_t *
@@ -151,7 +153,8 @@ cli_keys (int argc, char **argv)
             continue;
         if (strncmp (a, "--", 2) == 0) {
             if (!strchr (a, '=')
-            &&  strcmp (a, "--data") && strcmp (a, "--name") && strcmp (a, "--credits")) {
+            &&  strcmp (a, "--data") && strcmp (a, "--name") && strcmp (a, "--credits")
+            &&  strcmp (a, "--account") && strcmp (a, "--overlap-s") && strcmp (a, "--ed25519")) {
                 fprintf (stderr, "easel: unknown option %s\n%s", a, s_usage);
                 return 2;
             }
@@ -173,6 +176,12 @@ cli_keys (int argc, char **argv)
         return s_list (data, as_json);
     if (strcmp (verb, "revoke") == 0 && npositional == 1)
         return s_revoke (data, positional);
+    if (strcmp (verb, "rotate-secret") == 0 && npositional == 0)
+        return cli_keys_rotate_secret (data, util_config (argc, argv, "--account", NULL, NULL),
+                                       util_config (argc, argv, "--overlap-s", NULL, NULL), as_json);
+    if (strcmp (verb, "public-key") == 0 && npositional == 0)
+        return cli_keys_public_key (data, util_config (argc, argv, "--account", NULL, NULL),
+                                    util_config (argc, argv, "--ed25519", NULL, NULL), as_json);
     fputs (s_usage, stderr);
     return 2;
 }

@@ -10,7 +10,8 @@ static const char *s_usage =
     "                [--public-url URL] [--api EP] [--work EP] [--events EP]\n"
     "       easel keys create --name NAME [--credits N] [--data DIR] [--json]\n"
     "       easel keys list [--data DIR] [--json]\n"
-    "       easel keys revoke KEY_OR_PREFIX [--data DIR]\n";
+    "       easel keys revoke KEY_OR_PREFIX [--data DIR]\n"
+    "       easel credits add (--account acct_... | --key sk_...) N [--note TEXT] [--data DIR]\n";
 
 int
 main (int argc, char **argv)
@@ -19,6 +20,8 @@ main (int argc, char **argv)
         return cli_up (argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "keys") == 0)
         return cli_keys (argc - 1, argv + 1);
+    if (argc >= 2 && strcmp (argv[1], "credits") == 0)
+        return cli_credits (argc - 1, argv + 1);
     if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "help") == 0)) {
         fputs (s_usage, stdout);
         return 0;

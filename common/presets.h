@@ -1,10 +1,18 @@
 /*  presets.h: the catalogue of store canvas presets (App Store, Google Play)
     and of named backgrounds. Static read-only tables; thread safe; nothing to
-    free. The gateway validates requests against it, the renderer and the
-    docs describe the same names. */
+    free. The gateway validates requests against it, GET /v1/presets lists it
+    (presets_json.c), the renderer lints against it, and docs/api.md
+    describes the same names.
+
+    Sizes are listed in the preset's native orientation (sizes[0] is the
+    default). A preset that accepts the other orientation (PRESETS_ORIENT_BOTH)
+    accepts every size swapped too ("orientation":"landscape" on a portrait
+    preset). Google Play presets also accept any size inside their rules
+    (each side min_side..max_side, long side <= max_ratio x short side). */
 #ifndef EASEL_PRESETS_H
 #define EASEL_PRESETS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,12 +22,23 @@ typedef struct {
     int32_t width, height;
 } presets_size_t;
 
+typedef enum {
+    PRESETS_ORIENT_NATIVE = 0,     /* only the listed sizes as they are */
+    PRESETS_ORIENT_BOTH   = 1      /* the listed sizes and their swaps */
+} presets_orient_t;
+
 typedef struct {
     const char *name;              /* "appstore.iphone_6_9" */
     const char *store;             /* "appstore" | "play" */
-    const char *display;           /* "iPhone 6.9\" display" */
+    const char *display;           /* "iPhone 6.9\" display" (the display class) */
     int         nsizes;            /* 1..PRESETS_MAX_SIZES */
     presets_size_t sizes[PRESETS_MAX_SIZES];   /* accepted sizes; sizes[0] is the default */
+    presets_orient_t orient;
+    bool        rule_sized;        /* any size inside the side/ratio rules is accepted too */
+    int32_t     min_side, max_side;            /* rule_sized: pixels per side */
+    double      max_ratio;         /* rule_sized: long side / short side at most */
+    int64_t     max_bytes;         /* file size cap, 0: none documented by the store */
+    const char *platform;          /* "apple" | "android": frames that belong on it */
 } presets_canvas_t;
 
 typedef struct {
@@ -29,14 +48,26 @@ typedef struct {
     int32_t     angle;             /* degrees, 0..359 (180 = top to bottom) */
 } presets_background_t;
 
+/* Formats a store accepts (both stores: PNG and JPEG, no alpha). */
+#define PRESETS_STORE_FORMATS "png,jpeg"
+
 /* The canvas preset called `name`, or NULL when there is none. */
 const presets_canvas_t *presets_find (const char *name);
 /* The i-th canvas preset (0..presets_count()-1), NULL past the end. */
 const presets_canvas_t *presets_at (size_t i);
 size_t presets_count (void);
 
+/* True when w x h is a size the preset accepts (a listed size, its swap when
+   the preset takes both orientations, or any size inside a Play rule). */
+bool presets_size_ok (const presets_canvas_t *p, int32_t w, int32_t h);
+
+/* True when some App Store preset accepts w x h as a listed size. */
+bool presets_appstore_size_known (int32_t w, int32_t h);
+
 /* The named background, or NULL when there is none. */
 const presets_background_t *presets_background_find (const char *name);
+/* The i-th background preset, NULL past the end. */
+const presets_background_t *presets_background_at (size_t i);
 /* "midnight": the background of a render that names none. */
 #define PRESETS_DEFAULT_BACKGROUND "midnight"
 

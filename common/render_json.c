@@ -1,6 +1,7 @@
 /*  render_json.c: the contract's render object and error object (see render_json.h).
     Thread: any. Memory: returned json_t and strings belong to the caller. */
 #include "render_json.h"
+#include "render_lint.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -79,6 +80,7 @@ render_json_build (const proto_render_t *r, const char *public_url)
     for (int32_t i = 0; i < r->nimages; i++)
         json_array_append_new (images, s_image (&r->images [i], public_url));
     json_object_set_new (obj, "images", images);
+    json_object_set_new (obj, "lint", render_lint_build (r));
     json_object_set_new (obj, "credits_used", json_integer (r->credits_used));
     json_object_set_new (obj, "webhook_url", s_string_or_null (r->webhook_url));
     json_object_set_new (obj, "webhook_status", json_string (r->webhook_status [0] ? r->webhook_status : "none"));
@@ -114,5 +116,17 @@ render_json_dump (const json_t *obj, size_t *len_out)
     char *text = json_dumps (obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (text && len_out)
         *len_out = strlen (text);
+    return text;
+}
+
+char *
+render_json_accepted (const char *render_id, size_t *len_out)
+{
+    char polling [64];
+    snprintf (polling, sizeof polling, "/v1/renders/%.40s", render_id);
+    json_t *obj = json_pack ("{s:s, s:s, s:s, s:s}", "id", render_id, "object", "render",
+                             "status", "processing", "polling_url", polling);
+    char *text = obj ? render_json_dump (obj, len_out) : NULL;
+    json_decref (obj);
     return text;
 }

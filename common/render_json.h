@@ -19,4 +19,9 @@ json_t *render_json_error (const char *type, const char *code, const char *messa
 /* Serialises compactly with keys in insertion order; caller frees. */
 char   *render_json_dump (const json_t *obj, size_t *len_out);
 
+/* The 202 body of an accepted render, text the caller frees: fully decided by
+   the id, so the scheduler stores exactly what the gateway answers (an
+   idempotent replay is byte for byte). NULL on allocation failure. */
+char   *render_json_accepted (const char *render_id, size_t *len_out);
+
 #endif

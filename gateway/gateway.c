@@ -15,7 +15,9 @@
 #include "gateway.h"
 #include "api_client.h"
 #include "render_request.h"
+#include "deliveries.h"
 #include "render_json.h"
+#include "presets_json.h"
 #include "log.h"
 #include "util.h"
 
@@ -33,7 +35,17 @@ typedef struct {
     char             request_id [PROTO_ID_MAX];
     char             auth [65];
     bool             body_read;    /* the request body was consumed */
+    bool             accept_replay;   /* s_bus: a REPLAY reply returns 1 (keyed POSTs) */
+    /* a keyed POST run by a route that knows nothing of keys (IDEM_BEGIN):
+       s_reply stores its answer; its body was read once, for the fingerprint */
+    bool             idem_open;
+    char             idem_scope [PROTO_SHORT_MAX + PROTO_ID_MAX];
+    char             idem_key [EASEL_IDEMPOTENCY_KEY_MAX + 1];
+    char            *body_cache;
+    size_t           body_cache_len;
 } s_call_t;
+
+static void s_idem_store (s_call_t *c, int status, const char *ctype, const char *body, size_t len);
 
 /* ---- responses ----------------------------------------------------------- */
 
@@ -46,6 +58,7 @@ s_reason (int status)
         case 304: return "Not Modified";
         case 400: return "Bad Request";
         case 401: return "Unauthorized";
+        case 402: return "Payment Required";
         case 403: return "Forbidden";
         case 404: return "Not Found";
         case 405: return "Method Not Allowed";
@@ -65,6 +78,12 @@ s_reason (int status)
 static int
 s_reply (s_call_t *c, int status, const char *ctype, const char *extra, const char *body, size_t len)
 {
+    if (c->idem_open) {
+        c->idem_open = false;
+        s_idem_store (c, status, ctype, body, len);
+    }
+    free (c->body_cache);
+    c->body_cache = NULL;
     const struct mg_request_info *ri = mg_get_request_info (c->conn);
     bool close = !c->body_read
               && (ri->content_length > 0 || mg_get_header (c->conn, "Transfer-Encoding"));
@@ -128,7 +147,9 @@ s_reply_error (s_call_t *c, const api_error_t *e, const char *extra)
     char headers [EXTRA_MAX];
     snprintf (headers, sizeof headers, "%s%s%s",
               e->status == 401 ? "WWW-Authenticate: Bearer realm=\"easel\"\r\n" : "",
-              e->status == 503 || e->status == 409 || e->status == 429 ? "Retry-After: 1\r\n" : "",
+              e->status == 503 || e->status == 429
+              || (e->status == 409 && strcmp (e->code, "idempotency_key_in_use") == 0)
+              ? "Retry-After: 1\r\n" : "",
               extra ? extra : "");
     json_t *obj = render_json_error (e->type, e->code, e->message, e->param [0] ? e->param : NULL);
     return s_reply_json (c, e->status, obj, headers);
@@ -193,6 +214,8 @@ s_bus (s_call_t *c, int cmd, const msgpack_sbuffer *body, const char *rid, int e
         proto_errmsg_free (&em);
         return -1;
     }
+    if (got == PROTO_REPLAY && c->accept_replay)
+        return 1;
     if (got != expect) {
         zframe_destroy (reply);
         return s_internal (c, e, "unexpected reply command from the scheduler");
@@ -244,23 +267,47 @@ s_wait_final (s_call_t *c, proto_render_t *r, int64_t deadline)
     }
 }
 
+/* The body of a render answer: the 202 of an accepted render (the same bytes
+   the scheduler stores for an idempotent replay) or the render object. */
+static char *
+s_render_text (s_call_t *c, int status, const proto_render_t *r, size_t *len)
+{
+    if (status == 202)
+        return render_json_accepted (r->id, len);
+    json_t *obj = render_json_build (r, c->gw->public_url);
+    char *text = obj ? render_json_dump (obj, len) : NULL;
+    json_decref (obj);
+    return text;
+}
+
 static int
 s_reply_render (s_call_t *c, int status, const proto_render_t *r)
 {
-    if (status == 202) {
-        char polling [PROTO_ID_MAX + 16];
-        snprintf (polling, sizeof polling, "/v1/renders/%s", r->id);
-        json_t *obj = json_pack ("{s:s, s:s, s:s, s:s}", "id", r->id, "object", "render",
-                                 "status", "processing", "polling_url", polling);
-        return s_reply_json (c, 202, obj, NULL);
+    size_t len = 0;
+    char *text = s_render_text (c, status, r, &len);
+    if (!text) {
+        api_error_t e;
+        s_internal (c, &e, "cannot build the render JSON");
+        return s_reply_error (c, &e, NULL);
     }
-    return s_reply_json (c, status, render_json_build (r, c->gw->public_url), NULL);
+    int rc = s_reply (c, status, "application/json", NULL, text, len);
+    free (text);
+    return rc;
 }
 
 /* Reads the whole body (Content-Length already checked against the cap). */
 static int
 s_read_body (s_call_t *c, char **out, size_t *out_len, api_error_t *e)
 {
+    if (c->body_cache) {           /* read already, to fingerprint a keyed POST */
+        *out = malloc (c->body_cache_len + 1);
+        if (!*out)
+            return s_internal (c, e, "out of memory copying the body");
+        memcpy (*out, c->body_cache, c->body_cache_len);
+        (*out) [c->body_cache_len] = '\0';
+        *out_len = c->body_cache_len;
+        return 0;
+    }
     long long cl = mg_get_request_info (c->conn)->content_length;
     size_t cap = cl >= 0 ? (size_t) cl : (size_t) EASEL_MAX_BODY_BYTES + 1;
     size_t size = cl >= 0 ? (size_t) cl + 1 : BODY_CHUNK;
@@ -314,21 +361,220 @@ s_check_json_body (s_call_t *c, api_error_t *e)
 
 /* ---- routes -------------------------------------------------------------- */
 
+/* ---- idempotency keys (CONTRACT 5) -----------------------------------------
+   The gateway checks the header, fingerprints the canonical body (sha256 of
+   the JSON with sorted keys, compact: key order and whitespace do not
+   matter) and hands both to the scheduler, which owns the key rows. */
+
+/* Idempotency-Key header into key ("" when absent). 400 unless 1..255
+   printable ASCII characters. */
+static int
+s_idem_key (s_call_t *c, char key [EASEL_IDEMPOTENCY_KEY_MAX + 1], api_error_t *e)
+{
+    key [0] = '\0';
+    const char *h = mg_get_header (c->conn, "Idempotency-Key");
+    if (!h)
+        return 0;
+    size_t n = strlen (h);
+    bool printable = true;
+    for (size_t i = 0; i < n && printable; i++)
+        printable = h [i] >= 0x20 && h [i] <= 0x7e;
+    if (n == 0 || n > EASEL_IDEMPOTENCY_KEY_MAX || !printable)
+        return api_error_set (e, 400, "idempotency_key_invalid", "Idempotency-Key",
+                              "Idempotency-Key must be 1 to %d printable ASCII characters.",
+                              EASEL_IDEMPOTENCY_KEY_MAX);
+    memcpy (key, h, n + 1);
+    return 0;
+}
+
+/* Hex sha256 of the canonical form of a JSON body; "" hashes as itself. 0 / -1. */
+static int
+s_fingerprint (const char *body, size_t len, char fp [65])
+{
+    if (len == 0) {
+        util_sha256_hex ("", 0, fp);
+        return 0;
+    }
+    json_t *doc = json_loadb (body, len, 0, NULL);
+    char *text = doc ? json_dumps (doc, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref (doc);
+    if (!text)
+        return -1;
+    util_sha256_hex (text, strlen (text), fp);
+    free (text);
+    return 0;
+}
+
+/* Copies key and fingerprint into a request; a sync request may stay in
+   flight for the sync wait plus one bus round trip. */
+static void
+s_idem_fill (s_call_t *c, const char *key, const char *fp, bool sync,
+             char out_key [EASEL_IDEMPOTENCY_KEY_MAX + 1], char out_fp [65], int64_t *hold_ms)
+{
+    c->accept_replay = key [0] != '\0';
+    snprintf (out_key, EASEL_IDEMPOTENCY_KEY_MAX + 1, "%s", key);
+    snprintf (out_fp, 65, "%s", fp);
+    *hold_ms = (sync ? c->gw->sync_wait_ms : 0) + c->gw->request_timeout_ms;
+}
+
+/* Writes a REPLAY reply (consumed) byte for byte with Idempotent-Replayed. */
+static int
+s_reply_replay (s_call_t *c, zframe_t **reply)
+{
+    proto_body_t b;
+    char err [PROTO_ERR_MAX];
+    int rc = proto_body_decode ((const char *) zframe_data (*reply), zframe_size (*reply), &b, err);
+    zframe_destroy (reply);
+    if (rc) {
+        api_error_t e;
+        s_internal (c, &e, err);
+        return s_reply_error (c, &e, NULL);
+    }
+    rc = s_reply (c, b.status, "application/json", "Idempotent-Replayed: true\r\n",
+                  b.body, strlen (b.body));
+    proto_body_free (&b);
+    return rc;
+}
+
+/* Answers a keyed request whose answer the scheduler could not decide alone
+   (a sync create, a cancel): stores the body first (IDEM_COMPLETE), so a
+   retry after this answer replays it instead of meeting a 409. A failed
+   store is logged; the row then falls back as job_store.h says. */
+static int
+s_reply_keyed (s_call_t *c, const char *scope, const char *key, int status, const proto_render_t *r)
+{
+    proto_idem_complete_t ic;
+    memset (&ic, 0, sizeof ic);
+    size_t len = 0;
+    ic.body = s_render_text (c, status, r, &len);
+    if (!ic.body)
+        return s_reply_render (c, status, r);
+    proto_id_new ("rid_", ic.rid, sizeof ic.rid);
+    memcpy (ic.auth, c->auth, sizeof ic.auth);
+    snprintf (ic.scope, sizeof ic.scope, "%s", scope);
+    snprintf (ic.key, sizeof ic.key, "%s", key);
+    ic.status = status;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    api_error_t e;
+    c->accept_replay = false;
+    if (proto_idem_complete_encode (&ic, &sb)
+    ||  s_bus (c, PROTO_IDEM_COMPLETE, &sb, ic.rid, PROTO_ACK, &reply, &e))
+        log_warn ("idempotent response not stored", "request_id", c->request_id, NULL);
+    zframe_destroy (&reply);
+    msgpack_sbuffer_destroy (&sb);
+    int rc = s_reply (c, status, "application/json", NULL, ic.body, len);
+    free (ic.body);
+    return rc;
+}
+
+/* Any other keyed POST: claims the key before the route runs. 0 run the
+   route (s_reply will store its answer); otherwise the status written (a
+   replay, 409, 422, or an error). */
+static int
+s_idem_begin (s_call_t *c, const char *path, const char *key)
+{
+    api_error_t e;
+    proto_idem_begin_t b;
+    memset (&b, 0, sizeof b);
+    if ((size_t) snprintf (b.scope, sizeof b.scope, "POST %s", path) >= sizeof b.scope)
+        return 0;                  /* no route has so long a path: it answers 404 */
+    if (s_auth (c, &e))
+        return s_reply_error (c, &e, NULL);
+    const struct mg_request_info *ri = mg_get_request_info (c->conn);
+    if (ri->content_length > EASEL_MAX_BODY_BYTES) {
+        api_error_set (&e, 413, "body_too_large", NULL,
+                       "The request body is over the %d byte limit.", EASEL_MAX_BODY_BYTES);
+        return s_reply_error (c, &e, NULL);
+    }
+    char *body = NULL;
+    size_t len = 0;
+    if ((ri->content_length > 0 || mg_get_header (c->conn, "Transfer-Encoding"))
+    &&  s_read_body (c, &body, &len, &e))
+        return s_reply_error (c, &e, NULL);
+    c->body_cache = body;
+    c->body_cache_len = len;
+    if (s_fingerprint (body, len, b.fp))        /* not JSON: the bytes themselves */
+        util_sha256_hex (body ? body : "", len, b.fp);
+    proto_id_new ("rid_", b.rid, sizeof b.rid);
+    memcpy (b.auth, c->auth, sizeof b.auth);
+    snprintf (b.key, sizeof b.key, "%s", key);
+    b.hold_ms = c->gw->request_timeout_ms;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    c->accept_replay = true;
+    int rc = proto_idem_begin_encode (&b, &sb) ? s_internal (c, &e, "IDEM_BEGIN encoding failed")
+           : s_bus (c, PROTO_IDEM_BEGIN, &sb, b.rid, PROTO_ACK, &reply, &e);
+    msgpack_sbuffer_destroy (&sb);
+    c->accept_replay = false;
+    if (rc == 1)
+        return s_reply_replay (c, &reply);
+    zframe_destroy (&reply);
+    if (rc)
+        return s_reply_error (c, &e, NULL);
+    c->idem_open = true;
+    snprintf (c->idem_scope, sizeof c->idem_scope, "%s", b.scope);
+    snprintf (c->idem_key, sizeof c->idem_key, "%s", key);
+    return 0;
+}
+
+/* s_reply's hook for a claimed key: stores the answer (a 2xx is kept for
+   replays; anything else frees the key). A failed store is logged; the row
+   then lapses after its hold and the key is free again. */
+static void
+s_idem_store (s_call_t *c, int status, const char *ctype, const char *body, size_t len)
+{
+    proto_idem_complete_t ic;
+    memset (&ic, 0, sizeof ic);
+    bool text = ctype && strncmp (ctype, "application/json", 16) == 0 && body
+             && len <= EASEL_IDEMPOTENCY_BODY_MAX && !memchr (body, '\0', len);
+    ic.body = text ? strndup (body, len) : strdup ("");
+    /* a success whose body cannot be stored as JSON text is not kept either */
+    ic.status = text || status < 200 || status > 299 ? status : 500;
+    if (!ic.body) {
+        log_warn ("idempotent response not stored: out of memory", "request_id", c->request_id, NULL);
+        return;
+    }
+    proto_id_new ("rid_", ic.rid, sizeof ic.rid);
+    memcpy (ic.auth, c->auth, sizeof ic.auth);
+    snprintf (ic.scope, sizeof ic.scope, "%s", c->idem_scope);
+    snprintf (ic.key, sizeof ic.key, "%s", c->idem_key);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    api_error_t e;
+    if (proto_idem_complete_encode (&ic, &sb)
+    ||  s_bus (c, PROTO_IDEM_COMPLETE, &sb, ic.rid, PROTO_ACK, &reply, &e))
+        log_warn ("idempotent response not stored", "request_id", c->request_id, NULL);
+    zframe_destroy (&reply);
+    msgpack_sbuffer_destroy (&sb);
+    free (ic.body);
+}
+
 static int
 s_create_render (s_call_t *c)
 {
     api_error_t e;
     char *body = NULL;
     size_t len = 0;
-    if (s_auth (c, &e) || s_check_json_body (c, &e) || s_read_body (c, &body, &len, &e))
+    char key [EASEL_IDEMPOTENCY_KEY_MAX + 1], fp [65] = "";
+    if (s_auth (c, &e) || s_idem_key (c, key, &e) || s_check_json_body (c, &e)
+    ||  s_read_body (c, &body, &len, &e))
         return s_reply_error (c, &e, NULL);
     proto_create_render_t cr;
     int rc = render_request_parse (body, len, &cr, &e);
+    if (rc == 0 && key [0] && s_fingerprint (body, len, fp)) {
+        proto_create_render_free (&cr);
+        rc = s_internal (c, &e, "cannot fingerprint the request");
+    }
     free (body);
     if (rc)
         return s_reply_error (c, &e, NULL);
     proto_id_new ("rid_", cr.rid, sizeof cr.rid);
     memcpy (cr.auth, c->auth, sizeof cr.auth);
+    s_idem_fill (c, key, fp, cr.sync, cr.idem_key, cr.idem_fp, &cr.idem_hold_ms);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     zframe_t *reply = NULL;
@@ -337,6 +583,8 @@ s_create_render (s_call_t *c)
     msgpack_sbuffer_destroy (&sb);
     bool sync = cr.sync;
     proto_create_render_free (&cr);
+    if (rc == 1)
+        return s_reply_replay (c, &reply);
     if (rc)
         return s_reply_error (c, &e, NULL);
     proto_render_t r;
@@ -350,7 +598,9 @@ s_create_render (s_call_t *c)
     if (sync)
         s_wait_final (c, &r, util_mono_ms () + c->gw->sync_wait_ms);
     int status = strcmp (r.status, "processing") == 0 ? 202 : 200;
-    rc = s_reply_render (c, status, &r);
+    /* a keyed sync create is in flight until its answer is stored for replays */
+    rc = sync && key [0] ? s_reply_keyed (c, "POST /v1/renders", key, status, &r)
+                         : s_reply_render (c, status, &r);
     proto_render_free (&r);
     return rc;
 }
@@ -381,6 +631,184 @@ s_show_render (s_call_t *c, const char *id)
     int rc = s_reply_render (c, 200, &r);
     proto_render_free (&r);
     return rc;
+}
+
+/* ---- list, cancel, account ------------------------------------------------ */
+
+/* GET /v1/renders?limit=1..100&starting_after=rnd_...: newest first. */
+static int
+s_list_renders (s_call_t *c)
+{
+    api_error_t e;
+    if (s_auth (c, &e))
+        return s_reply_error (c, &e, NULL);
+    proto_list_t l;
+    memset (&l, 0, sizeof l);
+    l.limit = EASEL_LIST_LIMIT_DEFAULT;
+    const char *qs = mg_get_request_info (c->conn)->query_string;
+    char value [64];
+    int64_t limit;
+    int n;
+    if (qs && (n = mg_get_var (qs, strlen (qs), "limit", value, sizeof value)) != -1) {
+        if (n < 0 || util_parse_i64 (value, 1, EASEL_LIST_LIMIT_MAX, &limit)) {
+            api_error_set (&e, 422, "parameter_invalid", "limit",
+                           "limit must be a whole number from 1 to %d.", EASEL_LIST_LIMIT_MAX);
+            return s_reply_error (c, &e, NULL);
+        }
+        l.limit = (int32_t) limit;
+    }
+    if (qs && (n = mg_get_var (qs, strlen (qs), "starting_after", value, sizeof value)) != -1) {
+        if (n < 0 || !proto_id_valid (value, "rnd_")) {
+            api_error_set (&e, 422, "parameter_invalid", "starting_after",
+                           "starting_after must be a render id (rnd_ and 26 characters).");
+            return s_reply_error (c, &e, NULL);
+        }
+        snprintf (l.starting_after, sizeof l.starting_after, "%s", value);
+    }
+    proto_id_new ("rid_", l.rid, sizeof l.rid);
+    memcpy (l.auth, c->auth, sizeof l.auth);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    int rc = proto_list_encode (&l, &sb) ? s_internal (c, &e, "LIST_RENDERS encoding failed")
+           : s_bus (c, PROTO_LIST_RENDERS, &sb, l.rid, PROTO_RENDER_LIST, &reply, &e);
+    msgpack_sbuffer_destroy (&sb);
+    if (rc)
+        return s_reply_error (c, &e, NULL);
+    proto_render_list_t list;
+    char err [PROTO_ERR_MAX];
+    rc = proto_render_list_decode ((const char *) zframe_data (reply), zframe_size (reply), &list, err);
+    zframe_destroy (&reply);
+    if (rc) {
+        s_internal (c, &e, err);
+        return s_reply_error (c, &e, NULL);
+    }
+    json_t *data = json_array ();
+    for (int32_t i = 0; data && i < list.nrenders; i++)
+        if (json_array_append_new (data, render_json_build (&list.renders [i], c->gw->public_url))) {
+            json_decref (data);
+            data = NULL;
+        }
+    json_t *obj = data ? json_pack ("{s:s, s:s, s:o, s:b}", "object", "list", "url", "/v1/renders",
+                                    "data", data, "has_more", list.has_more) : NULL;
+    proto_render_list_free (&list);
+    return s_reply_json (c, 200, obj, NULL);
+}
+
+/* POST /v1/renders/{id}/cancel: no parameters; an empty body or {}. */
+static int
+s_cancel_render (s_call_t *c, const char *id)
+{
+    api_error_t e;
+    char key [EASEL_IDEMPOTENCY_KEY_MAX + 1];
+    char *body = NULL;
+    size_t len = 0;
+    bool has_body = mg_get_request_info (c->conn)->content_length > 0
+                 || mg_get_header (c->conn, "Transfer-Encoding");
+    if (s_auth (c, &e) || s_idem_key (c, key, &e)
+    ||  (has_body && (s_check_json_body (c, &e) || s_read_body (c, &body, &len, &e))))
+        return s_reply_error (c, &e, NULL);
+    json_error_t jerr;
+    json_t *doc = len ? json_loadb (body, len, 0, &jerr) : NULL;
+    int rc = 0;
+    if (len && !doc)
+        rc = api_error_set (&e, 400, "invalid_json", NULL, "The body is not valid JSON: %s"
+                            " (line %d, column %d).", jerr.text, jerr.line, jerr.column);
+    else
+    if (doc && (!json_is_object (doc) || json_object_size (doc) > 0)) {
+        const char *k = json_is_object (doc) ? json_object_iter_key (json_object_iter (doc)) : NULL;
+        rc = api_error_set (&e, 422, "parameter_unknown", k ? k : NULL,
+                            "Cancel takes no parameters; send no body or {}.");
+    }
+    json_decref (doc);
+    char fp [65] = "";
+    if (!rc && key [0] && s_fingerprint (body, len, fp))
+        rc = s_internal (c, &e, "cannot fingerprint the request");
+    free (body);
+    if (rc)
+        return s_reply_error (c, &e, NULL);
+    if (!proto_id_valid (id, "rnd_")) {
+        api_error_set (&e, 404, "resource_missing", "id", "No such render: '%.40s'.", id);
+        return s_reply_error (c, &e, NULL);
+    }
+    proto_cancel_t cr;
+    memset (&cr, 0, sizeof cr);
+    proto_id_new ("rid_", cr.rid, sizeof cr.rid);
+    memcpy (cr.auth, c->auth, sizeof cr.auth);
+    snprintf (cr.id, sizeof cr.id, "%s", id);
+    s_idem_fill (c, key, fp, false, cr.idem_key, cr.idem_fp, &cr.idem_hold_ms);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    rc = proto_cancel_encode (&cr, &sb) ? s_internal (c, &e, "CANCEL_RENDER encoding failed")
+       : s_bus (c, PROTO_CANCEL_RENDER, &sb, cr.rid, PROTO_RENDER, &reply, &e);
+    msgpack_sbuffer_destroy (&sb);
+    if (rc == 1)
+        return s_reply_replay (c, &reply);
+    if (rc)
+        return s_reply_error (c, &e, NULL);
+    proto_render_t r;
+    char err [PROTO_ERR_MAX];
+    rc = proto_render_decode ((const char *) zframe_data (reply), zframe_size (reply), &r, err);
+    zframe_destroy (&reply);
+    if (rc) {
+        s_internal (c, &e, err);
+        return s_reply_error (c, &e, NULL);
+    }
+    char scope [PROTO_SHORT_MAX + PROTO_ID_MAX];
+    snprintf (scope, sizeof scope, "POST /v1/renders/%s/cancel", r.id);
+    rc = key [0] ? s_reply_keyed (c, scope, key, 200, &r) : s_reply_render (c, 200, &r);
+    proto_render_free (&r);
+    return rc;
+}
+
+/* GET /v1/account: balance, usage and the newest ledger entries (the
+   scheduler builds the JSON). */
+static int
+s_show_account (s_call_t *c)
+{
+    api_error_t e;
+    if (s_auth (c, &e))
+        return s_reply_error (c, &e, NULL);
+    proto_get_t g;
+    memset (&g, 0, sizeof g);
+    proto_id_new ("rid_", g.rid, sizeof g.rid);
+    memcpy (g.auth, c->auth, sizeof g.auth);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    int rc = proto_get_encode (&g, &sb) ? s_internal (c, &e, "GET_ACCOUNT encoding failed")
+           : s_bus (c, PROTO_GET_ACCOUNT, &sb, g.rid, PROTO_ACCOUNT, &reply, &e);
+    msgpack_sbuffer_destroy (&sb);
+    if (rc)
+        return s_reply_error (c, &e, NULL);
+    proto_body_t b;
+    char err [PROTO_ERR_MAX];
+    rc = proto_body_decode ((const char *) zframe_data (reply), zframe_size (reply), &b, err);
+    zframe_destroy (&reply);
+    if (rc) {
+        s_internal (c, &e, err);
+        return s_reply_error (c, &e, NULL);
+    }
+    rc = s_reply (c, b.status, "application/json", NULL, b.body, strlen (b.body));
+    proto_body_free (&b);
+    return rc;
+}
+
+/* "/v1/renders/{id}/cancel" -> id into out; false for other paths. */
+static bool
+s_cancel_path (const char *path, char out [PROTO_ID_MAX])
+{
+    static const char prefix [] = "/v1/renders/", suffix [] = "/cancel";
+    size_t n = strlen (path), p = sizeof prefix - 1, s = sizeof suffix - 1;
+    if (n <= p + s || strncmp (path, prefix, p) != 0 || strcmp (path + n - s, suffix) != 0)
+        return false;
+    size_t idlen = n - p - s;
+    if (idlen >= PROTO_ID_MAX || memchr (path + p, '/', idlen))
+        return false;
+    memcpy (out, path + p, idlen);
+    out [idlen] = '\0';
+    return true;
 }
 
 static int
@@ -484,6 +912,32 @@ s_not_allowed (s_call_t *c, const char *allow)
     return s_reply_error (c, &e, extra);
 }
 
+/* The webhook routes (deliveries.c builds and sends the request). */
+static int
+s_webhook_route (s_call_t *c, deliveries_route_t route, const char *id, const char *method,
+                 const char *allow)
+{
+    api_error_t e;
+    if (strcmp (method, allow) != 0)
+        return s_not_allowed (c, allow);
+    char *body = NULL, *json = NULL;
+    size_t len = 0;
+    int want = deliveries_body (route), status = 0;
+    bool has_body = mg_get_request_info (c->conn)->content_length > 0
+                 || mg_get_header (c->conn, "Transfer-Encoding");
+    if (s_auth (c, &e)
+    ||  ((want == 2 || (want == 1 && has_body))
+         && (s_check_json_body (c, &e) || s_read_body (c, &body, &len, &e))))
+        return s_reply_error (c, &e, NULL);
+    int rc = deliveries_call (c->client, route, c->auth, id, body, len, &status, &json, &e);
+    free (body);
+    if (rc)
+        return s_reply_error (c, &e, NULL);
+    rc = s_reply (c, status, "application/json", NULL, json, strlen (json));
+    free (json);
+    return rc;
+}
+
 /* The id after `prefix` in path when it is one non-empty segment, else NULL. */
 static const char *
 s_segment (const char *path, const char *prefix)
@@ -510,12 +964,36 @@ gateway_handle (struct mg_connection *conn, void *cbdata)
     bool post = strcmp (method, "POST") == 0;
     const char *id;
 
+    /* every POST: a malformed Idempotency-Key is refused before anything runs */
+    char idem [EASEL_IDEMPOTENCY_KEY_MAX + 1];
+    api_error_t idem_e;
+    if (post && s_idem_key (&c, idem, &idem_e))
+        return s_reply_error (&c, &idem_e, NULL);
+    char keyed_id [PROTO_ID_MAX];
+    if (post && idem [0] && strcmp (path, "/v1/renders") != 0 && !s_cancel_path (path, keyed_id)) {
+        int rc = s_idem_begin (&c, path, idem);
+        if (rc)
+            return rc;
+    }
+
     if (strcmp (path, "/healthz") == 0)
         return get ? s_reply_json (&c, 200, json_pack ("{s:b}", "ok", 1), NULL) : s_not_allowed (&c, "GET");
+    char wid [PROTO_ID_MAX];
+    const char *wmethod = NULL;
+    deliveries_route_t wroute = deliveries_match (path, wid, &wmethod);
+    if (wroute != DELIVERIES_NONE)
+        return s_webhook_route (&c, wroute, wid, method, wmethod);
     if (strcmp (path, "/readyz") == 0)
         return get ? s_readyz (&c) : s_not_allowed (&c, "GET");
+    if (strcmp (path, "/v1/presets") == 0)      /* public: the catalogue, no key needed */
+        return get ? s_reply_json (&c, 200, presets_json_build (), NULL) : s_not_allowed (&c, "GET");
     if (strcmp (path, "/v1/renders") == 0)
-        return post ? s_create_render (&c) : s_not_allowed (&c, "POST");
+        return post ? s_create_render (&c) : get ? s_list_renders (&c) : s_not_allowed (&c, "GET, POST");
+    char cancel_id [PROTO_ID_MAX];
+    if (s_cancel_path (path, cancel_id))
+        return post ? s_cancel_render (&c, cancel_id) : s_not_allowed (&c, "POST");
+    if (strcmp (path, "/v1/account") == 0)
+        return get ? s_show_account (&c) : s_not_allowed (&c, "GET");
     if ((id = s_segment (path, "/v1/renders/")))
         return get ? s_show_render (&c, id) : s_not_allowed (&c, "GET");
     if ((id = s_segment (path, "/v1/files/")))

@@ -13,6 +13,8 @@
 #include <curl/curl.h>
 #include "render_request.h"
 #include "presets.h"
+#include "device_frame.h"
+#include "image_source.h"
 
 #define MAX_LOCALES          40
 #define LOCALE_MIN_BYTES     2
@@ -20,17 +22,35 @@
 #define MAX_MATRIX_PRESETS   32
 #define MAX_GRADIENT_STOPS   4
 #define DEFAULT_ANGLE        180
-#define DEFAULT_TEXT_COLOR   0xFFFFFFu
+#define DEFAULT_TEXT_COLOR   0xFFFFFFu  /* on a dark background (or an image) */
+#define DEFAULT_DARK_TEXT    0x1C1C1Eu  /* on a light background */
 /* room left in one bus message for everything that is not a task spec */
 #define SPEC_BYTES_MAX       (EASEL_MAX_MSG_BYTES - 1024 * 1024)
 
+/* Layout and text style: each field is set or not, so a slide's values
+   merge over the render's "layout" / "headline" / "subtitle" defaults. */
+typedef struct {
+    const char *position;          /* "top" | "bottom"; NULL unset */
+    int32_t     padding_pm;        /* -1 unset */
+    const char *fit;               /* "contain" | "cover" */
+    const char *finish;            /* "black" | "silver" */
+    const char *device;
+    bool        has_color;
+    uint32_t    color;
+    int32_t     weight;            /* 0 unset */
+    int32_t     size_max, size_min;   /* 0 unset */
+} s_style_t;
+
 typedef struct {
     json_t     *lines;             /* borrowed: array, or object locale -> array; NULL = none */
+    json_t     *sub;               /* borrowed subtitle lines, same shapes; NULL = none */
     uint32_t    text_color;
+    uint32_t    sub_color;
     const char *url;               /* borrowed URL template; NULL when none */
     uint8_t    *data;              /* owned: decoded inline screenshot; NULL when none */
     size_t      data_len;
     const char *device;            /* borrowed */
+    s_style_t   layout, head, subst;   /* merged: slide over render defaults */
 } s_slide_t;
 
 typedef struct {
@@ -44,6 +64,11 @@ typedef struct {
     int32_t     bg_ncolors;
     uint32_t    bg_colors [PROTO_MAX_STOPS];
     int32_t     bg_angle;
+    const char *bg_image_url;                          /* borrowed; NULL when none */
+    int         orient;                                /* canvas.orientation: -1 none, 0 portrait, 1 landscape */
+    const char *store;                                 /* canvas.store for custom sizes, "" */
+    const char *format;                                /* "png" | "jpeg" | "webp" */
+    s_style_t   layout, head, subst;                   /* render-wide defaults */
     s_slide_t   slides [EASEL_MAX_SLIDES];
     int         nslides;
 } s_req_t;
@@ -251,10 +276,27 @@ s_side (const json_t *v, const char *path, int32_t *out, api_error_t *e)
     return 0;
 }
 
+/* The default size of p in the asked orientation (-1: none asked, the
+   preset's own); -1 when p does not take it. */
+static int
+s_preset_size (const presets_canvas_t *p, int orient, int32_t *w, int32_t *h)
+{
+    int32_t pw = p->sizes [0].width, ph = p->sizes [0].height;
+    bool native_landscape = pw > ph;
+    if (pw == ph || orient < 0 || native_landscape == (orient == 1)) {
+        *w = pw, *h = ph;
+        return 0;
+    }
+    if (p->orient != PRESETS_ORIENT_BOTH)
+        return -1;
+    *w = ph, *h = pw;
+    return 0;
+}
+
 static int
 s_parse_canvas (const json_t *c, s_req_t *req, api_error_t *e)
 {
-    static const char *const keys [] = { "preset", "width", "height", NULL };
+    static const char *const keys [] = { "preset", "width", "height", "orientation", "store", NULL };
     if (!json_is_object (c))
         return s_fail (e, "parameter_invalid", "canvas must be an object.", "canvas");
     if (s_check_keys (c, keys, "canvas", e))
@@ -262,6 +304,24 @@ s_parse_canvas (const json_t *c, s_req_t *req, api_error_t *e)
     json_t *preset = s_member (c, "preset");
     json_t *width = s_member (c, "width");
     json_t *height = s_member (c, "height");
+    json_t *orient = s_member (c, "orientation");
+    json_t *store = s_member (c, "store");
+    if (orient) {
+        const char *o = json_string_value (orient);
+        if (!o || (strcmp (o, "portrait") && strcmp (o, "landscape")))
+            return s_fail (e, "parameter_invalid", "orientation is \"portrait\" or \"landscape\".",
+                           "canvas.orientation");
+        req->orient = strcmp (o, "landscape") == 0;
+    }
+    if (store) {
+        const char *st = json_string_value (store);
+        if (!st || (strcmp (st, "appstore") && strcmp (st, "play")))
+            return s_fail (e, "parameter_invalid", "store is \"appstore\" or \"play\".", "canvas.store");
+        if (preset)
+            return s_fail (e, "parameter_invalid", "store is for custom sizes; a preset names its store.",
+                           "canvas.store");
+        req->store = st;
+    }
     if (width && s_side (width, "canvas.width", &req->width, e))
         return -1;
     if (height && s_side (height, "canvas.height", &req->height, e))
@@ -281,14 +341,15 @@ s_parse_canvas (const json_t *c, s_req_t *req, api_error_t *e)
     req->canvas_preset = p;
     req->have_canvas = true;
     if (!width && !height) {
-        req->width = p->sizes [0].width;
-        req->height = p->sizes [0].height;
+        if (s_preset_size (p, req->orient, &req->width, &req->height))
+            return s_fail (e, "parameter_invalid", "This preset does not take that orientation.",
+                           "canvas.orientation");
         return 0;
     }
     /* a preset with a size picks one of the sizes the store accepts */
-    for (int i = 0; i < p->nsizes; i++)
-        if (width && height && p->sizes [i].width == req->width && p->sizes [i].height == req->height)
-            return 0;
+    if (width && height && presets_size_ok (p, req->width, req->height)
+    &&  (!orient || (req->width > req->height) == (req->orient == 1) || req->width == req->height))
+        return 0;
     return s_fail (e, "parameter_invalid",
                    "This size is not one the preset accepts; omit width and height for its default.",
                    "canvas.width");
@@ -297,7 +358,7 @@ s_parse_canvas (const json_t *c, s_req_t *req, api_error_t *e)
 static int
 s_parse_background (const json_t *b, s_req_t *req, api_error_t *e)
 {
-    static const char *const keys [] = { "preset", "color", "gradient", NULL };
+    static const char *const keys [] = { "preset", "color", "gradient", "image", NULL };
     if (!json_is_object (b))
         return s_fail (e, "parameter_invalid", "background must be an object.", "background");
     if (s_check_keys (b, keys, "background", e))
@@ -305,15 +366,34 @@ s_parse_background (const json_t *b, s_req_t *req, api_error_t *e)
     json_t *preset = s_member (b, "preset");
     json_t *color = s_member (b, "color");
     json_t *gradient = s_member (b, "gradient");
-    if ((preset != NULL) + (color != NULL) + (gradient != NULL) != 1)
+    json_t *image = s_member (b, "image");
+    if ((preset != NULL) + (color != NULL) + (gradient != NULL) + (image != NULL) != 1)
         return s_fail (e, "parameter_invalid",
-                       "background takes exactly one of preset, color or gradient.", "background");
+                       "background takes exactly one of preset, color, gradient or image.", "background");
     req->bg_angle = DEFAULT_ANGLE;
+    if (image) {
+        static const char *const ikeys [] = { "url", NULL };
+        if (!json_is_object (image))
+            return s_fail (e, "parameter_invalid", "image is an object with a url.", "background.image");
+        if (s_check_keys (image, ikeys, "background.image", e))
+            return -1;
+        const char *url = json_string_value (s_member (image, "url"));
+        if (!render_request_url_ok (url))
+            return s_fail (e, "parameter_invalid", "url is an http(s) URL of at most 2048 bytes.",
+                           "background.image.url");
+        req->bg_image_url = url;
+        /* under the image while it loads nothing shows; a dark base for its edges */
+        const presets_background_t *p = presets_background_find (PRESETS_DEFAULT_BACKGROUND);
+        req->bg_ncolors = p->ncolors;
+        memcpy (req->bg_colors, p->colors, sizeof req->bg_colors);
+        req->bg_angle = p->angle;
+        return 0;
+    }
     if (preset) {
         const presets_background_t *p = presets_background_find (json_string_value (preset));
         if (!p)
             return s_fail (e, "parameter_invalid",
-                           "Background presets are midnight, ocean, sunset, forest, graphite and paper.",
+                           "Background presets are midnight, sunset, ocean, forest, paper, graphite and aurora.",
                            "background.preset");
         req->bg_ncolors = p->ncolors;
         memcpy (req->bg_colors, p->colors, sizeof req->bg_colors);
@@ -372,45 +452,202 @@ s_check_lines (const json_t *a, const char *path, api_error_t *e)
     return 0;
 }
 
+/* ---- layout and text style ------------------------------------------------ */
+
+#define MIN_FONT_PX   8
+#define MAX_FONT_PX   1000
+#define MAX_PADDING_PCT 30
+
+/* One of `allowed` (NULL-terminated) as a string, else a 422 naming path. */
 static int
-s_parse_headline (const json_t *h, int i, const s_req_t *req, s_slide_t *slide, api_error_t *e)
+s_enum (const json_t *v, const char *const *allowed, const char *path, const char **out,
+        const char *message, api_error_t *e)
 {
-    static const char *const keys [] = { "lines", "color", NULL };
-    char path [API_ERROR_PARAM_MAX];
-    s_path (path, sizeof path, "slides[%d].headline", i);
-    if (!json_is_object (h))
-        return s_fail (e, "parameter_invalid", "headline must be an object.", "%s", path);
-    if (s_check_keys (h, keys, path, e))
+    const char *s = json_string_value (v);
+    for (int i = 0; s && allowed [i]; i++)
+        if (strcmp (allowed [i], s) == 0) {
+            *out = allowed [i];
+            return 0;
+        }
+    return s_fail (e, "parameter_invalid", message, "%s", path);
+}
+
+/* {"text_position","padding","fit","finish","device"} at path into st. */
+static int
+s_parse_layout (const json_t *o, const char *path, s_style_t *st, api_error_t *e)
+{
+    static const char *const keys [] = { "text_position", "padding", "fit", "finish", "device", NULL };
+    static const char *const positions [] = { "top", "bottom", NULL };
+    static const char *const fits [] = { "contain", "cover", NULL };
+    static const char *const finishes [] = { "black", "silver", NULL };
+    char p [API_ERROR_PARAM_MAX];
+    if (!json_is_object (o))
+        return s_fail (e, "parameter_invalid", "layout must be an object.", "%s", path);
+    if (s_check_keys (o, keys, path, e))
         return -1;
-    slide->text_color = DEFAULT_TEXT_COLOR;
-    json_t *color = s_member (h, "color");
-    s_path (path, sizeof path, "slides[%d].headline.color", i);
-    if (color && s_color (color, path, &slide->text_color, e))
+    json_t *v;
+    if ((v = s_member (o, "text_position"))) {
+        s_path (p, sizeof p, "%s.text_position", path);
+        if (s_enum (v, positions, p, &st->position, "text_position is \"top\" or \"bottom\".", e))
+            return -1;
+    }
+    if ((v = s_member (o, "padding"))) {
+        json_int_t n = json_integer_value (v);
+        if (!json_is_integer (v) || n < 0 || n > MAX_PADDING_PCT)
+            return s_fail (e, "parameter_invalid",
+                           "padding is an integer per cent of the width, 0 to 30.", "%s.padding", path);
+        st->padding_pm = (int32_t) n * 10;
+    }
+    if ((v = s_member (o, "fit"))) {
+        s_path (p, sizeof p, "%s.fit", path);
+        if (s_enum (v, fits, p, &st->fit, "fit is \"contain\" or \"cover\".", e))
+            return -1;
+    }
+    if ((v = s_member (o, "finish"))) {
+        s_path (p, sizeof p, "%s.finish", path);
+        if (s_enum (v, finishes, p, &st->finish, "finish is \"black\" or \"silver\".", e))
+            return -1;
+    }
+    if ((v = s_member (o, "device"))) {
+        st->device = json_string_value (v);
+        if (!st->device || !device_frame_find (st->device))
+            return s_fail (e, "parameter_invalid",
+                           "Unknown device; frames are iphone, iphone_home, ipad, android_phone, "
+                           "android_tablet, mac, browser-macos, watch and none.", "%s.device", path);
+    }
+    return 0;
+}
+
+/* Text style keys of a headline or subtitle object (lines are checked apart). */
+static int
+s_parse_text_style (const json_t *o, const char *path, bool subtitle, s_style_t *st, api_error_t *e)
+{
+    char p [API_ERROR_PARAM_MAX];
+    json_t *v;
+    if ((v = s_member (o, "color"))) {
+        s_path (p, sizeof p, "%s.color", path);
+        if (s_color (v, p, &st->color, e))
+            return -1;
+        st->has_color = true;
+    }
+    if (subtitle)
+        return 0;
+    if ((v = s_member (o, "weight"))) {
+        json_int_t n = json_integer_value (v);
+        if (!json_is_integer (v) || n < 100 || n > 900 || n % 100)
+            return s_fail (e, "parameter_invalid", "weight is 100, 200, ... 900 (600 and up draw bold).",
+                           "%s.weight", path);
+        st->weight = (int32_t) n;
+    }
+    if ((v = s_member (o, "font_size"))) {
+        static const char *const fkeys [] = { "max", "min", NULL };
+        s_path (p, sizeof p, "%s.font_size", path);
+        if (!json_is_object (v))
+            return s_fail (e, "parameter_invalid", "font_size is an object {max, min} in pixels.", "%s", p);
+        if (s_check_keys (v, fkeys, p, e))
+            return -1;
+        json_t *mx = s_member (v, "max"), *mn = s_member (v, "min");
+        json_int_t nmax = json_integer_value (mx), nmin = json_integer_value (mn);
+        if (mx && (!json_is_integer (mx) || nmax < MIN_FONT_PX || nmax > MAX_FONT_PX))
+            return s_fail (e, "parameter_invalid", "font_size.max is an integer from 8 to 1000 pixels.",
+                           "%s.max", p);
+        if (mn && (!json_is_integer (mn) || nmin < MIN_FONT_PX || nmin > MAX_FONT_PX
+               ||  (mx && nmin > nmax)))
+            return s_fail (e, "parameter_invalid",
+                           "font_size.min is an integer from 8 pixels up to font_size.max.", "%s.min", p);
+        st->size_max = (int32_t) nmax;
+        st->size_min = (int32_t) nmin;
+    }
+    return 0;
+}
+
+/* The render-wide "layout", "headline" and "subtitle" defaults. */
+static int
+s_parse_defaults (const json_t *root, s_req_t *req, api_error_t *e)
+{
+    static const char *const hkeys [] = { "color", "weight", "font_size", NULL };
+    static const char *const skeys [] = { "color", NULL };
+    req->layout.padding_pm = req->head.padding_pm = req->subst.padding_pm = -1;
+    json_t *v;
+    if ((v = s_member (root, "layout")) && s_parse_layout (v, "layout", &req->layout, e))
         return -1;
-    json_t *lines = s_member (h, "lines");
-    s_path (path, sizeof path, "slides[%d].headline.lines", i);
-    if (!lines)
-        return s_fail (e, "parameter_missing", "A headline needs lines.", "%s", path);
-    slide->lines = lines;
+    if ((v = s_member (root, "headline"))) {
+        if (!json_is_object (v))
+            return s_fail (e, "parameter_invalid", "headline (the defaults) is an object.", "headline");
+        if (s_check_keys (v, hkeys, "headline", e) || s_parse_text_style (v, "headline", false, &req->head, e))
+            return -1;
+    }
+    if ((v = s_member (root, "subtitle"))) {
+        if (!json_is_object (v))
+            return s_fail (e, "parameter_invalid", "subtitle (the defaults) is an object.", "subtitle");
+        if (s_check_keys (v, skeys, "subtitle", e) || s_parse_text_style (v, "subtitle", true, &req->subst, e))
+            return -1;
+    }
+    return 0;
+}
+
+/* White text unless the background's colours are light on average (paper):
+   then near-black. A background image counts as dark. */
+static uint32_t
+s_default_text_color (const s_req_t *req)
+{
+    if (req->bg_image_url || req->bg_ncolors < 1)
+        return DEFAULT_TEXT_COLOR;
+    double sum = 0;
+    for (int i = 0; i < req->bg_ncolors; i++) {
+        uint32_t c = req->bg_colors [i];
+        sum += (0.299 * ((c >> 16) & 0xFF) + 0.587 * ((c >> 8) & 0xFF) + 0.114 * (c & 0xFF)) / 255.0;
+    }
+    return sum / req->bg_ncolors > 0.6 ? DEFAULT_DARK_TEXT : DEFAULT_TEXT_COLOR;
+}
+
+/* Fields of `over` that are set win over `under`. */
+static void
+s_style_merge (s_style_t *over, const s_style_t *under)
+{
+    if (!over->position) over->position = under->position;
+    if (over->padding_pm < 0) over->padding_pm = under->padding_pm;
+    if (!over->fit) over->fit = under->fit;
+    if (!over->finish) over->finish = under->finish;
+    if (!over->device) over->device = under->device;
+    if (!over->has_color) over->has_color = under->has_color, over->color = under->color;
+    if (!over->weight) over->weight = under->weight;
+    if (!over->size_max) over->size_max = under->size_max;
+    if (!over->size_min) over->size_min = under->size_min;
+}
+
+/* Lines at path: an array, or an object locale -> array with an optional
+   "default" for locales without their own. */
+static int
+s_check_text_lines (const json_t *lines, const char *path, const s_req_t *req, api_error_t *e)
+{
     if (!json_is_object (lines))
         return s_check_lines (lines, path, e);
     if (req->nlocales == 0)
         return s_fail (e, "parameter_invalid",
                        "Per-locale lines need matrix.locales.", "%s", path);
+    json_t *fallback = s_member (lines, "default");
+    if (fallback) {
+        char dpath [API_ERROR_PARAM_MAX];
+        s_path (dpath, sizeof dpath, "%s.default", path);
+        if (s_check_lines (fallback, dpath, e))
+            return -1;
+    }
     for (int l = 0; l < req->nlocales; l++) {
         char lpath [API_ERROR_PARAM_MAX];
         s_path (lpath, sizeof lpath, "%s.%s", path, req->locales [l]);
         json_t *arr = s_member (lines, req->locales [l]);
-        if (!arr)
-            return s_fail (e, "parameter_missing", "Lines are missing for a locale of matrix.locales.",
+        if (!arr && !fallback)
+            return s_fail (e, "parameter_missing",
+                           "Lines are missing for a locale of matrix.locales (or give \"default\").",
                            "%s", lpath);
-        if (s_check_lines (arr, lpath, e))
+        if (arr && s_check_lines (arr, lpath, e))
             return -1;
     }
     const char *key;
     json_t *value;
-    json_object_foreach (lines, key, value) {
-        bool known = false;
+    json_object_foreach ((json_t *) lines, key, value) {
+        bool known = strcmp (key, "default") == 0;
         for (int l = 0; l < req->nlocales && !known; l++)
             known = strcmp (req->locales [l], key) == 0;
         if (!known)
@@ -418,6 +655,29 @@ s_parse_headline (const json_t *h, int i, const s_req_t *req, s_slide_t *slide, 
                            "%s.%s", path, key);
     }
     return 0;
+}
+
+/* A slide's "headline" or "subtitle" object. */
+static int
+s_parse_text (const json_t *h, int i, bool subtitle, const s_req_t *req, json_t **lines_out,
+              s_style_t *st, api_error_t *e)
+{
+    static const char *const hkeys [] = { "lines", "color", "weight", "font_size", NULL };
+    static const char *const skeys [] = { "lines", "color", NULL };
+    const char *what = subtitle ? "subtitle" : "headline";
+    char path [API_ERROR_PARAM_MAX];
+    s_path (path, sizeof path, "slides[%d].%s", i, what);
+    if (!json_is_object (h))
+        return s_fail (e, "parameter_invalid", "headline and subtitle are objects.", "%s", path);
+    if (s_check_keys (h, subtitle ? skeys : hkeys, path, e)
+    ||  s_parse_text_style (h, path, subtitle, st, e))
+        return -1;
+    json_t *lines = s_member (h, "lines");
+    s_path (path, sizeof path, "slides[%d].%s.lines", i, what);
+    if (!lines)
+        return s_fail (e, "parameter_missing", "A headline or subtitle needs lines.", "%s", path);
+    *lines_out = lines;
+    return s_check_text_lines (lines, path, req, e);
 }
 
 static int
@@ -447,6 +707,16 @@ s_decode_data (const char *b64, size_t len, const char *path, s_slide_t *slide, 
         return s_fail (e, "parameter_invalid", "data is not valid base64.", "%s", path);
     if (slide->data_len == 0 || slide->data_len > EASEL_MAX_SOURCE_BYTES)
         return s_fail (e, "parameter_invalid", "The screenshot is over the 20 MiB limit.", "%s", path);
+    /* the image header, before anything decodes the pixels */
+    image_source_kind_t kind;
+    uint32_t w, h;
+    if (image_source_probe (slide->data, slide->data_len, &kind, &w, &h) != 0)
+        return s_fail (e, "screenshot_invalid", "The screenshot is not a PNG, JPEG or WebP image.",
+                       "%s", path);
+    if ((uint64_t) w * h > EASEL_MAX_SOURCE_PIXELS)
+        return api_error_set (e, 422, "screenshot_too_large", path,
+                              "The screenshot is %ux%u pixels; the limit is %d pixels in all.",
+                              w, h, EASEL_MAX_SOURCE_PIXELS);
     return 0;
 }
 
@@ -493,9 +763,10 @@ s_parse_screenshot (const json_t *s, int i, const s_req_t *req, s_slide_t *slide
 static int
 s_parse_slide (const json_t *js, int i, const s_req_t *req, s_slide_t *slide, api_error_t *e)
 {
-    static const char *const keys [] = { "headline", "screenshot", "device", NULL };
+    static const char *const keys [] = { "headline", "subtitle", "screenshot", "device", "layout", NULL };
     char path [API_ERROR_PARAM_MAX];
     s_path (path, sizeof path, "slides[%d]", i);
+    slide->layout.padding_pm = slide->head.padding_pm = slide->subst.padding_pm = -1;
     if (!json_is_object (js))
         return s_fail (e, "parameter_invalid", "Each slide is an object.", "%s", path);
     if (s_check_keys (js, keys, path, e))
@@ -505,30 +776,54 @@ s_parse_slide (const json_t *js, int i, const s_req_t *req, s_slide_t *slide, ap
     if (!headline && !shot)
         return s_fail (e, "parameter_missing", "A slide needs a headline, a screenshot or both.",
                        "slides[%d].headline", i);
-    if (headline && s_parse_headline (headline, i, req, slide, e))
+    if (headline && s_parse_text (headline, i, false, req, &slide->lines, &slide->head, e))
+        return -1;
+    json_t *subtitle = s_member (js, "subtitle");
+    if (subtitle && s_parse_text (subtitle, i, true, req, &slide->sub, &slide->subst, e))
         return -1;
     if (shot && s_parse_screenshot (shot, i, req, slide, e))
         return -1;
+    json_t *layout = s_member (js, "layout");
+    s_path (path, sizeof path, "slides[%d].layout", i);
+    if (layout && s_parse_layout (layout, path, &slide->layout, e))
+        return -1;
     json_t *device = s_member (js, "device");
-    slide->device = device ? json_string_value (device) : "iphone";
-    if (!slide->device || (strcmp (slide->device, "iphone") && strcmp (slide->device, "none")))
-        return s_fail (e, "parameter_invalid", "device is \"iphone\" or \"none\" for now.",
-                       "slides[%d].device", i);
+    if (device) {
+        slide->layout.device = json_string_value (device);
+        if (!slide->layout.device || !device_frame_find (slide->layout.device))
+            return s_fail (e, "parameter_invalid",
+                           "Unknown device; frames are iphone, iphone_home, ipad, android_phone, "
+                           "android_tablet, mac, browser-macos, watch and none.", "slides[%d].device", i);
+    }
+    s_style_merge (&slide->layout, &req->layout);
+    s_style_merge (&slide->head, &req->head);
+    s_style_merge (&slide->subst, &req->subst);
+    slide->device = slide->layout.device ? slide->layout.device : "iphone";
+    slide->text_color = slide->head.has_color ? slide->head.color : s_default_text_color (req);
+    slide->sub_color = slide->subst.has_color ? slide->subst.color : slide->text_color;
     return 0;
 }
 
 /* ---- expansion ----------------------------------------------------------- */
 
-/* The headline lines of `slide` for `locale` (borrowed strings) into sl. */
-static void
-s_fill_lines (const s_slide_t *slide, const char *locale, proto_slide_t *sl)
+/* The lines of `text` for `locale` (borrowed strings) into out / *n; true
+   when the locale had none of its own and "default" was used. */
+static bool
+s_fill_lines (json_t *text, const char *locale, char **out, int32_t *n)
 {
-    json_t *arr = slide->lines;
-    if (json_is_object (arr))
-        arr = json_object_get (arr, locale);
-    sl->nlines = (int32_t) json_array_size (arr);
-    for (int32_t k = 0; k < sl->nlines; k++)
-        sl->lines [k] = (char *) json_string_value (json_array_get (arr, (size_t) k));
+    json_t *arr = text;
+    bool fallback = false;
+    if (json_is_object (arr)) {
+        arr = s_member (text, locale);
+        if (!arr) {
+            arr = s_member (text, "default");
+            fallback = true;
+        }
+    }
+    *n = (int32_t) json_array_size (arr);
+    for (int32_t k = 0; k < *n; k++)
+        out [k] = (char *) json_string_value (json_array_get (arr, (size_t) k));
+    return fallback;
 }
 
 /* Encodes one image into out->tasks[out->ntasks++]. */
@@ -542,14 +837,31 @@ s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas
     sl.slide = s;
     snprintf (sl.locale, sizeof sl.locale, "%s", locale);
     snprintf (sl.preset, sizeof sl.preset, "%s", preset ? preset->name : "");
-    sl.width = preset && preset != req->canvas_preset ? preset->sizes [0].width : req->width;
-    sl.height = preset && preset != req->canvas_preset ? preset->sizes [0].height : req->height;
+    sl.width = req->width;
+    sl.height = req->height;
+    if (preset && preset != req->canvas_preset && s_preset_size (preset, req->orient, &sl.width, &sl.height))
+        return s_fail (e, "parameter_invalid", "This preset does not take the canvas orientation.",
+                       "matrix.presets");
     sl.bg_ncolors = req->bg_ncolors;
     memcpy (sl.bg_colors, req->bg_colors, sizeof sl.bg_colors);
     sl.bg_angle = req->bg_angle;
+    sl.bg_image_url = (char *) req->bg_image_url;
     sl.text_color = slide->text_color;
+    sl.sub_color = slide->sub_color;
     if (slide->lines)
-        s_fill_lines (slide, locale, &sl);
+        sl.text_fallback = s_fill_lines (slide->lines, locale, sl.lines, &sl.nlines);
+    if (slide->sub)
+        sl.text_fallback |= s_fill_lines (slide->sub, locale, sl.sub, &sl.nsub);
+    snprintf (sl.text_position, sizeof sl.text_position, "%s",
+              slide->layout.position ? slide->layout.position : "top");
+    sl.padding_pm = slide->layout.padding_pm;
+    sl.font_weight = slide->head.weight;
+    sl.font_size_max = slide->head.size_max;
+    sl.font_size_min = slide->head.size_min;
+    snprintf (sl.fit, sizeof sl.fit, "%s", slide->layout.fit ? slide->layout.fit : "contain");
+    snprintf (sl.finish, sizeof sl.finish, "%s", slide->layout.finish ? slide->layout.finish : "black");
+    snprintf (sl.store, sizeof sl.store, "%s", preset ? preset->store : req->store ? req->store : "");
+    sl.display_stated = preset != NULL;
     char url [EASEL_MAX_URL_BYTES + 1];
     if (slide->url) {
         if (s_substitute (slide->url, locale, sl.preset, url, sizeof url)
@@ -562,7 +874,7 @@ s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas
     sl.shot_data = slide->data;
     sl.shot_len = slide->data_len;
     snprintf (sl.device, sizeof sl.device, "%s", slide->device);
-    snprintf (sl.format, sizeof sl.format, "png");
+    snprintf (sl.format, sizeof sl.format, "%s", req->format);
 
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
@@ -613,7 +925,8 @@ static int
 s_parse_top (const json_t *root, s_req_t *req, proto_create_render_t *out, api_error_t *e)
 {
     static const char *const keys [] = { "async", "webhook_url", "canvas", "matrix", "background",
-                                         "format", "slides", "metadata", NULL };
+                                         "format", "slides", "metadata", "layout", "headline",
+                                         "subtitle", NULL };
     if (!json_is_object (root))
         return api_error_set (e, 400, "invalid_json", NULL, "The request body must be a JSON object.");
     if (s_check_keys (root, keys, "", e))
@@ -653,8 +966,21 @@ s_parse_top (const json_t *root, s_req_t *req, proto_create_render_t *out, api_e
     }
 
     json_t *format = s_member (root, "format");
-    if (format && (!json_is_string (format) || strcmp (json_string_value (format), "png")))
-        return s_fail (e, "parameter_invalid", "format is \"png\" for now.", "format");
+    static const char *const formats [] = { "png", "jpeg", "webp", NULL };
+    req->format = "png";
+    if (format && s_enum (format, formats, "format", &req->format,
+                          "format is \"png\", \"jpeg\" or \"webp\" (stores take png and jpeg).", e))
+        return -1;
+    if (!req->store)
+        req->store = "";
+    for (int p = 0; p < req->npresets; p++) {
+        int32_t pw, ph;
+        if (s_preset_size (req->presets [p], req->orient, &pw, &ph))
+            return s_fail (e, "parameter_invalid", "This preset does not take the canvas orientation.",
+                           "matrix.presets[%d]", p);
+    }
+    if (s_parse_defaults (root, req, e))
+        return -1;
 
     json_t *webhook = s_member (root, "webhook_url");
     if (webhook) {
@@ -705,6 +1031,8 @@ render_request_parse (const char *body, size_t len, proto_create_render_t *out, 
                               "Malformed JSON at line %d, column %d: %s.",
                               jerr.line, jerr.column, jerr.text);
     s_req_t *req = calloc (1, sizeof *req);
+    if (req)
+        req->orient = -1;              /* no orientation asked: each preset's own */
     int rc = req ? s_parse_top (root, req, out, err)
                  : api_error_set (err, 500, "internal_error", NULL, "out of memory");
     for (int i = 0; req && i < req->nslides; i++)

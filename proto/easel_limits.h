@@ -33,6 +33,17 @@
 #define EASEL_MAX_METADATA_BYTES     4096
 #define EASEL_MAX_CANVAS_SIDE_PX     8192
 #define EASEL_MIN_CANVAS_SIDE_PX     100
+#define EASEL_MAX_FINDINGS_BYTES     16384   /* lint findings of one image, JSON */
+
+/* Idempotency, credits, lists, long-poll */
+#define EASEL_IDEMPOTENCY_KEY_MAX    255     /* Idempotency-Key: 1..255 printable ASCII */
+#define EASEL_IDEMPOTENCY_TTL_S      86400   /* keys kept at least this long (scheduler flag) */
+#define EASEL_IDEMPOTENCY_BODY_MAX   (4 * 1024 * 1024)   /* a stored response */
+#define EASEL_IDEMPOTENCY_HOLD_MARGIN_MS 10000   /* in flight past the sync wait: then 202 */
+#define EASEL_LIST_LIMIT_DEFAULT     10
+#define EASEL_LIST_LIMIT_MAX         100
+#define EASEL_WAIT_MAX_S             60      /* GET /v1/renders/{id}?wait= */
+#define EASEL_LEDGER_SHOWN           20      /* ledger entries in GET /v1/account */
 
 /* Source images */
 #define EASEL_MAX_SOURCE_BYTES       (20 * 1024 * 1024)
@@ -46,5 +57,13 @@
 #define EASEL_WEBHOOK_RESPONSE_KEEP_BYTES 1024
 #define EASEL_WEBHOOK_MAX_ATTEMPTS   8       /* first try + 7 retries (CONTRACT 6) */
 #define EASEL_WEBHOOK_TOLERANCE_S    300     /* receivers reject older timestamps */
+#define EASEL_WEBHOOK_PER_HOST       4       /* concurrent requests to one host:port (flag) */
+#define EASEL_WEBHOOK_PER_HOST_MAX   256
+#define EASEL_WEBHOOK_MIN_RETRY_MS   60000   /* least wait after a timeout or a 429 (flag) */
+#define EASEL_WEBHOOK_TIMEOUT_MIN_MS 100     /* --timeout-ms range */
+#define EASEL_WEBHOOK_TIMEOUT_MAX_MS 120000
+#define EASEL_WEBHOOK_LIST_MAX       100     /* attempts one deliveries list shows */
+#define EASEL_WEBHOOK_OVERLAP_S      86400   /* secret rotation: the old one's default overlap */
+#define EASEL_WEBHOOK_OVERLAP_MAX_S  (30 * 24 * 3600)
 
 #endif

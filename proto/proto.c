@@ -591,26 +591,79 @@ proto_slide_encode (const proto_slide_t *self, msgpack_sbuffer *out)
         s_put_bin (&m, "shot_data", self->shot_data, self->shot_len);
     s_put_str (&m, "device", self->device);
     s_put_str (&m, "format", self->format);
+    /* layout fields (optional on decode) */
+    s_put_array (&m, "sub", self->nsub, EASEL_MAX_HEADLINE_LINES);
+    for (int32_t i = 0; !e.rc && i < self->nsub; i++)
+        s_pack_str (&e, self->sub [i]);
+    s_put_int (&m, "sub_color", self->sub_color);
+    s_put_str (&m, "text_position", self->text_position);
+    s_put_int (&m, "padding_pm", self->padding_pm);
+    s_put_int (&m, "font_weight", self->font_weight);
+    s_put_int (&m, "font_size_max", self->font_size_max);
+    s_put_int (&m, "font_size_min", self->font_size_min);
+    s_put_str (&m, "fit", self->fit);
+    s_put_str (&m, "finish", self->finish);
+    s_put_opt_str (&m, "bg_image_url", self->bg_image_url);
+    s_put_str (&m, "store", self->store);
+    s_put_bool (&m, "display_stated", self->display_stated);
+    s_put_bool (&m, "text_fallback", self->text_fallback);
     return s_end_body (&m, start);
+}
+
+/* A text array ("lines", "sub") into out[] / *n; absent and optional: none. */
+static int
+s_slide_text (const msgpack_object *m, const char *key, bool required, char **out, int32_t *n,
+              char *err)
+{
+    const msgpack_object_array *a;
+    const msgpack_object *o;
+    if (!required && s_lookup (m, key, false, &o, err) == 0)
+        return 0;
+    if (s_get_array (m, key, &a, EASEL_MAX_HEADLINE_LINES, true, err))
+        return -1;
+    for (uint32_t i = 0; i < a->size; i++) {
+        if (s_check_str (&a->ptr [i], key, EASEL_MAX_HEADLINE_BYTES, err))
+            return -1;
+        out [i] = strndup (a->ptr [i].via.str.ptr, a->ptr [i].via.str.size);
+        if (!out [i]) {
+            s_fail (err, "out of memory");
+            return -1;
+        }
+        *n = (int32_t) i + 1;
+    }
+    return 0;
 }
 
 static int
 s_slide_lines (const msgpack_object *m, proto_slide_t *self, char *err)
 {
-    const msgpack_object_array *a;
-    if (s_get_array (m, "lines", &a, EASEL_MAX_HEADLINE_LINES, true, err))
-        return -1;
-    for (uint32_t i = 0; i < a->size; i++) {
-        if (s_check_str (&a->ptr [i], "lines", EASEL_MAX_HEADLINE_BYTES, err))
-            return -1;
-        self->lines [i] = strndup (a->ptr [i].via.str.ptr, a->ptr [i].via.str.size);
-        if (!self->lines [i]) {
-            s_fail (err, "out of memory");
-            return -1;
-        }
-        self->nlines = (int32_t) i + 1;
-    }
-    return 0;
+    return s_slide_text (m, "lines", true, self->lines, &self->nlines, err);
+}
+
+/* The optional layout fields; padding_pm absent means -1 (default). */
+static int
+s_slide_layout (const msgpack_object *m, proto_slide_t *self, char *err)
+{
+    int32_t sub_color = 0;
+    const msgpack_object *o;
+    bool have_pad = s_lookup (m, "padding_pm", false, &o, err) > 0;
+    int rc = s_slide_text (m, "sub", false, self->sub, &self->nsub, err)
+          || s_get_i32 (m, "sub_color", &sub_color, 0, S_COLOR_MAX, false, err)
+          || s_get_str (m, "text_position", self->text_position, sizeof self->text_position, false, err)
+          || s_get_i32 (m, "padding_pm", &self->padding_pm, -1, 300, false, err)
+          || s_get_i32 (m, "font_weight", &self->font_weight, 0, 900, false, err)
+          || s_get_i32 (m, "font_size_max", &self->font_size_max, 0, EASEL_MAX_CANVAS_SIDE_PX, false, err)
+          || s_get_i32 (m, "font_size_min", &self->font_size_min, 0, EASEL_MAX_CANVAS_SIDE_PX, false, err)
+          || s_get_str (m, "fit", self->fit, sizeof self->fit, false, err)
+          || s_get_str (m, "finish", self->finish, sizeof self->finish, false, err)
+          || s_get_str_dup (m, "bg_image_url", &self->bg_image_url, EASEL_MAX_URL_BYTES, false, err)
+          || s_get_str (m, "store", self->store, sizeof self->store, false, err)
+          || s_get_bool (m, "display_stated", &self->display_stated, false, err)
+          || s_get_bool (m, "text_fallback", &self->text_fallback, false, err);
+    self->sub_color = (uint32_t) sub_color;
+    if (!have_pad)
+        self->padding_pm = -1;
+    return rc ? -1 : 0;
 }
 
 static int
@@ -653,7 +706,8 @@ proto_slide_decode (const char *data, size_t len, proto_slide_t *self, char *err
           || s_get_str_dup (m, "shot_url", &self->shot_url, EASEL_MAX_URL_BYTES, false, err)
           || s_get_bin (m, "shot_data", &shot, &self->shot_len, EASEL_MAX_SOURCE_BYTES, false, err)
           || s_get_str (m, "device", self->device, sizeof self->device, true, err)
-          || s_get_str (m, "format", self->format, sizeof self->format, true, err);
+          || s_get_str (m, "format", self->format, sizeof self->format, true, err)
+          || s_slide_layout (m, self, err);
     self->text_color = (uint32_t) text_color;
     self->shot_data = shot;
     msgpack_unpacked_destroy (&u);
@@ -670,8 +724,13 @@ proto_slide_free (proto_slide_t *self)
     for (int i = 0; i < EASEL_MAX_HEADLINE_LINES; i++) {
         free (self->lines [i]);
         self->lines [i] = NULL;
+        free (self->sub [i]);
+        self->sub [i] = NULL;
     }
     self->nlines = 0;
+    self->nsub = 0;
+    free (self->bg_image_url);
+    self->bg_image_url = NULL;
     free (self->shot_url);
     free (self->shot_data);
     self->shot_url = NULL;
@@ -708,6 +767,11 @@ proto_create_render_encode (const proto_create_render_t *self, msgpack_sbuffer *
         s_put_str (&tm, "format", t->format);
         s_put_bin (&tm, "spec", t->spec, t->spec_len);
         s_map_end (&tm);
+    }
+    if (self->idem_key [0]) {
+        s_put_str (&m, "idem_key", self->idem_key);
+        s_put_str (&m, "idem_fp", self->idem_fp);
+        s_put_int (&m, "idem_hold_ms", self->idem_hold_ms);
     }
     return s_end_body (&m, start);
 }
@@ -763,7 +827,10 @@ proto_create_render_decode (const char *data, size_t len, proto_create_render_t 
           || s_get_bool (m, "sync", &self->sync, true, err)
           || s_get_str_dup (m, "webhook_url", &self->webhook_url, EASEL_MAX_URL_BYTES, false, err)
           || s_get_str_dup (m, "metadata_json", &self->metadata_json, EASEL_MAX_METADATA_BYTES, true, err)
-          || s_create_tasks (m, self, err);
+          || s_create_tasks (m, self, err)
+          || s_get_str (m, "idem_key", self->idem_key, sizeof self->idem_key, false, err)
+          || s_get_str (m, "idem_fp", self->idem_fp, sizeof self->idem_fp, false, err)
+          || s_get_i64 (m, "idem_hold_ms", &self->idem_hold_ms, 0, false, err);
     msgpack_unpacked_destroy (&u);
     if (rc)
         proto_create_render_free (self);
@@ -865,6 +932,7 @@ proto_render_encode (const proto_render_t *self, msgpack_sbuffer *out)
         s_put_str (&imm, "url_sig", im->url_sig);
         s_put_int (&imm, "attempts", im->attempts);
         s_put_error (&imm, &im->error);
+        s_put_opt_str (&imm, "findings_json", im->findings_json);
         s_map_end (&imm);
     }
     return s_end_body (&m, start);
@@ -888,6 +956,7 @@ s_image_decode (const msgpack_object *m, proto_image_t *im, char *err)
         || s_get_str (m, "url_sig", im->url_sig, sizeof im->url_sig, false, err)
         || s_get_i32 (m, "attempts", &im->attempts, 0, INT32_MAX, true, err)
         || s_get_error (m, &im->error, false, err)
+        || s_get_str_dup (m, "findings_json", &im->findings_json, EASEL_MAX_FINDINGS_BYTES, false, err)
         ? -1 : 0;
 }
 
@@ -949,8 +1018,11 @@ proto_render_free (proto_render_t *self)
     self->webhook_url = NULL;
     self->metadata_json = NULL;
     proto_error_free (&self->error);
-    for (int32_t i = 0; self->images && i < self->nimages; i++)
+    for (int32_t i = 0; self->images && i < self->nimages; i++) {
         proto_error_free (&self->images [i].error);
+        free (self->images [i].findings_json);
+        self->images [i].findings_json = NULL;
+    }
     free (self->images);
     self->images = NULL;
     self->nimages = 0;
@@ -1229,6 +1301,92 @@ proto_delivery_report_free (proto_delivery_report_t *self)
     self->response_head = NULL;
 }
 
+/* ---- webhook management: WEBHOOK_REQ and JSON ------------------------------------- */
+
+int
+proto_webhook_req_encode (const proto_webhook_req_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "rid", self->rid);
+    s_put_str (&m, "auth", self->auth);
+    s_put_str (&m, "id", self->id);
+    s_put_opt_str (&m, "url", self->url);
+    s_put_str (&m, "action", self->action);
+    s_put_int (&m, "overlap_s", self->overlap_s);
+    return s_end_body (&m, start);
+}
+
+int
+proto_webhook_req_decode (const char *data, size_t len, proto_webhook_req_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
+          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
+          || s_get_str (m, "id", self->id, sizeof self->id, false, err)
+          || s_get_str_dup (m, "url", &self->url, PROTO_WEBHOOK_URL_MAX, false, err)
+          || s_get_str (m, "action", self->action, sizeof self->action, false, err)
+          || s_get_int (m, "overlap_s", &self->overlap_s, -1, EASEL_WEBHOOK_OVERLAP_MAX_S, false, err);
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        proto_webhook_req_free (self);
+    return rc ? -1 : 0;
+}
+
+void
+proto_webhook_req_free (proto_webhook_req_t *self)
+{
+    if (!self)
+        return;
+    free (self->url);
+    self->url = NULL;
+}
+
+int
+proto_json_encode (const proto_json_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "rid", self->rid);
+    s_put_int (&m, "status", self->status);
+    s_put_str (&m, "json", self->json ? self->json : "{}");
+    return s_end_body (&m, start);
+}
+
+int
+proto_json_decode (const char *data, size_t len, proto_json_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
+          || s_get_i32 (m, "status", &self->status, 200, 599, true, err)
+          || s_get_str_dup (m, "json", &self->json, PROTO_JSON_MAX, true, err);
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        proto_json_free (self);
+    return rc ? -1 : 0;
+}
+
+void
+proto_json_free (proto_json_t *self)
+{
+    if (!self)
+        return;
+    free (self->json);
+    self->json = NULL;
+}
+
 /* ---- small bodies ------------------------------------------------------------------ */
 
 int
@@ -1346,6 +1504,7 @@ proto_result_encode (const proto_result_t *self, msgpack_sbuffer *out)
     s_put_int (&m, "height", self->height);
     s_put_str (&m, "format", self->format);
     s_put_bin (&m, "data", self->data, self->len);
+    s_put_opt_str (&m, "findings_json", self->findings_json);
     return s_end_body (&m, start);
 }
 
@@ -1363,7 +1522,9 @@ proto_result_decode (const char *data, size_t len, proto_result_t *self, char *e
           || s_get_i32 (m, "width", &self->width, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
           || s_get_i32 (m, "height", &self->height, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
           || s_get_str (m, "format", self->format, sizeof self->format, true, err)
-          || s_get_bin (m, "data", &bytes, &self->len, EASEL_MAX_MSG_BYTES, true, err);
+          || s_get_bin (m, "data", &bytes, &self->len, EASEL_MAX_MSG_BYTES, true, err)
+          || s_get_str_dup (m, "findings_json", &self->findings_json, EASEL_MAX_FINDINGS_BYTES,
+                            false, err);
     self->data = bytes;
     msgpack_unpacked_destroy (&u);
     if (rc)
@@ -1379,6 +1540,8 @@ proto_result_free (proto_result_t *self)
     free (self->data);
     self->data = NULL;
     self->len = 0;
+    free (self->findings_json);
+    self->findings_json = NULL;
 }
 
 int
@@ -1418,4 +1581,271 @@ proto_fail_free (proto_fail_t *self)
 {
     if (self)
         proto_error_free (&self->error);
+}
+
+/* ---- IDEM_COMPLETE / CANCEL_RENDER / LIST_RENDERS / REPLAY / ACCOUNT / RENDER_LIST -- */
+
+int
+proto_idem_complete_encode (const proto_idem_complete_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "rid", self->rid);
+    s_put_str (&m, "auth", self->auth);
+    s_put_str (&m, "scope", self->scope);
+    s_put_str (&m, "key", self->key);
+    s_put_int (&m, "status", self->status);
+    s_put_str (&m, "body", self->body);
+    return s_end_body (&m, start);
+}
+
+int
+proto_idem_complete_decode (const char *data, size_t len, proto_idem_complete_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
+          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
+          || s_get_str (m, "scope", self->scope, sizeof self->scope, true, err)
+          || s_get_str (m, "key", self->key, sizeof self->key, true, err)
+          || s_get_i32 (m, "status", &self->status, 200, 599, true, err)
+          || s_get_str_dup (m, "body", &self->body, EASEL_IDEMPOTENCY_BODY_MAX, true, err);
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        proto_idem_complete_free (self);
+    return rc ? -1 : 0;
+}
+
+void
+proto_idem_complete_free (proto_idem_complete_t *self)
+{
+    if (!self)
+        return;
+    free (self->body);
+    self->body = NULL;
+}
+
+int
+proto_idem_begin_encode (const proto_idem_begin_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "rid", self->rid);
+    s_put_str (&m, "auth", self->auth);
+    s_put_str (&m, "scope", self->scope);
+    s_put_str (&m, "key", self->key);
+    s_put_str (&m, "fp", self->fp);
+    s_put_int (&m, "hold_ms", self->hold_ms);
+    return s_end_body (&m, start);
+}
+
+int
+proto_idem_begin_decode (const char *data, size_t len, proto_idem_begin_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
+          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
+          || s_get_str (m, "scope", self->scope, sizeof self->scope, true, err)
+          || s_get_str (m, "key", self->key, sizeof self->key, true, err)
+          || s_get_str (m, "fp", self->fp, sizeof self->fp, true, err)
+          || s_get_i64 (m, "hold_ms", &self->hold_ms, 0, true, err);
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        memset (self, 0, sizeof *self);
+    return rc ? -1 : 0;
+}
+
+int
+proto_cancel_encode (const proto_cancel_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "rid", self->rid);
+    s_put_str (&m, "auth", self->auth);
+    s_put_str (&m, "id", self->id);
+    if (self->idem_key [0]) {
+        s_put_str (&m, "idem_key", self->idem_key);
+        s_put_str (&m, "idem_fp", self->idem_fp);
+        s_put_int (&m, "idem_hold_ms", self->idem_hold_ms);
+    }
+    return s_end_body (&m, start);
+}
+
+int
+proto_cancel_decode (const char *data, size_t len, proto_cancel_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
+          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
+          || s_get_str (m, "id", self->id, sizeof self->id, true, err)
+          || s_get_str (m, "idem_key", self->idem_key, sizeof self->idem_key, false, err)
+          || s_get_str (m, "idem_fp", self->idem_fp, sizeof self->idem_fp, false, err)
+          || s_get_i64 (m, "idem_hold_ms", &self->idem_hold_ms, 0, false, err);
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        memset (self, 0, sizeof *self);
+    return rc ? -1 : 0;
+}
+
+int
+proto_list_encode (const proto_list_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "rid", self->rid);
+    s_put_str (&m, "auth", self->auth);
+    s_put_int (&m, "limit", self->limit);
+    s_put_str (&m, "starting_after", self->starting_after);
+    return s_end_body (&m, start);
+}
+
+int
+proto_list_decode (const char *data, size_t len, proto_list_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
+          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
+          || s_get_i32 (m, "limit", &self->limit, 1, EASEL_LIST_LIMIT_MAX, true, err)
+          || s_get_str (m, "starting_after", self->starting_after, sizeof self->starting_after,
+                        false, err);
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        memset (self, 0, sizeof *self);
+    return rc ? -1 : 0;
+}
+
+int
+proto_body_encode (const proto_body_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "rid", self->rid);
+    s_put_int (&m, "status", self->status);
+    s_put_str (&m, "id", self->id);
+    s_put_str (&m, "body", self->body);
+    return s_end_body (&m, start);
+}
+
+int
+proto_body_decode (const char *data, size_t len, proto_body_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
+          || s_get_i32 (m, "status", &self->status, 200, 599, true, err)
+          || s_get_str (m, "id", self->id, sizeof self->id, false, err)
+          || s_get_str_dup (m, "body", &self->body, EASEL_IDEMPOTENCY_BODY_MAX, true, err);
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        proto_body_free (self);
+    return rc ? -1 : 0;
+}
+
+void
+proto_body_free (proto_body_t *self)
+{
+    if (!self)
+        return;
+    free (self->body);
+    self->body = NULL;
+}
+
+int
+proto_render_list_encode (const proto_render_list_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "rid", self->rid);
+    s_put_bool (&m, "has_more", self->has_more);
+    s_put_array (&m, "renders", self->nrenders, EASEL_LIST_LIMIT_MAX);
+    if (self->nrenders > 0 && !self->renders)
+        e.rc = -1;
+    for (int32_t i = 0; !e.rc && i < self->nrenders; i++) {
+        msgpack_sbuffer one;
+        msgpack_sbuffer_init (&one);
+        if (proto_render_encode (&self->renders [i], &one)
+        ||  msgpack_pack_bin (&e.pk, one.size) || msgpack_pack_bin_body (&e.pk, one.data, one.size))
+            e.rc = -1;
+        msgpack_sbuffer_destroy (&one);
+    }
+    return s_end_body (&m, start);
+}
+
+int
+proto_render_list_decode (const char *data, size_t len, proto_render_list_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    const msgpack_object_array *a = NULL;
+    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
+          || s_get_bool (m, "has_more", &self->has_more, true, err)
+          || s_get_array (m, "renders", &a, EASEL_LIST_LIMIT_MAX, true, err);
+    if (!rc && a->size > 0) {
+        self->renders = calloc (a->size, sizeof *self->renders);
+        if (!self->renders) {
+            s_fail (err, "out of memory");
+            rc = -1;
+        }
+        for (uint32_t i = 0; !rc && i < a->size; i++) {
+            if (a->ptr [i].type != MSGPACK_OBJECT_BIN) {
+                s_fail (err, "items of 'renders' must be binary");
+                rc = -1;
+            }
+            else
+            if (proto_render_decode (a->ptr [i].via.bin.ptr, a->ptr [i].via.bin.size,
+                                     &self->renders [i], err))
+                rc = -1;
+            else
+                self->nrenders = (int32_t) i + 1;
+        }
+    }
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        proto_render_list_free (self);
+    return rc ? -1 : 0;
+}
+
+void
+proto_render_list_free (proto_render_list_t *self)
+{
+    if (!self)
+        return;
+    for (int32_t i = 0; self->renders && i < self->nrenders; i++)
+        proto_render_free (&self->renders [i]);
+    free (self->renders);
+    self->renders = NULL;
+    self->nrenders = 0;
 }

@@ -35,6 +35,17 @@ typedef enum {
     PROTO_EVENTS_SINCE    = 0x04,
     PROTO_DELIVERY_REPORT = 0x05,
     PROTO_PING            = 0x06,
+    /* api socket: idempotency, list, cancel, account (answered as noted) */
+    PROTO_IDEM_COMPLETE   = 0x07,   /* proto_idem_complete_t -> ACK */
+    PROTO_CANCEL_RENDER   = 0x08,   /* proto_cancel_t -> RENDER | REPLAY */
+    PROTO_LIST_RENDERS    = 0x09,   /* proto_list_t -> RENDER_LIST */
+    PROTO_GET_ACCOUNT     = 0x0A,   /* proto_get_t (id "") -> ACCOUNT */
+    PROTO_IDEM_BEGIN      = 0x0B,   /* proto_idem_begin_t -> ACK | REPLAY */
+    /* api socket: webhook management (webhooker/ owner), answered by JSON */
+    PROTO_DELIVERIES_GET  = 0x0C,   /* proto_webhook_req_t: attempt log of `id` */
+    PROTO_REDELIVER       = 0x0D,   /* proto_webhook_req_t: send `id`'s event again */
+    PROTO_WEBHOOK_TEST    = 0x0E,   /* proto_webhook_req_t: a webhook.test event to `url` */
+    PROTO_WEBHOOK_ACCOUNT = 0x0F,   /* proto_webhook_req_t: `action` on the account's secrets */
     /* work socket: renderer -> scheduler */
     PROTO_READY           = 0x10,
     PROTO_HEARTBEAT       = 0x11,   /* both directions, body {v} */
@@ -49,6 +60,10 @@ typedef enum {
     PROTO_EVENTS          = 0x42,
     PROTO_ACK             = 0x43,   /* body {v, rid} */
     PROTO_PONG            = 0x44,   /* body {v, rid, renderers} */
+    PROTO_REPLAY          = 0x45,   /* proto_body_t: a stored idempotent response */
+    PROTO_RENDER_LIST     = 0x46,   /* proto_render_list_t */
+    PROTO_ACCOUNT         = 0x47,   /* proto_body_t: the account JSON */
+    PROTO_JSON            = 0x4A,   /* proto_json_t: an HTTP status and JSON body */
     PROTO_ERROR           = 0x7F
 } proto_cmd_t;
 
@@ -97,8 +112,23 @@ typedef struct {
     char    *shot_url;
     uint8_t *shot_data;
     size_t   shot_len;
-    char     device[PROTO_SHORT_MAX];   /* "iphone" or "none" */
-    char     format[PROTO_SHORT_MAX];   /* "png" */
+    char     device[PROTO_SHORT_MAX];   /* a device_frame.h name: "iphone", "ipad", ..., "none" */
+    char     format[PROTO_SHORT_MAX];   /* "png" | "jpeg" | "webp" */
+    /* layout (optional on the wire: 0 / "" mean the renderer's default) */
+    int32_t  nsub;                 /* subtitle lines, 0..EASEL_MAX_HEADLINE_LINES */
+    char    *sub[EASEL_MAX_HEADLINE_LINES];
+    uint32_t sub_color;
+    char     text_position[PROTO_SHORT_MAX];  /* "top" (default) | "bottom" */
+    int32_t  padding_pm;           /* side padding, per mille of the width, 0..300; -1 default */
+    int32_t  font_weight;          /* 100..900 (>= 600 draws bold); 0 default (700) */
+    int32_t  font_size_max;        /* headline size in px; 0: 5.5 % of the width */
+    int32_t  font_size_min;        /* smallest auto-fit size in px; 0: 40 % of the max */
+    char     fit[PROTO_SHORT_MAX];      /* screenshot in the screen: "contain" (default) | "cover" */
+    char     finish[PROTO_SHORT_MAX];   /* frame finish: "black" (default) | "silver" */
+    char    *bg_image_url;         /* background image (cover), NULL when none */
+    char     store[PROTO_SHORT_MAX];    /* "appstore" | "play" | "" (lint target) */
+    bool     display_stated;       /* the display class was named (a preset) */
+    bool     text_fallback;        /* the headline came from "default", not the locale */
 } proto_slide_t;
 
 int  proto_slide_encode (const proto_slide_t *self, msgpack_sbuffer *out);
@@ -124,6 +154,11 @@ typedef struct {
     char    *metadata_json;        /* canonical JSON object text, "{}" when none */
     int32_t  ntasks;               /* 1..EASEL_MAX_IMAGES_PER_RENDER */
     proto_task_spec_t *tasks;
+    /* Idempotency-Key (optional): "" when none. fp is the hex sha256 of the
+       canonical request; hold_ms how long a sync create may stay in flight. */
+    char     idem_key[EASEL_IDEMPOTENCY_KEY_MAX + 1];
+    char     idem_fp[65];
+    int64_t  idem_hold_ms;
 } proto_create_render_t;
 
 int  proto_create_render_encode (const proto_create_render_t *self, msgpack_sbuffer *out);
@@ -157,6 +192,7 @@ typedef struct {
     char     url_sig[65];
     int32_t  attempts;
     proto_error_t error;
+    char    *findings_json;        /* the RESULT's lint findings (JSON array), NULL = none */
 } proto_image_t;
 
 typedef struct {
@@ -259,6 +295,113 @@ int  proto_delivery_report_encode (const proto_delivery_report_t *self, msgpack_
 int  proto_delivery_report_decode (const char *data, size_t len, proto_delivery_report_t *self, char *err);
 void proto_delivery_report_free (proto_delivery_report_t *self);
 
+/* ---- api: webhook management (DELIVERIES_GET, REDELIVER, WEBHOOK_TEST,
+    WEBHOOK_ACCOUNT) and its reply JSON -----------------------------------
+    The scheduler builds the whole HTTP JSON body; the gateway passes it on
+    with `status`. WEBHOOK_ACCOUNT actions: "rotate" (new secret, the old one
+    still signs for overlap_s), "public_key" (the ed25519 key), "ed25519_on",
+    "ed25519_off". */
+#define PROTO_WEBHOOK_URL_MAX   2048
+#define PROTO_JSON_MAX          (4 * 1024 * 1024)
+typedef struct {
+    char    rid[PROTO_ID_MAX];
+    char    auth[65];              /* hex sha256 of the API key */
+    char    id[PROTO_ID_MAX];      /* rnd_... for DELIVERIES_GET / REDELIVER, else "" */
+    char   *url;                   /* WEBHOOK_TEST: the target; NULL otherwise */
+    char    action[PROTO_SHORT_MAX];    /* WEBHOOK_ACCOUNT */
+    int64_t overlap_s;             /* rotate: seconds the old secret stays valid, -1 default */
+} proto_webhook_req_t;
+
+int  proto_webhook_req_encode (const proto_webhook_req_t *self, msgpack_sbuffer *out);
+int  proto_webhook_req_decode (const char *data, size_t len, proto_webhook_req_t *self, char *err);
+void proto_webhook_req_free (proto_webhook_req_t *self);
+
+typedef struct {
+    char    rid[PROTO_ID_MAX];
+    int32_t status;                /* 200..599 */
+    char   *json;                  /* the body, at most PROTO_JSON_MAX bytes */
+} proto_json_t;
+
+int  proto_json_encode (const proto_json_t *self, msgpack_sbuffer *out);
+int  proto_json_decode (const char *data, size_t len, proto_json_t *self, char *err);
+void proto_json_free (proto_json_t *self);
+
+/* ---- api: idempotency, cancel, list, account (0x07-0x0A, 0x45-0x47) -----
+    IDEM_COMPLETE stores the response the gateway answered a keyed request
+    with (a sync create, a cancel) so that a retry replays it. REPLAY and
+    ACCOUNT carry an HTTP status and a JSON body the gateway writes as is. */
+typedef struct {
+    char    rid[PROTO_ID_MAX];
+    char    auth[65];
+    char    scope[PROTO_SHORT_MAX + PROTO_ID_MAX];  /* "POST /v1/renders" */
+    char    key[EASEL_IDEMPOTENCY_KEY_MAX + 1];
+    int32_t status;                /* 200..599 */
+    char   *body;                  /* at most EASEL_IDEMPOTENCY_BODY_MAX bytes */
+} proto_idem_complete_t;
+
+int  proto_idem_complete_encode (const proto_idem_complete_t *self, msgpack_sbuffer *out);
+int  proto_idem_complete_decode (const char *data, size_t len, proto_idem_complete_t *self, char *err);
+void proto_idem_complete_free (proto_idem_complete_t *self);
+
+/* IDEM_BEGIN claims a key for any other keyed POST before it runs (ACK: run
+   it, then IDEM_COMPLETE; REPLAY; or ERROR 409 / 422). */
+typedef struct {
+    char    rid[PROTO_ID_MAX];
+    char    auth[65];
+    char    scope[PROTO_SHORT_MAX + PROTO_ID_MAX];
+    char    key[EASEL_IDEMPOTENCY_KEY_MAX + 1];
+    char    fp[65];
+    int64_t hold_ms;               /* how long the request may stay in flight */
+} proto_idem_begin_t;
+
+int  proto_idem_begin_encode (const proto_idem_begin_t *self, msgpack_sbuffer *out);
+int  proto_idem_begin_decode (const char *data, size_t len, proto_idem_begin_t *self, char *err);
+
+typedef struct {
+    char    rid[PROTO_ID_MAX];
+    char    auth[65];
+    char    id[PROTO_ID_MAX];      /* rnd_... */
+    char    idem_key[EASEL_IDEMPOTENCY_KEY_MAX + 1];   /* "" when none */
+    char    idem_fp[65];
+    int64_t idem_hold_ms;
+} proto_cancel_t;
+
+int  proto_cancel_encode (const proto_cancel_t *self, msgpack_sbuffer *out);
+int  proto_cancel_decode (const char *data, size_t len, proto_cancel_t *self, char *err);
+
+typedef struct {
+    char    rid[PROTO_ID_MAX];
+    char    auth[65];
+    int32_t limit;                 /* 1..EASEL_LIST_LIMIT_MAX */
+    char    starting_after[PROTO_ID_MAX];   /* "" for the first page */
+} proto_list_t;
+
+int  proto_list_encode (const proto_list_t *self, msgpack_sbuffer *out);
+int  proto_list_decode (const char *data, size_t len, proto_list_t *self, char *err);
+
+typedef struct {
+    char    rid[PROTO_ID_MAX];
+    int32_t status;                /* 200..599 */
+    char    id[PROTO_ID_MAX];      /* the object the body is about */
+    char   *body;                  /* JSON text, at most EASEL_IDEMPOTENCY_BODY_MAX bytes */
+} proto_body_t;
+
+int  proto_body_encode (const proto_body_t *self, msgpack_sbuffer *out);
+int  proto_body_decode (const char *data, size_t len, proto_body_t *self, char *err);
+void proto_body_free (proto_body_t *self);
+
+/* Newest first; each item is a whole RENDER body (proto_render_encode). */
+typedef struct {
+    char    rid[PROTO_ID_MAX];
+    bool    has_more;
+    int32_t nrenders;              /* 0..EASEL_LIST_LIMIT_MAX */
+    proto_render_t *renders;
+} proto_render_list_t;
+
+int  proto_render_list_encode (const proto_render_list_t *self, msgpack_sbuffer *out);
+int  proto_render_list_decode (const char *data, size_t len, proto_render_list_t *self, char *err);
+void proto_render_list_free (proto_render_list_t *self);
+
 /* ---- small bodies: ACK, PING, PONG, HEARTBEAT, DISCONNECT ---------------- */
 /* On the events PUB socket the body is a proto_simple_t too: rid carries the
    object id the event is about (rnd_...), last_seq the event's seq. */
@@ -298,6 +441,8 @@ typedef struct {
     char     format[PROTO_SHORT_MAX];
     uint8_t *data;                 /* the encoded image */
     size_t   len;
+    char    *findings_json;        /* lint findings, a JSON array of {rule, severity,
+                                      message}; NULL = none; <= EASEL_MAX_FINDINGS_BYTES */
 } proto_result_t;
 
 int  proto_result_encode (const proto_result_t *self, msgpack_sbuffer *out);

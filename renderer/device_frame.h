@@ -1,43 +1,82 @@
-/*  device_frame.h: device bezels drawn from descriptions in code (no art files).
+/*  device_frame.h: device frames drawn in code from descriptions (no art files).
 
-    Every frame is described in units of a frame 1000 wide; drawing scales the
-    whole frame to fit a box on the canvas and the screenshot to fit (aspect
-    kept, centred) the frame's screen rectangle, clipped to its rounded corners.
+    Every frame is described in units of a frame 1000 wide (portrait); drawing
+    scales the whole frame to fit a box on the canvas (centred) and the
+    screenshot into the frame's screen rectangle, clipped to its rounded
+    corners: "contain" keeps the whole screenshot (letterboxed on the screen
+    colour), "cover" fills the screen and crops the overflow. A screenshot is
+    enlarged only when it is smaller than the screen, and the info says so
+    (the `source_upscaled` lint finding). Phones and tablets turn landscape
+    when the screenshot is landscape.
 
-      name     frame (w x h)    screen rect (x, y, w, h)   frame r   screen r   island (w x h, top)
-      iphone   1000 x 2088      36, 36, 928 x 2016         90 (9%)   54         260 x 76, 28
-      none     1000 x (shot)    0, 0, 1000 x (shot)        40 (4%)   40         -
+      name            frame (w x h)   screen rect (x, y, w x h)   radius frame/screen  features
+      iphone          1000 x 2088     36, 36, 928 x 2016          90 / 54   Dynamic Island 260x76 at 28
+      iphone_home     1000 x 2040     60, 240, 880 x 1560         150 / 0   earpiece, home button d 150
+      ipad            1000 x 1300     50, 50, 900 x 1200          60 / 30   camera dot
+      android_phone   1000 x 2100     30, 30, 940 x 2040          80 / 60   punch-hole camera d 40
+      android_tablet  1000 x 1552     40, 40, 920 x 1472          50 / 20   camera dot
+      mac             1000 x 600      80, 20, 840 x 525 (lid 60..940 x 0..570) 30 / 6   base 0..1000 x 570..600
+      browser-macos   1000 x (70+h)   0, 70, 1000 x h (h from the screenshot)  20 / 20  traffic lights, toolbar, address bar
+      watch           1060 x 1220     90, 110, 820 x 1004         260 / 180 crown and side button
+      none            1000 x (shot)   0, 0, 1000 x (shot)         40 / 40   -
 
-    "iphone" is a dark body (#1C1C1E, a #3A3A3C rim) with a black screen and a
-    Dynamic Island pill; "none" is the screenshot alone with rounded corners,
-    its height taken from the screenshot's aspect.
+    Finishes: "black" (edge #2C2C2E) and "silver" (edge #C8C9CC); bezels are
+    black in both, the Mac base and browser toolbar take the finish.
 
     Thread: any; the table is constant. Memory: borrows the images. */
 #ifndef EASEL_DEVICE_FRAME_H
 #define EASEL_DEVICE_FRAME_H
 
 #include <gd.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+typedef enum {
+    DEVICE_FEAT_NONE = 0,
+    DEVICE_FEAT_ISLAND,            /* pill at the top of the screen */
+    DEVICE_FEAT_HOME,              /* earpiece above, home button below the screen */
+    DEVICE_FEAT_CAMERA_DOT,        /* camera dot in the top bezel */
+    DEVICE_FEAT_PUNCH_HOLE,        /* camera hole in the screen */
+    DEVICE_FEAT_LAPTOP,            /* lid and base */
+    DEVICE_FEAT_BROWSER,           /* window toolbar with traffic lights and address bar */
+    DEVICE_FEAT_WATCH              /* crown and side button */
+} device_feature_t;
 
 typedef struct {
     const char *name;
     int frame_w, frame_h;          /* frame_h 0: from the screenshot's aspect */
-    int screen_x, screen_y, screen_w, screen_h;   /* screen_h 0: frame_h */
+    int screen_x, screen_y, screen_w, screen_h;   /* screen_h 0: from the screenshot */
     int frame_radius, screen_radius;
-    int island_w, island_h, island_top;           /* island_w 0: none */
-    int rim;                       /* width of the lighter outer rim, 0: none */
-    uint32_t body_rgb, rim_rgb, screen_rgb;
+    int rim;                       /* width of the finish-coloured outer edge, 0: none */
+    device_feature_t feature;
+    int feat_a, feat_b, feat_c;    /* feature sizes (see the table above) */
+    bool rotates;                  /* turns landscape for a landscape screenshot */
+    const char *platform;          /* "apple" | "android" | "any" */
 } device_frame_t;
 
-/* The frame called name ("iphone", "none"), or NULL when there is none. */
+/* What the drawing did, for the lint rules. */
+typedef struct {
+    bool   drawn;                  /* a frame or screenshot was drawn */
+    int    frame_x, frame_y, frame_w, frame_h;        /* on the canvas */
+    int    screen_x, screen_y, screen_w, screen_h;
+    double shot_scale;             /* screenshot pixels -> canvas pixels (0: no shot) */
+    double aspect_diff;            /* |shot aspect / screen aspect - 1| */
+    uint32_t edge_rgb;             /* outer edge colour (frame_contrast) */
+    bool   has_edge;               /* false for "none" */
+} device_frame_info_t;
+
+/* The frame called name, or NULL when there is none. */
 const device_frame_t *device_frame_find (const char *name);
+/* The i-th frame, NULL past the end (for docs and tests). */
+const device_frame_t *device_frame_at (int i);
 
 /* Draws frame (and shot, which may be NULL) scaled to fit and centred in the
-   box (x, y, w, h) of canvas. Returns 0, or -1 when the box is empty or an
-   allocation fails (the canvas may then be partly drawn). May convert shot to
-   truecolor and set its interpolation method. */
+   box (x, y, w, h) of canvas. finish: "black" | "silver" ("" black); cover:
+   fill the screen instead of containing the shot. Returns 0, or -1 when the
+   box is empty or an allocation fails. May convert shot to truecolor. */
 int device_frame_draw (gdImagePtr canvas, const device_frame_t *frame, gdImagePtr shot,
-                       int x, int y, int w, int h);
+                       int x, int y, int w, int h, const char *finish, bool cover,
+                       device_frame_info_t *info);
 
 /* Paints a rounded rectangle with anti-aliased corners: flat colour rgb when
    src is NULL, else the pixels of truecolor src (its (0,0) at canvas (src_x, src_y), its

@@ -1,4 +1,5 @@
-/*  encode.h: encodes a libgd truecolor canvas as PNG with libpng directly.
+/*  encode.h: encodes a libgd truecolor canvas: PNG with libpng directly,
+    JPEG and WebP through libgd.
 
     RGB (no alpha), 8 bits, PNG_FILTER_SUB, zlib level 1: libgd's own PNG path
     cannot choose the filter and is ~3x slower (DESIGN.md "Pitfalls"). No time
@@ -16,5 +17,11 @@
    *out_len set, or -1 with a reason in err (errsz bytes) and *out NULL. */
 int encode_png (gdImagePtr im, size_t max_bytes, uint8_t **out, size_t *out_len,
                 char *err, size_t errsz);
+
+/* Encodes im as format: "png" (above), "jpeg" (libgd, quality 90, baseline,
+   no EXIF) or "webp" (libgd/libwebp, lossy quality 90, opaque pixels so no
+   alpha). All deterministic. Same contract as encode_png. */
+int encode_image (gdImagePtr im, const char *format, size_t max_bytes, uint8_t **out,
+                  size_t *out_len, char *err, size_t errsz);
 
 #endif

@@ -17,7 +17,7 @@
       --work EASEL_WORK_ENDPOINT            scheduler work socket (tcp://127.0.0.1:5556)
       --slots EASEL_RENDERER_SLOTS          worker threads (online cores)
       --allow-private-networks EASEL_ALLOW_PRIVATE_NETWORKS   fetch private URLs (0)
-      --font EASEL_FONT                     headline font (DejaVuSans-Bold)
+      --font EASEL_FONT                     last-resort font after the Noto fonts (DejaVuSans-Bold)
       EASEL_RENDERER_TEST_DELAY_MS          TEST ONLY: sleep this long before each task
     SIGINT/SIGTERM: send DISCONNECT, stop the workers, exit 0. */
 #include "bus.h"

@@ -37,19 +37,30 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
     else {
         uint8_t *png = NULL;
         size_t png_len = 0;
-        if (slide_render (&spec, opts, &png, &png_len, why) != 0)
+        lint_report_t *lint = calloc (1, sizeof *lint);
+        if (!lint) {
+            snprintf (why->code, sizeof why->code, "render_failed");
+            snprintf (why->message, sizeof why->message, "out of memory");
+            why->retryable = true;
+            rc = s_fail (task, why, cmd, out);
+        }
+        else
+        if (slide_render_lint (&spec, opts, &png, &png_len, lint, why) != 0)
             rc = s_fail (task, why, cmd, out);
         else {
             proto_result_t result = { .attempt = task->attempt, .width = spec.width,
-                                      .height = spec.height, .data = png, .len = png_len };
+                                      .height = spec.height, .data = png, .len = png_len,
+                                      .findings_json = lint_to_json (lint) };
             snprintf (result.task_id, sizeof result.task_id, "%s", task->task_id);
-            snprintf (result.format, sizeof result.format, "png");
-            rc = proto_result_encode (&result, out);
+            snprintf (result.format, sizeof result.format, "%s", spec.format[0] ? spec.format : "png");
+            rc = result.findings_json ? proto_result_encode (&result, out) : -1;
             if (rc != 0)
                 snprintf (why->message, sizeof why->message, "cannot encode RESULT for %s", task->task_id);
             *cmd = PROTO_RESULT;
             free (png);
+            free (result.findings_json);
         }
+        free (lint);
     }
     proto_slide_free (&spec);
     return rc;

@@ -1,4 +1,4 @@
-/*  slide_render.c: background, headline, screenshot in its frame, encode.
+/*  slide_render.c: background, text, screenshot in its frame, encode, lint.
     See slide_render.h. Every failure becomes a render_error_t here, so the
     task layer only copies it into a FAIL. */
 #include "slide_render.h"
@@ -81,22 +81,26 @@ s_paint_background (gdImagePtr im, const proto_slide_t *spec)
     }
 }
 
-/* Loads the screenshot bytes (fetched or inline), checks size, decodes. */
+/* Loads image bytes (fetched or inline), checks the size from the header
+   before decoding, decodes. `param` names the field in errors. */
 static gdImagePtr
-s_load_shot (const proto_slide_t *spec, const slide_render_opts_t *opts, render_error_t *err)
+s_load_image (const char *what, const char *url, const uint8_t *inline_data, size_t inline_len,
+              const char *param, const slide_render_opts_t *opts, render_error_t *err)
 {
-    char param[96];
-    bool by_url = spec->shot_url != NULL;
-    snprintf (param, sizeof param, "slides[%d].screenshot.%s", spec->slide, by_url ? "url" : "data");
+    char c_large[PROTO_SHORT_MAX], c_fetch[PROTO_SHORT_MAX], c_invalid[PROTO_SHORT_MAX];
+    snprintf (c_large, sizeof c_large, "%s_too_large", what);
+    snprintf (c_fetch, sizeof c_fetch, "%s_fetch_failed", what);
+    snprintf (c_invalid, sizeof c_invalid, "%s_invalid", what);
+    bool by_url = url != NULL;
     size_t max_bytes = opts->max_source_bytes ? opts->max_source_bytes : EASEL_MAX_SOURCE_BYTES;
     uint64_t max_pixels = opts->max_source_pixels ? opts->max_source_pixels : EASEL_MAX_SOURCE_PIXELS;
 
     fetch_result_t got = { 0 };
-    const uint8_t *data = spec->shot_data;
-    size_t len = spec->shot_len;
+    const uint8_t *data = inline_data;
+    size_t len = inline_len;
     if (by_url) {
         fetch_opts_t fo = { .allow_private = opts->allow_private, .max_bytes = max_bytes };
-        if (fetch_url (spec->shot_url, &fo, &got) != 0) {
+        if (fetch_url (url, &fo, &got) != 0) {
             switch (got.status) {
                 case FETCH_NOT_ALLOWED:
                     s_error (err, "url_not_allowed", false, param,
@@ -104,21 +108,21 @@ s_load_shot (const proto_slide_t *spec, const slide_render_opts_t *opts, render_
                              param, got.address);
                     break;
                 case FETCH_TOO_LARGE:
-                    s_error (err, "screenshot_too_large", false, param,
+                    s_error (err, c_large, false, param,
                              "%s is larger than %zu bytes", param, max_bytes);
                     break;
                 case FETCH_HTTP_STATUS:
-                    s_error (err, "screenshot_fetch_failed",
+                    s_error (err, c_fetch,
                              got.http_status >= 500 || got.http_status == 408 || got.http_status == 429,
                              param, "%s answered HTTP %ld", param, got.http_status);
                     break;
                 case FETCH_TIMEOUT:
                 case FETCH_NETWORK:
-                    s_error (err, "screenshot_fetch_failed", true, param,
+                    s_error (err, c_fetch, true, param,
                              "%s could not be fetched: %s", param, got.message);
                     break;
                 default:            /* redirect, bad URL: the input is at fault */
-                    s_error (err, "screenshot_fetch_failed", false, param, "%s %s", param, got.message);
+                    s_error (err, c_fetch, false, param, "%s %s", param, got.message);
             }
             fetch_result_free (&got);
             return NULL;
@@ -128,25 +132,32 @@ s_load_shot (const proto_slide_t *spec, const slide_render_opts_t *opts, render_
     }
     else
     if (len > max_bytes) {
-        s_error (err, "screenshot_too_large", false, param, "%s is larger than %zu bytes", param, max_bytes);
+        s_error (err, c_large, false, param, "%s is larger than %zu bytes", param, max_bytes);
         return NULL;
     }
     image_source_kind_t kind;
     uint32_t w, h;
     gdImagePtr shot = NULL;
     if (image_source_probe (data, len, &kind, &w, &h) != 0)
-        s_error (err, "screenshot_invalid", false, param, "%s is not a PNG, JPEG or WebP image", param);
+        s_error (err, c_invalid, false, param, "%s is not a PNG, JPEG or WebP image", param);
     else
     if ((uint64_t) w * h > max_pixels)
-        s_error (err, "screenshot_too_large", false, param,
+        s_error (err, c_large, false, param,
                  "%s is %ux%u pixels, over the limit of %llu", param, w, h,
                  (unsigned long long) max_pixels);
     else
     if (!(shot = image_source_decode (data, len, kind)))
-        s_error (err, "screenshot_invalid", false, param,
+        s_error (err, c_invalid, false, param,
                  "%s is not a PNG, JPEG or WebP image (it does not decode)", param);
     fetch_result_free (&got);
     return shot;
+}
+
+/* "" (the default) or one of a, b. */
+static bool
+s_one_of (const char *v, const char *a, const char *b)
+{
+    return !v[0] || strcmp (v, a) == 0 || strcmp (v, b) == 0;
 }
 
 static int
@@ -161,79 +172,234 @@ s_check_spec (const proto_slide_t *spec, render_error_t *err)
         s_error (err, "bad_task", false, NULL, "background has %d colours, expected 1..%d",
                  spec->bg_ncolors, PROTO_MAX_STOPS);
     else
-    if (spec->nlines < 0 || spec->nlines > EASEL_MAX_HEADLINE_LINES)
+    if (spec->nlines < 0 || spec->nlines > EASEL_MAX_HEADLINE_LINES
+    ||  spec->nsub < 0 || spec->nsub > EASEL_MAX_HEADLINE_LINES)
         s_error (err, "bad_task", false, NULL, "headline has %d lines, expected 0..%d",
                  spec->nlines, EASEL_MAX_HEADLINE_LINES);
     else
     if (!device_frame_find (spec->device[0] ? spec->device : "iphone"))
         s_error (err, "bad_task", false, NULL, "unknown device \"%s\"", spec->device);
     else
+    if (spec->format[0] && strcmp (spec->format, "png") && strcmp (spec->format, "jpeg")
+    &&  strcmp (spec->format, "webp"))
+        s_error (err, "bad_task", false, NULL, "unknown format \"%s\"", spec->format);
+    else
+    if (!s_one_of (spec->text_position, "top", "bottom") || !s_one_of (spec->fit, "contain", "cover")
+    ||  !s_one_of (spec->finish, "black", "silver") || !s_one_of (spec->store, "appstore", "play"))
+        s_error (err, "bad_task", false, NULL, "unknown layout value (text_position \"%s\", fit \"%s\", "
+                 "finish \"%s\", store \"%s\")", spec->text_position, spec->fit, spec->finish, spec->store);
+    else
         return 0;
     return -1;
 }
 
+/* Cover-scales a background image over the whole canvas. */
+static int
+s_paint_bg_image (gdImagePtr im, gdImagePtr bg)
+{
+    int w = gdImageSX (im), h = gdImageSY (im);
+    double k = fmax (w / (double) gdImageSX (bg), h / (double) gdImageSY (bg));
+    int tw = (int) ceil (gdImageSX (bg) * k), th = (int) ceil (gdImageSY (bg) * k);
+    gdImagePtr tmp = gdImageCreateTrueColor (tw, th);
+    if (!tmp)
+        return -1;
+    gdImageAlphaBlending (tmp, 0);
+    gdImageCopyResampled (tmp, bg, 0, 0, 0, 0, tw, th, gdImageSX (bg), gdImageSY (bg));
+    device_frame_paint_rrect (im, 0, 0, w, h, 0, 0, tmp, -(tw - w) / 2, -(th - h) / 2);
+    gdImageDestroy (tmp);
+    return 0;
+}
+
+/* Luminance range over a grid of the screen rectangle: nearly one colour? */
+static bool
+s_screen_blank (gdImagePtr im, const device_frame_info_t *fi)
+{
+    if (fi->screen_w < 4 || fi->screen_h < 4)
+        return false;
+    double lo = 2, hi = -1;
+    int x0 = fi->screen_x + fi->screen_w / 10, x1 = fi->screen_x + fi->screen_w * 9 / 10;
+    int y0 = fi->screen_y + fi->screen_h / 10, y1 = fi->screen_y + fi->screen_h * 9 / 10;
+    int stepx = (x1 - x0) / 48 + 1, stepy = (y1 - y0) / 96 + 1;
+    for (int y = y0; y < y1; y += stepy)
+        for (int x = x0; x < x1; x += stepx) {
+            if (x < 0 || y < 0 || x >= gdImageSX (im) || y >= gdImageSY (im))
+                continue;
+            double l = text_layout_luminance ((uint32_t) im->tpixels[y][x] & 0xFFFFFF);
+            lo = fmin (lo, l);
+            hi = fmax (hi, l);
+        }
+    return hi >= 0 && hi - lo < 0.02;
+}
+
+/* Worst contrast of the frame's edge colour against the canvas just outside it. */
+static double
+s_frame_contrast (gdImagePtr im, const device_frame_info_t *fi)
+{
+    double le = text_layout_luminance (fi->edge_rgb), worst = 21.0;
+    int W = gdImageSX (im), H = gdImageSY (im), d = 4;
+    for (int i = 0; i <= 32; i++) {
+        int xs[4] = { fi->frame_x - d, fi->frame_x + fi->frame_w + d,
+                      fi->frame_x + fi->frame_w * i / 32, fi->frame_x + fi->frame_w * i / 32 };
+        int ys[4] = { fi->frame_y + fi->frame_h * i / 32, fi->frame_y + fi->frame_h * i / 32,
+                      fi->frame_y - d, fi->frame_y + fi->frame_h + d };
+        for (int k = 0; k < 4; k++)
+            if (xs[k] >= 0 && ys[k] >= 0 && xs[k] < W && ys[k] < H)
+                worst = fmin (worst, text_layout_contrast (le,
+                              text_layout_luminance ((uint32_t) im->tpixels[ys[k]][xs[k]] & 0xFFFFFF)));
+    }
+    return worst;
+}
+
 gdImagePtr
-slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts, render_error_t *err)
+slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
+                   lint_report_t *lint, render_error_t *err)
 {
     memset (err, 0, sizeof *err);
     if (s_check_spec (spec, err) != 0)
         return NULL;
-    gdImagePtr shot = NULL;
+    char param[96];
+    gdImagePtr shot = NULL, bg = NULL;
     if (spec->shot_url || spec->shot_data) {
-        shot = s_load_shot (spec, opts, err);
+        snprintf (param, sizeof param, "slides[%d].screenshot.%s", spec->slide,
+                  spec->shot_url ? "url" : "data");
+        shot = s_load_image ("screenshot", spec->shot_url, spec->shot_data, spec->shot_len,
+                             param, opts, err);
         if (!shot)
             return NULL;
+    }
+    if (spec->bg_image_url) {
+        bg = s_load_image ("background", spec->bg_image_url, NULL, 0, "background.image.url",
+                           opts, err);
+        if (!bg) {
+            if (shot)
+                gdImageDestroy (shot);
+            return NULL;
+        }
     }
     int w = spec->width, h = spec->height;
     gdImagePtr im = gdImageCreateTrueColor (w, h);
     if (!im) {
-        if (shot)
-            gdImageDestroy (shot);
         s_error (err, "render_failed", true, NULL, "cannot allocate a %dx%d canvas", w, h);
-        return NULL;
+        goto failed;
     }
     s_paint_background (im, spec);
+    if (bg && s_paint_bg_image (im, bg) != 0) {
+        s_error (err, "render_failed", true, NULL, "cannot scale the background image");
+        goto failed;
+    }
 
-    int pad = (int) lround (w * 0.08);
-    int top = (int) lround (h * 0.05), bottom = top;
-    char why[256];
-    if (text_layout_draw (im, opts->font_path, spec->lines, spec->nlines, spec->text_color,
-                          top, w - 2 * pad, w * 0.055, &bottom, why, sizeof why) != 0) {
-        s_error (err, "render_failed", true, NULL, "headline: %s", why);
-        goto failed;
+    /* text blocks: fit first, draw after the frame (the contrast is measured
+       against what ends up behind the glyphs) */
+    lint_facts_t facts;
+    memset (&facts, 0, sizeof facts);
+    int pad = (int) lround (w * (spec->padding_pm >= 0 ? spec->padding_pm : 80) / 1000.0);
+    bool landscape = w > h;
+    double size_max = spec->font_size_max > 0 ? spec->font_size_max
+                    : landscape ? h * 0.07 : w * 0.07;
+    double size_min = spec->font_size_min > 0 ? spec->font_size_min : size_max * 0.4;
+    int weight = spec->font_weight > 0 ? spec->font_weight : 700;
+    char why[256] = "";
+    text_block_t head = { .lines = spec->lines, .nlines = spec->nlines, .rgb = spec->text_color,
+                          .weight = weight, .size_max = size_max, .size_min = size_min,
+                          .locale = spec->locale, .fallback_font = opts->font_path,
+                          .max_width = w - 2 * pad, .max_height = (int) lround (h * 0.20) };
+    text_block_t sub = head;
+    sub.lines = spec->sub;
+    sub.nlines = spec->nsub;
+    sub.rgb = spec->nsub ? spec->sub_color : 0;
+    sub.weight = 400;
+    sub.max_height = (int) lround (h * 0.10);
+    facts.has_headline = spec->nlines > 0;
+    facts.has_subtitle = spec->nsub > 0;
+    facts.headline_bold = weight >= 600;
+    if (text_layout_fit (&head, &facts.headline, why, sizeof why) != 0)
+        goto text_failed;
+    if (facts.has_subtitle) {
+        sub.size_max = facts.has_headline ? facts.headline.size * 0.55 : size_max * 0.55;
+        sub.size_min = fmin (sub.size_max, size_min * 0.55);
+        if (text_layout_fit (&sub, &facts.subtitle, why, sizeof why) != 0)
+            goto text_failed;
     }
+    int gap = facts.has_headline && facts.has_subtitle ? (int) lround (facts.headline.size * 0.3) : 0;
+    int text_h = facts.headline.height + gap + facts.subtitle.height;
+    int margin = (int) lround (h * 0.05);
+    bool bottom = strcmp (spec->text_position, "bottom") == 0;
+    int text_top = bottom ? h - margin - text_h : margin;
+    int box_y, box_h;
+    if (text_h == 0)
+        box_y = (int) lround (h * 0.04), box_h = h - 2 * box_y;
+    else
+    if (bottom)
+        box_y = (int) lround (h * 0.04), box_h = text_top - (int) lround (h * 0.035) - box_y;
+    else
+        box_y = text_top + text_h + (int) lround (h * 0.035), box_h = h - (int) lround (h * 0.04) - box_y;
+
     const device_frame_t *frame = device_frame_find (spec->device[0] ? spec->device : "iphone");
-    int box_y = bottom + (int) lround (h * 0.04);
-    int box_h = h - (int) lround (h * 0.04) - box_y;
-    if ((shot || frame->rim > 0) && box_h > 0
-    &&  device_frame_draw (im, frame, shot, pad, box_y, w - 2 * pad, box_h) != 0) {
-        s_error (err, "render_failed", true, NULL, "cannot draw the device frame");
-        goto failed;
+    bool frameless = strcmp (frame->name, "none") == 0 || strcmp (frame->name, "browser-macos") == 0;
+    if ((shot || !frameless) && box_h > 0) {
+        if (device_frame_draw (im, frame, shot, pad, box_y, w - 2 * pad, box_h, spec->finish,
+                               strcmp (spec->fit, "cover") == 0, &facts.frame) != 0) {
+            s_error (err, "render_failed", true, NULL, "cannot draw the device frame");
+            goto failed;
+        }
+        facts.frame_platform = frame->platform;
+        facts.screen_blank = s_screen_blank (im, &facts.frame);
+        facts.frame_contrast = facts.frame.has_edge ? s_frame_contrast (im, &facts.frame) : 0;
     }
+    if (facts.has_headline
+    &&  text_layout_draw (im, &head, &facts.headline, w / 2, text_top, why, sizeof why) != 0)
+        goto text_failed;
+    if (facts.has_subtitle
+    &&  text_layout_draw (im, &sub, &facts.subtitle, w / 2, text_top + facts.headline.height + gap,
+                          why, sizeof why) != 0)
+        goto text_failed;
+    if (lint)
+        lint_drawing (spec, &facts, lint);
     if (shot)
         gdImageDestroy (shot);
+    if (bg)
+        gdImageDestroy (bg);
     return im;
+text_failed:
+    s_error (err, "render_failed", true, NULL, "text: %s", why);
 failed:
     if (shot)
         gdImageDestroy (shot);
-    gdImageDestroy (im);
+    if (bg)
+        gdImageDestroy (bg);
+    if (im)
+        gdImageDestroy (im);
     return NULL;
+}
+
+int
+slide_render_lint (const proto_slide_t *spec, const slide_render_opts_t *opts,
+                   uint8_t **out, size_t *out_len, lint_report_t *lint, render_error_t *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (lint)
+        memset (lint, 0, sizeof *lint);
+    gdImagePtr im = slide_render_draw (spec, opts, lint, err);
+    if (!im)
+        return -1;
+    char why[128];
+    const char *format = spec->format[0] ? spec->format : "png";
+    /* the RESULT must fit one bus message, with room for its envelope and findings */
+    int rc = encode_image (im, format, EASEL_MAX_MSG_BYTES - 4096 - EASEL_MAX_FINDINGS_BYTES,
+                           out, out_len, why, sizeof why);
+    gdImageDestroy (im);
+    if (rc != 0)
+        s_error (err, "render_failed", false, NULL, "%s encoding: %s", format, why);
+    else
+    if (lint)
+        lint_output (spec, format, *out, *out_len, lint);
+    return rc;
 }
 
 int
 slide_render (const proto_slide_t *spec, const slide_render_opts_t *opts,
               uint8_t **png, size_t *png_len, render_error_t *err)
 {
-    *png = NULL;
-    *png_len = 0;
-    gdImagePtr im = slide_render_draw (spec, opts, err);
-    if (!im)
-        return -1;
-    char why[128];
-    /* the RESULT must fit one bus message, with room for its envelope */
-    int rc = encode_png (im, EASEL_MAX_MSG_BYTES - 4096, png, png_len, why, sizeof why);
-    gdImageDestroy (im);
-    if (rc != 0)
-        s_error (err, "render_failed", false, NULL, "PNG encoding: %s", why);
-    return rc;
+    return slide_render_lint (spec, opts, png, png_len, NULL, err);
 }

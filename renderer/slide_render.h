@@ -1,22 +1,30 @@
-/*  slide_render.h: one slide spec in, PNG bytes (or a typed error) out.
+/*  slide_render.h: one slide spec in, image bytes and lint findings (or a
+    typed error) out.
 
     Pure: the same spec gives the same bytes (no clocks, no randomness; a URL
-    screenshot is as pure as what the server answers). Layout, in fractions of
-    the canvas: headline from 5 % of the height at ~5.5 % of the width, sides
-    padded 8 % of the width, the device box from the headline + 4 % of the
-    height to 4 % above the bottom.
+    screenshot or background is as pure as what the server answers).
 
-    Thread: any, once gdFontCacheSetup() and curl_global_init() have run.
-    Memory: *png is the caller's (free). */
+    Layout (fractions of the canvas; "text_position":"bottom" mirrors it):
+    margin 5 % of the height above the text; sides padded padding_pm per
+    mille of the width (default 80); the headline at font_size_max (default
+    7 % of the width, 7 % of the height on landscape canvases) shrinking to
+    fit within 20 % of the height, never below font_size_min (default 40 %
+    of the max); the subtitle under it at 55 % of the headline's size, within
+    10 % of the height; the device box from 3.5 % below the text to 4 % above
+    the bottom edge.
+
+    Thread: any, once curl_global_init() has run. Memory: *out and
+    *findings_json are the caller's (free). */
 #ifndef EASEL_SLIDE_RENDER_H
 #define EASEL_SLIDE_RENDER_H
 
 #include <gd.h>
 #include <stdbool.h>
 #include "proto.h"
+#include "lint.h"
 
 typedef struct {
-    const char *font_path;         /* TrueType font for the headline */
+    const char *font_path;         /* last-resort font (after the Noto fonts) */
     bool     allow_private;        /* permit private screenshot URLs */
     size_t   max_source_bytes;     /* 0: EASEL_MAX_SOURCE_BYTES */
     uint64_t max_source_pixels;    /* 0: EASEL_MAX_SOURCE_PIXELS */
@@ -30,11 +38,17 @@ typedef struct {
     bool retryable;                /* true: another attempt may succeed */
 } render_error_t;
 
-/* Draws the slide onto a new truecolor canvas. Returns it, or NULL with err set. */
+/* Draws the slide onto a new truecolor canvas. Returns it, or NULL with err
+   set. lint (may be NULL) gets the findings that come from the drawing. */
 gdImagePtr slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
-                              render_error_t *err);
+                              lint_report_t *lint, render_error_t *err);
 
-/* Draws and encodes as PNG. Returns 0 with *png / *png_len set, or -1 with err. */
+/* Draws, encodes in spec->format and lints. Returns 0 with *out / *out_len
+   and the full report in *lint (may be NULL), or -1 with err. */
+int slide_render_lint (const proto_slide_t *spec, const slide_render_opts_t *opts,
+                       uint8_t **out, size_t *out_len, lint_report_t *lint, render_error_t *err);
+
+/* slide_render_lint without the report. */
 int slide_render (const proto_slide_t *spec, const slide_render_opts_t *opts,
                   uint8_t **png, size_t *png_len, render_error_t *err);
 

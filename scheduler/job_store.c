@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 
 #define S_ERR_MAX      256
-#define S_STMT_CACHE   64
+#define S_STMT_CACHE   160            /* distinct SQL statements; raise when adding more */
 #define S_PATH_MAX     4096
 
 struct _job_store_t {
@@ -65,7 +65,34 @@ static const char *s_schema =
     "  delivery_id TEXT NOT NULL REFERENCES deliveries(id), at INTEGER NOT NULL,"
     "  status_code INTEGER NOT NULL, latency_ms INTEGER NOT NULL, error TEXT,"
     "  response_head TEXT);"
-    "CREATE INDEX IF NOT EXISTS delivery_attempts_delivery ON delivery_attempts(delivery_id);";
+    "CREATE INDEX IF NOT EXISTS delivery_attempts_delivery ON delivery_attempts(delivery_id);"
+    /* webhook secret rotation: old secrets still sign until valid_until (ms) */
+    "CREATE TABLE IF NOT EXISTS webhook_secrets_old (account_id TEXT NOT NULL,"
+    "  secret TEXT NOT NULL, valid_until INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS webhook_secrets_old_account ON webhook_secrets_old(account_id);"
+    /* opt-in ed25519 signing: base64 keys, enabled 0/1 */
+    "CREATE TABLE IF NOT EXISTS webhook_keys (account_id TEXT PRIMARY KEY,"
+    "  public_key TEXT NOT NULL, secret_key TEXT NOT NULL, enabled INTEGER NOT NULL);";
+
+/* Credits ledger and idempotency keys (see job_store.h). The ledger is
+   append-only: sum(amount) of an account with a balance equals its balance;
+   the last statement books an opening entry for accounts made before it. */
+static const char *s_schema_ledger =
+    "CREATE TABLE IF NOT EXISTS ledger (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  account_id TEXT NOT NULL REFERENCES accounts(id), amount INTEGER NOT NULL,"
+    "  balance_after INTEGER, reason TEXT NOT NULL, render_id TEXT, note TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS ledger_account ON ledger(account_id, seq);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS ledger_render ON ledger(render_id) WHERE render_id IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS renders_account ON renders(account_id, seq);"
+    "CREATE TABLE IF NOT EXISTS idempotency_keys (account_id TEXT NOT NULL, scope TEXT NOT NULL,"
+    "  key TEXT NOT NULL, fingerprint TEXT NOT NULL, object_id TEXT NOT NULL, state TEXT NOT NULL,"
+    "  status INTEGER NOT NULL, body TEXT NOT NULL, hold_until INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, PRIMARY KEY (account_id, scope, key));"
+    "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys(created_at);"
+    "INSERT INTO ledger (account_id, amount, balance_after, reason, note, created_at)"
+    "  SELECT id, credits, credits, 'grant', 'opening balance', created_at FROM accounts a"
+    "  WHERE credits > 0 AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.account_id = a.id);";
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -188,6 +215,8 @@ s_load_url_secret (job_store_t *self, char *err)
     return 0;
 }
 
+static int s_add_findings_column (job_store_t *self);
+
 job_store_t *
 job_store_open (const char *data_dir, char *err)
 {
@@ -221,6 +250,8 @@ job_store_open (const char *data_dir, char *err)
         return NULL;
     }
     if (sqlite3_exec (self->db, s_schema, NULL, NULL, NULL) != SQLITE_OK
+    ||  sqlite3_exec (self->db, s_schema_ledger, NULL, NULL, NULL) != SQLITE_OK
+    ||  s_add_findings_column (self) != 0
     ||  s_load_url_secret (self, err) != 0
     ||  sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         s_fail (self, err);
@@ -317,7 +348,11 @@ job_store_account_create (job_store_t *self, const char *name, int64_t credits,
                out->account_id, name, out->webhook_secret, credits, now)
     ||  s_run (self, err, "INSERT INTO api_keys (hash, prefix, account_id, created_at)"
                           " VALUES (?, ?, ?, ?)", "sssi",
-               hash, out->key_prefix, out->account_id, now)) {
+               hash, out->key_prefix, out->account_id, now)
+    ||  (credits > 0
+      && s_run (self, err, "INSERT INTO ledger (account_id, amount, balance_after, reason, note,"
+                           " created_at) VALUES (?1, ?2, ?2, 'grant', 'account created', ?3)",
+                "sii", out->account_id, credits, now))) {
         s_savepoint (self, "ROLLBACK TO");
         s_savepoint (self, "RELEASE");
         return -1;
@@ -452,6 +487,25 @@ job_store_render_create (job_store_t *self, const char *account_id,
 }
 
 /* Fills one image from a tasks row (columns as in job_store_render_get). */
+/* tasks.findings (lint report JSON) arrived after the first schema: add it
+   to an older database; "duplicate column" on a current one is expected. */
+static int
+s_add_findings_column (job_store_t *self)
+{
+    sqlite3_stmt *st = NULL;
+    int have = 0;
+    if (sqlite3_prepare_v2 (self->db, "SELECT count(*) FROM pragma_table_info('tasks')"
+                                      " WHERE name = 'findings'", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step (st) == SQLITE_ROW)
+        have = sqlite3_column_int (st, 0);
+    sqlite3_finalize (st);
+    if (have)
+        return 0;
+    return sqlite3_exec (self->db, "ALTER TABLE tasks ADD COLUMN findings TEXT", NULL, NULL, NULL)
+           == SQLITE_OK ? 0 : -1;
+}
+
 static int
 s_image_fill (job_store_t *self, sqlite3_stmt *st, int64_t now_ms, proto_image_t *img)
 {
@@ -466,6 +520,11 @@ s_image_fill (job_store_t *self, sqlite3_stmt *st, int64_t now_ms, proto_image_t
     img->bytes = sqlite3_column_int64 (st, 8);
     s_col_copy (st, 9, img->sha256, sizeof img->sha256);
     img->attempts = sqlite3_column_int (st, 10);
+    if (sqlite3_column_count (st) > 14 && sqlite3_column_type (st, 14) == SQLITE_TEXT) {
+        img->findings_json = strdup ((const char *) sqlite3_column_text (st, 14));
+        if (!img->findings_json)
+            return -1;
+    }
     if (strcmp (img->status, "succeeded") == 0) {
         img->url_exp = now_ms / 1000 + EASEL_FILE_URL_TTL_S;
         job_store_url_sign (self, img->id, img->url_exp, img->url_sig);
@@ -513,7 +572,7 @@ job_store_render_get (job_store_t *self, const char *render_id, const char *acco
     }
     st = s_stmt (self,
         "SELECT id, state, slide, locale, preset, width, height, format, bytes, sha256,"
-        " attempt, error_code, error_message, error_param"
+        " attempt, error_code, error_message, error_param, findings"
         " FROM tasks WHERE render_id = ? ORDER BY idx", "s", render_id);
     if (!st)
         return s_fail (self, err);
@@ -540,7 +599,20 @@ job_store_render_get (job_store_t *self, const char *render_id, const char *acco
         }
     }
     sqlite3_reset (st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : s_fail (self, err);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, err);
+    /* a final render shows what it was charged: its ledger entry */
+    if (strcmp (out->status, "processing") != 0) {
+        st = s_stmt (self, "SELECT -amount FROM ledger WHERE render_id = ?", "s", render_id);
+        if (!st)
+            return s_fail (self, err);
+        if ((rc = sqlite3_step (st)) == SQLITE_ROW)
+            out->credits_used = sqlite3_column_int64 (st, 0);
+        sqlite3_reset (st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return s_fail (self, err);
+    }
+    return 0;
 }
 
 int
@@ -559,13 +631,19 @@ job_store_render_next_settled (job_store_t *self, char render_id [PROTO_ID_MAX],
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : s_fail (self, err);
 }
 
+static int s_render_charge (job_store_t *self, const char *render_id, int64_t now_ms, char *err);
+
 int
 job_store_render_complete (job_store_t *self, const char *render_id, int64_t now_ms, char *err)
 {
-    return s_run (self, err,
-        "UPDATE renders SET completed_at = ?2, status = CASE WHEN EXISTS (SELECT 1 FROM tasks"
-        " WHERE render_id = ?1 AND state <> 'succeeded') THEN 'failed' ELSE 'succeeded' END"
-        " WHERE id = ?1 AND status = 'processing'", "si", render_id, now_ms);
+    if (s_run (self, err,
+        "UPDATE renders SET completed_at = ?2, status = CASE"
+        " WHEN EXISTS (SELECT 1 FROM tasks WHERE render_id = ?1 AND state = 'canceled') THEN 'canceled'"
+        " WHEN EXISTS (SELECT 1 FROM tasks WHERE render_id = ?1 AND state <> 'succeeded') THEN 'failed'"
+        " ELSE 'succeeded' END"
+        " WHERE id = ?1 AND status = 'processing'", "si", render_id, now_ms))
+        return -1;
+    return sqlite3_changes (self->db) > 0 ? s_render_charge (self, render_id, now_ms, err) : 0;
 }
 
 /* ---- tasks --------------------------------------------------------------------- */
@@ -612,7 +690,9 @@ job_store_task_leased_counts (job_store_t *self,
                               void *arg, char *err)
 {
     sqlite3_stmt *st = s_stmt (self,
-        "SELECT renderer, count(*) FROM tasks WHERE state = 'leased' GROUP BY renderer", "");
+        "SELECT renderer, count(*) FROM tasks WHERE state = 'leased'"
+        /* a canceled task still being drawn keeps its renderer's slot busy */
+        " OR (state = 'canceled' AND renderer IS NOT NULL) GROUP BY renderer", "");
     if (!st)
         return s_fail (self, err);
     int rc;
@@ -630,11 +710,12 @@ job_store_task_succeed (job_store_t *self, const proto_result_t *result,
                         const char *sha256, int64_t now_ms, char *err)
 {
     (void) now_ms;
+    /* findings: the renderer's lint report (JSON array text), kept with the image */
     if (s_run (self, err, "UPDATE tasks SET state = 'succeeded', sha256 = ?, bytes = ?, width = ?,"
-                          " height = ?, renderer = NULL, lease_expires_ms = 0"
-                          " WHERE id = ? AND attempt = ? AND state = 'leased'", "siiisi",
+                          " height = ?, renderer = NULL, lease_expires_ms = 0, findings = ?"
+                          " WHERE id = ? AND attempt = ? AND state = 'leased'", "siiissi",
                sha256, (int64_t) result->len, (int64_t) result->width, (int64_t) result->height,
-               result->task_id, (int64_t) result->attempt))
+               result->findings_json, result->task_id, (int64_t) result->attempt))
         return -1;
     if (sqlite3_changes (self->db) == 0) {
         s_set_err (err, "stale");
@@ -695,6 +776,11 @@ job_store_task_requeue_leased (job_store_t *self, const char *renderer,
                                int32_t max_attempts, int64_t now_ms, char *err)
 {
     (void) now_ms;
+    /* canceled tasks the renderer was still drawing: its slot is free again */
+    if (s_run (self, err, "UPDATE tasks SET renderer = NULL WHERE state = 'canceled'"
+                          " AND renderer IS NOT NULL AND (?1 IS NULL OR renderer = ?1)"
+                          " AND lease_expires_ms < ?2", "si", renderer, expired_before_ms))
+        return -1;
     /* collect first: the rows change under the select otherwise */
     sqlite3_stmt *st = s_stmt (self,
         "SELECT id, attempt FROM tasks WHERE state = 'leased'"
@@ -833,11 +919,16 @@ job_store_events_since (job_store_t *self, int64_t since, int32_t limit,
         return -1;
     }
     sqlite3_stmt *st = s_stmt (self,
-        "SELECT e.seq, e.id, e.type, e.object_id, e.created_at, d.id, d.url, a.webhook_secret,"
+        "SELECT e.seq, e.id, e.type, e.object_id, e.created_at, d.id, d.url,"
+        /* the current secret, then any old one still in its overlap, then the ed25519 key */
+        " a.webhook_secret || coalesce((SELECT ' ' || group_concat(o.secret, ' ')"
+        "   FROM webhook_secrets_old o WHERE o.account_id = a.id AND o.valid_until > ?), '')"
+        " || coalesce((SELECT ' edsk_' || k.secret_key FROM webhook_keys k"
+        "   WHERE k.account_id = a.id AND k.enabled = 1), ''),"
         " e.payload, d.attempts FROM events e JOIN deliveries d ON d.event_seq = e.seq"
         " JOIN accounts a ON a.id = e.account_id"
         " WHERE e.seq > ? AND d.status IN ('pending', 'retrying') ORDER BY e.seq LIMIT ?",
-        "ii", since, (int64_t) limit);
+        "iii", util_now_ms (), since, (int64_t) limit);
     if (!st)
         return s_fail (self, err);
     int rc;
@@ -901,4 +992,565 @@ job_store_delivery_report (job_store_t *self, const proto_delivery_report_t *rep
         return -1;
     return s_run (self, err, "UPDATE renders SET webhook_status = ? WHERE id = ?", "ss",
                   next, object_id);
+}
+
+/* ---- webhook management ------------------------------------------------------------ */
+
+int
+job_store_delivery_get (job_store_t *self, const char *object_id, const char *account_id,
+                        job_store_delivery_t *out, char *err)
+{
+    memset (out, 0, sizeof *out);
+    snprintf (out->status, sizeof out->status, "none");
+    bool found = false;
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT webhook_url, status, webhook_status FROM renders WHERE id = ? AND account_id = ?",
+        "ss", object_id, account_id);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW) {
+        found = true;
+        out->has_webhook = sqlite3_column_type (st, 0) != SQLITE_NULL;
+        s_col_copy (st, 0, out->url, sizeof out->url);
+        s_col_copy (st, 1, out->object_status, sizeof out->object_status);
+        s_col_copy (st, 2, out->status, sizeof out->status);
+    }
+    sqlite3_reset (st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, err);
+    /* the newest event about the object that has a delivery */
+    st = s_stmt (self,
+        "SELECT d.id, e.id, e.type, e.seq, d.url, d.status, d.attempts FROM events e"
+        " JOIN deliveries d ON d.event_seq = e.seq"
+        " WHERE e.object_id = ? AND e.account_id = ? ORDER BY e.seq DESC LIMIT 1",
+        "ss", object_id, account_id);
+    if (!st)
+        return s_fail (self, err);
+    rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW) {
+        found = true;
+        out->has_webhook = true;
+        s_col_copy (st, 0, out->delivery_id, sizeof out->delivery_id);
+        s_col_copy (st, 1, out->event_id, sizeof out->event_id);
+        s_col_copy (st, 2, out->event_type, sizeof out->event_type);
+        out->event_seq = sqlite3_column_int64 (st, 3);
+        s_col_copy (st, 4, out->url, sizeof out->url);
+        s_col_copy (st, 5, out->status, sizeof out->status);
+        out->attempts = sqlite3_column_int (st, 6);
+    }
+    sqlite3_reset (st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, err);
+    if (!found) {
+        s_set_err (err, "not found");
+        return -1;
+    }
+    return 0;
+}
+
+int
+job_store_delivery_attempts (job_store_t *self, const char *delivery_id, int32_t limit,
+                             void (*fn) (const job_store_attempt_t *a, void *arg), void *arg,
+                             char *err)
+{
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT at, status_code, latency_ms, error, response_head FROM"
+        " (SELECT id, at, status_code, latency_ms, error, response_head FROM delivery_attempts"
+        "  WHERE delivery_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+        "si", delivery_id, (int64_t) limit);
+    if (!st)
+        return s_fail (self, err);
+    int rc;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+        job_store_attempt_t a = {
+            .at_ms = sqlite3_column_int64 (st, 0),
+            .status_code = sqlite3_column_int (st, 1),
+            .latency_ms = sqlite3_column_int64 (st, 2),
+            .error = (const char *) sqlite3_column_text (st, 3),
+            .response_head = (const char *) sqlite3_column_text (st, 4),
+        };
+        fn (&a, arg);
+    }
+    sqlite3_reset (st);
+    return rc == SQLITE_DONE ? 0 : s_fail (self, err);
+}
+
+int
+job_store_delivery_reset (job_store_t *self, const char *delivery_id, int64_t now_ms, char *err)
+{
+    if (s_run (self, err, "UPDATE deliveries SET status = 'pending', attempts = 0, updated_at = ?"
+                          " WHERE id = ?", "is", now_ms, delivery_id))
+        return -1;
+    if (sqlite3_changes (self->db) == 0) {
+        s_set_err (err, "not found");
+        return -1;
+    }
+    return s_run (self, err, "UPDATE renders SET webhook_status = 'pending' WHERE id ="
+                             " (SELECT e.object_id FROM deliveries d JOIN events e"
+                             "  ON e.seq = d.event_seq WHERE d.id = ?)", "s", delivery_id);
+}
+
+int
+job_store_webhook_secret_rotate (job_store_t *self, const char *account_id, int64_t overlap_s,
+                                 int64_t now_ms, char new_secret [80], char *err)
+{
+    uint8_t raw [32];
+    char b64 [64];
+    randombytes_buf (raw, sizeof raw);
+    sodium_bin2base64 (b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_ORIGINAL);
+    snprintf (new_secret, 80, "whsec_%s", b64);
+    int64_t until = now_ms + (overlap_s > 0 ? overlap_s * 1000 : 0);
+    if (s_savepoint (self, "SAVEPOINT"))
+        return s_fail (self, err);
+    /* only the previous secret keeps signing: an earlier overlap ends now (this
+       also bounds the secrets an event carries, see PROTO's 256-byte cap) */
+    int rc = s_run (self, err, "DELETE FROM webhook_secrets_old WHERE account_id = ?", "s", account_id);
+    if (rc == 0 && overlap_s > 0)
+        rc = s_run (self, err, "INSERT INTO webhook_secrets_old (account_id, secret, valid_until)"
+                               " SELECT id, webhook_secret, ? FROM accounts WHERE id = ?",
+                    "is", until, account_id);
+    if (rc == 0)
+        rc = s_run (self, err, "UPDATE accounts SET webhook_secret = ? WHERE id = ?", "ss",
+                    new_secret, account_id);
+    if (rc == 0 && sqlite3_changes (self->db) == 0) {
+        s_set_err (err, "not found");
+        rc = -1;
+    }
+    if (rc) {
+        s_savepoint (self, "ROLLBACK TO");
+        s_savepoint (self, "RELEASE");
+        return -1;
+    }
+    return s_savepoint (self, "RELEASE") ? s_fail (self, err) : 0;
+}
+
+int
+job_store_webhook_ed25519 (job_store_t *self, const char *account_id, int action,
+                           char public_key [64], bool *enabled, char *err)
+{
+    public_key [0] = 0;
+    *enabled = false;
+    sqlite3_stmt *st = s_stmt (self, "SELECT count(*) FROM accounts WHERE id = ?", "s", account_id);
+    if (!st || sqlite3_step (st) != SQLITE_ROW) {
+        if (st)
+            sqlite3_reset (st);
+        return s_fail (self, err);
+    }
+    bool exists = sqlite3_column_int (st, 0) > 0;
+    sqlite3_reset (st);
+    if (!exists) {
+        s_set_err (err, "not found");
+        return -1;
+    }
+    uint8_t pk [crypto_sign_PUBLICKEYBYTES], sk [crypto_sign_SECRETKEYBYTES];
+    char pk64 [64], sk64 [128];
+    crypto_sign_keypair (pk, sk);
+    sodium_bin2base64 (pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64 (sk64, sizeof sk64, sk, sizeof sk, sodium_base64_VARIANT_ORIGINAL);
+    sodium_memzero (sk, sizeof sk);
+    int rc = s_run (self, err, "INSERT OR IGNORE INTO webhook_keys (account_id, public_key,"
+                               " secret_key, enabled) VALUES (?, ?, ?, 0)", "sss",
+                    account_id, pk64, sk64);
+    sodium_memzero (sk64, sizeof sk64);
+    if (rc == 0 && action != 0)
+        rc = s_run (self, err, "UPDATE webhook_keys SET enabled = ? WHERE account_id = ?", "is",
+                    (int64_t) (action == 1), account_id);
+    if (rc)
+        return -1;
+    st = s_stmt (self, "SELECT public_key, enabled FROM webhook_keys WHERE account_id = ?",
+                 "s", account_id);
+    if (!st || sqlite3_step (st) != SQLITE_ROW) {
+        if (st)
+            sqlite3_reset (st);
+        return s_fail (self, err);
+    }
+    s_col_copy (st, 0, public_key, 64);
+    *enabled = sqlite3_column_int (st, 1) != 0;
+    sqlite3_reset (st);
+    return 0;
+}
+
+/* ---- idempotency keys ---------------------------------------------------------------- */
+
+int
+job_store_idem_lookup (job_store_t *self, const char *account_id, const char *scope,
+                       const char *key, const char *fingerprint, int64_t now_ms,
+                       int64_t created_after_ms, job_store_idem_t *out, char *err)
+{
+    assert (self && account_id && scope && key && fingerprint && out);
+    memset (out, 0, sizeof *out);
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT fingerprint, object_id, state, status, body, hold_until FROM idempotency_keys"
+        " WHERE account_id = ? AND scope = ? AND key = ? AND created_at >= ?", "sssi",
+        account_id, scope, key, created_after_ms);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset (st);
+        return rc == SQLITE_DONE ? JOB_STORE_IDEM_NEW : s_fail (self, err);
+    }
+    char fp [65], state [16];
+    s_col_copy (st, 0, fp, sizeof fp);
+    s_col_copy (st, 1, out->object_id, sizeof out->object_id);
+    s_col_copy (st, 2, state, sizeof state);
+    out->status = sqlite3_column_int (st, 3);
+    int64_t hold_until = sqlite3_column_int64 (st, 5);
+    bool done = strcmp (state, "done") == 0;
+    bool lapsed = !done && hold_until <= now_ms;
+    if (strcmp (fp, fingerprint) == 0 && (done || (lapsed && out->status > 0))) {
+        out->body = s_col_dup (st, 4);
+        if (!out->body) {
+            sqlite3_reset (st);
+            s_set_err (err, "out of memory");
+            return -1;
+        }
+    }
+    sqlite3_reset (st);
+    if (strcmp (fp, fingerprint) != 0)
+        return JOB_STORE_IDEM_MISMATCH;
+    if (done)
+        return JOB_STORE_IDEM_REPLAY;
+    if (!lapsed)
+        return JOB_STORE_IDEM_IN_FLIGHT;
+    /* the first request's answer was never stored: settle on the fallback, or forget it */
+    if (out->status > 0)
+        return s_run (self, err, "UPDATE idempotency_keys SET state = 'done'"
+                                 " WHERE account_id = ? AND scope = ? AND key = ?", "sss",
+                      account_id, scope, key) ? -1 : JOB_STORE_IDEM_REPLAY;
+    return s_run (self, err, "DELETE FROM idempotency_keys WHERE account_id = ? AND scope = ?"
+                             " AND key = ?", "sss", account_id, scope, key) ? -1 : JOB_STORE_IDEM_NEW;
+}
+
+int
+job_store_idem_put (job_store_t *self, const char *account_id, const char *scope,
+                    const char *key, const char *fingerprint, const char *object_id,
+                    bool done, int32_t status, const char *body, int64_t hold_until_ms,
+                    int64_t now_ms, char *err)
+{
+    assert (self && account_id && scope && key && fingerprint && object_id);
+    return s_run (self, err,
+        "INSERT OR REPLACE INTO idempotency_keys (account_id, scope, key, fingerprint, object_id,"
+        " state, status, body, hold_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "ssssssisii", account_id, scope, key, fingerprint, object_id, done ? "done" : "in_flight",
+        (int64_t) status, body ? body : "", hold_until_ms, now_ms);
+}
+
+int
+job_store_idem_complete (job_store_t *self, const char *account_id, const char *scope,
+                         const char *key, int32_t status, const char *body, char *err)
+{
+    /* only a success is kept: a refused request changed nothing, so it may run again */
+    if (status < 200 || status > 299) {
+        if (s_run (self, err, "DELETE FROM idempotency_keys WHERE account_id = ? AND scope = ?"
+                              " AND key = ? AND state = 'in_flight'", "sss", account_id, scope, key))
+            return -1;
+    }
+    else
+    if (s_run (self, err, "UPDATE idempotency_keys SET state = 'done', status = ?, body = ?"
+                          " WHERE account_id = ? AND scope = ? AND key = ? AND state = 'in_flight'",
+               "issss", (int64_t) status, body, account_id, scope, key))
+        return -1;
+    if (sqlite3_changes (self->db) == 0) {
+        s_set_err (err, "not found");
+        return -1;
+    }
+    return 0;
+}
+
+int
+job_store_idem_sweep (job_store_t *self, int64_t before_ms, char *err)
+{
+    if (s_run (self, err, "DELETE FROM idempotency_keys WHERE created_at < ?", "i", before_ms))
+        return -1;
+    return sqlite3_changes (self->db);
+}
+
+/* ---- credits ----------------------------------------------------------------------------- */
+
+/* Books the charge of a render that just became final: one credit per
+   succeeded image, one ledger row (even for 0), the balance follows. */
+static int
+s_render_charge (job_store_t *self, const char *render_id, int64_t now_ms, char *err)
+{
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT r.account_id, a.credits, (SELECT count(*) FROM tasks t WHERE t.render_id = r.id"
+        " AND t.state = 'succeeded') FROM renders r JOIN accounts a ON a.id = r.account_id"
+        " WHERE r.id = ?", "s", render_id);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    char account [PROTO_ID_MAX];
+    int64_t credits = 0, n = 0;
+    if (rc == SQLITE_ROW) {
+        s_col_copy (st, 0, account, sizeof account);
+        credits = sqlite3_column_int64 (st, 1);
+        n = sqlite3_column_int64 (st, 2);
+    }
+    sqlite3_reset (st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? (s_set_err (err, "not found"), -1) : s_fail (self, err);
+    bool unlimited = credits == JOB_STORE_UNLIMITED;
+    if (!unlimited
+    &&  s_run (self, err, "UPDATE accounts SET credits = credits - ? WHERE id = ?", "is", n, account))
+        return -1;
+    return s_run (self, err, "INSERT INTO ledger (account_id, amount, balance_after, reason,"
+                             " render_id, created_at) VALUES (?, ?, ?, 'render', ?, ?)", "siisi",
+                  account, -n, unlimited ? (int64_t) 0 : credits - n, render_id, now_ms);
+}
+
+/* Credits held by the account's processing renders: their images not failed or canceled. */
+static int
+s_reserved (job_store_t *self, const char *account_id, int64_t *out, char *err)
+{
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT count(*) FROM tasks t JOIN renders r ON r.id = t.render_id"
+        " WHERE r.account_id = ? AND r.status = 'processing'"
+        " AND t.state IN ('queued', 'leased', 'succeeded')", "s", account_id);
+    if (!st || sqlite3_step (st) != SQLITE_ROW) {
+        if (st)
+            sqlite3_reset (st);
+        return s_fail (self, err);
+    }
+    *out = sqlite3_column_int64 (st, 0);
+    sqlite3_reset (st);
+    return 0;
+}
+
+int
+job_store_account_get (job_store_t *self, const char *account_id,
+                       job_store_account_t *out, char *err)
+{
+    memset (out, 0, sizeof *out);
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT a.id, a.name, a.credits, coalesce((SELECT -sum(amount) FROM ledger l"
+        " WHERE l.account_id = a.id AND l.reason = 'render'), 0) FROM accounts a WHERE a.id = ?",
+        "s", account_id);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW) {
+        s_col_copy (st, 0, out->account_id, sizeof out->account_id);
+        s_col_copy (st, 1, out->name, sizeof out->name);
+        int64_t credits = sqlite3_column_int64 (st, 2);
+        out->unlimited = credits == JOB_STORE_UNLIMITED;
+        out->balance = out->unlimited ? 0 : credits;
+        out->used = sqlite3_column_int64 (st, 3);
+    }
+    sqlite3_reset (st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? (s_set_err (err, "not found"), -1) : s_fail (self, err);
+    return s_reserved (self, account_id, &out->reserved, err);
+}
+
+int
+job_store_ledger_list (job_store_t *self, const char *account_id, int32_t limit,
+                       void (*fn) (const job_store_ledger_entry_t *e, void *arg), void *arg,
+                       char *err)
+{
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT l.seq, l.amount, l.balance_after, a.credits = -1, l.reason, l.render_id, l.note,"
+        " l.created_at FROM ledger l JOIN accounts a ON a.id = l.account_id"
+        " WHERE l.account_id = ? ORDER BY l.seq DESC LIMIT ?", "si", account_id, (int64_t) limit);
+    if (!st)
+        return s_fail (self, err);
+    int rc;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+        job_store_ledger_entry_t e;
+        e.seq = sqlite3_column_int64 (st, 0);
+        e.amount = sqlite3_column_int64 (st, 1);
+        e.balance_after = sqlite3_column_int64 (st, 2);
+        e.unlimited = sqlite3_column_int (st, 3) != 0;
+        e.reason = (const char *) sqlite3_column_text (st, 4);
+        e.render_id = (const char *) sqlite3_column_text (st, 5);
+        e.note = (const char *) sqlite3_column_text (st, 6);
+        e.created_at_ms = sqlite3_column_int64 (st, 7);
+        if (!e.reason)
+            e.reason = "";
+        fn (&e, arg);
+    }
+    sqlite3_reset (st);
+    return rc == SQLITE_DONE ? 0 : s_fail (self, err);
+}
+
+int
+job_store_credits_check (job_store_t *self, const char *account_id, int64_t images,
+                         int64_t *available, char *err)
+{
+    /* on every create: the balance and the reservation only, never the ledger sum */
+    sqlite3_stmt *st = s_stmt (self, "SELECT credits FROM accounts WHERE id = ?", "s", account_id);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    int64_t credits = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
+    sqlite3_reset (st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? (s_set_err (err, "not found"), -1) : s_fail (self, err);
+    if (credits == JOB_STORE_UNLIMITED)
+        return 0;
+    int64_t reserved = 0;
+    if (s_reserved (self, account_id, &reserved, err))
+        return -1;
+    *available = credits - reserved;
+    return images <= *available ? 0 : 1;
+}
+
+/* The account named by an acct_ id, a full sk_ key or a listed key prefix. */
+static int
+s_account_find (job_store_t *self, const char *who, char account_id [PROTO_ID_MAX], char *err)
+{
+    sqlite3_stmt *st;
+    if (strncmp (who, "acct_", 5) == 0)
+        st = s_stmt (self, "SELECT id FROM accounts WHERE id = ?", "s", who);
+    else
+    if (strncmp (who, "sk_", 3) == 0 && strlen (who) == 43) {
+        char hash [65];
+        util_sha256_hex (who, strlen (who), hash);
+        st = s_stmt (self, "SELECT account_id FROM api_keys WHERE hash = ?", "s", hash);
+    }
+    else
+        st = s_stmt (self, "SELECT DISTINCT account_id FROM api_keys WHERE prefix = ?", "s", who);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW)
+        s_col_copy (st, 0, account_id, PROTO_ID_MAX);
+    int next = rc == SQLITE_ROW ? sqlite3_step (st) : rc;
+    sqlite3_reset (st);
+    if (rc == SQLITE_DONE) {
+        s_set_err (err, "no such account");
+        return -1;
+    }
+    if (rc != SQLITE_ROW || (next != SQLITE_DONE && next != SQLITE_ROW))
+        return s_fail (self, err);
+    if (next == SQLITE_ROW) {
+        s_set_err (err, "ambiguous prefix");
+        return -1;
+    }
+    return 0;
+}
+
+int
+job_store_credits_add (job_store_t *self, const char *who, int64_t amount,
+                       const char *note, char account_id [PROTO_ID_MAX],
+                       int64_t *balance_out, char *err)
+{
+    assert (self && who && account_id);
+    if (amount < 1 || amount > JOB_STORE_CREDITS_MAX) {
+        s_set_err (err, "amount must be a whole number >= 1");
+        return -1;
+    }
+    if (s_savepoint (self, "SAVEPOINT"))
+        return s_fail (self, err);
+    int rc = s_account_find (self, who, account_id, err);
+    int64_t credits = 0;
+    if (rc == 0) {
+        sqlite3_stmt *st = s_stmt (self, "SELECT credits FROM accounts WHERE id = ?", "s", account_id);
+        rc = st && sqlite3_step (st) == SQLITE_ROW ? 0 : s_fail (self, err);
+        if (rc == 0)
+            credits = sqlite3_column_int64 (st, 0);
+        if (st)
+            sqlite3_reset (st);
+    }
+    if (rc == 0 && credits == JOB_STORE_UNLIMITED) {
+        s_set_err (err, "the account has unlimited credits");
+        rc = -1;
+    }
+    if (rc == 0 && credits > JOB_STORE_CREDITS_MAX - amount) {
+        s_set_err (err, "the balance would overflow");
+        rc = -1;
+    }
+    int64_t now = util_now_ms ();
+    if (rc == 0)
+        rc = s_run (self, err, "UPDATE accounts SET credits = ? WHERE id = ?", "is",
+                    credits + amount, account_id)
+          || s_run (self, err, "INSERT INTO ledger (account_id, amount, balance_after, reason, note,"
+                               " created_at) VALUES (?, ?, ?, 'topup', ?, ?)", "siisi",
+                    account_id, amount, credits + amount, note, now) ? -1 : 0;
+    if (rc) {
+        s_savepoint (self, "ROLLBACK TO");
+        s_savepoint (self, "RELEASE");
+        return -1;
+    }
+    if (s_savepoint (self, "RELEASE"))
+        return s_fail (self, err);
+    if (balance_out)
+        *balance_out = credits + amount;
+    return 0;
+}
+
+/* ---- list and cancel ---------------------------------------------------------------------- */
+
+int
+job_store_render_list (job_store_t *self, const char *account_id, int32_t limit,
+                       const char *starting_after, char (*ids) [PROTO_ID_MAX],
+                       int32_t *n, bool *has_more, char *err)
+{
+    assert (self && account_id && ids && n && has_more && limit > 0);
+    *n = 0;
+    *has_more = false;
+    int64_t before = INT64_MAX;
+    if (starting_after && *starting_after) {
+        sqlite3_stmt *st = s_stmt (self, "SELECT seq FROM renders WHERE id = ? AND account_id = ?",
+                                   "ss", starting_after, account_id);
+        if (!st)
+            return s_fail (self, err);
+        int rc = sqlite3_step (st);
+        if (rc == SQLITE_ROW)
+            before = sqlite3_column_int64 (st, 0);
+        sqlite3_reset (st);
+        if (rc != SQLITE_ROW)
+            return rc == SQLITE_DONE ? (s_set_err (err, "not found"), -1) : s_fail (self, err);
+    }
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT id FROM renders WHERE account_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        "sii", account_id, before, (int64_t) limit + 1);
+    if (!st)
+        return s_fail (self, err);
+    int rc;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+        if (*n == limit) {
+            *has_more = true;
+            continue;
+        }
+        s_col_copy (st, 0, ids [*n], PROTO_ID_MAX);
+        (*n)++;
+    }
+    sqlite3_reset (st);
+    return rc == SQLITE_DONE ? 0 : s_fail (self, err);
+}
+
+int
+job_store_render_cancel (job_store_t *self, const char *render_id, const char *account_id,
+                         int64_t now_ms, char *err)
+{
+    (void) now_ms;
+    sqlite3_stmt *st = s_stmt (self, "SELECT status FROM renders WHERE id = ? AND account_id = ?",
+                               "ss", render_id, account_id);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    char status [PROTO_SHORT_MAX] = "";
+    if (rc == SQLITE_ROW)
+        s_col_copy (st, 0, status, sizeof status);
+    sqlite3_reset (st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? (s_set_err (err, "not found"), -1) : s_fail (self, err);
+    if (strcmp (status, "processing") != 0) {
+        if (err)
+            snprintf (err, S_ERR_MAX, "finished: %s", status);
+        return -1;
+    }
+    /* a leased task keeps renderer and lease: its slot stays busy until the
+       late answer (job_store_task_release) or the lease runs out */
+    return s_run (self, err, "UPDATE tasks SET state = 'canceled' WHERE render_id = ?"
+                             " AND state IN ('queued', 'leased')", "s", render_id);
+}
+
+int
+job_store_task_release (job_store_t *self, const char *task_id, int32_t attempt, char *err)
+{
+    return s_run (self, err, "UPDATE tasks SET renderer = NULL WHERE id = ? AND attempt = ?"
+                             " AND state = 'canceled'", "si", task_id, (int64_t) attempt);
 }

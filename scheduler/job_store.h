@@ -172,4 +172,169 @@ int job_store_events_since (job_store_t *self, int64_t since, int32_t limit,
 int job_store_delivery_report (job_store_t *self, const proto_delivery_report_t *report,
                                int32_t max_attempts, int64_t now_ms, char *err);
 
+/* ---- webhook management (deliveries list, redeliver, secret rotation) ------ */
+
+typedef struct {
+    char    delivery_id [PROTO_ID_MAX];     /* "" when the object has no delivery yet */
+    char    event_id [PROTO_ID_MAX];
+    char    event_type [PROTO_SHORT_MAX];
+    int64_t event_seq;
+    char    url [2049];                      /* the delivery's (or the render's) webhook_url */
+    bool    has_webhook;                     /* the object has a webhook_url at all */
+    char    object_status [PROTO_SHORT_MAX]; /* the render's status ("processing", ...) */
+    char    status [PROTO_SHORT_MAX];        /* webhook_status: none|pending|retrying|delivered|failed */
+    int32_t attempts;                        /* attempts since the last (re)delivery */
+} job_store_delivery_t;
+
+typedef struct {
+    int64_t     at_ms;
+    int32_t     status_code;
+    int64_t     latency_ms;
+    const char *error;                       /* NULL when the attempt succeeded */
+    const char *response_head;               /* NULL when the body was empty */
+} job_store_attempt_t;
+
+/* Finds the delivery of object_id (a render, or any object an event names)
+   belonging to account_id. 0 with out filled (delivery_id "" when the object
+   exists but has no delivery yet); -1 with err "not found" or a SQLite reason. */
+int job_store_delivery_get (job_store_t *self, const char *object_id, const char *account_id,
+                            job_store_delivery_t *out, char *err);
+
+/* Calls fn for the last `limit` attempts of a delivery, oldest first. 0 / -1. */
+int job_store_delivery_attempts (job_store_t *self, const char *delivery_id, int32_t limit,
+                                 void (*fn) (const job_store_attempt_t *a, void *arg), void *arg,
+                                 char *err);
+
+/* Sends a delivery again: status pending, attempts 0 (the attempt log keeps
+   every row), the render's webhook_status pending. 0; -1 with err. */
+int job_store_delivery_reset (job_store_t *self, const char *delivery_id, int64_t now_ms, char *err);
+
+/* Rotates the account's webhook secret: a new whsec_ (32 random bytes) into
+   new_secret; the old one keeps signing until now + overlap_s (0: stops at
+   once). Any earlier old secret stops at once: at most two HMAC secrets ever
+   sign. 0; -1 with err "not found". */
+int job_store_webhook_secret_rotate (job_store_t *self, const char *account_id, int64_t overlap_s,
+                                     int64_t now_ms, char new_secret [80], char *err);
+
+/* ed25519 signing: action 0 reads, 1 enables, 2 disables. A key pair is made
+   on first use; public_key gets base64 of the 32-byte key. 0 / -1. */
+int job_store_webhook_ed25519 (job_store_t *self, const char *account_id, int action,
+                               char public_key [64], bool *enabled, char *err);
+
+/* ---- idempotency keys -------------------------------------------------------
+   A key row is (account, scope "POST /v1/renders", key) -> fingerprint of the
+   canonical request, the object it made, and the response to replay. State
+   "done" replays status+body; "in_flight" (a sync create or a cancel whose
+   answer the gateway has not stored yet) answers 409 until hold_until, after
+   which a row with a fallback response (status > 0) replays that and one
+   without is forgotten. Rows older than the TTL count as absent. */
+
+typedef enum {
+    JOB_STORE_IDEM_NEW = 0,        /* no live row: run the request */
+    JOB_STORE_IDEM_REPLAY = 1,     /* out filled: answer it again */
+    JOB_STORE_IDEM_IN_FLIGHT = 2,  /* the first request has not been answered */
+    JOB_STORE_IDEM_MISMATCH = 3    /* same key, other parameters */
+} job_store_idem_state_t;
+
+typedef struct {
+    int32_t status;
+    char    object_id [PROTO_ID_MAX];
+    char   *body;                  /* heap, the caller frees (REPLAY only) */
+} job_store_idem_t;
+
+/* Looks the key up for account+scope. created_after_ms: rows created before
+   it are expired. Returns a job_store_idem_state_t, -1 on error. */
+int job_store_idem_lookup (job_store_t *self, const char *account_id, const char *scope,
+                           const char *key, const char *fingerprint, int64_t now_ms,
+                           int64_t created_after_ms, job_store_idem_t *out, char *err);
+
+/* Writes the key row (replacing an expired one). done: status/body are the
+   response; not done: the row is in flight until hold_until_ms and status/body
+   (status 0, body "" for none) are its fallback. 0 / -1. */
+int job_store_idem_put (job_store_t *self, const char *account_id, const char *scope,
+                        const char *key, const char *fingerprint, const char *object_id,
+                        bool done, int32_t status, const char *body, int64_t hold_until_ms,
+                        int64_t now_ms, char *err);
+
+/* Stores the response of an in-flight row (state becomes done). A status
+   outside 2xx deletes the row instead: a refused request changed nothing and
+   may run again with the same key. 0; -1 with err "not found" when there is
+   no in-flight row, or a SQLite reason. */
+int job_store_idem_complete (job_store_t *self, const char *account_id, const char *scope,
+                             const char *key, int32_t status, const char *body, char *err);
+
+/* Deletes rows created before before_ms. Number deleted, -1 on error. */
+int job_store_idem_sweep (job_store_t *self, int64_t before_ms, char *err);
+
+/* ---- credits -------------------------------------------------------------------
+   accounts.credits is the balance (JOB_STORE_UNLIMITED: no limit); every
+   change is a ledger row. A render is charged once, when it becomes final
+   (job_store_render_complete): one credit per succeeded image. */
+
+typedef struct {
+    char    account_id [PROTO_ID_MAX];
+    char    name [128];
+    bool    unlimited;
+    int64_t balance;               /* 0 when unlimited */
+    int64_t used;                  /* credits charged for renders, ever */
+    int64_t reserved;              /* images of processing renders not failed or canceled */
+} job_store_account_t;
+
+typedef struct {
+    int64_t     seq;
+    int64_t     amount;            /* + grants and top-ups, - charges */
+    int64_t     balance_after;
+    bool        unlimited;         /* balance_after means nothing */
+    const char *reason;            /* grant | topup | render */
+    const char *render_id;         /* NULL unless reason is render */
+    const char *note;              /* NULL when none */
+    int64_t     created_at_ms;
+} job_store_ledger_entry_t;
+
+/* The account's balance, usage and reservation. 0; -1 with err "not found". */
+int job_store_account_get (job_store_t *self, const char *account_id,
+                           job_store_account_t *out, char *err);
+
+/* Calls fn for the newest `limit` ledger entries, newest first. 0 / -1. */
+int job_store_ledger_list (job_store_t *self, const char *account_id, int32_t limit,
+                           void (*fn) (const job_store_ledger_entry_t *e, void *arg), void *arg,
+                           char *err);
+
+/* 0 when the account can pay `images` more (unlimited, or images <= balance
+   - reserved); 1 when it cannot (available gets balance - reserved); -1 on error. */
+int job_store_credits_check (job_store_t *self, const char *account_id, int64_t images,
+                             int64_t *available, char *err);
+
+/* Adds `amount` (1..JOB_STORE_CREDITS_MAX) to the account named by its acct_
+   id, its full sk_ key or its listed key prefix, with a topup ledger row, in
+   its own savepoint (works beside a running scheduler). balance_out gets the
+   new balance. 0; -1 with err "no such account", "ambiguous prefix",
+   "the account has unlimited credits" or a SQLite reason. */
+#define JOB_STORE_CREDITS_MAX (INT64_MAX / 4)
+int job_store_credits_add (job_store_t *self, const char *who, int64_t amount,
+                           const char *note, char account_id [PROTO_ID_MAX],
+                           int64_t *balance_out, char *err);
+
+/* ---- list and cancel ------------------------------------------------------------ */
+
+/* Ids of the account's renders newest first (by creation seq), at most
+   `limit`, after render `starting_after` ("" or NULL: from the newest) into
+   ids (room for limit). 0 with *n and *has_more; -1 with err "not found"
+   when starting_after is not a render of the account, or a SQLite reason. */
+int job_store_render_list (job_store_t *self, const char *account_id, int32_t limit,
+                           const char *starting_after, char (*ids) [PROTO_ID_MAX],
+                           int32_t *n, bool *has_more, char *err);
+
+/* Cancels a processing render: queued and leased tasks become canceled (a
+   late result for one is stale and ignored; a leased one still counts
+   against its renderer's slots until then); the next settle completes the
+   render as canceled and charges only succeeded images. 0; -1 with err
+   "not found" (unknown or another account's) or "finished: <status>". */
+int job_store_render_cancel (job_store_t *self, const char *render_id, const char *account_id,
+                             int64_t now_ms, char *err);
+
+/* The renderer of a canceled task's current attempt answered (the answer is
+   ignored): the slot it held is free. A no-op for any other task. 0 / -1. */
+int job_store_task_release (job_store_t *self, const char *task_id, int32_t attempt, char *err);
+
 #endif

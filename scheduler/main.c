@@ -12,6 +12,7 @@
 #include "log.h"
 #include "render_json.h"
 #include "util.h"
+#include "webhook_admin.h"
 
 #include <czmq.h>
 #include <assert.h>
@@ -58,6 +59,7 @@ typedef struct {
     char     public_url [S_URL_MAX];
     int32_t  max_attempts;
     int64_t  lease_ms;
+    int64_t  idem_ttl_s;           /* idempotency keys are kept this long */
     /* owned */
     zsock_t *api, *work, *pub;
     job_store_t  *store;
@@ -275,6 +277,108 @@ s_reply_render (s_sched_t *self, zframe_t *identity, const char *rid,
     proto_render_free (&r);
 }
 
+/* ---- idempotency keys and credits (see job_store.h) ------------------------------ */
+
+#define S_SCOPE_CREATE  "POST /v1/renders"
+
+/* Queues a REPLAY of a stored response. */
+static void
+s_reply_stored (s_sched_t *self, zframe_t *identity, const char *rid, int cmd,
+                int32_t status, const char *object_id, char *body)
+{
+    proto_body_t b;
+    memset (&b, 0, sizeof b);
+    snprintf (b.rid, sizeof b.rid, "%s", rid);
+    snprintf (b.id, sizeof b.id, "%s", object_id ? object_id : "");
+    b.status = status;
+    b.body = body;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    s_queue_reply (self, identity, rid, cmd, proto_body_encode (&b, &sb), &sb);
+}
+
+/* Looks an Idempotency-Key up before a keyed request runs. 0: new, run it;
+   -1: answered here (replay, 409 in flight, 422 reused, or 503). */
+static int
+s_idem_check (s_sched_t *self, zframe_t *identity, const char *rid, const char *account,
+              const char *scope, const char *key, const char *fp)
+{
+    if (!key [0])
+        return 0;
+    job_store_idem_t row;
+    char err [256] = "";
+    int rc = job_store_idem_lookup (self->store, account, scope, key, fp, self->now_ms,
+                                    self->now_ms - self->idem_ttl_s * 1000, &row, err);
+    switch (rc) {
+        case JOB_STORE_IDEM_NEW:
+            return 0;
+        case JOB_STORE_IDEM_REPLAY:
+            log_info ("idempotent replay", "account", account, "scope", scope, "object", row.object_id, NULL);
+            s_reply_stored (self, identity, rid, PROTO_REPLAY, row.status, row.object_id, row.body);
+            break;
+        case JOB_STORE_IDEM_IN_FLIGHT:
+            s_queue_error (self, self->api, identity, rid, 409, "idempotency_key_in_use",
+                           "A request with this Idempotency-Key is still in flight; retry after"
+                           " it has been answered.", "Idempotency-Key");
+            break;
+        case JOB_STORE_IDEM_MISMATCH:
+            s_queue_error (self, self->api, identity, rid, 422, "idempotency_key_reused",
+                           "This Idempotency-Key was already used with other parameters; use a"
+                           " new key for a new request.", "Idempotency-Key");
+            break;
+        default:
+            s_store_failed (self, "idem_lookup", err);
+            s_queue_error (self, self->api, identity, rid, 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+    }
+    free (row.body);
+    return -1;
+}
+
+/* Refuses (402) a create the account cannot pay for. 0 go on / -1 answered. */
+static int
+s_credits_check (s_sched_t *self, zframe_t *identity, const char *rid, const char *account,
+                 int64_t images)
+{
+    int64_t available = 0;
+    char err [256] = "";
+    int rc = job_store_credits_check (self->store, account, images, &available, err);
+    if (rc == 0)
+        return 0;
+    if (rc < 0) {
+        s_store_failed (self, "credits_check", err);
+        s_queue_error (self, self->api, identity, rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+        return -1;
+    }
+    char msg [256];
+    snprintf (msg, sizeof msg, "This render needs %" PRId64 " credits but the account has %" PRId64
+              " available (its balance minus the credits held by renders still processing);"
+              " top up with `easel credits add`.", images, available < 0 ? 0 : available);
+    s_queue_error (self, self->api, identity, rid, 402, "insufficient_credits", msg, NULL);
+    return -1;
+}
+
+/* Writes the key row of a new render in the pass's transaction. An async
+   create's answer is the 202 body, decided by the id: stored as done. A sync
+   create is in flight until the gateway stores what it answered
+   (IDEM_COMPLETE); if that never comes, the 202 body is its fallback. */
+static int
+s_idem_record_create (s_sched_t *self, const char *account, const proto_create_render_t *req,
+                      const char *render_id, char *err)
+{
+    char *body = render_json_accepted (render_id, NULL);
+    if (!body) {
+        snprintf (err, 256, "out of memory");
+        return -1;
+    }
+    int64_t hold = self->now_ms + req->idem_hold_ms + EASEL_IDEMPOTENCY_HOLD_MARGIN_MS;
+    int rc = job_store_idem_put (self->store, account, S_SCOPE_CREATE, req->idem_key, req->idem_fp,
+                                 render_id, !req->sync, 202, body, hold, self->now_ms, err);
+    free (body);
+    return rc;
+}
+
 static void
 s_api_create (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
 {
@@ -285,8 +389,11 @@ s_api_create (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
     if (proto_create_render_decode (data, len, &req, err))
         s_bad_message (self, self->api, identity, data, len, err);
     else
-    if (s_auth (self, identity, req.rid, req.auth, account) == 0) {
-        if (job_store_render_create (self->store, account, &req, self->now_ms, render_id, err)) {
+    if (s_auth (self, identity, req.rid, req.auth, account) == 0
+    &&  s_idem_check (self, identity, req.rid, account, S_SCOPE_CREATE, req.idem_key, req.idem_fp) == 0
+    &&  s_credits_check (self, identity, req.rid, account, req.ntasks) == 0) {
+        if (job_store_render_create (self->store, account, &req, self->now_ms, render_id, err)
+        ||  (req.idem_key [0] && s_idem_record_create (self, account, &req, render_id, err))) {
             s_store_failed (self, "render_create", err);
             s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
                            "The job store is unavailable.", NULL);
@@ -297,6 +404,221 @@ s_api_create (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
         }
     }
     proto_create_render_free (&req);
+}
+
+static void s_settle (s_sched_t *self);
+static void s_reply_simple (s_sched_t *self, zframe_t *identity, const char *rid, int cmd,
+                            int32_t renderers);
+
+/* IDEM_COMPLETE: the gateway stores what it answered a keyed request with. */
+static void
+s_api_idem_complete (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_idem_complete_t req;
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX];
+    if (proto_idem_complete_decode (data, len, &req, err)) {
+        s_bad_message (self, self->api, identity, data, len, err);
+        return;
+    }
+    if (s_auth (self, identity, req.rid, req.auth, account) == 0) {
+        if (job_store_idem_complete (self->store, account, req.scope, req.key, req.status,
+                                     req.body, err) == 0)
+            s_reply_simple (self, identity, req.rid, PROTO_ACK, 0);
+        else
+        if (strcmp (err, "not found") == 0)
+            s_queue_error (self, self->api, identity, req.rid, 404, "resource_missing",
+                           "No in-flight request with this Idempotency-Key.", "Idempotency-Key");
+        else {
+            s_store_failed (self, "idem_complete", err);
+            s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+        }
+    }
+    proto_idem_complete_free (&req);
+}
+
+/* IDEM_BEGIN: claims a key for a keyed POST the scheduler does not run itself
+   (webhook management, ...): in flight until IDEM_COMPLETE or hold_ms. */
+static void
+s_api_idem_begin (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_idem_begin_t req;
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX];
+    if (proto_idem_begin_decode (data, len, &req, err)) {
+        s_bad_message (self, self->api, identity, data, len, err);
+        return;
+    }
+    if (s_auth (self, identity, req.rid, req.auth, account)
+    ||  s_idem_check (self, identity, req.rid, account, req.scope, req.key, req.fp))
+        return;
+    if (job_store_idem_put (self->store, account, req.scope, req.key, req.fp, "", false, 0, NULL,
+                            self->now_ms + req.hold_ms + EASEL_IDEMPOTENCY_HOLD_MARGIN_MS,
+                            self->now_ms, err)) {
+        s_store_failed (self, "idem_put", err);
+        s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+        return;
+    }
+    s_reply_simple (self, identity, req.rid, PROTO_ACK, 0);
+}
+
+/* CANCEL_RENDER: queued tasks dropped, leased ones canceled (their late
+   results are ignored), the render settles as canceled in this pass. */
+static void
+s_api_cancel (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_cancel_t req;
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX], scope [PROTO_SHORT_MAX + PROTO_ID_MAX];
+    if (proto_cancel_decode (data, len, &req, err)) {
+        s_bad_message (self, self->api, identity, data, len, err);
+        return;
+    }
+    snprintf (scope, sizeof scope, "POST /v1/renders/%s/cancel", req.id);
+    if (s_auth (self, identity, req.rid, req.auth, account)
+    ||  s_idem_check (self, identity, req.rid, account, scope, req.idem_key, req.idem_fp))
+        return;
+    if (job_store_render_cancel (self->store, req.id, account, self->now_ms, err)) {
+        if (strcmp (err, "not found") == 0)
+            s_queue_error (self, self->api, identity, req.rid, 404, "resource_missing",
+                           "No such render.", "id");
+        else
+        if (strncmp (err, "finished: ", 10) == 0) {
+            char msg [256];
+            snprintf (msg, sizeof msg, "Render %s has already finished (status %s); only a"
+                      " processing render can be canceled.", req.id, err + 10);
+            s_queue_error (self, self->api, identity, req.rid, 409, "render_finished", msg, "id");
+        }
+        else {
+            s_store_failed (self, "render_cancel", err);
+            s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+        }
+        return;
+    }
+    self->settle = true;
+    s_settle (self);
+    if (req.idem_key [0]
+    &&  job_store_idem_put (self->store, account, scope, req.idem_key, req.idem_fp, req.id, false,
+                            0, NULL, self->now_ms + req.idem_hold_ms + EASEL_IDEMPOTENCY_HOLD_MARGIN_MS,
+                            self->now_ms, err)) {
+        s_store_failed (self, "idem_put", err);
+        s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+        return;
+    }
+    log_info ("render canceled", "render", req.id, "account", account, NULL);
+    s_reply_render (self, identity, req.rid, req.id, account);
+}
+
+/* LIST_RENDERS: the account's renders newest first. */
+static void
+s_api_list (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_list_t req;
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX];
+    if (proto_list_decode (data, len, &req, err)) {
+        s_bad_message (self, self->api, identity, data, len, err);
+        return;
+    }
+    if (s_auth (self, identity, req.rid, req.auth, account))
+        return;
+    char ids [EASEL_LIST_LIMIT_MAX][PROTO_ID_MAX];
+    proto_render_list_t list;
+    memset (&list, 0, sizeof list);
+    snprintf (list.rid, sizeof list.rid, "%s", req.rid);
+    int32_t n = 0;
+    if (job_store_render_list (self->store, account, req.limit, req.starting_after, ids, &n,
+                               &list.has_more, err)) {
+        if (strcmp (err, "not found") == 0)
+            s_queue_error (self, self->api, identity, req.rid, 422, "parameter_invalid",
+                           "starting_after names no render of this account.", "starting_after");
+        else {
+            s_store_failed (self, "render_list", err);
+            s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+        }
+        return;
+    }
+    list.renders = calloc (n > 0 ? (size_t) n : 1, sizeof *list.renders);
+    int rc = list.renders ? 0 : -1;
+    for (int32_t i = 0; rc == 0 && i < n; i++) {
+        rc = job_store_render_get (self->store, ids [i], account, self->now_ms, &list.renders [i], err);
+        list.nrenders = i + 1;
+    }
+    if (rc) {
+        s_store_failed (self, "render_list", list.renders ? err : "out of memory");
+        s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+    }
+    else {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        s_queue_reply (self, identity, req.rid, PROTO_RENDER_LIST,
+                       proto_render_list_encode (&list, &sb), &sb);
+    }
+    proto_render_list_free (&list);
+}
+
+static void
+s_ledger_one (const job_store_ledger_entry_t *e, void *arg)
+{
+    char iso [32];
+    util_iso8601 (e->created_at_ms, iso, sizeof iso);
+    json_t *o = json_pack ("{s:I, s:I, s:o, s:s, s:o, s:o, s:s}", "seq", (json_int_t) e->seq,
+                           "amount", (json_int_t) e->amount,
+                           "balance_after", e->unlimited ? json_null () : json_integer (e->balance_after),
+                           "reason", e->reason,
+                           "render_id", e->render_id ? json_string (e->render_id) : json_null (),
+                           "note", e->note ? json_string (e->note) : json_null (),
+                           "created_at", iso);
+    if (o)
+        json_array_append_new (arg, o);
+}
+
+/* GET_ACCOUNT: balance, usage, reservation and the newest ledger entries. */
+static void
+s_api_account (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_get_t req;
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX];
+    if (proto_get_decode (data, len, &req, err)) {
+        s_bad_message (self, self->api, identity, data, len, err);
+        return;
+    }
+    if (s_auth (self, identity, req.rid, req.auth, account))
+        return;
+    job_store_account_t a;
+    json_t *ledger = json_array ();
+    if (!ledger
+    ||  job_store_account_get (self->store, account, &a, err)
+    ||  job_store_ledger_list (self->store, account, EASEL_LEDGER_SHOWN, s_ledger_one, ledger, err)) {
+        json_decref (ledger);
+        s_store_failed (self, "account_get", err);
+        s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+        return;
+    }
+    json_t *obj = json_pack ("{s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:o, s:o}",
+                             "object", "account", "id", a.account_id, "name", a.name,
+                             "unlimited", a.unlimited,
+                             "balance", a.unlimited ? json_null () : json_integer (a.balance),
+                             "used", (json_int_t) a.used, "reserved", (json_int_t) a.reserved,
+                             "available", a.unlimited ? json_null () : json_integer (a.balance - a.reserved),
+                             "ledger", ledger);
+    char *text = obj ? render_json_dump (obj, NULL) : NULL;
+    json_decref (obj);
+    if (!text) {
+        s_queue_error (self, self->api, identity, req.rid, 500, "internal_error",
+                       "The scheduler could not build the account.", NULL);
+        return;
+    }
+    s_reply_stored (self, identity, req.rid, PROTO_ACCOUNT, 200, account, text);
+    free (text);
 }
 
 static void
@@ -447,6 +769,46 @@ s_api_delivery_report (s_sched_t *self, zframe_t *identity, const char *data, si
     proto_delivery_report_free (&rep);
 }
 
+/* DELIVERIES_GET, REDELIVER, WEBHOOK_TEST, WEBHOOK_ACCOUNT: webhook_admin.c
+   builds the JSON; a redelivery or test event is published after the commit
+   so the webhooker fetches it at once. */
+static void
+s_api_webhook (s_sched_t *self, zframe_t *identity, int cmd, const char *data, size_t len)
+{
+    proto_webhook_req_t req;
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX];
+    if (proto_webhook_req_decode (data, len, &req, err)) {
+        s_bad_message (self, self->api, identity, data, len, err);
+        return;
+    }
+    if (s_auth (self, identity, req.rid, req.auth, account) == 0) {
+        proto_json_t rep;
+        memset (&rep, 0, sizeof rep);
+        snprintf (rep.rid, sizeof rep.rid, "%s", req.rid);
+        webhook_admin_hint_t hint;
+        if (webhook_admin_handle (self->store, cmd, &req, account, self->now_ms, &rep, &hint, err)) {
+            s_store_failed (self, "webhook_admin", err);
+            s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+        }
+        else {
+            msgpack_sbuffer sb;
+            msgpack_sbuffer_init (&sb);
+            s_queue_reply (self, identity, req.rid, PROTO_JSON, proto_json_encode (&rep, &sb), &sb);
+            if (hint.topic [0]
+            &&  s_grow ((void **) &self->pubs, &self->pubs_cap, self->npubs, sizeof *self->pubs) == 0) {
+                s_pub_t *p = &self->pubs [self->npubs++];
+                snprintf (p->type, sizeof p->type, "%s", hint.topic);
+                snprintf (p->render_id, sizeof p->render_id, "%s", hint.object_id);
+                p->seq = hint.seq;
+            }
+        }
+        proto_json_free (&rep);
+    }
+    proto_webhook_req_free (&req);
+}
+
 static void
 s_api_handle (s_sched_t *self, bus_msg_t *msg)
 {
@@ -459,6 +821,15 @@ s_api_handle (s_sched_t *self, bus_msg_t *msg)
         case PROTO_GET_FILE:        s_api_get_file (self, msg->identity, data, len); break;
         case PROTO_EVENTS_SINCE:    s_api_events_since (self, msg->identity, data, len); break;
         case PROTO_DELIVERY_REPORT: s_api_delivery_report (self, msg->identity, data, len); break;
+        case PROTO_IDEM_COMPLETE:   s_api_idem_complete (self, msg->identity, data, len); break;
+        case PROTO_IDEM_BEGIN:      s_api_idem_begin (self, msg->identity, data, len); break;
+        case PROTO_CANCEL_RENDER:   s_api_cancel (self, msg->identity, data, len); break;
+        case PROTO_LIST_RENDERS:    s_api_list (self, msg->identity, data, len); break;
+        case PROTO_GET_ACCOUNT:     s_api_account (self, msg->identity, data, len); break;
+        case PROTO_DELIVERIES_GET:
+        case PROTO_REDELIVER:
+        case PROTO_WEBHOOK_TEST:
+        case PROTO_WEBHOOK_ACCOUNT: s_api_webhook (self, msg->identity, msg->cmd, data, len); break;
         case PROTO_PING: {
             proto_simple_t ping;
             memset (&ping, 0, sizeof ping);
@@ -540,6 +911,8 @@ s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity
             char attempt [16];
             snprintf (attempt, sizeof attempt, "%d", (int) res.attempt);
             log_info ("stale result ignored", "task", res.task_id, "attempt", attempt, NULL);
+            if (job_store_task_release (self->store, res.task_id, res.attempt, err))
+                s_store_failed (self, "task_release", err);
         }
         else
             s_store_failed (self, "task_succeed", err);
@@ -561,8 +934,11 @@ s_task_end (s_sched_t *self, const char *task_id, int32_t attempt,
     snprintf (n, sizeof n, "%d", (int) attempt);
     if (job_store_task_fail (self->store, task_id, attempt, error, retryable,
                              self->max_attempts, self->now_ms, err)) {
-        if (strcmp (err, "stale") == 0)
+        if (strcmp (err, "stale") == 0) {
             log_info ("stale failure ignored", "task", task_id, "attempt", n, NULL);
+            if (job_store_task_release (self->store, task_id, attempt, err))
+                s_store_failed (self, "task_release", err);
+        }
         else
             s_store_failed (self, "task_fail", err);
         return;
@@ -776,6 +1152,9 @@ s_timers (s_sched_t *self)
         log_info ("expired leases requeued", NULL);
         self->settle = true;
     }
+    n = job_store_idem_sweep (self->store, self->now_ms - self->idem_ttl_s * 1000, err);
+    if (n < 0)
+        s_store_failed (self, "idempotency sweep", err);
 }
 
 /* TASKs that could not be sent last pass end their attempt (retryable). */
@@ -937,7 +1316,7 @@ static void
 s_configure (s_sched_t *self, int argc, char **argv)
 {
     static const char *flags [] = { "--api", "--work", "--events", "--data", "--public-url",
-                                    "--max-attempts", "--lease-ms" };
+                                    "--max-attempts", "--lease-ms", "--idempotency-ttl-s" };
     for (int i = 1; i < argc; i++) {
         /* accepted for uniformity with the other services; the scheduler fetches nothing */
         if (strcmp (argv [i], "--allow-private-networks") == 0)
@@ -951,7 +1330,7 @@ s_configure (s_sched_t *self, int argc, char **argv)
         }
         if (!known)
             log_fatal ("unknown argument (flags: --api --work --events --data --public-url"
-                       " --max-attempts --lease-ms)", "argument", argv [i], NULL);
+                       " --max-attempts --lease-ms --idempotency-ttl-s)", "argument", argv [i], NULL);
     }
     self->api_ep = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
     self->work_ep = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT", "tcp://127.0.0.1:5556");
@@ -976,6 +1355,12 @@ s_configure (s_sched_t *self, int argc, char **argv)
     self->max_attempts = (int32_t) v;
     if (util_parse_i64 (lease, 1000, 24 * 3600 * 1000LL, &self->lease_ms))
         log_fatal ("--lease-ms must be an integer in 1000..86400000", "value", lease, NULL);
+    char ttl_default [24];
+    snprintf (ttl_default, sizeof ttl_default, "%d", EASEL_IDEMPOTENCY_TTL_S);
+    const char *ttl = util_config (argc, argv, "--idempotency-ttl-s", "EASEL_IDEMPOTENCY_TTL_S",
+                                   ttl_default);
+    if (util_parse_i64 (ttl, 1, 365LL * 24 * 3600, &self->idem_ttl_s))
+        log_fatal ("--idempotency-ttl-s must be an integer in 1..31536000", "value", ttl, NULL);
 }
 
 int

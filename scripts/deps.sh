@@ -10,8 +10,8 @@ packages=(
   libcurl4-openssl-dev libsodium-dev libssl-dev
   libgd-dev libpng-dev libdeflate-dev libfreetype-dev libraqm-dev
   libsqlite3-dev libjansson-dev
-  fonts-dejavu-core
-  python3 curl procps
+  fonts-dejavu-core fonts-noto-core fonts-noto-cjk
+  python3 curl procps openssl
 )
 
 missing=()

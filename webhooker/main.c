@@ -4,7 +4,9 @@
     DEALER to the scheduler's api socket (EVENTS_SINCE and DELIVERY_REPORT),
     and one libcurl multi handle that runs every delivery concurrently, so a
     slow endpoint never blocks the others. zmq_poll waits on both sockets and
-    on curl's file descriptors.
+    on curl's file descriptors. At most `per_host` transfers run to one
+    host:port at a time (EASEL_WEBHOOK_PER_HOST); the rest wait their turn
+    without holding up deliveries to other hosts.
 
     A delivery lives in `deliveries` (keyed by delivery id) from the moment an
     EVENTS reply names it until the scheduler has ACKed the report of its last
@@ -35,6 +37,7 @@
 #define S_NO_PEER_MS       250     /* no scheduler connected yet (IMMEDIATE): try again soon */
 #define S_MAX_SECRETS      4       /* space-separated secrets during a rotation */
 #define S_POLL_MAX_MS      1000
+#define S_HOST_MAX         300     /* "host:port" key of the per-host cap */
 
 typedef enum { S_WAITING, S_SENDING, S_REPORTING } s_state_t;
 
@@ -44,8 +47,11 @@ typedef struct {
     webhooker_t *owner;
     char delivery_id[PROTO_ID_MAX];
     char event_id[PROTO_ID_MAX];
+    int64_t seq;                        /* the event's seq (a redelivery hint names it) */
     char *url, *secret, *payload;
+    char host[S_HOST_MAX];              /* "host:port": the per-host cap counts these */
     int attempts;                       /* attempts made so far */
+    bool again;                         /* redelivered while in flight: send once more */
     s_state_t state;
     int64_t due_ms;                     /* WAITING: next attempt; REPORTING: next (re)send */
     /* the transfer */
@@ -67,6 +73,11 @@ struct _webhooker_t {
     const char *api_ep, *events_ep;
     bool allow_private;
     webhook_schedule_t schedule;
+    int64_t timeout_ms;                 /* one attempt, EASEL_WEBHOOK_TIMEOUT_MS */
+    int64_t per_host;                   /* concurrent transfers to one host:port */
+    int64_t min_retry_ms;               /* floor after a timeout or a 429 */
+    zhashx_t *host_busy;                /* host -> transfers running (as a pointer-sized int) */
+    int64_t rewind_to;                  /* a redelivery hint: refetch from here; -1 none */
     zsock_t *sub, *dealer;
     CURLM *multi;
     zhashx_t *deliveries;               /* delivery_id -> delivery_t */
@@ -77,6 +88,17 @@ struct _webhooker_t {
     int64_t fetch_deadline_ms, fetch_not_before_ms, backoff_ms, resync_at_ms;
 };
 
+/* Counts a transfer to host in (+1) or out (-1). */
+static void
+s_host_count (webhooker_t *self, const char *host, int delta)
+{
+    intptr_t n = (intptr_t) zhashx_lookup (self->host_busy, host) + delta;
+    if (n > 0)
+        zhashx_update (self->host_busy, host, (void *) n);
+    else
+        zhashx_delete (self->host_busy, host);
+}
+
 static void
 s_delivery_destroy (void **item)
 {
@@ -84,6 +106,7 @@ s_delivery_destroy (void **item)
     if (!d)
         return;
     if (d->easy) {
+        s_host_count (d->owner, d->host, -1);
         curl_multi_remove_handle (d->owner->multi, d->easy);
         curl_easy_cleanup (d->easy);
     }
@@ -172,12 +195,47 @@ s_report_send (webhooker_t *self, delivery_t *d)
 
 /* ---- events in ---------------------------------------------------------- */
 
+/* "host:port" of url (the whole url when it does not parse). */
+static void
+s_host_key (const char *url, char *out, size_t size)
+{
+    CURLU *u = curl_url ();
+    char *host = NULL, *port = NULL;
+    if (u && curl_url_set (u, CURLUPART_URL, url, 0) == CURLUE_OK
+    &&  curl_url_get (u, CURLUPART_HOST, &host, 0) == CURLUE_OK
+    &&  curl_url_get (u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        snprintf (out, size, "%s:%s", host, port);
+    else
+        snprintf (out, size, "%s", url);
+    curl_free (host);
+    curl_free (port);
+    curl_url_cleanup (u);
+}
+
 static void
 s_event_add (webhooker_t *self, const proto_event_t *ev)
 {
-    if (!ev->delivery_id[0] || !ev->url || !ev->secret || !ev->payload
-    ||  zhashx_lookup (self->deliveries, ev->delivery_id))
+    if (!ev->delivery_id[0] || !ev->url || !ev->secret || !ev->payload)
         return;
+    delivery_t *have = zhashx_lookup (self->deliveries, ev->delivery_id);
+    if (have) {
+        /* known: take a rotated secret, and a redelivery (attempts reset) is due now */
+        if (have->state == S_WAITING) {
+            char *secret = strdup (ev->secret);
+            if (secret) {
+                free (have->secret);
+                have->secret = secret;
+            }
+            if (ev->attempts < have->attempts) {
+                have->attempts = ev->attempts;
+                have->due_ms = util_mono_ms ();
+            }
+        }
+        else
+        if (ev->attempts < have->attempts - (have->state == S_REPORTING))
+            have->again = true;         /* acted on once its report is ACKed */
+        return;
+    }
     /* already at the end of its schedule: nothing more to send */
     if (ev->attempts >= webhook_schedule_max_attempts (&self->schedule, EASEL_WEBHOOK_MAX_ATTEMPTS))
         return;
@@ -187,11 +245,13 @@ s_event_add (webhooker_t *self, const proto_event_t *ev)
     d->owner = self;
     snprintf (d->delivery_id, sizeof d->delivery_id, "%s", ev->delivery_id);
     snprintf (d->event_id, sizeof d->event_id, "%s", ev->id);
+    d->seq = ev->seq;
     d->url = strdup (ev->url);
     d->secret = strdup (ev->secret);
     d->payload = strdup (ev->payload);
     d->attempts = ev->attempts;
     d->state = S_WAITING;
+    s_host_key (ev->url, d->host, sizeof d->host);
     d->due_ms = util_mono_ms ();
     if (!d->url || !d->secret || !d->payload) {
         void *item = d;
@@ -250,8 +310,18 @@ s_sub_recv (webhooker_t *self)
         &&  hb.last_seq > seq)
             seq = hb.last_seq;
     }
-    else
+    else {
         self->force_fetch = true;       /* every event: fetch (covers any gap) */
+        /* a redelivery names an event at or before our cursor: look back to it */
+        if (strcmp (topic, "webhook.redeliver") == 0 && seq > 0) {
+            if (self->rewind_to < 0 || seq - 1 < self->rewind_to)
+                self->rewind_to = seq - 1;
+            /* in flight right now: that attempt started before the request, send once more */
+            for (delivery_t *d = zhashx_first (self->deliveries); d; d = zhashx_next (self->deliveries))
+                if (d->seq == seq && d->state != S_WAITING)
+                    d->again = true;
+        }
+    }
     if (seq > self->target_seq)
         self->target_seq = seq;
     zframe_destroy (&body);
@@ -311,7 +381,13 @@ s_sign (delivery_t *d, int64_t t, char *asa, char *std, size_t size)
     snprintf (copy, sizeof copy, "%s", d->secret);
     for (char *s = strtok_r (copy, " ", &save); s && nsigned < S_MAX_SECRETS;
          s = strtok_r (NULL, " ", &save)) {
-        char one_asa[WEBHOOK_ASA_MAX], one_std[WEBHOOK_STD_MAX];
+        char one_asa[WEBHOOK_ASA_MAX], one_std[WEBHOOK_STD_MAX], one_ed[WEBHOOK_ED_MAX];
+        if (strncmp (s, "edsk_", 5) == 0) {      /* the account opted into ed25519 */
+            size_t b = strlen (std);
+            if (webhook_sign_ed25519 (s + 5, d->event_id, t, d->payload, len, one_ed) == 0)
+                snprintf (std + b, size - b, "%s%s", b ? " " : "", one_ed);
+            continue;
+        }
         if (webhook_sign_asa (s, t, d->payload, len, one_asa)
         ||  webhook_sign_std (s, d->event_id, t, d->payload, len, one_std))
             continue;
@@ -343,6 +419,10 @@ s_attempt_done (webhooker_t *self, delivery_t *d, int status, const char *error,
     int64_t delay = ok ? -1 : webhook_schedule_next_ms (&self->schedule, d->attempts,
                                                        EASEL_WEBHOOK_MAX_ATTEMPTS, status,
                                                        retry_after_s);
+    /* a receiver that timed out or asked us to slow down gets at least min_retry_ms */
+    bool slow_down = status == 429 || (error && strncmp (error, "timeout:", 8) == 0);
+    if (delay >= 0 && slow_down && delay < self->min_retry_ms)
+        delay = self->min_retry_ms;
     d->next_attempt_ms = delay < 0 ? -1 : now + delay;
     d->report.final = !ok && delay < 0;
     d->state = S_REPORTING;
@@ -370,7 +450,7 @@ s_delivery_start (webhooker_t *self, delivery_t *d)
     d->refused[0] = 0;
     d->started_ms = util_mono_ms ();
     if (s_sign (d, t, asa, std, sizeof asa)) {
-        s_attempt_done (self, d, 0, "cannot sign: the account's webhook secret is malformed", -1);
+        s_attempt_done (self, d, 0, "cannot_sign: the account's webhook secret is malformed", -1);
         return;
     }
     snprintf (ts, sizeof ts, "%" PRId64, t);
@@ -398,7 +478,7 @@ s_delivery_start (webhooker_t *self, delivery_t *d)
     curl_easy_setopt (e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen (d->payload));
     curl_easy_setopt (e, CURLOPT_HTTPHEADER, d->headers);
     curl_easy_setopt (e, CURLOPT_USERAGENT, "Easel-Webhooks/1");
-    curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long) EASEL_WEBHOOK_TIMEOUT_MS);
+    curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long) self->timeout_ms);
     curl_easy_setopt (e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt (e, CURLOPT_PROXY, "");          /* a proxy would bypass the address check */
     curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
@@ -415,6 +495,7 @@ s_delivery_start (webhooker_t *self, delivery_t *d)
         return;
     }
     d->state = S_SENDING;
+    s_host_count (self, d->host, +1);
 }
 
 static void
@@ -427,9 +508,19 @@ s_delivery_finish (webhooker_t *self, CURL *e, CURLcode result)
     curl_easy_getinfo (e, CURLINFO_PRIVATE, (char **) &d);
     curl_easy_getinfo (e, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo (e, CURLINFO_RETRY_AFTER, &retry_after);
+    /* "Retry-After: 0" means now, which CURLINFO_RETRY_AFTER cannot tell from no header */
+    struct curl_header *ra = NULL;
+    int64_t retry_after_s = retry_after > 0 ? (int64_t) retry_after : -1;
+    if (curl_easy_header (e, "Retry-After", 0, CURLH_HEADER, -1, &ra) == CURLHE_OK && ra && ra->value) {
+        int64_t secs = 0;
+        if (util_parse_i64 (ra->value, 0, WEBHOOK_STEP_MAX_S, &secs) == 0)
+            retry_after_s = secs;
+    }
     curl_multi_remove_handle (self->multi, e);
     curl_easy_cleanup (e);
     d->easy = NULL;
+    s_host_count (self, d->host, -1);
+    /* every error reads "<class>: <detail>"; the deliveries list shows the class */
     const char *why = NULL;
     if (d->refused[0] && result != CURLE_OK) {
         snprintf (error, sizeof error,
@@ -437,18 +528,25 @@ s_delivery_finish (webhooker_t *self, CURL *e, CURLcode result)
         why = error;
     }
     else if (result != CURLE_OK) {
-        snprintf (error, sizeof error, "%s", d->errbuf[0] ? d->errbuf : curl_easy_strerror (result));
+        const char *cls = result == CURLE_OPERATION_TIMEDOUT ? "timeout"
+                        : result == CURLE_COULDNT_RESOLVE_HOST ? "dns"
+                        : result == CURLE_COULDNT_CONNECT ? "connect"
+                        : result == CURLE_SSL_CONNECT_ERROR || result == CURLE_PEER_FAILED_VERIFICATION
+                          ? "tls" : "transfer";
+        snprintf (error, sizeof error, "%s: %s", cls,
+                  d->errbuf[0] ? d->errbuf : curl_easy_strerror (result));
         why = error;
     }
     else if (status >= 300 && status < 400) {
-        snprintf (error, sizeof error, "HTTP %ld: redirects are not followed", status);
+        snprintf (error, sizeof error, "redirect: HTTP %ld; redirects are not followed", status);
         why = error;
     }
     else if (status < 200 || status >= 300) {
-        snprintf (error, sizeof error, "HTTP %ld", status);
+        snprintf (error, sizeof error, "http_status: HTTP %ld%s", status,
+                  status == 410 ? " (gone: no more attempts)" : "");
         why = error;
     }
-    s_attempt_done (self, d, (int) status, why, retry_after > 0 ? (int64_t) retry_after : -1);
+    s_attempt_done (self, d, (int) status, why, why ? retry_after_s : -1);
 }
 
 /* ---- replies from the scheduler ----------------------------------------- */
@@ -465,6 +563,13 @@ s_by_report_rid (webhooker_t *self, const char *rid)
 static void
 s_report_acked (webhooker_t *self, delivery_t *d)
 {
+    if (d->again) {                     /* a redelivery arrived meanwhile: a fresh schedule */
+        d->again = false;
+        d->attempts = 0;
+        d->state = S_WAITING;
+        d->due_ms = util_mono_ms ();
+        return;
+    }
     if (d->next_attempt_ms < 0) {
         zhashx_delete (self->deliveries, d->delivery_id);
         return;
@@ -547,6 +652,13 @@ s_tick (webhooker_t *self)
         self->force_fetch = true;
         self->resync_at_ms = now + S_RESYNC_MS;
     }
+    if (!self->fetch_rid[0] && self->rewind_to >= 0) {
+        if (self->rewind_to < self->cursor)
+            self->cursor = self->rewind_to;
+        self->rewind_to = -1;
+        self->force_fetch = true;
+        self->fetch_not_before_ms = now;
+    }
     if (!self->fetch_rid[0] && (self->force_fetch || self->target_seq > self->cursor)) {
         if (now >= self->fetch_not_before_ms)
             s_fetch (self);
@@ -556,8 +668,12 @@ s_tick (webhooker_t *self)
     if (self->fetch_rid[0] && self->fetch_deadline_ms < next)
         next = self->fetch_deadline_ms;
     for (delivery_t *d = zhashx_first (self->deliveries); d; d = zhashx_next (self->deliveries)) {
-        if (d->state == S_WAITING && now >= d->due_ms)
+        if (d->state == S_WAITING && now >= d->due_ms) {
+            /* its host is at the cap: a transfer ending there wakes the loop */
+            if ((intptr_t) zhashx_lookup (self->host_busy, d->host) >= self->per_host)
+                continue;
             s_delivery_start (self, d);
+        }
         else
         if (d->state == S_REPORTING && !d->report_sent && now >= d->due_ms)
             s_report_send (self, d);
@@ -637,6 +753,20 @@ main (int argc, char **argv)
     if (webhook_schedule_parse (&self.schedule, schedule))
         log_fatal ("bad retry schedule: want comma-separated seconds like 5,300,1800",
                    "value", schedule, NULL);
+    const char *timeout = util_config (argc, argv, "--timeout-ms", "EASEL_WEBHOOK_TIMEOUT_MS", NULL);
+    const char *per_host = util_config (argc, argv, "--per-host", "EASEL_WEBHOOK_PER_HOST", NULL);
+    const char *min_retry = util_config (argc, argv, "--min-retry-ms", "EASEL_WEBHOOK_MIN_RETRY_MS", NULL);
+    self.timeout_ms = EASEL_WEBHOOK_TIMEOUT_MS;
+    self.per_host = EASEL_WEBHOOK_PER_HOST;
+    self.min_retry_ms = EASEL_WEBHOOK_MIN_RETRY_MS;
+    self.rewind_to = -1;
+    if (timeout && util_parse_i64 (timeout, EASEL_WEBHOOK_TIMEOUT_MIN_MS, EASEL_WEBHOOK_TIMEOUT_MAX_MS,
+                                   &self.timeout_ms))
+        log_fatal ("bad webhook timeout: want 100..120000 ms", "value", timeout, NULL);
+    if (per_host && util_parse_i64 (per_host, 1, EASEL_WEBHOOK_PER_HOST_MAX, &self.per_host))
+        log_fatal ("bad per-host concurrency: want 1..256", "value", per_host, NULL);
+    if (min_retry && util_parse_i64 (min_retry, 0, 3600000, &self.min_retry_ms))
+        log_fatal ("bad minimum retry delay: want 0..3600000 ms", "value", min_retry, NULL);
     if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
         log_fatal ("cannot initialise libcurl", NULL);
     zsys_init ();
@@ -654,18 +784,25 @@ main (int argc, char **argv)
     s_dealer_reset (&self);
     self.multi = curl_multi_init ();
     self.deliveries = zhashx_new ();
-    if (!self.multi || !self.deliveries)
+    self.host_busy = zhashx_new ();
+    if (!self.multi || !self.deliveries || !self.host_busy)
         log_fatal ("out of memory", NULL);
     zhashx_set_destructor (self.deliveries, s_delivery_destroy);
     self.force_fetch = true;
     self.resync_at_ms = util_mono_ms () + S_RESYNC_MS;
+    char timeout_text[24], per_host_text[24], min_retry_text[24];
+    snprintf (timeout_text, sizeof timeout_text, "%" PRId64, self.timeout_ms);
+    snprintf (per_host_text, sizeof per_host_text, "%" PRId64, self.per_host);
+    snprintf (min_retry_text, sizeof min_retry_text, "%" PRId64, self.min_retry_ms);
     log_info ("webhooker started", "api", self.api_ep, "events", self.events_ep,
-              "schedule", schedule, "private_networks", self.allow_private ? "allowed" : "refused", NULL);
+              "schedule", schedule, "private_networks", self.allow_private ? "allowed" : "refused",
+              "timeout_ms", timeout_text, "per_host", per_host_text, "min_retry_ms", min_retry_text, NULL);
 
     s_run (&self);
 
     log_info ("webhooker stopping", NULL);
     zhashx_destroy (&self.deliveries);
+    zhashx_destroy (&self.host_busy);
     curl_multi_cleanup (self.multi);
     zsock_destroy (&self.dealer);
     zsock_destroy (&self.sub);

@@ -48,4 +48,20 @@ int webhook_verify_std (const char *secret, const char *id, const char *timestam
                         const char *sig_header, const void *body, size_t len,
                         int64_t now, int64_t tolerance_s);
 
+/* ---- opt-in ed25519 (Standard Webhooks "v1a") ------------------------------
+   webhook-signature carries "v1a,<base64 of the 64-byte ed25519 signature over
+   "<id>.<t>.<body>">" next to the v1 entries. Keys are base64 (original
+   alphabet): the 64-byte libsodium secret key, the 32-byte public key. */
+#define WEBHOOK_ED_MAX          96    /* "v1a," + 88 base64 + NUL */
+
+/* Writes "v1a,<base64>" into out. 0; -1 if the key is not 64 bytes of base64. */
+int webhook_sign_ed25519 (const char *secret_key_b64, const char *id, int64_t t,
+                          const void *body, size_t len, char out[WEBHOOK_ED_MAX]);
+
+/* 0 if the timestamp is fresh and any "v1a,..." entry of sig_header verifies
+   under the base64 public key; -1 otherwise. */
+int webhook_verify_ed25519 (const char *public_key_b64, const char *id, const char *timestamp,
+                            const char *sig_header, const void *body, size_t len,
+                            int64_t now, int64_t tolerance_s);
+
 #endif

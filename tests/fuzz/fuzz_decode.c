@@ -65,6 +65,38 @@
 #  define T proto_fail_t
 #  define N fail
 #  define F proto_fail_free
+#elif defined(FUZZ_WEBHOOK_REQ)
+#  define T proto_webhook_req_t
+#  define N webhook_req
+#  define F proto_webhook_req_free
+#elif defined(FUZZ_JSON)
+#  define T proto_json_t
+#  define N json
+#  define F proto_json_free
+#elif defined(FUZZ_IDEM_BEGIN)
+#  define T proto_idem_begin_t
+#  define N idem_begin
+#  define F S_NOFREE
+#elif defined(FUZZ_IDEM_COMPLETE)
+#  define T proto_idem_complete_t
+#  define N idem_complete
+#  define F proto_idem_complete_free
+#elif defined(FUZZ_CANCEL)
+#  define T proto_cancel_t
+#  define N cancel
+#  define F S_NOFREE
+#elif defined(FUZZ_LIST)
+#  define T proto_list_t
+#  define N list
+#  define F S_NOFREE
+#elif defined(FUZZ_BODY)
+#  define T proto_body_t
+#  define N body
+#  define F proto_body_free
+#elif defined(FUZZ_RENDER_LIST)
+#  define T proto_render_list_t
+#  define N render_list
+#  define F proto_render_list_free
 #else
 #  error "define one FUZZ_<DECODER>"
 #endif

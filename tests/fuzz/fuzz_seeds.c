@@ -40,7 +40,11 @@ main (int argc, char **argv)
     proto_slide_t slide = { .width = 100, .height = 200, .bg_ncolors = 2, .bg_colors = { 1, 2 },
                             .nlines = 2, .lines = { "a", "b" }, .shot_url = "https://x/y.png",
                             .shot_data = (uint8_t *) "PNG", .shot_len = 3,
-                            .locale = "en", .preset = "p", .device = "iphone", .format = "png" };
+                            .locale = "en", .preset = "p", .device = "iphone", .format = "png",
+                            .nsub = 1, .sub = { "s" }, .text_position = "bottom", .padding_pm = 50,
+                            .font_weight = 700, .font_size_max = 90, .font_size_min = 30,
+                            .fit = "cover", .finish = "silver", .bg_image_url = "https://x/bg.png",
+                            .store = "play", .display_stated = true };
     rc |= proto_slide_encode (&slide, &sb) || s_write (dir, "slide", &sb);
 
     proto_task_spec_t task = { .slide = 1, .locale = "en", .preset = "p", .width = 1, .height = 1,
@@ -91,6 +95,13 @@ main (int argc, char **argv)
 
     proto_fail_t fail = { .task_id = "img_1", .attempt = 1, .error = { .code = "c", .message = "m" } };
     rc |= proto_fail_encode (&fail, &sb) || s_write (dir, "fail", &sb);
+
+    proto_webhook_req_t wr = { .rid = "r", .auth = "a", .id = "rnd_1", .url = "https://x/h",
+                               .action = "rotate", .overlap_s = 60 };
+    rc |= proto_webhook_req_encode (&wr, &sb) || s_write (dir, "webhook_req", &sb);
+
+    proto_json_t js = { .rid = "r", .status = 200, .json = "{\"object\":\"list\"}" };
+    rc |= proto_json_encode (&js, &sb) || s_write (dir, "json", &sb);
 
     msgpack_sbuffer_destroy (&sb);
     return rc ? 1 : 0;

@@ -120,12 +120,20 @@ class ShotServer:
 
 
 class HookReceiver:
-    """Records every POST (headers and raw body) and answers 200."""
+    """Records every POST (headers and raw body) and answers 200.
 
-    def __init__(self, status=200):
+    responder, when given, decides each answer: responder(n, path) with n the
+    0-based number of the call returns (status, extra headers dict, delay in
+    seconds before answering, body bytes). `inflight`/`max_inflight` count
+    requests being answered at once (for concurrency caps)."""
+
+    def __init__(self, status=200, responder=None):
         self.calls = []
         self.lock = threading.Lock()
         self.status = status
+        self.responder = responder
+        self.inflight = 0
+        self.max_inflight = 0
         receiver = self
 
         class Handler(_Quiet):
@@ -133,12 +141,28 @@ class HookReceiver:
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
                 with receiver.lock:
+                    index = len(receiver.calls)
                     receiver.calls.append({"path": self.path, "headers": dict(self.headers.items()),
                                            "body": body, "at": time.time()})
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                    receiver.inflight += 1
+                    receiver.max_inflight = max(receiver.max_inflight, receiver.inflight)
+                status, extra, delay, reply = receiver.status, {}, 0, b"ok"
+                if receiver.responder:
+                    status, extra, delay, reply = receiver.responder(index, self.path)
+                try:
+                    if delay:
+                        time.sleep(delay)
+                    self.send_response(status)
+                    for k, v in extra.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except OSError:
+                    pass            # the webhooker gave up on us (timeout)
+                finally:
+                    with receiver.lock:
+                        receiver.inflight -= 1
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
@@ -154,11 +178,13 @@ class HookReceiver:
 
 def verify_asa_signature(secret, header, body, tolerance=300):
     """Independent check of X-ASA-Signature: t=<unix>,v1=<hex HMAC-SHA256>."""
-    parts = dict(p.split("=", 1) for p in header.split(","))
+    pairs = [p.split("=", 1) for p in header.split(",")]
+    parts = dict(pairs)
     t = int(parts["t"])
     check(abs(time.time() - t) <= tolerance, "signature timestamp %d is stale" % t)
     expected = hmac.new(secret.encode(), ("%d." % t).encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, parts["v1"])
+    # several v1= entries during a secret rotation: any one may match
+    return any(hmac.compare_digest(expected, v) for k, v in pairs if k == "v1")
 
 
 def verify_standard_signature(secret, headers, body):
@@ -185,7 +211,8 @@ class Stack:
         self.env = dict(os.environ, EASEL_ALLOW_PRIVATE_NETWORKS="1",
                         EASEL_API_ENDPOINT=self.api, EASEL_WORK_ENDPOINT=self.work,
                         EASEL_EVENTS_ENDPOINT=self.events, EASEL_DATA=self.data,
-                        EASEL_PUBLIC_URL=self.base, EASEL_WEBHOOK_SCHEDULE=schedule)
+                        EASEL_PUBLIC_URL=self.base, EASEL_WEBHOOK_SCHEDULE=schedule,
+                        EASEL_WEBHOOK_MIN_RETRY_MS="1000")
         self.procs = {}
         self.logs = {}
         atexit.register(self.close)
@@ -193,6 +220,7 @@ class Stack:
         info = json.loads(key)
         self.key = info["api_key"]
         self.secret = info["webhook_secret"]
+        self.account = info.get("account_id")
         self.start("scheduler")
         self.start("gateway", "--listen", "127.0.0.1:%d" % self.http_port)
         if webhooker:

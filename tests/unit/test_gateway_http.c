@@ -310,11 +310,16 @@ main (int argc, char **argv)
     for (int i = 0; i < 100 && s_req ("GET", "/healthz", "", NULL, &r); i++)
         usleep (50 * 1000);
     s_expect ("healthz", &r, 200, "{\"ok\":true}", "Content-Length: 11");
+    /* the preset catalogue: public, no key, no scheduler round trip */
+    s_req ("GET", "/v1/presets", "", NULL, &r);
+    s_expect ("presets", &r, 200, "\"name\":\"play.feature_graphic\"", "Content-Type: application/json");
+    s_req ("POST", "/v1/presets", "", NULL, &r);
+    s_expect ("presets 405", &r, 405, "\"method_not_allowed\"", "Allow: GET");
 
     s_req ("GET", "/nope", "", NULL, &r);
     s_expect ("404", &r, 404, "\"route_not_found\"", NULL);
     s_req ("DELETE", "/v1/renders", "", NULL, &r);
-    s_expect ("405", &r, 405, "\"method_not_allowed\"", "Allow: POST");
+    s_expect ("405", &r, 405, "\"method_not_allowed\"", "Allow: GET, POST");
     s_req ("POST", "/v1/renders", JSON, BODY "}", &r);
     s_expect ("401 missing", &r, 401, "\"missing_api_key\"", NULL);
     s_req ("POST", "/v1/renders", "Authorization: Bearer sk_bad\r\n" JSON, BODY "}", &r);

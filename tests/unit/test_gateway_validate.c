@@ -7,8 +7,16 @@
 #include <sodium.h>
 #include "render_request.h"
 #include "presets.h"
+#include "presets_json.h"
 
 static int s_failures;
+
+#define TINY_PNG_A "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP438EARAwQ"
+#define TINY_PNG_B "CgAuzgYd627p8QAAAABJRU5ErkJggg=="
+#define TINY_PNG TINY_PNG_A TINY_PNG_B
+#define TINY_PNG_BYTES 73
+/* a PNG whose header says 30000x30000 (its pixel data is not there) */
+#define HUGE_PNG "iVBORw0KGgoAAAANSUhEUgAAdTAAAHUwCAIAAADpRW/tAAAAC0lEQVR4nGNggAEAAAoAAX+AdF4AAAAASUVORK5CYII="
 
 #define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
     fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
@@ -106,10 +114,10 @@ static void
 test_gradient_custom_canvas_data (void)
 {
     proto_create_render_t cr;
-    /* "iVBORw0KGgo=" is the PNG signature's first 8 bytes */
+    /* TINY_PNG: a 2x2 RGB PNG (73 bytes); the gateway reads its header */
     const char *body = "{\"canvas\":{\"width\":800,\"height\":600},"
         "\"background\":{\"gradient\":{\"colors\":[\"#1e3c72\",\"#6A11CB\",\"#000000\"],\"angle\":90}},"
-        "\"slides\":[{\"screenshot\":{\"data\":\"iVBORw0KGgo=\"}}]}";
+        "\"slides\":[{\"screenshot\":{\"data\":\"" TINY_PNG "\"}}]}";
     if (s_parse_ok ("gradient", body, 1, &cr))
         return;
     proto_slide_t sl;
@@ -118,20 +126,21 @@ test_gradient_custom_canvas_data (void)
     CHECK (sl.bg_ncolors == 3 && sl.bg_colors [0] == 0x1E3C72 && sl.bg_colors [1] == 0x6A11CB
            && sl.bg_angle == 90, "gradient: 3 stops at 90 degrees");
     static const unsigned char png [] = { 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A };
-    CHECK (sl.shot_len == 8 && sl.shot_data && memcmp (sl.shot_data, png, 8) == 0,
-           "gradient: base64 data decoded to 8 bytes, got %zu", sl.shot_len);
+    CHECK (sl.shot_len == TINY_PNG_BYTES && sl.shot_data && memcmp (sl.shot_data, png, 8) == 0,
+           "gradient: base64 data decoded to %d bytes, got %zu", TINY_PNG_BYTES, sl.shot_len);
     CHECK (sl.nlines == 0, "gradient: no headline");
     proto_slide_free (&sl);
     proto_create_render_free (&cr);
 
     body = "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\",\"width\":1290,\"height\":2796},"
-        "\"slides\":[{\"screenshot\":{\"data\":\"data:image/png;base64,iVBORw0K\\nGgo=\"}}]}";
+        "\"slides\":[{\"screenshot\":{\"data\":\"data:image/png;base64," TINY_PNG_A "\\n" TINY_PNG_B "\"}}]}";
     if (s_parse_ok ("data url", body, 1, &cr))
         return;
     s_slide (&cr, 0, &sl);
     CHECK (sl.width == 1290 && sl.height == 2796, "data url: preset with an accepted size, got %dx%d",
            sl.width, sl.height);
-    CHECK (sl.shot_len == 8 && memcmp (sl.shot_data, png, 8) == 0, "data url: decoded past the prefix");
+    CHECK (sl.shot_len == TINY_PNG_BYTES && memcmp (sl.shot_data, png, 8) == 0,
+           "data url: decoded past the prefix");
     proto_slide_free (&sl);
     proto_create_render_free (&cr);
 }
@@ -152,6 +161,22 @@ static void
 test_bad_cases (void)
 {
     char long_line [400], many_slides [1024], long_body [600];
+    /* a 10,000-character headline */
+    static char huge_line [10001], huge_body [10200], many_cells [2048];
+    memset (huge_line, 'y', 10000);
+    huge_line [10000] = '\0';
+    snprintf (huge_body, sizeof huge_body, "{" CANVAS ",\"slides\":[{\"headline\":{\"lines\":[\"%s\"]}}]}",
+              huge_line);
+    /* 41 locales is over the locale cap; 10 slides x 40 locales x 2 presets = 800 cells > 500 */
+    int m = snprintf (many_cells, sizeof many_cells, "{\"async\":true,\"matrix\":{\"presets\":"
+                      "[\"play.phone\",\"play.tablet_7\"],\"locales\":[");
+    for (int i = 0; i < 40; i++)
+        m += snprintf (many_cells + m, sizeof many_cells - (size_t) m, "%s\"l%c%c\"", i ? "," : "",
+                       'a' + i / 26, 'a' + i % 26);
+    m += snprintf (many_cells + m, sizeof many_cells - (size_t) m, "]},\"slides\":[");
+    for (int i = 0; i < 10; i++)
+        m += snprintf (many_cells + m, sizeof many_cells - (size_t) m, "%s" SLIDE, i ? "," : "");
+    snprintf (many_cells + m, sizeof many_cells - (size_t) m, "]}");
     memset (long_line, 'x', 201);
     long_line [201] = '\0';
     snprintf (long_body, sizeof long_body, "{" CANVAS ",\"slides\":[{\"headline\":{\"lines\":[\"ok\",\"%s\"]}}]}",
@@ -166,6 +191,39 @@ test_bad_cases (void)
         { "duplicate key", "{\"slides\":[],\"slides\":[]}", 400, "invalid_json", "" },
         { "not an object", "[1]", 400, "invalid_json", "" },
         { "missing slides", "{" CANVAS "}", 422, "parameter_missing", "slides" },
+        { "10,000-character headline", huge_body, 422, "parameter_invalid", "slides[0].headline.lines[0]" },
+        { "matrix over 500 images", many_cells, 422, "parameter_invalid", "matrix" },
+        { "30000x30000 screenshot", "{" CANVAS ",\"slides\":[{\"screenshot\":{\"data\":\"" HUGE_PNG "\"}}]}",
+          422, "screenshot_too_large", "slides[0].screenshot.data" },
+        { "not an image", "{" CANVAS ",\"slides\":[{\"screenshot\":{\"data\":\"aGVsbG8gd29ybGQ=\"}}]}",
+          422, "screenshot_invalid", "slides[0].screenshot.data" },
+        { "unknown layout device", "{" CANVAS ",\"layout\":{\"device\":\"nokia\"},\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "layout.device" },
+        { "bad text_position", "{" CANVAS ",\"slides\":[{" SHOT ",\"layout\":{\"text_position\":\"left\"}}]}",
+          422, "parameter_invalid", "slides[0].layout.text_position" },
+        { "padding over 30", "{" CANVAS ",\"layout\":{\"padding\":50},\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "layout.padding" },
+        { "bad finish", "{" CANVAS ",\"layout\":{\"finish\":\"gold\"},\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "layout.finish" },
+        { "bad fit", "{" CANVAS ",\"layout\":{\"fit\":\"stretch\"},\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "layout.fit" },
+        { "weight 450", "{" CANVAS ",\"headline\":{\"weight\":450},\"slides\":[" SLIDE "]}",
+          422, "parameter_invalid", "headline.weight" },
+        { "font min over max", "{" CANVAS ",\"slides\":[{\"headline\":{\"lines\":[\"a\"],"
+          "\"font_size\":{\"max\":40,\"min\":60}}}]}", 422, "parameter_invalid", "slides[0].headline.font_size.min" },
+        { "bad subtitle colour", "{" CANVAS ",\"slides\":[{\"headline\":{\"lines\":[\"a\"]},"
+          "\"subtitle\":{\"lines\":[\"b\"],\"color\":\"#FFF\"}}]}", 422, "parameter_invalid",
+          "slides[0].subtitle.color" },
+        { "watch landscape", "{\"canvas\":{\"preset\":\"appstore.watch_s10\",\"orientation\":\"landscape\"},"
+          "\"slides\":[" SLIDE "]}", 422, "parameter_invalid", "canvas.orientation" },
+        { "bad orientation", "{\"canvas\":{\"preset\":\"play.phone\",\"orientation\":\"sideways\"},"
+          "\"slides\":[" SLIDE "]}", 422, "parameter_invalid", "canvas.orientation" },
+        { "store on a preset", "{\"canvas\":{\"preset\":\"play.phone\",\"store\":\"play\"},"
+          "\"slides\":[" SLIDE "]}", 422, "parameter_invalid", "canvas.store" },
+        { "bad background image", "{" CANVAS ",\"background\":{\"image\":{\"url\":\"file:///etc/passwd\"}},"
+          "\"slides\":[" SLIDE "]}", 422, "parameter_invalid", "background.image.url" },
+        { "two backgrounds", "{" CANVAS ",\"background\":{\"preset\":\"aurora\",\"color\":\"#000000\"},"
+          "\"slides\":[" SLIDE "]}", 422, "parameter_invalid", "background" },
         { "empty slides", "{" CANVAS ",\"slides\":[]}", 422, "parameter_invalid", "slides" },
         { "too many slides", many_slides, 422, "parameter_invalid", "slides" },
         { "missing canvas", "{\"slides\":[" SLIDE "]}", 422, "parameter_missing", "canvas" },
@@ -173,7 +231,7 @@ test_bad_cases (void)
           422, "parameter_invalid", "canvas.preset" },
         { "unknown matrix preset", "{" CANVAS ",\"matrix\":{\"presets\":[\"play.phone\",\"nope\"]},\"slides\":["
           SLIDE "]}", 422, "parameter_invalid", "matrix.presets[1]" },
-        { "size the preset lacks", "{\"canvas\":{\"preset\":\"play.phone\",\"width\":1000,\"height\":2000},"
+        { "size the preset lacks", "{\"canvas\":{\"preset\":\"play.phone\",\"width\":1000,\"height\":2100},"
           "\"slides\":[" SLIDE "]}", 422, "parameter_invalid", "canvas.width" },
         { "canvas too small", "{\"canvas\":{\"width\":50,\"height\":600},\"slides\":[" SLIDE "]}",
           422, "parameter_invalid", "canvas.width" },
@@ -210,7 +268,7 @@ test_bad_cases (void)
           422, "parameter_invalid", "slides[0].screenshot.url" },
         { "unknown device", "{" CANVAS ",\"slides\":[{" SHOT ",\"device\":\"pixel\"}]}",
           422, "parameter_invalid", "slides[0].device" },
-        { "jpeg", "{" CANVAS ",\"format\":\"jpeg\",\"slides\":[" SLIDE "]}", 422, "parameter_invalid", "format" },
+        { "gif", "{" CANVAS ",\"format\":\"gif\",\"slides\":[" SLIDE "]}", 422, "parameter_invalid", "format" },
         { "bad webhook", "{" CANVAS ",\"webhook_url\":\"not a url\",\"slides\":[" SLIDE "]}",
           422, "parameter_invalid", "webhook_url" },
         { "metadata array", "{" CANVAS ",\"metadata\":[1],\"slides\":[" SLIDE "]}",
@@ -247,6 +305,103 @@ test_bad_cases (void)
     CHECK (strcmp (e.type, "invalid_request_error") == 0, "400 type invalid_request_error, got %s", e.type);
 }
 
+/* layout defaults merge under each slide's; subtitle; "default" lines;
+   orientation; formats; new devices */
+static void
+test_layout (void)
+{
+    proto_create_render_t cr;
+    const char *body = "{\"canvas\":{\"preset\":\"appstore.ipad_13\",\"orientation\":\"landscape\"},"
+        "\"format\":\"jpeg\",\"background\":{\"preset\":\"aurora\"},"
+        "\"layout\":{\"text_position\":\"bottom\",\"padding\":5,\"finish\":\"silver\",\"device\":\"ipad\"},"
+        "\"headline\":{\"color\":\"#112233\",\"weight\":800,\"font_size\":{\"max\":120,\"min\":50}},"
+        "\"subtitle\":{\"color\":\"#445566\"},"
+        "\"slides\":[{\"headline\":{\"lines\":[\"One\"]},\"subtitle\":{\"lines\":[\"Sub\"]}},"
+        "{\"headline\":{\"lines\":[\"Two\"],\"color\":\"#FFFFFF\",\"font_size\":{\"max\":90}},"
+        "\"layout\":{\"text_position\":\"top\",\"fit\":\"cover\",\"device\":\"browser-macos\"}}]}";
+    if (s_parse_ok ("layout", body, 2, &cr))
+        return;
+    proto_slide_t a, b;
+    s_slide (&cr, 0, &a);
+    s_slide (&cr, 1, &b);
+    CHECK (a.width == 2752 && a.height == 2064, "layout: landscape ipad_13 is 2752x2064, got %dx%d",
+           a.width, a.height);
+    CHECK (strcmp (a.format, "jpeg") == 0 && strcmp (a.text_position, "bottom") == 0 && a.padding_pm == 50
+           && strcmp (a.finish, "silver") == 0 && strcmp (a.device, "ipad") == 0 && a.text_color == 0x112233
+           && a.font_weight == 800 && a.font_size_max == 120 && a.font_size_min == 50
+           && a.nsub == 1 && strcmp (a.sub [0], "Sub") == 0 && a.sub_color == 0x445566
+           && strcmp (a.fit, "contain") == 0 && strcmp (a.store, "appstore") == 0 && a.display_stated,
+           "layout: slide 0 takes the render's defaults");
+    CHECK (a.bg_ncolors == 3 && a.bg_colors [0] == 0x0B3D5C, "layout: aurora background");
+    CHECK (strcmp (b.text_position, "top") == 0 && strcmp (b.fit, "cover") == 0
+           && strcmp (b.device, "browser-macos") == 0 && b.text_color == 0xFFFFFF && b.font_size_max == 90
+           && b.font_size_min == 50 && b.font_weight == 800 && b.padding_pm == 50 && b.nsub == 0,
+           "layout: slide 1 overrides some fields and keeps the others");
+    proto_slide_free (&a);
+    proto_slide_free (&b);
+    proto_create_render_free (&cr);
+
+    body = "{\"matrix\":{\"locales\":[\"en-US\",\"de-DE\"],\"presets\":[\"play.phone\"]},"
+        "\"slides\":[{\"headline\":{\"lines\":{\"en-US\":[\"Hello\"],\"default\":[\"Hallo\"]}}}]}";
+    if (s_parse_ok ("default lines", body, 2, &cr))
+        return;
+    s_slide (&cr, 0, &a);
+    s_slide (&cr, 1, &b);
+    CHECK (!a.text_fallback && strcmp (a.lines [0], "Hello") == 0, "default lines: en-US has its own");
+    CHECK (b.text_fallback && strcmp (b.lines [0], "Hallo") == 0 && strcmp (b.locale, "de-DE") == 0,
+           "default lines: de-DE falls back and is flagged");
+    proto_slide_free (&a);
+    proto_slide_free (&b);
+    proto_create_render_free (&cr);
+
+    /* default text colour: dark on a light background */
+    body = "{\"canvas\":{\"preset\":\"play.phone\"},\"background\":{\"preset\":\"paper\"},"
+        "\"slides\":[{\"headline\":{\"lines\":[\"x\"]},\"subtitle\":{\"lines\":[\"y\"]}}]}";
+    if (s_parse_ok ("paper", body, 1, &cr))
+        return;
+    s_slide (&cr, 0, &a);
+    CHECK (a.text_color == 0x1C1C1E && a.sub_color == 0x1C1C1E, "paper: dark text by default, got #%06X",
+           a.text_color);
+    proto_slide_free (&a);
+    proto_create_render_free (&cr);
+
+    /* no orientation asked: each matrix preset keeps its own (the Mac is landscape) */
+    body = "{\"matrix\":{\"presets\":[\"appstore.mac\",\"appstore.iphone_6_9\"]},"
+        "\"slides\":[{\"headline\":{\"lines\":[\"x\"]}}]}";
+    if (s_parse_ok ("native orientations", body, 2, &cr))
+        return;
+    s_slide (&cr, 0, &a);
+    s_slide (&cr, 1, &b);
+    CHECK (a.width == 2880 && a.height == 1800 && b.width == 1320 && b.height == 2868,
+           "native orientations: 2880x1800 and 1320x2868, got %dx%d and %dx%d",
+           a.width, a.height, b.width, b.height);
+    proto_slide_free (&a);
+    proto_slide_free (&b);
+    proto_create_render_free (&cr);
+
+    /* landscape asked: the iPhone turns, the Mac already is */
+    body = "{\"canvas\":{\"preset\":\"appstore.mac\",\"orientation\":\"landscape\"},"
+        "\"matrix\":{\"presets\":[\"appstore.mac\",\"appstore.iphone_6_9\"]},"
+        "\"slides\":[{\"headline\":{\"lines\":[\"x\"]}}]}";
+    if (s_parse_ok ("landscape matrix", body, 2, &cr))
+        return;
+    s_slide (&cr, 1, &b);
+    CHECK (b.width == 2868 && b.height == 1320, "landscape matrix: the iPhone turns, got %dx%d",
+           b.width, b.height);
+    proto_slide_free (&b);
+    proto_create_render_free (&cr);
+
+    body = "{\"canvas\":{\"width\":2048,\"height\":2732,\"store\":\"appstore\"},"
+        "\"slides\":[{\"headline\":{\"lines\":[\"x\"]},\"device\":\"android_tablet\"}]}";
+    if (s_parse_ok ("custom store", body, 1, &cr))
+        return;
+    s_slide (&cr, 0, &a);
+    CHECK (strcmp (a.store, "appstore") == 0 && !a.display_stated && a.preset [0] == '\0'
+           && strcmp (a.device, "android_tablet") == 0, "custom store: store kept, no display class");
+    proto_slide_free (&a);
+    proto_create_render_free (&cr);
+}
+
 static void
 test_presets (void)
 {
@@ -257,6 +412,36 @@ test_presets (void)
     CHECK (p && p->sizes [0].width == 1024 && p->sizes [0].height == 500 && strcmp (p->store, "play") == 0,
            "presets: play.feature_graphic 1024x500");
     CHECK (presets_count () == 22, "presets: 22 canvas presets, got %zu", presets_count ());
+    /* Play rules: any size with sides 320..3840 and ratio <= 2; App Store: listed sizes and swaps */
+    CHECK (presets_size_ok (presets_find ("play.phone"), 1000, 2000)
+           && !presets_size_ok (presets_find ("play.phone"), 1000, 2100)
+           && !presets_size_ok (presets_find ("play.phone"), 300, 600)
+           && presets_size_ok (presets_find ("appstore.iphone_6_9"), 2868, 1320)
+           && !presets_size_ok (presets_find ("appstore.watch_s7"), 484, 396)
+           && !presets_size_ok (presets_find ("play.feature_graphic"), 1000, 500)
+           && presets_size_ok (presets_find ("play.wear"), 500, 500)
+           && !presets_size_ok (presets_find ("play.wear"), 500, 501),
+           "presets: size rules");
+    CHECK (presets_background_find ("aurora") && presets_background_find ("paper"),
+           "presets: aurora and paper backgrounds");
+    /* GET /v1/presets lists every preset with its rules */
+    json_t *list = presets_json_build ();
+    json_t *data = json_object_get (list, "data");
+    CHECK (json_array_size (data) == presets_count (), "presets json: every preset listed");
+    json_t *first = json_array_get (data, 0);
+    CHECK (first && strcmp (json_string_value (json_object_get (first, "name")), "appstore.iphone_6_9") == 0
+           && json_array_size (json_object_get (first, "sizes")) == 3
+           && json_is_false (json_object_get (first, "alpha_allowed"))
+           && json_array_size (json_object_get (first, "formats")) == 2
+           && json_object_get (first, "display_class") && json_object_get (first, "max_bytes")
+           && json_array_size (json_object_get (first, "orientations")) == 2,
+           "presets json: iphone_6_9 has sizes, display class, formats, alpha rule, orientations");
+    json_t *play = json_array_get (data, 15);
+    CHECK (play && json_integer_value (json_object_get (play, "max_bytes")) == 8 * 1024 * 1024
+           && json_integer_value (json_object_get (json_object_get (play, "size_rules"), "min_side")) == 320,
+           "presets json: play.phone has 8 MB and side rules");
+    CHECK (json_array_size (json_object_get (list, "backgrounds")) == 7, "presets json: 7 backgrounds");
+    json_decref (list);
     CHECK (!presets_find ("appstore.iphone_7"), "presets: unknown name gives NULL");
 }
 
@@ -270,6 +455,7 @@ main (void)
     test_matrix ();
     test_gradient_custom_canvas_data ();
     test_bad_cases ();
+    test_layout ();
     if (s_failures) {
         fprintf (stderr, "%d check(s) failed\n", s_failures);
         return 1;

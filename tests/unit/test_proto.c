@@ -51,6 +51,21 @@ test_slide (void)
         shot [i] = (uint8_t) i;
     in.shot_data = shot;
     in.shot_len = sizeof shot;
+    /* layout fields */
+    in.nsub = 1;
+    in.sub [0] = "Sous-titre";
+    in.sub_color = 0x00FF00;
+    snprintf (in.text_position, sizeof in.text_position, "bottom");
+    in.padding_pm = 0;
+    in.font_weight = 800;
+    in.font_size_max = 120;
+    in.font_size_min = 40;
+    snprintf (in.fit, sizeof in.fit, "cover");
+    snprintf (in.finish, sizeof in.finish, "silver");
+    in.bg_image_url = "https://acme.app/bg.png";
+    snprintf (in.store, sizeof in.store, "appstore");
+    in.display_stated = true;
+    in.text_fallback = true;
 
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
@@ -66,6 +81,13 @@ test_slide (void)
     CHECK (STREQ (out.device, "iphone") && STREQ (out.format, "png"), "device/format kept");
     CHECK (out.shot_len == sizeof shot && memcmp (out.shot_data, shot, sizeof shot) == 0, "shot bytes kept");
     CHECK (out.shot_url == NULL, "absent shot_url is NULL");
+    CHECK (out.nsub == 1 && STREQ (out.sub [0], "Sous-titre") && out.sub_color == 0x00FF00,
+           "subtitle kept");
+    CHECK (STREQ (out.text_position, "bottom") && out.padding_pm == 0 && out.font_weight == 800
+           && out.font_size_max == 120 && out.font_size_min == 40, "layout numbers kept (padding 0 too)");
+    CHECK (STREQ (out.fit, "cover") && STREQ (out.finish, "silver") && STREQ (out.store, "appstore")
+           && STREQ (out.bg_image_url, "https://acme.app/bg.png") && out.display_stated && out.text_fallback,
+           "layout strings and flags kept");
     proto_slide_free (&out);
     proto_slide_free (&out);       /* idempotent */
     CHECK (out.shot_data == NULL && out.lines [0] == NULL, "free NULLs pointers");
@@ -248,6 +270,8 @@ test_render (void)
     snprintf (imgs [0].locale, sizeof imgs [0].locale, "fr-FR");
     imgs [0].width = 1290; imgs [0].height = 2796; imgs [0].bytes = 123456;
     imgs [0].url_exp = 1800000000; imgs [0].attempts = 1;
+    char findings [] = "[{\"rule\":\"blank_screen\",\"severity\":\"warning\",\"message\":\"m\"}]";
+    imgs [0].findings_json = findings;
     memset (imgs [0].sha256, 'e', 64);
     memset (imgs [0].url_sig, 'd', 64);
     snprintf (imgs [1].status, sizeof imgs [1].status, "failed");
@@ -279,6 +303,8 @@ test_render (void)
            "image 0 kept");
     CHECK (out.images [0].url_exp == 1800000000 && STREQ (out.images [0].url_sig, imgs [0].url_sig), "url sig kept");
     CHECK (out.images [0].error.code [0] == '\0' && out.images [0].error.message == NULL, "no error on image 0");
+    CHECK (STREQ (out.images [0].findings_json, findings) && out.images [1].findings_json == NULL,
+           "image findings kept, absent stays NULL");
     CHECK (STREQ (out.images [1].error.param, "slides[1].screenshot.url") && out.images [1].attempts == 3,
            "image 1 error kept");
     proto_render_free (&out);
@@ -401,7 +427,8 @@ test_work (void)
 
     uint8_t img [1000];
     memset (img, 0xAB, sizeof img);
-    proto_result_t r = { .attempt = 1, .width = 100, .height = 200, .data = img, .len = sizeof img }, r2;
+    proto_result_t r = { .attempt = 1, .width = 100, .height = 200, .data = img, .len = sizeof img,
+                         .findings_json = "[{\"rule\":\"alpha\",\"severity\":\"error\",\"message\":\"m\"}]" }, r2;
     snprintf (r.task_id, sizeof r.task_id, "img_1");
     snprintf (r.format, sizeof r.format, "png");
     sb.size = 0;
@@ -409,6 +436,7 @@ test_work (void)
            "result round trip: %s", err);
     CHECK (r2.len == sizeof img && memcmp (r2.data, img, sizeof img) == 0 && r2.width == 100 && r2.height == 200,
            "result kept");
+    CHECK (r2.findings_json && strstr (r2.findings_json, "\"alpha\""), "result findings kept");
     proto_result_free (&r2);
     proto_result_free (&r2);
 

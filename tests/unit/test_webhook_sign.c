@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "webhook_sign.h"
 
 #define SECRET_A   "whsec_ZWFzZWwtdGVzdC12ZWN0b3Itc2VjcmV0LWtleS1BISE="
@@ -60,6 +61,31 @@ s_vector (const char *name, const char *verify_secret, json_t *signing, const ch
         "webhook_signature", std, "valid", valid);
 }
 
+/* ed25519 (opt-in "v1a"): a key pair from a fixed seed, so the file is reproducible. */
+static json_t *
+s_ed25519_vectors (void)
+{
+    uint8_t seed[crypto_sign_SEEDBYTES], pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    char pk64[64], sk64[128], v1a[WEBHOOK_ED_MAX], std[WEBHOOK_STD_MAX], header[WEBHOOK_HEADER_MAX];
+    memset (seed, 0x42, sizeof seed);
+    crypto_sign_seed_keypair (pk, sk, seed);
+    sodium_bin2base64 (pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64 (sk64, sizeof sk64, sk, sizeof sk, sodium_base64_VARIANT_ORIGINAL);
+    webhook_sign_ed25519 (sk64, EVENT_ID, T0, BODY, strlen (BODY), v1a);
+    webhook_sign_std (SECRET_A, EVENT_ID, T0, BODY, strlen (BODY), std);
+    snprintf (header, sizeof header, "%s %s", std, v1a);
+    json_t *list = json_array ();
+    json_array_append_new (list, json_pack ("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:b}",
+        "name", "ed25519_valid", "public_key", pk64, "webhook_id", EVENT_ID,
+        "timestamp", (json_int_t) T0, "now", (json_int_t) T0 + 10, "body", BODY,
+        "webhook_signature", header, "valid", true));
+    json_array_append_new (list, json_pack ("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:b}",
+        "name", "ed25519_tampered", "public_key", pk64, "webhook_id", EVENT_ID,
+        "timestamp", (json_int_t) T0, "now", (json_int_t) T0 + 10, "body", BODY " ",
+        "webhook_signature", header, "valid", false));
+    return list;
+}
+
 static int
 s_generate (void)
 {
@@ -75,14 +101,20 @@ s_generate (void)
                                         BODY, T0 + 301, false));
     json_array_append_new (v, s_vector ("wrong_secret", SECRET_B, json_pack ("[s]", SECRET_A),
                                         BODY, T0 + 10, false));
-    json_t *doc = json_pack ("{s:s, s:i, s:o}",
+    /* a secret pasted with its line end is another key: receivers store it trimmed */
+    json_array_append_new (v, s_vector ("whitespace_in_secret", SECRET_A "\n", json_pack ("[s]", SECRET_A),
+                                        BODY, T0 + 10, false));
+    json_t *ed = s_ed25519_vectors ();
+    json_t *doc = json_pack ("{s:s, s:i, s:o, s:o}",
         "description", "Easel webhook signature test vectors (CONTRACT 6). For each vector, "
         "signing signed_body at timestamp with every signing_secrets entry gives x_asa_signature "
         "and webhook_signature; a receiver holding `secret` that gets `body` at time `now` "
         "must accept it exactly when `valid` is true. X-ASA: HMAC-SHA256 keyed with the whole "
         "secret string, over \"<t>.<body>\", hex. Standard Webhooks: keyed with the base64-decoded "
-        "part after whsec_, over \"<webhook_id>.<t>.<body>\", base64.",
-        "tolerance_s", 300, "vectors", v);
+        "part after whsec_, over \"<webhook_id>.<t>.<body>\", base64. ed25519_vectors: the \"v1a,\" "
+        "entry of webhook_signature is a base64 ed25519 signature over \"<webhook_id>.<t>.<body>\" "
+        "that verifies under public_key (base64 of the 32-byte key) exactly when `valid` is true.",
+        "tolerance_s", 300, "vectors", v, "ed25519_vectors", ed);
     json_dumpf (doc, stdout, JSON_INDENT (2) | JSON_ENSURE_ASCII);
     fputc ('\n', stdout);
     json_decref (doc);
@@ -106,7 +138,7 @@ main (int argc, char **argv)
     }
     int64_t tol = json_integer_value (json_object_get (doc, "tolerance_s"));
     json_t *vectors = json_object_get (doc, "vectors");
-    CHECK (json_array_size (vectors) == 5, "expected 5 vectors, found %zu", json_array_size (vectors));
+    CHECK (json_array_size (vectors) == 6, "expected 6 vectors, found %zu", json_array_size (vectors));
     size_t i;
     json_t *v;
     json_array_foreach (vectors, i, v) {
@@ -136,6 +168,21 @@ main (int argc, char **argv)
         CHECK ((rc == 0) == valid, "[%s] webhook_verify_std: expected %s, got %s",
                name, valid ? "accept" : "reject", rc == 0 ? "accept" : "reject");
     }
+    json_array_foreach (json_object_get (doc, "ed25519_vectors"), i, v) {
+        const char *name = json_string_value (json_object_get (v, "name"));
+        const char *body = json_string_value (json_object_get (v, "body"));
+        char ts[24];
+        snprintf (ts, sizeof ts, "%lld", (long long) json_integer_value (json_object_get (v, "timestamp")));
+        int rc = name && body ? webhook_verify_ed25519 (
+            json_string_value (json_object_get (v, "public_key")),
+            json_string_value (json_object_get (v, "webhook_id")), ts,
+            json_string_value (json_object_get (v, "webhook_signature")), body, strlen (body),
+            json_integer_value (json_object_get (v, "now")), tol) : -1;
+        bool valid = json_is_true (json_object_get (v, "valid"));
+        CHECK ((rc == 0) == valid, "[%s] webhook_verify_ed25519: expected %s", name ? name : "?",
+               valid ? "accept" : "reject");
+    }
+    CHECK (json_array_size (json_object_get (doc, "ed25519_vectors")) == 2, "expected 2 ed25519 vectors");
     /* malformed input is rejected, never crashes */
     const char *b = "{}";
     CHECK (webhook_verify_asa (SECRET_A, "", b, 2, T0, 300) == -1, "expected empty header rejected");

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""api: wrk against the whole stack, beside a civetweb ceiling, on loopback.
+
+Per run (--runs, default 3; every run a fresh stack):
+  - create: POST /v1/renders {"async": true, one headline-only slide} for
+    --seconds with wrk -t2 -c32 (the issue's setting); no renderer runs, so the
+    number is the create path alone (gateway -> scheduler -> one grouped
+    SQLite commit with synchronous=FULL -> 202). Afterwards the renders in the
+    db are counted with python's sqlite3 and must be at least the number of
+    202s wrk counted (each 202 is a durable job).
+  - get: GET /v1/renders/{id} of one render, same wrk settings.
+  - ceiling: bench_ceiling (civetweb, keep-alive, TCP_NODELAY, one write)
+    answering a tiny body, same wrk settings.
+Requests/s, p50/p99 latency and the gateway's peak RSS; ratios against the
+ceiling. wrk shares the 2 cores with the server under test.
+
+usage: bench/api.py [--runs 3] [--seconds 10]
+"""
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+import benchlib
+import harness
+
+BODY = json.dumps({"async": True, "canvas": {"preset": "appstore.iphone_6_9"},
+                   "background": {"preset": "midnight"},
+                   "slides": [{"headline": {"lines": ["Track every habit"]}}]})
+
+
+def wrk(url, seconds, env):
+    lua = os.path.join(benchlib.HERE, "wrk_count.lua")
+    out = subprocess.run(["wrk", "-t2", "-c32", "-d%ds" % seconds, "--timeout", "5s", "-s", lua, url],
+                         env=dict(os.environ, **env), capture_output=True, timeout=seconds + 60)
+    for line in out.stdout.decode().splitlines():
+        if line.startswith("WRKJSON "):
+            return json.loads(line[len("WRKJSON "):])
+    sys.exit("wrk printed no result: %s %s" % (out.stdout.decode(), out.stderr.decode()))
+
+
+def one_run(seconds):
+    r = {}
+    stack = harness.Stack(renderers=0, webhooker=True)
+    try:
+        gw = stack.procs["gateway"].pid
+        base = {"EASEL_API_KEY": stack.key}
+        c = wrk(stack.base + "/v1/renders", seconds,
+                dict(base, EASEL_BENCH_METHOD="POST", EASEL_BENCH_PATH="/v1/renders",
+                     EASEL_BENCH_BODY=BODY))
+        n202 = c["status"].get("202", 0)
+        time.sleep(0.5)                       # in-flight creates finish committing
+        db = sqlite3.connect(os.path.join(stack.data, "easel.db"))
+        try:
+            in_db = db.execute("SELECT count(*) FROM renders").fetchone()[0]
+            rid = db.execute("SELECT id FROM renders ORDER BY seq LIMIT 1").fetchone()[0]
+        finally:
+            db.close()
+        if in_db < n202:
+            sys.exit("only %d renders in the db for %d 202s counted by wrk" % (in_db, n202))
+        r.update(create_rps=round(n202 / c["seconds"], 1), create_p50_ms=c["p50_ms"],
+                 create_p99_ms=c["p99_ms"], create_202=n202, create_other=c["requests"] - n202,
+                 create_socket_errors=c["socket_errors"], renders_in_db=in_db)
+        r["gateway_peak_rss_mb_after_create"] = round(benchlib.proc_rss_kb(gw)[1] / 1024, 1)
+        g = wrk(stack.base + "/v1/renders/" + rid, seconds,
+                dict(base, EASEL_BENCH_METHOD="GET", EASEL_BENCH_PATH="/v1/renders/" + rid))
+        n200 = g["status"].get("200", 0)
+        r.update(get_rps=round(n200 / g["seconds"], 1), get_p50_ms=g["p50_ms"],
+                 get_p99_ms=g["p99_ms"], get_other=g["requests"] - n200)
+        r["gateway_peak_rss_mb"] = round(benchlib.proc_rss_kb(gw)[1] / 1024, 1)
+        r["scheduler_peak_rss_mb"] = round(benchlib.proc_rss_kb(stack.procs["scheduler"].pid)[1] / 1024, 1)
+    finally:
+        stack.close()
+    port = harness.free_port()
+    ceil = subprocess.Popen([os.path.join(benchlib.BIN, "bench_ceiling"), "--listen",
+                             "127.0.0.1:%d" % port, "--seconds", str(seconds + 30)])
+    try:
+        time.sleep(0.3)
+        h = wrk("http://127.0.0.1:%d/" % port, seconds, {"EASEL_BENCH_METHOD": "GET"})
+        r.update(ceiling_rps=round(h["status"].get("200", 0) / h["seconds"], 1),
+                 ceiling_p50_ms=h["p50_ms"], ceiling_p99_ms=h["p99_ms"])
+    finally:
+        ceil.terminate()
+        ceil.wait(timeout=10)
+    r["create_over_ceiling"] = round(r["create_rps"] / r["ceiling_rps"], 4)
+    r["get_over_ceiling"] = round(r["get_rps"] / r["ceiling_rps"], 4)
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3, choices=range(1, 11))
+    ap.add_argument("--seconds", type=int, default=10, choices=range(1, 31))
+    args = ap.parse_args()
+    for tool in ("wrk", os.path.join(benchlib.BIN, "bench_ceiling"),
+                 os.path.join(benchlib.BIN, "easel-gateway")):
+        benchlib.need(tool)
+    runs = []
+    for _ in range(args.runs):
+        r = one_run(args.seconds)
+        runs.append(r)
+        print(json.dumps(r), file=sys.stderr)
+    benchlib.report("api", runs, {k: benchlib.median([r[k] for r in runs]) for k in runs[0]})
+
+
+if __name__ == "__main__":
+    main()

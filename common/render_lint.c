@@ -1,0 +1,138 @@
+/*  render_lint.c: the render's lint object (see render_lint.h). No state. */
+#include "render_lint.h"
+#include "presets.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+s_add (json_t *findings, const char *rule, const char *severity, const char *image,
+       const char *message)
+{
+    json_array_append_new (findings, json_pack ("{s:s, s:s, s:o, s:s}", "rule", rule,
+                                                "severity", severity,
+                                                "image", image && *image ? json_string (image) : json_null (),
+                                                "message", message));
+}
+
+static bool
+s_same_group (const proto_image_t *a, const proto_image_t *b)
+{
+    return strcmp (a->preset, b->preset) == 0 && strcmp (a->locale, b->locale) == 0;
+}
+
+/* set_count: once per (preset, locale) group, at the group's first image. */
+static void
+s_set_count (const proto_render_t *r, json_t *findings)
+{
+    for (int32_t i = 0; i < r->nimages; i++) {
+        const proto_image_t *im = &r->images[i];
+        const presets_canvas_t *p = presets_find (im->preset);
+        if (!p || strcmp (im->status, "succeeded") != 0
+        ||  strcmp (p->name, "play.feature_graphic") == 0)
+            continue;
+        bool first = true;
+        int n = 0;
+        for (int32_t j = 0; j < r->nimages; j++) {
+            if (!s_same_group (im, &r->images[j]) || strcmp (r->images[j].status, "succeeded") != 0)
+                continue;
+            if (j < i)
+                first = false;
+            n++;
+        }
+        if (!first)
+            continue;
+        bool play = strcmp (p->store, "play") == 0;
+        int lo = play ? 2 : 1, hi = play ? 8 : 10;
+        char msg[256];
+        const char *where = im->locale[0] ? im->locale : "the render";
+        if (n > hi) {
+            snprintf (msg, sizeof msg, "%s has %d %s images for %s; the store takes at most %d.",
+                      p->name, n, p->display, where, hi);
+            s_add (findings, "set_count", "error", NULL, msg);
+        }
+        else
+        if (n < lo) {
+            snprintf (msg, sizeof msg, "%s has %d image for %s; Google Play needs at least %d.",
+                      p->name, n, where, lo);
+            s_add (findings, "set_count", "warning", NULL, msg);
+        }
+    }
+}
+
+static bool
+s_promo_size_ok (const proto_image_t *im)
+{
+    int lo = im->width < im->height ? im->width : im->height;
+    int hi = im->width < im->height ? im->height : im->width;
+    return lo >= 1080 && (int64_t) hi * 9 == (int64_t) lo * 16;
+}
+
+/* play_promo_eligible: per locale, over Play phone and tablet images. */
+static void
+s_promo (const proto_render_t *r, json_t *findings)
+{
+    for (int32_t i = 0; i < r->nimages; i++) {
+        const proto_image_t *im = &r->images[i];
+        const presets_canvas_t *p = presets_find (im->preset);
+        if (!p || strcmp (p->store, "play") != 0 || strncmp (p->name, "play.phone", 10) != 0
+        ||  strcmp (im->status, "succeeded") != 0)
+            continue;
+        bool first = true;
+        int n = 0, ok = 0;
+        for (int32_t j = 0; j < r->nimages; j++) {
+            const proto_image_t *o = &r->images[j];
+            if (!s_same_group (im, o) || strcmp (o->status, "succeeded") != 0)
+                continue;
+            if (j < i)
+                first = false;
+            n++;
+            ok += s_promo_size_ok (o);
+        }
+        if (!first || (n >= 4 && ok == n))
+            continue;
+        char msg[320];
+        snprintf (msg, sizeof msg, "%s images for %s are not eligible for Google Play promotion: it "
+                  "needs at least 4 screenshots, at least 1080 px, 9:16 or 16:9 (%d given, %d qualify).",
+                  p->name, im->locale[0] ? im->locale : "the render", n, ok);
+        s_add (findings, "play_promo_eligible", "info", NULL, msg);
+    }
+}
+
+json_t *
+render_lint_build (const proto_render_t *r)
+{
+    json_t *findings = json_array ();
+    if (!findings)
+        return NULL;
+    for (int32_t i = 0; i < r->nimages; i++) {
+        const proto_image_t *im = &r->images[i];
+        if (!im->findings_json)
+            continue;
+        json_t *arr = json_loads (im->findings_json, 0, NULL);
+        size_t k;
+        json_t *f;
+        json_array_foreach (arr, k, f) {
+            const char *rule = json_string_value (json_object_get (f, "rule"));
+            const char *sev = json_string_value (json_object_get (f, "severity"));
+            const char *msg = json_string_value (json_object_get (f, "message"));
+            if (rule && sev && msg)
+                s_add (findings, rule, sev, im->id, msg);
+        }
+        json_decref (arr);
+    }
+    if (strcmp (r->status, "processing") != 0) {
+        s_set_count (r, findings);
+        s_promo (r, findings);
+    }
+    int errors = 0, warnings = 0;
+    size_t k;
+    json_t *f;
+    json_array_foreach (findings, k, f) {
+        const char *sev = json_string_value (json_object_get (f, "severity"));
+        errors += strcmp (sev, "error") == 0;
+        warnings += strcmp (sev, "warning") == 0;
+    }
+    return json_pack ("{s:b, s:i, s:i, s:o}", "passed", errors == 0, "errors", errors,
+                      "warnings", warnings, "findings", findings);
+}

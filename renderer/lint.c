@@ -1,0 +1,290 @@
+/*  lint.c: the per-image lint rules (see lint.h). */
+#include "lint.h"
+#include "image_source.h"
+#include "presets.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+lint_add (lint_report_t *r, const char *rule, lint_severity_t sev, const char *fmt, ...)
+{
+    if (r->n >= LINT_MAX_FINDINGS)
+        return;
+    lint_finding_t *f = &r->items[r->n++];
+    snprintf (f->rule, sizeof f->rule, "%s", rule);
+    f->severity = sev;
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (f->message, sizeof f->message, fmt, ap);
+    va_end (ap);
+}
+
+const char *
+lint_severity_name (lint_severity_t s)
+{
+    return s == LINT_ERROR ? "error" : s == LINT_WARNING ? "warning" : "info";
+}
+
+const char *
+lint_store (const proto_slide_t *spec)
+{
+    const presets_canvas_t *p = presets_find (spec->preset);
+    return p ? p->store : spec->store;
+}
+
+/* ---- copy ------------------------------------------------------------------ */
+
+/* Google Play's metadata policy: no ranking, price or call-to-action claims. */
+static const char *const s_banned[] = {
+    "#1", "number one", "best", "top", "free", "sale", "discount", "cheap", "new",
+    "download now", "install now", "play now", "try now", "buy now", "million downloads",
+    NULL
+};
+
+static bool
+s_word_char (unsigned char c)
+{
+    return isalnum (c) || c >= 0x80;
+}
+
+/* The banned phrase found in text (ASCII case-insensitive, on word bounds), or NULL. */
+static const char *
+s_banned_in (const char *text)
+{
+    size_t n = strlen (text);
+    for (int k = 0; s_banned[k]; k++) {
+        size_t m = strlen (s_banned[k]);
+        for (size_t i = 0; i + m <= n; i++) {
+            if (strncasecmp (text + i, s_banned[k], m) != 0)
+                continue;
+            bool left = i == 0 || !s_word_char ((unsigned char) text[i - 1])
+                     || !s_word_char ((unsigned char) s_banned[k][0]);
+            bool right = i + m == n || !s_word_char ((unsigned char) text[i + m]);
+            if (left && right)
+                return s_banned[k];
+        }
+    }
+    return NULL;
+}
+
+/* ---- rules from the drawing ------------------------------------------------ */
+
+static void
+s_text_rules (const proto_slide_t *spec, const text_result_t *t, bool bold, const char *what,
+              lint_report_t *r)
+{
+    if (t->overflow)
+        lint_add (r, "text_overflow", LINT_ERROR,
+                  "The %s does not fit its area even at its minimum size of %.0f px; shorten it "
+                  "or lower the minimum.", what, t->size);
+    if (t->nmissing > 0) {
+        char list[128] = "";
+        size_t used = 0;
+        for (int i = 0; i < t->nmissing && used + 12 < sizeof list; i++)
+            used += (size_t) snprintf (list + used, sizeof list - used, "%sU+%04X",
+                                       i ? ", " : "", (unsigned) t->missing[i]);
+        lint_add (r, "missing_glyphs", LINT_ERROR,
+                  "No installed font has %s in the %s; it is left out of the image.", list, what);
+    }
+    if (t->min_contrast < 21.0) {
+        double w = spec->width;
+        bool large = t->size >= w * (bold ? 0.035 : 0.045);
+        if (t->min_contrast < 3.0)
+            lint_add (r, "text_contrast", LINT_ERROR,
+                      "The %s has a contrast of %.2f:1 against what is behind it (WCAG needs "
+                      "at least 3:1 for large text).", what, t->min_contrast);
+        else
+        if (t->min_contrast < 4.5 && !large)
+            lint_add (r, "text_contrast", LINT_WARNING,
+                      "The %s has a contrast of %.2f:1 against what is behind it (WCAG AA needs "
+                      "4.5:1 for text of this size).", what, t->min_contrast);
+    }
+}
+
+void
+lint_drawing (const proto_slide_t *spec, const lint_facts_t *facts, lint_report_t *r)
+{
+    const char *store = lint_store (spec);
+    bool play = strcmp (store, "play") == 0, apple = strcmp (store, "appstore") == 0;
+    if (facts->has_headline)
+        s_text_rules (spec, &facts->headline, facts->headline_bold, "headline", r);
+    if (facts->has_subtitle)
+        s_text_rules (spec, &facts->subtitle, false, "subtitle", r);
+
+    const device_frame_info_t *fi = &facts->frame;
+    if (fi->drawn && fi->shot_scale > 1.0 + 1e-6)
+        lint_add (r, "source_upscaled", LINT_WARNING,
+                  "The screenshot is enlarged %.0f %% to fill the screen; send one at least "
+                  "%dx%d pixels.", (fi->shot_scale - 1.0) * 100.0, fi->screen_w, fi->screen_h);
+    if (fi->drawn && fi->shot_scale > 0 && fi->aspect_diff > 0.01)
+        lint_add (r, "screen_aspect_mismatch", LINT_WARNING,
+                  "The screenshot's aspect ratio differs from the device screen's by %.1f %%; it "
+                  "is %s.", fi->aspect_diff * 100.0,
+                  strcmp (spec->fit, "cover") == 0 ? "cropped" : "letterboxed");
+    if (facts->frame_platform && ((play && strcmp (facts->frame_platform, "apple") == 0)
+                              ||  (apple && strcmp (facts->frame_platform, "android") == 0)))
+        lint_add (r, "platform_mismatch", LINT_WARNING,
+                  "A %s device frame (\"%s\") on a %s image.", facts->frame_platform, spec->device,
+                  play ? "Google Play" : "App Store");
+    if (facts->screen_blank)
+        lint_add (r, "blank_screen", LINT_WARNING,
+                  "The device screen is nearly one colour; is the screenshot missing or blank?");
+    if (fi->drawn && fi->has_edge && facts->frame_contrast > 0 && facts->frame_contrast < 3.0)
+        lint_add (r, "frame_contrast", LINT_INFO,
+                  "The frame's edge has a contrast of %.2f:1 with the background; try the other "
+                  "finish or a lighter background.", facts->frame_contrast);
+    if (play) {
+        for (int i = 0; i < spec->nlines + spec->nsub; i++) {
+            const char *t = i < spec->nlines ? spec->lines[i] : spec->sub[i - spec->nlines];
+            const char *w = t ? s_banned_in (t) : NULL;
+            if (w) {
+                lint_add (r, "prohibited_copy", LINT_WARNING,
+                          "Google Play does not allow \"%s\" (ranking, price or promotional "
+                          "claims) in store graphics.", w);
+                break;
+            }
+        }
+    }
+    if (spec->text_fallback)
+        lint_add (r, "locale_fallback", LINT_WARNING,
+                  "%s has no headline of its own; the \"default\" text was used.",
+                  spec->locale[0] ? spec->locale : "This locale");
+}
+
+/* ---- rules from the encoded image ------------------------------------------- */
+
+static uint32_t
+s_be32 (const uint8_t *p)
+{
+    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
+}
+
+/* PNG: alpha (colour type 4/6 or tRNS), bit depth, iCCP. */
+static void
+s_png_facts (const uint8_t *b, size_t len, bool *alpha, int *depth, bool *icc)
+{
+    *alpha = false, *depth = 8, *icc = false;
+    if (len < 33)
+        return;
+    *depth = b[24];
+    *alpha = b[25] == 4 || b[25] == 6;
+    for (size_t off = 8; off + 12 <= len;) {
+        uint32_t n = s_be32 (b + off);
+        const uint8_t *type = b + off + 4;
+        if (memcmp (type, "tRNS", 4) == 0)
+            *alpha = true;
+        if (memcmp (type, "iCCP", 4) == 0)
+            *icc = true;
+        if (memcmp (type, "IDAT", 4) == 0 || n > len)
+            break;
+        off += 12 + (size_t) n;
+    }
+}
+
+/* JPEG: components and precision from the first SOF. */
+static void
+s_jpeg_facts (const uint8_t *b, size_t len, int *comps, int *depth)
+{
+    *comps = 3, *depth = 8;
+    for (size_t off = 2; off + 9 < len;) {
+        if (b[off] != 0xFF)
+            return;
+        uint8_t m = b[off + 1];
+        size_t seg = ((size_t) b[off + 2] << 8) | b[off + 3];
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+            *depth = b[off + 4];
+            *comps = b[off + 9];
+            return;
+        }
+        off += 2 + seg;
+    }
+}
+
+void
+lint_output (const proto_slide_t *spec, const char *format, const uint8_t *bytes, size_t len,
+             lint_report_t *r)
+{
+    const presets_canvas_t *p = presets_find (spec->preset);
+    const char *store = lint_store (spec);
+    bool play = strcmp (store, "play") == 0, apple = strcmp (store, "appstore") == 0;
+    image_source_kind_t kind;
+    uint32_t w = 0, h = 0;
+    if (image_source_probe (bytes, len, &kind, &w, &h) != 0) {
+        lint_add (r, "format", LINT_ERROR, "The image is not a PNG, JPEG or WebP.");
+        return;
+    }
+    int32_t iw = (int32_t) w, ih = (int32_t) h;
+    if (p && !presets_size_ok (p, iw, ih))
+        lint_add (r, "dimensions", LINT_ERROR, "%ux%u is not a size %s accepts (default %dx%d).",
+                  w, h, p->name, p->sizes[0].width, p->sizes[0].height);
+    else
+    if (!p && apple && !presets_appstore_size_known (iw, ih))
+        lint_add (r, "dimensions", LINT_ERROR, "%ux%u is not a size any App Store display class "
+                  "accepts.", w, h);
+    if (!spec->display_stated && !p
+    &&  ((iw == 2048 && ih == 2732) || (iw == 2732 && ih == 2048)
+     ||  (iw == 3840 && ih == 2160) || (iw == 2160 && ih == 3840)))
+        lint_add (r, "display_type_ambiguous", LINT_WARNING,
+                  "%ux%u fits more than one display class (%s); name a preset.", w, h,
+                  iw == 2048 || ih == 2048 ? "iPad 13\" and iPad Pro 12.9\"" : "Apple TV and Vision Pro");
+    if ((play || apple) && kind != IMAGE_SOURCE_PNG && kind != IMAGE_SOURCE_JPEG)
+        lint_add (r, "format", LINT_ERROR, "%s takes PNG or JPEG screenshots, not %s.",
+                  play ? "Google Play" : "The App Store", format);
+    bool alpha = false, icc = false;
+    int depth = 8, comps = 3;
+    if (kind == IMAGE_SOURCE_PNG)
+        s_png_facts (bytes, len, &alpha, &depth, &icc);
+    else
+    if (kind == IMAGE_SOURCE_JPEG)
+        s_jpeg_facts (bytes, len, &comps, &depth);
+    else
+    if (kind == IMAGE_SOURCE_WEBP && len > 20 && memcmp (bytes + 12, "VP8X", 4) == 0)
+        alpha = (bytes[20] & 0x10) != 0;
+    if (alpha)
+        lint_add (r, "alpha", LINT_ERROR, "The image has an alpha channel; stores reject "
+                  "transparency.");
+    if (depth != 8 || icc || comps != 3)
+        lint_add (r, "color_space", LINT_WARNING, "The image is not plain 8-bit sRGB (%d-bit%s%s).",
+                  depth, icc ? ", embedded ICC profile" : "",
+                  comps == 4 ? ", CMYK" : comps == 1 ? ", greyscale" : "");
+    bool feature = p && strcmp (p->name, "play.feature_graphic") == 0;
+    if (feature && (iw != 1024 || ih != 500))
+        lint_add (r, "feature_graphic", LINT_ERROR, "A feature graphic is exactly 1024x500, not "
+                  "%ux%u.", w, h);
+    if (play && !feature) {
+        int32_t lo = iw < ih ? iw : ih, hi = iw < ih ? ih : iw;
+        if (lo < 320 || hi > 3840 || hi > 2 * lo)
+            lint_add (r, "play_dimensions", LINT_ERROR, "%ux%u breaks Google Play's rules: each "
+                      "side 320 to 3840 pixels, the long side at most twice the short.", w, h);
+    }
+    int64_t cap = p && p->max_bytes ? p->max_bytes : play ? 8 * 1024 * 1024 : 0;
+    if (play && cap && (int64_t) len > cap)
+        lint_add (r, "play_file_size", LINT_ERROR, "The image is %zu bytes; Google Play takes at "
+                  "most %lld.", len, (long long) cap);
+}
+
+char *
+lint_to_json (const lint_report_t *r)
+{
+    json_t *arr = json_array ();
+    if (!arr)
+        return NULL;
+    for (int i = 0; i < r->n; i++)
+        json_array_append_new (arr, json_pack ("{s:s, s:s, s:s}", "rule", r->items[i].rule,
+                                               "severity", lint_severity_name (r->items[i].severity),
+                                               "message", r->items[i].message));
+    char *text = json_dumps (arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    while (text && strlen (text) > EASEL_MAX_FINDINGS_BYTES && json_array_size (arr) > 0) {
+        free (text);
+        json_array_remove (arr, json_array_size (arr) - 1);
+        text = json_dumps (arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    }
+    json_decref (arr);
+    return text;
+}

@@ -1,0 +1,431 @@
+/*  test_renderer_lint.c: store readiness of what the renderer makes.
+    - every canvas preset renders at its default size as RGB without alpha
+      and passes the `dimensions` rule;
+    - a clean spec gives no findings at all; each lint rule fires on a spec
+      (or output) made to break it;
+    - the same spec gives the same bytes in png, jpeg and webp;
+    - the render-level lint object (set_count, play_promo_eligible, counts). */
+#include "image_source.h"
+#include "lint.h"
+#include "presets.h"
+#include "render_lint.h"
+#include "slide_render.h"
+
+#include <gd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int s_failures = 0;
+
+#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
+    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); } } while (0)
+
+static slide_render_opts_t s_opts;
+
+/* A w x h screenshot with texture (uniform: one flat colour). */
+static uint8_t *
+s_make_shot (int w, int h, bool uniform, int *len)
+{
+    gdImagePtr im = gdImageCreateTrueColor (w, h);
+    gdImageFilledRectangle (im, 0, 0, w - 1, h - 1, gdTrueColor (0xF4, 0xF4, 0xF8));
+    if (!uniform) {
+        gdImageFilledRectangle (im, 0, 0, w - 1, h / 8, gdTrueColor (0x28, 0x5A, 0xC8));
+        for (int y = h / 5; y < h; y += h / 12 + 1)
+            gdImageFilledRectangle (im, w / 10, y, w - w / 10, y + h / 24, gdTrueColor (0xC0, 0xC8, 0xD8));
+    }
+    uint8_t *png = gdImagePngPtr (im, len);
+    gdImageDestroy (im);
+    return png;
+}
+
+static uint8_t *s_shot;              /* 1179x2556 textured */
+static int s_shot_len;
+
+static char s_l1[] = "Track every habit";
+
+/* The clean spec: no finding at all. */
+static proto_slide_t
+s_clean (void)
+{
+    proto_slide_t spec = {
+        .width = 1320, .height = 2868, .bg_ncolors = 2, .bg_colors = { 0x0F2027, 0x2C5364 },
+        .bg_angle = 180, .nlines = 1, .lines = { s_l1 }, .text_color = 0xFFFFFF,
+        .shot_data = s_shot, .shot_len = (size_t) s_shot_len, .padding_pm = -1,
+        .device = "iphone", .format = "png", .preset = "appstore.iphone_6_9", .finish = "silver",
+        .locale = "en-US", .display_stated = true
+    };
+    return spec;
+}
+
+static int
+s_run (const proto_slide_t *spec, lint_report_t *lint, uint8_t **out, size_t *len)
+{
+    render_error_t err;
+    uint8_t *bytes = NULL;
+    size_t n = 0;
+    int rc = slide_render_lint (spec, &s_opts, &bytes, &n, lint, &err);
+    CHECK (rc == 0, "render failed: %s %s", err.code, err.message);
+    if (out)
+        *out = bytes, *len = n;
+    else
+        free (bytes);
+    return rc;
+}
+
+static bool
+s_has (const lint_report_t *r, const char *rule, lint_severity_t sev)
+{
+    for (int i = 0; i < r->n; i++)
+        if (strcmp (r->items[i].rule, rule) == 0 && r->items[i].severity == sev)
+            return true;
+    return false;
+}
+
+static void
+s_dump (const char *name, const lint_report_t *r)
+{
+    char *j = lint_to_json (r);
+    fprintf (stderr, "  %s findings: %s\n", name, j ? j : "?");
+    free (j);
+}
+
+/* Renders spec and checks `rule` fires with severity sev. */
+static void
+s_fires (const char *name, const proto_slide_t *spec, const char *rule, lint_severity_t sev)
+{
+    lint_report_t r;
+    if (s_run (spec, &r, NULL, NULL) != 0)
+        return;
+    bool ok = s_has (&r, rule, sev);
+    CHECK (ok, "%s: expected %s (%s)", name, rule, lint_severity_name (sev));
+    if (!ok)
+        s_dump (name, &r);
+}
+
+static uint32_t
+s_be32 (const uint8_t *p) { return ((uint32_t) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+
+static void
+test_every_preset (void)
+{
+    const presets_canvas_t *p;
+    for (size_t i = 0; (p = presets_at (i)); i++) {
+        proto_slide_t spec = s_clean ();
+        snprintf (spec.preset, sizeof spec.preset, "%s", p->name);
+        spec.width = p->sizes[0].width;
+        spec.height = p->sizes[0].height;
+        spec.shot_data = NULL;
+        spec.shot_len = 0;
+        snprintf (spec.device, sizeof spec.device, "none");
+        lint_report_t r;
+        uint8_t *png = NULL;
+        size_t len = 0;
+        if (s_run (&spec, &r, &png, &len) != 0)
+            continue;
+        CHECK (len > 33 && s_be32 (png + 16) == (uint32_t) spec.width && s_be32 (png + 20) == (uint32_t) spec.height
+               && png[24] == 8 && png[25] == 2,
+               "%s: expected an 8-bit RGB (type 2) %dx%d PNG", p->name, spec.width, spec.height);
+        CHECK (!s_has (&r, "dimensions", LINT_ERROR) && !s_has (&r, "alpha", LINT_ERROR)
+               && !s_has (&r, "feature_graphic", LINT_ERROR) && !s_has (&r, "play_dimensions", LINT_ERROR)
+               && !s_has (&r, "format", LINT_ERROR),
+               "%s: the default size passes the size, format and alpha rules", p->name);
+        for (int k = 0; k < r.n; k++)
+            CHECK (r.items[k].severity != LINT_ERROR, "%s: unexpected error %s: %s", p->name,
+                   r.items[k].rule, r.items[k].message);
+        free (png);
+    }
+}
+
+static void
+test_clean_and_each_rule (void)
+{
+    proto_slide_t spec = s_clean ();
+    lint_report_t r;
+    uint8_t *png = NULL;
+    size_t len = 0;
+    if (s_run (&spec, &r, &png, &len) == 0) {
+        CHECK (r.n == 0, "clean spec: expected no findings, got %d", r.n);
+        if (r.n)
+            s_dump ("clean", &r);
+    }
+
+    /* dimensions */
+    spec = s_clean ();
+    spec.width = 1000, spec.height = 2000;
+    s_fires ("dimensions", &spec, "dimensions", LINT_ERROR);
+    /* an App Store custom size no display class takes */
+    spec = s_clean ();
+    spec.preset[0] = '\0';
+    snprintf (spec.store, sizeof spec.store, "appstore");
+    spec.width = 1000, spec.height = 2000;
+    s_fires ("appstore custom size", &spec, "dimensions", LINT_ERROR);
+
+    /* display_type_ambiguous: 2048x2732 without a preset */
+    spec = s_clean ();
+    spec.preset[0] = '\0';
+    spec.display_stated = false;
+    spec.width = 2048, spec.height = 2732;
+    s_fires ("ambiguous", &spec, "display_type_ambiguous", LINT_WARNING);
+    spec = s_clean ();
+    snprintf (spec.preset, sizeof spec.preset, "appstore.ipad_12_9");
+    spec.width = 2048, spec.height = 2732;
+    snprintf (spec.device, sizeof spec.device, "ipad");
+    if (s_run (&spec, &r, NULL, NULL) == 0)
+        CHECK (!s_has (&r, "display_type_ambiguous", LINT_WARNING), "ambiguous: a preset states the class");
+
+    /* format: webp for a store */
+    spec = s_clean ();
+    snprintf (spec.format, sizeof spec.format, "webp");
+    s_fires ("format", &spec, "format", LINT_ERROR);
+
+    /* alpha and color_space: outputs made to break them */
+    {
+        gdImagePtr im = gdImageCreateTrueColor (1320, 2868);
+        gdImageSaveAlpha (im, 1);
+        gdImageAlphaBlending (im, 0);
+        gdImageFilledRectangle (im, 0, 0, 1319, 2867, gdTrueColorAlpha (0, 0, 0, 64));
+        int n = 0;
+        uint8_t *rgba = gdImagePngPtr (im, &n);
+        gdImageDestroy (im);
+        lint_report_t o = { 0 };
+        spec = s_clean ();
+        lint_output (&spec, "png", rgba, (size_t) n, &o);
+        CHECK (s_has (&o, "alpha", LINT_ERROR), "alpha: an RGBA PNG fires alpha");
+        gdFree (rgba);
+        memset (&o, 0, sizeof o);
+        lint_output (&spec, "png", png, len, &o);
+        CHECK (!s_has (&o, "alpha", LINT_ERROR) && !s_has (&o, "color_space", LINT_WARNING),
+               "alpha/color_space: our PNG is RGB sRGB");
+        /* an iCCP chunk after IHDR: not plain sRGB */
+        uint8_t *icc = malloc (len + 20);
+        if (icc && png) {
+            memcpy (icc, png, 33);
+            static const uint8_t chunk[20] = { 0, 0, 0, 8, 'i', 'C', 'C', 'P', 'x', 0, 0, 0, 0, 0, 0, 0,
+                                               0, 0, 0, 0 };
+            memcpy (icc + 33, chunk, 20);
+            memcpy (icc + 53, png + 33, len - 33);
+            memset (&o, 0, sizeof o);
+            lint_output (&spec, "png", icc, len + 20, &o);
+            CHECK (s_has (&o, "color_space", LINT_WARNING), "color_space: an embedded ICC profile fires");
+        }
+        free (icc);
+        /* play_file_size: the same header at 9 MB */
+        size_t big = 9 * 1024 * 1024;
+        uint8_t *fat = calloc (1, big);
+        if (fat && png) {
+            memcpy (fat, png, len);
+            spec = s_clean ();
+            snprintf (spec.preset, sizeof spec.preset, "play.phone");
+            spec.width = 1080, spec.height = 1920;
+            memset (&o, 0, sizeof o);
+            /* lint the 1080x1920 size the preset takes, with 9 MB of bytes */
+            gdImagePtr im2 = gdImageCreateTrueColor (1080, 1920);
+            int n2 = 0;
+            uint8_t *p2 = gdImagePngPtr (im2, &n2);
+            gdImageDestroy (im2);
+            memcpy (fat, p2, (size_t) n2);
+            gdFree (p2);
+            lint_output (&spec, "png", fat, big, &o);
+            CHECK (s_has (&o, "play_file_size", LINT_ERROR), "play_file_size: 9 MB fires");
+            memset (&o, 0, sizeof o);
+            lint_output (&spec, "png", fat, (size_t) n2, &o);
+            CHECK (!s_has (&o, "play_file_size", LINT_ERROR), "play_file_size: a small file passes");
+        }
+        free (fat);
+    }
+    free (png);
+
+    /* play_dimensions: a custom Play size with a ratio over 2 */
+    spec = s_clean ();
+    spec.preset[0] = '\0';
+    snprintf (spec.store, sizeof spec.store, "play");
+    snprintf (spec.device, sizeof spec.device, "android_phone");
+    spec.width = 400, spec.height = 1000;
+    s_fires ("play_dimensions", &spec, "play_dimensions", LINT_ERROR);
+
+    /* feature_graphic: the preset at another size */
+    spec = s_clean ();
+    snprintf (spec.preset, sizeof spec.preset, "play.feature_graphic");
+    snprintf (spec.device, sizeof spec.device, "none");
+    spec.shot_data = NULL, spec.shot_len = 0;
+    spec.width = 1000, spec.height = 500;
+    s_fires ("feature_graphic", &spec, "feature_graphic", LINT_ERROR);
+
+    /* text_contrast: dark grey on a near-black background */
+    spec = s_clean ();
+    spec.bg_ncolors = 1, spec.bg_colors[0] = 0x222222, spec.text_color = 0x333333;
+    s_fires ("text_contrast", &spec, "text_contrast", LINT_ERROR);
+    /* mid contrast (about 3.5:1) on small text: a warning */
+    spec = s_clean ();
+    spec.bg_ncolors = 1, spec.bg_colors[0] = 0x000000, spec.text_color = 0x666666;
+    spec.font_size_max = 30;
+    s_fires ("text_contrast small", &spec, "text_contrast", LINT_WARNING);
+
+    /* frame_contrast: a black frame on a black background */
+    spec = s_clean ();
+    spec.bg_ncolors = 1, spec.bg_colors[0] = 0x000000;
+    snprintf (spec.finish, sizeof spec.finish, "black");
+    s_fires ("frame_contrast", &spec, "frame_contrast", LINT_INFO);
+
+    /* text_overflow: too long for its area at its minimum size */
+    static char long1[] = "An extraordinarily long headline that keeps going and going",
+                long2[] = "and then some more words that cannot possibly fit in here",
+                long3[] = "because the minimum size is set far too large for them all",
+                long4[] = "to wrap into the space the layout gives the headline block";
+    spec = s_clean ();
+    spec.nlines = 4, spec.lines[0] = long1, spec.lines[1] = long2, spec.lines[2] = long3, spec.lines[3] = long4;
+    spec.font_size_max = 140, spec.font_size_min = 120;
+    s_fires ("text_overflow", &spec, "text_overflow", LINT_ERROR);
+
+    /* source_upscaled and screen_aspect_mismatch: a small square screenshot */
+    int small_len = 0;
+    uint8_t *small = s_make_shot (300, 300, false, &small_len);
+    spec = s_clean ();
+    spec.shot_data = small, spec.shot_len = (size_t) small_len;
+    s_fires ("source_upscaled", &spec, "source_upscaled", LINT_WARNING);
+    s_fires ("screen_aspect_mismatch", &spec, "screen_aspect_mismatch", LINT_WARNING);
+    gdFree (small);
+
+    /* platform_mismatch: an Android frame on an App Store image, and the reverse */
+    spec = s_clean ();
+    snprintf (spec.device, sizeof spec.device, "android_phone");
+    s_fires ("platform_mismatch", &spec, "platform_mismatch", LINT_WARNING);
+    spec = s_clean ();
+    snprintf (spec.preset, sizeof spec.preset, "play.phone");
+    spec.width = 1080, spec.height = 1920;
+    s_fires ("platform_mismatch reverse", &spec, "platform_mismatch", LINT_WARNING);
+
+    /* prohibited_copy: on Play */
+    static char promo[] = "The #1 habit app, free today";
+    spec = s_clean ();
+    snprintf (spec.preset, sizeof spec.preset, "play.phone");
+    snprintf (spec.device, sizeof spec.device, "android_phone");
+    spec.width = 1080, spec.height = 1920;
+    spec.lines[0] = promo;
+    s_fires ("prohibited_copy", &spec, "prohibited_copy", LINT_WARNING);
+    spec.lines[0] = s_l1;
+    if (s_run (&spec, &r, NULL, NULL) == 0)
+        CHECK (r.n == 0, "clean Play spec: expected no findings, got %d (%s)", r.n, r.n ? r.items[0].rule : "");
+
+    /* missing_glyphs: U+0378 is unassigned, no font has it */
+    static char odd[] = "Hello \xCD\xB8 world";
+    spec = s_clean ();
+    spec.lines[0] = odd;
+    s_fires ("missing_glyphs", &spec, "missing_glyphs", LINT_ERROR);
+
+    /* locale_fallback */
+    spec = s_clean ();
+    spec.text_fallback = true;
+    s_fires ("locale_fallback", &spec, "locale_fallback", LINT_WARNING);
+
+    /* blank_screen: a one-colour screenshot, and a frame with none */
+    int blank_len = 0;
+    uint8_t *blank = s_make_shot (1179, 2556, true, &blank_len);
+    spec = s_clean ();
+    spec.shot_data = blank, spec.shot_len = (size_t) blank_len;
+    s_fires ("blank_screen", &spec, "blank_screen", LINT_WARNING);
+    gdFree (blank);
+    spec = s_clean ();
+    spec.shot_data = NULL, spec.shot_len = 0;
+    s_fires ("blank_screen no shot", &spec, "blank_screen", LINT_WARNING);
+
+    /* a spec with a layout value the renderer does not know is a bad task */
+    spec = s_clean ();
+    snprintf (spec.fit, sizeof spec.fit, "stretch");
+    render_error_t err;
+    uint8_t *out = NULL;
+    size_t n = 0;
+    CHECK (slide_render_lint (&spec, &s_opts, &out, &n, &r, &err) == -1 && strcmp (err.code, "bad_task") == 0
+           && !err.retryable, "unknown fit: bad_task, not retryable (got %s)", err.code);
+    free (out);
+}
+
+static void
+test_same_bytes (void)
+{
+    static const char *formats[] = { "png", "jpeg", "webp" };
+    for (int i = 0; i < 3; i++) {
+        proto_slide_t spec = s_clean ();
+        snprintf (spec.format, sizeof spec.format, "%s", formats[i]);
+        uint8_t *a = NULL, *b = NULL;
+        size_t alen = 0, blen = 0;
+        lint_report_t r;
+        if (s_run (&spec, &r, &a, &alen) == 0 && s_run (&spec, &r, &b, &blen) == 0) {
+            CHECK (alen == blen && memcmp (a, b, alen) == 0, "%s: same spec, same bytes", formats[i]);
+            image_source_kind_t kind;
+            uint32_t w, h;
+            CHECK (image_source_probe (a, alen, &kind, &w, &h) == 0 && w == 1320 && h == 2868
+                   && kind == (i == 0 ? IMAGE_SOURCE_PNG : i == 1 ? IMAGE_SOURCE_JPEG : IMAGE_SOURCE_WEBP),
+                   "%s: the output is that format at 1320x2868", formats[i]);
+        }
+        free (a);
+        free (b);
+    }
+}
+
+/* render-level: set_count and play_promo_eligible over images */
+static void
+test_render_lint (void)
+{
+    proto_image_t imgs[9];
+    memset (imgs, 0, sizeof imgs);
+    for (int i = 0; i < 9; i++) {
+        snprintf (imgs[i].id, sizeof imgs[i].id, "img_%d", i);
+        snprintf (imgs[i].status, sizeof imgs[i].status, "succeeded");
+        snprintf (imgs[i].preset, sizeof imgs[i].preset, "play.phone");
+        snprintf (imgs[i].locale, sizeof imgs[i].locale, "en-US");
+        imgs[i].width = 1080, imgs[i].height = 1920;
+    }
+    char f0[] = "[{\"rule\":\"text_contrast\",\"severity\":\"error\",\"message\":\"low\"}]";
+    imgs[0].findings_json = f0;
+    proto_render_t r = { .nimages = 9, .images = imgs };
+    snprintf (r.status, sizeof r.status, "succeeded");
+    json_t *lint = render_lint_build (&r);
+    char *text = json_dumps (lint, JSON_COMPACT);
+    CHECK (text && strstr (text, "\"set_count\"") && strstr (text, "\"image\":\"img_0\"")
+           && json_integer_value (json_object_get (lint, "errors")) == 2
+           && json_is_false (json_object_get (lint, "passed")),
+           "render lint: 9 Play images fire set_count; image findings carry the id: %s", text ? text : "");
+    CHECK (text && !strstr (text, "play_promo_eligible"), "render lint: 9 1080x1920 shots are promo eligible");
+    free (text);
+    json_decref (lint);
+
+    r.nimages = 2;
+    imgs[0].findings_json = NULL;
+    lint = render_lint_build (&r);
+    text = json_dumps (lint, JSON_COMPACT);
+    CHECK (text && strstr (text, "play_promo_eligible") && !strstr (text, "set_count")
+           && json_is_true (json_object_get (lint, "passed")),
+           "render lint: 2 shots are not promo eligible (info), set_count quiet: %s", text ? text : "");
+    free (text);
+    json_decref (lint);
+
+    r.nimages = 1;
+    snprintf (imgs[0].preset, sizeof imgs[0].preset, "appstore.iphone_6_9");
+    lint = render_lint_build (&r);
+    CHECK (json_array_size (json_object_get (lint, "findings")) == 0 && json_is_true (json_object_get (lint, "passed")),
+           "render lint: one App Store image is a clean set");
+    json_decref (lint);
+}
+
+int
+main (void)
+{
+    const char *font = getenv ("EASEL_FONT");
+    s_opts.font_path = font ? font : "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+    s_shot = s_make_shot (1179, 2556, false, &s_shot_len);
+    test_every_preset ();
+    test_clean_and_each_rule ();
+    test_same_bytes ();
+    test_render_lint ();
+    gdFree (s_shot);
+    text_layout_thread_end ();
+    if (s_failures) {
+        fprintf (stderr, "%d check(s) failed\n", s_failures);
+        return 1;
+    }
+    printf ("renderer_lint: all checks passed\n");
+    return 0;
+}
