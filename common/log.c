@@ -1,5 +1,5 @@
 /*  log.c: JSON-lines logging to stderr (see log.h).
-    Thread: any; one lock serialises lines so they never interleave.
+    Thread: any; each line is built in memory and written once under a lock.
     Memory: nothing kept beyond the service name pointer. */
 #include "log.h"
 #include "util.h"
@@ -38,29 +38,40 @@ s_put_escaped (FILE *f, const char *s)
     }
 }
 
+/* Builds the whole line in memory first, so each line costs one write(2) on
+   the unbuffered stderr and lines from different threads never interleave. */
 static void
 s_log (const char *level, const char *msg, va_list ap)
 {
     char ts [32];
     util_iso8601 (util_now_ms (), ts, sizeof ts);
-    pthread_mutex_lock (&s_lock);
-    fprintf (stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"svc\":\"", ts, level);
-    s_put_escaped (stderr, s_svc);
-    fputs ("\",\"msg\":\"", stderr);
-    s_put_escaped (stderr, msg ? msg : "");
-    fputc ('"', stderr);
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream (&line, &len);
+    if (!f)
+        return;
+    fprintf (f, "{\"ts\":\"%s\",\"level\":\"%s\",\"svc\":\"", ts, level);
+    s_put_escaped (f, s_svc);
+    fputs ("\",\"msg\":\"", f);
+    s_put_escaped (f, msg ? msg : "");
+    fputc ('"', f);
     const char *key;
     while ((key = va_arg (ap, const char *)) != NULL) {
         const char *value = va_arg (ap, const char *);
-        fputs (",\"", stderr);
-        s_put_escaped (stderr, key);
-        fputs ("\":\"", stderr);
-        s_put_escaped (stderr, value ? value : "");
-        fputc ('"', stderr);
+        fputs (",\"", f);
+        s_put_escaped (f, key);
+        fputs ("\":\"", f);
+        s_put_escaped (f, value ? value : "");
+        fputc ('"', f);
     }
-    fputs ("}\n", stderr);
-    fflush (stderr);
-    pthread_mutex_unlock (&s_lock);
+    fputs ("}\n", f);
+    if (fclose (f) == 0) {
+        pthread_mutex_lock (&s_lock);
+        fwrite (line, 1, len, stderr);
+        fflush (stderr);
+        pthread_mutex_unlock (&s_lock);
+    }
+    free (line);
 }
 
 void

@@ -3,6 +3,7 @@
     to the caller in fetch_result_t. */
 #include "fetch.h"
 #include "easel_limits.h"
+#include "netguard.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -20,54 +21,13 @@ typedef struct {
     char     refused_addr[64];
 } s_ctx_t;
 
-static bool
-s_ipv4_private (uint32_t a)
-{
-    return (a >> 24) == 0                           /* 0.0.0.0/8 */
-        || (a >> 24) == 10                          /* 10/8 */
-        || (a >> 24) == 127                         /* loopback */
-        || (a & 0xFFC00000u) == 0x64400000u         /* 100.64/10 CGNAT */
-        || (a & 0xFFFF0000u) == 0xA9FE0000u         /* 169.254/16, metadata */
-        || (a & 0xFFF00000u) == 0xAC100000u         /* 172.16/12 */
-        || (a & 0xFFFF0000u) == 0xC0A80000u         /* 192.168/16 */
-        || (a & 0xFFFFFF00u) == 0xC0000000u         /* 192.0.0/24 IETF */
-        || (a >> 28) >= 0xE;                        /* multicast, reserved, broadcast */
-}
-
-bool
-fetch_address_is_private (const struct sockaddr *sa)
-{
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
-        return s_ipv4_private (ntohl (in->sin_addr.s_addr));
-    }
-    if (sa->sa_family != AF_INET6)
-        return true;                    /* unknown family: refuse */
-    const uint8_t *b = ((const struct sockaddr_in6 *) sa)->sin6_addr.s6_addr;
-    static const uint8_t mapped[12] = {0,0,0,0,0,0,0,0,0,0,0xff,0xff};
-    static const uint8_t nat64[12] = {0,0x64,0xff,0x9b,0,0,0,0,0,0,0,0};
-    static const uint8_t zero[12] = {0};
-    if (memcmp (b, mapped, 12) == 0 || memcmp (b, nat64, 12) == 0
-    ||  memcmp (b, zero, 12) == 0) {    /* also ::, ::1 and IPv4-compatible */
-        uint32_t a = ((uint32_t) b[12] << 24) | ((uint32_t) b[13] << 16)
-                   | ((uint32_t) b[14] << 8) | b[15];
-        return s_ipv4_private (a) || memcmp (b, zero, 12) == 0;
-    }
-    return (b[0] & 0xFE) == 0xFC            /* fc00::/7 ULA */
-        || (b[0] == 0xFE && (b[1] & 0x80))  /* fe80::/10 link-local, fec0::/10 */
-        || b[0] == 0xFF;                    /* multicast */
-}
-
 static curl_socket_t
 s_opensocket (void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     s_ctx_t *ctx = clientp;
     if (purpose == CURLSOCKTYPE_IPCXN && !ctx->allow_private
-    &&  fetch_address_is_private (&addr->addr)) {
-        const void *raw = addr->family == AF_INET6
-            ? (const void *) &((struct sockaddr_in6 *) &addr->addr)->sin6_addr
-            : (const void *) &((struct sockaddr_in *) &addr->addr)->sin_addr;
-        if (!inet_ntop (addr->family, raw, ctx->refused_addr, sizeof ctx->refused_addr))
+    &&  netguard_is_private (&addr->addr, ctx->refused_addr, sizeof ctx->refused_addr)) {
+        if (!ctx->refused_addr [0])
             snprintf (ctx->refused_addr, sizeof ctx->refused_addr, "(unprintable)");
         ctx->refused = true;
         return CURL_SOCKET_BAD;

@@ -49,9 +49,5 @@ typedef struct {
 int  fetch_url (const char *url, const fetch_opts_t *opts, fetch_result_t *out);
 void fetch_result_free (fetch_result_t *self);
 
-/* True if sa (AF_INET or AF_INET6) is loopback, unspecified, RFC 1918,
-   CGNAT 100.64/10, link-local (incl. metadata 169.254.169.254), ULA,
-   multicast/reserved, or an IPv4-mapped / NAT64 form of one of those. */
-bool fetch_address_is_private (const struct sockaddr *sa);
 
 #endif

@@ -41,6 +41,7 @@ static const char *s_schema =
     "  total INTEGER NOT NULL, webhook_url TEXT, webhook_status TEXT NOT NULL,"
     "  metadata TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS renders_status ON renders(status);"
+    "CREATE INDEX IF NOT EXISTS renders_account_status ON renders(account_id, status);"
     "CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, bytes INTEGER NOT NULL,"
     "  content_type TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY,"

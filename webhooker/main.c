@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netguard.h"
 #include "bus.h"
 #include "log.h"
 #include "proto.h"
@@ -348,7 +349,7 @@ s_on_open (void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
     delivery_t *d = arg;
     char text[64];
     (void) purpose;
-    if (!d->owner->allow_private && webhook_addr_private (&addr->addr, text, sizeof text)) {
+    if (!d->owner->allow_private && netguard_is_private (&addr->addr, text, sizeof text)) {
         snprintf (d->refused, sizeof d->refused, "%s", text);
         return CURL_SOCKET_BAD;
     }

@@ -39,12 +39,5 @@ int64_t webhook_schedule_next_ms (const webhook_schedule_t *self, int attempts,
    The scheduler can use it to mark a delivery failed when the webhooker gives up. */
 int webhook_schedule_max_attempts (const webhook_schedule_t *self, int max_attempts);
 
-/* True if the address is one a webhook may not reach by default: loopback,
-   unspecified, RFC 1918, link-local (and with it the 169.254.169.254 metadata
-   address), CGNAT 100.64/10, multicast/broadcast, IPv6 ULA fc00::/7,
-   link-local fe80::/10, and IPv4-mapped / NAT64 forms of those. Writes the
-   address as text into text (>= 64 bytes) either way. Unknown families count
-   as private. */
-bool webhook_addr_private (const struct sockaddr *sa, char *text, size_t size);
 
 #endif

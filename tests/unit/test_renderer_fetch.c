@@ -3,6 +3,7 @@
     200 PNG ok; 404 names HTTP 404; not an image is screenshot_invalid; 302 is
     refused; over-size bodies are refused (with and without Content-Length);
     loopback is refused naming 127.0.0.1 unless private networks are allowed. */
+#include "netguard.h"
 #include "fetch.h"
 #include "slide_render.h"
 
@@ -128,7 +129,7 @@ s_private4 (const char *text)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET };
     inet_pton (AF_INET, text, &sa.sin_addr);
-    return fetch_address_is_private ((struct sockaddr *) &sa);
+    return netguard_is_private ((struct sockaddr *) &sa, NULL, 0);
 }
 
 static bool
@@ -136,7 +137,7 @@ s_private6 (const char *text)
 {
     struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
     inet_pton (AF_INET6, text, &sa.sin6_addr);
-    return fetch_address_is_private ((struct sockaddr *) &sa);
+    return netguard_is_private ((struct sockaddr *) &sa, NULL, 0);
 }
 
 static void

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include "netguard.h"
 #include "webhook_policy.h"
 
 static int failures = 0;
@@ -27,7 +28,7 @@ s_private (const char *text)
         in->sin_family = AF_INET;
         inet_pton (AF_INET, text, &in->sin_addr);
     }
-    bool p = webhook_addr_private ((struct sockaddr *) &ss, out, sizeof out);
+    bool p = netguard_is_private ((struct sockaddr *) &ss, out, sizeof out);
     CHECK (strcmp (out, text) == 0, "expected the address text %s, got %s", text, out);
     return p;
 }
