@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bus_security.h"
 #include "cli.h"
 #include "job_store.h"
 #include "log.h"
@@ -38,11 +39,13 @@ typedef struct {
     char *argv[S_ARGS_MAX];             /* borrowed strings; argv[0] = path */
     pid_t pid;                          /* 0 while not running */
     int64_t started_ms, restart_at_ms;  /* restart_at 0: none pending */
+    char metrics[300];                  /* --metrics host:port of this child, "" none */
 } s_child_t;
 
 static const char *s_usage =
     "usage: easel up [--listen 127.0.0.1:8080] [--data ./easel-data] [--renderers N]\n"
-    "                [--public-url URL] [--api EP] [--work EP] [--events EP]\n";
+    "                [--public-url URL] [--api EP] [--work EP] [--events EP]\n"
+    "                [--metrics HOST:PORT]   (scheduler PORT, webhooker PORT+1, renderer i PORT+1+i)\n";
 
 /* Directory of the service binaries into dir (PATH_MAX). 0 / -1. */
 static int
@@ -161,7 +164,7 @@ static bool
 s_args_ok (int argc, char **argv)
 {
     static const char *known[] = { "--listen", "--data", "--renderers", "--public-url",
-                                   "--api", "--work", "--events", NULL };
+                                   "--api", "--work", "--events", "--metrics", NULL };
     for (int i = 1; i < argc; i++) {
         bool ok = false;
         for (int k = 0; known[k] && !ok; k++) {
@@ -207,6 +210,24 @@ cli_up (int argc, char **argv)
         fprintf (stderr, "easel up: --renderers wants 0..%d, got \"%s\"\n", S_MAX_RENDERERS, renderers_text);
         return 2;
     }
+    /* Metrics listeners: one address per child (a shared EASEL_METRICS_LISTEN
+       would make all but one fail to bind), from --metrics HOST:PORT up. */
+    const char *metrics = util_config (argc, argv, "--metrics", NULL, "");
+    unsetenv ("EASEL_METRICS_LISTEN");
+    char metrics_host[256] = "";
+    int64_t metrics_port = 0;
+    if (*metrics) {
+        const char *colon = strrchr (metrics, ':');
+        if (!colon || colon == metrics || (size_t) (colon - metrics) >= sizeof metrics_host
+        ||  util_parse_i64 (colon + 1, 1, 65535 - 2 - (int64_t) nrenderers, &metrics_port)) {
+            fprintf (stderr, "easel up: --metrics wants HOST:PORT with room for %d ports above PORT, got \"%s\"\n",
+                     2 + (int) nrenderers, metrics);
+            return 2;
+        }
+        memcpy (metrics_host, metrics, (size_t) (colon - metrics));
+        metrics_host[colon - metrics] = 0;
+    }
+
     log_init ("easel-up");
 
     /* Everything must be there before anything starts. */
@@ -256,6 +277,14 @@ cli_up (int argc, char **argv)
     setenv ("EASEL_WORK_ENDPOINT", work, 1);
     setenv ("EASEL_EVENTS_ENDPOINT", events, 1);
     setenv ("EASEL_PUBLIC_URL", public_url, 1);
+    /* One machine on loopback: the bus is plain (one set of EASEL_CURVE_*
+       variables cannot serve the scheduler and its clients at once). */
+    if (bus_security_endpoint_local (api) && bus_security_endpoint_local (work)
+    &&  bus_security_endpoint_local (events)) {
+        unsetenv ("EASEL_CURVE_CERT");
+        unsetenv ("EASEL_CURVE_SERVER_KEY");
+        unsetenv ("EASEL_CURVE_ALLOWED_DIR");
+    }
 
     int n = 3 + (int) nrenderers;
     s_child_t *children = calloc ((size_t) n, sizeof *children);
@@ -283,6 +312,12 @@ cli_up (int argc, char **argv)
         if (i == 1) {
             c->argv[k++] = "--listen";
             c->argv[k++] = (char *) listen;
+        }
+        if (metrics_port && i != 1) {       /* the gateway serves /metrics on --listen */
+            snprintf (c->metrics, sizeof c->metrics, "%s:%d", metrics_host,
+                      (int) metrics_port + (i == 0 ? 0 : i == 2 ? 1 : i - 1));
+            c->argv[k++] = "--metrics";
+            c->argv[k++] = c->metrics;
         }
         c->argv[k] = NULL;
     }

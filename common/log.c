@@ -50,7 +50,7 @@ s_log (const char *level, const char *msg, va_list ap)
     FILE *f = open_memstream (&line, &len);
     if (!f)
         return;
-    fprintf (f, "{\"ts\":\"%s\",\"level\":\"%s\",\"svc\":\"", ts, level);
+    fprintf (f, "{\"ts\":\"%s\",\"level\":\"%s\",\"service\":\"", ts, level);
     s_put_escaped (f, s_svc);
     fputs ("\",\"msg\":\"", f);
     s_put_escaped (f, msg ? msg : "");

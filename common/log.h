@@ -1,5 +1,6 @@
 /*  log.h: one JSON object per line on stderr, for every service.
-    {"ts":"2026-11-22T10:00:00.123Z","level":"info","svc":"scheduler","msg":"...", ...}
+    {"ts":"2026-11-22T10:00:00.123Z","level":"info","service":"scheduler","msg":"...", ...}
+    A request that came through the gateway carries "request_id" (its X-Request-Id).
     Thread safe (one fprintf per line under a lock). Strings are JSON-escaped. */
 #ifndef EASEL_LOG_H
 #define EASEL_LOG_H

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "api_client.h"
 #include "bus.h"
+#include "bus_security.h"
 #include "log.h"
 #include "util.h"
 
@@ -47,6 +48,7 @@ s_open (api_client_t *self)
     if (!self->dealer)
         return -1;
     bus_socket_setup (self->dealer);
+    bus_security_apply (self->dealer);
     if (zsock_connect (self->dealer, "%s", self->endpoint)) {
         log_error ("cannot connect to the scheduler", "endpoint", self->endpoint, NULL);
         zsock_destroy (&self->dealer);

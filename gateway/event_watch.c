@@ -7,6 +7,7 @@
 #include <czmq.h>
 #include "event_watch.h"
 #include "bus.h"
+#include "bus_security.h"
 #include "log.h"
 
 #define RING_SIZE 1024             /* finished ids remembered for late waiters */
@@ -70,7 +71,9 @@ s_actor (zsock_t *pipe, void *args)
     zsock_t *sub = zsock_new (ZMQ_SUB);
     if (sub) {
         bus_socket_setup (sub);
+        bus_security_apply (sub);
         zsock_set_subscribe (sub, "render.");
+        zsock_set_subscribe (sub, "job.");       /* capture jobs (job.completed|failed) */
     }
     if (!sub || zsock_connect (sub, "%s", self->endpoint)) {
         log_error ("cannot connect to the events endpoint", "endpoint", self->endpoint, NULL);

@@ -6,6 +6,7 @@
     mg_write (headers and body apart cost ~44 ms per response with keep-alive:
     Nagle plus delayed ACK). Internals never reach a client: a 500 says only
     the request id, and the log says the rest. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +16,14 @@
 #include "gateway.h"
 #include "api_client.h"
 #include "render_request.h"
+#include "capture_request.h"
+#include "job_json.h"
 #include "deliveries.h"
 #include "render_json.h"
 #include "presets_json.h"
+#include "openapi.h"
+#include "render_archive.h"
+#include "metrics.h"
 #include "log.h"
 #include "util.h"
 
@@ -501,6 +507,8 @@ s_idem_begin (s_call_t *c, const char *path, const char *key)
     memcpy (b.auth, c->auth, sizeof b.auth);
     snprintf (b.key, sizeof b.key, "%s", key);
     b.hold_ms = c->gw->request_timeout_ms;
+    if (strcmp (path, "/v1/capture") == 0)     /* a sync capture waits for its job */
+        b.hold_ms += c->gw->sync_wait_ms;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     zframe_t *reply = NULL;
@@ -574,6 +582,7 @@ s_create_render (s_call_t *c)
         return s_reply_error (c, &e, NULL);
     proto_id_new ("rid_", cr.rid, sizeof cr.rid);
     memcpy (cr.auth, c->auth, sizeof cr.auth);
+    snprintf (cr.req, sizeof cr.req, "%s", c->request_id);
     s_idem_fill (c, key, fp, cr.sync, cr.idem_key, cr.idem_fp, &cr.idem_hold_ms);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
@@ -629,6 +638,105 @@ s_show_render (s_call_t *c, const char *id)
     if (wait_s > 0)
         s_wait_final (c, &r, util_mono_ms () + wait_s * 1000);
     int rc = s_reply_render (c, 200, &r);
+    proto_render_free (&r);
+    return rc;
+}
+
+/* ---- captures and jobs (CONTRACT 4) ---------------------------------------- */
+
+static int
+s_reply_job (s_call_t *c, int status, const proto_render_t *r)
+{
+    size_t len = 0;
+    char *text = NULL;
+    if (status == 202)
+        text = job_json_accepted (r->id, &len);
+    else {
+        json_t *obj = job_json_build (r, c->gw->public_url);
+        text = obj ? render_json_dump (obj, &len) : NULL;
+        json_decref (obj);
+    }
+    if (!text) {
+        api_error_t e;
+        s_internal (c, &e, "cannot build the job JSON");
+        return s_reply_error (c, &e, NULL);
+    }
+    int rc = s_reply (c, status, "application/json", NULL, text, len);
+    free (text);
+    return rc;
+}
+
+/* POST /v1/capture: an Idempotency-Key was claimed by s_idem_begin (scope
+   "POST /v1/capture") before this runs; s_reply stores the answer. */
+static int
+s_create_capture (s_call_t *c)
+{
+    api_error_t e;
+    char *body = NULL;
+    size_t len = 0;
+    if (s_auth (c, &e) || s_check_json_body (c, &e) || s_read_body (c, &body, &len, &e))
+        return s_reply_error (c, &e, NULL);
+    proto_create_render_t cr;
+    int rc = capture_request_parse (body, len, &cr, &e);
+    free (body);
+    if (rc)
+        return s_reply_error (c, &e, NULL);
+    proto_id_new ("rid_", cr.rid, sizeof cr.rid);
+    memcpy (cr.auth, c->auth, sizeof cr.auth);
+    snprintf (cr.req, sizeof cr.req, "%s", c->request_id);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    rc = proto_create_render_encode (&cr, &sb) ? s_internal (c, &e, "CREATE_CAPTURE encoding failed")
+       : s_bus (c, PROTO_CREATE_CAPTURE, &sb, cr.rid, PROTO_RENDER, &reply, &e);
+    msgpack_sbuffer_destroy (&sb);
+    bool sync = cr.sync;
+    proto_create_render_free (&cr);
+    if (rc)
+        return s_reply_error (c, &e, NULL);
+    proto_render_t r;
+    char err [PROTO_ERR_MAX];
+    rc = proto_render_decode ((const char *) zframe_data (reply), zframe_size (reply), &r, err);
+    zframe_destroy (&reply);
+    if (rc) {
+        s_internal (c, &e, err);
+        return s_reply_error (c, &e, NULL);
+    }
+    if (sync)
+        s_wait_final (c, &r, util_mono_ms () + c->gw->sync_wait_ms);
+    rc = s_reply_job (c, strcmp (r.status, "processing") == 0 ? 202 : 200, &r);
+    proto_render_free (&r);
+    return rc;
+}
+
+/* GET /v1/jobs/{id}[?wait=S] */
+static int
+s_show_job (s_call_t *c, const char *id)
+{
+    api_error_t e;
+    if (s_auth (c, &e))
+        return s_reply_error (c, &e, NULL);
+    if (!proto_id_valid (id, "job_")) {
+        api_error_set (&e, 404, "resource_missing", "id", "No such job: '%.40s'.", id);
+        return s_reply_error (c, &e, NULL);
+    }
+    int64_t wait_s = 0;
+    const char *qs = mg_get_request_info (c->conn)->query_string;
+    char value [16];
+    if (qs && mg_get_var (qs, strlen (qs), "wait", value, sizeof value) != -1
+    &&  util_parse_i64 (value, 0, WAIT_MAX_S, &wait_s)) {
+        api_error_set (&e, 422, "parameter_invalid", "wait", "wait is a whole number of seconds, 0 to 60.");
+        return s_reply_error (c, &e, NULL);
+    }
+    proto_render_t r;
+    if (s_get_render (c, id, &r, &e)) {
+        if (e.status == 404)
+            api_error_set (&e, 404, "resource_missing", "id", "No such job: '%.40s'.", id);
+        return s_reply_error (c, &e, NULL);
+    }
+    if (wait_s > 0)
+        s_wait_final (c, &r, util_mono_ms () + wait_s * 1000);
+    int rc = s_reply_job (c, 200, &r);
     proto_render_free (&r);
     return rc;
 }
@@ -938,6 +1046,53 @@ s_webhook_route (s_call_t *c, deliveries_route_t route, const char *id, const ch
     return rc;
 }
 
+/* GET /v1/renders/{id}/archive: the fastlane zip of a finished render (render_archive.c). */
+static int
+s_render_archive (s_call_t *c, const char *id)
+{
+    api_error_t e;
+    proto_render_t r;
+    memset (&r, 0, sizeof r);
+    if (s_auth (c, &e) || s_get_render (c, id, &r, &e))
+        return s_reply_error (c, &e, NULL);
+    int rc;
+    if (strcmp (r.status, "processing") == 0) {
+        api_error_set (&e, 409, "render_processing", "id",
+                       "The render is still processing; its archive exists once it is final.");
+        rc = s_reply_error (c, &e, NULL);
+    }
+    else if ((rc = archive_stream (c->conn, c->client, c->auth, &r, c->gw->public_url,
+                                   c->request_id, &e)) < 0)
+        rc = s_reply_error (c, &e, NULL);
+    proto_render_free (&r);
+    return rc;
+}
+
+/* GET /metrics: the process's registry in Prometheus text format. */
+static int
+s_reply_metrics (s_call_t *c)
+{
+    size_t len = 0;
+    char *text = metrics_render (&len);
+    if (!text) {
+        api_error_t e;
+        s_internal (c, &e, "cannot render metrics");
+        return s_reply_error (c, &e, NULL);
+    }
+    int rc = s_reply (c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, text, len);
+    free (text);
+    return rc;
+}
+
+/* GET /openapi.json: docs/openapi.json as compiled in. */
+static int
+s_reply_openapi (s_call_t *c)
+{
+    size_t len = 0;
+    const char *doc = openapi_document (&len);
+    return s_reply (c, 200, "application/json", NULL, doc, len);
+}
+
 /* The id after `prefix` in path when it is one non-empty segment, else NULL. */
 static const char *
 s_segment (const char *path, const char *prefix)
@@ -948,15 +1103,15 @@ s_segment (const char *path, const char *prefix)
     return path + n;
 }
 
-int
-gateway_handle (struct mg_connection *conn, void *cbdata)
+static int
+s_handle (struct mg_connection *conn, void *cbdata, const char *request_id)
 {
     s_call_t c;
     memset (&c, 0, sizeof c);
     c.conn = conn;
     c.gw = cbdata;
     c.client = mg_get_thread_pointer (conn);
-    proto_id_new ("req_", c.request_id, sizeof c.request_id);
+    snprintf (c.request_id, sizeof c.request_id, "%s", request_id);
     const struct mg_request_info *ri = mg_get_request_info (conn);
     const char *path = ri->local_uri ? ri->local_uri : "";
     const char *method = ri->request_method;
@@ -978,6 +1133,10 @@ gateway_handle (struct mg_connection *conn, void *cbdata)
 
     if (strcmp (path, "/healthz") == 0)
         return get ? s_reply_json (&c, 200, json_pack ("{s:b}", "ok", 1), NULL) : s_not_allowed (&c, "GET");
+    if (strcmp (path, "/metrics") == 0)         /* public: Prometheus scrapes it */
+        return get ? s_reply_metrics (&c) : s_not_allowed (&c, "GET");
+    if (strcmp (path, "/openapi.json") == 0)    /* public: the API description */
+        return get ? s_reply_openapi (&c) : s_not_allowed (&c, "GET");
     char wid [PROTO_ID_MAX];
     const char *wmethod = NULL;
     deliveries_route_t wroute = deliveries_match (path, wid, &wmethod);
@@ -994,8 +1153,15 @@ gateway_handle (struct mg_connection *conn, void *cbdata)
         return post ? s_cancel_render (&c, cancel_id) : s_not_allowed (&c, "POST");
     if (strcmp (path, "/v1/account") == 0)
         return get ? s_show_account (&c) : s_not_allowed (&c, "GET");
+    if (strcmp (path, "/v1/capture") == 0)
+        return post ? s_create_capture (&c) : s_not_allowed (&c, "POST");
+    if ((id = s_segment (path, "/v1/jobs/")))
+        return get ? s_show_job (&c, id) : s_not_allowed (&c, "GET");
     if ((id = s_segment (path, "/v1/renders/")))
         return get ? s_show_render (&c, id) : s_not_allowed (&c, "GET");
+    char archive_id [PROTO_ID_MAX];
+    if (archive_match (path, archive_id))
+        return get ? s_render_archive (&c, archive_id) : s_not_allowed (&c, "GET");
     if ((id = s_segment (path, "/v1/files/")))
         return get ? s_show_file (&c, id) : s_not_allowed (&c, "GET");
     api_error_t e;
@@ -1024,4 +1190,50 @@ gateway_thread_exit (const struct mg_context *ctx, int thread_type, void *thread
         api_client_t *client = thread_pointer;
         api_client_destroy (&client);
     }
+}
+
+/* Every request: route it, then count it by route template, method and
+   status, and time it (lock-free once the route's series exist). */
+static metrics_family_t *s_requests, *s_seconds;
+static pthread_once_t s_metrics_once = PTHREAD_ONCE_INIT;
+
+static void
+s_metrics_init (void)
+{
+    s_requests = metrics_counter ("easel_http_requests_total",
+                                  "HTTP requests served, by route template, method and status.",
+                                  "route,method,status");
+    s_seconds = metrics_histogram ("easel_http_request_duration_seconds",
+                                   "Time from routing a request to its response, by route template.",
+                                   "route", metrics_latency_buckets, metrics_latency_nbuckets);
+}
+
+int
+gateway_handle (struct mg_connection *conn, void *cbdata)
+{
+    pthread_once (&s_metrics_once, s_metrics_init);
+    double start = metrics_now ();
+    char request_id [PROTO_ID_MAX];
+    proto_id_new ("req_", request_id, sizeof request_id);
+    int status = s_handle (conn, cbdata, request_id);
+    const struct mg_request_info *ri = mg_get_request_info (conn);
+    const char *route = openapi_route_label (ri->local_uri);
+    double seconds = metrics_now () - start;
+    /* the access log (probes and scrapes excepted): the first line of a
+       request's trail through the services; never the query string or a header */
+    if (strcmp (route, "/metrics") != 0 && strcmp (route, "/healthz") != 0
+    &&  strcmp (route, "/readyz") != 0) {
+        char code [8], ms [24];
+        snprintf (code, sizeof code, "%d", status);
+        snprintf (ms, sizeof ms, "%.1f", seconds * 1000.0);
+        (status >= 500 ? log_warn : log_info) ("request", "request_id", request_id,
+            "method", ri->request_method, "route", route, "status", code, "ms", ms, NULL);
+    }
+    char code [8];
+    snprintf (code, sizeof code, "%d", status);
+    const char *method = strcmp (ri->request_method, "GET") == 0 ? "GET"
+                       : strcmp (ri->request_method, "POST") == 0 ? "POST" : "other";
+    metrics_inc (metrics_get (s_requests, route, method, code), 1);
+    metrics_observe (metrics_get (s_seconds, route), seconds);
+    return status;
 }

@@ -14,6 +14,7 @@
 #include <civetweb.h>
 #include "gateway.h"
 #include "event_watch.h"
+#include "bus_security.h"
 #include "easel_limits.h"
 #include "log.h"
 #include "util.h"
@@ -74,6 +75,10 @@ main (int argc, char **argv)
     signal (SIGPIPE, SIG_IGN);
     zsys_handler_set (NULL);
     zsys_init ();
+    const char *bus_endpoints [] = { api, events, NULL };
+    char sec_err [BUS_SECURITY_ERR_MAX] = "";
+    if (bus_security_init (argc, argv, BUS_ROLE_CLIENT, bus_endpoints, sec_err))
+        log_fatal ("bad bus security configuration", "reason", sec_err, NULL);
     if (sodium_init () < 0 || curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
         log_fatal ("cannot initialise libsodium or libcurl", NULL);
 
@@ -117,6 +122,7 @@ main (int argc, char **argv)
     mg_stop (ctx);
     mg_exit_library ();
     event_watch_destroy (&gw.events);
+    bus_security_shutdown ();
     curl_global_cleanup ();
     return 0;
 }

@@ -77,6 +77,8 @@ proto_cmd_name (int cmd)
         case PROTO_RESULT:          return "RESULT";
         case PROTO_FAIL:            return "FAIL";
         case PROTO_DISCONNECT:      return "DISCONNECT";
+        case PROTO_DRAINING:        return "DRAINING";
+        case PROTO_CREATE_CAPTURE:  return "CREATE_CAPTURE";
         case PROTO_TASK:            return "TASK";
         case PROTO_RENDER:          return "RENDER";
         case PROTO_FILE:            return "FILE";

@@ -773,6 +773,8 @@ proto_create_render_encode (const proto_create_render_t *self, msgpack_sbuffer *
         s_put_str (&m, "idem_fp", self->idem_fp);
         s_put_int (&m, "idem_hold_ms", self->idem_hold_ms);
     }
+    if (self->req [0])
+        s_put_str (&m, "req", self->req);
     return s_end_body (&m, start);
 }
 
@@ -830,7 +832,8 @@ proto_create_render_decode (const char *data, size_t len, proto_create_render_t 
           || s_create_tasks (m, self, err)
           || s_get_str (m, "idem_key", self->idem_key, sizeof self->idem_key, false, err)
           || s_get_str (m, "idem_fp", self->idem_fp, sizeof self->idem_fp, false, err)
-          || s_get_i64 (m, "idem_hold_ms", &self->idem_hold_ms, 0, false, err);
+          || s_get_i64 (m, "idem_hold_ms", &self->idem_hold_ms, 0, false, err)
+          || s_get_str (m, "req", self->req, sizeof self->req, false, err);
     msgpack_unpacked_destroy (&u);
     if (rc)
         proto_create_render_free (self);
@@ -1173,6 +1176,8 @@ proto_events_encode (const proto_events_t *self, msgpack_sbuffer *out)
         s_put_opt_str (&em, "secret", ev->secret);
         s_put_opt_str (&em, "payload", ev->payload);
         s_put_int (&em, "attempts", ev->attempts);
+        if (ev->req [0])
+            s_put_str (&em, "req", ev->req);
         s_map_end (&em);
     }
     return s_end_body (&m, start);
@@ -1192,6 +1197,7 @@ s_event_decode (const msgpack_object *m, proto_event_t *ev, char *err)
         || s_get_str_dup (m, "secret", &ev->secret, S_MAX_SECRET_BYTES, false, err)
         || s_get_str_dup (m, "payload", &ev->payload, EASEL_MAX_MSG_BYTES, false, err)
         || s_get_i32 (m, "attempts", &ev->attempts, 0, INT32_MAX, true, err)
+        || s_get_str (m, "req", ev->req, sizeof ev->req, false, err)
         ? -1 : 0;
 }
 
@@ -1430,6 +1436,8 @@ proto_ready_encode (const proto_ready_t *self, msgpack_sbuffer *out)
     s_begin_body (&m, &e, out, &start);
     s_put_str (&m, "name", self->name);
     s_put_int (&m, "slots", self->slots);
+    if (self->capture)
+        s_put_bool (&m, "capture", true);
     return s_end_body (&m, start);
 }
 
@@ -1442,7 +1450,8 @@ proto_ready_decode (const char *data, size_t len, proto_ready_t *self, char *err
     if (s_open (data, len, &u, &m, err))
         return -1;
     int rc = s_get_str (m, "name", self->name, sizeof self->name, true, err)
-          || s_get_i32 (m, "slots", &self->slots, 1, 256, true, err);
+          || s_get_i32 (m, "slots", &self->slots, 1, 256, true, err)
+          || s_get_bool (m, "capture", &self->capture, false, err);
     msgpack_unpacked_destroy (&u);
     if (rc)
         memset (self, 0, sizeof *self);
@@ -1459,6 +1468,8 @@ proto_task_encode (const proto_task_t *self, msgpack_sbuffer *out)
     s_put_str (&m, "task_id", self->task_id);
     s_put_int (&m, "attempt", self->attempt);
     s_put_bin (&m, "spec", self->spec, self->spec_len);
+    if (self->req [0])
+        s_put_str (&m, "req", self->req);
     return s_end_body (&m, start);
 }
 
@@ -1473,7 +1484,8 @@ proto_task_decode (const char *data, size_t len, proto_task_t *self, char *err)
     void *spec = NULL;
     int rc = s_get_str (m, "task_id", self->task_id, sizeof self->task_id, true, err)
           || s_get_i32 (m, "attempt", &self->attempt, 1, INT32_MAX, true, err)
-          || s_get_bin (m, "spec", &spec, &self->spec_len, EASEL_MAX_MSG_BYTES, true, err);
+          || s_get_bin (m, "spec", &spec, &self->spec_len, EASEL_MAX_MSG_BYTES, true, err)
+          || s_get_str (m, "req", self->req, sizeof self->req, false, err);
     self->spec = spec;
     msgpack_unpacked_destroy (&u);
     if (rc)
@@ -1505,6 +1517,8 @@ proto_result_encode (const proto_result_t *self, msgpack_sbuffer *out)
     s_put_str (&m, "format", self->format);
     s_put_bin (&m, "data", self->data, self->len);
     s_put_opt_str (&m, "findings_json", self->findings_json);
+    if (self->credits > 0)
+        s_put_int (&m, "credits", self->credits);
     return s_end_body (&m, start);
 }
 
@@ -1524,7 +1538,8 @@ proto_result_decode (const char *data, size_t len, proto_result_t *self, char *e
           || s_get_str (m, "format", self->format, sizeof self->format, true, err)
           || s_get_bin (m, "data", &bytes, &self->len, EASEL_MAX_MSG_BYTES, true, err)
           || s_get_str_dup (m, "findings_json", &self->findings_json, EASEL_MAX_FINDINGS_BYTES,
-                            false, err);
+                            false, err)
+          || s_get_i32 (m, "credits", &self->credits, 0, 100, false, err);
     self->data = bytes;
     msgpack_unpacked_destroy (&u);
     if (rc)

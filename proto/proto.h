@@ -52,6 +52,9 @@ typedef enum {
     PROTO_RESULT          = 0x12,
     PROTO_FAIL            = 0x13,
     PROTO_DISCONNECT      = 0x14,   /* body {v} */
+    PROTO_DRAINING        = 0x1C,   /* body {v}: lease nothing new here; held tasks finish */
+    /* api socket: framed web captures (client -> scheduler) */
+    PROTO_CREATE_CAPTURE  = 0x18,   /* proto_create_render_t of one capture task -> RENDER */
     /* work socket: scheduler -> renderer */
     PROTO_TASK            = 0x20,
     /* api socket: scheduler -> client replies */
@@ -159,6 +162,7 @@ typedef struct {
     char     idem_key[EASEL_IDEMPOTENCY_KEY_MAX + 1];
     char     idem_fp[65];
     int64_t  idem_hold_ms;
+    char     req[PROTO_ID_MAX];    /* optional "req": the gateway's X-Request-Id, for logs */
 } proto_create_render_t;
 
 int  proto_create_render_encode (const proto_create_render_t *self, msgpack_sbuffer *out);
@@ -264,6 +268,7 @@ typedef struct {
     char   *secret;                /* the account's whsec_... signing secret */
     char   *payload;               /* the exact JSON body to POST */
     int32_t attempts;              /* delivery attempts made so far */
+    char    req[PROTO_ID_MAX];     /* optional "req": X-Request-Id that created the object */
 } proto_event_t;
 
 typedef struct {
@@ -418,6 +423,7 @@ int  proto_simple_decode (const char *data, size_t len, proto_simple_t *self, ch
 typedef struct {
     char    name[PROTO_SHORT_MAX]; /* host:pid, for logs */
     int32_t slots;                 /* 1..256 */
+    bool    capture;               /* optional: can run capture tasks (a browser is there) */
 } proto_ready_t;
 
 int  proto_ready_encode (const proto_ready_t *self, msgpack_sbuffer *out);
@@ -428,6 +434,7 @@ typedef struct {
     int32_t attempt;               /* 1-based */
     char   *spec;                  /* encoded proto_slide_t */
     size_t  spec_len;
+    char    req[PROTO_ID_MAX];     /* optional "req": the creating request's X-Request-Id */
 } proto_task_t;
 
 int  proto_task_encode (const proto_task_t *self, msgpack_sbuffer *out);
@@ -443,6 +450,8 @@ typedef struct {
     size_t   len;
     char    *findings_json;        /* lint findings, a JSON array of {rule, severity,
                                       message}; NULL = none; <= EASEL_MAX_FINDINGS_BYTES */
+    int32_t  credits;              /* optional: the task's price (captures: 3 page, 1 image);
+                                      0 = the default of one credit */
 } proto_result_t;
 
 int  proto_result_encode (const proto_result_t *self, msgpack_sbuffer *out);

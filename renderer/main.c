@@ -18,16 +18,25 @@
       --slots EASEL_RENDERER_SLOTS          worker threads (online cores)
       --allow-private-networks EASEL_ALLOW_PRIVATE_NETWORKS   fetch private URLs (0)
       --font EASEL_FONT                     last-resort font after the Noto fonts (DejaVuSans-Bold)
+      --drain-ms EASEL_RENDERER_DRAIN_MS    longest drain on SIGTERM (60000)
+      --curve-cert, --curve-server-key      bus security (bus_security.h)
       EASEL_RENDERER_TEST_DELAY_MS          TEST ONLY: sleep this long before each task
-    SIGINT/SIGTERM: send DISCONNECT, stop the workers, exit 0. */
+    SIGINT/SIGTERM drain: DRAINING (the scheduler leases nothing new here),
+    finish every task held, then DISCONNECT and exit 0; a second signal, or
+    the drain limit, stops at once (the scheduler requeues what is left). */
 #include "bus.h"
+#include "bus_security.h"
 #include "log.h"
 #include "render_task.h"
+#include "capture.h"
+#include "render_metrics.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <curl/curl.h>
 #include <gd.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +45,18 @@
 #define S_RESULTS_ENDPOINT "inproc://easel-renderer-results"
 #define S_READY_RETRY_MS   100      /* READY waits for the TCP link (IMMEDIATE) */
 #define S_DEFAULT_FONT     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+#define S_DRAIN_QUIET_MS   (2 * EASEL_HEARTBEAT_MS)   /* a TASK sent before READY 0 lands by then */
+#define S_DRAIN_LINGER_MS  2000     /* last RESULT and DISCONNECT get this long to leave */
+
+static volatile sig_atomic_t s_signals;    /* SIGINT/SIGTERM seen: 1 drains, 2 stops */
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    if (s_signals < 2)
+        s_signals++;
+}
 
 typedef struct s_job {
     struct s_job *next;
@@ -50,9 +71,11 @@ typedef struct {
     pthread_cond_t  wake;
     s_job_t *head, *tail;
     int      queued, max_queued;
+    int      busy;                  /* tasks taken by a worker and not yet answered */
     int      gen;
     bool     stop;
     slide_render_opts_t opts;       /* read-only after start */
+    capture_opts_t capture;         /* read-only after start; chromium NULL: no browser */
     int      delay_ms;              /* read-only after start */
 } s_shared_t;
 
@@ -91,17 +114,25 @@ s_run_task (s_shared_t *sh, zsock_t *push, int gen, const proto_task_t *task, co
     render_error_t why;
     int cmd = 0;
     int64_t started = util_mono_ms ();
-    int rc = render_task_run (task, &sh->opts, &cmd, &out, &why);
+    double t0 = metrics_now ();
+    render_metrics_busy (1);
+    int rc = strncmp (task->task_id, "cap_", 4) == 0
+           ? capture_task_run (task, &sh->capture, &cmd, &out, &why)
+           : render_task_run (task, &sh->opts, &cmd, &out, &why);
+    render_metrics_busy (-1);
+    if (rc == 0)
+        render_metrics_task (task, cmd, out.size, metrics_now () - t0);
     char ms[24];
     snprintf (ms, sizeof ms, "%lld", (long long) (util_mono_ms () - started));
     if (rc != 0)
         log_error ("task dropped", "task", task->task_id, "reason", why.message, NULL);
     else {
         if (cmd == PROTO_RESULT)
-            log_info ("task rendered", "task", task->task_id, "attempt", attempt, "ms", ms, NULL);
+            log_info ("task rendered", "task", task->task_id, "attempt", attempt, "ms", ms,
+                      "request_id", task->req, NULL);
         else
             log_info ("task failed", "task", task->task_id, "attempt", attempt, "ms", ms,
-                      "code", why.code, "message", why.message, NULL);
+                      "code", why.code, "message", why.message, "request_id", task->req, NULL);
         zsock_send (push, "iib", gen, cmd, out.data, out.size);
     }
     msgpack_sbuffer_destroy (&out);
@@ -129,6 +160,7 @@ s_worker (void *arg)
         if (!sh->head)
             sh->tail = NULL;
         sh->queued--;
+        sh->busy++;
         pthread_mutex_unlock (&sh->lock);
 
         proto_task_t task = { 0 };
@@ -138,7 +170,8 @@ s_worker (void *arg)
         else {
             char attempt[16];
             snprintf (attempt, sizeof attempt, "%d", task.attempt);
-            log_info ("task started", "task", task.task_id, "attempt", attempt, NULL);
+            log_info ("task started", "task", task.task_id, "attempt", attempt,
+                      "request_id", task.req, NULL);
             if (sh->delay_ms > 0)
                 s_test_delay (sh);
             if (s_job_current (sh, job))
@@ -147,6 +180,9 @@ s_worker (void *arg)
         proto_task_free (&task);
         free (job->body);
         free (job);
+        pthread_mutex_lock (&sh->lock);
+        sh->busy--;
+        pthread_mutex_unlock (&sh->lock);
     }
     zsock_destroy (&push);
     return NULL;
@@ -165,7 +201,43 @@ typedef struct {
     int64_t    last_recv_ms, next_hb_ms;
     int        backoff_ms;
     int        gen;
+    int        drain_ms;            /* longest drain */
+    int64_t    drain_until_ms;      /* 0 until a drain starts */
+    int64_t    drain_quiet_ms;      /* no early stop before this */
 } s_link_t;
+
+static void s_send_simple (s_link_t *link, int cmd);
+
+/* Starts a drain: DRAINING, so the scheduler leases nothing new here. */
+static void
+s_drain_start (s_link_t *link)
+{
+    int64_t now = util_mono_ms ();
+    link->drain_until_ms = now + link->drain_ms;
+    link->drain_quiet_ms = now + S_DRAIN_QUIET_MS;
+    if (link->dealer && !link->ready_pending)
+        s_send_simple (link, PROTO_DRAINING);
+    char ms [24];
+    snprintf (ms, sizeof ms, "%d", link->drain_ms);
+    log_info ("draining: no new tasks; finishing those held", "drain_ms", ms, NULL);
+}
+
+/* True when a drain may end: nothing queued, running or waiting to be sent. */
+static bool
+s_drain_done (s_link_t *link, s_shared_t *sh)
+{
+    int64_t now = util_mono_ms ();
+    if (now >= link->drain_until_ms) {
+        log_warn ("drain limit reached; the scheduler requeues the rest", NULL);
+        return true;
+    }
+    if (now < link->drain_quiet_ms || link->ready_pending)
+        return link->ready_pending;
+    pthread_mutex_lock (&sh->lock);
+    bool idle = sh->queued == 0 && sh->busy == 0;
+    pthread_mutex_unlock (&sh->lock);
+    return idle && !(zsock_events (link->pull) & ZMQ_POLLIN);
+}
 
 static void
 s_link_open (s_link_t *link)
@@ -174,6 +246,7 @@ s_link_open (s_link_t *link)
     if (!link->dealer)
         log_fatal ("cannot create a DEALER socket", NULL);
     bus_socket_setup (link->dealer);
+    bus_security_apply (link->dealer);
     if (zsock_connect (link->dealer, "%s", link->endpoint) != 0)
         log_fatal ("cannot connect to the work endpoint", "endpoint", link->endpoint, NULL);
     link->poller = zpoller_new (link->dealer, link->pull, NULL);
@@ -299,11 +372,17 @@ static void
 s_run (s_link_t *link, s_shared_t *sh)
 {
     s_link_open (link);
-    while (!zsys_interrupted) {
+    while (!zsys_interrupted && s_signals < 2) {
+        if (s_signals == 1 && !link->drain_until_ms)
+            s_drain_start (link);
+        if (link->drain_until_ms && s_drain_done (link, sh))
+            break;
         int64_t now = util_mono_ms ();
         int64_t timeout = link->ready_pending ? S_READY_RETRY_MS : link->next_hb_ms - now;
         if (link->last_recv_ms + EASEL_PEER_DEAD_MS - now < timeout)
             timeout = link->last_recv_ms + EASEL_PEER_DEAD_MS - now;
+        if (link->drain_until_ms && timeout > 100)
+            timeout = 100;
         void *which = zpoller_wait (link->poller, timeout < 0 ? 0 : (int) timeout);
         if (which == link->dealer)
             s_on_bus (link, sh);
@@ -311,7 +390,7 @@ s_run (s_link_t *link, s_shared_t *sh)
         if (which == link->pull)
             s_on_result (link);
         else
-        if (zpoller_terminated (link->poller))
+        if (zpoller_terminated (link->poller) && !s_signals)
             break;
 
         now = util_mono_ms ();
@@ -326,6 +405,10 @@ s_run (s_link_t *link, s_shared_t *sh)
         if (now - link->last_recv_ms >= EASEL_PEER_DEAD_MS) {
             char backoff[24];
             snprintf (backoff, sizeof backoff, "%d", link->backoff_ms);
+            if (link->drain_until_ms) {
+                log_warn ("scheduler silent while draining; stopping", NULL);
+                break;
+            }
             log_warn ("scheduler silent; reconnecting", "backoff_ms", backoff, NULL);
             s_link_close (link, sh);
             if (s_backoff_wait (link, link->backoff_ms) != 0)
@@ -336,8 +419,10 @@ s_run (s_link_t *link, s_shared_t *sh)
             s_link_open (link);
         }
     }
-    if (link->dealer && !link->ready_pending)
+    if (link->dealer && !link->ready_pending) {
         s_send_simple (link, PROTO_DISCONNECT);
+        zsock_set_linger (link->dealer, S_DRAIN_LINGER_MS);
+    }
     s_link_close (link, sh);
 }
 
@@ -383,7 +468,27 @@ main (int argc, char **argv)
 
     char host[48] = "localhost";
     gethostname (host, sizeof host - 1);
-    proto_ready_t ready = { .slots = slots };
+    /* captures: --capture / EASEL_RENDERER_CAPTURE 1|0 (default: when a
+       chromium is found); --capture-timeout-ms / EASEL_CAPTURE_TIMEOUT_MS */
+    const char *cap = util_config (argc, argv, "--capture", "EASEL_RENDERER_CAPTURE", "auto");
+    sh.capture = (capture_opts_t) {
+        .chromium = capture_find_chromium (),
+        .allow_private = sh.opts.allow_private,
+        .nav_timeout_ms = s_config_int (argc, argv, "--capture-timeout-ms", "EASEL_CAPTURE_TIMEOUT_MS",
+                                        CAPTURE_NAV_TIMEOUT_MS_DEFAULT, 100, 120000),
+        .font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    };
+    if (access (sh.capture.font_path, R_OK) != 0)
+        sh.capture.font_path = sh.opts.font_path;
+    if (strcmp (cap, "0") == 0)
+        sh.capture.chromium = NULL;
+    else
+    if (strcmp (cap, "1") == 0 && !sh.capture.chromium)
+        log_fatal ("bad configuration: --capture 1 but no chromium (set EASEL_CHROMIUM)", NULL);
+    else
+    if (strcmp (cap, "1") != 0 && strcmp (cap, "auto") != 0)
+        log_fatal ("bad configuration: --capture is 1 or 0", "capture", cap, NULL);
+    proto_ready_t ready = { .slots = slots, .capture = sh.capture.chromium != NULL };
     snprintf (ready.name, sizeof ready.name, "%s:%ld", host, (long) getpid ());
     msgpack_sbuffer_init (&link.ready);
     if (proto_ready_encode (&ready, &link.ready) != 0)
@@ -393,7 +498,20 @@ main (int argc, char **argv)
         log_fatal ("curl_global_init failed", NULL);
     if (gdFontCacheSetup () != 0)
         log_fatal ("gdFontCacheSetup failed", NULL);
+    link.drain_ms = s_config_int (argc, argv, "--drain-ms", "EASEL_RENDERER_DRAIN_MS", 60000, 0, 3600000);
+    /* our own handler: the first SIGINT/SIGTERM drains, the second stops */
+    zsys_handler_set (NULL);
     zsys_init ();
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+    const char *bus_endpoints [] = { link.endpoint, NULL };
+    char sec_err [BUS_SECURITY_ERR_MAX] = "";
+    if (bus_security_init (argc, argv, BUS_ROLE_CLIENT, bus_endpoints, sec_err))
+        log_fatal ("bad bus security configuration", "reason", sec_err, NULL);
     pthread_mutex_init (&sh.lock, NULL);
     pthread_cond_init (&sh.wake, NULL);
     link.pull = zsock_new_pull ("@" S_RESULTS_ENDPOINT);
@@ -403,9 +521,20 @@ main (int argc, char **argv)
     pthread_t *workers = calloc ((size_t) slots, sizeof *workers);
     if (!workers)
         log_fatal ("out of memory", NULL);
+    sigset_t stop_signals, old_mask;      /* signals go to the main thread's poll */
+    sigemptyset (&stop_signals);
+    sigaddset (&stop_signals, SIGINT);
+    sigaddset (&stop_signals, SIGTERM);
+    pthread_sigmask (SIG_BLOCK, &stop_signals, &old_mask);
+    render_metrics_init (slots);        /* the listener thread inherits the blocked mask */
+    char merr[256];
+    if (metrics_serve (util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", ""),
+                       merr, sizeof merr))
+        log_fatal ("cannot serve metrics", "reason", merr, NULL);
     for (int i = 0; i < slots; i++)
         if (pthread_create (&workers[i], NULL, s_worker, &sh) != 0)
             log_fatal ("cannot start a worker thread", NULL);
+    pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
     char slots_text[16];
     snprintf (slots_text, sizeof slots_text, "%d", slots);
     log_info ("renderer started", "name", ready.name, "endpoint", link.endpoint,
@@ -420,6 +549,7 @@ main (int argc, char **argv)
     for (int i = 0; i < slots; i++)
         pthread_join (workers[i], NULL);
     free (workers);
+    metrics_serve_stop ();
     while (sh.head) {
         s_job_t *job = sh.head;
         sh.head = job->next;
@@ -427,6 +557,7 @@ main (int argc, char **argv)
         free (job);
     }
     zsock_destroy (&link.pull);
+    bus_security_shutdown ();
     msgpack_sbuffer_destroy (&link.ready);
     pthread_cond_destroy (&sh.wake);
     pthread_mutex_destroy (&sh.lock);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define S_ERR_MAX      256
 #define S_STMT_CACHE   160            /* distinct SQL statements; raise when adding more */
@@ -91,6 +93,8 @@ static const char *s_schema_ledger =
     "  status INTEGER NOT NULL, body TEXT NOT NULL, hold_until INTEGER NOT NULL,"
     "  created_at INTEGER NOT NULL, PRIMARY KEY (account_id, scope, key));"
     "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys(created_at);"
+    /* the gateway request (X-Request-Id) that created a render, for logs */
+    "CREATE TABLE IF NOT EXISTS request_ids (object_id TEXT PRIMARY KEY, req TEXT NOT NULL);"
     "INSERT INTO ledger (account_id, amount, balance_after, reason, note, created_at)"
     "  SELECT id, credits, credits, 'grant', 'opening balance', created_at FROM accounts a"
     "  WHERE credits > 0 AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.account_id = a.id);";
@@ -487,24 +491,69 @@ job_store_render_create (job_store_t *self, const char *account_id,
     return 0;
 }
 
+int
+job_store_capture_create (job_store_t *self, const char *account_id,
+                          const proto_create_render_t *req, int64_t now_ms,
+                          char job_id [PROTO_ID_MAX], char *err)
+{
+    assert (self && account_id && req);
+    if (req->ntasks != 1) {
+        s_set_err (err, "a capture job has exactly one task");
+        return -1;
+    }
+    if (proto_id_new ("job_", job_id, PROTO_ID_MAX)) {
+        s_set_err (err, "cannot make a job id");
+        return -1;
+    }
+    if (s_run (self, err, "INSERT INTO renders (id, account_id, status, created_at, total,"
+                          " webhook_url, webhook_status, metadata)"
+                          " VALUES (?, ?, 'processing', ?, 1, ?, ?, '{}')", "ssiss",
+               job_id, account_id, now_ms, req->webhook_url,
+               req->webhook_url ? "pending" : "none"))
+        return -1;
+    int64_t render_seq = sqlite3_last_insert_rowid (self->db);
+    const proto_task_spec_t *t = &req->tasks [0];
+    char task_id [PROTO_ID_MAX];
+    if (proto_id_new ("cap_", task_id, sizeof task_id)) {
+        s_set_err (err, "cannot make a capture id");
+        return -1;
+    }
+    /* the price holds the most a capture can cost until its result says */
+    return s_run (self, err, "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale,"
+                             " preset, width, height, format, spec, state, price)"
+                             " VALUES (?, ?, ?, 0, 0, '', '', ?, ?, ?, ?, 'queued', ?)", "ssiiisbi",
+                  task_id, job_id, render_seq, (int64_t) t->width, (int64_t) t->height, t->format,
+                  (const void *) t->spec, t->spec_len, (int64_t) JOB_STORE_CAPTURE_PRICE_MAX);
+}
+
 /* Fills one image from a tasks row (columns as in job_store_render_get). */
 /* tasks.findings (lint report JSON) arrived after the first schema: add it
    to an older database; "duplicate column" on a current one is expected. */
 static int
-s_add_findings_column (job_store_t *self)
+s_add_column (job_store_t *self, const char *name, const char *alter)
 {
     sqlite3_stmt *st = NULL;
     int have = 0;
     if (sqlite3_prepare_v2 (self->db, "SELECT count(*) FROM pragma_table_info('tasks')"
-                                      " WHERE name = 'findings'", -1, &st, NULL) != SQLITE_OK)
+                                      " WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
         return -1;
+    sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step (st) == SQLITE_ROW)
         have = sqlite3_column_int (st, 0);
     sqlite3_finalize (st);
     if (have)
         return 0;
-    return sqlite3_exec (self->db, "ALTER TABLE tasks ADD COLUMN findings TEXT", NULL, NULL, NULL)
-           == SQLITE_OK ? 0 : -1;
+    return sqlite3_exec (self->db, alter, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* tasks.price (credits a succeeded task costs: 1 per render image; a
+   capture is 3 for a page, 1 for a framed image URL) came with captures. */
+static int
+s_add_findings_column (job_store_t *self)
+{
+    return s_add_column (self, "findings", "ALTER TABLE tasks ADD COLUMN findings TEXT")
+        || s_add_column (self, "price", "ALTER TABLE tasks ADD COLUMN price INTEGER NOT NULL DEFAULT 1")
+           ? -1 : 0;
 }
 
 static int
@@ -653,10 +702,18 @@ int
 job_store_task_lease_next (job_store_t *self, const char *renderer, int64_t now_ms,
                            int64_t lease_ms, proto_task_t *out, char *err)
 {
+    return job_store_task_lease_for (self, renderer, true, now_ms, lease_ms, out, err);
+}
+
+int
+job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
+                          int64_t now_ms, int64_t lease_ms, proto_task_t *out, char *err)
+{
     assert (self && renderer && out);
     sqlite3_stmt *st = s_stmt (self,
         "SELECT id, attempt, spec FROM tasks WHERE state = 'queued'"
-        " ORDER BY render_seq, idx LIMIT 1", "");
+        " AND (? OR substr(id, 1, 4) <> 'cap_')"
+        " ORDER BY render_seq, idx LIMIT 1", "i", (int64_t) capture);
     if (!st)
         return s_fail (self, err);
     int rc = sqlite3_step (st);
@@ -713,10 +770,12 @@ job_store_task_succeed (job_store_t *self, const proto_result_t *result,
     (void) now_ms;
     /* findings: the renderer's lint report (JSON array text), kept with the image */
     if (s_run (self, err, "UPDATE tasks SET state = 'succeeded', sha256 = ?, bytes = ?, width = ?,"
-                          " height = ?, renderer = NULL, lease_expires_ms = 0, findings = ?"
-                          " WHERE id = ? AND attempt = ? AND state = 'leased'", "siiissi",
+                          " height = ?, renderer = NULL, lease_expires_ms = 0, findings = ?,"
+                          " price = CASE WHEN ? > 0 THEN ? ELSE price END"
+                          " WHERE id = ? AND attempt = ? AND state = 'leased'", "siiisiisi",
                sha256, (int64_t) result->len, (int64_t) result->width, (int64_t) result->height,
-               result->findings_json, result->task_id, (int64_t) result->attempt))
+               result->findings_json, (int64_t) result->credits, (int64_t) result->credits,
+               result->task_id, (int64_t) result->attempt))
         return -1;
     if (sqlite3_changes (self->db) == 0) {
         s_set_err (err, "stale");
@@ -1276,8 +1335,8 @@ static int
 s_render_charge (job_store_t *self, const char *render_id, int64_t now_ms, char *err)
 {
     sqlite3_stmt *st = s_stmt (self,
-        "SELECT r.account_id, a.credits, (SELECT count(*) FROM tasks t WHERE t.render_id = r.id"
-        " AND t.state = 'succeeded') FROM renders r JOIN accounts a ON a.id = r.account_id"
+        "SELECT r.account_id, a.credits, (SELECT coalesce(sum(t.price), 0) FROM tasks t"
+        " WHERE t.render_id = r.id AND t.state = 'succeeded') FROM renders r JOIN accounts a ON a.id = r.account_id"
         " WHERE r.id = ?", "s", render_id);
     if (!st)
         return s_fail (self, err);
@@ -1306,7 +1365,7 @@ static int
 s_reserved (job_store_t *self, const char *account_id, int64_t *out, char *err)
 {
     sqlite3_stmt *st = s_stmt (self,
-        "SELECT count(*) FROM tasks t JOIN renders r ON r.id = t.render_id"
+        "SELECT coalesce(sum(t.price), 0) FROM tasks t JOIN renders r ON r.id = t.render_id"
         " WHERE r.account_id = ? AND r.status = 'processing'"
         " AND t.state IN ('queued', 'leased', 'succeeded')", "s", account_id);
     if (!st || sqlite3_step (st) != SQLITE_ROW) {
@@ -1505,7 +1564,8 @@ job_store_render_list (job_store_t *self, const char *account_id, int32_t limit,
             return rc == SQLITE_DONE ? (s_set_err (err, "not found"), -1) : s_fail (self, err);
     }
     sqlite3_stmt *st = s_stmt (self,
-        "SELECT id FROM renders WHERE account_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        "SELECT id FROM renders WHERE account_id = ? AND seq < ? AND substr(id, 1, 4) <> 'job_'"
+        " ORDER BY seq DESC LIMIT ?",
         "sii", account_id, before, (int64_t) limit + 1);
     if (!st)
         return s_fail (self, err);
@@ -1554,4 +1614,105 @@ job_store_task_release (job_store_t *self, const char *task_id, int32_t attempt,
 {
     return s_run (self, err, "UPDATE tasks SET renderer = NULL WHERE id = ? AND attempt = ?"
                              " AND state = 'canceled'", "si", task_id, (int64_t) attempt);
+}
+
+/* ---- request ids (logs) ------------------------------------------------------ */
+
+int
+job_store_req_set (job_store_t *self, const char *object_id, const char *req, char *err)
+{
+    if (!req || !*req)
+        return 0;
+    return s_run (self, err, "INSERT OR REPLACE INTO request_ids (object_id, req) VALUES (?, ?)",
+                  "ss", object_id, req) ? -1 : 0;
+}
+
+int
+job_store_req_get (job_store_t *self, const char *object_id, char req [PROTO_ID_MAX])
+{
+    req [0] = 0;
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT req FROM request_ids WHERE object_id = ?1"
+        " OR object_id = (SELECT render_id FROM tasks WHERE id = ?1) LIMIT 1", "s", object_id);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW)
+        s_col_copy (st, 0, req, PROTO_ID_MAX);
+    sqlite3_reset (st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+job_store_task_state_counts (job_store_t *self, int64_t *queued, int64_t *leased)
+{
+    *queued = *leased = 0;
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT (SELECT count(*) FROM tasks WHERE state = 'queued'),"
+        " (SELECT count(*) FROM tasks WHERE state = 'leased')", "");
+    if (!st)
+        return -1;
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW) {
+        *queued = sqlite3_column_int64 (st, 0);
+        *leased = sqlite3_column_int64 (st, 1);
+    }
+    sqlite3_reset (st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+job_store_backup (job_store_t *self, const char *dest_path, char *err)
+{
+    assert (self && dest_path);
+    char tmp [S_PATH_MAX];
+    if (snprintf (tmp, sizeof tmp, "%s.tmp", dest_path) >= (int) sizeof tmp) {
+        s_set_err (err, "backup path too long");
+        return -1;
+    }
+    unlink (tmp);
+    sqlite3 *dest = NULL;
+    int rc = sqlite3_open_v2 (tmp, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    sqlite3_backup *bk = rc == SQLITE_OK ? sqlite3_backup_init (dest, "main", self->db, "main") : NULL;
+    if (!bk) {
+        snprintf (err, S_ERR_MAX, "cannot start the backup into %s: %s", tmp,
+                  dest ? sqlite3_errmsg (dest) : "out of memory");
+        sqlite3_close (dest);
+        unlink (tmp);
+        return -1;
+    }
+    /* one step copies every page inside one read transaction: a snapshot */
+    rc = sqlite3_backup_step (bk, -1);
+    for (int tries = 0; (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && tries < 100; tries++) {
+        sqlite3_sleep (50);
+        rc = sqlite3_backup_step (bk, -1);
+    }
+    int finish = sqlite3_backup_finish (bk);
+    char check [64] = "";
+    if (rc == SQLITE_DONE && finish == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2 (dest, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK
+        &&  sqlite3_step (st) == SQLITE_ROW)
+            snprintf (check, sizeof check, "%s", (const char *) sqlite3_column_text (st, 0));
+        sqlite3_finalize (st);
+    }
+    if (rc != SQLITE_DONE || finish != SQLITE_OK || strcmp (check, "ok") != 0) {
+        snprintf (err, S_ERR_MAX, "backup failed: %s%s%s",
+                  rc != SQLITE_DONE ? sqlite3_errstr (rc) : sqlite3_errmsg (dest),
+                  *check ? "; quick_check: " : "", check);
+        sqlite3_close (dest);
+        unlink (tmp);
+        return -1;
+    }
+    sqlite3_close (dest);
+    int fd = open (tmp, O_RDONLY);
+    int synced = fd >= 0 ? fsync (fd) : -1;
+    if (fd >= 0)
+        close (fd);
+    if (synced != 0 || rename (tmp, dest_path) != 0) {
+        snprintf (err, S_ERR_MAX, "cannot write %s: %s", dest_path, strerror (errno));
+        unlink (tmp);
+        return -1;
+    }
+    return 0;
 }

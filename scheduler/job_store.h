@@ -74,6 +74,16 @@ int job_store_render_create (job_store_t *self, const char *account_id,
                              const proto_create_render_t *req, int64_t now_ms,
                              char render_id [PROTO_ID_MAX], char *err);
 
+/* Creates a capture job: a render row whose id is job_... (new id into
+   job_id) with one queued task cap_... holding req->tasks[0]'s spec, priced
+   JOB_STORE_CAPTURE_PRICE_MAX until its RESULT states the real price. The
+   capture's JSON shape (common/job_json.h) is built from the same render
+   message. 0 / -1 (err filled; caller rolls back). */
+#define JOB_STORE_CAPTURE_PRICE_MAX 3
+int job_store_capture_create (job_store_t *self, const char *account_id,
+                              const proto_create_render_t *req, int64_t now_ms,
+                              char job_id [PROTO_ID_MAX], char *err);
+
 /* Fills `out` (zeroed by the caller; free with proto_render_free) with the
    render and every task as an image; succeeded images get a signed file URL
    valid until now + EASEL_FILE_URL_TTL_S. When account_id is not NULL the
@@ -99,6 +109,12 @@ int job_store_render_complete (job_store_t *self, const char *render_id, int64_t
    0 when nothing is queued, -1 on error. */
 int job_store_task_lease_next (job_store_t *self, const char *renderer, int64_t now_ms,
                                int64_t lease_ms, proto_task_t *out, char *err);
+
+/* As job_store_task_lease_next, but a renderer that cannot capture
+   (capture false) is never given a capture task (id cap_...): such tasks
+   wait queued for a renderer whose READY said "capture". */
+int job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
+                              int64_t now_ms, int64_t lease_ms, proto_task_t *out, char *err);
 
 /* Calls fn (renderer, number of leased tasks) for every renderer holding leases. 0 / -1. */
 int job_store_task_leased_counts (job_store_t *self,
@@ -336,5 +352,22 @@ int job_store_render_cancel (job_store_t *self, const char *render_id, const cha
 /* The renderer of a canceled task's current attempt answered (the answer is
    ignored): the slot it held is free. A no-op for any other task. 0 / -1. */
 int job_store_task_release (job_store_t *self, const char *task_id, int32_t attempt, char *err);
+
+/* Request ids for logs: the gateway request (X-Request-Id) that created a
+   render or job. req_set records it ("" or NULL: nothing); req_get finds it
+   by render/job id or by task id ("" when none). 0 / -1. */
+int job_store_req_set (job_store_t *self, const char *object_id, const char *req, char *err);
+int job_store_req_get (job_store_t *self, const char *object_id, char req [PROTO_ID_MAX]);
+
+/* Tasks queued and leased now (metrics). 0 / -1. */
+int job_store_task_state_counts (job_store_t *self, int64_t *queued, int64_t *leased);
+
+
+/* Online backup (easel backup): copies the whole database into `dest_path`
+   with SQLite's backup API while other connections (the scheduler) keep
+   writing; WAL readers do not block writers, so the copy is one consistent
+   snapshot. Writes dest_path.tmp, checks it (quick_check), fsyncs and renames
+   it over dest_path. 0; -1 with err (256 bytes) and no dest_path change. */
+int job_store_backup (job_store_t *self, const char *dest_path, char *err);
 
 #endif

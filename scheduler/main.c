@@ -7,10 +7,14 @@
     back and answers every request of the pass with 503 store_unavailable.
     Memory: queued messages own copies of identity and body until sent. */
 #include "job_store.h"
+#include "sched_metrics.h"
+#include "metrics.h"
 #include "blob_store.h"
 #include "bus.h"
+#include "bus_security.h"
 #include "log.h"
 #include "render_json.h"
+#include "job_json.h"
 #include "util.h"
 #include "webhook_admin.h"
 
@@ -31,6 +35,7 @@ typedef struct {
     char      hex [2 * S_IDENTITY_MAX + 1];   /* the identity as stored in tasks.renderer */
     char      name [PROTO_SHORT_MAX];
     int32_t   slots;
+    bool      capture;                        /* READY said it can run capture tasks */
     int64_t   leased;                         /* refreshed from the store before dispatch */
     int64_t   last_seen_ms;                   /* monotonic; 0 forces the dead check */
 } s_renderer_t;
@@ -220,6 +225,7 @@ s_renderer_drop (s_sched_t *self, s_renderer_t *r, const char *reason)
     char count [24];
     snprintf (count, sizeof count, "%d", n);
     log_info ("renderer gone", "renderer", r->name, "reason", reason, "requeued", count, NULL);
+    sched_metrics_requeued ("renderer_gone", n);
     if (n > 0)
         self->settle = true;
     zframe_destroy (&r->identity);
@@ -393,14 +399,50 @@ s_api_create (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
     &&  s_idem_check (self, identity, req.rid, account, S_SCOPE_CREATE, req.idem_key, req.idem_fp) == 0
     &&  s_credits_check (self, identity, req.rid, account, req.ntasks) == 0) {
         if (job_store_render_create (self->store, account, &req, self->now_ms, render_id, err)
+        ||  job_store_req_set (self->store, render_id, req.req, err)
         ||  (req.idem_key [0] && s_idem_record_create (self, account, &req, render_id, err))) {
             s_store_failed (self, "render_create", err);
             s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
                            "The job store is unavailable.", NULL);
         }
         else {
-            log_info ("render created", "render", render_id, "account", account, NULL);
+            log_info ("render created", "render", render_id, "account", account,
+                      "request_id", req.req, NULL);
             s_reply_render (self, identity, req.rid, render_id, NULL);
+        }
+    }
+    proto_create_render_free (&req);
+}
+
+/* A capture job (one task, priced up to JOB_STORE_CAPTURE_PRICE_MAX). Its
+   Idempotency-Key is claimed by the gateway (IDEM_BEGIN, scope "POST
+   /v1/capture") before it sends this. Answers the RENDER of the job. */
+static void
+s_api_create_capture (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_create_render_t req;
+    memset (&req, 0, sizeof req);
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX], job_id [PROTO_ID_MAX];
+    if (proto_create_render_decode (data, len, &req, err))
+        s_bad_message (self, self->api, identity, data, len, err);
+    else
+    if (req.ntasks != 1)
+        s_queue_error (self, self->api, identity, req.rid, 400, "bad_message",
+                       "a capture has exactly one task", NULL);
+    else
+    if (s_auth (self, identity, req.rid, req.auth, account) == 0
+    &&  s_credits_check (self, identity, req.rid, account, JOB_STORE_CAPTURE_PRICE_MAX) == 0) {
+        if (job_store_capture_create (self->store, account, &req, self->now_ms, job_id, err)
+        ||  job_store_req_set (self->store, job_id, req.req, err)) {
+            s_store_failed (self, "capture_create", err);
+            s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+        }
+        else {
+            log_info ("capture job created", "job", job_id, "account", account,
+                      "request_id", req.req, NULL);
+            s_reply_render (self, identity, req.rid, job_id, NULL);
         }
     }
     proto_create_render_free (&req);
@@ -725,6 +767,8 @@ s_api_events_since (s_sched_t *self, zframe_t *identity, const char *data, size_
     }
     else {
         snprintf (ev.rid, sizeof ev.rid, "%s", req.rid);
+        for (int32_t i = 0; i < ev.nevents; i++)      /* for the webhooker's logs */
+            job_store_req_get (self->store, ev.events [i].object_id, ev.events [i].req);
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
         s_queue_reply (self, identity, req.rid, PROTO_EVENTS, proto_events_encode (&ev, &sb), &sb);
@@ -817,6 +861,7 @@ s_api_handle (s_sched_t *self, bus_msg_t *msg)
     char err [PROTO_ERR_MAX] = "";
     switch (msg->cmd) {
         case PROTO_CREATE_RENDER:   s_api_create (self, msg->identity, data, len); break;
+        case PROTO_CREATE_CAPTURE:  s_api_create_capture (self, msg->identity, data, len); break;
         case PROTO_GET_RENDER:      s_api_get_render (self, msg->identity, data, len); break;
         case PROTO_GET_FILE:        s_api_get_file (self, msg->identity, data, len); break;
         case PROTO_EVENTS_SINCE:    s_api_events_since (self, msg->identity, data, len); break;
@@ -875,10 +920,12 @@ s_work_ready (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
     }
     snprintf (r->name, sizeof r->name, "%s", ready.name);
     r->slots = ready.slots;
+    r->capture = ready.capture;
     r->last_seen_ms = self->mono_ms;
     char slots [16];
     snprintf (slots, sizeof slots, "%d", (int) ready.slots);
-    log_info ("renderer ready", "renderer", r->name, "slots", slots, NULL);
+    log_info ("renderer ready", "renderer", r->name, "slots", slots,
+              "capture", r->capture ? "1" : "0", NULL);
 }
 
 static void s_task_end (s_sched_t *self, const char *task_id, int32_t attempt,
@@ -918,7 +965,9 @@ s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity
             s_store_failed (self, "task_succeed", err);
     }
     else {
-        log_info ("task succeeded", "task", res.task_id, "sha256", sha, NULL);
+        char rq [PROTO_ID_MAX];
+        job_store_req_get (self->store, res.task_id, rq);
+        log_info ("task succeeded", "task", res.task_id, "sha256", sha, "request_id", rq, NULL);
         self->settle = true;
     }
     proto_result_free (&res);
@@ -943,8 +992,12 @@ s_task_end (s_sched_t *self, const char *task_id, int32_t attempt,
             s_store_failed (self, "task_fail", err);
         return;
     }
+    char rq [PROTO_ID_MAX];
+    job_store_req_get (self->store, task_id, rq);
     log_info (retryable ? "task attempt failed" : "task failed", "task", task_id, "attempt", n,
-              "code", error->code, "message", error->message ? error->message : "", NULL);
+              "code", error->code, "message", error->message ? error->message : "",
+              "request_id", rq, NULL);
+    sched_metrics_task_failed (retryable, strcmp (error->code, "attempts_exhausted") == 0);
     self->settle = true;
 }
 
@@ -979,6 +1032,12 @@ s_work_handle (s_sched_t *self, bus_msg_t *msg)
         case PROTO_HEARTBEAT:  break;
         case PROTO_RESULT:     s_work_result (self, data, len, msg->identity); break;
         case PROTO_FAIL:       s_work_fail (self, data, len, msg->identity); break;
+        case PROTO_DRAINING:                /* keeps its leases; gets nothing new */
+            if (r) {
+                r->slots = 0;
+                log_info ("renderer draining", "renderer", r->name, NULL);
+            }
+            break;
         case PROTO_DISCONNECT:
             if (r)
                 s_renderer_drop (self, r, "renderer disconnected");
@@ -1044,10 +1103,20 @@ s_settle (s_sched_t *self)
             proto_render_free (&r);
             return;
         }
+        bool job = strncmp (r.id, "job_", 4) == 0;
         snprintf (type, sizeof type, "render.%.32s", r.status);
+        if (job)
+            snprintf (type, sizeof type, "job.%s", strcmp (r.status, "succeeded") == 0 ? "completed" : "failed");
         util_iso8601 (self->now_ms, iso, sizeof iso);
-        json_t *obj = render_json_build (&r, self->public_url);
+        json_t *obj = job ? NULL : render_json_build (&r, self->public_url);
         char *payload = NULL;
+        if (job) {
+            char when [32];
+            job_json_time (self->now_ms, when, sizeof when);
+            json_t *ev = job_json_event (&r, self->public_url, type, event_id, when);
+            payload = ev ? render_json_dump (ev, NULL) : NULL;
+            json_decref (ev);
+        }
         if (obj) {
             json_object_set_new (obj, "type", json_string (type));
             json_object_set_new (obj, "event_id", json_string (event_id));
@@ -1068,7 +1137,10 @@ s_settle (s_sched_t *self)
             snprintf (p->type, sizeof p->type, "%s", type);
             snprintf (p->render_id, sizeof p->render_id, "%s", r.id);
             p->seq = seq;
-            log_info ("render finished", "render", r.id, "status", r.status, "event", event_id, NULL);
+            char rq [PROTO_ID_MAX];
+            job_store_req_get (self->store, r.id, rq);
+            log_info ("render finished", "render", r.id, "status", r.status, "event", event_id,
+                      "request_id", rq, NULL);
         }
         free (payload);
         proto_render_free (&r);
@@ -1091,24 +1163,37 @@ s_dispatch (s_sched_t *self)
         s_store_failed (self, "leased_counts", err);
         return;
     }
+    /* a renderer that cannot capture and found nothing for it this pass is
+       skipped, so capture tasks still reach the renderers that can */
+    bool skip [S_MAX_RENDERERS] = { false };
     while (true) {
         s_renderer_t *best = NULL;
         for (int i = 0; i < self->nrenderers; i++) {
             s_renderer_t *r = &self->renderers [i];
-            if (r->leased < r->slots && (!best || r->leased < best->leased))
+            if (!skip [i] && r->leased < r->slots && (!best || r->leased < best->leased))
                 best = r;
         }
         if (!best)
             return;
         proto_task_t task;
         memset (&task, 0, sizeof task);
-        int rc = job_store_task_lease_next (self->store, best->hex, self->now_ms, self->lease_ms,
-                                            &task, err);
+        int rc = job_store_task_lease_for (self->store, best->hex, best->capture, self->now_ms,
+                                           self->lease_ms, &task, err);
         if (rc < 0)
             s_store_failed (self, "lease", err);
+        if (rc == 0 && !best->capture) {
+            skip [best - self->renderers] = true;
+            continue;
+        }
         if (rc != 1)
             return;
         best->leased++;
+        job_store_req_get (self->store, task.task_id, task.req);
+        char attempt [16];
+        snprintf (attempt, sizeof attempt, "%d", (int) task.attempt);
+        log_info ("task leased", "task", task.task_id, "attempt", attempt, "renderer", best->name,
+                  "request_id", task.req, NULL);
+        sched_metrics_leased (1);
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
         if (proto_task_encode (&task, &sb) == 0) {
@@ -1148,6 +1233,14 @@ s_timers (s_sched_t *self)
                                            self->max_attempts, self->now_ms, err);
     if (n < 0)
         s_store_failed (self, "lease expiry", err);
+    sched_metrics_requeued ("lease_expired", n);
+    int64_t queued, leased, free_slots = 0;
+    if (job_store_task_state_counts (self->store, &queued, &leased) == 0)
+        sched_metrics_queue (queued, leased);
+    for (int i = 0; i < self->nrenderers; i++)
+        free_slots += self->renderers [i].slots > self->renderers [i].leased
+                    ? self->renderers [i].slots - self->renderers [i].leased : 0;
+    sched_metrics_renderers (self->nrenderers, free_slots);
     if (n > 0) {
         log_info ("expired leases requeued", NULL);
         self->settle = true;
@@ -1262,7 +1355,8 @@ s_pass (s_sched_t *self, bool tick)
     if (self->pass_failed)
         log_error ("cannot begin a transaction", "reason", err, NULL);
     bool in_txn = !self->pass_failed;
-    for (int n = 0; n < EASEL_GROUP_MAX_MSGS; ) {
+    int n = 0;
+    for (; n < EASEL_GROUP_MAX_MSGS; ) {
         int before = n;
         if (zsock_events (self->api) & ZMQ_POLLIN) {
             s_recv_one (self, self->api);
@@ -1284,10 +1378,13 @@ s_pass (s_sched_t *self, bool tick)
             s_settle (self);
         s_dispatch (self);
     }
+    double commit_start = sched_metrics_now ();
     if (!self->pass_failed && job_store_commit (self->store, err) != 0) {
         log_error ("commit failed", "reason", err, NULL);
         self->pass_failed = true;
     }
+    else if (!self->pass_failed && n > 0)
+        sched_metrics_commit (sched_metrics_now () - commit_start, n);
     if (self->pass_failed) {
         if (in_txn)
             job_store_rollback (self->store);
@@ -1307,6 +1404,7 @@ s_bind (int type, const char *endpoint, const char *what)
     if (!sock)
         log_fatal ("cannot create socket", "socket", what, NULL);
     bus_socket_setup (sock);
+    bus_security_apply (sock);
     if (zsock_bind (sock, "%s", endpoint) < 0)
         log_fatal ("cannot bind", "socket", what, "endpoint", endpoint, "reason", zmq_strerror (errno), NULL);
     return sock;
@@ -1316,10 +1414,12 @@ static void
 s_configure (s_sched_t *self, int argc, char **argv)
 {
     static const char *flags [] = { "--api", "--work", "--events", "--data", "--public-url",
-                                    "--max-attempts", "--lease-ms", "--idempotency-ttl-s" };
+                                    "--max-attempts", "--lease-ms", "--idempotency-ttl-s",
+                                    "--curve-cert", "--curve-allowed-dir", "--metrics" };
     for (int i = 1; i < argc; i++) {
         /* accepted for uniformity with the other services; the scheduler fetches nothing */
-        if (strcmp (argv [i], "--allow-private-networks") == 0)
+        if (strcmp (argv [i], "--allow-private-networks") == 0
+        ||  strcmp (argv [i], "--insecure-plain") == 0)
             continue;
         bool known = false;
         for (size_t f = 0; f < sizeof flags / sizeof flags [0] && !known; f++) {
@@ -1370,6 +1470,16 @@ main (int argc, char **argv)
     static s_sched_t sched;
     s_sched_t *self = &sched;
     s_configure (self, argc, argv);
+    /* before the store: a refused start must not touch the data dir */
+    const char *bus_endpoints [] = { self->api_ep, self->work_ep, self->events_ep, NULL };
+    char sec_err [BUS_SECURITY_ERR_MAX] = "";
+    if (bus_security_init (argc, argv, BUS_ROLE_SERVER, bus_endpoints, sec_err))
+        log_fatal ("bad bus security configuration", "reason", sec_err, NULL);
+    sched_metrics_init ();
+    char merr [256];
+    const char *metrics_listen = util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", "");
+    if (metrics_serve (metrics_listen, merr, sizeof merr))
+        log_fatal ("cannot serve metrics", "reason", merr, NULL);
     char err [256] = "";
     self->store = job_store_open (self->data_dir, err);
     if (!self->store)
@@ -1417,6 +1527,7 @@ main (int argc, char **argv)
         s_pass (self, tick);
     }
     log_info ("scheduler stopping", NULL);
+    metrics_serve_stop ();
     for (int i = 0; i < self->nrenderers; i++)
         zframe_destroy (&self->renderers [i].identity);
     for (size_t i = 0; i < self->nout; i++)
@@ -1427,6 +1538,7 @@ main (int argc, char **argv)
     zsock_destroy (&self->api);
     zsock_destroy (&self->work);
     zsock_destroy (&self->pub);
+    bus_security_shutdown ();
     blob_store_destroy (&self->blobs);
     job_store_destroy (&self->store);
     return 0;

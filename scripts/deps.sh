@@ -9,9 +9,11 @@ packages=(
   libzmq3-dev libczmq-dev libmsgpack-dev libcivetweb-dev
   libcurl4-openssl-dev libsodium-dev libssl-dev
   libgd-dev libpng-dev libdeflate-dev libfreetype-dev libraqm-dev
-  libsqlite3-dev libjansson-dev
+  libsqlite3-dev libjansson-dev libarchive-dev
   fonts-dejavu-core fonts-noto-core fonts-noto-cjk
   python3 curl procps openssl
+  python3-yaml iproute2
+  chromium
 )
 
 missing=()

@@ -27,7 +27,9 @@
 
 #include "netguard.h"
 #include "bus.h"
+#include "bus_security.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "util.h"
 #include "webhook_policy.h"
@@ -48,6 +50,8 @@ typedef struct {
     webhooker_t *owner;
     char delivery_id[PROTO_ID_MAX];
     char event_id[PROTO_ID_MAX];
+    char req[PROTO_ID_MAX];             /* X-Request-Id that created the render ("" unknown) */
+    int64_t event_ms;                   /* when the event was written (wall clock) */
     int64_t seq;                        /* the event's seq (a redelivery hint names it) */
     char *url, *secret, *payload;
     char host[S_HOST_MAX];              /* "host:port": the per-host cap counts these */
@@ -130,6 +134,7 @@ s_dealer_reset (webhooker_t *self)
     if (!self->dealer)
         log_fatal ("cannot create DEALER socket", NULL);
     bus_socket_setup (self->dealer);
+    bus_security_apply (self->dealer);
     if (zsock_connect (self->dealer, "%s", self->api_ep))
         log_fatal ("cannot connect to the api endpoint", "endpoint", self->api_ep, NULL);
 }
@@ -246,6 +251,8 @@ s_event_add (webhooker_t *self, const proto_event_t *ev)
     d->owner = self;
     snprintf (d->delivery_id, sizeof d->delivery_id, "%s", ev->delivery_id);
     snprintf (d->event_id, sizeof d->event_id, "%s", ev->id);
+    snprintf (d->req, sizeof d->req, "%s", ev->req);
+    d->event_ms = ev->created_at_ms;
     d->seq = ev->seq;
     d->url = strdup (ev->url);
     d->secret = strdup (ev->secret);
@@ -400,6 +407,35 @@ s_sign (delivery_t *d, int64_t t, char *asa, char *std, size_t size)
     return nsigned ? 0 : -1;
 }
 
+/* Prometheus: attempts by outcome and their latency (common/metrics.h). */
+static metrics_family_t *s_attempts_family;
+static metrics_series_t *s_attempt_seconds, *s_delivery_seconds;
+
+static void
+s_metrics_init (void)
+{
+    s_attempts_family = metrics_counter ("easel_webhook_attempts_total",
+                                         "Webhook delivery attempts, by outcome (delivered | retry | gave_up).",
+                                         "outcome");
+    metrics_get (s_attempts_family, "delivered");
+    metrics_get (s_attempts_family, "retry");
+    metrics_get (s_attempts_family, "gave_up");
+    s_attempt_seconds = metrics_get (metrics_histogram ("easel_webhook_attempt_duration_seconds",
+                                         "Time from sending a webhook to its answer (or error).", NULL,
+                                         metrics_latency_buckets, metrics_latency_nbuckets));
+    static const double buckets [] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 36000 };
+    s_delivery_seconds = metrics_get (metrics_histogram ("easel_webhook_delivery_seconds",
+                                         "Time from the event being written to its delivery (2xx), retries included.",
+                                         NULL, buckets, (int) (sizeof buckets / sizeof buckets [0])));
+}
+
+static void
+s_metrics_attempt (const char *outcome, double seconds)
+{
+    metrics_inc (metrics_get (s_attempts_family, outcome), 1);
+    metrics_observe (s_attempt_seconds, seconds);
+}
+
 /* Turns the outcome of one attempt into the report, and decides what next. */
 static void
 s_attempt_done (webhooker_t *self, delivery_t *d, int status, const char *error,
@@ -437,7 +473,12 @@ s_attempt_done (webhooker_t *self, delivery_t *d, int status, const char *error,
     (ok ? log_info : log_warn) ("webhook attempt", "delivery", d->delivery_id,
         "event", d->event_id, "attempt", attempt, "status", code,
         "outcome", ok ? "delivered" : delay < 0 ? "gave up" : "will retry",
-        "retry_in_ms", ok ? "-" : next, "error", ok ? "" : d->report.error, NULL);
+        "retry_in_ms", ok ? "-" : next, "error", ok ? "" : d->report.error,
+        "request_id", d->req, NULL);
+    s_metrics_attempt (ok ? "delivered" : delay < 0 ? "gave_up" : "retry",
+                       (double) d->report.latency_ms / 1000.0);
+    if (ok && d->event_ms > 0)
+        metrics_observe (s_delivery_seconds, (double) (util_now_ms () - d->event_ms) / 1000.0);
 }
 
 static void
@@ -770,8 +811,17 @@ main (int argc, char **argv)
         log_fatal ("bad minimum retry delay: want 0..3600000 ms", "value", min_retry, NULL);
     if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
         log_fatal ("cannot initialise libcurl", NULL);
+    s_metrics_init ();
+    char merr[256];
+    if (metrics_serve (util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", ""),
+                       merr, sizeof merr))
+        log_fatal ("cannot serve metrics", "reason", merr, NULL);
     zsys_init ();
     zsys_set_logstream (NULL);          /* CZMQ must not write plain lines to stdout */
+    const char *bus_endpoints [] = { self.api_ep, self.events_ep, NULL };
+    char sec_err [BUS_SECURITY_ERR_MAX] = "";
+    if (bus_security_init (argc, argv, BUS_ROLE_CLIENT, bus_endpoints, sec_err))
+        log_fatal ("bad bus security configuration", "reason", sec_err, NULL);
 
     /* Subscribe first, then catch up: an event committed in between is both
        published and fetched, never neither. */
@@ -779,6 +829,7 @@ main (int argc, char **argv)
     if (!self.sub)
         log_fatal ("cannot create SUB socket", NULL);
     bus_socket_setup (self.sub);
+    bus_security_apply (self.sub);
     zsock_set_subscribe (self.sub, "");
     if (zsock_connect (self.sub, "%s", self.events_ep))
         log_fatal ("cannot connect to the events endpoint", "endpoint", self.events_ep, NULL);
@@ -802,11 +853,13 @@ main (int argc, char **argv)
     s_run (&self);
 
     log_info ("webhooker stopping", NULL);
+    metrics_serve_stop ();
     zhashx_destroy (&self.deliveries);
     zhashx_destroy (&self.host_busy);
     curl_multi_cleanup (self.multi);
     zsock_destroy (&self.dealer);
     zsock_destroy (&self.sub);
+    bus_security_shutdown ();
     curl_global_cleanup ();
     return 0;
 }

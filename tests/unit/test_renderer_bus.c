@@ -2,7 +2,7 @@
     A ROUTER on 127.0.0.1 plays the scheduler: the renderer must announce
     READY{slots}, heartbeat, answer a TASK with a RESULT, reconnect on a fresh
     socket (a new identity, READY again) when the scheduler goes silent, and on
-    SIGTERM send DISCONNECT and exit 0.
+    SIGTERM send DRAINING, then DISCONNECT, and exit 0.
     Usage: test_renderer_bus PATH-TO-easel-renderer */
 #include "bus.h"
 
@@ -144,10 +144,13 @@ main (int argc, char **argv)
     bus_msg_free (&msg);
     s_send_simple (router, second, PROTO_HEARTBEAT);
 
-    /* SIGTERM: DISCONNECT, exit 0 */
+    /* SIGTERM drains: DRAINING, then (holding no task) DISCONNECT, exit 0 */
     kill (pid, SIGTERM);
     msg = s_recv (router, 3000, true);
-    CHECK (msg.cmd == PROTO_DISCONNECT, "expected DISCONNECT on SIGTERM, got %d", msg.cmd);
+    CHECK (msg.cmd == PROTO_DRAINING, "expected DRAINING on SIGTERM, got %d", msg.cmd);
+    bus_msg_free (&msg);
+    msg = s_recv (router, 6000, true);
+    CHECK (msg.cmd == PROTO_DISCONNECT, "expected DISCONNECT after the drain, got %d", msg.cmd);
     bus_msg_free (&msg);
     int status = 0;
     waitpid (pid, &status, 0);

@@ -1,0 +1,28 @@
+/*  capture_request.h: turns the JSON body of POST /v1/capture (CONTRACT 4)
+    into a CREATE_CAPTURE message: one task whose spec is a capture_spec_t
+    (common/capture_spec.h) as JSON text. Every rejection names the field
+    ("url", "viewport.width", "device", "headers.X-Token").
+
+    Limits: url and webhook_url http(s), at most 2048 bytes; viewport sides
+    100..4000 (default 1440x900; iphone 393x852, android_phone 412x915,
+    ipad 820x1093, android_tablet 800x1280); device_scale_factor 1..3 (and
+    width x height x factor^2 at most EASEL_MAX_SOURCE_PIXELS); delay_ms
+    0..10000; wait_until load|networkidle; format png|jpeg|webp; device
+    browser-macos (default) | iphone | ipad | android_phone | android_tablet
+    | mac | none; background_preset a background preset (default midnight);
+    headers at most 20, each name a token, name + value at most 4096 bytes.
+
+    Pure; any thread. The caller frees `out` with proto_create_render_free(). */
+#ifndef EASEL_CAPTURE_REQUEST_H
+#define EASEL_CAPTURE_REQUEST_H
+
+#include <stddef.h>
+#include "proto.h"
+#include "render_request.h"
+
+/* 0 with out filled (rid and auth left empty); -1 with err (400 invalid_json,
+   422 parameter_missing / parameter_invalid / parameter_unknown), out zeroed. */
+int capture_request_parse (const char *body, size_t len, proto_create_render_t *out,
+                           api_error_t *err);
+
+#endif

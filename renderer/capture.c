@@ -1,0 +1,792 @@
+/*  capture.c: probe, Chromium over the DevTools pipe, framing (see capture.h).
+
+    Thread: the calling worker thread owns everything here for one task: the
+    curl handle of the probe, the browser process group and its socket, the
+    profile directory. Memory: every buffer is capped (S_CDP_MSG_MAX for one
+    DevTools message, EASEL_MAX_SOURCE_BYTES for an image URL). */
+
+#include "capture.h"
+#include "capture_spec.h"
+#include "device_frame.h"
+#include "encode.h"
+#include "image_source.h"
+#include "netguard.h"
+#include "presets.h"
+#include "util.h"
+#include "log.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define S_CDP_MSG_MAX      (160 * 1024 * 1024)  /* a full-page screenshot in base64 */
+#define S_PROBE_MAX_BYTES  EASEL_MAX_SOURCE_BYTES
+#define S_ARGS_MAX         24
+#define S_MARGIN_PM        60                   /* background margin, per mille of the frame width */
+
+/* ---- errors ---------------------------------------------------------------- */
+
+static int
+s_err (render_error_t *why, const char *code, bool retryable, const char *fmt, const char *arg)
+{
+    snprintf (why->code, sizeof why->code, "%s", code);
+    snprintf (why->message, sizeof why->message, fmt, arg ? arg : "");
+    snprintf (why->param, sizeof why->param, "url");
+    why->retryable = retryable;
+    return -1;
+}
+
+/* ---- probe: is it an image, and which address does the host have --------- */
+
+typedef struct {
+    bool     allow_private, refused, page, headers_done;
+    char     refused_addr [64];
+    char     ctype [128];
+    uint8_t *data;
+    size_t   len, cap;
+} s_probe_t;
+
+static curl_socket_t
+s_probe_socket (void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    s_probe_t *p = clientp;
+    if (purpose == CURLSOCKTYPE_IPCXN && !p->allow_private
+    &&  netguard_is_private (&addr->addr, p->refused_addr, sizeof p->refused_addr)) {
+        p->refused = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket (addr->family, addr->socktype, addr->protocol);
+}
+
+static bool
+s_ctype_may_be_image (const char *ctype)
+{
+    return !ctype [0] || strncasecmp (ctype, "image/", 6) == 0
+        || strncasecmp (ctype, "application/octet-stream", 24) == 0;
+}
+
+static size_t
+s_probe_header (char *buf, size_t size, size_t n, void *userp)
+{
+    s_probe_t *p = userp;
+    size_t len = size * n;
+    if (len > 13 && strncasecmp (buf, "content-type:", 13) == 0) {
+        const char *v = buf + 13;
+        size_t vl = len - 13;
+        while (vl && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl && (v [vl - 1] == '\r' || v [vl - 1] == '\n' || v [vl - 1] == ' '))
+            vl--;
+        snprintf (p->ctype, sizeof p->ctype, "%.*s", (int) vl, v);
+    }
+    return len;
+}
+
+static size_t
+s_probe_write (char *ptr, size_t size, size_t n, void *userp)
+{
+    s_probe_t *p = userp;
+    size_t len = size * n;
+    if (!s_ctype_may_be_image (p->ctype)) {
+        p->page = true;            /* a page: the browser loads it; stop here */
+        return 0;
+    }
+    if (len > S_PROBE_MAX_BYTES - p->len)
+        return 0;
+    if (p->len + len > p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 256 * 1024;
+        while (cap < p->len + len)
+            cap *= 2;
+        uint8_t *grown = realloc (p->data, cap);
+        if (!grown)
+            return 0;
+        p->data = grown, p->cap = cap;
+    }
+    memcpy (p->data + p->len, ptr, len);
+    p->len += len;
+    return len;
+}
+
+/* 0 with p filled (p->page, or p->data the image) and ip the address the
+   host resolved to; -1 with why. */
+static int
+s_probe (const capture_spec_t *spec, const capture_opts_t *opts, s_probe_t *p,
+         char ip [64], render_error_t *why)
+{
+    CURL *curl = curl_easy_init ();
+    if (!curl)
+        return s_err (why, "capture_failed", true, "cannot create a curl handle%s", "");
+    struct curl_slist *hdrs = NULL;
+    for (int32_t i = 0; i < spec->nheaders; i++) {
+        char line [CAPTURE_HEADER_BYTES_MAX + 4];
+        snprintf (line, sizeof line, "%s: %s", spec->header_names [i], spec->header_values [i]);
+        struct curl_slist *more = curl_slist_append (hdrs, line);
+        if (more)
+            hdrs = more;
+    }
+    char errbuf [CURL_ERROR_SIZE] = "";
+    curl_easy_setopt (curl, CURLOPT_URL, spec->url);
+    curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt (curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt (curl, CURLOPT_PROXY, "");
+    curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, (long) EASEL_FETCH_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) opts->nav_timeout_ms);
+    curl_easy_setopt (curl, CURLOPT_OPENSOCKETFUNCTION, s_probe_socket);
+    curl_easy_setopt (curl, CURLOPT_OPENSOCKETDATA, p);
+    curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, s_probe_header);
+    curl_easy_setopt (curl, CURLOPT_HEADERDATA, p);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_probe_write);
+    curl_easy_setopt (curl, CURLOPT_WRITEDATA, p);
+    curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt (curl, CURLOPT_USERAGENT, "easel-renderer/0.1");
+    CURLcode rc = curl_easy_perform (curl);
+    long status = 0;
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+    char *primary = NULL;
+    ip [0] = '\0';
+    if (curl_easy_getinfo (curl, CURLINFO_PRIMARY_IP, &primary) == CURLE_OK && primary)
+        snprintf (ip, 64, "%s", primary);
+    curl_easy_cleanup (curl);
+    curl_slist_free_all (hdrs);
+    char text [64];
+    if (p->refused)
+        return s_err (why, "url_not_allowed", false, "url resolves to %s, a private address",
+                      p->refused_addr [0] ? p->refused_addr : "(unprintable)");
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        return s_err (why, "navigation_timeout", false, "navigation timeout%s", "");
+    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && p->page))
+        return s_err (why, "capture_failed", false, "navigation failed: %s",
+                      errbuf [0] ? errbuf : curl_easy_strerror (rc));
+    if (status >= 300 && status < 400) {
+        snprintf (text, sizeof text, "%ld", status);
+        return s_err (why, "capture_failed", false, "the page answered HTTP %s; redirects are not followed", text);
+    }
+    if (status >= 400 || status < 200) {
+        snprintf (text, sizeof text, "%ld", status);
+        return s_err (why, "capture_failed", false, "the page answered HTTP %s", text);
+    }
+    return 0;
+}
+
+/* ---- the browser --------------------------------------------------------------- */
+
+typedef struct {
+    pid_t   pid;                   /* 0 once reaped */
+    pid_t   pgid;                  /* the browser's process group, killed at the end */
+    int     fd;                    /* our end of the socket pair */
+    char    profile [64];
+    char   *buf;                   /* unparsed bytes from the browser */
+    size_t  len, cap;
+    int     next_id;
+    char    session [128];
+    bool    loaded, idle, dead;
+    char    loader [128];
+} s_cdp_t;
+
+static int
+s_rm_one (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void) sb, (void) flag, (void) ftw;
+    remove (path);
+    return 0;
+}
+
+static void
+s_browser_stop (s_cdp_t *b)
+{
+    if (b->pgid > 0)               /* the whole group: zygotes, renderers, gpu */
+        kill (-b->pgid, SIGKILL);
+    if (b->pid > 0) {
+        kill (b->pid, SIGKILL);
+        waitpid (b->pid, NULL, 0);
+    }
+    b->pid = b->pgid = 0;
+    if (b->fd >= 0)
+        close (b->fd);
+    b->fd = -1;
+    if (b->profile [0])
+        nftw (b->profile, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    b->profile [0] = '\0';
+    free (b->buf);
+    b->buf = NULL;
+}
+
+static int
+s_browser_start (s_cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec,
+                 const char *host, const char *ip, render_error_t *why)
+{
+    memset (b, 0, sizeof *b);
+    b->fd = -1;
+    snprintf (b->profile, sizeof b->profile, "/tmp/easel-chromium-XXXXXX");
+    if (!mkdtemp (b->profile)) {
+        b->profile [0] = '\0';
+        return s_err (why, "capture_failed", true, "cannot make a browser profile: %s", strerror (errno));
+    }
+    char prof [96], win [48], rules [256] = "";
+    snprintf (prof, sizeof prof, "--user-data-dir=%s", b->profile);
+    snprintf (win, sizeof win, "--window-size=%d,%d", (int) spec->width, (int) spec->height);
+    if (host [0] && ip [0] && strcmp (host, ip) != 0) {
+        char bare [128];
+        snprintf (bare, sizeof bare, "%.*s", (int) strcspn (host, ":"), host);
+        if (host [0] != '[')
+            snprintf (rules, sizeof rules, "--host-resolver-rules=MAP %s %s%s%s", bare,
+                      strchr (ip, ':') ? "[" : "", ip, strchr (ip, ':') ? "]" : "");
+    }
+    const char *argv [S_ARGS_MAX] = {
+        opts->chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-proxy-server", "--disable-dev-shm-usage", "--mute-audio",
+        "--hide-scrollbars", "--remote-debugging-pipe", prof, win
+    };
+    int argc = 16;
+    if (rules [0])
+        argv [argc++] = rules;
+    argv [argc++] = "about:blank";
+    argv [argc] = NULL;
+    int sv [2];
+    if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return s_err (why, "capture_failed", true, "socketpair: %s", strerror (errno));
+    int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+    pid_t pid = fork ();
+    if (pid == 0) {
+        /* async-signal-safe calls only until exec */
+        setpgid (0, 0);
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        int a = fcntl (sv [1], F_DUPFD, 10), c = fcntl (sv [1], F_DUPFD, 10);
+        if (a < 0 || c < 0 || dup2 (a, 3) < 0 || dup2 (c, 4) < 0)
+            _exit (127);
+        if (devnull >= 0) {
+            dup2 (devnull, 0);
+            dup2 (devnull, 1);
+            dup2 (devnull, 2);
+        }
+        execv (opts->chromium, (char * const *) argv);
+        _exit (127);
+    }
+    if (devnull >= 0)
+        close (devnull);
+    close (sv [1]);
+    if (pid < 0) {
+        close (sv [0]);
+        return s_err (why, "capture_failed", true, "fork: %s", strerror (errno));
+    }
+    setpgid (pid, pid);            /* either side may win the race; both set it */
+    b->pid = b->pgid = pid;
+    b->fd = sv [0];
+    return 0;
+}
+
+/* Sends one command; id out. 0 / -1. */
+static int
+s_cdp_send (s_cdp_t *b, const char *method, json_t *params, bool session, int *id)
+{
+    *id = ++b->next_id;
+    json_t *msg = json_pack ("{s:i, s:s, s:O}", "id", *id, "method", method, "params", params);
+    if (msg && session)
+        json_object_set_new (msg, "sessionId", json_string (b->session));
+    char *text = msg ? json_dumps (msg, JSON_COMPACT) : NULL;
+    json_decref (msg);
+    if (!text)
+        return -1;
+    size_t len = strlen (text) + 1, off = 0;  /* the NUL ends the message */
+    int rc = 0;
+    while (off < len) {
+        ssize_t n = send (b->fd, text + off, len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = -1;
+            break;
+        }
+        off += (size_t) n;
+    }
+    free (text);
+    return rc;
+}
+
+/* Notes the events the wait needs. */
+static void
+s_cdp_event (s_cdp_t *b, json_t *msg)
+{
+    const char *method = json_string_value (json_object_get (msg, "method"));
+    if (!method)
+        return;
+    json_t *params = json_object_get (msg, "params");
+    if (strcmp (method, "Page.loadEventFired") == 0)
+        b->loaded = true;
+    else
+    if (strcmp (method, "Page.lifecycleEvent") == 0) {
+        const char *name = json_string_value (json_object_get (params, "name"));
+        const char *loader = json_string_value (json_object_get (params, "loaderId"));
+        if (name && strcmp (name, "networkIdle") == 0 && loader && strcmp (loader, b->loader) == 0)
+            b->idle = true;
+    }
+    else
+    if (strcmp (method, "Inspector.targetCrashed") == 0 || strcmp (method, "Target.targetCrashed") == 0
+    ||  strcmp (method, "Target.detachedFromTarget") == 0)
+        b->dead = true;
+}
+
+/* Reads messages until the reply to `id` (0: only until *flag) or the
+   deadline (monotonic ms). 0 with *reply (id > 0; the caller decrefs); 1 on
+   timeout; -1 when the browser died or sent garbage. */
+static int
+s_cdp_wait (s_cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply)
+{
+    if (reply)
+        *reply = NULL;
+    while (true) {
+        /* whole messages already buffered */
+        char *nul;
+        while (b->len && (nul = memchr (b->buf, '\0', b->len))) {
+            size_t n = (size_t) (nul - b->buf);
+            json_t *msg = json_loadb (b->buf, n, 0, NULL);
+            memmove (b->buf, nul + 1, b->len - n - 1);
+            b->len -= n + 1;
+            if (!msg)
+                return -1;
+            json_t *mid = json_object_get (msg, "id");
+            if (id > 0 && json_is_integer (mid) && json_integer_value (mid) == id) {
+                *reply = msg;
+                return 0;
+            }
+            s_cdp_event (b, msg);
+            json_decref (msg);
+        }
+        if (b->dead)
+            return -1;
+        if (flag && *flag)
+            return 0;
+        int64_t left = deadline - util_mono_ms ();
+        if (left <= 0)
+            return 1;
+        struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
+        int pr = poll (&pfd, 1, (int) (left < 200 ? left : 200));
+        if (pr < 0 && errno != EINTR)
+            return -1;
+        if (pr == 0) {
+            if (waitpid (b->pid, NULL, WNOHANG) == b->pid) {
+                b->pid = 0;         /* reaped: the group is killed by pgid in stop */
+                return -1;
+            }
+            continue;
+        }
+        if (pr < 0)
+            continue;
+        if (b->cap - b->len < 1024 * 1024) {
+            size_t cap = b->cap ? b->cap * 2 : 4 * 1024 * 1024;
+            char *grown = cap > S_CDP_MSG_MAX ? NULL : realloc (b->buf, cap);
+            if (!grown)
+                return -1;
+            b->buf = grown;
+            b->cap = cap;
+        }
+        ssize_t r = read (b->fd, b->buf + b->len, b->cap - b->len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        b->len += (size_t) r;
+    }
+}
+
+/* Sends and waits for the reply. 0 with *result (borrowed from *reply, which
+   the caller decrefs) ; 1 timeout; -1 died or an error answer (err). */
+static int
+s_cdp_call (s_cdp_t *b, const char *method, json_t *params, bool session, int64_t deadline,
+            json_t **reply, json_t **result, char *err, size_t errsz)
+{
+    int id;
+    *reply = NULL;
+    int rc = s_cdp_send (b, method, params, session, &id);
+    json_decref (params);
+    if (rc)
+        return -1;
+    rc = s_cdp_wait (b, id, NULL, deadline, reply);
+    if (rc)
+        return rc;
+    json_t *e = json_object_get (*reply, "error");
+    if (e) {
+        snprintf (err, errsz, "%s: %s", method, json_string_value (json_object_get (e, "message"))
+                  ? json_string_value (json_object_get (e, "message")) : "error");
+        json_decref (*reply);
+        *reply = NULL;
+        return -1;
+    }
+    *result = json_object_get (*reply, "result");
+    return 0;
+}
+
+/* Loads the page and takes the screenshot as PNG bytes. 0 / -1 with why. */
+static int
+s_browser_capture (const capture_spec_t *spec, const capture_opts_t *opts, const char *host,
+                   const char *ip, uint8_t **png, size_t *png_len, render_error_t *why)
+{
+    s_cdp_t b;
+    if (s_browser_start (&b, opts, spec, host, ip, why)) {
+        s_browser_stop (&b);
+        return -1;
+    }
+    int64_t start = util_mono_ms ();
+    int64_t setup_deadline = start + 20000;       /* the browser itself starting */
+    json_t *reply = NULL, *res = NULL;
+    char err [256] = "";
+    int rc = s_cdp_call (&b, "Target.createTarget", json_pack ("{s:s}", "url", "about:blank"),
+                         false, setup_deadline, &reply, &res, err, sizeof err);
+    char target [128] = "";
+    if (rc == 0)
+        snprintf (target, sizeof target, "%s", json_string_value (json_object_get (res, "targetId"))
+                  ? json_string_value (json_object_get (res, "targetId")) : "");
+    json_decref (reply);
+    if (rc == 0)
+        rc = s_cdp_call (&b, "Target.attachToTarget", json_pack ("{s:s, s:b}", "targetId", target,
+                         "flatten", 1), false, setup_deadline, &reply, &res, err, sizeof err);
+    if (rc == 0) {
+        snprintf (b.session, sizeof b.session, "%s",
+                  json_string_value (json_object_get (res, "sessionId"))
+                  ? json_string_value (json_object_get (res, "sessionId")) : "");
+        json_decref (reply);
+    }
+    /* setup: events, emulation, headers */
+    json_t *headers = json_object ();
+    for (int32_t i = 0; headers && i < spec->nheaders; i++)
+        json_object_set_new (headers, spec->header_names [i], json_string (spec->header_values [i]));
+    struct { const char *method; json_t *params; } steps [] = {
+        { "Page.enable", json_object () },
+        { "Page.setLifecycleEventsEnabled", json_pack ("{s:b}", "enabled", 1) },
+        { "Network.enable", json_object () },
+        { "Network.setExtraHTTPHeaders", json_pack ("{s:o}", "headers", headers) },
+        { "Emulation.setDeviceMetricsOverride",
+          json_pack ("{s:i, s:i, s:i, s:b}", "width", (int) spec->width, "height", (int) spec->height,
+                     "deviceScaleFactor", (int) spec->dpr, "mobile", 0) },
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps [0]; i++) {
+        if (rc == 0) {
+            rc = s_cdp_call (&b, steps [i].method, steps [i].params, true, setup_deadline,
+                             &reply, &res, err, sizeof err);
+            json_decref (reply);
+        }
+        else
+            json_decref (steps [i].params);
+    }
+    if (rc) {
+        s_browser_stop (&b);
+        return s_err (why, "capture_failed", true, "the browser did not start: %s",
+                      err [0] ? err : (rc == 1 ? "no answer" : "it exited"));
+    }
+    /* navigation: the timeout runs from here */
+    int64_t nav_deadline = util_mono_ms () + opts->nav_timeout_ms;
+    b.loaded = b.idle = false;
+    rc = s_cdp_call (&b, "Page.navigate", json_pack ("{s:s}", "url", spec->url), true,
+                     nav_deadline, &reply, &res, err, sizeof err);
+    if (rc == 0) {
+        const char *etext = json_string_value (json_object_get (res, "errorText"));
+        const char *loader = json_string_value (json_object_get (res, "loaderId"));
+        snprintf (b.loader, sizeof b.loader, "%s", loader ? loader : "");
+        if (etext && *etext) {
+            snprintf (err, sizeof err, "%s", etext);
+            rc = 2;
+        }
+    }
+    json_decref (reply);
+    if (rc == 0)
+        rc = s_cdp_wait (&b, 0, spec->networkidle ? &b.idle : &b.loaded, nav_deadline, NULL);
+    if (rc == 0 && spec->delay_ms > 0) {
+        bool never = false;
+        rc = s_cdp_wait (&b, 0, &never, util_mono_ms () + spec->delay_ms, NULL);
+        rc = rc == 1 ? 0 : rc;
+    }
+    if (rc) {
+        s_browser_stop (&b);
+        if (rc == 1)
+            return s_err (why, "navigation_timeout", false, "navigation timeout%s", "");
+        if (rc == 2)
+            return s_err (why, "capture_failed", false, "navigation failed: %s", err);
+        return s_err (why, "capture_failed", true, "the browser exited during the capture%s", "");
+    }
+    int64_t shot_deadline = util_mono_ms () + 30000;
+    if (spec->full_page) {
+        rc = s_cdp_call (&b, "Page.getLayoutMetrics", json_object (), true, shot_deadline,
+                         &reply, &res, err, sizeof err);
+        double h = 0;
+        if (rc == 0) {
+            json_t *size = json_object_get (res, "cssContentSize");
+            if (!size)
+                size = json_object_get (res, "contentSize");
+            h = json_number_value (json_object_get (size, "height"));
+        }
+        json_decref (reply);
+        int height = (int) ceil (h);
+        if (height < spec->height)
+            height = spec->height;
+        if (height > CAPTURE_FULL_PAGE_MAX_PX)
+            height = CAPTURE_FULL_PAGE_MAX_PX;
+        int64_t px_rows = EASEL_MAX_SOURCE_PIXELS / ((int64_t) spec->width * spec->dpr * spec->dpr);
+        if (height > px_rows)      /* and at the pixel cap of any source image */
+            height = (int) px_rows;
+        if (rc == 0) {
+            rc = s_cdp_call (&b, "Emulation.setDeviceMetricsOverride",
+                             json_pack ("{s:i, s:i, s:i, s:b}", "width", (int) spec->width,
+                                        "height", height, "deviceScaleFactor", (int) spec->dpr,
+                                        "mobile", 0), true, shot_deadline, &reply, &res, err, sizeof err);
+            json_decref (reply);
+        }
+    }
+    if (rc == 0)
+        rc = s_cdp_call (&b, "Page.captureScreenshot", json_pack ("{s:s}", "format", "png"), true,
+                         shot_deadline, &reply, &res, err, sizeof err);
+    const char *data = rc == 0 ? json_string_value (json_object_get (res, "data")) : NULL;
+    if (data) {
+        size_t n = strlen (data);
+        *png = malloc (n / 4 * 3 + 3);
+        if (*png && sodium_base642bin (*png, n / 4 * 3 + 3, data, n, NULL, png_len, NULL,
+                                       sodium_base64_VARIANT_ORIGINAL) != 0) {
+            free (*png);
+            *png = NULL;
+        }
+    }
+    json_decref (reply);
+    s_browser_stop (&b);
+    if (!*png)
+        return s_err (why, "capture_failed", true, "the screenshot failed: %s",
+                      err [0] ? err : "the browser exited");
+    return 0;
+}
+
+/* ---- framing ----------------------------------------------------------------- */
+
+static void
+s_paint_background (gdImagePtr im, const presets_background_t *bg)
+{
+    int w = gdImageSX (im), h = gdImageSY (im);
+    double rad = bg->angle * M_PI / 180.0;
+    double dx = sin (rad), dy = -cos (rad);
+    double half = (fabs (w * dx) + fabs (h * dy)) / 2.0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint32_t c = bg->colors [0];
+            if (bg->ncolors > 1 && half > 0) {
+                double t = (((x - w / 2.0) * dx + (y - h / 2.0) * dy) / half + 1.0) / 2.0;
+                t = t < 0 ? 0 : t > 1 ? 1 : t;
+                double pos = t * (bg->ncolors - 1);
+                int i = (int) pos;
+                if (i >= bg->ncolors - 1)
+                    i = bg->ncolors - 2;
+                double f = pos - i;
+                uint32_t a = bg->colors [i], b2 = bg->colors [i + 1];
+                int r = (int) lround (((a >> 16) & 255) * (1 - f) + ((b2 >> 16) & 255) * f);
+                int g = (int) lround (((a >> 8) & 255) * (1 - f) + ((b2 >> 8) & 255) * f);
+                int bl = (int) lround ((a & 255) * (1 - f) + (b2 & 255) * f);
+                c = (uint32_t) (r << 16 | g << 8 | bl);
+            }
+            gdImageSetPixel (im, x, y, (int) c);
+        }
+}
+
+/* Frame size in px for a shot drawn 1:1 in the screen. */
+static void
+s_frame_size (const device_frame_t *f, int sw, int sh, int *fw, int *fh)
+{
+    bool rotate = f->rotates && sw > sh;
+    int frame_w = rotate ? f->frame_h : f->frame_w, frame_h = rotate ? f->frame_w : f->frame_h;
+    int screen_w = rotate ? f->screen_h : f->screen_w;
+    double k = (double) sw / (screen_w > 0 ? screen_w : 1000);
+    *fw = (int) lround (frame_w * k);
+    if (f->frame_h == 0)           /* height from the shot: toolbar + shot */
+        *fh = (int) lround (f->screen_y * k) + sh;
+    else
+        *fh = (int) lround (frame_h * k);
+}
+
+/* Frames png into the requested device and background, encodes in format. */
+static int
+s_frame (const capture_spec_t *spec, const capture_opts_t *opts, const uint8_t *data, size_t len,
+         const char *host, uint8_t **out, size_t *out_len, int *width, int *height,
+         render_error_t *why)
+{
+    image_source_kind_t kind;
+    uint32_t w0, h0;
+    if (image_source_probe (data, len, &kind, &w0, &h0) != 0)
+        return s_err (why, "capture_failed", false, "url is not a PNG, JPEG or WebP image%s", "");
+    if ((uint64_t) w0 * h0 > EASEL_MAX_SOURCE_PIXELS)
+        return s_err (why, "capture_failed", false, "the image is over %s pixels", "40 million");
+    gdImagePtr shot = image_source_decode (data, len, kind);
+    if (!shot)
+        return s_err (why, "capture_failed", false, "the image does not decode%s", "");
+    if (!gdImageTrueColor (shot))
+        gdImagePaletteToTrueColor (shot);
+    const device_frame_t *f = device_frame_find (spec->device);
+    const presets_background_t *bg = presets_background_find (spec->background);
+    if (!f || !bg) {
+        gdImageDestroy (shot);
+        return s_err (why, "bad_task", false, "unknown device or background%s", "");
+    }
+    int fw, fh;
+    s_frame_size (f, gdImageSX (shot), gdImageSY (shot), &fw, &fh);
+    int margin = (int) ((int64_t) fw * S_MARGIN_PM / 1000);
+    int cw = fw + 2 * margin, ch = fh + 2 * margin;
+    int longest = cw > ch ? cw : ch;
+    if (longest > EASEL_MAX_CANVAS_SIDE_PX) {    /* too big: scale the shot down */
+        double k = (double) EASEL_MAX_CANVAS_SIDE_PX / longest;
+        int nw = (int) (gdImageSX (shot) * k), nh = (int) (gdImageSY (shot) * k);
+        gdImageSetInterpolationMethod (shot, GD_BILINEAR_FIXED);
+        gdImagePtr small = gdImageScale (shot, (unsigned) (nw > 0 ? nw : 1), (unsigned) (nh > 0 ? nh : 1));
+        gdImageDestroy (shot);
+        if (!small)
+            return s_err (why, "capture_failed", true, "out of memory%s", "");
+        shot = small;
+        s_frame_size (f, gdImageSX (shot), gdImageSY (shot), &fw, &fh);
+        margin = (int) ((int64_t) fw * S_MARGIN_PM / 1000);
+        cw = fw + 2 * margin, ch = fh + 2 * margin;
+        if (cw > EASEL_MAX_CANVAS_SIDE_PX) cw = EASEL_MAX_CANVAS_SIDE_PX;
+        if (ch > EASEL_MAX_CANVAS_SIDE_PX) ch = EASEL_MAX_CANVAS_SIDE_PX;
+    }
+    gdImagePtr canvas = gdImageCreateTrueColor (cw, ch);
+    if (!canvas) {
+        gdImageDestroy (shot);
+        return s_err (why, "capture_failed", true, "out of memory%s", "");
+    }
+    gdImageAlphaBlending (canvas, 1);
+    s_paint_background (canvas, bg);
+    device_frame_info_t info;
+    memset (&info, 0, sizeof info);
+    int rc = device_frame_draw (canvas, f, shot, margin, margin, fw, fh, "", false, &info);
+    gdImageDestroy (shot);
+    if (rc == 0 && f->feature == DEVICE_FEAT_BROWSER && host [0] && opts->font_path) {
+        /* the host in the address bar (220..780 x 17..53 frame units) */
+        double s = info.frame_w / 1000.0;
+        double size_pt = 15 * s * 72.0 / 96.0;
+        int brect [8];
+        char *text = (char *) host;
+        int color = gdTrueColorAlpha (0xDD, 0xDD, 0xE0, 0);
+        if (!gdImageStringFT (NULL, brect, color, (char *) opts->font_path, size_pt, 0, 0, 0, text)) {
+            int tw = brect [2] - brect [0];
+            int x = info.frame_x + (int) (500 * s) - tw / 2;
+            int y = info.frame_y + (int) (35 * s) + (brect [1] - brect [7]) / 2;
+            gdImageStringFT (canvas, brect, color, (char *) opts->font_path, size_pt, 0, x, y, text);
+        }
+    }
+    char err [256] = "";
+    if (rc == 0)
+        rc = encode_image (canvas, spec->format, EASEL_MAX_MSG_BYTES / 2, out, out_len, err, sizeof err);
+    *width = gdImageSX (canvas);
+    *height = gdImageSY (canvas);
+    gdImageDestroy (canvas);
+    if (rc)
+        return s_err (why, "capture_failed", true, "cannot draw the frame: %s", err);
+    return 0;
+}
+
+/* ---- the task ------------------------------------------------------------------ */
+
+const char *
+capture_find_chromium (void)
+{
+    const char *env = getenv ("EASEL_CHROMIUM");
+    if (env && *env)
+        return access (env, X_OK) == 0 ? env : NULL;
+    static const char *paths [] = { "/usr/bin/chromium", "/usr/bin/chromium-browser" };
+    for (size_t i = 0; i < sizeof paths / sizeof paths [0]; i++)
+        if (access (paths [i], X_OK) == 0)
+            return paths [i];
+    return NULL;
+}
+
+static int
+s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *res,
+       render_error_t *why)
+{
+    if (strncmp (spec->url, "http://", 7) != 0 && strncmp (spec->url, "https://", 8) != 0)
+        return s_err (why, "bad_task", false, "url is not http(s)%s", "");
+    char host [256], ip [64];
+    capture_spec_host (spec->url, host, sizeof host);
+    s_probe_t probe = { .allow_private = opts->allow_private };
+    uint8_t *png = NULL;
+    size_t png_len = 0;
+    int rc = s_probe (spec, opts, &probe, ip, why);
+    bool page = rc == 0 && (probe.page || !s_ctype_may_be_image (probe.ctype));
+    if (rc == 0 && !page) {
+        image_source_kind_t kind;
+        uint32_t w, h;
+        if (image_source_probe (probe.data, probe.len, &kind, &w, &h) != 0) {
+            if (strncasecmp (probe.ctype, "image/", 6) == 0)
+                rc = s_err (why, "capture_failed", false, "url is not a PNG, JPEG or WebP image%s", "");
+            else
+                page = true;        /* bytes of no image type: let the browser show them */
+        }
+    }
+    if (rc == 0 && page) {
+        if (!opts->chromium)
+            rc = s_err (why, "capture_failed", true, "this renderer has no browser%s", "");
+        else
+            rc = s_browser_capture (spec, opts, host, ip, &png, &png_len, why);
+    }
+    if (rc == 0) {
+        int w = 0, h = 0;
+        rc = s_frame (spec, opts, page ? png : probe.data, page ? png_len : probe.len, host,
+                      &res->data, &res->len, &w, &h, why);
+        res->width = w, res->height = h;
+        res->credits = page ? CAPTURE_PRICE_PAGE : CAPTURE_PRICE_IMAGE;
+    }
+    free (png);
+    free (probe.data);
+    return rc;
+}
+
+int
+capture_task_run (const proto_task_t *task, const capture_opts_t *opts,
+                  int *cmd, msgpack_sbuffer *out, render_error_t *why)
+{
+    memset (why, 0, sizeof *why);
+    capture_spec_t spec;
+    char err [256] = "";
+    proto_result_t res;
+    memset (&res, 0, sizeof res);
+    int rc;
+    if (capture_spec_decode (task->spec, task->spec_len, &spec, err) != 0) {
+        snprintf (why->code, sizeof why->code, "bad_task");
+        snprintf (why->message, sizeof why->message, "the capture spec does not decode: %s", err);
+        rc = -1;
+    }
+    else {
+        rc = s_run (&spec, opts, &res, why);
+        snprintf (res.format, sizeof res.format, "%s", spec.format);
+        capture_spec_free (&spec);
+    }
+    if (rc == 0) {
+        res.attempt = task->attempt;
+        snprintf (res.task_id, sizeof res.task_id, "%s", task->task_id);
+        *cmd = PROTO_RESULT;
+        rc = proto_result_encode (&res, out);
+        if (rc)
+            snprintf (why->message, sizeof why->message, "cannot encode RESULT for %s", task->task_id);
+        proto_result_free (&res);
+        return rc;
+    }
+    proto_result_free (&res);
+    proto_fail_t fail = { .attempt = task->attempt, .retryable = why->retryable };
+    snprintf (fail.task_id, sizeof fail.task_id, "%s", task->task_id);
+    rc = proto_error_set (&fail.error, why->code, why->message, why->param [0] ? why->param : NULL);
+    if (rc == 0)
+        rc = proto_fail_encode (&fail, out);
+    proto_fail_free (&fail);
+    *cmd = PROTO_FAIL;
+    if (rc)
+        snprintf (why->message, sizeof why->message, "cannot encode FAIL for %s", task->task_id);
+    return rc;
+}

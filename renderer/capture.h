@@ -1,0 +1,55 @@
+/*  capture.h: one capture task (id cap_...) in, a framed image out.
+
+    The page URL is probed first with libcurl (the same headers, no
+    redirects, the private-address check at connect time on the resolved
+    address): an image (an image Content-Type, or bytes that sniff as PNG,
+    JPEG or WebP) is framed as it is, without a browser (price
+    CAPTURE_PRICE_IMAGE). Anything else is loaded in headless Chromium
+    (price CAPTURE_PRICE_PAGE), driven over the DevTools protocol on a
+    socket pair given as fds 3/4 (--remote-debugging-pipe):
+      - a fresh profile directory per task (removed afterwards), no
+        background networking, sync, component updates, QUIC or proxies;
+      - --host-resolver-rules pins the page's host to the address the probe
+        checked, so a DNS answer cannot change between check and load.
+        Limit: subresources, redirects and scripts inside the page are
+        fetched by Chromium itself and are not checked against the
+        private-network rule (run renderers that capture on a network
+        where that matters with egress rules);
+      - the browser runs in its own process group, killed as a whole
+        (SIGKILL) when the task ends, fails or times out; never outlives it.
+    Errors: "navigation timeout" (the load or networkidle did not come within
+    the navigation timeout; not retried), "the page answered HTTP n", a
+    private address (url_not_allowed), and retryable ones for a browser that
+    could not start or died mid-capture.
+
+    Thread: any worker thread; each call has its own browser. Memory: the
+    caller owns `out` (an initialised msgpack_sbuffer). */
+#ifndef EASEL_CAPTURE_H
+#define EASEL_CAPTURE_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "proto.h"
+#include "slide_render.h"
+
+#define CAPTURE_NAV_TIMEOUT_MS_DEFAULT 30000
+
+typedef struct {
+    const char *chromium;          /* browser binary; NULL: captures of pages fail */
+    bool        allow_private;     /* permit private page URLs */
+    int64_t     nav_timeout_ms;    /* load (or networkidle) must come within this */
+    const char *font_path;         /* the address bar's font */
+} capture_opts_t;
+
+/* The first of $EASEL_CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser
+   that is executable, or NULL. */
+const char *capture_find_chromium (void);
+
+/* Runs the capture task and encodes the RESULT (credits = its price) or
+   FAIL into out; *cmd says which. Returns 0, or -1 when nothing can be
+   encoded (why says so). */
+int capture_task_run (const proto_task_t *task, const capture_opts_t *opts,
+                      int *cmd, msgpack_sbuffer *out, render_error_t *why);
+
+#endif

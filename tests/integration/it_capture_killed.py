@@ -1,0 +1,46 @@
+"""Chromium killed mid-capture: the renderer reports a retryable failure,
+the task is tried again, and the job completes (one renderer)."""
+import os
+import signal
+from harness import Stack, check, wait_for
+from capture_pages import PageServer, need_chromium
+
+need_chromium()
+pages = PageServer(slow_s=4)
+stack = Stack(renderers=1)
+status, _, job = stack.json("POST", "/v1/capture", {"url": pages.url("/slow"), "async": True})
+check(status == 202, "create: %d %r" % (status, job))
+wait_for(lambda: pages.browser_hits("/slow"), 30, "the browser to request the page")
+
+
+def browser_pids(main_only=False):
+    """Processes of the capture browsers (main_only: the browser process
+    itself, not its zygotes and renderers)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmd = f.read()     # helpers rewrite theirs as one space-separated string
+        except OSError:
+            continue
+        if b"--user-data-dir=/tmp/easel-chromium-" not in cmd:
+            continue
+        if main_only and (b"--remote-debugging-pipe" not in cmd or b"--type=" in cmd):
+            continue
+        pids.append(int(entry))
+    return pids
+
+
+main = browser_pids(main_only=True)
+check(len(main) == 1, "expected one browser process while the page loads, found %r" % main)
+check(len(browser_pids()) > 1, "the browser has no helper processes to check the group kill with")
+# only the browser process: its zygotes and renderers must go with the group
+os.kill(main[0], signal.SIGKILL)
+status, _, job = stack.json("GET", "/v1/jobs/%s?wait=60" % job["job_id"])
+check(job["status"] == "completed", "after the browser was killed: %r" % job)
+check(len(pages.browser_hits("/slow")) >= 2, "the capture was not tried again")
+check("task attempt failed" in stack.log_text("scheduler"), "no retryable failure logged")
+wait_for(lambda: not browser_pids(), 10, "no browser process (main or helper) to outlive its task")
+print("it_capture_killed: 1 passed, 0 failed")

@@ -1,0 +1,219 @@
+"""GET /openapi.json is docs/openapi.json byte for byte; every route the
+gateway's code serves is in the document and every documented route is
+served (checked three ways: the path literals of gateway.c/deliveries.c,
+the route table of gateway/openapi.c, and probing the live gateway); every
+example in the document, and the contract's example requests (CONTRACT.md
+section 3's POST /v1/renders body, section 4's POST /v1/capture body),
+validate against their schemas with a small JSON-schema checker."""
+import json
+import os
+import re
+
+from harness import Stack, check
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+with open(os.path.join(ROOT, "docs", "openapi.json"), "rb") as f:
+    doc_bytes = f.read()
+doc = json.loads(doc_bytes)
+check(doc["openapi"].startswith("3.1"), "openapi version %r" % doc["openapi"])
+
+
+# ---- a JSON-schema checker for the keywords the document uses ---------------
+
+KEYWORDS = {"type", "properties", "required", "additionalProperties", "items", "enum", "oneOf",
+            "minItems", "maxItems", "minimum", "maximum", "minLength", "maxLength", "pattern",
+            "maxProperties", "$ref", "description", "example", "format"}
+
+
+def resolve(ref):
+    check(ref.startswith("#/"), "external $ref %r" % ref)
+    node = doc
+    for part in ref[2:].split("/"):
+        node = node[part]
+    return node
+
+
+def type_ok(value, t):
+    return {"object": isinstance(value, dict), "array": isinstance(value, list),
+            "string": isinstance(value, str), "boolean": isinstance(value, bool),
+            "null": value is None,
+            "integer": isinstance(value, int) and not isinstance(value, bool),
+            "number": isinstance(value, (int, float)) and not isinstance(value, bool)}[t]
+
+
+def errors(schema, value, path="$"):
+    """The list of violations of value against schema ([] = valid)."""
+    unknown = set(schema) - KEYWORDS
+    check(not unknown, "schema at %s uses unchecked keywords %r" % (path, unknown))
+    if "$ref" in schema:
+        return errors(resolve(schema["$ref"]), value, path)
+    out = []
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(type_ok(value, t) for t in types):
+            return ["%s: %r is not %s" % (path, value, "/".join(types))]
+    if "enum" in schema and value not in schema["enum"]:
+        out.append("%s: %r not in %r" % (path, value, schema["enum"]))
+    if "oneOf" in schema:
+        matches = sum(1 for s in schema["oneOf"] if not errors(s, value, path))
+        if matches != 1:
+            out.append("%s: matches %d of oneOf" % (path, matches))
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", 1 << 30):
+            out.append("%s: length %d out of bounds" % (path, len(value)))
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            out.append("%s: %r does not match %s" % (path, value, schema["pattern"]))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < schema.get("minimum", float("-inf")) or value > schema.get("maximum", float("inf")):
+            out.append("%s: %r out of bounds" % (path, value))
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", 1 << 30):
+            out.append("%s: %d items out of bounds" % (path, len(value)))
+        for i, item in enumerate(value):
+            if "items" in schema:
+                out += errors(schema["items"], item, "%s[%d]" % (path, i))
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        for key in schema.get("required", []):
+            if key not in value:
+                out.append("%s: missing %s" % (path, key))
+        if len(value) > schema.get("maxProperties", 1 << 30):
+            out.append("%s: too many properties" % path)
+        for key, item in value.items():
+            if key in props:
+                out += errors(props[key], item, "%s.%s" % (path, key))
+            elif schema.get("additionalProperties") is False:
+                out.append("%s: unknown key %s" % (path, key))
+            elif isinstance(schema.get("additionalProperties"), dict):
+                out += errors(schema["additionalProperties"], item, "%s.%s" % (path, key))
+    return out
+
+
+def walk(node, fn, path="$"):
+    fn(node, path)
+    if isinstance(node, dict):
+        for k, v in node.items():
+            walk(v, fn, path + "." + k)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            walk(v, fn, "%s[%d]" % (path, i))
+
+
+# every $ref resolves
+walk(doc, lambda n, p: isinstance(n, dict) and "$ref" in n and resolve(n["$ref"]))
+# every schema example validates against its own schema
+schemas = doc["components"]["schemas"]
+for name, schema in schemas.items():
+    if "example" in schema:
+        e = errors(schema, schema["example"], name)
+        check(not e, "example of %s does not validate: %r" % (name, e))
+# every media-type example validates against its schema
+for path, item in doc["paths"].items():
+    for method, op in item.items():
+        media = []
+        if "requestBody" in op:
+            media += list(op["requestBody"]["content"].values())
+        for resp in op["responses"].values():
+            media += list(resp.get("content", {}).values())
+        for m in media:
+            if "example" in m and m["schema"].get("type") != "string":
+                e = errors(m["schema"], m["example"], "%s %s" % (method, path))
+                check(not e, "example of %s %s does not validate: %r" % (method.upper(), path, e))
+        check(op.get("operationId"), "%s %s has no operationId" % (method, path))
+        check("responses" in op and op["responses"], "%s %s has no responses" % (method, path))
+
+# the checker is not vacuous: bad bodies fail
+create = schemas["CreateRenderRequest"]
+check(errors(create, {"slides": [{}], "colour": "red"}), "an unknown key validated")
+check(errors(create, {"slides": []}), "empty slides validated")
+check(errors(create, {"slides": [{"headline": {"lines": ["x" * 201]}}]}), "a 201-byte line validated")
+check(errors(create, {"slides": [{}], "background": {"color": "red"}}), "a bad colour validated")
+check(errors(schemas["CaptureRequest"], {"async": True}), "a capture without url validated")
+
+# the contract's example requests validate
+contract_path = None
+for candidate in (os.path.join(ROOT, "..", "shared", "CONTRACT.md"), "/work/shared/CONTRACT.md"):
+    if os.path.exists(candidate):
+        contract_path = candidate
+        break
+check(contract_path, "CONTRACT.md not found beside the repository (shared/)")
+contract = open(contract_path, encoding="utf-8").read()
+
+
+def example_after(marker):
+    at = contract.index(marker)
+    block = contract[at:].split("```json", 1)[1].split("```", 1)[0]
+    return json.loads(block)
+
+
+render_body = example_after("`POST /v1/renders`")
+capture_body = example_after("`POST /v1/capture`")
+e = errors(create, render_body)
+check(not e, "CONTRACT section 3 body does not validate: %r" % e)
+e = errors(schemas["CaptureRequest"], capture_body)
+check(not e, "CONTRACT section 4 body does not validate: %r" % e)
+
+# ---- routes: code, route table, document ------------------------------------
+
+documented = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
+table_src = open(os.path.join(ROOT, "gateway", "openapi.c")).read()
+table = set(re.findall(r'\{ "(GET|POST)",\s*"([^"]+)" \}', table_src))
+check(table == documented, "route table and document differ: table only %r, document only %r"
+      % (sorted(table - documented), sorted(documented - table)))
+
+code = "".join(open(os.path.join(ROOT, "gateway", name)).read()
+               for name in sorted(os.listdir(os.path.join(ROOT, "gateway"))) if name.endswith(".c")
+               and name != "openapi.c")
+code_paths = set(re.findall(r'strcmp \(path, "(/[^"]*)"\)', code))
+code_paths |= {p + "{id}" for p in re.findall(r's_segment \(path, "(/[^"]*)"\)', code)}
+code_paths |= {a + "{id}" + b for a, b in re.findall(r's_shape \(path, "(/[^"]*)", "(/[^"]*)"', code)}
+code_paths |= {a + "{id}" + b for a, b in
+               re.findall(r'prefix \[\] = "(/[^"]*)", suffix \[\] = "(/[^"]*)"', code)}
+doc_paths = set(doc["paths"])
+check(code_paths, "no routes found in the gateway code")
+check(code_paths <= doc_paths, "routes in the code but not documented: %r" % sorted(code_paths - doc_paths))
+check(doc_paths <= code_paths, "documented routes the code does not match: %r" % sorted(doc_paths - code_paths))
+
+# ---- the live gateway ----------------------------------------------------------
+
+stack = Stack(renderers=0, webhooker=False)
+status, headers, served = stack.request("GET", "/openapi.json", auth=False)
+check(status == 200 and headers.get("Content-Type") == "application/json", "GET /openapi.json: %d" % status)
+check(served == doc_bytes, "the served document differs from docs/openapi.json")
+status, headers, err = stack.json("POST", "/openapi.json", {})
+check(status == 405 and err["error"]["code"] == "method_not_allowed", "POST /openapi.json: %d" % status)
+
+# every documented (method, path) is routed; other methods answer 405 on it
+for method, path in sorted(documented):
+    concrete = path.replace("{id}", "rnd_01KNS1WNPW9FCHZSK4XNTHMB0H" if "/renders/" in path
+                            else "job_01KNS1WNPW9FCHZSK4XNTHMB0H" if "/jobs/" in path
+                            else "evt_01KNS1WNPW9FCHZSK4XNTHMB0H" if "/webhooks/" in path
+                            else "img_01KNS1WNPW9FCHZSK4XNTHMB0H")
+    body = {} if method == "POST" else None
+    status, headers, raw = stack.request(method, concrete, body=body)
+    check(status not in (0, 405), "%s %s answered %d" % (method, concrete, status))
+    check(headers.get("X-Request-Id", "").startswith("req_"), "%s %s without X-Request-Id" % (method, concrete))
+    documented_codes = set(doc["paths"][path][method.lower()]["responses"])
+    check(str(status) in documented_codes, "%s %s answered %d, not a documented status %r"
+          % (method, concrete, status, sorted(documented_codes)))
+    if status == 404:
+        check(json.loads(raw)["error"]["code"] != "route_not_found", "%s %s is not routed" % (method, concrete))
+    other = "DELETE"
+    status, headers, raw = stack.request(other, concrete)
+    check(status == 405, "%s %s answered %d, expected 405" % (other, concrete, status))
+    allowed = {m for m, p in documented if p == path}
+    check(set(a.strip() for a in headers.get("Allow", "").split(",")) == allowed,
+          "Allow %r on %s, documented %r" % (headers.get("Allow"), path, allowed))
+status, _, raw = stack.request("GET", "/v1/nothing-here")
+check(status == 404 and json.loads(raw)["error"]["code"] == "route_not_found", "unknown path: %d" % status)
+
+# the contract's render example is accepted by the live gateway as documented (202)
+status, _, body = stack.json("POST", "/v1/renders", render_body)
+check(status == 202 and body["status"] == "processing", "contract body answered %d: %r" % (status, body))
+e = errors(doc["paths"]["/v1/renders"]["post"]["responses"]["202"]["content"]["application/json"]["schema"], body)
+check(not e, "the live 202 does not match its schema: %r" % e)
+status, _, got = stack.json("GET", "/v1/renders/" + body["id"])
+e = errors(schemas["Render"], got)
+check(status == 200 and not e, "the live render does not match its schema: %r" % e)
+stack.close()
+print("it_openapi: 1 passed, 0 failed")

@@ -1,0 +1,179 @@
+/*  test_capture_request.c: POST /v1/capture bodies -> one capture task.
+    Good bodies are parsed and their spec decoded back (capture_spec) with
+    the defaults filled in; bad bodies fail with exactly the expected
+    status, code and param; the spec decoder refuses out-of-range specs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "capture_request.h"
+#include "capture_spec.h"
+
+static int s_failures;
+
+#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
+    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
+    fputc ('\n', stderr); } } while (0)
+
+static void
+s_ok (const char *body, capture_spec_t *spec, proto_create_render_t *cr)
+{
+    api_error_t e;
+    memset (spec, 0, sizeof *spec);
+    int rc = capture_request_parse (body, strlen (body), cr, &e);
+    CHECK (rc == 0, "%s: expected success, got %d %s param=%s: %s", body, e.status, e.code, e.param, e.message);
+    if (rc)
+        return;
+    CHECK (cr->ntasks == 1, "%s: one task expected, got %d", body, cr->ntasks);
+    char err [256] = "";
+    rc = capture_spec_decode (cr->tasks [0].spec, cr->tasks [0].spec_len, spec, err);
+    CHECK (rc == 0, "%s: the spec must decode: %s", body, err);
+}
+
+static void
+s_bad (const char *body, int status, const char *code, const char *param)
+{
+    api_error_t e;
+    proto_create_render_t cr;
+    int rc = capture_request_parse (body, strlen (body), &cr, &e);
+    CHECK (rc == -1, "%s: expected a refusal", body);
+    if (rc == 0) {
+        proto_create_render_free (&cr);
+        return;
+    }
+    CHECK (e.status == status, "%s: status %d, expected %d", body, e.status, status);
+    CHECK (strcmp (e.code, code) == 0, "%s: code %s, expected %s", body, e.code, code);
+    CHECK (strcmp (e.param, param) == 0, "%s: param '%s', expected '%s'", body, e.param, param);
+    CHECK (cr.ntasks == 0 && cr.tasks == NULL, "%s: out must be zeroed on failure", body);
+}
+
+static void
+test_defaults (void)
+{
+    capture_spec_t s;
+    proto_create_render_t cr;
+    s_ok ("{\"url\":\"https://example.com/dash\"}", &s, &cr);
+    CHECK (s.url && strcmp (s.url, "https://example.com/dash") == 0, "url kept");
+    CHECK (s.width == 1440 && s.height == 900, "default viewport 1440x900, got %dx%d", s.width, s.height);
+    CHECK (s.dpr == 1 && !s.full_page && !s.networkidle && s.delay_ms == 0, "defaults");
+    CHECK (strcmp (s.device, "browser-macos") == 0 && strcmp (s.background, "midnight") == 0
+           && strcmp (s.format, "png") == 0, "default device/background/format");
+    CHECK (cr.sync, "no async: a sync create");
+    CHECK (cr.webhook_url == NULL, "no webhook");
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
+
+    s_ok ("{\"url\":\"http://a.example/x\",\"device\":\"iphone\"}", &s, &cr);
+    CHECK (s.width == 393 && s.height == 852, "iphone default viewport, got %dx%d", s.width, s.height);
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
+}
+
+static void
+test_everything (void)
+{
+    capture_spec_t s;
+    proto_create_render_t cr;
+    s_ok ("{\"url\":\"https://example.com/\",\"async\":true,\"webhook_url\":\"https://h.example/hook\","
+          "\"device\":\"android_phone\",\"background_preset\":\"sunset\",\"viewport\":{\"width\":100,"
+          "\"height\":4000},\"device_scale_factor\":3,\"full_page\":true,\"wait_until\":\"networkidle\","
+          "\"delay_ms\":10000,\"format\":\"webp\",\"headers\":{\"X-Token\":\"s3cret\",\"Cookie\":\"a=b\"}}",
+          &s, &cr);
+    CHECK (!cr.sync && cr.webhook_url && strcmp (cr.webhook_url, "https://h.example/hook") == 0, "async + hook");
+    CHECK (s.width == 100 && s.height == 4000 && s.dpr == 3 && s.full_page && s.networkidle
+           && s.delay_ms == 10000, "options carried");
+    CHECK (strcmp (s.device, "android_phone") == 0 && strcmp (s.background, "sunset") == 0
+           && strcmp (s.format, "webp") == 0, "choices carried");
+    CHECK (s.nheaders == 2, "two headers, got %d", s.nheaders);
+    bool found = false;
+    for (int i = 0; i < s.nheaders; i++)
+        found |= strcmp (s.header_names [i], "X-Token") == 0 && strcmp (s.header_values [i], "s3cret") == 0;
+    CHECK (found, "X-Token carried");
+    CHECK (strcmp (cr.tasks [0].format, "webp") == 0 && cr.tasks [0].width == 100, "task columns");
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
+}
+
+static void
+test_bad (void)
+{
+    s_bad ("{", 400, "invalid_json", "");
+    s_bad ("[]", 422, "parameter_invalid", "");
+    s_bad ("{}", 422, "parameter_missing", "url");
+    s_bad ("{\"url\":\"ftp://example.com/x\"}", 422, "parameter_invalid", "url");
+    s_bad ("{\"url\":\"javascript:alert(1)\"}", 422, "parameter_invalid", "url");
+    s_bad ("{\"url\":42}", 422, "parameter_invalid", "url");
+    s_bad ("{\"url\":\"https://e.x/\",\"viewport\":{\"width\":0,\"height\":900}}", 422, "parameter_invalid", "viewport.width");
+    s_bad ("{\"url\":\"https://e.x/\",\"viewport\":{\"width\":99}}", 422, "parameter_invalid", "viewport.width");
+    s_bad ("{\"url\":\"https://e.x/\",\"viewport\":{\"height\":100000}}", 422, "parameter_invalid", "viewport.height");
+    s_bad ("{\"url\":\"https://e.x/\",\"viewport\":{\"width\":1.5}}", 422, "parameter_invalid", "viewport.width");
+    s_bad ("{\"url\":\"https://e.x/\",\"viewport\":{\"depth\":3}}", 422, "parameter_unknown", "viewport");
+    s_bad ("{\"url\":\"https://e.x/\",\"viewport\":7}", 422, "parameter_invalid", "viewport");
+    s_bad ("{\"url\":\"https://e.x/\",\"device\":\"toaster\"}", 422, "parameter_invalid", "device");
+    s_bad ("{\"url\":\"https://e.x/\",\"device_scale_factor\":0}", 422, "parameter_invalid", "device_scale_factor");
+    s_bad ("{\"url\":\"https://e.x/\",\"device_scale_factor\":4}", 422, "parameter_invalid", "device_scale_factor");
+    s_bad ("{\"url\":\"https://e.x/\",\"viewport\":{\"width\":4000,\"height\":4000},\"device_scale_factor\":2}",
+           422, "parameter_invalid", "device_scale_factor");
+    s_bad ("{\"url\":\"https://e.x/\",\"delay_ms\":-1}", 422, "parameter_invalid", "delay_ms");
+    s_bad ("{\"url\":\"https://e.x/\",\"delay_ms\":10001}", 422, "parameter_invalid", "delay_ms");
+    s_bad ("{\"url\":\"https://e.x/\",\"wait_until\":\"domcontentloaded\"}", 422, "parameter_invalid", "wait_until");
+    s_bad ("{\"url\":\"https://e.x/\",\"format\":\"gif\"}", 422, "parameter_invalid", "format");
+    s_bad ("{\"url\":\"https://e.x/\",\"full_page\":1}", 422, "parameter_invalid", "full_page");
+    s_bad ("{\"url\":\"https://e.x/\",\"async\":\"yes\"}", 422, "parameter_invalid", "async");
+    s_bad ("{\"url\":\"https://e.x/\",\"background_preset\":\"plaid\"}", 422, "parameter_invalid", "background_preset");
+    s_bad ("{\"url\":\"https://e.x/\",\"webhook_url\":\"mailto:x@y\"}", 422, "parameter_invalid", "webhook_url");
+    s_bad ("{\"url\":\"https://e.x/\",\"headers\":[]}", 422, "parameter_invalid", "headers");
+    s_bad ("{\"url\":\"https://e.x/\",\"headers\":{\"X-A\":1}}", 422, "parameter_invalid", "headers.X-A");
+    s_bad ("{\"url\":\"https://e.x/\",\"headers\":{\"X-A\":\"a\\r\\nHost: evil\"}}", 422, "parameter_invalid", "headers.X-A");
+    s_bad ("{\"url\":\"https://e.x/\",\"headers\":{\"a b\":\"x\"}}", 422, "parameter_invalid", "headers.a b");
+    s_bad ("{\"url\":\"https://e.x/\",\"selector\":\"#main\"}", 422, "parameter_unknown", "selector");
+    /* a URL over 2048 bytes */
+    char *big = malloc (2200);
+    snprintf (big, 2200, "{\"url\":\"https://e.x/%02100d\"}", 0);
+    s_bad (big, 422, "parameter_invalid", "url");
+    /* 21 headers */
+    char hdrs [2048] = "{\"url\":\"https://e.x/\",\"headers\":{";
+    for (int i = 0; i < 21; i++) {
+        size_t n = strlen (hdrs);
+        snprintf (hdrs + n, sizeof hdrs - n, "%s\"X-%d\":\"v\"", i ? "," : "", i);
+    }
+    size_t used = strlen (hdrs);
+    snprintf (hdrs + used, sizeof hdrs - used, "}}");
+    s_bad (hdrs, 422, "parameter_invalid", "headers");
+    free (big);
+}
+
+static void
+test_spec_decode (void)
+{
+    capture_spec_t s;
+    char err [256];
+    const char *bad [] = {
+        "{}", "[1]", "not json",
+        "{\"url\":\"https://e.x/\",\"width\":99,\"height\":900,\"dpr\":1,\"delay_ms\":0,\"format\":\"png\",\"device\":\"none\",\"background\":\"midnight\"}",
+        "{\"url\":\"https://e.x/\",\"width\":100,\"height\":900,\"dpr\":9,\"delay_ms\":0,\"format\":\"png\",\"device\":\"none\",\"background\":\"midnight\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        CHECK (capture_spec_decode (bad [i], strlen (bad [i]), &s, err) == -1, "spec %zu must be refused", i);
+        CHECK (s.url == NULL && s.nheaders == 0, "spec %zu: zeroed on failure", i);
+    }
+    char host [64];
+    capture_spec_host ("https://user:pw@example.com:8443/a?b", host, sizeof host);
+    CHECK (strcmp (host, "example.com:8443") == 0, "host: %s", host);
+    capture_spec_host ("not a url", host, sizeof host);
+    CHECK (host [0] == '\0', "no host: %s", host);
+}
+
+int
+main (void)
+{
+    test_defaults ();
+    test_everything ();
+    test_bad ();
+    test_spec_decode ();
+    if (s_failures) {
+        fprintf (stderr, "test_capture_request: %d failed\n", s_failures);
+        return 1;
+    }
+    printf ("test_capture_request: all passed\n");
+    return 0;
+}

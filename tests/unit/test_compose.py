@@ -1,0 +1,91 @@
+"""compose/: the Dockerfile and docker-compose.yml parse (`docker compose
+config` when the plugin is there, else PyYAML), describe the stack the
+operations guide promises (scheduler with a data volume, gateway, webhooker,
+a scalable renderer, certificates mounted, healthchecks on /healthz and
+/readyz, CURVE on the non-loopback bus), and every EASEL_* variable they set
+is one some service actually reads (found in the C sources)."""
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+COMPOSE = os.path.join(ROOT, "compose")
+failures = []
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+        print("FAIL: " + msg, file=sys.stderr)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+# ---- syntax ---------------------------------------------------------------
+compose_file = os.path.join(COMPOSE, "docker-compose.yml")
+doc = yaml.safe_load(read(compose_file))
+plugin = subprocess.run(["docker", "compose", "version"], capture_output=True) \
+    if any(os.access(os.path.join(p, "docker"), os.X_OK) for p in os.environ["PATH"].split(":")) else None
+if plugin is not None and plugin.returncode == 0:
+    out = subprocess.run(["docker", "compose", "-f", compose_file, "config", "-q"],
+                         capture_output=True, timeout=60)
+    check(out.returncode == 0, "docker compose config: " + out.stderr.decode())
+else:
+    print("test_compose: docker compose plugin absent; checked with PyYAML", file=sys.stderr)
+
+# ---- shape ----------------------------------------------------------------
+services = doc.get("services", {})
+for name in ("scheduler", "gateway", "webhooker", "renderer"):
+    check(name in services, "service %s missing" % name)
+sched, gw, rend = services.get("scheduler", {}), services.get("gateway", {}), services.get("renderer", {})
+check(any(str(v).startswith("data:/data") for v in sched.get("volumes", [])), "scheduler data volume")
+check(sched.get("environment", {}).get("EASEL_DATA") == "/data", "scheduler EASEL_DATA=/data")
+for name, svc in services.items():
+    if name == "certs":
+        continue
+    check(any(str(v).startswith("certs:/certs") for v in svc.get("volumes", [])),
+          "%s mounts the certificates" % name)
+    env = svc.get("environment", {})
+    check(str(env.get("EASEL_CURVE_CERT", "")).endswith("_secret"), "%s has its secret certificate" % name)
+    if name == "scheduler":
+        check(env.get("EASEL_CURVE_ALLOWED_DIR"), "scheduler has an allowed directory")
+    else:
+        check(env.get("EASEL_CURVE_SERVER_KEY") == "/certs/scheduler", "%s knows the scheduler key" % name)
+    check("healthcheck" in svc, "%s has a healthcheck" % name)
+gw_check = " ".join(gw.get("healthcheck", {}).get("test", []))
+check("/healthz" in gw_check and "/readyz" in gw_check, "gateway healthcheck uses /healthz and /readyz")
+check("8080:8080" in [str(p) for p in gw.get("ports", [])], "gateway publishes 8080")
+check(rend.get("deploy", {}).get("replicas", 0) >= 1 and "container_name" not in rend and "ports" not in rend,
+      "renderer can be scaled (replicas, no fixed name or published port)")
+check(rend.get("stop_grace_period"), "renderer has a stop grace period for draining")
+check(set(doc.get("volumes", {})) >= {"data", "certs"}, "named volumes data and certs")
+
+dockerfile = read(os.path.join(COMPOSE, "Dockerfile"))
+check(re.search(r"^FROM debian:12", dockerfile, re.M), "Dockerfile starts FROM debian:12")
+check("scripts/deps.sh" in dockerfile and "cmake --install" in dockerfile,
+      "Dockerfile installs packages with scripts/deps.sh and installs the build")
+
+# ---- variables ------------------------------------------------------------
+read_by_services = set()
+for sub in ("scheduler", "gateway", "renderer", "webhooker", "common", "cli"):
+    for dirpath, _, files in os.walk(os.path.join(ROOT, sub)):
+        for fn in files:
+            if fn.endswith(".c"):
+                read_by_services |= set(re.findall(r'"(EASEL_[A-Z0-9_]+)"', read(os.path.join(dirpath, fn))))
+used = set()
+for fn in ("docker-compose.yml", "Dockerfile", ".env.example"):
+    used |= set(re.findall(r"\b(EASEL_[A-Z0-9_]+)", read(os.path.join(COMPOSE, fn))))
+check(len(used) >= 10, "compose uses the service variables (found %d)" % len(used))
+for var in sorted(used - read_by_services):
+    check(False, "%s is used in compose/ but no service reads it" % var)
+
+if failures:
+    print("test_compose: %d failed" % len(failures))
+    sys.exit(1)
+print("test_compose: 1 passed, 0 failed")
