@@ -561,6 +561,43 @@ s_idem_store (s_call_t *c, int status, const char *ctype, const char *body, size
     free (ic.body);
 }
 
+/* Sends a create built in cr (CREATE_RENDER or CREATE_CAPTURE; cr is freed
+   here) and, for a sync one, waits until it leaves processing or the sync wait
+   ends. 0 with r filled (the caller frees it); 1 when the scheduler answered
+   with a stored idempotent replay, left in *replay; -1 with e filled. */
+static int
+s_submit_create (s_call_t *c, int cmd, proto_create_render_t *cr, proto_render_t *r,
+                 zframe_t **replay, api_error_t *e)
+{
+    proto_id_new ("rid_", cr->rid, sizeof cr->rid);
+    memcpy (cr->auth, c->auth, sizeof cr->auth);
+    snprintf (cr->req, sizeof cr->req, "%s", c->request_id);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    int rc = proto_create_render_encode (cr, &sb) ? s_internal (c, e, "create encoding failed")
+           : s_bus (c, cmd, &sb, cr->rid, PROTO_RENDER, &reply, e);
+    msgpack_sbuffer_destroy (&sb);
+    bool sync = cr->sync;
+    proto_create_render_free (cr);
+    if (rc == 1) {
+        *replay = reply;
+        return 1;
+    }
+    if (rc)
+        return -1;
+    char err [PROTO_ERR_MAX];
+    rc = proto_render_decode ((const char *) zframe_data (reply), zframe_size (reply), r, err);
+    zframe_destroy (&reply);
+    if (rc) {
+        s_internal (c, e, err);
+        return -1;
+    }
+    if (sync)
+        s_wait_final (c, r, util_mono_ms () + c->gw->sync_wait_ms);
+    return 0;
+}
+
 static int
 s_create_render (s_call_t *c)
 {
@@ -580,32 +617,15 @@ s_create_render (s_call_t *c)
     free (body);
     if (rc)
         return s_reply_error (c, &e, NULL);
-    proto_id_new ("rid_", cr.rid, sizeof cr.rid);
-    memcpy (cr.auth, c->auth, sizeof cr.auth);
-    snprintf (cr.req, sizeof cr.req, "%s", c->request_id);
     s_idem_fill (c, key, fp, cr.sync, cr.idem_key, cr.idem_fp, &cr.idem_hold_ms);
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init (&sb);
-    zframe_t *reply = NULL;
-    rc = proto_create_render_encode (&cr, &sb) ? s_internal (c, &e, "CREATE_RENDER encoding failed")
-       : s_bus (c, PROTO_CREATE_RENDER, &sb, cr.rid, PROTO_RENDER, &reply, &e);
-    msgpack_sbuffer_destroy (&sb);
     bool sync = cr.sync;
-    proto_create_render_free (&cr);
+    proto_render_t r;
+    zframe_t *replay = NULL;
+    rc = s_submit_create (c, PROTO_CREATE_RENDER, &cr, &r, &replay, &e);
     if (rc == 1)
-        return s_reply_replay (c, &reply);
+        return s_reply_replay (c, &replay);
     if (rc)
         return s_reply_error (c, &e, NULL);
-    proto_render_t r;
-    char err [PROTO_ERR_MAX];
-    rc = proto_render_decode ((const char *) zframe_data (reply), zframe_size (reply), &r, err);
-    zframe_destroy (&reply);
-    if (rc) {
-        s_internal (c, &e, err);
-        return s_reply_error (c, &e, NULL);
-    }
-    if (sync)
-        s_wait_final (c, &r, util_mono_ms () + c->gw->sync_wait_ms);
     int status = strcmp (r.status, "processing") == 0 ? 202 : 200;
     /* a keyed sync create is in flight until its answer is stored for replays */
     rc = sync && key [0] ? s_reply_keyed (c, "POST /v1/renders", key, status, &r)
@@ -614,29 +634,44 @@ s_create_render (s_call_t *c)
     return rc;
 }
 
+/* GET of a render or a job: auth, the id's prefix, an optional ?wait=S (up to
+   WAIT_MAX_S) that holds the answer until the object leaves processing. 0 with
+   r filled (the caller frees it); -1 with e filled. */
 static int
-s_show_render (s_call_t *c, const char *id)
+s_fetch_waited (s_call_t *c, const char *id, const char *prefix, const char *noun,
+                proto_render_t *r, api_error_t *e)
 {
-    api_error_t e;
-    if (s_auth (c, &e))
-        return s_reply_error (c, &e, NULL);
-    if (!proto_id_valid (id, "rnd_")) {
-        api_error_set (&e, 404, "resource_missing", "id", "No such render: '%.40s'.", id);
-        return s_reply_error (c, &e, NULL);
+    if (s_auth (c, e))
+        return -1;
+    if (!proto_id_valid (id, prefix)) {
+        api_error_set (e, 404, "resource_missing", "id", "No such %s: '%.40s'.", noun, id);
+        return -1;
     }
     int64_t wait_s = 0;
     const char *qs = mg_get_request_info (c->conn)->query_string;
     char value [16];
     if (qs && mg_get_var (qs, strlen (qs), "wait", value, sizeof value) != -1
     &&  util_parse_i64 (value, 0, WAIT_MAX_S, &wait_s)) {
-        api_error_set (&e, 422, "parameter_invalid", "wait", "wait is a whole number of seconds, 0 to 60.");
-        return s_reply_error (c, &e, NULL);
+        api_error_set (e, 422, "parameter_invalid", "wait", "wait is a whole number of seconds, 0 to 60.");
+        return -1;
     }
-    proto_render_t r;
-    if (s_get_render (c, id, &r, &e))
-        return s_reply_error (c, &e, NULL);
+    if (s_get_render (c, id, r, e)) {
+        if (e->status == 404)
+            api_error_set (e, 404, "resource_missing", "id", "No such %s: '%.40s'.", noun, id);
+        return -1;
+    }
     if (wait_s > 0)
-        s_wait_final (c, &r, util_mono_ms () + wait_s * 1000);
+        s_wait_final (c, r, util_mono_ms () + wait_s * 1000);
+    return 0;
+}
+
+static int
+s_show_render (s_call_t *c, const char *id)
+{
+    api_error_t e;
+    proto_render_t r;
+    if (s_fetch_waited (c, id, "rnd_", "render", &r, &e))
+        return s_reply_error (c, &e, NULL);
     int rc = s_reply_render (c, 200, &r);
     proto_render_free (&r);
     return rc;
@@ -681,29 +716,13 @@ s_create_capture (s_call_t *c)
     free (body);
     if (rc)
         return s_reply_error (c, &e, NULL);
-    proto_id_new ("rid_", cr.rid, sizeof cr.rid);
-    memcpy (cr.auth, c->auth, sizeof cr.auth);
-    snprintf (cr.req, sizeof cr.req, "%s", c->request_id);
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init (&sb);
-    zframe_t *reply = NULL;
-    rc = proto_create_render_encode (&cr, &sb) ? s_internal (c, &e, "CREATE_CAPTURE encoding failed")
-       : s_bus (c, PROTO_CREATE_CAPTURE, &sb, cr.rid, PROTO_RENDER, &reply, &e);
-    msgpack_sbuffer_destroy (&sb);
-    bool sync = cr.sync;
-    proto_create_render_free (&cr);
+    proto_render_t r;
+    zframe_t *replay = NULL;
+    rc = s_submit_create (c, PROTO_CREATE_CAPTURE, &cr, &r, &replay, &e);
+    if (rc == 1)
+        return s_reply_replay (c, &replay);
     if (rc)
         return s_reply_error (c, &e, NULL);
-    proto_render_t r;
-    char err [PROTO_ERR_MAX];
-    rc = proto_render_decode ((const char *) zframe_data (reply), zframe_size (reply), &r, err);
-    zframe_destroy (&reply);
-    if (rc) {
-        s_internal (c, &e, err);
-        return s_reply_error (c, &e, NULL);
-    }
-    if (sync)
-        s_wait_final (c, &r, util_mono_ms () + c->gw->sync_wait_ms);
     rc = s_reply_job (c, strcmp (r.status, "processing") == 0 ? 202 : 200, &r);
     proto_render_free (&r);
     return rc;
@@ -714,28 +733,9 @@ static int
 s_show_job (s_call_t *c, const char *id)
 {
     api_error_t e;
-    if (s_auth (c, &e))
-        return s_reply_error (c, &e, NULL);
-    if (!proto_id_valid (id, "job_")) {
-        api_error_set (&e, 404, "resource_missing", "id", "No such job: '%.40s'.", id);
-        return s_reply_error (c, &e, NULL);
-    }
-    int64_t wait_s = 0;
-    const char *qs = mg_get_request_info (c->conn)->query_string;
-    char value [16];
-    if (qs && mg_get_var (qs, strlen (qs), "wait", value, sizeof value) != -1
-    &&  util_parse_i64 (value, 0, WAIT_MAX_S, &wait_s)) {
-        api_error_set (&e, 422, "parameter_invalid", "wait", "wait is a whole number of seconds, 0 to 60.");
-        return s_reply_error (c, &e, NULL);
-    }
     proto_render_t r;
-    if (s_get_render (c, id, &r, &e)) {
-        if (e.status == 404)
-            api_error_set (&e, 404, "resource_missing", "id", "No such job: '%.40s'.", id);
+    if (s_fetch_waited (c, id, "job_", "job", &r, &e))
         return s_reply_error (c, &e, NULL);
-    }
-    if (wait_s > 0)
-        s_wait_final (c, &r, util_mono_ms () + wait_s * 1000);
     int rc = s_reply_job (c, 200, &r);
     proto_render_free (&r);
     return rc;
