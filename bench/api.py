@@ -8,7 +8,12 @@ Per run (--runs, default 3; every run a fresh stack):
     SQLite commit with synchronous=FULL -> 202). Afterwards the renders in the
     db are counted with python's sqlite3 and must be at least the number of
     202s wrk counted (each 202 is a durable job).
-  - get: GET /v1/renders/{id} of one render, same wrk settings.
+  - get: GET /v1/renders/{id} of one render still processing (the scheduler
+    is asked every time: the bus round trip), same wrk settings.
+  - get_final: GET /v1/renders/{id} of one render that succeeded (rendered
+    before the create phase by the one renderer, which is then stopped): the
+    CI polling tail, answered from the gateway's finished-render cache
+    (gateway/render_cache.h) after the first GET each second.
   - ceiling: bench_ceiling (civetweb, keep-alive, TCP_NODELAY, one write)
     answering a tiny body, same wrk settings.
 Requests/s, p50/p99 latency and the gateway's peak RSS; ratios against the
@@ -19,6 +24,7 @@ usage: bench/api.py [--runs 3] [--seconds 10]
 import argparse
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -44,10 +50,16 @@ def wrk(url, seconds, env):
 
 def one_run(seconds):
     r = {}
-    stack = harness.Stack(renderers=0, webhooker=True)
+    stack = harness.Stack(renderers=1, webhooker=True)
     try:
         gw = stack.procs["gateway"].pid
         base = {"EASEL_API_KEY": stack.key}
+        # one finished render for get_final, then no renderer: creates stay queued
+        st, _, done = stack.json("POST", "/v1/renders", json.loads(BODY))
+        if st != 202:
+            sys.exit("the render for get_final was refused: %d %r" % (st, done))
+        final_id = stack.wait_render(done["id"])["id"]
+        stack.kill("renderer0", signal.SIGTERM)
         c = wrk(stack.base + "/v1/renders", seconds,
                 dict(base, EASEL_BENCH_METHOD="POST", EASEL_BENCH_PATH="/v1/renders",
                      EASEL_BENCH_BODY=BODY))
@@ -55,8 +67,9 @@ def one_run(seconds):
         time.sleep(0.5)                       # in-flight creates finish committing
         db = sqlite3.connect(os.path.join(stack.data, "easel.db"))
         try:
-            in_db = db.execute("SELECT count(*) FROM renders").fetchone()[0]
-            rid = db.execute("SELECT id FROM renders ORDER BY seq LIMIT 1").fetchone()[0]
+            in_db = db.execute("SELECT count(*) FROM renders WHERE id <> ?", (final_id,)).fetchone()[0]
+            rid = db.execute("SELECT id FROM renders WHERE status = 'processing'"
+                             " ORDER BY seq LIMIT 1").fetchone()[0]
         finally:
             db.close()
         if in_db < n202:
@@ -70,6 +83,11 @@ def one_run(seconds):
         n200 = g["status"].get("200", 0)
         r.update(get_rps=round(n200 / g["seconds"], 1), get_p50_ms=g["p50_ms"],
                  get_p99_ms=g["p99_ms"], get_other=g["requests"] - n200)
+        f = wrk(stack.base + "/v1/renders/" + final_id, seconds,
+                dict(base, EASEL_BENCH_METHOD="GET", EASEL_BENCH_PATH="/v1/renders/" + final_id))
+        n200 = f["status"].get("200", 0)
+        r.update(get_final_rps=round(n200 / f["seconds"], 1), get_final_p50_ms=f["p50_ms"],
+                 get_final_p99_ms=f["p99_ms"], get_final_other=f["requests"] - n200)
         r["gateway_peak_rss_mb"] = round(benchlib.proc_rss_kb(gw)[1] / 1024, 1)
         r["scheduler_peak_rss_mb"] = round(benchlib.proc_rss_kb(stack.procs["scheduler"].pid)[1] / 1024, 1)
     finally:
@@ -87,6 +105,7 @@ def one_run(seconds):
         ceil.wait(timeout=10)
     r["create_over_ceiling"] = round(r["create_rps"] / r["ceiling_rps"], 4)
     r["get_over_ceiling"] = round(r["get_rps"] / r["ceiling_rps"], 4)
+    r["get_final_over_ceiling"] = round(r["get_final_rps"] / r["ceiling_rps"], 4)
     return r
 
 

@@ -12,11 +12,13 @@
           the size libpng gives the same pixels at level 6 with its default
           (adaptive) filters, and peak RSS. --service-only runs slide_render()
           alone (the whole-process comparison with the peers); --out writes
-          the first slide_render() output.
+          the first slide_render() output; --png-levels prints png_write's
+          CPU and size at each libdeflate level 1..12 (stderr).
 
     Thread: one (the main thread). Memory: everything freed before exit.
     Bench-only: built with -DEASEL_BENCH=ON, never run by ctest or CI. */
 #include "encode.h"
+#include "png_write.h"
 #include "slide_render.h"
 
 #include <errno.h>
@@ -167,12 +169,38 @@ s_level6_size (gdImagePtr im, size_t *size)
     return 0;
 }
 
+/* png_write at every level over the same pixels: CPU (median of reps) and
+   bytes per level, for choosing PNG_WRITE_LEVEL. Printed to stderr. */
+static void
+s_level_sweep (gdImagePtr im, size_t level6, int reps)
+{
+    for (int level = 1; level <= 12; level++) {
+        double ms[16];
+        size_t len = 0;
+        int n = reps < 16 ? reps : 16;
+        for (int r = 0; r < n; r++) {
+            uint8_t *png = NULL;
+            char why [128];
+            double t0 = s_cpu_ms ();
+            if (png_write (im, level, EASEL_MAX_MSG_BYTES, &png, &len, why, sizeof why)) {
+                fprintf (stderr, "bench_render: png_write level %d: %s\n", level, why);
+                return;
+            }
+            ms [r] = s_cpu_ms () - t0;
+            free (png);
+        }
+        fprintf (stderr, "{\"png_write_level\": %d, \"cpu_ms\": %.1f, \"bytes\": %zu, "
+                 "\"ratio_to_level6\": %.3f}\n", level, s_median (ms, n), len,
+                 level6 ? (double) len / (double) level6 : 0.0);
+    }
+}
+
 static void
 s_usage (void)
 {
     fprintf (stderr, "usage: bench_render --make-shot FILE\n"
                      "       bench_render --shot FILE [--iterations N] [--out FILE] [--font TTF]\n"
-                     "                    [--service-only]\n");
+                     "                    [--service-only] [--png-levels]\n");
 }
 
 int
@@ -181,11 +209,15 @@ main (int argc, char **argv)
     const char *shot_path = NULL, *out_path = NULL, *make_shot = NULL;
     const char *font = getenv ("EASEL_FONT") ? getenv ("EASEL_FONT") : S_DEFAULT_FONT;
     long iterations = 1;
-    bool service_only = false;
+    bool service_only = false, png_levels = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv [i];
         if (!strcmp (a, "--service-only")) {
             service_only = true;
+            continue;
+        }
+        if (!strcmp (a, "--png-levels")) {
+            png_levels = true;
             continue;
         }
         const char *v = i + 1 < argc ? argv [i + 1] : NULL;
@@ -312,6 +344,8 @@ main (int argc, char **argv)
         total_ms [i] = t2 - t0;
         if (i == 0 && s_level6_size (im, &level6))
             fprintf (stderr, "bench_render: level-6 reference failed\n");
+        if (i == 0 && png_levels)
+            s_level_sweep (im, level6, (int) iterations);
         free (png);
         gdImageDestroy (im);
     }

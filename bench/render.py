@@ -5,18 +5,51 @@ Whole processes, each on one core (VIPS_CONCURRENCY=1, OMP_THREAD_LIMIT=1 for
 ImageMagick): CPU time (user + system of the process tree), wall time and peak
 RSS, median of --reps runs per tool, interleaved; ratios are peer / Easel.
 Also Easel's in-process phases (bench_render --iterations) and its PNG size
-against libpng level 6 of the same pixels.
+against libpng level 6 of the same pixels; Easel's PNG is checked chunk by
+chunk (CRCs, one zlib stream of the right length) with Python's zlib.
 
 usage: bench/render.py [--runs 3] [--reps 5]
 """
 import argparse
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 import benchlib
+
+
+def check_png(path):
+    """Walks the chunks of Easel's PNG: signature, CRC of every chunk, IHDR
+    8-bit RGB, one zlib stream over the IDATs that inflates to exactly
+    height x (1 + 3 x width) bytes with a valid filter byte per row, IEND last.
+    Exits with a message when any of it fails."""
+    data = open(path, "rb").read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        sys.exit("%s: not a PNG signature" % path)
+    pos, idat, ihdr, last = 8, b"", None, None
+    while pos + 12 <= len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        crc, = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])
+        if zlib.crc32(kind + body) != crc:
+            sys.exit("%s: bad CRC in %s at %d" % (path, kind, pos))
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        last = kind
+        pos += 12 + n
+    if pos != len(data) or last != b"IEND" or not ihdr or ihdr[2:] != (8, 2, 0, 0, 0):
+        sys.exit("%s: bad chunk layout or IHDR %r" % (path, ihdr))
+    w, h = ihdr[0], ihdr[1]
+    raw = zlib.decompress(idat)
+    stride = 1 + 3 * w
+    if len(raw) != h * stride or any(raw[y * stride] > 4 for y in range(h)):
+        sys.exit("%s: image data is %d bytes, expected %d with filters 0..4" % (path, len(raw), h * stride))
 
 
 def main():
@@ -67,6 +100,8 @@ def main():
         for k in ("slide_render_cpu_ms", "draw_cpu_ms", "encode_cpu_ms", "png_bytes",
                   "level6_png_bytes", "png_ratio_to_level6"):
             r["inproc_" + k] = inproc[k]
+        check_png(os.path.join(tmp, "easel.png"))
+        r["easel_png_valid"] = True
         for name, f in (("easel", "easel.png"), ("imagemagick", "im.png"), ("vips", "vips.png")):
             r[name + "_png_bytes"] = os.path.getsize(os.path.join(tmp, f))
         runs.append(r)

@@ -6,7 +6,11 @@ Per run (--runs, default 3):
     renders (200x200, headline only) with a webhook_url on a loopback receiver
     (benchlib.HookSink: one write per answer), submitted at --rate per second so renderers never
     queue; latency = receipt time at the receiver - the render's completed_at
-    (ms, from the SQLite db). p50 / p99.
+    (ms, from the SQLite db). p50 / p99. The webhooker runs with
+    EASEL_WEBHOOK_TRACE=1: its "webhook trace" lines say, per delivery, when
+    (ms after completed_at) the event hint arrived, the EVENTS reply arrived,
+    the HTTP request started and its answer was complete; p50 / p99 of each
+    are reported as trace_*, to show where a tail comes from.
   - throughput: a fresh stack without the webhooker renders --burst renders
     with a webhook_url on bench_ceiling (civetweb answering 200), waits until
     all have succeeded, then starts the webhooker and times until every
@@ -40,9 +44,36 @@ def db_query(stack, sql):
         db.close()
 
 
+TRACE_STEPS = (("hint", "sub_ms"), ("fetched", "fetch_reply_ms"), ("request", "start_ms"),
+               ("answered", "done_ms"))
+
+
+def trace_breakdown(log_text):
+    """p50 / p99 of each step of the webhooker's "webhook trace" lines."""
+    rows = []
+    for line in log_text.splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if row.get("msg") == "webhook trace":
+            rows.append(row)
+    out = {"trace_samples": len(rows)}
+    for name, key in TRACE_STEPS:
+        vals = [float(r[key]) for r in rows if float(r.get(key, -1)) >= 0]
+        out["trace_%s_p50_ms" % name] = round(benchlib.percentile(vals, 0.5), 2)
+        out["trace_%s_p99_ms" % name] = round(benchlib.percentile(vals, 0.99), 2)
+    out["trace_new_connections"] = sum(int(r.get("new_connections", 0)) for r in rows)
+    return out
+
+
 def latency_phase(n, rate):
     recv = benchlib.HookSink()
-    stack = harness.Stack(renderers=2, webhooker=True)
+    os.environ["EASEL_WEBHOOK_TRACE"] = "1"    # read by the webhooker only
+    try:
+        stack = harness.Stack(renderers=2, webhooker=True)
+    finally:
+        del os.environ["EASEL_WEBHOOK_TRACE"]
     try:
         ids = []
         t0 = time.monotonic()
@@ -65,9 +96,11 @@ def latency_phase(n, rate):
                 lat.append(1000 * call["at"] - done[rid])
         if len(lat) < n:
             sys.exit("matched %d of %d webhooks to renders" % (len(lat), n))
-        return {"latency_p50_ms": round(benchlib.percentile(lat, 0.5), 1),
-                "latency_p99_ms": round(benchlib.percentile(lat, 0.99), 1),
-                "latency_max_ms": round(max(lat), 1), "latency_samples": len(lat)}
+        out = {"latency_p50_ms": round(benchlib.percentile(lat, 0.5), 1),
+               "latency_p99_ms": round(benchlib.percentile(lat, 0.99), 1),
+               "latency_max_ms": round(max(lat), 1), "latency_samples": len(lat)}
+        out.update(trace_breakdown(stack.log_text("webhooker")))
+        return out
     finally:
         stack.close()
         recv.close()

@@ -16,6 +16,12 @@ void log_info  (const char *msg, ...);
 void log_warn  (const char *msg, ...);
 void log_error (const char *msg, ...);
 
+/* Batching for a single-threaded loop: after log_hold, lines are kept in
+   memory (at most 256 KB; past that they are written early) and log_release
+   writes them with one write(2) and stops holding. log_fatal writes them too. */
+void log_hold (void);
+void log_release (void);
+
 /* Prints {"level":"fatal",...,"msg":reason} and exits 2: for bad configuration. */
 void log_fatal (const char *msg, ...) __attribute__((noreturn));
 

@@ -36,8 +36,10 @@ s_set_count (const proto_render_t *r, json_t *findings)
         for (int32_t j = 0; j < r->nimages; j++) {
             if (!s_same_group (im, &r->images[j]) || strcmp (r->images[j].status, "succeeded") != 0)
                 continue;
-            if (j < i)
-                first = false;
+            if (j < i) {
+                first = false;      /* reported at the group's first image: stop here */
+                break;
+            }
             n++;
         }
         if (!first)
@@ -84,8 +86,10 @@ s_promo (const proto_render_t *r, json_t *findings)
             const proto_image_t *o = &r->images[j];
             if (!s_same_group (im, o) || strcmp (o->status, "succeeded") != 0)
                 continue;
-            if (j < i)
-                first = false;
+            if (j < i) {
+                first = false;      /* reported at the group's first image: stop here */
+                break;
+            }
             n++;
             ok += s_promo_size_ok (o);
         }

@@ -23,6 +23,7 @@
 #include "presets_json.h"
 #include "openapi.h"
 #include "render_archive.h"
+#include "render_cache.h"
 #include "metrics.h"
 #include "log.h"
 #include "util.h"
@@ -446,15 +447,27 @@ s_reply_replay (s_call_t *c, zframe_t **reply)
    (a sync create, a cancel): stores the body first (IDEM_COMPLETE), so a
    retry after this answer replays it instead of meeting a 409. A failed
    store is logged; the row then falls back as job_store.h says. */
+static int s_reply_keyed_text (s_call_t *c, const char *scope, const char *key, int status,
+                               char *text, size_t len);
+
 static int
 s_reply_keyed (s_call_t *c, const char *scope, const char *key, int status, const proto_render_t *r)
 {
+    size_t len = 0;
+    char *text = s_render_text (c, status, r, &len);
+    if (!text)
+        return s_reply_render (c, status, r);
+    return s_reply_keyed_text (c, scope, key, status, text, len);
+}
+
+/* s_reply_keyed with the answer's JSON text made already (consumed). */
+static int
+s_reply_keyed_text (s_call_t *c, const char *scope, const char *key, int status,
+                    char *text, size_t len)
+{
     proto_idem_complete_t ic;
     memset (&ic, 0, sizeof ic);
-    size_t len = 0;
-    ic.body = s_render_text (c, status, r, &len);
-    if (!ic.body)
-        return s_reply_render (c, status, r);
+    ic.body = text;
     proto_id_new ("rid_", ic.rid, sizeof ic.rid);
     memcpy (ic.auth, c->auth, sizeof ic.auth);
     snprintf (ic.scope, sizeof ic.scope, "%s", scope);
@@ -507,8 +520,6 @@ s_idem_begin (s_call_t *c, const char *path, const char *key)
     memcpy (b.auth, c->auth, sizeof b.auth);
     snprintf (b.key, sizeof b.key, "%s", key);
     b.hold_ms = c->gw->request_timeout_ms;
-    if (strcmp (path, "/v1/capture") == 0)     /* a sync capture waits for its job */
-        b.hold_ms += c->gw->sync_wait_ms;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     zframe_t *reply = NULL;
@@ -670,27 +681,55 @@ s_show_render (s_call_t *c, const char *id)
 {
     api_error_t e;
     proto_render_t r;
+    /* a finished render without a webhook, asked again with the same key and
+       no query: answered from the cache (render_cache.h) */
+    const char *qs = mg_get_request_info (c->conn)->query_string;
+    bool plain = !qs || !qs [0];
+    if (plain && s_auth (c, &e) == 0) {
+        size_t len = 0;
+        char *cached = render_cache_get (c->auth, id, util_mono_ms (), &len);
+        if (cached) {
+            int rc = s_reply (c, 200, "application/json", NULL, cached, len);
+            free (cached);
+            return rc;
+        }
+    }
     if (s_fetch_waited (c, id, "rnd_", "render", &r, &e))
         return s_reply_error (c, &e, NULL);
-    int rc = s_reply_render (c, 200, &r);
+    int rc;
+    size_t len = 0;
+    char *text = render_cache_eligible (&r) ? s_render_text (c, 200, &r, &len) : NULL;
+    if (text) {
+        render_cache_put (c->auth, r.id, text, len, util_mono_ms ());
+        rc = s_reply (c, 200, "application/json", NULL, text, len);
+        free (text);
+    }
+    else
+        rc = s_reply_render (c, 200, &r);
     proto_render_free (&r);
     return rc;
 }
 
 /* ---- captures and jobs (CONTRACT 4) ---------------------------------------- */
 
+/* The body of a job answer: the 202 of an accepted job (the same bytes the
+   scheduler stores for an idempotent replay) or the job object. */
+static char *
+s_job_text (s_call_t *c, int status, const proto_render_t *r, size_t *len)
+{
+    if (status == 202)
+        return job_json_accepted (r->id, len);
+    json_t *obj = job_json_build (r, c->gw->public_url);
+    char *text = obj ? render_json_dump (obj, len) : NULL;
+    json_decref (obj);
+    return text;
+}
+
 static int
 s_reply_job (s_call_t *c, int status, const proto_render_t *r)
 {
     size_t len = 0;
-    char *text = NULL;
-    if (status == 202)
-        text = job_json_accepted (r->id, &len);
-    else {
-        json_t *obj = job_json_build (r, c->gw->public_url);
-        text = obj ? render_json_dump (obj, &len) : NULL;
-        json_decref (obj);
-    }
+    char *text = s_job_text (c, status, r, &len);
     if (!text) {
         api_error_t e;
         s_internal (c, &e, "cannot build the job JSON");
@@ -701,21 +740,31 @@ s_reply_job (s_call_t *c, int status, const proto_render_t *r)
     return rc;
 }
 
-/* POST /v1/capture: an Idempotency-Key was claimed by s_idem_begin (scope
-   "POST /v1/capture") before this runs; s_reply stores the answer. */
+/* POST /v1/capture: as a render create, the Idempotency-Key and the body's
+   fingerprint ride on CREATE_CAPTURE and the scheduler writes the key row in
+   the job's transaction (scope "POST /v1/capture"); a keyed sync capture
+   stores the answer it gets (IDEM_COMPLETE) before writing it. */
 static int
 s_create_capture (s_call_t *c)
 {
     api_error_t e;
     char *body = NULL;
     size_t len = 0;
-    if (s_auth (c, &e) || s_check_json_body (c, &e) || s_read_body (c, &body, &len, &e))
+    char key [EASEL_IDEMPOTENCY_KEY_MAX + 1], fp [65] = "";
+    if (s_auth (c, &e) || s_idem_key (c, key, &e) || s_check_json_body (c, &e)
+    ||  s_read_body (c, &body, &len, &e))
         return s_reply_error (c, &e, NULL);
     proto_create_render_t cr;
     int rc = capture_request_parse (body, len, &cr, &e);
+    if (rc == 0 && key [0] && s_fingerprint (body, len, fp)) {
+        proto_create_render_free (&cr);
+        rc = s_internal (c, &e, "cannot fingerprint the request");
+    }
     free (body);
     if (rc)
         return s_reply_error (c, &e, NULL);
+    s_idem_fill (c, key, fp, cr.sync, cr.idem_key, cr.idem_fp, &cr.idem_hold_ms);
+    bool sync = cr.sync;
     proto_render_t r;
     zframe_t *replay = NULL;
     rc = s_submit_create (c, PROTO_CREATE_CAPTURE, &cr, &r, &replay, &e);
@@ -723,7 +772,15 @@ s_create_capture (s_call_t *c)
         return s_reply_replay (c, &replay);
     if (rc)
         return s_reply_error (c, &e, NULL);
-    rc = s_reply_job (c, strcmp (r.status, "processing") == 0 ? 202 : 200, &r);
+    int status = strcmp (r.status, "processing") == 0 ? 202 : 200;
+    if (sync && key [0]) {
+        size_t tlen = 0;
+        char *text = s_job_text (c, status, &r, &tlen);
+        rc = text ? s_reply_keyed_text (c, "POST /v1/capture", key, status, text, tlen)
+                  : s_reply_job (c, status, &r);
+    }
+    else
+        rc = s_reply_job (c, status, &r);
     proto_render_free (&r);
     return rc;
 }
@@ -1125,7 +1182,8 @@ s_handle (struct mg_connection *conn, void *cbdata, const char *request_id)
     if (post && s_idem_key (&c, idem, &idem_e))
         return s_reply_error (&c, &idem_e, NULL);
     char keyed_id [PROTO_ID_MAX];
-    if (post && idem [0] && strcmp (path, "/v1/renders") != 0 && !s_cancel_path (path, keyed_id)) {
+    if (post && idem [0] && strcmp (path, "/v1/renders") != 0 && strcmp (path, "/v1/capture") != 0
+    &&  !s_cancel_path (path, keyed_id)) {
         int rc = s_idem_begin (&c, path, idem);
         if (rc)
             return rc;

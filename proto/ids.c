@@ -80,6 +80,7 @@ proto_cmd_name (int cmd)
         case PROTO_DRAINING:        return "DRAINING";
         case PROTO_CREATE_CAPTURE:  return "CREATE_CAPTURE";
         case PROTO_TASK:            return "TASK";
+        case PROTO_CANCEL_TASKS:    return "CANCEL_TASKS";
         case PROTO_RENDER:          return "RENDER";
         case PROTO_FILE:            return "FILE";
         case PROTO_EVENTS:          return "EVENTS";

@@ -1864,3 +1864,72 @@ proto_render_list_free (proto_render_list_t *self)
     self->renders = NULL;
     self->nrenders = 0;
 }
+
+/* ---- CANCEL_TASKS (work: scheduler -> renderer) ------------------------------------ */
+
+int
+proto_cancel_tasks_encode (const proto_cancel_tasks_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "render_id", self->render_id);
+    if (self->ntasks < 1 || !self->tasks)
+        e.rc = -1;
+    s_put_array (&m, "tasks", self->ntasks, EASEL_MAX_IMAGES_PER_RENDER);
+    for (int32_t i = 0; !e.rc && i < self->ntasks; i++) {
+        s_map_t tm;
+        s_map_begin (&tm, &e);
+        s_put_str (&tm, "task_id", self->tasks [i].task_id);
+        s_put_int (&tm, "attempt", self->tasks [i].attempt);
+        s_map_end (&tm);
+    }
+    return s_end_body (&m, start);
+}
+
+int
+proto_cancel_tasks_decode (const char *data, size_t len, proto_cancel_tasks_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    const msgpack_object_array *a = NULL;
+    int rc = s_get_str (m, "render_id", self->render_id, sizeof self->render_id, true, err)
+          || s_get_array (m, "tasks", &a, EASEL_MAX_IMAGES_PER_RENDER, true, err);
+    if (!rc && a->size == 0) {
+        s_fail (err, "field 'tasks' must not be empty");
+        rc = -1;
+    }
+    if (!rc) {
+        self->tasks = calloc (a->size, sizeof *self->tasks);
+        if (!self->tasks) {
+            s_fail (err, "out of memory");
+            rc = -1;
+        }
+    }
+    for (uint32_t i = 0; !rc && i < a->size; i++) {
+        proto_task_ref_t *t = &self->tasks [i];
+        rc = s_item_is_map (&a->ptr [i], "tasks", err)
+          || s_get_str (&a->ptr [i], "task_id", t->task_id, sizeof t->task_id, true, err)
+          || s_get_i32 (&a->ptr [i], "attempt", &t->attempt, 1, INT32_MAX, true, err);
+        if (!rc)
+            self->ntasks = (int32_t) i + 1;
+    }
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        proto_cancel_tasks_free (self);
+    return rc ? -1 : 0;
+}
+
+void
+proto_cancel_tasks_free (proto_cancel_tasks_t *self)
+{
+    if (!self)
+        return;
+    free (self->tasks);
+    self->tasks = NULL;
+    self->ntasks = 0;
+}

@@ -54,9 +54,11 @@ typedef enum {
     PROTO_DISCONNECT      = 0x14,   /* body {v} */
     PROTO_DRAINING        = 0x1C,   /* body {v}: lease nothing new here; held tasks finish */
     /* api socket: framed web captures (client -> scheduler) */
-    PROTO_CREATE_CAPTURE  = 0x18,   /* proto_create_render_t of one capture task -> RENDER */
+    PROTO_CREATE_CAPTURE  = 0x18,   /* proto_create_render_t of one capture task (idem_key/
+                                       idem_fp as CREATE_RENDER) -> RENDER | REPLAY */
     /* work socket: scheduler -> renderer */
     PROTO_TASK            = 0x20,
+    PROTO_CANCEL_TASKS    = 0x21,   /* proto_cancel_tasks_t: stop these tasks (render canceled) */
     /* api socket: scheduler -> client replies */
     PROTO_RENDER          = 0x40,
     PROTO_FILE            = 0x41,
@@ -468,6 +470,27 @@ typedef struct {
 int  proto_fail_encode (const proto_fail_t *self, msgpack_sbuffer *out);
 int  proto_fail_decode (const char *data, size_t len, proto_fail_t *self, char *err);
 void proto_fail_free (proto_fail_t *self);
+
+/* ---- work: CANCEL_TASKS (scheduler -> renderer) ---------------------------
+    Sent after a cancel commits to each renderer that holds a leased task of
+    the render: the (task_id, attempt) pairs it holds. The renderer drops
+    those still queued and tells those running to stop; each is answered with
+    a FAIL whose code is "canceled" (not retryable). A pair the renderer does
+    not hold (already answered, other attempt) is ignored. */
+typedef struct {
+    char    task_id[PROTO_ID_MAX]; /* img_... */
+    int32_t attempt;               /* 1-based */
+} proto_task_ref_t;
+
+typedef struct {
+    char    render_id[PROTO_ID_MAX];    /* rnd_..., for logs */
+    int32_t ntasks;                /* 1..EASEL_MAX_IMAGES_PER_RENDER */
+    proto_task_ref_t *tasks;       /* heap, ntasks items */
+} proto_cancel_tasks_t;
+
+int  proto_cancel_tasks_encode (const proto_cancel_tasks_t *self, msgpack_sbuffer *out);
+int  proto_cancel_tasks_decode (const char *data, size_t len, proto_cancel_tasks_t *self, char *err);
+void proto_cancel_tasks_free (proto_cancel_tasks_t *self);
 
 /* ---- events PUB -----------------------------------------------------------
     Frames: [topic][seq as decimal text][msgpack proto_simple_t-like body].

@@ -1,7 +1,7 @@
 /*  capture.c: probe, Chromium over the DevTools pipe, framing (see capture.h).
 
     Thread: the calling worker thread owns everything here for one task: the
-    curl handle of the probe, the browser process group and its socket, the
+    probe (renderer/fetch.c), the browser process group and its socket, the
     profile directory. Memory: every buffer is capped (S_CDP_MSG_MAX for one
     DevTools message, EASEL_MAX_SOURCE_BYTES for an image URL). */
 
@@ -9,13 +9,12 @@
 #include "capture_spec.h"
 #include "device_frame.h"
 #include "encode.h"
+#include "fetch.h"
 #include "image_source.h"
-#include "netguard.h"
 #include "presets.h"
 #include "util.h"
 #include "log.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -51,136 +50,43 @@ s_err (render_error_t *why, const char *code, bool retryable, const char *fmt, c
 
 /* ---- probe: is it an image, and which address does the host have --------- */
 
-typedef struct {
-    bool     allow_private, refused, page, headers_done;
-    char     refused_addr [64];
-    char     ctype [128];
-    uint8_t *data;
-    size_t   len, cap;
-} s_probe_t;
-
-static curl_socket_t
-s_probe_socket (void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-    s_probe_t *p = clientp;
-    if (purpose == CURLSOCKTYPE_IPCXN && !p->allow_private
-    &&  netguard_is_private (&addr->addr, p->refused_addr, sizeof p->refused_addr)) {
-        p->refused = true;
-        return CURL_SOCKET_BAD;
-    }
-    return socket (addr->family, addr->socktype, addr->protocol);
-}
-
-static bool
-s_ctype_may_be_image (const char *ctype)
-{
-    return !ctype [0] || strncasecmp (ctype, "image/", 6) == 0
-        || strncasecmp (ctype, "application/octet-stream", 24) == 0;
-}
-
-static size_t
-s_probe_header (char *buf, size_t size, size_t n, void *userp)
-{
-    s_probe_t *p = userp;
-    size_t len = size * n;
-    if (len > 13 && strncasecmp (buf, "content-type:", 13) == 0) {
-        const char *v = buf + 13;
-        size_t vl = len - 13;
-        while (vl && (*v == ' ' || *v == '\t'))
-            v++, vl--;
-        while (vl && (v [vl - 1] == '\r' || v [vl - 1] == '\n' || v [vl - 1] == ' '))
-            vl--;
-        snprintf (p->ctype, sizeof p->ctype, "%.*s", (int) vl, v);
-    }
-    return len;
-}
-
-static size_t
-s_probe_write (char *ptr, size_t size, size_t n, void *userp)
-{
-    s_probe_t *p = userp;
-    size_t len = size * n;
-    if (!s_ctype_may_be_image (p->ctype)) {
-        p->page = true;            /* a page: the browser loads it; stop here */
-        return 0;
-    }
-    if (len > S_PROBE_MAX_BYTES - p->len)
-        return 0;
-    if (p->len + len > p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256 * 1024;
-        while (cap < p->len + len)
-            cap *= 2;
-        uint8_t *grown = realloc (p->data, cap);
-        if (!grown)
-            return 0;
-        p->data = grown, p->cap = cap;
-    }
-    memcpy (p->data + p->len, ptr, len);
-    p->len += len;
-    return len;
-}
-
-/* 0 with p filled (p->page, or p->data the image) and ip the address the
-   host resolved to; -1 with why. */
+/* fetch_url with the task's headers and navigation timeout, stopping at the
+   first byte unless the answer may be an image: 0 with *page set, or got
+   holding the image bytes, and got->ip the address the host resolved to
+   (checked against the private-network rule); -1 with why. */
 static int
-s_probe (const capture_spec_t *spec, const capture_opts_t *opts, s_probe_t *p,
-         char ip [64], render_error_t *why)
+s_probe (const capture_spec_t *spec, const capture_opts_t *opts, fetch_result_t *got,
+         bool *page, render_error_t *why)
 {
-    CURL *curl = curl_easy_init ();
-    if (!curl)
-        return s_err (why, "capture_failed", true, "cannot create a curl handle%s", "");
-    struct curl_slist *hdrs = NULL;
-    for (int32_t i = 0; i < spec->nheaders; i++) {
-        char line [CAPTURE_HEADER_BYTES_MAX + 4];
-        snprintf (line, sizeof line, "%s: %s", spec->header_names [i], spec->header_values [i]);
-        struct curl_slist *more = curl_slist_append (hdrs, line);
-        if (more)
-            hdrs = more;
-    }
-    char errbuf [CURL_ERROR_SIZE] = "";
-    curl_easy_setopt (curl, CURLOPT_URL, spec->url);
-    curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt (curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt (curl, CURLOPT_PROXY, "");
-    curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, (long) EASEL_FETCH_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) opts->nav_timeout_ms);
-    curl_easy_setopt (curl, CURLOPT_OPENSOCKETFUNCTION, s_probe_socket);
-    curl_easy_setopt (curl, CURLOPT_OPENSOCKETDATA, p);
-    curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, s_probe_header);
-    curl_easy_setopt (curl, CURLOPT_HEADERDATA, p);
-    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_probe_write);
-    curl_easy_setopt (curl, CURLOPT_WRITEDATA, p);
-    curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt (curl, CURLOPT_USERAGENT, "easel-renderer/0.1");
-    CURLcode rc = curl_easy_perform (curl);
-    long status = 0;
-    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
-    char *primary = NULL;
-    ip [0] = '\0';
-    if (curl_easy_getinfo (curl, CURLINFO_PRIMARY_IP, &primary) == CURLE_OK && primary)
-        snprintf (ip, 64, "%s", primary);
-    curl_easy_cleanup (curl);
-    curl_slist_free_all (hdrs);
+    fetch_opts_t fo = { .allow_private = opts->allow_private, .max_bytes = S_PROBE_MAX_BYTES,
+                        .timeout_ms = (long) opts->nav_timeout_ms, .images_only = true,
+                        .nheaders = spec->nheaders, .header_names = spec->header_names,
+                        .header_values = spec->header_values };
     char text [64];
-    if (p->refused)
-        return s_err (why, "url_not_allowed", false, "url resolves to %s, a private address",
-                      p->refused_addr [0] ? p->refused_addr : "(unprintable)");
-    if (rc == CURLE_OPERATION_TIMEDOUT)
-        return s_err (why, "navigation_timeout", false, "navigation timeout%s", "");
-    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && p->page))
-        return s_err (why, "capture_failed", false, "navigation failed: %s",
-                      errbuf [0] ? errbuf : curl_easy_strerror (rc));
-    if (status >= 300 && status < 400) {
-        snprintf (text, sizeof text, "%ld", status);
-        return s_err (why, "capture_failed", false, "the page answered HTTP %s; redirects are not followed", text);
+    *page = false;
+    if (fetch_url (spec->url, &fo, got) == 0)
+        return 0;
+    snprintf (text, sizeof text, "%ld", got->http_status);
+    switch (got->status) {
+        case FETCH_NOT_IMAGE:
+            *page = true;               /* a page: the browser loads it */
+            return 0;
+        case FETCH_NOT_ALLOWED:
+            return s_err (why, "url_not_allowed", false, "url resolves to %s, a private address",
+                          got->address);
+        case FETCH_TIMEOUT:
+            return s_err (why, "navigation_timeout", false, "navigation timeout%s", "");
+        case FETCH_REDIRECT:
+            return s_err (why, "capture_failed", false,
+                          "the page answered HTTP %s; redirects are not followed", text);
+        case FETCH_HTTP_STATUS:
+            return s_err (why, "capture_failed", false, "the page answered HTTP %s", text);
+        case FETCH_TOO_LARGE:
+            snprintf (text, sizeof text, "%zu", (size_t) S_PROBE_MAX_BYTES);
+            return s_err (why, "capture_failed", false, "url is an image larger than %s bytes", text);
+        default:
+            return s_err (why, "capture_failed", false, "navigation failed: %s", got->message);
     }
-    if (status >= 400 || status < 200) {
-        snprintf (text, sizeof text, "%ld", status);
-        return s_err (why, "capture_failed", false, "the page answered HTTP %s", text);
-    }
-    return 0;
 }
 
 /* ---- the browser --------------------------------------------------------------- */
@@ -713,18 +619,18 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
 {
     if (strncmp (spec->url, "http://", 7) != 0 && strncmp (spec->url, "https://", 8) != 0)
         return s_err (why, "bad_task", false, "url is not http(s)%s", "");
-    char host [256], ip [64];
+    char host [256];
     capture_spec_host (spec->url, host, sizeof host);
-    s_probe_t probe = { .allow_private = opts->allow_private };
+    fetch_result_t probe;
+    bool page = false;
     uint8_t *png = NULL;
     size_t png_len = 0;
-    int rc = s_probe (spec, opts, &probe, ip, why);
-    bool page = rc == 0 && (probe.page || !s_ctype_may_be_image (probe.ctype));
+    int rc = s_probe (spec, opts, &probe, &page, why);
     if (rc == 0 && !page) {
         image_source_kind_t kind;
         uint32_t w, h;
         if (image_source_probe (probe.data, probe.len, &kind, &w, &h) != 0) {
-            if (strncasecmp (probe.ctype, "image/", 6) == 0)
+            if (strncasecmp (probe.content_type, "image/", 6) == 0)
                 rc = s_err (why, "capture_failed", false, "url is not a PNG, JPEG or WebP image%s", "");
             else
                 page = true;        /* bytes of no image type: let the browser show them */
@@ -734,7 +640,7 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
         if (!opts->chromium)
             rc = s_err (why, "capture_failed", true, "this renderer has no browser%s", "");
         else
-            rc = s_browser_capture (spec, opts, host, ip, &png, &png_len, why);
+            rc = s_browser_capture (spec, opts, host, probe.ip, &png, &png_len, why);
     }
     if (rc == 0) {
         int w = 0, h = 0;
@@ -744,7 +650,7 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
         res->credits = page ? CAPTURE_PRICE_PAGE : CAPTURE_PRICE_IMAGE;
     }
     free (png);
-    free (probe.data);
+    fetch_result_free (&probe);
     return rc;
 }
 

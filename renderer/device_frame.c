@@ -1,9 +1,11 @@
 /*  device_frame.c: the frame table, geometry (portrait or turned), the
     rounded-rectangle painter and the drawing of each frame's features. */
 #include "device_frame.h"
+#include "resample.h"
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define S_BEZEL   0x0A0A0B          /* bezel around every screen */
@@ -88,103 +90,158 @@ s_mix (int a, int b, int t)            /* a over b at t/255 */
     return (a * t + b * (255 - t) + 127) / 255;
 }
 
+/* The coverage of pixel (px, py) of a row in the corner bands, the same
+   test per pixel as ever: only the quarter-disc outside the inner square is
+   curved. Called only for the pixels outside the row's full-cover span. */
+static int
+s_edge_cover (int px, int py, int x, int y, int w, int h, double r, int ri)
+{
+    double cy = py < y + ri ? y + r : y + h - r;
+    double cx = px < x + ri ? x + r : x + w - r;
+    double dx = px + 0.5 - cx, dy = py + 0.5 - cy;
+    if ((px < x + ri) == (dx < 0) && (py < y + ri) == (dy < 0))
+        return s_corner_cover (px + 0.5, py + 0.5, cx, cy, r);
+    return 255;
+}
+
+/* One pixel of colour over row[px] at cover/255, the colour's alpha respected. */
+static inline void
+s_blend (int *row, int px, int color, int cover, bool has_alpha)
+{
+    if (has_alpha)
+        cover = cover * (127 - gdTrueColorGetAlpha (color)) / 127;
+    int under = row[px];
+    row[px] = gdTrueColor (
+        s_mix ((color >> 16) & 0xFF, (under >> 16) & 0xFF, cover),
+        s_mix ((color >> 8) & 0xFF, (under >> 8) & 0xFF, cover),
+        s_mix (color & 0xFF, under & 0xFF, cover));
+}
+
+/* The pixels [a, b) of a row whose cover is 255: a fill, a copy of opaque
+   source pixels, or a blend of the translucent ones. */
+static void
+s_span (int *row, int a, int b, int flat, const int *srow, int src_x)
+{
+    if (!srow) {
+        for (int px = a; px < b; px++)
+            row[px] = flat;
+        return;
+    }
+    const int *s = srow + (a - src_x);
+    int n = b - a, any = 0;
+    for (int i = 0; i < n; i++)
+        any |= s[i];
+    if (!(any & 0x7F000000)) {         /* opaque: s_mix at 255 is the colour itself */
+        memcpy (row + a, s, (size_t) n * sizeof *row);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        if (s[i] & 0x7F000000)
+            s_blend (row, a + i, s[i], 255, true);
+        else
+            row[a + i] = s[i];
+    }
+}
+
+/* A rounded rectangle clipped to the canvas and to a source of sw x sh at
+   (src_x, src_y) (has_src), ready to paint row by row. */
+typedef struct {
+    int    x, y, w, h, ri;
+    double r;
+    int    x0, x1, y0, y1;              /* the clipped rows and columns */
+    int    flat;
+} s_rrect_t;
+
+static bool
+s_rrect_setup (s_rrect_t *g, gdImagePtr canvas, int x, int y, int w, int h, double radius,
+               uint32_t rgb, bool has_src, int src_x, int src_y, int sw, int sh)
+{
+    if (w <= 0 || h <= 0)
+        return false;
+    g->x = x, g->y = y, g->w = w, g->h = h;
+    g->r = fmax (0.0, fmin (radius, fmin (w, h) / 2.0));
+    g->ri = (int) ceil (g->r);
+    g->x0 = x < 0 ? 0 : x, g->x1 = x + w > gdImageSX (canvas) ? gdImageSX (canvas) : x + w;
+    g->y0 = y < 0 ? 0 : y, g->y1 = y + h > gdImageSY (canvas) ? gdImageSY (canvas) : y + h;
+    if (has_src) {                      /* pixels outside src stay untouched */
+        g->x0 = g->x0 > src_x ? g->x0 : src_x;
+        g->x1 = g->x1 < src_x + sw ? g->x1 : src_x + sw;
+        g->y0 = g->y0 > src_y ? g->y0 : src_y;
+        g->y1 = g->y1 < src_y + sh ? g->y1 : src_y + sh;
+    }
+    g->flat = (int) (rgb & 0xFFFFFF);
+    return g->x0 < g->x1 && g->y0 < g->y1;
+}
+
+/* Row py: the straight middle is filled or copied, the per-pixel coverage
+   is computed only in the corner squares. srow: the source row (its pixel 0
+   at canvas x src_x), or NULL for the flat colour. */
+static void
+s_rrect_row (const s_rrect_t *g, int *row, int py, const int *srow, int src_x)
+{
+    int x = g->x, y = g->y, w = g->w, h = g->h, ri = g->ri, x0 = g->x0, x1 = g->x1;
+    bool corner_row = py < y + ri || py >= y + h - ri;
+    int ma = x0, mb = x1;               /* the span of full cover */
+    if (corner_row) {
+        ma = x + ri > x0 ? x + ri : x0;
+        mb = x + w - ri < x1 ? x + w - ri : x1;
+        if (ma > mb)
+            ma = mb = x1;               /* narrower than two radii: all per pixel */
+    }
+    for (int px = x0; px < x1; px++) {
+        if (px == ma) {
+            s_span (row, ma, mb, g->flat, srow, src_x);
+            px = mb;
+            if (px >= x1)
+                break;
+        }
+        int cover = corner_row ? s_edge_cover (px, py, x, y, w, h, g->r, ri) : 255;
+        if (cover == 0)
+            continue;
+        if (srow)
+            s_blend (row, px, srow[px - src_x], cover, true);
+        else
+            s_blend (row, px, g->flat, cover, false);
+    }
+}
+
+/* Gives the same pixels as blending every pixel at its coverage
+   (tests/unit/test_renderer_pixels.c keeps that reference). */
 void
 device_frame_paint_rrect (gdImagePtr canvas, int x, int y, int w, int h, double radius,
                           uint32_t rgb, gdImagePtr src, int src_x, int src_y)
 {
-    if (w <= 0 || h <= 0)
+    s_rrect_t g;
+    if (!s_rrect_setup (&g, canvas, x, y, w, h, radius, rgb, src != NULL, src_x, src_y,
+                        src ? gdImageSX (src) : 0, src ? gdImageSY (src) : 0))
         return;
-    double r = fmax (0.0, fmin (radius, fmin (w, h) / 2.0));
-    int ri = (int) ceil (r);
-    int x0 = x < 0 ? 0 : x, x1 = x + w > gdImageSX (canvas) ? gdImageSX (canvas) : x + w;
-    int y0 = y < 0 ? 0 : y, y1 = y + h > gdImageSY (canvas) ? gdImageSY (canvas) : y + h;
-    for (int py = y0; py < y1; py++) {
-        int *row = canvas->tpixels[py];
-        bool corner_row = py < y + ri || py >= y + h - ri;
-        double cy = py < y + ri ? y + r : y + h - r;
-        int sy = py - src_y;
-        if (src && (sy < 0 || sy >= gdImageSY (src)))
-            continue;
-        for (int px = x0; px < x1; px++) {
-            int cover = 255;
-            if (corner_row && (px < x + ri || px >= x + w - ri)) {
-                double cx = px < x + ri ? x + r : x + w - r;
-                double dx = px + 0.5 - cx, dy = py + 0.5 - cy;
-                /* only the quarter-disc outside the inner square is curved */
-                if ((px < x + ri) == (dx < 0) && (py < y + ri) == (dy < 0))
-                    cover = s_corner_cover (px + 0.5, py + 0.5, cx, cy, r);
-            }
-            if (cover == 0)
-                continue;
-            int color = (int) rgb;
-            if (src) {
-                int sx = px - src_x;
-                if (sx < 0 || sx >= gdImageSX (src))
-                    continue;
-                color = src->tpixels[sy][sx];
-                int alpha = gdTrueColorGetAlpha (color);    /* 0 opaque .. 127 clear */
-                cover = cover * (127 - alpha) / 127;
-            }
-            int under = row[px];
-            row[px] = gdTrueColor (
-                s_mix ((color >> 16) & 0xFF, (under >> 16) & 0xFF, cover),
-                s_mix ((color >> 8) & 0xFF, (under >> 8) & 0xFF, cover),
-                s_mix (color & 0xFF, under & 0xFF, cover));
-        }
-    }
+    for (int py = g.y0; py < g.y1; py++)
+        s_rrect_row (&g, canvas->tpixels[py], py, src ? src->tpixels[py - src_y] : NULL, src_x);
 }
 
-/* Halves a truecolor image with a 2x2 box filter (alpha averaged too). */
-static gdImagePtr
-s_halve (gdImagePtr src)
-{
-    int w = gdImageSX (src) / 2, h = gdImageSY (src) / 2;
-    gdImagePtr dst = w > 0 && h > 0 ? gdImageCreateTrueColor (w, h) : NULL;
-    if (!dst)
-        return NULL;
-    for (int y = 0; y < h; y++) {
-        const int *r0 = src->tpixels[2 * y], *r1 = src->tpixels[2 * y + 1];
-        int *out = dst->tpixels[y];
-        for (int x = 0; x < w; x++) {
-            int p[4] = { r0[2 * x], r0[2 * x + 1], r1[2 * x], r1[2 * x + 1] };
-            int a = 0, r = 0, g = 0, b = 0;
-            for (int k = 0; k < 4; k++) {
-                a += (p[k] >> 24) & 0x7F;
-                r += (p[k] >> 16) & 0xFF;
-                g += (p[k] >> 8) & 0xFF;
-                b += p[k] & 0xFF;
-            }
-            out[x] = ((a + 2) / 4) << 24 | ((r + 2) / 4) << 16 | ((g + 2) / 4) << 8 | ((b + 2) / 4);
-        }
-    }
-    return dst;
-}
-
-/* libgd's fixed-point bilinear scaler is fast (~60 ms for a phone
-   screenshot) and looks right for mild scaling (k >= 0.75) but aliases on a
-   big reduction; gdImageCopyResampled averages properly but costs ~200 ms.
-   So a big reduction first halves with a box filter (a few ms each) until
-   the rest is mild, then scales bilinearly. All deterministic. */
-static gdImagePtr
-s_scale (gdImagePtr shot, int tw, int th, double k)
+/* Only the rows that show are resampled and no tw x th image is made. */
+int
+device_frame_paint_scaled (gdImagePtr canvas, int x, int y, int w, int h, double radius,
+                           gdImagePtr shot, int tw, int th, int src_x, int src_y)
 {
     if (!gdImageTrueColor (shot) && !gdImagePaletteToTrueColor (shot))
-        return NULL;
-    gdImagePtr cur = shot;
-    while (k < 0.75 && gdImageSX (cur) >= 4 && gdImageSY (cur) >= 4) {
-        gdImagePtr half = s_halve (cur);
-        if (cur != shot)
-            gdImageDestroy (cur);
-        if (!half)
-            return NULL;
-        cur = half;
-        k *= 2;
+        return -1;
+    s_rrect_t g;
+    if (!s_rrect_setup (&g, canvas, x, y, w, h, radius, 0, true, src_x, src_y, tw, th))
+        return 0;
+    resample_t *rs = resample_new (shot, tw, th);
+    int *buf = rs ? malloc ((size_t) tw * sizeof *buf) : NULL;
+    if (!buf) {
+        resample_destroy (&rs);
+        return -1;
     }
-    gdImageSetInterpolationMethod (cur, GD_BILINEAR_FIXED);
-    gdImagePtr out = gdImageScale (cur, (unsigned) tw, (unsigned) th);
-    if (cur != shot)
-        gdImageDestroy (cur);
-    return out;
+    for (int py = g.y0; py < g.y1; py++) {
+        resample_row (rs, py - src_y, buf);
+        s_rrect_row (&g, canvas->tpixels[py], py, buf, src_x);
+    }
+    free (buf);
+    resample_destroy (&rs);
+    return 0;
 }
 
 /* The frame's geometry in frame units, portrait or turned (x <-> y). */
@@ -309,22 +366,19 @@ device_frame_draw (gdImagePtr canvas, const device_frame_t *f, gdImagePtr shot,
         if (th < 1) th = 1;
         info->shot_scale = k;
         info->aspect_diff = fabs (((double) gdImageSY (shot) / gdImageSX (shot)) / ((double) sh / sw) - 1.0);
-        gdImagePtr tmp = s_scale (shot, tw, th, k);
-        if (!tmp)
-            return -1;
+        int rc;
         if (f->feature == DEVICE_FEAT_BROWSER) {
             /* the content's bottom corners follow the window's */
             int wx, wy, ww, wh;
             s_map (&g, s, ox, oy, 0, 0, g.fw, g.fh, &wx, &wy, &ww, &wh);
-            device_frame_paint_rrect (canvas, wx, wy, ww, wh, sr, 0, tmp,
-                                      sx + (sw - tw) / 2, sy + (sh - th) / 2);
+            rc = device_frame_paint_scaled (canvas, wx, wy, ww, wh, sr, shot, tw, th,
+                                            sx + (sw - tw) / 2, sy + (sh - th) / 2);
         }
-        else {
-            /* cover: only the part over the screen is painted */
-            device_frame_paint_rrect (canvas, sx, sy, sw, sh, sr, 0, tmp,
-                                      sx + (sw - tw) / 2, sy + (sh - th) / 2);
-        }
-        gdImageDestroy (tmp);
+        else                            /* cover: only the part over the screen is painted */
+            rc = device_frame_paint_scaled (canvas, sx, sy, sw, sh, sr, shot, tw, th,
+                                            sx + (sw - tw) / 2, sy + (sh - th) / 2);
+        if (rc != 0)
+            return -1;
     }
 
     /* features over the screen or bezel */

@@ -84,4 +84,12 @@ int device_frame_draw (gdImagePtr canvas, const device_frame_t *frame, gdImagePt
 void device_frame_paint_rrect (gdImagePtr canvas, int x, int y, int w, int h, double radius,
                                uint32_t rgb, gdImagePtr src, int src_x, int src_y);
 
+/* The same with src resampled to tw x th first (resample.h, a triangle
+   filter), row by row straight into the canvas. src is converted to
+   truecolor when it is a palette image. Returns 0, or -1 when src cannot be
+   resampled to that size (a side over RESAMPLE_MAX_SIDE_PX) or an
+   allocation fails. */
+int device_frame_paint_scaled (gdImagePtr canvas, int x, int y, int w, int h, double radius,
+                               gdImagePtr src, int tw, int th, int src_x, int src_y);
+
 #endif

@@ -1,6 +1,8 @@
 /*  fetch.c: libcurl easy download under limits (see fetch.h).
     Thread: any. Memory: the body buffer grows up to max_bytes and is handed
-    to the caller in fetch_result_t. */
+    to the caller in fetch_result_t; the request header list lives for the
+    call. images_only is decided at the first body byte (s_stop_unless_image),
+    from CURLINFO_CONTENT_TYPE, and again at the end for an empty body. */
 #include "fetch.h"
 #include "easel_limits.h"
 #include "netguard.h"
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     uint8_t *data;
@@ -19,7 +22,82 @@ typedef struct {
     bool     allow_private;
     bool     refused;
     char     refused_addr[64];
+    const atomic_bool *cancel;
+    bool     canceled;
+    CURL    *curl;
+    bool     images_only, checked, not_image;
 } s_ctx_t;
+
+bool
+fetch_type_may_be_image (const char *ctype)
+{
+    return !ctype || !ctype [0] || strncasecmp (ctype, "image/", 6) == 0
+        || strncasecmp (ctype, "application/octet-stream", 24) == 0;
+}
+
+/* images_only, at the first body byte: true (stop) when the answer is no
+   image, or announces an image over the cap. */
+static bool
+s_stop_unless_image (s_ctx_t *ctx)
+{
+    const char *ctype = NULL;
+    curl_off_t length = -1;
+    curl_easy_getinfo (ctx->curl, CURLINFO_CONTENT_TYPE, &ctype);
+    if (!fetch_type_may_be_image (ctype)) {
+        ctx->not_image = true;
+        return true;
+    }
+    if (curl_easy_getinfo (ctx->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK
+    &&  length > 0 && (uint64_t) length > ctx->max) {
+        ctx->over = true;
+        return true;
+    }
+    return false;
+}
+
+/* The request headers of opts as a curl list in *list; -1 with out filled
+   when one is over the limits or could smuggle another line. */
+static int
+s_headers (const fetch_opts_t *opts, struct curl_slist **list, fetch_result_t *out)
+{
+    *list = NULL;
+    int n = opts ? opts->nheaders : 0;
+    if (n < 0 || n > FETCH_HEADERS_MAX || (n > 0 && (!opts->header_names || !opts->header_values))) {
+        out->status = FETCH_BAD_HEADERS;
+        snprintf (out->message, sizeof out->message, "at most %d request headers", FETCH_HEADERS_MAX);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *name = opts->header_names [i], *value = opts->header_values [i];
+        char line [FETCH_HEADER_LINE_MAX];
+        int len = name && value ? snprintf (line, sizeof line, "%s: %s", name, value) : -1;
+        struct curl_slist *more = NULL;
+        if (len < 0 || (size_t) len >= sizeof line || strpbrk (line, "\r\n")
+        ||  !(more = curl_slist_append (*list, line))) {
+            curl_slist_free_all (*list);
+            *list = NULL;
+            out->status = FETCH_BAD_HEADERS;
+            snprintf (out->message, sizeof out->message,
+                      "request header %d is missing, over %d bytes or holds a line break (or no memory)",
+                      i + 1, FETCH_HEADER_LINE_MAX - 1);
+            return -1;
+        }
+        *list = more;
+    }
+    return 0;
+}
+
+/* libcurl's progress callback: a non-zero return aborts the transfer. */
+static int
+s_xferinfo (void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+            curl_off_t ulnow)
+{
+    (void) dltotal; (void) dlnow; (void) ultotal; (void) ulnow;
+    s_ctx_t *ctx = clientp;
+    if (ctx->cancel && atomic_load (ctx->cancel))
+        ctx->canceled = true;
+    return ctx->canceled ? 1 : 0;
+}
 
 static curl_socket_t
 s_opensocket (void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
@@ -40,6 +118,11 @@ s_write (char *ptr, size_t size, size_t nmemb, void *userp)
 {
     s_ctx_t *ctx = userp;
     size_t n = size * nmemb;
+    if (ctx->images_only && !ctx->checked) {
+        ctx->checked = true;
+        if (s_stop_unless_image (ctx))
+            return 0;                   /* aborts the transfer */
+    }
     if (n > ctx->max - ctx->len) {
         ctx->over = true;
         return 0;                       /* aborts the transfer */
@@ -75,12 +158,22 @@ fetch_url (const char *url, const fetch_opts_t *opts, fetch_result_t *out)
     memset (out, 0, sizeof *out);
     s_ctx_t ctx = {
         .max = opts && opts->max_bytes ? opts->max_bytes : EASEL_MAX_SOURCE_BYTES,
-        .allow_private = opts && opts->allow_private
+        .allow_private = opts && opts->allow_private,
+        .cancel = opts ? opts->cancel : NULL
     };
+    if (ctx.cancel && atomic_load (ctx.cancel))
+        return s_fail (out, FETCH_CANCELED, "%s", "canceled before the fetch started");
     long timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : EASEL_FETCH_TIMEOUT_MS;
+    struct curl_slist *headers = NULL;
+    if (s_headers (opts, &headers, out))
+        return -1;
     CURL *curl = curl_easy_init ();
-    if (!curl)
+    if (!curl) {
+        curl_slist_free_all (headers);
         return s_fail (out, FETCH_NETWORK, "%s", "cannot create a curl handle");
+    }
+    ctx.curl = curl;
+    ctx.images_only = opts && opts->images_only;
 
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt (curl, CURLOPT_URL, url);
@@ -91,7 +184,10 @@ fetch_url (const char *url, const fetch_opts_t *opts, fetch_result_t *out)
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, (long) EASEL_FETCH_CONNECT_TIMEOUT_MS);
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt (curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) ctx.max);
+    if (!ctx.images_only)               /* else a page of any size is still NOT_IMAGE */
+        curl_easy_setopt (curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) ctx.max);
+    if (headers)
+        curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt (curl, CURLOPT_OPENSOCKETFUNCTION, s_opensocket);
     curl_easy_setopt (curl, CURLOPT_OPENSOCKETDATA, &ctx);
     curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_write);
@@ -99,15 +195,29 @@ fetch_url (const char *url, const fetch_opts_t *opts, fetch_result_t *out)
     curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt (curl, CURLOPT_USERAGENT, "easel-renderer/0.1");
     curl_easy_setopt (curl, CURLOPT_ACCEPT_ENCODING, "");
+    if (ctx.cancel) {
+        curl_easy_setopt (curl, CURLOPT_XFERINFOFUNCTION, s_xferinfo);
+        curl_easy_setopt (curl, CURLOPT_XFERINFODATA, &ctx);
+        curl_easy_setopt (curl, CURLOPT_NOPROGRESS, 0L);
+    }
 
     CURLcode rc = curl_easy_perform (curl);
     curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &out->http_status);
     const char *ctype = NULL;
     if (curl_easy_getinfo (curl, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype)
         snprintf (out->content_type, sizeof out->content_type, "%s", ctype);
+    const char *ip = NULL;
+    if (curl_easy_getinfo (curl, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
+        snprintf (out->ip, sizeof out->ip, "%s", ip);
     curl_easy_cleanup (curl);
+    curl_slist_free_all (headers);
+    if (ctx.not_image && rc == CURLE_WRITE_ERROR)
+        rc = CURLE_OK;                  /* stopped on purpose: the status decides below */
 
     int result = -1;
+    if (ctx.canceled)
+        s_fail (out, FETCH_CANCELED, "%s", "canceled while fetching");
+    else
     if (ctx.over || rc == CURLE_FILESIZE_EXCEEDED) {
         out->status = FETCH_TOO_LARGE;
         snprintf (out->message, sizeof out->message, "body is larger than %zu bytes", ctx.max);
@@ -136,6 +246,12 @@ fetch_url (const char *url, const fetch_opts_t *opts, fetch_result_t *out)
     if (out->http_status >= 400 || out->http_status < 200) {
         out->status = FETCH_HTTP_STATUS;
         snprintf (out->message, sizeof out->message, "answered HTTP %ld", out->http_status);
+    }
+    else
+    if (ctx.images_only && (ctx.not_image || !fetch_type_may_be_image (out->content_type))) {
+        out->status = FETCH_NOT_IMAGE;
+        snprintf (out->message, sizeof out->message, "answered Content-Type %s, not an image",
+                  out->content_type);
     }
     else {
         out->status = FETCH_OK;

@@ -7,6 +7,13 @@
     with render_task_run() and push the encoded RESULT/FAIL to the main thread
     over an inproc PUSH/PULL pair; no worker touches the DEALER.
 
+    CANCEL_TASKS (a render was canceled) names tasks held here: those still
+    queued are dropped and answered at once with a FAIL "canceled" by the main
+    thread; for those running, the worker's slot cancel flag is set, which
+    render_task_run checks during fetches and between drawing phases, so the
+    worker answers FAIL "canceled" (not retryable) soon after and takes the
+    next task.
+
     A scheduler silent for EASEL_PEER_DEAD_MS is gone: the link's socket is
     destroyed, its generation number bumped (so tasks and answers of the old
     link are dropped; the scheduler requeues them), and after a backoff
@@ -37,6 +44,7 @@
 #include <gd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,12 +69,23 @@ s_on_signal (int sig)
 typedef struct s_job {
     struct s_job *next;
     int     gen;                    /* link generation the task came on */
-    char   *body;
-    size_t  len;
+    proto_task_t task;              /* decoded by the main thread; owned */
 } s_job_t;
 
-/* Shared between the main thread and the workers; guarded by lock. */
+struct s_shared;
+
+/* One worker: the task it runs, guarded by the shared lock; cancel is set by
+   the main thread and read lock-free by the render. */
 typedef struct {
+    struct s_shared *sh;
+    char        task_id[PROTO_ID_MAX];  /* "" when idle */
+    int32_t     attempt;
+    int         gen;
+    atomic_bool cancel;
+} s_slot_t;
+
+/* Shared between the main thread and the workers; guarded by lock. */
+typedef struct s_shared {
     pthread_mutex_t lock;
     pthread_cond_t  wake;
     s_job_t *head, *tail;
@@ -74,6 +93,8 @@ typedef struct {
     int      busy;                  /* tasks taken by a worker and not yet answered */
     int      gen;
     bool     stop;
+    s_slot_t *slots;                /* one per worker */
+    int      nslots;
     slide_render_opts_t opts;       /* read-only after start */
     capture_opts_t capture;         /* read-only after start; chromium NULL: no browser */
     int      delay_ms;              /* read-only after start */
@@ -88,9 +109,9 @@ s_job_current (s_shared_t *sh, const s_job_t *job)
     return current;
 }
 
-/* Sleeps delay_ms unless told to stop first. */
+/* Sleeps delay_ms unless told to stop (or the task to cancel) first. */
 static void
-s_test_delay (s_shared_t *sh)
+s_test_delay (s_shared_t *sh, s_slot_t *slot)
 {
     struct timespec until;
     clock_gettime (CLOCK_REALTIME, &until);
@@ -101,14 +122,18 @@ s_test_delay (s_shared_t *sh)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock (&sh->lock);
-    while (!sh->stop && pthread_cond_timedwait (&sh->wake, &sh->lock, &until) == 0)
+    while (!sh->stop && !atomic_load (&slot->cancel)
+       &&  pthread_cond_timedwait (&sh->wake, &sh->lock, &until) == 0)
         ;
     pthread_mutex_unlock (&sh->lock);
 }
 
 static void
-s_run_task (s_shared_t *sh, zsock_t *push, int gen, const proto_task_t *task, const char *attempt)
+s_run_task (s_slot_t *slot, zsock_t *push, int gen, const proto_task_t *task, const char *attempt)
 {
+    s_shared_t *sh = slot->sh;
+    slide_render_opts_t opts = sh->opts;
+    opts.cancel = &slot->cancel;
     msgpack_sbuffer out;
     msgpack_sbuffer_init (&out);
     render_error_t why;
@@ -118,7 +143,7 @@ s_run_task (s_shared_t *sh, zsock_t *push, int gen, const proto_task_t *task, co
     render_metrics_busy (1);
     int rc = strncmp (task->task_id, "cap_", 4) == 0
            ? capture_task_run (task, &sh->capture, &cmd, &out, &why)
-           : render_task_run (task, &sh->opts, &cmd, &out, &why);
+           : render_task_run (task, &opts, &cmd, &out, &why);
     render_metrics_busy (-1);
     if (rc == 0)
         render_metrics_task (task, cmd, out.size, metrics_now () - t0);
@@ -131,6 +156,10 @@ s_run_task (s_shared_t *sh, zsock_t *push, int gen, const proto_task_t *task, co
             log_info ("task rendered", "task", task->task_id, "attempt", attempt, "ms", ms,
                       "request_id", task->req, NULL);
         else
+        if (strcmp (why.code, "canceled") == 0)
+            log_info ("task canceled", "task", task->task_id, "attempt", attempt, "ms", ms,
+                      "while", "running", "message", why.message, "request_id", task->req, NULL);
+        else
             log_info ("task failed", "task", task->task_id, "attempt", attempt, "ms", ms,
                       "code", why.code, "message", why.message, "request_id", task->req, NULL);
         zsock_send (push, "iib", gen, cmd, out.data, out.size);
@@ -141,7 +170,8 @@ s_run_task (s_shared_t *sh, zsock_t *push, int gen, const proto_task_t *task, co
 static void *
 s_worker (void *arg)
 {
-    s_shared_t *sh = arg;
+    s_slot_t *slot = arg;
+    s_shared_t *sh = slot->sh;
     zsock_t *push = zsock_new_push (">" S_RESULTS_ENDPOINT);
     if (!push) {
         log_error ("worker cannot connect to the results pipe", NULL);
@@ -161,27 +191,26 @@ s_worker (void *arg)
             sh->tail = NULL;
         sh->queued--;
         sh->busy++;
+        snprintf (slot->task_id, sizeof slot->task_id, "%s", job->task.task_id);
+        slot->attempt = job->task.attempt;
+        slot->gen = job->gen;
+        atomic_store (&slot->cancel, false);
         pthread_mutex_unlock (&sh->lock);
 
-        proto_task_t task = { 0 };
-        char err[PROTO_ERR_MAX] = "";
-        if (proto_task_decode (job->body, job->len, &task, err) != 0)
-            log_warn ("undecodable TASK dropped", "reason", err, NULL);
-        else {
-            char attempt[16];
-            snprintf (attempt, sizeof attempt, "%d", task.attempt);
-            log_info ("task started", "task", task.task_id, "attempt", attempt,
-                      "request_id", task.req, NULL);
-            if (sh->delay_ms > 0)
-                s_test_delay (sh);
-            if (s_job_current (sh, job))
-                s_run_task (sh, push, job->gen, &task, attempt);
-        }
-        proto_task_free (&task);
-        free (job->body);
+        const proto_task_t *task = &job->task;
+        char attempt[16];
+        snprintf (attempt, sizeof attempt, "%d", task->attempt);
+        log_info ("task started", "task", task->task_id, "attempt", attempt,
+                  "request_id", task->req, NULL);
+        if (sh->delay_ms > 0)
+            s_test_delay (sh, slot);
+        if (s_job_current (sh, job))
+            s_run_task (slot, push, job->gen, task, attempt);
+        proto_task_free (&job->task);
         free (job);
         pthread_mutex_lock (&sh->lock);
         sh->busy--;
+        slot->task_id[0] = 0;
         pthread_mutex_unlock (&sh->lock);
     }
     zsock_destroy (&push);
@@ -278,6 +307,88 @@ s_send_simple (s_link_t *link, int cmd)
     msgpack_sbuffer_destroy (&buf);
 }
 
+/* Answers a task dropped from the queue: FAIL "canceled", not retryable. */
+static void
+s_send_canceled (s_link_t *link, const proto_task_t *task)
+{
+    proto_fail_t fail = { .attempt = task->attempt, .retryable = false };
+    snprintf (fail.task_id, sizeof fail.task_id, "%s", task->task_id);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    if (proto_error_set (&fail.error, "canceled", "the render was canceled", NULL) == 0
+    &&  proto_fail_encode (&fail, &buf) == 0)
+        bus_send_sbuf (link->dealer, NULL, PROTO_FAIL, &buf);
+    msgpack_sbuffer_destroy (&buf);
+    proto_fail_free (&fail);
+}
+
+static bool
+s_cancel_names (const proto_cancel_tasks_t *c, const char *task_id, int32_t attempt)
+{
+    for (int32_t i = 0; i < c->ntasks; i++)
+        if (c->tasks[i].attempt == attempt && strcmp (c->tasks[i].task_id, task_id) == 0)
+            return true;
+    return false;
+}
+
+/* CANCEL_TASKS: drops the named tasks still queued (answered here at once)
+   and tells the workers running one to stop (they answer when they do). */
+static void
+s_on_cancel (s_link_t *link, s_shared_t *sh, bus_msg_t *msg)
+{
+    proto_cancel_tasks_t c;
+    char err[PROTO_ERR_MAX] = "";
+    if (proto_cancel_tasks_decode ((const char *) zframe_data (msg->body), zframe_size (msg->body),
+                                   &c, err) != 0) {
+        log_warn ("undecodable CANCEL_TASKS dropped", "reason", err, NULL);
+        return;
+    }
+    s_job_t *dropped = NULL;
+    int running = 0;
+    pthread_mutex_lock (&sh->lock);
+    for (s_job_t **at = &sh->head, *prev = NULL; *at; ) {
+        s_job_t *job = *at;
+        if (job->gen == link->gen && s_cancel_names (&c, job->task.task_id, job->task.attempt)) {
+            *at = job->next;
+            if (sh->tail == job)
+                sh->tail = prev;
+            sh->queued--;
+            job->next = dropped;
+            dropped = job;
+        }
+        else {
+            prev = job;
+            at = &job->next;
+        }
+    }
+    for (int i = 0; i < sh->nslots; i++) {
+        s_slot_t *slot = &sh->slots[i];
+        if (slot->task_id[0] && slot->gen == link->gen
+        &&  s_cancel_names (&c, slot->task_id, slot->attempt)) {
+            atomic_store (&slot->cancel, true);
+            running++;
+        }
+    }
+    if (running)
+        pthread_cond_broadcast (&sh->wake);     /* ends a test delay */
+    pthread_mutex_unlock (&sh->lock);
+    while (dropped) {
+        s_job_t *job = dropped;
+        dropped = job->next;
+        char attempt[16];
+        snprintf (attempt, sizeof attempt, "%d", job->task.attempt);
+        log_info ("task canceled", "task", job->task.task_id, "attempt", attempt,
+                  "while", "queued", "render", c.render_id, "request_id", job->task.req, NULL);
+        s_send_canceled (link, &job->task);
+        proto_task_free (&job->task);
+        free (job);
+    }
+    char n[16];
+    snprintf (n, sizeof n, "%d", running);
+    log_info ("cancel received", "render", c.render_id, "running_told_to_stop", n, NULL);
+    proto_cancel_tasks_free (&c);
+}
+
 static void
 s_on_bus (s_link_t *link, s_shared_t *sh)
 {
@@ -295,19 +406,29 @@ s_on_bus (s_link_t *link, s_shared_t *sh)
             log_warn ("malformed message from the scheduler", "reason", err, NULL);
     }
     else
+    if (msg.cmd == PROTO_CANCEL_TASKS)
+        s_on_cancel (link, sh, &msg);
+    else
     if (msg.cmd == PROTO_TASK) {
         s_job_t *job = calloc (1, sizeof *job);
-        char *body = job ? malloc (zframe_size (msg.body) + 1) : NULL;
+        if (job && proto_task_decode ((const char *) zframe_data (msg.body), zframe_size (msg.body),
+                                      &job->task, err) != 0) {
+            log_warn ("undecodable TASK dropped", "reason", err, NULL);
+            free (job);
+            job = NULL;
+            bus_msg_free (&msg);
+            return;
+        }
         pthread_mutex_lock (&sh->lock);
-        if (!body || sh->queued >= sh->max_queued) {
+        if (!job || sh->queued >= sh->max_queued) {
             pthread_mutex_unlock (&sh->lock);
             log_warn ("task dropped: queue full or out of memory", NULL);
-            free (body);
+            if (job)
+                proto_task_free (&job->task);
             free (job);
         }
         else {
-            memcpy (body, zframe_data (msg.body), zframe_size (msg.body));
-            *job = (s_job_t) { .gen = link->gen, .body = body, .len = zframe_size (msg.body) };
+            job->gen = link->gen;
             if (sh->tail)
                 sh->tail->next = job;
             else
@@ -531,8 +652,16 @@ main (int argc, char **argv)
     if (metrics_serve (util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", ""),
                        merr, sizeof merr))
         log_fatal ("cannot serve metrics", "reason", merr, NULL);
+    sh.slots = calloc ((size_t) slots, sizeof *sh.slots);
+    if (!sh.slots)
+        log_fatal ("out of memory", NULL);
+    sh.nslots = slots;
+    for (int i = 0; i < slots; i++) {
+        sh.slots[i].sh = &sh;
+        atomic_init (&sh.slots[i].cancel, false);
+    }
     for (int i = 0; i < slots; i++)
-        if (pthread_create (&workers[i], NULL, s_worker, &sh) != 0)
+        if (pthread_create (&workers[i], NULL, s_worker, &sh.slots[i]) != 0)
             log_fatal ("cannot start a worker thread", NULL);
     pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
     char slots_text[16];
@@ -553,9 +682,10 @@ main (int argc, char **argv)
     while (sh.head) {
         s_job_t *job = sh.head;
         sh.head = job->next;
-        free (job->body);
+        proto_task_free (&job->task);
         free (job);
     }
+    free (sh.slots);
     zsock_destroy (&link.pull);
     bus_security_shutdown ();
     msgpack_sbuffer_destroy (&link.ready);

@@ -6,10 +6,12 @@
 #include "encode.h"
 #include "fetch.h"
 #include "image_source.h"
+#include "resample.h"
 #include "text_layout.h"
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,16 @@ s_error (render_error_t *err, const char *code, bool retryable, const char *para
     va_start (ap, fmt);
     vsnprintf (err->message, sizeof err->message, fmt, ap);
     va_end (ap);
+}
+
+/* True (with err set) when the task was told to stop. */
+static bool
+s_canceled (const slide_render_opts_t *opts, render_error_t *err)
+{
+    if (!opts->cancel || !atomic_load (opts->cancel))
+        return false;
+    s_error (err, "canceled", false, NULL, "the render was canceled");
+    return true;
 }
 
 /* Colour at t in [0,1] across evenly spaced stops. */
@@ -71,11 +83,23 @@ s_paint_background (gdImagePtr im, const proto_slide_t *spec)
         lut[i] = s_stop_color (spec, i / (double) (S_GRADIENT_STEPS - 1));
     double ax = dx / len, ay = dy / len;
     double c0 = 0.5 - (w / 2.0) * ax - (h / 2.0) * ay;
+    /* the LUT index in 32.32 fixed point, stepped along the row: a row whose
+       index does not change (a vertical gradient) is one fill */
+    double scale = (S_GRADIENT_STEPS - 1) * 4294967296.0;
+    int64_t step = (int64_t) llround (ax * scale);
     for (int y = 0; y < h; y++) {
         int *row = im->tpixels[y];
         double t = c0 + (y + 0.5) * ay + 0.5 * ax;
-        for (int x = 0; x < w; x++, t += ax) {
-            int i = (int) lround (t * (S_GRADIENT_STEPS - 1));
+        int64_t f = (int64_t) llround (t * scale) + ((int64_t) 1 << 31);
+        int i0 = (int) (f >> 32), i1 = (int) ((f + step * (w - 1)) >> 32);
+        if (i0 == i1) {
+            int c = lut[i0 < 0 ? 0 : i0 >= S_GRADIENT_STEPS ? S_GRADIENT_STEPS - 1 : i0];
+            for (int x = 0; x < w; x++)
+                row[x] = c;
+            continue;
+        }
+        for (int x = 0; x < w; x++, f += step) {
+            int i = (int) (f >> 32);
             row[x] = lut[i < 0 ? 0 : i >= S_GRADIENT_STEPS ? S_GRADIENT_STEPS - 1 : i];
         }
     }
@@ -99,9 +123,14 @@ s_load_image (const char *what, const char *url, const uint8_t *inline_data, siz
     const uint8_t *data = inline_data;
     size_t len = inline_len;
     if (by_url) {
-        fetch_opts_t fo = { .allow_private = opts->allow_private, .max_bytes = max_bytes };
+        fetch_opts_t fo = { .allow_private = opts->allow_private, .max_bytes = max_bytes,
+                            .cancel = opts->cancel };
         if (fetch_url (url, &fo, &got) != 0) {
             switch (got.status) {
+                case FETCH_CANCELED:
+                    s_error (err, "canceled", false, NULL, "the render was canceled while"
+                             " fetching %s", param);
+                    break;
                 case FETCH_NOT_ALLOWED:
                     s_error (err, "url_not_allowed", false, param,
                              "%s resolves to %s, a private address; private networks are not allowed",
@@ -199,15 +228,12 @@ s_paint_bg_image (gdImagePtr im, gdImagePtr bg)
 {
     int w = gdImageSX (im), h = gdImageSY (im);
     double k = fmax (w / (double) gdImageSX (bg), h / (double) gdImageSY (bg));
-    int tw = (int) ceil (gdImageSX (bg) * k), th = (int) ceil (gdImageSY (bg) * k);
-    gdImagePtr tmp = gdImageCreateTrueColor (tw, th);
-    if (!tmp)
-        return -1;
-    gdImageAlphaBlending (tmp, 0);
-    gdImageCopyResampled (tmp, bg, 0, 0, 0, 0, tw, th, gdImageSX (bg), gdImageSY (bg));
-    device_frame_paint_rrect (im, 0, 0, w, h, 0, 0, tmp, -(tw - w) / 2, -(th - h) / 2);
-    gdImageDestroy (tmp);
-    return 0;
+    double dtw = ceil (gdImageSX (bg) * k), dth = ceil (gdImageSY (bg) * k);
+    if (dtw > RESAMPLE_MAX_SIDE_PX || dth > RESAMPLE_MAX_SIDE_PX)
+        return -1;                      /* a sliver of an image: not scalable to cover */
+    int tw = (int) dtw, th = (int) dth;
+    /* resampled row by row into the canvas, only the rows that show */
+    return device_frame_paint_scaled (im, 0, 0, w, h, 0, bg, tw, th, -(tw - w) / 2, -(th - h) / 2);
 }
 
 /* Luminance range over a grid of the screen rectangle: nearly one colour? */
@@ -255,7 +281,7 @@ slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
                    lint_report_t *lint, render_error_t *err)
 {
     memset (err, 0, sizeof *err);
-    if (s_check_spec (spec, err) != 0)
+    if (s_check_spec (spec, err) != 0 || s_canceled (opts, err))
         return NULL;
     char param[96];
     gdImagePtr shot = NULL, bg = NULL;
@@ -266,6 +292,10 @@ slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
                              param, opts, err);
         if (!shot)
             return NULL;
+        if (s_canceled (opts, err)) {
+            gdImageDestroy (shot);
+            return NULL;
+        }
     }
     if (spec->bg_image_url) {
         bg = s_load_image ("background", spec->bg_image_url, NULL, 0, "background.image.url",
@@ -273,6 +303,12 @@ slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
         if (!bg) {
             if (shot)
                 gdImageDestroy (shot);
+            return NULL;
+        }
+        if (s_canceled (opts, err)) {
+            if (shot)
+                gdImageDestroy (shot);
+            gdImageDestroy (bg);
             return NULL;
         }
     }
@@ -287,6 +323,8 @@ slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
         s_error (err, "render_failed", true, NULL, "cannot scale the background image");
         goto failed;
     }
+    if (s_canceled (opts, err))
+        goto failed;
 
     /* text blocks: fit first, draw after the frame (the contrast is measured
        against what ends up behind the glyphs) */
@@ -345,6 +383,8 @@ slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
         facts.frame_platform = frame->platform;
         facts.screen_blank = s_screen_blank (im, &facts.frame);
         facts.frame_contrast = facts.frame.has_edge ? s_frame_contrast (im, &facts.frame) : 0;
+        if (s_canceled (opts, err))
+            goto failed;
     }
     if (facts.has_headline
     &&  text_layout_draw (im, &head, &facts.headline, w / 2, text_top, why, sizeof why) != 0)
@@ -353,6 +393,8 @@ slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
     &&  text_layout_draw (im, &sub, &facts.subtitle, w / 2, text_top + facts.headline.height + gap,
                           why, sizeof why) != 0)
         goto text_failed;
+    if (s_canceled (opts, err))
+        goto failed;
     if (lint)
         lint_drawing (spec, &facts, lint);
     if (shot)
@@ -383,6 +425,10 @@ slide_render_lint (const proto_slide_t *spec, const slide_render_opts_t *opts,
     gdImagePtr im = slide_render_draw (spec, opts, lint, err);
     if (!im)
         return -1;
+    if (s_canceled (opts, err)) {        /* the last point before the costly encode */
+        gdImageDestroy (im);
+        return -1;
+    }
     char why[128];
     const char *format = spec->format[0] ? spec->format : "png";
     /* the RESULT must fit one bus message, with room for its envelope and findings */

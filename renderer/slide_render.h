@@ -19,6 +19,7 @@
 #define EASEL_SLIDE_RENDER_H
 
 #include <gd.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include "proto.h"
 #include "lint.h"
@@ -28,6 +29,11 @@ typedef struct {
     bool     allow_private;        /* permit private screenshot URLs */
     size_t   max_source_bytes;     /* 0: EASEL_MAX_SOURCE_BYTES */
     uint64_t max_source_pixels;    /* 0: EASEL_MAX_SOURCE_PIXELS */
+    const atomic_bool *cancel;     /* NULL, or set by another thread to stop the
+                                      render: checked during each fetch, after
+                                      each fetch, after each drawn part and
+                                      before encoding; the error is then code
+                                      "canceled", not retryable */
 } slide_render_opts_t;
 
 /* What went wrong, as the API's error object shows it. */

@@ -245,7 +245,9 @@ job_store_open (const char *data_dir, char *err)
         s_set_err (err, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK
+    /* NOMUTEX: a handle belongs to one thread, so no lock per SQLite call */
+    if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                         | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK
     ||  sqlite3_busy_timeout (self->db, 5000) != SQLITE_OK
     ||  sqlite3_exec (self->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                 "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK
@@ -666,11 +668,43 @@ job_store_render_get (job_store_t *self, const char *render_id, const char *acco
 }
 
 int
+job_store_render_head (job_store_t *self, const char *render_id, proto_render_t *out, char *err)
+{
+    assert (self && render_id && out);
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT id, account_id, status, created_at, completed_at, total, webhook_url"
+        " FROM renders WHERE id = ?", "s", render_id);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset (st);
+        return rc == SQLITE_DONE ? (s_set_err (err, "not found"), -1) : s_fail (self, err);
+    }
+    s_col_copy (st, 0, out->id, sizeof out->id);
+    s_col_copy (st, 1, out->account_id, sizeof out->account_id);
+    s_col_copy (st, 2, out->status, sizeof out->status);
+    out->created_at_ms = sqlite3_column_int64 (st, 3);
+    out->completed_at_ms = sqlite3_column_int64 (st, 4);
+    out->total = sqlite3_column_int (st, 5);
+    bool has_url = sqlite3_column_type (st, 6) != SQLITE_NULL;
+    out->webhook_url = s_col_dup (st, 6);
+    sqlite3_reset (st);
+    /* a lost webhook_url would silently drop its callback */
+    if (has_url && !out->webhook_url) {
+        s_set_err (err, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int
 job_store_render_next_settled (job_store_t *self, char render_id [PROTO_ID_MAX], char *err)
 {
     sqlite3_stmt *st = s_stmt (self,
+        /* by render_seq (= renders.seq): two seeks in tasks_queue per render, no row reads */
         "SELECT r.id FROM renders r WHERE r.status = 'processing' AND NOT EXISTS"
-        " (SELECT 1 FROM tasks t WHERE t.render_id = r.id AND t.state IN ('queued', 'leased'))"
+        " (SELECT 1 FROM tasks t WHERE t.state IN ('queued', 'leased') AND t.render_seq = r.seq)"
         " LIMIT 1", "");
     if (!st)
         return s_fail (self, err);
@@ -711,9 +745,11 @@ job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
 {
     assert (self && renderer && out);
     sqlite3_stmt *st = s_stmt (self,
-        "SELECT id, attempt, spec FROM tasks WHERE state = 'queued'"
-        " AND (? OR substr(id, 1, 4) <> 'cap_')"
-        " ORDER BY render_seq, idx LIMIT 1", "i", (int64_t) capture);
+        /* the request id of its render comes along, for the TASK and the logs */
+        "SELECT t.id, t.attempt, t.spec, q.req FROM tasks t"
+        " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
+        " AND (? OR substr(t.id, 1, 4) <> 'cap_')"
+        " ORDER BY t.render_seq, t.idx LIMIT 1", "i", (int64_t) capture);
     if (!st)
         return s_fail (self, err);
     int rc = sqlite3_step (st);
@@ -728,6 +764,7 @@ job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
     out->spec = malloc (out->spec_len ? out->spec_len : 1);
     if (out->spec && out->spec_len)
         memcpy (out->spec, sqlite3_column_blob (st, 2), out->spec_len);
+    s_col_copy (st, 3, out->req, sizeof out->req);
     sqlite3_reset (st);
     if (!out->spec) {
         s_set_err (err, "out of memory");
@@ -938,9 +975,11 @@ job_store_event_add (job_store_t *self, const char *event_id, const char *type,
                      const char *payload, const char *webhook_url, int64_t *seq_out,
                      char *err)
 {
+    assert (payload || !webhook_url);
+    /* nothing reads the payload of an event without a delivery */
     if (s_run (self, err, "INSERT INTO events (id, type, account_id, object_id, created_at, payload)"
                           " VALUES (?, ?, ?, ?, ?, ?)", "ssssis",
-               event_id, type, account_id, object_id, created_at_ms, payload))
+               event_id, type, account_id, object_id, created_at_ms, webhook_url ? payload : ""))
         return -1;
     int64_t seq = sqlite3_last_insert_rowid (self->db);
     if (webhook_url
@@ -1614,6 +1653,28 @@ job_store_task_release (job_store_t *self, const char *task_id, int32_t attempt,
 {
     return s_run (self, err, "UPDATE tasks SET renderer = NULL WHERE id = ? AND attempt = ?"
                              " AND state = 'canceled'", "si", task_id, (int64_t) attempt);
+}
+
+int
+job_store_render_running (job_store_t *self, const char *render_id,
+                          void (*fn) (const char *renderer, const char *task_id,
+                                      int32_t attempt, void *arg),
+                          void *arg, char *err)
+{
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT renderer, id, attempt FROM tasks WHERE render_id = ? AND state = 'canceled'"
+        " AND renderer IS NOT NULL ORDER BY renderer, id", "s", render_id);
+    if (!st)
+        return s_fail (self, err);
+    int rc;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+        const char *renderer = (const char *) sqlite3_column_text (st, 0);
+        const char *task_id = (const char *) sqlite3_column_text (st, 1);
+        if (renderer && task_id)
+            fn (renderer, task_id, sqlite3_column_int (st, 2), arg);
+    }
+    sqlite3_reset (st);
+    return rc == SQLITE_DONE ? 0 : s_fail (self, err);
 }
 
 /* ---- request ids (logs) ------------------------------------------------------ */

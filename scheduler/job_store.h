@@ -92,6 +92,14 @@ int job_store_capture_create (job_store_t *self, const char *account_id,
 int job_store_render_get (job_store_t *self, const char *render_id, const char *account_id,
                           int64_t now_ms, proto_render_t *out, char *err);
 
+/* The render's row alone, no images: id, account_id, status, created_at,
+   completed_at, total and webhook_url (NULL when it has none) into `out`
+   (zeroed by the caller; proto_render_free). What settling needs to decide
+   whether an event needs its payload. 0; -1 with err "not found", "out of
+   memory" or a SQLite reason. */
+int job_store_render_head (job_store_t *self, const char *render_id, proto_render_t *out,
+                           char *err);
+
 /* Finds one render still "processing" whose tasks are all finished. 1 with
    render_id filled, 0 when there is none, -1 on error. */
 int job_store_render_next_settled (job_store_t *self, char render_id [PROTO_ID_MAX], char *err);
@@ -167,7 +175,9 @@ bool job_store_url_check (job_store_t *self, const char *image_id, int64_t exp,
 
 /* Appends an event and, when webhook_url is not NULL, a pending delivery for
    it; seq_out gets the event's seq. Call inside the transaction of the final
-   state it reports. 0 / -1. */
+   state it reports. Only a delivery reads the payload (events_since), so it
+   is stored only with one: without webhook_url the row keeps an empty
+   payload and `payload` may be NULL. 0 / -1. */
 int job_store_event_add (job_store_t *self, const char *event_id, const char *type,
                          const char *account_id, const char *object_id, int64_t created_at_ms,
                          const char *payload, const char *webhook_url, int64_t *seq_out,
@@ -352,6 +362,14 @@ int job_store_render_cancel (job_store_t *self, const char *render_id, const cha
 /* The renderer of a canceled task's current attempt answered (the answer is
    ignored): the slot it held is free. A no-op for any other task. 0 / -1. */
 int job_store_task_release (job_store_t *self, const char *task_id, int32_t attempt, char *err);
+
+/* The canceled tasks of render_id a renderer is still drawing (the ones
+   job_store_render_cancel found leased): fn (renderer, task_id, attempt, arg)
+   for each, grouped by renderer (its hex identity). 0 / -1 with err. */
+int job_store_render_running (job_store_t *self, const char *render_id,
+                              void (*fn) (const char *renderer, const char *task_id,
+                                          int32_t attempt, void *arg),
+                              void *arg, char *err);
 
 /* Request ids for logs: the gateway request (X-Request-Id) that created a
    render or job. req_set records it ("" or NULL: nothing); req_get finds it

@@ -17,6 +17,8 @@
 #include "job_json.h"
 #include "util.h"
 #include "webhook_admin.h"
+#include "task_reqs.h"
+#include "render_event.h"
 
 #include <czmq.h>
 #include <assert.h>
@@ -83,6 +85,9 @@ typedef struct {
     int64_t  now_ms, mono_ms;
     int64_t  last_seq;             /* highest committed event seq */
     int64_t  next_tick_ms;         /* monotonic time of the next heartbeat */
+    int16_t  hex_slots [2 * S_MAX_RENDERERS];  /* renderer index + 1, by hash of its hex */
+    bool     hex_dirty;            /* the renderer table changed: hex_slots is rebuilt before use */
+    task_reqs_t *reqs;             /* request ids of leased tasks, for result log lines */
 } s_sched_t;
 
 /* ---- queues -------------------------------------------------------------------- */
@@ -199,17 +204,32 @@ s_identity_hex (zframe_t *identity, char *out, size_t size)
     if (n == 0 || n > S_IDENTITY_MAX || size < 2 * n + 1)
         return -1;
     const uint8_t *b = zframe_data (identity);
-    for (size_t i = 0; i < n; i++)
-        snprintf (out + 2 * i, 3, "%02x", b [i]);
+    static const char digits [] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out [2 * i] = digits [b [i] >> 4];
+        out [2 * i + 1] = digits [b [i] & 15];
+    }
+    out [2 * n] = 0;
     return 0;
 }
 
+static s_renderer_t *s_renderer_by_hex (s_sched_t *self, const char *hex);
+
+/* By identity: one hash lookup (every message on the work socket asks). */
 static s_renderer_t *
 s_renderer_find (s_sched_t *self, zframe_t *identity)
 {
-    for (int i = 0; i < self->nrenderers; i++)
-        if (zframe_eq (self->renderers [i].identity, identity))
+    char hex [2 * S_IDENTITY_MAX + 1];
+    if (s_identity_hex (identity, hex, sizeof hex))
+        return NULL;
+    s_renderer_t *r = s_renderer_by_hex (self, hex);
+    if (r)
+        return r;
+    for (int i = 0; i < self->nrenderers; i++)   /* not indexed (yet): rebuild next time */
+        if (zframe_eq (self->renderers [i].identity, identity)) {
+            self->hex_dirty = true;
             return &self->renderers [i];
+        }
     return NULL;
 }
 
@@ -231,15 +251,53 @@ s_renderer_drop (s_sched_t *self, s_renderer_t *r, const char *reason)
     zframe_destroy (&r->identity);
     *r = self->renderers [--self->nrenderers];
     memset (&self->renderers [self->nrenderers], 0, sizeof *r);
+    self->hex_dirty = true;
+}
+
+/* FNV-1a of a renderer's hex identity, as a slot of hex_slots. */
+static size_t
+s_hex_slot (const char *hex)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *) hex; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h % (2 * S_MAX_RENDERERS);
+}
+
+/* Indexes the renderer table by hex identity for this dispatch (open
+   addressing, at most half full), so each leased-count row is one lookup. */
+static void
+s_hex_index (s_sched_t *self)
+{
+    memset (self->hex_slots, 0, sizeof self->hex_slots);
+    for (int i = 0; i < self->nrenderers; i++) {
+        size_t k = s_hex_slot (self->renderers [i].hex);
+        while (self->hex_slots [k])
+            k = (k + 1) % (2 * S_MAX_RENDERERS);
+        self->hex_slots [k] = (int16_t) (i + 1);
+    }
+    self->hex_dirty = false;
+}
+
+static s_renderer_t *
+s_renderer_by_hex (s_sched_t *self, const char *hex)
+{
+    if (self->hex_dirty)
+        s_hex_index (self);
+    for (size_t k = s_hex_slot (hex); self->hex_slots [k]; k = (k + 1) % (2 * S_MAX_RENDERERS)) {
+        s_renderer_t *r = &self->renderers [self->hex_slots [k] - 1];
+        if (strcmp (r->hex, hex) == 0)
+            return r;
+    }
+    return NULL;
 }
 
 static void
 s_leased_count (const char *renderer, int64_t n, void *arg)
 {
-    s_sched_t *self = arg;
-    for (int i = 0; i < self->nrenderers; i++)
-        if (strcmp (self->renderers [i].hex, renderer) == 0)
-            self->renderers [i].leased = n;
+    s_renderer_t *r = s_renderer_by_hex (arg, renderer);
+    if (r)
+        r->leased = n;
 }
 
 /* ---- api socket ------------------------------------------------------------------- */
@@ -414,9 +472,32 @@ s_api_create (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
     proto_create_render_free (&req);
 }
 
+#define S_SCOPE_CAPTURE "POST /v1/capture"
+
+/* The key row of a new capture job, in the pass's transaction (as
+   s_idem_record_create does for renders): async stored done with the job's
+   202 body; sync in flight until the gateway stores its answer, the 202 body
+   its fallback. */
+static int
+s_idem_record_capture (s_sched_t *self, const char *account, const proto_create_render_t *req,
+                       const char *job_id, char *err)
+{
+    char *body = job_json_accepted (job_id, NULL);
+    if (!body) {
+        snprintf (err, 256, "out of memory");
+        return -1;
+    }
+    int64_t hold = self->now_ms + req->idem_hold_ms + EASEL_IDEMPOTENCY_HOLD_MARGIN_MS;
+    int rc = job_store_idem_put (self->store, account, S_SCOPE_CAPTURE, req->idem_key, req->idem_fp,
+                                 job_id, !req->sync, 202, body, hold, self->now_ms, err);
+    free (body);
+    return rc;
+}
+
 /* A capture job (one task, priced up to JOB_STORE_CAPTURE_PRICE_MAX). Its
-   Idempotency-Key is claimed by the gateway (IDEM_BEGIN, scope "POST
-   /v1/capture") before it sends this. Answers the RENDER of the job. */
+   Idempotency-Key (idem_key/idem_fp, scope "POST /v1/capture") is checked
+   here and its row written in the job's transaction. Answers the RENDER of
+   the job, or a REPLAY / 409 / 422 for a known key. */
 static void
 s_api_create_capture (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
 {
@@ -432,9 +513,11 @@ s_api_create_capture (s_sched_t *self, zframe_t *identity, const char *data, siz
                        "a capture has exactly one task", NULL);
     else
     if (s_auth (self, identity, req.rid, req.auth, account) == 0
+    &&  s_idem_check (self, identity, req.rid, account, S_SCOPE_CAPTURE, req.idem_key, req.idem_fp) == 0
     &&  s_credits_check (self, identity, req.rid, account, JOB_STORE_CAPTURE_PRICE_MAX) == 0) {
         if (job_store_capture_create (self->store, account, &req, self->now_ms, job_id, err)
-        ||  job_store_req_set (self->store, job_id, req.req, err)) {
+        ||  job_store_req_set (self->store, job_id, req.req, err)
+        ||  (req.idem_key [0] && s_idem_record_capture (self, account, &req, job_id, err))) {
             s_store_failed (self, "capture_create", err);
             s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
                            "The job store is unavailable.", NULL);
@@ -506,8 +589,81 @@ s_api_idem_begin (s_sched_t *self, zframe_t *identity, const char *data, size_t 
     s_reply_simple (self, identity, req.rid, PROTO_ACK, 0);
 }
 
+/* Tasks of a canceled render still held by one renderer, gathered from
+   job_store_render_running (rows come grouped by renderer). */
+typedef struct {
+    s_sched_t *self;
+    const char *render_id;
+    char renderer [2 * S_IDENTITY_MAX + 1];
+    proto_task_ref_t refs [EASEL_MAX_IMAGES_PER_RENDER];
+    int32_t nrefs;
+} s_stop_t;
+
+/* Queues CANCEL_TASKS with the gathered tasks to their renderer (sent after
+   the pass commits; nothing is sent if it rolls back). */
+static void
+s_stop_flush (s_stop_t *st)
+{
+    s_sched_t *self = st->self;
+    s_renderer_t *r = NULL;
+    for (int i = 0; i < self->nrenderers && !r; i++)
+        if (strcmp (self->renderers [i].hex, st->renderer) == 0)
+            r = &self->renderers [i];
+    if (r && st->nrefs > 0) {
+        proto_cancel_tasks_t msg = { .ntasks = st->nrefs, .tasks = st->refs };
+        snprintf (msg.render_id, sizeof msg.render_id, "%s", st->render_id);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        if (proto_cancel_tasks_encode (&msg, &sb) == 0) {
+            s_queue (self, self->work, r->identity, PROTO_CANCEL_TASKS, sb.data, sb.size, NULL);
+            char n [16];
+            snprintf (n, sizeof n, "%d", (int) st->nrefs);
+            log_info ("running tasks told to stop", "render", st->render_id, "renderer", r->name,
+                      "tasks", n, NULL);
+        }
+        else
+            log_error ("cannot encode CANCEL_TASKS", "render", st->render_id, NULL);
+        msgpack_sbuffer_destroy (&sb);
+    }
+    st->nrefs = 0;
+}
+
+static void
+s_stop_one (const char *renderer, const char *task_id, int32_t attempt, void *arg)
+{
+    s_stop_t *st = arg;
+    if (strcmp (renderer, st->renderer) != 0 || st->nrefs == EASEL_MAX_IMAGES_PER_RENDER) {
+        s_stop_flush (st);
+        snprintf (st->renderer, sizeof st->renderer, "%s", renderer);
+    }
+    proto_task_ref_t *ref = &st->refs [st->nrefs++];
+    snprintf (ref->task_id, sizeof ref->task_id, "%s", task_id);
+    ref->attempt = attempt;
+}
+
+/* Tells each renderer drawing a task of the just-canceled render to stop it;
+   its FAIL "canceled" then frees the slot (job_store_task_release). */
+static void
+s_stop_running (s_sched_t *self, const char *render_id)
+{
+    s_stop_t *st = calloc (1, sizeof *st);
+    if (!st) {
+        log_error ("out of memory telling renderers to stop", "render", render_id, NULL);
+        return;
+    }
+    st->self = self;
+    st->render_id = render_id;
+    char err [256] = "";
+    if (job_store_render_running (self->store, render_id, s_stop_one, st, err))
+        s_store_failed (self, "render_running", err);
+    else
+        s_stop_flush (st);
+    free (st);
+}
+
 /* CANCEL_RENDER: queued tasks dropped, leased ones canceled (their late
-   results are ignored), the render settles as canceled in this pass. */
+   results are ignored) and their renderers told to stop them (CANCEL_TASKS),
+   the render settles as canceled in this pass. */
 static void
 s_api_cancel (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
 {
@@ -540,6 +696,7 @@ s_api_cancel (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
         }
         return;
     }
+    s_stop_running (self, req.id);
     self->settle = true;
     s_settle (self);
     if (req.idem_key [0]
@@ -917,6 +1074,7 @@ s_work_ready (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
         }
         r->identity = zframe_dup (identity);
         self->nrenderers++;
+        self->hex_dirty = true;
     }
     snprintf (r->name, sizeof r->name, "%s", ready.name);
     r->slots = ready.slots;
@@ -937,7 +1095,7 @@ s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity
     proto_result_t res;
     memset (&res, 0, sizeof res);
     char err [PROTO_ERR_MAX] = "";
-    char sha [65];
+    char sha [65], rq [PROTO_ID_MAX];
     if (proto_result_decode (data, len, &res, err))
         s_bad_message (self, self->work, identity, data, len, err);
     else
@@ -965,8 +1123,8 @@ s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity
             s_store_failed (self, "task_succeed", err);
     }
     else {
-        char rq [PROTO_ID_MAX];
-        job_store_req_get (self->store, res.task_id, rq);
+        if (!task_reqs_get (self->reqs, res.task_id, rq))
+            job_store_req_get (self->store, res.task_id, rq);
         log_info ("task succeeded", "task", res.task_id, "sha256", sha, "request_id", rq, NULL);
         self->settle = true;
     }
@@ -1093,57 +1251,22 @@ s_settle (s_sched_t *self)
     char render_id [PROTO_ID_MAX], err [256] = "";
     int rc = 0;
     while (!self->pass_failed && (rc = job_store_render_next_settled (self->store, render_id, err)) == 1) {
-        proto_render_t r;
-        memset (&r, 0, sizeof r);
-        char event_id [PROTO_ID_MAX], type [PROTO_SHORT_MAX], iso [32];
-        if (job_store_render_complete (self->store, render_id, self->now_ms, err)
-        ||  job_store_render_get (self->store, render_id, NULL, self->now_ms, &r, err)
-        ||  proto_id_new ("evt_", event_id, sizeof event_id)) {
+        /* the event's payload is built only when a webhook delivery sends it */
+        render_event_t ev;
+        if (render_event_settle (self->store, render_id, self->public_url, self->now_ms, &ev, err)) {
             s_store_failed (self, "settle", err);
-            proto_render_free (&r);
             return;
         }
-        bool job = strncmp (r.id, "job_", 4) == 0;
-        snprintf (type, sizeof type, "render.%.32s", r.status);
-        if (job)
-            snprintf (type, sizeof type, "job.%s", strcmp (r.status, "succeeded") == 0 ? "completed" : "failed");
-        util_iso8601 (self->now_ms, iso, sizeof iso);
-        json_t *obj = job ? NULL : render_json_build (&r, self->public_url);
-        char *payload = NULL;
-        if (job) {
-            char when [32];
-            job_json_time (self->now_ms, when, sizeof when);
-            json_t *ev = job_json_event (&r, self->public_url, type, event_id, when);
-            payload = ev ? render_json_dump (ev, NULL) : NULL;
-            json_decref (ev);
-        }
-        if (obj) {
-            json_object_set_new (obj, "type", json_string (type));
-            json_object_set_new (obj, "event_id", json_string (event_id));
-            /* the render object already says when it was created; keep that */
-            if (!json_object_get (obj, "created_at"))
-                json_object_set_new (obj, "created_at", json_string (iso));
-            payload = render_json_dump (obj, NULL);
-            json_decref (obj);
-        }
-        int64_t seq = 0;
-        if (!payload
-        ||  job_store_event_add (self->store, event_id, type, r.account_id, r.id, self->now_ms,
-                                 payload, r.webhook_url, &seq, err))
-            s_store_failed (self, "event_add", payload ? err : "out of memory");
-        else
         if (s_grow ((void **) &self->pubs, &self->pubs_cap, self->npubs, sizeof *self->pubs) == 0) {
             s_pub_t *p = &self->pubs [self->npubs++];
-            snprintf (p->type, sizeof p->type, "%s", type);
-            snprintf (p->render_id, sizeof p->render_id, "%s", r.id);
-            p->seq = seq;
+            snprintf (p->type, sizeof p->type, "%s", ev.type);
+            snprintf (p->render_id, sizeof p->render_id, "%s", render_id);
+            p->seq = ev.seq;
             char rq [PROTO_ID_MAX];
-            job_store_req_get (self->store, r.id, rq);
-            log_info ("render finished", "render", r.id, "status", r.status, "event", event_id,
-                      "request_id", rq, NULL);
+            job_store_req_get (self->store, render_id, rq);
+            log_info ("render finished", "render", render_id, "status", ev.status,
+                      "event", ev.event_id, "request_id", rq, NULL);
         }
-        free (payload);
-        proto_render_free (&r);
     }
     if (rc < 0)
         s_store_failed (self, "next_settled", err);
@@ -1187,8 +1310,8 @@ s_dispatch (s_sched_t *self)
         }
         if (rc != 1)
             return;
-        best->leased++;
-        job_store_req_get (self->store, task.task_id, task.req);
+        best->leased++;                 /* task.req came with the lease */
+        task_reqs_put (self->reqs, task.task_id, task.req);
         char attempt [16];
         snprintf (attempt, sizeof attempt, "%d", (int) task.attempt);
         log_info ("task leased", "task", task.task_id, "attempt", attempt, "renderer", best->name,
@@ -1351,6 +1474,7 @@ s_pass (s_sched_t *self, bool tick)
     char err [256] = "";
     self->now_ms = util_now_ms ();
     self->mono_ms = util_mono_ms ();
+    log_hold ();                  /* the pass's lines go out in one write, before its sends */
     self->pass_failed = job_store_begin (self->store, err) != 0;
     if (self->pass_failed)
         log_error ("cannot begin a transaction", "reason", err, NULL);
@@ -1390,6 +1514,7 @@ s_pass (s_sched_t *self, bool tick)
             job_store_rollback (self->store);
         s_out_to_503 (self);
     }
+    log_release ();
     s_flush (self);
     if (tick)
         s_heartbeat (self);
@@ -1482,6 +1607,7 @@ main (int argc, char **argv)
         log_fatal ("cannot serve metrics", "reason", merr, NULL);
     char err [256] = "";
     self->store = job_store_open (self->data_dir, err);
+    self->reqs = task_reqs_new ();
     if (!self->store)
         log_fatal ("cannot open the job store", "reason", err, NULL);
     self->blobs = blob_store_new (self->data_dir, err);
@@ -1541,5 +1667,6 @@ main (int argc, char **argv)
     bus_security_shutdown ();
     blob_store_destroy (&self->blobs);
     job_store_destroy (&self->store);
+    task_reqs_destroy (&self->reqs);
     return 0;
 }

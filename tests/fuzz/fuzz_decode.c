@@ -97,6 +97,10 @@
 #  define T proto_render_list_t
 #  define N render_list
 #  define F proto_render_list_free
+#elif defined(FUZZ_CANCEL_TASKS)
+#  define T proto_cancel_tasks_t
+#  define N cancel_tasks
+#  define F proto_cancel_tasks_free
 #else
 #  error "define one FUZZ_<DECODER>"
 #endif

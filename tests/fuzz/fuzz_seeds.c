@@ -103,6 +103,10 @@ main (int argc, char **argv)
     proto_json_t js = { .rid = "r", .status = 200, .json = "{\"object\":\"list\"}" };
     rc |= proto_json_encode (&js, &sb) || s_write (dir, "json", &sb);
 
+    proto_task_ref_t refs [2] = { { .task_id = "img_1", .attempt = 1 }, { .task_id = "img_2", .attempt = 3 } };
+    proto_cancel_tasks_t ct = { .render_id = "rnd_1", .ntasks = 2, .tasks = refs };
+    rc |= proto_cancel_tasks_encode (&ct, &sb) || s_write (dir, "cancel_tasks", &sb);
+
     msgpack_sbuffer_destroy (&sb);
     return rc ? 1 : 0;
 }

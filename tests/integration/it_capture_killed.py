@@ -13,9 +13,33 @@ check(status == 202, "create: %d %r" % (status, job))
 wait_for(lambda: pages.browser_hits("/slow"), 30, "the browser to request the page")
 
 
+def s_parent(pid):
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return 0
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def s_ours(pid, root):
+    """pid descends from root (other tests on this machine run browsers too)."""
+    for _ in range(64):
+        if pid == root:
+            return True
+        pid = s_parent(pid)
+        if pid <= 1:
+            return False
+    return False
+
+
+RENDERER = stack.procs["renderer0"].pid
+GROUPS = set()       # process groups of our browsers: their orphans keep them
+
+
 def browser_pids(main_only=False):
-    """Processes of the capture browsers (main_only: the browser process
-    itself, not its zygotes and renderers)."""
+    """Processes of this stack's capture browsers (main_only: the browser
+    process itself, not its zygotes and renderers)."""
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -29,6 +53,12 @@ def browser_pids(main_only=False):
             continue
         if main_only and (b"--remote-debugging-pipe" not in cmd or b"--type=" in cmd):
             continue
+        try:
+            group = os.getpgid(int(entry))
+        except OSError:
+            continue
+        if not s_ours(int(entry), RENDERER) and group not in GROUPS:
+            continue
         pids.append(int(entry))
     return pids
 
@@ -36,6 +66,7 @@ def browser_pids(main_only=False):
 main = browser_pids(main_only=True)
 check(len(main) == 1, "expected one browser process while the page loads, found %r" % main)
 check(len(browser_pids()) > 1, "the browser has no helper processes to check the group kill with")
+GROUPS.add(os.getpgid(main[0]))
 # only the browser process: its zygotes and renderers must go with the group
 os.kill(main[0], signal.SIGKILL)
 status, _, job = stack.json("GET", "/v1/jobs/%s?wait=60" % job["job_id"])

@@ -1,7 +1,8 @@
 /*  test_capture_proto.c: the wire additions of captures. READY's optional
     "capture" (absent = false, so an older renderer is never sent a capture
     task), RESULT's optional "credits" (0..100; absent = the default price),
-    and CREATE_CAPTURE's name. */
+    CREATE_CAPTURE's name, and its Idempotency-Key fields (idem_key, idem_fp,
+    idem_hold_ms: the scheduler writes the key row with the job). */
 #include <stdio.h>
 #include <string.h>
 #include "proto.h"
@@ -66,11 +67,44 @@ test_result (void)
     msgpack_sbuffer_destroy (&sb);
 }
 
+/* A capture create carries the key and fingerprint; without a key none is sent. */
+static void
+test_create_capture_idem (void)
+{
+    for (int keyed = 0; keyed < 2; keyed++) {
+        proto_task_spec_t task = { .slide = 0, .width = 1440, .height = 900, .format = "png",
+                                   .spec = "x", .spec_len = 1 };
+        proto_create_render_t in = { .rid = "rid_1", .auth = "a", .sync = true,
+                                     .metadata_json = "{}", .ntasks = 1, .tasks = &task };
+        if (keyed) {
+            snprintf (in.idem_key, sizeof in.idem_key, "cap-key-1");
+            memset (in.idem_fp, 'f', 64);
+            in.idem_fp [64] = 0;
+            in.idem_hold_ms = 65000;
+        }
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        CHECK (proto_create_render_encode (&in, &sb) == 0, "encode CREATE_CAPTURE");
+        CHECK ((memmem (sb.data, sb.size, "idem_key", 8) != NULL) == (bool) keyed,
+               "idem_key sent only with a key (keyed %d)", keyed);
+        proto_create_render_t out;
+        char err [PROTO_ERR_MAX] = "";
+        CHECK (proto_create_render_decode (sb.data, sb.size, &out, err) == 0, "decode: %s", err);
+        CHECK (strcmp (out.idem_key, in.idem_key) == 0 && strcmp (out.idem_fp, in.idem_fp) == 0
+               && out.idem_hold_ms == in.idem_hold_ms && out.sync,
+               "idem fields came back '%s' '%s' %lld", out.idem_key, out.idem_fp,
+               (long long) out.idem_hold_ms);
+        proto_create_render_free (&out);
+        msgpack_sbuffer_destroy (&sb);
+    }
+}
+
 int
 main (void)
 {
     test_ready ();
     test_result ();
+    test_create_capture_idem ();
     CHECK (strcmp (proto_cmd_name (PROTO_CREATE_CAPTURE), "CREATE_CAPTURE") == 0, "command name");
     CHECK (PROTO_CREATE_CAPTURE == 0x18, "CREATE_CAPTURE is 0x18");
     if (s_failures) {

@@ -338,12 +338,9 @@ main (int argc, char **argv)
     s_expect ("async 202", &r, 202, "\"polling_url\":\"/v1/renders/rnd_", NULL);
     CHECK (strstr (r.body, "\"status\":\"processing\""), "async: status processing, got %s", r.body);
 
-    int64_t t0 = util_mono_ms ();
     s_req ("POST", "/v1/renders", AUTH JSON, BODY "}", &r);
     s_expect ("sync 200", &r, 200, "\"status\":\"succeeded\"", NULL);
     CHECK (strstr (r.body, "http://files.test:"), "sync: image URLs start with the public URL, got %s", r.body);
-    CHECK (util_mono_ms () - t0 < 900, "sync: woken by the event in ~200 ms, took %lld ms",
-           (long long) (util_mono_ms () - t0));
 
     char path [128];
     snprintf (path, sizeof path, "/v1/renders/%s", s_renders [0].id);

@@ -49,6 +49,15 @@ s_count_r1 (const char *renderer, int64_t n, void *arg)
         *(int64_t *) arg = n;
 }
 
+/* job_store_render_running rows, as "renderer task attempt;" text. */
+static void
+s_running (const char *renderer, const char *task_id, int32_t attempt, void *arg)
+{
+    char *out = arg;
+    size_t used = strlen (out);
+    snprintf (out + used, 512 - used, "%s %s %d;", renderer, task_id, (int) attempt);
+}
+
 static s_ledger_t
 s_ledger (job_store_t *store, const char *account)
 {
@@ -196,6 +205,17 @@ s_test_ledger (job_store_t *store)
     int64_t held = -1;
     REQUIRE (job_store_task_leased_counts (store, s_count_r1, &held, err) == 0, "%s", err);
     CHECK (held == 1, "a canceled task being drawn holds its slot, got %lld", (long long) held);
+    /* the scheduler tells r1 to stop exactly that task (CANCEL_TASKS) */
+    char running [512] = "", expect [512];
+    snprintf (expect, sizeof expect, "r1 %s %d;", drawing.task_id, (int) drawing.attempt);
+    CHECK (job_store_render_running (store, r2, s_running, running, err) == 0
+           && strcmp (running, expect) == 0, "running tasks of the canceled render: '%s', expected '%s'",
+           running, expect);
+    /* its FAIL "canceled" is stale like a late result: no requeue, no charge */
+    proto_error_t why = { .code = "canceled", .message = "the render was canceled" };
+    CHECK (job_store_task_fail (store, drawing.task_id, drawing.attempt, &why, false, 3,
+                                util_now_ms (), err) == -1 && strcmp (err, "stale") == 0,
+           "a FAIL for a canceled task is stale: %s", err);
     proto_result_t late;
     memset (&late, 0, sizeof late);
     snprintf (late.task_id, sizeof late.task_id, "%s", drawing.task_id);
@@ -206,6 +226,9 @@ s_test_ledger (job_store_t *store)
     held = 0;
     REQUIRE (job_store_task_leased_counts (store, s_count_r1, &held, err) == 0, "%s", err);
     CHECK (held == 0, "after the late answer the slot is free, got %lld", (long long) held);
+    running [0] = 0;
+    CHECK (job_store_render_running (store, r2, s_running, running, err) == 0 && running [0] == 0,
+           "nothing left running after the answer: '%s'", running);
     proto_task_free (&drawing);
     REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
     s_settle (store);

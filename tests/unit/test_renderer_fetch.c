@@ -2,7 +2,14 @@
     tiny HTTP server in a thread (127.0.0.1, ephemeral port, canned answers).
     200 PNG ok; 404 names HTTP 404; not an image is screenshot_invalid; 302 is
     refused; over-size bodies are refused (with and without Content-Length);
-    loopback is refused naming 127.0.0.1 unless private networks are allowed. */
+    loopback is refused naming 127.0.0.1 unless private networks are allowed.
+    Cancel: a fetch whose body stalls is aborted once its cancel flag is set
+    (FETCH_CANCELED), and a render told to stop fails with code "canceled",
+    not retryable, whether the flag was set before or during its fetch.
+    Probe options (capture): request headers reach the server; images_only
+    stops a page (even a hanging or over-size one, or an empty one) as
+    FETCH_NOT_IMAGE, keeps the cap for images and the status of errors; bad
+    request headers (too many, too long, CR/LF) are refused unsent. */
 #include "netguard.h"
 #include "fetch.h"
 #include "slide_render.h"
@@ -31,6 +38,8 @@ static atomic_bool s_stop;
 static uint8_t *s_png;
 static int s_png_len;
 static char s_big[5000];
+static atomic_bool s_stall_seen;     /* the server holds a /stall request open */
+static atomic_bool *s_stall_flag;    /* the cancel flag the watcher sets */
 
 static void
 s_send_all (int fd, const void *data, size_t len)
@@ -55,6 +64,18 @@ s_answer (int fd, const char *status, const char *ctype, const void *body, size_
                       status, ctype, strncmp (status, "302", 3) == 0 ? "Location: /ok.png\r\n" : "", length);
     s_send_all (fd, head, (size_t) n);
     s_send_all (fd, body, len);
+}
+
+/* Keeps a connection open until the client closes it (or 30 s pass). */
+static void
+s_hold_open (int fd)
+{
+    char sink[256];
+    int64_t end = 0;
+    struct pollfd cfd = { .fd = fd, .events = POLLIN };
+    while (end++ < 600 && !atomic_load (&s_stop))
+        if (poll (&cfd, 1, 50) > 0 && recv (fd, sink, sizeof sink, 0) <= 0)
+            return;
 }
 
 static void *
@@ -99,6 +120,40 @@ s_server (void *arg)
         else
         if (strcmp (path, "/boom") == 0)
             s_answer (fd, "503 Service Unavailable", "text/plain", "busy", 4, true);
+        else
+        if (strcmp (path, "/token.png") == 0) {
+            bool ok = strstr (req, "\r\nX-Token: sesame\r\n") && strstr (req, "\r\nAccept-Language: de\r\n");
+            s_answer (fd, ok ? "200 OK" : "403 Forbidden", ok ? "image/png" : "text/plain",
+                      ok ? (const void *) s_png : "no", ok ? (size_t) s_png_len : 2, true);
+        }
+        else
+        if (strcmp (path, "/empty-page") == 0)
+            s_answer (fd, "200 OK", "text/html", "", 0, true);
+        else
+        if (strcmp (path, "/page-hang") == 0) {
+            /* a page that promises 100000 bytes, sends a few, then waits for
+               the client to stop reading (or 30 s) */
+            const char *head = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                               "Content-Length: 100000\r\nConnection: close\r\n\r\n<html>loading";
+            s_send_all (fd, head, strlen (head));
+            s_hold_open (fd);
+        }
+        else
+        if (strcmp (path, "/stall") == 0) {
+            /* promises the PNG, sends 10 bytes, then waits for the client to
+               give up (or 30 s, so a broken cancel fails the test, not hangs) */
+            char head[256];
+            int n = snprintf (head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n"
+                              "Content-Length: %d\r\nConnection: close\r\n\r\n", s_png_len);
+            s_send_all (fd, head, (size_t) n);
+            s_send_all (fd, s_png, 10);
+            atomic_store (&s_stall_seen, true);
+            struct pollfd cfd = { .fd = fd, .events = POLLIN };
+            char sink[256];
+            for (int waited = 0; waited < 30000 && !atomic_load (&s_stop); waited += 50)
+                if (poll (&cfd, 1, 50) > 0 && recv (fd, sink, sizeof sink, 0) <= 0)
+                    break;
+        }
         else
             s_answer (fd, "404 Not Found", "text/plain", "no", 2, true);
         shutdown (fd, SHUT_WR);
@@ -257,6 +312,149 @@ test_slide_errors (int port)
            "expected url_not_allowed naming 127.0.0.1, got %s: %s", err.code, err.message);
 }
 
+/* Sets *s_stall_flag once the server is holding the /stall request. */
+static void *
+s_stall_watcher (void *arg)
+{
+    (void) arg;
+    while (!atomic_load (&s_stall_seen))
+        usleep (10 * 1000);
+    atomic_store (s_stall_flag, true);
+    return NULL;
+}
+
+static void
+test_cancel (int port)
+{
+    char url[128];
+    atomic_bool cancel;
+    fetch_result_t r;
+
+    /* set before: nothing is fetched */
+    atomic_init (&cancel, true);
+    fetch_opts_t opts = { .allow_private = true, .cancel = &cancel };
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/ok.png", port);
+    CHECK (fetch_url (url, &opts, &r) == -1 && r.status == FETCH_CANCELED,
+           "expected a canceled fetch, got %d: %s", r.status, r.message);
+
+    /* not set: the flag changes nothing */
+    atomic_store (&cancel, false);
+    CHECK (fetch_url (url, &opts, &r) == 0 && r.status == FETCH_OK, "expected ok with a clear flag: %s", r.message);
+    fetch_result_free (&r);
+
+    /* set while the body stalls: the transfer is aborted */
+    pthread_t watcher;
+    atomic_store (&s_stall_seen, false);
+    s_stall_flag = &cancel;
+    pthread_create (&watcher, NULL, s_stall_watcher, NULL);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/stall", port);
+    CHECK (fetch_url (url, &opts, &r) == -1 && r.status == FETCH_CANCELED && strstr (r.message, "canceled"),
+           "expected the stalled fetch canceled, got %d: %s", r.status, r.message);
+    pthread_join (watcher, NULL);
+
+    /* a render: canceled while fetching its screenshot, and before drawing */
+    proto_slide_t spec = { .width = 400, .height = 800, .bg_ncolors = 1, .device = "iphone",
+                           .format = "png", .shot_url = url };
+    slide_render_opts_t sopts = { .font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+                                  .allow_private = true, .cancel = &cancel };
+    const char *font = getenv ("EASEL_FONT");
+    if (font && *font)
+        sopts.font_path = font;
+    uint8_t *png = NULL;
+    size_t len = 0;
+    render_error_t err;
+    atomic_store (&cancel, false);
+    atomic_store (&s_stall_seen, false);
+    pthread_create (&watcher, NULL, s_stall_watcher, NULL);
+    CHECK (slide_render (&spec, &sopts, &png, &len, &err) == -1 && strcmp (err.code, "canceled") == 0
+           && !err.retryable && strstr (err.message, "slides[0].screenshot.url"),
+           "expected the render canceled mid-fetch, got %s %d: %s", err.code, err.retryable, err.message);
+    pthread_join (watcher, NULL);
+    spec.shot_url = NULL;
+    CHECK (slide_render (&spec, &sopts, &png, &len, &err) == -1 && strcmp (err.code, "canceled") == 0
+           && !err.retryable && png == NULL, "expected a canceled render, got %s", err.code);
+    atomic_store (&cancel, false);
+    CHECK (slide_render (&spec, &sopts, &png, &len, &err) == 0 && png, "expected a render with a clear flag: %s", err.message);
+    free (png);
+}
+
+/* The options capture's probe uses: request headers, images_only (a page
+   stops at its first byte whatever its size; an image keeps the size cap; an
+   error status stays an error status), the connected address. */
+static void
+test_probe_options (int port)
+{
+    char url[128];
+    fetch_result_t r;
+    char *names[FETCH_HEADERS_MAX + 1], *values[FETCH_HEADERS_MAX + 1];
+    for (int i = 0; i <= FETCH_HEADERS_MAX; i++)
+        names[i] = "X-Filler", values[i] = "1";
+    names[0] = "X-Token", values[0] = "sesame";
+    names[1] = "Accept-Language", values[1] = "de";
+    fetch_opts_t o = { .allow_private = true, .images_only = true, .timeout_ms = 10000,
+                       .nheaders = 2, .header_names = names, .header_values = values };
+
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/token.png", port);
+    CHECK (fetch_url (url, &o, &r) == 0 && r.status == FETCH_OK && (int) r.len == s_png_len
+           && strcmp (r.content_type, "image/png") == 0 && strcmp (r.ip, "127.0.0.1") == 0,
+           "expected the headers sent and the image back from 127.0.0.1, got %d (%ld, ip %s): %s",
+           r.status, r.http_status, r.ip, r.message);
+    fetch_result_free (&r);
+    o.nheaders = 0;
+    CHECK (fetch_url (url, &o, &r) == -1 && r.status == FETCH_HTTP_STATUS && r.http_status == 403,
+           "expected 403 without the headers, got %d (%ld)", r.status, r.http_status);
+
+    /* pages: no body read, whatever they promise (even over max_bytes);
+       images keep the cap, with or without Content-Length; statuses stay statuses */
+    static const struct {
+        const char *path;
+        size_t max_bytes;
+        fetch_status_t want;
+        long http;
+    } cases[] = {
+        { "/page-hang", 10, FETCH_NOT_IMAGE, 200 },   { "/text", 10, FETCH_NOT_IMAGE, 200 },
+        { "/empty-page", 10, FETCH_NOT_IMAGE, 200 },  { "/big", 1000, FETCH_TOO_LARGE, 200 },
+        { "/big-unsized", 1000, FETCH_TOO_LARGE, 200 }, { "/boom", 0, FETCH_HTTP_STATUS, 503 },
+        { "/redirect", 0, FETCH_REDIRECT, 302 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        o.max_bytes = cases[i].max_bytes;
+        snprintf (url, sizeof url, "http://127.0.0.1:%d%s", port, cases[i].path);
+        CHECK (fetch_url (url, &o, &r) == -1 && r.status == cases[i].want && r.http_status == cases[i].http
+               && !r.data && (r.status != FETCH_NOT_IMAGE || strstr (r.message, "text/")),
+               "%s: expected status %d (HTTP %ld), got %d (HTTP %ld): %s", cases[i].path,
+               cases[i].want, cases[i].http, r.status, r.http_status, r.message);
+    }
+    o.max_bytes = 0;
+
+    /* private addresses are refused the same way */
+    fetch_opts_t deny = o;
+    deny.allow_private = false;
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/page-hang", port);
+    CHECK (fetch_url (url, &deny, &r) == -1 && r.status == FETCH_NOT_ALLOWED && strcmp (r.address, "127.0.0.1") == 0,
+           "expected the loopback page refused, got %d: %s", r.status, r.message);
+
+    /* bad headers: nothing is sent */
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/ok.png", port);
+    o.nheaders = FETCH_HEADERS_MAX + 1;
+    CHECK (fetch_url (url, &o, &r) == -1 && r.status == FETCH_BAD_HEADERS && r.http_status == 0,
+           "expected too many headers refused, got %d", r.status);
+    o.nheaders = 1;
+    values[0] = "sesame\r\nX-Evil: 1";
+    CHECK (fetch_url (url, &o, &r) == -1 && r.status == FETCH_BAD_HEADERS && strstr (r.message, "header 1"),
+           "expected a header with CR LF refused, got %d: %s", r.status, r.message);
+    static char huge[FETCH_HEADER_LINE_MAX];
+    memset (huge, 'a', sizeof huge - 1);
+    values[0] = huge;
+    CHECK (fetch_url (url, &o, &r) == -1 && r.status == FETCH_BAD_HEADERS,
+           "expected an over-long header refused, got %d", r.status);
+
+    CHECK (fetch_type_may_be_image ("image/webp") && fetch_type_may_be_image ("IMAGE/PNG")
+           && fetch_type_may_be_image ("application/octet-stream") && fetch_type_may_be_image ("")
+           && fetch_type_may_be_image (NULL) && !fetch_type_may_be_image ("text/html"),
+           "fetch_type_may_be_image");
+}
+
 int
 main (void)
 {
@@ -273,6 +471,8 @@ main (void)
     test_address_classes ();
     test_fetch (port);
     test_slide_errors (port);
+    test_cancel (port);
+    test_probe_options (port);
     atomic_store (&s_stop, true);
     pthread_join (thread, NULL);
     close (s_listen_fd);

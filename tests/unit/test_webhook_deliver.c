@@ -4,7 +4,9 @@
     Checks: the event is fetched over EVENTS_SINCE, POSTed with the exact
     payload, both signatures verify, a 500 is reported and retried on the
     schedule, the 200 is reported ok and nothing is sent again; a webhooker
-    without --allow-private-networks refuses the loopback target and names it.  */
+    without --allow-private-networks refuses the loopback target and names it;
+    a webhooker started before its scheduler binds (its first EVENTS_SINCE
+    finds no peer) fetches and delivers once the scheduler is there.  */
 #include <czmq.h>
 #include <signal.h>
 #include <stdio.h>
@@ -201,6 +203,26 @@ main (int argc, char **argv)
            g.nreports && g.reports[0].error ? g.reports[0].error : "(no report)");
     for (int i = 0; i < g.nreports; i++)
         proto_delivery_report_free (&g.reports[i]);
+
+    /* 3. no scheduler yet when the webhooker starts: the same endpoints come
+       up later (the receiver answers 200 by now) */
+    zsock_destroy (&router);
+    zsock_destroy (&pub);
+    wh = s_spawn (wh_argv, -1);
+    usleep (300 * 1000);                /* its first fetch finds nobody */
+    router = zsock_new (ZMQ_ROUTER);
+    pub = zsock_new (ZMQ_PUB);
+    bus_socket_setup (router);
+    CHECK (zsock_bind (router, "%s", api) == api_port && zsock_bind (pub, "%s", events) == ev_port,
+           "expected to bind %s and %s again", api, events);
+    fake_t h = { 0 };
+    s_serve (router, pub, &h, url, 10000, 1);
+    s_stop (wh);
+    CHECK (h.nfetches >= 1 && h.nreports == 1 && h.reports[0].ok && h.reports[0].status_code == 200,
+           "expected a late scheduler to get a fetch and one ok report, got %d fetches, %d reports",
+           h.nfetches, h.nreports);
+    for (int i = 0; i < h.nreports; i++)
+        proto_delivery_report_free (&h.reports[i]);
 
     s_stop (receiver);
     fclose (out);

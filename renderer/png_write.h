@@ -1,0 +1,33 @@
+/*  png_write.h: a PNG writer for opaque libgd truecolor canvases: 8-bit RGB,
+    not interlaced, one filter per row, SUB or UP, whichever has the smaller
+    sum of absolute residuals (libpng's adaptive heuristic over the two
+    cheap filters; see s_costs in png_write.c for why only those), the filtered
+    rows compressed in one call by libdeflate into a zlib stream, then
+    IHDR / IDAT (split at PNG_WRITE_IDAT_BYTES) / IEND with their CRCs.
+    No time, text or colour chunks: the same pixels and level always give
+    the same bytes. Alpha is dropped (the canvas is opaque).
+
+    Thread: any (each call has its own compressor). Memory: *out is the
+    caller's (free). */
+#ifndef EASEL_PNG_WRITE_H
+#define EASEL_PNG_WRITE_H
+
+#include <gd.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The level the renderer encodes at: the lowest CPU that keeps the file
+   within 1.15x of libpng level 6 on the benchmark slide (bench/README.md). */
+#define PNG_WRITE_LEVEL        2
+#define PNG_WRITE_IDAT_BYTES   (1 << 20)       /* data bytes per IDAT chunk */
+#define PNG_WRITE_MAX_SIDE_PX  65535           /* per side; 2^31-1 is PNG's own cap */
+
+/* Encodes truecolor im at libdeflate level (1..12) into a new buffer of at
+   most max_bytes. Returns 0 with *out and *out_len set, or -1 with a reason
+   in err (errsz bytes) and *out NULL: not truecolor, a side over
+   PNG_WRITE_MAX_SIDE_PX, a level outside 1..12, out of memory, or an output
+   over max_bytes. */
+int png_write (gdImagePtr im, int level, size_t max_bytes, uint8_t **out, size_t *out_len,
+               char *err, size_t errsz);
+
+#endif

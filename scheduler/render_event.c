@@ -1,0 +1,86 @@
+/*  render_event.c: the final status and event of a finished render (see
+    render_event.h). The payload bytes a webhook receiver gets are those of
+    the render object (render_json_build) with type, event_id and, when the
+    object lacks it, created_at; a capture job's are job_json_event's.
+    Thread: the scheduler's loop. Memory: the payload lives only inside
+    render_event_settle. */
+#include "render_event.h"
+#include "job_json.h"
+#include "render_json.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The payload of a delivered event: malloc'd JSON text, NULL when out of memory. */
+static char *
+s_payload (const proto_render_t *r, const char *public_url, const char *type,
+           const char *event_id, int64_t now_ms)
+{
+    if (strncmp (r->id, "job_", 4) == 0) {
+        char when [32];
+        job_json_time (now_ms, when, sizeof when);
+        json_t *ev = job_json_event (r, public_url, type, event_id, when);
+        char *payload = ev ? render_json_dump (ev, NULL) : NULL;
+        json_decref (ev);
+        return payload;
+    }
+    json_t *obj = render_json_build (r, public_url);
+    if (!obj)
+        return NULL;
+    char iso [32];
+    util_iso8601 (now_ms, iso, sizeof iso);
+    json_object_set_new (obj, "type", json_string (type));
+    json_object_set_new (obj, "event_id", json_string (event_id));
+    /* the render object already says when it was created; keep that */
+    if (!json_object_get (obj, "created_at"))
+        json_object_set_new (obj, "created_at", json_string (iso));
+    char *payload = render_json_dump (obj, NULL);
+    json_decref (obj);
+    return payload;
+}
+
+int
+render_event_settle (job_store_t *store, const char *render_id, const char *public_url,
+                     int64_t now_ms, render_event_t *out, char *err)
+{
+    memset (out, 0, sizeof *out);
+    proto_render_t r;
+    memset (&r, 0, sizeof r);
+    if (job_store_render_complete (store, render_id, now_ms, err)
+    ||  job_store_render_head (store, render_id, &r, err))
+        goto fail;
+    if (proto_id_new ("evt_", out->event_id, sizeof out->event_id)) {
+        snprintf (err, PROTO_ERR_MAX, "cannot make an event id");
+        goto fail;
+    }
+    bool job = strncmp (r.id, "job_", 4) == 0;
+    snprintf (out->type, sizeof out->type, "render.%.32s", r.status);
+    if (job)
+        snprintf (out->type, sizeof out->type, "job.%s",
+                  strcmp (r.status, "succeeded") == 0 ? "completed" : "failed");
+    snprintf (out->status, sizeof out->status, "%s", r.status);
+    char *payload = NULL;
+    if (r.webhook_url) {
+        /* the whole object, images and signed URLs, only for a receiver */
+        proto_render_free (&r);
+        memset (&r, 0, sizeof r);
+        if (job_store_render_get (store, render_id, NULL, now_ms, &r, err))
+            goto fail;
+        payload = s_payload (&r, public_url, out->type, out->event_id, now_ms);
+        if (!payload) {
+            snprintf (err, PROTO_ERR_MAX, "out of memory");
+            goto fail;
+        }
+    }
+    int rc = job_store_event_add (store, out->event_id, out->type, r.account_id, r.id, now_ms,
+                                  payload, r.webhook_url, &out->seq, err);
+    out->delivery = r.webhook_url != NULL;
+    free (payload);
+    proto_render_free (&r);
+    return rc;
+fail:
+    proto_render_free (&r);
+    return -1;
+}

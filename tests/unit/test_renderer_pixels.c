@@ -1,0 +1,473 @@
+/*  test_renderer_pixels.c: the renderer's pixel kernels against references.
+    - device_frame_paint_rrect (row spans + corner coverage) gives exactly the
+      pixels of the per-pixel painter it replaced (kept below as s_ref_rrect),
+      flat and from a source with translucent pixels, odd sizes, radii wider
+      than the box, clipped at every canvas edge;
+    - resample_image: a flat image stays exactly flat, a 1-pixel checkerboard
+      reduced by 3 comes out mid-grey (no aliasing), every pixel within 2
+      levels of a double-precision tent filter, bad sizes give NULL;
+    - device_frame_draw with every frame, shots portrait, landscape, larger
+      and tiny, contain and cover: the shot fills the screen's centre;
+    - png_write: valid PNGs that libgd decodes to the same pixels (1x1, odd
+      sizes, a 20000-pixel-wide row, noise big enough for several IDAT
+      chunks), the same bytes twice, and the bad cases;
+    - image_source_decode's libdeflate fast path for PNGs gives libgd's
+      pixels (RGB, RGBA, every filter), and leaves interlaced, palette,
+      truncated and corrupted files to libgd. */
+#include "device_frame.h"
+#include "image_source.h"
+#include "png_write.h"
+#include "resample.h"
+
+#include <gd.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int s_failures = 0;
+
+#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
+    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); } } while (0)
+
+static uint32_t s_seed = 2463534242u;
+
+static unsigned
+s_rand (void)                           /* xorshift32: incompressible bytes */
+{
+    s_seed ^= s_seed << 13;
+    s_seed ^= s_seed >> 17;
+    s_seed ^= s_seed << 5;
+    return s_seed;
+}
+
+static gdImagePtr
+s_noise (int w, int h, bool alpha)
+{
+    gdImagePtr im = gdImageCreateTrueColor (w, h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int a = alpha ? (int) (s_rand () % 4 == 0 ? s_rand () % 128 : 0) : 0;
+            im->tpixels[y][x] = gdTrueColorAlpha ((int) (s_rand () & 255), (int) (s_rand () & 255),
+                                                  (int) (s_rand () & 255), a);
+        }
+    return im;
+}
+
+/* ---- the per-pixel painter device_frame_paint_rrect replaced ---------------- */
+
+static int
+s_ref_cover (double px, double py, double cx, double cy, double r)
+{
+    double d = hypot (px - cx, py - cy);
+    double c = r - d + 0.5;
+    return c <= 0 ? 0 : c >= 1 ? 255 : (int) lround (c * 255);
+}
+
+static int
+s_ref_mix (int a, int b, int t)
+{
+    return (a * t + b * (255 - t) + 127) / 255;
+}
+
+static void
+s_ref_rrect (gdImagePtr canvas, int x, int y, int w, int h, double radius,
+             uint32_t rgb, gdImagePtr src, int src_x, int src_y)
+{
+    if (w <= 0 || h <= 0)
+        return;
+    double r = fmax (0.0, fmin (radius, fmin (w, h) / 2.0));
+    int ri = (int) ceil (r);
+    int x0 = x < 0 ? 0 : x, x1 = x + w > gdImageSX (canvas) ? gdImageSX (canvas) : x + w;
+    int y0 = y < 0 ? 0 : y, y1 = y + h > gdImageSY (canvas) ? gdImageSY (canvas) : y + h;
+    for (int py = y0; py < y1; py++) {
+        int *row = canvas->tpixels[py];
+        bool corner_row = py < y + ri || py >= y + h - ri;
+        double cy = py < y + ri ? y + r : y + h - r;
+        int sy = py - src_y;
+        if (src && (sy < 0 || sy >= gdImageSY (src)))
+            continue;
+        for (int px = x0; px < x1; px++) {
+            int cover = 255;
+            if (corner_row && (px < x + ri || px >= x + w - ri)) {
+                double cx = px < x + ri ? x + r : x + w - r;
+                double dx = px + 0.5 - cx, dy = py + 0.5 - cy;
+                if ((px < x + ri) == (dx < 0) && (py < y + ri) == (dy < 0))
+                    cover = s_ref_cover (px + 0.5, py + 0.5, cx, cy, r);
+            }
+            if (cover == 0)
+                continue;
+            int color = (int) rgb;
+            if (src) {
+                int sx = px - src_x;
+                if (sx < 0 || sx >= gdImageSX (src))
+                    continue;
+                color = src->tpixels[sy][sx];
+                cover = cover * (127 - gdTrueColorGetAlpha (color)) / 127;
+            }
+            int under = row[px];
+            row[px] = gdTrueColor (
+                s_ref_mix ((color >> 16) & 0xFF, (under >> 16) & 0xFF, cover),
+                s_ref_mix ((color >> 8) & 0xFF, (under >> 8) & 0xFF, cover),
+                s_ref_mix (color & 0xFF, under & 0xFF, cover));
+        }
+    }
+}
+
+static void
+test_rrect (void)
+{
+    static const struct { int x, y, w, h; double r; int sx, sy; } cases[] = {
+        { 10, 10, 100, 80, 20, 10, 10 },       /* ordinary */
+        { 5, 7, 61, 33, 16.5, 0, 0 },          /* odd sizes, radius = h / 2 */
+        { 3, 3, 9, 9, 40, 3, 3 },              /* radius wider than the box */
+        { -20, -15, 90, 70, 25.3, -30, -10 },  /* clipped at the top left */
+        { 90, 60, 80, 90, 31, 95, 58 },        /* clipped at the bottom right, src offset */
+        { 0, 0, 150, 120, 0, 0, 0 },           /* square corners, whole canvas */
+        { 40, 30, 1, 1, 0.5, 40, 30 },         /* one pixel */
+        { 20, 20, 7, 50, 3.5, 18, 25 },        /* narrow */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int with_src = 0; with_src < 2; with_src++) {
+            gdImagePtr a = s_noise (150, 120, false), b = gdImageCreateTrueColor (150, 120);
+            for (int y = 0; y < 120; y++)
+                memcpy (b->tpixels[y], a->tpixels[y], 150 * sizeof (int));
+            gdImagePtr src = with_src ? s_noise (70, 60, true) : NULL;
+            device_frame_paint_rrect (a, cases[i].x, cases[i].y, cases[i].w, cases[i].h, cases[i].r,
+                                      0x3366CC, src, cases[i].sx, cases[i].sy);
+            s_ref_rrect (b, cases[i].x, cases[i].y, cases[i].w, cases[i].h, cases[i].r,
+                         0x3366CC, src, cases[i].sx, cases[i].sy);
+            int diff = 0, fx = -1, fy = -1;
+            for (int y = 0; y < 120; y++)
+                for (int x = 0; x < 150; x++)
+                    if (a->tpixels[y][x] != b->tpixels[y][x] && diff++ == 0)
+                        fx = x, fy = y;
+            CHECK (diff == 0, "rrect case %zu (%s): expected the per-pixel painter's pixels, "
+                   "%d differ (first at %d,%d: #%08X vs #%08X)", i, with_src ? "src" : "flat",
+                   diff, fx, fy, fx >= 0 ? a->tpixels[fy][fx] : 0, fx >= 0 ? b->tpixels[fy][fx] : 0);
+            gdImageDestroy (a);
+            gdImageDestroy (b);
+            if (src)
+                gdImageDestroy (src);
+        }
+}
+
+/* ---- resample ---------------------------------------------------------------- */
+
+/* The tent filter in doubles, clamped edges, one channel at byte offset c. */
+static double
+s_ref_tent (gdImagePtr src, int tw, int th, int ox, int oy, int c)
+{
+    int sw = gdImageSX (src), sh = gdImageSY (src);
+    double kx = (double) tw / sw, ky = (double) th / sh;
+    double rx = kx < 1 ? 1 / kx : 1, ry = ky < 1 ? 1 / ky : 1;
+    double cx = (ox + 0.5) / kx - 0.5, cy = (oy + 0.5) / ky - 0.5;
+    double sum = 0, wsum = 0;
+    for (int j = (int) floor (cy - ry); j <= (int) ceil (cy + ry); j++)
+        for (int i = (int) floor (cx - rx); i <= (int) ceil (cx + rx); i++) {
+            double wx = 1 - fabs (i - cx) / rx, wy = 1 - fabs (j - cy) / ry;
+            if (wx <= 0 || wy <= 0)
+                continue;
+            int si = i < 0 ? 0 : i >= sw ? sw - 1 : i, sj = j < 0 ? 0 : j >= sh ? sh - 1 : j;
+            int p = src->tpixels[sj][si];
+            sum += wx * wy * ((p >> (8 * c)) & 0xFF);
+            wsum += wx * wy;
+        }
+    return sum / wsum;
+}
+
+static void
+test_resample (void)
+{
+    gdImagePtr flat = gdImageCreateTrueColor (37, 23);
+    gdImageFilledRectangle (flat, 0, 0, 36, 22, gdTrueColor (0x12, 0xAB, 0xF0));
+    static const int sizes[][2] = { { 100, 61 }, { 11, 7 }, { 1, 1 }, { 37, 23 }, { 5, 90 } };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        gdImagePtr out = resample_image (flat, sizes[i][0], sizes[i][1]);
+        CHECK (out && gdImageSX (out) == sizes[i][0] && gdImageSY (out) == sizes[i][1],
+               "expected a %dx%d image", sizes[i][0], sizes[i][1]);
+        int bad = 0;
+        for (int y = 0; out && y < gdImageSY (out); y++)
+            for (int x = 0; x < gdImageSX (out); x++)
+                bad += out->tpixels[y][x] != gdTrueColor (0x12, 0xAB, 0xF0);
+        CHECK (bad == 0, "expected a flat image to stay exactly flat at %dx%d, %d pixels differ",
+               sizes[i][0], sizes[i][1], bad);
+        if (out)
+            gdImageDestroy (out);
+    }
+    gdImageDestroy (flat);
+
+    gdImagePtr checker = gdImageCreateTrueColor (300, 300);
+    for (int y = 0; y < 300; y++)
+        for (int x = 0; x < 300; x++)
+            checker->tpixels[y][x] = (x + y) % 2 ? 0xFFFFFF : 0;
+    gdImagePtr out = resample_image (checker, 100, 100);
+    int lo = 255, hi = 0;
+    for (int y = 2; out && y < 98; y++)
+        for (int x = 2; x < 98; x++) {
+            int g = out->tpixels[y][x] & 0xFF;
+            lo = g < lo ? g : lo;
+            hi = g > hi ? g : hi;
+        }
+    CHECK (out && lo >= 112 && hi <= 143, "expected a checkerboard reduced by 3 to be mid-grey, "
+           "got %d..%d", lo, hi);
+    if (out)
+        gdImageDestroy (out);
+    gdImageDestroy (checker);
+
+    gdImagePtr noise = s_noise (61, 47, true);
+    static const int tests[][2] = { { 50, 40 }, { 20, 13 }, { 122, 94 }, { 61, 47 }, { 7, 100 } };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        int tw = tests[i][0], th = tests[i][1];
+        out = resample_image (noise, tw, th);
+        CHECK (out != NULL, "expected a %dx%d resample", tw, th);
+        double worst = 0;
+        for (int y = 0; out && y < th; y++)
+            for (int x = 0; x < tw; x++)
+                for (int c = 0; c < 4; c++) {
+                    double d = fabs (((out->tpixels[y][x] >> (8 * c)) & 0xFF)
+                                     - s_ref_tent (noise, tw, th, x, y, c));
+                    worst = d > worst ? d : worst;
+                }
+        CHECK (worst <= 2.0, "expected %dx%d within 2 levels of the exact tent filter, worst %.2f",
+               tw, th, worst);
+        if (out)
+            gdImageDestroy (out);
+    }
+    /* streamed into a canvas = resampled first, then painted */
+    static const int boxes[][6] = { { 10, 5, 100, 80, -7, -3 }, { -20, -10, 150, 130, -40, -25 },
+                                    { 30, 30, 40, 40, 30, 30 } };
+    for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++)
+        for (int r = 0; r < 2; r++) {
+            gdImagePtr a = s_noise (120, 100, false), b = gdImageCreateTrueColor (120, 100);
+            for (int y = 0; y < 100; y++)
+                memcpy (b->tpixels[y], a->tpixels[y], 120 * sizeof (int));
+            int tw = 130, th = 97;
+            CHECK (device_frame_paint_scaled (a, boxes[i][0], boxes[i][1], boxes[i][2], boxes[i][3],
+                                              r * 12.5, noise, tw, th, boxes[i][4], boxes[i][5]) == 0,
+                   "expected device_frame_paint_scaled to paint box %zu", i);
+            gdImagePtr tmp = resample_image (noise, tw, th);
+            device_frame_paint_rrect (b, boxes[i][0], boxes[i][1], boxes[i][2], boxes[i][3], r * 12.5,
+                                      0, tmp, boxes[i][4], boxes[i][5]);
+            int diff = 0;
+            for (int y = 0; y < 100; y++)
+                diff += memcmp (a->tpixels[y], b->tpixels[y], 120 * sizeof (int)) != 0;
+            CHECK (diff == 0, "box %zu radius %.1f: expected streaming to paint the same pixels as "
+                   "resample_image + paint_rrect, %d rows differ", i, r * 12.5, diff);
+            gdImageDestroy (tmp);
+            gdImageDestroy (a);
+            gdImageDestroy (b);
+        }
+    gdImagePtr canvas = gdImageCreateTrueColor (10, 10);
+    CHECK (device_frame_paint_scaled (canvas, 0, 0, 10, 10, 0, noise, 10, RESAMPLE_MAX_SIDE_PX + 1, 0, 0) == -1,
+           "expected -1 for a size over RESAMPLE_MAX_SIDE_PX");
+    gdImageDestroy (canvas);
+    CHECK (resample_image (noise, 0, 10) == NULL, "expected NULL for a width of 0");
+    CHECK (resample_image (noise, 10, RESAMPLE_MAX_SIDE_PX + 1) == NULL, "expected NULL over the side cap");
+    gdImageDestroy (noise);
+    gdImagePtr pal = gdImageCreate (10, 10);
+    CHECK (resample_image (pal, 5, 5) == NULL, "expected NULL for a palette image");
+    gdImageDestroy (pal);
+}
+
+/* ---- every frame, portrait and landscape, contain and cover ---------------- */
+
+static void
+test_frames (void)
+{
+    static const int shots[][2] = { { 90, 200 }, { 300, 140 }, { 2000, 3000 }, { 7, 5 } };
+    for (int i = 0; device_frame_at (i); i++)
+        for (size_t k = 0; k < sizeof shots / sizeof shots[0]; k++)
+            for (int cover = 0; cover < 2; cover++) {
+                const device_frame_t *f = device_frame_at (i);
+                gdImagePtr canvas = gdImageCreateTrueColor (400, 500);
+                gdImageFilledRectangle (canvas, 0, 0, 399, 499, 0x336699);
+                gdImagePtr shot = gdImageCreateTrueColor (shots[k][0], shots[k][1]);
+                gdImageFilledRectangle (shot, 0, 0, shots[k][0] - 1, shots[k][1] - 1, 0xFF8800);
+                device_frame_info_t info;
+                int rc = device_frame_draw (canvas, f, shot, 20, 30, 360, 440, "black", cover, &info);
+                CHECK (rc == 0 && info.drawn, "%s with a %dx%d shot: expected a drawing", f->name,
+                       shots[k][0], shots[k][1]);
+                int cx = info.screen_x + info.screen_w / 2, cy = info.screen_y + info.screen_h / 2;
+                if (rc == 0 && cx >= 0 && cy >= 0 && cx < 400 && cy < 500)
+                    CHECK (canvas->tpixels[cy][cx] == 0xFF8800, "%s %s with a %dx%d shot: expected the "
+                           "shot's orange at the screen centre (%d,%d), got #%06X", f->name,
+                           cover ? "cover" : "contain", shots[k][0], shots[k][1], cx, cy,
+                           canvas->tpixels[cy][cx]);
+                gdImageDestroy (shot);
+                gdImageDestroy (canvas);
+            }
+}
+
+/* ---- png_write --------------------------------------------------------------- */
+
+static uint32_t
+s_be32 (const uint8_t *p) { return ((uint32_t) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+
+static void
+s_round_trip (gdImagePtr im, const char *what)
+{
+    uint8_t *a = NULL, *b = NULL;
+    size_t alen = 0, blen = 0;
+    char why[128] = "";
+    CHECK (png_write (im, PNG_WRITE_LEVEL, 1u << 30, &a, &alen, why, sizeof why) == 0,
+           "%s: png_write failed: %s", what, why);
+    CHECK (png_write (im, PNG_WRITE_LEVEL, 1u << 30, &b, &blen, why, sizeof why) == 0,
+           "%s: second png_write failed: %s", what, why);
+    if (!a || !b) {
+        free (a);
+        free (b);
+        return;
+    }
+    CHECK (alen == blen && memcmp (a, b, alen) == 0, "%s: expected the same bytes twice", what);
+    CHECK (alen > 33 && memcmp (a + 12, "IHDR", 4) == 0 && a[24] == 8 && a[25] == 2,
+           "%s: expected IHDR first, 8-bit RGB", what);
+    int idat = 0;                           /* walk the chunks: IHDR, IDAT..., IEND at the end */
+    size_t pos = 8;
+    bool iend = false;
+    while (pos + 12 <= alen) {
+        uint32_t n = s_be32 (a + pos);
+        if (memcmp (a + pos + 4, "IDAT", 4) == 0)
+            idat++;
+        if (memcmp (a + pos + 4, "IEND", 4) == 0)
+            iend = pos + 12 + n == alen;
+        pos += 12 + (size_t) n;
+    }
+    CHECK (iend && pos == alen && idat >= 1, "%s: expected chunks ending in IEND (%d IDAT)", what, idat);
+    gdImagePtr back = gdImageCreateFromPngPtr ((int) alen, a);
+    CHECK (back != NULL, "%s: expected libgd to decode the PNG", what);
+    if (back) {
+        int bad = 0;
+        for (int y = 0; y < gdImageSY (im); y++)
+            for (int x = 0; x < gdImageSX (im); x++)
+                bad += (gdImageGetTrueColorPixel (back, x, y) & 0xFFFFFF) != (im->tpixels[y][x] & 0xFFFFFF);
+        CHECK (gdImageSX (back) == gdImageSX (im) && gdImageSY (back) == gdImageSY (im) && bad == 0,
+               "%s: expected the same pixels back, %d differ", what, bad);
+        gdImageDestroy (back);
+    }
+    if (strcmp (what, "noise 800x700") == 0)
+        CHECK (idat >= 2, "expected a %zu-byte file to hold several IDAT chunks, got %d", alen, idat);
+    free (a);
+    free (b);
+}
+
+static void
+test_png_write (void)
+{
+    static const int sizes[][2] = { { 1, 1 }, { 3, 7 }, { 17, 5 }, { 20000, 2 }, { 2, 333 } };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        gdImagePtr im = s_noise (sizes[i][0], sizes[i][1], false);
+        char what[64];
+        snprintf (what, sizeof what, "noise %dx%d", sizes[i][0], sizes[i][1]);
+        s_round_trip (im, what);
+        gdImageDestroy (im);
+    }
+    /* smooth content, where every filter gets picked somewhere */
+    gdImagePtr smooth = gdImageCreateTrueColor (257, 129);
+    for (int y = 0; y < 129; y++)
+        for (int x = 0; x < 257; x++)
+            smooth->tpixels[y][x] = gdTrueColor (x & 255, (x + y) & 255, (x * y / 64) & 255);
+    s_round_trip (smooth, "smooth 257x129");
+    gdImageDestroy (smooth);
+    gdImagePtr big = s_noise (800, 700, true);   /* ~1.7 MB of incompressible rows */
+    s_round_trip (big, "noise 800x700");
+
+    uint8_t *out = (uint8_t *) 1;
+    size_t len = 99;
+    char why[128] = "";
+    CHECK (png_write (big, 0, 1u << 30, &out, &len, why, sizeof why) == -1 && out == NULL && len == 0
+           && strstr (why, "level 0") != NULL, "expected level 0 to fail naming the level, got \"%s\"", why);
+    CHECK (png_write (big, 13, 1u << 30, &out, &len, why, sizeof why) == -1 && strstr (why, "1..12"),
+           "expected level 13 to fail, got \"%s\"", why);
+    CHECK (png_write (big, PNG_WRITE_LEVEL, 1000, &out, &len, why, sizeof why) == -1 && out == NULL
+           && strstr (why, "over 1000 bytes") != NULL, "expected the byte cap to fail, got \"%s\"", why);
+    gdImageDestroy (big);
+    gdImagePtr pal = gdImageCreate (4, 4);
+    CHECK (png_write (pal, PNG_WRITE_LEVEL, 1u << 30, &out, &len, why, sizeof why) == -1
+           && strstr (why, "truecolor") != NULL, "expected a palette image to fail, got \"%s\"", why);
+    gdImageDestroy (pal);
+}
+
+/* ---- the PNG fast path decodes to libgd's pixels -------------------------- */
+
+static void
+s_same_decode (const uint8_t *png, int len, const char *what)
+{
+    gdImagePtr a = image_source_decode (png, (size_t) len, IMAGE_SOURCE_PNG);
+    gdImagePtr b = gdImageCreateFromPngPtr (len, (void *) png);
+    CHECK ((a == NULL) == (b == NULL), "%s: expected the fast path to decode exactly when libgd does", what);
+    if (a && b) {
+        int bad = 0;
+        bool same_size = gdImageSX (a) == gdImageSX (b) && gdImageSY (a) == gdImageSY (b);
+        for (int y = 0; same_size && y < gdImageSY (a); y++)
+            for (int x = 0; x < gdImageSX (a); x++)
+                bad += gdImageGetTrueColorPixel (a, x, y) != gdImageGetTrueColorPixel (b, x, y);
+        CHECK (same_size && bad == 0, "%s: expected libgd's pixels, %d differ", what, bad);
+    }
+    if (a)
+        gdImageDestroy (a);
+    if (b)
+        gdImageDestroy (b);
+}
+
+static void
+test_png_decode (void)
+{
+    static const int sizes[][2] = { { 1, 1 }, { 5, 3 }, { 333, 41 }, { 64, 64 } };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        for (int variant = 0; variant < 4; variant++) {
+            int w = sizes[i][0], h = sizes[i][1];
+            gdImagePtr im = gdImageCreateTrueColor (w, h);
+            for (int y = 0; y < h; y++)         /* smooth and noisy parts: every filter */
+                for (int x = 0; x < w; x++)
+                    im->tpixels[y][x] = y < h / 2 ? gdTrueColorAlpha ((x * 3) & 255, (y * 5) & 255,
+                                                                      (x + y) & 255, (x + y) % 128)
+                                                  : gdTrueColorAlpha ((int) (s_rand () & 255), (int) (s_rand () & 255),
+                                                                      (int) (s_rand () & 255), (int) (s_rand () % 128));
+            bool alpha = variant & 1, interlaced = variant & 2;
+            gdImageSaveAlpha (im, alpha);
+            gdImageAlphaBlending (im, 0);
+            gdImageInterlace (im, interlaced);
+            int len = 0;
+            uint8_t *png = gdImagePngPtrEx (im, &len, variant == 0 ? 1 : 6);
+            char what[96];
+            snprintf (what, sizeof what, "%dx%d %s%s", w, h, alpha ? "RGBA" : "RGB",
+                      interlaced ? " interlaced" : "");
+            s_same_decode (png, len, what);
+            if (len > 60) {                     /* truncated, and a flipped byte in the data */
+                snprintf (what, sizeof what, "%dx%d truncated", w, h);
+                s_same_decode (png, len - 30, what);
+                png[len / 2] ^= 0x55;
+                snprintf (what, sizeof what, "%dx%d corrupted", w, h);
+                s_same_decode (png, len, what);
+            }
+            gdFree (png);
+            gdImageDestroy (im);
+        }
+    gdImagePtr pal = gdImageCreate (20, 10);    /* palette: libgd's own path */
+    gdImageColorAllocate (pal, 10, 200, 30);
+    int len = 0;
+    uint8_t *png = gdImagePngPtr (pal, &len);
+    s_same_decode (png, len, "palette 20x10");
+    gdFree (png);
+    gdImageDestroy (pal);
+}
+
+int
+main (void)
+{
+    test_rrect ();
+    test_resample ();
+    test_frames ();
+    test_png_write ();
+    test_png_decode ();
+    if (s_failures) {
+        fprintf (stderr, "%d check(s) failed\n", s_failures);
+        return 1;
+    }
+    printf ("renderer_pixels: all checks passed\n");
+    return 0;
+}
