@@ -48,6 +48,14 @@ s_hex (const uint8_t *bin, size_t len, char *out)
     out [2 * len] = '\0';
 }
 
+uint32_t
+util_fnv1a (uint32_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
 void
 util_sha256_hex (const void *data, size_t len, char out [65])
 {

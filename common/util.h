@@ -19,6 +19,10 @@ void util_sha256_hex (const void *data, size_t len, char out[65]);
 void util_hmac_sha256_hex (const void *key, size_t key_len, const void *msg, size_t msg_len, char out[65]);
 /* Raw HMAC-SHA256 into out (32 bytes). */
 void util_hmac_sha256 (const void *key, size_t key_len, const void *msg, size_t msg_len, uint8_t out[32]);
+/* FNV-1a of the string s, continuing from h (start with UTIL_FNV_SEED): a
+   cheap hash for in-memory tables, not for anything an attacker may pick. */
+#define UTIL_FNV_SEED 2166136261u
+uint32_t util_fnv1a (uint32_t h, const char *s);
 /* Constant-time string comparison; false when lengths differ. */
 bool util_str_equal_ct (const char *a, const char *b);
 

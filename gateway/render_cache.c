@@ -7,6 +7,7 @@
     cache's heap copies, freed on replace, eviction and clear. */
 #include "render_cache.h"
 #include "metrics.h"
+#include "util.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -54,12 +55,7 @@ render_cache_eligible (const proto_render_t *r)
 static size_t
 s_bucket (const char *auth, const char *id)
 {
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *) auth; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    for (const unsigned char *p = (const unsigned char *) id; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h % S_BUCKETS;
+    return util_fnv1a (util_fnv1a (UTIL_FNV_SEED, auth), id) % S_BUCKETS;
 }
 
 /* The slot holding (auth, id), or -1. */

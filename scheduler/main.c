@@ -258,10 +258,7 @@ s_renderer_drop (s_sched_t *self, s_renderer_t *r, const char *reason)
 static size_t
 s_hex_slot (const char *hex)
 {
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *) hex; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h % (2 * S_MAX_RENDERERS);
+    return util_fnv1a (UTIL_FNV_SEED, hex) % (2 * S_MAX_RENDERERS);
 }
 
 /* Indexes the renderer table by hex identity for this dispatch (open
@@ -605,10 +602,7 @@ static void
 s_stop_flush (s_stop_t *st)
 {
     s_sched_t *self = st->self;
-    s_renderer_t *r = NULL;
-    for (int i = 0; i < self->nrenderers && !r; i++)
-        if (strcmp (self->renderers [i].hex, st->renderer) == 0)
-            r = &self->renderers [i];
+    s_renderer_t *r = st->renderer [0] ? s_renderer_by_hex (self, st->renderer) : NULL;
     if (r && st->nrefs > 0) {
         proto_cancel_tasks_t msg = { .ntasks = st->nrefs, .tasks = st->refs };
         snprintf (msg.render_id, sizeof msg.render_id, "%s", st->render_id);

@@ -2,6 +2,7 @@
     task id picks the slot; the slot keeps the id to tell a hit from a miss.
     Thread: one. Memory: one calloc'd table. */
 #include "task_reqs.h"
+#include "util.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -35,10 +36,7 @@ task_reqs_destroy (task_reqs_t **self_p)
 static s_slot_t *
 s_slot (task_reqs_t *self, const char *task_id)
 {
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *) task_id; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return &self->slots [h % TASK_REQS_SLOTS];
+    return &self->slots [util_fnv1a (UTIL_FNV_SEED, task_id) % TASK_REQS_SLOTS];
 }
 
 void
