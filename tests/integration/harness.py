@@ -38,10 +38,19 @@ def check(cond, msg):
         fail(msg)
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """An unused loopback port, never the same one twice in this process (the
+    kernel may hand a just-closed port out again, and a stack asks for four)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def wait_for(pred, timeout, what, interval=0.05):
@@ -263,7 +272,22 @@ class Stack:
                 return status == 200
             status, _, body = self.request("GET", "/readyz", auth=False)
             return status == 200 and json.loads(body).get("renderers", 0) >= renderers
-        wait_for(ready, 30, "the stack to be ready")
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if ready():
+                return
+            dead = [n for n, p in self.procs.items() if p.poll() is not None]
+            if dead:
+                fail("%s exited while the stack started:\n%s" % (dead, self.log_tails()))
+            time.sleep(0.05)
+        fail("timed out after 60s waiting for the stack to be ready:\n" + self.log_tails())
+
+    def log_tails(self, size=1500):
+        """The end of every service's log, for a failure message."""
+        out = []
+        for name in sorted(self.logs):
+            out.append("--- %s\n%s" % (name, self.log_text(name)[-size:]))
+        return "\n".join(out)
 
     def request(self, method, path, body=None, auth=True, headers=None, raw=None, timeout=90):
         hdrs = {}
