@@ -27,9 +27,9 @@ s_presets (void)
     printf ("## Canvas presets\n\n"
             "`canvas.preset` and `matrix.presets` take these names (`GET /v1/presets` serves the\n"
             "same table as JSON). Sizes are in the preset's native orientation; the first is\n"
-            "the default.\n\n"
-            "| preset | store | display class | sizes | orientations | size rule | max bytes | fastlane place |\n"
-            "|---|---|---|---|---|---|---|---|\n");
+            "the default. The default frame is the device a slide without `device` is drawn in.\n\n"
+            "| preset | store | display class | sizes | orientations | size rule | max bytes | default frame | fastlane place |\n"
+            "|---|---|---|---|---|---|---|---|---|\n");
     const presets_canvas_t *p;
     for (size_t i = 0; (p = presets_at (i)); i++) {
         printf ("| `%s` | %s | %s | ", p->name, p->store, p->display);
@@ -44,6 +44,7 @@ s_presets (void)
             printf (" | %lld | ", (long long) p->max_bytes);
         else
             printf (" | - | ");
+        printf ("`%s` | ", presets_default_device (p));
         char path [FASTLANE_PATH_MAX];
         const char *why = NULL;
         int rc = fastlane_path ("en-US", p->name, 0, (int) p->sizes [0].width, (int) p->sizes [0].height,

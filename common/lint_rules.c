@@ -23,6 +23,8 @@ static const lint_rule_t s_rules [] = {
       "screenshot and device screen aspect ratios differ by more than 1 %" },
     { "platform_mismatch", "warning", "image",
       "an Android frame on an App Store image, or an Apple frame on a Play image" },
+    { "form_factor_mismatch", "warning", "image",
+      "the frame is another kind of device than the preset's (a phone frame on an iPad or Play tablet preset, a tablet frame on a phone preset, any device frame on a TV preset)" },
     { "prohibited_copy", "warning", "image",
       "Play text with ranking or price words (\"#1\", \"best\", \"top\", \"free\", \"sale\", \"new\", \"discount\", \"download now\", ...)" },
     { "missing_glyphs", "error", "image", "a character no installed font has (named as U+XXXX)" },

@@ -65,6 +65,24 @@ static const presets_background_t s_backgrounds[] = {
     { "aurora",   3, { 0x0B3D5C, 0x1FA2A0, 0x6A3FB5 }, 160 },
 };
 
+/* Preset name prefix -> default frame and form factor (first match wins). */
+static const struct { const char *prefix, *device, *form; } s_kinds[] = {
+    { .prefix = "appstore.iphone_5_5", .device = "iphone_home", .form = "phone" },
+    { .prefix = "appstore.iphone_4_7", .device = "iphone_home", .form = "phone" },
+    { .prefix = "appstore.iphone_", .device = "iphone", .form = "phone" },
+    { .prefix = "appstore.ipad_", .device = "ipad", .form = "tablet" },
+    { .prefix = "appstore.mac", .device = "mac", .form = "desktop" },
+    { .prefix = "appstore.tv", .device = "none", .form = "tv" },
+    { .prefix = "appstore.vision_pro", .device = "none", .form = "tv" },
+    { .prefix = "appstore.watch_", .device = "watch", .form = "watch" },
+    { .prefix = "play.phone", .device = "android_phone", .form = "phone" },
+    { .prefix = "play.tablet_", .device = "android_tablet", .form = "tablet" },
+    { .prefix = "play.chromebook", .device = "none", .form = "desktop" },
+    { .prefix = "play.tv", .device = "none", .form = "tv" },
+    { .prefix = "play.wear", .device = "none", .form = "watch" },
+    { .prefix = "play.feature_graphic", .device = "none", .form = "any" },
+};
+
 #define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
 
 const presets_canvas_t *
@@ -135,4 +153,27 @@ const presets_background_t *
 presets_background_at (size_t i)
 {
     return i < COUNT (s_backgrounds) ? &s_backgrounds[i] : NULL;
+}
+
+static int
+s_kind (const presets_canvas_t *p)
+{
+    for (size_t i = 0; p && i < COUNT (s_kinds); i++)
+        if (strncmp (p->name, s_kinds[i].prefix, strlen (s_kinds[i].prefix)) == 0)
+            return (int) i;
+    return -1;
+}
+
+const char *
+presets_default_device (const presets_canvas_t *p)
+{
+    int k = s_kind (p);
+    return k < 0 ? "iphone" : s_kinds[k].device;
+}
+
+const char *
+presets_form_factor (const presets_canvas_t *p)
+{
+    int k = s_kind (p);
+    return k < 0 ? NULL : s_kinds[k].form;
 }

@@ -68,6 +68,18 @@ bool presets_appstore_size_known (int32_t w, int32_t h);
 const presets_background_t *presets_background_find (const char *name);
 /* The i-th background preset, NULL past the end. */
 const presets_background_t *presets_background_at (size_t i);
+/* The device frame a render on preset p gets when it names none: the
+   preset's own kind of device (phones a phone, iPads an iPad, Play tablets
+   a tablet, the Mac a Mac, watches a watch; TV, Vision Pro, Chromebook,
+   Wear OS and the feature graphic a frameless rounded screen "none").
+   NULL (a custom size): "iphone". A device_frame.h name; never NULL. */
+const char *presets_default_device (const presets_canvas_t *p);
+
+/* The form factor of preset p: "phone" | "tablet" | "desktop" | "watch" |
+   "tv" | "any" (feature graphic, custom sizes: NULL). The
+   `form_factor_mismatch` lint rule compares it with the frame's. */
+const char *presets_form_factor (const presets_canvas_t *p);
+
 /* "midnight": the background of a render that names none. */
 #define PRESETS_DEFAULT_BACKGROUND "midnight"
 

@@ -33,7 +33,7 @@ typedef struct {
     const char *position;          /* "top" | "bottom"; NULL unset */
     int32_t     padding_pm;        /* -1 unset */
     const char *fit;               /* "contain" | "cover" */
-    const char *finish;            /* "black" | "silver" */
+    const char *finish;            /* "auto" | "black" | "silver" */
     const char *device;
     bool        has_color;
     uint32_t    color;
@@ -479,7 +479,7 @@ s_parse_layout (const json_t *o, const char *path, s_style_t *st, api_error_t *e
     static const char *const keys [] = { "text_position", "padding", "fit", "finish", "device", NULL };
     static const char *const positions [] = { "top", "bottom", NULL };
     static const char *const fits [] = { "contain", "cover", NULL };
-    static const char *const finishes [] = { "black", "silver", NULL };
+    static const char *const finishes [] = { "auto", "black", "silver", NULL };
     char p [API_ERROR_PARAM_MAX];
     if (!json_is_object (o))
         return s_fail (e, "parameter_invalid", "layout must be an object.", "%s", path);
@@ -505,7 +505,7 @@ s_parse_layout (const json_t *o, const char *path, s_style_t *st, api_error_t *e
     }
     if ((v = s_member (o, "finish"))) {
         s_path (p, sizeof p, "%s.finish", path);
-        if (s_enum (v, finishes, p, &st->finish, "finish is \"black\" or \"silver\".", e))
+        if (s_enum (v, finishes, p, &st->finish, "finish is \"auto\", \"black\" or \"silver\".", e))
             return -1;
     }
     if ((v = s_member (o, "device"))) {
@@ -798,7 +798,7 @@ s_parse_slide (const json_t *js, int i, const s_req_t *req, s_slide_t *slide, ap
     s_style_merge (&slide->layout, &req->layout);
     s_style_merge (&slide->head, &req->head);
     s_style_merge (&slide->subst, &req->subst);
-    slide->device = slide->layout.device ? slide->layout.device : "iphone";
+    slide->device = slide->layout.device;     /* NULL: the preset's own device */
     slide->text_color = slide->head.has_color ? slide->head.color : s_default_text_color (req);
     slide->sub_color = slide->subst.has_color ? slide->subst.color : slide->text_color;
     return 0;
@@ -859,7 +859,7 @@ s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas
     sl.font_size_max = slide->head.size_max;
     sl.font_size_min = slide->head.size_min;
     snprintf (sl.fit, sizeof sl.fit, "%s", slide->layout.fit ? slide->layout.fit : "contain");
-    snprintf (sl.finish, sizeof sl.finish, "%s", slide->layout.finish ? slide->layout.finish : "black");
+    snprintf (sl.finish, sizeof sl.finish, "%s", slide->layout.finish ? slide->layout.finish : "auto");
     snprintf (sl.store, sizeof sl.store, "%s", preset ? preset->store : req->store ? req->store : "");
     sl.display_stated = preset != NULL;
     char url [EASEL_MAX_URL_BYTES + 1];
@@ -873,7 +873,10 @@ s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas
     }
     sl.shot_data = slide->data;
     sl.shot_len = slide->data_len;
-    snprintf (sl.device, sizeof sl.device, "%s", slide->device);
+    const char *device = slide->device ? slide->device
+                       : !preset && req->store && strcmp (req->store, "play") == 0 ? "android_phone"
+                       : presets_default_device (preset);
+    snprintf (sl.device, sizeof sl.device, "%s", device);
     snprintf (sl.format, sizeof sl.format, "%s", req->format);
 
     msgpack_sbuffer sb;

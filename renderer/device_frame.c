@@ -2,6 +2,7 @@
     rounded-rectangle painter and the drawing of each frame's features. */
 #include "device_frame.h"
 #include "resample.h"
+#include "text_layout.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -12,49 +13,60 @@
 #define S_SCREEN  0x000000
 #define S_BLACK_EDGE  0x2C2C2E
 #define S_SILVER_EDGE 0xC8C9CC
+#define S_RIM_LIGHT   0xF2F2F4
+#define S_RIM_DARK    0x111113
 
 static const device_frame_t s_frames[] = {
     { .name = "iphone", .frame_w = 1000, .frame_h = 2088,
       .screen_x = 36, .screen_y = 36, .screen_w = 928, .screen_h = 2016,
       .frame_radius = 90, .screen_radius = 54, .rim = 8,
       .feature = DEVICE_FEAT_ISLAND, .feat_a = 260, .feat_b = 76, .feat_c = 28,
-      .rotates = true, .platform = "apple" },
+      .rotates = true, .platform = "apple", .display = "iPhone", .form = "phone",
+      .css_w = 393, .css_h = 852, .scale = 3, .safe_top = 59, .safe_bottom = 34 },
     { .name = "iphone_home", .frame_w = 1000, .frame_h = 2040,
       .screen_x = 60, .screen_y = 240, .screen_w = 880, .screen_h = 1560,
       .frame_radius = 150, .screen_radius = 0, .rim = 10,
       .feature = DEVICE_FEAT_HOME, .feat_a = 150, .feat_b = 160, .feat_c = 20,
-      .rotates = true, .platform = "apple" },
+      .rotates = true, .platform = "apple", .display = "iPhone with a Home button", .form = "phone",
+      .css_w = 375, .css_h = 667, .scale = 2, .safe_top = 20, .safe_bottom = 0 },
     { .name = "ipad", .frame_w = 1000, .frame_h = 1300,
       .screen_x = 50, .screen_y = 50, .screen_w = 900, .screen_h = 1200,
       .frame_radius = 60, .screen_radius = 30, .rim = 8,
       .feature = DEVICE_FEAT_CAMERA_DOT, .feat_a = 14, .feat_c = 25,
-      .rotates = true, .platform = "apple" },
+      .rotates = true, .platform = "apple", .display = "iPad", .form = "tablet",
+      .css_w = 820, .css_h = 1093, .scale = 2, .safe_top = 24, .safe_bottom = 20 },
     { .name = "android_phone", .frame_w = 1000, .frame_h = 2100,
       .screen_x = 30, .screen_y = 30, .screen_w = 940, .screen_h = 2040,
       .frame_radius = 80, .screen_radius = 60, .rim = 8,
       .feature = DEVICE_FEAT_PUNCH_HOLE, .feat_a = 40, .feat_c = 65,
-      .rotates = true, .platform = "android" },
+      .rotates = true, .platform = "android", .display = "Android phone", .form = "phone",
+      .css_w = 412, .css_h = 915, .scale = 3, .safe_top = 32, .safe_bottom = 16 },
     { .name = "android_tablet", .frame_w = 1000, .frame_h = 1552,
       .screen_x = 40, .screen_y = 40, .screen_w = 920, .screen_h = 1472,
       .frame_radius = 50, .screen_radius = 20, .rim = 6,
       .feature = DEVICE_FEAT_CAMERA_DOT, .feat_a = 12, .feat_c = 20,
-      .rotates = true, .platform = "android" },
+      .rotates = true, .platform = "android", .display = "Android tablet", .form = "tablet",
+      .css_w = 800, .css_h = 1280, .scale = 2, .safe_top = 24, .safe_bottom = 16 },
     { .name = "mac", .frame_w = 1000, .frame_h = 600,
       .screen_x = 80, .screen_y = 20, .screen_w = 840, .screen_h = 525,
       .frame_radius = 30, .screen_radius = 6, .rim = 4,
       .feature = DEVICE_FEAT_LAPTOP, .feat_a = 570, .feat_b = 30, .feat_c = 60,
-      .platform = "apple" },
+      .platform = "apple", .display = "Mac", .form = "desktop",
+      .css_w = 1440, .css_h = 900, .scale = 2 },
     { .name = "browser-macos", .frame_w = 1000, .frame_h = 0,
       .screen_x = 0, .screen_y = 70, .screen_w = 1000, .screen_h = 0,
       .frame_radius = 20, .screen_radius = 20, .rim = 0,
-      .feature = DEVICE_FEAT_BROWSER, .feat_a = 70, .platform = "any" },
+      .feature = DEVICE_FEAT_BROWSER, .feat_a = 70, .platform = "any",
+      .display = "browser window", .form = "any", .css_w = 1440, .css_h = 900, .scale = 1 },
     { .name = "watch", .frame_w = 1060, .frame_h = 1220,
       .screen_x = 90, .screen_y = 110, .screen_w = 820, .screen_h = 1004,
       .frame_radius = 260, .screen_radius = 180, .rim = 10,
-      .feature = DEVICE_FEAT_WATCH, .feat_a = 1000, .platform = "apple" },
+      .feature = DEVICE_FEAT_WATCH, .feat_a = 1000, .platform = "apple",
+      .display = "Apple Watch", .form = "watch", .css_w = 205, .css_h = 251, .scale = 2 },
     { .name = "none", .frame_w = 1000, .frame_h = 0,
       .screen_x = 0, .screen_y = 0, .screen_w = 1000, .screen_h = 0,
-      .frame_radius = 40, .screen_radius = 40, .platform = "any" },
+      .frame_radius = 40, .screen_radius = 40, .platform = "any",
+      .display = "frameless screen", .form = "any", .css_w = 1440, .css_h = 900, .scale = 1 },
 };
 
 #define S_NFRAMES ((int) (sizeof s_frames / sizeof s_frames[0]))
@@ -286,6 +298,69 @@ s_lighter (uint32_t rgb, int by)
     return (uint32_t) ((c[0] << 16) | (c[1] << 8) | c[2]);
 }
 
+uint32_t
+device_frame_rim_rgb (uint32_t under)
+{
+    double l = text_layout_luminance (under & 0xFFFFFF);
+    double light = text_layout_contrast (l, text_layout_luminance (S_RIM_LIGHT));
+    double dark = text_layout_contrast (l, text_layout_luminance (S_RIM_DARK));
+    return light >= dark ? S_RIM_LIGHT : S_RIM_DARK;
+}
+
+/* The worst contrast of edge (0: the rim's colours) against the canvas 4 px
+   outside the rectangle (fx, fy, fw, fh). */
+static double
+s_outline_contrast (gdImagePtr im, int fx, int fy, int fw, int fh, bool rim, uint32_t edge)
+{
+    double le = text_layout_luminance (edge), worst = 21.0;
+    int W = gdImageSX (im), H = gdImageSY (im), d = 4;
+    for (int i = 0; i <= 32; i++) {
+        int xs[4] = { fx - d, fx + fw + d, fx + fw * i / 32, fx + fw * i / 32 };
+        int ys[4] = { fy + fh * i / 32, fy + fh * i / 32, fy - d, fy + fh + d };
+        for (int k = 0; k < 4; k++) {
+            if (xs[k] < 0 || ys[k] < 0 || xs[k] >= W || ys[k] >= H)
+                continue;
+            uint32_t under = (uint32_t) im->tpixels[ys[k]][xs[k]] & 0xFFFFFF;
+            double lu = text_layout_luminance (under);
+            double l = rim ? text_layout_luminance (device_frame_rim_rgb (under)) : le;
+            worst = fmin (worst, text_layout_contrast (l, lu));
+        }
+    }
+    return worst;
+}
+
+double
+device_frame_edge_contrast (gdImagePtr canvas, const device_frame_info_t *info)
+{
+    return s_outline_contrast (canvas, info->frame_x, info->frame_y, info->frame_w, info->frame_h,
+                               info->rim_px > 0, info->edge_rgb);
+}
+
+/* The rim: a rounded rectangle ring px wider than the frame rectangle
+   (x, y, w, h; frame units) whose pixels contrast with what is under them.
+   The frame is drawn over its middle afterwards. */
+static void
+s_rim (gdImagePtr im, const s_geom_t *g, double s, int ox, int oy,
+       double x, double y, double w, double h, double r, int ring)
+{
+    int cx, cy, cw, ch;
+    s_map (g, s, ox, oy, x, y, w, h, &cx, &cy, &cw, &ch);
+    s_rrect_t rr;
+    if (!s_rrect_setup (&rr, im, cx - ring, cy - ring, cw + 2 * ring, ch + 2 * ring, r * s + ring,
+                        0, false, 0, 0, 0, 0))
+        return;
+    int *buf = malloc ((size_t) gdImageSX (im) * sizeof *buf);
+    if (!buf)
+        return;                         /* the frame is drawn without its rim */
+    for (int py = rr.y0; py < rr.y1; py++) {
+        int *row = im->tpixels[py];
+        for (int px = rr.x0; px < rr.x1; px++)
+            buf[px] = (int) device_frame_rim_rgb ((uint32_t) row[px]);
+        s_rrect_row (&rr, row, py, buf, 0);
+    }
+    free (buf);
+}
+
 int
 device_frame_draw (gdImagePtr canvas, const device_frame_t *f, gdImagePtr shot,
                    int x, int y, int w, int h, const char *finish, bool cover,
@@ -295,7 +370,7 @@ device_frame_draw (gdImagePtr canvas, const device_frame_t *f, gdImagePtr shot,
     if (w <= 0 || h <= 0)
         return -1;
     bool silver = finish && strcmp (finish, "silver") == 0;
-    uint32_t edge = silver ? S_SILVER_EDGE : S_BLACK_EDGE;
+    bool auto_finish = finish && strcmp (finish, "auto") == 0;
     double shot_aspect = shot ? (double) gdImageSY (shot) / gdImageSX (shot) : 0.625;
     s_geom_t g = { f->frame_w, f->frame_h, f->screen_x, f->screen_y, f->screen_w, f->screen_h,
                    f->rotates && shot && gdImageSX (shot) > gdImageSY (shot) };
@@ -309,12 +384,37 @@ device_frame_draw (gdImagePtr canvas, const device_frame_t *f, gdImagePtr shot,
     int ox = x + (w - cfw) / 2, oy = y + (h - cfh) / 2;
     info->drawn = true;
     info->frame_x = ox, info->frame_y = oy, info->frame_w = cfw, info->frame_h = cfh;
-    info->edge_rgb = edge;
     info->has_edge = strcmp (f->name, "none") != 0;
+    int ring = 0;
+    if (auto_finish && info->has_edge) {
+        double cb = s_outline_contrast (canvas, ox, oy, cfw, cfh, false, S_BLACK_EDGE);
+        double cs = s_outline_contrast (canvas, ox, oy, cfw, cfh, false, S_SILVER_EDGE);
+        silver = cs > cb;
+        if (fmax (cb, cs) < DEVICE_FRAME_MIN_CONTRAST) {
+            ring = (int) lround (cfw * 0.004);
+            ring = ring < 2 ? 2 : ring;
+        }
+    }
+    uint32_t edge = silver ? S_SILVER_EDGE : S_BLACK_EDGE;
+    info->edge_rgb = edge;
+    info->silver = silver;
+    if (ring) {
+        info->rim_px = ring;
+        info->frame_x -= ring, info->frame_y -= ring;
+        info->frame_w += 2 * ring, info->frame_h += 2 * ring;
+    }
 
     /* body */
     double body_w = f->feature == DEVICE_FEAT_WATCH ? f->feat_a : g.fw;
     double body_x = 0, body_h = g.fh;
+    if (ring) {
+        if (f->feature == DEVICE_FEAT_LAPTOP) {
+            s_rim (canvas, &g, s, ox, oy, 60, 0, 880, f->feat_a, f->frame_radius, ring);
+            s_rim (canvas, &g, s, ox, oy, 0, f->feat_a, g.fw, f->feat_b, 12, ring);
+        }
+        else
+            s_rim (canvas, &g, s, ox, oy, 0, 0, body_w, body_h, f->frame_radius, ring);
+    }
     switch (f->feature) {
         case DEVICE_FEAT_LAPTOP:
             body_x = 60, body_w = 880, body_h = f->feat_a;

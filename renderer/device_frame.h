@@ -21,7 +21,20 @@
       none            1000 x (shot)   0, 0, 1000 x (shot)         40 / 40   -
 
     Finishes: "black" (edge #2C2C2E) and "silver" (edge #C8C9CC); bezels are
-    black in both, the Mac base and browser toolbar take the finish.
+    black in both, the Mac base and browser toolbar take the finish. "auto"
+    (the default of a render) measures the canvas just outside the frame
+    before drawing and takes the finish whose edge contrasts more with it;
+    when neither reaches DEVICE_FRAME_MIN_CONTRAST (a gradient from dark to
+    light behind the frame) it also draws a thin rim outside the frame whose
+    every pixel is near-white or near-black, whichever contrasts more with
+    the background under it (device_frame_rim_rgb), so the outline stays
+    visible everywhere.
+
+    Each frame also describes its device for captures: the CSS viewport
+    (css_w x css_h), the device scale factor and the safe-area insets (CSS
+    px hidden by the Dynamic Island, camera or status bar at the top and the
+    home indicator at the bottom), plus a display name for lint messages
+    and its form factor ("phone" | "tablet" | "desktop" | "watch" | "any").
 
     Thread: any; the table is constant. Memory: borrows the images. */
 #ifndef EASEL_DEVICE_FRAME_H
@@ -52,7 +65,15 @@ typedef struct {
     int feat_a, feat_b, feat_c;    /* feature sizes (see the table above) */
     bool rotates;                  /* turns landscape for a landscape screenshot */
     const char *platform;          /* "apple" | "android" | "any" */
+    const char *display;           /* "iPhone", "Android tablet", ... (messages) */
+    const char *form;              /* "phone" | "tablet" | "desktop" | "watch" | "any" */
+    int css_w, css_h;              /* the device's viewport, CSS px (portrait) */
+    int scale;                     /* device pixels per CSS px */
+    int safe_top, safe_bottom;     /* safe-area insets, CSS px of css_w x css_h */
 } device_frame_t;
+
+/* The contrast "auto" wants between the frame's outline and the canvas. */
+#define DEVICE_FRAME_MIN_CONTRAST 3.0
 
 /* What the drawing did, for the lint rules. */
 typedef struct {
@@ -63,6 +84,9 @@ typedef struct {
     double aspect_diff;            /* |shot aspect / screen aspect - 1| */
     uint32_t edge_rgb;             /* outer edge colour (frame_contrast) */
     bool   has_edge;               /* false for "none" */
+    bool   silver;                 /* the finish drawn (after "auto") */
+    int    rim_px;                 /* width of the contrast rim outside the frame, 0: none
+                                      (frame_x.. include it) */
 } device_frame_info_t;
 
 /* The frame called name, or NULL when there is none. */
@@ -71,12 +95,21 @@ const device_frame_t *device_frame_find (const char *name);
 const device_frame_t *device_frame_at (int i);
 
 /* Draws frame (and shot, which may be NULL) scaled to fit and centred in the
-   box (x, y, w, h) of canvas. finish: "black" | "silver" ("" black); cover:
+   box (x, y, w, h) of canvas. finish: "black" | "silver" | "auto" ("" black); cover:
    fill the screen instead of containing the shot. Returns 0, or -1 when the
    box is empty or an allocation fails. May convert shot to truecolor. */
 int device_frame_draw (gdImagePtr canvas, const device_frame_t *frame, gdImagePtr shot,
                        int x, int y, int w, int h, const char *finish, bool cover,
                        device_frame_info_t *info);
+
+/* The worst WCAG contrast between the outline drawn (info: edge_rgb, or
+   the rim's colours when rim_px) and the canvas 4 px outside info's frame
+   rectangle, over 33 points a side; 21 when nothing can be sampled. */
+double device_frame_edge_contrast (gdImagePtr canvas, const device_frame_info_t *info);
+
+/* The rim colour over a background pixel: near-white on a dark one,
+   near-black on a light one (at least 4:1 against it). */
+uint32_t device_frame_rim_rgb (uint32_t under_rgb);
 
 /* Paints a rounded rectangle with anti-aliased corners: flat colour rgb when
    src is NULL, else the pixels of truecolor src (its (0,0) at canvas (src_x, src_y), its

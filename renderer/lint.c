@@ -23,6 +23,38 @@ lint_add (lint_report_t *r, const char *rule, lint_severity_t sev, const char *f
     va_start (ap, fmt);
     vsnprintf (f->message, sizeof f->message, fmt, ap);
     va_end (ap);
+    if (f->message[0] >= 'a' && f->message[0] <= 'z')
+        f->message[0] = (char) (f->message[0] - 'a' + 'A');
+}
+
+const char *
+lint_a (const char *word)
+{
+    static const char *const consonant_u[] = { "uni", "use", "usu", "ute", "uti", "ura", "one", NULL };
+    static const char *const silent_h[] = { "hour", "honest", "honor", "honour", "heir", NULL };
+    if (!word || !word[0])
+        return "a";
+    unsigned char c0 = (unsigned char) word[0], c1 = (unsigned char) word[1];
+    if (isupper (c0) && isupper (c1))   /* an acronym, read letter by letter */
+        return strchr ("AEFHILMNORSX", c0) ? "an" : "a";
+    if (c0 == '8')
+        return "an";
+    for (int i = 0; consonant_u[i]; i++)
+        if (strncasecmp (word, consonant_u[i], strlen (consonant_u[i])) == 0)
+            return "a";
+    for (int i = 0; silent_h[i]; i++)
+        if (strncasecmp (word, silent_h[i], strlen (silent_h[i])) == 0)
+            return "an";
+    return strchr ("aeiouAEIOU", c0) ? "an" : "a";
+}
+
+/* "a phone", "a TV", ... for a form factor name. */
+static const char *
+s_form_words (const char *form)
+{
+    return strcmp (form, "tv") == 0 ? "a TV" : strcmp (form, "desktop") == 0 ? "a desktop"
+         : strcmp (form, "tablet") == 0 ? "a tablet" : strcmp (form, "watch") == 0 ? "a watch"
+         : "a phone";
 }
 
 const char *
@@ -127,11 +159,25 @@ lint_drawing (const proto_slide_t *spec, const lint_facts_t *facts, lint_report_
                   "The screenshot's aspect ratio differs from the device screen's by %.1f %%; it "
                   "is %s.", fi->aspect_diff * 100.0,
                   strcmp (spec->fit, "cover") == 0 ? "cropped" : "letterboxed");
+    const device_frame_t *fd = facts->frame_def;
     if (facts->frame_platform && ((play && strcmp (facts->frame_platform, "apple") == 0)
-                              ||  (apple && strcmp (facts->frame_platform, "android") == 0)))
+                              ||  (apple && strcmp (facts->frame_platform, "android") == 0))) {
+        const char *what = fd ? fd->display : facts->frame_platform;
+        const char *where = play ? "Google Play" : "App Store";
         lint_add (r, "platform_mismatch", LINT_WARNING,
-                  "A %s device frame (\"%s\") on a %s image.", facts->frame_platform, spec->device,
-                  play ? "Google Play" : "App Store");
+                  "%s %s frame (\"%s\") on %s %s image; %s screenshots show %s devices.",
+                  lint_a (what), what, fd ? fd->name : spec->device, lint_a (where), where, where,
+                  play ? "Android" : "Apple");
+    }
+    const presets_canvas_t *p = presets_find (spec->preset);
+    const char *form = presets_form_factor (p);
+    if (fd && form && strcmp (form, "any") != 0 && strcmp (fd->form, "any") != 0
+    &&  strcmp (form, fd->form) != 0)
+        lint_add (r, "form_factor_mismatch", LINT_WARNING,
+                  "%s %s frame (\"%s\") on %s %s image (%s): %s on %s preset; leave device unset "
+                  "for \"%s\".", lint_a (fd->display), fd->display, fd->name, lint_a (p->display),
+                  p->display, p->name, s_form_words (fd->form), s_form_words (form),
+                  presets_default_device (p));
     if (facts->screen_blank)
         lint_add (r, "blank_screen", LINT_WARNING,
                   "The device screen is nearly one colour; is the screenshot missing or blank?");

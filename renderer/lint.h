@@ -17,7 +17,9 @@
     at its minimum size), source_upscaled (warning), screen_aspect_mismatch
     (warning: screenshot and screen aspect differ by more than 1 %),
     platform_mismatch (warning: an Android frame on an App Store image or an
-    Apple frame on a Play image), prohibited_copy (warning: Play's banned
+    Apple frame on a Play image), form_factor_mismatch (warning: a phone
+    frame on a tablet preset, a tablet frame on a phone preset, ...: the
+    frame's form factor against presets_form_factor), prohibited_copy (warning: Play's banned
     promotional words), missing_glyphs (error), locale_fallback (warning:
     the locale had no text of its own), blank_screen (warning: the device
     screen is nearly uniform). Set-level rules (set_count,
@@ -56,13 +58,20 @@ typedef struct {
     bool headline_bold;
     device_frame_info_t frame;
     const char *frame_platform;    /* "apple" | "android" | "any"; NULL: no frame */
+    const device_frame_t *frame_def;   /* the frame drawn; NULL: none */
     bool screen_blank;
     double frame_contrast;         /* edge vs background around it; 0 when unknown */
 } lint_facts_t;
 
-/* Adds a finding (silently dropped past LINT_MAX_FINDINGS). */
+/* Adds a finding (silently dropped past LINT_MAX_FINDINGS). The message's
+   first letter is capitalised, so it may start with lint_a's article. */
 void lint_add (lint_report_t *r, const char *rule, lint_severity_t sev, const char *fmt, ...)
     __attribute__((format (printf, 4, 5)));
+
+/* "an" before a word read with a vowel sound ("an iPad", "an App Store",
+   "an Android", "an 8-bit", "an MB"), else "a" ("a Google Play", "a
+   unique", "a one-off"). */
+const char *lint_a (const char *word);
 
 /* The rules that need the spec and the drawing. */
 void lint_drawing (const proto_slide_t *spec, const lint_facts_t *facts, lint_report_t *r);

@@ -6,6 +6,7 @@
 #include "encode.h"
 #include "fetch.h"
 #include "image_source.h"
+#include "presets.h"
 #include "resample.h"
 #include "text_layout.h"
 
@@ -189,6 +190,14 @@ s_one_of (const char *v, const char *a, const char *b)
     return !v[0] || strcmp (v, a) == 0 || strcmp (v, b) == 0;
 }
 
+/* The frame a spec draws: its device, else its preset's default. */
+static const device_frame_t *
+s_frame_of (const proto_slide_t *spec)
+{
+    return device_frame_find (spec->device[0] ? spec->device
+                                              : presets_default_device (presets_find (spec->preset)));
+}
+
 static int
 s_check_spec (const proto_slide_t *spec, render_error_t *err)
 {
@@ -206,7 +215,7 @@ s_check_spec (const proto_slide_t *spec, render_error_t *err)
         s_error (err, "bad_task", false, NULL, "headline has %d lines, expected 0..%d",
                  spec->nlines, EASEL_MAX_HEADLINE_LINES);
     else
-    if (!device_frame_find (spec->device[0] ? spec->device : "iphone"))
+    if (!s_frame_of (spec))
         s_error (err, "bad_task", false, NULL, "unknown device \"%s\"", spec->device);
     else
     if (spec->format[0] && strcmp (spec->format, "png") && strcmp (spec->format, "jpeg")
@@ -214,7 +223,8 @@ s_check_spec (const proto_slide_t *spec, render_error_t *err)
         s_error (err, "bad_task", false, NULL, "unknown format \"%s\"", spec->format);
     else
     if (!s_one_of (spec->text_position, "top", "bottom") || !s_one_of (spec->fit, "contain", "cover")
-    ||  !s_one_of (spec->finish, "black", "silver") || !s_one_of (spec->store, "appstore", "play"))
+    ||  (!s_one_of (spec->finish, "black", "silver") && strcmp (spec->finish, "auto") != 0)
+    ||  !s_one_of (spec->store, "appstore", "play"))
         s_error (err, "bad_task", false, NULL, "unknown layout value (text_position \"%s\", fit \"%s\", "
                  "finish \"%s\", store \"%s\")", spec->text_position, spec->fit, spec->finish, spec->store);
     else
@@ -255,25 +265,6 @@ s_screen_blank (gdImagePtr im, const device_frame_info_t *fi)
             hi = fmax (hi, l);
         }
     return hi >= 0 && hi - lo < 0.02;
-}
-
-/* Worst contrast of the frame's edge colour against the canvas just outside it. */
-static double
-s_frame_contrast (gdImagePtr im, const device_frame_info_t *fi)
-{
-    double le = text_layout_luminance (fi->edge_rgb), worst = 21.0;
-    int W = gdImageSX (im), H = gdImageSY (im), d = 4;
-    for (int i = 0; i <= 32; i++) {
-        int xs[4] = { fi->frame_x - d, fi->frame_x + fi->frame_w + d,
-                      fi->frame_x + fi->frame_w * i / 32, fi->frame_x + fi->frame_w * i / 32 };
-        int ys[4] = { fi->frame_y + fi->frame_h * i / 32, fi->frame_y + fi->frame_h * i / 32,
-                      fi->frame_y - d, fi->frame_y + fi->frame_h + d };
-        for (int k = 0; k < 4; k++)
-            if (xs[k] >= 0 && ys[k] >= 0 && xs[k] < W && ys[k] < H)
-                worst = fmin (worst, text_layout_contrast (le,
-                              text_layout_luminance ((uint32_t) im->tpixels[ys[k]][xs[k]] & 0xFFFFFF)));
-    }
-    return worst;
 }
 
 gdImagePtr
@@ -372,7 +363,7 @@ slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
     else
         box_y = text_top + text_h + (int) lround (h * 0.035), box_h = h - (int) lround (h * 0.04) - box_y;
 
-    const device_frame_t *frame = device_frame_find (spec->device[0] ? spec->device : "iphone");
+    const device_frame_t *frame = s_frame_of (spec);
     bool frameless = strcmp (frame->name, "none") == 0 || strcmp (frame->name, "browser-macos") == 0;
     if ((shot || !frameless) && box_h > 0) {
         if (device_frame_draw (im, frame, shot, pad, box_y, w - 2 * pad, box_h, spec->finish,
@@ -381,8 +372,9 @@ slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
             goto failed;
         }
         facts.frame_platform = frame->platform;
+        facts.frame_def = frame;
         facts.screen_blank = s_screen_blank (im, &facts.frame);
-        facts.frame_contrast = facts.frame.has_edge ? s_frame_contrast (im, &facts.frame) : 0;
+        facts.frame_contrast = facts.frame.has_edge ? device_frame_edge_contrast (im, &facts.frame) : 0;
         if (s_canceled (opts, err))
             goto failed;
     }

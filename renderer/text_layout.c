@@ -406,10 +406,11 @@ s_can_break (const s_line_t *ln, int i)
 
 typedef struct { int a, e; } s_seg_t;
 
-/* Wraps ln at size into segs (at most cap). *nseg, *widest set; *too_wide
-   when a segment that cannot break is wider than max_width. */
+/* Wraps ln at size into segs (at most cap) greedily: each wrapped line
+   takes as much as fits in limit px. *nseg, *widest set; *too_wide when a
+   segment that cannot break is wider than limit. */
 static int
-s_wrap (s_cache_t *c, s_line_t *ln, const text_block_t *b, double size,
+s_wrap (s_cache_t *c, s_line_t *ln, const text_block_t *b, double size, double limit,
         s_seg_t *segs, int cap, int *nseg, double *widest, bool *too_wide,
         char *err, size_t errsz)
 {
@@ -425,7 +426,7 @@ s_wrap (s_cache_t *c, s_line_t *ln, const text_block_t *b, double size,
             return -1;
         int best = -1;
         double best_w = 0;
-        if (w <= b->max_width)
+        if (w <= limit)
             best = ln->n, best_w = w;
         else {
             /* the break candidates after start; widths grow with the end, so
@@ -442,7 +443,7 @@ s_wrap (s_cache_t *c, s_line_t *ln, const text_block_t *b, double size,
                     e--;
                 if (s_width (c, ln, start, e, b, size, &w, err, errsz))
                     return -1;
-                if (w <= b->max_width)
+                if (w <= limit)
                     best = cand[mid], best_w = w, lo = mid + 1;
                 else
                     hi = mid - 1;
@@ -481,8 +482,52 @@ typedef struct {
     int      nsegs[4];
 } s_block_t;
 
+/* Balanced wrapping of a line that wraps into *nseg lines at max_width:
+   the same number of lines with the longest as short as it can be (the
+   smallest limit, to half a pixel, at which the greedy wrap still needs no
+   more lines), so "Jede Gewohnheit im Blick" reads "Jede Gewohnheit" / "im
+   Blick", not "Jede Gewohnheit im" / "Blick". Any script: the limit only
+   moves the break points the greedy wrap may use. */
 static int
-s_block_wrap (s_cache_t *c, s_block_t *bl, const text_block_t *b, double size,
+s_wrap_balanced (s_cache_t *c, s_line_t *ln, const text_block_t *b, double size,
+                 s_seg_t *segs, int *nseg, double *widest, char *err, size_t errsz)
+{
+    s_seg_t trial[TEXT_LAYOUT_MAX_WRAPPED];
+    double lo = 0, hi = 0;
+    for (int k = 0; k < *nseg; k++) {
+        double w;
+        if (s_width (c, ln, segs[k].a, segs[k].e, b, size, &w, err, errsz))
+            return -1;
+        hi = fmax (hi, w);
+    }
+    double best = hi;
+    while (hi - lo > 0.5) {
+        double mid = (lo + hi) / 2, w = 0;
+        int n = 0;
+        bool over = false;
+        if (s_wrap (c, ln, b, size, mid, trial, TEXT_LAYOUT_MAX_WRAPPED, &n, &w, &over, err, errsz))
+            return -1;
+        if (!over && n <= *nseg)
+            hi = best = mid;
+        else
+            lo = mid;
+    }
+    int n = 0;
+    double w = 0;
+    bool over = false;
+    if (s_wrap (c, ln, b, size, best, trial, TEXT_LAYOUT_MAX_WRAPPED, &n, &w, &over, err, errsz))
+        return -1;
+    if (over || n != *nseg)
+        return 0;                       /* keep the greedy wrap */
+    memcpy (segs, trial, (size_t) n * sizeof *segs);
+    *widest = fmax (*widest, w);
+    return 0;
+}
+
+/* Wraps every line of the block at size; balance: with balanced lines
+   (s_wrap_balanced) instead of greedy ones, the same count of lines. */
+static int
+s_block_wrap (s_cache_t *c, s_block_t *bl, const text_block_t *b, double size, bool balance,
               int *total, double *widest, bool *too_wide, char *err, size_t errsz)
 {
     *total = 0;
@@ -490,9 +535,20 @@ s_block_wrap (s_cache_t *c, s_block_t *bl, const text_block_t *b, double size,
     *too_wide = false;
     for (int i = 0; i < bl->nlines; i++) {
         bl->nsegs[i] = 0;
-        if (s_wrap (c, &bl->lines[i], b, size, bl->segs[i], TEXT_LAYOUT_MAX_WRAPPED,
-                    &bl->nsegs[i], widest, too_wide, err, errsz))
+        bool over = false;
+        double w = 0;
+        if (s_wrap (c, &bl->lines[i], b, size, b->max_width, bl->segs[i], TEXT_LAYOUT_MAX_WRAPPED,
+                    &bl->nsegs[i], &w, &over, err, errsz))
             return -1;
+        if (balance && !over && bl->nsegs[i] > 1) {
+            double bw = 0;
+            if (s_wrap_balanced (c, &bl->lines[i], b, size, bl->segs[i], &bl->nsegs[i], &bw,
+                                 err, errsz))
+                return -1;
+            w = bw > 0 ? bw : w;
+        }
+        *widest = fmax (*widest, w);
+        *too_wide |= over;
         *total += bl->nsegs[i];
     }
     if (*total > TEXT_LAYOUT_MAX_WRAPPED)
@@ -537,7 +593,7 @@ text_layout_fit (const text_block_t *b, text_result_t *r, char *err, size_t errs
         int total;
         double widest;
         bool too_wide;
-        if ((rc = s_block_wrap (c, bl, b, size, &total, &widest, &too_wide, err, errsz)))
+        if ((rc = s_block_wrap (c, bl, b, size, false, &total, &widest, &too_wide, err, errsz)))
             break;
         int height = (int) lround (total * size * TEXT_LAYOUT_LINE_HEIGHT);
         bool fits = !too_wide && (b->max_height <= 0 || height <= b->max_height);
@@ -545,8 +601,13 @@ text_layout_fit (const text_block_t *b, text_result_t *r, char *err, size_t errs
         r->height = height;
         r->nwrapped = total;
         r->widest = (int) ceil (widest);
-        if (fits)
+        if (fits) {
+            /* the size is settled: balance the lines (same count, so the
+               same height), as text_layout_draw will */
+            rc = s_block_wrap (c, bl, b, size, true, &total, &widest, &too_wide, err, errsz);
+            r->widest = (int) ceil (widest);
             break;
+        }
         if (size <= min) {
             r->overflow = true;
             break;
@@ -680,7 +741,7 @@ text_layout_draw (gdImagePtr im, const text_block_t *b, text_result_t *r,
     int total;
     double widest;
     bool too_wide;
-    int rc = s_block_wrap (c, bl, b, r->size, &total, &widest, &too_wide, err, errsz);
+    int rc = s_block_wrap (c, bl, b, r->size, !r->overflow, &total, &widest, &too_wide, err, errsz);
     s_ink_t ink = { 2.0, -1.0, gdImageSX (im), gdImageSY (im), -1, -1, NULL, 0, 0 };
     /* a copy of the rows the block covers (with a line of slack each side) */
     int W = gdImageSX (im);

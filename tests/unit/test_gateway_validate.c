@@ -73,6 +73,40 @@ test_single_slide (void)
            "single: default background midnight");
     CHECK (sl.shot_url && strcmp (sl.shot_url, "https://acme.app/home.png") == 0, "single: url");
     CHECK (strcmp (sl.device, "iphone") == 0 && strcmp (sl.format, "png") == 0, "single: defaults");
+    CHECK (strcmp (sl.finish, "auto") == 0, "single: default finish auto, got %s", sl.finish);
+    proto_slide_free (&sl);
+    proto_create_render_free (&cr);
+}
+
+/* A slide without a device gets its preset's kind of device, per preset of a matrix. */
+static void
+test_default_device (void)
+{
+    proto_create_render_t cr;
+    const char *body = "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},"
+        "\"matrix\":{\"presets\":[\"appstore.iphone_6_9\",\"appstore.ipad_13\",\"play.phone\","
+        "\"play.tablet_10\",\"appstore.iphone_5_5\",\"appstore.mac\",\"play.feature_graphic\"]},"
+        "\"slides\":[{\"headline\":{\"lines\":[\"Track every habit\"]}}]}";
+    static const char *want [] = { "iphone", "ipad", "android_phone", "android_tablet", "iphone_home",
+                                   "mac", "none" };
+    if (s_parse_ok ("default device", body, 7, &cr))
+        return;
+    for (int i = 0; i < 7; i++) {
+        proto_slide_t sl;
+        s_slide (&cr, i, &sl);
+        CHECK (strcmp (sl.device, want [i]) == 0, "default device: %s gets %s, got %s", sl.preset,
+               want [i], sl.device);
+        proto_slide_free (&sl);
+    }
+    proto_create_render_free (&cr);
+    body = "{\"canvas\":{\"preset\":\"appstore.ipad_13\"},\"layout\":{\"device\":\"iphone\","
+           "\"finish\":\"black\"},\"slides\":[{\"headline\":{\"lines\":[\"Stated\"]}}]}";
+    if (s_parse_ok ("stated device", body, 1, &cr))
+        return;
+    proto_slide_t sl;
+    s_slide (&cr, 0, &sl);
+    CHECK (strcmp (sl.device, "iphone") == 0 && strcmp (sl.finish, "black") == 0,
+           "stated device: a device and finish given are kept (%s, %s)", sl.device, sl.finish);
     proto_slide_free (&sl);
     proto_create_render_free (&cr);
 }
@@ -452,6 +486,7 @@ main (void)
         return 2;
     test_presets ();
     test_single_slide ();
+    test_default_device ();
     test_matrix ();
     test_gradient_custom_canvas_data ();
     test_bad_cases ();

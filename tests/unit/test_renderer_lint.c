@@ -5,6 +5,7 @@
       (or output) made to break it;
     - the same spec gives the same bytes in png, jpeg and webp;
     - the render-level lint object (set_count, play_promo_eligible, counts). */
+#include "device_frame.h"
 #include "image_source.h"
 #include "lint.h"
 #include "presets.h"
@@ -106,6 +107,68 @@ s_fires (const char *name, const proto_slide_t *spec, const char *rule, lint_sev
 
 static uint32_t
 s_be32 (const uint8_t *p) { return ((uint32_t) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+
+/* Every preset with nothing stated (its default device, the "auto" finish,
+   the default midnight background): the frame is visible (no
+   frame_contrast), and it is the preset's kind of device for its store. */
+static void
+test_every_preset_default_look (void)
+{
+    const presets_canvas_t *p;
+    for (size_t i = 0; (p = presets_at (i)); i++) {
+        proto_slide_t spec = s_clean ();
+        snprintf (spec.preset, sizeof spec.preset, "%s", p->name);
+        spec.width = p->sizes[0].width;
+        spec.height = p->sizes[0].height;
+        spec.device[0] = '\0';
+        snprintf (spec.finish, sizeof spec.finish, "auto");
+        lint_report_t r;
+        if (s_run (&spec, &r, NULL, NULL) != 0)
+            continue;
+        CHECK (!s_has (&r, "frame_contrast", LINT_INFO) && !s_has (&r, "platform_mismatch", LINT_WARNING)
+               && !s_has (&r, "form_factor_mismatch", LINT_WARNING),
+               "%s: the default look passes frame_contrast, platform and form factor", p->name);
+        if (s_has (&r, "frame_contrast", LINT_INFO) || s_has (&r, "platform_mismatch", LINT_WARNING)
+        ||  s_has (&r, "form_factor_mismatch", LINT_WARNING))
+            s_dump (p->name, &r);
+    }
+    /* the old default, a black frame on midnight, is what frame_contrast flags */
+    proto_slide_t spec = s_clean ();
+    snprintf (spec.finish, sizeof spec.finish, "black");
+    s_fires ("black on midnight", &spec, "frame_contrast", LINT_INFO);
+}
+
+/* "auto" picks silver on a dark canvas, black on a light one, and adds a
+   rim when neither contrasts (a dark-to-light gradient behind the frame). */
+static void
+test_auto_finish (void)
+{
+    static const struct { uint32_t top, bottom; bool silver, rim; } cases[] = {
+        { 0x0F2027, 0x2C5364, true, false },      /* midnight */
+        { 0xF5F5F0, 0xF5F5F0, false, false },     /* paper */
+        { 0x2C2C2E, 0xFFFFFF, false, true },      /* dark to light */
+    };
+    const device_frame_t *f = device_frame_find ("iphone");
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        gdImagePtr im = gdImageCreateTrueColor (600, 1200);
+        for (int y = 0; y < 1200; y++) {
+            uint32_t a = cases[k].top, b = cases[k].bottom;
+            int c[3];
+            for (int j = 0; j < 3; j++) {
+                int va = (int) ((a >> (16 - 8 * j)) & 0xFF), vb = (int) ((b >> (16 - 8 * j)) & 0xFF);
+                c[j] = va + (vb - va) * y / 1199;
+            }
+            gdImageLine (im, 0, y, 599, y, gdTrueColor (c[0], c[1], c[2]));
+        }
+        device_frame_info_t info;
+        CHECK (device_frame_draw (im, f, NULL, 50, 50, 500, 1100, "auto", false, &info) == 0, "auto: draws");
+        CHECK (info.silver == cases[k].silver && (info.rim_px > 0) == cases[k].rim,
+               "auto case %zu: silver %d rim %d", k, info.silver, info.rim_px);
+        double c = device_frame_edge_contrast (im, &info);
+        CHECK (c >= DEVICE_FRAME_MIN_CONTRAST, "auto case %zu: the outline contrasts %.2f:1", k, c);
+        gdImageDestroy (im);
+    }
+}
 
 static void
 test_every_preset (void)
@@ -297,6 +360,68 @@ test_clean_and_each_rule (void)
     spec.width = 1080, spec.height = 1920;
     s_fires ("platform_mismatch reverse", &spec, "platform_mismatch", LINT_WARNING);
 
+    /* the messages read as English: an before a vowel sound, device and store names capitalised */
+    spec = s_clean ();
+    snprintf (spec.device, sizeof spec.device, "android_phone");
+    if (s_run (&spec, &r, NULL, NULL) == 0)
+        for (int k = 0; k < r.n; k++)
+            if (strcmp (r.items[k].rule, "platform_mismatch") == 0)
+                CHECK (strncmp (r.items[k].message, "An Android phone frame (\"android_phone\") on an App "
+                                "Store image;", 56) == 0, "grammar: got \"%s\"", r.items[k].message);
+    spec = s_clean ();
+    snprintf (spec.preset, sizeof spec.preset, "play.phone");
+    spec.width = 1080, spec.height = 1920;
+    if (s_run (&spec, &r, NULL, NULL) == 0)
+        for (int k = 0; k < r.n; k++)
+            if (strcmp (r.items[k].rule, "platform_mismatch") == 0)
+                CHECK (strncmp (r.items[k].message, "An iPhone frame (\"iphone\") on a Google Play "
+                                "image;", 50) == 0, "grammar: got \"%s\"", r.items[k].message);
+    static const struct { const char *word, *a; } arts[] = {
+        { "Android", "an" }, { "App Store", "an" }, { "iPad", "an" }, { "iPhone", "an" },
+        { "Apple Watch", "an" }, { "Google Play", "a" }, { "Mac", "a" }, { "unique", "a" },
+        { "one", "a" }, { "hour", "an" }, { "MB", "an" }, { "PNG", "a" }, { "8-bit", "an" },
+        { "browser window", "a" }, { "", "a" },
+    };
+    for (size_t k = 0; k < sizeof arts / sizeof arts[0]; k++)
+        CHECK (strcmp (lint_a (arts[k].word), arts[k].a) == 0, "lint_a (\"%s\"): want %s, got %s",
+               arts[k].word, arts[k].a, lint_a (arts[k].word));
+    {
+        lint_report_t g = { 0 };
+        lint_add (&g, "x", LINT_INFO, "%s %s frame", lint_a ("iPad"), "iPad");
+        CHECK (strcmp (g.items[0].message, "An iPad frame") == 0, "lint_add capitalises: %s", g.items[0].message);
+    }
+
+    /* form_factor_mismatch: a phone frame on a tablet preset and the reverse; the
+       preset's own device (device unset) does not fire it */
+    static const struct { const char *preset, *device; int w, h; bool fires; } forms[] = {
+        { "appstore.ipad_13", "iphone", 2064, 2752, true },
+        { "appstore.ipad_13", "ipad", 2064, 2752, false },
+        { "appstore.ipad_13", "", 2064, 2752, false },
+        { "play.tablet_10", "android_phone", 1600, 2560, true },
+        { "play.tablet_10", "", 1600, 2560, false },
+        { "play.phone", "android_tablet", 1080, 1920, true },
+        { "appstore.iphone_6_9", "ipad", 1320, 2868, true },
+        { "appstore.tv", "iphone", 3840, 2160, true },
+        { "appstore.iphone_6_9", "none", 1320, 2868, false },
+    };
+    for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+        spec = s_clean ();
+        snprintf (spec.preset, sizeof spec.preset, "%s", forms[k].preset);
+        snprintf (spec.device, sizeof spec.device, "%s", forms[k].device);
+        spec.width = forms[k].w, spec.height = forms[k].h;
+        if (s_run (&spec, &r, NULL, NULL) != 0)
+            continue;
+        bool got = s_has (&r, "form_factor_mismatch", LINT_WARNING);
+        CHECK (got == forms[k].fires, "form_factor_mismatch: \"%s\" on %s: want %s", forms[k].device,
+               forms[k].preset, forms[k].fires ? "a finding" : "none");
+        if (got != forms[k].fires)
+            s_dump ("form_factor_mismatch", &r);
+        for (int i = 0; got && i < r.n; i++)
+            if (strcmp (r.items[i].rule, "form_factor_mismatch") == 0 && k == 0)
+                CHECK (strstr (r.items[i].message, "An iPhone frame (\"iphone\") on an iPad 13") == r.items[i].message,
+                       "form_factor_mismatch message: %s", r.items[i].message);
+    }
+
     /* prohibited_copy: on Play */
     static char promo[] = "The #1 habit app, free today";
     spec = s_clean ();
@@ -417,6 +542,8 @@ main (void)
     s_opts.font_path = font ? font : "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
     s_shot = s_make_shot (1179, 2556, false, &s_shot_len);
     test_every_preset ();
+    test_every_preset_default_look ();
+    test_auto_finish ();
     test_clean_and_each_rule ();
     test_same_bytes ();
     test_render_lint ();

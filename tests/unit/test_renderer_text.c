@@ -7,6 +7,7 @@
     EASEL_GOLDEN_WRITE=1 rewrites the references (then look at them). */
 #include "lint.h"
 #include "slide_render.h"
+#include "text_layout.h"
 
 #include <gd.h>
 #include <stdio.h>
@@ -207,6 +208,75 @@ test_missing (void)
     if (im) gdImageDestroy (im);
 }
 
+/* The single-line width of text at 40 px. */
+static int
+s_width1 (const char *text, const char *locale)
+{
+    char *line = (char *) text;
+    text_block_t b = { .lines = &line, .nlines = 1, .rgb = 0, .weight = 700, .size_max = 40,
+                       .size_min = 40, .locale = locale, .fallback_font = s_opts.font_path,
+                       .max_width = 100000 };
+    text_result_t r;
+    char err[128];
+    CHECK (text_layout_fit (&b, &r, err, sizeof err) == 0, "width of %s: %s", text, err);
+    return r.widest;
+}
+
+/* Wraps text at 40 px into max_width: the result. */
+static text_result_t
+s_wrap (const char *text, const char *locale, int max_width)
+{
+    char *line = (char *) text;
+    text_block_t b = { .lines = &line, .nlines = 1, .rgb = 0, .weight = 700, .size_max = 40,
+                       .size_min = 40, .locale = locale, .fallback_font = s_opts.font_path,
+                       .max_width = max_width };
+    text_result_t r;
+    char err[128];
+    CHECK (text_layout_fit (&b, &r, err, sizeof err) == 0, "wrap of %s: %s", text, err);
+    return r;
+}
+
+/* Balanced lines: with the fewest lines, the longest as short as it can be. */
+static void
+test_balanced (void)
+{
+    /* "Jede Gewohnheit im" fits, so a greedy wrap leaves "Blick" alone */
+    int greedy = s_width1 ("Jede Gewohnheit im", "de-DE");
+    int left = s_width1 ("Jede Gewohnheit", "de-DE"), right = s_width1 ("im Blick", "de-DE");
+    text_result_t r = s_wrap ("Jede Gewohnheit im Blick", "de-DE", greedy + 2);
+    int want = left > right ? left : right;
+    CHECK (r.nwrapped == 2 && r.widest <= want + 1 && r.widest >= want - 1,
+           "balanced: \"Jede Gewohnheit\" / \"im Blick\" (widest %d px), got %d lines, widest %d px "
+           "(greedy %d)", want, r.nwrapped, r.widest, greedy);
+    /* every script that wraps: two lines of about half the width each, not
+       one nearly full line and a short one */
+    static const struct { const char *text, *locale; } lines[] = {
+        { "Track every habit you care about in one place", "en-US" },
+        { "\xD8\xAA\xD8\xA7\xD8\xA8\xD8\xB9 \xD9\x83\xD9\x84 \xD8\xB9\xD8\xA7\xD8\xAF\xD8\xA9 "
+          "\xD9\x81\xD9\x8A \xD9\x85\xD9\x83\xD8\xA7\xD9\x86 \xD9\x88\xD8\xA7\xD8\xAD\xD8\xAF "
+          "\xD8\xA8\xD8\xB3\xD9\x87\xD9\x88\xD9\x84\xD8\xA9", "ar-SA" },
+        { "\xD7\xA2\xD7\xA7\xD7\x95\xD7\x91 \xD7\x90\xD7\x97\xD7\xA8\xD7\x99 \xD7\x9B\xD7\x9C "
+          "\xD7\x94\xD7\xA8\xD7\x92\xD7\x9C \xD7\x91\xD7\x9E\xD7\xA7\xD7\x95\xD7\x9D "
+          "\xD7\x90\xD7\x97\xD7\x93", "he-IL" },
+        { "\xE3\x81\x99\xE3\x81\xB9\xE3\x81\xA6\xE3\x81\xAE\xE7\xBF\x92\xE6\x85\xA3\xE3\x82\x92"
+          "\xE3\x81\xB2\xE3\x81\xA8\xE3\x81\xA4\xE3\x81\xAE\xE5\xA0\xB4\xE6\x89\x80\xE3\x81\xA7"
+          "\xE8\xA8\x98\xE9\x8C\xB2", "ja-JP" },
+        { "\xEB\xAA\xA8\xEB\x93\xA0 \xEC\x8A\xB5\xEA\xB4\x80\xEC\x9D\x84 \xED\x95\x9C "
+          "\xEA\xB3\xB3\xEC\x97\x90\xEC\x84\x9C \xEA\xB8\xB0\xEB\xA1\x9D\xED\x95\x98\xEC\x84\xB8"
+          "\xEC\x9A\x94", "ko-KR" },
+        { "\xE0\xA4\xB9\xE0\xA4\xB0 \xE0\xA4\x86\xE0\xA4\xA6\xE0\xA4\xA4 \xE0\xA4\x8F\xE0\xA4\x95 "
+          "\xE0\xA4\x9C\xE0\xA4\x97\xE0\xA4\xB9 \xE0\xA4\xAA\xE0\xA4\xB0 \xE0\xA4\xA6\xE0\xA5\x87"
+          "\xE0\xA4\x96\xE0\xA5\x87\xE0\xA4\x82", "hi-IN" },
+    };
+    for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++) {
+        int full = s_width1 (lines[k].text, lines[k].locale);
+        text_result_t w = s_wrap (lines[k].text, lines[k].locale, full * 3 / 4);
+        CHECK (w.nwrapped == 2 && w.widest <= full * 0.62,
+               "balanced %s: 2 lines of about %d px, got %d lines, widest %d px", lines[k].locale,
+               full / 2, w.nwrapped, w.widest);
+    }
+}
+
 int
 main (void)
 {
@@ -215,6 +285,7 @@ main (void)
     test_scripts ();
     test_hindi_shaped ();
     test_missing ();
+    test_balanced ();
     text_layout_thread_end ();
     if (s_failures) {
         fprintf (stderr, "%d check(s) failed\n", s_failures);
