@@ -13,7 +13,7 @@
       iphone          1000 x 2088     36, 36, 928 x 2016          90 / 54   Dynamic Island 260x76 at 28
       iphone_home     1000 x 2040     60, 240, 880 x 1560         150 / 0   earpiece, home button d 150
       ipad            1000 x 1300     50, 50, 900 x 1200          60 / 30   camera dot
-      android_phone   1000 x 2100     30, 30, 940 x 2040          80 / 60   punch-hole camera d 40
+      android_phone   1000 x 2148     30, 30, 940 x 2088          80 / 60   punch-hole camera d 40
       android_tablet  1000 x 1552     40, 40, 920 x 1472          50 / 20   camera dot
       mac             1000 x 600      80, 20, 840 x 525 (lid 60..940 x 0..570) 30 / 6   base 0..1000 x 570..600
       browser-macos   1000 x (70+h)   0, 70, 1000 x h (h from the screenshot)  20 / 20  traffic lights, toolbar, address bar
