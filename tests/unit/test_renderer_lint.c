@@ -431,8 +431,12 @@ test_clean_and_each_rule (void)
     spec.lines[0] = promo;
     s_fires ("prohibited_copy", &spec, "prohibited_copy", LINT_WARNING);
     spec.lines[0] = s_l1;
+    int android_len = 0;             /* the Android phone's screen: 412x915 CSS px at 3x */
+    uint8_t *android = s_make_shot (1236, 2745, false, &android_len);
+    spec.shot_data = android, spec.shot_len = (size_t) android_len;
     if (s_run (&spec, &r, NULL, NULL) == 0)
         CHECK (r.n == 0, "clean Play spec: expected no findings, got %d (%s)", r.n, r.n ? r.items[0].rule : "");
+    gdFree (android);
 
     /* missing_glyphs: U+0378 is unassigned, no font has it */
     static char odd[] = "Hello \xCD\xB8 world";
