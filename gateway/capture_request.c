@@ -1,6 +1,7 @@
 /*  capture_request.c: POST /v1/capture validation (see capture_request.h). */
 #include "capture_request.h"
 #include "capture_spec.h"
+#include "device_frame.h"
 #include "presets.h"
 #include "easel_limits.h"
 
@@ -11,12 +12,6 @@
 
 static const char *s_devices [] = {
     "browser-macos", "iphone", "ipad", "android_phone", "android_tablet", "mac", "none"
-};
-
-/* default viewports (CSS px) of the devices whose screens are not 16:10 */
-static const struct { const char *device; int w, h; } s_viewports [] = {
-    { "iphone", 393, 852 }, { "android_phone", 412, 915 }, { "ipad", 820, 1093 },
-    { "android_tablet", 800, 1280 }, { "mac", 1440, 900 }
 };
 
 static const char *s_keys [] = {
@@ -169,23 +164,28 @@ s_parse (json_t *obj, proto_create_render_t *out, api_error_t *err)
     if (s_choice (obj, "device", s_devices, sizeof s_devices / sizeof s_devices [0], "browser-macos",
                   &device, err))
         return -1;
-    /* the default viewport fits the device's screen (phones and tablets
-       would otherwise show a desktop page letterboxed) */
-    int dw = CAPTURE_VIEWPORT_W_DEFAULT, dh = CAPTURE_VIEWPORT_H_DEFAULT;
-    for (size_t i = 0; i < sizeof s_viewports / sizeof s_viewports [0]; i++)
-        if (strcmp (device, s_viewports [i].device) == 0)
-            dw = s_viewports [i].w, dh = s_viewports [i].h;
+    /* the default viewport and scale are the device's (device_frame.c):
+       phones and tablets would otherwise show a desktop page letterboxed,
+       at a third of their pixels */
+    const device_frame_t *frame = device_frame_find (device);
+    int dw = frame && frame->css_w ? frame->css_w : CAPTURE_VIEWPORT_W_DEFAULT;
+    int dh = frame && frame->css_h ? frame->css_h : CAPTURE_VIEWPORT_H_DEFAULT;
+    int ddpr = frame && frame->scale >= 1 && frame->scale <= CAPTURE_DPR_MAX ? frame->scale : 1;
     if (s_bool (obj, "async", &async, err) || s_bool (obj, "full_page", &spec.full_page, err)
     ||  s_int (vp, "width", "viewport.width", CAPTURE_VIEWPORT_MIN, CAPTURE_VIEWPORT_MAX,
                dw, &spec.width, err)
     ||  s_int (vp, "height", "viewport.height", CAPTURE_VIEWPORT_MIN, CAPTURE_VIEWPORT_MAX,
                dh, &spec.height, err)
-    ||  s_int (obj, "device_scale_factor", "device_scale_factor", 1, CAPTURE_DPR_MAX, 1, &spec.dpr, err)
+    ||  s_int (obj, "device_scale_factor", "device_scale_factor", 1, CAPTURE_DPR_MAX, ddpr, &spec.dpr, err)
     ||  s_int (obj, "delay_ms", "delay_ms", 0, CAPTURE_DELAY_MAX_MS, 0, &spec.delay_ms, err)
     ||  s_choice (obj, "wait_until", waits, 2, "load", &wait, err)
     ||  s_choice (obj, "format", formats, 3, "png", &format, err)
     ||  s_headers (obj, &spec, err))
         return -1;
+    /* a default scale gives way to a large viewport; a stated one is refused */
+    while (!json_object_get (obj, "device_scale_factor") && spec.dpr > 1
+       &&  (int64_t) spec.width * spec.height * spec.dpr * spec.dpr > EASEL_MAX_SOURCE_PIXELS)
+        spec.dpr--;
     if ((int64_t) spec.width * spec.height * spec.dpr * spec.dpr > EASEL_MAX_SOURCE_PIXELS)
         return api_error_set (err, 422, "parameter_invalid", "device_scale_factor",
                               "viewport x device_scale_factor is %lld pixels, over the %d limit;"

@@ -4,9 +4,12 @@
     ("url", "viewport.width", "device", "headers.X-Token").
 
     Limits: url and webhook_url http(s), at most 2048 bytes; viewport sides
-    100..4000 (default 1440x900; iphone 393x852, android_phone 412x915,
-    ipad 820x1093, android_tablet 800x1280); device_scale_factor 1..3 (and
-    width x height x factor^2 at most EASEL_MAX_SOURCE_PIXELS); delay_ms
+    100..4000 (default the device's CSS viewport, device_frame.c: 1440x900;
+    iphone 393x852, android_phone 412x915, ipad 820x1093, android_tablet
+    800x1280); device_scale_factor 1..3 (default the device's scale: iphone
+    and android_phone 3, ipad, android_tablet and mac 2, else 1, lowered
+    when the viewport would pass the pixel cap; width x height x factor^2 at
+    most EASEL_MAX_SOURCE_PIXELS); delay_ms
     0..10000; wait_until load|networkidle; format png|jpeg|webp; device
     browser-macos (default) | iphone | ipad | android_phone | android_tablet
     | mac | none; background_preset a background preset (default midnight);

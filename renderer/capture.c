@@ -339,10 +339,30 @@ s_cdp_call (s_cdp_t *b, const char *method, json_t *params, bool session, int64_
 }
 
 /* Loads the page and takes the screenshot as PNG bytes. 0 / -1 with why. */
+/* The device's safe-area insets (device_frame.h) for this viewport, CSS
+   px, scaled with its width: the page is laid out between them, so nothing
+   sits under the Dynamic Island, camera or home indicator, and s_frame
+   fills the bands from the page's edge rows. None in landscape. */
+static void
+s_safe_area (const capture_spec_t *spec, int *top, int *bottom)
+{
+    const device_frame_t *f = device_frame_find (spec->device);
+    *top = *bottom = 0;
+    if (!f || f->css_w <= 0 || spec->height <= spec->width)
+        return;
+    *top = (int) lround ((double) f->safe_top * spec->width / f->css_w);
+    *bottom = (int) lround ((double) f->safe_bottom * spec->width / f->css_w);
+    if (*top + *bottom > spec->height / 4)
+        *top = *bottom = 0;
+}
+
 static int
 s_browser_capture (const capture_spec_t *spec, const capture_opts_t *opts, const char *host,
                    const char *ip, uint8_t **png, size_t *png_len, render_error_t *why)
 {
+    int safe_top, safe_bottom;
+    s_safe_area (spec, &safe_top, &safe_bottom);
+    int view_h = (int) spec->height - safe_top - safe_bottom;     /* the page's viewport */
     s_cdp_t b;
     if (s_browser_start (&b, opts, spec, host, ip, why)) {
         s_browser_stop (&b);
@@ -378,7 +398,7 @@ s_browser_capture (const capture_spec_t *spec, const capture_opts_t *opts, const
         { "Network.enable", json_object () },
         { "Network.setExtraHTTPHeaders", json_pack ("{s:o}", "headers", headers) },
         { "Emulation.setDeviceMetricsOverride",
-          json_pack ("{s:i, s:i, s:i, s:b}", "width", (int) spec->width, "height", (int) spec->height,
+          json_pack ("{s:i, s:i, s:i, s:b}", "width", (int) spec->width, "height", view_h,
                      "deviceScaleFactor", (int) spec->dpr, "mobile", 0) },
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps [0]; i++) {
@@ -438,8 +458,8 @@ s_browser_capture (const capture_spec_t *spec, const capture_opts_t *opts, const
         }
         json_decref (reply);
         int height = (int) ceil (h);
-        if (height < spec->height)
-            height = spec->height;
+        if (height < view_h)
+            height = view_h;
         if (height > CAPTURE_FULL_PAGE_MAX_PX)
             height = CAPTURE_FULL_PAGE_MAX_PX;
         int64_t px_rows = EASEL_MAX_SOURCE_PIXELS / ((int64_t) spec->width * spec->dpr * spec->dpr);
@@ -520,10 +540,27 @@ s_frame_size (const device_frame_t *f, int sw, int sh, int *fw, int *fh)
 }
 
 /* Frames png into the requested device and background, encodes in format. */
+/* shot with pad_top rows above and pad_bottom below, each a copy of its
+   edge row (a page's header colour runs on under the status bar); NULL
+   when out of memory. */
+static gdImagePtr
+s_pad_rows (gdImagePtr shot, int pad_top, int pad_bottom)
+{
+    int w = gdImageSX (shot), h = gdImageSY (shot);
+    gdImagePtr im = gdImageCreateTrueColor (w, h + pad_top + pad_bottom);
+    if (!im)
+        return NULL;
+    for (int y = 0; y < h + pad_top + pad_bottom; y++) {
+        int sy = y < pad_top ? 0 : y >= pad_top + h ? h - 1 : y - pad_top;
+        memcpy (im->tpixels[y], shot->tpixels[sy], (size_t) w * sizeof (int));
+    }
+    return im;
+}
+
 static int
 s_frame (const capture_spec_t *spec, const capture_opts_t *opts, const uint8_t *data, size_t len,
-         const char *host, uint8_t **out, size_t *out_len, int *width, int *height,
-         render_error_t *why)
+         const char *host, int pad_top, int pad_bottom, uint8_t **out, size_t *out_len,
+         int *width, int *height, render_error_t *why)
 {
     image_source_kind_t kind;
     uint32_t w0, h0;
@@ -536,6 +573,13 @@ s_frame (const capture_spec_t *spec, const capture_opts_t *opts, const uint8_t *
         return s_err (why, "capture_failed", false, "the image does not decode%s", "");
     if (!gdImageTrueColor (shot))
         gdImagePaletteToTrueColor (shot);
+    if (pad_top > 0 || pad_bottom > 0) {
+        gdImagePtr padded = s_pad_rows (shot, pad_top, pad_bottom);
+        gdImageDestroy (shot);
+        if (!padded)
+            return s_err (why, "capture_failed", true, "out of memory%s", "");
+        shot = padded;
+    }
     const device_frame_t *f = device_frame_find (spec->device);
     const presets_background_t *bg = presets_background_find (spec->background);
     if (!f || !bg) {
@@ -571,7 +615,7 @@ s_frame (const capture_spec_t *spec, const capture_opts_t *opts, const uint8_t *
     s_paint_background (canvas, bg);
     device_frame_info_t info;
     memset (&info, 0, sizeof info);
-    int rc = device_frame_draw (canvas, f, shot, margin, margin, fw, fh, "", false, &info);
+    int rc = device_frame_draw (canvas, f, shot, margin, margin, fw, fh, "auto", false, &info);
     gdImageDestroy (shot);
     if (rc == 0 && f->feature == DEVICE_FEAT_BROWSER && host [0] && opts->font_path) {
         /* the host in the address bar (220..780 x 17..53 frame units) */
@@ -643,9 +687,11 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
             rc = s_browser_capture (spec, opts, host, probe.ip, &png, &png_len, why);
     }
     if (rc == 0) {
-        int w = 0, h = 0;
+        int w = 0, h = 0, top = 0, bottom = 0;
+        if (page)                   /* a page laid out inside the safe area */
+            s_safe_area (spec, &top, &bottom);
         rc = s_frame (spec, opts, page ? png : probe.data, page ? png_len : probe.len, host,
-                      &res->data, &res->len, &w, &h, why);
+                      top * spec->dpr, bottom * spec->dpr, &res->data, &res->len, &w, &h, why);
         res->width = w, res->height = h;
         res->credits = page ? CAPTURE_PRICE_PAGE : CAPTURE_PRICE_IMAGE;
     }

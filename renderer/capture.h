@@ -17,6 +17,10 @@
         where that matters with egress rules);
       - the browser runs in its own process group, killed as a whole
         (SIGKILL) when the task ends, fails or times out; never outlives it.
+    A page on a phone or tablet in portrait is laid out between the
+    device's safe-area insets (device_frame.h: below the Dynamic Island or
+    camera, above the home indicator) at the spec's scale; the bands are
+    filled with copies of the page's top and bottom rows before framing.
     Errors: "navigation timeout" (the load or networkidle did not come within
     the navigation timeout; not retried), "the page answered HTTP n", a
     private address (url_not_allowed), and retryable ones for a browser that

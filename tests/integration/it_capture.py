@@ -115,6 +115,28 @@ check(abs(gw - 800) <= 6 and abs(gh - 1000) <= 6, "2x: green block %dx%d, expect
 check(abs((red[3] - red[1] + 1) - 3000) <= 6, "2x full page: red block %d tall, expected ~3000" % (red[3] - red[1] + 1))
 check((W, H) == (tall["result"]["width"], tall["result"]["height"]), "size vs result")
 
+# ---- a phone: the device's viewport, scale and safe area ----------------------
+# iphone: 393x852 CSS px at 3x; the page is laid out in 852 - 59 (Dynamic
+# Island) - 34 (home indicator) = 759 px and the bands above and below are
+# filled from the page's edge rows, so the screen gets 1179x2556 device pixels
+# and the page's top half starts below the Island.
+status, _, phone = stack.json("POST", "/v1/capture", {"url": pages.url("/page"), "device": "iphone"})
+check(status == 200 and phone["status"] == "completed", "iphone capture: %r" % phone)
+_, data = fetch(phone["result"]["url"])
+W, H, rows = decode_png(data)
+k = 1179 / 928.0                                # screen px per frame unit (the frame is 1000 x 2088)
+fw, fh = round(1000 * k), round(2088 * k)
+margin = fw * 60 // 1000
+check((W, H) == (fw + 2 * margin, fh + 2 * margin) == (phone["result"]["width"], phone["result"]["height"]),
+      "iphone capture is %dx%d, expected %dx%d (a 1179x2556 screen, not 1x)" % (W, H, fw + 2 * margin, fh + 2 * margin))
+red, blue = bbox(rows, RED), bbox(rows, BLUE)
+check(red is not None and blue is not None, "iphone: page colours not found")
+if red and blue:
+    rw, rh, bh = red[2] - red[0] + 1, red[3] - red[1] + 1, blue[3] - blue[1] + 1
+    check(abs(rw - 1179) <= 6, "iphone: the page is %d px wide, expected 1179" % rw)
+    check(abs(rh - (759 / 2 + 59) * 3) <= 8, "iphone: red (top half + safe top) is %d px, expected ~%d" % (rh, (759 / 2 + 59) * 3))
+    check(abs(bh - (759 / 2 + 34) * 3) <= 8, "iphone: blue (bottom half + safe bottom) is %d px, expected ~%d" % (bh, (759 / 2 + 34) * 3))
+
 # ---- idempotency: same key, same body -> the same job ------------------------
 body = {"url": pages.url("/shot.png"), "async": True}
 s1, h1, r1 = stack.request("POST", "/v1/capture", body, headers={"Idempotency-Key": "cap-1"})

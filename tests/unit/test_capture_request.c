@@ -64,6 +64,33 @@ test_defaults (void)
 
     s_ok ("{\"url\":\"http://a.example/x\",\"device\":\"iphone\"}", &s, &cr);
     CHECK (s.width == 393 && s.height == 852, "iphone default viewport, got %dx%d", s.width, s.height);
+    CHECK (s.dpr == 3, "iphone default scale 3 (1179x2556 device px), got %d", s.dpr);
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
+
+    /* every device: its own viewport and scale */
+    static const struct { const char *device; int w, h, dpr; } devs [] = {
+        { "android_phone", 412, 915, 3 }, { "ipad", 820, 1093, 2 }, { "android_tablet", 800, 1280, 2 },
+        { "mac", 1440, 900, 2 }, { "browser-macos", 1440, 900, 1 }, { "none", 1440, 900, 1 },
+    };
+    for (size_t i = 0; i < sizeof devs / sizeof devs [0]; i++) {
+        char body [128];
+        snprintf (body, sizeof body, "{\"url\":\"http://a.example/x\",\"device\":\"%s\"}", devs [i].device);
+        s_ok (body, &s, &cr);
+        CHECK (s.width == devs [i].w && s.height == devs [i].h && s.dpr == devs [i].dpr,
+               "%s: %dx%d at %d, got %dx%d at %d", devs [i].device, devs [i].w, devs [i].h, devs [i].dpr,
+               s.width, s.height, s.dpr);
+        capture_spec_free (&s);
+        proto_create_render_free (&cr);
+    }
+    /* a stated factor wins; a large viewport lowers the default one instead of failing */
+    s_ok ("{\"url\":\"http://a.example/x\",\"device\":\"iphone\",\"device_scale_factor\":1}", &s, &cr);
+    CHECK (s.dpr == 1, "stated device_scale_factor 1 kept, got %d", s.dpr);
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
+    s_ok ("{\"url\":\"http://a.example/x\",\"device\":\"iphone\",\"viewport\":{\"width\":4000,"
+          "\"height\":4000}}", &s, &cr);
+    CHECK (s.dpr == 1, "4000x4000 on iphone: the default scale drops to 1, got %d", s.dpr);
     capture_spec_free (&s);
     proto_create_render_free (&cr);
 }
