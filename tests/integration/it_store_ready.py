@@ -77,7 +77,7 @@ status, _, body = stack.json("POST", "/v1/renders", {
     "canvas": {"preset": "appstore.iphone_6_9"},
     "matrix": {"locales": locales, "presets": presets_used},
     "background": {"preset": "aurora"},
-    "layout": {"finish": "silver"},
+    "layout": {"finish": "silver", "device": "iphone"},
     "slides": [
         {"headline": {"lines": lines0}, "screenshot": {"url": base + "/shots/{locale}/{preset}/0.png"}},
         {"headline": {"lines": lines1}, "subtitle": {"lines": ["v2"]},
@@ -117,7 +117,8 @@ check(isinstance(lint, dict) and set(lint) >= {"passed", "errors", "warnings", "
       "lint object: %r" % lint)
 play_ids = {im["id"] for im in images if im["preset"] == "play.phone"}
 mismatch = [f for f in lint["findings"] if f["rule"] == "platform_mismatch"]
-check(len(mismatch) == 6 and {f["image"] for f in mismatch} == play_ids,
+check(len(mismatch) == 6 and {f["image"] for f in mismatch} == play_ids
+      and all(f["message"].startswith('An iPhone frame ("iphone") on a Google Play image') for f in mismatch),
       "an iPhone frame on the 6 Play images is a platform_mismatch: %r" % lint["findings"])
 check(all(f["severity"] in ("error", "warning", "info") and f["message"] for f in lint["findings"]),
       "findings have severities and messages")
