@@ -623,7 +623,8 @@ s_frame (const capture_spec_t *spec, const capture_opts_t *opts, const uint8_t *
         double size_pt = 15 * s * 72.0 / 96.0;
         int brect [8];
         char *text = (char *) host;
-        int color = gdTrueColorAlpha (0xDD, 0xDD, 0xE0, 0);
+        int color = info.silver ? gdTrueColorAlpha (0x3C, 0x3C, 0x43, 0)   /* on the white field */
+                                : gdTrueColorAlpha (0xDD, 0xDD, 0xE0, 0);
         if (!gdImageStringFT (NULL, brect, color, (char *) opts->font_path, size_pt, 0, 0, 0, text)) {
             int tw = brect [2] - brect [0];
             int x = info.frame_x + (int) (500 * s) - tw / 2;
