@@ -46,4 +46,16 @@ check(status == 200, "sync create answered %d: %r" % (status, render))
 check(render["status"] == "succeeded", "sync render: %r" % render)
 status, _, png = stack.request("GET", "/v1/files/" + render["images"][0]["id"])
 check(png_header(png)[:2] == (1080, 1920), "sync image size %r" % (png_header(png)[:2],))
+# Defaults: no device, finish or background: each preset gets its own kind of
+# device in a finish that stands out from midnight, so lint has nothing to say
+# about the frame.
+plain = {"headline": {"lines": ["Jede Gewohnheit im Blick"]}, "screenshot": {"data": slide(data=shots.png)["screenshot"]["data"]}}
+status, _, render = stack.json("POST", "/v1/renders", {
+    "canvas": {"preset": "appstore.ipad_13"},
+    "matrix": {"presets": ["appstore.ipad_13", "play.tablet_10", "play.phone", "appstore.iphone_6_9"]},
+    "slides": [plain]})
+check(status == 200 and render["status"] == "succeeded", "default render: %d %r" % (status, render))
+frame_rules = {"frame_contrast", "platform_mismatch", "form_factor_mismatch"}
+bad = [f for f in render["lint"]["findings"] if f["rule"] in frame_rules]
+check(not bad, "the default frames draw lint findings: %r" % bad)
 print("it_render: 1 passed, 0 failed")
