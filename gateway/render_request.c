@@ -15,6 +15,7 @@
 #include "presets.h"
 #include "device_frame.h"
 #include "image_source.h"
+#include "util.h"
 
 #define MAX_LOCALES          40
 #define LOCALE_MIN_BYTES     2
@@ -49,6 +50,7 @@ typedef struct {
     const char *url;               /* borrowed URL template; NULL when none */
     uint8_t    *data;              /* owned: decoded inline screenshot; NULL when none */
     size_t      data_len;
+    char        sha256 [65];       /* hex sha256 of data: the blob its tasks name */
     const char *device;            /* borrowed */
     s_style_t   layout, head, subst;   /* merged: slide over render defaults */
 } s_slide_t;
@@ -717,6 +719,7 @@ s_decode_data (const char *b64, size_t len, const char *path, s_slide_t *slide, 
         return api_error_set (e, 422, "screenshot_too_large", path,
                               "The screenshot is %ux%u pixels; the limit is %d pixels in all.",
                               w, h, EASEL_MAX_SOURCE_PIXELS);
+    util_sha256_hex (slide->data, slide->data_len, slide->sha256);
     return 0;
 }
 
@@ -871,8 +874,9 @@ s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas
                            "slides[%d].screenshot.url", s);
         sl.shot_url = url;
     }
-    sl.shot_data = slide->data;
-    sl.shot_len = slide->data_len;
+    /* an inline screenshot travels once, in the message's blobs; the spec names it */
+    if (slide->data)
+        memcpy (sl.shot_sha256, slide->sha256, sizeof sl.shot_sha256);
     const char *device = slide->device ? slide->device
                        : !preset && req->store && strcmp (req->store, "play") == 0 ? "android_phone"
                        : presets_default_device (preset);
@@ -895,15 +899,50 @@ s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas
     memcpy (t->format, sl.format, sizeof t->format);
     t->spec_len = sb.size;
     t->spec = msgpack_sbuffer_release (&sb);
+    if (slide->data)
+        memcpy (t->blob, slide->sha256, sizeof t->blob);
     if (*spec_bytes > SPEC_BYTES_MAX)
+        return s_fail (e, "parameter_invalid", "The task specs of this render are too large.",
+                       "slides");
+    return 0;
+}
+
+/* Moves each distinct inline screenshot into out->blobs (the slides keep no
+   copy), so the message carries it once however many images use it. */
+static int
+s_take_blobs (s_req_t *req, proto_create_render_t *out, api_error_t *e)
+{
+    size_t bytes = 0;
+    for (int s = 0; s < req->nslides; s++) {
+        s_slide_t *slide = &req->slides [s];
+        if (!slide->data)
+            continue;
+        bool seen = false;
+        for (int32_t i = 0; i < out->nblobs && !seen; i++)
+            seen = strcmp (out->blobs [i].sha256, slide->sha256) == 0;
+        if (seen)
+            continue;
+        if (!out->blobs) {
+            out->blobs = calloc (PROTO_MAX_BLOBS, sizeof *out->blobs);
+            if (!out->blobs)
+                return api_error_set (e, 500, "internal_error", NULL, "out of memory");
+        }
+        proto_blob_t *b = &out->blobs [out->nblobs++];
+        memcpy (b->sha256, slide->sha256, sizeof b->sha256);
+        b->data = slide->data;
+        b->len = slide->data_len;
+        bytes += b->len;
+        slide->data = NULL;
+    }
+    if (bytes > SPEC_BYTES_MAX)
         return s_fail (e, "parameter_invalid",
-                       "Inline screenshot data repeated over this many images is too large; use url.",
+                       "The inline screenshots of this render are too large together; use url.",
                        "slides");
     return 0;
 }
 
 static int
-s_expand (const s_req_t *req, int32_t total, proto_create_render_t *out, api_error_t *e)
+s_expand (s_req_t *req, int32_t total, proto_create_render_t *out, api_error_t *e)
 {
     out->tasks = calloc ((size_t) total, sizeof *out->tasks);
     if (!out->tasks)
@@ -919,7 +958,7 @@ s_expand (const s_req_t *req, int32_t total, proto_create_render_t *out, api_err
                 if (s_add_image (req, s, locale, preset, out, &spec_bytes, e))
                     return -1;
             }
-    return 0;
+    return s_take_blobs (req, out, e);
 }
 
 /* ---- entry --------------------------------------------------------------- */

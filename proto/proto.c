@@ -8,6 +8,7 @@
     Thread: no shared state. Memory: decoded structs own heap strings/buffers,
     released by the matching proto_X_free().  */
 #include "proto.h"
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -563,6 +564,31 @@ proto_error_set (proto_error_t *e, const char *code, const char *message, const 
     return 0;
 }
 
+/* An optional hex sha256 field: absent is "", present is exactly 64
+   lower-case hex digits (nothing else may name a blob). */
+static int
+s_get_sha (const msgpack_object *map, const char *key, char out [65], char *err)
+{
+    if (s_get_str (map, key, out, 65, false, err))
+        return -1;
+    if (out [0] && (strlen (out) != 64 || strspn (out, "0123456789abcdef") != 64)) {
+        s_fail (err, "field '%s' must be a hex sha256", key);
+        return -1;
+    }
+    return 0;
+}
+
+/* True when data hashes to the hex sha256 `hex`. */
+static bool
+s_sha_matches (const void *data, size_t len, const char *hex)
+{
+    unsigned char h [crypto_hash_sha256_BYTES];
+    char got [65];
+    crypto_hash_sha256 (h, data, len);
+    sodium_bin2hex (got, sizeof got, h, sizeof h);
+    return strcmp (got, hex) == 0;
+}
+
 /* ---- slide spec ------------------------------------------------------------ */
 
 int
@@ -589,6 +615,8 @@ proto_slide_encode (const proto_slide_t *self, msgpack_sbuffer *out)
     s_put_opt_str (&m, "shot_url", self->shot_url);
     if (self->shot_data)
         s_put_bin (&m, "shot_data", self->shot_data, self->shot_len);
+    if (self->shot_sha256 [0])
+        s_put_str (&m, "shot_sha256", self->shot_sha256);
     s_put_str (&m, "device", self->device);
     s_put_str (&m, "format", self->format);
     /* layout fields (optional on decode) */
@@ -705,6 +733,7 @@ proto_slide_decode (const char *data, size_t len, proto_slide_t *self, char *err
           || s_get_i32 (m, "text_color", &text_color, 0, S_COLOR_MAX, true, err)
           || s_get_str_dup (m, "shot_url", &self->shot_url, EASEL_MAX_URL_BYTES, false, err)
           || s_get_bin (m, "shot_data", &shot, &self->shot_len, EASEL_MAX_SOURCE_BYTES, false, err)
+          || s_get_sha (m, "shot_sha256", self->shot_sha256, err)
           || s_get_str (m, "device", self->device, sizeof self->device, true, err)
           || s_get_str (m, "format", self->format, sizeof self->format, true, err)
           || s_slide_layout (m, self, err);
@@ -766,7 +795,21 @@ proto_create_render_encode (const proto_create_render_t *self, msgpack_sbuffer *
         s_put_int (&tm, "height", t->height);
         s_put_str (&tm, "format", t->format);
         s_put_bin (&tm, "spec", t->spec, t->spec_len);
+        if (t->blob [0])
+            s_put_str (&tm, "blob", t->blob);
         s_map_end (&tm);
+    }
+    if (self->nblobs > 0) {
+        s_put_array (&m, "blobs", self->nblobs, PROTO_MAX_BLOBS);
+        if (!self->blobs)
+            e.rc = -1;
+        for (int32_t i = 0; !e.rc && i < self->nblobs; i++) {
+            s_map_t bm;
+            s_map_begin (&bm, &e);
+            s_put_str (&bm, "sha256", self->blobs [i].sha256);
+            s_put_bin (&bm, "data", self->blobs [i].data, self->blobs [i].len);
+            s_map_end (&bm);
+        }
     }
     if (self->idem_key [0]) {
         s_put_str (&m, "idem_key", self->idem_key);
@@ -789,9 +832,54 @@ s_task_spec_decode (const msgpack_object *m, proto_task_spec_t *t, char *err)
           || s_get_i32 (m, "width", &t->width, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
           || s_get_i32 (m, "height", &t->height, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
           || s_get_str (m, "format", t->format, sizeof t->format, true, err)
-          || s_get_bin (m, "spec", &spec, &t->spec_len, EASEL_MAX_MSG_BYTES, true, err);
+          || s_get_bin (m, "spec", &spec, &t->spec_len, EASEL_MAX_MSG_BYTES, true, err)
+          || s_get_sha (m, "blob", t->blob, err);
     t->spec = spec;
     return rc ? -1 : 0;
+}
+
+/* The optional "blobs": each decoded, its sha256 checked against its bytes,
+   and every task's "blob" must name one of them. */
+static int
+s_create_blobs (const msgpack_object *m, proto_create_render_t *self, char *err)
+{
+    const msgpack_object_array *a;
+    if (s_get_array (m, "blobs", &a, PROTO_MAX_BLOBS, false, err))
+        return -1;
+    if (a && a->size > 0) {
+        self->blobs = calloc (a->size, sizeof *self->blobs);
+        if (!self->blobs) {
+            s_fail (err, "out of memory");
+            return -1;
+        }
+        self->nblobs = (int32_t) a->size;
+    }
+    for (int32_t i = 0; i < self->nblobs; i++) {
+        proto_blob_t *b = &self->blobs [i];
+        void *data = NULL;
+        int rc = s_item_is_map (&a->ptr [i], "blobs", err)
+              || s_get_sha (&a->ptr [i], "sha256", b->sha256, err)
+              || s_get_bin (&a->ptr [i], "data", &data, &b->len, EASEL_MAX_SOURCE_BYTES, true, err);
+        b->data = data;
+        if (rc)
+            return -1;
+        if (!b->sha256 [0] || b->len == 0 || !s_sha_matches (b->data, b->len, b->sha256)) {
+            s_fail (err, "blobs[%d]: sha256 does not match its data", (int) i);
+            return -1;
+        }
+    }
+    for (int32_t t = 0; t < self->ntasks; t++) {
+        if (!self->tasks [t].blob [0])
+            continue;
+        bool found = false;
+        for (int32_t i = 0; i < self->nblobs && !found; i++)
+            found = strcmp (self->blobs [i].sha256, self->tasks [t].blob) == 0;
+        if (!found) {
+            s_fail (err, "tasks[%d]: blob is not in blobs", (int) t);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int
@@ -830,6 +918,7 @@ proto_create_render_decode (const char *data, size_t len, proto_create_render_t 
           || s_get_str_dup (m, "webhook_url", &self->webhook_url, EASEL_MAX_URL_BYTES, false, err)
           || s_get_str_dup (m, "metadata_json", &self->metadata_json, EASEL_MAX_METADATA_BYTES, true, err)
           || s_create_tasks (m, self, err)
+          || s_create_blobs (m, self, err)
           || s_get_str (m, "idem_key", self->idem_key, sizeof self->idem_key, false, err)
           || s_get_str (m, "idem_fp", self->idem_fp, sizeof self->idem_fp, false, err)
           || s_get_i64 (m, "idem_hold_ms", &self->idem_hold_ms, 0, false, err)
@@ -854,6 +943,11 @@ proto_create_render_free (proto_create_render_t *self)
     free (self->tasks);
     self->tasks = NULL;
     self->ntasks = 0;
+    for (int32_t i = 0; self->blobs && i < self->nblobs; i++)
+        free (self->blobs [i].data);
+    free (self->blobs);
+    self->blobs = NULL;
+    self->nblobs = 0;
 }
 
 /* ---- GET_RENDER / GET_FILE ---------------------------------------------------- */
@@ -1470,6 +1564,10 @@ proto_task_encode (const proto_task_t *self, msgpack_sbuffer *out)
     s_put_bin (&m, "spec", self->spec, self->spec_len);
     if (self->req [0])
         s_put_str (&m, "req", self->req);
+    if (self->blob_sha256 [0]) {
+        s_put_str (&m, "blob_sha256", self->blob_sha256);
+        s_put_bin (&m, "blob", self->blob, self->blob_len);
+    }
     return s_end_body (&m, start);
 }
 
@@ -1485,8 +1583,18 @@ proto_task_decode (const char *data, size_t len, proto_task_t *self, char *err)
     int rc = s_get_str (m, "task_id", self->task_id, sizeof self->task_id, true, err)
           || s_get_i32 (m, "attempt", &self->attempt, 1, INT32_MAX, true, err)
           || s_get_bin (m, "spec", &spec, &self->spec_len, EASEL_MAX_MSG_BYTES, true, err)
-          || s_get_str (m, "req", self->req, sizeof self->req, false, err);
+          || s_get_str (m, "req", self->req, sizeof self->req, false, err)
+          || s_get_sha (m, "blob_sha256", self->blob_sha256, err);
     self->spec = spec;
+    if (!rc && self->blob_sha256 [0]) {
+        void *blob = NULL;
+        rc = s_get_bin (m, "blob", &blob, &self->blob_len, EASEL_MAX_SOURCE_BYTES, true, err);
+        self->blob = blob;
+        if (!rc && !s_sha_matches (self->blob, self->blob_len, self->blob_sha256)) {
+            s_fail (err, "blob does not match blob_sha256");
+            rc = -1;
+        }
+    }
     msgpack_unpacked_destroy (&u);
     if (rc)
         proto_task_free (self);
@@ -1501,6 +1609,10 @@ proto_task_free (proto_task_t *self)
     free (self->spec);
     self->spec = NULL;
     self->spec_len = 0;
+    free (self->blob);
+    self->blob = NULL;
+    self->blob_len = 0;
+    self->blob_sha256 [0] = 0;
 }
 
 int

@@ -117,6 +117,9 @@ typedef struct {
     char    *shot_url;
     uint8_t *shot_data;
     size_t   shot_len;
+    /* or an inline screenshot sent once per render (proto_blob_t), named by
+       its hex sha256; the TASK carrying this spec carries the bytes. "" none */
+    char     shot_sha256[65];
     char     device[PROTO_SHORT_MAX];   /* a device_frame.h name: "iphone", "ipad", ..., "none" */
     char     format[PROTO_SHORT_MAX];   /* "png" | "jpeg" | "webp" */
     /* layout (optional on the wire: 0 / "" mean the renderer's default) */
@@ -149,7 +152,16 @@ typedef struct {
     char     format[PROTO_SHORT_MAX];
     char    *spec;                 /* encoded proto_slide_t, kept opaque by the scheduler */
     size_t   spec_len;
+    char     blob[65];             /* optional: hex sha256 of the render blob it needs; "" none */
 } proto_task_spec_t;
+
+/* An inline image of a render, decoded, sent once however many tasks use it. */
+#define PROTO_MAX_BLOBS EASEL_MAX_SLIDES
+typedef struct {
+    char     sha256[65];           /* hex sha256 of data (checked on decode) */
+    uint8_t *data;
+    size_t   len;                  /* 1..EASEL_MAX_SOURCE_BYTES */
+} proto_blob_t;
 
 typedef struct {
     char     rid[PROTO_ID_MAX];
@@ -159,6 +171,8 @@ typedef struct {
     char    *metadata_json;        /* canonical JSON object text, "{}" when none */
     int32_t  ntasks;               /* 1..EASEL_MAX_IMAGES_PER_RENDER */
     proto_task_spec_t *tasks;
+    int32_t  nblobs;               /* 0..PROTO_MAX_BLOBS, optional on the wire */
+    proto_blob_t *blobs;
     /* Idempotency-Key (optional): "" when none. fp is the hex sha256 of the
        canonical request; hold_ms how long a sync create may stay in flight. */
     char     idem_key[EASEL_IDEMPOTENCY_KEY_MAX + 1];
@@ -437,6 +451,10 @@ typedef struct {
     char   *spec;                  /* encoded proto_slide_t */
     size_t  spec_len;
     char    req[PROTO_ID_MAX];     /* optional "req": the creating request's X-Request-Id */
+    /* optional: the render blob the spec names (shot_sha256), bytes attached */
+    char     blob_sha256[65];      /* "" none */
+    uint8_t *blob;
+    size_t   blob_len;
 } proto_task_t;
 
 int  proto_task_encode (const proto_task_t *self, msgpack_sbuffer *out);

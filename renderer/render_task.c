@@ -34,7 +34,20 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
         snprintf (why->message, sizeof why->message, "the slide spec does not decode: %s", err);
         rc = s_fail (task, why, cmd, out);
     }
+    else
+    if (spec.shot_sha256[0] && strcmp (spec.shot_sha256, task->blob_sha256) != 0) {
+        /* the scheduler attaches the render blob a spec names; without it, ask again */
+        snprintf (why->code, sizeof why->code, "blob_missing");
+        snprintf (why->message, sizeof why->message, "the task came without its screenshot %.16s",
+                  spec.shot_sha256);
+        why->retryable = true;
+        rc = s_fail (task, why, cmd, out);
+    }
     else {
+        if (spec.shot_sha256[0]) {        /* borrowed from the task: unset before the free */
+            spec.shot_data = task->blob;
+            spec.shot_len = task->blob_len;
+        }
         uint8_t *png = NULL;
         size_t png_len = 0;
         lint_report_t *lint = calloc (1, sizeof *lint);
@@ -61,6 +74,10 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
             free (result.findings_json);
         }
         free (lint);
+    }
+    if (spec.shot_sha256[0]) {
+        spec.shot_data = NULL;
+        spec.shot_len = 0;
     }
     proto_slide_free (&spec);
     return rc;

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <time.h>
 
 #define S_ERR_MAX  256
 #define S_PATH_MAX 4096
@@ -20,12 +22,35 @@ struct _blob_store_t {
     unsigned tmp_counter;          /* makes temp names unique within the process */
 };
 
+/* fsyncs directory `path`, so entries created in it survive power loss. */
 static int
-s_mkdir (const char *path, char *err)
+s_sync_dir (const char *path, char *err)
 {
-    if (mkdir (path, 0700) == 0 || errno == EEXIST)
+    int dfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync (dfd) != 0) {
+        int saved = errno;
+        snprintf (err, S_ERR_MAX, "cannot sync %.200s: %s", path, strerror (saved));
+        if (dfd >= 0)
+            close (dfd);
+        errno = saved;
+        return -1;
+    }
+    close (dfd);
+    return 0;
+}
+
+/* Creates directory `path` in `parent` if it is missing; a new one is made
+   durable by syncing the parent. */
+static int
+s_mkdir (const char *path, const char *parent, char *err)
+{
+    if (mkdir (path, 0700) == 0)
+        return parent ? s_sync_dir (parent, err) : 0;
+    if (errno == EEXIST)
         return 0;
-    snprintf (err, S_ERR_MAX, "cannot create %.200s: %s", path, strerror (errno));
+    int saved = errno;
+    snprintf (err, S_ERR_MAX, "cannot create %.200s: %s", path, strerror (saved));
+    errno = saved;
     return -1;
 }
 
@@ -52,7 +77,7 @@ blob_store_new (const char *data_dir, char *err)
         free (self);
         return NULL;
     }
-    if (s_mkdir (data_dir, err) || s_mkdir (self->root, err)) {
+    if (s_mkdir (data_dir, NULL, err) || s_mkdir (self->root, data_dir, err)) {
         free (self);
         return NULL;
     }
@@ -100,7 +125,7 @@ blob_store_put (blob_store_t *self, const void *data, size_t len, char sha256 [6
     struct stat st;
     if (stat (path, &st) == 0 && (size_t) st.st_size == len)
         return 0;                  /* same name, same size: the same bytes are there */
-    if (s_mkdir (dir, err))
+    if (s_mkdir (dir, self->root, err))
         return -1;
     int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -117,18 +142,54 @@ blob_store_put (blob_store_t *self, const void *data, size_t len, char sha256 [6
     if (rc != 0) {
         unlink (tmp);
         snprintf (err, S_ERR_MAX, "cannot write blob %.200s: %s", path, strerror (saved));
+        errno = saved;
         return -1;
     }
     /* the rename is durable only once the directory is synced */
-    int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync (dfd) != 0) {
-        snprintf (err, S_ERR_MAX, "cannot sync %.200s: %s", dir, strerror (errno));
-        if (dfd >= 0)
-            close (dfd);
+    return s_sync_dir (dir, err);
+}
+
+int
+blob_store_delete (blob_store_t *self, const char *sha256)
+{
+    assert (self);
+    char path [S_PATH_MAX];
+    if (!s_name_valid (sha256)
+    ||  snprintf (path, sizeof path, "%s/%.2s/%s", self->root, sha256, sha256) < 0)
         return -1;
+    return unlink (path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int
+blob_store_scan_shard (blob_store_t *self, int shard, int64_t older_than_s,
+                       int (*known) (const char *sha256, void *arg), void *arg)
+{
+    assert (self && shard >= 0 && shard < 256 && known);
+    char dir [S_PATH_MAX];
+    snprintf (dir, sizeof dir, "%s/%02x", self->root, (unsigned) shard);
+    DIR *d = opendir (dir);
+    if (!d)
+        return 0;
+    int removed = 0;
+    time_t now = time (NULL);
+    struct dirent *de;
+    while ((de = readdir (d)) != NULL) {
+        char path [S_PATH_MAX];
+        struct stat st;
+        bool temp = de->d_name [0] == '.' && strcmp (de->d_name, ".") && strcmp (de->d_name, "..");
+        if (!temp && !s_name_valid (de->d_name))
+            continue;
+        if (snprintf (path, sizeof path, "%s/%s", dir, de->d_name) >= (int) sizeof path
+        ||  stat (path, &st) != 0 || !S_ISREG (st.st_mode) || now - st.st_mtime < older_than_s)
+            continue;
+        /* a temp file that old is a crashed write; a name no row knows is an orphan */
+        if (temp || known (de->d_name, arg) == 0) {
+            if (unlink (path) == 0)
+                removed++;
+        }
     }
-    close (dfd);
-    return 0;
+    closedir (d);
+    return removed;
 }
 
 void *

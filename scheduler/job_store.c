@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define S_ERR_MAX      256
-#define S_STMT_CACHE   160            /* distinct SQL statements; raise when adding more */
+#define S_STMT_CACHE   200            /* distinct SQL statements; raise when adding more */
 #define S_PATH_MAX     4096
 
 struct _job_store_t {
@@ -27,6 +27,8 @@ struct _job_store_t {
     char url_secret [65];          /* hex of 32 random bytes, kept in meta */
     struct { const char *sql; sqlite3_stmt *stmt; } cache [S_STMT_CACHE];
     int ncache;
+    int cache_cap;                 /* S_STMT_CACHE; lowered only by tests */
+    bool cache_full;               /* the last s_stmt failed because the cache was full */
 };
 
 static const char *s_schema =
@@ -95,6 +97,12 @@ static const char *s_schema_ledger =
     "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys(created_at);"
     /* the gateway request (X-Request-Id) that created a render, for logs */
     "CREATE TABLE IF NOT EXISTS request_ids (object_id TEXT PRIMARY KEY, req TEXT NOT NULL);"
+    /* inline images a processing render uses, stored once (blobs), until it is final */
+    "CREATE TABLE IF NOT EXISTS render_blobs (render_id TEXT NOT NULL, sha256 TEXT NOT NULL,"
+    "  PRIMARY KEY (render_id, sha256));"
+    "CREATE INDEX IF NOT EXISTS render_blobs_sha ON render_blobs(sha256);"
+    "CREATE INDEX IF NOT EXISTS tasks_sha ON tasks(sha256);"
+    "CREATE INDEX IF NOT EXISTS renders_completed ON renders(completed_at) WHERE status <> 'processing';"
     "INSERT INTO ledger (account_id, amount, balance_after, reason, note, created_at)"
     "  SELECT id, credits, credits, 'grant', 'opening balance', created_at FROM accounts a"
     "  WHERE credits > 0 AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.account_id = a.id);";
@@ -111,8 +119,12 @@ s_set_err (char *err, const char *msg)
 static int
 s_fail (job_store_t *self, char *err)
 {
+    if (err && self->cache_full)
+        snprintf (err, S_ERR_MAX, "statement cache full (%d statements)", self->cache_cap);
+    else
     if (err)
         snprintf (err, S_ERR_MAX, "sqlite: %s", sqlite3_errmsg (self->db));
+    self->cache_full = false;
     return -1;
 }
 
@@ -127,7 +139,11 @@ s_stmt_v (job_store_t *self, const char *sql, const char *fmt, va_list ap)
         if (self->cache [i].sql == sql)
             st = self->cache [i].stmt;
     if (!st) {
-        assert (self->ncache < S_STMT_CACHE);
+        /* a real check, not an assert: release builds must refuse too */
+        if (self->ncache >= self->cache_cap) {
+            self->cache_full = true;
+            return NULL;
+        }
         if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
             return NULL;
         self->cache [self->ncache].sql = sql;
@@ -245,6 +261,7 @@ job_store_open (const char *data_dir, char *err)
         s_set_err (err, "out of memory");
         return NULL;
     }
+    self->cache_cap = S_STMT_CACHE;
     /* NOMUTEX: a handle belongs to one thread, so no lock per SQLite call */
     if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                          | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK
@@ -483,13 +500,19 @@ job_store_render_create (job_store_t *self, const char *account_id,
             return -1;
         }
         if (s_run (self, err, "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale,"
-                              " preset, width, height, format, spec, state)"
-                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued')", "ssiiissiisb",
+                              " preset, width, height, format, spec, state, input_sha256)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)", "ssiiissiisbs",
                    task_id, render_id, render_seq, (int64_t) i, (int64_t) t->slide, t->locale,
                    t->preset, (int64_t) t->width, (int64_t) t->height, t->format,
-                   (const void *) t->spec, t->spec_len))
+                   (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL))
             return -1;
     }
+    for (int32_t i = 0; i < req->nblobs; i++)
+        if (job_store_blob_add (self, req->blobs [i].sha256, (int64_t) req->blobs [i].len,
+                                "application/octet-stream", err)
+        ||  s_run (self, err, "INSERT OR IGNORE INTO render_blobs (render_id, sha256) VALUES (?, ?)",
+                   "ss", render_id, req->blobs [i].sha256))
+            return -1;
     return 0;
 }
 
@@ -555,6 +578,9 @@ s_add_findings_column (job_store_t *self)
 {
     return s_add_column (self, "findings", "ALTER TABLE tasks ADD COLUMN findings TEXT")
         || s_add_column (self, "price", "ALTER TABLE tasks ADD COLUMN price INTEGER NOT NULL DEFAULT 1")
+        || s_add_column (self, "input_sha256", "ALTER TABLE tasks ADD COLUMN input_sha256 TEXT")
+        || sqlite3_exec (self->db, "CREATE INDEX IF NOT EXISTS tasks_input ON tasks(input_sha256)"
+                                   " WHERE input_sha256 IS NOT NULL", NULL, NULL, NULL) != SQLITE_OK
            ? -1 : 0;
 }
 
@@ -727,7 +753,14 @@ job_store_render_complete (job_store_t *self, const char *render_id, int64_t now
         " ELSE 'succeeded' END"
         " WHERE id = ?1 AND status = 'processing'", "si", render_id, now_ms))
         return -1;
-    return sqlite3_changes (self->db) > 0 ? s_render_charge (self, render_id, now_ms, err) : 0;
+    if (sqlite3_changes (self->db) == 0)
+        return 0;
+    /* a final task is never drawn again: its spec and inline image go */
+    if (s_run (self, err, "UPDATE tasks SET spec = x'', input_sha256 = NULL WHERE render_id = ?",
+               "s", render_id)
+    ||  s_run (self, err, "DELETE FROM render_blobs WHERE render_id = ?", "s", render_id))
+        return -1;
+    return s_render_charge (self, render_id, now_ms, err);
 }
 
 /* ---- tasks --------------------------------------------------------------------- */
@@ -746,7 +779,7 @@ job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
     assert (self && renderer && out);
     sqlite3_stmt *st = s_stmt (self,
         /* the request id of its render comes along, for the TASK and the logs */
-        "SELECT t.id, t.attempt, t.spec, q.req FROM tasks t"
+        "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256 FROM tasks t"
         " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
         " AND (? OR substr(t.id, 1, 4) <> 'cap_')"
         " ORDER BY t.render_seq, t.idx LIMIT 1", "i", (int64_t) capture);
@@ -765,6 +798,7 @@ job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
     if (out->spec && out->spec_len)
         memcpy (out->spec, sqlite3_column_blob (st, 2), out->spec_len);
     s_col_copy (st, 3, out->req, sizeof out->req);
+    s_col_copy (st, 4, out->blob_sha256, sizeof out->blob_sha256);
     sqlite3_reset (st);
     if (!out->spec) {
         s_set_err (err, "out of memory");
@@ -1776,4 +1810,141 @@ job_store_backup (job_store_t *self, const char *dest_path, char *err)
         return -1;
     }
     return 0;
+}
+
+/* ---- storage: quota, retention, blob garbage collection ------------------------ */
+
+bool
+job_store_is_full (job_store_t *self)
+{
+    return sqlite3_errcode (self->db) == SQLITE_FULL;
+}
+
+void
+job_store_stmt_cache_cap (job_store_t *self, int cap)
+{
+    assert (self && cap >= 0 && cap <= S_STMT_CACHE);
+    self->cache_cap = cap < self->ncache ? self->ncache : cap;
+}
+
+int
+job_store_storage_used (job_store_t *self, const char *account_id, int64_t *bytes, char *err)
+{
+    assert (self && account_id && bytes);
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT coalesce(sum(b.bytes), 0) FROM blobs b WHERE b.sha256 IN ("
+        " SELECT t.sha256 FROM renders r JOIN tasks t ON t.render_id = r.id"
+        "  WHERE r.account_id = ?1 AND t.sha256 IS NOT NULL"
+        " UNION SELECT rb.sha256 FROM renders r JOIN render_blobs rb ON rb.render_id = r.id"
+        "  WHERE r.account_id = ?1)", "s", account_id);
+    if (!st || sqlite3_step (st) != SQLITE_ROW) {
+        if (st)
+            sqlite3_reset (st);
+        return s_fail (self, err);
+    }
+    *bytes = sqlite3_column_int64 (st, 0);
+    sqlite3_reset (st);
+    return 0;
+}
+
+int
+job_store_blob_used_by (job_store_t *self, const char *account_id, const char *sha256)
+{
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT EXISTS (SELECT 1 FROM renders r JOIN tasks t ON t.render_id = r.id"
+        "  WHERE r.account_id = ?1 AND t.sha256 = ?2)"
+        " OR EXISTS (SELECT 1 FROM renders r JOIN render_blobs rb ON rb.render_id = r.id"
+        "  WHERE r.account_id = ?1 AND rb.sha256 = ?2)", "ss", account_id, sha256);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int (st, 0) : -1;
+    sqlite3_reset (st);
+    return rc;
+}
+
+/* Deletes one final render and every row that only it needs. The ledger
+   keeps its rows (render_id then names a render that is gone). */
+static int
+s_render_delete (job_store_t *self, const char *render_id, char *err)
+{
+    return s_run (self, err, "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id"
+                             " FROM deliveries d JOIN events e ON e.seq = d.event_seq"
+                             " WHERE e.object_id = ?)", "s", render_id)
+        || s_run (self, err, "DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM events"
+                             " WHERE object_id = ?)", "s", render_id)
+        || s_run (self, err, "DELETE FROM events WHERE object_id = ?", "s", render_id)
+        || s_run (self, err, "DELETE FROM request_ids WHERE object_id = ?", "s", render_id)
+        || s_run (self, err, "DELETE FROM idempotency_keys WHERE object_id = ?", "s", render_id)
+        || s_run (self, err, "DELETE FROM render_blobs WHERE render_id = ?", "s", render_id)
+        || s_run (self, err, "DELETE FROM tasks WHERE render_id = ?", "s", render_id)
+        || s_run (self, err, "DELETE FROM renders WHERE id = ? AND status <> 'processing'",
+                  "s", render_id)
+        ? -1 : 0;
+}
+
+int
+job_store_retention_sweep (job_store_t *self, int64_t before_ms, int32_t limit, char *err)
+{
+    assert (self && limit > 0 && limit <= JOB_STORE_SWEEP_MAX);
+    char ids [JOB_STORE_SWEEP_MAX][PROTO_ID_MAX];
+    int n = 0;
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT id FROM renders WHERE status <> 'processing' AND completed_at < ?"
+        " ORDER BY completed_at LIMIT ?", "ii", before_ms, (int64_t) limit);
+    if (!st)
+        return s_fail (self, err);
+    int rc;
+    while (n < limit && (rc = sqlite3_step (st)) == SQLITE_ROW)
+        s_col_copy (st, 0, ids [n++], PROTO_ID_MAX);
+    sqlite3_reset (st);
+    for (int i = 0; i < n; i++)
+        if (s_render_delete (self, ids [i], err))
+            return -1;
+    return n;
+}
+
+int
+job_store_blob_gc (job_store_t *self, int32_t limit,
+                   void (*fn) (const char *sha256, void *arg), void *arg, char *err)
+{
+    assert (self && limit > 0 && limit <= JOB_STORE_SWEEP_MAX && fn);
+    char shas [JOB_STORE_SWEEP_MAX][65];
+    int n = 0;
+    /* mark: anything a task (output or input) or a render's inline image names */
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.sha256 = b.sha256)"
+        " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.input_sha256 = b.sha256)"
+        " AND NOT EXISTS (SELECT 1 FROM render_blobs rb WHERE rb.sha256 = b.sha256) LIMIT ?",
+        "i", (int64_t) limit);
+    if (!st)
+        return s_fail (self, err);
+    while (n < limit && sqlite3_step (st) == SQLITE_ROW)
+        s_col_copy (st, 0, shas [n++], 65);
+    sqlite3_reset (st);
+    for (int i = 0; i < n; i++) {
+        if (s_run (self, err, "DELETE FROM blobs WHERE sha256 = ?", "s", shas [i]))
+            return -1;
+        fn (shas [i], arg);
+    }
+    return n;
+}
+
+int
+job_store_blob_known (job_store_t *self, const char *sha256)
+{
+    sqlite3_stmt *st = s_stmt (self, "SELECT 1 FROM blobs WHERE sha256 = ?", "s", sha256);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step (st);
+    sqlite3_reset (st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+job_store_task_unlease (job_store_t *self, const char *task_id, int32_t attempt, char *err)
+{
+    return s_run (self, err, "UPDATE tasks SET state = 'queued', attempt = attempt - 1,"
+                             " renderer = NULL, lease_expires_ms = 0"
+                             " WHERE id = ? AND attempt = ? AND state = 'leased'",
+                  "si", task_id, (int64_t) attempt);
 }

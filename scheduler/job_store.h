@@ -377,6 +377,49 @@ int job_store_render_running (job_store_t *self, const char *render_id,
 int job_store_req_set (job_store_t *self, const char *object_id, const char *req, char *err);
 int job_store_req_get (job_store_t *self, const char *object_id, char req [PROTO_ID_MAX]);
 
+/* ---- storage --------------------------------------------------------------
+   Inline images (CREATE_RENDER blobs) are recorded once in blobs and named by
+   render_blobs while their render is processing; a final render's task specs
+   are emptied and its render_blobs rows dropped. Retention deletes final
+   renders (tasks, events, deliveries, request ids, idempotency keys) older
+   than a cut-off; ledger rows stay, so balances stay their sum. Blobs nothing
+   names are then collected: the caller deletes their files after COMMIT. */
+#define JOB_STORE_SWEEP_MAX 256
+
+/* The last SQLite error was SQLITE_FULL (the disk or the database is full). */
+bool job_store_is_full (job_store_t *self);
+
+/* Bytes of distinct blobs (inline images and outputs) the account's renders
+   name, into *bytes. 0 / -1. */
+int job_store_storage_used (job_store_t *self, const char *account_id, int64_t *bytes, char *err);
+
+/* 1 when one of the account's renders already names blob sha256, 0 when
+   none, -1 on error. */
+int job_store_blob_used_by (job_store_t *self, const char *account_id, const char *sha256);
+
+/* Deletes up to limit (1..JOB_STORE_SWEEP_MAX) final renders completed
+   before before_ms, oldest first, with what only they need. Number deleted,
+   -1 on error (caller rolls back). */
+int job_store_retention_sweep (job_store_t *self, int64_t before_ms, int32_t limit, char *err);
+
+/* Deletes up to limit blob rows that no task and no processing render names
+   and calls fn (sha256, arg) for each, so the caller removes the file once
+   the transaction commits. Number deleted, -1 on error. */
+int job_store_blob_gc (job_store_t *self, int32_t limit,
+                       void (*fn) (const char *sha256, void *arg), void *arg, char *err);
+
+/* 1 when a blob row sha256 exists, 0 when not, -1 on error. */
+int job_store_blob_known (job_store_t *self, const char *sha256);
+
+/* Puts a leased (task, attempt) back in the queue without counting the
+   attempt (the scheduler could not store its result: disk full). 0 / -1. */
+int job_store_task_unlease (job_store_t *self, const char *task_id, int32_t attempt, char *err);
+
+/* Tests: lowers the number of statements the store may cache (at least the
+   ones already cached). A statement past the cap fails with err "statement
+   cache full", in every build. */
+void job_store_stmt_cache_cap (job_store_t *self, int cap);
+
 /* Tasks queued and leased now (metrics). 0 / -1. */
 int job_store_task_state_counts (job_store_t *self, int64_t *queued, int64_t *leased);
 

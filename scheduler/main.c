@@ -22,6 +22,7 @@
 
 #include <czmq.h>
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@
 #define S_IDENTITY_MAX      64            /* bytes of a ROUTER peer identity we accept */
 #define S_URL_MAX           1024
 #define S_FILE_MAX_BYTES    (EASEL_MAX_MSG_BYTES - 64 * 1024)   /* leaves room for the envelope */
+#define S_SWEEP_EVERY_MS    1000          /* retention sweep period */
+#define S_SWEEP_BATCH       64            /* renders, then blobs, one sweep deletes at most */
+#define S_ORPHAN_AGE_S      3600          /* a file no row names is removed after this */
 
 typedef struct {
     zframe_t *identity;
@@ -67,6 +71,8 @@ typedef struct {
     int32_t  max_attempts;
     int64_t  lease_ms;
     int64_t  idem_ttl_s;           /* idempotency keys are kept this long */
+    int64_t  retention_s;          /* final renders and jobs are kept this long */
+    int64_t  quota_bytes;          /* stored bytes an account's renders may name */
     /* owned */
     zsock_t *api, *work, *pub;
     job_store_t  *store;
@@ -81,6 +87,11 @@ typedef struct {
     size_t   nunsent, unsent_cap;
     /* per pass */
     bool     pass_failed;          /* a store error: the pass rolls back */
+    bool     pass_full;            /* ... because the disk is full: creates answer 507 */
+    char   (*unlink) [65];         /* blobs collected this pass: files go after COMMIT */
+    size_t   nunlink, unlink_cap;
+    int64_t  next_sweep_ms;        /* monotonic time of the next retention sweep */
+    int      scan_shard;           /* next blob shard the orphan scan walks */
     bool     settle;               /* a task ended: look for finished renders */
     int64_t  now_ms, mono_ms;
     int64_t  last_seq;             /* highest committed event seq */
@@ -193,6 +204,8 @@ s_store_failed (s_sched_t *self, const char *what, const char *err)
 {
     log_error ("store error", "during", what, "reason", err, NULL);
     self->pass_failed = true;
+    if (job_store_is_full (self->store))
+        self->pass_full = true;
 }
 
 /* ---- renderers ------------------------------------------------------------------- */
@@ -440,6 +453,58 @@ s_idem_record_create (s_sched_t *self, const char *account, const proto_create_r
     return rc;
 }
 
+/* Refuses (403 storage_quota_exceeded) a create whose inline images would
+   take the account's stored bytes over the quota, or an account already over
+   it. 0 to go on, -1 answered. */
+static int
+s_quota_check (s_sched_t *self, zframe_t *identity, const char *rid, const char *account,
+               const proto_create_render_t *req)
+{
+    int64_t used = 0, adding = 0;
+    char err [256] = "";
+    if (job_store_storage_used (self->store, account, &used, err)) {
+        s_store_failed (self, "storage_used", err);
+        s_queue_error (self, self->api, identity, rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+        return -1;
+    }
+    for (int32_t i = 0; i < req->nblobs; i++)
+        if (job_store_blob_used_by (self->store, account, req->blobs [i].sha256) != 1)
+            adding += (int64_t) req->blobs [i].len;
+    if (used + adding <= self->quota_bytes && (adding > 0 || used < self->quota_bytes))
+        return 0;
+    char msg [320];
+    snprintf (msg, sizeof msg, "This account stores %" PRId64 " bytes of images; this render would"
+              " add %" PRId64 " and the storage quota is %" PRId64 " bytes. Old renders are deleted"
+              " after their retention time, or ask the operator for a larger quota.",
+              used, adding, self->quota_bytes);
+    s_queue_error (self, self->api, identity, rid, 403, "storage_quota_exceeded", msg, "slides");
+    return -1;
+}
+
+/* Writes each inline image of a create once (content addressed). A full
+   disk answers 507 insufficient_storage. 0 / -1 answered. */
+static int
+s_blobs_put (s_sched_t *self, zframe_t *identity, const proto_create_render_t *req)
+{
+    for (int32_t i = 0; i < req->nblobs; i++) {
+        char sha [65], err [256] = "";
+        if (blob_store_put (self->blobs, req->blobs [i].data, req->blobs [i].len, sha, err) == 0)
+            continue;
+        bool full = errno == ENOSPC || errno == EDQUOT;
+        log_error ("cannot store an inline image", "reason", err, NULL);
+        if (full)
+            s_queue_error (self, self->api, identity, req->rid, 507, "insufficient_storage",
+                           "The scheduler's disk is full; nothing of this request was stored.",
+                           "slides");
+        else
+            s_queue_error (self, self->api, identity, req->rid, 503, "store_unavailable",
+                           "The blob store is unavailable.", NULL);
+        return -1;
+    }
+    return 0;
+}
+
 static void
 s_api_create (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
 {
@@ -452,7 +517,9 @@ s_api_create (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
     else
     if (s_auth (self, identity, req.rid, req.auth, account) == 0
     &&  s_idem_check (self, identity, req.rid, account, S_SCOPE_CREATE, req.idem_key, req.idem_fp) == 0
-    &&  s_credits_check (self, identity, req.rid, account, req.ntasks) == 0) {
+    &&  s_credits_check (self, identity, req.rid, account, req.ntasks) == 0
+    &&  s_quota_check (self, identity, req.rid, account, &req) == 0
+    &&  s_blobs_put (self, identity, &req) == 0) {
         if (job_store_render_create (self->store, account, &req, self->now_ms, render_id, err)
         ||  job_store_req_set (self->store, render_id, req.req, err)
         ||  (req.idem_key [0] && s_idem_record_create (self, account, &req, render_id, err))) {
@@ -1093,7 +1160,16 @@ s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity
     if (proto_result_decode (data, len, &res, err))
         s_bad_message (self, self->work, identity, data, len, err);
     else
-    if (blob_store_put (self->blobs, res.data, res.len, sha, err)) {
+    if (blob_store_put (self->blobs, res.data, res.len, sha, err)
+    &&  (errno == ENOSPC || errno == EDQUOT)) {
+        /* the disk is full: the task is drawn again later, the try not counted */
+        log_error ("disk full: result not stored, task queued again", "task", res.task_id,
+                   "reason", err, NULL);
+        if (job_store_task_unlease (self->store, res.task_id, res.attempt, err))
+            s_store_failed (self, "task_unlease", err);
+    }
+    else
+    if (err [0]) {
         log_error ("cannot store result", "task", res.task_id, "reason", err, NULL);
         proto_error_t e;
         memset (&e, 0, sizeof e);
@@ -1311,6 +1387,15 @@ s_dispatch (s_sched_t *self)
         log_info ("task leased", "task", task.task_id, "attempt", attempt, "renderer", best->name,
                   "request_id", task.req, NULL);
         sched_metrics_leased (1);
+        if (task.blob_sha256 [0]) {
+            task.blob = blob_store_get (self->blobs, task.blob_sha256, EASEL_MAX_SOURCE_BYTES,
+                                        &task.blob_len, err);
+            if (!task.blob) {
+                /* sent without it: the renderer answers a retryable blob_missing */
+                log_error ("inline image unreadable", "task", task.task_id, "reason", err, NULL);
+                task.blob_sha256 [0] = 0;
+            }
+        }
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
         if (proto_task_encode (&task, &sb) == 0) {
@@ -1343,6 +1428,48 @@ s_drop_dead (s_sched_t *self)
 
 /* Heartbeat-tick work inside the transaction: expired leases. */
 static void
+s_unlink_later (const char *sha256, void *arg)
+{
+    s_sched_t *self = arg;
+    if (s_grow ((void **) &self->unlink, &self->unlink_cap, self->nunlink, sizeof *self->unlink) == 0)
+        snprintf (self->unlink [self->nunlink++], 65, "%s", sha256);
+}
+
+static int
+s_blob_known (const char *sha256, void *arg)
+{
+    s_sched_t *self = arg;
+    return job_store_blob_known (self->store, sha256);
+}
+
+/* Retention, in small batches so a pass stays short: final renders older
+   than retention_s go, then blobs nothing names (their files after COMMIT),
+   then one shard of files no row knows (older than an hour, so a write whose
+   row is in flight is never taken). */
+static void
+s_retention_sweep (s_sched_t *self)
+{
+    char err [256] = "";
+    int n = job_store_retention_sweep (self->store, self->now_ms - self->retention_s * 1000,
+                                       S_SWEEP_BATCH, err);
+    if (n < 0) {
+        s_store_failed (self, "retention sweep", err);
+        return;
+    }
+    if (n > 0) {
+        char count [16];
+        snprintf (count, sizeof count, "%d", n);
+        log_info ("expired renders deleted", "count", count, NULL);
+    }
+    if (job_store_blob_gc (self->store, S_SWEEP_BATCH, s_unlink_later, self, err) < 0) {
+        s_store_failed (self, "blob gc", err);
+        return;
+    }
+    blob_store_scan_shard (self->blobs, self->scan_shard, S_ORPHAN_AGE_S, s_blob_known, self);
+    self->scan_shard = (self->scan_shard + 1) % 256;
+}
+
+static void
 s_timers (s_sched_t *self)
 {
     char err [256] = "";
@@ -1365,6 +1492,10 @@ s_timers (s_sched_t *self)
     n = job_store_idem_sweep (self->store, self->now_ms - self->idem_ttl_s * 1000, err);
     if (n < 0)
         s_store_failed (self, "idempotency sweep", err);
+    if (self->mono_ms >= self->next_sweep_ms && !self->pass_failed) {
+        self->next_sweep_ms = self->mono_ms + S_SWEEP_EVERY_MS;
+        s_retention_sweep (self);
+    }
 }
 
 /* TASKs that could not be sent last pass end their attempt (retryable). */
@@ -1389,6 +1520,11 @@ s_out_to_503 (s_sched_t *self)
     self->out = NULL;
     self->nout = self->out_cap = 0;
     for (size_t i = 0; i < n; i++) {
+        if (old [i].sock == self->api && self->pass_full)
+            s_queue_error (self, self->api, old [i].identity, old [i].rid, 507,
+                           "insufficient_storage",
+                           "The scheduler's disk is full; nothing of this request was stored.", NULL);
+        else
         if (old [i].sock == self->api)
             s_queue_error (self, self->api, old [i].identity, old [i].rid, 503,
                            "store_unavailable", "The job store is unavailable.", NULL);
@@ -1469,6 +1605,8 @@ s_pass (s_sched_t *self, bool tick)
     self->now_ms = util_now_ms ();
     self->mono_ms = util_mono_ms ();
     log_hold ();                  /* the pass's lines go out in one write, before its sends */
+    self->pass_full = false;
+    self->nunlink = 0;
     self->pass_failed = job_store_begin (self->store, err) != 0;
     if (self->pass_failed)
         log_error ("cannot begin a transaction", "reason", err, NULL);
@@ -1500,9 +1638,14 @@ s_pass (s_sched_t *self, bool tick)
     if (!self->pass_failed && job_store_commit (self->store, err) != 0) {
         log_error ("commit failed", "reason", err, NULL);
         self->pass_failed = true;
+        self->pass_full = job_store_is_full (self->store);
     }
     else if (!self->pass_failed && n > 0)
         sched_metrics_commit (sched_metrics_now () - commit_start, n);
+    if (!self->pass_failed)
+        for (size_t i = 0; i < self->nunlink; i++)
+            blob_store_delete (self->blobs, self->unlink [i]);
+    self->nunlink = 0;
     if (self->pass_failed) {
         if (in_txn)
             job_store_rollback (self->store);
@@ -1534,7 +1677,8 @@ s_configure (s_sched_t *self, int argc, char **argv)
 {
     static const char *flags [] = { "--api", "--work", "--events", "--data", "--public-url",
                                     "--max-attempts", "--lease-ms", "--idempotency-ttl-s",
-                                    "--curve-cert", "--curve-allowed-dir", "--metrics" };
+                                    "--curve-cert", "--curve-allowed-dir", "--metrics",
+                                    "--retention-s", "--storage-quota-bytes" };
     for (int i = 1; i < argc; i++) {
         /* accepted for uniformity with the other services; the scheduler fetches nothing */
         if (strcmp (argv [i], "--allow-private-networks") == 0
@@ -1549,7 +1693,7 @@ s_configure (s_sched_t *self, int argc, char **argv)
         }
         if (!known)
             log_fatal ("unknown argument (flags: --api --work --events --data --public-url"
-                       " --max-attempts --lease-ms --idempotency-ttl-s)", "argument", argv [i], NULL);
+                        " --max-attempts --lease-ms --idempotency-ttl-s --retention-s --storage-quota-bytes)", "argument", argv [i], NULL);
     }
     self->api_ep = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
     self->work_ep = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT", "tcp://127.0.0.1:5556");
@@ -1580,6 +1724,15 @@ s_configure (s_sched_t *self, int argc, char **argv)
                                    ttl_default);
     if (util_parse_i64 (ttl, 1, 365LL * 24 * 3600, &self->idem_ttl_s))
         log_fatal ("--idempotency-ttl-s must be an integer in 1..31536000", "value", ttl, NULL);
+    char def [24];
+    snprintf (def, sizeof def, "%d", EASEL_RETENTION_S);
+    const char *ret = util_config (argc, argv, "--retention-s", "EASEL_RETENTION_S", def);
+    if (util_parse_i64 (ret, 1, 100LL * 365 * 24 * 3600, &self->retention_s))
+        log_fatal ("--retention-s must be an integer in 1..3153600000", "value", ret, NULL);
+    snprintf (def, sizeof def, "%lld", (long long) EASEL_STORAGE_QUOTA_BYTES);
+    const char *quota = util_config (argc, argv, "--storage-quota-bytes", "EASEL_STORAGE_QUOTA_BYTES", def);
+    if (util_parse_i64 (quota, 0, INT64_MAX / 2, &self->quota_bytes))
+        log_fatal ("--storage-quota-bytes must be a non-negative integer", "value", quota, NULL);
 }
 
 int
@@ -1655,6 +1808,7 @@ main (int argc, char **argv)
     free (self->out);
     free (self->pubs);
     free (self->unsent);
+    free (self->unlink);
     zsock_destroy (&self->api);
     zsock_destroy (&self->work);
     zsock_destroy (&self->pub);

@@ -160,8 +160,13 @@ test_gradient_custom_canvas_data (void)
     CHECK (sl.bg_ncolors == 3 && sl.bg_colors [0] == 0x1E3C72 && sl.bg_colors [1] == 0x6A11CB
            && sl.bg_angle == 90, "gradient: 3 stops at 90 degrees");
     static const unsigned char png [] = { 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A };
-    CHECK (sl.shot_len == TINY_PNG_BYTES && sl.shot_data && memcmp (sl.shot_data, png, 8) == 0,
-           "gradient: base64 data decoded to %d bytes, got %zu", TINY_PNG_BYTES, sl.shot_len);
+    CHECK (!sl.shot_data && cr.nblobs == 1 && cr.blobs [0].len == TINY_PNG_BYTES
+           && memcmp (cr.blobs [0].data, png, 8) == 0,
+           "gradient: base64 data decoded once into blobs (%d bytes), got %d blobs",
+           TINY_PNG_BYTES, cr.nblobs);
+    CHECK (cr.nblobs == 1 && strcmp (sl.shot_sha256, cr.blobs [0].sha256) == 0
+           && strcmp (cr.tasks [0].blob, cr.blobs [0].sha256) == 0,
+           "gradient: the spec and its task name the blob by sha256");
     CHECK (sl.nlines == 0, "gradient: no headline");
     proto_slide_free (&sl);
     proto_create_render_free (&cr);
@@ -173,9 +178,47 @@ test_gradient_custom_canvas_data (void)
     s_slide (&cr, 0, &sl);
     CHECK (sl.width == 1290 && sl.height == 2796, "data url: preset with an accepted size, got %dx%d",
            sl.width, sl.height);
-    CHECK (sl.shot_len == TINY_PNG_BYTES && memcmp (sl.shot_data, png, 8) == 0,
-           "data url: decoded past the prefix");
+    CHECK (cr.nblobs == 1 && cr.blobs [0].len == TINY_PNG_BYTES
+           && memcmp (cr.blobs [0].data, png, 8) == 0, "data url: decoded past the prefix");
     proto_slide_free (&sl);
+    proto_create_render_free (&cr);
+}
+
+/* One inline image used by every image of a matrix travels once. */
+static void
+test_inline_blob_once (void)
+{
+    proto_create_render_t cr;
+    const char *body = "{\"async\":true,\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},"
+        "\"matrix\":{\"locales\":[\"en-US\",\"de-DE\",\"fr-FR\"]},"
+        "\"slides\":[{\"screenshot\":{\"data\":\"" TINY_PNG "\"}},"
+        "{\"screenshot\":{\"data\":\"" TINY_PNG "\"}}]}";
+    if (s_parse_ok ("blob once", body, 6, &cr))
+        return;
+    CHECK (cr.nblobs == 1, "blob once: 6 images of one inline image carry 1 blob, got %d", cr.nblobs);
+    size_t specs = 0;
+    for (int32_t i = 0; i < cr.ntasks; i++) {
+        specs += cr.tasks [i].spec_len;
+        CHECK (cr.nblobs == 1 && strcmp (cr.tasks [i].blob, cr.blobs [0].sha256) == 0,
+               "blob once: task %d names the blob", (int) i);
+    }
+    CHECK (specs < 6 * 600, "blob once: specs hold no image bytes (%zu bytes for 6)", specs);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    proto_create_render_t back;
+    char err [PROTO_ERR_MAX] = "";
+    CHECK (proto_create_render_encode (&cr, &sb) == 0
+           && proto_create_render_decode (sb.data, sb.size, &back, err) == 0
+           && back.nblobs == 1 && back.blobs [0].len == TINY_PNG_BYTES,
+           "blob once: CREATE_RENDER round trip keeps the blob (%s)", err);
+    proto_create_render_free (&back);
+    /* a blob whose bytes do not hash to its name is refused */
+    cr.blobs [0].data [20] ^= 1;
+    msgpack_sbuffer_clear (&sb);
+    CHECK (proto_create_render_encode (&cr, &sb) == 0
+           && proto_create_render_decode (sb.data, sb.size, &back, err) != 0
+           && strstr (err, "sha256"), "blob once: a tampered blob is refused, got '%s'", err);
+    msgpack_sbuffer_destroy (&sb);
     proto_create_render_free (&cr);
 }
 
@@ -489,6 +532,7 @@ main (void)
     test_default_device ();
     test_matrix ();
     test_gradient_custom_canvas_data ();
+    test_inline_blob_once ();
     test_bad_cases ();
     test_layout ();
     if (s_failures) {
