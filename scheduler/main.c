@@ -35,6 +35,7 @@
 #define S_SWEEP_EVERY_MS    1000          /* retention sweep period */
 #define S_SWEEP_BATCH       64            /* renders, then blobs, one sweep deletes at most */
 #define S_ORPHAN_AGE_S      3600          /* a file no row names is removed after this */
+#define S_FULL_BACKOFF_MS   1000          /* after a full-disk commit failure, dispatch pauses */
 
 typedef struct {
     zframe_t *identity;
@@ -92,6 +93,7 @@ typedef struct {
     size_t   nunlink, unlink_cap;
     int64_t  next_sweep_ms;        /* monotonic time of the next retention sweep */
     int      scan_shard;           /* next blob shard the orphan scan walks */
+    int64_t  full_until_ms;        /* monotonic: the disk was full, no dispatch until then */
     bool     settle;               /* a task ended: look for finished renders */
     int64_t  now_ms, mono_ms;
     int64_t  last_seq;             /* highest committed event seq */
@@ -1632,7 +1634,9 @@ s_pass (s_sched_t *self, bool tick)
             s_timers (self);
         if (self->settle)
             s_settle (self);
-        s_dispatch (self);
+        /* on a full disk every lease would fail the pass: reads go on, leases wait */
+        if (self->mono_ms >= self->full_until_ms)
+            s_dispatch (self);
     }
     double commit_start = sched_metrics_now ();
     if (!self->pass_failed && job_store_commit (self->store, err) != 0) {
@@ -1650,6 +1654,8 @@ s_pass (s_sched_t *self, bool tick)
         if (in_txn)
             job_store_rollback (self->store);
         s_out_to_503 (self);
+        if (self->pass_full)
+            self->full_until_ms = self->mono_ms + S_FULL_BACKOFF_MS;
     }
     log_release ();
     s_flush (self);
