@@ -1,0 +1,206 @@
+/*  test_store_retention.c: the storage side of the store on a temp data dir:
+    an inline image recorded once and named by the tasks that need it, a final
+    render's specs and inline images dropped, storage counted per account,
+    retention deleting final renders (never a processing one) while the
+    ledger keeps balances, blob garbage collection by reference, the blob
+    store's delete and orphan scan, task unlease, and the statement cache
+    refusing past its cap in every build. Single thread. */
+#include "job_store.h"
+#include "blob_store.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int s_failures;
+
+#define CHECK(cond, ...) do { if (!(cond)) { \
+    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failures++; } } while (0)
+#define REQUIRE(cond, ...) do { if (!(cond)) { CHECK (cond, __VA_ARGS__); exit (1); } } while (0)
+
+static uint8_t s_image [1000];
+
+/* A render of n tasks all naming one inline image (sha into sha). */
+static void
+s_create (job_store_t *store, const char *account, int n, char sha [65], char rid [PROTO_ID_MAX])
+{
+    proto_task_spec_t tasks [4];
+    memset (tasks, 0, sizeof tasks);
+    util_sha256_hex (s_image, sizeof s_image, sha);
+    for (int i = 0; i < n; i++) {
+        snprintf (tasks [i].format, sizeof tasks [i].format, "png");
+        tasks [i].width = tasks [i].height = 100;
+        tasks [i].spec = "spec-bytes";
+        tasks [i].spec_len = 10;
+        memcpy (tasks [i].blob, sha, 65);
+    }
+    proto_blob_t blob = { .data = s_image, .len = sizeof s_image };
+    memcpy (blob.sha256, sha, 65);
+    proto_create_render_t req = { .metadata_json = "{}", .ntasks = n, .tasks = tasks,
+                                  .nblobs = 1, .blobs = &blob };
+    char err [256] = "";
+    REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
+    REQUIRE (job_store_render_create (store, account, &req, util_now_ms (), rid, err) == 0,
+             "render_create: %s", err);
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+}
+
+static void
+s_collect (const char *sha256, void *arg)
+{
+    char (*out) [65] = arg;
+    snprintf (*out, 65, "%s", sha256);
+}
+
+static int
+s_known_none (const char *sha256, void *arg)
+{
+    (void) sha256;
+    (void) arg;
+    return 0;
+}
+
+int
+main (void)
+{
+    char dir [] = "/tmp/easel-test-retention-XXXXXX";
+    REQUIRE (mkdtemp (dir), "mkdtemp");
+    char err [256] = "";
+    job_store_t *store = job_store_open (dir, err);
+    REQUIRE (store, "open: %s", err);
+    blob_store_t *blobs = blob_store_new (dir, err);
+    REQUIRE (blobs, "blob store: %s", err);
+    for (size_t i = 0; i < sizeof s_image; i++)
+        s_image [i] = (uint8_t) (i * 7);
+    job_store_new_key_t key;
+    REQUIRE (job_store_account_create (store, "ret", 100, &key, err) == 0, "account: %s", err);
+    const char *acct = key.account_id;
+
+    /* one inline image for 3 tasks: one row, the tasks name it when leased */
+    char sha [65], rid [PROTO_ID_MAX], put [65];
+    REQUIRE (blob_store_put (blobs, s_image, sizeof s_image, put, err) == 0, "put: %s", err);
+    s_create (store, acct, 3, sha, rid);
+    CHECK (strcmp (put, sha) == 0, "blob_store_put names the bytes by sha256");
+    int64_t used = -1;
+    CHECK (job_store_storage_used (store, acct, &used, err) == 0 && used == (int64_t) sizeof s_image,
+           "storage used counts the inline image once: %lld", (long long) used);
+    CHECK (job_store_blob_used_by (store, acct, sha) == 1, "the account's render names the blob");
+    CHECK (job_store_blob_used_by (store, "acct_other", sha) == 0, "another account's does not");
+    proto_task_t task;
+    memset (&task, 0, sizeof task);
+    int64_t now = util_now_ms ();
+    REQUIRE (job_store_begin (store, err) == 0, "begin");
+    CHECK (job_store_task_lease_next (store, "r1", now, 60000, &task, err) == 1
+           && strcmp (task.blob_sha256, sha) == 0, "a leased task names its blob: '%s'", task.blob_sha256);
+    /* the disk was full: the task goes back without the try counted */
+    CHECK (job_store_task_unlease (store, task.task_id, task.attempt, err) == 0, "unlease: %s", err);
+    proto_task_free (&task);
+    CHECK (job_store_task_lease_next (store, "r1", now, 60000, &task, err) == 1 && task.attempt == 1,
+           "after unlease the next lease is attempt 1 again, got %d", task.attempt);
+    proto_task_free (&task);
+    char collected [65] = "";
+    /* a processing render's inline image is never collected */
+    CHECK (job_store_blob_gc (store, 10, s_collect, collected, err) == 0 && !collected [0],
+           "nothing collected while the render is processing: %s", collected);
+    CHECK (job_store_retention_sweep (store, now + 1000000, 10, err) == 0,
+           "a processing render never expires");
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+
+    /* the render ends: results stored, then final */
+    REQUIRE (job_store_begin (store, err) == 0, "begin");
+    uint8_t out_png [10] = { 1, 2, 3 };
+    char out_sha [65];
+    REQUIRE (blob_store_put (blobs, out_png, sizeof out_png, out_sha, err) == 0, "put out: %s", err);
+    REQUIRE (job_store_blob_add (store, out_sha, sizeof out_png, "image/png", err) == 0, "add: %s", err);
+    for (int i = 0; i < 3; i++) {
+        memset (&task, 0, sizeof task);
+        if (i > 0)
+            REQUIRE (job_store_task_lease_next (store, "r1", now, 60000, &task, err) == 1, "lease %d", i);
+        else {
+            /* the task leased above */
+            REQUIRE (job_store_task_requeue_leased (store, NULL, INT64_MAX, "test", 3, now, err) == 1,
+                     "requeue: %s", err);
+            REQUIRE (job_store_task_lease_next (store, "r1", now, 60000, &task, err) == 1, "lease 0");
+        }
+        proto_result_t res = { .attempt = task.attempt, .width = 100, .height = 100,
+                               .data = out_png, .len = sizeof out_png };
+        snprintf (res.task_id, sizeof res.task_id, "%s", task.task_id);
+        snprintf (res.format, sizeof res.format, "png");
+        CHECK (job_store_task_succeed (store, &res, out_sha, now, err) == 0, "succeed: %s", err);
+        proto_task_free (&task);
+    }
+    char settled [PROTO_ID_MAX];
+    CHECK (job_store_render_next_settled (store, settled, err) == 1 && strcmp (settled, rid) == 0,
+           "the render is settled");
+    CHECK (job_store_render_complete (store, rid, now, err) == 0, "complete: %s", err);
+    CHECK (job_store_storage_used (store, acct, &used, err) == 0 && used == (int64_t) sizeof out_png,
+           "a final render counts its outputs only: %lld", (long long) used);
+    CHECK (job_store_blob_gc (store, 10, s_collect, collected, err) == 1 && strcmp (collected, sha) == 0,
+           "the final render's inline image is collected: '%s'", collected);
+    CHECK (job_store_blob_known (store, sha) == 0 && job_store_blob_known (store, out_sha) == 1,
+           "the inline row is gone, the output row stays");
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+    CHECK (blob_store_delete (blobs, sha) == 0 && blob_store_delete (blobs, sha) == 0,
+           "delete removes the file, twice is fine");
+    size_t len = 0;
+    void *gone = blob_store_get (blobs, sha, 1 << 20, &len, err);
+    CHECK (!gone, "a deleted blob is gone");
+    free (gone);
+
+    proto_render_t r;
+    memset (&r, 0, sizeof r);
+    CHECK (job_store_render_get (store, rid, acct, now, &r, err) == 0, "get: %s", err);
+    proto_render_free (&r);
+    job_store_account_t before, after;
+    REQUIRE (job_store_account_get (store, acct, &before, err) == 0, "account: %s", err);
+
+    /* retention: completed before the cut-off goes, with its rows */
+    REQUIRE (job_store_begin (store, err) == 0, "begin");
+    CHECK (job_store_retention_sweep (store, now, 10, err) == 0, "not yet expired at its own time");
+    CHECK (job_store_retention_sweep (store, now + 1, 10, err) == 1, "expired after: %s", err);
+    CHECK (job_store_blob_gc (store, 10, s_collect, collected, err) == 1
+           && strcmp (collected, out_sha) == 0, "the expired render's output is collected");
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+    memset (&r, 0, sizeof r);
+    CHECK (job_store_render_get (store, rid, acct, now, &r, err) == -1 && strcmp (err, "not found") == 0,
+           "an expired render is not found: %s", err);
+    proto_render_free (&r);
+    REQUIRE (job_store_account_get (store, acct, &after, err) == 0, "account: %s", err);
+    CHECK (after.balance == before.balance && after.used == before.used && before.used == 3,
+           "the ledger keeps balance and usage: %lld/%lld -> %lld/%lld", (long long) before.balance,
+           (long long) before.used, (long long) after.balance, (long long) after.used);
+
+    /* an orphan file (no row) older than the age is removed by the scan */
+    uint8_t orphan [5] = { 9, 9, 9, 9, 9 };
+    char osha [65];
+    REQUIRE (blob_store_put (blobs, orphan, sizeof orphan, osha, err) == 0, "put orphan");
+    int shard = (int) strtol ((char [3]) { osha [0], osha [1], 0 }, NULL, 16);
+    CHECK (blob_store_scan_shard (blobs, shard, 3600, s_known_none, NULL) == 0,
+           "a young orphan stays (its row may be in flight)");
+    CHECK (blob_store_scan_shard (blobs, shard, 0, s_known_none, NULL) >= 1, "an old orphan is removed");
+
+    /* the statement cache: past its cap a new statement fails, in every build */
+    job_store_stmt_cache_cap (store, 0);
+    CHECK (job_store_storage_used (store, acct, &used, err) == 0, "cached statements still run: %s", err);
+    job_store_t *fresh = job_store_open (dir, err);
+    REQUIRE (fresh, "reopen: %s", err);
+    job_store_stmt_cache_cap (fresh, 0);
+    CHECK (job_store_storage_used (fresh, acct, &used, err) == -1 && strstr (err, "statement cache full"),
+           "an uncached statement past the cap is refused: '%s'", err);
+    job_store_destroy (&fresh);
+
+    blob_store_destroy (&blobs);
+    job_store_destroy (&store);
+    char cmd [300];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "could not remove %s\n", dir);
+    if (s_failures)
+        return 1;
+    printf ("store_retention: ok\n");
+    return 0;
+}
