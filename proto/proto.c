@@ -1564,6 +1564,10 @@ proto_task_encode (const proto_task_t *self, msgpack_sbuffer *out)
     s_put_bin (&m, "spec", self->spec, self->spec_len);
     if (self->req [0])
         s_put_str (&m, "req", self->req);
+    if (self->render_id [0]) {
+        s_put_str (&m, "render_id", self->render_id);
+        s_put_bool (&m, "render_last", self->render_last);
+    }
     if (self->blob_sha256 [0]) {
         s_put_str (&m, "blob_sha256", self->blob_sha256);
         s_put_bin (&m, "blob", self->blob, self->blob_len);
@@ -1584,7 +1588,9 @@ proto_task_decode (const char *data, size_t len, proto_task_t *self, char *err)
           || s_get_i32 (m, "attempt", &self->attempt, 1, INT32_MAX, true, err)
           || s_get_bin (m, "spec", &spec, &self->spec_len, EASEL_MAX_MSG_BYTES, true, err)
           || s_get_str (m, "req", self->req, sizeof self->req, false, err)
-          || s_get_sha (m, "blob_sha256", self->blob_sha256, err);
+          || s_get_sha (m, "blob_sha256", self->blob_sha256, err)
+          || s_get_str (m, "render_id", self->render_id, sizeof self->render_id, false, err)
+          || s_get_bool (m, "render_last", &self->render_last, false, err);
     self->spec = spec;
     if (!rc && self->blob_sha256 [0]) {
         void *blob = NULL;

@@ -455,6 +455,11 @@ typedef struct {
     char     blob_sha256[65];      /* "" none */
     uint8_t *blob;
     size_t   blob_len;
+    /* optional: the task's render, and whether no other task of it was
+       queued when this one was leased (the renderer's fetch cache drops
+       the render's entries after it) */
+    char     render_id[PROTO_ID_MAX];
+    bool     render_last;
 } proto_task_t;
 
 int  proto_task_encode (const proto_task_t *self, msgpack_sbuffer *out);

@@ -134,6 +134,7 @@ s_run_task (s_slot_t *slot, zsock_t *push, int gen, const proto_task_t *task, co
     s_shared_t *sh = slot->sh;
     slide_render_opts_t opts = sh->opts;
     opts.cancel = &slot->cancel;
+    opts.render_id = task->render_id;
     msgpack_sbuffer out;
     msgpack_sbuffer_init (&out);
     render_error_t why;
@@ -145,6 +146,8 @@ s_run_task (s_slot_t *slot, zsock_t *push, int gen, const proto_task_t *task, co
            ? capture_task_run (task, &sh->capture, &cmd, &out, &why)
            : render_task_run (task, &opts, &cmd, &out, &why);
     render_metrics_busy (-1);
+    if (task->render_last)
+        fetch_cache_drop (opts.fetch_cache, task->render_id);
     if (rc == 0)
         render_metrics_task (task, cmd, out.size, metrics_now () - t0);
     char ms[24];
@@ -619,6 +622,9 @@ main (int argc, char **argv)
         log_fatal ("curl_global_init failed", NULL);
     if (gdFontCacheSetup () != 0)
         log_fatal ("gdFontCacheSetup failed", NULL);
+    sh.opts.fetch_cache = fetch_cache_new (FETCH_CACHE_BYTES_DEFAULT, FETCH_CACHE_IDLE_MS);
+    if (!sh.opts.fetch_cache)
+        log_fatal ("out of memory for the fetch cache", NULL);
     link.drain_ms = s_config_int (argc, argv, "--drain-ms", "EASEL_RENDERER_DRAIN_MS", 60000, 0, 3600000);
     /* our own handler: the first SIGINT/SIGTERM drains, the second stops */
     zsys_handler_set (NULL);
@@ -691,6 +697,7 @@ main (int argc, char **argv)
     msgpack_sbuffer_destroy (&link.ready);
     pthread_cond_destroy (&sh.wake);
     pthread_mutex_destroy (&sh.lock);
+    fetch_cache_destroy (&sh.opts.fetch_cache);
     gdFontCacheShutdown ();
     curl_global_cleanup ();
     log_info ("renderer stopped", NULL);

@@ -126,7 +126,7 @@ s_load_image (const char *what, const char *url, const uint8_t *inline_data, siz
     if (by_url) {
         fetch_opts_t fo = { .allow_private = opts->allow_private, .max_bytes = max_bytes,
                             .cancel = opts->cancel };
-        if (fetch_url (url, &fo, &got) != 0) {
+        if (fetch_cache_get (opts->fetch_cache, opts->render_id, url, &fo, &got) != 0) {
             switch (got.status) {
                 case FETCH_CANCELED:
                     s_error (err, "canceled", false, NULL, "the render was canceled while"

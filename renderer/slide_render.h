@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include "proto.h"
 #include "lint.h"
+#include "fetch_cache.h"
 
 typedef struct {
     const char *font_path;         /* last-resort font (after the Noto fonts) */
@@ -34,6 +35,8 @@ typedef struct {
                                       each fetch, after each drawn part and
                                       before encoding; the error is then code
                                       "canceled", not retryable */
+    fetch_cache_t *fetch_cache;    /* NULL, or where fetched URLs are kept per render */
+    const char *render_id;         /* the task's render (the cache key), NULL none */
 } slide_render_opts_t;
 
 /* What went wrong, as the API's error object shows it. */

@@ -779,7 +779,7 @@ job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
     assert (self && renderer && out);
     sqlite3_stmt *st = s_stmt (self,
         /* the request id of its render comes along, for the TASK and the logs */
-        "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256 FROM tasks t"
+        "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id FROM tasks t"
         " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
         " AND (? OR substr(t.id, 1, 4) <> 'cap_')"
         " ORDER BY t.render_seq, t.idx LIMIT 1", "i", (int64_t) capture);
@@ -799,6 +799,7 @@ job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
         memcpy (out->spec, sqlite3_column_blob (st, 2), out->spec_len);
     s_col_copy (st, 3, out->req, sizeof out->req);
     s_col_copy (st, 4, out->blob_sha256, sizeof out->blob_sha256);
+    s_col_copy (st, 5, out->render_id, sizeof out->render_id);
     sqlite3_reset (st);
     if (!out->spec) {
         s_set_err (err, "out of memory");
@@ -810,6 +811,16 @@ job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
         proto_task_free (out);
         return -1;
     }
+    st = s_stmt (self, "SELECT NOT EXISTS (SELECT 1 FROM tasks WHERE render_id = ?"
+                       " AND state = 'queued')", "s", out->render_id);
+    if (!st || sqlite3_step (st) != SQLITE_ROW) {
+        if (st)
+            sqlite3_reset (st);
+        proto_task_free (out);
+        return s_fail (self, err);
+    }
+    out->render_last = sqlite3_column_int (st, 0) != 0;
+    sqlite3_reset (st);
     return 1;
 }
 

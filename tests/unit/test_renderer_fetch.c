@@ -12,6 +12,7 @@
     request headers (too many, too long, CR/LF) are refused unsent. */
 #include "netguard.h"
 #include "fetch.h"
+#include "fetch_cache.h"
 #include "slide_render.h"
 
 #include <arpa/inet.h>
@@ -38,6 +39,7 @@ static atomic_bool s_stop;
 static uint8_t *s_png;
 static int s_png_len;
 static char s_big[5000];
+static atomic_int s_counted;         /* requests for /counted.png */
 static atomic_bool s_stall_seen;     /* the server holds a /stall request open */
 static atomic_bool *s_stall_flag;    /* the cancel flag the watcher sets */
 
@@ -103,6 +105,11 @@ s_server (void *arg)
         req[got] = 0;
         char path[256] = "";
         sscanf (req, "GET %255s", path);
+        if (strcmp (path, "/counted.png") == 0) {
+            atomic_fetch_add (&s_counted, 1);
+            s_answer (fd, "200 OK", "image/png", s_png, (size_t) s_png_len, true);
+        }
+        else
         if (strcmp (path, "/ok.png") == 0)
             s_answer (fd, "200 OK", "image/png", s_png, (size_t) s_png_len, true);
         else
@@ -455,6 +462,91 @@ test_probe_options (int port)
            "fetch_type_may_be_image");
 }
 
+typedef struct {
+    fetch_cache_t *cache;
+    const char *url;
+    int ok;
+} s_cache_arg_t;
+
+static void *
+s_cache_user (void *arg)
+{
+    s_cache_arg_t *a = arg;
+    fetch_opts_t fo = { .allow_private = true };
+    for (int i = 0; i < 10; i++) {
+        fetch_result_t got;
+        if (fetch_cache_get (a->cache, "rnd_A", a->url, &fo, &got) == 0 && got.len == (size_t) s_png_len
+        &&  memcmp (got.data, s_png, got.len) == 0)
+            a->ok++;
+        fetch_result_free (&got);
+    }
+    return NULL;
+}
+
+/* One URL used by many images of a render is fetched once; another render
+   fetches for itself; a dropped render fetches again; failures are not kept;
+   the byte bound holds. */
+static void
+test_fetch_cache (int port)
+{
+    char url[128], missing[128];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/counted.png", port);
+    snprintf (missing, sizeof missing, "http://127.0.0.1:%d/nothing-here", port);
+    fetch_cache_t *cache = fetch_cache_new (0, 0);
+    CHECK (cache != NULL, "fetch_cache_new");
+    atomic_store (&s_counted, 0);
+    pthread_t th[4];
+    s_cache_arg_t args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (s_cache_arg_t) { .cache = cache, .url = url };
+        pthread_create (&th[i], NULL, s_cache_user, &args[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join (th[i], NULL);
+        ok += args[i].ok;
+    }
+    CHECK (ok == 40, "fetch cache: 40 answers with the right bytes, got %d", ok);
+    CHECK (atomic_load (&s_counted) == 1, "fetch cache: 40 uses by 4 threads fetch once, got %d",
+           atomic_load (&s_counted));
+    uint64_t fetches = 0, hits = 0;
+    fetch_cache_stats (cache, &fetches, &hits);
+    CHECK (fetches == 1 && hits == 39, "fetch cache: 1 fetch, 39 hits; got %llu, %llu",
+           (unsigned long long) fetches, (unsigned long long) hits);
+    fetch_opts_t fo = { .allow_private = true };
+    fetch_result_t got;
+    CHECK (fetch_cache_get (cache, "rnd_B", url, &fo, &got) == 0 && atomic_load (&s_counted) == 2,
+           "fetch cache: another render fetches for itself");
+    fetch_result_free (&got);
+    fetch_cache_drop (cache, "rnd_A");
+    CHECK (fetch_cache_get (cache, "rnd_A", url, &fo, &got) == 0 && atomic_load (&s_counted) == 3,
+           "fetch cache: a dropped render fetches again");
+    fetch_result_free (&got);
+    CHECK (fetch_cache_get (cache, "", url, &fo, &got) == 0 && atomic_load (&s_counted) == 4,
+           "fetch cache: no render id, no caching");
+    fetch_result_free (&got);
+    for (int i = 0; i < 2; i++) {
+        CHECK (fetch_cache_get (cache, "rnd_A", missing, &fo, &got) == -1
+               && got.status == FETCH_HTTP_STATUS && got.http_status == 404,
+               "fetch cache: a failure is passed on (try %d)", i);
+        fetch_result_free (&got);
+    }
+    fetch_cache_destroy (&cache);
+    CHECK (cache == NULL, "fetch_cache_destroy nulls the pointer");
+    fetch_cache_destroy (&cache);
+
+    /* bounded in bytes: a body over the bound is never kept */
+    cache = fetch_cache_new ((size_t) s_png_len - 1, 0);
+    atomic_store (&s_counted, 0);
+    for (int i = 0; i < 3; i++) {
+        CHECK (fetch_cache_get (cache, "rnd_A", url, &fo, &got) == 0, "fetch cache: small bound fetch");
+        fetch_result_free (&got);
+    }
+    CHECK (atomic_load (&s_counted) == 3, "fetch cache: over the byte bound nothing is kept, got %d",
+           atomic_load (&s_counted));
+    fetch_cache_destroy (&cache);
+}
+
 int
 main (void)
 {
@@ -473,6 +565,7 @@ main (void)
     test_slide_errors (port);
     test_cancel (port);
     test_probe_options (port);
+    test_fetch_cache (port);
     atomic_store (&s_stop, true);
     pthread_join (thread, NULL);
     close (s_listen_fd);
