@@ -496,6 +496,8 @@ s_blobs_put (s_sched_t *self, zframe_t *identity, const proto_create_render_t *r
         bool full = errno == ENOSPC || errno == EDQUOT;
         log_error ("cannot store an inline image", "reason", err, NULL);
         if (full)
+            self->full_until_ms = self->mono_ms + S_FULL_BACKOFF_MS;
+        if (full)
             s_queue_error (self, self->api, identity, req->rid, 507, "insufficient_storage",
                            "The scheduler's disk is full; nothing of this request was stored.",
                            "slides");
@@ -1167,6 +1169,7 @@ s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity
         /* the disk is full: the task is drawn again later, the try not counted */
         log_error ("disk full: result not stored, task queued again", "task", res.task_id,
                    "reason", err, NULL);
+        self->full_until_ms = self->mono_ms + S_FULL_BACKOFF_MS;
         if (job_store_task_unlease (self->store, res.task_id, res.attempt, err))
             s_store_failed (self, "task_unlease", err);
     }
