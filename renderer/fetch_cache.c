@@ -23,6 +23,13 @@ typedef struct s_entry {
     char     ip [64];
     bool     loading;              /* a thread is fetching it; others wait */
     int64_t  used_ms;              /* monotonic, last hit */
+    /* a failed fetch is kept too, so a failing URL is not asked once per
+       image: its answer, until expires_ms (0: like a success) */
+    fetch_status_t status;
+    long     http_status;
+    char     address [64];
+    char     message [256];
+    int64_t  expires_ms;
 } s_entry_t;
 
 struct _fetch_cache_t {
@@ -95,7 +102,8 @@ s_trim (fetch_cache_t *self, size_t incoming, int64_t now)
 {
     for (s_entry_t *e = self->head, *next; e; e = next) {
         next = e->next;
-        if (!e->loading && now - e->used_ms > self->idle_ms)
+        if (!e->loading && (now - e->used_ms > self->idle_ms
+                            || (e->expires_ms && now >= e->expires_ms)))
             s_remove (self, e);
     }
     while (self->head && (self->bytes + incoming > self->max_bytes
@@ -110,20 +118,55 @@ s_trim (fetch_cache_t *self, size_t incoming, int64_t now)
     }
 }
 
+/* The entry of (render_id, url); an expired failure is removed, not found. */
 static s_entry_t *
 s_find (fetch_cache_t *self, const char *render_id, const char *url)
 {
     for (s_entry_t *e = self->head; e; e = e->next)
-        if (strcmp (e->render_id, render_id) == 0 && strcmp (e->url, url) == 0)
+        if (strcmp (e->render_id, render_id) == 0 && strcmp (e->url, url) == 0) {
+            if (!e->loading && e->expires_ms && util_mono_ms () >= e->expires_ms) {
+                s_remove (self, e);
+                return NULL;
+            }
             return e;
+        }
     return NULL;
 }
 
-/* out <- a copy of entry e. 0 / -1 (out of memory). */
+/* A failure worth keeping: not a cancel (that is this task's, not the
+   URL's), nor out of memory. Transient ones (5xx, 408, 429, network,
+   timeout) are kept briefly, the others as long as a success. */
+static int64_t
+s_fail_ttl_ms (const fetch_result_t *got, int64_t idle_ms)
+{
+    switch (got->status) {
+        case FETCH_CANCELED:
+        case FETCH_OK:
+            return -1;
+        case FETCH_TIMEOUT:
+        case FETCH_NETWORK:
+            return FETCH_CACHE_RETRY_MS;
+        case FETCH_HTTP_STATUS:
+            return got->http_status >= 500 || got->http_status == 408 || got->http_status == 429
+                 ? FETCH_CACHE_RETRY_MS : idle_ms;
+        default:
+            return idle_ms;
+    }
+}
+
+/* out <- a copy of entry e. 0 / -1 (the kept failure, or out of memory). */
 static int
 s_copy_out (const s_entry_t *e, fetch_result_t *out)
 {
     memset (out, 0, sizeof *out);
+    if (e->status != FETCH_OK) {
+        out->status = e->status;
+        out->http_status = e->http_status;
+        snprintf (out->address, sizeof out->address, "%s", e->address);
+        snprintf (out->message, sizeof out->message, "%s", e->message);
+        snprintf (out->content_type, sizeof out->content_type, "%s", e->content_type);
+        return -1;
+    }
     out->data = malloc (e->len ? e->len : 1);
     if (!out->data) {
         out->status = FETCH_NETWORK;
@@ -191,6 +234,7 @@ fetch_cache_get (fetch_cache_t *self, const char *render_id, const char *url,
 
     pthread_mutex_lock (&self->lock);
     e->loading = false;
+    e->status = FETCH_OK;
     uint8_t *copy = rc == 0 && out->len <= self->max_bytes ? malloc (out->len ? out->len : 1) : NULL;
     if (copy) {
         memcpy (copy, out->data, out->len);
@@ -203,7 +247,17 @@ fetch_cache_get (fetch_cache_t *self, const char *render_id, const char *url,
         snprintf (e->ip, sizeof e->ip, "%s", out->ip);
     }
     else
-        s_remove (self, e);        /* failures are not kept: the next image tries again */
+    if (rc != 0 && s_fail_ttl_ms (out, self->idle_ms) > 0) {
+        e->status = out->status;
+        e->http_status = out->http_status;
+        snprintf (e->address, sizeof e->address, "%s", out->address);
+        snprintf (e->message, sizeof e->message, "%s", out->message);
+        snprintf (e->content_type, sizeof e->content_type, "%s", out->content_type);
+        e->used_ms = util_mono_ms ();
+        e->expires_ms = e->used_ms + s_fail_ttl_ms (out, self->idle_ms);
+    }
+    else
+        s_remove (self, e);        /* a cancel, or a body that cannot be kept */
     pthread_cond_broadcast (&self->loaded);
     pthread_mutex_unlock (&self->lock);
     return rc;

@@ -6,8 +6,11 @@
     within the render that fetched them (the fetch that filled the entry passed
     the private-address check; another render fetches for itself). Bounded in
     bytes and entries; an entry goes when its render is done (fetch_cache_drop)
-    or after idle_ms unused, oldest first when over the bounds. Only
-    successful fetches are kept. While one thread fetches a key, the others
+    or after idle_ms unused, oldest first when over the bounds. A failed
+    fetch is kept too (its status and message, no body), so a failing URL is
+    not asked once per image: a transient failure (5xx, 408, 429, network,
+    timeout) for FETCH_CACHE_RETRY_MS, any other as long as a success; a
+    canceled fetch is not kept. While one thread fetches a key, the others
     asking for it wait for that fetch instead of starting their own.
 
     Thread: any (one mutex). Memory: the cache owns its entries; get hands the
@@ -22,6 +25,7 @@
 #define FETCH_CACHE_BYTES_DEFAULT   (64u * 1024 * 1024)
 #define FETCH_CACHE_ENTRIES_MAX     256
 #define FETCH_CACHE_IDLE_MS         60000
+#define FETCH_CACHE_RETRY_MS        5000    /* a transient failure is asked again after */
 
 typedef struct _fetch_cache_t fetch_cache_t;
 

@@ -6,7 +6,8 @@ A 40-locale render whose one screenshot URL has no {locale} is drawn by two
 renderers; the test HTTP server counts GETs of that URL: at most one per
 renderer (plus one more per renderer for a render whose last queued task was
 leased early, never one per image). A second render fetches again (the bytes
-are never shared across renders), and the render's images all succeed.
+are never shared across renders), and the render's images all succeed. A
+URL that answers 404 is likewise asked about once per renderer, not per image.
 """
 import http.server
 import threading
@@ -21,11 +22,20 @@ class CountingServer:
     def __init__(self):
         self.png = harness.make_png(393, 852)
         self.count = 0
+        self.missing = 0
         self.lock = threading.Lock()
         server = self
 
         class Handler(harness._Quiet):
             def do_GET(self):
+                if self.path.startswith("/missing"):
+                    with server.lock:
+                        server.missing += 1
+                    self.send_response(404)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"no")
+                    return
                 with server.lock:
                     server.count += 1
                 self.send_response(200)
@@ -59,6 +69,16 @@ def main():
     done = stack.wait_render(r2["id"], timeout=120)
     check(done["status"] == "succeeded", "second render succeeded")
     check(shots.count - first >= 1, "another render fetches the URL for itself")
+
+    # a failing URL is not asked once per image either
+    body["matrix"]["locales"] = LOCALES
+    body["slides"] = [harness.slide(shot_url=shots.url.replace("/shot.png", "/missing.png"))]
+    status, _, r3 = stack.json("POST", "/v1/renders", body)
+    check(status == 202, "third render accepted, got %d" % status)
+    done = stack.wait_render(r3["id"], timeout=200)
+    check(done["status"] == "failed", "a render of a 404 screenshot fails: %r" % done["status"])
+    print("40 images of a 404 URL, 2 renderers: %d fetches" % shots.missing)
+    check(1 <= shots.missing <= 4, "about one fetch per renderer of a failing URL, got %d" % shots.missing)
     status, _, _ = stack.request("GET", "/healthz", auth=False)
     check(status == 200, "gateway still up")
     stack.close()

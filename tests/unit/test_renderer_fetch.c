@@ -40,6 +40,7 @@ static uint8_t *s_png;
 static int s_png_len;
 static char s_big[5000];
 static atomic_int s_counted;         /* requests for /counted.png */
+static atomic_int s_missing;         /* requests for /nothing-here */
 static atomic_bool s_stall_seen;     /* the server holds a /stall request open */
 static atomic_bool *s_stall_flag;    /* the cancel flag the watcher sets */
 
@@ -105,6 +106,11 @@ s_server (void *arg)
         req[got] = 0;
         char path[256] = "";
         sscanf (req, "GET %255s", path);
+        if (strcmp (path, "/nothing-here") == 0) {
+            atomic_fetch_add (&s_missing, 1);
+            s_answer (fd, "404 Not Found", "text/plain", "no", 2, true);
+        }
+        else
         if (strcmp (path, "/counted.png") == 0) {
             atomic_fetch_add (&s_counted, 1);
             s_answer (fd, "200 OK", "image/png", s_png, (size_t) s_png_len, true);
@@ -525,12 +531,15 @@ test_fetch_cache (int port)
     CHECK (fetch_cache_get (cache, "", url, &fo, &got) == 0 && atomic_load (&s_counted) == 4,
            "fetch cache: no render id, no caching");
     fetch_result_free (&got);
-    for (int i = 0; i < 2; i++) {
+    atomic_store (&s_missing, 0);
+    for (int i = 0; i < 3; i++) {
         CHECK (fetch_cache_get (cache, "rnd_A", missing, &fo, &got) == -1
-               && got.status == FETCH_HTTP_STATUS && got.http_status == 404,
-               "fetch cache: a failure is passed on (try %d)", i);
+               && got.status == FETCH_HTTP_STATUS && got.http_status == 404 && got.message[0],
+               "fetch cache: a failure is passed on with its reason (try %d)", i);
         fetch_result_free (&got);
     }
+    CHECK (atomic_load (&s_missing) == 1, "fetch cache: a 404 is asked once per render, got %d",
+           atomic_load (&s_missing));
     fetch_cache_destroy (&cache);
     CHECK (cache == NULL, "fetch_cache_destroy nulls the pointer");
     fetch_cache_destroy (&cache);
