@@ -507,12 +507,21 @@ job_store_render_create (job_store_t *self, const char *account_id,
                    (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL))
             return -1;
     }
-    for (int32_t i = 0; i < req->nblobs; i++)
+    int64_t inline_bytes = 0;
+    for (int32_t i = 0; i < req->nblobs; i++) {
         if (job_store_blob_add (self, req->blobs [i].sha256, (int64_t) req->blobs [i].len,
                                 "application/octet-stream", err)
         ||  s_run (self, err, "INSERT OR IGNORE INTO render_blobs (render_id, sha256) VALUES (?, ?)",
                    "ss", render_id, req->blobs [i].sha256))
             return -1;
+        inline_bytes += (int64_t) req->blobs [i].len;
+    }
+    if (inline_bytes > 0
+    &&  (s_run (self, err, "UPDATE renders SET inline_bytes = ? WHERE id = ?", "is",
+                inline_bytes, render_id)
+      || s_run (self, err, "UPDATE accounts SET stored_bytes = stored_bytes + ? WHERE id = ?", "is",
+                inline_bytes, account_id)))
+        return -1;
     return 0;
 }
 
@@ -555,20 +564,27 @@ job_store_capture_create (job_store_t *self, const char *account_id,
 /* tasks.findings (lint report JSON) arrived after the first schema: add it
    to an older database; "duplicate column" on a current one is expected. */
 static int
-s_add_column (job_store_t *self, const char *name, const char *alter)
+s_add_column_to (job_store_t *self, const char *table, const char *name, const char *alter)
 {
     sqlite3_stmt *st = NULL;
     int have = 0;
-    if (sqlite3_prepare_v2 (self->db, "SELECT count(*) FROM pragma_table_info('tasks')"
+    if (sqlite3_prepare_v2 (self->db, "SELECT count(*) FROM pragma_table_info(?)"
                                       " WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
         return -1;
-    sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 2, name, -1, SQLITE_STATIC);
     if (sqlite3_step (st) == SQLITE_ROW)
         have = sqlite3_column_int (st, 0);
     sqlite3_finalize (st);
     if (have)
         return 0;
     return sqlite3_exec (self->db, alter, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int
+s_add_column (job_store_t *self, const char *name, const char *alter)
+{
+    return s_add_column_to (self, "tasks", name, alter);
 }
 
 /* tasks.price (credits a succeeded task costs: 1 per render image; a
@@ -579,6 +595,15 @@ s_add_findings_column (job_store_t *self)
     return s_add_column (self, "findings", "ALTER TABLE tasks ADD COLUMN findings TEXT")
         || s_add_column (self, "price", "ALTER TABLE tasks ADD COLUMN price INTEGER NOT NULL DEFAULT 1")
         || s_add_column (self, "input_sha256", "ALTER TABLE tasks ADD COLUMN input_sha256 TEXT")
+        /* stored bytes per account, kept as a counter so the quota check is O(1):
+           inline images of processing renders plus every stored output */
+        || s_add_column_to (self, "renders", "inline_bytes",
+                            "ALTER TABLE renders ADD COLUMN inline_bytes INTEGER NOT NULL DEFAULT 0")
+        || s_add_column_to (self, "accounts", "stored_bytes",
+                            "ALTER TABLE accounts ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;"
+                            "UPDATE accounts SET stored_bytes = (SELECT coalesce(sum(t.bytes), 0)"
+                            " FROM renders r JOIN tasks t ON t.render_id = r.id"
+                            " WHERE r.account_id = accounts.id)")
         || sqlite3_exec (self->db, "CREATE INDEX IF NOT EXISTS tasks_input ON tasks(input_sha256)"
                                    " WHERE input_sha256 IS NOT NULL", NULL, NULL, NULL) != SQLITE_OK
            ? -1 : 0;
@@ -758,7 +783,11 @@ job_store_render_complete (job_store_t *self, const char *render_id, int64_t now
     /* a final task is never drawn again: its spec and inline image go */
     if (s_run (self, err, "UPDATE tasks SET spec = x'', input_sha256 = NULL WHERE render_id = ?",
                "s", render_id)
-    ||  s_run (self, err, "DELETE FROM render_blobs WHERE render_id = ?", "s", render_id))
+    ||  s_run (self, err, "DELETE FROM render_blobs WHERE render_id = ?", "s", render_id)
+    ||  s_run (self, err, "UPDATE accounts SET stored_bytes = max(0, stored_bytes - (SELECT"
+                          " inline_bytes FROM renders WHERE id = ?1)) WHERE id ="
+                          " (SELECT account_id FROM renders WHERE id = ?1)", "s", render_id)
+    ||  s_run (self, err, "UPDATE renders SET inline_bytes = 0 WHERE id = ?", "s", render_id))
         return -1;
     return s_render_charge (self, render_id, now_ms, err);
 }
@@ -863,7 +892,9 @@ job_store_task_succeed (job_store_t *self, const proto_result_t *result,
         s_set_err (err, "stale");
         return -1;
     }
-    return 0;
+    return s_run (self, err, "UPDATE accounts SET stored_bytes = stored_bytes + ? WHERE id ="
+                             " (SELECT r.account_id FROM tasks t JOIN renders r ON r.id = t.render_id"
+                             " WHERE t.id = ?)", "is", (int64_t) result->len, result->task_id);
 }
 
 /* Ends attempt `attempt` of a leased task (already checked current). */
@@ -1842,12 +1873,7 @@ int
 job_store_storage_used (job_store_t *self, const char *account_id, int64_t *bytes, char *err)
 {
     assert (self && account_id && bytes);
-    sqlite3_stmt *st = s_stmt (self,
-        "SELECT coalesce(sum(b.bytes), 0) FROM blobs b WHERE b.sha256 IN ("
-        " SELECT t.sha256 FROM renders r JOIN tasks t ON t.render_id = r.id"
-        "  WHERE r.account_id = ?1 AND t.sha256 IS NOT NULL"
-        " UNION SELECT rb.sha256 FROM renders r JOIN render_blobs rb ON rb.render_id = r.id"
-        "  WHERE r.account_id = ?1)", "s", account_id);
+    sqlite3_stmt *st = s_stmt (self, "SELECT stored_bytes FROM accounts WHERE id = ?", "s", account_id);
     if (!st || sqlite3_step (st) != SQLITE_ROW) {
         if (st)
             sqlite3_reset (st);
@@ -1858,27 +1884,17 @@ job_store_storage_used (job_store_t *self, const char *account_id, int64_t *byte
     return 0;
 }
 
-int
-job_store_blob_used_by (job_store_t *self, const char *account_id, const char *sha256)
-{
-    sqlite3_stmt *st = s_stmt (self,
-        "SELECT EXISTS (SELECT 1 FROM renders r JOIN tasks t ON t.render_id = r.id"
-        "  WHERE r.account_id = ?1 AND t.sha256 = ?2)"
-        " OR EXISTS (SELECT 1 FROM renders r JOIN render_blobs rb ON rb.render_id = r.id"
-        "  WHERE r.account_id = ?1 AND rb.sha256 = ?2)", "ss", account_id, sha256);
-    if (!st)
-        return -1;
-    int rc = sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int (st, 0) : -1;
-    sqlite3_reset (st);
-    return rc;
-}
-
 /* Deletes one final render and every row that only it needs. The ledger
    keeps its rows (render_id then names a render that is gone). */
 static int
 s_render_delete (job_store_t *self, const char *render_id, char *err)
 {
-    return s_run (self, err, "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id"
+    return s_run (self, err, "UPDATE accounts SET stored_bytes = max(0, stored_bytes - (SELECT"
+                             " r.inline_bytes + coalesce((SELECT sum(t.bytes) FROM tasks t"
+                             " WHERE t.render_id = r.id), 0) FROM renders r WHERE r.id = ?1))"
+                             " WHERE id = (SELECT account_id FROM renders WHERE id = ?1)",
+                  "s", render_id)
+        || s_run (self, err, "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id"
                              " FROM deliveries d JOIN events e ON e.seq = d.event_seq"
                              " WHERE e.object_id = ?)", "s", render_id)
         || s_run (self, err, "DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM events"

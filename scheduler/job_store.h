@@ -389,13 +389,11 @@ int job_store_req_get (job_store_t *self, const char *object_id, char req [PROTO
 /* The last SQLite error was SQLITE_FULL (the disk or the database is full). */
 bool job_store_is_full (job_store_t *self);
 
-/* Bytes of distinct blobs (inline images and outputs) the account's renders
-   name, into *bytes. 0 / -1. */
+/* The account's stored bytes into *bytes: the inline images of its
+   processing renders plus every output its renders keep (a counter kept with
+   each create, result, final state and expiry, so this is one row read).
+   0 / -1. */
 int job_store_storage_used (job_store_t *self, const char *account_id, int64_t *bytes, char *err);
-
-/* 1 when one of the account's renders already names blob sha256, 0 when
-   none, -1 on error. */
-int job_store_blob_used_by (job_store_t *self, const char *account_id, const char *sha256);
 
 /* Deletes up to limit (1..JOB_STORE_SWEEP_MAX) final renders completed
    before before_ms, oldest first, with what only they need. Number deleted,

@@ -471,8 +471,7 @@ s_quota_check (s_sched_t *self, zframe_t *identity, const char *rid, const char 
         return -1;
     }
     for (int32_t i = 0; i < req->nblobs; i++)
-        if (job_store_blob_used_by (self->store, account, req->blobs [i].sha256) != 1)
-            adding += (int64_t) req->blobs [i].len;
+        adding += (int64_t) req->blobs [i].len;
     if (used + adding <= self->quota_bytes && (adding > 0 || used < self->quota_bytes))
         return 0;
     char msg [320];
