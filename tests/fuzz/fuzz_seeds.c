@@ -1,6 +1,7 @@
 /*  fuzz_seeds.c: writes one valid body per decoder into DIR/fuzz_<name>/seed,
     so each fuzzer starts from a message its decoder accepts.  */
 #include "proto.h"
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,10 +48,18 @@ main (int argc, char **argv)
                             .store = "play", .display_stated = true };
     rc |= proto_slide_encode (&slide, &sb) || s_write (dir, "slide", &sb);
 
+    /* one inline blob, named by its sha256 and by the task that needs it */
+    uint8_t blob_bytes [] = "inline image bytes";
+    unsigned char h [crypto_hash_sha256_BYTES];
+    proto_blob_t blob = { .data = blob_bytes, .len = sizeof blob_bytes - 1 };
+    crypto_hash_sha256 (h, blob.data, blob.len);
+    sodium_bin2hex (blob.sha256, sizeof blob.sha256, h, sizeof h);
     proto_task_spec_t task = { .slide = 1, .locale = "en", .preset = "p", .width = 1, .height = 1,
                                .format = "png", .spec = "\x81\xa1v\x01", .spec_len = 4 };
+    memcpy (task.blob, blob.sha256, sizeof task.blob);
     proto_create_render_t cr = { .rid = "r", .auth = "a", .sync = true, .webhook_url = "https://h",
-                                 .metadata_json = "{}", .ntasks = 1, .tasks = &task };
+                                 .metadata_json = "{}", .ntasks = 1, .tasks = &task,
+                                 .nblobs = 1, .blobs = &blob };
     rc |= proto_create_render_encode (&cr, &sb) || s_write (dir, "create_render", &sb);
 
     proto_get_t get = { .rid = "r", .auth = "a", .id = "rnd_1", .exp = 5, .sig = "s" };
@@ -87,7 +96,10 @@ main (int argc, char **argv)
     proto_ready_t ready = { .name = "h:1", .slots = 2 };
     rc |= proto_ready_encode (&ready, &sb) || s_write (dir, "ready", &sb);
 
-    proto_task_t t = { .task_id = "img_1", .attempt = 1, .spec = "x", .spec_len = 1 };
+    proto_task_t t = { .task_id = "img_1", .attempt = 1, .spec = "x", .spec_len = 1,
+                       .blob = blob.data, .blob_len = blob.len, .render_id = "rnd_1",
+                       .render_last = true };
+    memcpy (t.blob_sha256, blob.sha256, sizeof t.blob_sha256);
     rc |= proto_task_encode (&t, &sb) || s_write (dir, "task", &sb);
 
     proto_result_t res = { .task_id = "img_1", .attempt = 1, .format = "png", .data = (uint8_t *) "x", .len = 1 };
