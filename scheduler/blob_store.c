@@ -20,12 +20,15 @@
 struct _blob_store_t {
     char root [S_PATH_MAX];        /* <data>/blobs */
     unsigned tmp_counter;          /* makes temp names unique within the process */
+    unsigned dir_syncs;            /* directory fsyncs done (blob_store_dir_syncs) */
 };
 
 /* fsyncs directory `path`, so entries created in it survive power loss. */
 static int
-s_sync_dir (const char *path, char *err)
+s_sync_dir (blob_store_t *self, const char *path, char *err)
 {
+    if (self)
+        self->dir_syncs++;
     int dfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0 || fsync (dfd) != 0) {
         int saved = errno;
@@ -42,10 +45,10 @@ s_sync_dir (const char *path, char *err)
 /* Creates directory `path` in `parent` if it is missing; a new one is made
    durable by syncing the parent. */
 static int
-s_mkdir (const char *path, const char *parent, char *err)
+s_mkdir (blob_store_t *self, const char *path, const char *parent, char *err)
 {
     if (mkdir (path, 0700) == 0)
-        return parent ? s_sync_dir (parent, err) : 0;
+        return parent ? s_sync_dir (self, parent, err) : 0;
     if (errno == EEXIST)
         return 0;
     int saved = errno;
@@ -77,7 +80,7 @@ blob_store_new (const char *data_dir, char *err)
         free (self);
         return NULL;
     }
-    if (s_mkdir (data_dir, NULL, err) || s_mkdir (self->root, data_dir, err)) {
+    if (s_mkdir (self, data_dir, NULL, err) || s_mkdir (self, self->root, data_dir, err)) {
         free (self);
         return NULL;
     }
@@ -125,7 +128,7 @@ blob_store_put (blob_store_t *self, const void *data, size_t len, char sha256 [6
     struct stat st;
     if (stat (path, &st) == 0 && (size_t) st.st_size == len)
         return 0;                  /* same name, same size: the same bytes are there */
-    if (s_mkdir (dir, self->root, err))
+    if (s_mkdir (self, dir, self->root, err))
         return -1;
     int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -146,7 +149,13 @@ blob_store_put (blob_store_t *self, const void *data, size_t len, char sha256 [6
         return -1;
     }
     /* the rename is durable only once the directory is synced */
-    return s_sync_dir (dir, err);
+    return s_sync_dir (self, dir, err);
+}
+
+unsigned
+blob_store_dir_syncs (blob_store_t *self)
+{
+    return self->dir_syncs;
 }
 
 int

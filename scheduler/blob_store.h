@@ -27,6 +27,10 @@ int blob_store_put (blob_store_t *self, const void *data, size_t len, char sha25
    NULL with err filled when missing, over max or unreadable. */
 void *blob_store_get (blob_store_t *self, const char *sha256, size_t max, size_t *len_out, char *err);
 
+/* Directory fsyncs this handle made (tests: a new shard syncs itself and
+   blobs/, a new file its shard). */
+unsigned blob_store_dir_syncs (blob_store_t *self);
+
 /* Removes the blob's file (a missing one is fine). 0 / -1. */
 int blob_store_delete (blob_store_t *self, const char *sha256);
 

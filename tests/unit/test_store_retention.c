@@ -4,7 +4,8 @@
     retention deleting final renders (never a processing one) while the
     ledger keeps balances, blob garbage collection by reference, the blob
     store's delete and orphan scan, task unlease, and the statement cache
-    refusing past its cap in every build. Single thread. */
+    refusing past its cap in every build, and the directory fsyncs of a new
+    blob. Single thread. */
 #include "job_store.h"
 #include "blob_store.h"
 #include "util.h"
@@ -82,7 +83,15 @@ main (void)
 
     /* one inline image for 3 tasks: one row, the tasks name it when leased */
     char sha [65], rid [PROTO_ID_MAX], put [65];
+    unsigned syncs = blob_store_dir_syncs (blobs);
+    CHECK (syncs == 1, "a new blobs/ directory is synced into the data dir, got %u syncs", syncs);
     REQUIRE (blob_store_put (blobs, s_image, sizeof s_image, put, err) == 0, "put: %s", err);
+    CHECK (blob_store_dir_syncs (blobs) == syncs + 2,
+           "a first file syncs its new shard into blobs/ and the shard, got %u",
+           blob_store_dir_syncs (blobs) - syncs);
+    syncs = blob_store_dir_syncs (blobs);
+    REQUIRE (blob_store_put (blobs, s_image, sizeof s_image, put, err) == 0, "put again: %s", err);
+    CHECK (blob_store_dir_syncs (blobs) == syncs, "the same bytes again write nothing");
     s_create (store, acct, 3, sha, rid);
     CHECK (strcmp (put, sha) == 0, "blob_store_put names the bytes by sha256");
     int64_t used = -1;
