@@ -1916,7 +1916,9 @@ job_store_retention_sweep (job_store_t *self, int64_t before_ms, int32_t limit, 
     char ids [JOB_STORE_SWEEP_MAX][PROTO_ID_MAX];
     int n = 0;
     sqlite3_stmt *st = s_stmt (self,
+        /* a webhook still being delivered keeps its render until it ends */
         "SELECT id FROM renders WHERE status <> 'processing' AND completed_at < ?"
+        " AND webhook_status NOT IN ('pending', 'retrying')"
         " ORDER BY completed_at LIMIT ?", "ii", before_ms, (int64_t) limit);
     if (!st)
         return s_fail (self, err);

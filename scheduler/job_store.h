@@ -396,7 +396,8 @@ bool job_store_is_full (job_store_t *self);
 int job_store_storage_used (job_store_t *self, const char *account_id, int64_t *bytes, char *err);
 
 /* Deletes up to limit (1..JOB_STORE_SWEEP_MAX) final renders completed
-   before before_ms, oldest first, with what only they need. Number deleted,
+   before before_ms whose webhook is not still pending or retrying, oldest
+   first, with what only they need. Number deleted,
    -1 on error (caller rolls back). */
 int job_store_retention_sweep (job_store_t *self, int64_t before_ms, int32_t limit, char *err);
 
