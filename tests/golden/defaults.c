@@ -161,6 +161,19 @@ s_render (const s_family_t *f)
         proto_create_render_free (&cr);
         return NULL;
     }
+    /* An inline screenshot travels once per render, as a blob the spec names
+       (the scheduler attaches it to the task); borrow it as the renderer does. */
+    bool borrowed = false;
+    if (spec.shot_sha256[0]) {
+        for (int i = 0; i < cr.nblobs; i++)
+            if (strcmp (cr.blobs[i].sha256, spec.shot_sha256) == 0) {
+                spec.shot_data = cr.blobs[i].data;
+                spec.shot_len = cr.blobs[i].len;
+                borrowed = true;
+            }
+        if (!borrowed)
+            fprintf (stderr, "%s: the spec names a blob the request does not carry\n", f->family);
+    }
     slide_render_opts_t opts = { .font_path = GOLDEN_FONT };
     lint_report_t lint;
     render_error_t why;
@@ -186,6 +199,10 @@ s_render (const s_family_t *f)
             fprintf (stderr, "%s: cannot reduce the image\n", f->family);
     }
     free (bytes);
+    if (borrowed) {                     /* the request owns the bytes */
+        spec.shot_data = NULL;
+        spec.shot_len = 0;
+    }
     proto_slide_free (&spec);
     proto_create_render_free (&cr);
     return out;
