@@ -154,18 +154,15 @@ s_reply_json (s_call_t *c, int status, json_t *obj, const char *extra)
 static int
 s_reply_error (s_call_t *c, const api_error_t *e, const char *extra)
 {
-    char headers [EXTRA_MAX], retry [24];
-    snprintf (retry, sizeof retry, "%d\r\n", e->status == 429 && e->retry_after_s > 0
-                                               ? e->retry_after_s : 1);
-    snprintf (headers, sizeof headers, "%s%s%s%s",
+    bool retry = e->status == 503 || e->status == 429
+              || (e->status == 409 && strcmp (e->code, "idempotency_key_in_use") == 0);
+    char headers [EXTRA_MAX], after [40] = "";
+    if (retry)                     /* a rate limit says when; the rest: soon */
+        snprintf (after, sizeof after, "Retry-After: %d\r\n",
+                  e->status == 429 && e->retry_after_s > 0 ? e->retry_after_s : 1);
+    snprintf (headers, sizeof headers, "%s%s%s",
               e->status == 401 ? "WWW-Authenticate: Bearer realm=\"easel\"\r\n" : "",
-              e->status == 503 || e->status == 429
-              || (e->status == 409 && strcmp (e->code, "idempotency_key_in_use") == 0)
-              ? "Retry-After: " : "",
-              e->status == 503 || e->status == 429
-              || (e->status == 409 && strcmp (e->code, "idempotency_key_in_use") == 0)
-              ? retry : "",
-              extra ? extra : "");
+              after, extra ? extra : "");
     json_t *obj = render_json_error (e->type, e->code, e->message, e->param [0] ? e->param : NULL);
     return s_reply_json (c, e->status, obj, headers);
 }
