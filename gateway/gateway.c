@@ -193,6 +193,30 @@ s_rate_limited (s_call_t *c, rate_class_t cls, int retry_s, api_error_t *e)
     return -1;
 }
 
+/* A request refused for its credentials (e, a 401) takes a token from its
+   client address's auth_fail bucket; an empty one turns e into the 429. */
+static void
+s_auth_failed (s_call_t *c, int64_t now, api_error_t *e)
+{
+    rate_class_t fail = RATE_AUTH_FAIL, refused;
+    int retry = 0;
+    if (rate_limit_take (c->gw->limits, mg_get_request_info (c->conn)->remote_addr, &fail, 1, now,
+                         &retry, &refused))
+        s_rate_limited (c, RATE_AUTH_FAIL, retry, e);
+}
+
+/* 0 while the client address may still fail authentication; -1 with e the
+   429 once its auth_fail bucket is empty (then nothing is asked of the bus). */
+static int
+s_auth_budget (s_call_t *c, int64_t now, api_error_t *e)
+{
+    int retry = 0;
+    if (rate_limit_peek (c->gw->limits, mg_get_request_info (c->conn)->remote_addr,
+                         RATE_AUTH_FAIL, now, &retry))
+        return s_rate_limited (c, RATE_AUTH_FAIL, retry, e);
+    return 0;
+}
+
 /* Authorization: Bearer sk_... -> c->auth (hex sha256 of the key) and
    c->account, from the key cache or one GET_ACCOUNT (key_cache.h), before
    any byte of the body is read; then the account's rate limits. A refused
@@ -209,33 +233,24 @@ s_auth (s_call_t *c, api_error_t *e)
     }
     const struct mg_request_info *ri = mg_get_request_info (c->conn);
     int64_t now = util_mono_ms ();
-    int retry = 0;
-    rate_class_t refused = RATE_ALL;
     int rc = key_cache_bearer (mg_get_header (c->conn, "Authorization"), c->auth, e);
     key_cache_answer_t known = rc ? KEY_CACHE_INVALID
                              : key_cache_get (c->gw->keys, c->auth, now, c->account);
     if (known == KEY_CACHE_MISS) {
-        if (rate_limit_peek (c->gw->limits, ri->remote_addr, RATE_AUTH_FAIL, now, &retry))
-            rc = s_rate_limited (c, RATE_AUTH_FAIL, retry, e);
-        else
-        if ((rc = key_cache_fetch (c->gw->keys, c->client, c->auth, now, c->account, e))
-        &&  e->status == 401) {
-            rate_class_t fail = RATE_AUTH_FAIL;
-            if (rate_limit_take (c->gw->limits, ri->remote_addr, &fail, 1, now, &retry, &refused))
-                s_rate_limited (c, RATE_AUTH_FAIL, retry, e);
-        }
+        if ((rc = s_auth_budget (c, now, e)) == 0
+        &&  (rc = key_cache_fetch (c->gw->keys, c->client, c->auth, now, c->account, e))
+        &&  e->status == 401)
+            s_auth_failed (c, now, e);
     }
     else
     if (known == KEY_CACHE_INVALID) {
         if (rc == 0)
             rc = api_error_set (e, 401, "invalid_api_key", NULL, "Invalid API key provided.");
-        rate_class_t fail = RATE_AUTH_FAIL;
-        if (rate_limit_take (c->gw->limits, ri->remote_addr, &fail, 1, now, &retry, &refused))
-            s_rate_limited (c, RATE_AUTH_FAIL, retry, e);
+        s_auth_failed (c, now, e);
     }
     if (rc == 0) {
-        rate_class_t classes [RATE_CLASSES];
-        int n = 0;
+        rate_class_t classes [RATE_CLASSES], refused = RATE_ALL;
+        int n = 0, retry = 0;
         rate_limit_classes (ri->request_method, ri->local_uri, classes, &n);
         if (rate_limit_take (c->gw->limits, c->account, classes, n, now, &retry, &refused))
             rc = s_rate_limited (c, refused, retry, e);
@@ -1074,10 +1089,12 @@ s_show_file (s_call_t *c, const char *path_id)
     if (signed_url && (util_parse_i64 (exp, 0, INT64_MAX, &g.exp) || strlen (sig) != 64
                        || strspn (sig, "0123456789abcdef") != 64)) {
         api_error_set (&e, 401, "invalid_signature", NULL, "The signed file URL is malformed.");
+        s_auth_failed (c, util_mono_ms (), &e);
         return s_reply_error (c, &e, NULL);
     }
     memcpy (g.sig, sig, 65);     /* 64 hex digits + NUL, checked above */
-    if ((mg_get_header (c->conn, "Authorization") || !signed_url) && s_auth (c, &e))
+    bool by_key = mg_get_header (c->conn, "Authorization") || !signed_url;
+    if (by_key ? s_auth (c, &e) : s_auth_budget (c, util_mono_ms (), &e))
         return s_reply_error (c, &e, NULL);
     memcpy (g.auth, c->auth, sizeof g.auth);
     proto_id_new ("rid_", g.rid, sizeof g.rid);
@@ -1088,6 +1105,8 @@ s_show_file (s_call_t *c, const char *path_id)
     int rc = proto_get_encode (&g, &sb) ? s_internal (c, &e, "GET_FILE encoding failed")
            : s_bus (c, PROTO_GET_FILE, &sb, g.rid, PROTO_FILE, &reply, &e);
     msgpack_sbuffer_destroy (&sb);
+    if (rc && !by_key && e.status == 401)       /* a forged or expired signature */
+        s_auth_failed (c, util_mono_ms (), &e);
     if (rc)
         return s_reply_error (c, &e, NULL);
     proto_file_t f;
@@ -1103,28 +1122,51 @@ s_show_file (s_call_t *c, const char *path_id)
     return rc;
 }
 
+/* GET /readyz needs no key, so its answer is kept READYZ_KEEP_MS: however
+   many probes arrive, a gateway sends at most one PING per that time. */
+#define READYZ_KEEP_MS 250
+static pthread_mutex_t s_ready_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t s_ready_at;                /* monotonic ms of the kept answer */
+static bool    s_ready_known, s_ready_kept;
+static int32_t s_ready_renderers;
+
 static int
 s_readyz (s_call_t *c)
 {
-    proto_simple_t ping;
-    memset (&ping, 0, sizeof ping);
-    proto_id_new ("rid_", ping.rid, sizeof ping.rid);
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init (&sb);
-    zframe_t *reply = NULL;
-    api_error_t e;
-    int rc = proto_simple_encode (&ping, &sb) ? s_internal (c, &e, "PING encoding failed")
-           : s_bus (c, PROTO_PING, &sb, ping.rid, PROTO_PONG, &reply, &e);
-    msgpack_sbuffer_destroy (&sb);
-    proto_simple_t pong;
-    memset (&pong, 0, sizeof pong);
-    char err [PROTO_ERR_MAX];
-    if (rc == 0 && proto_simple_decode ((const char *) zframe_data (reply), zframe_size (reply),
-                                        &pong, err))
-        log_warn ("bad PONG", "request_id", c->request_id, "reason", err, NULL);
-    zframe_destroy (&reply);
-    bool ready = rc == 0 && pong.renderers >= 1;
-    json_t *obj = json_pack ("{s:b, s:i}", "ready", ready, "renderers", (int) pong.renderers);
+    int64_t now = util_mono_ms ();
+    pthread_mutex_lock (&s_ready_lock);
+    bool fresh = s_ready_known && now - s_ready_at < READYZ_KEEP_MS;
+    bool ready = s_ready_kept;
+    int32_t renderers = s_ready_renderers;
+    pthread_mutex_unlock (&s_ready_lock);
+    if (!fresh) {
+        proto_simple_t ping;
+        memset (&ping, 0, sizeof ping);
+        proto_id_new ("rid_", ping.rid, sizeof ping.rid);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        zframe_t *reply = NULL;
+        api_error_t e;
+        int rc = proto_simple_encode (&ping, &sb) ? s_internal (c, &e, "PING encoding failed")
+               : s_bus (c, PROTO_PING, &sb, ping.rid, PROTO_PONG, &reply, &e);
+        msgpack_sbuffer_destroy (&sb);
+        proto_simple_t pong;
+        memset (&pong, 0, sizeof pong);
+        char err [PROTO_ERR_MAX];
+        if (rc == 0 && proto_simple_decode ((const char *) zframe_data (reply), zframe_size (reply),
+                                            &pong, err))
+            log_warn ("bad PONG", "request_id", c->request_id, "reason", err, NULL);
+        zframe_destroy (&reply);
+        ready = rc == 0 && pong.renderers >= 1;
+        renderers = pong.renderers;
+        pthread_mutex_lock (&s_ready_lock);
+        s_ready_at = util_mono_ms ();
+        s_ready_known = true;
+        s_ready_kept = ready;
+        s_ready_renderers = renderers;
+        pthread_mutex_unlock (&s_ready_lock);
+    }
+    json_t *obj = json_pack ("{s:b, s:i}", "ready", ready, "renderers", (int) renderers);
     return s_reply_json (c, ready ? 200 : 503, obj, ready ? NULL : "Retry-After: 1\r\n");
 }
 

@@ -188,6 +188,10 @@ expect("a valid key, not Bearer", 401, "invalid_api_key", body=good_render,
        headers={"Authorization": "Basic " + stack.key})
 expect("a non-ASCII byte in the key", 401, "invalid_api_key", body=good_render, auth="sk_abc\xe9def")
 expect("a control byte in the key", 400, "malformed_request", body=good_render, auth="sk_abc\x01def")
+expect("a forged signed URL of no file", 404, "resource_missing", method="GET",
+       path="/v1/files/img_01KNS1WNPW9FCHZSK4XNTHMB0H?exp=99999999999&sig=" + "0" * 64, auth=False)
+expect("a malformed signed file URL", 401, "invalid_signature", method="GET",
+       path="/v1/files/img_01KNS1WNPW9FCHZSK4XNTHMB0H?exp=soon&sig=xyz", auth=False)
 status, _, _ = stack.request("GET", "/v1/renders")
 check(status == 200, "the real key still works: %d" % status)
 
@@ -284,6 +288,9 @@ for i in range(3):
 expect_limited("a fourth made-up key", method="GET", path="/v1/renders", auth="sk_guess_9")
 expect_limited("a malformed key past the auth_fail limit", method="GET", path="/v1/renders",
                auth="sk_bad key")
+expect_limited("a forged signed file URL past the auth_fail limit", method="GET",
+               path="/v1/files/img_01KNS1WNPW9FCHZSK4XNTHMB0H?exp=99999999999&sig=" + "0" * 64,
+               auth=False)
 limited = False
 for i in range(20):                                          # all: runs out at 12
     got, headers, raw = stack.request("GET", "/v1/renders")

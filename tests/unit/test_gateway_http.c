@@ -406,6 +406,13 @@ main (int argc, char **argv)
 
     s_req ("GET", "/readyz", "", NULL, &r);
     s_expect ("readyz", &r, 200, "\"renderers\":2", NULL);
+    /* probes need no key: their answer is kept briefly, not a PING each */
+    int pings = s_seen [PROTO_PING];
+    for (int i = 0; i < 20; i++) {
+        s_req ("GET", "/readyz", "", NULL, &r);
+        s_expect ("readyz again", &r, 200, "\"ready\":true", NULL);
+    }
+    CHECK (s_seen [PROTO_PING] - pings < 20, "20 probes sent %d PINGs", s_seen [PROTO_PING] - pings);
 
     s_req ("GET", "/v1/renders/" SILENT_ID, AUTH, NULL, &r);
     s_expect ("503", &r, 503, "\"scheduler_unavailable\"", "Retry-After: 1");
