@@ -384,6 +384,11 @@ s_read_body (s_call_t *c, char **out, size_t *out_len, api_error_t *e)
         *out_len = c->body_cache_len;
         return 0;
     }
+    /* a client waiting on Expect: 100-continue sends its body only now,
+       once the request passed its key and limits (civetweb does not say it) */
+    const char *expect = mg_get_header (c->conn, "Expect");
+    if (expect && strcasecmp (expect, "100-continue") == 0)
+        mg_write (c->conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
     long long cl = mg_get_request_info (c->conn)->content_length;
     size_t cap = cl >= 0 ? (size_t) cl : (size_t) EASEL_MAX_BODY_BYTES + 1;
     size_t size = cl >= 0 ? (size_t) cl + 1 : BODY_CHUNK;

@@ -218,6 +218,33 @@ else:
     check(rss_kb() - rss_before < 32 * 1024,
           "the hostile requests grew the gateway from %d KB to %d KB" % (rss_before, rss_kb()))
 
+# Expect: 100-continue: a made-up key is refused before the client is asked
+# for its body; a real key gets "100 Continue", then its answer
+def expect_continue(key, body):
+    s = socket.create_connection(("127.0.0.1", stack.http_port), timeout=20)
+    s.sendall(("POST /v1/renders HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n"
+               "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: %d\r\n"
+               "Connection: close\r\n\r\n" % (key, len(body))).encode())
+    first = s.recv(65536)
+    rest = b""
+    if first.startswith(b"HTTP/1.1 100"):
+        s.sendall(body)
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+    s.close()
+    return first, rest
+
+
+first, _ = expect_continue("sk_made_up_key", b"[" * 100000)
+check(first.startswith(b"HTTP/1.1 401"), "a made-up key with Expect: 100-continue: %r" % first[:200])
+first, rest = expect_continue(stack.key, json.dumps(dict(render, canvas={"preset": "no.such_preset"})).encode())
+check(first.startswith(b"HTTP/1.1 100 Continue"), "a real key: expected 100 Continue, got %r" % first[:200])
+check(b"HTTP/1.1 422" in first + rest, "a real key after 100 Continue: %r" % (first + rest)[:300])
+alive("Expect: 100-continue")
+
 # ---- civetweb's own refusals come out as JSON ----------------------------------
 
 for what, data, status, code in (
