@@ -1131,48 +1131,67 @@ s_show_file (s_call_t *c, const char *path_id)
    many probes arrive, a gateway sends at most one PING per that time. */
 #define READYZ_KEEP_MS 250
 static pthread_mutex_t s_ready_lock = PTHREAD_MUTEX_INITIALIZER;
-static int64_t s_ready_at;                /* monotonic ms of the kept answer */
+static int64_t s_ready_at;                 /* monotonic ms of the kept answer */
 static bool    s_ready_known, s_ready_kept;
 static int32_t s_ready_renderers;
+
+/* The kept answer into *ready, *renderers when it is fresh; false if not. */
+static bool
+s_ready_get (bool *ready, int32_t *renderers)
+{
+    pthread_mutex_lock (&s_ready_lock);
+    bool fresh = s_ready_known && util_mono_ms () - s_ready_at < READYZ_KEEP_MS;
+    *ready = s_ready_kept;
+    *renderers = s_ready_renderers;
+    pthread_mutex_unlock (&s_ready_lock);
+    return fresh;
+}
+
+static void
+s_ready_put (bool ready, int32_t renderers)
+{
+    pthread_mutex_lock (&s_ready_lock);
+    s_ready_at = util_mono_ms ();
+    s_ready_known = true;
+    s_ready_kept = ready;
+    s_ready_renderers = renderers;
+    pthread_mutex_unlock (&s_ready_lock);
+}
+
+static int
+s_reply_ready (s_call_t *c, bool ready, int32_t renderers)
+{
+    json_t *obj = json_pack ("{s:b, s:i}", "ready", ready, "renderers", (int) renderers);
+    return s_reply_json (c, ready ? 200 : 503, obj, ready ? NULL : "Retry-After: 1\r\n");
+}
 
 static int
 s_readyz (s_call_t *c)
 {
-    int64_t now = util_mono_ms ();
-    pthread_mutex_lock (&s_ready_lock);
-    bool fresh = s_ready_known && now - s_ready_at < READYZ_KEEP_MS;
-    bool ready = s_ready_kept;
-    int32_t renderers = s_ready_renderers;
-    pthread_mutex_unlock (&s_ready_lock);
-    if (!fresh) {
-        proto_simple_t ping;
-        memset (&ping, 0, sizeof ping);
-        proto_id_new ("rid_", ping.rid, sizeof ping.rid);
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init (&sb);
-        zframe_t *reply = NULL;
-        api_error_t e;
-        int rc = proto_simple_encode (&ping, &sb) ? s_internal (c, &e, "PING encoding failed")
-               : s_bus (c, PROTO_PING, &sb, ping.rid, PROTO_PONG, &reply, &e);
-        msgpack_sbuffer_destroy (&sb);
-        proto_simple_t pong;
-        memset (&pong, 0, sizeof pong);
-        char err [PROTO_ERR_MAX];
-        if (rc == 0 && proto_simple_decode ((const char *) zframe_data (reply), zframe_size (reply),
-                                            &pong, err))
-            log_warn ("bad PONG", "request_id", c->request_id, "reason", err, NULL);
-        zframe_destroy (&reply);
-        ready = rc == 0 && pong.renderers >= 1;
-        renderers = pong.renderers;
-        pthread_mutex_lock (&s_ready_lock);
-        s_ready_at = util_mono_ms ();
-        s_ready_known = true;
-        s_ready_kept = ready;
-        s_ready_renderers = renderers;
-        pthread_mutex_unlock (&s_ready_lock);
-    }
-    json_t *obj = json_pack ("{s:b, s:i}", "ready", ready, "renderers", (int) renderers);
-    return s_reply_json (c, ready ? 200 : 503, obj, ready ? NULL : "Retry-After: 1\r\n");
+    bool ready;
+    int32_t renderers;
+    if (s_ready_get (&ready, &renderers))
+        return s_reply_ready (c, ready, renderers);
+    proto_simple_t ping;
+    memset (&ping, 0, sizeof ping);
+    proto_id_new ("rid_", ping.rid, sizeof ping.rid);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    api_error_t e;
+    int rc = proto_simple_encode (&ping, &sb) ? s_internal (c, &e, "PING encoding failed")
+           : s_bus (c, PROTO_PING, &sb, ping.rid, PROTO_PONG, &reply, &e);
+    msgpack_sbuffer_destroy (&sb);
+    proto_simple_t pong;
+    memset (&pong, 0, sizeof pong);
+    char err [PROTO_ERR_MAX];
+    if (rc == 0 && proto_simple_decode ((const char *) zframe_data (reply), zframe_size (reply),
+                                        &pong, err))
+        log_warn ("bad PONG", "request_id", c->request_id, "reason", err, NULL);
+    zframe_destroy (&reply);
+    ready = rc == 0 && pong.renderers >= 1;
+    s_ready_put (ready, pong.renderers);
+    return s_reply_ready (c, ready, pong.renderers);
 }
 
 static int

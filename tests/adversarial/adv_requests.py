@@ -99,9 +99,9 @@ def raw_http(data, read_timeout=20):
     return status, head.decode(errors="replace"), body
 
 
-def restart_gateway(*flags):
+def restart_gateway(*flags, env=None):
     stack.kill("gateway", sig=15)
-    stack.start("gateway", "--listen", "127.0.0.1:%d" % stack.http_port, *flags)
+    stack.start("gateway", "--listen", "127.0.0.1:%d" % stack.http_port, *flags, env=env)
     wait_for(lambda: stack.request("GET", "/healthz", auth=False)[0] == 200, 30, "the gateway")
 
 
@@ -334,6 +334,15 @@ text = metrics.decode()
 for cls in ("create", "webhook_test", "auth_fail", "all"):
     check('easel_rate_limited_total{class="%s"}' % cls in text,
           "no easel_rate_limited_total for %s in /metrics" % cls)
-restart_gateway()
+# the defaults (the harness turns the limits off through the environment;
+# empty variables mean unset): POST /v1/webhooks/test allows bursts of 5
+restart_gateway(env={v: "" for v in ("EASEL_RATE_LIMIT", "EASEL_CREATE_RATE_LIMIT",
+                                     "EASEL_WEBHOOK_TEST_RATE_LIMIT", "EASEL_AUTH_FAIL_RATE_LIMIT")})
+for i in range(5):
+    status, _, raw = stack.request("POST", "/v1/webhooks/test", body={"url": "not a url"})
+    check(status == 422, "default limit: webhook test %d answered %d %r" % (i, status, raw[:200]))
+err = expect_limited("a sixth webhook test under the default 1:5", method="POST",
+                     path="/v1/webhooks/test", body={"url": "not a url"})
+check("1 a second, bursts of 5" in err["message"], "the default named: %r" % err)
 check(renders_count() == before + 2, "the limited creates created renders")
 print("adv_requests: all checks passed")
