@@ -23,4 +23,11 @@ size_t json_depth (const char *text, size_t len, size_t stop);
 /* True when text[0..len) nests at most max_depth arrays/objects deep. */
 bool   json_depth_ok (const char *text, size_t len, size_t max_depth);
 
+/* The same scan, also bounding how many values the text holds (every ','
+   and every '[' or '{' outside strings counts one): jansson spends some 40
+   bytes on each, so a 25 MB body of "0," would cost half a gigabyte parsed.
+   JSON_SHAPE_OK, or which limit the text passes first. */
+typedef enum { JSON_SHAPE_OK = 0, JSON_SHAPE_TOO_DEEP, JSON_SHAPE_TOO_MANY } json_shape_t;
+json_shape_t json_shape_check (const char *text, size_t len, size_t max_depth, size_t max_values);
+
 #endif

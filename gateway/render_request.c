@@ -98,11 +98,19 @@ api_error_set (api_error_t *e, int status, const char *code, const char *param,
 int
 api_json_depth_check (const char *body, size_t len, api_error_t *e)
 {
-    if (json_depth_ok (body, len, EASEL_MAX_JSON_DEPTH))
-        return 0;
-    return api_error_set (e, 400, "json_too_deep", NULL,
-                          "The JSON nests arrays and objects more than %d deep; %d is the limit.",
-                          EASEL_MAX_JSON_DEPTH, EASEL_MAX_JSON_DEPTH);
+    switch (json_shape_check (body, len, EASEL_MAX_JSON_DEPTH, EASEL_MAX_JSON_VALUES)) {
+        case JSON_SHAPE_OK:
+            return 0;
+        case JSON_SHAPE_TOO_DEEP:
+            return api_error_set (e, 400, "json_too_deep", NULL,
+                                  "The JSON nests arrays and objects more than %d deep; %d is the limit.",
+                                  EASEL_MAX_JSON_DEPTH, EASEL_MAX_JSON_DEPTH);
+        default:
+            return api_error_set (e, 400, "json_too_many_values", NULL,
+                                  "The JSON holds more than %d values (array elements and object "
+                                  "members); %d is the limit.", EASEL_MAX_JSON_VALUES,
+                                  EASEL_MAX_JSON_VALUES);
+    }
 }
 
 /* A parameter path, printf-style (paths are short; a cap hit just shortens the name). */

@@ -30,7 +30,8 @@ int api_error_set (api_error_t *e, int status, const char *code, const char *par
                    const char *fmt, ...) __attribute__((format (printf, 5, 6)));
 
 /* 0 when body[0..len) nests at most EASEL_MAX_JSON_DEPTH arrays/objects
-   deep; otherwise fills e with 400 json_too_deep naming the limit and
+   deep and holds at most EASEL_MAX_JSON_VALUES values; otherwise fills e
+   with 400 json_too_deep or json_too_many_values naming the limit and
    returns -1. Every path that hands client bytes to jansson calls it first
    (json_depth.h says why). */
 int api_json_depth_check (const char *body, size_t len, api_error_t *e);

@@ -169,6 +169,16 @@ check(status == 422 and error_of(raw)["param"] == "canvas.preset",
 over = json.dumps(dict(render, metadata="@")).encode().replace(
     b'"@"', b'{"a":' * LIMIT + b"1" + b"}" * LIMIT)
 expect("metadata one past the limit", 400, "json_too_deep", raw=over, headers=JSON_HDR)
+# a body of many small values is refused before jansson spends ~40 bytes on
+# each (24 MB of "0," was half a gigabyte parsed)
+wide = b'{"slides":[' + b",".join([b"0"] * (12 * 1024 * 1024)) + b"]}"
+hwm_wide = rss_kb("VmHWM")
+err, _ = expect("24 MB of small values", 400, "json_too_many_values", raw=wide, headers=JSON_HDR)
+check("100000" in err["message"], "the message names the limit: %r" % err)
+if not under_asan():
+    check(rss_kb("VmHWM") - hwm_wide < 96 * 1024, "24 MB of small values grew the gateway's peak by %d KB"
+          % (rss_kb("VmHWM") - hwm_wide))
+
 # brackets inside strings are not nesting
 in_string = dict(invalid, metadata={"note": "[" * 1000 + "{" * 1000})
 status, _, raw = stack.request("POST", "/v1/renders", body=in_string)

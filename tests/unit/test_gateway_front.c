@@ -56,6 +56,13 @@ s_test_json_depth (void)
     CHECK (!json_depth_ok (meta, strlen (meta), EASEL_MAX_JSON_DEPTH), "objects 300 deep are refused");
     CHECK (json_depth (huge, strlen (huge), 32) == 33, "the scan stops once past the limit");
     CHECK (json_depth_ok (NULL, 0, 1) && json_depth_ok ("", 0, 1), "no body is not deep");
+    CHECK (json_shape_check (at, strlen (at), EASEL_MAX_JSON_DEPTH, 100) == JSON_SHAPE_OK, "shape ok");
+    CHECK (json_shape_check (over, strlen (over), EASEL_MAX_JSON_DEPTH, 100) == JSON_SHAPE_TOO_DEEP,
+           "shape: too deep");
+    CHECK (json_shape_check ("[1,2,3]", 7, 4, 4) == JSON_SHAPE_OK, "[1,2,3] holds 4 or fewer");
+    CHECK (json_shape_check ("[1,2,3,4]", 9, 4, 4) == JSON_SHAPE_TOO_MANY, "[1,2,3,4] holds more than 4");
+    CHECK (json_shape_check ("[\"1,2,3,4,5\"]", 13, 4, 2) == JSON_SHAPE_OK, "commas in strings do not count");
+    CHECK (json_shape_check ("{\"a\":1,\"b\":2}", 13, 4, 3) == JSON_SHAPE_OK, "an object of two members");
     free (at);
     free (over);
     free (meta);
