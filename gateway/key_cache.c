@@ -2,6 +2,7 @@
 #include "key_cache.h"
 #include "lru_table.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -16,6 +17,20 @@ typedef struct {
     char    account [PROTO_ID_MAX];
 } s_entry_t;
 
+static metrics_series_t *s_answers [3];   /* by key_cache_answer_t */
+static pthread_once_t s_metrics_once = PTHREAD_ONCE_INIT;
+
+static void
+s_metrics_init (void)
+{
+    metrics_family_t *f = metrics_counter ("easel_gateway_key_cache_total",
+        "API key lookups in the gateway's key cache, by result (miss: asked the scheduler, "
+        "valid, invalid: refused without asking).", "result");
+    s_answers [KEY_CACHE_MISS] = metrics_get (f, "miss");
+    s_answers [KEY_CACHE_VALID] = metrics_get (f, "valid");
+    s_answers [KEY_CACHE_INVALID] = metrics_get (f, "invalid");
+}
+
 struct _key_cache_t {
     pthread_mutex_t lock;
     int             ttl_ms;
@@ -26,6 +41,7 @@ struct _key_cache_t {
 key_cache_t *
 key_cache_new (int ttl_ms)
 {
+    pthread_once (&s_metrics_once, s_metrics_init);
     key_cache_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
@@ -56,8 +72,10 @@ key_cache_destroy (key_cache_t **self_p)
 key_cache_answer_t
 key_cache_get (key_cache_t *self, const char *key_hash, int64_t now_ms, char account [PROTO_ID_MAX])
 {
-    if (!self || self->ttl_ms == 0)
+    if (!self || self->ttl_ms == 0) {
+        metrics_inc (s_answers [KEY_CACHE_MISS], 1);
         return KEY_CACHE_MISS;
+    }
     key_cache_answer_t answer = KEY_CACHE_MISS;
     pthread_mutex_lock (&self->lock);
     s_entry_t *e = lru_table_find (self->entries, key_hash, now_ms);
@@ -67,6 +85,7 @@ key_cache_get (key_cache_t *self, const char *key_hash, int64_t now_ms, char acc
             memcpy (account, e->account, PROTO_ID_MAX);
     }
     pthread_mutex_unlock (&self->lock);
+    metrics_inc (s_answers [answer], 1);
     return answer;
 }
 

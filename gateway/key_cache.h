@@ -10,7 +10,8 @@
     after it is created. The lookup is GET_ACCOUNT (its reply names the
     account); nothing else goes on the bus for an unauthenticated request.
 
-    Bounded: KEY_CACHE_ENTRIES records in an lru_table_t.
+    Bounded: KEY_CACHE_ENTRIES records in an lru_table_t. Metrics:
+    easel_gateway_key_cache_total{result} (miss, valid, invalid).
     Thread: any (civetweb workers); one mutex, never held across the bus. */
 #ifndef EASEL_KEY_CACHE_H
 #define EASEL_KEY_CACHE_H

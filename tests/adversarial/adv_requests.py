@@ -344,6 +344,9 @@ text = metrics.decode()
 for cls in ("create", "webhook_test", "auth_fail", "all"):
     check('easel_rate_limited_total{class="%s"}' % cls in text,
           "no easel_rate_limited_total for %s in /metrics" % cls)
+for result in ("miss", "valid", "invalid"):
+    check('easel_gateway_key_cache_total{result="%s"}' % result in text,
+          "no easel_gateway_key_cache_total for %s in /metrics" % result)
 # the defaults (the harness turns the limits off through the environment;
 # empty variables mean unset): POST /v1/webhooks/test allows bursts of 5
 restart_gateway(env={v: "" for v in ("EASEL_RATE_LIMIT", "EASEL_CREATE_RATE_LIMIT",
