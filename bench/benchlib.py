@@ -17,6 +17,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.environ.get("EASEL_BIN_DIR", os.path.join(ROOT, "build-bench", "bin"))
 os.environ["EASEL_BIN_DIR"] = BIN
+# the gateway's per-account rate limits would turn a throughput run into a
+# count of 429s: benchmarks measure with them off unless the caller sets them
+for _limit in ("EASEL_RATE_LIMIT", "EASEL_CREATE_RATE_LIMIT", "EASEL_WEBHOOK_TEST_RATE_LIMIT",
+               "EASEL_AUTH_FAIL_RATE_LIMIT"):
+    os.environ.setdefault(_limit, "0")
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 

@@ -1,5 +1,7 @@
 /*  capture_spec.c: the capture task spec as JSON text (see capture_spec.h). */
 #include "capture_spec.h"
+#include "json_depth.h"
+#include "easel_limits.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -57,7 +59,8 @@ capture_spec_decode (const char *data, size_t len, capture_spec_t *self, char *e
 {
     memset (self, 0, sizeof *self);
     json_error_t je;
-    json_t *obj = json_loadb (data, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *obj = json_depth_ok (data, len, EASEL_MAX_JSON_DEPTH)
+                ? json_loadb (data, len, JSON_REJECT_DUPLICATES, &je) : NULL;
     if (!json_is_object (obj)) {
         snprintf (err, 256, "capture spec: not a JSON object");
         json_decref (obj);

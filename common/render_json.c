@@ -2,6 +2,8 @@
     Thread: any. Memory: returned json_t and strings belong to the caller. */
 #include "render_json.h"
 #include "render_lint.h"
+#include "json_depth.h"
+#include "easel_limits.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -86,7 +88,10 @@ render_json_build (const proto_render_t *r, const char *public_url)
     json_object_set_new (obj, "webhook_status", json_string (r->webhook_status [0] ? r->webhook_status : "none"));
     json_object_set_new (obj, "error", s_error_or_null (&r->error));
     json_t *metadata = NULL;
-    if (r->metadata_json)
+    /* stored metadata passed the gateway's depth limit; a deeper one (an
+       older row, another writer) shows as {} rather than run jansson deep */
+    if (r->metadata_json
+    &&  json_depth_ok (r->metadata_json, strlen (r->metadata_json), EASEL_MAX_JSON_DEPTH))
         metadata = json_loads (r->metadata_json, 0, NULL);
     json_object_set_new (obj, "metadata", json_is_object (metadata) ? metadata : json_object ());
     if (metadata && !json_is_object (metadata))

@@ -1,6 +1,7 @@
 /*  render_lint.c: the render's lint object (see render_lint.h). No state. */
 #include "render_lint.h"
 #include "presets.h"
+#include "json_depth.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -111,7 +112,8 @@ render_lint_build (const proto_render_t *r)
         return NULL;
     for (int32_t i = 0; i < r->nimages; i++) {
         const proto_image_t *im = &r->images[i];
-        if (!im->findings_json)
+        if (!im->findings_json
+        ||  !json_depth_ok (im->findings_json, strlen (im->findings_json), EASEL_MAX_JSON_DEPTH))
             continue;
         json_t *arr = json_loads (im->findings_json, 0, NULL);
         size_t k;

@@ -229,6 +229,8 @@ int
 capture_request_parse (const char *body, size_t len, proto_create_render_t *out, api_error_t *err)
 {
     memset (out, 0, sizeof *out);
+    if (api_json_depth_check (body, len, err))
+        return -1;
     json_error_t je;
     json_t *obj = json_loadb (body, len, JSON_REJECT_DUPLICATES, &je);
     if (!obj)

@@ -56,6 +56,8 @@ deliveries_body (deliveries_route_t route)
 static json_t *
 s_object (const char *body, size_t len, const char *const *keys, api_error_t *e)
 {
+    if (api_json_depth_check (body, len, e))
+        return NULL;
     json_error_t je;
     json_t *root = json_loadb (body ? body : "", len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {

@@ -27,10 +27,10 @@
 #include "metrics.h"
 #include "log.h"
 #include "util.h"
+#include "json_depth.h"
 
 #define HEAD_MAX         2048      /* status line + headers of one response */
 #define EXTRA_MAX        512       /* route-specific headers */
-#define API_KEY_MAX      256       /* longest Authorization key accepted */
 #define BODY_CHUNK       65536     /* first allocation for a body of unknown length */
 #define RECHECK_MS       1000      /* a waiting request re-asks the scheduler this often */
 #define WAIT_MAX_S       60        /* GET /v1/renders/{id}?wait= */
@@ -41,6 +41,9 @@ typedef struct {
     api_client_t    *client;       /* the worker thread's, borrowed */
     char             request_id [PROTO_ID_MAX];
     char             auth [65];
+    char             account [PROTO_ID_MAX];  /* s_auth: the key's account */
+    int              auth_state;   /* s_auth ran: 1 passed, -1 refused with auth_err */
+    api_error_t      auth_err;
     bool             body_read;    /* the request body was consumed */
     bool             accept_replay;   /* s_bus: a REPLAY reply returns 1 (keyed POSTs) */
     /* a keyed POST run by a route that knows nothing of keys (IDEM_BEGIN):
@@ -151,13 +154,15 @@ s_reply_json (s_call_t *c, int status, json_t *obj, const char *extra)
 static int
 s_reply_error (s_call_t *c, const api_error_t *e, const char *extra)
 {
-    char headers [EXTRA_MAX];
+    bool retry = e->status == 503 || e->status == 429
+              || (e->status == 409 && strcmp (e->code, "idempotency_key_in_use") == 0);
+    char headers [EXTRA_MAX], after [40] = "";
+    if (retry)                     /* a rate limit says when; the rest: soon */
+        snprintf (after, sizeof after, "Retry-After: %d\r\n",
+                  e->status == 429 && e->retry_after_s > 0 ? e->retry_after_s : 1);
     snprintf (headers, sizeof headers, "%s%s%s",
               e->status == 401 ? "WWW-Authenticate: Bearer realm=\"easel\"\r\n" : "",
-              e->status == 503 || e->status == 429
-              || (e->status == 409 && strcmp (e->code, "idempotency_key_in_use") == 0)
-              ? "Retry-After: 1\r\n" : "",
-              extra ? extra : "");
+              after, extra ? extra : "");
     json_t *obj = render_json_error (e->type, e->code, e->message, e->param [0] ? e->param : NULL);
     return s_reply_json (c, e->status, obj, headers);
 }
@@ -174,24 +179,88 @@ s_internal (s_call_t *c, api_error_t *e, const char *reason)
 
 /* ---- request pieces ------------------------------------------------------ */
 
-/* Authorization: Bearer sk_... -> c->auth (hex sha256 of the key). */
+/* Fills e with the 429 of rate class cls. */
+static int
+s_rate_limited (s_call_t *c, rate_class_t cls, int retry_s, api_error_t *e)
+{
+    rate_rule_t rule = rate_limit_rule (c->gw->limits, cls);
+    api_error_set (e, 429, "rate_limited", NULL,
+                   "Too many %s (rate limit %s: %g a second, bursts of %g); retry after %d s.",
+                   cls == RATE_AUTH_FAIL ? "failed authentications from this address"
+                                         : "requests for this account", rate_class_name (cls),
+                   rule.rate, rule.burst, retry_s);
+    e->retry_after_s = retry_s;
+    return -1;
+}
+
+/* A request refused for its credentials (e, a 401) takes a token from its
+   client address's auth_fail bucket; an empty one turns e into the 429. */
+static void
+s_auth_failed (s_call_t *c, int64_t now, api_error_t *e)
+{
+    rate_class_t fail = RATE_AUTH_FAIL, refused;
+    int retry = 0;
+    if (rate_limit_take (c->gw->limits, mg_get_request_info (c->conn)->remote_addr, &fail, 1, now,
+                         &retry, &refused))
+        s_rate_limited (c, RATE_AUTH_FAIL, retry, e);
+}
+
+/* 0 while the client address may still fail authentication; -1 with e the
+   429 once its auth_fail bucket is empty (then nothing is asked of the bus). */
+static int
+s_auth_budget (s_call_t *c, int64_t now, api_error_t *e)
+{
+    int retry = 0;
+    if (rate_limit_peek (c->gw->limits, mg_get_request_info (c->conn)->remote_addr,
+                         RATE_AUTH_FAIL, now, &retry))
+        return s_rate_limited (c, RATE_AUTH_FAIL, retry, e);
+    return 0;
+}
+
+/* Authorization: Bearer sk_... -> c->auth (hex sha256 of the key) and
+   c->account, from the key cache or one GET_ACCOUNT (key_cache.h), before
+   any byte of the body is read; then the account's rate limits. A refused
+   key takes a token from the client address's auth_fail bucket, and an
+   empty bucket answers 429 without asking the scheduler. Runs once per
+   request; a second call repeats the first answer. */
 static int
 s_auth (s_call_t *c, api_error_t *e)
 {
-    const char *h = mg_get_header (c->conn, "Authorization");
-    if (!h)
-        return api_error_set (e, 401, "missing_api_key", NULL,
-                              "No API key provided; send Authorization: Bearer sk_...");
-    if (strncasecmp (h, "Bearer ", 7) != 0)
-        return api_error_set (e, 401, "invalid_api_key", NULL,
-                              "Send the API key as Authorization: Bearer sk_...");
-    const char *key = h + 7;
-    key += strspn (key, " ");
-    size_t len = strcspn (key, " \t");
-    if (len < 4 || len > API_KEY_MAX || strncmp (key, "sk_", 3) != 0)
-        return api_error_set (e, 401, "invalid_api_key", NULL, "Invalid API key provided.");
-    util_sha256_hex (key, len, c->auth);
-    return 0;
+    if (c->auth_state) {
+        if (c->auth_state < 0)
+            *e = c->auth_err;
+        return c->auth_state > 0 ? 0 : -1;
+    }
+    const struct mg_request_info *ri = mg_get_request_info (c->conn);
+    int64_t now = util_mono_ms ();
+    int rc = key_cache_bearer (mg_get_header (c->conn, "Authorization"), c->auth, e);
+    key_cache_answer_t known = rc ? KEY_CACHE_INVALID
+                             : key_cache_get (c->gw->keys, c->auth, now, c->account);
+    if (known == KEY_CACHE_MISS) {
+        if ((rc = s_auth_budget (c, now, e)) == 0
+        &&  (rc = key_cache_fetch (c->gw->keys, c->client, c->auth, now, c->account, e))
+        &&  e->status == 401)
+            s_auth_failed (c, now, e);
+    }
+    else
+    if (known == KEY_CACHE_INVALID) {
+        if (rc == 0)
+            rc = api_error_set (e, 401, "invalid_api_key", NULL, "Invalid API key provided.");
+        s_auth_failed (c, now, e);
+    }
+    if (rc == 0) {
+        rate_class_t classes [RATE_CLASSES], refused = RATE_ALL;
+        int n = 0, retry = 0;
+        rate_limit_classes (ri->request_method, ri->local_uri, classes, &n);
+        if (rate_limit_take (c->gw->limits, c->account, classes, n, now, &retry, &refused))
+            rc = s_rate_limited (c, refused, retry, e);
+    }
+    c->auth_state = rc ? -1 : 1;
+    if (rc) {
+        c->auth_err = *e;
+        c->account [0] = '\0';
+    }
+    return rc;
 }
 
 /* One round trip to the scheduler expecting reply command `expect`. An ERROR
@@ -315,6 +384,11 @@ s_read_body (s_call_t *c, char **out, size_t *out_len, api_error_t *e)
         *out_len = c->body_cache_len;
         return 0;
     }
+    /* a client waiting on Expect: 100-continue sends its body only now,
+       once the request passed its key and limits (civetweb does not say it) */
+    const char *expect = mg_get_header (c->conn, "Expect");
+    if (expect && strcasecmp (expect, "100-continue") == 0)
+        mg_write (c->conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
     long long cl = mg_get_request_info (c->conn)->content_length;
     size_t cap = cl >= 0 ? (size_t) cl : (size_t) EASEL_MAX_BODY_BYTES + 1;
     size_t size = cl >= 0 ? (size_t) cl + 1 : BODY_CHUNK;
@@ -402,6 +476,8 @@ s_fingerprint (const char *body, size_t len, char fp [65])
         util_sha256_hex ("", 0, fp);
         return 0;
     }
+    if (!json_depth_ok (body, len, EASEL_MAX_JSON_DEPTH))
+        return -1;
     json_t *doc = json_loadb (body, len, 0, NULL);
     char *text = doc ? json_dumps (doc, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref (doc);
@@ -514,6 +590,11 @@ s_idem_begin (s_call_t *c, const char *path, const char *key)
         return s_reply_error (c, &e, NULL);
     c->body_cache = body;
     c->body_cache_len = len;
+    /* a JSON body too deep to parse is refused here; other bytes (a deep
+       one included) are fingerprinted as they are, never parsed deep */
+    const char *ct = mg_get_header (c->conn, "Content-Type");
+    if (ct && strncasecmp (ct, "application/json", 16) == 0 && api_json_depth_check (body, len, &e))
+        return s_reply_error (c, &e, NULL);
     if (s_fingerprint (body, len, b.fp))        /* not JSON: the bytes themselves */
         util_sha256_hex (body ? body : "", len, b.fp);
     proto_id_new ("rid_", b.rid, sizeof b.rid);
@@ -874,9 +955,9 @@ s_cancel_render (s_call_t *c, const char *id)
     ||  (has_body && (s_check_json_body (c, &e) || s_read_body (c, &body, &len, &e))))
         return s_reply_error (c, &e, NULL);
     json_error_t jerr;
-    json_t *doc = len ? json_loadb (body, len, 0, &jerr) : NULL;
-    int rc = 0;
-    if (len && !doc)
+    int rc = api_json_depth_check (body, len, &e);
+    json_t *doc = len && !rc ? json_loadb (body, len, 0, &jerr) : NULL;
+    if (rc == 0 && len && !doc)
         rc = api_error_set (&e, 400, "invalid_json", NULL, "The body is not valid JSON: %s"
                             " (line %d, column %d).", jerr.text, jerr.line, jerr.column);
     else
@@ -1013,10 +1094,12 @@ s_show_file (s_call_t *c, const char *path_id)
     if (signed_url && (util_parse_i64 (exp, 0, INT64_MAX, &g.exp) || strlen (sig) != 64
                        || strspn (sig, "0123456789abcdef") != 64)) {
         api_error_set (&e, 401, "invalid_signature", NULL, "The signed file URL is malformed.");
+        s_auth_failed (c, util_mono_ms (), &e);
         return s_reply_error (c, &e, NULL);
     }
     memcpy (g.sig, sig, 65);     /* 64 hex digits + NUL, checked above */
-    if ((mg_get_header (c->conn, "Authorization") || !signed_url) && s_auth (c, &e))
+    bool by_key = mg_get_header (c->conn, "Authorization") || !signed_url;
+    if (by_key ? s_auth (c, &e) : s_auth_budget (c, util_mono_ms (), &e))
         return s_reply_error (c, &e, NULL);
     memcpy (g.auth, c->auth, sizeof g.auth);
     proto_id_new ("rid_", g.rid, sizeof g.rid);
@@ -1027,6 +1110,8 @@ s_show_file (s_call_t *c, const char *path_id)
     int rc = proto_get_encode (&g, &sb) ? s_internal (c, &e, "GET_FILE encoding failed")
            : s_bus (c, PROTO_GET_FILE, &sb, g.rid, PROTO_FILE, &reply, &e);
     msgpack_sbuffer_destroy (&sb);
+    if (rc && !by_key && e.status == 401)       /* a forged or expired signature */
+        s_auth_failed (c, util_mono_ms (), &e);
     if (rc)
         return s_reply_error (c, &e, NULL);
     proto_file_t f;
@@ -1042,9 +1127,51 @@ s_show_file (s_call_t *c, const char *path_id)
     return rc;
 }
 
+/* GET /readyz needs no key, so its answer is kept READYZ_KEEP_MS: however
+   many probes arrive, a gateway sends at most one PING per that time. */
+#define READYZ_KEEP_MS 250
+static pthread_mutex_t s_ready_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t s_ready_at;                 /* monotonic ms of the kept answer */
+static bool    s_ready_known, s_ready_kept;
+static int32_t s_ready_renderers;
+
+/* The kept answer into *ready, *renderers when it is fresh; false if not. */
+static bool
+s_ready_get (bool *ready, int32_t *renderers)
+{
+    pthread_mutex_lock (&s_ready_lock);
+    bool fresh = s_ready_known && util_mono_ms () - s_ready_at < READYZ_KEEP_MS;
+    *ready = s_ready_kept;
+    *renderers = s_ready_renderers;
+    pthread_mutex_unlock (&s_ready_lock);
+    return fresh;
+}
+
+static void
+s_ready_put (bool ready, int32_t renderers)
+{
+    pthread_mutex_lock (&s_ready_lock);
+    s_ready_at = util_mono_ms ();
+    s_ready_known = true;
+    s_ready_kept = ready;
+    s_ready_renderers = renderers;
+    pthread_mutex_unlock (&s_ready_lock);
+}
+
+static int
+s_reply_ready (s_call_t *c, bool ready, int32_t renderers)
+{
+    json_t *obj = json_pack ("{s:b, s:i}", "ready", ready, "renderers", (int) renderers);
+    return s_reply_json (c, ready ? 200 : 503, obj, ready ? NULL : "Retry-After: 1\r\n");
+}
+
 static int
 s_readyz (s_call_t *c)
 {
+    bool ready;
+    int32_t renderers;
+    if (s_ready_get (&ready, &renderers))
+        return s_reply_ready (c, ready, renderers);
     proto_simple_t ping;
     memset (&ping, 0, sizeof ping);
     proto_id_new ("rid_", ping.rid, sizeof ping.rid);
@@ -1062,9 +1189,9 @@ s_readyz (s_call_t *c)
                                         &pong, err))
         log_warn ("bad PONG", "request_id", c->request_id, "reason", err, NULL);
     zframe_destroy (&reply);
-    bool ready = rc == 0 && pong.renderers >= 1;
-    json_t *obj = json_pack ("{s:b, s:i}", "ready", ready, "renderers", (int) pong.renderers);
-    return s_reply_json (c, ready ? 200 : 503, obj, ready ? NULL : "Retry-After: 1\r\n");
+    ready = rc == 0 && pong.renderers >= 1;
+    s_ready_put (ready, pong.renderers);
+    return s_reply_ready (c, ready, pong.renderers);
 }
 
 static int

@@ -9,6 +9,8 @@
 
 #include <civetweb.h>
 #include "event_watch.h"
+#include "key_cache.h"
+#include "rate_limit.h"
 
 typedef struct {
     const char    *api_endpoint;       /* scheduler api ROUTER */
@@ -16,6 +18,8 @@ typedef struct {
     int            request_timeout_ms; /* one bus round trip */
     int            sync_wait_ms;       /* a sync render answers 202 after this */
     event_watch_t *events;
+    key_cache_t   *keys;               /* API key -> account (thread safe) */
+    rate_limit_t  *limits;             /* per-account and per-address buckets (thread safe) */
 } gateway_t;
 
 /* civetweb request handler for every path; cbdata is the gateway_t. Returns

@@ -14,6 +14,9 @@
 #include <civetweb.h>
 #include "gateway.h"
 #include "event_watch.h"
+#include "http_error.h"
+#include "key_cache.h"
+#include "rate_limit.h"
 #include "bus_security.h"
 #include "easel_limits.h"
 #include "log.h"
@@ -82,13 +85,26 @@ main (int argc, char **argv)
     if (sodium_init () < 0 || curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
         log_fatal ("cannot initialise libsodium or libcurl", NULL);
 
+    /* auth before work: keys cached, every account and address rate limited */
+    int key_ttl_ms = s_int_config (argc, argv, "--key-cache-ttl-ms", "EASEL_KEY_CACHE_TTL_MS",
+                                   EASEL_KEY_CACHE_TTL_MS, 0, 3600000);
+    rate_rule_t rules [RATE_CLASSES];
+    const char *bad_flag = NULL, *bad_value = NULL;
+    if (rate_limit_config (argc, argv, rules, &bad_flag, &bad_value))
+        log_fatal ("bad configuration: a rate limit is RATE:BURST (tokens a second, bucket size) or 0",
+                   "flag", bad_flag, "value", bad_value, NULL);
+
     gateway_t gw = {
         .api_endpoint = api, .public_url = public_url,
         .request_timeout_ms = timeout_ms, .sync_wait_ms = sync_wait_ms,
         .events = event_watch_new (events),
+        .keys = key_cache_new (key_ttl_ms),
+        .limits = rate_limit_new (rules),
     };
     if (!gw.events)
         log_fatal ("cannot start the event watcher", "endpoint", events, NULL);
+    if (!gw.keys || !gw.limits)
+        log_fatal ("out of memory for the key cache or the rate limits", NULL);
 
     char nthreads [16], request_timeout [16];
     snprintf (nthreads, sizeof nthreads, "%d", threads);
@@ -105,6 +121,7 @@ main (int argc, char **argv)
     memset (&callbacks, 0, sizeof callbacks);
     callbacks.init_thread = gateway_thread_init;
     callbacks.exit_thread = gateway_thread_exit;
+    callbacks.http_error = gateway_http_error;
     mg_init_library (0);
     struct mg_context *ctx = mg_start (&callbacks, &gw, options);
     if (!ctx) {
@@ -122,6 +139,8 @@ main (int argc, char **argv)
     mg_stop (ctx);
     mg_exit_library ();
     event_watch_destroy (&gw.events);
+    key_cache_destroy (&gw.keys);
+    rate_limit_destroy (&gw.limits);
     bus_security_shutdown ();
     curl_global_cleanup ();
     return 0;

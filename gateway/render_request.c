@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <curl/curl.h>
 #include "render_request.h"
+#include "json_depth.h"
 #include "presets.h"
 #include "device_frame.h"
 #include "image_source.h"
@@ -92,6 +93,24 @@ api_error_set (api_error_t *e, int status, const char *code, const char *param,
     vsnprintf (e->message, sizeof e->message, fmt, ap);
     va_end (ap);
     return -1;
+}
+
+int
+api_json_depth_check (const char *body, size_t len, api_error_t *e)
+{
+    switch (json_shape_check (body, len, EASEL_MAX_JSON_DEPTH, EASEL_MAX_JSON_VALUES)) {
+        case JSON_SHAPE_OK:
+            return 0;
+        case JSON_SHAPE_TOO_DEEP:
+            return api_error_set (e, 400, "json_too_deep", NULL,
+                                  "The JSON nests arrays and objects more than %d deep; %d is the limit.",
+                                  EASEL_MAX_JSON_DEPTH, EASEL_MAX_JSON_DEPTH);
+        default:
+            return api_error_set (e, 400, "json_too_many_values", NULL,
+                                  "The JSON holds more than %d values (array elements and object "
+                                  "members); %d is the limit.", EASEL_MAX_JSON_VALUES,
+                                  EASEL_MAX_JSON_VALUES);
+    }
 }
 
 /* A parameter path, printf-style (paths are short; a cap hit just shortens the name). */
@@ -1066,6 +1085,8 @@ render_request_parse (const char *body, size_t len, proto_create_render_t *out, 
 {
     memset (out, 0, sizeof *out);
     memset (err, 0, sizeof *err);
+    if (api_json_depth_check (body, len, err))
+        return -1;
     json_error_t jerr;
     json_t *root = json_loadb (body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)

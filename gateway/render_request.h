@@ -20,6 +20,7 @@ typedef struct {
     char code[PROTO_SHORT_MAX];            /* "parameter_invalid" */
     char message[PROTO_ERR_MAX];
     char param[API_ERROR_PARAM_MAX];       /* "" when the error names no field */
+    int  retry_after_s;                    /* 429: the Retry-After to send; 0 means 1 */
 } api_error_t;
 
 /* Fills e (type derived from status: 401 authentication_error, 429
@@ -27,6 +28,13 @@ typedef struct {
    returns -1, so a caller can `return api_error_set (...)`. param may be NULL. */
 int api_error_set (api_error_t *e, int status, const char *code, const char *param,
                    const char *fmt, ...) __attribute__((format (printf, 5, 6)));
+
+/* 0 when body[0..len) nests at most EASEL_MAX_JSON_DEPTH arrays/objects
+   deep and holds at most EASEL_MAX_JSON_VALUES values; otherwise fills e
+   with 400 json_too_deep or json_too_many_values naming the limit and
+   returns -1. Every path that hands client bytes to jansson calls it first
+   (json_depth.h says why). */
+int api_json_depth_check (const char *body, size_t len, api_error_t *e);
 
 /* Parses and validates `body` (len bytes, not necessarily NUL-terminated).
    On success returns 0 and fills `out`: sync (no "async": true), webhook_url,

@@ -36,6 +36,10 @@
 #define EASEL_MAX_CANVAS_SIDE_PX     8192
 #define EASEL_MIN_CANVAS_SIDE_PX     100
 #define EASEL_MAX_FINDINGS_BYTES     16384   /* lint findings of one image, JSON */
+#define EASEL_MAX_JSON_DEPTH         32      /* nested arrays/objects in any JSON a client sends */
+#define EASEL_MAX_JSON_VALUES        100000  /* values (elements, members) in one JSON body */
+#define EASEL_KEY_CACHE_TTL_MS       5000    /* gateway: a key the scheduler accepted is trusted this long (flag) */
+#define EASEL_KEY_CACHE_NEGATIVE_TTL_MS 1000 /* gateway: an unknown key is refused this long without asking */
 
 /* Idempotency, credits, lists, long-poll */
 #define EASEL_IDEMPOTENCY_KEY_MAX    255     /* Idempotency-Key: 1..255 printable ASCII */

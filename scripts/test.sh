@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Easel and runs every test twice: a plain
 # build, then one under AddressSanitizer + UndefinedBehaviorSanitizer. With
-# clang present the protocol fuzzers and the source-image (PNG) fuzzer are built
-# and smoke-run as well.
+# clang present the protocol fuzzers, the source-image (PNG) fuzzer and the
+# gateway request fuzzer are built and smoke-run as well.
 # Warnings are errors in every build.
 set -eu
 cd "$(dirname "$0")/.."

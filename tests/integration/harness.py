@@ -222,6 +222,11 @@ class Stack:
                         EASEL_EVENTS_ENDPOINT=self.events, EASEL_DATA=self.data,
                         EASEL_PUBLIC_URL=self.base, EASEL_WEBHOOK_SCHEDULE=schedule,
                         EASEL_WEBHOOK_MIN_RETRY_MS="1000")
+        # the gateway's rate limits are off unless a test sets them:
+        # tests/adversarial/adv_requests.py is where they are tried
+        for limit in ("EASEL_RATE_LIMIT", "EASEL_CREATE_RATE_LIMIT",
+                      "EASEL_WEBHOOK_TEST_RATE_LIMIT", "EASEL_AUTH_FAIL_RATE_LIMIT"):
+            self.env.setdefault(limit, "0")
         self.procs = {}
         self.logs = {}
         atexit.register(self.close)

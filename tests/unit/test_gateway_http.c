@@ -39,6 +39,8 @@ typedef struct {
 
 static s_render_t s_renders [16];
 static int s_nrenders;
+/* messages the fake received, by command (read by main between requests) */
+static volatile int s_seen [256];
 
 static void
 s_send_render (zsock_t *router, zframe_t *who, const char *rid, const s_render_t *r)
@@ -98,6 +100,28 @@ s_handle (zsock_t *router, bus_msg_t *m)
     size_t len = zframe_size (m->body);
     char err [PROTO_ERR_MAX], good [65];
     util_sha256_hex (GOOD_KEY, strlen (GOOD_KEY), good);
+    s_seen [m->cmd & 0xff]++;
+    if (m->cmd == PROTO_GET_ACCOUNT) {
+        proto_get_t g;
+        if (proto_get_decode (data, len, &g, err))
+            return;
+        if (strcmp (g.auth, good)) {
+            s_send_error (router, m->identity, g.rid, 401, "invalid_api_key", NULL);
+            return;
+        }
+        proto_body_t b;
+        memset (&b, 0, sizeof b);
+        snprintf (b.rid, sizeof b.rid, "%s", g.rid);
+        snprintf (b.id, sizeof b.id, "acct_01J00000000000000000000000");
+        b.status = 200;
+        b.body = (char *) "{\"object\":\"account\"}";
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        proto_body_encode (&b, &sb);
+        bus_send_sbuf (router, m->identity, PROTO_ACCOUNT, &sb);
+        msgpack_sbuffer_destroy (&sb);
+    }
+    else
     if (m->cmd == PROTO_PING) {
         proto_simple_t p;
         if (proto_simple_decode (data, len, &p, err))
@@ -328,6 +352,22 @@ main (int argc, char **argv)
     s_expect ("401 missing", &r, 401, "\"missing_api_key\"", NULL);
     s_req ("POST", "/v1/renders", "Authorization: Bearer sk_bad\r\n" JSON, BODY "}", &r);
     s_expect ("401 from scheduler", &r, 401, "\"invalid_api_key\"", NULL);
+    CHECK (s_seen [PROTO_GET_ACCOUNT] == 1 && s_seen [PROTO_CREATE_RENDER] == 0,
+           "a wrong key: one GET_ACCOUNT and nothing else on the bus (got %d lookups, %d creates)",
+           s_seen [PROTO_GET_ACCOUNT], s_seen [PROTO_CREATE_RENDER]);
+    s_req ("POST", "/v1/renders", "Authorization: Bearer sk_bad\r\n" JSON, BODY "}", &r);
+    s_expect ("401 cached", &r, 401, "\"invalid_api_key\"", NULL);
+    CHECK (s_seen [PROTO_GET_ACCOUNT] == 1, "a wrong key again: answered from the key cache");
+    s_req ("POST", "/v1/renders", "Authorization: Bearer " GOOD_KEY " junk\r\n" JSON, BODY "}", &r);
+    s_expect ("401 junk after the key", &r, 401, "\"invalid_api_key\"", NULL);
+    s_req ("POST", "/v1/renders", "Authorization: Bearer  " GOOD_KEY "\r\n" JSON, BODY "}", &r);
+    s_expect ("401 two spaces", &r, 401, "\"invalid_api_key\"", NULL);
+    CHECK (s_seen [PROTO_GET_ACCOUNT] == 1, "a malformed key never reaches the bus");
+    s_req ("POST", "/v1/renders", AUTH JSON, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", &r);
+    s_expect ("400 deep", &r, 400, "\"json_too_deep\"", NULL);
+    CHECK (s_seen [PROTO_CREATE_RENDER] == 0, "a deep body is not sent on");
+    s_http ("GARBAGE\r\n\r\n", 11, &r);
+    s_expect ("civetweb's 400 is JSON", &r, 400, "\"malformed_request\"", "Content-Type: application/json");
     s_req ("POST", "/v1/renders", AUTH "Content-Type: text/plain\r\n", BODY "}", &r);
     s_expect ("415", &r, 415, "\"unsupported_media_type\"", NULL);
     const char *big = "POST /v1/renders HTTP/1.1\r\nHost: t\r\n" AUTH JSON "Content-Length: 26214401\r\n\r\n";
@@ -366,6 +406,13 @@ main (int argc, char **argv)
 
     s_req ("GET", "/readyz", "", NULL, &r);
     s_expect ("readyz", &r, 200, "\"renderers\":2", NULL);
+    /* probes need no key: their answer is kept briefly, not a PING each */
+    int pings = s_seen [PROTO_PING];
+    for (int i = 0; i < 20; i++) {
+        s_req ("GET", "/readyz", "", NULL, &r);
+        s_expect ("readyz again", &r, 200, "\"ready\":true", NULL);
+    }
+    CHECK (s_seen [PROTO_PING] - pings < 20, "20 probes sent %d PINGs", s_seen [PROTO_PING] - pings);
 
     s_req ("GET", "/v1/renders/" SILENT_ID, AUTH, NULL, &r);
     s_expect ("503", &r, 503, "\"scheduler_unavailable\"", "Retry-After: 1");
