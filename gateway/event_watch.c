@@ -1,6 +1,7 @@
 /*  event_watch.c: SUB thread + waiter wake-ups (see event_watch.h).
     The actor thread owns the SUB socket; the ring and condvar are shared under
     `lock`. Memory: event_watch_t is freed by event_watch_destroy. */
+#include <assert.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include "bus.h"
 #include "bus_security.h"
 #include "log.h"
+#include "easel_limits.h"
 
 #define RING_SIZE 1024             /* finished ids remembered for late waiters */
 
@@ -19,7 +21,37 @@ struct _event_watch_t {
     pthread_cond_t  changed;       /* CLOCK_MONOTONIC */
     char            ring [RING_SIZE][PROTO_ID_MAX];
     size_t          next;          /* slot the next id is written to */
+    int             waiters;       /* requests between enter and leave */
+    int             max_waiters;
 };
+
+void
+event_watch_set_max_waiters (event_watch_t *self, int max)
+{
+    pthread_mutex_lock (&self->lock);
+    self->max_waiters = max;
+    pthread_mutex_unlock (&self->lock);
+}
+
+bool
+event_watch_enter (event_watch_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    bool room = self->waiters < self->max_waiters;
+    if (room)
+        self->waiters++;
+    pthread_mutex_unlock (&self->lock);
+    return room;
+}
+
+void
+event_watch_leave (event_watch_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    assert (self->waiters > 0);
+    self->waiters--;
+    pthread_mutex_unlock (&self->lock);
+}
 
 void
 event_watch_notify (event_watch_t *self, const char *id)
@@ -122,6 +154,7 @@ event_watch_new (const char *endpoint)
     pthread_cond_init (&self->changed, &attr);
     pthread_condattr_destroy (&attr);
     pthread_mutex_init (&self->lock, NULL);
+    self->max_waiters = EASEL_MAX_WAITERS;
     self->endpoint = strdup (endpoint);
     if (self->endpoint)
         self->actor = zactor_new (s_actor, self);
