@@ -21,7 +21,6 @@
 #include "util.h"
 
 #define URL_MAX 512
-#define EXIT_CANNOT_BIND 3
 
 static int
 s_int_config (int argc, char **argv, const char *flag, const char *env, int dflt, int min, int max)
@@ -133,8 +132,7 @@ main (int argc, char **argv)
     if (!ctx) {
         api_pool_destroy (&gw.pool);
         event_watch_destroy (&gw.events);      /* CZMQ's atexit check wants no live sockets */
-        log_error ("cannot start the HTTP server (address in use or invalid?)", "listen", listen, NULL);
-        return EXIT_CANNOT_BIND;
+        log_fatal_bind ("cannot start the HTTP server (address in use or invalid?)", "listen", listen, NULL);
     }
     mg_set_request_handler (ctx, "/", gateway_handle, &gw);
     log_info ("gateway listening", "listen", listen, "public_url", public_url, "api", api,

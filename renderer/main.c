@@ -657,7 +657,7 @@ main (int argc, char **argv)
     char merr[256];
     if (metrics_serve (util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", ""),
                        merr, sizeof merr))
-        log_fatal ("cannot serve metrics", "reason", merr, NULL);
+        log_fatal_bind ("cannot serve metrics", "reason", merr, NULL);
     sh.slots = calloc ((size_t) slots, sizeof *sh.slots);
     if (!sh.slots)
         log_fatal ("out of memory", NULL);

@@ -1667,17 +1667,44 @@ s_pass (s_sched_t *self, bool tick)
 
 /* ---- start-up -------------------------------------------------------------------------- */
 
+/* A bound socket, or NULL with *why set (the reason from ZeroMQ). */
 static zsock_t *
-s_bind (int type, const char *endpoint, const char *what)
+s_bind (int type, const char *endpoint, const char **why)
 {
     zsock_t *sock = zsock_new (type);
-    if (!sock)
-        log_fatal ("cannot create socket", "socket", what, NULL);
+    if (!sock) {
+        *why = "cannot create a socket";
+        return NULL;
+    }
     bus_socket_setup (sock);
     bus_security_apply (sock);
-    if (zsock_bind (sock, "%s", endpoint) < 0)
-        log_fatal ("cannot bind", "socket", what, "endpoint", endpoint, "reason", zmq_strerror (errno), NULL);
+    if (zsock_bind (sock, "%s", endpoint) < 0) {
+        *why = zmq_strerror (errno);
+        zsock_destroy (&sock);
+    }
     return sock;
+}
+
+/* Binds the three bus sockets or exits LOG_EXIT_CANNOT_BIND naming the one
+   that is taken (none left open, so CZMQ's exit check stays quiet). */
+static void
+s_bind_all (s_sched_t *self)
+{
+    const char *why = "";
+    const char *what = "api", *ep = self->api_ep;
+    if ((self->api = s_bind (ZMQ_ROUTER, ep, &why))) {
+        what = "work", ep = self->work_ep;
+        if ((self->work = s_bind (ZMQ_ROUTER, ep, &why))) {
+            what = "events", ep = self->events_ep;
+            self->pub = s_bind (ZMQ_PUB, ep, &why);
+        }
+    }
+    if (self->pub)
+        return;
+    zsock_destroy (&self->api);
+    zsock_destroy (&self->work);
+    log_fatal_bind ("cannot bind the bus (another Easel stack on this endpoint?)", "socket", what,
+                    "endpoint", ep, "reason", why, NULL);
 }
 
 static void
@@ -1759,7 +1786,11 @@ main (int argc, char **argv)
     char merr [256];
     const char *metrics_listen = util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", "");
     if (metrics_serve (metrics_listen, merr, sizeof merr))
-        log_fatal ("cannot serve metrics", "reason", merr, NULL);
+        log_fatal_bind ("cannot serve metrics", "reason", merr, NULL);
+    /* the bus before the store: a second scheduler on taken endpoints must
+       not requeue the leases of the one that owns them */
+    zsys_init ();
+    s_bind_all (self);
     char err [256] = "";
     self->store = job_store_open (self->data_dir, err);
     self->reqs = task_reqs_new ();
@@ -1784,10 +1815,6 @@ main (int argc, char **argv)
     self->last_seq = job_store_event_last_seq (self->store);
     self->settle = true;
 
-    zsys_init ();
-    self->api = s_bind (ZMQ_ROUTER, self->api_ep, "api");
-    self->work = s_bind (ZMQ_ROUTER, self->work_ep, "work");
-    self->pub = s_bind (ZMQ_PUB, self->events_ep, "events");
     char requeued [16];
     snprintf (requeued, sizeof requeued, "%d", n);
     log_info ("scheduler started", "api", self->api_ep, "work", self->work_ep,

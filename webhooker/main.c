@@ -925,7 +925,7 @@ main (int argc, char **argv)
     char merr[256];
     if (metrics_serve (util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", ""),
                        merr, sizeof merr))
-        log_fatal ("cannot serve metrics", "reason", merr, NULL);
+        log_fatal_bind ("cannot serve metrics", "reason", merr, NULL);
     zsys_init ();
     zsys_set_logstream (NULL);          /* CZMQ must not write plain lines to stdout */
     const char *bus_endpoints [] = { self.api_ep, self.events_ep, NULL };
