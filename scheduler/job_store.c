@@ -1725,6 +1725,20 @@ job_store_render_cancel (job_store_t *self, const char *render_id, const char *a
 }
 
 int
+job_store_task_held_by (job_store_t *self, const char *task_id, int32_t attempt,
+                        const char *renderer, char *err)
+{
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT 1 FROM tasks WHERE id = ? AND attempt = ? AND renderer = ?"
+        " AND state IN ('leased', 'canceled')", "sis", task_id, (int64_t) attempt, renderer);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    sqlite3_reset (st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : s_fail (self, err);
+}
+
+int
 job_store_task_release (job_store_t *self, const char *task_id, int32_t attempt, char *err)
 {
     return s_run (self, err, "UPDATE tasks SET renderer = NULL WHERE id = ? AND attempt = ?"

@@ -359,6 +359,13 @@ int job_store_render_list (job_store_t *self, const char *account_id, int32_t li
 int job_store_render_cancel (job_store_t *self, const char *render_id, const char *account_id,
                              int64_t now_ms, char *err);
 
+/* Whether attempt `attempt` of task_id is held by `renderer` (its hex
+   identity): leased to it, or canceled while it was drawing. Renderers'
+   RESULT and FAIL are taken only from the holder, so a peer that joined the
+   work socket cannot report for tasks it was not given. 1 held, 0 not, -1. */
+int job_store_task_held_by (job_store_t *self, const char *task_id, int32_t attempt,
+                            const char *renderer, char *err);
+
 /* The renderer of a canceled task's current attempt answered (the answer is
    ignored): the slot it held is free. A no-op for any other task. 0 / -1. */
 int job_store_task_release (job_store_t *self, const char *task_id, int32_t attempt, char *err);

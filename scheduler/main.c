@@ -1153,6 +1153,27 @@ s_work_ready (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
 static void s_task_end (s_sched_t *self, const char *task_id, int32_t attempt,
                         const proto_error_t *error, bool retryable);
 
+/* Whether the peer `identity` holds (task_id, attempt); a report from any
+   other peer is logged and dropped (job_store_task_held_by). */
+static bool
+s_report_from_holder (s_sched_t *self, zframe_t *identity, const char *task_id, int32_t attempt,
+                      const char *what)
+{
+    char hex [2 * S_IDENTITY_MAX + 1], err [PROTO_ERR_MAX] = "";
+    int held = s_identity_hex (identity, hex, sizeof hex) ? 0
+             : job_store_task_held_by (self->store, task_id, attempt, hex, err);
+    if (held < 0)
+        s_store_failed (self, "task_held_by", err);
+    if (held == 0) {
+        char n [16];
+        snprintf (n, sizeof n, "%d", (int) attempt);
+        s_renderer_t *r = s_renderer_find (self, identity);
+        log_warn ("report from a peer that does not hold the task ignored", "report", what,
+                  "task", task_id, "attempt", n, "renderer", r ? r->name : "(unknown peer)", NULL);
+    }
+    return held == 1;
+}
+
 static void
 s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity)
 {
@@ -1160,9 +1181,15 @@ s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity
     memset (&res, 0, sizeof res);
     char err [PROTO_ERR_MAX] = "";
     char sha [65], rq [PROTO_ID_MAX];
-    if (proto_result_decode (data, len, &res, err))
+    if (proto_result_decode (data, len, &res, err)) {
         s_bad_message (self, self->work, identity, data, len, err);
-    else
+        proto_result_free (&res);
+        return;
+    }
+    if (!s_report_from_holder (self, identity, res.task_id, res.attempt, "RESULT")) {
+        proto_result_free (&res);
+        return;
+    }
     if (blob_store_put (self->blobs, res.data, res.len, sha, err)
     &&  (errno == ENOSPC || errno == EDQUOT)) {
         /* the disk is full: the task is drawn again later, the try not counted */
@@ -1242,6 +1269,7 @@ s_work_fail (s_sched_t *self, const char *data, size_t len, zframe_t *identity)
     if (proto_fail_decode (data, len, &fail, err))
         s_bad_message (self, self->work, identity, data, len, err);
     else
+    if (s_report_from_holder (self, identity, fail.task_id, fail.attempt, "FAIL"))
         s_task_end (self, fail.task_id, fail.attempt, &fail.error, fail.retryable);
     proto_fail_free (&fail);
 }
