@@ -124,6 +124,18 @@ int job_store_task_lease_next (job_store_t *self, const char *renderer, int64_t 
 int job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
                               int64_t now_ms, int64_t lease_ms, proto_task_t *out, char *err);
 
+/* As job_store_task_lease_for, fair between accounts: with account_cap > 0,
+   a task of an account already holding account_cap leased tasks is taken
+   only when no other account has a task queued that this renderer may take
+   (work-conserving: a lone tenant may use the whole fleet). 0 = no cap. */
+int job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture,
+                               int64_t account_cap, int64_t now_ms, int64_t lease_ms,
+                               proto_task_t *out, char *err);
+
+/* Accounts with a processing render (a cheap bound on the accounts with
+   work queued: below 2, fairness has nothing to share). Count, or -1. */
+int64_t job_store_render_accounts_processing (job_store_t *self, char *err);
+
 /* Calls fn (renderer, number of leased tasks) for every renderer holding leases. 0 / -1. */
 int job_store_task_leased_counts (job_store_t *self,
                                   void (*fn) (const char *renderer, int64_t n, void *arg),

@@ -71,6 +71,7 @@ typedef struct {
     char     public_url [S_URL_MAX];
     int32_t  max_attempts;
     int64_t  lease_ms;
+    int64_t  account_lease_cap;    /* tasks of one account leased while others wait; 0 none */
     int64_t  idem_ttl_s;           /* idempotency keys are kept this long */
     int64_t  retention_s;          /* final renders and jobs are kept this long */
     int64_t  quota_bytes;          /* stored bytes an account's renders may name */
@@ -1402,8 +1403,9 @@ s_dispatch (s_sched_t *self)
             return;
         proto_task_t task;
         memset (&task, 0, sizeof task);
-        int rc = job_store_task_lease_for (self->store, best->hex, best->capture, self->now_ms,
-                                           self->lease_ms, &task, err);
+        int rc = job_store_task_lease_fair (self->store, best->hex, best->capture,
+                                            self->account_lease_cap, self->now_ms,
+                                            self->lease_ms, &task, err);
         if (rc < 0)
             s_store_failed (self, "lease", err);
         if (rc == 0 && !best->capture) {
@@ -1741,7 +1743,8 @@ s_configure (s_sched_t *self, int argc, char **argv)
     static const char *flags [] = { "--api", "--work", "--events", "--data", "--public-url",
                                     "--max-attempts", "--lease-ms", "--idempotency-ttl-s",
                                     "--curve-cert", "--curve-allowed-dir", "--metrics",
-                                    "--retention-s", "--storage-quota-bytes" };
+                                    "--retention-s", "--storage-quota-bytes",
+                                    "--account-lease-cap" };
     for (int i = 1; i < argc; i++) {
         /* accepted for uniformity with the other services; the scheduler fetches nothing */
         if (strcmp (argv [i], "--allow-private-networks") == 0
@@ -1756,7 +1759,8 @@ s_configure (s_sched_t *self, int argc, char **argv)
         }
         if (!known)
             log_fatal ("unknown argument (flags: --api --work --events --data --public-url"
-                        " --max-attempts --lease-ms --idempotency-ttl-s --retention-s --storage-quota-bytes)", "argument", argv [i], NULL);
+                       " --max-attempts --lease-ms --idempotency-ttl-s --retention-s --storage-quota-bytes"
+                       " --account-lease-cap)", "argument", argv [i], NULL);
     }
     self->api_ep = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
     self->work_ep = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT", "tcp://127.0.0.1:5556");
@@ -1796,6 +1800,12 @@ s_configure (s_sched_t *self, int argc, char **argv)
     const char *quota = util_config (argc, argv, "--storage-quota-bytes", "EASEL_STORAGE_QUOTA_BYTES", def);
     if (util_parse_i64 (quota, 0, INT64_MAX / 2, &self->quota_bytes))
         log_fatal ("--storage-quota-bytes must be a non-negative integer", "value", quota, NULL);
+    char cap_default [24];
+    snprintf (cap_default, sizeof cap_default, "%d", EASEL_ACCOUNT_LEASE_CAP);
+    const char *cap = util_config (argc, argv, "--account-lease-cap", "EASEL_ACCOUNT_LEASE_CAP",
+                                   cap_default);
+    if (util_parse_i64 (cap, 0, 1000000, &self->account_lease_cap))
+        log_fatal ("--account-lease-cap must be an integer in 0..1000000 (0: no cap)", "value", cap, NULL);
 }
 
 int
