@@ -1389,6 +1389,17 @@ s_dispatch (s_sched_t *self)
         s_store_failed (self, "leased_counts", err);
         return;
     }
+    /* one tenant alone may use every slot: fairness only costs then */
+    int64_t cap = self->account_lease_cap;
+    if (cap > 0) {
+        int64_t accounts = job_store_render_accounts_processing (self->store, err);
+        if (accounts < 0) {
+            s_store_failed (self, "accounts_processing", err);
+            return;
+        }
+        if (accounts < 2)
+            cap = 0;
+    }
     /* a renderer that cannot capture and found nothing for it this pass is
        skipped, so capture tasks still reach the renderers that can */
     bool skip [S_MAX_RENDERERS] = { false };
@@ -1403,9 +1414,8 @@ s_dispatch (s_sched_t *self)
             return;
         proto_task_t task;
         memset (&task, 0, sizeof task);
-        int rc = job_store_task_lease_fair (self->store, best->hex, best->capture,
-                                            self->account_lease_cap, self->now_ms,
-                                            self->lease_ms, &task, err);
+        int rc = job_store_task_lease_fair (self->store, best->hex, best->capture, cap,
+                                            self->now_ms, self->lease_ms, &task, err);
         if (rc < 0)
             s_store_failed (self, "lease", err);
         if (rc == 0 && !best->capture) {
