@@ -6,6 +6,7 @@
     then the pool and the watcher. Bad configuration: log_fatal; an HTTP
     address that cannot be bound: exit status 3 (easel up does not restart). */
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,31 @@ s_int_config (int argc, char **argv, const char *flag, const char *env, int dflt
         log_fatal ("bad configuration: expected a whole number in range", "flag", flag,
                    "value", value, NULL);
     return (int) n;
+}
+
+/* Every connection is a descriptor: raises the soft RLIMIT_NOFILE towards
+   threads + FD_MARGIN (as far as the hard limit allows) and warns when that
+   is still short, since accept would then fail with connections to spare. */
+#define FD_MARGIN 512
+static void
+s_fd_limit (int threads)
+{
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl))
+        return;
+    rlim_t want = (rlim_t) threads + FD_MARGIN;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &rl);
+        getrlimit (RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < want) {
+        char have [24], need [24];
+        snprintf (have, sizeof have, "%llu", (unsigned long long) rl.rlim_cur);
+        snprintf (need, sizeof need, "%llu", (unsigned long long) want);
+        log_warn ("file descriptor limit below --threads: raise ulimit -n", "nofile", have,
+                  "wanted", need, NULL);
+    }
 }
 
 int
@@ -71,6 +97,8 @@ main (int argc, char **argv)
         log_fatal ("bad configuration: --api must be a ZeroMQ endpoint", "value", api, NULL);
     if (strncmp (events, "tcp://", 6) && strncmp (events, "ipc://", 6) && strncmp (events, "inproc://", 9))
         log_fatal ("bad configuration: --events must be a ZeroMQ endpoint", "value", events, NULL);
+
+    s_fd_limit (threads);
 
     /* Signals are taken by sigwait below; every thread started after this
        inherits the mask, and CZMQ must not install its own handler. */
