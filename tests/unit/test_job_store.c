@@ -337,6 +337,7 @@ main (void)
     s_create_render (store, fb.account_id, 1, NULL, small);
     CHECK (job_store_render_accounts_processing (store, err) == 2, "two accounts with work");
     proto_render_t rs;
+    memset (&rs, 0, sizeof rs);
     REQUIRE (job_store_render_get (store, small, NULL, now, &rs, err) == 0 && rs.nimages == 1,
              "the small render: %s", err);
     char small_task [PROTO_ID_MAX];
