@@ -1833,8 +1833,11 @@ main (int argc, char **argv)
     sched_metrics_init ();
     char merr [256];
     const char *metrics_listen = util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", "");
-    if (metrics_serve (metrics_listen, merr, sizeof merr))
+    int mrc = metrics_serve (metrics_listen, merr, sizeof merr);
+    if (mrc == METRICS_SERVE_CANNOT_LISTEN)
         log_fatal_bind ("cannot serve metrics", "reason", merr, NULL);
+    if (mrc)
+        log_fatal ("cannot serve metrics", "reason", merr, NULL);
     /* the bus before the store: a second scheduler on taken endpoints must
        not requeue the leases of the one that owns them */
     zsys_init ();
