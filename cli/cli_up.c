@@ -4,8 +4,15 @@
     key once), then starts easel-scheduler, easel-gateway, easel-webhooker and
     N easel-renderer from the directory this binary lives in ($EASEL_BIN_DIR
     overrides) and supervises them: a child that dies is logged and restarted,
-    at most once a second per child; SIGINT/SIGTERM stop them all (SIGTERM,
-    5 s grace, then SIGKILL) and exit 0.
+    at most once a second per child, except one that exits
+    LOG_EXIT_CANNOT_BIND (its address is taken: restarting cannot help), which
+    stops the stack; SIGINT/SIGTERM stop them all (SIGTERM, 5 s grace, then
+    SIGKILL) and exit 0.
+
+    The bus is private by default: ipc sockets in DATA/bus (mode 0700), so no
+    other user or stack on the host can reach it; --bus tcp (EASEL_UP_BUS)
+    uses 127.0.0.1:5555-5557 instead. Before anything starts, every address
+    is probed (up_probe.h) and a taken one is refused in one line.
 
     Single threaded. Signals are blocked and taken with sigtimedwait, so no
     handler runs asynchronously. Settings reach the children as flags and as
@@ -22,8 +29,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "bus_security.h"
 #include "cli.h"
+#include "up_probe.h"
 #include "job_store.h"
 #include "log.h"
 #include "util.h"
@@ -44,7 +54,7 @@ typedef struct {
 
 static const char *s_usage =
     "usage: easel up [--listen 127.0.0.1:8080] [--data ./easel-data] [--renderers N]\n"
-    "                [--public-url URL] [--api EP] [--work EP] [--events EP]\n"
+    "                [--public-url URL] [--bus ipc|tcp] [--api EP] [--work EP] [--events EP]\n"
     "                [--metrics HOST:PORT]   (scheduler PORT, webhooker PORT+1, renderer i PORT+1+i)\n";
 
 /* Directory of the service binaries into dir (PATH_MAX). 0 / -1. */
@@ -97,9 +107,11 @@ s_child_start (s_child_t *c, const sigset_t *old_mask)
     log_info ("child started", "child", c->label, "pid", pidtext, NULL);
 }
 
-/* Reaps every exited child; with `restart`, schedules each one's restart. */
+/* Reaps every exited child; with `restart`, schedules each one's restart,
+   except for a child that exited LOG_EXIT_CANNOT_BIND: *cannot_bind then
+   names it (borrowed label) and it stays down. */
 static int
-s_reap (s_child_t *children, int n, bool restart)
+s_reap (s_child_t *children, int n, bool restart, const char **cannot_bind)
 {
     int status, reaped = 0;
     pid_t pid;
@@ -118,6 +130,12 @@ s_reap (s_child_t *children, int n, bool restart)
             else
                 snprintf (how, sizeof how, "signal %d", WTERMSIG (status));
             snprintf (pidtext, sizeof pidtext, "%d", (int) pid);
+            if (WIFEXITED (status) && WEXITSTATUS (status) == LOG_EXIT_CANNOT_BIND) {
+                log_error ("child cannot bind its address; not restarting", "child", c->label,
+                           "pid", pidtext, NULL);
+                *cannot_bind = c->label;
+                break;
+            }
             int64_t now = util_mono_ms ();
             c->restart_at_ms = c->started_ms + S_RESTART_GAP_MS > now
                              ? c->started_ms + S_RESTART_GAP_MS : now;
@@ -143,7 +161,8 @@ s_stop_all (s_child_t *children, int n)
     sigemptyset (&chld);
     sigaddset (&chld, SIGCHLD);
     while (live > 0) {
-        live -= s_reap (children, n, false);
+        const char *ignored = NULL;
+        live -= s_reap (children, n, false, &ignored);
         int64_t left = deadline - util_mono_ms ();
         if (live <= 0 || left <= 0)
             break;
@@ -159,12 +178,50 @@ s_stop_all (s_child_t *children, int n)
         }
 }
 
+/* The three ipc endpoints in DATA/bus, DATA made absolute (children may run
+   elsewhere). 0 / -1 with a one-line reason on stderr. */
+static int
+s_ipc_endpoints (const char *data, char ep[3][PATH_MAX])
+{
+    char cwd[PATH_MAX] = "";
+    if (data[0] != '/' && !getcwd (cwd, sizeof cwd)) {
+        fprintf (stderr, "easel up: cannot read the current directory: %s\n", strerror (errno));
+        return -1;
+    }
+    static const char *names[] = { "api", "work", "events" };
+    for (int i = 0; i < 3; i++) {
+        int len = snprintf (ep[i], PATH_MAX, "ipc://%s%s%s/bus/%s.sock", cwd, cwd[0] ? "/" : "",
+                            data, names[i]);
+        if (len < 0 || len >= PATH_MAX) {
+            fprintf (stderr, "easel up: the data dir path is too long\n");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* DATA/bus, owner only (made or tightened). 0 / -1 with a reason on stderr. */
+static int
+s_bus_dir (const char *data)
+{
+    char path[PATH_MAX];
+    if (s_join (path, data, "bus")) {
+        fprintf (stderr, "easel up: the data dir path is too long\n");
+        return -1;
+    }
+    if ((mkdir (path, 0700) && errno != EEXIST) || chmod (path, 0700)) {
+        fprintf (stderr, "easel up: cannot make %s owner-only: %s\n", path, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* Checks every argument is a known "--flag value" / "--flag=value". */
 static bool
 s_args_ok (int argc, char **argv)
 {
     static const char *known[] = { "--listen", "--data", "--renderers", "--public-url",
-                                   "--api", "--work", "--events", "--metrics", NULL };
+                                   "--api", "--work", "--events", "--metrics", "--bus", NULL };
     for (int i = 1; i < argc; i++) {
         bool ok = false;
         for (int k = 0; known[k] && !ok; k++) {
@@ -194,9 +251,21 @@ cli_up (int argc, char **argv)
     }
     const char *listen = util_config (argc, argv, "--listen", "EASEL_LISTEN", "127.0.0.1:8080");
     const char *data = util_config (argc, argv, "--data", "EASEL_DATA", "./easel-data");
-    const char *api = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
-    const char *work = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT", "tcp://127.0.0.1:5556");
-    const char *events = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT", "tcp://127.0.0.1:5557");
+    const char *bus = util_config (argc, argv, "--bus", "EASEL_UP_BUS", "ipc");
+    bool ipc = strcmp (bus, "ipc") == 0;
+    if (!ipc && strcmp (bus, "tcp") != 0) {
+        fprintf (stderr, "easel up: --bus wants ipc or tcp, got \"%s\"\n", bus);
+        return 2;
+    }
+    static char ipc_ep[3][PATH_MAX];
+    if (ipc && s_ipc_endpoints (data, ipc_ep))
+        return 1;
+    const char *api = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT",
+                                   ipc ? ipc_ep[0] : "tcp://127.0.0.1:5555");
+    const char *work = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT",
+                                    ipc ? ipc_ep[1] : "tcp://127.0.0.1:5556");
+    const char *events = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT",
+                                      ipc ? ipc_ep[2] : "tcp://127.0.0.1:5557");
     const char *renderers_text = util_config (argc, argv, "--renderers", NULL, NULL);
     char public_url[512];
     snprintf (public_url, sizeof public_url, "%s",
@@ -246,6 +315,19 @@ cli_up (int argc, char **argv)
         }
     }
 
+    /* Every address free, or nothing starts (and the data dir is untouched). */
+    const char *endpoints[] = { api, work, events };
+    char why[UP_PROBE_WHY_MAX];
+    for (int i = 0; i < 3; i++)
+        if (up_probe_endpoint (endpoints[i], why, sizeof why)) {
+            fprintf (stderr, "easel up: refusing to start: %s\n", why);
+            return 1;
+        }
+    if (up_probe_listen (listen, why, sizeof why)) {
+        fprintf (stderr, "easel up: refusing to start: %s\n", why);
+        return 1;
+    }
+
     char err[256] = "";
     job_store_t *store = job_store_open (data, err);
     if (!store) {
@@ -265,6 +347,8 @@ cli_up (int argc, char **argv)
         return 1;
     }
     job_store_destroy (&store);
+    if (ipc && s_bus_dir (data))
+        return 1;
     printf ("Easel is up: %s\n", public_url);
     if (accounts == 0)
         printf ("API key (dev, shown once): %s\nWebhook secret: %s\n", key.api_key, key.webhook_secret);
@@ -331,12 +415,15 @@ cli_up (int argc, char **argv)
     for (int i = 0; i < n; i++)
         s_child_start (&children[i], &old_mask);
 
+    const char *cannot_bind = NULL;
     while (true) {
         struct timespec ts = { 0, 200 * 1000000 };
         int sig = sigtimedwait (&mask, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM)
             break;
-        s_reap (children, n, true);
+        s_reap (children, n, true, &cannot_bind);
+        if (cannot_bind)
+            break;
         int64_t now = util_mono_ms ();
         for (int i = 0; i < n; i++)
             if (children[i].pid == 0 && children[i].restart_at_ms && now >= children[i].restart_at_ms)
@@ -345,5 +432,10 @@ cli_up (int argc, char **argv)
     s_stop_all (children, n);
     free (children);
     log_info ("stopped", NULL);
+    if (cannot_bind) {
+        fprintf (stderr, "easel up: stopped: the %s cannot bind its address (its log line above "
+                         "says which); another stack may hold it\n", cannot_bind);
+        return 1;
+    }
     return 0;
 }

@@ -180,3 +180,14 @@ log_fatal (const char *msg, ...)
     log_release ();
     exit (2);
 }
+
+void
+log_fatal_bind (const char *msg, ...)
+{
+    va_list ap;
+    va_start (ap, msg);
+    s_log ("fatal", msg, ap);
+    va_end (ap);
+    log_release ();
+    exit (LOG_EXIT_CANNOT_BIND);
+}

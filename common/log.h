@@ -24,5 +24,9 @@ void log_release (void);
 
 /* Prints {"level":"fatal",...,"msg":reason} and exits 2: for bad configuration. */
 void log_fatal (const char *msg, ...) __attribute__((noreturn));
+/* A socket or address this service must own is taken: logs like log_fatal
+   and exits LOG_EXIT_CANNOT_BIND, which easel up reads as "do not restart". */
+#define LOG_EXIT_CANNOT_BIND 3
+void log_fatal_bind (const char *msg, ...) __attribute__((noreturn));
 
 #endif

@@ -381,7 +381,7 @@ metrics_serve (const char *listen, char *err, size_t err_size)
     s_ctx = mg_start (&callbacks, NULL, options);
     if (!s_ctx) {
         snprintf (err, err_size, "cannot listen on %s for metrics", listen);
-        return -1;
+        return METRICS_SERVE_CANNOT_LISTEN;
     }
     mg_set_request_handler (s_ctx, "/metrics$", s_handle, NULL);
     return 0;

@@ -56,8 +56,11 @@ void metrics_observe (metrics_series_t *s, double v);     /* histogram */
 char *metrics_render (size_t *len);
 
 /* Serves GET /metrics (one civetweb thread) on `listen` ("host:port");
-   returns 0, or -1 with a reason in err (PROTO_ERR_MAX bytes). Nothing is
-   served when listen is NULL or "". metrics_serve_stop ends it. */
+   returns 0, -1 with a reason in err (PROTO_ERR_MAX bytes) for a malformed
+   address, or METRICS_SERVE_CANNOT_LISTEN when it cannot be listened on
+   (taken, most often). Nothing is served when listen is NULL or "".
+   metrics_serve_stop ends it. */
+#define METRICS_SERVE_CANNOT_LISTEN (-2)
 int  metrics_serve (const char *listen, char *err, size_t err_size);
 void metrics_serve_stop (void);
 

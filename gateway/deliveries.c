@@ -203,7 +203,7 @@ s_reply (int got, zframe_t *reply, int *status, char **json, api_error_t *e)
 }
 
 int
-deliveries_call (api_client_t *client, deliveries_route_t route, const char *auth,
+deliveries_call (api_pool_t *client, deliveries_route_t route, const char *auth,
                  const char *id, const char *body, size_t len,
                  int *status, char **json, api_error_t *e)
 {
@@ -226,7 +226,7 @@ deliveries_call (api_client_t *client, deliveries_route_t route, const char *aut
     zframe_t *reply = NULL;
     if (proto_webhook_req_encode (&req, &sb))
         rc = api_error_set (e, 500, "internal_error", NULL, "An internal error occurred.");
-    else if (api_client_call (client, s_command (route), &sb, req.rid, &got, &reply))
+    else if (api_pool_call (client, s_command (route), &sb, req.rid, &got, &reply))
         rc = api_error_set (e, 503, "scheduler_unavailable", NULL,
                             "The scheduler is not answering; retry shortly.");
     else

@@ -9,11 +9,11 @@
     gateway.c authenticates and reads the body; this file validates it, asks
     the scheduler (DELIVERIES_GET / REDELIVER / WEBHOOK_TEST / WEBHOOK_ACCOUNT)
     and hands back the status and JSON body the scheduler built.
-    Thread: any civetweb worker, with that worker's api_client_t. No state. */
+    Thread: any civetweb worker, borrowing clients of the gateway's api_pool_t. No state. */
 #ifndef EASEL_DELIVERIES_H
 #define EASEL_DELIVERIES_H
 
-#include "api_client.h"
+#include "api_pool.h"
 #include "render_request.h"
 
 typedef enum {
@@ -40,7 +40,7 @@ int deliveries_body (deliveries_route_t route);
    malformed id, 422 naming the field for a bad body, 503 when the scheduler
    does not answer, 500 without a client). The id and body are checked
    before anything is sent. body may be NULL. */
-int deliveries_call (api_client_t *client, deliveries_route_t route, const char *auth,
+int deliveries_call (api_pool_t *client, deliveries_route_t route, const char *auth,
                      const char *id, const char *body, size_t len,
                      int *status, char **json, api_error_t *e);
 

@@ -1,7 +1,9 @@
 /*  event_watch.c: SUB thread + waiter wake-ups (see event_watch.h).
     The actor thread owns the SUB socket; the ring and condvar are shared under
     `lock`. Memory: event_watch_t is freed by event_watch_destroy. */
+#include <assert.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <czmq.h>
@@ -9,6 +11,7 @@
 #include "bus.h"
 #include "bus_security.h"
 #include "log.h"
+#include "easel_limits.h"
 
 #define RING_SIZE 1024             /* finished ids remembered for late waiters */
 
@@ -18,24 +21,63 @@ struct _event_watch_t {
     pthread_mutex_t lock;
     pthread_cond_t  changed;       /* CLOCK_MONOTONIC */
     char            ring [RING_SIZE][PROTO_ID_MAX];
-    size_t          next;          /* slot the next id is written to */
+    uint64_t        count;         /* ids ever written; the next goes to count % RING_SIZE */
+    int             waiters;       /* requests between enter and leave */
+    int             max_waiters;
 };
+
+void
+event_watch_set_max_waiters (event_watch_t *self, int max)
+{
+    pthread_mutex_lock (&self->lock);
+    self->max_waiters = max;
+    pthread_mutex_unlock (&self->lock);
+}
+
+bool
+event_watch_enter (event_watch_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    bool room = self->waiters < self->max_waiters;
+    if (room)
+        self->waiters++;
+    pthread_mutex_unlock (&self->lock);
+    return room;
+}
+
+void
+event_watch_leave (event_watch_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    assert (self->waiters > 0);
+    self->waiters--;
+    pthread_mutex_unlock (&self->lock);
+}
 
 void
 event_watch_notify (event_watch_t *self, const char *id)
 {
     pthread_mutex_lock (&self->lock);
-    snprintf (self->ring [self->next], PROTO_ID_MAX, "%s", id);
-    self->next = (self->next + 1) % RING_SIZE;
+    snprintf (self->ring [self->count % RING_SIZE], PROTO_ID_MAX, "%s", id);
+    self->count++;
     pthread_cond_broadcast (&self->changed);
     pthread_mutex_unlock (&self->lock);
 }
 
+/* Whether id is among the ids written since *from (every id still in the
+   ring when *from is 0 or older than the ring); *from moves to now. A woken
+   waiter so looks only at what arrived since it last looked: thousands of
+   waiters and a burst of events cost one comparison per waiter and event,
+   not the whole ring each. Under lock. */
 static bool
-s_seen (const event_watch_t *self, const char *id)
+s_seen (const event_watch_t *self, const char *id, uint64_t *from)
 {
-    for (size_t i = 0; i < RING_SIZE; i++)
-        if (strcmp (self->ring [i], id) == 0)
+    uint64_t start = *from;
+    if (start == 0 || self->count - start > RING_SIZE)
+        start = self->count > RING_SIZE ? self->count - RING_SIZE : 0;
+    *from = self->count;
+    for (uint64_t i = start; i < self->count; i++)
+        if (strcmp (self->ring [i % RING_SIZE], id) == 0)
             return true;
     return false;
 }
@@ -52,14 +94,15 @@ event_watch_wait (event_watch_t *self, const char *id, int timeout_ms)
         deadline.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock (&self->lock);
-    bool seen = s_seen (self, id);
+    uint64_t from = 0;
+    bool seen = s_seen (self, id, &from);
     while (!seen) {
         if (pthread_cond_timedwait (&self->changed, &self->lock, &deadline) != 0)
             break;
-        seen = s_seen (self, id);
+        seen = s_seen (self, id, &from);
     }
     if (!seen)
-        seen = s_seen (self, id);
+        seen = s_seen (self, id, &from);
     pthread_mutex_unlock (&self->lock);
     return seen;
 }
@@ -122,6 +165,7 @@ event_watch_new (const char *endpoint)
     pthread_cond_init (&self->changed, &attr);
     pthread_condattr_destroy (&attr);
     pthread_mutex_init (&self->lock, NULL);
+    self->max_waiters = EASEL_MAX_WAITERS;
     self->endpoint = strdup (endpoint);
     if (self->endpoint)
         self->actor = zactor_new (s_actor, self);

@@ -5,7 +5,11 @@
     (rid field of the body); its id goes into a ring of recently finished ids
     and every waiter is woken (mutex + condition variable broadcast). Waiting
     is only a fast path: callers re-check over the api socket anyway, since
-    PUB/SUB may drop messages. event_watch_wait is thread safe. */
+    PUB/SUB may drop messages. event_watch_wait is thread safe.
+
+    Waiting costs a thread and no socket; the number of requests waiting at
+    once is still capped (event_watch_enter), so a flood of long polls is
+    answered rather than left to take every thread. */
 #ifndef EASEL_EVENT_WATCH_H
 #define EASEL_EVENT_WATCH_H
 
@@ -21,6 +25,13 @@ void event_watch_destroy (event_watch_t **self_p);
 /* Blocks up to timeout_ms until an event for object `id` has arrived (or had
    arrived recently). True if it did, false on timeout. */
 bool event_watch_wait (event_watch_t *self, const char *id, int timeout_ms);
+
+/* The most requests that may wait at once (default EASEL_MAX_WAITERS). */
+void event_watch_set_max_waiters (event_watch_t *self, int max);
+/* Takes a waiting place: true, or false when all are taken (nothing
+   changes). Each true is matched by one event_watch_leave. */
+bool event_watch_enter (event_watch_t *self);
+void event_watch_leave (event_watch_t *self);
 
 /* Records that `id` finished and wakes waiters (the actor's path; exposed
    for tests). */

@@ -1,12 +1,13 @@
 /*  gateway.c: routes, auth and responses of easel-gateway (see gateway.h).
 
-    Thread: civetweb workers. Each request builds an s_call_t on the stack;
-    the worker's api_client_t (its thread pointer) carries requests to the
-    scheduler. Every response is assembled in one buffer and written with one
+    Thread: civetweb workers. Each request builds an s_call_t on the stack
+    and borrows a client of the gateway's api_pool_t for each round trip to
+    the scheduler, none while it waits (event_watch_t wakes it). Every response is assembled in one buffer and written with one
     mg_write (headers and body apart cost ~44 ms per response with keep-alive:
     Nagle plus delayed ACK). Internals never reach a client: a 500 says only
     the request id, and the log says the rest. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include <strings.h>
 #include <jansson.h>
 #include "gateway.h"
-#include "api_client.h"
+#include "api_pool.h"
 #include "render_request.h"
 #include "capture_request.h"
 #include "job_json.h"
@@ -34,11 +35,12 @@
 #define BODY_CHUNK       65536     /* first allocation for a body of unknown length */
 #define RECHECK_MS       1000      /* a waiting request re-asks the scheduler this often */
 #define WAIT_MAX_S       60        /* GET /v1/renders/{id}?wait= */
+#define S_STR_(x)        #x
+#define S_STR(x)         S_STR_(x)
 
 typedef struct {
     struct mg_connection *conn;
     const gateway_t *gw;
-    api_client_t    *client;       /* the worker thread's, borrowed */
     char             request_id [PROTO_ID_MAX];
     char             auth [65];
     char             account [PROTO_ID_MAX];  /* s_auth: the key's account */
@@ -56,6 +58,9 @@ typedef struct {
 } s_call_t;
 
 static void s_idem_store (s_call_t *c, int status, const char *ctype, const char *body, size_t len);
+
+/* connections civetweb has handed to a worker thread and not yet closed */
+static atomic_int s_connections;
 
 /* ---- responses ----------------------------------------------------------- */
 
@@ -106,7 +111,8 @@ s_reply (s_call_t *c, int status, const char *ctype, const char *extra, const ch
                       status, s_reason (status),
                       ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
                       length, c->request_id, extra ? extra : "",
-                      close ? "Connection: close\r\n" : "");
+                      close ? "Connection: close\r\n"
+                            : "Keep-Alive: timeout=" S_STR (EASEL_KEEP_ALIVE_S) "\r\n");
     if (n < 0 || (size_t) n >= sizeof head) {
         log_error ("response headers over the cap", "request_id", c->request_id, NULL);
         n = snprintf (head, sizeof head, "HTTP/1.1 500 Internal Server Error\r\n"
@@ -238,7 +244,7 @@ s_auth (s_call_t *c, api_error_t *e)
                              : key_cache_get (c->gw->keys, c->auth, now, c->account);
     if (known == KEY_CACHE_MISS) {
         if ((rc = s_auth_budget (c, now, e)) == 0
-        &&  (rc = key_cache_fetch (c->gw->keys, c->client, c->auth, now, c->account, e))
+        &&  (rc = key_cache_fetch (c->gw->keys, c->gw->pool, c->auth, now, c->account, e))
         &&  e->status == 401)
             s_auth_failed (c, now, e);
     }
@@ -270,9 +276,7 @@ s_bus (s_call_t *c, int cmd, const msgpack_sbuffer *body, const char *rid, int e
        zframe_t **reply, api_error_t *e)
 {
     int got = 0;
-    if (!c->client)
-        return s_internal (c, e, "worker thread has no api client");
-    if (api_client_call (c->client, cmd, body, rid, &got, reply))
+    if (api_pool_call (c->gw->pool, cmd, body, rid, &got, reply))
         return api_error_set (e, 503, "scheduler_unavailable", NULL,
                               "The scheduler is not answering; retry shortly.");
     if (got == PROTO_ERROR) {
@@ -324,23 +328,32 @@ s_get_render (s_call_t *c, const char *id, proto_render_t *r, api_error_t *e)
 /* Waits until r leaves "processing" or deadline (monotonic ms), replacing *r
    with fresh copies. The event watcher wakes it early; it re-asks the
    scheduler at least every RECHECK_MS since a PUB message may be lost. A
-   failed re-check ends the wait with *r as it was. */
-static void
+   failed re-check ends the wait with *r as it was. Returns -1 without
+   waiting when r is still processing and every waiting place is taken
+   (--max-waiters), else 0. */
+static int
 s_wait_final (s_call_t *c, proto_render_t *r, int64_t deadline)
 {
+    if (strcmp (r->status, "processing") != 0 || deadline <= util_mono_ms ())
+        return 0;
+    if (c->gw->events && !event_watch_enter (c->gw->events))
+        return -1;
     while (strcmp (r->status, "processing") == 0) {
         int64_t left = deadline - util_mono_ms ();
         if (left <= 0)
-            return;
+            break;
         if (c->gw->events)
             event_watch_wait (c->gw->events, r->id, (int) (left < RECHECK_MS ? left : RECHECK_MS));
         proto_render_t fresh;
         api_error_t e;
         if (s_get_render (c, r->id, &fresh, &e))
-            return;
+            break;
         proto_render_free (r);
         *r = fresh;
     }
+    if (c->gw->events)
+        event_watch_leave (c->gw->events);
+    return 0;
 }
 
 /* The body of a render answer: the 202 of an accepted render (the same bytes
@@ -685,8 +698,9 @@ s_submit_create (s_call_t *c, int cmd, proto_create_render_t *cr, proto_render_t
         s_internal (c, e, err);
         return -1;
     }
+    /* no waiting place left: the render is accepted, answered 202 like async */
     if (sync)
-        s_wait_final (c, r, util_mono_ms () + c->gw->sync_wait_ms);
+        (void) s_wait_final (c, r, util_mono_ms () + c->gw->sync_wait_ms);
     return 0;
 }
 
@@ -752,8 +766,12 @@ s_fetch_waited (s_call_t *c, const char *id, const char *prefix, const char *nou
             api_error_set (e, 404, "resource_missing", "id", "No such %s: '%.40s'.", noun, id);
         return -1;
     }
-    if (wait_s > 0)
-        s_wait_final (c, r, util_mono_ms () + wait_s * 1000);
+    if (wait_s > 0 && s_wait_final (c, r, util_mono_ms () + wait_s * 1000)) {
+        proto_render_free (r);
+        api_error_set (e, 503, "too_many_waiting", "wait",
+                       "Too many requests are waiting; retry shortly, or poll without wait.");
+        return -1;
+    }
     return 0;
 }
 
@@ -1221,7 +1239,7 @@ s_webhook_route (s_call_t *c, deliveries_route_t route, const char *id, const ch
     ||  ((want == 2 || (want == 1 && has_body))
          && (s_check_json_body (c, &e) || s_read_body (c, &body, &len, &e))))
         return s_reply_error (c, &e, NULL);
-    int rc = deliveries_call (c->client, route, c->auth, id, body, len, &status, &json, &e);
+    int rc = deliveries_call (c->gw->pool, route, c->auth, id, body, len, &status, &json, &e);
     free (body);
     if (rc)
         return s_reply_error (c, &e, NULL);
@@ -1245,7 +1263,7 @@ s_render_archive (s_call_t *c, const char *id)
                        "The render is still processing; its archive exists once it is final.");
         rc = s_reply_error (c, &e, NULL);
     }
-    else if ((rc = archive_stream (c->conn, c->client, c->auth, &r, c->gw->public_url,
+    else if ((rc = archive_stream (c->conn, c->gw->pool, c->auth, &r, c->gw->public_url,
                                    c->request_id, &e)) < 0)
         rc = s_reply_error (c, &e, NULL);
     proto_render_free (&r);
@@ -1294,7 +1312,6 @@ s_handle (struct mg_connection *conn, void *cbdata, const char *request_id)
     memset (&c, 0, sizeof c);
     c.conn = conn;
     c.gw = cbdata;
-    c.client = mg_get_thread_pointer (conn);
     snprintf (c.request_id, sizeof c.request_id, "%s", request_id);
     const struct mg_request_info *ri = mg_get_request_info (conn);
     const char *path = ri->local_uri ? ri->local_uri : "";
@@ -1316,6 +1333,15 @@ s_handle (struct mg_connection *conn, void *cbdata, const char *request_id)
             return rc;
     }
 
+    /* the last free thread answers at once, so a connection flood is told so
+       rather than queued (probes and scrapes still served) */
+    if (atomic_load (&s_connections) >= c.gw->threads
+    &&  strcmp (path, "/healthz") != 0 && strcmp (path, "/metrics") != 0) {
+        api_error_t e;
+        api_error_set (&e, 503, "gateway_busy", NULL,
+                       "Every connection slot of the gateway is taken; retry shortly.");
+        return s_reply_error (&c, &e, NULL);
+    }
     if (strcmp (path, "/healthz") == 0)
         return get ? s_reply_json (&c, 200, json_pack ("{s:b}", "ok", 1), NULL) : s_not_allowed (&c, "GET");
     if (strcmp (path, "/metrics") == 0)         /* public: Prometheus scrapes it */
@@ -1355,26 +1381,20 @@ s_handle (struct mg_connection *conn, void *cbdata, const char *request_id)
     return s_reply_error (&c, &e, NULL);
 }
 
-void *
-gateway_thread_init (const struct mg_context *ctx, int thread_type)
+int
+gateway_connection_open (const struct mg_connection *conn, void **conn_data)
 {
-    if (thread_type != 1)
-        return NULL;
-    const gateway_t *gw = mg_get_user_data (ctx);
-    api_client_t *client = api_client_new (gw->api_endpoint, gw->request_timeout_ms);
-    if (!client)
-        log_error ("cannot create an api client for a worker thread", NULL);
-    return client;
+    (void) conn;
+    (void) conn_data;
+    atomic_fetch_add (&s_connections, 1);
+    return 0;
 }
 
 void
-gateway_thread_exit (const struct mg_context *ctx, int thread_type, void *thread_pointer)
+gateway_connection_close (const struct mg_connection *conn)
 {
-    (void) ctx;
-    if (thread_type == 1) {
-        api_client_t *client = thread_pointer;
-        api_client_destroy (&client);
-    }
+    (void) conn;
+    atomic_fetch_sub (&s_connections, 1);
 }
 
 /* Every request: route it, then count it by route template, method and

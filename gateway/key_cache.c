@@ -125,10 +125,10 @@ key_cache_bearer (const char *header, char hash [65], api_error_t *e)
 }
 
 int
-key_cache_fetch (key_cache_t *self, api_client_t *client, const char *key_hash,
+key_cache_fetch (key_cache_t *self, api_pool_t *pool, const char *key_hash,
                  int64_t now_ms, char account [PROTO_ID_MAX], api_error_t *e)
 {
-    if (!client)
+    if (!pool)
         return api_error_set (e, 500, "internal_error", NULL, "An internal error occurred.");
     proto_get_t g;
     memset (&g, 0, sizeof g);
@@ -142,7 +142,7 @@ key_cache_fetch (key_cache_t *self, api_client_t *client, const char *key_hash,
     if (proto_get_encode (&g, &sb))
         rc = api_error_set (e, 500, "internal_error", NULL, "An internal error occurred.");
     else
-    if (api_client_call (client, PROTO_GET_ACCOUNT, &sb, g.rid, &got, &reply))
+    if (api_pool_call (pool, PROTO_GET_ACCOUNT, &sb, g.rid, &got, &reply))
         rc = api_error_set (e, 503, "scheduler_unavailable", NULL,
                             "The scheduler is not answering; retry shortly.");
     else

@@ -16,7 +16,7 @@
 #ifndef EASEL_KEY_CACHE_H
 #define EASEL_KEY_CACHE_H
 
-#include "api_client.h"
+#include "api_pool.h"
 #include "render_request.h"
 
 #define KEY_CACHE_ENTRIES 8192
@@ -52,11 +52,11 @@ void key_cache_put (key_cache_t *self, const char *key_hash, const char *account
    invalid_api_key. */
 int key_cache_bearer (const char *header, char hash [65], api_error_t *e);
 
-/* Asks the scheduler (GET_ACCOUNT over client) whose key_hash is and
+/* Asks the scheduler (GET_ACCOUNT on a client of the pool) whose key_hash is and
    remembers the answer. 0 with account filled; -1 with e filled: 401
    invalid_api_key for a key the scheduler refused (remembered), 503 when it
    does not answer, 500 on a malformed reply (neither remembered). */
-int key_cache_fetch (key_cache_t *self, api_client_t *client, const char *key_hash,
+int key_cache_fetch (key_cache_t *self, api_pool_t *pool, const char *key_hash,
                      int64_t now_ms, char account [PROTO_ID_MAX], api_error_t *e);
 
 #endif

@@ -1,10 +1,12 @@
 /*  main.c: easel-gateway, the civetweb REST API in front of the scheduler.
 
-    Reads flags/environment, starts the event watcher and civetweb, then the
-    main thread waits for SIGINT/SIGTERM (blocked in every thread, taken with
-    sigwait) and stops everything in order: civetweb (whose workers free their
-    sockets in exit_thread), then the watcher. Bad configuration: log_fatal. */
+    Reads flags/environment, starts the event watcher, the pool of bus clients
+    and civetweb, then the main thread waits for SIGINT/SIGTERM (blocked in
+    every thread, taken with sigwait) and stops everything in order: civetweb,
+    then the pool and the watcher. Bad configuration: log_fatal; an HTTP
+    address that cannot be bound: exit status 3 (easel up does not restart). */
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,6 @@
 #include "util.h"
 
 #define URL_MAX 512
-#define REQUEST_IO_TIMEOUT_MS 10000   /* civetweb: one socket read or write */
 
 static int
 s_int_config (int argc, char **argv, const char *flag, const char *env, int dflt, int min, int max)
@@ -38,6 +39,31 @@ s_int_config (int argc, char **argv, const char *flag, const char *env, int dflt
     return (int) n;
 }
 
+/* Every connection is a descriptor: raises the soft RLIMIT_NOFILE towards
+   threads + FD_MARGIN (as far as the hard limit allows) and warns when that
+   is still short, since accept would then fail with connections to spare. */
+#define FD_MARGIN 512
+static void
+s_fd_limit (int threads)
+{
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl))
+        return;
+    rlim_t want = (rlim_t) threads + FD_MARGIN;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &rl);
+        getrlimit (RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < want) {
+        char have [24], need [24];
+        snprintf (have, sizeof have, "%llu", (unsigned long long) rl.rlim_cur);
+        snprintf (need, sizeof need, "%llu", (unsigned long long) want);
+        log_warn ("file descriptor limit below --threads: raise ulimit -n", "nofile", have,
+                  "wanted", need, NULL);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -46,7 +72,14 @@ main (int argc, char **argv)
     const char *api = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
     const char *events = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT",
                                       "tcp://127.0.0.1:5557");
-    int threads = s_int_config (argc, argv, "--threads", "EASEL_GATEWAY_THREADS", 64, 1, 4096);
+    int threads = s_int_config (argc, argv, "--threads", "EASEL_GATEWAY_THREADS",
+                                EASEL_GATEWAY_THREADS, 1, EASEL_GATEWAY_THREADS_MAX);
+    int header_ms = s_int_config (argc, argv, "--header-timeout-ms", "EASEL_HEADER_TIMEOUT_MS",
+                                  EASEL_HEADER_TIMEOUT_MS, 100, 600000);
+    int pool_size = s_int_config (argc, argv, "--api-clients", "EASEL_GATEWAY_API_CLIENTS",
+                                  EASEL_API_POOL_SIZE, 1, 1000);
+    int max_waiters = s_int_config (argc, argv, "--max-waiters", "EASEL_MAX_WAITERS",
+                                    EASEL_MAX_WAITERS, 0, 1000000);
     int timeout_ms = s_int_config (argc, argv, "--request-timeout-ms", "EASEL_REQUEST_TIMEOUT_MS",
                                    EASEL_REQUEST_TIMEOUT_MS, 10, 600000);
     int sync_wait_ms = s_int_config (argc, argv, "--sync-wait-ms", "EASEL_SYNC_WAIT_MS",
@@ -67,6 +100,8 @@ main (int argc, char **argv)
         log_fatal ("bad configuration: --api must be a ZeroMQ endpoint", "value", api, NULL);
     if (strncmp (events, "tcp://", 6) && strncmp (events, "ipc://", 6) && strncmp (events, "inproc://", 9))
         log_fatal ("bad configuration: --events must be a ZeroMQ endpoint", "value", events, NULL);
+
+    s_fd_limit (threads);
 
     /* Signals are taken by sigwait below; every thread started after this
        inherits the mask, and CZMQ must not install its own handler. */
@@ -100,33 +135,49 @@ main (int argc, char **argv)
         .events = event_watch_new (events),
         .keys = key_cache_new (key_ttl_ms),
         .limits = rate_limit_new (rules),
+        .pool = api_pool_new (api, pool_size, timeout_ms),
+        .threads = threads,
     };
-    if (!gw.events)
-        log_fatal ("cannot start the event watcher", "endpoint", events, NULL);
+    if (!gw.events || !gw.pool)
+        log_fatal ("cannot start the event watcher or the api clients", "endpoint", events, NULL);
     if (!gw.keys || !gw.limits)
         log_fatal ("out of memory for the key cache or the rate limits", NULL);
+    event_watch_set_max_waiters (gw.events, max_waiters);
 
-    char nthreads [16], request_timeout [16];
+    /* civetweb 1.15 gives each connection a thread (on the stack size its
+       build chose: 100 KB in Debian's) from first byte to close. A request's
+       headers must all arrive within header_ms (it also bounds each later
+       socket read or write), an idle kept-alive connection is closed after
+       EASEL_KEEP_ALIVE_S (and every answer says so), so a slow or idle
+       client holds a thread for seconds, and there are thousands of them. */
+    char nthreads [16], request_timeout [16], keep_alive [16], queue [16], backlog [16];
     snprintf (nthreads, sizeof nthreads, "%d", threads);
-    snprintf (request_timeout, sizeof request_timeout, "%d", REQUEST_IO_TIMEOUT_MS);
+    snprintf (request_timeout, sizeof request_timeout, "%d", header_ms);
+    snprintf (keep_alive, sizeof keep_alive, "%d", EASEL_KEEP_ALIVE_S * 1000);
+    snprintf (queue, sizeof queue, "%d", EASEL_CONNECTION_QUEUE);
+    snprintf (backlog, sizeof backlog, "%d", EASEL_LISTEN_BACKLOG);
     const char *options [] = {
         "listening_ports", listen,
         "num_threads", nthreads,
         "tcp_nodelay", "1",
         "enable_keep_alive", "yes",
         "request_timeout_ms", request_timeout,
+        "keep_alive_timeout_ms", keep_alive,
+        "connection_queue", queue,
+        "listen_backlog", backlog,
         NULL
     };
     struct mg_callbacks callbacks;
     memset (&callbacks, 0, sizeof callbacks);
-    callbacks.init_thread = gateway_thread_init;
-    callbacks.exit_thread = gateway_thread_exit;
+    callbacks.init_connection = gateway_connection_open;
+    callbacks.connection_close = gateway_connection_close;
     callbacks.http_error = gateway_http_error;
     mg_init_library (0);
     struct mg_context *ctx = mg_start (&callbacks, &gw, options);
     if (!ctx) {
+        api_pool_destroy (&gw.pool);
         event_watch_destroy (&gw.events);      /* CZMQ's atexit check wants no live sockets */
-        log_fatal ("cannot start the HTTP server (address in use or invalid?)", "listen", listen, NULL);
+        log_fatal_bind ("cannot start the HTTP server (address in use or invalid?)", "listen", listen, NULL);
     }
     mg_set_request_handler (ctx, "/", gateway_handle, &gw);
     log_info ("gateway listening", "listen", listen, "public_url", public_url, "api", api,
@@ -138,6 +189,7 @@ main (int argc, char **argv)
     log_info ("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     mg_stop (ctx);
     mg_exit_library ();
+    api_pool_destroy (&gw.pool);
     event_watch_destroy (&gw.events);
     key_cache_destroy (&gw.keys);
     rate_limit_destroy (&gw.limits);

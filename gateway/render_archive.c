@@ -51,7 +51,7 @@ s_write (struct archive *a, void *arg, const void *buf, size_t len)
 
 /* GET_FILE of one image over the bus; the caller frees f. 0 / -1. */
 static int
-s_fetch (api_client_t *client, const char *auth, const char *image_id, proto_file_t *f)
+s_fetch (api_pool_t *client, const char *auth, const char *image_id, proto_file_t *f)
 {
     proto_get_t g;
     memset (&g, 0, sizeof g);
@@ -62,7 +62,7 @@ s_fetch (api_client_t *client, const char *auth, const char *image_id, proto_fil
     msgpack_sbuffer_init (&sb);
     zframe_t *reply = NULL;
     int got = 0;
-    int rc = proto_get_encode (&g, &sb) || api_client_call (client, PROTO_GET_FILE, &sb, g.rid, &got, &reply)
+    int rc = proto_get_encode (&g, &sb) || api_pool_call (client, PROTO_GET_FILE, &sb, g.rid, &got, &reply)
           || got != PROTO_FILE ? -1 : 0;
     msgpack_sbuffer_destroy (&sb);
     char err [PROTO_ERR_MAX];
@@ -90,7 +90,7 @@ s_entry (struct archive *a, const char *path, const void *data, size_t len, time
 }
 
 int
-archive_stream (struct mg_connection *conn, api_client_t *client, const char *auth,
+archive_stream (struct mg_connection *conn, api_pool_t *client, const char *auth,
                 const proto_render_t *r, const char *public_url, const char *request_id,
                 api_error_t *e)
 {

@@ -51,6 +51,20 @@
 #define EASEL_WAIT_MAX_S             60      /* GET /v1/renders/{id}?wait= */
 #define EASEL_LEDGER_SHOWN           20      /* ledger entries in GET /v1/account */
 
+/* Gateway connections (civetweb: one thread per connection, 100 KB stacks in
+   Debian's build) and waiting requests */
+#define EASEL_GATEWAY_THREADS        4096    /* --threads: connections served at once */
+#define EASEL_GATEWAY_THREADS_MAX    16384
+#define EASEL_HEADER_TIMEOUT_MS      5000    /* a request's headers must arrive within */
+#define EASEL_KEEP_ALIVE_S           5       /* idle kept-alive connection; advertised */
+#define EASEL_CONNECTION_QUEUE       1024    /* accepted sockets waiting for a thread */
+#define EASEL_LISTEN_BACKLOG         4096
+#define EASEL_API_POOL_SIZE          64      /* bus clients shared by all request threads */
+#define EASEL_MAX_WAITERS            2048    /* sync renders + ?wait= long polls at once */
+
+/* Scheduler fairness */
+#define EASEL_ACCOUNT_LEASE_CAP      64      /* tasks of one account leased while others wait */
+
 /* Source images */
 #define EASEL_MAX_SOURCE_BYTES       (20 * 1024 * 1024)
 #define EASEL_MAX_SOURCE_PIXELS      (40 * 1000 * 1000)

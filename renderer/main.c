@@ -655,8 +655,11 @@ main (int argc, char **argv)
     pthread_sigmask (SIG_BLOCK, &stop_signals, &old_mask);
     render_metrics_init (slots);        /* the listener thread inherits the blocked mask */
     char merr[256];
-    if (metrics_serve (util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", ""),
-                       merr, sizeof merr))
+    int mrc = metrics_serve (util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", ""),
+                             merr, sizeof merr);
+    if (mrc == METRICS_SERVE_CANNOT_LISTEN)
+        log_fatal_bind ("cannot serve metrics", "reason", merr, NULL);
+    if (mrc)
         log_fatal ("cannot serve metrics", "reason", merr, NULL);
     sh.slots = calloc ((size_t) slots, sizeof *sh.slots);
     if (!sh.slots)

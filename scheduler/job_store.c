@@ -805,13 +805,56 @@ int
 job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
                           int64_t now_ms, int64_t lease_ms, proto_task_t *out, char *err)
 {
-    assert (self && renderer && out);
+    return job_store_task_lease_fair (self, renderer, capture, 0, now_ms, lease_ms, out, err);
+}
+
+/* The oldest processing render with a queued task this renderer may take
+   whose account holds fewer than `cap` leased tasks, into *seq: 1, or 0 when
+   there is none, -1 on error. Walks processing renders (few), not tasks. */
+static int
+s_fair_render (job_store_t *self, bool capture, int64_t cap, int64_t *seq, char *err)
+{
     sqlite3_stmt *st = s_stmt (self,
-        /* the request id of its render comes along, for the TASK and the logs */
-        "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id FROM tasks t"
-        " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
-        " AND (? OR substr(t.id, 1, 4) <> 'cap_')"
-        " ORDER BY t.render_seq, t.idx LIMIT 1", "i", (int64_t) capture);
+        "SELECT r.seq FROM renders r WHERE r.status = 'processing'"
+        " AND r.account_id NOT IN (SELECT r2.account_id FROM tasks t2"
+        "   JOIN renders r2 ON r2.seq = t2.render_seq"
+        "   WHERE t2.state = 'leased' OR (t2.state = 'canceled' AND t2.renderer IS NOT NULL)"
+        "   GROUP BY r2.account_id HAVING count(*) >= ?2)"
+        " AND EXISTS (SELECT 1 FROM tasks t WHERE t.state = 'queued' AND t.render_seq = r.seq"
+        "   AND (?1 OR substr(t.id, 1, 4) <> 'cap_'))"
+        " ORDER BY r.seq LIMIT 1", "ii", (int64_t) capture, cap);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW)
+        *seq = sqlite3_column_int64 (st, 0);
+    sqlite3_reset (st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : s_fail (self, err);
+}
+
+int
+job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture,
+                           int64_t account_cap, int64_t now_ms, int64_t lease_ms,
+                           proto_task_t *out, char *err)
+{
+    assert (self && renderer && out);
+    int64_t seq = 0;
+    /* none found: only capped accounts have work, and they may use the free
+       slots (seq stays 0: any render) */
+    if (account_cap > 0 && s_fair_render (self, capture, account_cap, &seq, err) < 0)
+        return -1;
+    sqlite3_stmt *st = seq
+        ? s_stmt (self,
+            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id FROM tasks t"
+            " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
+            " AND t.render_seq = ? AND (? OR substr(t.id, 1, 4) <> 'cap_')"
+            " ORDER BY t.idx LIMIT 1", "ii", seq, (int64_t) capture)
+        : s_stmt (self,
+            /* the request id of its render comes along, for the TASK and the logs */
+            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id FROM tasks t"
+            " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
+            " AND (? OR substr(t.id, 1, 4) <> 'cap_')"
+            " ORDER BY t.render_seq, t.idx LIMIT 1", "i", (int64_t) capture);
     if (!st)
         return s_fail (self, err);
     int rc = sqlite3_step (st);
@@ -851,6 +894,20 @@ job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
     out->render_last = sqlite3_column_int (st, 0) != 0;
     sqlite3_reset (st);
     return 1;
+}
+
+int64_t
+job_store_render_accounts_processing (job_store_t *self, char *err)
+{
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT count(DISTINCT account_id) FROM renders WHERE status = 'processing'", "");
+    if (!st)
+        return s_fail (self, err);
+    int64_t n = -1;
+    if (sqlite3_step (st) == SQLITE_ROW)
+        n = sqlite3_column_int64 (st, 0);
+    sqlite3_reset (st);
+    return n < 0 ? s_fail (self, err) : n;
 }
 
 int
@@ -1722,6 +1779,20 @@ job_store_render_cancel (job_store_t *self, const char *render_id, const char *a
        late answer (job_store_task_release) or the lease runs out */
     return s_run (self, err, "UPDATE tasks SET state = 'canceled' WHERE render_id = ?"
                              " AND state IN ('queued', 'leased')", "s", render_id);
+}
+
+int
+job_store_task_held_by (job_store_t *self, const char *task_id, int32_t attempt,
+                        const char *renderer, char *err)
+{
+    sqlite3_stmt *st = s_stmt (self,
+        "SELECT 1 FROM tasks WHERE id = ? AND attempt = ? AND renderer = ?"
+        " AND state IN ('leased', 'canceled')", "sis", task_id, (int64_t) attempt, renderer);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    sqlite3_reset (st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : s_fail (self, err);
 }
 
 int

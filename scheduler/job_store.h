@@ -124,6 +124,18 @@ int job_store_task_lease_next (job_store_t *self, const char *renderer, int64_t 
 int job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
                               int64_t now_ms, int64_t lease_ms, proto_task_t *out, char *err);
 
+/* As job_store_task_lease_for, fair between accounts: with account_cap > 0,
+   a task of an account already holding account_cap leased tasks is taken
+   only when no other account has a task queued that this renderer may take
+   (work-conserving: a lone tenant may use the whole fleet). 0 = no cap. */
+int job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture,
+                               int64_t account_cap, int64_t now_ms, int64_t lease_ms,
+                               proto_task_t *out, char *err);
+
+/* Accounts with a processing render (a cheap bound on the accounts with
+   work queued: below 2, fairness has nothing to share). Count, or -1. */
+int64_t job_store_render_accounts_processing (job_store_t *self, char *err);
+
 /* Calls fn (renderer, number of leased tasks) for every renderer holding leases. 0 / -1. */
 int job_store_task_leased_counts (job_store_t *self,
                                   void (*fn) (const char *renderer, int64_t n, void *arg),
@@ -358,6 +370,13 @@ int job_store_render_list (job_store_t *self, const char *account_id, int32_t li
    "not found" (unknown or another account's) or "finished: <status>". */
 int job_store_render_cancel (job_store_t *self, const char *render_id, const char *account_id,
                              int64_t now_ms, char *err);
+
+/* Whether attempt `attempt` of task_id is held by `renderer` (its hex
+   identity): leased to it, or canceled while it was drawing. Renderers'
+   RESULT and FAIL are taken only from the holder, so a peer that joined the
+   work socket cannot report for tasks it was not given. 1 held, 0 not, -1. */
+int job_store_task_held_by (job_store_t *self, const char *task_id, int32_t attempt,
+                            const char *renderer, char *err);
 
 /* The renderer of a canceled task's current attempt answered (the answer is
    ignored): the slot it held is free. A no-op for any other task. 0 / -1. */

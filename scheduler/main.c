@@ -71,6 +71,7 @@ typedef struct {
     char     public_url [S_URL_MAX];
     int32_t  max_attempts;
     int64_t  lease_ms;
+    int64_t  account_lease_cap;    /* tasks of one account leased while others wait; 0 none */
     int64_t  idem_ttl_s;           /* idempotency keys are kept this long */
     int64_t  retention_s;          /* final renders and jobs are kept this long */
     int64_t  quota_bytes;          /* stored bytes an account's renders may name */
@@ -1153,6 +1154,27 @@ s_work_ready (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
 static void s_task_end (s_sched_t *self, const char *task_id, int32_t attempt,
                         const proto_error_t *error, bool retryable);
 
+/* Whether the peer `identity` holds (task_id, attempt); a report from any
+   other peer is logged and dropped (job_store_task_held_by). */
+static bool
+s_report_from_holder (s_sched_t *self, zframe_t *identity, const char *task_id, int32_t attempt,
+                      const char *what)
+{
+    char hex [2 * S_IDENTITY_MAX + 1], err [PROTO_ERR_MAX] = "";
+    int held = s_identity_hex (identity, hex, sizeof hex) ? 0
+             : job_store_task_held_by (self->store, task_id, attempt, hex, err);
+    if (held < 0)
+        s_store_failed (self, "task_held_by", err);
+    if (held == 0) {
+        char n [16];
+        snprintf (n, sizeof n, "%d", (int) attempt);
+        s_renderer_t *r = s_renderer_find (self, identity);
+        log_warn ("report from a peer that does not hold the task ignored", "report", what,
+                  "task", task_id, "attempt", n, "renderer", r ? r->name : "(unknown peer)", NULL);
+    }
+    return held == 1;
+}
+
 static void
 s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity)
 {
@@ -1160,9 +1182,15 @@ s_work_result (s_sched_t *self, const char *data, size_t len, zframe_t *identity
     memset (&res, 0, sizeof res);
     char err [PROTO_ERR_MAX] = "";
     char sha [65], rq [PROTO_ID_MAX];
-    if (proto_result_decode (data, len, &res, err))
+    if (proto_result_decode (data, len, &res, err)) {
         s_bad_message (self, self->work, identity, data, len, err);
-    else
+        proto_result_free (&res);
+        return;
+    }
+    if (!s_report_from_holder (self, identity, res.task_id, res.attempt, "RESULT")) {
+        proto_result_free (&res);
+        return;
+    }
     if (blob_store_put (self->blobs, res.data, res.len, sha, err)
     &&  (errno == ENOSPC || errno == EDQUOT)) {
         /* the disk is full: the task is drawn again later, the try not counted */
@@ -1242,6 +1270,7 @@ s_work_fail (s_sched_t *self, const char *data, size_t len, zframe_t *identity)
     if (proto_fail_decode (data, len, &fail, err))
         s_bad_message (self, self->work, identity, data, len, err);
     else
+    if (s_report_from_holder (self, identity, fail.task_id, fail.attempt, "FAIL"))
         s_task_end (self, fail.task_id, fail.attempt, &fail.error, fail.retryable);
     proto_fail_free (&fail);
 }
@@ -1360,6 +1389,17 @@ s_dispatch (s_sched_t *self)
         s_store_failed (self, "leased_counts", err);
         return;
     }
+    /* one tenant alone may use every slot: fairness only costs then */
+    int64_t cap = self->account_lease_cap;
+    if (cap > 0) {
+        int64_t accounts = job_store_render_accounts_processing (self->store, err);
+        if (accounts < 0) {
+            s_store_failed (self, "accounts_processing", err);
+            return;
+        }
+        if (accounts < 2)
+            cap = 0;
+    }
     /* a renderer that cannot capture and found nothing for it this pass is
        skipped, so capture tasks still reach the renderers that can */
     bool skip [S_MAX_RENDERERS] = { false };
@@ -1374,8 +1414,8 @@ s_dispatch (s_sched_t *self)
             return;
         proto_task_t task;
         memset (&task, 0, sizeof task);
-        int rc = job_store_task_lease_for (self->store, best->hex, best->capture, self->now_ms,
-                                           self->lease_ms, &task, err);
+        int rc = job_store_task_lease_fair (self->store, best->hex, best->capture, cap,
+                                            self->now_ms, self->lease_ms, &task, err);
         if (rc < 0)
             s_store_failed (self, "lease", err);
         if (rc == 0 && !best->capture) {
@@ -1667,17 +1707,44 @@ s_pass (s_sched_t *self, bool tick)
 
 /* ---- start-up -------------------------------------------------------------------------- */
 
+/* A bound socket, or NULL with *why set (the reason from ZeroMQ). */
 static zsock_t *
-s_bind (int type, const char *endpoint, const char *what)
+s_bind (int type, const char *endpoint, const char **why)
 {
     zsock_t *sock = zsock_new (type);
-    if (!sock)
-        log_fatal ("cannot create socket", "socket", what, NULL);
+    if (!sock) {
+        *why = "cannot create a socket";
+        return NULL;
+    }
     bus_socket_setup (sock);
     bus_security_apply (sock);
-    if (zsock_bind (sock, "%s", endpoint) < 0)
-        log_fatal ("cannot bind", "socket", what, "endpoint", endpoint, "reason", zmq_strerror (errno), NULL);
+    if (zsock_bind (sock, "%s", endpoint) < 0) {
+        *why = zmq_strerror (errno);
+        zsock_destroy (&sock);
+    }
     return sock;
+}
+
+/* Binds the three bus sockets or exits LOG_EXIT_CANNOT_BIND naming the one
+   that is taken (none left open, so CZMQ's exit check stays quiet). */
+static void
+s_bind_all (s_sched_t *self)
+{
+    const char *why = "";
+    const char *what = "api", *ep = self->api_ep;
+    if ((self->api = s_bind (ZMQ_ROUTER, ep, &why))) {
+        what = "work", ep = self->work_ep;
+        if ((self->work = s_bind (ZMQ_ROUTER, ep, &why))) {
+            what = "events", ep = self->events_ep;
+            self->pub = s_bind (ZMQ_PUB, ep, &why);
+        }
+    }
+    if (self->pub)
+        return;
+    zsock_destroy (&self->api);
+    zsock_destroy (&self->work);
+    log_fatal_bind ("cannot bind the bus (another Easel stack on this endpoint?)", "socket", what,
+                    "endpoint", ep, "reason", why, NULL);
 }
 
 static void
@@ -1686,7 +1753,8 @@ s_configure (s_sched_t *self, int argc, char **argv)
     static const char *flags [] = { "--api", "--work", "--events", "--data", "--public-url",
                                     "--max-attempts", "--lease-ms", "--idempotency-ttl-s",
                                     "--curve-cert", "--curve-allowed-dir", "--metrics",
-                                    "--retention-s", "--storage-quota-bytes" };
+                                    "--retention-s", "--storage-quota-bytes",
+                                    "--account-lease-cap" };
     for (int i = 1; i < argc; i++) {
         /* accepted for uniformity with the other services; the scheduler fetches nothing */
         if (strcmp (argv [i], "--allow-private-networks") == 0
@@ -1701,7 +1769,8 @@ s_configure (s_sched_t *self, int argc, char **argv)
         }
         if (!known)
             log_fatal ("unknown argument (flags: --api --work --events --data --public-url"
-                        " --max-attempts --lease-ms --idempotency-ttl-s --retention-s --storage-quota-bytes)", "argument", argv [i], NULL);
+                       " --max-attempts --lease-ms --idempotency-ttl-s --retention-s --storage-quota-bytes"
+                       " --account-lease-cap)", "argument", argv [i], NULL);
     }
     self->api_ep = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
     self->work_ep = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT", "tcp://127.0.0.1:5556");
@@ -1741,6 +1810,12 @@ s_configure (s_sched_t *self, int argc, char **argv)
     const char *quota = util_config (argc, argv, "--storage-quota-bytes", "EASEL_STORAGE_QUOTA_BYTES", def);
     if (util_parse_i64 (quota, 0, INT64_MAX / 2, &self->quota_bytes))
         log_fatal ("--storage-quota-bytes must be a non-negative integer", "value", quota, NULL);
+    char cap_default [24];
+    snprintf (cap_default, sizeof cap_default, "%d", EASEL_ACCOUNT_LEASE_CAP);
+    const char *cap = util_config (argc, argv, "--account-lease-cap", "EASEL_ACCOUNT_LEASE_CAP",
+                                   cap_default);
+    if (util_parse_i64 (cap, 0, 1000000, &self->account_lease_cap))
+        log_fatal ("--account-lease-cap must be an integer in 0..1000000 (0: no cap)", "value", cap, NULL);
 }
 
 int
@@ -1758,8 +1833,15 @@ main (int argc, char **argv)
     sched_metrics_init ();
     char merr [256];
     const char *metrics_listen = util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", "");
-    if (metrics_serve (metrics_listen, merr, sizeof merr))
+    int mrc = metrics_serve (metrics_listen, merr, sizeof merr);
+    if (mrc == METRICS_SERVE_CANNOT_LISTEN)
+        log_fatal_bind ("cannot serve metrics", "reason", merr, NULL);
+    if (mrc)
         log_fatal ("cannot serve metrics", "reason", merr, NULL);
+    /* the bus before the store: a second scheduler on taken endpoints must
+       not requeue the leases of the one that owns them */
+    zsys_init ();
+    s_bind_all (self);
     char err [256] = "";
     self->store = job_store_open (self->data_dir, err);
     self->reqs = task_reqs_new ();
@@ -1784,10 +1866,6 @@ main (int argc, char **argv)
     self->last_seq = job_store_event_last_seq (self->store);
     self->settle = true;
 
-    zsys_init ();
-    self->api = s_bind (ZMQ_ROUTER, self->api_ep, "api");
-    self->work = s_bind (ZMQ_ROUTER, self->work_ep, "work");
-    self->pub = s_bind (ZMQ_PUB, self->events_ep, "events");
     char requeued [16];
     snprintf (requeued, sizeof requeued, "%d", n);
     log_info ("scheduler started", "api", self->api_ep, "work", self->work_ep,

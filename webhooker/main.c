@@ -923,8 +923,11 @@ main (int argc, char **argv)
         log_fatal ("cannot initialise libcurl", NULL);
     s_metrics_init ();
     char merr[256];
-    if (metrics_serve (util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", ""),
-                       merr, sizeof merr))
+    int mrc = metrics_serve (util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", ""),
+                             merr, sizeof merr);
+    if (mrc == METRICS_SERVE_CANNOT_LISTEN)
+        log_fatal_bind ("cannot serve metrics", "reason", merr, NULL);
+    if (mrc)
         log_fatal ("cannot serve metrics", "reason", merr, NULL);
     zsys_init ();
     zsys_set_logstream (NULL);          /* CZMQ must not write plain lines to stdout */

@@ -42,6 +42,7 @@ s_stop (void)
 {
     mg_stop (s_ctx);
     mg_exit_library ();
+    api_pool_destroy (&s_gw.pool);
     event_watch_destroy (&s_gw.events);
     key_cache_destroy (&s_gw.keys);
     rate_limit_destroy (&s_gw.limits);
@@ -188,8 +189,10 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
         .events = event_watch_new (s_events),
         .keys = key_cache_new (EASEL_KEY_CACHE_TTL_MS),
         .limits = rate_limit_new (rules),
+        .pool = api_pool_new (s_api, 4, 1000),
+        .threads = 4,
     };
-    if (!s_sched || !s_gw.events || !s_gw.keys || !s_gw.limits)
+    if (!s_sched || !s_gw.events || !s_gw.keys || !s_gw.limits || !s_gw.pool)
         abort ();
     const char *options [] = {
         "listening_ports", "127.0.0.1:0", "num_threads", "4", "tcp_nodelay", "1",
@@ -197,8 +200,8 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     };
     struct mg_callbacks callbacks;
     memset (&callbacks, 0, sizeof callbacks);
-    callbacks.init_thread = gateway_thread_init;
-    callbacks.exit_thread = gateway_thread_exit;
+    callbacks.init_connection = gateway_connection_open;
+    callbacks.connection_close = gateway_connection_close;
     callbacks.http_error = gateway_http_error;
     mg_init_library (0);
     s_ctx = mg_start (&callbacks, &s_gw, options);

@@ -321,6 +321,46 @@ main (void)
     CHECK (job_store_account_count (store) == 2, "accounts persist");
     job_store_destroy (&store);
 
+    /* ---- fairness between accounts (job_store_task_lease_fair) ---- */
+    char data2 [300];
+    snprintf (data2, sizeof data2, "%s/fair", dir);
+    store = job_store_open (data2, err);
+    REQUIRE (store, "open the fairness store: %s", err);
+    job_store_new_key_t fa, fb;
+    REQUIRE (job_store_account_create (store, "big", JOB_STORE_UNLIMITED, &fa, err) == 0
+             && job_store_account_create (store, "small", JOB_STORE_UNLIMITED, &fb, err) == 0,
+             "fairness accounts: %s", err);
+    CHECK (job_store_render_accounts_processing (store, err) == 0, "no render yet: no account busy");
+    char big [PROTO_ID_MAX], small [PROTO_ID_MAX];
+    s_create_render (store, fa.account_id, 4, NULL, big);
+    CHECK (job_store_render_accounts_processing (store, err) == 1, "one account with work");
+    s_create_render (store, fb.account_id, 1, NULL, small);
+    CHECK (job_store_render_accounts_processing (store, err) == 2, "two accounts with work");
+    proto_render_t rs;
+    memset (&rs, 0, sizeof rs);
+    REQUIRE (job_store_render_get (store, small, NULL, now, &rs, err) == 0 && rs.nimages == 1,
+             "the small render: %s", err);
+    char small_task [PROTO_ID_MAX];
+    snprintf (small_task, sizeof small_task, "%s", rs.images [0].id);
+    proto_render_free (&rs);
+    REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
+    const char *expect [] = { "big", "big", "small", "big", "big", NULL };
+    for (int i = 0; i < 5; i++) {
+        char who [8];
+        snprintf (who, sizeof who, "f%d", i);
+        int rc = job_store_task_lease_fair (store, who, false, 2, now, 60000, &t, err);
+        bool is_small = rc == 1 && strcmp (t.task_id, small_task) == 0;
+        CHECK (rc == 1 && is_small == (strcmp (expect [i], "small") == 0),
+               "lease %d with cap 2 should go to the %s render (rc %d, task %s)", i, expect [i], rc,
+               rc == 1 ? t.task_id : "-");
+        if (rc == 1)
+            proto_task_free (&t);
+    }
+    CHECK (job_store_task_lease_fair (store, "f9", false, 2, now, 60000, &t, err) == 0,
+           "everything leased: nothing left");
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+    job_store_destroy (&store);
+
     char cmd [512];
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system (cmd) != 0)

@@ -573,6 +573,29 @@ main (int argc, char **argv)
            && strcmp (r.images [0].status, "leased") == 0 && r.images [0].attempts == 2,
            "a RESULT for the stale attempt is ignored: still leased, attempt 2");
     proto_render_free (&r);
+    /* a peer that joined the work socket (no READY, no lease) and C (no
+       longer the holder) report the current attempt: both are ignored */
+    zsock_t *intruder = s_dealer (s_work);
+    s_send_result (intruder, img2, 2, "FORGED-BYTES");
+    s_send_result (rc_, img2, 2, "FORGED-BYTES-C");
+    proto_fail_t forged;
+    memset (&forged, 0, sizeof forged);
+    snprintf (forged.task_id, sizeof forged.task_id, "%s", img2);
+    forged.attempt = 2;
+    proto_error_set (&forged.error, "render_failed", "forged", NULL);
+    msgpack_sbuffer fsb;
+    msgpack_sbuffer_init (&fsb);
+    proto_fail_encode (&forged, &fsb);
+    REQUIRE (s_send (intruder, PROTO_FAIL, &fsb) == 0, "send a forged FAIL");
+    msgpack_sbuffer_destroy (&fsb);
+    proto_fail_free (&forged);
+    zclock_sleep (300);
+    s_heartbeat (rd);
+    CHECK (s_get_render (api, auth, r2, &r, NULL) == PROTO_RENDER && r.nimages == 1
+           && strcmp (r.images [0].status, "leased") == 0 && r.images [0].attempts == 2,
+           "a RESULT or FAIL from a peer not holding the lease is ignored: still leased, attempt 2");
+    proto_render_free (&r);
+    zsock_destroy (&intruder);
     s_send_result (rd, img2, 2, "PNG-BYTES-TWO");
     CHECK (s_wait_image (api, auth, r2, "succeeded", &r), "the current attempt's RESULT is accepted");
     util_sha256_hex ("PNG-BYTES-TWO", 13, sha);
