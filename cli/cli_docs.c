@@ -69,17 +69,31 @@ s_presets (void)
     }
 }
 
+/* "developer.apple.com" of "https://developer.apple.com/help/...". */
+static const char *
+s_host (const char *url)
+{
+    static __thread char host [128];
+    const char *p = strstr (url, "://");
+    p = p ? p + 3 : url;
+    snprintf (host, sizeof host, "%.*s", (int) strcspn (p, "/"), p);
+    return host;
+}
+
 static void
 s_lint (void)
 {
     printf ("\n## Lint rules\n\n"
             "Every finding is `{\"rule\", \"severity\", \"image\", \"message\"}` in the render's\n"
             "`lint` object; `passed` is false when any finding is an error. `image` scope rules run\n"
-            "in the renderer for each image; `set` rules once the render is final.\n\n"
-            "| rule | severity | scope | fires when |\n|---|---|---|---|\n");
+            "in the renderer for each image; `set` rules once the render is final. Every lint\n"
+            "object names its `ruleset` (this one: `%s`); `GET /v1/lint/rules` serves this table.\n\n"
+            "| rule | severity | scope | fires when | source (checked) |\n|---|---|---|---|---|\n",
+            LINT_RULESET);
     const lint_rule_t *r;
     for (size_t i = 0; (r = lint_rules_at (i)); i++)
-        printf ("| `%s` | %s | %s | %s |\n", r->rule, r->severity, r->scope, r->fires);
+        printf ("| `%s` | %s | %s | %s | [%s](%s) (%s) |\n", r->rule, r->severity, r->scope, r->fires,
+                s_host (r->source), r->source, r->checked);
 }
 
 int

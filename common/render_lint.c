@@ -2,6 +2,7 @@
 #include "render_lint.h"
 #include "presets.h"
 #include "json_depth.h"
+#include "lint_rules.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -104,6 +105,53 @@ s_promo (const proto_render_t *r, json_t *findings)
     }
 }
 
+static bool
+s_prefix (const char *s, const char *prefix)
+{
+    return strncmp (s, prefix, strlen (prefix)) == 0;
+}
+
+/* appstore_required_class: per locale, at its first App Store image, the
+   largest iPhone and iPad classes are there when any of that family is. */
+static void
+s_required_class (const proto_render_t *r, json_t *findings)
+{
+    static const struct { const char *family, *largest, *kind, *what; } s_need [] = {
+        { "appstore.iphone_", "appstore.iphone_6_9", "iPhone", "iPhone 6.9\"" },
+        { "appstore.ipad_", "appstore.ipad_13", "iPad", "iPad 13\"" },
+    };
+    for (int32_t i = 0; i < r->nimages; i++) {
+        const proto_image_t *im = &r->images[i];
+        if (strcmp (im->status, "succeeded") != 0 || !s_prefix (im->preset, "appstore."))
+            continue;
+        bool first = true;
+        for (int32_t j = 0; j < i && first; j++)
+            first = !(strcmp (r->images[j].status, "succeeded") == 0
+                   && s_prefix (r->images[j].preset, "appstore.")
+                   && strcmp (r->images[j].locale, im->locale) == 0);
+        if (!first)
+            continue;
+        for (size_t k = 0; k < sizeof s_need / sizeof s_need [0]; k++) {
+            bool family = false, largest = false;
+            for (int32_t j = i; j < r->nimages; j++) {
+                const proto_image_t *o = &r->images[j];
+                if (strcmp (o->status, "succeeded") != 0 || strcmp (o->locale, im->locale) != 0)
+                    continue;
+                family |= s_prefix (o->preset, s_need [k].family);
+                largest |= strcmp (o->preset, s_need [k].largest) == 0;
+            }
+            if (!family || largest)
+                continue;
+            char msg[320];
+            snprintf (msg, sizeof msg, "%s has %s images but no %s set (%s): App Store Connect "
+                      "requires the largest display class and scales it for the smaller ones.",
+                      im->locale[0] ? im->locale : "The render", s_need [k].kind,
+                      s_need [k].what, s_need [k].largest);
+            s_add (findings, "appstore_required_class", "warning", NULL, msg);
+        }
+    }
+}
+
 json_t *
 render_lint_build (const proto_render_t *r)
 {
@@ -130,6 +178,7 @@ render_lint_build (const proto_render_t *r)
     if (strcmp (r->status, "processing") != 0) {
         s_set_count (r, findings);
         s_promo (r, findings);
+        s_required_class (r, findings);
     }
     int errors = 0, warnings = 0;
     size_t k;
@@ -139,6 +188,6 @@ render_lint_build (const proto_render_t *r)
         errors += strcmp (sev, "error") == 0;
         warnings += strcmp (sev, "warning") == 0;
     }
-    return json_pack ("{s:b, s:i, s:i, s:o}", "passed", errors == 0, "errors", errors,
-                      "warnings", warnings, "findings", findings);
+    return json_pack ("{s:b, s:i, s:i, s:s, s:o}", "passed", errors == 0, "errors", errors,
+                      "warnings", warnings, "ruleset", LINT_RULESET, "findings", findings);
 }

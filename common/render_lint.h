@@ -7,8 +7,11 @@
         error above),
       play_promo_eligible (info: a locale's play.phone images are not
         eligible for promotional placement, which needs >= 4 screenshots,
-        >= 1080 px on the short side, 9:16 or 16:9).
-    {"passed": no errors, "errors": n, "warnings": n, "findings": [{"rule",
+        >= 1080 px on the short side, 9:16 or 16:9),
+      appstore_required_class (warning: a locale has iPhone images without
+        the 6.9" class, or iPad images without the 13" class).
+    {"passed": no errors, "errors": n, "warnings": n, "ruleset": LINT_RULESET,
+     "findings": [{"rule",
     "severity", "image" (id or null), "message"}]}.
 
     Thread: any. Memory: the returned json_t is the caller's. */

@@ -22,6 +22,7 @@
 #include "deliveries.h"
 #include "render_json.h"
 #include "presets_json.h"
+#include "lint_rules.h"
 #include "openapi.h"
 #include "render_archive.h"
 #include "render_cache.h"
@@ -1357,6 +1358,8 @@ s_handle (struct mg_connection *conn, void *cbdata, const char *request_id)
         return get ? s_readyz (&c) : s_not_allowed (&c, "GET");
     if (strcmp (path, "/v1/presets") == 0)      /* public: the catalogue, no key needed */
         return get ? s_reply_json (&c, 200, presets_json_build (), NULL) : s_not_allowed (&c, "GET");
+    if (strcmp (path, "/v1/lint/rules") == 0)   /* public: the lint rule catalogue */
+        return get ? s_reply_json (&c, 200, lint_rules_json_build (), NULL) : s_not_allowed (&c, "GET");
     if (strcmp (path, "/v1/renders") == 0)
         return post ? s_create_render (&c) : get ? s_list_renders (&c) : s_not_allowed (&c, "GET, POST");
     char cancel_id [PROTO_ID_MAX];

@@ -15,6 +15,7 @@ const openapi_route_t openapi_routes [] = {
     { "GET",  "/metrics" },
     { "GET",  "/openapi.json" },
     { "GET",  "/v1/presets" },
+    { "GET",  "/v1/lint/rules" },
     { "POST", "/v1/renders" },
     { "GET",  "/v1/renders" },
     { "GET",  "/v1/renders/{id}" },

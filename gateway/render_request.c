@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <curl/curl.h>
@@ -848,6 +849,47 @@ s_fill_lines (json_t *text, const char *locale, char **out, int32_t *n)
     return fallback;
 }
 
+/* Length of a locale's language subtag ("pt" of "pt-BR"). */
+static size_t
+s_language_len (const char *locale)
+{
+    size_t n = strcspn (locale, "-_");
+    return n;
+}
+
+/* untranslated_copy: the locale's own lines in `text` are word for word
+   those of the first locale given them (the text's origin, in the order of
+   the object), and that locale is another language: its name into out (""
+   when not). A single word (a brand name) is not flagged. */
+static void
+s_untranslated (json_t *text, const char *locale, char *out, size_t out_size)
+{
+    out [0] = '\0';
+    json_t *own = json_is_object (text) ? s_member (text, locale) : NULL;
+    if (!own || !locale [0])
+        return;
+    bool words = json_array_size (own) > 1;
+    size_t k;
+    json_t *line;
+    json_array_foreach (own, k, line) {
+        const char *t = json_string_value (line);
+        words |= t && strchr (t, ' ') != NULL;
+    }
+    if (!words)
+        return;
+    const char *origin;
+    json_t *arr;
+    json_object_foreach (text, origin, arr) {
+        if (strcmp (origin, "default") == 0 || !json_equal (arr, own))
+            continue;
+        size_t lang = s_language_len (locale);
+        if (strcmp (origin, locale) != 0
+        &&  !(s_language_len (origin) == lang && strncasecmp (origin, locale, lang) == 0))
+            snprintf (out, out_size, "%s", origin);
+        return;
+    }
+}
+
 /* Encodes one image into out->tasks[out->ntasks++]. */
 static int
 s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas_t *preset,
@@ -872,6 +914,8 @@ s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas
     sl.sub_color = slide->sub_color;
     if (slide->lines)
         sl.text_fallback = s_fill_lines (slide->lines, locale, sl.lines, &sl.nlines);
+    if (slide->lines)
+        s_untranslated (slide->lines, locale, sl.untranslated_of, sizeof sl.untranslated_of);
     if (slide->sub)
         sl.text_fallback |= s_fill_lines (slide->sub, locale, sl.sub, &sl.nsub);
     snprintf (sl.text_position, sizeof sl.text_position, "%s",

@@ -635,6 +635,8 @@ proto_slide_encode (const proto_slide_t *self, msgpack_sbuffer *out)
     s_put_str (&m, "store", self->store);
     s_put_bool (&m, "display_stated", self->display_stated);
     s_put_bool (&m, "text_fallback", self->text_fallback);
+    if (self->untranslated_of [0])
+        s_put_str (&m, "untranslated_of", self->untranslated_of);
     return s_end_body (&m, start);
 }
 
@@ -687,7 +689,9 @@ s_slide_layout (const msgpack_object *m, proto_slide_t *self, char *err)
           || s_get_str_dup (m, "bg_image_url", &self->bg_image_url, EASEL_MAX_URL_BYTES, false, err)
           || s_get_str (m, "store", self->store, sizeof self->store, false, err)
           || s_get_bool (m, "display_stated", &self->display_stated, false, err)
-          || s_get_bool (m, "text_fallback", &self->text_fallback, false, err);
+          || s_get_bool (m, "text_fallback", &self->text_fallback, false, err)
+          || s_get_str (m, "untranslated_of", self->untranslated_of, sizeof self->untranslated_of,
+                        false, err);
     self->sub_color = (uint32_t) sub_color;
     if (!have_pad)
         self->padding_pm = -1;

@@ -137,6 +137,8 @@ typedef struct {
     char     store[PROTO_SHORT_MAX];    /* "appstore" | "play" | "" (lint target) */
     bool     display_stated;       /* the display class was named (a preset) */
     bool     text_fallback;        /* the headline came from "default", not the locale */
+    char     untranslated_of[PROTO_SHORT_MAX];  /* the locale's own lines are word for word
+                                                   this other language's; "" when not */
 } proto_slide_t;
 
 int  proto_slide_encode (const proto_slide_t *self, msgpack_sbuffer *out);

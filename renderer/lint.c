@@ -5,6 +5,11 @@
 
 #include <ctype.h>
 #include <jansson.h>
+#include <locale.h>
+#include <pthread.h>
+#include <strings.h>
+#include <wchar.h>
+#include <wctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,36 +77,181 @@ lint_store (const proto_slide_t *spec)
 
 /* ---- copy ------------------------------------------------------------------ */
 
-/* Google Play's metadata policy: no ranking, price or call-to-action claims. */
-static const char *const s_banned[] = {
-    "#1", "number one", "best", "top", "free", "sale", "discount", "cheap", "new",
-    "download now", "install now", "play now", "try now", "buy now", "million downloads",
+/* Google Play's metadata policy: no performance, ranking, price or
+   promotional claims and no calls to action in store graphics. One list per
+   language (the ten largest store languages and more); a locale is checked
+   against its language's list, a language without one (or no locale)
+   against the English list. Phrases are compared
+   after Unicode lower-casing; in scripts written with spaces on word bounds,
+   in Chinese, Japanese and Korean anywhere in the text. */
+typedef struct {
+    const char *lang;
+    const char *const *words;
+} s_wordlist_t;
+
+static const char *const s_en[] = {
+    "#1", "no. 1", "number one", "best", "top", "free", "sale", "discount", "cheap", "new",
+    "cashback", "download now", "install now", "play now", "try now", "buy now", "update now",
+    "million downloads", "app of the year", "editor's choice", NULL
+};
+static const char *const s_es[] = {
+    "gratis", "mejor", "la mejor", "el mejor", "número 1", "nº 1", "oferta", "descuento",
+    "rebajas", "nuevo", "nueva", "descarga ahora", "descárgala ya", "instala ahora",
+    "juega ahora", "compra ahora", "millones de descargas", NULL
+};
+static const char *const s_pt[] = {
+    "grátis", "gratuito", "melhor", "número 1", "oferta", "desconto", "promoção", "novo", "nova",
+    "baixe agora", "instale agora", "jogue agora", "compre agora", "milhões de downloads", NULL
+};
+static const char *const s_fr[] = {
+    "gratuit", "gratuite", "meilleur", "meilleure", "numéro 1", "n°1", "promo", "soldes",
+    "réduction", "nouveau", "nouvelle", "téléchargez maintenant", "installez maintenant",
+    "jouez maintenant", "achetez maintenant", "millions de téléchargements", NULL
+};
+static const char *const s_de[] = {
+    "kostenlos", "gratis", "beste", "bester", "bestes", "nummer 1", "nr. 1", "angebot", "rabatt",
+    "sale", "neu", "jetzt herunterladen", "jetzt installieren", "jetzt spielen", "jetzt kaufen",
+    "millionen downloads", NULL
+};
+static const char *const s_it[] = {
+    "gratis", "gratuito", "migliore", "numero 1", "offerta", "sconto", "saldi", "nuovo", "nuova",
+    "scarica ora", "installa ora", "gioca ora", "acquista ora", "milioni di download", NULL
+};
+static const char *const s_ru[] = {
+    "бесплатно", "бесплатный", "лучший", "лучшее", "номер 1", "№1", "скидка", "распродажа",
+    "акция", "новый", "новинка", "скачай сейчас", "скачайте сейчас", "установите сейчас",
+    "играй сейчас", "купить сейчас", "миллионы загрузок", "миллион скачиваний", NULL
+};
+static const char *const s_tr[] = {
+    "ücretsiz", "bedava", "en iyi", "1 numara", "indirim", "kampanya", "yeni", "şimdi indir",
+    "hemen indir", "şimdi yükle", "şimdi oyna", "şimdi satın al", "milyon indirme", NULL
+};
+static const char *const s_id[] = {
+    "gratis", "terbaik", "nomor 1", "diskon", "promo", "obral", "baru", "unduh sekarang",
+    "instal sekarang", "main sekarang", "beli sekarang", "juta unduhan", NULL
+};
+static const char *const s_ja[] = {
+    "無料", "最高", "ナンバーワン", "no.1", "1位", "セール", "割引", "新登場", "今すぐダウンロード",
+    "今すぐインストール", "今すぐプレイ", "今すぐ購入", "万ダウンロード", NULL
+};
+static const char *const s_ko[] = {
+    "무료", "최고", "1위", "넘버원", "세일", "할인", "신규", "지금 다운로드", "지금 설치",
+    "지금 플레이", "지금 구매", "만 다운로드", NULL
+};
+static const char *const s_zh[] = {
+    "免费", "免費", "最好", "最佳", "第一", "第1", "特价", "特價", "折扣", "优惠", "優惠", "全新",
+    "立即下载", "立即下載", "立即安装", "立即安裝", "立即购买", "立即購買", "万次下载", "萬次下載",
     NULL
 };
+static const char *const s_ar[] = {
+    "مجاني", "مجانا", "مجانًا", "الأفضل", "رقم 1", "خصم", "تخفيضات", "جديد", "حمّل الآن",
+    "حمل الآن", "نزّل الآن", "نزل الآن", "ثبّت الآن", "ثبت الآن", "العب الآن", "اشترِ الآن",
+    "اشتر الآن", "مليون تنزيل", NULL
+};
+static const char *const s_hi[] = {
+    "मुफ्त", "मुफ़्त", "सर्वश्रेष्ठ", "सबसे अच्छा", "नंबर 1", "छूट", "सेल", "नया", "अभी डाउनलोड करें",
+    "अभी इंस्टॉल करें", "अभी खेलें", "अभी खरीदें", "लाख डाउनलोड", NULL
+};
 
-static bool
-s_word_char (unsigned char c)
+static const s_wordlist_t s_wordlists[] = {
+    { "en", s_en }, { "es", s_es }, { "pt", s_pt }, { "fr", s_fr }, { "de", s_de },
+    { "it", s_it }, { "ru", s_ru }, { "tr", s_tr }, { "id", s_id }, { "ja", s_ja },
+    { "ko", s_ko }, { "zh", s_zh }, { "ar", s_ar }, { "hi", s_hi },
+};
+
+#define S_COPY_MAX 512             /* code points compared per line */
+
+static locale_t s_utf8;
+static pthread_once_t s_utf8_once = PTHREAD_ONCE_INIT;
+
+static void
+s_utf8_open (void)
 {
-    return isalnum (c) || c >= 0x80;
+    s_utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
 }
 
-/* The banned phrase found in text (ASCII case-insensitive, on word bounds), or NULL. */
-static const char *
-s_banned_in (const char *text)
+/* text (UTF-8) lower-cased into out[cap]; the count, -1 when it is not UTF-8. */
+static int
+s_lower (const char *text, wchar_t *out, int cap)
 {
-    size_t n = strlen (text);
-    for (int k = 0; s_banned[k]; k++) {
-        size_t m = strlen (s_banned[k]);
-        for (size_t i = 0; i + m <= n; i++) {
-            if (strncasecmp (text + i, s_banned[k], m) != 0)
-                continue;
-            bool left = i == 0 || !s_word_char ((unsigned char) text[i - 1])
-                     || !s_word_char ((unsigned char) s_banned[k][0]);
-            bool right = i + m == n || !s_word_char ((unsigned char) text[i + m]);
-            if (left && right)
-                return s_banned[k];
+    pthread_once (&s_utf8_once, s_utf8_open);
+    if (!s_utf8)
+        return -1;
+    locale_t old = uselocale (s_utf8);
+    mbstate_t st;
+    memset (&st, 0, sizeof st);
+    int n = 0;
+    size_t len = strlen (text);
+    while (len > 0 && n < cap) {
+        wchar_t wc;
+        size_t k = mbrtowc (&wc, text, len, &st);
+        if (k == (size_t) -1 || k == (size_t) -2 || k == 0) {
+            n = -1;
+            break;
         }
+        out[n++] = (wchar_t) towlower ((wint_t) wc);
+        text += k, len -= k;
     }
+    uselocale (old);
+    return n;
+}
+
+/* Written without spaces between words: Han, kana, Hangul (and beyond the BMP). */
+static bool
+s_unspaced (wchar_t c)
+{
+    return (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF)
+        || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFF00 && c <= 0xFFEF) || c >= 0x20000;
+}
+
+static bool
+s_word_char (wchar_t c)
+{
+    pthread_once (&s_utf8_once, s_utf8_open);
+    return s_utf8 && (iswalnum_l ((wint_t) c, s_utf8) || (c >= 0x0900 && c <= 0x0DFF)
+                  ||  (c >= 0x064B && c <= 0x065F));   /* Indic signs, Arabic marks */
+}
+
+/* Does `phrase` occur in text[0..n) (lower-cased), on word bounds where
+   its script has them? */
+static bool
+s_phrase_in (const wchar_t *text, int n, const char *phrase)
+{
+    wchar_t p[64];
+    int m = s_lower (phrase, p, 64);
+    if (m <= 0)
+        return false;
+    bool bounds = !s_unspaced (p[0]);
+    for (int i = 0; i + m <= n; i++) {
+        if (wmemcmp (text + i, p, (size_t) m) != 0)
+            continue;
+        if (!bounds)
+            return true;
+        bool left = i == 0 || !s_word_char (text[i - 1]) || !s_word_char (p[0]);
+        bool right = i + m == n || !s_word_char (text[i + m]) || !s_word_char (p[m - 1]);
+        if (left && right)
+            return true;
+    }
+    return false;
+}
+
+/* The banned phrase found in text for a locale ("de-DE"; "" any), or NULL. */
+static const char *
+s_banned_in (const char *text, const char *locale)
+{
+    wchar_t low[S_COPY_MAX];
+    int n = s_lower (text, low, S_COPY_MAX);
+    if (n <= 0)
+        return NULL;
+    size_t lang = strcspn (locale, "-_");
+    const s_wordlist_t *own = NULL;
+    for (size_t k = 0; k < sizeof s_wordlists / sizeof s_wordlists[0]; k++)
+        if (lang == strlen (s_wordlists[k].lang) && strncasecmp (locale, s_wordlists[k].lang, lang) == 0)
+            own = &s_wordlists[k];
+    const s_wordlist_t *list = own ? own : &s_wordlists[0];
+    for (int w = 0; list->words[w]; w++)
+        if (s_phrase_in (low, n, list->words[w]))
+            return list->words[w];
     return NULL;
 }
 
@@ -188,7 +338,7 @@ lint_drawing (const proto_slide_t *spec, const lint_facts_t *facts, lint_report_
     if (play) {
         for (int i = 0; i < spec->nlines + spec->nsub; i++) {
             const char *t = i < spec->nlines ? spec->lines[i] : spec->sub[i - spec->nlines];
-            const char *w = t ? s_banned_in (t) : NULL;
+            const char *w = t ? s_banned_in (t, spec->locale) : NULL;
             if (w) {
                 lint_add (r, "prohibited_copy", LINT_WARNING,
                           "Google Play does not allow \"%s\" (ranking, price or promotional "
@@ -197,6 +347,10 @@ lint_drawing (const proto_slide_t *spec, const lint_facts_t *facts, lint_report_
             }
         }
     }
+    if (spec->untranslated_of[0])
+        lint_add (r, "untranslated_copy", LINT_WARNING,
+                  "The %s headline is word for word the %s one; is it translated?",
+                  spec->locale, spec->untranslated_of);
     if (spec->text_fallback)
         lint_add (r, "locale_fallback", LINT_WARNING,
                   "%s has no headline of its own; the \"default\" text was used.",

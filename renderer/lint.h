@@ -20,10 +20,12 @@
     Apple frame on a Play image), form_factor_mismatch (warning: a phone
     frame on a tablet preset, a tablet frame on a phone preset, ...: the
     frame's form factor against presets_form_factor), prohibited_copy (warning: Play's banned
-    promotional words), missing_glyphs (error), locale_fallback (warning:
+    promotional words and calls to action, one word list per language),
+    untranslated_copy (warning: the gateway found the locale's own lines
+    word for word another language's), missing_glyphs (error), locale_fallback (warning:
     the locale had no text of its own), blank_screen (warning: the device
     screen is nearly uniform). Set-level rules (set_count,
-    play_promo_eligible) live in common/render_json.c.
+    play_promo_eligible, appstore_required_class) live in common/render_lint.c.
 
     Thread: any; no state. Memory: lint_to_json's string is the caller's. */
 #ifndef EASEL_LINT_H

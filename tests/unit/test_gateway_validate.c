@@ -431,6 +431,27 @@ test_layout (void)
     proto_slide_free (&b);
     proto_create_render_free (&cr);
 
+    /* untranslated_copy: a locale's own lines word for word another language's */
+    body = "{\"matrix\":{\"locales\":[\"en-US\",\"de-DE\",\"en-GB\",\"fr-FR\"],\"presets\":[\"play.phone\"]},"
+        "\"slides\":[{\"headline\":{\"lines\":{\"en-US\":[\"Track every habit\"],"
+        "\"de-DE\":[\"Track every habit\"],\"en-GB\":[\"Track every habit\"],"
+        "\"fr-FR\":[\"Suivez chaque habitude\"]}}},"
+        "{\"headline\":{\"lines\":{\"en-US\":[\"Acme\"],\"de-DE\":[\"Acme\"],\"en-GB\":[\"Acme\"],"
+        "\"fr-FR\":[\"Acme\"]}}}]}";
+    if (s_parse_ok ("untranslated", body, 8, &cr))
+        return;
+    for (int i = 0; i < 8; i++) {
+        proto_slide_t u;
+        s_slide (&cr, i, &u);
+        const char *want = u.slide == 0 && strcmp (u.locale, "de-DE") == 0 ? "en-US" : "";
+        CHECK (strcmp (u.untranslated_of, want) == 0,
+               "untranslated: slide %d %s is flagged as a copy of \"%s\", got \"%s\" (the origin, "
+               "a brand name, the same language and a translation are not)", u.slide, u.locale, want,
+               u.untranslated_of);
+        proto_slide_free (&u);
+    }
+    proto_create_render_free (&cr);
+
     /* default text colour: dark on a light background */
     body = "{\"canvas\":{\"preset\":\"play.phone\"},\"background\":{\"preset\":\"paper\"},"
         "\"slides\":[{\"headline\":{\"lines\":[\"x\"]},\"subtitle\":{\"lines\":[\"y\"]}}]}";

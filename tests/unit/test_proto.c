@@ -66,6 +66,7 @@ test_slide (void)
     snprintf (in.store, sizeof in.store, "appstore");
     in.display_stated = true;
     in.text_fallback = true;
+    snprintf (in.untranslated_of, sizeof in.untranslated_of, "en-US");
 
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
@@ -86,7 +87,8 @@ test_slide (void)
     CHECK (STREQ (out.text_position, "bottom") && out.padding_pm == 0 && out.font_weight == 800
            && out.font_size_max == 120 && out.font_size_min == 40, "layout numbers kept (padding 0 too)");
     CHECK (STREQ (out.fit, "cover") && STREQ (out.finish, "silver") && STREQ (out.store, "appstore")
-           && STREQ (out.bg_image_url, "https://acme.app/bg.png") && out.display_stated && out.text_fallback,
+           && STREQ (out.bg_image_url, "https://acme.app/bg.png") && out.display_stated && out.text_fallback
+           && STREQ (out.untranslated_of, "en-US"),
            "layout strings and flags kept");
     proto_slide_free (&out);
     proto_slide_free (&out);       /* idempotent */

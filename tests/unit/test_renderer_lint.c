@@ -10,6 +10,7 @@
 #include "lint.h"
 #include "presets.h"
 #include "render_lint.h"
+#include "lint_rules.h"
 #include "slide_render.h"
 
 #include <gd.h>
@@ -430,6 +431,51 @@ test_clean_and_each_rule (void)
     spec.width = 1080, spec.height = 1920;
     spec.lines[0] = promo;
     s_fires ("prohibited_copy", &spec, "prohibited_copy", LINT_WARNING);
+    /* prohibited_copy: each language's own list, Unicode case, word bounds */
+    static const struct { const char *locale, *text; bool fires; } copies[] = {
+        { "de-DE", "Jetzt KOSTENLOS testen", true },
+        { "de-DE", "Gewohnheiten im Blick", false },
+        { "ja-JP", "今すぐダウンロードして始めよう", true },
+        { "ja-JP", "毎日の習慣を記録", false },
+        { "ru-RU", "БЕСПЛАТНО навсегда", true },
+        { "es-ES", "Sale el sol cada día", false },      /* "sale" is English only */
+        { "es-ES", "Descarga ahora y empieza", true },
+        { "en-US", "Bestseller habits", false },          /* "best" on a word bound only */
+        { "en-US", "Editor's Choice 2026", true },
+        { "pt-BR", "Baixe agora", true },
+        { "ko-KR", "지금 다운로드하세요", true },
+        { "zh-CN", "立即下载开始记录", true },
+        { "ar-SA", "تطبيق مجاني للعادات", true },
+        { "tr-TR", "Ücretsiz dene", true },
+        { "hi-IN", "अभी डाउनलोड करें", true },
+        { "nl-NL", "The best habit app", true },          /* no Dutch list: English */
+    };
+    for (size_t k = 0; k < sizeof copies / sizeof copies[0]; k++) {
+        char line[128];
+        snprintf (line, sizeof line, "%s", copies[k].text);
+        spec = s_clean ();
+        snprintf (spec.preset, sizeof spec.preset, "play.phone");
+        snprintf (spec.device, sizeof spec.device, "android_phone");
+        snprintf (spec.locale, sizeof spec.locale, "%s", copies[k].locale);
+        spec.width = 1080, spec.height = 1920;
+        spec.lines[0] = line;
+        if (s_run (&spec, &r, NULL, NULL) != 0)
+            continue;
+        CHECK (s_has (&r, "prohibited_copy", LINT_WARNING) == copies[k].fires,
+               "prohibited_copy: %s \"%s\": want %s", copies[k].locale, copies[k].text,
+               copies[k].fires ? "a finding" : "none");
+    }
+
+    /* untranslated_copy: the gateway names the other locale */
+    spec = s_clean ();
+    snprintf (spec.locale, sizeof spec.locale, "de-DE");
+    snprintf (spec.untranslated_of, sizeof spec.untranslated_of, "en-US");
+    s_fires ("untranslated_copy", &spec, "untranslated_copy", LINT_WARNING);
+
+    spec = s_clean ();
+    snprintf (spec.preset, sizeof spec.preset, "play.phone");
+    snprintf (spec.device, sizeof spec.device, "android_phone");
+    spec.width = 1080, spec.height = 1920;
     spec.lines[0] = s_l1;
     int android_len = 0;             /* the Android phone's screen: 412x915 CSS px at 3x */
     uint8_t *android = s_make_shot (1236, 2745, false, &android_len);
@@ -537,6 +583,38 @@ test_render_lint (void)
     CHECK (json_array_size (json_object_get (lint, "findings")) == 0 && json_is_true (json_object_get (lint, "passed")),
            "render lint: one App Store image is a clean set");
     json_decref (lint);
+
+    /* appstore_required_class: iPhone 6.5" without 6.9", iPad 11" without 13", per locale */
+    snprintf (imgs[0].preset, sizeof imgs[0].preset, "appstore.iphone_6_5");
+    snprintf (imgs[1].preset, sizeof imgs[1].preset, "appstore.ipad_11");
+    snprintf (imgs[2].preset, sizeof imgs[2].preset, "appstore.iphone_6_9");
+    snprintf (imgs[2].locale, sizeof imgs[2].locale, "de-DE");
+    snprintf (imgs[3].preset, sizeof imgs[3].preset, "appstore.iphone_6_1");
+    snprintf (imgs[3].locale, sizeof imgs[3].locale, "de-DE");
+    r.nimages = 4;
+    lint = render_lint_build (&r);
+    text = json_dumps (lint, JSON_COMPACT);
+    CHECK (json_string_value (json_object_get (lint, "ruleset"))
+           && strcmp (json_string_value (json_object_get (lint, "ruleset")), LINT_RULESET) == 0,
+           "render lint: the report names its ruleset");
+
+    int required = 0;
+    size_t k;
+    json_t *f;
+    json_array_foreach (json_object_get (lint, "findings"), k, f)
+        required += strcmp (json_string_value (json_object_get (f, "rule")), "appstore_required_class") == 0;
+    CHECK (required == 2 && text && strstr (text, "no iPhone 6.9") && strstr (text, "no iPad 13")
+           && json_is_true (json_object_get (lint, "passed")),
+           "render lint: en-US lacks the 6.9\" and 13\" sets (two warnings), de-DE has its 6.9\": %s",
+           text ? text : "");
+    free (text);
+    json_decref (lint);
+
+    /* every rule the catalogue lists names its source page and when it was checked */
+    const lint_rule_t *rule;
+    for (size_t i = 0; (rule = lint_rules_at (i)); i++)
+        CHECK (strncmp (rule->source, "https://", 8) == 0 && strlen (rule->checked) == 10,
+               "lint rule %s: source and checked date", rule->rule);
 }
 
 int
