@@ -10,10 +10,15 @@
 #include <sys/socket.h>
 
 /* True if sa is loopback, unspecified, RFC 1918, CGNAT 100.64/10, link-local
-   (with the 169.254.169.254 metadata address), IETF 192.0.0/24, benchmarking
-   198.18/15, multicast/reserved/broadcast, IPv6 ULA fc00::/7, link-local or
-   site-local fe80::/9, multicast, or an IPv4-mapped, IPv4-compatible or NAT64
-   form of one of those. Unknown families count as private. When text is not
+   (with the 169.254.169.254 metadata address), IETF 192.0.0/24, TEST-NET
+   192.0.2/24, 198.51.100/24 and 203.0.113/24, the 6to4 relay 192.88.99/24,
+   benchmarking 198.18/15, multicast/reserved/broadcast, IPv6 ULA fc00::/7,
+   link-local or site-local fe80::/9, multicast, local-use NAT64
+   64:ff9b:1::/48, discard 100::/64, Teredo 2001::/32 (its far end is any
+   address), benchmarking 2001:2::/48, ORCHID 2001:10::/28 and 2001:20::/28,
+   documentation 2001:db8::/32 and 3fff::/20, or an IPv4-mapped,
+   IPv4-translated, IPv4-compatible, NAT64 (64:ff9b::/96) or 6to4
+   (2002::/16) form of a private IPv4 address. Unknown families count as private. When text is not
    NULL the address is written there as text (size >= 64 fits any). */
 bool netguard_is_private (const struct sockaddr *sa, char *text, size_t size);
 
