@@ -8,12 +8,15 @@
 #include <strings.h>
 #include <jansson.h>
 
-/* App Store Connect languages deliver accepts as folder names
-   (FastlaneCore::Languages::ALL_LANGUAGES). */
+/* App Store Connect's localizations as deliver takes them as folder names:
+   the 2015 list (FastlaneCore::Languages::ALL_LANGUAGES) plus Arabic,
+   Hebrew, Slovenian and the Indic languages App Store Connect added later
+   (ar-SA, he, bn, gu, kn, ml, mr, or, pa, sl, ta, te, ur). */
 static const char *s_asc [] = {
-    "ca", "cs", "da", "de-DE", "el", "en-AU", "en-CA", "en-GB", "en-US", "es-ES", "es-MX", "fi",
-    "fr-CA", "fr-FR", "hi", "hr", "hu", "id", "it", "ja", "ko", "ms", "nl-NL", "no", "pl", "pt-BR",
-    "pt-PT", "ro", "ru", "sk", "sv", "th", "tr", "uk", "vi", "zh-Hans", "zh-Hant", NULL
+    "ar-SA", "bn", "ca", "cs", "da", "de-DE", "el", "en-AU", "en-CA", "en-GB", "en-US", "es-ES",
+    "es-MX", "fi", "fr-CA", "fr-FR", "gu", "he", "hi", "hr", "hu", "id", "it", "ja", "kn", "ko",
+    "ml", "mr", "ms", "nl-NL", "no", "or", "pa", "pl", "pt-BR", "pt-PT", "ro", "ru", "sk", "sl",
+    "sv", "ta", "te", "th", "tr", "uk", "ur", "vi", "zh-Hans", "zh-Hant", NULL
 };
 
 /* Google Play listing languages supply accepts (Supply::Languages, "-" form). */
@@ -33,7 +36,7 @@ static const char *s_alias [][3] = {
     { "appstore", "zh-CN", "zh-Hans" }, { "appstore", "zh-SG", "zh-Hans" },
     { "appstore", "zh-TW", "zh-Hant" }, { "appstore", "zh-HK", "zh-Hant" },
     { "appstore", "zh-MO", "zh-Hant" }, { "appstore", "nb", "no" }, { "appstore", "nb-NO", "no" },
-    { "appstore", "zh", "zh-Hans" },
+    { "appstore", "zh", "zh-Hans" }, { "appstore", "iw", "he" }, { "appstore", "iw-IL", "he" },
     { "play", "zh-Hans", "zh-CN" }, { "play", "zh-Hant", "zh-TW" }, { "play", "zh", "zh-CN" },
     { "play", "he", "iw-IL" }, { "play", "he-IL", "iw-IL" }, { "play", "nb", "no-NO" },
     { "play", "nb-NO", "no-NO" }, { "play", "es-MX", "es-419" }, { "play", "fil-PH", "fil" },

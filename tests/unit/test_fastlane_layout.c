@@ -32,7 +32,19 @@ main (void)
     CHECK (strcmp (s_lang ("appstore", "zh-TW"), "zh-Hant") == 0);
     CHECK (strcmp (s_lang ("appstore", "nb-NO"), "no") == 0);
     CHECK (strcmp (s_lang ("appstore", "ko-KR"), "ko") == 0);
-    CHECK (strcmp (s_lang ("appstore", "ar-SA"), "(none)") == 0);
+    /* right-to-left and Indic App Store Connect languages are placed, not unplaced */
+    CHECK (strcmp (s_lang ("appstore", "ar-SA"), "ar-SA") == 0);
+    CHECK (strcmp (s_lang ("appstore", "ar"), "ar-SA") == 0);
+    CHECK (strcmp (s_lang ("appstore", "he-IL"), "he") == 0);
+    CHECK (strcmp (s_lang ("appstore", "iw-IL"), "he") == 0);
+    static const char *const indic [][2] = {
+        { "bn-IN", "bn" }, { "gu-IN", "gu" }, { "kn-IN", "kn" }, { "ml-IN", "ml" }, { "mr-IN", "mr" },
+        { "or-IN", "or" }, { "pa-IN", "pa" }, { "sl-SI", "sl" }, { "ta-IN", "ta" }, { "te-IN", "te" },
+        { "ur-PK", "ur" },
+    };
+    for (size_t i = 0; i < sizeof indic / sizeof indic [0]; i++)
+        CHECK (strcmp (s_lang ("appstore", indic [i][0]), indic [i][1]) == 0);
+    CHECK (strcmp (s_lang ("appstore", "xx-YY"), "(none)") == 0);
     /* Google Play languages (supply folders) */
     CHECK (strcmp (s_lang ("play", "ja"), "ja-JP") == 0);
     CHECK (strcmp (s_lang ("play", "ja-JP"), "ja-JP") == 0);
@@ -46,6 +58,10 @@ main (void)
 
     char p [FASTLANE_PATH_MAX];
     const char *why = "unset";
+    CHECK (fastlane_path ("he-IL", "appstore.iphone_6_9", 0, 1320, 2868, "png", p, sizeof p, &why) == 0);
+    CHECK (strcmp (p, "screenshots/he/01_appstore.iphone_6_9_1320x2868.png") == 0 && why == NULL);
+    CHECK (fastlane_path ("ar-SA", "appstore.iphone_6_9", 1, 1320, 2868, "png", p, sizeof p, &why) == 0);
+    CHECK (strcmp (p, "screenshots/ar-SA/02_appstore.iphone_6_9_1320x2868.png") == 0 && why == NULL);
     CHECK (fastlane_path ("ja-JP", "appstore.iphone_6_9", 0, 1320, 2868, "png", p, sizeof p, &why) == 0);
     CHECK (strcmp (p, "screenshots/ja/01_appstore.iphone_6_9_1320x2868.png") == 0 && why == NULL);
     CHECK (fastlane_path ("en-US", "appstore.ipad_13", 2, 2064, 2752, "jpeg", p, sizeof p, &why) == 0);
@@ -67,7 +83,7 @@ main (void)
     CHECK (fastlane_path ("en-US", "appstore.vision_pro", 0, 3840, 2160, "png", p, sizeof p, &why) == 1);
     CHECK (fastlane_path ("en-US", "appstore.watch_s10", 0, 416, 496, "png", p, sizeof p, &why) == 1);
     CHECK (fastlane_path ("en-US", "play.chromebook", 0, 1920, 1080, "png", p, sizeof p, &why) == 1);
-    CHECK (fastlane_path ("ar-SA", "appstore.iphone_6_9", 0, 1320, 2868, "png", p, sizeof p, &why) == 1);
+    CHECK (fastlane_path ("xx-YY", "appstore.iphone_6_9", 0, 1320, 2868, "png", p, sizeof p, &why) == 1);
     /* refused: unsafe names, bad numbers, a buffer too small */
     CHECK (fastlane_path ("../etc", "play.phone", 0, 1080, 1920, "png", p, sizeof p, &why) == -1);
     CHECK (fastlane_path ("en-US", "play/phone", 0, 1080, 1920, "png", p, sizeof p, &why) == -1);
