@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *
@@ -117,9 +118,11 @@ cli_api_json (const cli_api_resp_t *resp, json_t **obj)
         const char *code = json_string_value (json_object_get (e, "code"));
         const char *msg = json_string_value (json_object_get (e, "message"));
         const char *param = json_string_value (json_object_get (e, "param"));
-        fprintf (stderr, "easel: HTTP %ld %s: %s%s%s%s\n", resp->status, code ? code : "error",
+        fprintf (stderr, "easel: HTTP %ld %s: %s%s%s%s%s\n", resp->status, code ? code : "error",
                  msg ? msg : "the server answered without a JSON error",
-                 param ? " (" : "", param ? param : "", param ? ")" : "");
+                 param ? " (" : "", param ? param : "", param ? ")" : "",
+                 code && strcmp (code, "use_async") == 0
+                 ? "; run `easel render` with --async (add --wait to follow it)" : "");
         json_decref (parsed);
         return CLI_TRANSPORT;
     }
@@ -146,20 +149,22 @@ s_progress (bool tty, const char *id, json_t *obj, char *last, size_t last_size)
     json_t *prog = json_object_get (obj, "progress");
     long done = (long) json_integer_value (json_object_get (prog, "done"));
     long total = (long) json_integer_value (json_object_get (prog, "total"));
-    if (!prog) {                   /* a job: pending 0, processing 1, final 2 of 2 */
-        bool failed;
-        total = 2;
-        done = cli_api_final (status, &failed) ? 2 : status && strcmp (status, "processing") == 0 ? 1 : 0;
-    }
     char line [256];
-    snprintf (line, sizeof line, "%s %s %ld/%ld", id, status ? status : "?", done, total);
+    if (prog)
+        snprintf (line, sizeof line, "%s %s %ld/%ld images", id, status ? status : "?", done, total);
+    else                           /* a job is one capture: its state says it all */
+        snprintf (line, sizeof line, "%s %s", id, status ? status : "?");
     if (tty) {
-        int width = 30, fill = total > 0 ? (int) (width * done / total) : 0;
-        char bar [64];
-        for (int i = 0; i < width; i++)
-            bar [i] = i < fill ? '#' : '.';
-        bar [width] = '\0';
-        fprintf (stderr, "\r[%s] %-40s", bar, line);
+        if (prog) {
+            int width = 30, fill = total > 0 ? (int) (width * done / total) : 0;
+            char bar [64];
+            for (int i = 0; i < width; i++)
+                bar [i] = i < fill ? '#' : '.';
+            bar [width] = '\0';
+            fprintf (stderr, "\r[%s] %s\033[K", bar, line);    /* erase what a longer line left */
+        }
+        else
+            fprintf (stderr, "\r%s\033[K", line);
         fflush (stderr);
     }
     else
@@ -176,9 +181,15 @@ cli_api_watch (const char *kind, const char *id, json_t **obj)
     char last [256] = "";
     char path [256];
     while (true) {
-        snprintf (path, sizeof path, "/v1/%ss/%s?wait=%d", kind, id, CLI_WAIT_S);
+        /* a plain GET every CLI_PROGRESS_POLL_MS: a render's progress changes while
+           it stays processing, and ?wait= answers only when it leaves processing */
+        if (last [0]) {
+            struct timespec pause = { 0, CLI_PROGRESS_POLL_MS * 1000000L };
+            nanosleep (&pause, NULL);
+        }
+        snprintf (path, sizeof path, "/v1/%ss/%s", kind, id);
         cli_api_resp_t resp;
-        int rc = cli_api_call ("GET", path, NULL, CLI_WAIT_S + 15, &resp);
+        int rc = cli_api_call ("GET", path, NULL, 30, &resp);
         if (rc)
             return rc;
         json_t *o = NULL;

@@ -17,6 +17,7 @@
 #define CLI_TRANSPORT 3
 #define CLI_API_BODY_MAX (64 * 1024 * 1024)   /* largest answer or file read */
 #define CLI_WAIT_S    30                      /* one long-poll (?wait=) */
+#define CLI_PROGRESS_POLL_MS 250              /* --watch: a GET this often, so each change shows */
 
 typedef struct {
     long   status;                 /* HTTP status, 0 when no answer */

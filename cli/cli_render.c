@@ -83,14 +83,14 @@ cli_render (int argc, char **argv)
         else if (strcmp (argv [i], "--wait") == 0) wait = true;
         else if (strcmp (argv [i], "--json") == 0) as_json = true;
         else if (strcmp (argv [i], "--out") == 0 && i + 1 < argc) out = argv [++i];
-        else if (argv [i][0] != '-' && !spec) spec = argv [i];
+        else if ((argv [i][0] != '-' || strcmp (argv [i], "-") == 0) && !spec) spec = argv [i];
         else {
-            fprintf (stderr, "easel: unknown argument \"%s\" (usage: easel render spec.json [--async] [--wait] [--out DIR] [--json])\n", argv [i]);
+            fprintf (stderr, "easel: unknown argument \"%s\" (usage: easel render spec.json|- [--async] [--wait] [--out DIR] [--layout fastlane] [--fail-on-lint] [--json])\n", argv [i]);
             return CLI_USAGE;
         }
     }
     if (!spec) {
-        fprintf (stderr, "usage: easel render spec.json [--async] [--wait] [--out DIR] [--json]\n");
+        fprintf (stderr, "usage: easel render spec.json|- [--async] [--wait] [--out DIR] [--layout fastlane] [--fail-on-lint] [--json]\n");
         return CLI_USAGE;
     }
     if (layout && (strcmp (layout, "fastlane") != 0 || !out)) {
@@ -98,7 +98,10 @@ cli_render (int argc, char **argv)
         return CLI_USAGE;
     }
     size_t len = 0;
-    char *text = util_read_file (spec, S_SPEC_MAX, &len);
+    bool from_stdin = strcmp (spec, "-") == 0;   /* "-": the spec comes on standard input */
+    char *text = util_read_file (from_stdin ? "/dev/stdin" : spec, S_SPEC_MAX, &len);
+    if (from_stdin)
+        spec = "standard input";
     if (!text) {
         fprintf (stderr, "easel: cannot read %s (missing, unreadable or over 25 MiB)\n", spec);
         return CLI_USAGE;

@@ -14,18 +14,52 @@ static const char *s_usage =
     "       easel credits add (--account acct_... | --key sk_...) N [--note TEXT] [--data DIR]\n"
     "       easel certs create NAME [--dir DIR] [--json]\n"
     "       easel backup [--data DIR] FILE [--json]\n"
-    "       easel render spec.json [--async] [--wait] [--out DIR] [--json]\n"
+    "       easel render spec.json|- [--async] [--wait] [--out DIR] [--layout fastlane]\n"
+    "                    [--fail-on-lint] [--json]      (- reads the spec from standard input)\n"
     "       easel capture URL [--device D] [--background P] [--full-page] [--format F] [--out FILE] [--json]\n"
     "       easel jobs status job_... [--watch] [--json]\n"
     "       easel renders status rnd_... [--watch] [--json]\n"
     "       easel export rnd_... --out DIR [--layout fastlane] [--fail-on-lint] [--json]\n"
     "       easel docs reference\n"
+    "       easel COMMAND --help   (that command's usage)\n";
+static const char *s_footer =
     "   (render/capture/jobs/renders call EASEL_URL with EASEL_API_KEY; exit 0 ok,\n"
-    "    1 the job failed, 2 usage, 3 transport or an error answer)\n";
+    "    1 the job failed or, with --fail-on-lint, lint errors, 2 usage or a spec file\n"
+    "    that cannot be read or is not JSON, 3 Easel unreachable or an error answer,\n"
+    "    a spec the API rejects (400, 422) included)\n";
+
+/* `easel CMD ... --help`: the usage lines of CMD (and their continuation
+   lines) on stdout. */
+static void
+s_command_usage (const char *cmd)
+{
+    char want [64];
+    snprintf (want, sizeof want, "easel %s ", cmd);
+    bool in = false;
+    for (const char *line = s_usage; *line; ) {
+        size_t n = strcspn (line, "\n");
+        const char *text = line + strspn (line, " ");
+        if (strncmp (text, "usage: ", 7) == 0)
+            text += 7;
+        if (strncmp (text, "easel ", 6) == 0)
+            in = strncmp (text, want, strlen (want)) == 0;
+        if (in)
+            printf ("%.*s\n", (int) n, line);
+        line += n + (line [n] == '\n');
+    }
+    fputs (s_footer, stdout);
+}
 
 int
 main (int argc, char **argv)
 {
+    for (int i = 2; i < argc; i++)
+        if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
+            if (strstr (s_usage, argv [1]) == NULL || strcmp (argv [1], "--help") == 0)
+                break;
+            s_command_usage (argv [1]);
+            return 0;
+        }
     if (argc >= 2 && strcmp (argv[1], "up") == 0)
         return cli_up (argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "keys") == 0)
@@ -48,10 +82,17 @@ main (int argc, char **argv)
         return cli_export (argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "docs") == 0)
         return cli_docs (argc - 1, argv + 1);
-    if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "help") == 0)) {
+    if (argc >= 3 && strcmp (argv[1], "help") == 0) {
+        s_command_usage (argv[2]);
+        return 0;
+    }
+    if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
+                   || strcmp (argv[1], "help") == 0)) {
         fputs (s_usage, stdout);
+        fputs (s_footer, stdout);
         return 0;
     }
     fputs (s_usage, stderr);
+    fputs (s_footer, stderr);
     return 2;
 }

@@ -1,6 +1,6 @@
 """The easel CLI against a live stack: capture (downloads the framed image),
 jobs status --json / --watch (exit 0 completed, 1 failed, plain lines when
-not a terminal, a progress bar on one), renders status, render spec.json
+not a terminal, the state redrawn in place on one), renders status, render spec.json
 --out DIR, a bad API key (exit 3, one line naming the cause), usage (2)."""
 import json
 import os
@@ -49,13 +49,15 @@ check(json.loads(r.stdout)["status"] == "failed", "watch --json: %r" % r.stdout)
 lines = [l for l in r.stderr.decode().splitlines() if l.startswith("easel:")]
 check(len(lines) == 1 and "navigation timeout" in lines[0], "failure line: %r" % r.stderr)
 
-# on a terminal --watch draws a bar
+# on a terminal --watch redraws the job's state in place (a job is one capture:
+# no image count, no meaningless "2/2"), erasing the rest of the line
 master, slave = pty.openpty()
 r = easel("jobs", "status", job["id"], "--watch", stderr=slave)
 os.close(slave)
 bar = os.read(master, 4096)
 os.close(master)
-check(r.returncode == 0 and b"[###" in bar and b"\r" in bar, "no progress bar on a terminal: %r" % bar)
+check(r.returncode == 0 and b"\rjob_" in bar and b"completed\x1b[K" in bar and b"2/2" not in bar,
+      "no in-place job state on a terminal: %r" % bar)
 
 # render spec.json --out DIR; renders status --watch --json
 spec = os.path.join(tmp, "spec.json")
