@@ -15,6 +15,55 @@
 #include "cli_api.h"
 
 /* Prints obj (JSON or a short summary) and returns the exit code of its status. */
+/* A render in a few lines: images by status, failed images with their
+   error, and the lint summary with its first findings (URLs: --json). */
+static void
+s_render_summary (json_t *obj)
+{
+    json_t *images = json_object_get (obj, "images"), *img;
+    if (!json_is_array (images))
+        return;
+    size_t i, n = json_array_size (images), ok = 0, failed = 0;
+    json_array_foreach (images, i, img) {
+        const char *st = json_string_value (json_object_get (img, "status"));
+        ok += st && strcmp (st, "succeeded") == 0;
+        failed += st && strcmp (st, "failed") == 0;
+    }
+    printf ("images: %zu (%zu succeeded, %zu failed, %zu other)\n", n, ok, failed, n - ok - failed);
+    json_array_foreach (images, i, img) {
+        const char *st = json_string_value (json_object_get (img, "status"));
+        if (!st || strcmp (st, "failed") != 0)
+            continue;
+        json_t *err = json_object_get (img, "error");
+        printf ("  failed: slide %lld %s %s: %s\n", (long long) json_integer_value (json_object_get (img, "slide")),
+                json_string_value (json_object_get (img, "locale")) ? json_string_value (json_object_get (img, "locale")) : "",
+                json_string_value (json_object_get (img, "preset")) ? json_string_value (json_object_get (img, "preset")) : "",
+                json_string_value (json_object_get (err, "message")) ? json_string_value (json_object_get (err, "message")) : "?");
+    }
+    json_t *lint = json_object_get (obj, "lint");
+    if (!json_is_object (lint))
+        return;
+    printf ("lint: %s, %lld error%s, %lld warning%s\n", json_is_true (json_object_get (lint, "passed")) ? "passed" : "failed",
+            (long long) json_integer_value (json_object_get (lint, "errors")),
+            json_integer_value (json_object_get (lint, "errors")) == 1 ? "" : "s",
+            (long long) json_integer_value (json_object_get (lint, "warnings")),
+            json_integer_value (json_object_get (lint, "warnings")) == 1 ? "" : "s");
+    int shown = 0;
+    json_t *f;
+    for (int pass = 0; pass < 2; pass++)        /* errors first, then warnings */
+        json_array_foreach (json_object_get (lint, "findings"), i, f) {
+            const char *sev = json_string_value (json_object_get (f, "severity"));
+            if (!sev || strcmp (sev, pass ? "warning" : "error") != 0 || shown >= 5)
+                continue;
+            printf ("  %s %s: %s\n", sev, json_string_value (json_object_get (f, "rule")),
+                    json_string_value (json_object_get (f, "message")));
+            shown++;
+        }
+    size_t total = json_array_size (json_object_get (lint, "findings"));
+    if (total > (size_t) shown && shown > 0)
+        printf ("  ... (--json lists every finding and image URL)\n");
+}
+
 int
 cli_print_object (json_t *obj, bool as_json)
 {
@@ -35,13 +84,7 @@ cli_print_object (json_t *obj, bool as_json)
                     (long long) json_integer_value (json_object_get (result, "height")),
                     json_string_value (json_object_get (result, "format")),
                     json_string_value (json_object_get (result, "url")));
-        size_t i;
-        json_t *img;
-        json_array_foreach (json_object_get (obj, "images"), i, img)
-            printf ("%s %s %s\n", json_string_value (json_object_get (img, "id")),
-                    json_string_value (json_object_get (img, "status")),
-                    json_string_value (json_object_get (img, "url"))
-                    ? json_string_value (json_object_get (img, "url")) : "-");
+        s_render_summary (obj);
     }
     bool failed;
     if (cli_api_final (status, &failed) && failed) {

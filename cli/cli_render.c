@@ -10,6 +10,8 @@
     framed image to --out (default ./<cap_id>.<format>) and prints its path.
     Exit codes as cli_api.h. Single threaded.  */
 #include <stdbool.h>
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,38 @@ s_submit (const char *path, const char *kind, const char *body, bool follow, jso
     snprintf (copy, sizeof copy, "%s", id ? id : "");
     json_decref (*obj);
     return cli_api_watch (kind, copy, obj);
+}
+
+/* A name part safe as one path segment: letters, digits, '.', '_', '-'. */
+static void
+s_segment (const char *v, const char *fallback, char *out, size_t size)
+{
+    snprintf (out, size, "%s", v && *v && strcmp (v, ".") != 0 && strcmp (v, "..") != 0 ? v : fallback);
+    for (char *p = out; *p; p++)
+        if (!isalnum ((unsigned char) *p) && *p != '.' && *p != '_' && *p != '-')
+            *p = '_';
+}
+
+/* DIR/<locale>/<preset>/<NN>.<ext> of an image (NN its slide, from 01),
+   creating the folders: "default" without a locale, WxH without a preset. */
+static int
+s_image_path (const char *out, json_t *img, char *path, size_t size)
+{
+    char locale [80], preset [80], custom [40];
+    snprintf (custom, sizeof custom, "%lldx%lld", (long long) json_integer_value (json_object_get (img, "width")),
+              (long long) json_integer_value (json_object_get (img, "height")));
+    s_segment (json_string_value (json_object_get (img, "locale")), "default", locale, sizeof locale);
+    s_segment (json_string_value (json_object_get (img, "preset")), custom, preset, sizeof preset);
+    mkdir (out, 0755);
+    snprintf (path, size, "%s/%s", out, locale);
+    mkdir (path, 0755);
+    snprintf (path, size, "%s/%s/%s", out, locale, preset);
+    if (mkdir (path, 0755) != 0 && errno != EEXIST)
+        return -1;
+    snprintf (path, size, "%s/%s/%s/%02lld.%s", out, locale, preset,
+              (long long) json_integer_value (json_object_get (img, "slide")) + 1,
+              s_ext (json_string_value (json_object_get (img, "format"))));
+    return 0;
 }
 
 int
@@ -135,23 +169,27 @@ cli_render (int argc, char **argv)
         return erc ? erc : rc;
     }
     if (out && strcmp (json_string_value (json_object_get (obj, "status")), "processing") != 0) {
-        mkdir (out, 0755);
+        int saved = 0;
         json_array_foreach (json_object_get (obj, "images"), i, img) {
             const char *url = json_string_value (json_object_get (img, "url"));
-            const char *iid = json_string_value (json_object_get (img, "id"));
-            if (!url || !iid)
+            if (!url)
                 continue;
             char path [4096];
-            snprintf (path, sizeof path, "%s/%s.%s", out, iid,
-                      s_ext (json_string_value (json_object_get (img, "format"))));
+            if (s_image_path (out, img, path, sizeof path)) {
+                fprintf (stderr, "easel: cannot create the folders for %s\n", path);
+                rc = CLI_TRANSPORT;
+                break;
+            }
             int drc = s_download (url, path);
             if (drc) {
                 rc = drc;
                 break;
             }
-            if (!as_json)
-                printf ("saved %s\n", path);
+            saved++;
         }
+        if (!as_json)
+            printf ("saved %d image%s under %s/<locale>/<preset>/<slide>.<format>\n", saved,
+                    saved == 1 ? "" : "s", out);
     }
     json_decref (obj);
     return rc;

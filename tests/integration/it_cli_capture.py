@@ -68,8 +68,8 @@ r = easel("render", spec, "--async", "--wait", "--out", outdir, "--json")
 check(r.returncode == 0, "render exited %d: %s" % (r.returncode, r.stderr.decode()))
 render = json.loads(r.stdout)
 check(render["status"] == "succeeded", "render: %r" % render)
-files = os.listdir(outdir)
-check(len(files) == 1 and files[0].endswith(".png"), "render --out wrote %r" % files)
+files = [os.path.relpath(os.path.join(d, f), outdir) for d, _, fs in os.walk(outdir) for f in fs]
+check(files == ["default/play.phone/01.png"], "render --out wrote %r" % files)
 r = easel("renders", "status", render["id"], "--watch", "--json")
 check(r.returncode == 0 and json.loads(r.stdout)["status"] == "succeeded", "renders status: %r" % r.stdout)
 

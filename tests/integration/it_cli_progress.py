@@ -72,6 +72,18 @@ try:
           "progress lines count images and end at 100/100: %r" % lines)
     check(any("processing" in l for l in lines[:-1]), "no line while processing: %r" % lines)
 
+    # --out names files by locale, preset and slide; the summary has counts and lint, no URLs
+    outdir = tempfile.mkdtemp()
+    out = run(["render", "-", "--out", outdir], stdin=spec(2, 2))
+    check(out.returncode == 0, "render --out exited %d: %r" % (out.returncode, out.stderr))
+    files = sorted(os.path.relpath(os.path.join(d, f), outdir) for d, _, fs in os.walk(outdir) for f in fs)
+    check(files == ["de-DE/appstore.iphone_6_9/01.png", "de-DE/appstore.iphone_6_9/02.png",
+                    "en-US/appstore.iphone_6_9/01.png", "en-US/appstore.iphone_6_9/02.png"],
+          "render --out wrote %r" % files)
+    text = out.stdout.decode()
+    check("images: 4 (4 succeeded" in text and "lint: " in text and "saved 4 images" in text
+          and "http" not in text, "render summary: %r" % text)
+
     # on a terminal: redrawn in place, each redraw erasing the rest of the line
     master, slave = pty.openpty()
     proc = subprocess.Popen([EASEL, "render", "-", "--async", "--wait"], env=env, stdin=subprocess.PIPE,
