@@ -8,12 +8,14 @@
 #include "capture.h"
 #include "capture_spec.h"
 #include "device_frame.h"
+#include "egress.h"
 #include "encode.h"
 #include "fetch.h"
 #include "image_source.h"
 #include "presets.h"
 #include "util.h"
 #include "log.h"
+#include "web_url.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +35,7 @@
 
 #define S_CDP_MSG_MAX      (160 * 1024 * 1024)  /* a full-page screenshot in base64 */
 #define S_PROBE_MAX_BYTES  EASEL_MAX_SOURCE_BYTES
-#define S_ARGS_MAX         24
+#define S_ARGS_MAX         32
 #define S_MARGIN_PM        60                   /* background margin, per mille of the frame width */
 
 /* ---- errors ---------------------------------------------------------------- */
@@ -55,20 +57,22 @@ s_err (render_error_t *why, const char *code, bool retryable, const char *fmt, c
    holding the image bytes, and got->ip the address the host resolved to
    (checked against the private-network rule); -1 with why. */
 static int
-s_probe (const capture_spec_t *spec, const capture_opts_t *opts, fetch_result_t *got,
+s_probe (const capture_spec_t *spec, const char *url, const capture_opts_t *opts, fetch_result_t *got,
          bool *page, render_error_t *why)
 {
-    fetch_opts_t fo = { .allow_private = opts->allow_private, .max_bytes = S_PROBE_MAX_BYTES,
+    fetch_opts_t fo = { .allow_private = opts->allow_private, .allow = opts->allow,
+                        .max_bytes = S_PROBE_MAX_BYTES,
                         .timeout_ms = (long) opts->nav_timeout_ms, .images_only = true,
                         .nheaders = spec->nheaders, .header_names = spec->header_names,
                         .header_values = spec->header_values };
     char text [64];
     *page = false;
-    if (fetch_url (spec->url, &fo, got) == 0)
+    if (fetch_url (url, &fo, got) == 0)
         return 0;
     snprintf (text, sizeof text, "%ld", got->http_status);
     switch (got->status) {
         case FETCH_NOT_IMAGE:
+        case FETCH_REDIRECT:            /* the browser follows it, each hop through egress */
             *page = true;               /* a page: the browser loads it */
             return 0;
         case FETCH_NOT_ALLOWED:
@@ -76,9 +80,6 @@ s_probe (const capture_spec_t *spec, const capture_opts_t *opts, fetch_result_t 
                           got->address);
         case FETCH_TIMEOUT:
             return s_err (why, "navigation_timeout", false, "navigation timeout%s", "");
-        case FETCH_REDIRECT:
-            return s_err (why, "capture_failed", false,
-                          "the page answered HTTP %s; redirects are not followed", text);
         case FETCH_HTTP_STATUS:
             return s_err (why, "capture_failed", false, "the page answered HTTP %s", text);
         case FETCH_TOO_LARGE:
@@ -102,6 +103,7 @@ typedef struct {
     char    session [128];
     bool    loaded, idle, dead;
     char    loader [128];
+    egress_t *egress;              /* the browser's only way out (egress.h) */
 } s_cdp_t;
 
 static int
@@ -125,6 +127,7 @@ s_browser_stop (s_cdp_t *b)
     if (b->fd >= 0)
         close (b->fd);
     b->fd = -1;
+    egress_stop (&b->egress);      /* after the browser: nothing is left to relay */
     if (b->profile [0])
         nftw (b->profile, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
     b->profile [0] = '\0';
@@ -134,34 +137,37 @@ s_browser_stop (s_cdp_t *b)
 
 static int
 s_browser_start (s_cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec,
-                 const char *host, const char *ip, render_error_t *why)
+                 render_error_t *why)
 {
     memset (b, 0, sizeof *b);
     b->fd = -1;
+    char eerr [128];
+    b->egress = egress_start (opts->allow_private, opts->allow, eerr, sizeof eerr);
+    if (!b->egress)
+        return s_err (why, "capture_failed", true, "cannot start the browser's egress: %s", eerr);
     snprintf (b->profile, sizeof b->profile, "/tmp/easel-chromium-XXXXXX");
     if (!mkdtemp (b->profile)) {
         b->profile [0] = '\0';
         return s_err (why, "capture_failed", true, "cannot make a browser profile: %s", strerror (errno));
     }
-    char prof [96], win [48], rules [256] = "";
+    char prof [96], win [48], proxy [64];
     snprintf (prof, sizeof prof, "--user-data-dir=%s", b->profile);
     snprintf (win, sizeof win, "--window-size=%d,%d", (int) spec->width, (int) spec->height);
-    if (host [0] && ip [0] && strcmp (host, ip) != 0) {
-        char bare [128];
-        snprintf (bare, sizeof bare, "%.*s", (int) strcspn (host, ":"), host);
-        if (host [0] != '[')
-            snprintf (rules, sizeof rules, "--host-resolver-rules=MAP %s %s%s%s", bare,
-                      strchr (ip, ':') ? "[" : "", ip, strchr (ip, ':') ? "]" : "");
-    }
+    snprintf (proxy, sizeof proxy, "--proxy-server=socks5://127.0.0.1:%d", egress_port (b->egress));
+    /* every connection through egress, loopback included; Chromium's own
+       resolver answers nothing, so no name is looked up outside egress;
+       WebRTC may not send UDP around the proxy */
     const char *argv [S_ARGS_MAX] = {
         opts->chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-proxy-server", "--disable-dev-shm-usage", "--mute-audio",
-        "--hide-scrollbars", "--remote-debugging-pipe", prof, win
+        "--disable-sync", "--disable-dev-shm-usage", "--mute-audio",
+        "--hide-scrollbars", "--remote-debugging-pipe", prof, win, proxy,
+        "--proxy-bypass-list=<-loopback>",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--disable-features=DnsOverHttps,AsyncDns"
     };
-    int argc = 16;
-    if (rules [0])
-        argv [argc++] = rules;
+    int argc = 20;
     argv [argc++] = "about:blank";
     argv [argc] = NULL;
     int sv [2];
@@ -357,14 +363,14 @@ s_safe_area (const capture_spec_t *spec, int *top, int *bottom)
 }
 
 static int
-s_browser_capture (const capture_spec_t *spec, const capture_opts_t *opts, const char *host,
-                   const char *ip, uint8_t **png, size_t *png_len, render_error_t *why)
+s_browser_capture (const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
+                   uint8_t **png, size_t *png_len, render_error_t *why)
 {
     int safe_top, safe_bottom;
     s_safe_area (spec, &safe_top, &safe_bottom);
     int view_h = (int) spec->height - safe_top - safe_bottom;     /* the page's viewport */
     s_cdp_t b;
-    if (s_browser_start (&b, opts, spec, host, ip, why)) {
+    if (s_browser_start (&b, opts, spec, why)) {
         s_browser_stop (&b);
         return -1;
     }
@@ -418,7 +424,7 @@ s_browser_capture (const capture_spec_t *spec, const capture_opts_t *opts, const
     /* navigation: the timeout runs from here */
     int64_t nav_deadline = util_mono_ms () + opts->nav_timeout_ms;
     b.loaded = b.idle = false;
-    rc = s_cdp_call (&b, "Page.navigate", json_pack ("{s:s}", "url", spec->url), true,
+    rc = s_cdp_call (&b, "Page.navigate", json_pack ("{s:s}", "url", url), true,
                      nav_deadline, &reply, &res, err, sizeof err);
     if (rc == 0) {
         const char *etext = json_string_value (json_object_get (res, "errorText"));
@@ -436,6 +442,14 @@ s_browser_capture (const capture_spec_t *spec, const capture_opts_t *opts, const
         bool never = false;
         rc = s_cdp_wait (&b, 0, &never, util_mono_ms () + spec->delay_ms, NULL);
         rc = rc == 1 ? 0 : rc;
+    }
+    char rhost [300], raddr [64];
+    if (rc == 2 && egress_refused (b.egress, rhost, sizeof rhost, raddr, sizeof raddr) > 0) {
+        s_browser_stop (&b);       /* the page itself, or a redirect, led to a private address */
+        char text [400];
+        snprintf (text, sizeof text, "%s resolves to %s", rhost, raddr);
+        return s_err (why, "url_not_allowed", false, "the page or a redirect went to %s, a private address",
+                      text);
     }
     if (rc) {
         s_browser_stop (&b);
@@ -662,15 +676,17 @@ static int
 s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *res,
        render_error_t *why)
 {
-    if (strncmp (spec->url, "http://", 7) != 0 && strncmp (spec->url, "https://", 8) != 0)
-        return s_err (why, "bad_task", false, "url is not http(s)%s", "");
+    web_url_t url;                 /* the gateway checked it; parsed again, by the same rules */
+    char uerr [WEB_URL_ERR_MAX];
+    if (web_url_parse (spec->url, &url, uerr) != 0)
+        return s_err (why, "bad_task", false, "url %s", uerr);
     char host [256];
-    capture_spec_host (spec->url, host, sizeof host);
+    capture_spec_host (url.canonical, host, sizeof host);
     fetch_result_t probe;
     bool page = false;
     uint8_t *png = NULL;
     size_t png_len = 0;
-    int rc = s_probe (spec, opts, &probe, &page, why);
+    int rc = s_probe (spec, url.canonical, opts, &probe, &page, why);
     if (rc == 0 && !page) {
         image_source_kind_t kind;
         uint32_t w, h;
@@ -685,7 +701,7 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
         if (!opts->chromium)
             rc = s_err (why, "capture_failed", true, "this renderer has no browser%s", "");
         else
-            rc = s_browser_capture (spec, opts, host, probe.ip, &png, &png_len, why);
+            rc = s_browser_capture (spec, url.canonical, opts, &png, &png_len, why);
     }
     if (rc == 0) {
         int w = 0, h = 0, top = 0, bottom = 0;

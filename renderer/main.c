@@ -587,6 +587,14 @@ main (int argc, char **argv)
     };
     if (!*link.endpoint)
         log_fatal ("bad configuration: empty work endpoint", NULL);
+    /* --allow-networks / EASEL_ALLOW_NETWORKS: private networks screenshots and
+       captures may reach all the same (CIDR list) */
+    static netguard_allow_t allow;
+    const char *allow_text = util_config (argc, argv, "--allow-networks", "EASEL_ALLOW_NETWORKS", "");
+    char allow_err [128];
+    if (netguard_allow_parse (allow_text, &allow, allow_err, sizeof allow_err) != 0)
+        log_fatal ("bad configuration: --allow-networks", "reason", allow_err, NULL);
+    sh.opts.allow = &allow;
     if (access (sh.opts.font_path, R_OK) != 0)
         log_fatal ("bad configuration: cannot read the font", "font", sh.opts.font_path, NULL);
 
@@ -598,6 +606,7 @@ main (int argc, char **argv)
     sh.capture = (capture_opts_t) {
         .chromium = capture_find_chromium (),
         .allow_private = sh.opts.allow_private,
+        .allow = &allow,
         .nav_timeout_ms = s_config_int (argc, argv, "--capture-timeout-ms", "EASEL_CAPTURE_TIMEOUT_MS",
                                         CAPTURE_NAV_TIMEOUT_MS_DEFAULT, 100, 120000),
         .font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -676,7 +685,8 @@ main (int argc, char **argv)
     char slots_text[16];
     snprintf (slots_text, sizeof slots_text, "%d", slots);
     log_info ("renderer started", "name", ready.name, "endpoint", link.endpoint,
-              "slots", slots_text, "allow_private", sh.opts.allow_private ? "1" : "0", NULL);
+              "slots", slots_text, "allow_private", sh.opts.allow_private ? "1" : "0",
+              "allow_networks", allow_text [0] ? allow_text : "none", NULL);
 
     s_run (&link, &sh);
 
