@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -104,6 +105,8 @@ typedef struct {
     bool    loaded, idle, dead;
     char    loader [128];
     egress_t *egress;              /* the browser's only way out (egress.h) */
+    const capture_spec_t *spec;    /* its headers go to `origin` only */
+    char    origin [300];          /* scheme://host:port of the page URL */
 } s_cdp_t;
 
 static int
@@ -231,6 +234,56 @@ s_cdp_send (s_cdp_t *b, const char *method, json_t *params, bool session, int *i
     return rc;
 }
 
+static int s_cdp_send (s_cdp_t *b, const char *method, json_t *params, bool session, int *id);
+
+/* scheme://host:port of url into out, "" when it is not one web_url_parse takes. */
+static void
+s_origin (const char *url, char *out, size_t size)
+{
+    web_url_t u;
+    char err [WEB_URL_ERR_MAX];
+    out [0] = '\0';
+    if (url && web_url_parse (url, &u, err) == 0)
+        snprintf (out, size, "%s://%s%s%s:%d", u.scheme, strchr (u.host, ':') ? "[" : "", u.host,
+                  strchr (u.host, ':') ? "]" : "", u.port);
+}
+
+/* A request paused by Fetch (only when the spec has headers): one for the
+   page's own origin goes on with the spec's headers added (replacing any
+   of the same name), any other as the browser made it, so a third-party
+   host never sees them. */
+static void
+s_on_paused (s_cdp_t *b, json_t *params)
+{
+    const char *rid = json_string_value (json_object_get (params, "requestId"));
+    json_t *req = json_object_get (params, "request");
+    if (!rid)
+        return;
+    char origin [300];
+    s_origin (json_string_value (json_object_get (req, "url")), origin, sizeof origin);
+    json_t *cont = json_pack ("{s:s}", "requestId", rid);
+    if (cont && origin [0] && strcmp (origin, b->origin) == 0) {
+        json_t *list = json_array ();
+        const char *name;
+        json_t *value;
+        json_object_foreach (json_object_get (req, "headers"), name, value) {
+            bool replaced = false;
+            for (int32_t i = 0; i < b->spec->nheaders && !replaced; i++)
+                replaced = strcasecmp (name, b->spec->header_names [i]) == 0;
+            if (!replaced && json_is_string (value))
+                json_array_append_new (list, json_pack ("{s:s, s:O}", "name", name, "value", value));
+        }
+        for (int32_t i = 0; i < b->spec->nheaders; i++)
+            json_array_append_new (list, json_pack ("{s:s, s:s}", "name", b->spec->header_names [i],
+                                                    "value", b->spec->header_values [i]));
+        json_object_set_new (cont, "headers", list);
+    }
+    int id;
+    if (cont)
+        s_cdp_send (b, "Fetch.continueRequest", cont, true, &id);   /* its answer is ignored */
+    json_decref (cont);
+}
+
 /* Notes the events the wait needs. */
 static void
 s_cdp_event (s_cdp_t *b, json_t *msg)
@@ -241,6 +294,9 @@ s_cdp_event (s_cdp_t *b, json_t *msg)
     json_t *params = json_object_get (msg, "params");
     if (strcmp (method, "Page.loadEventFired") == 0)
         b->loaded = true;
+    else
+    if (strcmp (method, "Fetch.requestPaused") == 0)
+        s_on_paused (b, params);
     else
     if (strcmp (method, "Page.lifecycleEvent") == 0) {
         const char *name = json_string_value (json_object_get (params, "name"));
@@ -394,15 +450,18 @@ s_browser_capture (const capture_spec_t *spec, const char *url, const capture_op
                   ? json_string_value (json_object_get (res, "sessionId")) : "");
         json_decref (reply);
     }
-    /* setup: events, emulation, headers */
-    json_t *headers = json_object ();
-    for (int32_t i = 0; headers && i < spec->nheaders; i++)
-        json_object_set_new (headers, spec->header_names [i], json_string (spec->header_values [i]));
+    /* setup: events, emulation, and with headers every request paused so
+       that only the page's own origin gets them (s_on_paused) */
+    b.spec = spec;
+    s_origin (url, b.origin, sizeof b.origin);
     struct { const char *method; json_t *params; } steps [] = {
         { "Page.enable", json_object () },
         { "Page.setLifecycleEventsEnabled", json_pack ("{s:b}", "enabled", 1) },
         { "Network.enable", json_object () },
-        { "Network.setExtraHTTPHeaders", json_pack ("{s:o}", "headers", headers) },
+        { spec->nheaders > 0 ? "Fetch.enable" : "Network.setCacheDisabled",
+          spec->nheaders > 0 ? json_pack ("{s:[{s:s, s:s}]}", "patterns", "urlPattern", "*",
+                                          "requestStage", "Request")
+                             : json_pack ("{s:b}", "cacheDisabled", 0) },
         { "Emulation.setDeviceMetricsOverride",
           json_pack ("{s:i, s:i, s:i, s:b}", "width", (int) spec->width, "height", view_h,
                      "deviceScaleFactor", (int) spec->dpr, "mobile", 0) },

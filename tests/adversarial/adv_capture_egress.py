@@ -12,6 +12,9 @@ name that rebinds (its DNS answer alternates between 127.0.0.1 and
 server must see no connection at all, the renderer must log each refusal
 with the address, a redirect or rebinding must fail the capture as
 url_not_allowed, and a control page's own subresource must still load.
+Capture headers reach the page's own origin only: not a third-party image on
+another origin, nor the target of a cross-origin redirect; and once the job
+is final no byte of them is left in the data directory.
 Before anything runs, URL forms parsers read differently
 (`http://127.0.0.1:P\\@example.com/`, userinfo, percent-encoded, full-width
 and numeric hosts) answer 422 naming url, and reach nobody.
@@ -27,7 +30,9 @@ import socket
 import struct
 import subprocess
 import sys
+import sqlite3
 import threading
+import time
 import http.server
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
@@ -113,8 +118,9 @@ class DnsServer:
             self.sock.sendto(head + question + answer, peer)
 
 
-def pages_server(port):
-    """The test's pages on 127.0.0.1:port; `seen` records their paths."""
+def pages_server(port, third=None):
+    """The test's pages on 127.0.0.1:port (`third`: another port, another
+    origin); `seen` records their paths, `tokens` (path, X-Token)."""
     secret = "http://%s:%d" % (SECRET_IP, port)
     body = "<!doctype html><html><body style='margin:0;background:rgb(224,16,16)'>%s</body></html>"
     pages = {
@@ -129,9 +135,12 @@ def pages_server(port):
                    % secret,
         "/name": "<img src='http://secret.test:%d/name.png'>" % port,
         "/rebind": "".join("<img src='/r%d.png'>" % i for i in range(6)),
+        "/slow": "<img src='/own.png'>",
+        "/headers": "<img src='/own.png'><img src='http://127.0.0.1:%s/third.png'>" % third,
     }
     png = make_png(20, 20, rgb=(16, 200, 64))
     seen = []
+    tokens = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -142,6 +151,15 @@ def pages_server(port):
         def do_GET(self):
             path = self.path.split("?")[0]
             seen.append(path)
+            tokens.append((path, self.headers.get("X-Token")))
+            if path == "/slow":         # long enough for the test to checkpoint the database
+                time.sleep(2)
+            if path == "/hop":
+                self.send_response(302)
+                self.send_header("Location", "http://127.0.0.1:%s/hopped" % third)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if path == "/redirect":
                 self.send_response(302)
                 self.send_header("Location", secret + "/redirected")
@@ -163,14 +181,16 @@ def pages_server(port):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, seen
+    return server, seen, tokens
 
 
 def body(with_dns):
     need_chromium()
     port = free_port()
     secret = SecretServer(port)
-    _, seen = pages_server(port)
+    third_port = free_port()
+    _, seen, tokens = pages_server(port, third_port)
+    _, third_seen, third_tokens = pages_server(third_port, third_port)
     dns = DnsServer() if with_dns else None
     stack = Stack(renderer_env={"EASEL_ALLOW_PRIVATE_NETWORKS": "0", "EASEL_ALLOW_NETWORKS": "127.0.0.1/32",
                                 "EASEL_CAPTURE_TIMEOUT_MS": "20000"}, webhooker=False)
@@ -247,6 +267,43 @@ def body(with_dns):
         alive()
     else:
         print("adv_capture_egress: name and rebinding cases skipped (no network namespace)")
+
+    # ---- capture headers: the page's own origin only, gone when the job ends --
+    token = "sesame-%s" % os.urandom(8).hex()
+    job = capture(base + "/headers", headers={"X-Token": token})
+    check(job["status"] == "completed", "/headers: %r" % job)
+    check(("/own.png", token) in tokens and ("/headers", token) in tokens,
+          "the page's own requests lack the header: %r" % tokens[-4:])
+    check("/third.png" in third_seen, "the third-party image was not loaded: %r" % third_seen)
+    check(all(t is None for p, t in third_tokens), "a third-party origin got the header: %r" % third_tokens)
+    # a checkpoint while the task is leased puts its spec (and the header) in
+    # the database file itself: once the job is final it must be overwritten
+    done = {}
+    waiter = threading.Thread(target=lambda: done.update(job=capture(base + "/slow", headers={"X-Token": token})))
+    waiter.start()
+    time.sleep(1.2)
+    db = sqlite3.connect(os.path.join(stack.data, "easel.db"), timeout=10)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    waiter.join(60)
+    with open(os.path.join(stack.data, "easel.db"), "rb") as fh:
+        in_file = token.encode() in fh.read()
+    check(in_file, "the leased task's spec was not in the database file after the checkpoint")
+    check(done.get("job", {}).get("status") == "completed", "/slow: %r" % done)
+    job = capture(base + "/hop", headers={"X-Token": token})
+    check("/hopped" in third_seen and all(t is None for p, t in third_tokens),
+          "a cross-origin redirect carried the header: %r %r" % (job, third_tokens))
+    for name in ("gateway", "scheduler", "renderer0"):
+        check(token not in stack.log_text(name), "a header value was logged by %s" % name)
+    for proc in stack.procs.values():   # the scheduler checkpoints and closes its database
+        proc.send_signal(signal.SIGTERM)
+    for proc in stack.procs.values():
+        proc.wait(timeout=10)
+    stack.procs.clear()
+    for root, _, files in os.walk(stack.data):
+        for f in files:
+            with open(os.path.join(root, f), "rb") as fh:
+                check(token.encode() not in fh.read(), "the header value is still in %s" % f)
 
     check(secret.hits == 0, "the private address was reached %d times" % secret.hits)
     print("adv_capture_egress: passed (%d refusals logged)" % refusals())
