@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
@@ -153,7 +155,13 @@ s_browser_start (s_cdp_t *b, const capture_opts_t *opts, const capture_spec_t *s
         b->profile [0] = '\0';
         return s_err (why, "capture_failed", true, "cannot make a browser profile: %s", strerror (errno));
     }
-    char prof [96], win [48], proxy [64];
+    if (opts->drop_user && chown (b->profile, opts->browser_uid, opts->browser_gid) != 0)
+        return s_err (why, "capture_failed", true, "cannot give the browser its profile: %s", strerror (errno));
+    char prof [96], win [48], proxy [64], home [80], xdg_config [96], xdg_cache [96];
+    snprintf (home, sizeof home, "HOME=%s", b->profile);
+    snprintf (xdg_config, sizeof xdg_config, "XDG_CONFIG_HOME=%s", b->profile);
+    snprintf (xdg_cache, sizeof xdg_cache, "XDG_CACHE_HOME=%s", b->profile);
+    const char *envp [] = { home, xdg_config, xdg_cache, "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL };
     snprintf (prof, sizeof prof, "--user-data-dir=%s", b->profile);
     snprintf (win, sizeof win, "--window-size=%d,%d", (int) spec->width, (int) spec->height);
     snprintf (proxy, sizeof proxy, "--proxy-server=socks5://127.0.0.1:%d", egress_port (b->egress));
@@ -161,7 +169,7 @@ s_browser_start (s_cdp_t *b, const capture_opts_t *opts, const capture_spec_t *s
        resolver answers nothing, so no name is looked up outside egress;
        WebRTC may not send UDP around the proxy */
     const char *argv [S_ARGS_MAX] = {
-        opts->chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        opts->chromium, "--headless", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--disable-dev-shm-usage", "--mute-audio",
         "--hide-scrollbars", "--remote-debugging-pipe", prof, win, proxy,
@@ -170,7 +178,9 @@ s_browser_start (s_cdp_t *b, const capture_opts_t *opts, const capture_spec_t *s
         "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
         "--disable-features=DnsOverHttps,AsyncDns"
     };
-    int argc = 20;
+    int argc = 19;
+    if (!opts->sandbox)
+        argv [argc++] = "--no-sandbox";
     argv [argc++] = "about:blank";
     argv [argc] = NULL;
     int sv [2];
@@ -190,7 +200,11 @@ s_browser_start (s_cdp_t *b, const capture_opts_t *opts, const capture_spec_t *s
             dup2 (devnull, 1);
             dup2 (devnull, 2);
         }
-        execv (opts->chromium, (char * const *) argv);
+        if (opts->drop_user
+        &&  (setgroups (0, NULL) != 0 || setgid (opts->browser_gid) != 0 || setuid (opts->browser_uid) != 0
+             || setuid (0) == 0))
+            _exit (126);           /* never a browser as root */
+        execve (opts->chromium, (char * const *) argv, (char * const *) envp);
         _exit (127);
     }
     if (devnull >= 0)
@@ -717,6 +731,65 @@ s_frame (const capture_spec_t *spec, const capture_opts_t *opts, const uint8_t *
 }
 
 /* ---- the task ------------------------------------------------------------------ */
+
+/* Starts the browser as opts says and asks it for its version over the
+   DevTools pipe: 0 when it answers. */
+static int
+s_browser_probe (const capture_opts_t *opts)
+{
+    capture_spec_t spec = { .width = 400, .height = 300 };
+    render_error_t why;
+    s_cdp_t b;
+    int rc = s_browser_start (&b, opts, &spec, &why);
+    json_t *reply = NULL, *res = NULL;
+    char err [256];
+    if (rc == 0)
+        rc = s_cdp_call (&b, "Browser.getVersion", json_object (), false, util_mono_ms () + 20000,
+                         &reply, &res, err, sizeof err);
+    json_decref (reply);
+    s_browser_stop (&b);
+    return rc == 0 ? 0 : -1;
+}
+
+int
+capture_browser_setup (capture_opts_t *opts, const char *user, const char *sandbox,
+                       char *err, size_t errsz)
+{
+    opts->drop_user = false;
+    if (geteuid () == 0) {
+        const char *name = user && *user ? user : "nobody";
+        struct passwd *pw = getpwnam (name);
+        if (!pw) {
+            snprintf (err, errsz, "--browser-user: no such user: %s", name);
+            return -1;
+        }
+        if (pw->pw_uid == 0) {
+            snprintf (err, errsz, "--browser-user: the browser may not run as root (%s)", name);
+            return -1;
+        }
+        opts->drop_user = true;
+        opts->browser_uid = pw->pw_uid;
+        opts->browser_gid = pw->pw_gid;
+    }
+    const char *mode = sandbox && *sandbox ? sandbox : "auto";
+    if (strcmp (mode, "off") == 0) {
+        opts->sandbox = false;
+        return 0;
+    }
+    if (strcmp (mode, "on") != 0 && strcmp (mode, "auto") != 0) {
+        snprintf (err, errsz, "--browser-sandbox is on, off or auto, not %s", mode);
+        return -1;
+    }
+    opts->sandbox = true;
+    if (!opts->chromium || s_browser_probe (opts) == 0)
+        return 0;
+    if (strcmp (mode, "on") == 0) {
+        snprintf (err, errsz, "--browser-sandbox on: the browser does not start with its sandbox here");
+        return -1;
+    }
+    opts->sandbox = false;         /* auto: the caller logs that it is off */
+    return 0;
+}
 
 const char *
 capture_find_chromium (void)

@@ -14,6 +14,9 @@
         task's own egress relay (egress.h), which resolves the name once
         and checks the address it connects to with the private-network
         rule; Chromium resolves nothing itself;
+      - the browser never runs as root: a root renderer starts it as
+        --browser-user (default nobody), with Chromium's own sandbox when
+        it works here (--browser-sandbox auto; see capture_browser_setup);
       - the browser runs in its own process group, killed as a whole
         (SIGKILL) when the task ends, fails or times out; never outlives it.
     A page on a phone or tablet in portrait is laid out between the
@@ -34,6 +37,7 @@
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "netguard.h"
 #include "proto.h"
 #include "slide_render.h"
@@ -46,7 +50,20 @@ typedef struct {
     const netguard_allow_t *allow; /* private networks allowed all the same (NULL: none) */
     int64_t     nav_timeout_ms;    /* load (or networkidle) must come within this */
     const char *font_path;         /* the address bar's font */
+    bool        drop_user;         /* run the browser as browser_uid/gid (the renderer is root) */
+    uid_t       browser_uid;
+    gid_t       browser_gid;
+    bool        sandbox;           /* Chromium's own sandbox on (no --no-sandbox) */
 } capture_opts_t;
+
+/* Decides who runs the browser and whether its sandbox is on, into opts
+   (whose chromium is set): `user` ("" = "nobody" when the renderer runs as
+   root; ignored otherwise: the browser is never root), `sandbox` "on",
+   "off" or "auto" (start the browser once with its sandbox and keep it
+   when that works). 0, or -1 with err (an unknown user, "on" that does not
+   work, a bad value). */
+int capture_browser_setup (capture_opts_t *opts, const char *user, const char *sandbox,
+                           char *err, size_t errsz);
 
 /* The first of $EASEL_CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser
    that is executable, or NULL. */

@@ -621,6 +621,23 @@ main (int argc, char **argv)
     else
     if (strcmp (cap, "1") != 0 && strcmp (cap, "auto") != 0)
         log_fatal ("bad configuration: --capture is 1 or 0", "capture", cap, NULL);
+    if (sh.capture.chromium) {
+        /* --browser-user / EASEL_BROWSER_USER (a root renderer's browser runs as
+           it, default nobody), --browser-sandbox / EASEL_BROWSER_SANDBOX auto|on|off */
+        char berr [160];
+        if (capture_browser_setup (&sh.capture,
+                                   util_config (argc, argv, "--browser-user", "EASEL_BROWSER_USER", ""),
+                                   util_config (argc, argv, "--browser-sandbox", "EASEL_BROWSER_SANDBOX", "auto"),
+                                   berr, sizeof berr) != 0)
+            log_fatal ("bad configuration: the browser", "reason", berr, NULL);
+        if (!sh.capture.sandbox)
+            log_warn ("the browser runs without its own sandbox", "reason",
+                      "it did not start with it here, or --browser-sandbox off", NULL);
+        char uid_text [16];
+        snprintf (uid_text, sizeof uid_text, "%d", sh.capture.drop_user ? (int) sh.capture.browser_uid : (int) geteuid ());
+        log_info ("browser", "path", sh.capture.chromium, "uid", uid_text,
+                  "sandbox", sh.capture.sandbox ? "on" : "off", NULL);
+    }
     proto_ready_t ready = { .slots = slots, .capture = sh.capture.chromium != NULL };
     snprintf (ready.name, sizeof ready.name, "%s:%ld", host, (long) getpid ());
     msgpack_sbuffer_init (&link.ready);
