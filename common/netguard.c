@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool
@@ -63,4 +65,103 @@ netguard_is_private (const struct sockaddr *sa, char *text, size_t size)
         || (b [0] == 0x20 && b [1] == 0x01 && b [2] == 0x00 && ((b [3] & 0xF0) == 0x10 || (b [3] & 0xF0) == 0x20))  /* ORCHID, v2 */
         || (b [0] == 0x20 && b [1] == 0x01 && b [2] == 0x0D && b [3] == 0xB8)  /* 2001:db8::/32 docs */
         || (b [0] == 0x3F && b [1] == 0xFF && (b [2] & 0xF0) == 0x00);         /* 3fff::/20 docs */
+}
+
+/* ---- the operator's exceptions ------------------------------------------- */
+
+static int
+s_parse_net (const char *entry, netguard_net_t *net)
+{
+    char text [64];
+    size_t n = strlen (entry);
+    if (n == 0 || n >= sizeof text)
+        return -1;
+    memcpy (text, entry, n + 1);
+    char *slash = strchr (text, '/');
+    if (slash)
+        *slash++ = '\0';
+    memset (net, 0, sizeof *net);
+    int max;
+    if (inet_pton (AF_INET, text, net->addr) == 1)
+        net->family = AF_INET, max = 32;
+    else
+    if (inet_pton (AF_INET6, text, net->addr) == 1)
+        net->family = AF_INET6, max = 128;
+    else
+        return -1;
+    net->prefix = max;
+    if (slash) {
+        char *end = NULL;
+        long bits = strtol (slash, &end, 10);
+        if (!*slash || *end || bits < 0 || bits > max)
+            return -1;
+        net->prefix = (int) bits;
+    }
+    return 0;
+}
+
+int
+netguard_allow_parse (const char *text, netguard_allow_t *out, char *err, size_t errsz)
+{
+    memset (out, 0, sizeof *out);
+    if (err && errsz)
+        err [0] = '\0';
+    const char *p = text ? text : "";
+    while (*p) {
+        size_t n = strcspn (p, ",");
+        char entry [64];
+        while (n && (*p == ' ')) p++, n--;
+        size_t m = n;
+        while (m && p [m - 1] == ' ') m--;
+        if (m) {
+            if (out->count == NETGUARD_ALLOW_MAX || m >= sizeof entry) {
+                snprintf (err, errsz, "at most %d networks of at most 63 characters", NETGUARD_ALLOW_MAX);
+                memset (out, 0, sizeof *out);
+                return -1;
+            }
+            memcpy (entry, p, m);
+            entry [m] = '\0';
+            if (s_parse_net (entry, &out->nets [out->count]) != 0) {
+                snprintf (err, errsz, "not an address or CIDR prefix: %s", entry);
+                memset (out, 0, sizeof *out);
+                return -1;
+            }
+            out->count++;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+static bool
+s_in_net (const netguard_net_t *net, const unsigned char *addr)
+{
+    int full = net->prefix / 8, rest = net->prefix % 8;
+    if (memcmp (net->addr, addr, (size_t) full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    unsigned char mask = (unsigned char) (0xFF << (8 - rest));
+    return (net->addr [full] & mask) == (addr [full] & mask);
+}
+
+bool
+netguard_refuses (const struct sockaddr *sa, bool allow_private, const netguard_allow_t *allow,
+                  char *text, size_t size)
+{
+    bool private = netguard_is_private (sa, text, size);
+    if (!private || allow_private)
+        return false;
+    const unsigned char *addr = NULL;
+    if (sa->sa_family == AF_INET)
+        addr = (const unsigned char *) &((const struct sockaddr_in *) sa)->sin_addr;
+    else
+    if (sa->sa_family == AF_INET6)
+        addr = ((const struct sockaddr_in6 *) sa)->sin6_addr.s6_addr;
+    for (int i = 0; allow && addr && i < allow->count; i++)
+        if (allow->nets [i].family == sa->sa_family && s_in_net (&allow->nets [i], addr))
+            return false;
+    return true;
 }

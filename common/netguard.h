@@ -22,4 +22,31 @@
    NULL the address is written there as text (size >= 64 fits any). */
 bool netguard_is_private (const struct sockaddr *sa, char *text, size_t size);
 
+/* Networks an operator lets through although they are private (a test
+   range, an internal site captures may show): at most NETGUARD_ALLOW_MAX
+   CIDR prefixes. */
+#define NETGUARD_ALLOW_MAX 16
+
+typedef struct {
+    int family;                    /* AF_INET or AF_INET6 */
+    int prefix;                    /* bits */
+    unsigned char addr [16];
+} netguard_net_t;
+
+typedef struct {
+    int            count;
+    netguard_net_t nets [NETGUARD_ALLOW_MAX];
+} netguard_allow_t;
+
+/* Parses "10.1.0.0/16,::1/128,127.0.0.2" (no prefix: one address) into
+   out. 0, or -1 with the offending entry named in err and out emptied. An
+   empty or NULL text is an empty list. */
+int netguard_allow_parse (const char *text, netguard_allow_t *out, char *err, size_t errsz);
+
+/* True when sa may not be reached: private (as above) and in none of
+   allow's networks (allow may be NULL), unless allow_private lets every
+   address through. text as for netguard_is_private. */
+bool netguard_refuses (const struct sockaddr *sa, bool allow_private, const netguard_allow_t *allow,
+                       char *text, size_t size);
+
 #endif

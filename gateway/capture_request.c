@@ -3,6 +3,7 @@
 #include "capture_spec.h"
 #include "device_frame.h"
 #include "presets.h"
+#include "web_url.h"
 #include "easel_limits.h"
 
 #include <jansson.h>
@@ -137,11 +138,16 @@ s_parse (json_t *obj, proto_create_render_t *out, api_error_t *err)
     json_t *url = json_object_get (obj, "url");
     if (!url)
         return api_error_set (err, 422, "parameter_missing", "url", "url is required.");
-    if (!json_is_string (url) || !render_request_url_ok (json_string_value (url)))
+    if (!json_is_string (url))
         return api_error_set (err, 422, "parameter_invalid", "url",
                               "url must be an absolute http or https URL of at most %d bytes.",
                               CAPTURE_URL_MAX);
-    spec.url = (char *) json_string_value (url);
+    /* parsed once, by rules every parser agrees with; the browser gets the canonical form */
+    web_url_t page;
+    char why [WEB_URL_ERR_MAX];
+    if (web_url_parse (json_string_value (url), &page, why) != 0)
+        return api_error_set (err, 422, "parameter_invalid", "url", "url %s.", why);
+    spec.url = page.canonical;
     json_t *hook = json_object_get (obj, "webhook_url");
     if (hook && !json_is_null (hook)
     &&  (!json_is_string (hook) || !render_request_url_ok (json_string_value (hook))))

@@ -8,16 +8,20 @@
 #include "capture.h"
 #include "capture_spec.h"
 #include "device_frame.h"
+#include "egress.h"
 #include "encode.h"
 #include "fetch.h"
 #include "image_source.h"
 #include "presets.h"
 #include "util.h"
 #include "log.h"
+#include "web_url.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -33,7 +38,7 @@
 
 #define S_CDP_MSG_MAX      (160 * 1024 * 1024)  /* a full-page screenshot in base64 */
 #define S_PROBE_MAX_BYTES  EASEL_MAX_SOURCE_BYTES
-#define S_ARGS_MAX         24
+#define S_ARGS_MAX         32
 #define S_MARGIN_PM        60                   /* background margin, per mille of the frame width */
 
 /* ---- errors ---------------------------------------------------------------- */
@@ -55,20 +60,22 @@ s_err (render_error_t *why, const char *code, bool retryable, const char *fmt, c
    holding the image bytes, and got->ip the address the host resolved to
    (checked against the private-network rule); -1 with why. */
 static int
-s_probe (const capture_spec_t *spec, const capture_opts_t *opts, fetch_result_t *got,
+s_probe (const capture_spec_t *spec, const char *url, const capture_opts_t *opts, fetch_result_t *got,
          bool *page, render_error_t *why)
 {
-    fetch_opts_t fo = { .allow_private = opts->allow_private, .max_bytes = S_PROBE_MAX_BYTES,
+    fetch_opts_t fo = { .allow_private = opts->allow_private, .allow = opts->allow,
+                        .max_bytes = S_PROBE_MAX_BYTES,
                         .timeout_ms = (long) opts->nav_timeout_ms, .images_only = true,
                         .nheaders = spec->nheaders, .header_names = spec->header_names,
                         .header_values = spec->header_values };
     char text [64];
     *page = false;
-    if (fetch_url (spec->url, &fo, got) == 0)
+    if (fetch_url (url, &fo, got) == 0)
         return 0;
     snprintf (text, sizeof text, "%ld", got->http_status);
     switch (got->status) {
         case FETCH_NOT_IMAGE:
+        case FETCH_REDIRECT:            /* the browser follows it, each hop through egress */
             *page = true;               /* a page: the browser loads it */
             return 0;
         case FETCH_NOT_ALLOWED:
@@ -76,9 +83,6 @@ s_probe (const capture_spec_t *spec, const capture_opts_t *opts, fetch_result_t 
                           got->address);
         case FETCH_TIMEOUT:
             return s_err (why, "navigation_timeout", false, "navigation timeout%s", "");
-        case FETCH_REDIRECT:
-            return s_err (why, "capture_failed", false,
-                          "the page answered HTTP %s; redirects are not followed", text);
         case FETCH_HTTP_STATUS:
             return s_err (why, "capture_failed", false, "the page answered HTTP %s", text);
         case FETCH_TOO_LARGE:
@@ -102,6 +106,9 @@ typedef struct {
     char    session [128];
     bool    loaded, idle, dead;
     char    loader [128];
+    egress_t *egress;              /* the browser's only way out (egress.h) */
+    const capture_spec_t *spec;    /* its headers go to `origin` only */
+    char    origin [300];          /* scheme://host:port of the page URL */
 } s_cdp_t;
 
 static int
@@ -125,6 +132,7 @@ s_browser_stop (s_cdp_t *b)
     if (b->fd >= 0)
         close (b->fd);
     b->fd = -1;
+    egress_stop (&b->egress);      /* after the browser: nothing is left to relay */
     if (b->profile [0])
         nftw (b->profile, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
     b->profile [0] = '\0';
@@ -134,34 +142,45 @@ s_browser_stop (s_cdp_t *b)
 
 static int
 s_browser_start (s_cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec,
-                 const char *host, const char *ip, render_error_t *why)
+                 render_error_t *why)
 {
     memset (b, 0, sizeof *b);
     b->fd = -1;
+    char eerr [128];
+    b->egress = egress_start (opts->allow_private, opts->allow, eerr, sizeof eerr);
+    if (!b->egress)
+        return s_err (why, "capture_failed", true, "cannot start the browser's egress: %s", eerr);
     snprintf (b->profile, sizeof b->profile, "/tmp/easel-chromium-XXXXXX");
     if (!mkdtemp (b->profile)) {
         b->profile [0] = '\0';
         return s_err (why, "capture_failed", true, "cannot make a browser profile: %s", strerror (errno));
     }
-    char prof [96], win [48], rules [256] = "";
+    if (opts->drop_user && chown (b->profile, opts->browser_uid, opts->browser_gid) != 0)
+        return s_err (why, "capture_failed", true, "cannot give the browser its profile: %s", strerror (errno));
+    char prof [96], win [48], proxy [64], home [80], xdg_config [96], xdg_cache [96];
+    snprintf (home, sizeof home, "HOME=%s", b->profile);
+    snprintf (xdg_config, sizeof xdg_config, "XDG_CONFIG_HOME=%s", b->profile);
+    snprintf (xdg_cache, sizeof xdg_cache, "XDG_CACHE_HOME=%s", b->profile);
+    const char *envp [] = { home, xdg_config, xdg_cache, "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL };
     snprintf (prof, sizeof prof, "--user-data-dir=%s", b->profile);
     snprintf (win, sizeof win, "--window-size=%d,%d", (int) spec->width, (int) spec->height);
-    if (host [0] && ip [0] && strcmp (host, ip) != 0) {
-        char bare [128];
-        snprintf (bare, sizeof bare, "%.*s", (int) strcspn (host, ":"), host);
-        if (host [0] != '[')
-            snprintf (rules, sizeof rules, "--host-resolver-rules=MAP %s %s%s%s", bare,
-                      strchr (ip, ':') ? "[" : "", ip, strchr (ip, ':') ? "]" : "");
-    }
+    snprintf (proxy, sizeof proxy, "--proxy-server=socks5://127.0.0.1:%d", egress_port (b->egress));
+    /* every connection through egress, loopback included; Chromium's own
+       resolver answers nothing, so no name is looked up outside egress;
+       WebRTC may not send UDP around the proxy */
     const char *argv [S_ARGS_MAX] = {
-        opts->chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        opts->chromium, "--headless", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-proxy-server", "--disable-dev-shm-usage", "--mute-audio",
-        "--hide-scrollbars", "--remote-debugging-pipe", prof, win
+        "--disable-sync", "--disable-dev-shm-usage", "--mute-audio",
+        "--hide-scrollbars", "--remote-debugging-pipe", prof, win, proxy,
+        "--proxy-bypass-list=<-loopback>",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--disable-features=DnsOverHttps,AsyncDns"
     };
-    int argc = 16;
-    if (rules [0])
-        argv [argc++] = rules;
+    int argc = 19;
+    if (!opts->sandbox)
+        argv [argc++] = "--no-sandbox";
     argv [argc++] = "about:blank";
     argv [argc] = NULL;
     int sv [2];
@@ -181,7 +200,11 @@ s_browser_start (s_cdp_t *b, const capture_opts_t *opts, const capture_spec_t *s
             dup2 (devnull, 1);
             dup2 (devnull, 2);
         }
-        execv (opts->chromium, (char * const *) argv);
+        if (opts->drop_user
+        &&  (setgroups (0, NULL) != 0 || setgid (opts->browser_gid) != 0 || setuid (opts->browser_uid) != 0
+             || setuid (0) == 0))
+            _exit (126);           /* never a browser as root */
+        execve (opts->chromium, (char * const *) argv, (char * const *) envp);
         _exit (127);
     }
     if (devnull >= 0)
@@ -225,6 +248,56 @@ s_cdp_send (s_cdp_t *b, const char *method, json_t *params, bool session, int *i
     return rc;
 }
 
+static int s_cdp_send (s_cdp_t *b, const char *method, json_t *params, bool session, int *id);
+
+/* scheme://host:port of url into out, "" when it is not one web_url_parse takes. */
+static void
+s_origin (const char *url, char *out, size_t size)
+{
+    web_url_t u;
+    char err [WEB_URL_ERR_MAX];
+    out [0] = '\0';
+    if (url && web_url_parse (url, &u, err) == 0)
+        snprintf (out, size, "%s://%s%s%s:%d", u.scheme, strchr (u.host, ':') ? "[" : "", u.host,
+                  strchr (u.host, ':') ? "]" : "", u.port);
+}
+
+/* A request paused by Fetch (only when the spec has headers): one for the
+   page's own origin goes on with the spec's headers added (replacing any
+   of the same name), any other as the browser made it, so a third-party
+   host never sees them. */
+static void
+s_on_paused (s_cdp_t *b, json_t *params)
+{
+    const char *rid = json_string_value (json_object_get (params, "requestId"));
+    json_t *req = json_object_get (params, "request");
+    if (!rid)
+        return;
+    char origin [300];
+    s_origin (json_string_value (json_object_get (req, "url")), origin, sizeof origin);
+    json_t *cont = json_pack ("{s:s}", "requestId", rid);
+    if (cont && origin [0] && strcmp (origin, b->origin) == 0) {
+        json_t *list = json_array ();
+        const char *name;
+        json_t *value;
+        json_object_foreach (json_object_get (req, "headers"), name, value) {
+            bool replaced = false;
+            for (int32_t i = 0; i < b->spec->nheaders && !replaced; i++)
+                replaced = strcasecmp (name, b->spec->header_names [i]) == 0;
+            if (!replaced && json_is_string (value))
+                json_array_append_new (list, json_pack ("{s:s, s:O}", "name", name, "value", value));
+        }
+        for (int32_t i = 0; i < b->spec->nheaders; i++)
+            json_array_append_new (list, json_pack ("{s:s, s:s}", "name", b->spec->header_names [i],
+                                                    "value", b->spec->header_values [i]));
+        json_object_set_new (cont, "headers", list);
+    }
+    int id;
+    if (cont)
+        s_cdp_send (b, "Fetch.continueRequest", cont, true, &id);   /* its answer is ignored */
+    json_decref (cont);
+}
+
 /* Notes the events the wait needs. */
 static void
 s_cdp_event (s_cdp_t *b, json_t *msg)
@@ -235,6 +308,9 @@ s_cdp_event (s_cdp_t *b, json_t *msg)
     json_t *params = json_object_get (msg, "params");
     if (strcmp (method, "Page.loadEventFired") == 0)
         b->loaded = true;
+    else
+    if (strcmp (method, "Fetch.requestPaused") == 0)
+        s_on_paused (b, params);
     else
     if (strcmp (method, "Page.lifecycleEvent") == 0) {
         const char *name = json_string_value (json_object_get (params, "name"));
@@ -357,14 +433,14 @@ s_safe_area (const capture_spec_t *spec, int *top, int *bottom)
 }
 
 static int
-s_browser_capture (const capture_spec_t *spec, const capture_opts_t *opts, const char *host,
-                   const char *ip, uint8_t **png, size_t *png_len, render_error_t *why)
+s_browser_capture (const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
+                   uint8_t **png, size_t *png_len, render_error_t *why)
 {
     int safe_top, safe_bottom;
     s_safe_area (spec, &safe_top, &safe_bottom);
     int view_h = (int) spec->height - safe_top - safe_bottom;     /* the page's viewport */
     s_cdp_t b;
-    if (s_browser_start (&b, opts, spec, host, ip, why)) {
+    if (s_browser_start (&b, opts, spec, why)) {
         s_browser_stop (&b);
         return -1;
     }
@@ -388,15 +464,18 @@ s_browser_capture (const capture_spec_t *spec, const capture_opts_t *opts, const
                   ? json_string_value (json_object_get (res, "sessionId")) : "");
         json_decref (reply);
     }
-    /* setup: events, emulation, headers */
-    json_t *headers = json_object ();
-    for (int32_t i = 0; headers && i < spec->nheaders; i++)
-        json_object_set_new (headers, spec->header_names [i], json_string (spec->header_values [i]));
+    /* setup: events, emulation, and with headers every request paused so
+       that only the page's own origin gets them (s_on_paused) */
+    b.spec = spec;
+    s_origin (url, b.origin, sizeof b.origin);
     struct { const char *method; json_t *params; } steps [] = {
         { "Page.enable", json_object () },
         { "Page.setLifecycleEventsEnabled", json_pack ("{s:b}", "enabled", 1) },
         { "Network.enable", json_object () },
-        { "Network.setExtraHTTPHeaders", json_pack ("{s:o}", "headers", headers) },
+        { spec->nheaders > 0 ? "Fetch.enable" : "Network.setCacheDisabled",
+          spec->nheaders > 0 ? json_pack ("{s:[{s:s, s:s}]}", "patterns", "urlPattern", "*",
+                                          "requestStage", "Request")
+                             : json_pack ("{s:b}", "cacheDisabled", 0) },
         { "Emulation.setDeviceMetricsOverride",
           json_pack ("{s:i, s:i, s:i, s:b}", "width", (int) spec->width, "height", view_h,
                      "deviceScaleFactor", (int) spec->dpr, "mobile", 0) },
@@ -418,7 +497,7 @@ s_browser_capture (const capture_spec_t *spec, const capture_opts_t *opts, const
     /* navigation: the timeout runs from here */
     int64_t nav_deadline = util_mono_ms () + opts->nav_timeout_ms;
     b.loaded = b.idle = false;
-    rc = s_cdp_call (&b, "Page.navigate", json_pack ("{s:s}", "url", spec->url), true,
+    rc = s_cdp_call (&b, "Page.navigate", json_pack ("{s:s}", "url", url), true,
                      nav_deadline, &reply, &res, err, sizeof err);
     if (rc == 0) {
         const char *etext = json_string_value (json_object_get (res, "errorText"));
@@ -436,6 +515,14 @@ s_browser_capture (const capture_spec_t *spec, const capture_opts_t *opts, const
         bool never = false;
         rc = s_cdp_wait (&b, 0, &never, util_mono_ms () + spec->delay_ms, NULL);
         rc = rc == 1 ? 0 : rc;
+    }
+    char rhost [300], raddr [64];
+    if (rc == 2 && egress_refused (b.egress, rhost, sizeof rhost, raddr, sizeof raddr) > 0) {
+        s_browser_stop (&b);       /* the page itself, or a redirect, led to a private address */
+        char text [400];
+        snprintf (text, sizeof text, "%s resolves to %s", rhost, raddr);
+        return s_err (why, "url_not_allowed", false, "the page or a redirect went to %s, a private address",
+                      text);
     }
     if (rc) {
         s_browser_stop (&b);
@@ -645,6 +732,65 @@ s_frame (const capture_spec_t *spec, const capture_opts_t *opts, const uint8_t *
 
 /* ---- the task ------------------------------------------------------------------ */
 
+/* Starts the browser as opts says and asks it for its version over the
+   DevTools pipe: 0 when it answers. */
+static int
+s_browser_probe (const capture_opts_t *opts)
+{
+    capture_spec_t spec = { .width = 400, .height = 300 };
+    render_error_t why;
+    s_cdp_t b;
+    int rc = s_browser_start (&b, opts, &spec, &why);
+    json_t *reply = NULL, *res = NULL;
+    char err [256];
+    if (rc == 0)
+        rc = s_cdp_call (&b, "Browser.getVersion", json_object (), false, util_mono_ms () + 20000,
+                         &reply, &res, err, sizeof err);
+    json_decref (reply);
+    s_browser_stop (&b);
+    return rc == 0 ? 0 : -1;
+}
+
+int
+capture_browser_setup (capture_opts_t *opts, const char *user, const char *sandbox,
+                       char *err, size_t errsz)
+{
+    opts->drop_user = false;
+    if (geteuid () == 0) {
+        const char *name = user && *user ? user : "nobody";
+        struct passwd *pw = getpwnam (name);
+        if (!pw) {
+            snprintf (err, errsz, "--browser-user: no such user: %s", name);
+            return -1;
+        }
+        if (pw->pw_uid == 0) {
+            snprintf (err, errsz, "--browser-user: the browser may not run as root (%s)", name);
+            return -1;
+        }
+        opts->drop_user = true;
+        opts->browser_uid = pw->pw_uid;
+        opts->browser_gid = pw->pw_gid;
+    }
+    const char *mode = sandbox && *sandbox ? sandbox : "auto";
+    if (strcmp (mode, "off") == 0) {
+        opts->sandbox = false;
+        return 0;
+    }
+    if (strcmp (mode, "on") != 0 && strcmp (mode, "auto") != 0) {
+        snprintf (err, errsz, "--browser-sandbox is on, off or auto, not %s", mode);
+        return -1;
+    }
+    opts->sandbox = true;
+    if (!opts->chromium || s_browser_probe (opts) == 0)
+        return 0;
+    if (strcmp (mode, "on") == 0) {
+        snprintf (err, errsz, "--browser-sandbox on: the browser does not start with its sandbox here");
+        return -1;
+    }
+    opts->sandbox = false;         /* auto: the caller logs that it is off */
+    return 0;
+}
+
 const char *
 capture_find_chromium (void)
 {
@@ -662,15 +808,17 @@ static int
 s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *res,
        render_error_t *why)
 {
-    if (strncmp (spec->url, "http://", 7) != 0 && strncmp (spec->url, "https://", 8) != 0)
-        return s_err (why, "bad_task", false, "url is not http(s)%s", "");
+    web_url_t url;                 /* the gateway checked it; parsed again, by the same rules */
+    char uerr [WEB_URL_ERR_MAX];
+    if (web_url_parse (spec->url, &url, uerr) != 0)
+        return s_err (why, "bad_task", false, "url %s", uerr);
     char host [256];
-    capture_spec_host (spec->url, host, sizeof host);
+    capture_spec_host (url.canonical, host, sizeof host);
     fetch_result_t probe;
     bool page = false;
     uint8_t *png = NULL;
     size_t png_len = 0;
-    int rc = s_probe (spec, opts, &probe, &page, why);
+    int rc = s_probe (spec, url.canonical, opts, &probe, &page, why);
     if (rc == 0 && !page) {
         image_source_kind_t kind;
         uint32_t w, h;
@@ -685,7 +833,7 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
         if (!opts->chromium)
             rc = s_err (why, "capture_failed", true, "this renderer has no browser%s", "");
         else
-            rc = s_browser_capture (spec, opts, host, probe.ip, &png, &png_len, why);
+            rc = s_browser_capture (spec, url.canonical, opts, &png, &png_len, why);
     }
     if (rc == 0) {
         int w = 0, h = 0, top = 0, bottom = 0;

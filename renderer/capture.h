@@ -9,12 +9,14 @@
     socket pair given as fds 3/4 (--remote-debugging-pipe):
       - a fresh profile directory per task (removed afterwards), no
         background networking, sync, component updates, QUIC or proxies;
-      - --host-resolver-rules pins the page's host to the address the probe
-        checked, so a DNS answer cannot change between check and load.
-        Limit: subresources, redirects and scripts inside the page are
-        fetched by Chromium itself and are not checked against the
-        private-network rule (run renderers that capture on a network
-        where that matters with egress rules);
+      - every connection the browser opens (the page, redirects, frames,
+        subresources, fetches, workers, websockets) goes through the
+        task's own egress relay (egress.h), which resolves the name once
+        and checks the address it connects to with the private-network
+        rule; Chromium resolves nothing itself;
+      - the browser never runs as root: a root renderer starts it as
+        --browser-user (default nobody), with Chromium's own sandbox when
+        it works here (--browser-sandbox auto; see capture_browser_setup);
       - the browser runs in its own process group, killed as a whole
         (SIGKILL) when the task ends, fails or times out; never outlives it.
     A page on a phone or tablet in portrait is laid out between the
@@ -23,7 +25,8 @@
     filled with copies of the page's top and bottom rows before framing.
     Errors: "navigation timeout" (the load or networkidle did not come within
     the navigation timeout; not retried), "the page answered HTTP n", a
-    private address (url_not_allowed), and retryable ones for a browser that
+    private address (url_not_allowed: the URL's host, or a redirect the
+    browser followed), and retryable ones for a browser that
     could not start or died mid-capture.
 
     Thread: any worker thread; each call has its own browser. Memory: the
@@ -34,6 +37,8 @@
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include "netguard.h"
 #include "proto.h"
 #include "slide_render.h"
 
@@ -42,9 +47,23 @@
 typedef struct {
     const char *chromium;          /* browser binary; NULL: captures of pages fail */
     bool        allow_private;     /* permit private page URLs */
+    const netguard_allow_t *allow; /* private networks allowed all the same (NULL: none) */
     int64_t     nav_timeout_ms;    /* load (or networkidle) must come within this */
     const char *font_path;         /* the address bar's font */
+    bool        drop_user;         /* run the browser as browser_uid/gid (the renderer is root) */
+    uid_t       browser_uid;
+    gid_t       browser_gid;
+    bool        sandbox;           /* Chromium's own sandbox on (no --no-sandbox) */
 } capture_opts_t;
+
+/* Decides who runs the browser and whether its sandbox is on, into opts
+   (whose chromium is set): `user` ("" = "nobody" when the renderer runs as
+   root; ignored otherwise: the browser is never root), `sandbox` "on",
+   "off" or "auto" (start the browser once with its sandbox and keep it
+   when that works). 0, or -1 with err (an unknown user, "on" that does not
+   work, a bad value). */
+int capture_browser_setup (capture_opts_t *opts, const char *user, const char *sandbox,
+                           char *err, size_t errsz);
 
 /* The first of $EASEL_CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser
    that is executable, or NULL. */

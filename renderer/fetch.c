@@ -20,6 +20,7 @@ typedef struct {
     size_t   len, cap, max;
     bool     over;
     bool     allow_private;
+    const netguard_allow_t *allow;
     bool     refused;
     char     refused_addr[64];
     const atomic_bool *cancel;
@@ -103,8 +104,9 @@ static curl_socket_t
 s_opensocket (void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     s_ctx_t *ctx = clientp;
-    if (purpose == CURLSOCKTYPE_IPCXN && !ctx->allow_private
-    &&  netguard_is_private (&addr->addr, ctx->refused_addr, sizeof ctx->refused_addr)) {
+    if (purpose == CURLSOCKTYPE_IPCXN
+    &&  netguard_refuses (&addr->addr, ctx->allow_private, ctx->allow, ctx->refused_addr,
+                          sizeof ctx->refused_addr)) {
         if (!ctx->refused_addr [0])
             snprintf (ctx->refused_addr, sizeof ctx->refused_addr, "(unprintable)");
         ctx->refused = true;
@@ -159,6 +161,7 @@ fetch_url (const char *url, const fetch_opts_t *opts, fetch_result_t *out)
     s_ctx_t ctx = {
         .max = opts && opts->max_bytes ? opts->max_bytes : EASEL_MAX_SOURCE_BYTES,
         .allow_private = opts && opts->allow_private,
+        .allow = opts ? opts->allow : NULL,
         .cancel = opts ? opts->cancel : NULL
     };
     if (ctx.cancel && atomic_load (ctx.cancel))

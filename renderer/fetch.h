@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include "netguard.h"
 
 typedef enum {
     FETCH_OK = 0,
@@ -41,6 +42,7 @@ typedef enum {
 
 typedef struct {
     bool   allow_private;   /* permit loopback, RFC 1918, link-local, ULA... */
+    const netguard_allow_t *allow;  /* private networks permitted all the same (NULL: none) */
     size_t max_bytes;       /* 0: EASEL_MAX_SOURCE_BYTES */
     long   timeout_ms;      /* 0: EASEL_FETCH_TIMEOUT_MS */
     const atomic_bool *cancel;  /* NULL, or set by another thread to abort the

@@ -587,6 +587,14 @@ main (int argc, char **argv)
     };
     if (!*link.endpoint)
         log_fatal ("bad configuration: empty work endpoint", NULL);
+    /* --allow-networks / EASEL_ALLOW_NETWORKS: private networks screenshots and
+       captures may reach all the same (CIDR list) */
+    static netguard_allow_t allow;
+    const char *allow_text = util_config (argc, argv, "--allow-networks", "EASEL_ALLOW_NETWORKS", "");
+    char allow_err [128];
+    if (netguard_allow_parse (allow_text, &allow, allow_err, sizeof allow_err) != 0)
+        log_fatal ("bad configuration: --allow-networks", "reason", allow_err, NULL);
+    sh.opts.allow = &allow;
     if (access (sh.opts.font_path, R_OK) != 0)
         log_fatal ("bad configuration: cannot read the font", "font", sh.opts.font_path, NULL);
 
@@ -598,6 +606,7 @@ main (int argc, char **argv)
     sh.capture = (capture_opts_t) {
         .chromium = capture_find_chromium (),
         .allow_private = sh.opts.allow_private,
+        .allow = &allow,
         .nav_timeout_ms = s_config_int (argc, argv, "--capture-timeout-ms", "EASEL_CAPTURE_TIMEOUT_MS",
                                         CAPTURE_NAV_TIMEOUT_MS_DEFAULT, 100, 120000),
         .font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -612,6 +621,23 @@ main (int argc, char **argv)
     else
     if (strcmp (cap, "1") != 0 && strcmp (cap, "auto") != 0)
         log_fatal ("bad configuration: --capture is 1 or 0", "capture", cap, NULL);
+    if (sh.capture.chromium) {
+        /* --browser-user / EASEL_BROWSER_USER (a root renderer's browser runs as
+           it, default nobody), --browser-sandbox / EASEL_BROWSER_SANDBOX auto|on|off */
+        char berr [160];
+        if (capture_browser_setup (&sh.capture,
+                                   util_config (argc, argv, "--browser-user", "EASEL_BROWSER_USER", ""),
+                                   util_config (argc, argv, "--browser-sandbox", "EASEL_BROWSER_SANDBOX", "auto"),
+                                   berr, sizeof berr) != 0)
+            log_fatal ("bad configuration: the browser", "reason", berr, NULL);
+        if (!sh.capture.sandbox)
+            log_warn ("the browser runs without its own sandbox", "reason",
+                      "it did not start with it here, or --browser-sandbox off", NULL);
+        char uid_text [16];
+        snprintf (uid_text, sizeof uid_text, "%d", sh.capture.drop_user ? (int) sh.capture.browser_uid : (int) geteuid ());
+        log_info ("browser", "path", sh.capture.chromium, "uid", uid_text,
+                  "sandbox", sh.capture.sandbox ? "on" : "off", NULL);
+    }
     proto_ready_t ready = { .slots = slots, .capture = sh.capture.chromium != NULL };
     snprintf (ready.name, sizeof ready.name, "%s:%ld", host, (long) getpid ());
     msgpack_sbuffer_init (&link.ready);
@@ -676,7 +702,8 @@ main (int argc, char **argv)
     char slots_text[16];
     snprintf (slots_text, sizeof slots_text, "%d", slots);
     log_info ("renderer started", "name", ready.name, "endpoint", link.endpoint,
-              "slots", slots_text, "allow_private", sh.opts.allow_private ? "1" : "0", NULL);
+              "slots", slots_text, "allow_private", sh.opts.allow_private ? "1" : "0",
+              "allow_networks", allow_text [0] ? allow_text : "none", NULL);
 
     s_run (&link, &sh);
 

@@ -124,7 +124,7 @@ s_load_image (const char *what, const char *url, const uint8_t *inline_data, siz
     const uint8_t *data = inline_data;
     size_t len = inline_len;
     if (by_url) {
-        fetch_opts_t fo = { .allow_private = opts->allow_private, .max_bytes = max_bytes,
+        fetch_opts_t fo = { .allow_private = opts->allow_private, .allow = opts->allow, .max_bytes = max_bytes,
                             .cancel = opts->cancel };
         if (fetch_cache_get (opts->fetch_cache, opts->render_id, url, &fo, &got) != 0) {
             switch (got.status) {

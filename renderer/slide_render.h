@@ -21,6 +21,7 @@
 #include <gd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include "netguard.h"
 #include "proto.h"
 #include "lint.h"
 #include "fetch_cache.h"
@@ -28,6 +29,7 @@
 typedef struct {
     const char *font_path;         /* last-resort font (after the Noto fonts) */
     bool     allow_private;        /* permit private screenshot URLs */
+    const netguard_allow_t *allow; /* private networks permitted all the same (NULL: none) */
     size_t   max_source_bytes;     /* 0: EASEL_MAX_SOURCE_BYTES */
     uint64_t max_source_pixels;    /* 0: EASEL_MAX_SOURCE_PIXELS */
     const atomic_bool *cancel;     /* NULL, or set by another thread to stop the

@@ -266,8 +266,11 @@ job_store_open (const char *data_dir, char *err)
     if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                          | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK
     ||  sqlite3_busy_timeout (self->db, 5000) != SQLITE_OK
+    /* secure_delete: a final task's spec (capture headers are secrets) is
+       overwritten with zeros in the file, not only unlinked from the tree */
     ||  sqlite3_exec (self->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK
+                                "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+                      NULL, NULL, NULL) != SQLITE_OK
     ||  sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         s_fail (self, err);
         job_store_destroy (&self);

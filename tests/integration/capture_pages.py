@@ -155,10 +155,21 @@ def bbox(rows, rgb, tol=12):
     return None if x1 < 0 else (x0, y0, x1, y1)
 
 
+def share_with_browser(dirname, marker):
+    """A root renderer runs the browser as nobody (--browser-user): it must be
+    able to run a stand-in script in dirname and append to marker."""
+    os.chmod(dirname, 0o755)
+    with open(marker, "a"):
+        pass
+    os.chmod(marker, 0o666)
+
+
 def chromium_wrapper(dirname, marker):
     """A chromium stand-in script that records each launch in `marker`, then
-    runs the real browser: tells whether a capture started a browser."""
+    runs the real browser: tells whether a capture started a browser (the
+    renderer's start-up check of the browser's sandbox is one launch more)."""
     real = need_chromium()
+    share_with_browser(dirname, marker)
     path = os.path.join(dirname, "chromium-counting")
     with open(path, "w") as f:
         f.write("#!/bin/sh\necho launch >> '%s'\nexec '%s' \"$@\"\n" % (marker, real))

@@ -61,6 +61,11 @@ test_defaults (void)
     CHECK (cr.webhook_url == NULL, "no webhook");
     capture_spec_free (&s);
     proto_create_render_free (&cr);
+    /* the browser is given the canonical form the gateway checked */
+    s_ok ("{\"url\":\"HTTPS://Example.COM:443?q=1\"}", &s, &cr);
+    CHECK (s.url && strcmp (s.url, "https://example.com/?q=1") == 0, "canonical url, got %s", s.url);
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
 
     s_ok ("{\"url\":\"http://a.example/x\",\"device\":\"iphone\"}", &s, &cr);
     CHECK (s.width == 393 && s.height == 852, "iphone default viewport, got %dx%d", s.width, s.height);
@@ -129,6 +134,13 @@ test_bad (void)
     s_bad ("{\"url\":\"ftp://example.com/x\"}", 422, "parameter_invalid", "url");
     s_bad ("{\"url\":\"javascript:alert(1)\"}", 422, "parameter_invalid", "url");
     s_bad ("{\"url\":42}", 422, "parameter_invalid", "url");
+    /* forms URL parsers read differently (web_url.h): refused before anything runs */
+    s_bad ("{\"url\":\"http://127.0.0.1:80\\\\@example.com/\"}", 422, "parameter_invalid", "url");
+    s_bad ("{\"url\":\"http://user:pw@example.com/\"}", 422, "parameter_invalid", "url");
+    s_bad ("{\"url\":\"http://ex%61mple.com/\"}", 422, "parameter_invalid", "url");
+    s_bad ("{\"url\":\"http://0x7f.1/\"}", 422, "parameter_invalid", "url");
+    s_bad ("{\"url\":\"http://2130706433/\"}", 422, "parameter_invalid", "url");
+    s_bad ("{\"url\":\"http://\\uff11\\uff12\\uff17.0.0.1/\"}", 422, "parameter_invalid", "url");
     s_bad ("{\"url\":\"https://e.x/\",\"viewport\":{\"width\":0,\"height\":900}}", 422, "parameter_invalid", "viewport.width");
     s_bad ("{\"url\":\"https://e.x/\",\"viewport\":{\"width\":99}}", 422, "parameter_invalid", "viewport.width");
     s_bad ("{\"url\":\"https://e.x/\",\"viewport\":{\"height\":100000}}", 422, "parameter_invalid", "viewport.height");

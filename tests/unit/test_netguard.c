@@ -10,6 +10,54 @@
 static int s_failures;
 
 static void
+s_addr (const char *addr, struct sockaddr_storage *ss)
+{
+    memset (ss, 0, sizeof *ss);
+    if (strchr (addr, ':')) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
+        in6->sin6_family = AF_INET6;
+        inet_pton (AF_INET6, addr, &in6->sin6_addr);
+    }
+    else {
+        struct sockaddr_in *in = (struct sockaddr_in *) ss;
+        in->sin_family = AF_INET;
+        inet_pton (AF_INET, addr, &in->sin_addr);
+    }
+}
+
+/* Whether the operator's list `allow` lets addr through. */
+static void
+s_allow_case (const char *allow, const char *addr, bool refused)
+{
+    netguard_allow_t list;
+    char err [128];
+    if (netguard_allow_parse (allow, &list, err, sizeof err) != 0) {
+        fprintf (stderr, "FAIL allow list %s does not parse: %s\n", allow, err);
+        s_failures++;
+        return;
+    }
+    struct sockaddr_storage ss;
+    s_addr (addr, &ss);
+    bool got = netguard_refuses ((const struct sockaddr *) &ss, false, &list, NULL, 0);
+    if (got != refused) {
+        fprintf (stderr, "FAIL %s under allow \"%s\": want %s\n", addr, allow,
+                 refused ? "refused" : "allowed");
+        s_failures++;
+    }
+}
+
+static void
+s_allow_bad (const char *allow)
+{
+    netguard_allow_t list;
+    char err [128] = "";
+    if (netguard_allow_parse (allow, &list, err, sizeof err) == 0 || !err [0] || list.count != 0) {
+        fprintf (stderr, "FAIL allow list \"%s\" should be refused with a reason\n", allow);
+        s_failures++;
+    }
+}
+
+static void
 s_case (const char *addr, bool want)
 {
     struct sockaddr_storage ss;
@@ -64,6 +112,34 @@ main (void)
         s_case (private_ [i], true);
     for (size_t i = 0; i < sizeof public_ / sizeof public_ [0]; i++)
         s_case (public_ [i], false);
+    /* the operator's exceptions: only the networks named, only private ones matter */
+    s_allow_case ("127.0.0.1/32", "127.0.0.1", false);
+    s_allow_case ("127.0.0.1/32", "127.0.0.2", true);
+    s_allow_case ("127.0.0.1", "127.0.0.2", true);
+    s_allow_case ("10.0.0.0/8, 192.168.4.0/22", "10.200.1.1", false);
+    s_allow_case ("10.0.0.0/8, 192.168.4.0/22", "192.168.7.255", false);
+    s_allow_case ("10.0.0.0/8, 192.168.4.0/22", "192.168.8.1", true);
+    s_allow_case ("10.0.0.0/8", "::ffff:10.0.0.1", true);       /* families are not mixed */
+    s_allow_case ("fd00::/8", "fd12::1", false);
+    s_allow_case ("fd00::/8", "fe80::1", true);
+    s_allow_case ("", "127.0.0.1", true);
+    s_allow_case ("", "8.8.8.8", false);
+    s_allow_case ("0.0.0.0/0", "169.254.169.254", false);
+    s_allow_bad ("127.0.0.1/33");
+    s_allow_bad ("example.com");
+    s_allow_bad ("10.0.0.0/");
+    s_allow_bad ("10.0.0.0/8x");
+    s_allow_bad ("::1/129");
+    s_allow_bad ("1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9,"
+                 "1.1.1.10,1.1.1.11,1.1.1.12,1.1.1.13,1.1.1.14,1.1.1.15,1.1.1.16,1.1.1.17");
+    {
+        struct sockaddr_storage ss;
+        s_addr ("127.0.0.1", &ss);
+        if (netguard_refuses ((const struct sockaddr *) &ss, true, NULL, NULL, 0)) {
+            fprintf (stderr, "FAIL allow_private lets loopback through\n");
+            s_failures++;
+        }
+    }
     if (s_failures) {
         fprintf (stderr, "%d check(s) failed\n", s_failures);
         return 1;
