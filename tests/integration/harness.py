@@ -187,7 +187,7 @@ class HookReceiver:
 
 def parse_time(text):
     """Unix seconds of an event time: ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ", or a
-    job object's "YYYY-MM-DD HH:MM:SS" (UTC, no zone) when legacy is true."""
+    job object's "YYYY-MM-DD HH:MM:SS" (UTC, no zone)."""
     import calendar
     fmt = "%Y-%m-%d %H:%M:%S" if " " in text else "%Y-%m-%dT%H:%M:%SZ"
     return calendar.timegm(time.strptime(text, fmt))
