@@ -112,6 +112,8 @@ busy = through(valid, "POST", R, 202, body={"async": True, "canvas": canvas,
                                              "slides": [slide(shots.url("/shot.png"))]})[1]
 victim = through(valid, "POST", R, 202, body={"async": True, "canvas": canvas,
                                                "slides": [slide(shots.url("/shot.png"))] * 3})[1]
+_, queued = through(valid, "GET", R + "/" + victim["id"], 200)         # images queued / leased
+check(queued["status"] == "processing", "a render behind a busy renderer: %r" % queued["status"])
 _, canceled = through(valid, "POST", R + "/%s/cancel" % victim["id"], 200)
 check(canceled["status"] == "canceled", "cancel: %r" % canceled)
 through(valid, "POST", R + "/%s/cancel" % victim["id"], 409)
@@ -122,6 +124,7 @@ _, job = through(valid, "POST", "/v1/capture", 200, body={"url": shots.url("/sho
                                                           "webhook_url": hooks.url("/job")})
 check(job["status"] == "completed", "sync capture: %r" % job)
 _, pending = through(valid, "POST", "/v1/capture", 202, body={"url": shots.url("/missing"), "async": True})
+through(valid, "GET", "/v1/jobs/" + pending["job_id"], 200)              # pending or processing
 _, failed = through(valid, "GET", "/v1/jobs/%s?wait=30" % pending["job_id"], 200)
 check(failed["status"] in ("failed", "processing", "pending"), "job: %r" % failed)
 through(valid, "GET", "/v1/jobs/" + job["id"], 200)
