@@ -1,6 +1,7 @@
 /*  job_json.c: job objects and payloads (see job_json.h). */
 #include "job_json.h"
 #include "render_json.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -76,15 +77,25 @@ job_json_build (const proto_render_t *job, const char *public_url)
 
 json_t *
 job_json_event (const proto_render_t *job, const char *public_url, const char *type,
-                const char *event_id, const char *created_at)
+                const char *event_id, int64_t occurred_ms)
 {
     bool ok = strcmp (job->status, "succeeded") == 0;
+    char created [32], completed [32];
+    job_json_time (occurred_ms, created, sizeof created);
+    util_iso8601 (job->completed_at_ms > 0 ? job->completed_at_ms : occurred_ms,
+                  completed, sizeof completed);
     json_t *obj = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "type", type, "event_id", event_id,
-                             "created_at", created_at, "job_id", job->id,
+                             "created_at", created, "job_id", job->id,
                              "status", ok ? "completed" : "failed");
-    if (obj)
-        json_object_set_new (obj, ok ? "result" : "error",
-                             ok ? s_result (job, public_url) : s_error (job));
+    if (!obj)
+        return NULL;
+    if (json_object_set_new (obj, ok ? "result" : "error",
+                             ok ? s_result (job, public_url) : s_error (job))
+    ||  render_json_envelope (obj, type, event_id, "job", job->id, occurred_ms)
+    ||  json_object_set_new (obj, "completed_at", json_string (completed))) {
+        json_decref (obj);
+        return NULL;
+    }
     return obj;
 }
 

@@ -15,11 +15,13 @@ const char *job_json_status (const proto_render_t *job);
 /* The job object of GET /v1/jobs/{id}. NULL on allocation failure. */
 json_t *job_json_build (const proto_render_t *job, const char *public_url);
 
-/* The webhook payload: {"job_id","status":"completed","result":{...}} or
-   {"job_id","status":"failed","error":"..."}, plus type, event_id and
-   created_at. NULL on allocation failure. */
+/* The webhook payload: the seed's {"job_id","status":"completed","result":{...}}
+   or {"job_id","status":"failed","error":"..."} with type, event_id and
+   created_at (the event's time, "YYYY-MM-DD HH:MM:SS" UTC, kept as it was),
+   plus the event envelope (render_json_envelope: id = job_id, object "job",
+   occurred_at) and completed_at, both ISO 8601 UTC. NULL on allocation failure. */
 json_t *job_json_event (const proto_render_t *job, const char *public_url, const char *type,
-                        const char *event_id, const char *created_at);
+                        const char *event_id, int64_t occurred_ms);
 
 /* The 202 body {"job_id":"job_...","status":"pending"}. NULL on allocation failure. */
 char   *job_json_accepted (const char *job_id, size_t *len_out);

@@ -115,6 +115,22 @@ render_json_error (const char *type, const char *code, const char *message, cons
     return obj;
 }
 
+int
+render_json_envelope (json_t *obj, const char *type, const char *event_id,
+                      const char *object, const char *id, int64_t occurred_ms)
+{
+    char iso [32];
+    util_iso8601 (occurred_ms, iso, sizeof iso);
+    json_object_del (obj, "webhook_status");
+    if (json_object_set_new (obj, "type", json_string (type))
+    ||  json_object_set_new (obj, "event_id", json_string (event_id))
+    ||  json_object_set_new (obj, "id", json_string (id))
+    ||  json_object_set_new (obj, "object", json_string (object))
+    ||  json_object_set_new (obj, "occurred_at", json_string (iso)))
+        return -1;
+    return 0;
+}
+
 char *
 render_json_dump (const json_t *obj, size_t *len_out)
 {

@@ -16,6 +16,15 @@ json_t *render_json_build (const proto_render_t *render, const char *public_url)
    param may be NULL (then omitted). NULL on allocation failure. */
 json_t *render_json_error (const char *type, const char *code, const char *message, const char *param);
 
+/* The envelope every webhook event payload carries (docs/webhooks.md, "The
+   event envelope"): type, event_id, id (the object's id), object ("render",
+   "job", "webhook_test") and occurred_at (the event's time, ISO 8601 UTC),
+   set on obj, replacing keys of those names. Drops webhook_status: a payload
+   is written once and would carry a stale snapshot of it. 0, or -1 on
+   allocation failure (obj then partly set; the caller discards it). */
+int     render_json_envelope (json_t *obj, const char *type, const char *event_id,
+                              const char *object, const char *id, int64_t occurred_ms);
+
 /* Serialises compactly with keys in insertion order; caller frees. */
 char   *render_json_dump (const json_t *obj, size_t *len_out);
 

@@ -1,7 +1,8 @@
 /*  render_event.c: the final status and event of a finished render (see
     render_event.h). The payload bytes a webhook receiver gets are those of
-    the render object (render_json_build) with type, event_id and, when the
-    object lacks it, created_at; a capture job's are job_json_event's.
+    the render object (render_json_build) with the event envelope
+    (render_json_envelope: type, event_id, occurred_at; no webhook_status);
+    a capture job's are job_json_event's.
     Thread: the scheduler's loop. Memory: the payload lives only inside
     render_event_settle. */
 #include "render_event.h"
@@ -18,25 +19,18 @@ static char *
 s_payload (const proto_render_t *r, const char *public_url, const char *type,
            const char *event_id, int64_t now_ms)
 {
-    if (strncmp (r->id, "job_", 4) == 0) {
-        char when [32];
-        job_json_time (now_ms, when, sizeof when);
-        json_t *ev = job_json_event (r, public_url, type, event_id, when);
-        char *payload = ev ? render_json_dump (ev, NULL) : NULL;
-        json_decref (ev);
-        return payload;
+    json_t *obj = NULL;
+    if (strncmp (r->id, "job_", 4) == 0)
+        obj = job_json_event (r, public_url, type, event_id, now_ms);
+    else {
+        /* the render object keeps its own created_at; the event's time is occurred_at */
+        obj = render_json_build (r, public_url);
+        if (obj && render_json_envelope (obj, type, event_id, "render", r->id, now_ms)) {
+            json_decref (obj);
+            obj = NULL;
+        }
     }
-    json_t *obj = render_json_build (r, public_url);
-    if (!obj)
-        return NULL;
-    char iso [32];
-    util_iso8601 (now_ms, iso, sizeof iso);
-    json_object_set_new (obj, "type", json_string (type));
-    json_object_set_new (obj, "event_id", json_string (event_id));
-    /* the render object already says when it was created; keep that */
-    if (!json_object_get (obj, "created_at"))
-        json_object_set_new (obj, "created_at", json_string (iso));
-    char *payload = render_json_dump (obj, NULL);
+    char *payload = obj ? render_json_dump (obj, NULL) : NULL;
     json_decref (obj);
     return payload;
 }

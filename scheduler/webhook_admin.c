@@ -164,6 +164,10 @@ s_test (job_store_t *store, const proto_webhook_req_t *req, const char *account_
     json_t *obj = json_pack ("{s:s, s:s, s:s, s:{s:s}}", "type", "webhook.test",
                              "event_id", event_id, "created_at", iso,
                              "data", "message", "A test event from Easel: your endpoint is reachable.");
+    if (obj && render_json_envelope (obj, "webhook.test", event_id, "webhook_test", event_id, now_ms)) {
+        json_decref (obj);
+        obj = NULL;
+    }
     char *payload = obj ? render_json_dump (obj, NULL) : NULL;
     json_decref (obj);
     int64_t seq = 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Easel builds, runs and tests with.
-# Idempotent: silent and quick when everything is already there.
+# Installs the Debian packages Easel builds, runs and tests with, then the
+# npm packages of its conformance checks (scripts/npm_deps.sh) when node is
+# installed. Idempotent: silent and quick when everything is already there.
 set -eu
 
 packages=(
@@ -21,11 +22,19 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "deps: installing ${missing[*]}" >&2
-sudo_cmd=""
-[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo_cmd apt-get update -qq
-$sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# node (v20 or later, with npm) is not a Debian package here: without it the
+# conformance tests skip and say so
+if command -v node >/dev/null; then
+  "$(dirname "$0")/npm_deps.sh"
+else
+  echo "deps: node not found; the conformance tests (ctest -L conformance) will skip" >&2
+fi

@@ -185,6 +185,42 @@ class HookReceiver:
             return list(self.calls)
 
 
+def parse_time(text):
+    """Unix seconds of an event time: ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ", or a
+    job object's "YYYY-MM-DD HH:MM:SS" (UTC, no zone)."""
+    import calendar
+    fmt = "%Y-%m-%d %H:%M:%S" if " " in text else "%Y-%m-%dT%H:%M:%SZ"
+    return calendar.timegm(time.strptime(text, fmt))
+
+
+def check_envelope(payload, obj, kind, event_type=None):
+    """The event envelope of a webhook payload (docs/webhooks.md): id and
+    object name the render or job obj (as GET returns it), occurred_at is ISO
+    8601 UTC with Z and not before the object was created, no webhook_status
+    snapshot; a job's payload keeps job_id = id and has an ISO completed_at."""
+    check(payload.get("id") == obj["id"] and payload.get("object") == kind,
+          "envelope id/object %r %r, expected %r %r"
+          % (payload.get("id"), payload.get("object"), obj["id"], kind))
+    if event_type:
+        check(payload.get("type") == event_type, "type %r, expected %r" % (payload.get("type"), event_type))
+    occurred = payload.get("occurred_at", "")
+    check(len(occurred) == 20 and occurred.endswith("Z"), "occurred_at is not ISO 8601 UTC: %r" % occurred)
+    check(parse_time(occurred) >= parse_time(obj["created_at"]),
+          "occurred_at %s before the object was created (%s)" % (occurred, obj["created_at"]))
+    check("webhook_status" not in payload, "a payload carries no webhook_status: %r" % payload)
+    check(payload["event_id"].startswith("evt_"), "event_id %r" % payload.get("event_id"))
+    if kind == "job":
+        check(payload.get("job_id") == obj["id"], "job_id %r vs id %r" % (payload.get("job_id"), obj["id"]))
+        completed = payload.get("completed_at", "")
+        check(completed.endswith("Z") and parse_time(completed) <= parse_time(occurred),
+              "job completed_at %r (occurred_at %r)" % (completed, occurred))
+        # the seed's created_at (event time, no zone) is kept and agrees with occurred_at
+        check(parse_time(payload["created_at"]) == parse_time(occurred),
+              "created_at %r vs occurred_at %r" % (payload.get("created_at"), occurred))
+    else:
+        check(payload["created_at"] == obj["created_at"], "a render event keeps the render's created_at")
+
+
 def verify_asa_signature(secret, header, body, tolerance=300):
     """Independent check of X-ASA-Signature: t=<unix>,v1=<hex HMAC-SHA256>."""
     pairs = [p.split("=", 1) for p in header.split(",")]

@@ -7,7 +7,7 @@ the field."""
 import json
 import os
 import tempfile
-from harness import Stack, HookReceiver, check, wait_for, png_header
+from harness import Stack, HookReceiver, check, check_envelope, wait_for, png_header
 from capture_pages import (PageServer, need_chromium, decode_png, bbox, chromium_wrapper,
                            RED, BLUE, GREEN)
 
@@ -82,6 +82,7 @@ check(payload["type"] == "job.completed" and payload["job_id"] == job["id"], "pa
 check(payload["status"] == "completed" and payload["result"]["id"] == res["id"], "payload: %r" % payload)
 check(payload["event_id"].startswith("evt_") and "created_at" in payload, "payload: %r" % payload)
 check("error" not in payload, "a completed payload carries no error: %r" % payload)
+check_envelope(payload, again, "job", "job.completed")
 status, _, log = stack.json("GET", "/v1/jobs/%s/deliveries" % job["id"])
 check(status == 200 and log["id"] == job["id"], "job deliveries: %d %r" % (status, log))
 

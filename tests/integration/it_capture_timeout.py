@@ -5,7 +5,7 @@ renderer without --allow-private-networks, a loopback page is refused
 before any browser starts, naming the address."""
 import json
 import time
-from harness import Stack, HookReceiver, check, wait_for
+from harness import Stack, HookReceiver, check, check_envelope, wait_for
 from capture_pages import PageServer, need_chromium
 
 need_chromium()
@@ -33,6 +33,7 @@ check(payload["job_id"] == job["id"] and payload["error"] == "Render failed: nav
       "payload: %r" % payload)
 check("result" not in payload and payload["event_id"].startswith("evt_"), "payload: %r" % payload)
 status, _, job = stack.json("GET", "/v1/jobs/" + job["id"])
+check_envelope(payload, job, "job", "job.failed")
 check(job["webhook_status"] == "delivered" or job["webhook_status"] == "pending", "webhook_status: %r" % job)
 
 # the private-network rule: checked on the resolved address before Chromium

@@ -7,7 +7,7 @@ param."""
 import json
 import threading
 import time
-from harness import Stack, ShotServer, HookReceiver, check, wait_for, slide
+from harness import Stack, ShotServer, HookReceiver, check, check_envelope, wait_for, slide
 
 shots = ShotServer()
 hooks = HookReceiver()
@@ -42,6 +42,7 @@ check(canceled["credits_used"] == 0 and canceled["completed_at"], "canceled rend
 call = wait_for(lambda: hooks.snapshot(), 30, "the render.canceled webhook")[0]
 payload = json.loads(call["body"])
 check(payload["type"] == "render.canceled" and payload["id"] == victim, "webhook: %r" % payload)
+check_envelope(payload, canceled, "render", "render.canceled")
 err = expect_error("POST", "/v1/renders/%s/cancel" % victim, 409, "render_finished", "id")
 check("canceled" in err["message"], "409 message should say why: %r" % err)
 _, headers, _ = stack.request("POST", "/v1/renders/%s/cancel" % victim)

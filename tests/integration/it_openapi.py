@@ -4,12 +4,16 @@ served (checked three ways: the path literals of gateway.c/deliveries.c,
 the route table of gateway/openapi.c, and probing the live gateway); every
 example in the document, and the contract's example requests (CONTRACT.md
 section 3's POST /v1/renders body, section 4's POST /v1/capture body),
-validate against their schemas with a small JSON-schema checker."""
+validate against their schemas with a small JSON-schema checker; the
+top-level webhooks section has an entry for every event type the scheduler
+can emit (read from its code), and a real delivery of each, captured by a
+webhook receiver, validates against that entry's payload schema and carries
+its signature headers."""
 import json
 import os
 import re
 
-from harness import Stack, check
+from harness import Stack, ShotServer, HookReceiver, check, wait_for, slide
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 with open(os.path.join(ROOT, "docs", "openapi.json"), "rb") as f:
@@ -22,7 +26,7 @@ check(doc["openapi"].startswith("3.1"), "openapi version %r" % doc["openapi"])
 
 KEYWORDS = {"type", "properties", "required", "additionalProperties", "items", "enum", "oneOf",
             "minItems", "maxItems", "minimum", "maximum", "minLength", "maxLength", "pattern",
-            "maxProperties", "$ref", "description", "example", "format"}
+            "maxProperties", "$ref", "description", "example", "format", "allOf"}
 
 
 def resolve(ref):
@@ -48,6 +52,8 @@ def errors(schema, value, path="$"):
     if "$ref" in schema:
         return errors(resolve(schema["$ref"]), value, path)
     out = []
+    for i, sub in enumerate(schema.get("allOf", [])):
+        out += errors(sub, value, path)
     if "type" in schema:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not any(type_ok(value, t) for t in types):
@@ -122,6 +128,13 @@ for path, item in doc["paths"].items():
         check(op.get("operationId"), "%s %s has no operationId" % (method, path))
         check("responses" in op and op["responses"], "%s %s has no responses" % (method, path))
 
+# every webhook example validates against its payload schema
+for name, item in doc.get("webhooks", {}).items():
+    media = item["post"]["requestBody"]["content"]["application/json"]
+    if "example" in media:
+        e = errors(media["schema"], media["example"], "webhook " + name)
+        check(not e, "example of webhook %s does not validate: %r" % (name, e))
+
 # the checker is not vacuous: bad bodies fail
 create = schemas["CreateRenderRequest"]
 check(errors(create, {"slides": [{}], "colour": "red"}), "an unknown key validated")
@@ -129,6 +142,12 @@ check(errors(create, {"slides": []}), "empty slides validated")
 check(errors(create, {"slides": [{"headline": {"lines": ["x" * 201]}}]}), "a 201-byte line validated")
 check(errors(create, {"slides": [{}], "background": {"color": "red"}}), "a bad colour validated")
 check(errors(schemas["CaptureRequest"], {"async": True}), "a capture without url validated")
+job_hook = doc["webhooks"]["job.completed"]["post"]["requestBody"]["content"]["application/json"]
+no_envelope = {k: v for k, v in job_hook["example"].items() if k not in ("id", "object", "occurred_at")}
+check(errors(job_hook["schema"], no_envelope), "a job event without the envelope validated")
+check(errors(job_hook["schema"], dict(job_hook["example"], occurred_at="2026-04-27 15:00:04")),
+      "an occurred_at without a zone validated")
+check(errors(job_hook["schema"], dict(job_hook["example"], type="job.failed")), "a mistyped event validated")
 
 # the contract's example requests validate
 contract_path = None
@@ -173,6 +192,27 @@ doc_paths = set(doc["paths"])
 check(code_paths, "no routes found in the gateway code")
 check(code_paths <= doc_paths, "routes in the code but not documented: %r" % sorted(code_paths - doc_paths))
 check(doc_paths <= code_paths, "documented routes the code does not match: %r" % sorted(doc_paths - code_paths))
+
+# ---- webhooks: every event type the scheduler emits is described ---------------
+
+sched = {name: open(os.path.join(ROOT, "scheduler", name)).read()
+         for name in os.listdir(os.path.join(ROOT, "scheduler")) if name.endswith(".c")}
+complete = sched["job_store.c"].split("job_store_render_complete (job_store_t", 1)[1].split("\n}", 1)[0]
+render_states = re.findall(r"THEN '(\w+)'", complete) + re.findall(r"ELSE '(\w+)' END", complete)
+check(re.search(r'"render\.%\.?[0-9]*s", r\.status', sched["render_event.c"]),
+      "render_event.c no longer names render events render.<status>: update this test")
+job_types = re.search(r'"job\.%s",\s*strcmp \(r\.status, "succeeded"\) == 0 \? "(\w+)" : "(\w+)"',
+                      sched["render_event.c"])
+check(job_types, "render_event.c no longer names job events job.<completed|failed>: update this test")
+emitted = {"render." + s for s in render_states} | {"job." + s for s in job_types.groups()}
+emitted |= set(re.findall(r'job_store_event_add \([^,]+, [^,]+, "([a-z_]+\.[a-z_]+)"',
+                          "".join(sched.values())))
+check({"render.succeeded", "render.failed", "render.canceled", "job.completed", "job.failed",
+       "webhook.test"} <= emitted, "event types read from the scheduler: %r" % sorted(emitted))
+check(set(doc.get("webhooks", {})) == emitted, "webhooks section %r, the scheduler emits %r"
+      % (sorted(doc.get("webhooks", {})), sorted(emitted)))
+check(set(schemas["EventEnvelope"]["properties"]["type"]["enum"]) == emitted,
+      "EventEnvelope.type enum %r" % schemas["EventEnvelope"]["properties"]["type"]["enum"])
 
 # ---- the live gateway ----------------------------------------------------------
 
@@ -246,5 +286,57 @@ def closed_free_form(node, path):
 found = []
 walk(doc, lambda node, path: found.extend(closed_free_form(node, path)) if isinstance(node, dict) else None)
 check(not found, "free-form objects generate Record<string, never>: %r" % found[:5])
+stack.close()
+
+# ---- a real delivery of each event validates against its webhooks entry --------
+
+shots = ShotServer()
+hooks = HookReceiver()
+stack = Stack(renderers=1)
+status, _, busy = stack.json("POST", "/v1/renders", {
+    "async": True, "canvas": {"preset": "appstore.iphone_6_9"}, "slides": [slide(shots.url("/shot.png"))]})
+check(status == 202, "busy render: %d %r" % (status, busy))
+objects = {}
+for event, path, body in [
+        ("render.canceled", "/v1/renders", {"slides": [slide(shots.url("/shot.png"))] * 3}),
+        ("render.succeeded", "/v1/renders", {"slides": [slide(shots.url("/shot.png"))]}),
+        ("render.failed", "/v1/renders", {"slides": [slide(shots.url("/missing"))]}),
+        ("job.completed", "/v1/capture", {"url": shots.url("/shot.png")}),
+        ("job.failed", "/v1/capture", {"url": shots.url("/missing")})]:
+    body = dict(body, webhook_url=hooks.url("/" + event), **{"async": True})
+    if path == "/v1/renders":
+        body["canvas"] = {"preset": "appstore.iphone_6_9"}
+    status, _, created = stack.json("POST", path, body)
+    check(status == 202, "%s: create answered %d %r" % (event, status, created))
+    objects[event] = created.get("id") or created.get("job_id")
+    if event == "render.canceled":
+        status, _, canceled = stack.json("POST", "/v1/renders/%s/cancel" % objects[event])
+        check(status == 200 and canceled["status"] == "canceled", "cancel: %d %r" % (status, canceled))
+status, _, test = stack.json("POST", "/v1/webhooks/test", {"url": hooks.url("/webhook.test")})
+check(status == 202, "test event: %d %r" % (status, test))
+objects["webhook.test"] = test["id"]
+wait_for(lambda: {c["path"][1:] for c in hooks.snapshot()} >= set(emitted), 60,
+         "a delivery of every event type")
+params = {}
+for ref in doc["webhooks"]["render.succeeded"]["post"]["parameters"]:
+    p = resolve(ref["$ref"])
+    params[p["name"].lower()] = p
+check({"webhook-id", "webhook-timestamp", "webhook-signature", "x-asa-signature"} <= set(params),
+      "signature headers documented: %r" % sorted(params))
+for call in hooks.snapshot():
+    event = call["path"][1:]
+    payload = json.loads(call["body"])
+    hook = doc["webhooks"][event]["post"]
+    e = errors(hook["requestBody"]["content"]["application/json"]["schema"], payload, event)
+    check(not e, "the delivered %s payload does not match its webhooks schema: %r\n%r" % (event, e, payload))
+    check(payload["type"] == event and payload["id"] == objects[event],
+          "delivered %s for %r: %r" % (event, objects[event], payload))
+    headers = {k.lower(): v for k, v in call["headers"].items()}
+    for ref in hook["parameters"]:
+        p = resolve(ref["$ref"])
+        value = headers.get(p["name"].lower())
+        check(value is not None or not p.get("required"), "%s delivery lacks %s" % (event, p["name"]))
+        e = errors(p["schema"], value, "%s header %s" % (event, p["name"])) if value is not None else []
+        check(not e, "%s header: %r" % (event, e))
 stack.close()
 print("it_openapi: 1 passed, 0 failed")

@@ -67,6 +67,9 @@ h = {k.lower(): v for k, v in call["headers"].items()}
 payload = json.loads(call["body"])
 check(payload["type"] == "webhook.test" and payload["event_id"] == ok["id"] == h["webhook-id"],
       "test payload %r headers %r" % (payload, h))
+check(payload["id"] == ok["id"] and payload["object"] == "webhook_test"
+      and payload["occurred_at"] == payload["created_at"] and payload["occurred_at"].endswith("Z"),
+      "test event envelope: %r" % payload)
 check(verify_standard_signature(stack.secret, h, call["body"])
       and verify_asa_signature(stack.secret, h["x-asa-signature"], call["body"]), "test event signature")
 

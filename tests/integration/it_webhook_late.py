@@ -2,7 +2,7 @@
 callback exactly once, signed so that an HMAC computed here verifies."""
 import json
 import time
-from harness import (Stack, ShotServer, HookReceiver, check, wait_for, slide,
+from harness import (Stack, ShotServer, HookReceiver, check, check_envelope, wait_for, slide,
                      verify_asa_signature, verify_standard_signature)
 
 shots = ShotServer()
@@ -36,6 +36,9 @@ payload = json.loads(call["body"])
 check(payload["id"] == body["id"] and payload["type"] == "render.succeeded", "payload: %r" % payload)
 check(payload["event_id"] == headers["webhook-id"], "event_id %r vs webhook-id %r"
       % (payload["event_id"], headers["webhook-id"]))
+check_envelope(payload, render, "render", "render.succeeded")
+check(payload["completed_at"] == render["completed_at"] and payload["status"] == "succeeded",
+      "the render object in the payload: %r" % payload)
 wait_for(lambda: stack.json("GET", "/v1/renders/" + body["id"])[2]["webhook_status"] == "delivered",
          10, "webhook_status delivered")
 print("it_webhook_late: 1 passed, 0 failed")
