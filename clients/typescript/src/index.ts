@@ -146,19 +146,29 @@ async function errorCode(response: Response): Promise<string | null> {
   }
 }
 
-async function errorFrom(response: Response): Promise<EaselError> {
-  let body: ErrorBody | null = null;
-  let text = "";
-  try {
-    text = await response.text();
-    const parsed = JSON.parse(text) as Partial<ErrorBody>;
-    if (parsed && typeof parsed.error === "object" && parsed.error !== null)
-      body = parsed as ErrorBody;
-  } catch {
-    /* not JSON: the message says what came */
+/* The EaselError of a failed answer. openapi-fetch has read the body already
+   and hands over what it parsed (`parsed`); a response read by nobody yet
+   (download) is read here. */
+async function errorFrom(response: Response, parsed?: unknown): Promise<EaselError> {
+  let value: unknown = parsed;
+  if (value === undefined && !response.bodyUsed) {
+    try {
+      const text = await response.text();
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = text;
+      }
+    } catch {
+      value = undefined;
+    }
   }
-  return new EaselError(response.status, body, response.headers,
-    body ? undefined : `HTTP ${response.status}: ${text.slice(0, 200)}`);
+  const isError = (v: unknown): v is ErrorBody =>
+    typeof v === "object" && v !== null && typeof (v as ErrorBody).error === "object" && (v as ErrorBody).error !== null;
+  if (isError(value))
+    return new EaselError(response.status, value, response.headers);
+  const text = typeof value === "string" ? value : value === undefined ? "" : JSON.stringify(value);
+  return new EaselError(response.status, null, response.headers, `HTTP ${response.status}: ${text.slice(0, 200)}`);
 }
 
 export class EaselClient {
@@ -230,24 +240,24 @@ export class EaselClient {
 
   /** POST /v1/renders. Sync (200, the finished render, or 202 when the sync wait ended) unless body.async. */
   async createRender(body: CreateRenderRequest, options: CreateOptions = {}): Promise<Render> {
-    const { data, response } = await this.api.POST("/v1/renders", {
+    const { data, error, response } = await this.api.POST("/v1/renders", {
       body,
       params: { header: { "Idempotency-Key": options.idempotencyKey ?? randomUUID() } },
       signal: options.signal,
     });
     if (!response.ok || data === undefined)
-      throw await errorFrom(response);
+      throw await errorFrom(response, error);
     return data as Render;
   }
 
   /** GET /v1/renders/{id}; with waitS, a long poll answering as soon as the render is final. */
   async getRender(id: string, options: CallOptions & { waitS?: number } = {}): Promise<Render> {
-    const { data, response } = await this.api.GET("/v1/renders/{id}", {
+    const { data, error, response } = await this.api.GET("/v1/renders/{id}", {
       params: { path: { id }, query: options.waitS !== undefined ? { wait: options.waitS } : undefined },
       signal: options.signal,
     });
     if (!response.ok || data === undefined)
-      throw await errorFrom(response);
+      throw await errorFrom(response, error);
     return data;
   }
 
@@ -268,35 +278,35 @@ export class EaselClient {
 
   /** POST /v1/renders/{id}/cancel: the canceled render; 409 render_finished once it is final. */
   async cancelRender(id: string, options: CreateOptions = {}): Promise<Render> {
-    const { data, response } = await this.api.POST("/v1/renders/{id}/cancel", {
+    const { data, error, response } = await this.api.POST("/v1/renders/{id}/cancel", {
       params: { path: { id }, header: { "Idempotency-Key": options.idempotencyKey ?? randomUUID() } },
       signal: options.signal,
     });
     if (!response.ok || data === undefined)
-      throw await errorFrom(response);
+      throw await errorFrom(response, error);
     return data;
   }
 
   /** POST /v1/capture: the finished job (sync), or {job_id, status: "pending"} (async or a sync wait that ended). */
   async capture(body: CaptureRequest, options: CreateOptions = {}): Promise<Job | CaptureAccepted> {
-    const { data, response } = await this.api.POST("/v1/capture", {
+    const { data, error, response } = await this.api.POST("/v1/capture", {
       body,
       params: { header: { "Idempotency-Key": options.idempotencyKey ?? randomUUID() } },
       signal: options.signal,
     });
     if (!response.ok || data === undefined)
-      throw await errorFrom(response);
+      throw await errorFrom(response, error);
     return data as Job | CaptureAccepted;
   }
 
   /** GET /v1/jobs/{id}[?wait=]. */
   async getJob(id: string, options: CallOptions & { waitS?: number } = {}): Promise<Job> {
-    const { data, response } = await this.api.GET("/v1/jobs/{id}", {
+    const { data, error, response } = await this.api.GET("/v1/jobs/{id}", {
       params: { path: { id }, query: options.waitS !== undefined ? { wait: options.waitS } : undefined },
       signal: options.signal,
     });
     if (!response.ok || data === undefined)
-      throw await errorFrom(response);
+      throw await errorFrom(response, error);
     return data;
   }
 
@@ -332,13 +342,13 @@ export class EaselClient {
 
   /** GET /v1/renders/{id}/archive: the fastlane zip of a final render (409 render_processing before). */
   async downloadArchive(id: string, options: CallOptions = {}): Promise<Uint8Array> {
-    const { data, response } = await this.api.GET("/v1/renders/{id}/archive", {
+    const { data, error, response } = await this.api.GET("/v1/renders/{id}/archive", {
       params: { path: { id } },
       parseAs: "arrayBuffer",
       signal: options.signal,
     });
     if (!response.ok || data === undefined)
-      throw await errorFrom(response);
+      throw await errorFrom(response, error);
     return new Uint8Array(data);
   }
 }
