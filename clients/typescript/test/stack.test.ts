@@ -19,6 +19,9 @@ const secret = process.env.EASEL_WEBHOOK_SECRET;
 const limitedUrl = process.env.EASEL_LIMITED_URL;
 const skip = !url || !key ? "EASEL_URL and EASEL_API_KEY are not set (run it_client_typescript)" : false;
 
+// a guard so a stuck test fails with its name, not the whole run at ctest's timeout
+const TEST_TIMEOUT_MS = 90_000;
+
 let shots: ShotServer;
 let hooks: HookReceiver;
 let easel: EaselClient;
@@ -48,7 +51,7 @@ function retriesInto(list: RetryInfo[]): (info: RetryInfo) => void {
   return (info) => list.push(info);
 }
 
-test("a sync create answers the finished render; its image downloads as the PNG it describes", { skip }, async () => {
+test("a sync create answers the finished render; its image downloads as the PNG it describes", { skip, timeout: TEST_TIMEOUT_MS }, async () => {
   const render = await easel.createRender(spec(shots.url("/shot.png")));
   assert.equal(render.object, "render");
   assert.match(render.id, /^rnd_/);
@@ -66,7 +69,7 @@ test("a sync create answers the finished render; its image downloads as the PNG 
   assert.equal(createHash("sha256").update(bytes).digest("hex"), image.sha256);
 });
 
-test("an async create answers processing; waitForRender long-polls it to succeeded; the archive is a zip", { skip }, async () => {
+test("an async create answers processing; waitForRender long-polls it to succeeded; the archive is a zip", { skip, timeout: TEST_TIMEOUT_MS }, async () => {
   const accepted = await easel.createRender(spec(shots.url("/shot.png"), { async: true }));
   assert.equal(accepted.status, "processing");
   assert.equal(accepted.polling_url, `/v1/renders/${accepted.id}`);
@@ -79,7 +82,7 @@ test("an async create answers processing; waitForRender long-polls it to succeed
   assert.ok(Buffer.from(zip).includes(Buffer.from("easel-report.json")), "the archive holds easel-report.json");
 });
 
-test("the same Idempotency-Key twice makes one render", { skip }, async () => {
+test("the same Idempotency-Key twice makes one render", { skip, timeout: TEST_TIMEOUT_MS }, async () => {
   const body = spec(shots.url("/shot.png?idem"), { async: true });
   const first = await easel.createRender(body, { idempotencyKey: "ts-client-idem-1" });
   const again = await easel.createRender(body, { idempotencyKey: "ts-client-idem-1" });
@@ -90,7 +93,7 @@ test("the same Idempotency-Key twice makes one render", { skip }, async () => {
   await easel.waitForRender(other.id);
 });
 
-test("cancel of a processing render answers it canceled; a second cancel is 409 render_finished", { skip }, async (t) => {
+test("cancel of a processing render answers it canceled; a second cancel is 409 render_finished", { skip, timeout: TEST_TIMEOUT_MS }, async (t) => {
   t.after(() => shots.release("cancel"));
   const accepted = await easel.createRender(spec(shots.heldUrl("cancel"), { async: true }));
   await shots.requested("cancel");
@@ -107,7 +110,7 @@ test("cancel of a processing render answers it canceled; a second cancel is 409 
   assert.equal((await easel.getRender(accepted.id)).status, "canceled");
 });
 
-test("a 422 is thrown as an EaselError with the gateway's error object", { skip }, async () => {
+test("a 422 is thrown as an EaselError with the gateway's error object", { skip, timeout: TEST_TIMEOUT_MS }, async () => {
   const err = await easel.createRender(spec(shots.url("/shot.png"), { canvas: { width: 50, height: 600 } }))
     .then(() => null, (e: unknown) => e);
   assert.ok(err instanceof EaselError);
@@ -120,7 +123,7 @@ test("a 422 is thrown as an EaselError with the gateway's error object", { skip 
   assert.equal(err.body?.error.message, err.message);
 });
 
-test("an unknown key is 401 invalid_api_key; an unknown render 404 resource_missing naming id", { skip }, async () => {
+test("an unknown key is 401 invalid_api_key; an unknown render 404 resource_missing naming id", { skip, timeout: TEST_TIMEOUT_MS }, async () => {
   const stranger = new EaselClient({ baseUrl: url, apiKey: "sk_not_a_key_of_this_stack" });
   const e401 = await stranger.getRender("rnd_01KNS1WNPW9FCHZSK4XNTHMB0J").then(() => null, (e: unknown) => e);
   assert.ok(e401 instanceof EaselError);
@@ -134,15 +137,18 @@ test("an unknown key is 401 invalid_api_key; an unknown render 404 resource_miss
   assert.equal(e404.param, "id");
 });
 
-test("429 rate_limited is retried after its Retry-After with the same Idempotency-Key", { skip: skip || !limitedUrl }, async () => {
+test("429 rate_limited is retried after its Retry-After with the same Idempotency-Key", { skip: skip || !limitedUrl, timeout: TEST_TIMEOUT_MS }, async () => {
   const retries: RetryInfo[] = [];
   const limited = new EaselClient({ baseUrl: limitedUrl, apiKey: key, onRetry: retriesInto(retries) });
   const body = spec(shots.url("/shot.png?limited"), { async: true });
-  const first = await limited.createRender(body);
-  const second = await limited.createRender(body);   // the bucket (burst 1) is empty: 429, then a token is back
+  // burst 1, one token every 2 s: the create after the first finds the bucket empty (429), waits, goes through
+  const made = [await limited.createRender(body)];
+  while (!retries.some((r) => r.status === 429) && made.length < 5)
+    made.push(await limited.createRender(body));
+  const first = made[0]!, second = made[made.length - 1]!;
   assert.notEqual(second.id, first.id);
   const r429 = retries.filter((r) => r.status === 429);
-  assert.ok(r429.length >= 1, `the second create was retried after a 429: ${JSON.stringify(retries)}`);
+  assert.ok(r429.length >= 1, `a create was retried after a 429: ${JSON.stringify(retries)}`);
   assert.equal(r429[0]?.code, "rate_limited");
   assert.ok((r429[0]?.delayMs ?? 0) >= 1000, "the wait is the Retry-After (whole seconds, at least 1)");
   // the retried request carried the key the render was made with: the key replays that render
@@ -159,11 +165,11 @@ test("429 rate_limited is retried after its Retry-After with the same Idempotenc
   assert.equal(err.type, "rate_limit_error");
   assert.equal(err.code, "rate_limited");
   assert.ok((err.retryAfter ?? 0) >= 1);
-  await easel.waitForRender(first.id);
-  await easel.waitForRender(second.id);
+  for (const r of made)
+    await easel.waitForRender(r.id);
 });
 
-test("503 too_many_waiting is retried after its Retry-After", { skip: skip || !limitedUrl }, async (t) => {
+test("503 too_many_waiting is retried after its Retry-After", { skip: skip || !limitedUrl, timeout: TEST_TIMEOUT_MS }, async (t) => {
   t.after(() => shots.release("waiters"));
   const accepted = await easel.createRender(spec(shots.heldUrl("waiters"), { async: true }));
   await shots.requested("waiters");
@@ -198,7 +204,7 @@ test("503 too_many_waiting is retried after its Retry-After", { skip: skip || !l
   assert.equal((await held).status, "succeeded");
 });
 
-test("409 idempotency_key_in_use is retried until the first request's answer replays", { skip }, async (t) => {
+test("409 idempotency_key_in_use is retried until the first request's answer replays", { skip, timeout: TEST_TIMEOUT_MS }, async (t) => {
   t.after(() => shots.release("inuse"));
   const body = spec(shots.heldUrl("inuse"));
   const idempotencyKey = "ts-client-in-use-1";
@@ -221,7 +227,7 @@ test("409 idempotency_key_in_use is retried until the first request's answer rep
   assert.equal(original.status, "succeeded");
 });
 
-test("a real delivery verifies with verifyWebhook; a changed byte or another secret does not", { skip: skip || !secret }, async () => {
+test("a real delivery verifies with verifyWebhook; a changed byte or another secret does not", { skip: skip || !secret, timeout: TEST_TIMEOUT_MS }, async () => {
   const render = await easel.createRender(spec(shots.url("/shot.png?hook"), { async: true, webhook_url: hooks.url("/hook/ts") }));
   const delivery = await hooks.delivery("/hook/ts");
   const event = verifyWebhook(secret ?? "", delivery.headers, delivery.body);
@@ -239,6 +245,7 @@ test("a real delivery verifies with verifyWebhook; a changed byte or another sec
 
 test("a capture of an image URL completes and its result downloads as a PNG", {
   skip: skip || (!existsSync("/usr/bin/chromium") ? "no chromium: no renderer takes captures" : false),
+  timeout: TEST_TIMEOUT_MS,
 }, async () => {
   const accepted = await easel.capture({ url: shots.url("/shot.png?capture"), async: true, device: "iphone" });
   assert.ok("job_id" in accepted);
