@@ -8,11 +8,13 @@ download, archive, cancel, the error shape (422, 401, 404), retries of a real
 429 and a real 503 (a second gateway of this stack with --max-waiters 1 and
 --create-rate-limit 0.5:1), 409 idempotency_key_in_use, and verifyWebhook on a
 real delivery. The packages come from scripts/npm_deps.sh (npm ci)."""
+import atexit
 import glob
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 from harness import Stack, check, fail, free_port, wait_for
 
@@ -33,8 +35,12 @@ def run(args, env=None, timeout=120):
 
 check(run([NODE, "scripts/check-generated.mjs"]) == 0,
       "src/schema.d.ts is not what `npm run generate` makes of docs/openapi.json")
-shutil.rmtree(os.path.join(PKG, "dist"), ignore_errors=True)
-check(run([NODE, os.path.join("node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"]) == 0,
+# compiled into a directory of this run inside the package (so that its
+# node_modules and "type": "module" apply), removed at exit
+OUT = tempfile.mkdtemp(prefix=".test-build-", dir=PKG)
+atexit.register(shutil.rmtree, OUT, True)
+check(run([NODE, os.path.join("node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json",
+           "--outDir", OUT]) == 0,
       "the client does not compile")
 
 stack = Stack(renderers=2)
@@ -56,8 +62,8 @@ wait_for(limited_ready, 30, "the second gateway to be ready")
 
 env = dict(os.environ, EASEL_URL=stack.base, EASEL_API_KEY=stack.key,
            EASEL_WEBHOOK_SECRET=stack.secret, EASEL_LIMITED_URL=limited)
-tests = sorted(glob.glob(os.path.join(PKG, "dist", "test", "*.test.js")))
-check(len(tests) >= 2, "no compiled tests in dist/test: %r" % tests)
+tests = sorted(glob.glob(os.path.join(OUT, "test", "*.test.js")))
+check(len(tests) >= 2, "no compiled tests in %s/test: %r" % (OUT, tests))
 rc = run([NODE, "--test", "--test-reporter=spec"] + tests, env=env, timeout=150)
 if rc != 0:
     fail("the client's tests failed (node --test exit %d)\n%s" % (rc, stack.log_tails()))

@@ -2,7 +2,7 @@
 // (docs/webhook-test-vectors.json, made by tests/unit/test_webhook_sign.c).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { verifyWebhook, WebhookVerificationError, WEBHOOK_TOLERANCE_S } from "../src/index.js";
@@ -30,8 +30,16 @@ interface EdVector {
   valid: boolean;
 }
 
-// dist/test/ -> clients/typescript -> the repository
-const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
+// the repository: the first directory above the compiled test that has the vectors
+function findRepo(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "docs", "webhook-test-vectors.json")))
+      return dir;
+    if (dirname(dir) === dir)
+      throw new Error("docs/webhook-test-vectors.json not found above " + from);
+  }
+}
+const repo = findRepo(dirname(fileURLToPath(import.meta.url)));
 const file = JSON.parse(readFileSync(join(repo, "docs", "webhook-test-vectors.json"), "utf8")) as {
   tolerance_s: number; vectors: Vector[]; ed25519_vectors: EdVector[];
 };
