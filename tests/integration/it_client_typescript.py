@@ -6,8 +6,9 @@ compiles the package with tsc (TypeScript 5, strict), then runs its node:test
 suites: the webhook test vectors, and create sync/async, waitForRender,
 download, archive, cancel, the error shape (422, 401, 404), retries of a real
 429 and a real 503 (a second gateway of this stack with --max-waiters 1 and
---create-rate-limit 0.5:1), 409 idempotency_key_in_use, and verifyWebhook on a
-real delivery. The packages come from scripts/npm_deps.sh (npm ci)."""
+--create-rate-limit 0.5:1), 503 scheduler_unavailable (a third gateway with no
+scheduler behind it: retried only when the request is safe to repeat), 409
+idempotency_key_in_use, and verifyWebhook on a real delivery. The packages come from scripts/npm_deps.sh (npm ci)."""
 import atexit
 import glob
 import os
@@ -50,18 +51,28 @@ stack.start("gateway_limited", "--listen", "127.0.0.1:%d" % limited_port, "--max
             service="gateway", env={"EASEL_CREATE_RATE_LIMIT": "0.5:1"})
 
 
-def limited_ready():
-    saved, stack.base = stack.base, limited
+# a third gateway whose scheduler endpoint has no scheduler: 503 scheduler_unavailable
+orphan_port = free_port()
+orphan = "http://127.0.0.1:%d" % orphan_port
+stack.start("gateway_orphan", "--listen", "127.0.0.1:%d" % orphan_port,
+            "--api", "tcp://127.0.0.1:%d" % free_port(), "--request-timeout-ms", "300",
+            service="gateway")
+
+
+def ready(base, path):
+    saved, stack.base = stack.base, base
     try:
-        return stack.request("GET", "/readyz", auth=False)[0] == 200
+        return stack.request("GET", path, auth=False)[0] == 200
     finally:
         stack.base = saved
 
 
-wait_for(limited_ready, 30, "the second gateway to be ready")
+wait_for(lambda: ready(limited, "/readyz"), 30, "the second gateway to be ready")
+wait_for(lambda: ready(orphan, "/healthz"), 30, "the third gateway to be up")
 
 env = dict(os.environ, EASEL_URL=stack.base, EASEL_API_KEY=stack.key,
-           EASEL_WEBHOOK_SECRET=stack.secret, EASEL_LIMITED_URL=limited)
+           EASEL_WEBHOOK_SECRET=stack.secret, EASEL_LIMITED_URL=limited,
+           EASEL_UNAVAILABLE_URL=orphan)
 tests = sorted(glob.glob(os.path.join(OUT, "test", "*.test.js")))
 check(len(tests) >= 2, "no compiled tests in %s/test: %r" % (OUT, tests))
 rc = run([NODE, "--test", "--test-reporter=spec"] + tests, env=env, timeout=150)

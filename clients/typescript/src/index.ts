@@ -5,8 +5,9 @@
       idempotency_key_in_use, 429 and 503 answers after their Retry-After
       (seconds or an HTTP date; without one, 0.5 s doubling), each wait capped
       at maxRetryDelayMs, at most maxRetries times. A connection that fails
-      before an answer is retried too when the request is safe to repeat (a GET,
-      or a POST carrying an Idempotency-Key).
+      before an answer, and a 503 scheduler_unavailable (the scheduler may have
+      done the work), are retried only when the request is safe to repeat (a
+      GET, or a POST carrying an Idempotency-Key).
     - createRender / capture / cancelRender send an Idempotency-Key (a random
       UUID unless given); the retries send the same request, so the same key.
     - Any other non-2xx answer is thrown as an EaselError carrying the status
@@ -217,8 +218,10 @@ export class EaselClient {
       if (response === null) {
         retry = repeatable;
       } else if (response.status === 429 || response.status === 503) {
-        retry = true;
         code = await errorCode(response);
+        // a 429 and gateway_busy took nothing; a scheduler that did not answer
+        // may have done the work, so only a request safe to repeat goes again
+        retry = repeatable || code !== "scheduler_unavailable";
       } else if (response.status === 409) {
         code = await errorCode(response);
         retry = code === "idempotency_key_in_use";

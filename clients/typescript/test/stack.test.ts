@@ -2,7 +2,9 @@
 // starts it): EASEL_URL and EASEL_API_KEY name the gateway and a key,
 // EASEL_WEBHOOK_SECRET the account's secret, EASEL_LIMITED_URL a second
 // gateway of the same stack started with --max-waiters 1 and
-// --create-rate-limit 0.5:1 (so it answers 503 and 429 for real).
+// --create-rate-limit 0.5:1 (so it answers 503 and 429 for real), and
+// EASEL_UNAVAILABLE_URL a gateway with no scheduler behind it (503
+// scheduler_unavailable on every authenticated request).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -17,6 +19,7 @@ const url = process.env.EASEL_URL;
 const key = process.env.EASEL_API_KEY;
 const secret = process.env.EASEL_WEBHOOK_SECRET;
 const limitedUrl = process.env.EASEL_LIMITED_URL;
+const unavailableUrl = process.env.EASEL_UNAVAILABLE_URL;
 const skip = !url || !key ? "EASEL_URL and EASEL_API_KEY are not set (run it_client_typescript)" : false;
 
 // a guard so a stuck test fails with its name, not the whole run at ctest's timeout
@@ -202,6 +205,33 @@ test("503 too_many_waiting is retried after its Retry-After", { skip: skip || !l
   assert.equal(retries[0]?.code, "too_many_waiting");
   assert.equal(retries[0]?.delayMs, 1000);
   assert.equal((await held).status, "succeeded");
+});
+
+test("503 scheduler_unavailable is retried for a GET and a keyed POST, never for a POST without a key", {
+  skip: skip || !unavailableUrl, timeout: TEST_TIMEOUT_MS,
+}, async () => {
+  const retries: RetryInfo[] = [];
+  const orphan = new EaselClient({ baseUrl: unavailableUrl, apiKey: key, maxRetries: 2, onRetry: retriesInto(retries) });
+  const get = await orphan.getRender("rnd_01KNS1WNPW9FCHZSK4XNTHMB0J").then(() => null, (e: unknown) => e);
+  assert.ok(get instanceof EaselError);
+  assert.equal(get.status, 503);
+  assert.equal(get.type, "api_error");
+  assert.equal(get.code, "scheduler_unavailable");
+  assert.equal(get.retryAfter, 1);
+  assert.deepEqual(retries.map((r) => [r.method, r.status, r.code, r.delayMs]),
+                   [["GET", 503, "scheduler_unavailable", 1000], ["GET", 503, "scheduler_unavailable", 1000]]);
+
+  retries.length = 0;
+  const create = await orphan.createRender(spec(shots.url("/shot.png"), { async: true }), { idempotencyKey: "ts-orphan-1" })
+    .then(() => null, (e: unknown) => e);
+  assert.ok(create instanceof EaselError && create.code === "scheduler_unavailable");
+  assert.equal(retries.length, 2);
+  assert.ok(retries.every((r) => r.method === "POST" && r.idempotencyKey === "ts-orphan-1"));
+
+  retries.length = 0;
+  const { response } = await orphan.api.POST("/v1/webhooks/test", { body: { url: hooks.url("/hook/orphan") } });
+  assert.equal(response.status, 503);
+  assert.equal(retries.length, 0, "a POST without an Idempotency-Key is answered, not sent again");
 });
 
 test("409 idempotency_key_in_use is retried until the first request's answer replays", { skip, timeout: TEST_TIMEOUT_MS }, async (t) => {
