@@ -117,6 +117,8 @@ export function parseRetryAfter(value: string | null, nowMs: number = Date.now()
   const text = value.trim();
   if (/^\d+$/.test(text))
     return Number(text);
+  if (!/^[A-Za-z]{3}/.test(text))       // an HTTP date begins with the day's name ("-1" is no date)
+    return null;
   const at = Date.parse(text);
   if (Number.isNaN(at))
     return null;

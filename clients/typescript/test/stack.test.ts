@@ -168,6 +168,20 @@ test("429 rate_limited is retried after its Retry-After with the same Idempotenc
   assert.equal(err.type, "rate_limit_error");
   assert.equal(err.code, "rate_limited");
   assert.ok((err.retryAfter ?? 0) >= 1);
+
+  // the wait is capped: Retry-After says 2 s, the client waits maxRetryDelayMs and gives up after one retry
+  const capped: RetryInfo[] = [];
+  const impatient = new EaselClient({ baseUrl: limitedUrl, apiKey: key, maxRetries: 1, maxRetryDelayMs: 300,
+                                      onRetry: retriesInto(capped) });
+  let refused: unknown = null;
+  for (let i = 0; i < 5 && !(refused instanceof EaselError); i++) {
+    const r = await impatient.createRender(body).then((x) => { made.push(x); return null; }, (e: unknown) => e);
+    refused = r;
+  }
+  assert.ok(refused instanceof EaselError, "a create refused twice in 300 ms throws");
+  assert.equal(refused.status, 429);
+  assert.ok(capped.length >= 1 && capped.every((r) => r.status === 429 && r.delayMs === 300),
+            `every wait is the cap: ${JSON.stringify(capped)}`);
   for (const r of made)
     await easel.waitForRender(r.id);
 });
