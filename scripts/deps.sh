@@ -31,5 +31,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# the npm packages, as their package-lock.json files pin them
-"$(dirname "$0")/npm_deps.sh"
+# the npm packages, as their package-lock.json files pin them (the image of
+# compose/Dockerfile runs this script alone, without npm_deps.sh beside it:
+# the services need no npm package)
+npm_deps="$(dirname "$0")/npm_deps.sh"
+if [ -f "$npm_deps" ]; then
+  "$npm_deps"
+fi
