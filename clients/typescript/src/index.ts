@@ -341,7 +341,7 @@ export class EaselClient {
   /** The bytes of one image of a render. */
   async downloadImage(image: Image, options: CallOptions = {}): Promise<Uint8Array> {
     if (!image.url)
-      throw new EaselError(409, null, undefined, `image ${image.id} has no file (status ${image.status})`);
+      throw new TypeError(`image ${image.id} has no file (status ${image.status})`);
     return this.download(image.url, options);
   }
 
