@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Easel builds, runs and tests with, then the
-# npm packages of its conformance checks (scripts/npm_deps.sh) when node is
+# npm packages of its conformance checks and TypeScript client
+# (scripts/npm_deps.sh) when node is
 # installed. Idempotent: silent and quick when everything is already there.
 set -eu
 
@@ -31,10 +32,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# node (v20 or later, with npm) is not a Debian package here: without it the
-# conformance tests skip and say so
-if command -v node >/dev/null; then
-  "$(dirname "$0")/npm_deps.sh"
+# the npm packages of the conformance checks and the TypeScript client, as
+# their package-lock.json files pin them. node (v20 or later, with npm) is
+# not a Debian package here: without it those tests skip and say so. The
+# image of compose/Dockerfile runs this script alone, without npm_deps.sh
+# beside it (the services need no npm package).
+npm_deps="$(dirname "$0")/npm_deps.sh"
+if [ ! -f "$npm_deps" ]; then
+  :
+elif command -v node >/dev/null; then
+  "$npm_deps"
 else
-  echo "deps: node not found; the conformance tests (ctest -L conformance) will skip" >&2
+  echo "deps: node not found; the conformance and TypeScript client tests will skip" >&2
 fi

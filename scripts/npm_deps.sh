@@ -9,6 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dirs=(
   tests/conformance
+  clients/typescript
 )
 
 command -v node >/dev/null || { echo "npm_deps: node is not installed (expected /usr/bin/node, v20)" >&2; exit 1; }
