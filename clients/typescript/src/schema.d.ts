@@ -400,7 +400,128 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "render.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * render.succeeded
+         * @description A render finished with every image rendered. POSTed to the object's webhook_url (the test event: to the given url), signed twice with the account's secret; see docs/webhooks.md.
+         */
+        post: operations["webhook_render_succeeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "render.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * render.failed
+         * @description A render finished with at least one image failed (the others keep their files). POSTed to the object's webhook_url (the test event: to the given url), signed twice with the account's secret; see docs/webhooks.md.
+         */
+        post: operations["webhook_render_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "render.canceled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * render.canceled
+         * @description A render was canceled (POST /v1/renders/{id}/cancel); finished images are kept. POSTed to the object's webhook_url (the test event: to the given url), signed twice with the account's secret; see docs/webhooks.md.
+         */
+        post: operations["webhook_render_canceled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "job.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.completed
+         * @description A capture job finished; result describes the file. POSTed to the object's webhook_url (the test event: to the given url), signed twice with the account's secret; see docs/webhooks.md.
+         */
+        post: operations["webhook_job_completed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "job.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.failed
+         * @description A capture job failed (or was canceled); error is a sentence. POSTed to the object's webhook_url (the test event: to the given url), signed twice with the account's secret; see docs/webhooks.md.
+         */
+        post: operations["webhook_job_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.test
+         * @description A test event queued by POST /v1/webhooks/test. POSTed to the object's webhook_url (the test event: to the given url), signed twice with the account's secret; see docs/webhooks.md.
+         */
+        post: operations["webhook_webhook_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @example {
@@ -920,9 +1041,78 @@ export interface components {
              */
             checked: string;
         };
+        /** @description What every webhook payload carries, render or job (docs/webhooks.md, The event envelope). A payload has no webhook_status: it is written once, with the final state, and GET on the object says the current one. */
+        EventEnvelope: {
+            /** @enum {string} */
+            type: "render.succeeded" | "render.failed" | "render.canceled" | "job.completed" | "job.failed" | "webhook.test";
+            /** @description equals the webhook-id header; the same on every retry and redelivery */
+            event_id: string;
+            /** @description the id of the render or job (a webhook.test event: its event_id) */
+            id: string;
+            /** @enum {string} */
+            object: "render" | "job" | "webhook_test";
+            /**
+             * Format: date-time
+             * @description when the event happened, ISO 8601 UTC
+             */
+            occurred_at: string;
+        };
+        /** @description render.succeeded / render.failed / render.canceled: the render object (without webhook_status) plus the envelope. created_at is the render's. */
+        RenderEvent: components["schemas"]["Render"] & components["schemas"]["EventEnvelope"] & {
+            /** @enum {string} */
+            type?: "render.succeeded" | "render.failed" | "render.canceled";
+            /** @enum {string} */
+            object?: "render";
+            id?: string;
+            /** @enum {string} */
+            status: "succeeded" | "failed" | "canceled";
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            completed_at: string;
+        };
+        /** @description job.completed / job.failed: {job_id, status, result | error} as it always was, plus the envelope (id = job_id) and completed_at in ISO 8601. created_at is the event's time in the original form YYYY-MM-DD HH:MM:SS (UTC), kept for existing receivers; read occurred_at. */
+        JobEvent: components["schemas"]["Job"] & components["schemas"]["EventEnvelope"] & {
+            /** @enum {string} */
+            type?: "job.completed" | "job.failed";
+            /** @enum {string} */
+            object?: "job";
+            id?: string;
+            /** @description the seed's name of id; the same value */
+            job_id: string;
+            /** @enum {string} */
+            status: "completed" | "failed";
+            /** @description the event's time, UTC, without a zone (kept as it was); occurred_at is the same moment in ISO 8601 */
+            created_at: string;
+            /** Format: date-time */
+            completed_at: string;
+        };
+        /** @description webhook.test, sent by POST /v1/webhooks/test. */
+        WebhookTestEvent: components["schemas"]["EventEnvelope"] & {
+            /** @enum {string} */
+            type?: "webhook.test";
+            /** @enum {string} */
+            object?: "webhook_test";
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                message?: string;
+            } & {
+                [key: string]: unknown;
+            };
+        };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description the event_id (Standard Webhooks): the same on every retry and redelivery; drop duplicates by it */
+        WebhookId: string;
+        /** @description unix seconds of this attempt; reject one more than 300 s from your clock */
+        WebhookTimestamp: string;
+        /** @description space-separated v1,<base64 HMAC-SHA256(base64-decoded part of the secret after whsec_, "<webhook-id>.<webhook-timestamp>.<raw body>")> (two during a secret rotation), plus v1a,<base64 ed25519> when the account opted in */
+        WebhookSignature: string;
+        /** @description t=<unix>,v1=<hex HMAC-SHA256(the whole secret string, "<t>.<raw body>")> (v1= repeated during a secret rotation) */
+        XASASignature: string;
+    };
     requestBodies: never;
     headers: {
         /** @description req_...: quote it when reporting a problem; every service logs it */
@@ -3082,6 +3272,378 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    webhook_render_succeeded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the event_id (Standard Webhooks): the same on every retry and redelivery; drop duplicates by it */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /** @description unix seconds of this attempt; reject one more than 300 s from your clock */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /** @description space-separated v1,<base64 HMAC-SHA256(base64-decoded part of the secret after whsec_, "<webhook-id>.<webhook-timestamp>.<raw body>")> (two during a secret rotation), plus v1a,<base64 ed25519> when the account opted in */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description t=<unix>,v1=<hex HMAC-SHA256(the whole secret string, "<t>.<raw body>")> (v1= repeated during a secret rotation) */
+                "X-ASA-Signature": components["parameters"]["XASASignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "id": "rnd_01KNS1WNPW9FCHZSK4XNTHMB0H",
+                 *       "object": "render",
+                 *       "status": "succeeded",
+                 *       "created_at": "2026-11-22T10:00:00Z",
+                 *       "completed_at": "2026-11-22T10:00:02Z",
+                 *       "progress": {
+                 *         "done": 1,
+                 *         "total": 1
+                 *       },
+                 *       "images": [
+                 *         {
+                 *           "id": "img_01KNS1WNPW9FCHZSK4XNTHMB0J",
+                 *           "status": "succeeded",
+                 *           "slide": 0,
+                 *           "locale": null,
+                 *           "preset": "appstore.iphone_6_9",
+                 *           "width": 1320,
+                 *           "height": 2868,
+                 *           "format": "png",
+                 *           "url": "http://127.0.0.1:8080/v1/files/img_01KNS1WNPW9FCHZSK4XNTHMB0J?exp=1764410400&sig=3f2a",
+                 *           "bytes": 466012,
+                 *           "sha256": "9c1e0f5d",
+                 *           "attempts": 1,
+                 *           "error": null
+                 *         }
+                 *       ],
+                 *       "lint": {
+                 *         "passed": true,
+                 *         "errors": 0,
+                 *         "warnings": 0,
+                 *         "ruleset": "2026.12.1",
+                 *         "findings": []
+                 *       },
+                 *       "credits_used": 1,
+                 *       "webhook_url": "https://ci.example.com/hooks/easel",
+                 *       "error": null,
+                 *       "metadata": {},
+                 *       "type": "render.succeeded",
+                 *       "event_id": "evt_01KNS1WNPW9FCHZSK4XNTHMB0K",
+                 *       "occurred_at": "2026-11-22T10:00:02Z"
+                 *     } */
+                "application/json": components["schemas"]["RenderEvent"] & {
+                    /** @enum {string} */
+                    type?: "render.succeeded";
+                    /** @enum {string} */
+                    status?: "succeeded";
+                };
+            };
+        };
+        responses: {
+            /** @description gone: no further attempts for this event */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description received; any 2xx ends the event's deliveries */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description anything else (3xx too, redirects are not followed, or no answer in 15 s) is retried after 5 s, 5 m, 30 m, 2 h, 5 h, 10 h, 10 h (20 % jitter); Retry-After is honoured, capped */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_render_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the event_id (Standard Webhooks): the same on every retry and redelivery; drop duplicates by it */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /** @description unix seconds of this attempt; reject one more than 300 s from your clock */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /** @description space-separated v1,<base64 HMAC-SHA256(base64-decoded part of the secret after whsec_, "<webhook-id>.<webhook-timestamp>.<raw body>")> (two during a secret rotation), plus v1a,<base64 ed25519> when the account opted in */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description t=<unix>,v1=<hex HMAC-SHA256(the whole secret string, "<t>.<raw body>")> (v1= repeated during a secret rotation) */
+                "X-ASA-Signature": components["parameters"]["XASASignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenderEvent"] & {
+                    /** @enum {string} */
+                    type?: "render.failed";
+                    /** @enum {string} */
+                    status?: "failed";
+                };
+            };
+        };
+        responses: {
+            /** @description gone: no further attempts for this event */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description received; any 2xx ends the event's deliveries */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description anything else (3xx too, redirects are not followed, or no answer in 15 s) is retried after 5 s, 5 m, 30 m, 2 h, 5 h, 10 h, 10 h (20 % jitter); Retry-After is honoured, capped */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_render_canceled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the event_id (Standard Webhooks): the same on every retry and redelivery; drop duplicates by it */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /** @description unix seconds of this attempt; reject one more than 300 s from your clock */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /** @description space-separated v1,<base64 HMAC-SHA256(base64-decoded part of the secret after whsec_, "<webhook-id>.<webhook-timestamp>.<raw body>")> (two during a secret rotation), plus v1a,<base64 ed25519> when the account opted in */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description t=<unix>,v1=<hex HMAC-SHA256(the whole secret string, "<t>.<raw body>")> (v1= repeated during a secret rotation) */
+                "X-ASA-Signature": components["parameters"]["XASASignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenderEvent"] & {
+                    /** @enum {string} */
+                    type?: "render.canceled";
+                    /** @enum {string} */
+                    status?: "canceled";
+                };
+            };
+        };
+        responses: {
+            /** @description gone: no further attempts for this event */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description received; any 2xx ends the event's deliveries */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description anything else (3xx too, redirects are not followed, or no answer in 15 s) is retried after 5 s, 5 m, 30 m, 2 h, 5 h, 10 h, 10 h (20 % jitter); Retry-After is honoured, capped */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_job_completed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the event_id (Standard Webhooks): the same on every retry and redelivery; drop duplicates by it */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /** @description unix seconds of this attempt; reject one more than 300 s from your clock */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /** @description space-separated v1,<base64 HMAC-SHA256(base64-decoded part of the secret after whsec_, "<webhook-id>.<webhook-timestamp>.<raw body>")> (two during a secret rotation), plus v1a,<base64 ed25519> when the account opted in */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description t=<unix>,v1=<hex HMAC-SHA256(the whole secret string, "<t>.<raw body>")> (v1= repeated during a secret rotation) */
+                "X-ASA-Signature": components["parameters"]["XASASignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "type": "job.completed",
+                 *       "event_id": "evt_01KNS1WNPW9FCHZSK4XNTHMB0K",
+                 *       "created_at": "2026-04-27 15:00:04",
+                 *       "job_id": "job_01KNS1WNPW9FCHZSK4XNTHMB0H",
+                 *       "status": "completed",
+                 *       "result": {
+                 *         "id": "cap_01KNS1WNPW9FCHZSK4XNTHMB0J",
+                 *         "url": "http://127.0.0.1:8080/v1/files/cap_01KNS1WNPW9FCHZSK4XNTHMB0J.png",
+                 *         "width": 1600,
+                 *         "height": 900,
+                 *         "format": "png",
+                 *         "bytes": 120331,
+                 *         "credits_used": 3,
+                 *         "sha256": "9c1e0f5d"
+                 *       },
+                 *       "id": "job_01KNS1WNPW9FCHZSK4XNTHMB0H",
+                 *       "object": "job",
+                 *       "occurred_at": "2026-04-27T15:00:04Z",
+                 *       "completed_at": "2026-04-27T15:00:04Z"
+                 *     } */
+                "application/json": components["schemas"]["JobEvent"] & {
+                    /** @enum {string} */
+                    type?: "job.completed";
+                    /** @enum {string} */
+                    status?: "completed";
+                };
+            };
+        };
+        responses: {
+            /** @description gone: no further attempts for this event */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description received; any 2xx ends the event's deliveries */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description anything else (3xx too, redirects are not followed, or no answer in 15 s) is retried after 5 s, 5 m, 30 m, 2 h, 5 h, 10 h, 10 h (20 % jitter); Retry-After is honoured, capped */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_job_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the event_id (Standard Webhooks): the same on every retry and redelivery; drop duplicates by it */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /** @description unix seconds of this attempt; reject one more than 300 s from your clock */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /** @description space-separated v1,<base64 HMAC-SHA256(base64-decoded part of the secret after whsec_, "<webhook-id>.<webhook-timestamp>.<raw body>")> (two during a secret rotation), plus v1a,<base64 ed25519> when the account opted in */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description t=<unix>,v1=<hex HMAC-SHA256(the whole secret string, "<t>.<raw body>")> (v1= repeated during a secret rotation) */
+                "X-ASA-Signature": components["parameters"]["XASASignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobEvent"] & {
+                    /** @enum {string} */
+                    type?: "job.failed";
+                    /** @enum {string} */
+                    status?: "failed";
+                };
+            };
+        };
+        responses: {
+            /** @description gone: no further attempts for this event */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description received; any 2xx ends the event's deliveries */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description anything else (3xx too, redirects are not followed, or no answer in 15 s) is retried after 5 s, 5 m, 30 m, 2 h, 5 h, 10 h, 10 h (20 % jitter); Retry-After is honoured, capped */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_webhook_test: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the event_id (Standard Webhooks): the same on every retry and redelivery; drop duplicates by it */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /** @description unix seconds of this attempt; reject one more than 300 s from your clock */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /** @description space-separated v1,<base64 HMAC-SHA256(base64-decoded part of the secret after whsec_, "<webhook-id>.<webhook-timestamp>.<raw body>")> (two during a secret rotation), plus v1a,<base64 ed25519> when the account opted in */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description t=<unix>,v1=<hex HMAC-SHA256(the whole secret string, "<t>.<raw body>")> (v1= repeated during a secret rotation) */
+                "X-ASA-Signature": components["parameters"]["XASASignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "type": "webhook.test",
+                 *       "event_id": "evt_01KNS1WNPW9FCHZSK4XNTHMB0K",
+                 *       "created_at": "2026-11-22T10:00:00Z",
+                 *       "data": {
+                 *         "message": "A test event from Easel: your endpoint is reachable."
+                 *       },
+                 *       "id": "evt_01KNS1WNPW9FCHZSK4XNTHMB0K",
+                 *       "object": "webhook_test",
+                 *       "occurred_at": "2026-11-22T10:00:00Z"
+                 *     } */
+                "application/json": components["schemas"]["WebhookTestEvent"] & {
+                    /** @enum {string} */
+                    type?: "webhook.test";
+                };
+            };
+        };
+        responses: {
+            /** @description gone: no further attempts for this event */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description received; any 2xx ends the event's deliveries */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description anything else (3xx too, redirects are not followed, or no answer in 15 s) is retried after 5 s, 5 m, 30 m, 2 h, 5 h, 10 h, 10 h (20 % jitter); Retry-After is honoured, capped */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
