@@ -10,16 +10,20 @@ the page in a browser):
   expired link 410, both HTML error pages without the render's data;
 - the page's form: refused cross-site (Sec-Fetch-Site, Origin) and with a
   wrong token; revoking the links makes the old link 403 while the new
-  review_url works; another account's key gets 404."""
+  review_url works; another account's key gets 404;
+- `easel renders review ID [--wait] [--timeout S]` exits 1 on changes
+  requested, 4 with no decision (without --wait, and when --timeout passes),
+  and 0 once a person approves while it waits."""
 import hashlib
 import hmac
 import json
 import os
 import re
 import sqlite3
+import subprocess
 import time
 import urllib.parse
-from harness import Stack, HookReceiver, ShotServer, check, slide, verify_asa_signature, wait_for
+from harness import BIN, Stack, HookReceiver, ShotServer, check, slide, verify_asa_signature, wait_for
 
 hooks = HookReceiver()
 shots = ShotServer()
@@ -151,6 +155,33 @@ try:
     check(status == 404, "another account's decision answered %d %r" % (status, err))
     status, _, err = stack.json("POST", "/v1/renders/%s/review_links/revoke" % rid, {}, auth=other)
     check(status == 404, "another account's revoke answered %d %r" % (status, err))
+    # the CLI: a CI job waiting on a person
+    env = dict(stack.env, EASEL_URL=stack.base, EASEL_API_KEY=stack.key)
+    easel = [os.path.join(BIN, "easel"), "renders", "review"]
+    out = subprocess.run(easel + [rid], env=env, capture_output=True, timeout=60)
+    check(out.returncode == 1 and b"changes requested by Dana" in out.stderr,
+          "review of a changes_requested render exited %d: %r" % (out.returncode, out.stderr))
+    del body["webhook_url"]
+    status, _, created = stack.json("POST", "/v1/renders", body)
+    check(status == 202, "second create answered %d" % status)
+    rid2 = created["id"]
+    out = subprocess.run(easel + [rid2, "--wait", "--timeout", "1"], env=env, capture_output=True, timeout=60)
+    check(out.returncode == 4 and b"no review decision" in out.stderr,
+          "--timeout without a decision exited %d: %r" % (out.returncode, out.stderr))
+    stack.wait_render(rid2)
+    out = subprocess.run(easel + [rid2], env=env, capture_output=True, timeout=60)
+    check(out.returncode == 4, "a pending review without --wait exited %d" % out.returncode)
+    waiter = subprocess.Popen(easel + [rid2, "--wait", "--json"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    line = waiter.stderr.readline()          # it is waiting before anyone decides
+    check(b"waiting for a review decision" in line and b"/review?exp=" in line, "the waiter said %r" % line)
+    status, _, decided = stack.json("POST", "/v1/renders/%s/review" % rid2, {"status": "approved", "by": "CI"})
+    check(status == 200, "approve answered %d %r" % (status, decided))
+    stdout, stderr = waiter.communicate(timeout=60)
+    check(waiter.returncode == 0 and json.loads(stdout)["review"]["status"] == "approved",
+          "--wait exited %d after the approval: %r" % (waiter.returncode, stderr))
+    out = subprocess.run(easel + ["rnd_x"], env=env, capture_output=True, timeout=60)
+    check(out.returncode == 2, "a bad id exited %d" % out.returncode)
     print("ok: review API, links, form checks, event, revocation")
 finally:
     stack.close()
