@@ -177,7 +177,7 @@ review_page_headers (const char *nonce, const char *public_url, char *buf, size_
     int origin = scheme_end ? (int) ((size_t) (scheme_end + 3 - public_url)
                                      + strcspn (scheme_end + 3, "/?#")) : 0;
     snprintf (buf, cap,
-              "Content-Security-Policy: default-src 'none'; img-src 'self' %.*s;"
+              "Content-Security-Policy: default-src 'none'; img-src 'self' data: %.*s;"
               " style-src 'nonce-%s'; script-src 'nonce-%s'; connect-src 'self';"
               " form-action 'self'; base-uri 'none'; frame-ancestors 'none'\r\n"
               "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Easel builds, runs and tests with.
+# Installs the Debian packages Easel builds, runs and tests with, then the
+# npm packages of the browser tests (scripts/npm_deps.sh).
 # Idempotent: silent and quick when everything is already there.
 set -eu
 
@@ -13,7 +14,7 @@ packages=(
   fonts-dejavu-core fonts-noto-core fonts-noto-cjk
   python3 curl procps openssl
   python3-yaml iproute2
-  chromium
+  chromium nodejs
 )
 
 missing=()
@@ -21,11 +22,12 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "deps: installing ${missing[*]}" >&2
-sudo_cmd=""
-[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo_cmd apt-get update -qq
-$sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+"$(dirname "$0")/npm_deps.sh"
