@@ -307,7 +307,8 @@ s_hex (char c)
          : c >= 'A' && c <= 'F' ? c - 'A' + 11 : 0;
 }
 
-/* %XX and + decoded copy of src[0..n) into dst (cap); -1 over cap or bad %. */
+/* %XX and + decoded copy of src[0..n) into dst (cap); -1 over cap, a bad
+   %, or %00. */
 static int
 s_url_decode (const char *src, size_t n, char *dst, size_t cap)
 {
@@ -324,6 +325,8 @@ s_url_decode (const char *src, size_t n, char *dst, size_t cap)
                 return -1;
             c = (char) ((s_hex (src [i + 1]) - 1) * 16 + s_hex (src [i + 2]) - 1);
             i += 2;
+            if (c == '\0')            /* would cut the text short unseen */
+                return -1;
         }
         dst [o++] = c;
     }
