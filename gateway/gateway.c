@@ -72,6 +72,7 @@ s_reason (int status)
     switch (status) {
         case 200: return "OK";
         case 202: return "Accepted";
+        case 303: return "See Other";
         case 304: return "Not Modified";
         case 400: return "Bad Request";
         case 401: return "Unauthorized";
@@ -80,6 +81,7 @@ s_reason (int status)
         case 404: return "Not Found";
         case 405: return "Method Not Allowed";
         case 409: return "Conflict";
+        case 410: return "Gone";
         case 413: return "Content Too Large";
         case 415: return "Unsupported Media Type";
         case 422: return "Unprocessable Content";
@@ -1415,9 +1417,9 @@ s_review_status (s_call_t *c, const char *id)
     char sig [65];
     if (s_review_load (c, id, &exp, sig, &r, &e))
         return s_reply_error (c, &e, "Cache-Control: no-store\r\n");
-    int rc = s_reply_render (c, 200, &r);
+    json_t *obj = review_page_render (&r, c->gw->public_url);
     proto_render_free (&r);
-    return rc;
+    return s_reply_json (c, 200, obj, "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n");
 }
 
 /* One REVIEW round trip (rq is freed here): 0 with the scheduler's status

@@ -141,6 +141,15 @@ s_fill (const char *tmpl, const char *const *names, const char *const *values, i
     return out;
 }
 
+json_t *
+review_page_render (const proto_render_t *r, const char *public_url)
+{
+    json_t *obj = render_json_build (r, public_url);
+    if (obj)
+        json_object_del (obj, "webhook_url");
+    return obj;
+}
+
 char *
 review_page_html (const proto_render_t *r, const char *public_url, long long exp,
                   const char *sig, const char *nonce, size_t *len)
@@ -152,7 +161,7 @@ review_page_html (const proto_render_t *r, const char *public_url, long long exp
     snprintf (status, sizeof status, "/v1/renders/%s/review/status?%s", r->id, q);
     snprintf (decide, sizeof decide, "/v1/renders/%s/review?%s", r->id, q);
     snprintf (archive, sizeof archive, "/v1/renders/%s/archive?%s", r->id, q);
-    json_t *obj = render_json_build (r, public_url);
+    json_t *obj = review_page_render (r, public_url);
     json_t *data = obj ? json_pack ("{s:o, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "render", obj,
                                     "nonce", nonce, "token", token, "urls", "page", page,
                                     "status", status, "decide", decide, "archive", archive)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include "proto.h"
 #include "render_request.h"
+#include <jansson.h>
 
 #define REVIEW_NONCE_HEX   32      /* hex characters of a page nonce (16 random bytes) */
 #define REVIEW_FORM_MAX    8192    /* bytes of a decision form body */
@@ -39,6 +40,11 @@ bool review_page_token_ok (const char *sig, const char *render_id, const char *n
    "same-origin" or "none", and Origin (when sent) must be public_url's
    origin (scheme://host[:port]). NULL headers mean not sent. */
 bool review_page_same_origin (const char *origin, const char *fetch_site, const char *public_url);
+
+/* The render object as a review link shows it (page data, live status):
+   render_json_build without webhook_url, which may carry the receiver's
+   own secrets and is no reviewer's business. NULL when out of memory. */
+json_t *review_page_render (const proto_render_t *r, const char *public_url);
 
 /* The HTML page of render r reached with the link (exp, sig), with nonce
    bound into its form token; *len its length. NULL when out of memory. */

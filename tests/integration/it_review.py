@@ -51,6 +51,7 @@ try:
     check(status == 200 and headers.get("Content-Type", "").startswith("text/html"),
           "review page answered %d %r" % (status, headers))
     text = page.decode()
+    page_bytes = page
     check("<script>alert(1)</script>" not in text and "<b>hi</b>" not in text,
           "user text reached the page unescaped")
     check("\\u003cscript\\u003e" in text, "metadata not in the page's data block")
@@ -80,6 +81,8 @@ try:
           and b"img_" not in page, "an expired link answered %d %r" % (status, page[:200]))
     status, _, st = stack.json("GET", "/v1/renders/%s/review/status?exp=%s&sig=%s" % (rid, exp, sig), auth=False)
     check(status == 200 and st["id"] == rid and st["review"]["status"] == "pending", "status JSON %d %r" % (status, st))
+    check("webhook_url" not in st and hooks.url().encode() not in page_bytes,
+          "a review link shows the render's webhook_url")
     status, _, st = stack.json("GET", "/v1/renders/%s/review/status?exp=%s&sig=%s" % (rid, exp, "0" * 64), auth=False)
     check(status == 403 and st["error"]["code"] == "review_link_invalid", "tampered status JSON %d %r" % (status, st))
 
