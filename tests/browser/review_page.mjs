@@ -18,7 +18,14 @@ try {
   const res = await page.goto(reviewUrl, { waitUntil: "load" });
   out.status = res.status();
   out.csp = (await res.allHeaders())["content-security-policy"] || "";
+  // live status: the render is still processing when the page opens; the
+  // caller starts a renderer once told, and the page follows by itself
   await page.waitForSelector("body[data-ready]");
+  out.live = { before: await page.textContent("#status"),
+               formBefore: await page.evaluate(() => getComputedStyle(document.querySelector("#decide-form")).display) };
+  process.stderr.write("LIVE-WAITING\n");
+  await page.waitForSelector('body[data-ready="succeeded"]', { timeout: 120000 });
+  out.live.after = await page.textContent("#status");
   // every thumbnail decoded (lazy ones come into range on a scroll)
   await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   await page.waitForFunction(() => [...document.querySelectorAll(".thumb img")]

@@ -1,6 +1,8 @@
 """The review page in a real browser (Debian's chromium driven by
 playwright-core, tests/browser/review_page.mjs), whole stack:
-- a finished render's review_url shows a grid of every image, locales down
+- the page of a render still processing (no renderer yet) shows its status
+  and no decision form, and follows by itself once a renderer is started;
+- the finished render's page shows a grid of every image, locales down
   and presets across, thumbnails loaded lazily, the lint findings of each
   image as badges (errors and warnings distinct), the set-level findings,
   and a zip download that works without a key;
@@ -95,7 +97,7 @@ def variance_ok(path, want_width):
 
 
 hooks = HookReceiver()
-stack = Stack(renderers=1)
+stack = Stack(renderers=0)
 try:
     shot = base64.b64encode(make_png(1179, 2556, rgb=(30, 90, 170))).decode()
     body = {"async": True, "webhook_url": hooks.url(),
@@ -110,16 +112,13 @@ try:
     status, _, created = stack.json("POST", "/v1/renders", body)
     check(status == 202, "create answered %d: %r" % (status, created))
     rid = created["id"]
-    render = stack.wait_render(rid, timeout=120)
-    check(render["status"] == "succeeded", "render ended %r" % render.get("error"))
-    findings = render["lint"]["findings"]
-    err_images = sorted({f["image"] for f in findings if f["image"] and f["severity"] == "error"})
-    warn_images = sorted({f["image"] for f in findings if f["image"] and f["severity"] == "warning"})
-    set_level = [f for f in findings if not f["image"]]
-    check(err_images or warn_images, "the render has no image findings to show: %r" % findings)
-    check(set_level, "the render has no set-level findings to show: %r" % findings)
+    status, _, processing = stack.json("GET", "/v1/renders/" + rid)
+    check(status == 200 and processing["status"] == "processing", "no renderer yet, but %r" % processing.get("status"))
+    status, _, err = stack.json("POST", "/v1/renders/%s/review" % rid, {"status": "approved"})
+    check(status == 409 and err["error"]["code"] == "render_processing",
+          "a decision on a processing render answered %d %r" % (status, err))
 
-    url = render["review_url"]
+    url = processing["review_url"]
     q = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
     db = sqlite3.connect(os.path.join(stack.data, "easel.db"))
     secret = db.execute("SELECT value FROM meta WHERE key = 'url_secret'").fetchone()[0]
@@ -134,10 +133,28 @@ try:
     os.makedirs(out_dir)
     desktop, phone = os.path.join(out_dir, "desktop.png"), os.path.join(out_dir, "phone.png")
     env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
-    run = subprocess.run(["node", os.path.join(BROWSER_DIR, "review_page.mjs"), url, expired, tampered,
-                          desktop, phone], cwd=BROWSER_DIR, env=env, capture_output=True, timeout=150)
-    check(run.returncode == 0, "the browser script failed (%d): %s" % (run.returncode, run.stderr.decode()[-3000:]))
-    seen = json.loads(run.stdout.decode().strip().splitlines()[-1])
+    node = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "review_page.mjs"), url, expired, tampered,
+                             desktop, phone], cwd=BROWSER_DIR, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    line = node.stderr.readline()
+    if b"LIVE-WAITING" not in line:
+        node.kill()
+        fail("the browser script did not open the processing page: %r %r" % (line, node.stderr.read()[-3000:]))
+    stack.start_renderer(0)                 # now the render can finish; the open page follows
+    stdout, stderr = node.communicate(timeout=170)
+    check(node.returncode == 0, "the browser script failed (%d): %s" % (node.returncode, stderr.decode()[-3000:]))
+    seen = json.loads(stdout.decode().strip().splitlines()[-1])
+    check(seen["live"]["before"].startswith("processing (0 of 8") and seen["live"]["formBefore"] == "none"
+          and seen["live"]["after"] == "succeeded", "live status %r" % seen["live"])
+
+    render = stack.wait_render(rid, timeout=120)
+    check(render["status"] == "succeeded", "render ended %r" % render.get("error"))
+    findings = render["lint"]["findings"]
+    err_images = sorted({f["image"] for f in findings if f["image"] and f["severity"] == "error"})
+    warn_images = sorted({f["image"] for f in findings if f["image"] and f["severity"] == "warning"})
+    set_level = [f for f in findings if not f["image"]]
+    check(err_images or warn_images, "the render has no image findings to show: %r" % findings)
+    check(set_level, "the render has no set-level findings to show: %r" % findings)
 
     check(seen["status"] == 200 and "script-src 'nonce-" in seen["csp"], "page answered %r" % seen["status"])
     check(not seen["consoleErrors"], "the page logged errors (CSP or script): %r" % seen["consoleErrors"])
