@@ -8,6 +8,33 @@ const [reviewUrl, expiredUrl, tamperedUrl, desktopPng, phonePng] = process.argv.
 const args = ["--disable-gpu", "--disable-dev-shm-usage"];
 if (process.getuid && process.getuid() === 0) args.push("--no-sandbox");   // root: no user namespace sandbox
 
+// WCAG 2 contrast of each text element against the first opaque background
+// behind it; the page's text, badges, buttons and links, in the page.
+const contrasts = () => {
+  const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const bgOf = (e) => {
+    for (; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length >= 3 && (c.length < 4 || c[3] > 0.99)) return c;
+    }
+    return [255, 255, 255];
+  };
+  const sel = ["body", ".meta", "h1", "h2", "#decision", "label", ".badge-error", ".badge-warning", ".badge-info",
+               ".badge-ok", "#approve", "#request-changes", "#archive", ".grid-head", ".shot figcaption", "#set-findings li"];
+  const out = [];
+  for (const s of sel)
+    for (const e of [...document.querySelectorAll(s)].slice(0, 3)) {
+      if (getComputedStyle(e).display === "none") continue;
+      const a = lum(rgb(getComputedStyle(e).color)), b = lum(bgOf(e));
+      out.push({ sel: s, ratio: Math.round(((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)) * 10) / 10 });
+    }
+  return out;
+};
+
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args });
 const out = { consoleErrors: [] };
 try {
@@ -50,6 +77,7 @@ try {
     metadataText: document.querySelector("#metadata").textContent,
     injected: document.querySelectorAll("#metadata script, #grid b, #decision i").length,
   }));
+  out.contrastLight = await page.evaluate(contrasts);
   await page.screenshot({ path: desktopPng, fullPage: true });
 
   // the viewer: open, arrows, Escape
@@ -99,6 +127,7 @@ try {
   await p3.goto(reviewUrl);
   await p3.waitForSelector("body[data-ready]");
   out.darkBackground = await p3.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  out.contrastDark = await p3.evaluate(contrasts);
   out.lightBackground = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 
   // expired and tampered links: an error page, not data

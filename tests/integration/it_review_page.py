@@ -11,6 +11,8 @@ playwright-core, tests/browser/review_page.mjs), whole stack:
   it, the render.approved webhook arrives signed (X-ASA-Signature checked
   here), and GET /v1/renders/{id} shows it;
 - an expired and a tampered link give an HTML error page (410, 403);
+- text, badges, buttons and links meet WCAG AA contrast (4.5:1) in light
+  and dark mode;
 - screenshots at 390 px and 1280 px wide are not blank (pixel variance); the
   page scrolls not sideways on the phone, and dark mode changes the colours.
 With EASEL_UPDATE_DOC_IMAGES=1 the desktop screenshot is written to
@@ -186,6 +188,11 @@ try:
           "decision shown %r (form hidden %r, after reload %r)" % (seen["decision"], seen["formHidden"], seen["afterReload"]))
     check(seen["phoneOverflow"] <= 0, "the phone layout scrolls sideways by %d px" % seen["phoneOverflow"])
     check(seen["darkBackground"] != seen["lightBackground"], "dark mode did not change the background")
+    for scheme in ("contrastLight", "contrastDark"):
+        low = [c for c in seen[scheme] if c["ratio"] < 4.5]
+        kinds = {c["sel"] for c in seen[scheme]}
+        check(not low and {".badge-error", ".badge-warning", "#approve", "body"} <= kinds,
+              "%s: text under WCAG AA 4.5:1 %r (checked %r)" % (scheme, low, sorted(kinds)))
     check([e["status"] for e in seen["errors"]] == [410, 403] and not any(e["hasData"] for e in seen["errors"])
           and "expired" in seen["errors"][0]["title"] and "not valid" in seen["errors"][1]["title"],
           "expired / tampered links gave %r" % seen["errors"])
