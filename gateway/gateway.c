@@ -1391,7 +1391,7 @@ s_review_page (s_call_t *c, const char *id)
     char sig [65];
     if (s_review_load (c, id, &exp, sig, &r, &e))
         return s_review_link_failed (c, &e);
-    char nonce [REVIEW_NONCE_HEX + 1], headers [EXTRA_MAX + 512];
+    char nonce [REVIEW_NONCE_HEX + 1], headers [1536];   /* CSP: s_reply caps all at HEAD_MAX */
     review_page_nonce (nonce);
     review_page_headers (nonce, c->gw->public_url, headers, sizeof headers);
     size_t len = 0;
@@ -1508,9 +1508,9 @@ s_review_form (s_call_t *c, const char *id)
         rc = s_reply (c, status, "application/json", "Cache-Control: no-store\r\n", answer, strlen (answer));
     else
     if (status == 200 || status == 409) {       /* a plain form post: back to the page */
-        char extra [EXTRA_MAX];
-        snprintf (extra, sizeof extra, "Location: /v1/renders/%s/review?exp=%lld&sig=%s\r\n",
-                  id, (long long) rq.exp, rq.sig);
+        char extra [EXTRA_MAX + 512];            /* public_url is at most 512 bytes */
+        snprintf (extra, sizeof extra, "Location: %s/v1/renders/%s/review?exp=%lld&sig=%s\r\n",
+                  c->gw->public_url, id, (long long) rq.exp, rq.sig);
         rc = s_reply (c, 303, "text/plain; charset=utf-8", extra, "", 0);
     }
     else

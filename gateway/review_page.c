@@ -17,6 +17,7 @@
 extern const char easel_review_html [], easel_review_css [], easel_review_js [];
 
 #define S_PAGE_MAX (8 * 1024 * 1024)    /* the page of a 500-image render is ~200 KB */
+#define S_URL_MAX  1280                 /* a page link: public_url (the gateway caps it) + path */
 
 void
 review_page_nonce (char nonce [REVIEW_NONCE_HEX + 1])
@@ -154,13 +155,17 @@ char *
 review_page_html (const proto_render_t *r, const char *public_url, long long exp,
                   const char *sig, const char *nonce, size_t *len)
 {
-    char token [65], q [128], page [256], status [256], decide [256], archive [256];
+    /* absolute, under public_url: right behind a proxy that adds a path too */
+    char token [65], q [128], page [S_URL_MAX], status [S_URL_MAX], decide [S_URL_MAX],
+         archive [S_URL_MAX];
     review_page_token (sig, r->id, nonce, token);
     snprintf (q, sizeof q, "exp=%lld&sig=%.64s", exp, sig);
-    snprintf (page, sizeof page, "/v1/renders/%s/review?%s", r->id, q);
-    snprintf (status, sizeof status, "/v1/renders/%s/review/status?%s", r->id, q);
-    snprintf (decide, sizeof decide, "/v1/renders/%s/review?%s", r->id, q);
-    snprintf (archive, sizeof archive, "/v1/renders/%s/archive?%s", r->id, q);
+    if (strlen (public_url) > S_URL_MAX - 160)
+        return NULL;
+    snprintf (page, sizeof page, "%s/v1/renders/%s/review?%s", public_url, r->id, q);
+    snprintf (status, sizeof status, "%s/v1/renders/%s/review/status?%s", public_url, r->id, q);
+    snprintf (decide, sizeof decide, "%s/v1/renders/%s/review?%s", public_url, r->id, q);
+    snprintf (archive, sizeof archive, "%s/v1/renders/%s/archive?%s", public_url, r->id, q);
     json_t *obj = review_page_render (r, public_url);
     json_t *data = obj ? json_pack ("{s:o, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "render", obj,
                                     "nonce", nonce, "token", token, "urls", "page", page,
@@ -187,11 +192,12 @@ review_page_headers (const char *nonce, const char *public_url, char *buf, size_
                                      + strcspn (scheme_end + 3, "/?#")) : 0;
     snprintf (buf, cap,
               "Content-Security-Policy: default-src 'none'; img-src 'self' data: %.*s;"
-              " style-src 'nonce-%s'; script-src 'nonce-%s'; connect-src 'self';"
-              " form-action 'self'; base-uri 'none'; frame-ancestors 'none'\r\n"
+              " style-src 'nonce-%s'; script-src 'nonce-%s'; connect-src 'self' %.*s;"
+              " form-action 'self' %.*s; base-uri 'none'; frame-ancestors 'none'\r\n"
               "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n"
               "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n",
-              origin > 200 ? 0 : origin, public_url, nonce, nonce);
+              origin > 200 ? 0 : origin, public_url, nonce, nonce,
+              origin > 200 ? 0 : origin, public_url, origin > 200 ? 0 : origin, public_url);
 }
 
 char *

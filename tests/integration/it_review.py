@@ -22,8 +22,15 @@ import re
 import sqlite3
 import subprocess
 import time
+import urllib.error
 import urllib.parse
-from harness import BIN, Stack, HookReceiver, ShotServer, check, slide, verify_asa_signature, wait_for
+import urllib.request
+from harness import BIN, Stack, HookReceiver, ShotServer, check, fail, slide, verify_asa_signature, wait_for
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
 
 hooks = HookReceiver()
 shots = ShotServer()
@@ -119,6 +126,14 @@ try:
     check(status == 409 and again["error"]["code"] == "review_decided"
           and again["review"]["status"] == "changes_requested" and again["review"]["by"] == "Dana",
           "second decision answered %d %r, want 409 with the first" % (status, again))
+    # a plain form post (no Accept: application/json) is sent back to the page
+    req = urllib.request.Request(stack.base + path, data=form, method="POST", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Origin": stack.base})
+    try:
+        urllib.request.build_opener(NoRedirect).open(req, timeout=30)
+        fail("a plain form post was not redirected")
+    except urllib.error.HTTPError as e:
+        check(e.code == 303 and e.headers["Location"] == url, "plain form post: %d %r" % (e.code, e.headers.get("Location")))
     status, _, again = stack.json("POST", path, raw=form, auth=False, headers=dict(fh, Origin=stack.base))
     check(status == 409 and again["review"]["status"] == "changes_requested",
           "a decision through the link after one answered %d %r" % (status, again))
