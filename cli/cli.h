@@ -31,6 +31,9 @@ int cli_keys_public_key (const char *data, const char *account, const char *ed25
 int cli_render (int argc, char **argv);
 int cli_capture (int argc, char **argv);
 int cli_status (const char *kind, int argc, char **argv);
+/* `easel renders review rnd_... [--wait] [--timeout S]` (cli_review.c): exit
+   0 approved, 1 changes requested, 4 no decision (yet). */
+int cli_review (int argc, char **argv);
 
 /* `easel export rnd_... --out DIR --layout fastlane`, and the writer of that
    tree for `easel render --layout fastlane` (cli_export.c). `render` is the

@@ -19,6 +19,8 @@ static const char *s_usage =
     "       easel capture URL [--device D] [--background P] [--full-page] [--format F] [--out FILE] [--json]\n"
     "       easel jobs status job_... [--watch] [--json]\n"
     "       easel renders status rnd_... [--watch] [--json]\n"
+    "       easel renders review rnd_... [--wait] [--timeout S] [--json]\n"
+    "                    (exit 0 approved, 1 changes requested, 4 no decision by then)\n"
     "       easel export rnd_... --out DIR [--layout fastlane] [--fail-on-lint] [--json]\n"
     "       easel docs reference\n"
     "       easel COMMAND --help   (that command's usage)\n";
@@ -76,6 +78,8 @@ main (int argc, char **argv)
         return cli_capture (argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "jobs") == 0)
         return cli_status ("job", argc - 1, argv + 1);
+    if (argc >= 3 && strcmp (argv[1], "renders") == 0 && strcmp (argv[2], "review") == 0)
+        return cli_review (argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "renders") == 0)
         return cli_status ("render", argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "export") == 0)

@@ -64,6 +64,19 @@ s_image (const proto_image_t *img, const char *public_url)
 }
 
 json_t *
+render_json_review (const proto_render_t *r)
+{
+    json_t *obj = json_object ();
+    if (!obj)
+        return NULL;
+    json_object_set_new (obj, "status", json_string (r->review_status [0] ? r->review_status : "pending"));
+    json_object_set_new (obj, "comment", s_string_or_null (r->review_comment));
+    json_object_set_new (obj, "decided_at", s_time_or_null (r->review_decided_at_ms));
+    json_object_set_new (obj, "by", s_string_or_null (r->review_by));
+    return obj;
+}
+
+json_t *
 render_json_build (const proto_render_t *r, const char *public_url)
 {
     json_t *obj = json_object ();
@@ -96,6 +109,14 @@ render_json_build (const proto_render_t *r, const char *public_url)
     json_object_set_new (obj, "metadata", json_is_object (metadata) ? metadata : json_object ());
     if (metadata && !json_is_object (metadata))
         json_decref (metadata);
+    /* the review gate: the decision and a signed link to the review page */
+    json_object_set_new (obj, "review", render_json_review (r));
+    if (r->review_sig [0]) {
+        char url [512];
+        snprintf (url, sizeof url, "%s/v1/renders/%s/review?exp=%lld&sig=%s", public_url, r->id,
+                  (long long) r->review_exp, r->review_sig);
+        json_object_set_new (obj, "review_url", json_string (url));
+    }
     return obj;
 }
 

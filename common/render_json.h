@@ -12,6 +12,10 @@
    absolute file URLs, without a trailing slash. NULL on allocation failure. */
 json_t *render_json_build (const proto_render_t *render, const char *public_url);
 
+/* The render's review object {"status","comment","decided_at","by"}
+   (CONTRACT section 8); "pending" when the render carries no decision. */
+json_t *render_json_review (const proto_render_t *render);
+
 /* {"error":{"type":type,"code":code,"message":message,"param":param}};
    param may be NULL (then omitted). NULL on allocation failure. */
 json_t *render_json_error (const char *type, const char *code, const char *message, const char *param);

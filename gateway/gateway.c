@@ -26,6 +26,7 @@
 #include "openapi.h"
 #include "render_archive.h"
 #include "render_cache.h"
+#include "review_page.h"
 #include "metrics.h"
 #include "log.h"
 #include "util.h"
@@ -71,6 +72,7 @@ s_reason (int status)
     switch (status) {
         case 200: return "OK";
         case 202: return "Accepted";
+        case 303: return "See Other";
         case 304: return "Not Modified";
         case 400: return "Bad Request";
         case 401: return "Unauthorized";
@@ -79,6 +81,7 @@ s_reason (int status)
         case 404: return "Not Found";
         case 405: return "Method Not Allowed";
         case 409: return "Conflict";
+        case 410: return "Gone";
         case 413: return "Content Too Large";
         case 415: return "Unsupported Media Type";
         case 422: return "Unprocessable Content";
@@ -304,13 +307,21 @@ s_bus (s_call_t *c, int cmd, const msgpack_sbuffer *body, const char *rid, int e
     return 0;
 }
 
+/* GET_RENDER with the request's key, or, when sig is given, with the
+   render's review link (exp, sig) and no key. */
 static int
-s_get_render (s_call_t *c, const char *id, proto_render_t *r, api_error_t *e)
+s_get_render_as (s_call_t *c, const char *id, int64_t exp, const char *sig, proto_render_t *r,
+                 api_error_t *e)
 {
     proto_get_t g;
     memset (&g, 0, sizeof g);
     proto_id_new ("rid_", g.rid, sizeof g.rid);
-    memcpy (g.auth, c->auth, sizeof g.auth);
+    if (sig) {
+        g.exp = exp;
+        snprintf (g.sig, sizeof g.sig, "%s", sig);
+    }
+    else
+        memcpy (g.auth, c->auth, sizeof g.auth);
     snprintf (g.id, sizeof g.id, "%s", id);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
@@ -324,6 +335,12 @@ s_get_render (s_call_t *c, const char *id, proto_render_t *r, api_error_t *e)
     rc = proto_render_decode ((const char *) zframe_data (reply), zframe_size (reply), r, err);
     zframe_destroy (&reply);
     return rc ? s_internal (c, e, err) : 0;
+}
+
+static int
+s_get_render (s_call_t *c, const char *id, proto_render_t *r, api_error_t *e)
+{
+    return s_get_render_as (c, id, 0, NULL, r, e);
 }
 
 /* Waits until r leaves "processing" or deadline (monotonic ms), replacing *r
@@ -1060,12 +1077,11 @@ s_show_account (s_call_t *c)
     return rc;
 }
 
-/* "/v1/renders/{id}/cancel" -> id into out; false for other paths. */
+/* "<prefix>{id}<suffix>" -> id into out; false for other paths. */
 static bool
-s_cancel_path (const char *path, char out [PROTO_ID_MAX])
+s_shape (const char *path, const char *prefix, const char *suffix, char out [PROTO_ID_MAX])
 {
-    static const char prefix [] = "/v1/renders/", suffix [] = "/cancel";
-    size_t n = strlen (path), p = sizeof prefix - 1, s = sizeof suffix - 1;
+    size_t n = strlen (path), p = strlen (prefix), s = strlen (suffix);
     if (n <= p + s || strncmp (path, prefix, p) != 0 || strcmp (path + n - s, suffix) != 0)
         return false;
     size_t idlen = n - p - s;
@@ -1074,6 +1090,13 @@ s_cancel_path (const char *path, char out [PROTO_ID_MAX])
     memcpy (out, path + p, idlen);
     out [idlen] = '\0';
     return true;
+}
+
+/* "/v1/renders/{id}/cancel" -> id into out; false for other paths. */
+static bool
+s_cancel_path (const char *path, char out [PROTO_ID_MAX])
+{
+    return s_shape (path, "/v1/renders/", "/cancel", out);
 }
 
 static int
@@ -1250,13 +1273,25 @@ s_webhook_route (s_call_t *c, deliveries_route_t route, const char *id, const ch
 }
 
 /* GET /v1/renders/{id}/archive: the fastlane zip of a finished render (render_archive.c). */
+static int s_review_query (s_call_t *c, int64_t *exp, char sig [65]);
+
 static int
 s_render_archive (s_call_t *c, const char *id)
 {
     api_error_t e;
     proto_render_t r;
     memset (&r, 0, sizeof r);
-    if (s_auth (c, &e) || s_get_render (c, id, &r, &e))
+    /* ?exp=&sig= of a review link: the review page's download, no key */
+    int64_t exp = 0;
+    char sig [65] = "";
+    const char *qs = mg_get_request_info (c->conn)->query_string;
+    bool link = qs && strstr (qs, "sig=");
+    if (link && s_review_query (c, &exp, sig)) {
+        api_error_set (&e, 403, "review_link_invalid", "sig", "The review link is malformed.");
+        return s_reply_error (c, &e, NULL);
+    }
+    if ((link ? s_auth_budget (c, util_mono_ms (), &e) : s_auth (c, &e))
+    ||  s_get_render_as (c, id, exp, link ? sig : NULL, &r, &e))
         return s_reply_error (c, &e, NULL);
     int rc;
     if (strcmp (r.status, "processing") == 0) {
@@ -1264,10 +1299,313 @@ s_render_archive (s_call_t *c, const char *id)
                        "The render is still processing; its archive exists once it is final.");
         rc = s_reply_error (c, &e, NULL);
     }
-    else if ((rc = archive_stream (c->conn, c->gw->pool, c->auth, &r, c->gw->public_url,
+    else if ((rc = archive_stream (c->conn, c->gw->pool, link ? "" : c->auth, &r, c->gw->public_url,
                                    c->request_id, &e)) < 0)
         rc = s_reply_error (c, &e, NULL);
     proto_render_free (&r);
+    return rc;
+}
+
+/* ---- the review gate (review_page.h) ---------------------------------------- */
+
+/* exp and sig of a review link's query: 0, or -1 when either is missing or malformed. */
+static int
+s_review_query (s_call_t *c, int64_t *exp, char sig [65])
+{
+    const char *qs = mg_get_request_info (c->conn)->query_string;
+    char e [24] = "";
+    sig [0] = '\0';
+    if (!qs || mg_get_var (qs, strlen (qs), "exp", e, sizeof e) <= 0
+    ||  mg_get_var (qs, strlen (qs), "sig", sig, 65) != 64
+    ||  strspn (sig, "0123456789abcdef") != 64 || util_parse_i64 (e, 0, INT64_MAX, exp))
+        return -1;
+    return 0;
+}
+
+/* An HTML error page with status (review links are opened by people). */
+static int
+s_reply_html_error (s_call_t *c, int status, const char *title, const char *message)
+{
+    size_t len = 0;
+    char *html = review_page_error (title, message, &len);
+    if (!html) {
+        api_error_t e;
+        s_internal (c, &e, "cannot build an error page");
+        return s_reply_error (c, &e, NULL);
+    }
+    int rc = s_reply (c, status, "text/html; charset=utf-8",
+                      "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n"
+                      "X-Content-Type-Options: nosniff\r\n", html, len);
+    free (html);
+    return rc;
+}
+
+/* The HTML page for an error e met while serving a review link. */
+static int
+s_review_link_failed (s_call_t *c, const api_error_t *e)
+{
+    if (e->status == 410)
+        return s_reply_html_error (c, 410, "This review link has expired",
+                                   "Ask the person who shared it for a new link.");
+    if (e->status == 403 || e->status == 401)
+        return s_reply_html_error (c, 403, "This review link is not valid",
+                                   "The link was altered, revoked, or copied incompletely."
+                                   " Ask the person who shared it for a new link.");
+    if (e->status == 404)
+        return s_reply_html_error (c, 404, "No such render",
+                                   "This render does not exist any more.");
+    if (e->status == 429)
+        return s_reply_html_error (c, 429, "Too many attempts",
+                                   "Too many invalid links were tried from this address; wait a minute.");
+    return s_reply_html_error (c, e->status >= 500 ? e->status : 500, "The review page is unavailable",
+                               "Easel could not load this render just now; reload in a moment.");
+}
+
+/* Checks a review link's query and loads its render (no key). -1 with e. */
+static int
+s_review_load (s_call_t *c, const char *id, int64_t *exp, char sig [65], proto_render_t *r,
+               api_error_t *e)
+{
+    if (s_auth_budget (c, util_mono_ms (), e))
+        return -1;
+    if (!proto_id_valid (id, "rnd_") || s_review_query (c, exp, sig)) {
+        api_error_set (e, 403, "review_link_invalid", "sig", "The review link is malformed.");
+        s_auth_failed (c, util_mono_ms (), e);
+        return -1;
+    }
+    if (s_get_render_as (c, id, *exp, sig, r, e)) {
+        if (e->status == 403)               /* forged or revoked: counts as a failed auth */
+            s_auth_failed (c, util_mono_ms (), e);
+        return -1;
+    }
+    return 0;
+}
+
+/* GET /v1/renders/{id}/review?exp=&sig=: the review page. */
+static int
+s_review_page (s_call_t *c, const char *id)
+{
+    api_error_t e;
+    proto_render_t r;
+    int64_t exp = 0;
+    char sig [65];
+    if (s_review_load (c, id, &exp, sig, &r, &e))
+        return s_review_link_failed (c, &e);
+    char nonce [REVIEW_NONCE_HEX + 1], headers [1536];   /* CSP: s_reply caps all at HEAD_MAX */
+    review_page_nonce (nonce);
+    review_page_headers (nonce, c->gw->public_url, headers, sizeof headers);
+    size_t len = 0;
+    char *html = review_page_html (&r, c->gw->public_url, (long long) exp, sig, nonce, &len);
+    proto_render_free (&r);
+    if (!html) {
+        s_internal (c, &e, "cannot build the review page");
+        return s_review_link_failed (c, &e);
+    }
+    int rc = s_reply (c, 200, "text/html; charset=utf-8", headers, html, len);
+    free (html);
+    return rc;
+}
+
+/* GET /v1/renders/{id}/review/status?exp=&sig=: the render object, for the
+   page's live status (JSON errors: the page's script reads them). */
+static int
+s_review_status (s_call_t *c, const char *id)
+{
+    api_error_t e;
+    proto_render_t r;
+    int64_t exp = 0;
+    char sig [65];
+    if (s_review_load (c, id, &exp, sig, &r, &e))
+        return s_reply_error (c, &e, "Cache-Control: no-store\r\n");
+    json_t *obj = review_page_render (&r, c->gw->public_url);
+    proto_render_free (&r);
+    return s_reply_json (c, 200, obj, "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n");
+}
+
+/* One REVIEW round trip (rq is freed here): 0 with the scheduler's status
+   and JSON body (*json the caller frees), -1 with e. */
+static int
+s_review_call (s_call_t *c, proto_review_t *rq, int *status, char **json, api_error_t *e)
+{
+    proto_id_new ("rid_", rq->rid, sizeof rq->rid);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    int rc = proto_review_encode (rq, &sb) ? s_internal (c, e, "REVIEW encoding failed")
+           : s_bus (c, PROTO_REVIEW, &sb, rq->rid, PROTO_JSON, &reply, e);
+    msgpack_sbuffer_destroy (&sb);
+    proto_review_free (rq);
+    if (rc)
+        return -1;
+    proto_json_t j;
+    char err [PROTO_ERR_MAX];
+    rc = proto_json_decode ((const char *) zframe_data (reply), zframe_size (reply), &j, err);
+    zframe_destroy (&reply);
+    if (rc)
+        return s_internal (c, e, err);
+    *status = j.status;
+    *json = j.json;
+    j.json = NULL;
+    proto_json_free (&j);
+    return 0;
+}
+
+/* POST /v1/renders/{id}/review?exp=&sig=: the page's form. Cross-site posts
+   are refused: Sec-Fetch-Site and Origin must say the gateway's own origin,
+   and the form token must be the one bound to this page's nonce. */
+static int
+s_review_form (s_call_t *c, const char *id)
+{
+    api_error_t e;
+    proto_review_t rq;
+    memset (&rq, 0, sizeof rq);
+    char nonce [65] = "", token [65] = "";
+    char *body = NULL;
+    size_t len = 0;
+    const struct mg_request_info *ri = mg_get_request_info (c->conn);
+    const char *ct = mg_get_header (c->conn, "Content-Type");
+    const char *accept = mg_get_header (c->conn, "Accept");
+    bool json = accept && strstr (accept, "application/json");
+    if (s_auth_budget (c, util_mono_ms (), &e))
+        goto fail;
+    if (!proto_id_valid (id, "rnd_") || s_review_query (c, &rq.exp, rq.sig)) {
+        api_error_set (&e, 403, "review_link_invalid", "sig", "The review link is malformed.");
+        goto fail;
+    }
+    if (!review_page_same_origin (mg_get_header (c->conn, "Origin"),
+                                  mg_get_header (c->conn, "Sec-Fetch-Site"), c->gw->public_url)) {
+        api_error_set (&e, 403, "cross_site_request", NULL,
+                       "A decision is accepted only from the review page itself.");
+        goto fail;
+    }
+    if (!ct || strncasecmp (ct, "application/x-www-form-urlencoded", 33) != 0) {
+        api_error_set (&e, 415, "unsupported_media_type", NULL,
+                       "The review form posts application/x-www-form-urlencoded.");
+        goto fail;
+    }
+    if (ri->content_length > REVIEW_FORM_MAX) {
+        api_error_set (&e, 413, "body_too_large", NULL, "A decision form is at most %d bytes.",
+                       REVIEW_FORM_MAX);
+        goto fail;
+    }
+    if (s_read_body (c, &body, &len, &e) || review_page_parse_form (body, len, &rq, nonce, token, &e))
+        goto fail;
+    if (!review_page_token_ok (rq.sig, id, nonce, token)) {
+        api_error_set (&e, 403, "invalid_form_token", "token",
+                       "The form token does not belong to this page; reload the page and decide again.");
+        proto_review_free (&rq);
+        goto fail;
+    }
+    free (body);
+    body = NULL;
+    snprintf (rq.id, sizeof rq.id, "%s", id);
+    int status = 0;
+    char *answer = NULL;
+    if (s_review_call (c, &rq, &status, &answer, &e))
+        goto fail;
+    int rc;
+    if (json)
+        rc = s_reply (c, status, "application/json", "Cache-Control: no-store\r\n", answer, strlen (answer));
+    else
+    if (status == 200 || status == 409) {       /* a plain form post: back to the page */
+        char extra [EXTRA_MAX + 512];            /* public_url is at most 512 bytes */
+        snprintf (extra, sizeof extra, "Location: %s/v1/renders/%s/review?exp=%lld&sig=%s\r\n",
+                  c->gw->public_url, id, (long long) rq.exp, rq.sig);
+        rc = s_reply (c, 303, "text/plain; charset=utf-8", extra, "", 0);
+    }
+    else
+        rc = s_reply_html_error (c, status, "The decision was not recorded",
+                                 "Reload the review page and try again.");
+    free (answer);
+    return rc;
+fail:
+    free (body);
+    proto_review_free (&rq);
+    if (json || e.status == 422)
+        return s_reply_error (c, &e, NULL);
+    return e.status == 403 || e.status == 410 || e.status == 404 || e.status == 429
+         ? s_review_link_failed (c, &e) : s_reply_error (c, &e, NULL);
+}
+
+/* POST /v1/renders/{id}/review (API key, JSON) and, with ?exp=&sig=, the
+   review page's form. */
+static int
+s_review_decide (s_call_t *c, const char *id)
+{
+    const char *qs = mg_get_request_info (c->conn)->query_string;
+    if (qs && (strstr (qs, "sig=") || strstr (qs, "exp=")))
+        return s_review_form (c, id);
+    api_error_t e;
+    proto_review_t rq;
+    memset (&rq, 0, sizeof rq);
+    char *body = NULL;
+    size_t len = 0;
+    if (s_auth (c, &e) || s_check_json_body (c, &e) || s_read_body (c, &body, &len, &e))
+        return s_reply_error (c, &e, NULL);
+    int rc = review_page_parse_json (body, len, &rq, &e);
+    free (body);
+    if (rc)
+        return s_reply_error (c, &e, NULL);
+    if (!proto_id_valid (id, "rnd_")) {
+        proto_review_free (&rq);
+        api_error_set (&e, 404, "resource_missing", "id", "No such render: '%.40s'.", id);
+        return s_reply_error (c, &e, NULL);
+    }
+    memcpy (rq.auth, c->auth, sizeof rq.auth);
+    snprintf (rq.id, sizeof rq.id, "%s", id);
+    int status = 0;
+    char *answer = NULL;
+    if (s_review_call (c, &rq, &status, &answer, &e))
+        return s_reply_error (c, &e, NULL);
+    rc = s_reply (c, status, "application/json", NULL, answer, strlen (answer));
+    free (answer);
+    return rc;
+}
+
+/* POST /v1/renders/{id}/review_links/revoke (API key): every review link
+   made so far stops working; the answer carries a new review_url. No
+   parameters: an empty body or {}. */
+static int
+s_review_revoke (s_call_t *c, const char *id)
+{
+    api_error_t e;
+    char *body = NULL;
+    size_t len = 0;
+    bool has_body = mg_get_request_info (c->conn)->content_length > 0
+                 || mg_get_header (c->conn, "Transfer-Encoding");
+    if (s_auth (c, &e) || (has_body && (s_check_json_body (c, &e) || s_read_body (c, &body, &len, &e))))
+        return s_reply_error (c, &e, NULL);
+    int rc = api_json_depth_check (body, len, &e);
+    json_error_t jerr;
+    json_t *doc = len && !rc ? json_loadb (body, len, 0, &jerr) : NULL;
+    if (rc == 0 && len && !doc)
+        rc = api_error_set (&e, 400, "invalid_json", NULL, "The body is not valid JSON: %s"
+                            " (line %d, column %d).", jerr.text, jerr.line, jerr.column);
+    else
+    if (doc && (!json_is_object (doc) || json_object_size (doc) > 0)) {
+        const char *k = json_is_object (doc) ? json_object_iter_key (json_object_iter (doc)) : NULL;
+        rc = api_error_set (&e, 422, "parameter_unknown", k ? k : NULL,
+                            "Revoking takes no parameters; send no body or {}.");
+    }
+    json_decref (doc);
+    free (body);
+    if (rc)
+        return s_reply_error (c, &e, NULL);
+    if (!proto_id_valid (id, "rnd_")) {
+        api_error_set (&e, 404, "resource_missing", "id", "No such render: '%.40s'.", id);
+        return s_reply_error (c, &e, NULL);
+    }
+    proto_review_t rq;
+    memset (&rq, 0, sizeof rq);
+    memcpy (rq.auth, c->auth, sizeof rq.auth);
+    snprintf (rq.id, sizeof rq.id, "%s", id);
+    snprintf (rq.action, sizeof rq.action, "revoke");
+    int status = 0;
+    char *answer = NULL;
+    if (s_review_call (c, &rq, &status, &answer, &e))
+        return s_reply_error (c, &e, NULL);
+    rc = s_reply (c, status, "application/json", NULL, answer, strlen (answer));
+    free (answer);
     return rc;
 }
 
@@ -1373,6 +1711,14 @@ s_handle (struct mg_connection *conn, void *cbdata, const char *request_id)
         return get ? s_show_job (&c, id) : s_not_allowed (&c, "GET");
     if ((id = s_segment (path, "/v1/renders/")))
         return get ? s_show_render (&c, id) : s_not_allowed (&c, "GET");
+    char rid [PROTO_ID_MAX];
+    if (s_shape (path, "/v1/renders/", "/review", rid))
+        return get ? s_review_page (&c, rid) : post ? s_review_decide (&c, rid)
+                   : s_not_allowed (&c, "GET, POST");
+    if (s_shape (path, "/v1/renders/", "/review/status", rid))
+        return get ? s_review_status (&c, rid) : s_not_allowed (&c, "GET");
+    if (s_shape (path, "/v1/renders/", "/review_links/revoke", rid))
+        return post ? s_review_revoke (&c, rid) : s_not_allowed (&c, "POST");
     char archive_id [PROTO_ID_MAX];
     if (archive_match (path, archive_id))
         return get ? s_render_archive (&c, archive_id) : s_not_allowed (&c, "GET");

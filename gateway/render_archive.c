@@ -49,15 +49,22 @@ s_write (struct archive *a, void *arg, const void *buf, size_t len)
     return mg_send_chunk (sink->conn, buf, (unsigned int) len) > 0 ? (la_ssize_t) len : -1;
 }
 
-/* GET_FILE of one image over the bus; the caller frees f. 0 / -1. */
+/* GET_FILE of one image over the bus; the caller frees f. 0 / -1. Without
+   a key (the archive link of a review page) the image's signed URL speaks. */
 static int
-s_fetch (api_pool_t *client, const char *auth, const char *image_id, proto_file_t *f)
+s_fetch (api_pool_t *client, const char *auth, const proto_render_t *r, const char *image_id,
+         proto_file_t *f)
 {
     proto_get_t g;
     memset (&g, 0, sizeof g);
     proto_id_new ("rid_", g.rid, sizeof g.rid);
     snprintf (g.auth, sizeof g.auth, "%s", auth);
     snprintf (g.id, sizeof g.id, "%s", image_id);
+    for (int32_t i = 0; !auth [0] && i < r->nimages; i++)
+        if (strcmp (r->images [i].id, image_id) == 0) {
+            g.exp = r->images [i].url_exp;
+            memcpy (g.sig, r->images [i].url_sig, sizeof g.sig);
+        }
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     zframe_t *reply = NULL;
@@ -152,7 +159,7 @@ archive_stream (struct mg_connection *conn, api_pool_t *client, const char *auth
     for (int i = 0; rc == 0 && i < n; i++) {
         proto_file_t f;
         memset (&f, 0, sizeof f);
-        if (s_fetch (client, auth, items [i].id, &f)) {
+        if (s_fetch (client, auth, r, items [i].id, &f)) {
             log_error ("archive: image unavailable; transfer cut", "request_id", request_id,
                        "render", r->id, "image", items [i].id, NULL);
             rc = -1;

@@ -17,7 +17,8 @@
 int archive_match (const char *path, char *id);
 
 /* Streams the archive of `render` (a final render: the caller answers 409
-   for one still processing). `auth` is the key's hex sha256. Returns the
+   for one still processing). `auth` is the key's hex sha256, or "" when a
+   review link speaks: then each image is fetched with its signed URL. Returns the
    status written (200), or -1 with `e` set when nothing was written yet. A
    failure after the headers ends the connection without the last chunk, so
    the client sees a truncated transfer, never a short zip taken for whole. */

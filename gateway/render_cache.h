@@ -4,7 +4,8 @@
     kept (render_cache_eligible): status succeeded, failed or canceled AND no
     webhook_url -- a render with a webhook changes webhook_status after it
     finished (delivery reports, redeliver), so it is never cached; a
-    processing render is never cached. Nothing else in a final render's JSON
+    processing render is never cached. A review decision (or revoked review
+    links) shows in a cached answer at most RENDER_CACHE_TTL_MS late. Nothing else in a final render's JSON
     changes, except the signed image URLs, which are re-signed on every fetch:
     a cached answer carries URLs signed at most RENDER_CACHE_TTL_MS earlier
     (they stay valid for EASEL_FILE_URL_TTL_S from their signing).

@@ -20,6 +20,9 @@
 #define EASEL_GROUP_MAX_MSGS         512     /* messages applied in one grouped transaction */
 #define EASEL_EVENTS_PAGE_MAX        100     /* events returned by one EVENTS_SINCE */
 #define EASEL_FILE_URL_TTL_S         (7 * 24 * 3600)  /* signed file URLs expire after */
+#define EASEL_REVIEW_URL_TTL_S       (7 * 24 * 3600)  /* signed review links expire after */
+#define EASEL_REVIEW_COMMENT_MAX     2000    /* a review decision's comment, UTF-8 bytes */
+#define EASEL_REVIEW_BY_MAX          100     /* the reviewer's name, UTF-8 bytes */
 #define EASEL_RETENTION_S            (30 * 24 * 3600) /* final renders/jobs kept (flag) */
 #define EASEL_STORAGE_QUOTA_BYTES    (10LL * 1024 * 1024 * 1024)  /* per account (flag) */
 

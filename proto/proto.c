@@ -1012,6 +1012,16 @@ proto_render_encode (const proto_render_t *self, msgpack_sbuffer *out)
     s_put_str (&m, "webhook_status", self->webhook_status);
     s_put_str (&m, "metadata_json", self->metadata_json ? self->metadata_json : "{}");
     s_put_error (&m, &self->error);
+    if (self->review_status [0]) {
+        s_put_str (&m, "review_status", self->review_status);
+        s_put_opt_str (&m, "review_comment", self->review_comment);
+        s_put_opt_str (&m, "review_by", self->review_by);
+        s_put_int (&m, "review_decided_at_ms", self->review_decided_at_ms);
+    }
+    if (self->review_sig [0]) {
+        s_put_int (&m, "review_exp", self->review_exp);
+        s_put_str (&m, "review_sig", self->review_sig);
+    }
     s_put_array (&m, "images", self->nimages, EASEL_MAX_IMAGES_PER_RENDER);
     if (self->nimages > 0 && !self->images)
         e.rc = -1;
@@ -1102,6 +1112,12 @@ proto_render_decode (const char *data, size_t len, proto_render_t *self, char *e
           || s_get_str (m, "webhook_status", self->webhook_status, sizeof self->webhook_status, true, err)
           || s_get_str_dup (m, "metadata_json", &self->metadata_json, EASEL_MAX_METADATA_BYTES, true, err)
           || s_get_error (m, &self->error, false, err)
+          || s_get_str (m, "review_status", self->review_status, sizeof self->review_status, false, err)
+          || s_get_str_dup (m, "review_comment", &self->review_comment, EASEL_REVIEW_COMMENT_MAX, false, err)
+          || s_get_str_dup (m, "review_by", &self->review_by, EASEL_REVIEW_BY_MAX, false, err)
+          || s_get_i64 (m, "review_decided_at_ms", &self->review_decided_at_ms, 0, false, err)
+          || s_get_i64 (m, "review_exp", &self->review_exp, 0, false, err)
+          || s_get_str (m, "review_sig", self->review_sig, sizeof self->review_sig, false, err)
           || s_render_images (m, self, err);
     msgpack_unpacked_destroy (&u);
     if (rc)
@@ -1116,8 +1132,12 @@ proto_render_free (proto_render_t *self)
         return;
     free (self->webhook_url);
     free (self->metadata_json);
+    free (self->review_comment);
+    free (self->review_by);
     self->webhook_url = NULL;
     self->metadata_json = NULL;
+    self->review_comment = NULL;
+    self->review_by = NULL;
     proto_error_free (&self->error);
     for (int32_t i = 0; self->images && i < self->nimages; i++) {
         proto_error_free (&self->images [i].error);
@@ -1839,6 +1859,59 @@ proto_cancel_decode (const char *data, size_t len, proto_cancel_t *self, char *e
     if (rc)
         memset (self, 0, sizeof *self);
     return rc ? -1 : 0;
+}
+
+int
+proto_review_encode (const proto_review_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "rid", self->rid);
+    s_put_str (&m, "auth", self->auth);
+    s_put_str (&m, "id", self->id);
+    s_put_int (&m, "exp", self->exp);
+    s_put_str (&m, "sig", self->sig);
+    s_put_str (&m, "action", self->action);
+    s_put_str (&m, "status", self->status);
+    s_put_opt_str (&m, "comment", self->comment);
+    s_put_opt_str (&m, "by", self->by);
+    return s_end_body (&m, start);
+}
+
+int
+proto_review_decode (const char *data, size_t len, proto_review_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
+          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
+          || s_get_str (m, "id", self->id, sizeof self->id, true, err)
+          || s_get_i64 (m, "exp", &self->exp, 0, false, err)
+          || s_get_str (m, "sig", self->sig, sizeof self->sig, false, err)
+          || s_get_str (m, "action", self->action, sizeof self->action, true, err)
+          || s_get_str (m, "status", self->status, sizeof self->status, false, err)
+          || s_get_str_dup (m, "comment", &self->comment, EASEL_REVIEW_COMMENT_MAX, false, err)
+          || s_get_str_dup (m, "by", &self->by, EASEL_REVIEW_BY_MAX, false, err);
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        proto_review_free (self);
+    return rc ? -1 : 0;
+}
+
+void
+proto_review_free (proto_review_t *self)
+{
+    if (!self)
+        return;
+    free (self->comment);
+    free (self->by);
+    self->comment = NULL;
+    self->by = NULL;
 }
 
 int

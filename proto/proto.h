@@ -56,6 +56,7 @@ typedef enum {
     /* api socket: framed web captures (client -> scheduler) */
     PROTO_CREATE_CAPTURE  = 0x18,   /* proto_create_render_t of one capture task (idem_key/
                                        idem_fp as CREATE_RENDER) -> RENDER | REPLAY */
+    PROTO_REVIEW          = 0x19,   /* proto_review_t: decide or revoke links -> JSON */
     /* work socket: scheduler -> renderer */
     PROTO_TASK            = 0x20,
     PROTO_CANCEL_TASKS    = 0x21,   /* proto_cancel_tasks_t: stop these tasks (render canceled) */
@@ -231,11 +232,37 @@ typedef struct {
     proto_error_t error;
     int32_t  nimages;
     proto_image_t *images;
+    /* the review gate (renders, optional on the wire): "" reads as pending */
+    char     review_status[PROTO_SHORT_MAX];   /* pending | approved | changes_requested */
+    char    *review_comment;       /* NULL when none */
+    char    *review_by;            /* NULL when none */
+    int64_t  review_decided_at_ms; /* 0 while pending */
+    int64_t  review_exp;           /* signed review link: expiry (unix s), 0 none */
+    char     review_sig[65];       /* and its hex HMAC */
 } proto_render_t;
 
 int  proto_render_encode (const proto_render_t *self, msgpack_sbuffer *out);
 int  proto_render_decode (const char *data, size_t len, proto_render_t *self, char *err);
 void proto_render_free (proto_render_t *self);
+
+/* ---- api: REVIEW (answered by JSON) ------------------------------------
+    A decision on a render or the revocation of its review links. Either the
+    account's key speaks (auth) or a signed review link (exp + sig, auth ""). */
+typedef struct {
+    char    rid[PROTO_ID_MAX];
+    char    auth[65];              /* hex sha256 of the API key; "" for a signed link */
+    char    id[PROTO_ID_MAX];      /* rnd_... */
+    int64_t exp;                   /* the review link's expiry (unix s), 0 with a key */
+    char    sig[65];               /* its hex HMAC, "" with a key */
+    char    action[PROTO_SHORT_MAX];    /* "decide" | "revoke" | "check" (the link alone) */
+    char    status[PROTO_SHORT_MAX];    /* decide: "approved" | "changes_requested" */
+    char   *comment;               /* NULL when none, <= EASEL_REVIEW_COMMENT_MAX bytes */
+    char   *by;                    /* NULL when none, <= EASEL_REVIEW_BY_MAX bytes */
+} proto_review_t;
+
+int  proto_review_encode (const proto_review_t *self, msgpack_sbuffer *out);
+int  proto_review_decode (const char *data, size_t len, proto_review_t *self, char *err);
+void proto_review_free (proto_review_t *self);
 
 /* ---- api reply: FILE ---------------------------------------------------- */
 typedef struct {

@@ -103,6 +103,11 @@ static const char *s_schema_ledger =
     "CREATE INDEX IF NOT EXISTS render_blobs_sha ON render_blobs(sha256);"
     "CREATE INDEX IF NOT EXISTS tasks_sha ON tasks(sha256);"
     "CREATE INDEX IF NOT EXISTS renders_completed ON renders(completed_at) WHERE status <> 'processing';"
+    /* the review gate: a render without a row is pending with link generation 0;
+       link_gen is signed into every review link, so raising it revokes them */
+    "CREATE TABLE IF NOT EXISTS reviews (render_id TEXT PRIMARY KEY, status TEXT NOT NULL,"
+    "  comment TEXT, by_name TEXT, decided_at INTEGER NOT NULL DEFAULT 0,"
+    "  link_gen INTEGER NOT NULL DEFAULT 0);"
     "INSERT INTO ledger (account_id, amount, balance_after, reason, note, created_at)"
     "  SELECT id, credits, credits, 'grant', 'opening balance', created_at FROM accounts a"
     "  WHERE credits > 0 AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.account_id = a.id);";
@@ -642,6 +647,33 @@ s_image_fill (job_store_t *self, sqlite3_stmt *st, int64_t now_ms, proto_image_t
     return 0;
 }
 
+/* The review row of r->id into r's review fields, with a review link signed
+   for its current generation and expiring EASEL_REVIEW_URL_TTL_S from now. */
+static int
+s_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err)
+{
+    sqlite3_stmt *st = s_stmt (self, "SELECT status, comment, by_name, decided_at, link_gen"
+                                     " FROM reviews WHERE render_id = ?", "s", r->id);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    int64_t gen = 0;
+    snprintf (r->review_status, sizeof r->review_status, "pending");
+    if (rc == SQLITE_ROW) {
+        s_col_copy (st, 0, r->review_status, sizeof r->review_status);
+        r->review_comment = s_col_dup (st, 1);
+        r->review_by = s_col_dup (st, 2);
+        r->review_decided_at_ms = sqlite3_column_int64 (st, 3);
+        gen = sqlite3_column_int64 (st, 4);
+    }
+    sqlite3_reset (st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, err);
+    r->review_exp = now_ms / 1000 + EASEL_REVIEW_URL_TTL_S;
+    job_store_review_sign (self, r->id, gen, r->review_exp, r->review_sig);
+    return 0;
+}
+
 int
 job_store_render_get (job_store_t *self, const char *render_id, const char *account_id,
                       int64_t now_ms, proto_render_t *out, char *err)
@@ -707,6 +739,8 @@ job_store_render_get (job_store_t *self, const char *render_id, const char *acco
     sqlite3_reset (st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return s_fail (self, err);
+    if (strncmp (out->id, "rnd_", 4) == 0 && s_review_fill (self, now_ms, out, err))
+        return -1;
     /* a final render shows what it was charged: its ledger entry */
     if (strcmp (out->status, "processing") != 0) {
         st = s_stmt (self, "SELECT -amount FROM ledger WHERE render_id = ?", "s", render_id);
@@ -1101,6 +1135,59 @@ job_store_url_check (job_store_t *self, const char *image_id, int64_t exp,
     char expect [65];
     job_store_url_sign (self, image_id, exp, expect);
     return util_str_equal_ct (expect, sig);
+}
+
+void
+job_store_review_sign (job_store_t *self, const char *render_id, int64_t gen, int64_t exp,
+                       char sig [65])
+{
+    char msg [PROTO_ID_MAX + 64];
+    int n = snprintf (msg, sizeof msg, "review.%s.%lld.%lld", render_id, (long long) gen,
+                      (long long) exp);
+    util_hmac_sha256_hex (self->url_secret, strlen (self->url_secret), msg, (size_t) n, sig);
+}
+
+int
+job_store_review_check (job_store_t *self, const char *render_id, int64_t exp,
+                        const char *sig, int64_t now_s, char *err)
+{
+    if (!sig || strlen (sig) != 64 || strlen (render_id) >= PROTO_ID_MAX)
+        return 1;
+    sqlite3_stmt *st = s_stmt (self, "SELECT link_gen FROM reviews WHERE render_id = ?",
+                               "s", render_id);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    int64_t gen = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
+    sqlite3_reset (st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_fail (self, err);
+    char expect [65];
+    job_store_review_sign (self, render_id, gen, exp, expect);
+    if (!util_str_equal_ct (expect, sig))
+        return 1;
+    return exp < now_s ? 2 : 0;
+}
+
+int
+job_store_review_decide (job_store_t *self, const char *render_id, const char *status,
+                         const char *comment, const char *by, int64_t now_ms, char *err)
+{
+    if (s_run (self, err, "INSERT INTO reviews (render_id, status, comment, by_name, decided_at)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (render_id) DO UPDATE SET"
+                          " status = ?2, comment = ?3, by_name = ?4, decided_at = ?5"
+                          " WHERE reviews.status = 'pending'",
+               "ssssi", render_id, status, comment, by, now_ms))
+        return -1;
+    return sqlite3_changes (self->db) == 1 ? 0 : 1;
+}
+
+int
+job_store_review_revoke (job_store_t *self, const char *render_id, char *err)
+{
+    return s_run (self, err, "INSERT INTO reviews (render_id, status, link_gen) VALUES (?, 'pending', 1)"
+                             " ON CONFLICT (render_id) DO UPDATE SET link_gen = link_gen + 1",
+                  "s", render_id);
 }
 
 /* ---- events and deliveries ------------------------------------------------------- */
@@ -1977,6 +2064,7 @@ s_render_delete (job_store_t *self, const char *render_id, char *err)
         || s_run (self, err, "DELETE FROM request_ids WHERE object_id = ?", "s", render_id)
         || s_run (self, err, "DELETE FROM idempotency_keys WHERE object_id = ?", "s", render_id)
         || s_run (self, err, "DELETE FROM render_blobs WHERE render_id = ?", "s", render_id)
+        || s_run (self, err, "DELETE FROM reviews WHERE render_id = ?", "s", render_id)
         || s_run (self, err, "DELETE FROM tasks WHERE render_id = ?", "s", render_id)
         || s_run (self, err, "DELETE FROM renders WHERE id = ? AND status <> 'processing'",
                   "s", render_id)

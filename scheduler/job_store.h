@@ -185,6 +185,24 @@ bool job_store_url_check (job_store_t *self, const char *image_id, int64_t exp,
 
 /* ---- events and webhook deliveries (the outbox) ----------------------------- */
 
+/* ---- the review gate (renders only) ----------------------------------------
+   A review link is signed over "review.<render id>.<link generation>.<exp>"
+   with the file-URL secret; revoking raises the generation, so every link
+   made before stops verifying. */
+void job_store_review_sign (job_store_t *self, const char *render_id, int64_t gen, int64_t exp,
+                            char sig [65]);
+/* 0 a valid link for the current generation, 2 valid but expired, 1 not a
+   link of this render (tampered, revoked, other secret), -1 store error. */
+int  job_store_review_check (job_store_t *self, const char *render_id, int64_t exp,
+                             const char *sig, int64_t now_s, char *err);
+/* Records the decision (status "approved" | "changes_requested"; comment and
+   by may be NULL) unless one is recorded: 0 recorded, 1 decided already
+   (nothing changed), -1 store error. */
+int  job_store_review_decide (job_store_t *self, const char *render_id, const char *status,
+                              const char *comment, const char *by, int64_t now_ms, char *err);
+/* Revokes every review link of the render made so far. 0 / -1. */
+int  job_store_review_revoke (job_store_t *self, const char *render_id, char *err);
+
 /* Appends an event and, when webhook_url is not NULL, a pending delivery for
    it; seq_out gets the event's seq. Call inside the transaction of the final
    state it reports. Only a delivery reads the payload (events_since), so it

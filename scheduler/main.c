@@ -885,6 +885,32 @@ s_api_account (s_sched_t *self, zframe_t *identity, const char *data, size_t len
     free (text);
 }
 
+/* A request that speaks with a signed review link instead of a key: 0 when
+   the link is render_id's, current and unexpired; else -1 with 403
+   (tampered, revoked), 410 (expired) or 503 queued. */
+static int
+s_review_link (s_sched_t *self, zframe_t *identity, const char *rid, const char *render_id,
+               int64_t exp, const char *sig)
+{
+    char err [PROTO_ERR_MAX] = "";
+    int rc = job_store_review_check (self->store, render_id, exp, sig, self->now_ms / 1000, err);
+    if (rc == 0)
+        return 0;
+    if (rc < 0) {
+        s_store_failed (self, "review_check", err);
+        s_queue_error (self, self->api, identity, rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+    }
+    else
+    if (rc == 2)
+        s_queue_error (self, self->api, identity, rid, 410, "review_link_expired",
+                       "This review link has expired; ask for a new one.", "exp");
+    else
+        s_queue_error (self, self->api, identity, rid, 403, "review_link_invalid",
+                       "This review link is not valid (altered or revoked).", "sig");
+    return -1;
+}
+
 static void
 s_api_get_render (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
 {
@@ -895,8 +921,121 @@ s_api_get_render (s_sched_t *self, zframe_t *identity, const char *data, size_t 
     if (proto_get_decode (data, len, &req, err))
         s_bad_message (self, self->api, identity, data, len, err);
     else
+    if (!req.auth [0] && req.sig [0]) {         /* a review link: no key */
+        if (s_review_link (self, identity, req.rid, req.id, req.exp, req.sig) == 0)
+            s_reply_render (self, identity, req.rid, req.id, NULL);
+    }
+    else
     if (s_auth (self, identity, req.rid, req.auth, account) == 0)
         s_reply_render (self, identity, req.rid, req.id, account);
+}
+
+/* Queues a JSON reply of `status` with obj (stolen). */
+static void
+s_reply_json_obj (s_sched_t *self, zframe_t *identity, const char *rid, int32_t status, json_t *obj)
+{
+    proto_json_t rep;
+    memset (&rep, 0, sizeof rep);
+    snprintf (rep.rid, sizeof rep.rid, "%s", rid);
+    rep.status = status;
+    rep.json = obj ? render_json_dump (obj, NULL) : NULL;
+    json_decref (obj);
+    if (!rep.json) {
+        s_queue_error (self, self->api, identity, rid, 500, "internal_error",
+                       "The scheduler could not build its answer.", NULL);
+        return;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    s_queue_reply (self, identity, rid, PROTO_JSON, proto_json_encode (&rep, &sb), &sb);
+    proto_json_free (&rep);
+}
+
+/* REVIEW: a decision on a finished render (by key or by its review link),
+   recorded once, with its event in the same transaction; or the revocation
+   of its review links (by key). Answers the render object, or 409 with the
+   first decision. */
+static void
+s_api_review (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_review_t req;
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX] = "";
+    proto_render_t r;
+    memset (&r, 0, sizeof r);
+    if (proto_review_decode (data, len, &req, err)) {
+        s_bad_message (self, self->api, identity, data, len, err);
+        return;
+    }
+    bool by_link = !req.auth [0];
+    bool revoke = strcmp (req.action, "revoke") == 0;
+    bool decide = strcmp (req.action, "decide") == 0;
+    bool good = strcmp (req.status, "approved") == 0 || strcmp (req.status, "changes_requested") == 0;
+    if (by_link ? s_review_link (self, identity, req.rid, req.id, req.exp, req.sig)
+                : s_auth (self, identity, req.rid, req.auth, account))
+        goto done;
+    if ((!revoke && !decide) || (decide && !good) || (revoke && by_link)) {
+        s_queue_error (self, self->api, identity, req.rid, 400, "bad_message",
+                       "REVIEW: unknown action or status", NULL);
+        goto done;
+    }
+    if (strncmp (req.id, "rnd_", 4) != 0
+    ||  job_store_render_get (self->store, req.id, by_link ? NULL : account, self->now_ms, &r, err)) {
+        if (strncmp (req.id, "rnd_", 4) == 0 && strcmp (err, "not found") != 0) {
+            s_store_failed (self, "render_get", err);
+            s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+        }
+        else
+            s_queue_error (self, self->api, identity, req.rid, 404, "resource_missing",
+                           "No such render.", "id");
+        goto done;
+    }
+    if (decide && strcmp (r.status, "processing") == 0) {
+        s_queue_error (self, self->api, identity, req.rid, 409, "render_processing",
+                       "The render is still processing; review it once it is final.", "id");
+        goto done;
+    }
+    int rc = revoke ? job_store_review_revoke (self->store, req.id, err)
+                    : job_store_review_decide (self->store, req.id, req.status, req.comment,
+                                               req.by, self->now_ms, err);
+    if (rc == 1) {                 /* decided before: the first decision stands */
+        json_t *obj = render_json_error ("invalid_request_error", "review_decided",
+                                         "This render has been reviewed already; the first"
+                                         " decision stands.", "status");
+        json_object_set_new (obj, "review", render_json_review (&r));
+        s_reply_json_obj (self, identity, req.rid, 409, obj);
+        goto done;
+    }
+    render_event_t ev;
+    memset (&ev, 0, sizeof ev);
+    if (rc < 0 || (decide && render_event_review (self->store, req.id, self->public_url,
+                                                  self->now_ms, &ev, err))) {
+        s_store_failed (self, "review", err);
+        s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+        goto done;
+    }
+    if (decide && s_grow ((void **) &self->pubs, &self->pubs_cap, self->npubs, sizeof *self->pubs) == 0) {
+        s_pub_t *p = &self->pubs [self->npubs++];
+        snprintf (p->type, sizeof p->type, "%s", ev.type);
+        snprintf (p->render_id, sizeof p->render_id, "%s", req.id);
+        p->seq = ev.seq;
+        log_info ("render reviewed", "render", req.id, "decision", req.status,
+                  "event", ev.event_id, NULL);
+    }
+    proto_render_free (&r);
+    memset (&r, 0, sizeof r);
+    if (job_store_render_get (self->store, req.id, NULL, self->now_ms, &r, err)) {
+        s_store_failed (self, "render_get", err);
+        s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+        goto done;
+    }
+    s_reply_json_obj (self, identity, req.rid, 200, render_json_build (&r, self->public_url));
+done:
+    proto_render_free (&r);
+    proto_review_free (&req);
 }
 
 static const char *
@@ -1093,6 +1232,7 @@ s_api_handle (s_sched_t *self, bus_msg_t *msg)
         case PROTO_CANCEL_RENDER:   s_api_cancel (self, msg->identity, data, len); break;
         case PROTO_LIST_RENDERS:    s_api_list (self, msg->identity, data, len); break;
         case PROTO_GET_ACCOUNT:     s_api_account (self, msg->identity, data, len); break;
+        case PROTO_REVIEW:          s_api_review (self, msg->identity, data, len); break;
         case PROTO_DELIVERIES_GET:
         case PROTO_REDELIVER:
         case PROTO_WEBHOOK_TEST:

@@ -3,6 +3,8 @@
     the render object (render_json_build) with the event envelope
     (render_json_envelope: type, event_id, occurred_at; no webhook_status);
     a capture job's are job_json_event's.
+    A review decision's event (render_event_review) carries the same object,
+    its review filled in.
     Thread: the scheduler's loop. Memory: the payload lives only inside
     render_event_settle. */
 #include "render_event.h"
@@ -67,6 +69,37 @@ render_event_settle (job_store_t *store, const char *render_id, const char *publ
             snprintf (err, PROTO_ERR_MAX, "out of memory");
             goto fail;
         }
+    }
+    int rc = job_store_event_add (store, out->event_id, out->type, r.account_id, r.id, now_ms,
+                                  payload, r.webhook_url, &out->seq, err);
+    out->delivery = r.webhook_url != NULL;
+    free (payload);
+    proto_render_free (&r);
+    return rc;
+fail:
+    proto_render_free (&r);
+    return -1;
+}
+
+int
+render_event_review (job_store_t *store, const char *render_id, const char *public_url,
+                     int64_t now_ms, render_event_t *out, char *err)
+{
+    memset (out, 0, sizeof *out);
+    proto_render_t r;
+    memset (&r, 0, sizeof r);
+    if (job_store_render_get (store, render_id, NULL, now_ms, &r, err))
+        goto fail;
+    if (proto_id_new ("evt_", out->event_id, sizeof out->event_id)) {
+        snprintf (err, PROTO_ERR_MAX, "cannot make an event id");
+        goto fail;
+    }
+    snprintf (out->type, sizeof out->type, "render.%.32s", r.review_status);
+    snprintf (out->status, sizeof out->status, "%s", r.review_status);
+    char *payload = NULL;
+    if (r.webhook_url && !(payload = s_payload (&r, public_url, out->type, out->event_id, now_ms))) {
+        snprintf (err, PROTO_ERR_MAX, "out of memory");
+        goto fail;
     }
     int rc = job_store_event_add (store, out->event_id, out->type, r.account_id, r.id, now_ms,
                                   payload, r.webhook_url, &out->seq, err);

@@ -26,4 +26,11 @@ typedef struct {
 int render_event_settle (job_store_t *store, const char *render_id, const char *public_url,
                          int64_t now_ms, render_event_t *out, char *err);
 
+/* Appends the event of render_id's recorded review decision at now_ms
+   ("render.approved" | "render.changes_requested", the render object as
+   its payload, a delivery when the render has a webhook_url), in the
+   caller's transaction. 0 with out filled; -1 with err. */
+int render_event_review (job_store_t *store, const char *render_id, const char *public_url,
+                         int64_t now_ms, render_event_t *out, char *err);
+
 #endif

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Easel builds, runs and tests with, then the
-# npm packages of its conformance checks and TypeScript client
+# npm packages of its conformance checks, TypeScript client and browser tests
 # (scripts/npm_deps.sh) when node is
 # installed. Idempotent: silent and quick when everything is already there.
 set -eu
@@ -32,7 +32,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# the npm packages of the conformance checks and the TypeScript client, as
+# the npm packages of the conformance checks, the TypeScript client and the
+# review page browser test, as
 # their package-lock.json files pin them. node (v20 or later, with npm) is
 # not a Debian package here: without it those tests skip and say so. The
 # image of compose/Dockerfile runs this script alone, without npm_deps.sh
@@ -43,5 +44,5 @@ if [ ! -f "$npm_deps" ]; then
 elif command -v node >/dev/null; then
   "$npm_deps"
 else
-  echo "deps: node not found; the conformance and TypeScript client tests will skip" >&2
+  echo "deps: node not found; the conformance, TypeScript client and browser tests will skip" >&2
 fi

@@ -10,6 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dirs=(
   tests/conformance
   clients/typescript
+  tests/browser
 )
 
 command -v node >/dev/null || { echo "npm_deps: node is not installed (expected /usr/bin/node, v20)" >&2; exit 1; }

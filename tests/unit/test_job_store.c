@@ -1,6 +1,7 @@
 /*  test_job_store.c: the SQL store on a temp data dir: accounts and keys,
     auth lookup, renders and tasks, leases and attempt counting, the final
-    state's event + delivery written in one transaction, signed file URLs.
+    state's event + delivery written in one transaction, signed file URLs,
+    the review gate (one decision, signed and revocable review links).
     Single thread; every failure prints what was expected and exits 1. */
 #include "job_store.h"
 #include "util.h"
@@ -319,6 +320,51 @@ main (void)
     job_store_url_sign (store, img1, 12345, sig2);
     CHECK (strcmp (sig, sig2) == 0, "the url secret persists across opens");
     CHECK (job_store_account_count (store) == 2, "accounts persist");
+
+    /* ---- the review gate: pending, one decision, revocable links ---- */
+    proto_render_t rv;
+    memset (&rv, 0, sizeof rv);
+    REQUIRE (job_store_render_get (store, rid2, NULL, now, &rv, err) == 0, "render_get: %s", err);
+    CHECK (strcmp (rv.review_status, "pending") == 0 && !rv.review_by && rv.review_decided_at_ms == 0
+           && rv.review_exp == now / 1000 + EASEL_REVIEW_URL_TTL_S && strlen (rv.review_sig) == 64,
+           "a new render is pending with a signed link, got %s exp %lld", rv.review_status,
+           (long long) rv.review_exp);
+    char link_sig [65];
+    int64_t link_exp = rv.review_exp;
+    snprintf (link_sig, sizeof link_sig, "%s", rv.review_sig);
+    proto_render_free (&rv);
+    CHECK (job_store_review_check (store, rid2, link_exp, link_sig, now / 1000, err) == 0, "its link verifies");
+    CHECK (job_store_review_check (store, rid2, link_exp + 1, link_sig, now / 1000, err) == 1,
+           "the signature covers exp");
+    CHECK (job_store_review_check (store, rid, link_exp, link_sig, now / 1000, err) == 1,
+           "the signature covers the render id");
+    CHECK (job_store_review_check (store, rid2, link_exp, link_sig, link_exp + 1, err) == 2,
+           "a link past its exp is expired");
+    REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
+    CHECK (job_store_review_decide (store, rid2, "changes_requested", "Fix it", "Dana", now, err) == 0,
+           "the first decision is recorded: %s", err);
+    CHECK (job_store_review_decide (store, rid2, "approved", NULL, "Eve", now + 1, err) == 1,
+           "a second decision changes nothing");
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+    memset (&rv, 0, sizeof rv);
+    REQUIRE (job_store_render_get (store, rid2, NULL, now, &rv, err) == 0, "render_get: %s", err);
+    CHECK (strcmp (rv.review_status, "changes_requested") == 0 && rv.review_by && strcmp (rv.review_by, "Dana") == 0
+           && rv.review_comment && strcmp (rv.review_comment, "Fix it") == 0 && rv.review_decided_at_ms == now,
+           "the first decision stands, got %s by %s", rv.review_status, rv.review_by ? rv.review_by : "?");
+    CHECK (strcmp (rv.review_sig, link_sig) == 0, "a decision does not change the link");
+    proto_render_free (&rv);
+    REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
+    CHECK (job_store_review_revoke (store, rid2, err) == 0, "revoke: %s", err);
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+    CHECK (job_store_review_check (store, rid2, link_exp, link_sig, now / 1000, err) == 1,
+           "a revoked link no longer verifies");
+    memset (&rv, 0, sizeof rv);
+    REQUIRE (job_store_render_get (store, rid2, NULL, now, &rv, err) == 0, "render_get: %s", err);
+    CHECK (strcmp (rv.review_sig, link_sig) != 0
+           && job_store_review_check (store, rid2, rv.review_exp, rv.review_sig, now / 1000, err) == 0
+           && strcmp (rv.review_status, "changes_requested") == 0,
+           "after revoking, a new link works and the decision stays");
+    proto_render_free (&rv);
     job_store_destroy (&store);
 
     /* ---- fairness between accounts (job_store_task_lease_fair) ---- */

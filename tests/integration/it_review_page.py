@@ -1,0 +1,227 @@
+"""The review page in a real browser (Debian's chromium driven by
+playwright-core, tests/browser/review_page.mjs), whole stack:
+- the page of a render still processing (no renderer yet) shows its status
+  and no decision form, and follows by itself once a renderer is started;
+- the finished render's page shows a grid of every image, locales down
+  and presets across, thumbnails loaded lazily, the lint findings of each
+  image as badges (errors and warnings distinct), the set-level findings,
+  and a zip download that works without a key;
+- the viewer opens full size and follows ArrowRight / ArrowLeft / Escape;
+- Approve (with a name and a comment) records the decision: the page shows
+  it, the render.approved webhook arrives signed (X-ASA-Signature checked
+  here), and GET /v1/renders/{id} shows it;
+- an expired and a tampered link give an HTML error page (410, 403);
+- text, badges, buttons and links meet WCAG AA contrast (4.5:1) in light
+  and dark mode;
+- screenshots at 390 px and 1280 px wide are not blank (pixel variance); the
+  page scrolls not sideways on the phone, and dark mode changes the colours.
+With EASEL_UPDATE_DOC_IMAGES=1 the desktop screenshot is written to
+docs/images/review_page.png. Exits 77 (skipped) without chromium or node."""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+import urllib.parse
+import zlib
+from harness import Stack, HookReceiver, check, fail, make_png, verify_asa_signature, wait_for
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+BROWSER_DIR = os.path.join(ROOT, "tests", "browser")
+if not os.path.exists("/usr/bin/chromium") or not shutil.which("node"):
+    print("skip: no /usr/bin/chromium or node")
+    sys.exit(77)
+if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+    fail("tests/browser/node_modules is missing: run scripts/npm_deps.sh (scripts/deps.sh does)")
+
+
+def png_pixels(path):
+    """(width, height, rows of RGB tuples) of an 8-bit RGB/RGBA PNG, decoded here."""
+    data = open(path, "rb").read()
+    check(data[:8] == b"\x89PNG\r\n\x1a\n", "%s is not a PNG" % path)
+    pos, idat, width = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            width, height, depth, ctype = struct.unpack(">IIBB", chunk[:10])
+            check(depth == 8 and ctype in (2, 6), "unexpected PNG format %d/%d" % (depth, ctype))
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(height):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(line)
+        prev = line
+    return width, height, rows, bpp
+
+
+def variance_ok(path, want_width):
+    width, height, rows, bpp = png_pixels(path)
+    check(width == want_width, "%s is %d px wide, want %d" % (path, width, want_width))
+    values, colours = [], set()
+    for y in range(0, height, max(1, height // 200)):
+        row = rows[y]
+        for x in range(0, width, max(1, width // 200)):
+            r, g, b = row[x * bpp], row[x * bpp + 1], row[x * bpp + 2]
+            values.append(0.299 * r + 0.587 * g + 0.114 * b)
+            colours.add((r // 16, g // 16, b // 16))
+    mean = sum(values) / len(values)
+    var = sum((v - mean) ** 2 for v in values) / len(values)
+    check(var > 100 and len(colours) > 8, "%s looks blank: luminance variance %.1f, %d colours"
+          % (path, var, len(colours)))
+    return var
+
+
+hooks = HookReceiver()
+stack = Stack(renderers=0)
+try:
+    shot = base64.b64encode(make_png(1179, 2556, rgb=(30, 90, 170))).decode()
+    body = {"async": True, "webhook_url": hooks.url(),
+            "matrix": {"locales": ["en-US", "de-DE"], "presets": ["appstore.iphone_6_9", "play.phone"]},
+            "background": {"gradient": {"colors": ["#1e3c72", "#6a11cb"], "angle": 180}},
+            "slides": [{"headline": {"lines": {"en-US": ["Track every habit"], "de-DE": ["Track every habit"]}},
+                        "screenshot": {"data": shot}, "device": "iphone"},
+                       {"headline": {"lines": {"en-US": ["See your streaks"], "de-DE": ["Deine Serien"]},
+                                     "color": "#2a3f80"},
+                        "screenshot": {"data": shot}, "device": "iphone"}],
+            "metadata": {"release": "42", "branch": "<script>alert('x')</script>"}}
+    status, _, created = stack.json("POST", "/v1/renders", body)
+    check(status == 202, "create answered %d: %r" % (status, created))
+    rid = created["id"]
+    status, _, processing = stack.json("GET", "/v1/renders/" + rid)
+    check(status == 200 and processing["status"] == "processing", "no renderer yet, but %r" % processing.get("status"))
+    status, _, err = stack.json("POST", "/v1/renders/%s/review" % rid, {"status": "approved"})
+    check(status == 409 and err["error"]["code"] == "render_processing",
+          "a decision on a processing render answered %d %r" % (status, err))
+
+    url = processing["review_url"]
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    db = sqlite3.connect(os.path.join(stack.data, "easel.db"))
+    secret = db.execute("SELECT value FROM meta WHERE key = 'url_secret'").fetchone()[0]
+    db.close()
+    past = int(time.time()) - 3600
+    expired = "%s/v1/renders/%s/review?exp=%d&sig=%s" % (stack.base, rid, past, hmac.new(
+        secret.encode(), ("review.%s.0.%d" % (rid, past)).encode(), hashlib.sha256).hexdigest())
+    sig = q["sig"][0]
+    tampered = url.replace(sig, sig[:10] + ("a" if sig[10] != "a" else "b") + sig[11:])
+
+    out_dir = os.path.join(stack.dir, "shots")
+    os.makedirs(out_dir)
+    desktop, phone = os.path.join(out_dir, "desktop.png"), os.path.join(out_dir, "phone.png")
+    env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+    node = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "review_page.mjs"), url, expired, tampered,
+                             desktop, phone], cwd=BROWSER_DIR, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    line = node.stderr.readline()
+    if b"LIVE-WAITING" not in line:
+        node.kill()
+        fail("the browser script did not open the processing page: %r %r" % (line, node.stderr.read()[-3000:]))
+    stack.start_renderer(0)                 # now the render can finish; the open page follows
+    stdout, stderr = node.communicate(timeout=170)
+    check(node.returncode == 0, "the browser script failed (%d): %s" % (node.returncode, stderr.decode()[-3000:]))
+    seen = json.loads(stdout.decode().strip().splitlines()[-1])
+    check(seen["live"]["before"].startswith("processing (0 of 8") and seen["live"]["formBefore"] == "none"
+          and seen["live"]["after"] == "succeeded", "live status %r" % seen["live"])
+
+    render = stack.wait_render(rid, timeout=120)
+    check(render["status"] == "succeeded", "render ended %r" % render.get("error"))
+    findings = render["lint"]["findings"]
+    err_images = sorted({f["image"] for f in findings if f["image"] and f["severity"] == "error"})
+    warn_images = sorted({f["image"] for f in findings if f["image"] and f["severity"] == "warning"})
+    set_level = [f for f in findings if not f["image"]]
+    check(err_images or warn_images, "the render has no image findings to show: %r" % findings)
+    check(set_level, "the render has no set-level findings to show: %r" % findings)
+
+    check(seen["status"] == 200 and "script-src 'nonce-" in seen["csp"], "page answered %r" % seen["status"])
+    check(not seen["consoleErrors"], "the page logged errors (CSP or script): %r" % seen["consoleErrors"])
+    g = seen["grid"]
+    n = len(render["images"])
+    check(g["figures"] == n and g["thumbs"] == n and g["lazy"],
+          "grid shows %d figures, %d thumbnails (lazy %r), want %d" % (g["figures"], g["thumbs"], g["lazy"], n))
+    check(g["rows"] == ["en-US", "de-DE"] and g["columns"] == ["appstore.iphone_6_9", "play.phone"],
+          "grid rows %r columns %r" % (g["rows"], g["columns"]))
+    check(sorted(g["errorImages"]) == err_images and sorted(g["warningImages"]) == warn_images,
+          "badges: errors on %r warnings on %r, want %r / %r" % (g["errorImages"], g["warningImages"],
+                                                                err_images, warn_images))
+    colours = {c.split("|")[0].split()[-1]: c.split("|")[1] for c in g["errorColors"]}
+    check(len(set(colours.values())) == len(colours), "error and warning badges look alike: %r" % colours)
+    check(len(g["setFindings"]) == len(set_level)
+          and all(f["message"] in t for f, t in zip(set_level, g["setFindings"])),
+          "set findings shown %r, want %r" % (g["setFindings"], set_level))
+    check("<script>alert('x')</script>" in g["metadataText"] and g["injected"] == 0,
+          "metadata was not shown as text: %r" % g["metadataText"])
+    check(rid in g["title"], "title %r" % g["title"])
+    v = seen["viewer"]
+    check(v["caption1"].endswith("1 of %d" % n) and v["caption2"].endswith("2 of %d" % n)
+          and v["caption3"] == v["caption1"], "viewer captions %r" % v)
+    check(seen["archive"]["status"] == 200 and seen["archive"]["magic"] == "PK",
+          "the page's zip link answered %r" % seen["archive"])
+    check(seen["decision"].startswith("Approved by Pat <Reviewer>") and "Ship it <b>now</b>" in seen["decision"]
+          and seen["formShownBefore"] and seen["formHidden"] and seen["formHiddenAfterReload"]
+          and seen["afterReload"].startswith("Approved"),
+          "decision shown %r (form hidden %r, after reload %r)" % (seen["decision"], seen["formHidden"], seen["afterReload"]))
+    check(seen["phoneOverflow"] <= 0, "the phone layout scrolls sideways by %d px" % seen["phoneOverflow"])
+    check(seen["darkBackground"] != seen["lightBackground"], "dark mode did not change the background")
+    for scheme in ("contrastLight", "contrastDark"):
+        low = [c for c in seen[scheme] if c["ratio"] < 4.5]
+        kinds = {c["sel"] for c in seen[scheme]}
+        check(not low and {".badge-error", ".badge-warning", "#approve", "body"} <= kinds,
+              "%s: text under WCAG AA 4.5:1 %r (checked %r)" % (scheme, low, sorted(kinds)))
+    check([e["status"] for e in seen["errors"]] == [410, 403] and not any(e["hasData"] for e in seen["errors"])
+          and "expired" in seen["errors"][0]["title"] and "not valid" in seen["errors"][1]["title"],
+          "expired / tampered links gave %r" % seen["errors"])
+
+    def approved():
+        for call in hooks.snapshot():
+            payload = json.loads(call["body"])
+            if payload.get("type") == "render.approved":
+                return call, payload
+        return None
+    call, payload = wait_for(approved, 30, "the render.approved webhook")
+    check(verify_asa_signature(stack.secret, call["headers"]["X-ASA-Signature"], call["body"]),
+          "render.approved is not signed with the account's secret")
+    check(call["headers"].get("webhook-id") == payload["event_id"], "webhook-id differs from event_id")
+    check(payload["id"] == rid and payload["review"]["status"] == "approved"
+          and payload["review"]["by"] == "Pat <Reviewer>" and payload["review"]["comment"] == "Ship it <b>now</b>",
+          "render.approved payload %r" % payload["review"])
+
+    def decided():
+        status, _, got = stack.json("GET", "/v1/renders/" + rid)
+        return got if status == 200 and got["review"]["status"] == "approved" else None
+    got = wait_for(decided, 10, "GET /v1/renders/{id} to show the decision")
+    check(got["review"] == payload["review"], "GET review %r, webhook %r" % (got["review"], payload["review"]))
+
+    var_d = variance_ok(desktop, 1280)
+    var_p = variance_ok(phone, 390)
+    if os.environ.get("EASEL_UPDATE_DOC_IMAGES") == "1":
+        os.makedirs(os.path.join(ROOT, "docs", "images"), exist_ok=True)
+        shutil.copyfile(desktop, os.path.join(ROOT, "docs", "images", "review_page.png"))
+    print("ok: review page in chromium (%d images; screenshot variance %.0f desktop, %.0f phone)" % (n, var_d, var_p))
+finally:
+    stack.close()
