@@ -399,6 +399,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/renders/{id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The review page of a render (HTML, signed link, no API key)
+         * @description Opened from review_url. A grid of the images (locales down, presets across) with their lint findings, a full-size viewer, the set-level findings, the archive download, live status while processing, and the Approve / Request changes form. Every asset is served inline by the gateway.
+         */
+        get: operations["getReviewPage"];
+        put?: never;
+        /**
+         * Record the review decision on a finished render
+         * @description With the API key: a JSON ReviewRequest. With the review link's exp and sig in the query (and no key): the review page's form (application/x-www-form-urlencoded: status, comment, by, nonce, token), accepted only from the page itself (Sec-Fetch-Site, Origin and the page's form token). The first decision stands; it emits render.approved or render.changes_requested.
+         */
+        post: operations["reviewRender"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/renders/{id}/review/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The render behind a review link (JSON, for the page's live status) */
+        get: operations["getReviewStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/renders/{id}/review_links/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke every review link of a render made so far
+         * @description Review links carry a per-render generation in their signature; this raises it. The answer's review_url is a new, working link. No parameters: an empty body or {}.
+         */
+        post: operations["revokeReviewLinks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "render.succeeded": {
@@ -455,6 +516,46 @@ export interface webhooks {
          * @description A render was canceled (POST /v1/renders/{id}/cancel); finished images are kept. POSTed to the object's webhook_url (the test event: to the given url), signed twice with the account's secret; see docs/webhooks.md.
          */
         post: operations["webhook_render_canceled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "render.approved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * render.approved
+         * @description A person approved the render on its review page or through POST /v1/renders/{id}/review (once per render: the first decision stands). The body is the render with its review filled in. POSTed to the render's webhook_url, signed twice with the account's secret; see docs/webhooks.md.
+         */
+        post: operations["webhook_render_approved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "render.changes_requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * render.changes_requested
+         * @description A person asked for changes on the render's review page or through POST /v1/renders/{id}/review (once per render: the first decision stands). The body is the render with its review filled in. POSTed to the render's webhook_url, signed twice with the account's secret; see docs/webhooks.md.
+         */
+        post: operations["webhook_render_changes_requested"];
         delete?: never;
         options?: never;
         head?: never;
@@ -793,6 +894,9 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            review?: components["schemas"]["Review"];
+            /** @description signed, expiring link (7 days from this answer) to the render's review page; no API key needed */
+            review_url?: string;
         };
         RenderList: {
             /** @enum {string} */
@@ -1044,7 +1148,7 @@ export interface components {
         /** @description What every webhook payload carries, render or job (docs/webhooks.md, The event envelope). A payload has no webhook_status: it is written once, with the final state, and GET on the object says the current one. */
         EventEnvelope: {
             /** @enum {string} */
-            type: "render.succeeded" | "render.failed" | "render.canceled" | "job.completed" | "job.failed" | "webhook.test";
+            type: "render.succeeded" | "render.failed" | "render.canceled" | "render.approved" | "render.changes_requested" | "job.completed" | "job.failed" | "webhook.test";
             /** @description equals the webhook-id header; the same on every retry and redelivery */
             event_id: string;
             /** @description the id of the render or job (a webhook.test event: its event_id) */
@@ -1100,6 +1204,42 @@ export interface components {
             } & {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * @description The review gate's decision on a render (docs/api.md, Review).
+         * @example {
+         *       "status": "approved",
+         *       "comment": "Ship it",
+         *       "decided_at": "2026-11-22T10:05:00Z",
+         *       "by": "Dana"
+         *     }
+         */
+        Review: {
+            /** @enum {string} */
+            status: "pending" | "approved" | "changes_requested";
+            comment: string | null;
+            /** @description ISO 8601, null while pending */
+            decided_at: string | null;
+            /** @description the name the reviewer gave */
+            by: string | null;
+        };
+        /** @example {
+         *       "status": "changes_requested",
+         *       "comment": "The German headline overflows",
+         *       "by": "Dana"
+         *     } */
+        ReviewRequest: {
+            /** @enum {string} */
+            status: "approved" | "changes_requested";
+            comment?: string | null;
+            by?: string | null;
+        };
+        /** @description 409 review_decided: the error object plus the first decision, which stands. */
+        ReviewConflict: {
+            error: {
+                [key: string]: unknown;
+            };
+            review: components["schemas"]["Review"];
         };
     };
     responses: never;
@@ -3275,6 +3415,474 @@ export interface operations {
             };
         };
     };
+    getReviewPage: {
+        parameters: {
+            query: {
+                /** @description the review link's expiry (unix seconds), as in review_url */
+                exp: string;
+                /** @description the review link's signature, as in review_url */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the page */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description an HTML error page: the link is malformed, altered or revoked */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description an HTML error page: no such render */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description method_not_allowed; Allow names the method */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an HTML error page: the link has expired */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description an HTML error page: too many invalid links from this address */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description an HTML error page: the scheduler is not answering; gateway_busy */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    reviewRender: {
+        parameters: {
+            query?: {
+                /** @description review link (form posts) */
+                exp?: string;
+                /** @description review link (form posts) */
+                sig?: string;
+            };
+            header?: {
+                /** @description makes a retry safe (24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "status": "approved",
+                 *       "comment": "Ship it",
+                 *       "by": "Dana"
+                 *     } */
+                "application/json": components["schemas"]["ReviewRequest"];
+                "application/x-www-form-urlencoded": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description the render with its review */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Render"];
+                };
+            };
+            /** @description a form post without Accept: application/json: back to the review page */
+            303: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_json (the optional body is not JSON), json_too_deep, json_too_many_values */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description missing_api_key, invalid_api_key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description review_link_invalid, cross_site_request, invalid_form_token (form posts) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description resource_missing: unknown id, or another account's */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description method_not_allowed; Allow names the method */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description review_decided: the render was reviewed already; the body carries the first decision. render_processing: not final yet */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewConflict"];
+                };
+            };
+            /** @description review_link_expired (form posts) */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description body_too_large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description parameter_missing, parameter_invalid, parameter_unknown; param names the field */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited (Retry-After: whole seconds); see docs/api.md, Rate limits */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description scheduler_unavailable (Retry-After: 1); gateway_busy: every connection slot of the gateway is taken */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getReviewStatus: {
+        parameters: {
+            query: {
+                /** @description the review link's expiry (unix seconds), as in review_url */
+                exp: string;
+                /** @description the review link's signature, as in review_url */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the render */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Render"];
+                };
+            };
+            /** @description review_link_invalid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description resource_missing: unknown id, or another account's */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description method_not_allowed; Allow names the method */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description review_link_expired */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited (Retry-After: whole seconds); see docs/api.md, Rate limits */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description scheduler_unavailable (Retry-After: 1); gateway_busy: every connection slot of the gateway is taken */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revokeReviewLinks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description makes a retry safe (24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the render with a new review_url */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Render"];
+                };
+            };
+            /** @description invalid_json (the optional body is not JSON), json_too_deep, json_too_many_values */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description missing_api_key, invalid_api_key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description resource_missing: unknown id, or another account's */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description method_not_allowed; Allow names the method */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description body_too_large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description parameter_unknown */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited (Retry-After: whole seconds); see docs/api.md, Rate limits */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description scheduler_unavailable (Retry-After: 1); gateway_busy: every connection slot of the gateway is taken */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     webhook_render_succeeded: {
         parameters: {
             query?: never;
@@ -3440,6 +4048,206 @@ export interface operations {
                     type?: "render.canceled";
                     /** @enum {string} */
                     status?: "canceled";
+                };
+            };
+        };
+        responses: {
+            /** @description gone: no further attempts for this event */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description received; any 2xx ends the event's deliveries */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description anything else (3xx too, redirects are not followed, or no answer in 15 s) is retried after 5 s, 5 m, 30 m, 2 h, 5 h, 10 h, 10 h (20 % jitter); Retry-After is honoured, capped */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_render_approved: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the event_id (Standard Webhooks): the same on every retry and redelivery; drop duplicates by it */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /** @description unix seconds of this attempt; reject one more than 300 s from your clock */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /** @description space-separated v1,<base64 HMAC-SHA256(base64-decoded part of the secret after whsec_, "<webhook-id>.<webhook-timestamp>.<raw body>")> (two during a secret rotation), plus v1a,<base64 ed25519> when the account opted in */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description t=<unix>,v1=<hex HMAC-SHA256(the whole secret string, "<t>.<raw body>")> (v1= repeated during a secret rotation) */
+                "X-ASA-Signature": components["parameters"]["XASASignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "id": "rnd_01KNS1WNPW9FCHZSK4XNTHMB0H",
+                 *       "object": "render",
+                 *       "status": "succeeded",
+                 *       "created_at": "2026-11-22T10:00:00Z",
+                 *       "completed_at": "2026-11-22T10:00:02Z",
+                 *       "progress": {
+                 *         "done": 1,
+                 *         "total": 1
+                 *       },
+                 *       "images": [
+                 *         {
+                 *           "id": "img_01KNS1WNPW9FCHZSK4XNTHMB0J",
+                 *           "status": "succeeded",
+                 *           "slide": 0,
+                 *           "locale": null,
+                 *           "preset": "appstore.iphone_6_9",
+                 *           "width": 1320,
+                 *           "height": 2868,
+                 *           "format": "png",
+                 *           "url": "http://127.0.0.1:8080/v1/files/img_01KNS1WNPW9FCHZSK4XNTHMB0J?exp=1764410400&sig=3f2a",
+                 *           "bytes": 466012,
+                 *           "sha256": "9c1e0f5d",
+                 *           "attempts": 1,
+                 *           "error": null
+                 *         }
+                 *       ],
+                 *       "lint": {
+                 *         "passed": true,
+                 *         "errors": 0,
+                 *         "warnings": 0,
+                 *         "ruleset": "2026.12.1",
+                 *         "findings": []
+                 *       },
+                 *       "credits_used": 1,
+                 *       "webhook_url": "https://ci.example.com/hooks/easel",
+                 *       "error": null,
+                 *       "metadata": {},
+                 *       "type": "render.approved",
+                 *       "event_id": "evt_01KNS1WNPW9FCHZSK4XNTHMB0M",
+                 *       "occurred_at": "2026-11-22T11:30:00Z",
+                 *       "review": {
+                 *         "status": "approved",
+                 *         "comment": "Ship it",
+                 *         "decided_at": "2026-11-22T11:30:00Z",
+                 *         "by": "Dana"
+                 *       }
+                 *     } */
+                "application/json": components["schemas"]["RenderEvent"] & {
+                    /** @enum {string} */
+                    type?: "render.approved";
+                    review?: {
+                        /** @enum {string} */
+                        status: "approved";
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description gone: no further attempts for this event */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description received; any 2xx ends the event's deliveries */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description anything else (3xx too, redirects are not followed, or no answer in 15 s) is retried after 5 s, 5 m, 30 m, 2 h, 5 h, 10 h, 10 h (20 % jitter); Retry-After is honoured, capped */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_render_changes_requested: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the event_id (Standard Webhooks): the same on every retry and redelivery; drop duplicates by it */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /** @description unix seconds of this attempt; reject one more than 300 s from your clock */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /** @description space-separated v1,<base64 HMAC-SHA256(base64-decoded part of the secret after whsec_, "<webhook-id>.<webhook-timestamp>.<raw body>")> (two during a secret rotation), plus v1a,<base64 ed25519> when the account opted in */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+                /** @description t=<unix>,v1=<hex HMAC-SHA256(the whole secret string, "<t>.<raw body>")> (v1= repeated during a secret rotation) */
+                "X-ASA-Signature": components["parameters"]["XASASignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "id": "rnd_01KNS1WNPW9FCHZSK4XNTHMB0H",
+                 *       "object": "render",
+                 *       "status": "succeeded",
+                 *       "created_at": "2026-11-22T10:00:00Z",
+                 *       "completed_at": "2026-11-22T10:00:02Z",
+                 *       "progress": {
+                 *         "done": 1,
+                 *         "total": 1
+                 *       },
+                 *       "images": [
+                 *         {
+                 *           "id": "img_01KNS1WNPW9FCHZSK4XNTHMB0J",
+                 *           "status": "succeeded",
+                 *           "slide": 0,
+                 *           "locale": null,
+                 *           "preset": "appstore.iphone_6_9",
+                 *           "width": 1320,
+                 *           "height": 2868,
+                 *           "format": "png",
+                 *           "url": "http://127.0.0.1:8080/v1/files/img_01KNS1WNPW9FCHZSK4XNTHMB0J?exp=1764410400&sig=3f2a",
+                 *           "bytes": 466012,
+                 *           "sha256": "9c1e0f5d",
+                 *           "attempts": 1,
+                 *           "error": null
+                 *         }
+                 *       ],
+                 *       "lint": {
+                 *         "passed": true,
+                 *         "errors": 0,
+                 *         "warnings": 0,
+                 *         "ruleset": "2026.12.1",
+                 *         "findings": []
+                 *       },
+                 *       "credits_used": 1,
+                 *       "webhook_url": "https://ci.example.com/hooks/easel",
+                 *       "error": null,
+                 *       "metadata": {},
+                 *       "type": "render.changes_requested",
+                 *       "event_id": "evt_01KNS1WNPW9FCHZSK4XNTHMB0N",
+                 *       "occurred_at": "2026-11-22T11:30:00Z",
+                 *       "review": {
+                 *         "status": "changes_requested",
+                 *         "comment": "The German headline is cut off",
+                 *         "decided_at": "2026-11-22T11:30:00Z",
+                 *         "by": "Dana"
+                 *       }
+                 *     } */
+                "application/json": components["schemas"]["RenderEvent"] & {
+                    /** @enum {string} */
+                    type?: "render.changes_requested";
+                    review?: {
+                        /** @enum {string} */
+                        status: "changes_requested";
+                    };
                 };
             };
         };
