@@ -1161,10 +1161,10 @@ export interface components {
              */
             occurred_at: string;
         };
-        /** @description render.succeeded / render.failed / render.canceled: the render object (without webhook_status) plus the envelope. created_at is the render's. */
+        /** @description render.succeeded / render.failed / render.canceled / render.approved / render.changes_requested: the render object (without webhook_status) plus the envelope. created_at is the render's. */
         RenderEvent: components["schemas"]["Render"] & components["schemas"]["EventEnvelope"] & {
             /** @enum {string} */
-            type?: "render.succeeded" | "render.failed" | "render.canceled";
+            type?: "render.succeeded" | "render.failed" | "render.canceled" | "render.approved" | "render.changes_requested";
             /** @enum {string} */
             object?: "render";
             id?: string;
