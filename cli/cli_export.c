@@ -1,5 +1,5 @@
 /*  cli_export.c: a finished render as the tree fastlane deliver and supply
-    upload (common/fastlane_layout.h), plus easel-report.json beside it.
+    upload (catalog/fastlane_layout.h), plus easel-report.json beside it.
 
         easel export rnd_... --out DIR [--layout fastlane] [--fail-on-lint] [--json]
         easel render spec.json --out DIR --layout fastlane [--fail-on-lint]   (cli_render.c)

@@ -1,7 +1,7 @@
 /*  capture_request.c: POST /v1/capture validation (see capture_request.h). */
 #include "capture_request.h"
 #include "capture_spec.h"
-#include "device_frame.h"
+#include "device_table.h"
 #include "presets.h"
 #include "web_url.h"
 #include "easel_limits.h"

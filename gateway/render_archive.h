@@ -1,5 +1,5 @@
 /*  render_archive.h: GET /v1/renders/{id}/archive, the render's images in the
-    fastlane deliver / supply tree (common/fastlane_layout.h) plus
+    fastlane deliver / supply tree (catalog/fastlane_layout.h) plus
     easel-report.json (lint report and every file's place), as a zip.
 
     The zip is streamed with chunked transfer encoding while it is written

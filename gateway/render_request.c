@@ -15,8 +15,8 @@
 #include "render_request.h"
 #include "json_depth.h"
 #include "presets.h"
-#include "device_frame.h"
-#include "image_source.h"
+#include "device_table.h"
+#include "image_probe.h"
 #include "util.h"
 
 #define MAX_LOCALES          40

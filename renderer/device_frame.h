@@ -36,6 +36,9 @@
     home indicator at the bottom), plus a display name for lint messages
     and its form factor ("phone" | "tablet" | "desktop" | "watch" | "any").
 
+    The table itself (names, geometry, the device for captures) is data in
+    catalog/device_table.h, which needs no graphics library.
+
     Thread: any; the table is constant. Memory: borrows the images. */
 #ifndef EASEL_DEVICE_FRAME_H
 #define EASEL_DEVICE_FRAME_H
@@ -43,34 +46,7 @@
 #include <gd.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-typedef enum {
-    DEVICE_FEAT_NONE = 0,
-    DEVICE_FEAT_ISLAND,            /* pill at the top of the screen */
-    DEVICE_FEAT_HOME,              /* earpiece above, home button below the screen */
-    DEVICE_FEAT_CAMERA_DOT,        /* camera dot in the top bezel */
-    DEVICE_FEAT_PUNCH_HOLE,        /* camera hole in the screen */
-    DEVICE_FEAT_LAPTOP,            /* lid and base */
-    DEVICE_FEAT_BROWSER,           /* window toolbar with traffic lights and address bar */
-    DEVICE_FEAT_WATCH              /* crown and side button */
-} device_feature_t;
-
-typedef struct {
-    const char *name;
-    int frame_w, frame_h;          /* frame_h 0: from the screenshot's aspect */
-    int screen_x, screen_y, screen_w, screen_h;   /* screen_h 0: from the screenshot */
-    int frame_radius, screen_radius;
-    int rim;                       /* width of the finish-coloured outer edge, 0: none */
-    device_feature_t feature;
-    int feat_a, feat_b, feat_c;    /* feature sizes (see the table above) */
-    bool rotates;                  /* turns landscape for a landscape screenshot */
-    const char *platform;          /* "apple" | "android" | "any" */
-    const char *display;           /* "iPhone", "Android tablet", ... (messages) */
-    const char *form;              /* "phone" | "tablet" | "desktop" | "watch" | "any" */
-    int css_w, css_h;              /* the device's viewport, CSS px (portrait) */
-    int scale;                     /* device pixels per CSS px */
-    int safe_top, safe_bottom;     /* safe-area insets, CSS px of css_w x css_h */
-} device_frame_t;
+#include "device_table.h"
 
 /* The contrast "auto" wants between the frame's outline and the canvas. */
 #define DEVICE_FRAME_MIN_CONTRAST 3.0
@@ -88,11 +64,6 @@ typedef struct {
     int    rim_px;                 /* width of the contrast rim outside the frame, 0: none
                                       (frame_x.. include it) */
 } device_frame_info_t;
-
-/* The frame called name, or NULL when there is none. */
-const device_frame_t *device_frame_find (const char *name);
-/* The i-th frame, NULL past the end (for docs and tests). */
-const device_frame_t *device_frame_at (int i);
 
 /* Draws frame (and shot, which may be NULL) scaled to fit and centred in the
    box (x, y, w, h) of canvas. finish: "black" | "silver" | "auto" ("" black); cover:

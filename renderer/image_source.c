@@ -1,5 +1,5 @@
-/*  image_source.c: header probes, a fast path for plain PNGs, and libgd
-    decoding (see image_source.h). */
+/*  image_source.c: a fast path for plain PNGs, and libgd decoding (see
+    image_source.h; the header probes are catalog/image_probe.c). */
 #include "image_source.h"
 #include "pixbuf.h"
 #include "easel_limits.h"
@@ -11,109 +11,6 @@
 #include <string.h>
 
 #define S_FAST_MAX_SIDE_PX (1u << 16)   /* the fast path's caps (and EASEL_MAX_SOURCE_PIXELS): larger goes to libgd */
-
-static uint32_t
-s_be16 (const uint8_t *p) { return ((uint32_t) p[0] << 8) | p[1]; }
-static uint32_t
-s_be32 (const uint8_t *p) { return (s_be16 (p) << 16) | s_be16 (p + 2); }
-static uint32_t
-s_le24 (const uint8_t *p) { return p[0] | ((uint32_t) p[1] << 8) | ((uint32_t) p[2] << 16); }
-
-static int
-s_probe_png (const uint8_t *d, size_t len, uint32_t *w, uint32_t *h)
-{
-    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    if (len < 24 || memcmp (d, sig, 8) != 0 || memcmp (d + 12, "IHDR", 4) != 0)
-        return -1;
-    *w = s_be32 (d + 16);
-    *h = s_be32 (d + 20);
-    return 0;
-}
-
-/* Walks the marker segments up to the first start-of-frame. */
-static int
-s_probe_jpeg (const uint8_t *d, size_t len, uint32_t *w, uint32_t *h)
-{
-    if (len < 4 || d[0] != 0xFF || d[1] != 0xD8)
-        return -1;
-    size_t i = 2;
-    while (i < len) {
-        if (d[i] != 0xFF)
-            return -1;
-        while (i < len && d[i] == 0xFF)
-            i++;                        /* fill bytes */
-        if (i >= len)
-            return -1;
-        uint8_t m = d[i++];
-        if (m == 0x01 || m == 0xD8 || (m >= 0xD0 && m <= 0xD7))
-            continue;                   /* markers without a segment */
-        if (m == 0xD9 || m == 0xDA || i + 2 > len)
-            return -1;                  /* scan or end before any frame header */
-        uint32_t seglen = s_be16 (d + i);
-        if (seglen < 2)
-            return -1;
-        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
-            if (i + 7 > len)
-                return -1;
-            *h = s_be16 (d + i + 3);
-            *w = s_be16 (d + i + 5);
-            return 0;
-        }
-        i += seglen;
-    }
-    return -1;
-}
-
-static int
-s_probe_webp (const uint8_t *d, size_t len, uint32_t *w, uint32_t *h)
-{
-    if (len < 30 || memcmp (d, "RIFF", 4) != 0 || memcmp (d + 8, "WEBP", 4) != 0)
-        return -1;
-    if (memcmp (d + 12, "VP8 ", 4) == 0) {
-        if (d[23] != 0x9D || d[24] != 0x01 || d[25] != 0x2A)
-            return -1;
-        *w = (d[26] | ((uint32_t) d[27] << 8)) & 0x3FFF;
-        *h = (d[28] | ((uint32_t) d[29] << 8)) & 0x3FFF;
-        return 0;
-    }
-    if (memcmp (d + 12, "VP8L", 4) == 0) {
-        if (d[20] != 0x2F)
-            return -1;
-        uint32_t bits = d[21] | ((uint32_t) d[22] << 8) | ((uint32_t) d[23] << 16)
-                      | ((uint32_t) d[24] << 24);
-        *w = (bits & 0x3FFF) + 1;
-        *h = ((bits >> 14) & 0x3FFF) + 1;
-        return 0;
-    }
-    if (memcmp (d + 12, "VP8X", 4) == 0) {
-        *w = s_le24 (d + 24) + 1;
-        *h = s_le24 (d + 27) + 1;
-        return 0;
-    }
-    return -1;
-}
-
-int
-image_source_probe (const uint8_t *data, size_t len, image_source_kind_t *kind,
-                    uint32_t *width, uint32_t *height)
-{
-    uint32_t w = 0, h = 0;
-    image_source_kind_t k = IMAGE_SOURCE_UNKNOWN;
-    if (s_probe_png (data, len, &w, &h) == 0)
-        k = IMAGE_SOURCE_PNG;
-    else
-    if (s_probe_jpeg (data, len, &w, &h) == 0)
-        k = IMAGE_SOURCE_JPEG;
-    else
-    if (s_probe_webp (data, len, &w, &h) == 0)
-        k = IMAGE_SOURCE_WEBP;
-    if (k == IMAGE_SOURCE_UNKNOWN || w == 0 || h == 0)
-        return -1;
-    *kind = k;
-    *width = w;
-    *height = h;
-    return 0;
-}
 
 /* ---- plain PNGs: 8-bit RGB or RGBA, not interlaced, no PLTE/tRNS -------- */
 
@@ -168,11 +65,11 @@ static gdImagePtr
 s_png_fast (const uint8_t *d, size_t len)
 {
     static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    if (len < 8 + 25 || memcmp (d, sig, 8) != 0 || s_be32 (d + 8) != 13
+    if (len < 8 + 25 || memcmp (d, sig, 8) != 0 || image_probe_be32 (d + 8) != 13
     ||  memcmp (d + 12, "IHDR", 4) != 0
-    ||  libdeflate_crc32 (0, d + 12, 17) != s_be32 (d + 29))
+    ||  libdeflate_crc32 (0, d + 12, 17) != image_probe_be32 (d + 29))
         return NULL;
-    uint32_t w = s_be32 (d + 16), h = s_be32 (d + 20);
+    uint32_t w = image_probe_be32 (d + 16), h = image_probe_be32 (d + 20);
     int depth = d[24], ctype = d[25];
     if (w == 0 || h == 0 || w > S_FAST_MAX_SIDE_PX || h > S_FAST_MAX_SIDE_PX
     ||  (uint64_t) w * h > EASEL_MAX_SOURCE_PIXELS || depth != 8
@@ -182,7 +79,7 @@ s_png_fast (const uint8_t *d, size_t len)
     size_t pos = 33, first = 0, idat_len = 0, nidat = 0;
     bool after_idat = false, iend = false;
     while (pos + 12 <= len) {
-        size_t n = s_be32 (d + pos);
+        size_t n = image_probe_be32 (d + pos);
         const uint8_t *type = d + pos + 4;
         if (n > len - pos - 12)
             return NULL;
@@ -191,7 +88,7 @@ s_png_fast (const uint8_t *d, size_t len)
             break;
         }
         if (memcmp (type, "IDAT", 4) == 0) {
-            if (after_idat || libdeflate_crc32 (0, type, 4 + n) != s_be32 (d + pos + 8 + n))
+            if (after_idat || libdeflate_crc32 (0, type, 4 + n) != image_probe_be32 (d + pos + 8 + n))
                 return NULL;
             if (nidat++ == 0)
                 first = pos;
@@ -217,7 +114,7 @@ s_png_fast (const uint8_t *d, size_t len)
         zdata = malloc (idat_len);
         size_t at = 0;
         for (size_t p = first; zdata && at < idat_len; ) {
-            size_t cn = s_be32 (d + p);
+            size_t cn = image_probe_be32 (d + p);
             if (memcmp (d + p + 4, "IDAT", 4) == 0) {
                 memcpy (zdata + at, d + p + 8, cn);
                 at += cn;

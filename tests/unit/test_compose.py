@@ -73,7 +73,7 @@ check("scripts/deps.sh" in dockerfile and "cmake --install" in dockerfile,
 
 # ---- variables ------------------------------------------------------------
 read_by_services = set()
-for sub in ("scheduler", "gateway", "renderer", "webhooker", "common", "cli"):
+for sub in ("scheduler", "gateway", "renderer", "webhooker", "common", "catalog", "cli"):
     for dirpath, _, files in os.walk(os.path.join(ROOT, sub)):
         for fn in files:
             if fn.endswith(".c"):

@@ -43,7 +43,7 @@ check(emitted <= documented, "rules emitted but not documented: %r" % sorted(emi
 check(documented <= emitted, "rules documented but never emitted: %r" % sorted(documented - emitted))
 
 # every preset of the catalogue is documented
-presets = set(re.findall(r'\{ *"((?:appstore|play)\.[a-z0-9_]+)"', open(os.path.join(ROOT, "common", "presets.c")).read()))
+presets = set(re.findall(r'\{ *"((?:appstore|play)\.[a-z0-9_]+)"', open(os.path.join(ROOT, "catalog", "presets.c")).read()))
 check(len(presets) >= 20, "found %d presets in presets.c" % len(presets))
 for p in presets:
     check(("| `%s` |" % p).encode() in committed, "preset %s missing from reference.md" % p)

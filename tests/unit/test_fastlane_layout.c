@@ -1,5 +1,5 @@
 /*  test_fastlane_layout.c: store languages and paths of the fastlane tree
-    (common/fastlane_layout.h), including the refused inputs. */
+    (catalog/fastlane_layout.h), including the refused inputs. */
 #include "fastlane_layout.h"
 
 #include <jansson.h>
