@@ -342,6 +342,23 @@ test_clean_and_each_rule (void)
     spec.nlines = 4, spec.lines[0] = long1, spec.lines[1] = long2, spec.lines[2] = long3, spec.lines[3] = long4;
     spec.font_size_max = 140, spec.font_size_min = 120;
     s_fires ("text_overflow", &spec, "text_overflow", LINT_ERROR);
+    {   /* and it says where: the drawn headline's bounds, inside the canvas, in the JSON too */
+        lint_report_t r;
+        if (s_run (&spec, &r, NULL, NULL) == 0) {
+            const lint_finding_t *f = NULL;
+            for (int i = 0; i < r.n && !f; i++)
+                if (strcmp (r.items[i].rule, "text_overflow") == 0)
+                    f = &r.items[i];
+            CHECK (f && f->has_region && f->region_w > 0 && f->region_h > 0 && f->region_x >= 0
+                   && f->region_y >= 0 && f->region_x + f->region_w <= (int) spec.width
+                   && f->region_y + f->region_h <= (int) spec.height,
+                   "text_overflow names the headline's region inside the %dx%d canvas", (int) spec.width,
+                   (int) spec.height);
+            char *j = lint_to_json (&r);
+            CHECK (j && strstr (j, "\"region\":{\"x\":"), "the findings JSON carries the region: %s", j ? j : "?");
+            free (j);
+        }
+    }
 
     /* source_upscaled and screen_aspect_mismatch: a small square screenshot */
     int small_len = 0;

@@ -795,6 +795,13 @@ export interface components {
             severity: "error" | "warning" | "info";
             image?: string | null;
             message: string;
+            /** @description where on the image the finding is, in image pixels (text_overflow, missing_glyphs, text_contrast: the drawn text; source_upscaled, screen_aspect_mismatch, blank_screen: the device screen; frame_contrast: the frame); absent when the rule has no place */
+            region?: {
+                x: number;
+                y: number;
+                width: number;
+                height: number;
+            };
         };
         Lint: {
             passed: boolean;
