@@ -1,14 +1,11 @@
 /*  test_proto.c: proto codec round trips, strict rejections, garbage input,
     and ULID ids. Each failed check prints what was expected and exits 1.  */
+#include "check.h"
 #include "proto.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int s_failed = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: expected %s: ", __FILE__, __LINE__, #cond); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failed++; } } while (0)
 #define STREQ(a, b) (strcmp ((a), (b)) == 0)
 
 /* ---- raw msgpack builders for hand-made bad bodies ---- */
@@ -25,7 +22,7 @@ s_expect_err (int rc, const char *err, const char *want, int line)
     if (rc != -1 || !strstr (err, want)) {
         fprintf (stderr, "FAIL line %d: expected rc -1 and err containing \"%s\", got rc %d err \"%s\"\n",
                  line, want, rc, err);
-        s_failed++;
+        check_failures++;
     }
 }
 #define EXPECT_ERR(call, want) do { char err_[PROTO_ERR_MAX] = ""; \
@@ -645,8 +642,8 @@ main (void)
     test_rejections ();
     test_garbage ();
     test_ids ();
-    if (s_failed) {
-        fprintf (stderr, "test_proto: %d check(s) failed\n", s_failed);
+    if (check_failures) {
+        fprintf (stderr, "test_proto: %d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("test_proto: all checks passed\n");

@@ -5,6 +5,7 @@
       (or output) made to break it;
     - the same spec gives the same bytes in png, jpeg and webp;
     - the render-level lint object (set_count, play_promo_eligible, counts). */
+#include "check.h"
 #include "device_frame.h"
 #include "image_source.h"
 #include "lint.h"
@@ -17,12 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_failures = 0;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); } } while (0)
 
 static slide_render_opts_t s_opts;
 
@@ -648,8 +643,8 @@ main (void)
     test_render_lint ();
     gdFree (s_shot);
     text_layout_thread_end ();
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("renderer_lint: all checks passed\n");
