@@ -53,6 +53,7 @@ typedef struct {
 typedef struct {
     int n;
     lint_finding_t items[LINT_MAX_FINDINGS];
+    char thumb[PROTO_THUMB_HEX + 1];   /* the finished image's thumbnail (encode_thumb), "" none */
 } lint_report_t;
 
 /* What the drawing measured. */
