@@ -38,7 +38,7 @@ def body(shots, changed, **extra):
 
 def timed(stack, b):
     status, _, a = stack.json("GET", "/v1/account")
-    before = a["balance"]
+    before = a["used"]
     t0 = time.monotonic()
     status, _, r = stack.json("POST", "/v1/renders", b)
     if status != 202:
@@ -48,7 +48,7 @@ def timed(stack, b):
     if done["status"] != "succeeded":
         sys.exit("render ended %s" % done["status"])
     status, _, a = stack.json("GET", "/v1/account")
-    return wall, before - a["balance"], done
+    return wall, a["used"] - before, done
 
 
 def one_run(shots):
