@@ -59,6 +59,7 @@ s_image (const proto_image_t *img, const char *public_url)
         json_object_set_new (obj, "sha256", json_string (img->sha256));
     }
     json_object_set_new (obj, "attempts", json_integer (img->attempts));
+    json_object_set_new (obj, "cached", json_boolean (img->cached));
     json_object_set_new (obj, "error", s_error_or_null (&img->error));
     return obj;
 }

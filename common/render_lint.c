@@ -170,8 +170,18 @@ render_lint_build (const proto_render_t *r)
             const char *rule = json_string_value (json_object_get (f, "rule"));
             const char *sev = json_string_value (json_object_get (f, "severity"));
             const char *msg = json_string_value (json_object_get (f, "message"));
-            if (rule && sev && msg)
+            if (rule && sev && msg) {
                 s_add (findings, rule, sev, im->id, msg);
+                /* where on the image, when the renderer knows: four whole numbers */
+                json_t *reg = json_object_get (f, "region");
+                json_t *x = json_object_get (reg, "x"), *y = json_object_get (reg, "y");
+                json_t *w = json_object_get (reg, "width"), *h = json_object_get (reg, "height");
+                if (json_is_integer (x) && json_is_integer (y) && json_is_integer (w) && json_is_integer (h))
+                    json_object_set_new (json_array_get (findings, json_array_size (findings) - 1), "region",
+                                         json_pack ("{s:I, s:I, s:I, s:I}", "x", json_integer_value (x),
+                                                    "y", json_integer_value (y), "width", json_integer_value (w),
+                                                    "height", json_integer_value (h)));
+            }
         }
         json_decref (arr);
     }

@@ -25,6 +25,7 @@
 #include "lint_rules.h"
 #include "openapi.h"
 #include "render_archive.h"
+#include "render_changes.h"
 #include "render_cache.h"
 #include "review_page.h"
 #include "metrics.h"
@@ -1306,6 +1307,39 @@ s_render_archive (s_call_t *c, const char *id)
     return rc;
 }
 
+/* GET /v1/renders/{id}/changes?since=rnd_...: image by image against an
+   earlier render of the same account (render_changes.h). */
+static int
+s_render_changes (s_call_t *c, const char *id)
+{
+    api_error_t e;
+    if (s_auth (c, &e))
+        return s_reply_error (c, &e, NULL);
+    const char *qs = mg_get_request_info (c->conn)->query_string;
+    char since [PROTO_ID_MAX] = "";
+    if (!qs || mg_get_var (qs, strlen (qs), "since", since, sizeof since) <= 0
+    ||  !proto_id_valid (since, "rnd_")) {
+        api_error_set (&e, 422, since [0] ? "parameter_invalid" : "parameter_missing", "since",
+                       "since is the id of an earlier render of this account (rnd_...).");
+        return s_reply_error (c, &e, NULL);
+    }
+    proto_render_t now, before;
+    memset (&now, 0, sizeof now);
+    memset (&before, 0, sizeof before);
+    if (s_get_render_as (c, id, 0, NULL, &now, &e))
+        return s_reply_error (c, &e, NULL);
+    if (s_get_render_as (c, since, 0, NULL, &before, &e)) {
+        proto_render_free (&now);
+        if (e.status == 404)
+            api_error_set (&e, 404, "resource_missing", "since", "No render %.40s in this account.", since);
+        return s_reply_error (c, &e, NULL);
+    }
+    json_t *body = render_changes_build (&now, &before);
+    proto_render_free (&now);
+    proto_render_free (&before);
+    return s_reply_json (c, 200, body, NULL);
+}
+
 /* ---- the review gate (review_page.h) ---------------------------------------- */
 
 /* exp and sig of a review link's query: 0, or -1 when either is missing or malformed. */
@@ -1719,6 +1753,8 @@ s_handle (struct mg_connection *conn, void *cbdata, const char *request_id)
         return get ? s_review_status (&c, rid) : s_not_allowed (&c, "GET");
     if (s_shape (path, "/v1/renders/", "/review_links/revoke", rid))
         return post ? s_review_revoke (&c, rid) : s_not_allowed (&c, "POST");
+    if (s_shape (path, "/v1/renders/", "/changes", rid))
+        return get ? s_render_changes (&c, rid) : s_not_allowed (&c, "GET");
     char archive_id [PROTO_ID_MAX];
     if (archive_match (path, archive_id))
         return get ? s_render_archive (&c, archive_id) : s_not_allowed (&c, "GET");

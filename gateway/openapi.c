@@ -22,6 +22,7 @@ const openapi_route_t openapi_routes [] = {
     { "POST", "/v1/renders/{id}/cancel" },
     { "GET",  "/v1/renders/{id}/deliveries" },
     { "GET",  "/v1/renders/{id}/archive" },
+    { "GET",  "/v1/renders/{id}/changes" },
     { "POST", "/v1/renders/{id}/redeliver" },
     { "GET",  "/v1/renders/{id}/review" },
     { "POST", "/v1/renders/{id}/review" },

@@ -1031,7 +1031,7 @@ s_parse_top (const json_t *root, s_req_t *req, proto_create_render_t *out, api_e
 {
     static const char *const keys [] = { "async", "webhook_url", "canvas", "matrix", "background",
                                          "format", "slides", "metadata", "layout", "headline",
-                                         "subtitle", NULL };
+                                         "subtitle", "cache", NULL };
     if (!json_is_object (root))
         return api_error_set (e, 400, "invalid_json", NULL, "The request body must be a JSON object.");
     if (s_check_keys (root, keys, "", e))
@@ -1041,6 +1041,11 @@ s_parse_top (const json_t *root, s_req_t *req, proto_create_render_t *out, api_e
     if (async && !json_is_boolean (async))
         return s_fail (e, "parameter_invalid", "async is a boolean.", "async");
     out->sync = !json_is_true (async);
+    /* cache: false draws every image again, even one identical to an earlier image */
+    json_t *cache = s_member (root, "cache");
+    if (cache && !json_is_boolean (cache))
+        return s_fail (e, "parameter_invalid", "cache is a boolean.", "cache");
+    out->no_cache = json_is_false (cache);
 
     json_t *slides = s_member (root, "slides");
     if (!slides)

@@ -20,6 +20,14 @@
 #define EASEL_GROUP_MAX_MSGS         512     /* messages applied in one grouped transaction */
 #define EASEL_EVENTS_PAGE_MAX        100     /* events returned by one EVENTS_SINCE */
 #define EASEL_FILE_URL_TTL_S         (7 * 24 * 3600)  /* signed file URLs expire after */
+
+/* Which drawing an image cache key belongs to: an image whose spec (after
+   substitution, its inline or uploaded sources named by sha256) is
+   identical to an earlier one of the same account is served from it
+   (0 credits) only under the same EASEL_RENDER_VERSION. Bump it with any
+   change that alters pixels for the same spec (the golden_defaults test
+   is where such a change shows). */
+#define EASEL_RENDER_VERSION "2026.12.1"
 #define EASEL_REVIEW_URL_TTL_S       (7 * 24 * 3600)  /* signed review links expire after */
 #define EASEL_REVIEW_COMMENT_MAX     2000    /* a review decision's comment, UTF-8 bytes */
 #define EASEL_REVIEW_BY_MAX          100     /* the reviewer's name, UTF-8 bytes */

@@ -822,6 +822,8 @@ proto_create_render_encode (const proto_create_render_t *self, msgpack_sbuffer *
     }
     if (self->req [0])
         s_put_str (&m, "req", self->req);
+    if (self->no_cache)
+        s_put_bool (&m, "no_cache", true);
     return s_end_body (&m, start);
 }
 
@@ -926,7 +928,8 @@ proto_create_render_decode (const char *data, size_t len, proto_create_render_t 
           || s_get_str (m, "idem_key", self->idem_key, sizeof self->idem_key, false, err)
           || s_get_str (m, "idem_fp", self->idem_fp, sizeof self->idem_fp, false, err)
           || s_get_i64 (m, "idem_hold_ms", &self->idem_hold_ms, 0, false, err)
-          || s_get_str (m, "req", self->req, sizeof self->req, false, err);
+          || s_get_str (m, "req", self->req, sizeof self->req, false, err)
+          || s_get_bool (m, "no_cache", &self->no_cache, false, err);
     msgpack_unpacked_destroy (&u);
     if (rc)
         proto_create_render_free (self);
@@ -1044,6 +1047,10 @@ proto_render_encode (const proto_render_t *self, msgpack_sbuffer *out)
         s_put_int (&imm, "attempts", im->attempts);
         s_put_error (&imm, &im->error);
         s_put_opt_str (&imm, "findings_json", im->findings_json);
+        if (im->cached)
+            s_put_bool (&imm, "cached", true);
+        if (im->thumb [0])
+            s_put_str (&imm, "thumb", im->thumb);
         s_map_end (&imm);
     }
     return s_end_body (&m, start);
@@ -1068,6 +1075,8 @@ s_image_decode (const msgpack_object *m, proto_image_t *im, char *err)
         || s_get_i32 (m, "attempts", &im->attempts, 0, INT32_MAX, true, err)
         || s_get_error (m, &im->error, false, err)
         || s_get_str_dup (m, "findings_json", &im->findings_json, EASEL_MAX_FINDINGS_BYTES, false, err)
+        || s_get_bool (m, "cached", &im->cached, false, err)
+        || s_get_str (m, "thumb", im->thumb, sizeof im->thumb, false, err)
         ? -1 : 0;
 }
 
@@ -1661,6 +1670,8 @@ proto_result_encode (const proto_result_t *self, msgpack_sbuffer *out)
     s_put_opt_str (&m, "findings_json", self->findings_json);
     if (self->credits > 0)
         s_put_int (&m, "credits", self->credits);
+    if (self->thumb [0])
+        s_put_str (&m, "thumb", self->thumb);
     return s_end_body (&m, start);
 }
 
@@ -1681,7 +1692,8 @@ proto_result_decode (const char *data, size_t len, proto_result_t *self, char *e
           || s_get_bin (m, "data", &bytes, &self->len, EASEL_MAX_MSG_BYTES, true, err)
           || s_get_str_dup (m, "findings_json", &self->findings_json, EASEL_MAX_FINDINGS_BYTES,
                             false, err)
-          || s_get_i32 (m, "credits", &self->credits, 0, 100, false, err);
+          || s_get_i32 (m, "credits", &self->credits, 0, 100, false, err)
+          || s_get_str (m, "thumb", self->thumb, sizeof self->thumb, false, err);
     self->data = bytes;
     msgpack_unpacked_destroy (&u);
     if (rc)

@@ -182,6 +182,7 @@ typedef struct {
     char     idem_fp[65];
     int64_t  idem_hold_ms;
     char     req[PROTO_ID_MAX];    /* optional "req": the gateway's X-Request-Id, for logs */
+    bool     no_cache;             /* optional: draw every image even when an identical one exists */
 } proto_create_render_t;
 
 int  proto_create_render_encode (const proto_create_render_t *self, msgpack_sbuffer *out);
@@ -201,6 +202,11 @@ int  proto_get_encode (const proto_get_t *self, msgpack_sbuffer *out);
 int  proto_get_decode (const char *data, size_t len, proto_get_t *self, char *err);
 
 /* ---- api reply: RENDER -------------------------------------------------- */
+/* A finished image's perceptual thumbnail: PROTO_THUMB_SIDE x PROTO_THUMB_SIDE
+   RGB pixels (3 bytes each, box-filtered from the whole image) as lower-case
+   hex, so two renders can be compared without decoding either. */
+#define PROTO_THUMB_SIDE 16
+#define PROTO_THUMB_HEX  (2 * 3 * PROTO_THUMB_SIDE * PROTO_THUMB_SIDE)
 typedef struct {
     char     id[PROTO_ID_MAX];     /* img_... ("" for an image that failed before it had one) */
     char     status[PROTO_SHORT_MAX];   /* "queued", "leased", "succeeded", "failed" */
@@ -216,6 +222,8 @@ typedef struct {
     int32_t  attempts;
     proto_error_t error;
     char    *findings_json;        /* the RESULT's lint findings (JSON array), NULL = none */
+    bool     cached;               /* served from an identical earlier image (optional on the wire) */
+    char     thumb[PROTO_THUMB_HEX + 1];  /* "" when none (optional on the wire) */
 } proto_image_t;
 
 typedef struct {
@@ -506,6 +514,7 @@ typedef struct {
                                       message}; NULL = none; <= EASEL_MAX_FINDINGS_BYTES */
     int32_t  credits;              /* optional: the task's price (captures: 3 page, 1 image);
                                       0 = the default of one credit */
+    char     thumb[PROTO_THUMB_HEX + 1];  /* optional: the image's thumbnail, "" none */
 } proto_result_t;
 
 int  proto_result_encode (const proto_result_t *self, msgpack_sbuffer *out);

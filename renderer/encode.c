@@ -54,3 +54,35 @@ encode_image (gdImagePtr im, const char *format, size_t max_bytes, uint8_t **out
     gdFree (data);
     return 0;
 }
+
+void
+encode_thumb (gdImagePtr im, char out [PROTO_THUMB_HEX + 1])
+{
+    static const char hex [] = "0123456789abcdef";
+    int w = gdImageSX (im), h = gdImageSY (im), n = PROTO_THUMB_SIDE;
+    out [0] = '\0';
+    if (w < n || h < n || !gdImageTrueColor (im))
+        return;
+    char *p = out;
+    for (int ty = 0; ty < n; ty++)
+        for (int tx = 0; tx < n; tx++) {
+            int x0 = (int) ((int64_t) tx * w / n), x1 = (int) ((int64_t) (tx + 1) * w / n);
+            int y0 = (int) ((int64_t) ty * h / n), y1 = (int) ((int64_t) (ty + 1) * h / n);
+            int64_t sum [3] = { 0, 0, 0 }, count = 0;
+            /* every 4th pixel each way: the box's mean within a level */
+            for (int y = y0; y < y1; y += 4)
+                for (int x = x0; x < x1; x += 4) {
+                    int c = im->tpixels [y][x];
+                    sum [0] += gdTrueColorGetRed (c);
+                    sum [1] += gdTrueColorGetGreen (c);
+                    sum [2] += gdTrueColorGetBlue (c);
+                    count++;
+                }
+            for (int k = 0; k < 3; k++) {
+                int v = count ? (int) ((sum [k] + count / 2) / count) : 0;
+                *p++ = hex [v >> 4];
+                *p++ = hex [v & 15];
+            }
+        }
+    *p = '\0';
+}

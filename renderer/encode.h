@@ -13,6 +13,7 @@
 #include <gd.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "proto.h"
 
 /* Encodes im into a new buffer of at most max_bytes. Returns 0 with *out and
    *out_len set, or -1 with a reason in err (errsz bytes) and *out NULL. */
@@ -24,5 +25,10 @@ int encode_png (gdImagePtr im, size_t max_bytes, uint8_t **out, size_t *out_len,
    alpha). All deterministic. Same contract as encode_png. */
 int encode_image (gdImagePtr im, const char *format, size_t max_bytes, uint8_t **out,
                   size_t *out_len, char *err, size_t errsz);
+
+/* The image's perceptual thumbnail into out: PROTO_THUMB_SIDE x
+   PROTO_THUMB_SIDE box-filtered RGB pixels as hex, row by row. Two renders' images are compared by it (GET
+   /v1/renders/{id}/changes) without decoding either. */
+void encode_thumb (gdImagePtr im, char out [PROTO_THUMB_HEX + 1]);
 
 #endif

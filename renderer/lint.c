@@ -32,6 +32,24 @@ lint_add (lint_report_t *r, const char *rule, lint_severity_t sev, const char *f
         f->message[0] = (char) (f->message[0] - 'a' + 'A');
 }
 
+void
+lint_region (lint_report_t *r, int x, int y, int w, int h)
+{
+    if (r->n == 0 || w <= 0 || h <= 0)
+        return;
+    lint_finding_t *f = &r->items[r->n - 1];
+    f->has_region = true;
+    f->region_x = x, f->region_y = y, f->region_w = w, f->region_h = h;
+}
+
+/* The drawn text's bounds as the last finding's region. */
+static void
+s_text_region (lint_report_t *r, const text_result_t *t)
+{
+    if (t->ink_x1 > t->ink_x0 && t->ink_y1 > t->ink_y0)
+        lint_region (r, t->ink_x0, t->ink_y0, t->ink_x1 - t->ink_x0 + 1, t->ink_y1 - t->ink_y0 + 1);
+}
+
 const char *
 lint_a (const char *word)
 {
@@ -265,6 +283,8 @@ s_text_rules (const proto_slide_t *spec, const text_result_t *t, bool bold, cons
         lint_add (r, "text_overflow", LINT_ERROR,
                   "The %s does not fit its area even at its minimum size of %.0f px; shorten it "
                   "or lower the minimum.", what, t->size);
+    if (t->overflow)
+        s_text_region (r, t);
     if (t->nmissing > 0) {
         char list[128] = "";
         size_t used = 0;
@@ -273,6 +293,7 @@ s_text_rules (const proto_slide_t *spec, const text_result_t *t, bool bold, cons
                                        i ? ", " : "", (unsigned) t->missing[i]);
         lint_add (r, "missing_glyphs", LINT_ERROR,
                   "No installed font has %s in the %s; it is left out of the image.", list, what);
+        s_text_region (r, t);
     }
     if (t->min_contrast < 21.0) {
         double w = spec->width;
@@ -281,11 +302,15 @@ s_text_rules (const proto_slide_t *spec, const text_result_t *t, bool bold, cons
             lint_add (r, "text_contrast", LINT_ERROR,
                       "The %s has a contrast of %.2f:1 against what is behind it (WCAG needs "
                       "at least 3:1 for large text).", what, t->min_contrast);
+        if (t->min_contrast < 3.0)
+            s_text_region (r, t);
         else
         if (t->min_contrast < 4.5 && !large)
             lint_add (r, "text_contrast", LINT_WARNING,
                       "The %s has a contrast of %.2f:1 against what is behind it (WCAG AA needs "
                       "4.5:1 for text of this size).", what, t->min_contrast);
+        if (t->min_contrast >= 3.0 && t->min_contrast < 4.5 && !large)
+            s_text_region (r, t);
     }
 }
 
@@ -304,11 +329,15 @@ lint_drawing (const proto_slide_t *spec, const lint_facts_t *facts, lint_report_
         lint_add (r, "source_upscaled", LINT_WARNING,
                   "The screenshot is enlarged %.0f %% to fill the screen; send one at least "
                   "%dx%d pixels.", (fi->shot_scale - 1.0) * 100.0, fi->screen_w, fi->screen_h);
+    if (fi->drawn && fi->shot_scale > 1.0 + 1e-6)
+        lint_region (r, fi->screen_x, fi->screen_y, fi->screen_w, fi->screen_h);
     if (fi->drawn && fi->shot_scale > 0 && fi->aspect_diff > 0.01)
         lint_add (r, "screen_aspect_mismatch", LINT_WARNING,
                   "The screenshot's aspect ratio differs from the device screen's by %.1f %%; it "
                   "is %s.", fi->aspect_diff * 100.0,
                   strcmp (spec->fit, "cover") == 0 ? "cropped" : "letterboxed");
+    if (fi->drawn && fi->shot_scale > 0 && fi->aspect_diff > 0.01)
+        lint_region (r, fi->screen_x, fi->screen_y, fi->screen_w, fi->screen_h);
     const device_frame_t *fd = facts->frame_def;
     if (facts->frame_platform && ((play && strcmp (facts->frame_platform, "apple") == 0)
                               ||  (apple && strcmp (facts->frame_platform, "android") == 0))) {
@@ -331,10 +360,14 @@ lint_drawing (const proto_slide_t *spec, const lint_facts_t *facts, lint_report_
     if (facts->screen_blank)
         lint_add (r, "blank_screen", LINT_WARNING,
                   "The device screen is nearly one colour; is the screenshot missing or blank?");
+    if (facts->screen_blank)
+        lint_region (r, fi->screen_x, fi->screen_y, fi->screen_w, fi->screen_h);
     if (fi->drawn && fi->has_edge && facts->frame_contrast > 0 && facts->frame_contrast < 3.0)
         lint_add (r, "frame_contrast", LINT_INFO,
                   "The frame's edge has a contrast of %.2f:1 with the background; try the other "
                   "finish or a lighter background.", facts->frame_contrast);
+    if (fi->drawn && fi->has_edge && facts->frame_contrast > 0 && facts->frame_contrast < 3.0)
+        lint_region (r, fi->frame_x, fi->frame_y, fi->frame_w, fi->frame_h);
     if (play) {
         for (int i = 0; i < spec->nlines + spec->nsub; i++) {
             const char *t = i < spec->nlines ? spec->lines[i] : spec->sub[i - spec->nlines];
@@ -475,10 +508,15 @@ lint_to_json (const lint_report_t *r)
     json_t *arr = json_array ();
     if (!arr)
         return NULL;
-    for (int i = 0; i < r->n; i++)
-        json_array_append_new (arr, json_pack ("{s:s, s:s, s:s}", "rule", r->items[i].rule,
-                                               "severity", lint_severity_name (r->items[i].severity),
-                                               "message", r->items[i].message));
+    for (int i = 0; i < r->n; i++) {
+        const lint_finding_t *f = &r->items[i];
+        json_t *o = json_pack ("{s:s, s:s, s:s}", "rule", f->rule,
+                               "severity", lint_severity_name (f->severity), "message", f->message);
+        if (o && f->has_region)
+            json_object_set_new (o, "region", json_pack ("{s:i, s:i, s:i, s:i}", "x", f->region_x,
+                                 "y", f->region_y, "width", f->region_w, "height", f->region_h));
+        json_array_append_new (arr, o);
+    }
     char *text = json_dumps (arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
     while (text && strlen (text) > EASEL_MAX_FINDINGS_BYTES && json_array_size (arr) > 0) {
         free (text);

@@ -46,11 +46,14 @@ typedef struct {
     char rule[32];
     lint_severity_t severity;
     char message[320];
+    bool has_region;               /* where on the image the finding is, px */
+    int  region_x, region_y, region_w, region_h;
 } lint_finding_t;
 
 typedef struct {
     int n;
     lint_finding_t items[LINT_MAX_FINDINGS];
+    char thumb[PROTO_THUMB_HEX + 1];   /* the finished image's thumbnail (encode_thumb), "" none */
 } lint_report_t;
 
 /* What the drawing measured. */
@@ -69,6 +72,11 @@ typedef struct {
    first letter is capitalised, so it may start with lint_a's article. */
 void lint_add (lint_report_t *r, const char *rule, lint_severity_t sev, const char *fmt, ...)
     __attribute__((format (printf, 4, 5)));
+
+/* Marks the finding added last as being about the rectangle (x, y, w, h)
+   of the image (px): the review page outlines it. Nothing when no finding
+   was added or the rectangle is empty. */
+void lint_region (lint_report_t *r, int x, int y, int w, int h);
 
 /* "an" before a word read with a vowel sound ("an iPad", "an App Store",
    "an Android", "an 8-bit", "an MB"), else "a" ("a Google Play", "a

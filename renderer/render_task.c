@@ -66,6 +66,7 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
                                       .findings_json = lint_to_json (lint) };
             snprintf (result.task_id, sizeof result.task_id, "%s", task->task_id);
             snprintf (result.format, sizeof result.format, "%s", spec.format[0] ? spec.format : "png");
+            snprintf (result.thumb, sizeof result.thumb, "%s", lint->thumb);
             rc = result.findings_json ? proto_result_encode (&result, out) : -1;
             if (rc != 0)
                 snprintf (why->message, sizeof why->message, "cannot encode RESULT for %s", task->task_id);

@@ -421,6 +421,8 @@ slide_render_lint (const proto_slide_t *spec, const slide_render_opts_t *opts,
         gdImageDestroy (im);
         return -1;
     }
+    if (lint)
+        encode_thumb (im, lint->thumb);
     char why[128];
     const char *format = spec->format[0] ? spec->format : "png";
     /* the RESULT must fit one bus message, with room for its envelope and findings */

@@ -482,6 +482,57 @@ job_store_auth (job_store_t *self, const char *key_sha256, char account_id [PROT
 
 /* ---- renders ----------------------------------------------------------------- */
 
+/* The cache key of a render image whose every input is named by content
+   (no screenshot or background URL: inline and uploaded images travel as
+   sha256): hex sha256 of EASEL_RENDER_VERSION and the task's spec bytes.
+   False for an image that fetches a URL (its bytes are known only when
+   fetched) or whose spec does not decode. */
+static bool
+s_cache_key (const proto_task_spec_t *t, char key [65])
+{
+    proto_slide_t slide;
+    char err [PROTO_ERR_MAX];
+    if (proto_slide_decode ((const char *) t->spec, t->spec_len, &slide, err) != 0)
+        return false;
+    bool content = !slide.shot_url && !slide.bg_image_url
+                && !(slide.shot_data && !slide.shot_sha256 [0]);
+    proto_slide_free (&slide);
+    if (!content)
+        return false;
+    crypto_hash_sha256_state h;
+    unsigned char digest [crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_init (&h);
+    crypto_hash_sha256_update (&h, (const unsigned char *) "easel-image\n" EASEL_RENDER_VERSION "\n",
+                               strlen ("easel-image\n" EASEL_RENDER_VERSION "\n"));
+    crypto_hash_sha256_update (&h, (const unsigned char *) t->spec, t->spec_len);
+    crypto_hash_sha256_final (&h, digest);
+    sodium_bin2hex (key, 65, digest, sizeof digest);
+    return true;
+}
+
+/* Serves task_id from the account's latest succeeded image with the same
+   key whose bytes are still stored: succeeded at once, the same blob,
+   size, findings and thumbnail, price 0, cached. Nothing when there is
+   none. 0 / -1 (a store error). */
+static int
+s_cache_serve (job_store_t *self, const char *account_id, const char *task_id, const char *key,
+               char *err)
+{
+    if (s_run (self, err,
+        "UPDATE tasks SET (state, sha256, bytes, width, height, findings, thumb, price, cached, spec,"
+        " input_sha256) = (SELECT 'succeeded', t.sha256, t.bytes, t.width, t.height, t.findings, t.thumb,"
+        " 0, 1, x'', NULL FROM tasks t JOIN renders r ON r.id = t.render_id"
+        " WHERE t.cache_key = ?1 AND r.account_id = ?2 AND t.state = 'succeeded' AND t.id <> ?3"
+        " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256)"
+        " ORDER BY r.created_at DESC LIMIT 1)"
+        " WHERE id = ?3 AND EXISTS (SELECT 1 FROM tasks t JOIN renders r ON r.id = t.render_id"
+        " WHERE t.cache_key = ?1 AND r.account_id = ?2 AND t.state = 'succeeded' AND t.id <> ?3"
+        " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256))",
+        "sss", key, account_id, task_id))
+        return -1;
+    return 0;
+}
+
 int
 job_store_render_create (job_store_t *self, const char *account_id,
                          const proto_create_render_t *req, int64_t now_ms,
@@ -507,12 +558,17 @@ job_store_render_create (job_store_t *self, const char *account_id,
             s_set_err (err, "cannot make an image id");
             return -1;
         }
+        char key [65];
+        bool keyed = s_cache_key (t, key);
         if (s_run (self, err, "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale,"
-                              " preset, width, height, format, spec, state, input_sha256)"
-                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)", "ssiiissiisbs",
+                              " preset, width, height, format, spec, state, input_sha256, cache_key)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)", "ssiiissiisbss",
                    task_id, render_id, render_seq, (int64_t) i, (int64_t) t->slide, t->locale,
                    t->preset, (int64_t) t->width, (int64_t) t->height, t->format,
-                   (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL))
+                   (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL,
+                   keyed ? key : NULL))
+            return -1;
+        if (keyed && !req->no_cache && s_cache_serve (self, account_id, task_id, key, err))
             return -1;
     }
     int64_t inline_bytes = 0;
@@ -614,6 +670,13 @@ s_add_findings_column (job_store_t *self)
                             " WHERE r.account_id = accounts.id)")
         || sqlite3_exec (self->db, "CREATE INDEX IF NOT EXISTS tasks_input ON tasks(input_sha256)"
                                    " WHERE input_sha256 IS NOT NULL", NULL, NULL, NULL) != SQLITE_OK
+        /* the image cache: a render image's key (s_cache_key), whether it was
+           served from an earlier identical image, and its thumbnail */
+        || s_add_column (self, "cache_key", "ALTER TABLE tasks ADD COLUMN cache_key TEXT")
+        || s_add_column (self, "cached", "ALTER TABLE tasks ADD COLUMN cached INTEGER NOT NULL DEFAULT 0")
+        || s_add_column (self, "thumb", "ALTER TABLE tasks ADD COLUMN thumb TEXT")
+        || sqlite3_exec (self->db, "CREATE INDEX IF NOT EXISTS tasks_cache ON tasks(cache_key)"
+                                   " WHERE cache_key IS NOT NULL", NULL, NULL, NULL) != SQLITE_OK
            ? -1 : 0;
 }
 
@@ -635,6 +698,10 @@ s_image_fill (job_store_t *self, sqlite3_stmt *st, int64_t now_ms, proto_image_t
         img->findings_json = strdup ((const char *) sqlite3_column_text (st, 14));
         if (!img->findings_json)
             return -1;
+    }
+    if (sqlite3_column_count (st) > 16) {
+        img->cached = sqlite3_column_int (st, 15) != 0;
+        s_col_copy (st, 16, img->thumb, sizeof img->thumb);
     }
     if (strcmp (img->status, "succeeded") == 0) {
         img->url_exp = now_ms / 1000 + EASEL_FILE_URL_TTL_S;
@@ -710,7 +777,7 @@ job_store_render_get (job_store_t *self, const char *render_id, const char *acco
     }
     st = s_stmt (self,
         "SELECT id, state, slide, locale, preset, width, height, format, bytes, sha256,"
-        " attempt, error_code, error_message, error_param, findings"
+        " attempt, error_code, error_message, error_param, findings, cached, thumb"
         " FROM tasks WHERE render_id = ? ORDER BY idx", "s", render_id);
     if (!st)
         return s_fail (self, err);
@@ -974,13 +1041,16 @@ job_store_task_succeed (job_store_t *self, const proto_result_t *result,
 {
     (void) now_ms;
     /* findings: the renderer's lint report (JSON array text), kept with the image */
+    /* the thumbnail only when it is one: PROTO_THUMB_HEX lower-case hex digits */
+    bool thumb = strlen (result->thumb) == PROTO_THUMB_HEX
+              && strspn (result->thumb, "0123456789abcdef") == PROTO_THUMB_HEX;
     if (s_run (self, err, "UPDATE tasks SET state = 'succeeded', sha256 = ?, bytes = ?, width = ?,"
                           " height = ?, renderer = NULL, lease_expires_ms = 0, findings = ?,"
-                          " price = CASE WHEN ? > 0 THEN ? ELSE price END"
-                          " WHERE id = ? AND attempt = ? AND state = 'leased'", "siiisiisi",
+                          " price = CASE WHEN ? > 0 THEN ? ELSE price END, thumb = ?"
+                          " WHERE id = ? AND attempt = ? AND state = 'leased'", "siiisiissi",
                sha256, (int64_t) result->len, (int64_t) result->width, (int64_t) result->height,
                result->findings_json, (int64_t) result->credits, (int64_t) result->credits,
-               result->task_id, (int64_t) result->attempt))
+               thumb ? result->thumb : NULL, result->task_id, (int64_t) result->attempt))
         return -1;
     if (sqlite3_changes (self->db) == 0) {
         s_set_err (err, "stale");

@@ -534,6 +534,7 @@ s_api_create (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
         else {
             log_info ("render created", "render", render_id, "account", account,
                       "request_id", req.req, NULL);
+            self->settle = true;   /* images served from the cache may have finished it */
             s_reply_render (self, identity, req.rid, render_id, NULL);
         }
     }

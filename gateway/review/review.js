@@ -166,6 +166,21 @@
     var ul = document.getElementById("viewer-findings");
     ul.textContent = "";
     findingsOf(im.id).forEach(function (f) { ul.appendChild(findingItem(f)); });
+    /* each finding that knows where it is gets an outline over the image */
+    var frame = document.getElementById("viewer-frame");
+    Array.prototype.slice.call(frame.querySelectorAll(".region")).forEach(function (n) { frame.removeChild(n); });
+    findingsOf(im.id).forEach(function (f) {
+      var r = f.region;
+      if (!r || !im.width || !im.height) return;
+      var box = el("div", "region region-" + (f.severity === "error" ? "error" : f.severity === "warning" ? "warning" : "info"));
+      box.style.left = (100 * r.x / im.width) + "%";
+      box.style.top = (100 * r.y / im.height) + "%";
+      box.style.width = (100 * r.width / im.width) + "%";
+      box.style.height = (100 * r.height / im.height) + "%";
+      box.setAttribute("data-rule", f.rule || "");
+      box.title = (f.rule ? f.rule + ": " : "") + (f.message || "");
+      frame.appendChild(box);
+    });
     if (!viewer.open) viewer.showModal();
   }
   document.getElementById("viewer-prev").addEventListener("click", function () { openViewer(current - 1); });

@@ -89,6 +89,22 @@ try {
   const caption2 = await page.textContent("#viewer-caption");
   await page.keyboard.press("ArrowLeft");
   const caption3 = await page.textContent("#viewer-caption");
+  // every image once round: the outlines drawn over it for its findings
+  const nimages = await page.evaluate(() => document.querySelectorAll("#grid .thumb").length);
+  const regions = [];
+  for (let i = 0; i < nimages; i++) {
+    regions.push(await page.evaluate(() => ({
+      src: document.querySelector("#viewer-img").getAttribute("src"),
+      boxes: Array.prototype.map.call(document.querySelectorAll("#viewer-frame .region"), (b) => {
+        const f = b.parentNode.getBoundingClientRect(), r = b.getBoundingClientRect();
+        return { rule: b.getAttribute("data-rule"), cls: b.className,
+                 inside: r.width > 0 && r.height > 0 && r.left >= f.left - 1 && r.top >= f.top - 1
+                         && r.right <= f.right + 1 && r.bottom <= f.bottom + 1 };
+      }),
+    })));
+    await page.keyboard.press("ArrowRight");
+  }
+  out.regions = regions;
   await page.keyboard.press("Escape");
   await page.waitForFunction(() => !document.querySelector("#viewer").open);
   out.viewer = { caption1, caption2, caption3 };

@@ -100,6 +100,7 @@ through(valid, "GET", R + "?limit=1&starting_after=" + rid, 200)
 image = [i for i in done["images"] if i["status"] == "succeeded"][0]
 through(valid, "GET", image["url"][len(gateway):], 200, auth=False)
 through(valid, "GET", R + "/%s/archive" % done["id"], 200)
+through(valid, "GET", R + "/%s/changes?since=%s" % (done["id"], rid), 200)
 etag = {k.lower(): v for k, v in through(valid, "GET", image["url"][len(gateway):], 200, auth=False)[0].items()}.get("etag")
 check(etag, "a file answer has an ETag")
 through(valid, "GET", image["url"][len(gateway):], 304, auth=False, headers={"If-None-Match": etag})
@@ -155,6 +156,8 @@ through(bad, "POST", R, 400, raw=b"{", headers={"Content-Type": "application/jso
 through(bad, "POST", R, 415, raw=b"x=1", headers={"Content-Type": "text/plain"})
 through(bad, "POST", "/v1/capture", 422, body={"async": True})
 through(bad, "GET", R + "?limit=0", 422)
+through(bad, "GET", R + "/%s/changes" % rid, 422)
+through(bad, "GET", R + "/%s/changes?since=rnd_01KNS1WNPW9FCHZSK4XNTHMB0H" % rid, 404)
 through(bad, "POST", "/v1/webhooks/test", 422, body={})
 through(bad, "POST", R + "/%s/redeliver" % rid, 400, body={}, headers={"Idempotency-Key": "k" * 300})
 through(bad, "POST", R, 422, body={"async": True, "canvas": canvas, "slides": [slide(shots.url("/shot.png"))]},

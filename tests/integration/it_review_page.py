@@ -180,6 +180,22 @@ try:
     v = seen["viewer"]
     check(v["caption1"].endswith("1 of %d" % n) and v["caption2"].endswith("2 of %d" % n)
           and v["caption3"] == v["caption1"], "viewer captions %r" % v)
+    # findings that know where they are (a low-contrast headline) are outlined on the image
+    located = {}
+    for f in findings:
+        if f["image"] and f.get("region"):
+            r = f["region"]
+            check(r["width"] > 0 and r["height"] > 0 and r["x"] >= 0 and r["y"] >= 0, "region %r" % f)
+            located.setdefault(f["image"], []).append(f["rule"])
+    check(located, "no finding carries a region: %r" % findings)
+    check(len(seen["regions"]) == n, "the viewer went round %d images, want %d" % (len(seen["regions"]), n))
+    for shown_image in seen["regions"]:
+        image_id = next((i for i in located if i in shown_image["src"]), None)
+        rules = sorted(b["rule"] for b in shown_image["boxes"])
+        want = sorted(located.get(image_id, []))
+        check(rules == want, "outlines %r on %s, want %r" % (rules, shown_image["src"][:80], want))
+        check(all(b["inside"] for b in shown_image["boxes"]), "an outline lies outside the image: %r"
+              % shown_image["boxes"])
     check(seen["archive"]["status"] == 200 and seen["archive"]["magic"] == "PK",
           "the page's zip link answered %r" % seen["archive"])
     check(seen["decision"].startswith("Approved by Pat <Reviewer>") and "Ship it <b>now</b>" in seen["decision"]

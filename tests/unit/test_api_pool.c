@@ -8,15 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <czmq.h>
+#include "check.h"
 #include "api_pool.h"
 #include "bus.h"
 #include "util.h"
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 #define S_DELAY_MS 300
 
@@ -146,9 +141,9 @@ main (void)
     CHECK (api_pool_new (s_endpoint, 0, 100) == NULL, "a pool of 0 clients is refused");
 
     zactor_destroy (&fake);
-    if (s_failures)
-        fprintf (stderr, "test_api_pool: %d failed\n", s_failures);
+    if (check_failures)
+        fprintf (stderr, "test_api_pool: %d failed\n", check_failures);
     else
         printf ("test_api_pool: ok\n");
-    return s_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

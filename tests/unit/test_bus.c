@@ -1,15 +1,11 @@
 /*  test_bus.c: bus framing over an inproc ROUTER/DEALER pair and PUB/SUB:
     round trips keep identity, command and body; malformed framing is
     rejected with a reason while the identity is kept for an ERROR reply.  */
+#include "check.h"
 #include "bus.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-static int s_failed = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: expected %s: ", __FILE__, __LINE__, #cond); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failed++; } } while (0)
 
 static bool
 s_ready (zsock_t *sock)
@@ -132,8 +128,8 @@ main (void)
     zsock_destroy (&pub);
     zsock_destroy (&dealer);
     zsock_destroy (&router);
-    if (s_failed) {
-        fprintf (stderr, "test_bus: %d check(s) failed\n", s_failed);
+    if (check_failures) {
+        fprintf (stderr, "test_bus: %d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("test_bus: all checks passed\n");

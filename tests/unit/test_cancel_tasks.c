@@ -6,13 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check.h"
 #include "proto.h"
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 static void
 test_round_trip (int32_t n)
@@ -140,8 +135,8 @@ main (void)
     test_round_trip (1);
     test_round_trip (EASEL_MAX_IMAGES_PER_RENDER);
     test_refused ();
-    if (s_failures) {
-        fprintf (stderr, "%d failure(s)\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d failure(s)\n", check_failures);
         return 1;
     }
     printf ("cancel_tasks: ok\n");

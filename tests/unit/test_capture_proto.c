@@ -5,13 +5,8 @@
     idem_hold_ms: the scheduler writes the key row with the job). */
 #include <stdio.h>
 #include <string.h>
+#include "check.h"
 #include "proto.h"
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 static void
 test_ready (void)
@@ -107,8 +102,8 @@ main (void)
     test_create_capture_idem ();
     CHECK (strcmp (proto_cmd_name (PROTO_CREATE_CAPTURE), "CREATE_CAPTURE") == 0, "command name");
     CHECK (PROTO_CREATE_CAPTURE == 0x18, "CREATE_CAPTURE is 0x18");
-    if (s_failures) {
-        fprintf (stderr, "test_capture_proto: %d failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "test_capture_proto: %d failed\n", check_failures);
         return 1;
     }
     printf ("test_capture_proto: all passed\n");

@@ -4,19 +4,13 @@
     at create, the charge at the RESULT's price (1 for an image URL, 3 for a
     page), nothing for a failure; jobs are not listed as renders.
     Single thread; every failure prints what was expected and exits 1. */
+#include "check.h"
 #include "job_store.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failures++; } } while (0)
-#define REQUIRE(cond, ...) do { if (!(cond)) { CHECK (cond, __VA_ARGS__); exit (1); } } while (0)
 
 static void
 s_create (job_store_t *store, const char *account, bool capture, char id [PROTO_ID_MAX])
@@ -143,8 +137,8 @@ main (void)
     snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
     if (system (cmd) != 0)
         fprintf (stderr, "could not remove %s\n", dir);
-    if (s_failures) {
-        fprintf (stderr, "test_capture_store: %d failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "test_capture_store: %d failed\n", check_failures);
         return 1;
     }
     printf ("test_capture_store: all passed\n");

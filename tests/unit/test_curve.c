@@ -7,6 +7,7 @@
     the server runs admits it. Configuration errors give one-line reasons:
     missing or public-only certificates, a missing directory, plain transport
     to a non-loopback endpoint. */
+#include "check.h"
 #include "bus.h"
 #include "bus_security.h"
 #include "log.h"
@@ -18,11 +19,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-static int s_failed = 0;
 static FILE *s_report;             /* stderr, kept while stderr goes to the log file */
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (s_report, "FAIL %s:%d: expected %s: ", __FILE__, __LINE__, #cond); \
-    fprintf (s_report, __VA_ARGS__); fputc ('\n', s_report); fflush (s_report); s_failed++; } } while (0)
 
 static char s_dir [256];
 
@@ -289,8 +286,8 @@ main (void)
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_dir);
     if (system (cmd) != 0)
         fprintf (stderr, "could not remove %s\n", s_dir);
-    if (s_failed) {
-        fprintf (stderr, "test_curve: %d failed\n", s_failed);
+    if (check_failures) {
+        fprintf (stderr, "test_curve: %d failed\n", check_failures);
         return 1;
     }
     printf ("test_curve: all passed\n");

@@ -7,14 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <czmq.h>
+#include "check.h"
 #include "event_watch.h"
 #include "util.h"
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 static event_watch_t *s_watch;
 static bool s_woken;
@@ -77,9 +72,9 @@ main (void)
     event_watch_destroy (&s_watch);
     CHECK (s_watch == NULL, "destroy nulls the pointer");
     event_watch_destroy (&s_watch);
-    if (s_failures)
-        fprintf (stderr, "test_event_watch: %d failed\n", s_failures);
+    if (check_failures)
+        fprintf (stderr, "test_event_watch: %d failed\n", check_failures);
     else
         printf ("test_event_watch: ok\n");
-    return s_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -5,16 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check.h"
 #include "json_depth.h"
 #include "lru_table.h"
 #include "rate_limit.h"
 #include "key_cache.h"
 #include "easel_limits.h"
-
-static int s_failures;
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 static char *
 s_nest (const char *open, const char *close, size_t depth, const char *inner)
@@ -218,8 +214,8 @@ main (void)
     s_test_lru_table ();
     s_test_rate_limit ();
     s_test_bearer ();
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("gateway_front: all checks passed\n");

@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "check.h"
 #include "render_request.h"
 #include "presets.h"
 #include "presets_json.h"
-
-static int s_failures;
 
 #define TINY_PNG_A "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP438EARAwQ"
 #define TINY_PNG_B "CgAuzgYd627p8QAAAABJRU5ErkJggg=="
@@ -17,10 +16,6 @@ static int s_failures;
 #define TINY_PNG_BYTES 73
 /* a PNG whose header says 30000x30000 (its pixel data is not there) */
 #define HUGE_PNG "iVBORw0KGgoAAAANSUhEUgAAdTAAAHUwCAIAAADpRW/tAAAAC0lEQVR4nGNggAEAAAoAAX+AdF4AAAAASUVORK5CYII="
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 /* Parses body, expecting success and `ntasks` images. */
 static int
@@ -556,8 +551,8 @@ main (void)
     test_inline_blob_once ();
     test_bad_cases ();
     test_layout ();
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("gateway_validate: all checks passed\n");

@@ -3,6 +3,7 @@
     state's event + delivery written in one transaction, signed file URLs,
     the review gate (one decision, signed and revocable review links).
     Single thread; every failure prints what was expected and exits 1. */
+#include "check.h"
 #include "job_store.h"
 #include "util.h"
 
@@ -10,13 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failures++; } } while (0)
-#define REQUIRE(cond, ...) do { if (!(cond)) { CHECK (cond, __VA_ARGS__); exit (1); } } while (0)
 
 typedef struct {
     int count;
@@ -411,8 +405,8 @@ main (void)
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system (cmd) != 0)
         fprintf (stderr, "warning: could not remove %s\n", dir);
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("job_store: all checks passed\n");

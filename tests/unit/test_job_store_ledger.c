@@ -5,6 +5,7 @@
     flight, 422 mismatch, the lapsed in-flight fallback, TTL expiry and the
     sweep; list pages and cancel.
     Single thread; every failure prints what was expected and exits 1. */
+#include "check.h"
 #include "job_store.h"
 #include "util.h"
 
@@ -12,13 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int s_failures;
 static char s_metered [PROTO_ID_MAX];     /* the account s_test_ledger made */
-
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failures++; } } while (0)
-#define REQUIRE(cond, ...) do { if (!(cond)) { CHECK (cond, __VA_ARGS__); exit (1); } } while (0)
 
 typedef struct {
     int     count;
@@ -393,9 +388,9 @@ main (void)
     snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
     if (system (cmd) != 0)
         fprintf (stderr, "could not remove %s\n", dir);
-    if (s_failures)
-        fprintf (stderr, "test_job_store_ledger: %d failed\n", s_failures);
+    if (check_failures)
+        fprintf (stderr, "test_job_store_ledger: %d failed\n", check_failures);
     else
         printf ("test_job_store_ledger: passed\n");
-    return s_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -8,13 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "check.h"
 #include "log.h"
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stdout, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stdout, __VA_ARGS__); \
-    fputc ('\n', stdout); } } while (0)
 
 static char s_path [] = "/tmp/easel-test-log-XXXXXX";
 
@@ -118,8 +113,8 @@ main (void)
     free (text);
 
     unlink (s_path);
-    if (s_failures) {
-        printf ("%d failure(s)\n", s_failures);
+    if (check_failures) {
+        printf ("%d failure(s)\n", check_failures);
         return 1;
     }
     printf ("ok\n");

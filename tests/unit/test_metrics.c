@@ -1,6 +1,7 @@
 /*  test_metrics.c: the metrics registry and its Prometheus text (common/metrics.h).
     Checks the exposition lines, label escaping, histogram buckets, caps,
     lock-free updates from several threads, and the /metrics listener. */
+#include "check.h"
 #include "metrics.h"
 
 #include <arpa/inet.h>
@@ -12,10 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int s_failures;
 
-#define CHECK(cond) do { if (!(cond)) { \
-    fprintf (stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); s_failures++; } } while (0)
 
 static int
 s_has (const char *text, const char *line)
@@ -66,8 +64,8 @@ main (void)
 {
     /* counters with labels, escaping */
     metrics_family_t *c = metrics_counter ("easel_test_requests_total", "Requests.", "route,status");
-    CHECK (c != NULL);
-    CHECK (metrics_counter ("easel_test_requests_total", "again", "route,status") == c);
+    CHECK (c != NULL, "as documented");
+    CHECK (metrics_counter ("easel_test_requests_total", "again", "route,status") == c, "as documented");
     metrics_inc (metrics_get (c, "/v1/renders", "202"), 1);
     metrics_inc (metrics_get (c, "/v1/renders", "202"), 2);
     metrics_inc (metrics_get (c, "a\"b\\c\nd", "500"), 1);
@@ -86,35 +84,35 @@ main (void)
     metrics_observe (hs, 100);
     /* bad registrations */
     static const double unsorted [] = { 1, 0.5 };
-    CHECK (metrics_histogram ("easel_test_bad", "x", NULL, unsorted, 2) == NULL);
-    CHECK (metrics_counter ("easel_test_bad2", "x", "a,b,c,d") == NULL);   /* over METRICS_LABELS_MAX */
-    CHECK (metrics_get (NULL, "x") == NULL);
+    CHECK (metrics_histogram ("easel_test_bad", "x", NULL, unsorted, 2) == NULL, "as documented");
+    CHECK (metrics_counter ("easel_test_bad2", "x", "a,b,c,d") == NULL, "as documented");   /* over METRICS_LABELS_MAX */
+    CHECK (metrics_get (NULL, "x") == NULL, "as documented");
     metrics_inc (NULL, 1);          /* no-ops */
     metrics_observe (NULL, 1);
 
     size_t len = 0;
     char *text = metrics_render (&len);
-    CHECK (text && len == strlen (text));
-    CHECK (s_has (text, "# HELP easel_test_requests_total Requests.\n"));
-    CHECK (s_has (text, "# TYPE easel_test_requests_total counter\n"));
-    CHECK (s_has (text, "easel_test_requests_total{route=\"/v1/renders\",status=\"202\"} 3\n"));
-    CHECK (s_has (text, "easel_test_requests_total{route=\"a\\\"b\\\\c\\nd\",status=\"500\"} 1\n"));
-    CHECK (s_has (text, "# TYPE easel_test_queue_depth gauge\neasel_test_queue_depth 5\n"));
-    CHECK (s_has (text, "# TYPE easel_test_render_seconds histogram\n"));
-    CHECK (s_has (text, "easel_test_render_seconds_bucket{preset=\"iphone-6.9\",le=\"0.1\"} 1\n"));
-    CHECK (s_has (text, "easel_test_render_seconds_bucket{preset=\"iphone-6.9\",le=\"1\"} 3\n"));
-    CHECK (s_has (text, "easel_test_render_seconds_bucket{preset=\"iphone-6.9\",le=\"10\"} 3\n"));
-    CHECK (s_has (text, "easel_test_render_seconds_bucket{preset=\"iphone-6.9\",le=\"+Inf\"} 4\n"));
-    CHECK (s_has (text, "easel_test_render_seconds_sum{preset=\"iphone-6.9\"} 101.05\n"));
-    CHECK (s_has (text, "easel_test_render_seconds_count{preset=\"iphone-6.9\"} 4\n"));
-    CHECK (!s_has (text, "easel_test_bad"));
+    CHECK (text && len == strlen (text), "as documented");
+    CHECK (s_has (text, "# HELP easel_test_requests_total Requests.\n"), "as documented");
+    CHECK (s_has (text, "# TYPE easel_test_requests_total counter\n"), "as documented");
+    CHECK (s_has (text, "easel_test_requests_total{route=\"/v1/renders\",status=\"202\"} 3\n"), "as documented");
+    CHECK (s_has (text, "easel_test_requests_total{route=\"a\\\"b\\\\c\\nd\",status=\"500\"} 1\n"), "as documented");
+    CHECK (s_has (text, "# TYPE easel_test_queue_depth gauge\neasel_test_queue_depth 5\n"), "as documented");
+    CHECK (s_has (text, "# TYPE easel_test_render_seconds histogram\n"), "as documented");
+    CHECK (s_has (text, "easel_test_render_seconds_bucket{preset=\"iphone-6.9\",le=\"0.1\"} 1\n"), "as documented");
+    CHECK (s_has (text, "easel_test_render_seconds_bucket{preset=\"iphone-6.9\",le=\"1\"} 3\n"), "as documented");
+    CHECK (s_has (text, "easel_test_render_seconds_bucket{preset=\"iphone-6.9\",le=\"10\"} 3\n"), "as documented");
+    CHECK (s_has (text, "easel_test_render_seconds_bucket{preset=\"iphone-6.9\",le=\"+Inf\"} 4\n"), "as documented");
+    CHECK (s_has (text, "easel_test_render_seconds_sum{preset=\"iphone-6.9\"} 101.05\n"), "as documented");
+    CHECK (s_has (text, "easel_test_render_seconds_count{preset=\"iphone-6.9\"} 4\n"), "as documented");
+    CHECK (!s_has (text, "easel_test_bad"), "as documented");
     free (text);
 
     /* label values over the cap are cut, not refused */
     char longv [300];
     memset (longv, 'x', sizeof longv - 1);
     longv [sizeof longv - 1] = 0;
-    CHECK (metrics_get (c, longv, "200") != NULL);
+    CHECK (metrics_get (c, longv, "200") != NULL, "as documented");
 
     /* series cap: creation stops at METRICS_SERIES_MAX, updates become no-ops */
     metrics_family_t *many = metrics_counter ("easel_test_many_total", "Many.", "n");
@@ -125,7 +123,7 @@ main (void)
         if (metrics_get (many, v))
             made++;
     }
-    CHECK (made == METRICS_SERIES_MAX);
+    CHECK (made == METRICS_SERIES_MAX, "as documented");
 
     /* lock-free updates from four threads lose nothing */
     s_threads_family = metrics_counter ("easel_test_threads_total", "Threads.", "route,status");
@@ -136,14 +134,14 @@ main (void)
     for (int i = 0; i < 4; i++)
         pthread_join (t [i], NULL);
     text = metrics_render (NULL);
-    CHECK (s_has (text, "easel_test_threads_total{route=\"/a\",status=\"200\"} 20000\n"));
-    CHECK (s_has (text, "easel_test_threads_total{route=\"/b\",status=\"404\"} 20000\n"));
+    CHECK (s_has (text, "easel_test_threads_total{route=\"/a\",status=\"200\"} 20000\n"), "as documented");
+    CHECK (s_has (text, "easel_test_threads_total{route=\"/b\",status=\"404\"} 20000\n"), "as documented");
     free (text);
 
     /* the listener: refused bad addresses, then a real scrape */
     char err [256];
-    CHECK (metrics_serve ("", err, sizeof err) == 0);               /* off */
-    CHECK (metrics_serve ("127.0.0.1:1,127.0.0.1:2", err, sizeof err) == -1);
+    CHECK (metrics_serve ("", err, sizeof err) == 0, "as documented");               /* off */
+    CHECK (metrics_serve ("127.0.0.1:1,127.0.0.1:2", err, sizeof err) == -1, "as documented");
     int port = 0;
     for (int p = 19100 + (int) (getpid () % 500); p < 19900 && !port; p += 37) {
         char listen [32];
@@ -151,21 +149,21 @@ main (void)
         if (metrics_serve (listen, err, sizeof err) == 0)
             port = p;
     }
-    CHECK (port != 0);
+    CHECK (port != 0, "as documented");
     if (port) {
         char *resp = s_http_get (port, "GET");
-        CHECK (s_has (resp, "HTTP/1.1 200"));
-        CHECK (s_has (resp, "text/plain; version=0.0.4"));
-        CHECK (s_has (resp, "easel_test_queue_depth 5\n"));
+        CHECK (s_has (resp, "HTTP/1.1 200"), "as documented");
+        CHECK (s_has (resp, "text/plain; version=0.0.4"), "as documented");
+        CHECK (s_has (resp, "easel_test_queue_depth 5\n"), "as documented");
         free (resp);
         resp = s_http_get (port, "POST");
-        CHECK (s_has (resp, "HTTP/1.1 405"));
+        CHECK (s_has (resp, "HTTP/1.1 405"), "as documented");
         free (resp);
         metrics_serve_stop ();
     }
-    if (s_failures)
-        fprintf (stderr, "test_metrics: %d failures\n", s_failures);
+    if (check_failures)
+        fprintf (stderr, "test_metrics: %d failures\n", check_failures);
     else
         printf ("test_metrics: ok\n");
-    return s_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -1,14 +1,11 @@
 /*  test_proto.c: proto codec round trips, strict rejections, garbage input,
     and ULID ids. Each failed check prints what was expected and exits 1.  */
+#include "check.h"
 #include "proto.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int s_failed = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: expected %s: ", __FILE__, __LINE__, #cond); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failed++; } } while (0)
 #define STREQ(a, b) (strcmp ((a), (b)) == 0)
 
 /* ---- raw msgpack builders for hand-made bad bodies ---- */
@@ -25,7 +22,7 @@ s_expect_err (int rc, const char *err, const char *want, int line)
     if (rc != -1 || !strstr (err, want)) {
         fprintf (stderr, "FAIL line %d: expected rc -1 and err containing \"%s\", got rc %d err \"%s\"\n",
                  line, want, rc, err);
-        s_failed++;
+        check_failures++;
     }
 }
 #define EXPECT_ERR(call, want) do { char err_[PROTO_ERR_MAX] = ""; \
@@ -175,8 +172,15 @@ test_create_render (void)
     CHECK (out.tasks [0].spec_len == 4 && memcmp (out.tasks [0].spec, "\x01\x02\x00\x03", 4) == 0, "spec bytes kept");
     CHECK (STREQ (out.tasks [0].preset, "appstore.iphone_6_9") && STREQ (out.tasks [0].locale, "en-US"), "preset kept");
     CHECK (out.tasks [1].spec_len == 0 && out.tasks [1].width == 100 && out.tasks [1].slide == 1, "task 1 kept");
+    CHECK (!out.no_cache, "the image cache is on unless asked");
     proto_create_render_free (&out);
     proto_create_render_free (&out);
+    in.no_cache = true;
+    sb.size = 0;
+    CHECK (proto_create_render_encode (&in, &sb) == 0 && proto_create_render_decode (sb.data, sb.size, &out, err) == 0
+           && out.no_cache, "no_cache kept: %s", err);
+    proto_create_render_free (&out);
+    in.no_cache = false;
 
     in.webhook_url = NULL;
     in.metadata_json = NULL;
@@ -276,6 +280,8 @@ test_render (void)
     imgs [0].findings_json = findings;
     memset (imgs [0].sha256, 'e', 64);
     memset (imgs [0].url_sig, 'd', 64);
+    imgs [0].cached = true;
+    memset (imgs [0].thumb, '7', PROTO_THUMB_HEX);
     snprintf (imgs [1].status, sizeof imgs [1].status, "failed");
     snprintf (imgs [1].format, sizeof imgs [1].format, "png");
     imgs [1].slide = 1; imgs [1].attempts = 3;
@@ -307,6 +313,8 @@ test_render (void)
     CHECK (out.images [0].error.code [0] == '\0' && out.images [0].error.message == NULL, "no error on image 0");
     CHECK (STREQ (out.images [0].findings_json, findings) && out.images [1].findings_json == NULL,
            "image findings kept, absent stays NULL");
+    CHECK (out.images [0].cached && !out.images [1].cached && STREQ (out.images [0].thumb, imgs [0].thumb)
+           && out.images [1].thumb [0] == '\0', "cached and thumb kept, absent stays unset");
     CHECK (STREQ (out.images [1].error.param, "slides[1].screenshot.url") && out.images [1].attempts == 3,
            "image 1 error kept");
     proto_render_free (&out);
@@ -433,12 +441,14 @@ test_work (void)
                          .findings_json = "[{\"rule\":\"alpha\",\"severity\":\"error\",\"message\":\"m\"}]" }, r2;
     snprintf (r.task_id, sizeof r.task_id, "img_1");
     snprintf (r.format, sizeof r.format, "png");
+    memset (r.thumb, 'a', PROTO_THUMB_HEX);
     sb.size = 0;
     CHECK (proto_result_encode (&r, &sb) == 0 && proto_result_decode (sb.data, sb.size, &r2, err) == 0,
            "result round trip: %s", err);
     CHECK (r2.len == sizeof img && memcmp (r2.data, img, sizeof img) == 0 && r2.width == 100 && r2.height == 200,
            "result kept");
     CHECK (r2.findings_json && strstr (r2.findings_json, "\"alpha\""), "result findings kept");
+    CHECK (STREQ (r2.thumb, r.thumb), "result thumbnail kept");
     proto_result_free (&r2);
     proto_result_free (&r2);
 
@@ -645,8 +655,8 @@ main (void)
     test_rejections ();
     test_garbage ();
     test_ids ();
-    if (s_failed) {
-        fprintf (stderr, "test_proto: %d check(s) failed\n", s_failed);
+    if (check_failures) {
+        fprintf (stderr, "test_proto: %d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("test_proto: all checks passed\n");

@@ -3,15 +3,11 @@
     CREATE_RENDER, and strict rejections (out-of-range limit and status,
     oversize key, a render list item that is not a RENDER body).
     Each failed check prints what was expected; exit 1 on any failure. */
+#include "check.h"
 #include "proto.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_failed;
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: expected %s: ", __FILE__, __LINE__, #cond); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failed++; } } while (0)
 
 static void
 test_create_keyed (void)
@@ -161,9 +157,9 @@ main (void)
     test_create_keyed ();
     test_small ();
     test_render_list ();
-    if (s_failed)
-        fprintf (stderr, "test_proto_idem: %d failed\n", s_failed);
+    if (check_failures)
+        fprintf (stderr, "test_proto_idem: %d failed\n", check_failures);
     else
         printf ("test_proto_idem: passed\n");
-    return s_failed ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -2,15 +2,11 @@
     for logs) of CREATE_RENDER / CREATE_CAPTURE, TASK and the EVENTS items:
     round trips, absent = "", and an over-long value refused by the decoder.
     Each failed check prints what was expected; exit 1 on any failure. */
+#include "check.h"
 #include "proto.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_failed;
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: expected %s: ", __FILE__, __LINE__, #cond); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failed++; } } while (0)
 
 /* A map {v, <fields>, req: <long string>} for the over-long case. */
 static void
@@ -94,9 +90,9 @@ main (void)
     proto_events_free (&evd);
     msgpack_sbuffer_destroy (&sb);
 
-    if (s_failed)
-        fprintf (stderr, "test_proto_req: %d failed\n", s_failed);
+    if (check_failures)
+        fprintf (stderr, "test_proto_req: %d failed\n", check_failures);
     else
         printf ("test_proto_req: ok\n");
-    return s_failed ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -6,13 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check.h"
 #include "render_cache.h"
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 #define KEY_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define KEY_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -145,8 +140,8 @@ main (void)
     s_eligible ();
     s_hit_miss_age ();
     s_caps ();
-    if (s_failures) {
-        fprintf (stderr, "%d failure(s)\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d failure(s)\n", check_failures);
         return 1;
     }
     printf ("ok\n");

@@ -10,6 +10,7 @@
     id and object of the render or job, occurred_at (and a job's
     completed_at) in ISO 8601 UTC. A second settle finds nothing.
     Single thread; every failure prints what was expected and exits 1. */
+#include "check.h"
 #include "render_event.h"
 #include "job_json.h"
 #include "render_json.h"
@@ -19,13 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failures++; } } while (0)
-#define REQUIRE(cond, ...) do { if (!(cond)) { CHECK (cond, __VA_ARGS__); exit (1); } } while (0)
 
 #define S_PUBLIC_URL "https://easel.example.com"
 #define S_HOOK "https://ci.example.com/hooks/easel"
@@ -340,9 +334,9 @@ main (void)
     snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
     if (system (cmd) != 0)
         fprintf (stderr, "could not remove %s\n", dir);
-    if (s_failures)
-        fprintf (stderr, "test_render_event: %d failed\n", s_failures);
+    if (check_failures)
+        fprintf (stderr, "test_render_event: %d failed\n", check_failures);
     else
         printf ("test_render_event: passed\n");
-    return s_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

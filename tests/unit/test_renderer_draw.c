@@ -3,6 +3,7 @@
     an RGB PNG of that size, byte-identical on a second run, with the expected
     background colours; a custom 800x600 flat canvas works; bad inputs give
     typed errors; a TASK round-trips to a RESULT or a FAIL. */
+#include "check.h"
 #include "render_task.h"
 #include "slide_render.h"
 
@@ -11,12 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int s_failures = 0;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); } } while (0)
 
 static slide_render_opts_t s_opts;
 
@@ -260,8 +255,8 @@ main (void)
     test_bad_inputs ();
     test_timing ();
     gdFontCacheShutdown ();
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("renderer_draw: all checks passed\n");

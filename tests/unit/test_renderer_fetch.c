@@ -10,6 +10,7 @@
     stops a page (even a hanging or over-size one, or an empty one) as
     FETCH_NOT_IMAGE, keeps the cap for images and the status of errors; bad
     request headers (too many, too long, CR/LF) are refused unsent. */
+#include "check.h"
 #include "netguard.h"
 #include "fetch.h"
 #include "fetch_cache.h"
@@ -27,12 +28,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static int s_failures = 0;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); } } while (0)
 
 static int s_listen_fd = -1;
 static atomic_bool s_stop;
@@ -581,8 +576,8 @@ main (void)
     gdFree (s_png);
     gdFontCacheShutdown ();
     curl_global_cleanup ();
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("renderer_fetch: all checks passed\n");

@@ -5,6 +5,7 @@
       (or output) made to break it;
     - the same spec gives the same bytes in png, jpeg and webp;
     - the render-level lint object (set_count, play_promo_eligible, counts). */
+#include "check.h"
 #include "device_frame.h"
 #include "image_source.h"
 #include "lint.h"
@@ -17,12 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_failures = 0;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); } } while (0)
 
 static slide_render_opts_t s_opts;
 
@@ -342,6 +337,23 @@ test_clean_and_each_rule (void)
     spec.nlines = 4, spec.lines[0] = long1, spec.lines[1] = long2, spec.lines[2] = long3, spec.lines[3] = long4;
     spec.font_size_max = 140, spec.font_size_min = 120;
     s_fires ("text_overflow", &spec, "text_overflow", LINT_ERROR);
+    {   /* and it says where: the drawn headline's bounds, inside the canvas, in the JSON too */
+        lint_report_t r;
+        if (s_run (&spec, &r, NULL, NULL) == 0) {
+            const lint_finding_t *f = NULL;
+            for (int i = 0; i < r.n && !f; i++)
+                if (strcmp (r.items[i].rule, "text_overflow") == 0)
+                    f = &r.items[i];
+            CHECK (f && f->has_region && f->region_w > 0 && f->region_h > 0 && f->region_x >= 0
+                   && f->region_y >= 0 && f->region_x + f->region_w <= (int) spec.width
+                   && f->region_y + f->region_h <= (int) spec.height,
+                   "text_overflow names the headline's region inside the %dx%d canvas", (int) spec.width,
+                   (int) spec.height);
+            char *j = lint_to_json (&r);
+            CHECK (j && strstr (j, "\"region\":{\"x\":"), "the findings JSON carries the region: %s", j ? j : "?");
+            free (j);
+        }
+    }
 
     /* source_upscaled and screen_aspect_mismatch: a small square screenshot */
     int small_len = 0;
@@ -631,8 +643,8 @@ main (void)
     test_render_lint ();
     gdFree (s_shot);
     text_layout_thread_end ();
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("renderer_lint: all checks passed\n");

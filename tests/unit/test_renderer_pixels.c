@@ -14,6 +14,7 @@
     - image_source_decode's libdeflate fast path for PNGs gives libgd's
       pixels (RGB, RGBA, every filter), and leaves interlaced, palette,
       truncated and corrupted files to libgd. */
+#include "check.h"
 #include "device_frame.h"
 #include "image_source.h"
 #include "png_write.h"
@@ -26,12 +27,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_failures = 0;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); } } while (0)
 
 static uint32_t s_seed = 2463534242u;
 
@@ -464,8 +459,8 @@ main (void)
     test_frames ();
     test_png_write ();
     test_png_decode ();
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("renderer_pixels: all checks passed\n");

@@ -5,6 +5,7 @@
     (400x200 text-only crops, a small per-pixel tolerance). A character no
     font has gives missing_glyphs.
     EASEL_GOLDEN_WRITE=1 rewrites the references (then look at them). */
+#include "check.h"
 #include "lint.h"
 #include "slide_render.h"
 #include "text_layout.h"
@@ -13,12 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_failures = 0;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); } } while (0)
 
 static slide_render_opts_t s_opts;
 
@@ -287,8 +282,8 @@ main (void)
     test_missing ();
     test_balanced ();
     text_layout_thread_end ();
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("renderer_text: all checks passed\n");

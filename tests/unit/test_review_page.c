@@ -7,14 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "check.h"
 #include "review_page.h"
 #include "render_json.h"
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 static void
 s_json_bad (const char *body, int status, const char *code, const char *param)
@@ -208,9 +203,9 @@ main (void)
     test_form ();
     test_token_origin_escape ();
     test_page_and_codec ();
-    if (s_failures)
-        fprintf (stderr, "%d failure(s)\n", s_failures);
+    if (check_failures)
+        fprintf (stderr, "%d failure(s)\n", check_failures);
     else
         printf ("ok: review page\n");
-    return s_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

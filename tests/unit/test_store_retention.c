@@ -6,6 +6,7 @@
     store's delete and orphan scan, task unlease, and the statement cache
     refusing past its cap in every build, and the directory fsyncs of a new
     blob. Single thread. */
+#include "check.h"
 #include "job_store.h"
 #include "blob_store.h"
 #include "util.h"
@@ -15,13 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failures++; } } while (0)
-#define REQUIRE(cond, ...) do { if (!(cond)) { CHECK (cond, __VA_ARGS__); exit (1); } } while (0)
 
 static uint8_t s_image [1000];
 
@@ -208,7 +202,7 @@ main (void)
     snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
     if (system (cmd) != 0)
         fprintf (stderr, "could not remove %s\n", dir);
-    if (s_failures)
+    if (check_failures)
         return 1;
     printf ("store_retention: ok\n");
     return 0;

@@ -10,13 +10,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "check.h"
 #include "up_probe.h"
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 /* A TCP socket listening on 127.0.0.1 at an ephemeral port; *port set. */
 static int
@@ -86,9 +81,9 @@ main (void)
     CHECK (up_probe_endpoint (longer, why, sizeof why) == -1 && strstr (why, "--bus tcp"),
            "an ipc path over the Unix socket limit is refused with the way out: %s", why);
 
-    if (s_failures)
-        fprintf (stderr, "test_up_probe: %d failed\n", s_failures);
+    if (check_failures)
+        fprintf (stderr, "test_up_probe: %d failed\n", check_failures);
     else
         printf ("test_up_probe: ok\n");
-    return s_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -4,6 +4,7 @@
     ed25519 opt-in, the attempt log and redelivery reset, and the scheduler's
     JSON answers (404 for another account, 409 without a webhook, the error
     classes). Single thread on a temp data dir; failures print and exit 1. */
+#include "check.h"
 #include "job_store.h"
 #include "webhook_admin.h"
 #include "util.h"
@@ -12,13 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failures++; } } while (0)
-#define REQUIRE(cond, ...) do { if (!(cond)) { CHECK (cond, __VA_ARGS__); exit (1); } } while (0)
 
 static void
 s_codec (void)
@@ -209,9 +203,9 @@ main (void)
     snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
     if (system (cmd) != 0)
         fprintf (stderr, "could not remove %s\n", dir);
-    if (s_failures)
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures)
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
     else
         printf ("webhook_admin: all checks passed\n");
-    return s_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -4,14 +4,9 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include "check.h"
 #include "netguard.h"
 #include "webhook_policy.h"
-
-static int failures = 0;
-
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 static bool
 s_private (const char *text)
@@ -76,9 +71,9 @@ main (void)
     for (int i = 0; pub[i]; i++)
         CHECK (!s_private (pub[i]), "expected %s to count as public", pub[i]);
 
-    if (failures)
-        fprintf (stderr, "%d check(s) failed\n", failures);
+    if (check_failures)
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
     else
         printf ("webhook_policy: all checks passed\n");
-    return failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

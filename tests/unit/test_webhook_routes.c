@@ -3,17 +3,12 @@
     refused with the status and the field it names (deliveries.c). No
     scheduler: a request that passes validation reaches the missing client
     and answers 500, which proves it was accepted.  */
+#include "check.h"
 #include "deliveries.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failures++; } } while (0)
 
 #define RND "rnd_01KNS1WNPW9FCHZSK4XNTHMB0H"
 
@@ -86,9 +81,9 @@ main (void)
     s_call (DELIVERIES_SIGNING, "", "{}", 422, "ed25519");
     s_call (DELIVERIES_SIGNING, "", "{\"ed25519\":1}", 422, "ed25519");
     s_call (DELIVERIES_SIGNING, "", "{\"ed25519\":false}", 500, "");
-    if (s_failures)
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures)
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
     else
         printf ("webhook_routes: all checks passed\n");
-    return s_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "check.h"
 #include "webhook_sign.h"
 
 #define SECRET_A   "whsec_ZWFzZWwtdGVzdC12ZWN0b3Itc2VjcmV0LWtleS1BISE="
@@ -21,12 +22,6 @@
 #define EVENT_ID   "evt_01KNS1WNPW9FCHZSK4XNTHMB0H"
 #define T0         1767225600
 #define BODY       "{\"type\":\"render.succeeded\",\"event_id\":\"" EVENT_ID "\",\"id\":\"rnd_01KNS1WNPW9FCHZSK4XNTHMB0J\",\"status\":\"succeeded\",\"headline\":\"Caf\xc3\xa9 \xe2\x98\x95\"}"
-
-static int failures = 0;
-
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 /* Both headers for a list of signing secrets, as the webhooker builds them. */
 static void
@@ -200,9 +195,9 @@ main (int argc, char **argv)
     CHECK (webhook_verify_asa (SECRET_A, asa, b, 2, T0, 300) == -1, "expected a far-future t rejected");
     CHECK (webhook_verify_asa (SECRET_A, asa, b, 2, T0 + 1000, 300) == 0, "expected a fresh signature accepted");
     json_decref (doc);
-    if (failures)
-        fprintf (stderr, "%d check(s) failed\n", failures);
+    if (check_failures)
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
     else
         printf ("webhook_sign: all checks passed\n");
-    return failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -195,6 +195,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/renders/{id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed since an earlier render of the same account, image by image
+         * @description Images are matched by (slide, locale, preset): identical bytes are unchanged, other pairs changed with a perceptual difference, images only in this render new, only in the earlier one removed. A pipeline uploads only what is not unchanged.
+         */
+        get: operations["getRenderChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/renders/{id}/redeliver": {
         parameters: {
             query?: never;
@@ -734,6 +754,8 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description default true; false: draw every image again, even one identical to an earlier image of the account */
+            cache?: boolean;
         };
         Background: {
             /** @enum {string} */
@@ -795,6 +817,13 @@ export interface components {
             severity: "error" | "warning" | "info";
             image?: string | null;
             message: string;
+            /** @description where on the image the finding is, in image pixels (text_overflow, missing_glyphs, text_contrast: the drawn text; source_upscaled, screen_aspect_mismatch, blank_screen: the device screen; frame_contrast: the frame); absent when the rule has no place */
+            region?: {
+                x: number;
+                y: number;
+                width: number;
+                height: number;
+            };
         };
         Lint: {
             passed: boolean;
@@ -829,6 +858,8 @@ export interface components {
             sha256?: string | null;
             attempts?: number;
             error?: components["schemas"]["ImageError"];
+            /** @description true when the image came from an identical earlier image of the account (same spec after substitution, same inline or uploaded source bytes, same drawing version): no renderer time, 0 credits */
+            cached?: boolean;
         };
         /** @example {
          *       "id": "rnd_01KNS1WNPW9FCHZSK4XNTHMB0H",
@@ -1240,6 +1271,31 @@ export interface components {
                 [key: string]: unknown;
             };
             review: components["schemas"]["Review"];
+        };
+        RenderChanges: {
+            /** @enum {string} */
+            object: "render_changes";
+            id: string;
+            since: string;
+            summary: {
+                unchanged: number;
+                changed: number;
+                new: number;
+                removed: number;
+            };
+            images: {
+                /** @enum {string} */
+                status: "unchanged" | "changed" | "new" | "removed";
+                slide: number;
+                locale: string | null;
+                preset: string | null;
+                /** @description the image in this render; null when removed */
+                image: string | null;
+                /** @description the image in the earlier render; null when new */
+                since_image: string | null;
+                /** @description 0 for unchanged; for changed, the mean absolute difference of the two images' 16x16 RGB thumbnails over 255 (null when either has none); null for new and removed */
+                difference: number | null;
+            }[];
         };
     };
     responses: never;
@@ -2266,6 +2322,93 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited (Retry-After: whole seconds); see docs/api.md, Rate limits */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description scheduler_unavailable (Retry-After: 1); gateway_busy: every connection slot of the gateway is taken */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRenderChanges: {
+        parameters: {
+            query: {
+                /** @description the earlier render (rnd_...) of the same account */
+                since: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the changes */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenderChanges"];
+                };
+            };
+            /** @description missing_api_key, invalid_api_key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description resource_missing: unknown id (param id) or since (param since), or another account's */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description method_not_allowed; Allow names the method */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description parameter_missing or parameter_invalid: since is not a render id */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {

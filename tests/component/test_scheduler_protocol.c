@@ -6,6 +6,7 @@
     FAIL fails the render with an event and delivery; kill -9 and restart
     re-dispatches the leased task; malformed frames get ERROR 400.
     Single thread. Every process started is killed at exit, even on failure. */
+#include "../unit/check.h"
 #include "bus.h"
 #include "job_store.h"
 #include "util.h"
@@ -24,7 +25,6 @@ static pid_t s_pid = -1;            /* the running scheduler */
 static char s_dir [] = "/tmp/easel-test-sched-XXXXXX";
 static char s_api [64], s_work [64], s_events [64], s_data [128], s_log [128];
 static const char *s_binary;
-static int s_failures;
 static zsock_t *s_live;             /* a fake renderer kept alive while we poll */
 
 static void
@@ -56,9 +56,7 @@ s_cleanup (void)
         fprintf (stderr, "warning: could not remove %s\n", s_dir);
 }
 
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); s_failures++; } } while (0)
+#undef REQUIRE                     /* here it also prints the scheduler's log */
 #define REQUIRE(cond, ...) do { if (!(cond)) { CHECK (cond, __VA_ARGS__); s_show_log (); exit (1); } } while (0)
 
 static void
@@ -701,8 +699,8 @@ main (int argc, char **argv)
 
     zsock_destroy (&sub);
     zsock_destroy (&api);
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         s_show_log ();
         return 1;
     }

@@ -13,18 +13,13 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../unit/check.h"
 #include "bus.h"
 #include "proto.h"
 
 #define SECRET "whsec_ZWFzZWwtdGVzdC12ZWN0b3Itc2VjcmV0LWtleS1BISE="
 #define EVT_ID "evt_01KNS1WNPW9FCHZSK4XNTHMB0H"
 #define PAYLOAD "{\"type\":\"render.succeeded\",\"event_id\":\"" EVT_ID "\",\"headline\":\"Caf\xc3\xa9\"}"
-
-static int failures = 0;
-
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 typedef struct {
     int nreports;
@@ -232,9 +227,9 @@ main (int argc, char **argv)
     snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
     if (system (cmd) != 0)
         fprintf (stderr, "warning: could not remove %s\n", dir);
-    if (failures)
-        fprintf (stderr, "%d check(s) failed\n", failures);
+    if (check_failures)
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
     else
         printf ("webhook_deliver: all checks passed\n");
-    return failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -16,17 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <czmq.h>
+#include "../unit/check.h"
 #include "bus.h"
 #include "util.h"
 
 #define SILENT_ID "rnd_00000000000000000000000000"
 #define GOOD_KEY  "sk_good"
 #define PNG_BYTES "\x89PNG-fake-bytes"
-
-static int s_failures;
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 /* ---- fake scheduler ------------------------------------------------------ */
 
@@ -424,8 +420,8 @@ main (int argc, char **argv)
     waitpid (pid, &status, 0);
     CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0, "SIGTERM: exit 0, got status %d", status);
     zactor_destroy (&fake);
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("gateway_http: all checks passed\n");

@@ -1,6 +1,7 @@
 /*  test_cli_keys.c: runs the built `easel keys create/list/revoke` against a
     temporary data dir and checks what it prints and how it exits.
         test_cli_keys PATH/TO/easel  */
+#include "../unit/check.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,13 +9,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-static int failures = 0;
 static const char *easel;
 static char data[64];
-
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
 
 /* Runs `easel ARGS` (stderr folded into the output) and returns its exit status;
    the output goes to out (size bytes, NUL-terminated). */
@@ -136,9 +132,9 @@ main (int argc, char **argv)
     snprintf (args, sizeof args, "rm -rf '%s'", data);
     if (system (args) != 0)
         fprintf (stderr, "warning: could not remove %s\n", data);
-    if (failures)
-        fprintf (stderr, "%d check(s) failed\n", failures);
+    if (check_failures)
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
     else
         printf ("cli_keys: all checks passed\n");
-    return failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -4,6 +4,7 @@
     socket (a new identity, READY again) when the scheduler goes silent, and on
     SIGTERM send DRAINING, then DISCONNECT, and exit 0.
     Usage: test_renderer_bus PATH-TO-easel-renderer */
+#include "../unit/check.h"
 #include "bus.h"
 
 #include <signal.h>
@@ -12,12 +13,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int s_failures = 0;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); } } while (0)
 
 /* Next message other than a HEARTBEAT (when skip_hb) within timeout_ms; cmd -1 on timeout. */
 static bus_msg_t
@@ -159,8 +154,8 @@ main (int argc, char **argv)
     zframe_destroy (&first);
     zframe_destroy (&second);
     zsock_destroy (&router);
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
+    if (check_failures) {
+        fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     printf ("renderer_bus: all checks passed\n");
