@@ -82,6 +82,12 @@ for locale, names in files.items():
 check(not os.path.exists(os.path.join(shots_dir, "en-US", "old_framed_framed.png")),
       "a _framed.png was framed again")
 
+# the image source follows the server: uploads when POST /v1/files exists, inline base64 otherwise
+status, _, _ = stack.request("POST", "/v1/files", raw=make_png(120, 240), headers={"Content-Type": "image/png"})
+check(status in (200, 201, 404, 405, 415), "POST /v1/files answered %d" % status)
+check(report["source"] == ("upload" if status in (200, 201) else "inline"),
+      "POST /v1/files answers %d, frameit sent the screenshots as %s" % (status, report["source"]))
+
 # texts: the .strings of each locale (any encoding), keyword joined on one line
 for locale in files:
     slide = images[os.path.join(locale, "iPhone 17 Pro Max-01Home.png")]["slide"]
