@@ -128,10 +128,11 @@ s_text (const s_shot_t *s, const char *type, const json_t *config, int *rc)
     if (s_find_up (s->path, name, 2, path, sizeof path)) {
         size_t len;
         char *data = util_read_file (path, STRINGS_FILE_MAX_BYTES, &len);
+        bool readable = data != NULL;
         strings_file_t *sf = data ? strings_file_parse ((uint8_t *) data, len, err, sizeof err) : NULL;
         free (data);
         if (!sf) {
-            fprintf (stderr, "easel: %s: %s\n", path, data ? err : "cannot be read");
+            fprintf (stderr, "easel: %s: %s\n", path, readable ? err : "cannot be read (or over 1 MiB)");
             *rc = CLI_USAGE;
             return NULL;
         }
@@ -375,13 +376,11 @@ cli_frameit (int argc, char **argv)
             json_object_set_new (json_object_get (groups [g].spec, "canvas"), "orientation", json_string ("landscape"));
     }
     for (int i = 0; i < s_nshots; i++) {
-        size_t before = inline_total;
         json_t *shot = s_source_screenshot (s_shots [i].path, &inline_total);
         if (!shot) {
             rc = CLI_TRANSPORT;
             goto done;
         }
-        (void) before;
         json_object_set_new (s_shots [i].slide, "screenshot", shot);
         json_array_append (json_object_get (groups [s_shots [i].group].spec, "slides"), s_shots [i].slide);
     }
