@@ -41,6 +41,10 @@ int cli_review (int argc, char **argv);
 #include <jansson.h>
 int cli_export (int argc, char **argv);
 
+/* `easel frameit [FOLDER]`: fastlane frameit's Framefile.json and .strings,
+   rendered store-sized beside each screenshot (cli_frameit.c). */
+int cli_frameit (int argc, char **argv);
+
 /* `easel docs reference`: docs/reference.md from the code's tables (cli_docs.c). */
 int cli_docs (int argc, char **argv);
 int cli_export_fastlane (const char *out_dir, json_t *render, bool quiet, bool fail_on_lint);

@@ -22,6 +22,9 @@ static const char *s_usage =
     "       easel renders review rnd_... [--wait] [--timeout S] [--json]\n"
     "                    (exit 0 approved, 1 changes requested, 4 no decision by then)\n"
     "       easel export rnd_... --out DIR [--layout fastlane] [--fail-on-lint] [--json]\n"
+    "       easel frameit [FOLDER] [--platform ios|android|any] [--fail-on-lint] [--json]\n"
+    "                    (fastlane frameit's Framefile.json and title/keyword.strings; writes\n"
+    "                    <name>_framed.png beside each screenshot, store-sized and linted)\n"
     "       easel docs reference\n"
     "       easel COMMAND --help   (that command's usage)\n";
 static const char *s_footer =
@@ -84,6 +87,8 @@ main (int argc, char **argv)
         return cli_status ("render", argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "export") == 0)
         return cli_export (argc - 1, argv + 1);
+    if (argc >= 2 && strcmp (argv[1], "frameit") == 0)
+        return cli_frameit (argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "docs") == 0)
         return cli_docs (argc - 1, argv + 1);
     if (argc >= 3 && strcmp (argv[1], "help") == 0) {

@@ -1,0 +1,133 @@
+"""`easel frameit FOLDER` on a fastlane-shaped tree it writes here:
+fastlane/screenshots/<locale>/*.png for en-US, ar-SA and ja, iPhone and
+iPad sizes and an Android size, a Framefile.json with data[] filters, a
+keyword and a title, and title.strings in UTF-8, UTF-16LE and UTF-16BE
+(with BOMs). Every <name>_framed.png must exist beside its screenshot as a
+PNG of its device's store size, the headline text must come from the
+.strings (the CLI's --json report carries each slide as sent), keys Easel
+cannot honour must be warned about once, and the renders must exist."""
+import json
+import os
+import subprocess
+import tempfile
+
+from harness import BIN, Stack, check, make_png, png_header
+
+stack = Stack(renderers=2)
+env = dict(stack.env, EASEL_URL=stack.base, EASEL_API_KEY=stack.key)
+
+root = tempfile.mkdtemp(prefix="easel-frameit-")
+shots_dir = os.path.join(root, "fastlane", "screenshots")
+IPHONE, IPAD, ANDROID = (1320, 2868), (2048, 2732), (1080, 1920)
+files = {
+    "en-US": {"iPhone 17 Pro Max-01Home.png": IPHONE, "iPad Pro-01Home.png": IPAD,
+              "Nexus 5X-01Home.png": ANDROID, "iPhone 17 Pro Max-02Stats.png": IPHONE},
+    "ar-SA": {"iPhone 17 Pro Max-01Home.png": IPHONE, "iPad Pro-01Home.png": IPAD},
+    "ja": {"iPhone 17 Pro Max-01Home.png": IPHONE},
+}
+STORE = {IPHONE: ("appstore.iphone_6_9", (1320, 2868)), IPAD: ("appstore.ipad_13", (2064, 2752)),
+         ANDROID: ("play.phone", (1080, 1920))}
+
+for locale, names in files.items():
+    os.makedirs(os.path.join(shots_dir, locale))
+    for name, size in names.items():
+        with open(os.path.join(shots_dir, locale, name), "wb") as f:
+            f.write(make_png(*size))
+# an output of an earlier run is not a screenshot
+with open(os.path.join(shots_dir, "en-US", "old_framed.png"), "wb") as f:
+    f.write(make_png(100, 100))
+
+framefile = {
+    "default": {"title": {"color": "#FFFFFF", "font_weight": "bold", "font": "./fonts/Brand.ttf"},
+                "keyword": {"color": "#FFD700"},
+                "padding": 50, "interline_spacing": 8, "show_complete_frame": True,
+                "frame": "SPACE_GRAY"},
+    "data": [{"filter": "01Home", "keyword": {"text": "Home"}},
+             {"filter": "02Stats", "title": {"text": "Charts for every streak"}, "stack_title": True,
+              "keyword": {"text": "Stats"}, "title_below_image": True},
+             {"filter": "Nexus", "use_platform": "ANDROID", "frame": "ROSE_GOLD"}],
+}
+with open(os.path.join(shots_dir, "Framefile.json"), "w") as f:
+    json.dump(framefile, f)
+TITLES = {"en-US": "Track every habit", "ar-SA": "تتبع كل عادة", "ja": "習慣を記録しよう"}
+with open(os.path.join(shots_dir, "en-US", "title.strings"), "w", encoding="utf-8") as f:
+    f.write('/* frameit titles */\n"01Home" = "%s";\n' % TITLES["en-US"])
+with open(os.path.join(shots_dir, "ar-SA", "title.strings"), "wb") as f:
+    f.write(b"\xfe\xff" + ('// Arabic\n"01Home" = "%s";\n' % TITLES["ar-SA"]).encode("utf-16-be"))
+with open(os.path.join(shots_dir, "ja", "title.strings"), "wb") as f:
+    f.write(b"\xff\xfe" + ('"01Home" = "%s";\n' % TITLES["ja"]).encode("utf-16-le"))
+
+out = subprocess.run([os.path.join(BIN, "easel"), "frameit", os.path.join(root, "fastlane"), "--json"],
+                     env=env, capture_output=True, timeout=150)
+check(out.returncode == 0, "easel frameit exited %d: %s" % (out.returncode, out.stderr.decode()))
+report = json.loads(out.stdout)
+
+# every screenshot, and only those, framed beside itself at its store size
+images = {os.path.relpath(i["screenshot"], shots_dir): i for i in report["images"]}
+want = {os.path.join(l, n) for l, names in files.items() for n in names}
+check(set(images) == want, "framed %r, expected %r" % (sorted(images), sorted(want)))
+for locale, names in files.items():
+    for name, size in names.items():
+        framed = os.path.join(shots_dir, locale, name[:-4] + "_framed.png")
+        check(os.path.exists(framed), "%s was not written" % framed)
+        with open(framed, "rb") as f:
+            w, h, _, ctype = png_header(f.read(32))
+        preset, store = STORE[size]
+        check((w, h) == store, "%s is %dx%d, the store size of %s is %r" % (framed, w, h, preset, store))
+        check(ctype == 2, "%s has alpha (colour type %d)" % (framed, ctype))
+        entry = images[os.path.join(locale, name)]
+        check(entry["preset"] == preset and entry["locale"] == locale,
+              "%s/%s went to %s %s" % (locale, name, entry["preset"], entry["locale"]))
+        check(entry["image"]["status"] == "succeeded", "image %r" % entry["image"])
+check(not os.path.exists(os.path.join(shots_dir, "en-US", "old_framed_framed.png")),
+      "a _framed.png was framed again")
+
+# the image source follows the server: uploads when POST /v1/files exists, inline base64 otherwise
+status, _, _ = stack.request("POST", "/v1/files", raw=make_png(120, 240), headers={"Content-Type": "image/png"})
+check(status in (200, 201, 404, 405, 415), "POST /v1/files answered %d" % status)
+check(report["source"] == ("upload" if status in (200, 201) else "inline"),
+      "POST /v1/files answers %d, frameit sent the screenshots as %s" % (status, report["source"]))
+
+# texts: the .strings of each locale (any encoding), keyword joined on one line
+for locale in files:
+    slide = images[os.path.join(locale, "iPhone 17 Pro Max-01Home.png")]["slide"]
+    lines = slide["headline"]["lines"]
+    check(lines == ["Home " + TITLES[locale]], "%s headline %r" % (locale, lines))
+    check(slide["headline"]["color"] == "#FFFFFF" and slide["headline"]["weight"] == 700,
+          "title style %r" % slide["headline"])
+    check(slide["layout"]["finish"] == "black" and slide["layout"]["padding"] == 4,
+          "layout %r" % slide["layout"])
+stats = images[os.path.join("en-US", "iPhone 17 Pro Max-02Stats.png")]["slide"]
+check(stats["headline"]["lines"] == ["Stats"] and stats["subtitle"]["lines"] == ["Charts for every streak"]
+      and stats["layout"]["text_position"] == "bottom", "stacked title from the Framefile: %r" % stats)
+nexus = images[os.path.join("en-US", "Nexus 5X-01Home.png")]
+check(nexus["device"] == "Nexus 5X" and nexus["slide"]["device"] == "android_phone"
+      and nexus["slide"]["layout"]["finish"] == "silver", "android shot %r" % nexus)
+
+# warnings: once each, naming the key
+warnings = report["warnings"]
+for key in ("title.font", "interline_spacing", "ROSE_GOLD", "keyword and title on one line"):
+    hits = [w for w in warnings if key in w]
+    check(len(hits) == 1, "expected one warning about %s in %r" % (key, warnings))
+check(len(warnings) == len(set(warnings)), "a warning repeats: %r" % warnings)
+
+# the renders exist in the API with the .strings headline in their images' lint context
+check(report["lint"]["errors"] == sum(r["lint"]["errors"] for r in report["renders"]), "lint total")
+for r in report["renders"]:
+    status, _, obj = stack.json("GET", "/v1/renders/%s" % r["id"])
+    check(status == 200 and obj["status"] == "succeeded", "render %s: %d %r" % (r["id"], status, obj))
+
+# a plain run prints the lint summary and the warnings on stderr
+out = subprocess.run([os.path.join(BIN, "easel"), "frameit", os.path.join(root, "fastlane")],
+                     env=env, capture_output=True, timeout=150)
+check(out.returncode == 0, "plain run exited %d: %s" % (out.returncode, out.stderr.decode()))
+check(b"lint: " in out.stdout and b"framed 7 of 7 screenshots" in out.stdout, "summary: %s" % out.stdout)
+check(out.stderr.count(b"warning: interline_spacing") == 1, "warnings once: %s" % out.stderr)
+
+# a broken .strings file stops the run before anything is rendered, naming file and line
+with open(os.path.join(shots_dir, "ja", "title.strings"), "w") as f:
+    f.write('"01Home" = "ok";\n"02" = "no semicolon"\n')
+out = subprocess.run([os.path.join(BIN, "easel"), "frameit", os.path.join(root, "fastlane")],
+                     env=env, capture_output=True, timeout=60)
+check(out.returncode == 2 and b"title.strings: line 3" in out.stderr, "bad strings: %d %s" % (out.returncode, out.stderr))
+print("it_frameit: ok")
