@@ -33,7 +33,7 @@ CLEAN = (_HEAD + b"#c{height:600px;background:rgb(16,200,64)}"
          b".ad-slot{position:absolute;top:20px;left:20px;width:300px;height:100px;background:rgb(16,48,224)}"
          b"#cookie-banner{position:fixed;left:0;right:0;bottom:0;height:120px;background:rgb(224,16,16)}"
          b"</style></head><body><div id=c></div><div class=ad-slot></div>"
-         b"<div id=cookie-banner>We use cookies <button id=accept>OK</button></div></body></html>")
+         b"<div id=cookie-banner>We use cookies <button id=accept onclick=\"this.parentNode.remove()\">OK</button></div></body></html>")
 
 # a 3000 px feed whose last item turns green only once it is scrolled into view
 LAZY = (_HEAD + b".i{height:500px;background:rgb(224,16,16)}#last{height:500px;background:#fff}"

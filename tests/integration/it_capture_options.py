@@ -44,6 +44,8 @@ _, rows = capture("/clean", click=[{"selector": "#nothing-here", "optional": Tru
                   js="document.getElementById('accept').onclick=function(){"
                      "document.getElementById('cookie-banner').remove();};")
 check(bbox(rows, RED) is not None, "an optional click on nothing, and js alone, leave the banner")
+_, rows = capture("/clean", click=[{"selector": "#nothing-here", "optional": True}, {"selector": "#accept"}])
+check(bbox(rows, RED) is None, "click #accept: the banner it dismisses still shows")
 status, _, job = stack.json("POST", "/v1/capture", {"url": pages.url("/clean"), "device": "none",
                                                      "click": [{"selector": "#nothing-here"}]})
 check(job["status"] == "failed" and "click" in (job["error"] or ""), "a required click on nothing: %r" % job)
