@@ -65,6 +65,12 @@ ENV = (_HEAD + b"body{height:100vh;background:rgb(224,16,16)}</style><script>"
        b"document.documentElement.style.setProperty('--c',ok?'rgb(16,200,64)':'rgb(224,16,16)');</script>"
        b"<style>body{background:var(--c)}</style></head><body></body></html>")
 
+# a script and an image from this host each paint a block: blue (script), red (image)
+FETCHED = (_HEAD + b"body{height:100vh}</style></head><body><div id=s></div>"
+           b"<img src=/red.png width=200 height=100><script src=/paint.js></script></body></html>")
+PAINT_JS = (b"var d=document.getElementById('s');d.style.height='100px';d.style.width='200px';"
+            b"d.style.background='rgb(16,48,224)';")
+
 # 20,000 px: past the full-page cap
 HUGE = _HEAD + b"#h{height:20000px;background:rgb(16,200,64)}</style></head><body><div id=h></div></body></html>"
 
@@ -82,7 +88,8 @@ class PageServer:
     """/page (red over blue), /tall (1500 px red over 500 px green), /shot.png (an image), /hang (headers, then never
     finishes), /slow (answers after `slow_s`), /auth (needs X-Token: sesame),
     /login (the green box with Cookie sid=open-sesame, else red over blue), and the option pages
-    above (/clean, /lazy, /boxes, /dark, /late, /plain, /env, /huge).
+    above (/clean, /lazy, /boxes, /dark, /late, /plain, /env, /huge, /fetched
+    with /paint.js and /red.png).
     Records (path, user agent, X-Token, Cookie, Accept-Language) of each request in `seen`."""
 
     def __init__(self, slow_s=4):
@@ -90,7 +97,8 @@ class PageServer:
         self.png = make_png(300, 200, rgb=(20, 200, 60))
         self.slow_s = slow_s
         self.extra = {"/clean": CLEAN, "/lazy": LAZY, "/boxes": BOXES, "/dark": DARK, "/late": LATE,
-                      "/plain": PLAIN, "/env": ENV, "/huge": HUGE}
+                      "/plain": PLAIN, "/env": ENV, "/huge": HUGE, "/fetched": FETCHED}
+        self.red_png = make_png(200, 100, rgb=RED)
         self.lock = threading.Lock()
         server = self
 
@@ -129,6 +137,10 @@ class PageServer:
                     body, ctype, code = TALL, "text/html", 200
                 elif path in ("/page", "/slow"):
                     body, ctype, code = PAGE, "text/html", 200
+                elif path == "/paint.js":
+                    body, ctype, code = PAINT_JS, "text/javascript", 200
+                elif path == "/red.png":
+                    body, ctype, code = server.red_png, "image/png", 200
                 elif path in server.extra:
                     body, ctype, code = server.extra[path], "text/html", 200
                 elif path == "/login":

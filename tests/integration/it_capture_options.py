@@ -50,6 +50,13 @@ status, _, job = stack.json("POST", "/v1/capture", {"url": pages.url("/clean"), 
                                                      "click": [{"selector": "#nothing-here"}]})
 check(job["status"] == "failed" and "click" in (job["error"] or ""), "a required click on nothing: %r" % job)
 
+# block_urls (a script) and block_resources (images): not loaded, so not drawn
+_, rows = capture("/fetched")
+check(bbox(rows, BLUE) and bbox(rows, RED), "the script and the image paint by default")
+_, rows = capture("/fetched", block_urls=["*/paint.js"], block_resources=["Image"])
+check(bbox(rows, BLUE) is None, "block_urls: the script still ran")
+check(bbox(rows, RED) is None, "block_resources Image: the image still shows")
+
 # ---- full_page on a lazy feed: the last item loaded; not truncated
 res, rows = capture("/lazy", full_page=True)
 g = bbox(rows, GREEN)
