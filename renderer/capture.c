@@ -3,7 +3,14 @@
     Thread: the calling worker thread owns everything here for one task: the
     probe (renderer/fetch.c), the browser process group and its socket, the
     profile directory. Memory: every buffer is capped (S_CDP_MSG_MAX for one
-    DevTools message, EASEL_MAX_SOURCE_BYTES for an image URL). */
+    DevTools message, EASEL_MAX_SOURCE_BYTES for an image URL).
+
+    Page options (capture_spec.h) stay inside the egress rule: blocking is
+    Network.setBlockedURLs and Fetch (failRequest), never a proxy exception;
+    cookies go to Network.setCookies with the domain the gateway checked
+    (or the page URL), local storage is written only when the document's
+    origin is the page's, headers only to that origin (s_on_paused). Cookie,
+    storage and header values are never logged. */
 
 #include "capture.h"
 #include "capture_spec.h"
