@@ -29,13 +29,13 @@
 #define CAPTURE_VIEWPORT_H_DEFAULT 900
 #define CAPTURE_DPR_MAX            3
 #define CAPTURE_DELAY_MAX_MS       10000
-#define CAPTURE_FULL_PAGE_MAX_PX   16384   /* CSS px: a taller page is cut here */
+#define CAPTURE_FULL_PAGE_MAX_PX   32768   /* CSS px: a taller page is cut here (tiled past 16384 device px) */
 #define CAPTURE_HEADERS_MAX        20
 #define CAPTURE_HEADER_BYTES_MAX   4096    /* name + value of one header */
 #define CAPTURE_LIST_MAX           20      /* entries of hide, remove, click, block_urls... */
 #define CAPTURE_SELECTOR_MAX       512     /* bytes of one selector or URL pattern */
 #define CAPTURE_PADDING_MAX        500     /* CSS px around a selector's box */
-#define CAPTURE_CLIP_MAX           CAPTURE_FULL_PAGE_MAX_PX   /* CSS px, each of x, y, w, h */
+#define CAPTURE_CLIP_MAX           16384   /* CSS px, each of x, y, w, h (one screenshot) */
 #define CAPTURE_CSS_MAX_BYTES      65536
 #define CAPTURE_JS_MAX_BYTES       65536
 #define CAPTURE_JS_TIMEOUT_MS      5000    /* one js injection runs at most this long */

@@ -47,6 +47,8 @@
 #define S_PROBE_MAX_BYTES  EASEL_MAX_SOURCE_BYTES
 #define S_ARGS_MAX         32
 #define S_MARGIN_PM        60                   /* background margin, per mille of the frame width */
+#define S_TEXTURE_PX       16384                /* Chromium's largest screenshot side, device px */
+#define S_TILE_PX          4096                 /* device px of one tile of a taller page */
 
 /* ---- errors ---------------------------------------------------------------- */
 
@@ -812,13 +814,69 @@ s_selector_box (s_cdp_t *b, const capture_spec_t *spec, double clip [4], render_
         clip [2] += 2 * spec->padding, clip [3] += 2 * spec->padding;
         if (clip [0] < 0) clip [2] += clip [0], clip [0] = 0;
         if (clip [1] < 0) clip [3] += clip [1], clip [1] = 0;
-        if (clip [3] > CAPTURE_FULL_PAGE_MAX_PX) clip [3] = CAPTURE_FULL_PAGE_MAX_PX;
         return 0;
     }
     json_decref (v);
     s_err (why, "capture_failed", false, "selector: no visible element matches %s", spec->selector);
     snprintf (why->param, sizeof why->param, "selector");
     return -1;
+}
+
+/* Base64 PNG text into a decoded image; NULL when it is not one. */
+static gdImagePtr
+s_decode_b64 (const char *data)
+{
+    size_t n = data ? strlen (data) : 0, len = 0;
+    uint8_t *bytes = n ? malloc (n / 4 * 3 + 3) : NULL;
+    gdImagePtr im = NULL;
+    if (bytes && sodium_base642bin (bytes, n / 4 * 3 + 3, data, n, NULL, &len, NULL,
+                                    sodium_base64_VARIANT_ORIGINAL) == 0)
+        im = image_source_decode (bytes, len, IMAGE_SOURCE_PNG);
+    free (bytes);
+    if (im && !gdImageTrueColor (im))
+        gdImagePaletteToTrueColor (im);
+    return im;
+}
+
+/* A page taller than Chromium's texture: screenshots of S_TILE_PX device
+   rows each (clip + captureBeyondViewport, one layout, so fixed and sticky
+   elements sit where that layout puts them, once) stitched into one PNG. 0
+   with *png, or -1 with err. */
+static int
+s_tiled_shot (s_cdp_t *b, const capture_spec_t *spec, int height, int64_t deadline,
+              uint8_t **png, size_t *png_len, char *err, size_t errsz)
+{
+    int dpr = (int) spec->dpr, w = (int) spec->width * dpr, h = height * dpr;
+    gdImagePtr all = gdImageCreateTrueColor (w, h);
+    if (!all) {
+        snprintf (err, errsz, "out of memory");
+        return -1;
+    }
+    int tile = S_TILE_PX / dpr, rc = 0;
+    for (int y = 0; rc == 0 && y < height; y += tile) {
+        int th = height - y < tile ? height - y : tile;
+        json_t *reply = NULL, *res = NULL;
+        rc = s_cdp_call (b, "Page.captureScreenshot",
+                         json_pack ("{s:s, s:{s:i, s:i, s:i, s:i, s:i}, s:b}", "format", "png", "clip",
+                                    "x", 0, "y", y, "width", (int) spec->width, "height", th, "scale", 1,
+                                    "captureBeyondViewport", 1),
+                         true, deadline, &reply, &res, err, errsz);
+        gdImagePtr part = rc == 0 ? s_decode_b64 (json_string_value (json_object_get (res, "data"))) : NULL;
+        json_decref (reply);
+        if (!part) {
+            if (rc == 0)
+                snprintf (err, errsz, "a tile of the page did not decode");
+            rc = -1;
+            break;
+        }
+        gdImageCopy (all, part, 0, y * dpr, 0, 0, gdImageSX (part) < w ? gdImageSX (part) : w,
+                     gdImageSY (part) < th * dpr ? gdImageSY (part) : th * dpr);
+        gdImageDestroy (part);
+    }
+    if (rc == 0 && encode_image (all, "png", S_CDP_MSG_MAX, png, png_len, err, errsz) != 0)
+        rc = -1;
+    gdImageDestroy (all);
+    return rc;
 }
 
 static int
@@ -955,6 +1013,13 @@ s_browser_capture (const capture_spec_t *spec, const char *url, const capture_op
         int64_t px_rows = EASEL_MAX_SOURCE_PIXELS / ((int64_t) spec->width * spec->dpr * spec->dpr);
         if (height > px_rows)      /* and at the pixel cap of any source image */
             height = (int) px_rows, *truncated = true;
+        if (rc == 0 && (int64_t) height * spec->dpr > S_TEXTURE_PX) {
+            rc = s_tiled_shot (&b, spec, height, shot_deadline, png, png_len, err, sizeof err);
+            s_browser_stop (&b);
+            if (rc)
+                return s_err (why, "capture_failed", true, "the screenshot failed: %s", err);
+            return 0;
+        }
         if (rc == 0) {
             rc = s_cdp_call (&b, "Emulation.setDeviceMetricsOverride",
                              json_pack ("{s:i, s:i, s:i, s:b}", "width", (int) spec->width,
@@ -969,6 +1034,8 @@ s_browser_capture (const capture_spec_t *spec, const char *url, const capture_op
         int64_t px_rows = EASEL_MAX_SOURCE_PIXELS / ((int64_t) (clip [2] > 1 ? clip [2] : 1) * spec->dpr * spec->dpr);
         if (clip [3] > (double) px_rows)
             clip [3] = (double) px_rows, *truncated = true;
+        if (clip [3] * spec->dpr > S_TEXTURE_PX)   /* one screenshot: Chromium's largest */
+            clip [3] = (double) (S_TEXTURE_PX / spec->dpr), *truncated = true;
         json_object_set_new (shot, "clip", json_pack ("{s:f, s:f, s:f, s:f, s:f}", "x", clip [0], "y", clip [1],
                                                       "width", clip [2], "height", clip [3], "scale", 1.0));
         json_object_set_new (shot, "captureBeyondViewport", json_true ());

@@ -71,8 +71,12 @@ FETCHED = (_HEAD + b"body{height:100vh}</style></head><body><div id=s></div>"
 PAINT_JS = (b"var d=document.getElementById('s');d.style.height='100px';d.style.width='200px';"
             b"d.style.background='rgb(16,48,224)';")
 
-# 20,000 px: past the full-page cap
-HUGE = _HEAD + b"#h{height:20000px;background:rgb(16,200,64)}</style></head><body><div id=h></div></body></html>"
+# 40,000 px: past the full-page cap
+HUGE = _HEAD + b"#h{height:40000px;background:rgb(16,200,64)}</style></head><body><div id=h></div></body></html>"
+
+# 30,000 px (past Chromium's 16,384 px texture, so tiled): 29,000 green, then 1,000 blue
+TALL30K = (_HEAD + b"#g{height:29000px;background:rgb(16,200,64)}#b{height:1000px;background:rgb(16,48,224)}"
+           b"</style></head><body><div id=g></div><div id=b></div></body></html>")
 
 
 def need_chromium():
@@ -88,7 +92,7 @@ class PageServer:
     """/page (red over blue), /tall (1500 px red over 500 px green), /shot.png (an image), /hang (headers, then never
     finishes), /slow (answers after `slow_s`), /auth (needs X-Token: sesame),
     /login (the green box with Cookie sid=open-sesame, else red over blue), and the option pages
-    above (/clean, /lazy, /boxes, /dark, /late, /plain, /env, /huge, /fetched
+    above (/clean, /lazy, /boxes, /dark, /late, /plain, /env, /huge, /tall30k, /fetched
     with /paint.js and /red.png).
     Records (path, user agent, X-Token, Cookie, Accept-Language) of each request in `seen`."""
 
@@ -97,7 +101,7 @@ class PageServer:
         self.png = make_png(300, 200, rgb=(20, 200, 60))
         self.slow_s = slow_s
         self.extra = {"/clean": CLEAN, "/lazy": LAZY, "/boxes": BOXES, "/dark": DARK, "/late": LATE,
-                      "/plain": PLAIN, "/env": ENV, "/huge": HUGE, "/fetched": FETCHED}
+                      "/plain": PLAIN, "/env": ENV, "/huge": HUGE, "/tall30k": TALL30K, "/fetched": FETCHED}
         self.red_png = make_png(200, 100, rgb=RED)
         self.lock = threading.Lock()
         server = self

@@ -3,7 +3,7 @@ cookie banner and an ad slot (pixels), a lazy feed with full_page, selector
 (+ padding) and clip give the region's size, a login page renders only with
 its cookie, color_scheme dark, wait_for a late element, css and js
 injection, timezone + locale + local_storage seen by the page's own script,
-truncated past the full-page cap, a required click that matches nothing
+a 30,000 px page tiled into one image, truncated past the full-page cap, a required click that matches nothing
 fails naming it; cookie and local_storage values are never logged."""
 from harness import Stack, check
 from capture_pages import PageServer, need_chromium, decode_png, bbox, RED, BLUE, GREEN
@@ -65,7 +65,17 @@ check(abs(size(g)[1] - 500) <= 4 and abs(size(bbox(rows, RED))[1] - 2500) <= 6,
       "lazy feed: green %r red %r" % (size(g), size(bbox(rows, RED))))
 check(res["truncated"] is False, "a 3000 px page is not truncated: %r" % res)
 res, _ = capture("/huge", full_page=True, viewport={"width": 200, "height": 300})
-check(res["truncated"] is True, "a 20000 px page is cut at the cap: %r" % res)
+check(res["truncated"] is True, "a 40000 px page is cut at the cap: %r" % res)
+# 30,000 px: tiles stitched into one image (scaled to the 8192 px result side), bottom included
+res, rows = capture("/tall30k", full_page=True, viewport={"width": 200, "height": 300})
+check(res["truncated"] is False, "a 30000 px page is whole: %r" % res)
+g, b = bbox(rows, GREEN), bbox(rows, BLUE)
+check(g is not None and b is not None, "30000 px page: green %r blue %r" % (g, b))
+if g and b:
+    k = size(g)[1] / 29000.0
+    check(abs(size(b)[1] - 1000 * k) <= 3 and abs(b[1] - (g[3] + 1)) <= 2,
+          "30000 px page: blue %r under green %r at scale %.3f" % (b, g, k))
+    check(abs(size(g)[0] - 200 * k) <= 2, "30000 px page: width %d at scale %.3f" % (size(g)[0], k))
 
 # ---- selector (+ padding) and clip: the region's exact size
 res, rows = capture("/boxes", selector="#box")

@@ -1067,7 +1067,7 @@ export interface components {
                 bytes?: number;
                 credits_used?: number;
                 sha256?: string;
-                /** @description true when full_page (or a region) was cut at 16384 CSS px or the 40 megapixel cap */
+                /** @description true when full_page (or a region) was cut at 32768 CSS px (a selector or clip region at 16384 device px) or the 40 megapixel cap */
                 truncated?: boolean;
             } | null;
             error?: string | null;
