@@ -1,5 +1,6 @@
 /*  job_json.c: job objects and payloads (see job_json.h). */
 #include "job_json.h"
+#include "capture_spec.h"
 #include "render_json.h"
 #include "util.h"
 
@@ -40,10 +41,13 @@ s_result (const proto_render_t *job, const char *public_url)
     snprintf (url, sizeof url, "%s/v1/files/%s.%s?exp=%lld&sig=%s", public_url, img->id,
               strcmp (img->format, "jpeg") == 0 ? "jpg" : img->format,
               (long long) img->url_exp, img->url_sig);
-    return json_pack ("{s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:s}", "id", img->id, "url", url,
+    /* the renderer notes a page cut at the full-page cap as a finding */
+    bool truncated = img->findings_json && strstr (img->findings_json, "\"" CAPTURE_TRUNCATED_RULE "\"");
+    return json_pack ("{s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:s, s:b}", "id", img->id, "url", url,
                       "width", (int) img->width, "height", (int) img->height,
                       "format", img->format, "bytes", (json_int_t) img->bytes,
-                      "credits_used", (json_int_t) job->credits_used, "sha256", img->sha256);
+                      "credits_used", (json_int_t) job->credits_used, "sha256", img->sha256,
+                      "truncated", truncated);
 }
 
 static json_t *

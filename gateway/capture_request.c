@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 static const char *s_devices [] = {
     "browser-macos", "iphone", "ipad", "android_phone", "android_tablet", "mac", "none"
@@ -17,7 +19,16 @@ static const char *s_devices [] = {
 
 static const char *s_keys [] = {
     "url", "async", "webhook_url", "device", "background_preset", "viewport",
-    "device_scale_factor", "full_page", "wait_until", "delay_ms", "headers", "format"
+    "device_scale_factor", "full_page", "wait_until", "delay_ms", "headers", "format",
+    "selector", "padding", "clip", "block", "block_urls", "block_resources", "hide", "remove",
+    "click", "css", "js", "wait_for", "wait_for_hidden", "color_scheme", "reduced_motion", "media",
+    "cookies", "local_storage", "user_agent", "locale", "timezone", "geolocation"
+};
+
+static const char *s_blocks [] = { "ads", "trackers", "cookie_banners", "chat_widgets" };
+static const char *s_resources [] = {
+    "Document", "Stylesheet", "Image", "Media", "Font", "Script", "XHR", "Fetch", "WebSocket",
+    "Manifest", "Other"
 };
 
 static bool
@@ -123,6 +134,299 @@ s_headers (json_t *obj, capture_spec_t *spec, api_error_t *err)
     return 0;
 }
 
+/* An optional string of 1..max bytes without control characters; borrowed. */
+static int
+s_text (json_t *obj, const char *key, size_t max, char **out, api_error_t *err)
+{
+    json_t *v = json_object_get (obj, key);
+    if (!v)
+        return 0;
+    const char *t = json_string_value (v);
+    bool ok = t && *t && strlen (t) <= max;
+    for (const char *p = t; ok && *p; p++)
+        ok = (unsigned char) *p >= 0x20 || *p == '\n' || *p == '\t';
+    if (!ok)
+        return api_error_set (err, 422, "parameter_invalid", key,
+                              "%s must be a non-empty string of at most %zu bytes.", key, max);
+    *out = (char *) t;
+    return 0;
+}
+
+/* An optional array of at most CAPTURE_LIST_MAX strings (CAPTURE_SELECTOR_MAX
+   bytes each; from `allowed` when given), borrowed into list. */
+static int
+s_strings (json_t *obj, const char *key, const char **allowed, size_t nallowed, capture_list_t *list,
+           api_error_t *err)
+{
+    json_t *a = json_object_get (obj, key);
+    if (!a)
+        return 0;
+    if (!json_is_array (a) || json_array_size (a) > CAPTURE_LIST_MAX)
+        return api_error_set (err, 422, "parameter_invalid", key,
+                              "%s must be an array of at most %d strings.", key, CAPTURE_LIST_MAX);
+    size_t i;
+    json_t *v;
+    json_array_foreach (a, i, v) {
+        const char *t = json_string_value (v);
+        if (!t || !*t || strlen (t) > CAPTURE_SELECTOR_MAX || strpbrk (t, "\r\n")
+        ||  (allowed && !s_in (t, allowed, nallowed))) {
+            char param [API_ERROR_PARAM_MAX];
+            snprintf (param, sizeof param, "%s[%zu]", key, i);
+            return api_error_set (err, 422, "parameter_invalid", param, "%s is not %s.", param,
+                                  allowed ? "one of the allowed names" : "a string of 1..512 bytes");
+        }
+        list->v [list->n++] = (char *) t;
+    }
+    return 0;
+}
+
+/* domain is the page's host or a parent of it with at least one dot (an IP
+   host: only itself), so a cookie never goes to a third party. */
+static bool
+s_cookie_domain_ok (const char *domain, const web_url_t *page)
+{
+    if (*domain == '.')
+        domain++;
+    size_t dl = strlen (domain), hl = strlen (page->host);
+    if (strcasecmp (domain, page->host) == 0)
+        return true;
+    if (page->host_is_ip || dl >= hl || !strchr (domain, '.'))
+        return false;
+    return page->host [hl - dl - 1] == '.' && strcasecmp (page->host + hl - dl, domain) == 0;
+}
+
+static int
+s_cookies (json_t *obj, const web_url_t *page, capture_spec_t *spec, api_error_t *err)
+{
+    json_t *a = json_object_get (obj, "cookies");
+    if (!a)
+        return 0;
+    if (!json_is_array (a) || json_array_size (a) > CAPTURE_COOKIES_MAX)
+        return api_error_set (err, 422, "parameter_invalid", "cookies",
+                              "cookies must be an array of at most %d cookie objects.", CAPTURE_COOKIES_MAX);
+    static const char *keys [] = { "name", "value", "domain", "path", "secure", "http_only", "expires" };
+    size_t i;
+    json_t *c;
+    json_array_foreach (a, i, c) {
+        char param [API_ERROR_PARAM_MAX];
+        snprintf (param, sizeof param, "cookies[%zu]", i);
+        if (!json_is_object (c))
+            return api_error_set (err, 422, "parameter_invalid", param, "%s must be an object.", param);
+        const char *key;
+        json_t *v;
+        json_object_foreach (c, key, v)
+            if (!s_in (key, keys, sizeof keys / sizeof keys [0])) {
+                snprintf (param, sizeof param, "cookies[%zu].%.60s", i, key);
+                return api_error_set (err, 422, "parameter_unknown", param, "Unknown parameter: %s.", param);
+            }
+        capture_cookie_t *ck = &spec->cookies [spec->ncookies++];
+        const char *name = json_string_value (json_object_get (c, "name"));
+        const char *value = json_string_value (json_object_get (c, "value"));
+        const char *domain = json_string_value (json_object_get (c, "domain"));
+        const char *path = json_string_value (json_object_get (c, "path"));
+        json_t *exp = json_object_get (c, "expires");
+        snprintf (param, sizeof param, "cookies[%zu].name", i);
+        if (!name || !s_token (name))
+            return api_error_set (err, 422, "parameter_invalid", param, "%s must be a cookie name token.", param);
+        snprintf (param, sizeof param, "cookies[%zu].value", i);
+        if (!value || strpbrk (value, ";\r\n") || strlen (name) + strlen (value) > CAPTURE_COOKIE_BYTES_MAX)
+            return api_error_set (err, 422, "parameter_invalid", param,
+                                  "%s must be a string without ';' or line breaks, name + value at most %d bytes.",
+                                  param, CAPTURE_COOKIE_BYTES_MAX);
+        snprintf (param, sizeof param, "cookies[%zu].domain", i);
+        if (json_object_get (c, "domain") && (!domain || strlen (domain) > 253 || !s_cookie_domain_ok (domain, page)))
+            return api_error_set (err, 422, "parameter_invalid", param,
+                                  "%s must be the page's host (%s) or a parent domain of it.", param, page->host);
+        snprintf (param, sizeof param, "cookies[%zu].path", i);
+        if (json_object_get (c, "path") && (!path || path [0] != '/' || strlen (path) > 1024 || strpbrk (path, ";\r\n")))
+            return api_error_set (err, 422, "parameter_invalid", param, "%s must start with '/'.", param);
+        snprintf (param, sizeof param, "cookies[%zu].expires", i);
+        if (exp && (!json_is_integer (exp) || json_integer_value (exp) < 0))
+            return api_error_set (err, 422, "parameter_invalid", param,
+                                  "%s must be a unix time in seconds.", param);
+        static const char *flags [] = { "secure", "http_only" };
+        for (int f = 0; f < 2; f++) {
+            json_t *b = json_object_get (c, flags [f]);
+            snprintf (param, sizeof param, "cookies[%zu].%s", i, flags [f]);
+            if (b && !json_is_boolean (b))
+                return api_error_set (err, 422, "parameter_invalid", param, "%s must be true or false.", param);
+        }
+        ck->name = (char *) name, ck->value = (char *) value;
+        ck->domain = (char *) domain, ck->path = (char *) path;
+        ck->secure = json_is_true (json_object_get (c, "secure"));
+        ck->http_only = json_is_true (json_object_get (c, "http_only"));
+        ck->expires = exp ? (int64_t) json_integer_value (exp) : 0;
+    }
+    return 0;
+}
+
+/* A zone name of /usr/share/zoneinfo: letters, digits, '_', '-', '+' and '/'
+   between parts, no "..". */
+static bool
+s_timezone_ok (const char *tz)
+{
+    if (!*tz || *tz == '/' || strstr (tz, "..") || strlen (tz) > CAPTURE_TZ_MAX)
+        return false;
+    for (const char *p = tz; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+              || strchr ("_-+/", *p)))
+            return false;
+    char path [128];
+    snprintf (path, sizeof path, "/usr/share/zoneinfo/%s", tz);
+    struct stat st;
+    return stat (path, &st) == 0 && S_ISREG (st.st_mode);
+}
+
+/* en, en-US, zh-Hant-TW: 2-3 letters, then alphanumeric subtags of 2..8. */
+static bool
+s_locale_ok (const char *l)
+{
+    size_t n = strspn (l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    if (n < 2 || n > 3)
+        return false;
+    for (const char *p = l + n; *p; ) {
+        if (*p != '-' && *p != '_')
+            return false;
+        size_t k = strspn (p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+        if (k < 2 || k > 8)
+            return false;
+        p += 1 + k;
+    }
+    return true;
+}
+
+/* selector, clip, block, hide ... geolocation (docs/api.md). */
+static int
+s_options (json_t *obj, const web_url_t *page, capture_spec_t *spec, api_error_t *err)
+{
+    json_t *clip = json_object_get (obj, "clip"), *geo = json_object_get (obj, "geolocation");
+    json_t *ls = json_object_get (obj, "local_storage");
+    capture_list_t blocks = { 0 }, clicks = { 0 };
+    static const char *schemes [] = { "light", "dark" }, *medias [] = { "screen", "print" };
+    const char *scheme = NULL, *media = NULL;
+    if (s_text (obj, "selector", CAPTURE_SELECTOR_MAX, &spec->selector, err)
+    ||  s_int (obj, "padding", "padding", 0, CAPTURE_PADDING_MAX, 0, &spec->padding, err)
+    ||  s_strings (obj, "block", s_blocks, 4, &blocks, err)
+    ||  s_strings (obj, "block_urls", NULL, 0, &spec->block_urls, err)
+    ||  s_strings (obj, "block_resources", s_resources, sizeof s_resources / sizeof s_resources [0],
+                   &spec->block_resources, err)
+    ||  s_strings (obj, "hide", NULL, 0, &spec->hide, err)
+    ||  s_strings (obj, "remove", NULL, 0, &spec->remove, err)
+    ||  s_text (obj, "css", CAPTURE_CSS_MAX_BYTES, &spec->css, err)
+    ||  s_text (obj, "js", CAPTURE_JS_MAX_BYTES, &spec->js, err)
+    ||  s_text (obj, "wait_for", CAPTURE_SELECTOR_MAX, &spec->wait_for, err)
+    ||  s_text (obj, "wait_for_hidden", CAPTURE_SELECTOR_MAX, &spec->wait_for_hidden, err)
+    ||  s_choice (obj, "color_scheme", schemes, 2, NULL, &scheme, err)
+    ||  s_bool (obj, "reduced_motion", &spec->reduced_motion, err)
+    ||  s_choice (obj, "media", medias, 2, NULL, &media, err)
+    ||  s_cookies (obj, page, spec, err)
+    ||  s_text (obj, "user_agent", CAPTURE_UA_MAX, &spec->user_agent, err)
+    ||  s_text (obj, "locale", CAPTURE_LOCALE_MAX, &spec->locale, err)
+    ||  s_text (obj, "timezone", CAPTURE_TZ_MAX, &spec->timezone, err))
+        return -1;
+    if (json_object_get (obj, "padding") && !spec->selector)
+        return api_error_set (err, 422, "parameter_invalid", "padding", "padding needs a selector.");
+    for (int32_t i = 0; i < blocks.n; i++)
+        for (uint32_t b = 0; b < 4; b++)
+            if (strcmp (blocks.v [i], s_blocks [b]) == 0)
+                spec->block |= 1u << b;
+    if (scheme)
+        snprintf (spec->color_scheme, sizeof spec->color_scheme, "%s", scheme);
+    if (media)
+        snprintf (spec->media, sizeof spec->media, "%s", media);
+    if (spec->locale && !s_locale_ok (spec->locale))
+        return api_error_set (err, 422, "parameter_invalid", "locale",
+                              "locale must be a BCP 47 language tag such as en-US.");
+    if (spec->timezone && !s_timezone_ok (spec->timezone))
+        return api_error_set (err, 422, "parameter_invalid", "timezone",
+                              "timezone must be an IANA time zone name such as Europe/Paris.");
+    if (spec->user_agent && strpbrk (spec->user_agent, "\r\n\t"))
+        return api_error_set (err, 422, "parameter_invalid", "user_agent", "user_agent has a line break.");
+    if (clip) {
+        if (spec->selector)
+            return api_error_set (err, 422, "parameter_invalid", "clip", "clip and selector exclude each other.");
+        if (!json_is_object (clip))
+            return api_error_set (err, 422, "parameter_invalid", "clip",
+                                  "clip must be an object {\"x\", \"y\", \"width\", \"height\"}.");
+        const char *key;
+        json_t *v;
+        json_object_foreach (clip, key, v)
+            if (strcmp (key, "x") && strcmp (key, "y") && strcmp (key, "width") && strcmp (key, "height"))
+                return api_error_set (err, 422, "parameter_unknown", "clip", "Unknown parameter: clip.%.60s.", key);
+        if (!json_object_get (clip, "width") || !json_object_get (clip, "height"))
+            return api_error_set (err, 422, "parameter_missing", "clip", "clip needs width and height.");
+        spec->has_clip = true;
+        if (s_int (clip, "x", "clip.x", 0, CAPTURE_CLIP_MAX, 0, &spec->clip_x, err)
+        ||  s_int (clip, "y", "clip.y", 0, CAPTURE_CLIP_MAX, 0, &spec->clip_y, err)
+        ||  s_int (clip, "width", "clip.width", 1, CAPTURE_CLIP_MAX, 0, &spec->clip_w, err)
+        ||  s_int (clip, "height", "clip.height", 1, CAPTURE_CLIP_MAX, 0, &spec->clip_h, err))
+            return -1;
+    }
+    json_t *ca = json_object_get (obj, "click");
+    if (ca && (!json_is_array (ca) || json_array_size (ca) > CAPTURE_LIST_MAX))
+        return api_error_set (err, 422, "parameter_invalid", "click",
+                              "click must be an array of at most %d {\"selector\", \"optional\"} objects.",
+                              CAPTURE_LIST_MAX);
+    size_t i;
+    json_t *c;
+    json_array_foreach (ca, i, c) {
+        char param [API_ERROR_PARAM_MAX];
+        snprintf (param, sizeof param, "click[%zu]", i);
+        json_t *sel = json_object_get (c, "selector"), *opt = json_object_get (c, "optional");
+        const char *t = json_string_value (sel);
+        if (!json_is_object (c) || !t || !*t || strlen (t) > CAPTURE_SELECTOR_MAX
+        ||  (opt && !json_is_boolean (opt)) || json_object_size (c) > (opt ? 2u : 1u))
+            return api_error_set (err, 422, "parameter_invalid", param,
+                                  "%s must be {\"selector\": \"...\", \"optional\": true|false}.", param);
+        if (json_is_true (opt))
+            spec->click_optional |= 1u << clicks.n;
+        clicks.v [clicks.n++] = (char *) t;
+    }
+    spec->clicks = clicks;
+    if (geo) {
+        static const struct { const char *key, *param; double lo, hi; } g [] = {
+            { "latitude", "geolocation.latitude", -90, 90 },
+            { "longitude", "geolocation.longitude", -180, 180 },
+            { "accuracy", "geolocation.accuracy", 0, 1e7 },
+        };
+        if (!json_is_object (geo) || json_object_size (geo) > 3)
+            return api_error_set (err, 422, "parameter_invalid", "geolocation",
+                                  "geolocation must be {\"latitude\", \"longitude\", \"accuracy\"}.");
+        double *outs [] = { &spec->latitude, &spec->longitude, &spec->accuracy };
+        spec->accuracy = 100;
+        for (int k = 0; k < 3; k++) {
+            json_t *v = json_object_get (geo, g [k].key);
+            if (!v && k == 2)
+                continue;
+            if (!json_is_number (v) || json_number_value (v) < g [k].lo || json_number_value (v) > g [k].hi)
+                return api_error_set (err, 422, "parameter_invalid", g [k].param,
+                                      "%s must be a number from %g to %g.", g [k].param, g [k].lo, g [k].hi);
+            *outs [k] = json_number_value (v);
+        }
+        spec->has_geo = true;
+    }
+    if (ls) {
+        if (!json_is_object (ls) || json_object_size (ls) > CAPTURE_STORAGE_MAX)
+            return api_error_set (err, 422, "parameter_invalid", "local_storage",
+                                  "local_storage must be an object of at most %d string values.",
+                                  CAPTURE_STORAGE_MAX);
+        const char *key;
+        json_t *v;
+        json_object_foreach (ls, key, v) {
+            char param [API_ERROR_PARAM_MAX];
+            snprintf (param, sizeof param, "local_storage.%.100s", key);
+            const char *t = json_string_value (v);
+            if (!*key || !t || strlen (key) + strlen (t) > CAPTURE_STORAGE_BYTES_MAX)
+                return api_error_set (err, 422, "parameter_invalid", param,
+                                      "%s must be a string, key + value at most %d bytes.", param,
+                                      CAPTURE_STORAGE_BYTES_MAX);
+            spec->storage_keys [spec->nstorage] = (char *) key;
+            spec->storage_values [spec->nstorage++] = (char *) t;
+        }
+    }
+    return 0;
+}
+
 static int
 s_parse (json_t *obj, proto_create_render_t *out, api_error_t *err)
 {
@@ -186,7 +490,8 @@ s_parse (json_t *obj, proto_create_render_t *out, api_error_t *err)
     ||  s_int (obj, "delay_ms", "delay_ms", 0, CAPTURE_DELAY_MAX_MS, 0, &spec.delay_ms, err)
     ||  s_choice (obj, "wait_until", waits, 2, "load", &wait, err)
     ||  s_choice (obj, "format", formats, 3, "png", &format, err)
-    ||  s_headers (obj, &spec, err))
+    ||  s_headers (obj, &spec, err)
+    ||  s_options (obj, &page, &spec, err))
         return -1;
     /* a default scale gives way to a large viewport; a stated one is refused */
     while (!json_object_get (obj, "device_scale_factor") && spec.dpr > 1

@@ -14,6 +14,12 @@
     browser-macos (default) | iphone | ipad | android_phone | android_tablet
     | mac | none; background_preset a background preset (default midnight);
     headers at most 20, each name a token, name + value at most 4096 bytes.
+    The page options (capture_spec.h caps): selector (+ padding, not with
+    clip), clip, block categories, block_urls, block_resources, hide,
+    remove, click, css, js, wait_for(_hidden), color_scheme, reduced_motion,
+    media, cookies (domain the page's host or a parent of it with a dot, so
+    none is set for a third party), local_storage, user_agent, locale (BCP
+    47), timezone (a file under /usr/share/zoneinfo), geolocation.
 
     Pure; any thread. The caller frees `out` with proto_create_render_free(). */
 #ifndef EASEL_CAPTURE_REQUEST_H

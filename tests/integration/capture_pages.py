@@ -26,6 +26,59 @@ PAGE = (b"<!doctype html><html><head><style>html,body{margin:0;padding:0}"
         b"</style></head><body><div id=a></div><div id=b></div></body></html>")
 
 
+_HEAD = b"<!doctype html><html><head><meta charset=utf-8><style>html,body{margin:0;padding:0;background:#fff}"
+
+# a cookie banner (red, fixed at the bottom) and an ad slot (blue) over green content
+CLEAN = (_HEAD + b"#c{height:600px;background:rgb(16,200,64)}"
+         b".ad-slot{position:absolute;top:20px;left:20px;width:300px;height:100px;background:rgb(16,48,224)}"
+         b"#cookie-banner{position:fixed;left:0;right:0;bottom:0;height:120px;background:rgb(224,16,16)}"
+         b"</style></head><body><div id=c></div><div class=ad-slot></div>"
+         b"<div id=cookie-banner>We use cookies <button id=accept onclick=\"this.parentNode.remove()\">OK</button></div></body></html>")
+
+# a 3000 px feed whose last item turns green only once it is scrolled into view
+LAZY = (_HEAD + b".i{height:500px;background:rgb(224,16,16)}#last{height:500px;background:#fff}"
+        b"</style></head><body><div class=i></div><div class=i></div><div class=i></div><div class=i></div>"
+        b"<div class=i></div><div id=last></div><script>new IntersectionObserver(function(es){es.forEach("
+        b"function(e){if(e.isIntersecting)e.target.style.background='rgb(16,200,64)';});})"
+        b".observe(document.getElementById('last'));</script></body></html>")
+
+# a 200x120 green box at (50, 100)
+BOXES = (_HEAD + b"#box{position:absolute;left:50px;top:100px;width:200px;height:120px;background:rgb(16,200,64)}"
+         b"</style></head><body><div id=box></div></body></html>")
+
+# red in light mode, blue in dark mode
+DARK = (_HEAD + b"body{height:100vh;background:rgb(224,16,16)}"
+        b"@media (prefers-color-scheme: dark){body{background:rgb(16,48,224)}}</style></head><body></body></html>")
+
+# red; a green #late element appears after 1.5 s
+LATE = (_HEAD + b"body{height:100vh;background:rgb(224,16,16)}#late{height:100vh;background:rgb(16,200,64)}"
+        b"</style></head><body><script>setTimeout(function(){var d=document.createElement('div');d.id='late';"
+        b"document.body.appendChild(d);},1500);</script></body></html>")
+
+# white: css and js injection paint it
+PLAIN = _HEAD + b"body{height:100vh}</style></head><body><div id=x></div></body></html>"
+
+# green when the page sees Asia/Tokyo, fr-FR and the seeded local storage before its own script, else red
+ENV = (_HEAD + b"body{height:100vh;background:rgb(224,16,16)}</style><script>"
+       b"var ok=Intl.DateTimeFormat().resolvedOptions().timeZone==='Asia/Tokyo'&&navigator.language==='fr-FR'"
+       b"&&localStorage.getItem('token')==='tok-42';"
+       b"document.documentElement.style.setProperty('--c',ok?'rgb(16,200,64)':'rgb(224,16,16)');</script>"
+       b"<style>body{background:var(--c)}</style></head><body></body></html>")
+
+# a script and an image from this host each paint a block: blue (script), red (image)
+FETCHED = (_HEAD + b"body{height:100vh}</style></head><body><div id=s></div>"
+           b"<img src=/red.png width=200 height=100><script src=/paint.js></script></body></html>")
+PAINT_JS = (b"var d=document.getElementById('s');d.style.height='100px';d.style.width='200px';"
+            b"d.style.background='rgb(16,48,224)';")
+
+# 40,000 px: past the full-page cap
+HUGE = _HEAD + b"#h{height:40000px;background:rgb(16,200,64)}</style></head><body><div id=h></div></body></html>"
+
+# 30,000 px (past Chromium's 16,384 px texture, so tiled): 29,000 green, then 1,000 blue
+TALL30K = (_HEAD + b"#g{height:29000px;background:rgb(16,200,64)}#b{height:1000px;background:rgb(16,48,224)}"
+           b"</style></head><body><div id=g></div><div id=b></div></body></html>")
+
+
 def need_chromium():
     """Browser tests skip (exit 77, ctest SKIP_RETURN_CODE) only when no chromium is installed."""
     path = os.environ.get("EASEL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -37,13 +90,19 @@ def need_chromium():
 
 class PageServer:
     """/page (red over blue), /tall (1500 px red over 500 px green), /shot.png (an image), /hang (headers, then never
-    finishes), /slow (answers after `slow_s`), /auth (needs X-Token: sesame).
-    Records (path, user agent) of each request in `seen`."""
+    finishes), /slow (answers after `slow_s`), /auth (needs X-Token: sesame),
+    /login (the green box with Cookie sid=open-sesame, else red over blue), and the option pages
+    above (/clean, /lazy, /boxes, /dark, /late, /plain, /env, /huge, /tall30k, /fetched
+    with /paint.js and /red.png).
+    Records (path, user agent, X-Token, Cookie, Accept-Language) of each request in `seen`."""
 
     def __init__(self, slow_s=4):
         self.seen = []
         self.png = make_png(300, 200, rgb=(20, 200, 60))
         self.slow_s = slow_s
+        self.extra = {"/clean": CLEAN, "/lazy": LAZY, "/boxes": BOXES, "/dark": DARK, "/late": LATE,
+                      "/plain": PLAIN, "/env": ENV, "/huge": HUGE, "/tall30k": TALL30K, "/fetched": FETCHED}
+        self.red_png = make_png(200, 100, rgb=RED)
         self.lock = threading.Lock()
         server = self
 
@@ -56,7 +115,8 @@ class PageServer:
             def do_GET(self):
                 with server.lock:
                     server.seen.append((self.path, self.headers.get("User-Agent", ""),
-                                        self.headers.get("X-Token")))
+                                        self.headers.get("X-Token"), self.headers.get("Cookie"),
+                                        self.headers.get("Accept-Language")))
                 try:
                     self._answer()
                 except OSError:
@@ -81,6 +141,15 @@ class PageServer:
                     body, ctype, code = TALL, "text/html", 200
                 elif path in ("/page", "/slow"):
                     body, ctype, code = PAGE, "text/html", 200
+                elif path == "/paint.js":
+                    body, ctype, code = PAINT_JS, "text/javascript", 200
+                elif path == "/red.png":
+                    body, ctype, code = server.red_png, "image/png", 200
+                elif path in server.extra:
+                    body, ctype, code = server.extra[path], "text/html", 200
+                elif path == "/login":
+                    ok = "sid=open-sesame" in (self.headers.get("Cookie") or "")
+                    body, ctype, code = (BOXES if ok else PAGE), "text/html", 200
                 elif path == "/auth":
                     ok = self.headers.get("X-Token") == "sesame"
                     body, ctype, code = (PAGE, "text/html", 200) if ok else (b"no", "text/plain", 401)

@@ -164,7 +164,7 @@ test_bad (void)
     s_bad ("{\"url\":\"https://e.x/\",\"headers\":{\"X-A\":1}}", 422, "parameter_invalid", "headers.X-A");
     s_bad ("{\"url\":\"https://e.x/\",\"headers\":{\"X-A\":\"a\\r\\nHost: evil\"}}", 422, "parameter_invalid", "headers.X-A");
     s_bad ("{\"url\":\"https://e.x/\",\"headers\":{\"a b\":\"x\"}}", 422, "parameter_invalid", "headers.a b");
-    s_bad ("{\"url\":\"https://e.x/\",\"selector\":\"#main\"}", 422, "parameter_unknown", "selector");
+    s_bad ("{\"url\":\"https://e.x/\",\"shadow\":true}", 422, "parameter_unknown", "shadow");
     /* a URL over 2048 bytes */
     char *big = malloc (2200);
     snprintf (big, 2200, "{\"url\":\"https://e.x/%02100d\"}", 0);
@@ -202,11 +202,111 @@ test_spec_decode (void)
     CHECK (host [0] == '\0', "no host: %s", host);
 }
 
+/* the page options: each carried into the spec and back */
+static void
+test_options (void)
+{
+    capture_spec_t s;
+    proto_create_render_t cr;
+    s_ok ("{\"url\":\"https://app.example.com/dash\",\"selector\":\"#chart\",\"padding\":8,"
+          "\"block\":[\"ads\",\"cookie_banners\"],\"block_urls\":[\"*.evil.example/*\"],"
+          "\"block_resources\":[\"Font\",\"Media\"],\"hide\":[\".a\"],\"remove\":[\".b\",\".c\"],"
+          "\"click\":[{\"selector\":\"#ok\"},{\"selector\":\"#maybe\",\"optional\":true}],"
+          "\"css\":\"body{color:red}\",\"js\":\"1+1\",\"wait_for\":\"#late\",\"wait_for_hidden\":\".spin\","
+          "\"color_scheme\":\"dark\",\"reduced_motion\":true,\"media\":\"print\","
+          "\"cookies\":[{\"name\":\"sid\",\"value\":\"s3cret\",\"domain\":\"example.com\",\"path\":\"/\","
+          "\"secure\":true,\"http_only\":true,\"expires\":2000000000},{\"name\":\"b\",\"value\":\"\"}],"
+          "\"local_storage\":{\"token\":\"abc\",\"theme\":\"dark\"},\"user_agent\":\"Easel/1\","
+          "\"locale\":\"fr-FR\",\"timezone\":\"Europe/Paris\","
+          "\"geolocation\":{\"latitude\":48.85,\"longitude\":2.35,\"accuracy\":10}}", &s, &cr);
+    CHECK (s.selector && strcmp (s.selector, "#chart") == 0 && s.padding == 8, "selector + padding");
+    CHECK (s.block == (CAPTURE_BLOCK_ADS | CAPTURE_BLOCK_COOKIE_BANNERS), "block bits, got %u", s.block);
+    CHECK (s.block_urls.n == 1 && s.block_resources.n == 2 && s.hide.n == 1 && s.remove.n == 2, "lists");
+    CHECK (s.clicks.n == 2 && s.click_optional == 2u && strcmp (s.clicks.v [1], "#maybe") == 0,
+           "clicks, optional bit 1, got %u", s.click_optional);
+    CHECK (s.css && s.js && strcmp (s.wait_for, "#late") == 0 && strcmp (s.wait_for_hidden, ".spin") == 0, "css/js/waits");
+    CHECK (strcmp (s.color_scheme, "dark") == 0 && s.reduced_motion && strcmp (s.media, "print") == 0, "media");
+    CHECK (s.ncookies == 2 && strcmp (s.cookies [0].value, "s3cret") == 0 && s.cookies [0].secure
+           && s.cookies [0].http_only && s.cookies [0].expires == 2000000000
+           && strcmp (s.cookies [0].domain, "example.com") == 0 && s.cookies [1].domain == NULL, "cookies");
+    CHECK (s.nstorage == 2 && strcmp (s.storage_values [0], "abc") == 0, "local_storage");
+    CHECK (strcmp (s.user_agent, "Easel/1") == 0 && strcmp (s.locale, "fr-FR") == 0
+           && strcmp (s.timezone, "Europe/Paris") == 0, "ua/locale/timezone");
+    CHECK (s.has_geo && s.latitude > 48.8 && s.longitude < 2.4 && s.accuracy == 10, "geolocation");
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
+    s_ok ("{\"url\":\"https://e.x/\",\"clip\":{\"x\":10,\"y\":20,\"width\":300,\"height\":200}}", &s, &cr);
+    CHECK (s.has_clip && s.clip_x == 10 && s.clip_y == 20 && s.clip_w == 300 && s.clip_h == 200, "clip");
+    CHECK (!s.selector && s.ncookies == 0 && s.block == 0, "nothing else");
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
+
+    const char *u = "{\"url\":\"https://app.example.com/\",";
+    static const struct { const char *tail, *code, *param; } bad [] = {
+        { "\"selector\":\"\"}", "parameter_invalid", "selector" },
+        { "\"padding\":4}", "parameter_invalid", "padding" },
+        { "\"selector\":\"#a\",\"padding\":501}", "parameter_invalid", "padding" },
+        { "\"selector\":\"#a\",\"clip\":{\"width\":1,\"height\":1}}", "parameter_invalid", "clip" },
+        { "\"clip\":{\"width\":0,\"height\":10}}", "parameter_invalid", "clip.width" },
+        { "\"clip\":{\"x\":-1,\"width\":5,\"height\":10}}", "parameter_invalid", "clip.x" },
+        { "\"clip\":{\"width\":5}}", "parameter_missing", "clip" },
+        { "\"clip\":{\"width\":5,\"height\":5,\"z\":1}}", "parameter_unknown", "clip" },
+        { "\"block\":[\"ads\",\"popups\"]}", "parameter_invalid", "block[1]" },
+        { "\"block\":\"ads\"}", "parameter_invalid", "block" },
+        { "\"block_resources\":[\"image\"]}", "parameter_invalid", "block_resources[0]" },
+        { "\"block_urls\":[\"\"]}", "parameter_invalid", "block_urls[0]" },
+        { "\"hide\":[1]}", "parameter_invalid", "hide[0]" },
+        { "\"remove\":{}}", "parameter_invalid", "remove" },
+        { "\"click\":[{\"selector\":\"#a\"},{\"optional\":true}]}", "parameter_invalid", "click[1]" },
+        { "\"click\":[{\"selector\":\"#a\",\"optional\":\"yes\"}]}", "parameter_invalid", "click[0]" },
+        { "\"css\":5}", "parameter_invalid", "css" },
+        { "\"wait_for\":\"\"}", "parameter_invalid", "wait_for" },
+        { "\"wait_for_hidden\":[]}", "parameter_invalid", "wait_for_hidden" },
+        { "\"color_scheme\":\"blue\"}", "parameter_invalid", "color_scheme" },
+        { "\"reduced_motion\":\"yes\"}", "parameter_invalid", "reduced_motion" },
+        { "\"media\":\"tv\"}", "parameter_invalid", "media" },
+        { "\"cookies\":{}}", "parameter_invalid", "cookies" },
+        { "\"cookies\":[{\"name\":\"a b\",\"value\":\"x\"}]}", "parameter_invalid", "cookies[0].name" },
+        { "\"cookies\":[{\"name\":\"a\",\"value\":\"x;y\"}]}", "parameter_invalid", "cookies[0].value" },
+        { "\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\"tracker.example\"}]}", "parameter_invalid", "cookies[0].domain" },
+        { "\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\"com\"}]}", "parameter_invalid", "cookies[0].domain" },
+        { "\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\"ple.com\"}]}", "parameter_invalid", "cookies[0].domain" },
+        { "\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"path\":\"x\"}]}", "parameter_invalid", "cookies[0].path" },
+        { "\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"expires\":-5}]}", "parameter_invalid", "cookies[0].expires" },
+        { "\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"secure\":1}]}", "parameter_invalid", "cookies[0].secure" },
+        { "\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"samesite\":\"Lax\"}]}", "parameter_unknown", "cookies[0].samesite" },
+        { "\"local_storage\":[]}", "parameter_invalid", "local_storage" },
+        { "\"local_storage\":{\"k\":1}}", "parameter_invalid", "local_storage.k" },
+        { "\"user_agent\":\"a\\nb\"}", "parameter_invalid", "user_agent" },
+        { "\"locale\":\"english\"}", "parameter_invalid", "locale" },
+        { "\"timezone\":\"Mars/Olympus\"}", "parameter_invalid", "timezone" },
+        { "\"timezone\":\"../../etc/passwd\"}", "parameter_invalid", "timezone" },
+        { "\"geolocation\":{\"latitude\":91,\"longitude\":0}}", "parameter_invalid", "geolocation.latitude" },
+        { "\"geolocation\":{\"latitude\":1}}", "parameter_invalid", "geolocation.longitude" },
+        { "\"geolocation\":5}", "parameter_invalid", "geolocation" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        char body [512];
+        snprintf (body, sizeof body, "%s%s", u, bad [i].tail);
+        s_bad (body, 422, bad [i].code, bad [i].param);
+    }
+    /* a cookie for the page's own host and for a parent domain is fine; an IP host only itself */
+    s_ok ("{\"url\":\"http://127.0.0.1:8080/\",\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\"127.0.0.1\"}]}", &s, &cr);
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
+    s_bad ("{\"url\":\"http://127.0.0.1:8080/\",\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\"0.0.1\"}]}",
+           422, "parameter_invalid", "cookies[0].domain");
+    s_ok ("{\"url\":\"https://a.b.example.com/\",\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\".b.example.com\"}]}", &s, &cr);
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
+}
+
 int
 main (void)
 {
     test_defaults ();
     test_everything ();
+    test_options ();
     test_bad ();
     test_spec_decode ();
     if (s_failures) {

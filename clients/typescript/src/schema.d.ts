@@ -1090,6 +1090,70 @@ export interface components {
             headers?: {
                 [key: string]: string;
             };
+            /** @description capture only the first element this CSS selector matches */
+            selector?: string;
+            /** @description CSS px around the selector's box (needs selector) */
+            padding?: number;
+            /** @description a rectangle of the page in CSS px (not with selector) */
+            clip?: {
+                x?: number;
+                y?: number;
+                width: number;
+                height: number;
+            };
+            /** @description rule lists shipped with Easel: their URLs are not loaded and their elements hidden */
+            block?: ("ads" | "trackers" | "cookie_banners" | "chat_widgets")[];
+            /** @description URL patterns not to load ('*' matches anything) */
+            block_urls?: string[];
+            /** @description resource types not to load */
+            block_resources?: ("Document" | "Stylesheet" | "Image" | "Media" | "Font" | "Script" | "XHR" | "Fetch" | "WebSocket" | "Manifest" | "Other")[];
+            /** @description selectors made invisible (their space kept) */
+            hide?: string[];
+            /** @description selectors removed from the page */
+            remove?: string[];
+            /** @description clicked in order after the load; a required one that matches nothing fails the job */
+            click?: {
+                selector: string;
+                optional?: boolean;
+            }[];
+            /** @description a style sheet added after the load */
+            css?: string;
+            /** @description run after the load and the clicks, awaited, at most 5 s */
+            js?: string;
+            /** @description wait (up to 10 s) until this selector matches a visible element */
+            wait_for?: string;
+            /** @description wait (up to 10 s) until no visible element matches */
+            wait_for_hidden?: string;
+            /** @enum {string} */
+            color_scheme?: "light" | "dark";
+            reduced_motion?: boolean;
+            /** @enum {string} */
+            media?: "screen" | "print";
+            /** @description set before the load; domain the page's host or a parent of it; values never logged */
+            cookies?: {
+                name: string;
+                value: string;
+                domain?: string;
+                path?: string;
+                secure?: boolean;
+                http_only?: boolean;
+                /** @description unix time, s */
+                expires?: number;
+            }[];
+            /** @description written for the page's own origin before its scripts run; values never logged */
+            local_storage?: {
+                [key: string]: string;
+            };
+            user_agent?: string;
+            /** @description Accept-Language and navigator.language */
+            locale?: string;
+            /** @description an IANA time zone name (Europe/Paris) */
+            timezone?: string;
+            geolocation?: {
+                latitude: number;
+                longitude: number;
+                accuracy?: number;
+            };
         };
         /** @example {
          *       "job_id": "job_01KNS1WNPW9FCHZSK4XNTHMB0H",
@@ -1113,7 +1177,8 @@ export interface components {
          *         "format": "png",
          *         "bytes": 120331,
          *         "credits_used": 3,
-         *         "sha256": "9c1e0f5d"
+         *         "sha256": "9c1e0f5d",
+         *         "truncated": false
          *       },
          *       "error": null,
          *       "webhook_url": null,
@@ -1137,6 +1202,8 @@ export interface components {
                 bytes?: number;
                 credits_used?: number;
                 sha256?: string;
+                /** @description true when full_page (or a region) was cut at 32768 CSS px (a selector or clip region at 16384 device px) or the 40 megapixel cap */
+                truncated?: boolean;
             } | null;
             error?: string | null;
             webhook_url?: string | null;
