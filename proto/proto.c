@@ -878,8 +878,10 @@ s_create_blobs (const msgpack_object *m, proto_create_render_t *self, char *err)
         bool found = false;
         for (int32_t i = 0; i < self->nblobs && !found; i++)
             found = strcmp (self->blobs [i].sha256, self->tasks [t].blob) == 0;
-        if (!found) {
-            s_fail (err, "tasks[%d]: blob is not in blobs", (int) t);
+        /* not carried: an uploaded file the scheduler holds (it checks the account's) */
+        const char *hex = self->tasks [t].blob;
+        if (!found && (strlen (hex) != 64 || strspn (hex, "0123456789abcdef") != 64)) {
+            s_fail (err, "tasks[%d]: blob is neither in blobs nor a sha256", (int) t);
             return -1;
         }
     }

@@ -157,7 +157,8 @@ typedef struct {
     char     format[PROTO_SHORT_MAX];
     char    *spec;                 /* encoded proto_slide_t, kept opaque by the scheduler */
     size_t   spec_len;
-    char     blob[65];             /* optional: hex sha256 of the render blob it needs; "" none */
+    char     blob[65];             /* optional: hex sha256 of the render blob it needs (in blobs,
+                                      or an uploaded file the account holds); "" none */
 } proto_task_spec_t;
 
 /* An inline image of a render, decoded, sent once however many tasks use it. */
