@@ -23,6 +23,8 @@ const openapi_route_t openapi_routes [] = {
     { "GET",  "/v1/renders/{id}/deliveries" },
     { "GET",  "/v1/renders/{id}/archive" },
     { "POST", "/v1/renders/{id}/redeliver" },
+    { "POST", "/v1/files" },
+    { "GET",  "/v1/files" },
     { "GET",  "/v1/files/{id}" },
     { "GET",  "/v1/account" },
     { "POST", "/v1/capture" },
