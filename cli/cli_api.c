@@ -52,6 +52,14 @@ int
 cli_api_call (const char *method, const char *path, const char *json_body, long timeout_s,
               cli_api_resp_t *out)
 {
+    return cli_api_call_bytes (method, path, json_body ? "application/json" : NULL, json_body,
+                               json_body ? strlen (json_body) : 0, timeout_s, out);
+}
+
+int
+cli_api_call_bytes (const char *method, const char *path, const char *ctype, const void *data,
+                    size_t len, long timeout_s, cli_api_resp_t *out)
+{
     memset (out, 0, sizeof *out);
     char url [4096], auth [256];
     bool absolute = strncmp (path, "http://", 7) == 0 || strncmp (path, "https://", 8) == 0;
@@ -66,8 +74,11 @@ cli_api_call (const char *method, const char *path, const char *json_body, long 
         return CLI_TRANSPORT;
     }
     struct curl_slist *hdrs = curl_slist_append (NULL, auth);
-    if (json_body)
-        hdrs = curl_slist_append (hdrs, "Content-Type: application/json");
+    char ctype_h [160];
+    if (ctype) {
+        snprintf (ctype_h, sizeof ctype_h, "Content-Type: %s", ctype);
+        hdrs = curl_slist_append (hdrs, ctype_h);
+    }
     char errbuf [CURL_ERROR_SIZE] = "";
     curl_easy_setopt (curl, CURLOPT_URL, url);
     curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
@@ -79,8 +90,10 @@ cli_api_call (const char *method, const char *path, const char *json_body, long 
     curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt (curl, CURLOPT_USERAGENT, "easel-cli/1");
-    if (json_body)
-        curl_easy_setopt (curl, CURLOPT_POSTFIELDS, json_body);
+    if (data) {
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDS, data);
+    }
     CURLcode rc = curl_easy_perform (curl);
     curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &out->status);
     const char *ct = NULL;
