@@ -48,27 +48,17 @@ s_write (char *ptr, size_t size, size_t n, void *userp)
     return len;
 }
 
-static int s_call (const char *method, const char *path, const char *content_type,
-                   const char *body, size_t body_len, long timeout_s, cli_api_resp_t *out);
-
 int
 cli_api_call (const char *method, const char *path, const char *json_body, long timeout_s,
               cli_api_resp_t *out)
 {
-    return s_call (method, path, json_body ? "application/json" : NULL, json_body,
-                   json_body ? strlen (json_body) : 0, timeout_s, out);
+    return cli_api_call_bytes (method, path, json_body ? "application/json" : NULL, json_body,
+                               json_body ? strlen (json_body) : 0, timeout_s, out);
 }
 
 int
-cli_api_call_bytes (const char *method, const char *path, const char *content_type,
-                    const char *data, size_t len, long timeout_s, cli_api_resp_t *out)
-{
-    return s_call (method, path, content_type, data, len, timeout_s, out);
-}
-
-static int
-s_call (const char *method, const char *path, const char *content_type, const char *body,
-        size_t body_len, long timeout_s, cli_api_resp_t *out)
+cli_api_call_bytes (const char *method, const char *path, const char *ctype, const void *data,
+                    size_t len, long timeout_s, cli_api_resp_t *out)
 {
     memset (out, 0, sizeof *out);
     char url [4096], auth [256];
@@ -84,10 +74,10 @@ s_call (const char *method, const char *path, const char *content_type, const ch
         return CLI_TRANSPORT;
     }
     struct curl_slist *hdrs = curl_slist_append (NULL, auth);
-    char ct_header [160];
-    if (content_type) {
-        snprintf (ct_header, sizeof ct_header, "Content-Type: %s", content_type);
-        hdrs = curl_slist_append (hdrs, ct_header);
+    char ctype_h [160];
+    if (ctype) {
+        snprintf (ctype_h, sizeof ctype_h, "Content-Type: %s", ctype);
+        hdrs = curl_slist_append (hdrs, ctype_h);
     }
     char errbuf [CURL_ERROR_SIZE] = "";
     curl_easy_setopt (curl, CURLOPT_URL, url);
@@ -100,9 +90,9 @@ s_call (const char *method, const char *path, const char *content_type, const ch
     curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt (curl, CURLOPT_USERAGENT, "easel-cli/1");
-    if (body) {
-        curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+    if (data) {
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDS, data);
     }
     CURLcode rc = curl_easy_perform (curl);
     curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &out->status);

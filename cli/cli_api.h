@@ -34,9 +34,9 @@ int  cli_api_init (void);
    when none did. */
 int  cli_api_call (const char *method, const char *path, const char *json_body,
                    long timeout_s, cli_api_resp_t *out);
-/* The same with a raw body of len bytes sent as content_type (uploads). */
-int  cli_api_call_bytes (const char *method, const char *path, const char *content_type,
-                         const char *data, size_t len, long timeout_s, cli_api_resp_t *out);
+/* cli_api_call with a body of len bytes sent as ctype (NULL data: none). */
+int  cli_api_call_bytes (const char *method, const char *path, const char *ctype, const void *data,
+                         size_t len, long timeout_s, cli_api_resp_t *out);
 void cli_api_resp_free (cli_api_resp_t *self);
 
 /* An answer that is not 2xx: prints "easel: HTTP 401 invalid_api_key: ..."

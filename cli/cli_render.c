@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <jansson.h>
 
 #include "cli.h"
 #include "cli_api.h"
+#include "cli_upload.h"
 #include "util.h"
 
 #define S_SPEC_MAX (25 * 1024 * 1024)
@@ -151,9 +153,16 @@ cli_render (int argc, char **argv)
     }
     if (async)
         json_object_set_new (body, "async", json_true ());
-    char *payload = json_dumps (body, JSON_COMPACT);
+    /* local "path"s: checked, uploaded once each, replaced by file_ids */
+    int rc = cli_api_init ();
+    if (rc == 0)
+        rc = cli_upload_spec (body, as_json ? CLI_UPLOAD_JSON : isatty (2) ? CLI_UPLOAD_TTY
+                                                                         : CLI_UPLOAD_PLAIN);
+    char *payload = rc ? NULL : json_dumps (body, JSON_COMPACT);
     json_decref (body);
-    int rc = payload ? cli_api_init () : CLI_USAGE;
+    if (rc)
+        return rc;
+    rc = payload ? 0 : CLI_USAGE;
     json_t *obj = NULL;
     if (rc == 0)
         rc = s_submit ("/v1/renders", "render", payload, !async || wait, &obj);

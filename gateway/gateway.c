@@ -17,6 +17,7 @@
 #include "gateway.h"
 #include "api_pool.h"
 #include "render_request.h"
+#include "file_upload.h"
 #include "capture_request.h"
 #include "job_json.h"
 #include "deliveries.h"
@@ -61,6 +62,7 @@ typedef struct {
 } s_call_t;
 
 static void s_idem_store (s_call_t *c, int status, const char *ctype, const char *body, size_t len);
+static int s_resolve_file (void *arg, const char *id, const char *param, char sha256 [65], api_error_t *e);
 
 /* connections civetweb has handed to a worker thread and not yet closed */
 static atomic_int s_connections;
@@ -734,7 +736,7 @@ s_create_render (s_call_t *c)
     ||  s_read_body (c, &body, &len, &e))
         return s_reply_error (c, &e, NULL);
     proto_create_render_t cr;
-    int rc = render_request_parse (body, len, &cr, &e);
+    int rc = render_request_parse_files (body, len, s_resolve_file, c, &cr, &e);
     if (rc == 0 && key [0] && s_fingerprint (body, len, fp)) {
         proto_create_render_free (&cr);
         rc = s_internal (c, &e, "cannot fingerprint the request");
@@ -1167,6 +1169,219 @@ s_show_file (s_call_t *c, const char *path_id)
     }
     rc = s_reply_file (c, &f);
     proto_file_free (&f);
+    return rc;
+}
+
+/* ---- uploaded files (POST /v1/files, GET /v1/files?sha256=) ---------------- */
+
+#define FORM_SLACK_BYTES 65536     /* multipart boundaries and part headers */
+
+typedef struct {
+    uint8_t *data;
+    size_t   len, cap;
+    int      parts;                /* "file" parts seen */
+    bool     over, other;          /* over the byte cap; a part not named file */
+    char     other_name [64];
+} s_form_t;
+
+static int
+s_form_found (const char *key, const char *filename, char *path, size_t pathlen, void *arg)
+{
+    (void) filename, (void) path, (void) pathlen;
+    s_form_t *f = arg;
+    if (strcmp (key, "file") != 0) {
+        f->other = true;
+        snprintf (f->other_name, sizeof f->other_name, "%s", key);
+        return MG_FORM_FIELD_STORAGE_ABORT;
+    }
+    if (++f->parts > 1)
+        return MG_FORM_FIELD_STORAGE_ABORT;
+    return MG_FORM_FIELD_STORAGE_GET;
+}
+
+static int
+s_form_get (const char *key, const char *value, size_t len, void *arg)
+{
+    (void) key;
+    s_form_t *f = arg;
+    if (f->len + len > (size_t) EASEL_MAX_SOURCE_BYTES) {
+        f->over = true;
+        return MG_FORM_FIELD_HANDLE_ABORT;
+    }
+    if (f->len + len > f->cap) {
+        size_t cap = f->cap ? f->cap : BODY_CHUNK;
+        while (cap < f->len + len)
+            cap *= 2;
+        uint8_t *grown = realloc (f->data, cap);
+        if (!grown) {
+            f->over = true;
+            return MG_FORM_FIELD_HANDLE_ABORT;
+        }
+        f->data = grown;
+        f->cap = cap;
+    }
+    memcpy (f->data + f->len, value, len);
+    f->len += len;
+    return MG_FORM_FIELD_HANDLE_GET;
+}
+
+/* The file of a multipart body (civetweb parses it) into *out / *len. */
+static int
+s_read_form (s_call_t *c, uint8_t **out, size_t *len, api_error_t *e)
+{
+    s_form_t f;
+    memset (&f, 0, sizeof f);
+    struct mg_form_data_handler h = { s_form_found, s_form_get, NULL, &f };
+    mg_handle_form_request (c->conn, &h);
+    c->body_read = !f.over && !f.other && f.parts <= 1;
+    int rc = f.over ? api_error_set (e, 413, "file_too_large", "file",
+                                     "The file is over the %d byte limit.", EASEL_MAX_SOURCE_BYTES)
+           : f.other ? api_error_set (e, 422, "parameter_unknown", "file",
+                                      "The form takes one part named file, not '%.60s'.", f.other_name)
+           : f.parts != 1 ? api_error_set (e, 422, f.parts ? "parameter_invalid" : "parameter_missing",
+                                           "file", "The form takes exactly one part named file.")
+           : 0;
+    if (rc)
+        free (f.data);
+    else {
+        *out = f.data;
+        *len = f.len;
+    }
+    return rc;
+}
+
+/* Sends a FILE_PUT / FILE_FIND and answers the scheduler's JSON. */
+static int
+s_reply_file_json (s_call_t *c, int cmd, const msgpack_sbuffer *sb, const char *rid)
+{
+    api_error_t e;
+    zframe_t *reply = NULL;
+    if (s_bus (c, cmd, sb, rid, PROTO_JSON, &reply, &e))
+        return s_reply_error (c, &e, NULL);
+    proto_json_t js;
+    char err [PROTO_ERR_MAX];
+    int rc = proto_json_decode ((const char *) zframe_data (reply), zframe_size (reply), &js, err);
+    zframe_destroy (&reply);
+    if (rc) {
+        s_internal (c, &e, err);
+        return s_reply_error (c, &e, NULL);
+    }
+    rc = s_reply (c, js.status, "application/json", NULL, js.json, strlen (js.json));
+    proto_json_free (&js);
+    return rc;
+}
+
+/* POST /v1/files: raw image bytes or multipart/form-data with one file part.
+   Content addressed, so an Idempotency-Key adds nothing and is not stored. */
+static int
+s_create_file (s_call_t *c)
+{
+    api_error_t e;
+    const char *ctype = mg_get_header (c->conn, "Content-Type");
+    int kind = 0;
+    long long cl = mg_get_request_info (c->conn)->content_length;
+    if (s_auth (c, &e) || (kind = file_upload_kind (ctype, &e)) < 0)
+        return s_reply_error (c, &e, NULL);
+    if (cl > (long long) EASEL_MAX_SOURCE_BYTES + (kind ? FORM_SLACK_BYTES : 0)) {
+        api_error_set (&e, 413, "file_too_large", "file", "The file is over the %d byte limit.",
+                       EASEL_MAX_SOURCE_BYTES);
+        return s_reply_error (c, &e, NULL);
+    }
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    char *raw = NULL;
+    if (kind ? s_read_form (c, &bytes, &len, &e) : s_read_body (c, &raw, &len, &e))
+        return s_reply_error (c, &e, NULL);
+    if (!kind)
+        bytes = (uint8_t *) raw;
+    proto_file_put_t put;
+    memset (&put, 0, sizeof put);
+    int rc;
+    if (file_upload_check (bytes, len, kind ? NULL : ctype, &put, &e))
+        rc = s_reply_error (c, &e, NULL);
+    else {
+        proto_id_new ("rid_", put.rid, sizeof put.rid);
+        memcpy (put.auth, c->auth, sizeof put.auth);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        rc = proto_file_put_encode (&put, &sb)
+           ? (s_internal (c, &e, "FILE_PUT encoding failed"), s_reply_error (c, &e, NULL))
+           : s_reply_file_json (c, PROTO_FILE_PUT, &sb, put.rid);
+        msgpack_sbuffer_destroy (&sb);
+    }
+    free (bytes);
+    return rc;
+}
+
+/* GET /v1/files?sha256=<64 hex>: the account's file of those bytes, or 404. */
+static int
+s_find_file (s_call_t *c)
+{
+    api_error_t e;
+    if (s_auth (c, &e))
+        return s_reply_error (c, &e, NULL);
+    const char *qs = mg_get_request_info (c->conn)->query_string;
+    proto_file_find_t f;
+    memset (&f, 0, sizeof f);
+    char sha [80] = "";
+    if (!qs || mg_get_var (qs, strlen (qs), "sha256", sha, sizeof sha) < 0)
+        api_error_set (&e, 422, "parameter_missing", "sha256",
+                       "Give sha256=<64 hex digits> to look a file up by its bytes.");
+    else
+    if (strlen (sha) != 64 || strspn (sha, "0123456789abcdefABCDEF") != 64)
+        api_error_set (&e, 422, "parameter_invalid", "sha256", "sha256 is 64 hex digits.");
+    else {
+        for (int i = 0; i < 64; i++)
+            f.sha256 [i] = (char) (sha [i] >= 'A' && sha [i] <= 'F' ? sha [i] - 'A' + 'a' : sha [i]);
+        proto_id_new ("rid_", f.rid, sizeof f.rid);
+        memcpy (f.auth, c->auth, sizeof f.auth);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        int rc = proto_file_find_encode (&f, &sb)
+               ? (s_internal (c, &e, "FILE_FIND encoding failed"), s_reply_error (c, &e, NULL))
+               : s_reply_file_json (c, PROTO_FILE_FIND, &sb, f.rid);
+        msgpack_sbuffer_destroy (&sb);
+        return rc;
+    }
+    return s_reply_error (c, &e, NULL);
+}
+
+/* render_request's resolver: the sha256 of the caller's live file id, or a
+   422 file_not_found naming param (another account's file answers the same). */
+static int
+s_resolve_file (void *arg, const char *id, const char *param, char sha256 [65], api_error_t *e)
+{
+    s_call_t *c = arg;
+    proto_file_find_t f;
+    memset (&f, 0, sizeof f);
+    if (!proto_id_valid (id, "file_"))
+        return api_error_set (e, 422, "file_not_found", param, "No such file: '%.40s'.", id);
+    snprintf (f.id, sizeof f.id, "%s", id);
+    proto_id_new ("rid_", f.rid, sizeof f.rid);
+    memcpy (f.auth, c->auth, sizeof f.auth);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    int rc = proto_file_find_encode (&f, &sb) ? s_internal (c, e, "FILE_FIND encoding failed")
+           : s_bus (c, PROTO_FILE_FIND, &sb, f.rid, PROTO_JSON, &reply, e);
+    msgpack_sbuffer_destroy (&sb);
+    if (rc && e->status == 404)
+        return api_error_set (e, 422, "file_not_found", param,
+                              "No such file: '%.40s' (or it expired); upload it again.", id);
+    if (rc)
+        return -1;
+    proto_json_t js;
+    char err [PROTO_ERR_MAX];
+    rc = proto_json_decode ((const char *) zframe_data (reply), zframe_size (reply), &js, err);
+    zframe_destroy (&reply);
+    if (rc)
+        return s_internal (c, e, err);
+    json_t *obj = json_loads (js.json, 0, NULL);
+    const char *hex = json_string_value (json_object_get (obj, "sha256"));
+    rc = hex && strlen (hex) == 64 ? (memcpy (sha256, hex, 65), 0)
+                                   : s_internal (c, e, "file object without sha256");
+    json_decref (obj);
+    proto_json_free (&js);
     return rc;
 }
 
@@ -1700,7 +1915,7 @@ s_handle (struct mg_connection *conn, void *cbdata, const char *request_id)
         return s_reply_error (&c, &idem_e, NULL);
     char keyed_id [PROTO_ID_MAX];
     if (post && idem [0] && strcmp (path, "/v1/renders") != 0 && strcmp (path, "/v1/capture") != 0
-    &&  !s_cancel_path (path, keyed_id)) {
+    &&  strcmp (path, "/v1/files") != 0 &&  !s_cancel_path (path, keyed_id)) {
         int rc = s_idem_begin (&c, path, idem);
         if (rc)
             return rc;
@@ -1758,6 +1973,8 @@ s_handle (struct mg_connection *conn, void *cbdata, const char *request_id)
     char archive_id [PROTO_ID_MAX];
     if (archive_match (path, archive_id))
         return get ? s_render_archive (&c, archive_id) : s_not_allowed (&c, "GET");
+    if (strcmp (path, "/v1/files") == 0)
+        return post ? s_create_file (&c) : get ? s_find_file (&c) : s_not_allowed (&c, "GET, POST");
     if ((id = s_segment (path, "/v1/files/")))
         return get ? s_show_file (&c, id) : s_not_allowed (&c, "GET");
     api_error_t e;

@@ -28,6 +28,8 @@ const openapi_route_t openapi_routes [] = {
     { "POST", "/v1/renders/{id}/review" },
     { "GET",  "/v1/renders/{id}/review/status" },
     { "POST", "/v1/renders/{id}/review_links/revoke" },
+    { "POST", "/v1/files" },
+    { "GET",  "/v1/files" },
     { "GET",  "/v1/files/{id}" },
     { "GET",  "/v1/account" },
     { "POST", "/v1/capture" },

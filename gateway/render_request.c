@@ -53,11 +53,24 @@ typedef struct {
     uint8_t    *data;              /* owned: decoded inline screenshot; NULL when none */
     size_t      data_len;
     char        sha256 [65];       /* hex sha256 of data: the blob its tasks name */
+    json_t     *file_id;           /* borrowed: a file id, or object key -> file id; NULL none */
     const char *device;            /* borrowed */
     s_style_t   layout, head, subst;   /* merged: slide over render defaults */
 } s_slide_t;
 
+#define MAX_FILE_IDS 64       /* distinct file ids one render names */
+
+/* The file ids a render names, each resolved once to its sha256. */
 typedef struct {
+    render_file_resolve_fn *resolve;                   /* NULL: file_id is refused */
+    void       *arg;
+    int         n;
+    const char *ids [MAX_FILE_IDS];                    /* borrowed */
+    char        sha256 [MAX_FILE_IDS][65];
+} s_files_t;
+
+typedef struct {
+    s_files_t  *files;
     const char *locales [MAX_LOCALES];                 /* borrowed */
     int         nlocales;
     const presets_canvas_t *presets [MAX_MATRIX_PRESETS];
@@ -397,6 +410,9 @@ s_parse_background (const json_t *b, s_req_t *req, api_error_t *e)
         static const char *const ikeys [] = { "url", NULL };
         if (!json_is_object (image))
             return s_fail (e, "parameter_invalid", "image is an object with a url.", "background.image");
+        if (json_is_object (image) && s_member (image, "file_id"))
+            return s_fail (e, "parameter_invalid", "An uploaded file cannot be a background yet;"
+                           " give background.image.url.", "background.image.file_id");
         if (s_check_keys (image, ikeys, "background.image", e))
             return -1;
         const char *url = json_string_value (s_member (image, "url"));
@@ -743,6 +759,93 @@ s_decode_data (const char *b64, size_t len, const char *path, s_slide_t *slide, 
     return 0;
 }
 
+/* A key of a per-image file_id map: "default", a locale of the matrix, a
+   preset of the render, or "<locale>/<preset>". */
+static bool
+s_file_key_known (const s_req_t *req, const char *key)
+{
+    if (strcmp (key, "default") == 0)
+        return true;
+    const char *slash = strchr (key, '/');
+    size_t llen = slash ? (size_t) (slash - key) : strlen (key);
+    bool locale = false, preset = false;
+    for (int l = 0; l < req->nlocales && !locale; l++)
+        locale = strlen (req->locales [l]) == llen && strncmp (req->locales [l], key, llen) == 0;
+    const char *pname = slash ? slash + 1 : key;
+    for (int p = 0; p < req->npresets && !preset; p++)
+        preset = strcmp (req->presets [p]->name, pname) == 0;
+    if (!preset && req->canvas_preset)
+        preset = strcmp (req->canvas_preset->name, pname) == 0;
+    return slash ? locale && preset : locale || preset;
+}
+
+/* screenshot.file_id: "file_..." or {"<locale>": "file_...", ...}. */
+static int
+s_check_file_id (json_t *file_id, const char *path, const s_req_t *req, s_slide_t *slide,
+                 api_error_t *e)
+{
+    if (!req->files || !req->files->resolve)
+        return s_fail (e, "parameter_invalid", "file_id is not taken here.", "%s.file_id", path);
+    if (json_is_string (file_id)) {
+        slide->file_id = file_id;
+        return 0;
+    }
+    if (!json_is_object (file_id) || json_object_size (file_id) == 0)
+        return s_fail (e, "parameter_invalid",
+                       "file_id is a file id, or an object of locale (or preset, or "
+                       "\"<locale>/<preset>\", or \"default\") -> file id.", "%s.file_id", path);
+    const char *key;
+    json_t *v;
+    json_object_foreach (file_id, key, v) {
+        if (!s_file_key_known (req, key))
+            return s_fail (e, "parameter_unknown",
+                           "This key is not a locale of matrix.locales, a preset of the render, "
+                           "\"<locale>/<preset>\" or \"default\".", "%s.file_id.%.60s", path, key);
+        if (!json_is_string (v))
+            return s_fail (e, "parameter_invalid", "A file id is a string (file_...).",
+                           "%s.file_id.%.60s", path, key);
+    }
+    slide->file_id = file_id;
+    return 0;
+}
+
+/* The sha256 of file id `id` into out (resolved once per render). */
+static int
+s_file_sha (s_files_t *f, const char *id, const char *param, char out [65], api_error_t *e)
+{
+    for (int i = 0; i < f->n; i++)
+        if (strcmp (f->ids [i], id) == 0) {
+            memcpy (out, f->sha256 [i], 65);
+            return 0;
+        }
+    if (f->n == MAX_FILE_IDS)
+        return api_error_set (e, 422, "parameter_invalid", param,
+                              "A render names at most %d distinct files.", MAX_FILE_IDS);
+    if (f->resolve (f->arg, id, param, f->sha256 [f->n], e))
+        return -1;
+    f->ids [f->n] = id;
+    memcpy (out, f->sha256 [f->n++], 65);
+    return 0;
+}
+
+/* The file id of slide s for one image: the most specific key of a map
+   ("<locale>/<preset>", locale, preset, "default"). NULL when none fits. */
+static const char *
+s_file_for (const json_t *file_id, const char *locale, const char *preset)
+{
+    if (json_is_string (file_id))
+        return json_string_value (file_id);
+    char both [2 * PROTO_SHORT_MAX + 2];
+    snprintf (both, sizeof both, "%s/%s", locale, preset);
+    const char *keys [] = { both, locale, preset, "default" };
+    for (int k = 0; k < 4; k++) {
+        json_t *v = keys [k][0] ? json_object_get (file_id, keys [k]) : NULL;
+        if (v)
+            return json_string_value (v);
+    }
+    return NULL;
+}
+
 static int
 s_parse_screenshot (const json_t *s, int i, const s_req_t *req, s_slide_t *slide, api_error_t *e)
 {
@@ -760,9 +863,7 @@ s_parse_screenshot (const json_t *s, int i, const s_req_t *req, s_slide_t *slide
         return s_fail (e, "parameter_invalid",
                        "screenshot takes exactly one of url, data or file_id.", "%s", path);
     if (file_id)
-        return s_fail (e, "parameter_invalid",
-                       "File uploads are not available yet; send the screenshot as url or data.",
-                       "%s.file_id", path);
+        return s_check_file_id (file_id, path, req, slide, e);
     if (data) {
         char dpath [API_ERROR_PARAM_MAX];
         s_path (dpath, sizeof dpath, "%s.data", path);
@@ -940,6 +1041,22 @@ s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas
     /* an inline screenshot travels once, in the message's blobs; the spec names it */
     if (slide->data)
         memcpy (sl.shot_sha256, slide->sha256, sizeof sl.shot_sha256);
+    /* an uploaded file is in the blob store already: the spec names it the same way */
+    if (slide->file_id) {
+        char param [API_ERROR_PARAM_MAX];
+        s_path (param, sizeof param, "slides[%d].screenshot.file_id", s);
+        const char *fid = s_file_for (slide->file_id, locale, sl.preset);
+        if (!fid)
+            return s_fail (e, "parameter_missing",
+                           "No file_id for this image's locale and preset (or give \"default\").",
+                           "%s.%s%s%s", param, locale, locale [0] && sl.preset [0] ? "/" : "", sl.preset);
+        if (json_is_object (slide->file_id)) {
+            size_t n = strlen (param);
+            snprintf (param + n, sizeof param - n, ".%.60s", locale [0] ? locale : sl.preset);
+        }
+        if (s_file_sha (req->files, fid, param, sl.shot_sha256, e))
+            return -1;
+    }
     const char *device = slide->device ? slide->device
                        : !preset && req->store && strcmp (req->store, "play") == 0 ? "android_phone"
                        : presets_default_device (preset);
@@ -962,8 +1079,8 @@ s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas
     memcpy (t->format, sl.format, sizeof t->format);
     t->spec_len = sb.size;
     t->spec = msgpack_sbuffer_release (&sb);
-    if (slide->data)
-        memcpy (t->blob, slide->sha256, sizeof t->blob);
+    if (slide->data || slide->file_id)
+        memcpy (t->blob, sl.shot_sha256, sizeof t->blob);
     if (*spec_bytes > SPEC_BYTES_MAX)
         return s_fail (e, "parameter_invalid", "The task specs of this render are too large.",
                        "slides");
@@ -1132,6 +1249,13 @@ s_parse_top (const json_t *root, s_req_t *req, proto_create_render_t *out, api_e
 int
 render_request_parse (const char *body, size_t len, proto_create_render_t *out, api_error_t *err)
 {
+    return render_request_parse_files (body, len, NULL, NULL, out, err);
+}
+
+int
+render_request_parse_files (const char *body, size_t len, render_file_resolve_fn *resolve,
+                            void *arg, proto_create_render_t *out, api_error_t *err)
+{
     memset (out, 0, sizeof *out);
     memset (err, 0, sizeof *err);
     if (api_json_depth_check (body, len, err))
@@ -1143,13 +1267,23 @@ render_request_parse (const char *body, size_t len, proto_create_render_t *out, 
                               "Malformed JSON at line %d, column %d: %s.",
                               jerr.line, jerr.column, jerr.text);
     s_req_t *req = calloc (1, sizeof *req);
-    if (req)
+    s_files_t *files = calloc (1, sizeof *files);
+    if (req && files) {
         req->orient = -1;              /* no orientation asked: each preset's own */
+        files->resolve = resolve;
+        files->arg = arg;
+        req->files = files;
+    }
+    else {
+        free (req);
+        req = NULL;
+    }
     int rc = req ? s_parse_top (root, req, out, err)
                  : api_error_set (err, 500, "internal_error", NULL, "out of memory");
     for (int i = 0; req && i < req->nslides; i++)
         free (req->slides [i].data);
     free (req);
+    free (files);
     json_decref (root);
     if (rc) {
         proto_create_render_free (out);

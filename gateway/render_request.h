@@ -46,6 +46,17 @@ int api_json_depth_check (const char *body, size_t len, api_error_t *e);
 int render_request_parse (const char *body, size_t len, proto_create_render_t *out,
                           api_error_t *err);
 
+/* Resolves an uploaded file id (slides[].screenshot.file_id) of the caller
+   to its hex sha256: 0, or -1 with e filled (422 file_not_found naming
+   param for an unknown, expired or other account's id; 503 ...). */
+typedef int (render_file_resolve_fn) (void *arg, const char *file_id, const char *param,
+                                      char sha256 [65], api_error_t *e);
+
+/* render_request_parse, with file_id taken through resolve (called once per
+   distinct id). Without a resolver (render_request_parse) a file_id is 422. */
+int render_request_parse_files (const char *body, size_t len, render_file_resolve_fn *resolve,
+                                void *arg, proto_create_render_t *out, api_error_t *err);
+
 /* True if `url` is an absolute http(s) URL with a host, at most
    EASEL_MAX_URL_BYTES long (parsed by libcurl's URL API). */
 bool render_request_url_ok (const char *url);

@@ -82,6 +82,8 @@ proto_cmd_name (int cmd)
         case PROTO_REVIEW:          return "REVIEW";
         case PROTO_TASK:            return "TASK";
         case PROTO_CANCEL_TASKS:    return "CANCEL_TASKS";
+        case PROTO_FILE_PUT:        return "FILE_PUT";
+        case PROTO_FILE_FIND:       return "FILE_FIND";
         case PROTO_RENDER:          return "RENDER";
         case PROTO_FILE:            return "FILE";
         case PROTO_EVENTS:          return "EVENTS";

@@ -880,8 +880,10 @@ s_create_blobs (const msgpack_object *m, proto_create_render_t *self, char *err)
         bool found = false;
         for (int32_t i = 0; i < self->nblobs && !found; i++)
             found = strcmp (self->blobs [i].sha256, self->tasks [t].blob) == 0;
-        if (!found) {
-            s_fail (err, "tasks[%d]: blob is not in blobs", (int) t);
+        /* not carried: an uploaded file the scheduler holds (it checks the account's) */
+        const char *hex = self->tasks [t].blob;
+        if (!found && (strlen (hex) != 64 || strspn (hex, "0123456789abcdef") != 64)) {
+            s_fail (err, "tasks[%d]: blob is neither in blobs nor a sha256", (int) t);
             return -1;
         }
     }
@@ -1204,6 +1206,96 @@ proto_file_free (proto_file_t *self)
     free (self->data);
     self->data = NULL;
     self->len = 0;
+}
+
+/* ---- FILE_PUT / FILE_FIND ------------------------------------------------------- */
+
+int
+proto_file_put_encode (const proto_file_put_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "rid", self->rid);
+    s_put_str (&m, "auth", self->auth);
+    s_put_str (&m, "format", self->format);
+    s_put_int (&m, "width", self->width);
+    s_put_int (&m, "height", self->height);
+    s_put_bin (&m, "data", self->data, self->len);
+    return s_end_body (&m, start);
+}
+
+int
+proto_file_put_decode (const char *data, size_t len, proto_file_put_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    void *bytes = NULL;
+    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
+          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
+          || s_get_str (m, "format", self->format, sizeof self->format, true, err)
+          || s_get_i32 (m, "width", &self->width, 1, INT32_MAX, true, err)
+          || s_get_i32 (m, "height", &self->height, 1, INT32_MAX, true, err)
+          || s_get_bin (m, "data", &bytes, &self->len, EASEL_MAX_SOURCE_BYTES, true, err);
+    self->data = bytes;
+    if (rc == 0 && self->len == 0) {
+        s_fail (err, "field 'data' is empty");
+        rc = -1;
+    }
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        proto_file_put_free (self);
+    return rc ? -1 : 0;
+}
+
+void
+proto_file_put_free (proto_file_put_t *self)
+{
+    if (!self)
+        return;
+    free (self->data);
+    self->data = NULL;
+    self->len = 0;
+}
+
+int
+proto_file_find_encode (const proto_file_find_t *self, msgpack_sbuffer *out)
+{
+    s_enc_t e;
+    s_map_t m;
+    size_t start;
+    s_begin_body (&m, &e, out, &start);
+    s_put_str (&m, "rid", self->rid);
+    s_put_str (&m, "auth", self->auth);
+    s_put_str (&m, "id", self->id);
+    s_put_str (&m, "sha256", self->sha256);
+    return s_end_body (&m, start);
+}
+
+int
+proto_file_find_decode (const char *data, size_t len, proto_file_find_t *self, char *err)
+{
+    memset (self, 0, sizeof *self);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
+          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
+          || s_get_str (m, "id", self->id, sizeof self->id, true, err)
+          || s_get_str (m, "sha256", self->sha256, sizeof self->sha256, true, err);
+    if (rc == 0 && !self->id [0] == !self->sha256 [0]) {
+        s_fail (err, "exactly one of 'id' and 'sha256' is set");
+        rc = -1;
+    }
+    msgpack_unpacked_destroy (&u);
+    if (rc)
+        memset (self, 0, sizeof *self);
+    return rc ? -1 : 0;
 }
 
 /* ---- ERROR ----------------------------------------------------------------------- */

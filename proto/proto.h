@@ -60,6 +60,9 @@ typedef enum {
     /* work socket: scheduler -> renderer */
     PROTO_TASK            = 0x20,
     PROTO_CANCEL_TASKS    = 0x21,   /* proto_cancel_tasks_t: stop these tasks (render canceled) */
+    /* api socket: uploaded files (client -> scheduler), answered by JSON */
+    PROTO_FILE_PUT        = 0x28,   /* proto_file_put_t -> JSON (201 new, 200 already stored) */
+    PROTO_FILE_FIND       = 0x29,   /* proto_file_find_t -> JSON (200 the file object) | ERROR 404 */
     /* api socket: scheduler -> client replies */
     PROTO_RENDER          = 0x40,
     PROTO_FILE            = 0x41,
@@ -155,7 +158,8 @@ typedef struct {
     char     format[PROTO_SHORT_MAX];
     char    *spec;                 /* encoded proto_slide_t, kept opaque by the scheduler */
     size_t   spec_len;
-    char     blob[65];             /* optional: hex sha256 of the render blob it needs; "" none */
+    char     blob[65];             /* optional: hex sha256 of the render blob it needs (in blobs,
+                                      or an uploaded file the account holds); "" none */
 } proto_task_spec_t;
 
 /* An inline image of a render, decoded, sent once however many tasks use it. */
@@ -285,6 +289,35 @@ typedef struct {
 int  proto_file_encode (const proto_file_t *self, msgpack_sbuffer *out);
 int  proto_file_decode (const char *data, size_t len, proto_file_t *self, char *err);
 void proto_file_free (proto_file_t *self);
+
+/* ---- api: uploaded files (FILE_PUT, FILE_FIND) ----------------------------
+    The gateway checks the bytes (type, size, pixels from the header) and
+    sends them with what it read; the scheduler hashes them again, stores
+    them content addressed and answers the file object JSON (PROTO_JSON). */
+typedef struct {
+    char     rid[PROTO_ID_MAX];
+    char     auth[65];             /* hex sha256 of the API key */
+    char     format[PROTO_SHORT_MAX];   /* "png" | "jpeg" | "webp", read from the bytes */
+    int32_t  width, height;        /* from the image header, >= 1 */
+    uint8_t *data;                 /* 1..EASEL_MAX_SOURCE_BYTES */
+    size_t   len;
+} proto_file_put_t;
+
+int  proto_file_put_encode (const proto_file_put_t *self, msgpack_sbuffer *out);
+int  proto_file_put_decode (const char *data, size_t len, proto_file_put_t *self, char *err);
+void proto_file_put_free (proto_file_put_t *self);
+
+/* One of id / sha256 is set: the account's live file of that id, or of
+   those bytes. */
+typedef struct {
+    char     rid[PROTO_ID_MAX];
+    char     auth[65];
+    char     id[PROTO_ID_MAX];     /* file_..., or "" */
+    char     sha256[65];           /* hex, or "" */
+} proto_file_find_t;
+
+int  proto_file_find_encode (const proto_file_find_t *self, msgpack_sbuffer *out);
+int  proto_file_find_decode (const char *data, size_t len, proto_file_find_t *self, char *err);
 
 /* ---- api reply: ERROR --------------------------------------------------- */
 typedef struct {

@@ -112,6 +112,15 @@ static const char *s_schema_ledger =
     "  SELECT id, credits, credits, 'grant', 'opening balance', created_at FROM accounts a"
     "  WHERE credits > 0 AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.account_id = a.id);";
 
+/* Uploaded files (job_store_upload_*): the row pins its blob until it expires. */
+static const char *s_schema_files =
+    "CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, account_id TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL, bytes INTEGER NOT NULL, width INTEGER NOT NULL,"
+    "  height INTEGER NOT NULL, format TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL, UNIQUE (account_id, sha256));"
+    "CREATE INDEX IF NOT EXISTS files_sha ON files(sha256);"
+    "CREATE INDEX IF NOT EXISTS files_expires ON files(expires_at);";
+
 /* ---- small helpers --------------------------------------------------------- */
 
 static void
@@ -283,6 +292,7 @@ job_store_open (const char *data_dir, char *err)
     }
     if (sqlite3_exec (self->db, s_schema, NULL, NULL, NULL) != SQLITE_OK
     ||  sqlite3_exec (self->db, s_schema_ledger, NULL, NULL, NULL) != SQLITE_OK
+    ||  sqlite3_exec (self->db, s_schema_files, NULL, NULL, NULL) != SQLITE_OK
     ||  s_add_findings_column (self) != 0
     ||  s_load_url_secret (self, err) != 0
     ||  sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -2175,7 +2185,8 @@ job_store_blob_gc (job_store_t *self, int32_t limit,
     sqlite3_stmt *st = s_stmt (self,
         "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.sha256 = b.sha256)"
         " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.input_sha256 = b.sha256)"
-        " AND NOT EXISTS (SELECT 1 FROM render_blobs rb WHERE rb.sha256 = b.sha256) LIMIT ?",
+        " AND NOT EXISTS (SELECT 1 FROM render_blobs rb WHERE rb.sha256 = b.sha256)"
+        " AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256) LIMIT ?",
         "i", (int64_t) limit);
     if (!st)
         return s_fail (self, err);
@@ -2188,6 +2199,89 @@ job_store_blob_gc (job_store_t *self, int32_t limit,
         fn (shas [i], arg);
     }
     return n;
+}
+
+/* ---- uploaded files --------------------------------------------------------- */
+
+static void
+s_upload_fill (sqlite3_stmt *st, job_store_upload_t *out)
+{
+    memset (out, 0, sizeof *out);
+    s_col_copy (st, 0, out->id, sizeof out->id);
+    s_col_copy (st, 1, out->account_id, sizeof out->account_id);
+    s_col_copy (st, 2, out->sha256, sizeof out->sha256);
+    out->bytes = sqlite3_column_int64 (st, 3);
+    out->width = sqlite3_column_int (st, 4);
+    out->height = sqlite3_column_int (st, 5);
+    s_col_copy (st, 6, out->format, sizeof out->format);
+    out->created_at_ms = sqlite3_column_int64 (st, 7);
+    out->expires_at_ms = sqlite3_column_int64 (st, 8);
+}
+
+int
+job_store_upload_find (job_store_t *self, const char *account_id, const char *id,
+                       const char *sha256, int64_t now_ms, job_store_upload_t *out, char *err)
+{
+    assert (self && out && (id || (account_id && sha256)));
+    sqlite3_stmt *st = id
+        ? s_stmt (self, "SELECT id, account_id, sha256, bytes, width, height, format, created_at,"
+                        " expires_at FROM files WHERE id = ?1 AND expires_at > ?2"
+                        " AND (?3 IS NULL OR account_id = ?3)", "sis", id, now_ms, account_id)
+        : s_stmt (self, "SELECT id, account_id, sha256, bytes, width, height, format, created_at,"
+                        " expires_at FROM files WHERE account_id = ? AND sha256 = ? AND expires_at > ?",
+                  "ssi", account_id, sha256, now_ms);
+    if (!st)
+        return s_fail (self, err);
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW)
+        s_upload_fill (st, out);
+    sqlite3_reset (st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : s_fail (self, err);
+}
+
+/* Takes expired rows of account + sha256 (or all expired, sha256 NULL, up to
+   limit) off their accounts and deletes them. Number deleted, -1 on error. */
+static int
+s_upload_expire (job_store_t *self, const char *account_id, const char *sha256, int64_t now_ms,
+                 int32_t limit, char *err)
+{
+    if (s_run (self, err, "UPDATE accounts SET stored_bytes = max(0, stored_bytes - coalesce((SELECT"
+                          " sum(f.bytes) FROM (SELECT bytes, account_id FROM files WHERE expires_at <= ?1"
+                          " AND (?2 IS NULL OR (account_id = ?2 AND sha256 = ?3)) ORDER BY expires_at"
+                          " LIMIT ?4) f WHERE f.account_id = accounts.id), 0))", "issi",
+               now_ms, account_id, sha256, (int64_t) limit))
+        return -1;
+    if (s_run (self, err, "DELETE FROM files WHERE id IN (SELECT id FROM files WHERE expires_at <= ?1"
+                          " AND (?2 IS NULL OR (account_id = ?2 AND sha256 = ?3)) ORDER BY expires_at"
+                          " LIMIT ?4)", "issi", now_ms, account_id, sha256, (int64_t) limit))
+        return -1;
+    return sqlite3_changes (self->db);
+}
+
+int
+job_store_upload_put (job_store_t *self, job_store_upload_t *in, const char *content_type, char *err)
+{
+    assert (self && in && content_type);
+    if (proto_id_new ("file_", in->id, sizeof in->id)) {
+        s_set_err (err, "cannot make a file id");
+        return -1;
+    }
+    return s_upload_expire (self, in->account_id, in->sha256, in->created_at_ms, 1, err) < 0
+        || job_store_blob_add (self, in->sha256, in->bytes, content_type, err)
+        || s_run (self, err, "INSERT INTO files (id, account_id, sha256, bytes, width, height, format,"
+                             " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "sssiiisii",
+                  in->id, in->account_id, in->sha256, in->bytes, (int64_t) in->width,
+                  (int64_t) in->height, in->format, in->created_at_ms, in->expires_at_ms)
+        || s_run (self, err, "UPDATE accounts SET stored_bytes = stored_bytes + ? WHERE id = ?", "is",
+                  in->bytes, in->account_id)
+        ? -1 : 0;
+}
+
+int
+job_store_upload_sweep (job_store_t *self, int64_t now_ms, int32_t limit, char *err)
+{
+    assert (self && limit > 0);
+    return s_upload_expire (self, NULL, NULL, now_ms, limit, err);
 }
 
 int

@@ -171,6 +171,33 @@ typedef struct {
     char    content_type [PROTO_SHORT_MAX];
 } job_store_file_t;
 
+/* Uploaded files (POST /v1/files): one row per account and sha256, its
+   bytes in the blob store; the row pins the blob and its bytes count in the
+   account's stored_bytes until expires_at_ms. */
+typedef struct {
+    char    id [PROTO_ID_MAX];         /* file_... */
+    char    account_id [PROTO_ID_MAX];
+    char    sha256 [65];
+    int64_t bytes;
+    int32_t width, height;
+    char    format [PROTO_SHORT_MAX];  /* png | jpeg | webp */
+    int64_t created_at_ms, expires_at_ms;
+} job_store_upload_t;
+
+/* The live (expires_at_ms > now_ms) file of id, or of account + sha256
+   (account NULL with an id: any account's). 0 found, 1 none, -1 error. */
+int job_store_upload_find (job_store_t *self, const char *account_id, const char *id,
+                           const char *sha256, int64_t now_ms, job_store_upload_t *out, char *err);
+/* A new file row from in (id made here, written into in->id), its blob row
+   and its bytes on the account. The caller stored the bytes first and made
+   sure no live row of account + sha256 exists (an expired one is replaced).
+   0 / -1. */
+int job_store_upload_put (job_store_t *self, job_store_upload_t *in, const char *content_type,
+                          char *err);
+/* Deletes up to limit files expired at now_ms and takes their bytes off
+   their accounts. Number deleted, -1 on error. */
+int job_store_upload_sweep (job_store_t *self, int64_t now_ms, int32_t limit, char *err);
+
 /* Records a stored blob (content addressed: a second add is a no-op). 0 / -1. */
 int job_store_blob_add (job_store_t *self, const char *sha256, int64_t bytes,
                         const char *content_type, char *err);

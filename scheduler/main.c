@@ -17,6 +17,7 @@
 #include "job_json.h"
 #include "util.h"
 #include "webhook_admin.h"
+#include "file_admin.h"
 #include "task_reqs.h"
 #include "render_event.h"
 
@@ -509,6 +510,162 @@ s_blobs_put (s_sched_t *self, zframe_t *identity, const proto_create_render_t *r
     return 0;
 }
 
+/* A task naming a blob the message does not carry names an uploaded file
+   (slides[].screenshot.file_id): the account must still have it, live, so
+   its bytes are there when the task is sent (the task row pins them from
+   then on). 0 to go on, -1 answered 422 file_not_found. */
+static int
+s_files_check (s_sched_t *self, zframe_t *identity, const char *account,
+               const proto_create_render_t *req)
+{
+    for (int32_t i = 0; i < req->ntasks; i++) {
+        const char *sha = req->tasks [i].blob;
+        bool carried = !sha [0];
+        for (int32_t b = 0; b < req->nblobs && !carried; b++)
+            carried = strcmp (req->blobs [b].sha256, sha) == 0;
+        if (carried)
+            continue;
+        job_store_upload_t f;
+        char err [256] = "";
+        int rc = job_store_upload_find (self->store, account, NULL, sha, self->now_ms, &f, err);
+        if (rc == 0)
+            continue;
+        if (rc < 0) {
+            s_store_failed (self, "upload_find", err);
+            s_queue_error (self, self->api, identity, req->rid, 503, "store_unavailable",
+                           "The job store is unavailable.", NULL);
+        }
+        else {
+            char param [64];
+            snprintf (param, sizeof param, "slides[%d].screenshot.file_id", (int) req->tasks [i].slide);
+            s_queue_error (self, self->api, identity, req->rid, 422, "file_not_found",
+                           "A file this render names expired or was deleted; upload it again.", param);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+/* FILE_PUT: the account's file of these bytes, stored once (200 when it
+   already had them, 201 new). Counts against the storage quota (403). */
+static void
+s_api_file_put (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_file_put_t req;
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX];
+    if (proto_file_put_decode (data, len, &req, err)) {
+        s_bad_message (self, self->api, identity, data, len, err);
+        return;
+    }
+    job_store_upload_t f;
+    memset (&f, 0, sizeof f);
+    util_sha256_hex (req.data, req.len, f.sha256);
+    int rc = -2, status = 201;
+    int64_t used = 0;
+    if (s_auth (self, identity, req.rid, req.auth, account) != 0)
+        goto done;
+    rc = job_store_upload_find (self->store, account, NULL, f.sha256, self->now_ms, &f, err);
+    if (rc == 0)
+        status = 200;
+    else
+    if (rc == 1 && (rc = job_store_storage_used (self->store, account, &used, err)) == 0) {
+        if (used + (int64_t) req.len > self->quota_bytes) {
+            char msg [320];
+            snprintf (msg, sizeof msg, "This account stores %" PRId64 " bytes of images; this file"
+                      " would add %zu and the storage quota is %" PRId64 " bytes. Old renders and"
+                      " files are deleted after their retention time, or ask the operator for a"
+                      " larger quota.", used, req.len, self->quota_bytes);
+            s_queue_error (self, self->api, identity, req.rid, 403, "storage_quota_exceeded", msg, "file");
+            rc = -2;
+            goto done;
+        }
+        char sha [65];
+        if (blob_store_put (self->blobs, req.data, req.len, sha, err) != 0) {
+            bool full = errno == ENOSPC || errno == EDQUOT;
+            log_error ("cannot store an upload", "reason", err, NULL);
+            if (full)
+                self->full_until_ms = self->mono_ms + S_FULL_BACKOFF_MS;
+            s_queue_error (self, self->api, identity, req.rid, full ? 507 : 503,
+                           full ? "insufficient_storage" : "store_unavailable",
+                           full ? "The scheduler's disk is full; the file was not stored."
+                                : "The blob store is unavailable.", full ? "file" : NULL);
+            rc = -2;
+            goto done;
+        }
+        snprintf (f.account_id, sizeof f.account_id, "%s", account);
+        f.bytes = (int64_t) req.len;
+        f.width = req.width;
+        f.height = req.height;
+        snprintf (f.format, sizeof f.format, "%s", req.format);
+        f.created_at_ms = self->now_ms;
+        f.expires_at_ms = self->now_ms + self->retention_s * 1000;
+        rc = job_store_upload_put (self->store, &f, file_admin_content_type (f.format), err);
+        if (rc == 0)
+            log_info ("file stored", "file", f.id, "account", account, NULL);
+    }
+done:
+    if (rc == -1) {
+        s_store_failed (self, "file_put", err);
+        s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+    }
+    if (rc == 0) {
+        proto_json_t rep;
+        memset (&rep, 0, sizeof rep);
+        snprintf (rep.rid, sizeof rep.rid, "%s", req.rid);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        if (file_admin_json (&f, status, &rep) == 0)
+            s_queue_reply (self, identity, req.rid, PROTO_JSON, proto_json_encode (&rep, &sb), &sb);
+        else
+            msgpack_sbuffer_destroy (&sb);
+        proto_json_free (&rep);
+    }
+    proto_file_put_free (&req);
+}
+
+/* FILE_FIND: the account's live file by id or sha256; another account's,
+   an expired one or none: 404. */
+static void
+s_api_file_find (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_file_find_t req;
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX];
+    if (proto_file_find_decode (data, len, &req, err)) {
+        s_bad_message (self, self->api, identity, data, len, err);
+        return;
+    }
+    if (s_auth (self, identity, req.rid, req.auth, account) != 0)
+        return;
+    job_store_upload_t f;
+    int rc = job_store_upload_find (self->store, account, req.id [0] ? req.id : NULL,
+                                    req.sha256 [0] ? req.sha256 : NULL, self->now_ms, &f, err);
+    if (rc < 0) {
+        s_store_failed (self, "file_find", err);
+        s_queue_error (self, self->api, identity, req.rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+        return;
+    }
+    if (rc == 1) {
+        s_queue_error (self, self->api, identity, req.rid, 404, "resource_missing",
+                       req.id [0] ? "No such file." : "This account has no file with these bytes.",
+                       req.id [0] ? "id" : "sha256");
+        return;
+    }
+    proto_json_t rep;
+    memset (&rep, 0, sizeof rep);
+    snprintf (rep.rid, sizeof rep.rid, "%s", req.rid);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    if (file_admin_json (&f, 200, &rep) == 0)
+        s_queue_reply (self, identity, req.rid, PROTO_JSON, proto_json_encode (&rep, &sb), &sb);
+    else
+        msgpack_sbuffer_destroy (&sb);
+    proto_json_free (&rep);
+}
+
 static void
 s_api_create (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
 {
@@ -523,6 +680,7 @@ s_api_create (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
     &&  s_idem_check (self, identity, req.rid, account, S_SCOPE_CREATE, req.idem_key, req.idem_fp) == 0
     &&  s_credits_check (self, identity, req.rid, account, req.ntasks) == 0
     &&  s_quota_check (self, identity, req.rid, account, &req) == 0
+    &&  s_files_check (self, identity, account, &req) == 0
     &&  s_blobs_put (self, identity, &req) == 0) {
         if (job_store_render_create (self->store, account, &req, self->now_ms, render_id, err)
         ||  job_store_req_set (self->store, render_id, req.req, err)
@@ -1051,6 +1209,23 @@ s_content_type (const char *format)
     return "application/octet-stream";
 }
 
+/* An uploaded file as GET_FILE serves it (live rows only; no signed URLs
+   name them, so only the owner's key reads it). 0; -1 err "not found". */
+static int
+s_upload_file (s_sched_t *self, const char *id, job_store_file_t *out, char *err)
+{
+    job_store_upload_t f;
+    int rc = job_store_upload_find (self->store, NULL, id, NULL, self->now_ms, &f, err);
+    if (rc)
+        return rc == 1 ? (snprintf (err, PROTO_ERR_MAX, "not found"), -1) : -1;
+    memset (out, 0, sizeof *out);
+    snprintf (out->account_id, sizeof out->account_id, "%s", f.account_id);
+    snprintf (out->sha256, sizeof out->sha256, "%s", f.sha256);
+    out->bytes = f.bytes;
+    snprintf (out->content_type, sizeof out->content_type, "%s", file_admin_content_type (f.format));
+    return 0;
+}
+
 static void
 s_api_get_file (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
 {
@@ -1062,7 +1237,8 @@ s_api_get_file (s_sched_t *self, zframe_t *identity, const char *data, size_t le
         return;
     }
     job_store_file_t file;
-    if (job_store_file_get (self->store, req.id, &file, err)) {
+    if (strncmp (req.id, "file_", 5) == 0 ? s_upload_file (self, req.id, &file, err)
+                                          : job_store_file_get (self->store, req.id, &file, err)) {
         if (strcmp (err, "not found") != 0)
             s_store_failed (self, "file_get", err);
         s_queue_error (self, self->api, identity, req.rid, 404, "resource_missing",
@@ -1234,6 +1410,8 @@ s_api_handle (s_sched_t *self, bus_msg_t *msg)
         case PROTO_LIST_RENDERS:    s_api_list (self, msg->identity, data, len); break;
         case PROTO_GET_ACCOUNT:     s_api_account (self, msg->identity, data, len); break;
         case PROTO_REVIEW:          s_api_review (self, msg->identity, data, len); break;
+        case PROTO_FILE_PUT:        s_api_file_put (self, msg->identity, data, len); break;
+        case PROTO_FILE_FIND:       s_api_file_find (self, msg->identity, data, len); break;
         case PROTO_DELIVERIES_GET:
         case PROTO_REDELIVER:
         case PROTO_WEBHOOK_TEST:
@@ -1645,6 +1823,10 @@ s_retention_sweep (s_sched_t *self)
         char count [16];
         snprintf (count, sizeof count, "%d", n);
         log_info ("expired renders deleted", "count", count, NULL);
+    }
+    if (job_store_upload_sweep (self->store, self->now_ms, S_SWEEP_BATCH, err) < 0) {
+        s_store_failed (self, "file sweep", err);
+        return;
     }
     if (job_store_blob_gc (self->store, S_SWEEP_BATCH, s_unlink_later, self, err) < 0) {
         s_store_failed (self, "blob gc", err);

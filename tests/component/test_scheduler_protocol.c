@@ -12,6 +12,7 @@
 #include "util.h"
 
 #include <czmq.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -476,6 +477,66 @@ main (int argc, char **argv)
     util_sha256_hex ("sk_wrong", 8, bad_auth);
     s_create (api, bad_auth, NULL, rid, &m);
     s_expect_error (&m, 401, "invalid_api_key", "create with an unknown key");
+
+    /* ---- uploads: FILE_PUT once per account and bytes, FILE_FIND by owner only,
+       and a create naming a blob it does not carry must name a live file of
+       the account (the gateway's lookup can be stale) ---- */
+    {
+        static const uint8_t bytes [] = "UPLOADED-BYTES";
+        proto_file_put_t put = { .format = "png", .width = 2, .height = 3,
+                                 .data = (uint8_t *) bytes, .len = sizeof bytes - 1 };
+        snprintf (put.rid, sizeof put.rid, "put-1");
+        snprintf (put.auth, sizeof put.auth, "%s", auth);
+        msgpack_sbuffer sb;
+        char ids [2][PROTO_ID_MAX] = { "", "" }, err [PROTO_ERR_MAX];
+        for (int n = 0; n < 2; n++) {
+            msgpack_sbuffer_init (&sb);      /* s_call destroyed the last one */
+            REQUIRE (proto_file_put_encode (&put, &sb) == 0, "encode FILE_PUT");
+            s_call (api, PROTO_FILE_PUT, &sb, &m);
+            proto_json_t js;
+            size_t len;
+            const char *data = s_body (&m, &len);
+            REQUIRE (m.cmd == PROTO_JSON && proto_json_decode (data, len, &js, err) == 0,
+                     "FILE_PUT answers JSON, got %s", proto_cmd_name (m.cmd));
+            json_t *obj = json_loads (js.json, 0, NULL);
+            CHECK (js.status == (n ? 200 : 201), "FILE_PUT %d answered %d", n, js.status);
+            snprintf (ids [n], PROTO_ID_MAX, "%s", json_string_value (json_object_get (obj, "id")));
+            CHECK (json_integer_value (json_object_get (obj, "bytes")) == (json_int_t) put.len
+                   && json_integer_value (json_object_get (obj, "height")) == 3, "file object: %s", js.json);
+            json_decref (obj);
+            proto_json_free (&js);
+            bus_msg_free (&m);
+        }
+        CHECK (strncmp (ids [0], "file_", 5) == 0 && strcmp (ids [0], ids [1]) == 0,
+               "the same bytes are the same file: %s %s", ids [0], ids [1]);
+        proto_file_find_t find = { .rid = "find-1" };
+        snprintf (find.auth, sizeof find.auth, "%s", other_auth);
+        snprintf (find.id, sizeof find.id, "%s", ids [0]);
+        msgpack_sbuffer_init (&sb);
+        REQUIRE (proto_file_find_encode (&find, &sb) == 0, "encode FILE_FIND");
+        s_call (api, PROTO_FILE_FIND, &sb, &m);
+        s_expect_error (&m, 404, "resource_missing", "another account's FILE_FIND");
+
+        proto_task_spec_t task;
+        memset (&task, 0, sizeof task);
+        snprintf (task.format, sizeof task.format, "png");
+        task.width = task.height = 100;
+        task.spec = "SPEC-BYTES";
+        task.spec_len = 10;
+        util_sha256_hex (bytes, sizeof bytes - 1, task.blob);
+        proto_create_render_t req = { .rid = "create-f", .metadata_json = "{}", .ntasks = 1, .tasks = &task };
+        snprintf (req.auth, sizeof req.auth, "%s", other_auth);
+        msgpack_sbuffer_init (&sb);
+        REQUIRE (proto_create_render_encode (&req, &sb) == 0, "encode create");
+        s_call (api, PROTO_CREATE_RENDER, &sb, &m);
+        s_expect_error (&m, 422, "file_not_found", "a create naming another account's file");
+        snprintf (req.auth, sizeof req.auth, "%s", auth);
+        memset (task.blob, 'e', 64);
+        msgpack_sbuffer_init (&sb);
+        REQUIRE (proto_create_render_encode (&req, &sb) == 0, "encode create");
+        s_call (api, PROTO_CREATE_RENDER, &sb, &m);
+        s_expect_error (&m, 422, "file_not_found", "a create naming bytes never uploaded");
+    }
 
     /* ---- create -> TASK -> RESULT -> RENDER and FILE ---- */
     zsock_t *ra = s_dealer (s_work);

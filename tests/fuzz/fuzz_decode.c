@@ -101,6 +101,14 @@
 #  define T proto_cancel_tasks_t
 #  define N cancel_tasks
 #  define F proto_cancel_tasks_free
+#elif defined(FUZZ_FILE_PUT)
+#  define T proto_file_put_t
+#  define N file_put
+#  define F proto_file_put_free
+#elif defined(FUZZ_FILE_FIND)
+#  define T proto_file_find_t
+#  define N file_find
+#  define F S_NOFREE
 #else
 #  error "define one FUZZ_<DECODER>"
 #endif

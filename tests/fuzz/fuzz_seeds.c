@@ -119,6 +119,12 @@ main (int argc, char **argv)
     proto_cancel_tasks_t ct = { .render_id = "rnd_1", .ntasks = 2, .tasks = refs };
     rc |= proto_cancel_tasks_encode (&ct, &sb) || s_write (dir, "cancel_tasks", &sb);
 
+    proto_file_put_t fp = { .rid = "r", .auth = "a", .format = "png", .width = 1, .height = 1,
+                            .data = (uint8_t *) "x", .len = 1 };
+    rc |= proto_file_put_encode (&fp, &sb) || s_write (dir, "file_put", &sb);
+    proto_file_find_t ff = { .rid = "r", .auth = "a", .id = "file_1" };
+    rc |= proto_file_find_encode (&ff, &sb) || s_write (dir, "file_find", &sb);
+
     msgpack_sbuffer_destroy (&sb);
     return rc ? 1 : 0;
 }

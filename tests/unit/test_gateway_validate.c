@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include "check.h"
 #include "render_request.h"
+#include "file_upload.h"
 #include "presets.h"
 #include "presets_json.h"
 
@@ -538,6 +539,107 @@ test_presets (void)
     CHECK (!presets_find ("appstore.iphone_7"), "presets: unknown name gives NULL");
 }
 
+/* ---- uploads and file_id ---------------------------------------------- */
+
+static int s_resolved;
+
+/* file_a / file_b resolve to sha256 "aa..." / "bb..."; anything else is unknown */
+static int
+s_fake_resolve (void *arg, const char *id, const char *param, char sha256 [65], api_error_t *e)
+{
+    (void) arg;
+    s_resolved++;
+    if (strcmp (id, "file_a") != 0 && strcmp (id, "file_b") != 0)
+        return api_error_set (e, 422, "file_not_found", param, "No such file.");
+    memset (sha256, id [5], 64);
+    sha256 [64] = '\0';
+    return 0;
+}
+
+static void
+test_upload_check (void)
+{
+    unsigned char png [TINY_PNG_BYTES + 8], huge [128];
+    size_t n = 0, hn = 0;
+    sodium_base642bin (png, sizeof png, TINY_PNG, strlen (TINY_PNG), NULL, &n, NULL,
+                       sodium_base64_VARIANT_ORIGINAL);
+    sodium_base642bin (huge, sizeof huge, HUGE_PNG, strlen (HUGE_PNG), NULL, &hn, NULL,
+                       sodium_base64_VARIANT_ORIGINAL);
+    api_error_t e;
+    proto_file_put_t put;
+    memset (&put, 0, sizeof put);
+    CHECK (file_upload_check (png, n, "image/png", &put, &e) == 0, "png accepted: %s", e.message);
+    CHECK (strcmp (put.format, "png") == 0 && put.width == 2 && put.height == 2 && put.len == n,
+           "png format and size from the header: %s %dx%d", put.format, put.width, put.height);
+    CHECK (file_upload_check (png, n, NULL, &put, &e) == 0, "no declared type: the bytes decide");
+    CHECK (file_upload_check (png, n, "image/webp", &put, &e) == -1 && e.status == 422
+           && strcmp (e.code, "file_type_mismatch") == 0 && strcmp (e.param, "file") == 0,
+           "declared webp for a png: %d %s", e.status, e.code);
+    CHECK (file_upload_check ((const uint8_t *) "hello, world", 12, NULL, &put, &e) == -1
+           && e.status == 422 && strcmp (e.code, "file_invalid") == 0, "not an image: %s", e.code);
+    CHECK (file_upload_check (huge, hn, "image/png", &put, &e) == -1 && e.status == 422
+           && strcmp (e.code, "image_too_large") == 0, "too many pixels: %s", e.code);
+    CHECK (file_upload_check (png, (size_t) EASEL_MAX_SOURCE_BYTES + 1, NULL, &put, &e) == -1
+           && e.status == 413 && strcmp (e.code, "file_too_large") == 0, "over the byte cap: %d", e.status);
+    CHECK (file_upload_kind ("image/jpeg", &e) == 0 && file_upload_kind ("application/octet-stream", &e) == 0
+           && file_upload_kind ("multipart/form-data; boundary=x", &e) == 1, "upload kinds");
+    CHECK (file_upload_kind ("text/plain", &e) == -1 && e.status == 415, "text/plain is 415");
+    CHECK (file_upload_kind (NULL, &e) == -1 && e.status == 415, "no Content-Type is 415");
+}
+
+static void
+test_file_id (void)
+{
+    const char *map =
+        "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},\"matrix\":{\"locales\":[\"en-US\",\"de-DE\",\"fr-FR\"]},"
+        "\"slides\":[{\"screenshot\":{\"file_id\":{\"en-US\":\"file_a\",\"default\":\"file_b\"}}},"
+        "{\"screenshot\":{\"file_id\":\"file_a\"}}]}";
+    proto_create_render_t cr;
+    api_error_t e;
+    s_resolved = 0;
+    int rc = render_request_parse_files (map, strlen (map), s_fake_resolve, NULL, &cr, &e);
+    CHECK (rc == 0, "file_id map parses: %s %s", e.code, e.param);
+    if (rc == 0) {
+        CHECK (cr.ntasks == 6 && cr.nblobs == 0, "6 images, no blobs carried: %d %d", cr.ntasks, cr.nblobs);
+        CHECK (s_resolved == 2, "each distinct file resolved once, got %d", s_resolved);
+        /* en-US: file_a; de-DE and fr-FR: the default, file_b; slide 1: file_a */
+        const char want [] = { 'a', 'b', 'b', 'a', 'a', 'a' };
+        for (int i = 0; i < cr.ntasks && i < 6; i++) {
+            proto_slide_t sl;
+            char err [PROTO_ERR_MAX];
+            CHECK (cr.tasks [i].blob [0] == want [i] && strlen (cr.tasks [i].blob) == 64,
+                   "task %d names file %c, got %s", i, want [i], cr.tasks [i].blob);
+            if (proto_slide_decode ((const char *) cr.tasks [i].spec, cr.tasks [i].spec_len, &sl, err) == 0) {
+                CHECK (strcmp (sl.shot_sha256, cr.tasks [i].blob) == 0, "task %d spec names its blob", i);
+                proto_slide_free (&sl);
+            }
+        }
+        proto_create_render_free (&cr);
+    }
+    static const struct { const char *name, *body, *code, *param; } bad [] = {
+        { "unknown file", "{" "\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},\"slides\":[{\"screenshot\":"
+          "{\"file_id\":\"file_zz\"}}]}", "file_not_found", "slides[0].screenshot.file_id" },
+        { "locale without a file", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},\"matrix\":{\"locales\":"
+          "[\"en-US\",\"de-DE\"]},\"slides\":[{\"screenshot\":{\"file_id\":{\"en-US\":\"file_a\"}}}]}",
+          "parameter_missing", "slides[0].screenshot.file_id.de-DE/appstore.iphone_6_9" },
+        { "unknown key", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},\"matrix\":{\"locales\":"
+          "[\"en-US\"]},\"slides\":[{\"screenshot\":{\"file_id\":{\"ja-JP\":\"file_a\"}}}]}",
+          "parameter_unknown", "slides[0].screenshot.file_id.ja-JP" },
+        { "not a string", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},\"slides\":[{\"screenshot\":"
+          "{\"file_id\":7}}]}", "parameter_invalid", "slides[0].screenshot.file_id" },
+        { "background file", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},\"background\":{\"image\":"
+          "{\"file_id\":\"file_a\"}},\"slides\":[{\"headline\":{\"lines\":[\"a\"]}}]}",
+          "parameter_invalid", "background.image.file_id" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        rc = render_request_parse_files (bad [i].body, strlen (bad [i].body), s_fake_resolve, NULL, &cr, &e);
+        CHECK (rc == -1 && e.status == 422 && strcmp (e.code, bad [i].code) == 0
+               && strcmp (e.param, bad [i].param) == 0,
+               "%s: expected 422 %s %s, got %d %s %s", bad [i].name, bad [i].code, bad [i].param,
+               e.status, e.code, e.param);
+    }
+}
+
 int
 main (void)
 {
@@ -551,6 +653,8 @@ main (void)
     test_inline_blob_once ();
     test_bad_cases ();
     test_layout ();
+    test_upload_check ();
+    test_file_id ();
     if (check_failures) {
         fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;

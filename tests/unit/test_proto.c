@@ -232,6 +232,33 @@ test_get_and_small (void)
     CHECK (proto_get_decode (sb.data, sb.size, &out, err) == 0, "get decodes: %s", err);
     CHECK (STREQ (out.id, in.id) && out.exp == in.exp && STREQ (out.sig, in.sig) && out.auth [0] == '\0', "get kept");
 
+    /* uploads: bytes and header facts round trip; an empty body or both
+       lookup keys are refused */
+    proto_file_put_t fp = { .rid = "r2", .format = "webp", .width = 3, .height = 4,
+                            .data = (uint8_t *) "abc", .len = 3 }, fp2;
+    sb.size = 0;
+    CHECK (proto_file_put_encode (&fp, &sb) == 0 && proto_file_put_decode (sb.data, sb.size, &fp2, err) == 0,
+           "file_put round trip: %s", err);
+    CHECK (STREQ (fp2.format, "webp") && fp2.width == 3 && fp2.height == 4 && fp2.len == 3
+           && memcmp (fp2.data, "abc", 3) == 0, "file_put kept");
+    proto_file_put_free (&fp2);
+    proto_file_put_free (&fp2);
+    fp.len = 0;
+    sb.size = 0;
+    CHECK (proto_file_put_encode (&fp, &sb) == 0 && proto_file_put_decode (sb.data, sb.size, &fp2, err) != 0
+           && strstr (err, "'data' is empty"), "empty upload refused: %s", err);
+    proto_file_find_t ff = { .rid = "r3" }, ff2;
+    memset (ff.sha256, 'a', 64);
+    sb.size = 0;
+    CHECK (proto_file_find_encode (&ff, &sb) == 0 && proto_file_find_decode (sb.data, sb.size, &ff2, err) == 0
+           && STREQ (ff2.sha256, ff.sha256) && ff2.id [0] == '\0', "file_find by sha256: %s", err);
+    snprintf (ff.id, sizeof ff.id, "file_x");
+    sb.size = 0;
+    CHECK (proto_file_find_encode (&ff, &sb) == 0 && proto_file_find_decode (sb.data, sb.size, &ff2, err) != 0
+           && strstr (err, "exactly one"), "file_find with both refused: %s", err);
+    CHECK (STREQ (proto_cmd_name (PROTO_FILE_PUT), "FILE_PUT") && STREQ (proto_cmd_name (PROTO_FILE_FIND), "FILE_FIND"),
+           "file command names");
+
     proto_simple_t s = { .renderers = 7, .last_seq = 123456789012LL }, s2;
     snprintf (s.rid, sizeof s.rid, "rnd_x");
     sb.size = 0;

@@ -177,6 +177,56 @@ main (void)
            "the ledger keeps balance and usage: %lld/%lld -> %lld/%lld", (long long) before.balance,
            (long long) before.used, (long long) after.balance, (long long) after.used);
 
+    /* uploads: a file row counts its bytes and pins its blob until it expires,
+       is found by id or by the account's sha256 only while live, and a new
+       upload of the same bytes after expiry replaces the old row */
+    uint8_t up [300];
+    for (size_t i = 0; i < sizeof up; i++)
+        up [i] = (uint8_t) (i * 13 + 1);
+    job_store_upload_t f, got;
+    memset (&f, 0, sizeof f);
+    util_sha256_hex (up, sizeof up, f.sha256);
+    snprintf (f.account_id, sizeof f.account_id, "%s", acct);
+    snprintf (f.format, sizeof f.format, "png");
+    f.bytes = sizeof up;
+    f.width = 10;
+    f.height = 30;
+    f.created_at_ms = now;
+    f.expires_at_ms = now + 1000;
+    job_store_new_key_t key2;
+    REQUIRE (job_store_account_create (store, "other", 100, &key2, err) == 0, "account: %s", err);
+    REQUIRE (job_store_begin (store, err) == 0, "begin");
+    CHECK (job_store_upload_find (store, acct, NULL, f.sha256, now, &got, err) == 1, "no file yet");
+    CHECK (job_store_upload_put (store, &f, "image/png", err) == 0 && strncmp (f.id, "file_", 5) == 0,
+           "upload put: %s", err);
+    CHECK (job_store_storage_used (store, acct, &used, err) == 0 && used == (int64_t) sizeof up,
+           "an upload counts against the quota: %lld", (long long) used);
+    CHECK (job_store_upload_find (store, acct, NULL, f.sha256, now, &got, err) == 0
+           && strcmp (got.id, f.id) == 0 && got.width == 10 && got.height == 30
+           && strcmp (got.format, "png") == 0 && got.expires_at_ms == now + 1000, "found by sha256");
+    CHECK (job_store_upload_find (store, NULL, f.id, NULL, now, &got, err) == 0
+           && strcmp (got.account_id, acct) == 0, "found by id, with its owner");
+    CHECK (job_store_upload_find (store, key2.account_id, NULL, f.sha256, now, &got, err) == 1
+           && job_store_upload_find (store, key2.account_id, f.id, NULL, now, &got, err) == 1,
+           "another account finds nothing");
+    CHECK (job_store_blob_gc (store, 10, s_collect, collected, err) == 0, "a live file pins its blob");
+    CHECK (job_store_upload_find (store, acct, f.id, NULL, now + 1000, &got, err) == 1,
+           "an expired file is not found");
+    job_store_upload_t again = f;
+    again.created_at_ms = now + 2000;
+    again.expires_at_ms = now + 5000;
+    CHECK (job_store_upload_put (store, &again, "image/png", err) == 0 && strcmp (again.id, f.id) != 0,
+           "the same bytes after expiry are a new file: %s", err);
+    CHECK (job_store_storage_used (store, acct, &used, err) == 0 && used == (int64_t) sizeof up,
+           "the expired row's bytes were given back: %lld", (long long) used);
+    CHECK (job_store_upload_sweep (store, now + 4999, 10, err) == 0, "a live file is not swept");
+    CHECK (job_store_upload_sweep (store, now + 5000, 10, err) == 1, "an expired file is swept: %s", err);
+    CHECK (job_store_storage_used (store, acct, &used, err) == 0 && used == 0,
+           "a swept file's bytes are given back: %lld", (long long) used);
+    CHECK (job_store_blob_gc (store, 10, s_collect, collected, err) == 1
+           && strcmp (collected, f.sha256) == 0, "a swept file's blob is collected");
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+
     /* an orphan file (no row) older than the age is removed by the scan */
     uint8_t orphan [5] = { 9, 9, 9, 9, 9 };
     char osha [65];
