@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 #include "file_upload.h"
-#include "image_source.h"
+#include "image_probe.h"
 
 /* ctype's media type (before ';' or space) equals name, case-insensitively */
 static int
