@@ -58,30 +58,6 @@ cli_upload_file (const char *path, char file_id [64], bool *skipped)
     return id ? 0 : CLI_TRANSPORT;
 }
 
-/* tmpl with {locale} and {preset} replaced into out. -1 over size. */
-static int
-s_expand (const char *tmpl, const char *locale, const char *preset, char *out, size_t size)
-{
-    size_t n = 0;
-    while (*tmpl) {
-        const char *rep = NULL;
-        size_t skip = 1;
-        if (strncmp (tmpl, "{locale}", 8) == 0)
-            rep = locale, skip = 8;
-        else
-        if (strncmp (tmpl, "{preset}", 8) == 0)
-            rep = preset, skip = 8;
-        size_t add = rep ? strlen (rep) : 1;
-        if (n + add >= size)
-            return -1;
-        memcpy (out + n, rep ? rep : tmpl, add);
-        n += add;
-        tmpl += skip;
-    }
-    out [n] = '\0';
-    return 0;
-}
-
 typedef struct {
     json_t *owner;                 /* the screenshot or image object holding "path" */
     char    tmpl [S_PATH_MAX];
@@ -179,7 +155,7 @@ cli_upload_spec (json_t *body, cli_upload_style_t style)
                 const char *pre = np ? json_string_value (json_array_get (presets, p))
                                      : canvas_preset ? canvas_preset : "";
                 char path [S_PATH_MAX];
-                if (!loc || !pre || s_expand (sites [s].tmpl, loc, pre, path, sizeof path)) {
+                if (!loc || !pre || util_template_expand (sites [s].tmpl, loc, pre, path, sizeof path)) {
                     fprintf (stderr, "easel: %s: cannot expand {locale}/{preset}\n", sites [s].tmpl);
                     rc = CLI_USAGE;
                 }
@@ -209,7 +185,7 @@ cli_upload_spec (json_t *body, cli_upload_style_t style)
                 const char *pre = np ? json_string_value (json_array_get (presets, p))
                                      : canvas_preset ? canvas_preset : "";
                 char path [S_PATH_MAX], key [S_KEY_MAX];
-                s_expand (sites [s].tmpl, loc, pre, path, sizeof path);
+                util_template_expand (sites [s].tmpl, loc, pre, path, sizeof path);
                 int f = s_add_path (files, path);
                 if (by_locale && by_preset)
                     snprintf (key, sizeof key, "%s/%s", loc, pre);

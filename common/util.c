@@ -173,3 +173,26 @@ util_read_file (const char *path, size_t max, size_t *len_out)
         *len_out = len;
     return buf;
 }
+
+int
+util_template_expand (const char *tmpl, const char *locale, const char *preset, char *out, size_t size)
+{
+    size_t n = 0;
+    while (*tmpl) {
+        const char *rep = NULL;
+        size_t skip = 1;
+        if (strncmp (tmpl, "{locale}", 8) == 0)
+            rep = locale, skip = 8;
+        else
+        if (strncmp (tmpl, "{preset}", 8) == 0)
+            rep = preset, skip = 8;
+        size_t add = rep ? strlen (rep) : 1;
+        if (n + add >= size)
+            return -1;
+        memcpy (out + n, rep ? rep : tmpl, add);
+        n += add;
+        tmpl += skip;
+    }
+    out [n] = '\0';
+    return 0;
+}

@@ -36,6 +36,11 @@ const char *util_config (int argc, char **argv, const char *flag, const char *en
 /* True if "--name" appears in argv as a bare flag, or env is "1"/"true"/"yes". */
 bool util_config_flag (int argc, char **argv, const char *flag, const char *env);
 
+/* tmpl with every {locale} and {preset} replaced into out (size bytes):
+   the one substitution of spec templates (gateway) and local paths (CLI).
+   0, or -1 when the result would not fit. */
+int util_template_expand (const char *tmpl, const char *locale, const char *preset, char *out, size_t size);
+
 /* Reads a whole file (at most max bytes) into a NUL-terminated heap buffer; NULL on error or cap. */
 char *util_read_file (const char *path, size_t max, size_t *len_out);
 

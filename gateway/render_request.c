@@ -224,30 +224,6 @@ render_request_url_ok (const char *url)
     return ok;
 }
 
-/* Writes tmpl with {locale} and {preset} replaced into out (size bytes). -1 over the cap. */
-static int
-s_substitute (const char *tmpl, const char *locale, const char *preset, char *out, size_t size)
-{
-    size_t n = 0;
-    while (*tmpl) {
-        const char *rep = NULL;
-        size_t skip = 1;
-        if (strncmp (tmpl, "{locale}", 8) == 0)
-            rep = locale, skip = 8;
-        else
-        if (strncmp (tmpl, "{preset}", 8) == 0)
-            rep = preset, skip = 8;
-        size_t add = rep ? strlen (rep) : 1;
-        if (n + add >= size)
-            return -1;
-        memcpy (out + n, rep ? rep : tmpl, add);
-        n += add;
-        tmpl += skip;
-    }
-    out [n] = '\0';
-    return 0;
-}
-
 /* ---- sections ------------------------------------------------------------ */
 
 static int
@@ -1031,7 +1007,7 @@ s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas
     sl.display_stated = preset != NULL;
     char url [EASEL_MAX_URL_BYTES + 1];
     if (slide->url) {
-        if (s_substitute (slide->url, locale, sl.preset, url, sizeof url)
+        if (util_template_expand (slide->url, locale, sl.preset, url, sizeof url)
         ||  !render_request_url_ok (url))
             return s_fail (e, "parameter_invalid",
                            "url is an http(s) URL of at most 2048 bytes (after {locale} and {preset}).",

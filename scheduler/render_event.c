@@ -37,6 +37,24 @@ s_payload (const proto_render_t *r, const char *public_url, const char *type,
     return payload;
 }
 
+/* Writes out's event for r (its payload only when r has a webhook_url, for
+   the outbox row the same transaction adds). 0 / -1 with err. */
+static int
+s_event_write (job_store_t *store, const proto_render_t *r, const char *public_url, int64_t now_ms,
+               render_event_t *out, char *err)
+{
+    char *payload = NULL;
+    if (r->webhook_url && !(payload = s_payload (r, public_url, out->type, out->event_id, now_ms))) {
+        snprintf (err, PROTO_ERR_MAX, "out of memory");
+        return -1;
+    }
+    int rc = job_store_event_add (store, out->event_id, out->type, r->account_id, r->id, now_ms,
+                                  payload, r->webhook_url, &out->seq, err);
+    out->delivery = r->webhook_url != NULL;
+    free (payload);
+    return rc;
+}
+
 int
 render_event_settle (job_store_t *store, const char *render_id, const char *public_url,
                      int64_t now_ms, render_event_t *out, char *err)
@@ -57,23 +75,14 @@ render_event_settle (job_store_t *store, const char *render_id, const char *publ
         snprintf (out->type, sizeof out->type, "job.%s",
                   strcmp (r.status, "succeeded") == 0 ? "completed" : "failed");
     snprintf (out->status, sizeof out->status, "%s", r.status);
-    char *payload = NULL;
     if (r.webhook_url) {
         /* the whole object, images and signed URLs, only for a receiver */
         proto_render_free (&r);
         memset (&r, 0, sizeof r);
         if (job_store_render_get (store, render_id, NULL, now_ms, &r, err))
             goto fail;
-        payload = s_payload (&r, public_url, out->type, out->event_id, now_ms);
-        if (!payload) {
-            snprintf (err, PROTO_ERR_MAX, "out of memory");
-            goto fail;
-        }
     }
-    int rc = job_store_event_add (store, out->event_id, out->type, r.account_id, r.id, now_ms,
-                                  payload, r.webhook_url, &out->seq, err);
-    out->delivery = r.webhook_url != NULL;
-    free (payload);
+    int rc = s_event_write (store, &r, public_url, now_ms, out, err);
     proto_render_free (&r);
     return rc;
 fail:
@@ -96,15 +105,7 @@ render_event_review (job_store_t *store, const char *render_id, const char *publ
     }
     snprintf (out->type, sizeof out->type, "render.%.32s", r.review_status);
     snprintf (out->status, sizeof out->status, "%s", r.review_status);
-    char *payload = NULL;
-    if (r.webhook_url && !(payload = s_payload (&r, public_url, out->type, out->event_id, now_ms))) {
-        snprintf (err, PROTO_ERR_MAX, "out of memory");
-        goto fail;
-    }
-    int rc = job_store_event_add (store, out->event_id, out->type, r.account_id, r.id, now_ms,
-                                  payload, r.webhook_url, &out->seq, err);
-    out->delivery = r.webhook_url != NULL;
-    free (payload);
+    int rc = s_event_write (store, &r, public_url, now_ms, out, err);
     proto_render_free (&r);
     return rc;
 fail:

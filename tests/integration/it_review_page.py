@@ -24,13 +24,12 @@ import json
 import os
 import shutil
 import sqlite3
-import struct
 import subprocess
 import sys
 import time
 import urllib.parse
-import zlib
 from harness import Stack, HookReceiver, check, fail, make_png, verify_asa_signature, wait_for
+from capture_pages import decode_png
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BROWSER_DIR = os.path.join(ROOT, "tests", "browser")
@@ -41,54 +40,15 @@ if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core"
     fail("tests/browser/node_modules is missing: run scripts/npm_deps.sh (scripts/deps.sh does)")
 
 
-def png_pixels(path):
-    """(width, height, rows of RGB tuples) of an 8-bit RGB/RGBA PNG, decoded here."""
-    data = open(path, "rb").read()
-    check(data[:8] == b"\x89PNG\r\n\x1a\n", "%s is not a PNG" % path)
-    pos, idat, width = 8, b"", 0
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            width, height, depth, ctype = struct.unpack(">IIBB", chunk[:10])
-            check(depth == 8 and ctype in (2, 6), "unexpected PNG format %d/%d" % (depth, ctype))
-            bpp = 3 if ctype == 2 else 4
-        elif kind == b"IDAT":
-            idat += chunk
-        pos += 12 + n
-    raw = zlib.decompress(idat)
-    stride = width * bpp
-    rows, prev = [], bytearray(stride)
-    for y in range(height):
-        f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(line)
-        prev = line
-    return width, height, rows, bpp
-
-
 def variance_ok(path, want_width):
-    width, height, rows, bpp = png_pixels(path)
+    with open(path, "rb") as f:
+        width, height, rows = decode_png(f.read())
     check(width == want_width, "%s is %d px wide, want %d" % (path, width, want_width))
     values, colours = [], set()
     for y in range(0, height, max(1, height // 200)):
         row = rows[y]
         for x in range(0, width, max(1, width // 200)):
-            r, g, b = row[x * bpp], row[x * bpp + 1], row[x * bpp + 2]
+            r, g, b = row[x]
             values.append(0.299 * r + 0.587 * g + 0.114 * b)
             colours.add((r // 16, g // 16, b // 16))
     mean = sum(values) / len(values)
