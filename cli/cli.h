@@ -34,6 +34,9 @@ int cli_status (const char *kind, int argc, char **argv);
 /* `easel renders review rnd_... [--wait] [--timeout S]` (cli_review.c): exit
    0 approved, 1 changes requested, 4 no decision (yet). */
 int cli_review (int argc, char **argv);
+/* `easel renders review-link rnd_... [--by NAME] [--since rnd_...] [--expires-in S]
+   [--json]` (cli_review.c): prints a new review link. */
+int cli_review_link (int argc, char **argv);
 
 /* `easel export rnd_... --out DIR --layout fastlane`, and the writer of that
    tree for `easel render --layout fastlane` (cli_export.c). `render` is the

@@ -5,7 +5,13 @@
     seconds pass. Exit: 0 approved, 1 changes requested, 4 no decision (yet:
     pending without --wait, or the timeout passed), 2 usage, 3 transport or
     an error answer. The decision (and the review page's link while waiting)
-    go to stderr; --json prints the render on stdout. Single threaded. */
+    go to stderr; --json prints the render on stdout.
+
+    `easel renders review-link rnd_... [--by NAME] [--since rnd_...]
+    [--expires-in S] [--json]`: a new review link (POST
+    /v1/renders/{id}/review_links) that names its reviewer and/or an earlier
+    render whose changes the page marks; prints its URL (--json: the object).
+    Single threaded. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -144,4 +150,69 @@ cli_review (int argc, char **argv)
     }
     json_decref (obj);
     return rc;
+}
+
+int
+cli_review_link (int argc, char **argv)
+{
+    /* argv: "renders" "review-link" ID [--by NAME] [--since ID] [--expires-in S] [--json] */
+    static const char *usage = "usage: easel renders review-link rnd_... [--by NAME] [--since rnd_...]"
+                               " [--expires-in S] [--json]";
+    const char *id = NULL;
+    bool as_json = false;
+    json_t *body = json_object ();
+    for (int i = 2; body && i < argc; i++) {
+        int64_t ttl = 0;
+        if (strcmp (argv [i], "--json") == 0)
+            as_json = true;
+        else
+        if ((strcmp (argv [i], "--by") == 0 || strcmp (argv [i], "--since") == 0) && i + 1 < argc) {
+            json_object_set_new (body, argv [i] + 2, json_string (argv [i + 1]));
+            i++;
+        }
+        else
+        if (strcmp (argv [i], "--expires-in") == 0 && i + 1 < argc
+        &&  util_parse_i64 (argv [i + 1], 1, CLI_REVIEW_TIMEOUT_MAX_S, &ttl) == 0) {
+            json_object_set_new (body, "expires_in", json_integer (ttl));
+            i++;
+        }
+        else
+        if (argv [i][0] != '-' && !id)
+            id = argv [i];
+        else {
+            fprintf (stderr, "easel: bad argument \"%s\" (%s)\n", argv [i], usage);
+            json_decref (body);
+            return CLI_USAGE;
+        }
+    }
+    if (!body || !id || strlen (id) != 30 || strncmp (id, "rnd_", 4) != 0) {
+        fprintf (stderr, "easel: renders review-link wants a rnd_... id (%s)\n", usage);
+        json_decref (body);
+        return CLI_USAGE;
+    }
+    char *text = json_dumps (body, JSON_COMPACT);
+    json_decref (body);
+    int rc = text ? cli_api_init () : CLI_FAILED;
+    char path [96];
+    snprintf (path, sizeof path, "/v1/renders/%s/review_links", id);
+    cli_api_resp_t resp;
+    json_t *obj = NULL;
+    if (rc == 0 && (rc = cli_api_call ("POST", path, text, 60, &resp)) == 0) {
+        rc = cli_api_json (&resp, &obj);
+        cli_api_resp_free (&resp);
+    }
+    free (text);
+    if (rc)
+        return rc;
+    const char *url = json_string_value (json_object_get (obj, "url"));
+    if (as_json) {
+        char *out = json_dumps (obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (out)
+            printf ("%s\n", out);
+        free (out);
+    }
+    else
+        printf ("%s\n", url ? url : "");
+    json_decref (obj);
+    return url ? CLI_OK : CLI_FAILED;
 }

@@ -20,6 +20,7 @@ static const char *s_usage =
     "       easel jobs status job_... [--watch] [--json]\n"
     "       easel renders status rnd_... [--watch] [--json]\n"
     "       easel renders review rnd_... [--wait] [--timeout S] [--json]\n"
+    "       easel renders review-link rnd_... [--by NAME] [--since rnd_...] [--expires-in S] [--json]\n"
     "                    (exit 0 approved, 1 changes requested, 4 no decision by then)\n"
     "       easel export rnd_... --out DIR [--layout fastlane] [--fail-on-lint] [--json]\n"
     "       easel frameit [FOLDER] [--platform ios|android|any] [--fail-on-lint] [--json]\n"
@@ -83,6 +84,8 @@ main (int argc, char **argv)
         return cli_status ("job", argc - 1, argv + 1);
     if (argc >= 3 && strcmp (argv[1], "renders") == 0 && strcmp (argv[2], "review") == 0)
         return cli_review (argc - 1, argv + 1);
+    if (argc >= 3 && strcmp (argv[1], "renders") == 0 && strcmp (argv[2], "review-link") == 0)
+        return cli_review_link (argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "renders") == 0)
         return cli_status ("render", argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "export") == 0)

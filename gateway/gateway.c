@@ -310,18 +310,22 @@ s_bus (s_call_t *c, int cmd, const msgpack_sbuffer *body, const char *rid, int e
     return 0;
 }
 
-/* GET_RENDER with the request's key, or, when sig is given, with the
-   render's review link (exp, sig) and no key. */
+/* GET_RENDER with the request's key, or, when link is given, with a review
+   link and no key: the link's own render (link_of NULL), or the earlier
+   render the link names as since (link_of the link's render). */
 static int
-s_get_render_as (s_call_t *c, const char *id, int64_t exp, const char *sig, proto_render_t *r,
-                 api_error_t *e)
+s_get_render_as (s_call_t *c, const char *id, const review_link_t *link, const char *link_of,
+                 proto_render_t *r, api_error_t *e)
 {
     proto_get_t g;
     memset (&g, 0, sizeof g);
     proto_id_new ("rid_", g.rid, sizeof g.rid);
-    if (sig) {
-        g.exp = exp;
-        snprintf (g.sig, sizeof g.sig, "%s", sig);
+    if (link) {
+        g.exp = link->exp;
+        snprintf (g.sig, sizeof g.sig, "%s", link->sig);
+        snprintf (g.link_by, sizeof g.link_by, "%s", link->by);
+        snprintf (g.link_since, sizeof g.link_since, "%s", link->since);
+        snprintf (g.link_of, sizeof g.link_of, "%s", link_of ? link_of : "");
     }
     else
         memcpy (g.auth, c->auth, sizeof g.auth);
@@ -343,7 +347,7 @@ s_get_render_as (s_call_t *c, const char *id, int64_t exp, const char *sig, prot
 static int
 s_get_render (s_call_t *c, const char *id, proto_render_t *r, api_error_t *e)
 {
-    return s_get_render_as (c, id, 0, NULL, r, e);
+    return s_get_render_as (c, id, NULL, NULL, r, e);
 }
 
 /* Waits until r leaves "processing" or deadline (monotonic ms), replacing *r
@@ -1489,8 +1493,6 @@ s_webhook_route (s_call_t *c, deliveries_route_t route, const char *id, const ch
 }
 
 /* GET /v1/renders/{id}/archive: the fastlane zip of a finished render (render_archive.c). */
-static int s_review_query (s_call_t *c, int64_t *exp, char sig [65]);
-
 static int
 s_render_archive (s_call_t *c, const char *id)
 {
@@ -1498,16 +1500,15 @@ s_render_archive (s_call_t *c, const char *id)
     proto_render_t r;
     memset (&r, 0, sizeof r);
     /* ?exp=&sig= of a review link: the review page's download, no key */
-    int64_t exp = 0;
-    char sig [65] = "";
+    review_link_t rl;
     const char *qs = mg_get_request_info (c->conn)->query_string;
     bool link = qs && strstr (qs, "sig=");
-    if (link && s_review_query (c, &exp, sig)) {
+    if (link && review_link_parse (qs, &rl)) {
         api_error_set (&e, 403, "review_link_invalid", "sig", "The review link is malformed.");
         return s_reply_error (c, &e, NULL);
     }
     if ((link ? s_auth_budget (c, util_mono_ms (), &e) : s_auth (c, &e))
-    ||  s_get_render_as (c, id, exp, link ? sig : NULL, &r, &e))
+    ||  s_get_render_as (c, id, link ? &rl : NULL, NULL, &r, &e))
         return s_reply_error (c, &e, NULL);
     int rc;
     if (strcmp (r.status, "processing") == 0) {
@@ -1541,9 +1542,9 @@ s_render_changes (s_call_t *c, const char *id)
     proto_render_t now, before;
     memset (&now, 0, sizeof now);
     memset (&before, 0, sizeof before);
-    if (s_get_render_as (c, id, 0, NULL, &now, &e))
+    if (s_get_render_as (c, id, NULL, NULL, &now, &e))
         return s_reply_error (c, &e, NULL);
-    if (s_get_render_as (c, since, 0, NULL, &before, &e)) {
+    if (s_get_render_as (c, since, NULL, NULL, &before, &e)) {
         proto_render_free (&now);
         if (e.status == 404)
             api_error_set (&e, 404, "resource_missing", "since", "No render %.40s in this account.", since);
@@ -1556,20 +1557,6 @@ s_render_changes (s_call_t *c, const char *id)
 }
 
 /* ---- the review gate (review_page.h) ---------------------------------------- */
-
-/* exp and sig of a review link's query: 0, or -1 when either is missing or malformed. */
-static int
-s_review_query (s_call_t *c, int64_t *exp, char sig [65])
-{
-    const char *qs = mg_get_request_info (c->conn)->query_string;
-    char e [24] = "";
-    sig [0] = '\0';
-    if (!qs || mg_get_var (qs, strlen (qs), "exp", e, sizeof e) <= 0
-    ||  mg_get_var (qs, strlen (qs), "sig", sig, 65) != 64
-    ||  strspn (sig, "0123456789abcdef") != 64 || util_parse_i64 (e, 0, INT64_MAX, exp))
-        return -1;
-    return 0;
-}
 
 /* An HTML error page with status (review links are opened by people). */
 static int
@@ -1612,17 +1599,18 @@ s_review_link_failed (s_call_t *c, const api_error_t *e)
 
 /* Checks a review link's query and loads its render (no key). -1 with e. */
 static int
-s_review_load (s_call_t *c, const char *id, int64_t *exp, char sig [65], proto_render_t *r,
+s_review_load (s_call_t *c, const char *id, review_link_t *link, proto_render_t *r,
                api_error_t *e)
 {
     if (s_auth_budget (c, util_mono_ms (), e))
         return -1;
-    if (!proto_id_valid (id, "rnd_") || s_review_query (c, exp, sig)) {
+    if (!proto_id_valid (id, "rnd_")
+    ||  review_link_parse (mg_get_request_info (c->conn)->query_string, link)) {
         api_error_set (e, 403, "review_link_invalid", "sig", "The review link is malformed.");
         s_auth_failed (c, util_mono_ms (), e);
         return -1;
     }
-    if (s_get_render_as (c, id, *exp, sig, r, e)) {
+    if (s_get_render_as (c, id, link, NULL, r, e)) {
         if (e->status == 403)               /* forged or revoked: counts as a failed auth */
             s_auth_failed (c, util_mono_ms (), e);
         return -1;
@@ -1635,16 +1623,23 @@ static int
 s_review_page (s_call_t *c, const char *id)
 {
     api_error_t e;
-    proto_render_t r;
-    int64_t exp = 0;
-    char sig [65];
-    if (s_review_load (c, id, &exp, sig, &r, &e))
+    proto_render_t r, before;
+    review_link_t link;
+    if (s_review_load (c, id, &link, &r, &e))
         return s_review_link_failed (c, &e);
+    /* a link minted with since marks each image against that render; when
+       retention has removed it the page says so (changes stays NULL) */
+    json_t *changes = NULL;
+    memset (&before, 0, sizeof before);
+    if (link.since [0] && s_get_render_as (c, link.since, &link, id, &before, &e) == 0)
+        changes = render_changes_build (&r, &before);
+    proto_render_free (&before);
     char nonce [REVIEW_NONCE_HEX + 1], headers [1536];   /* CSP: s_reply caps all at HEAD_MAX */
     review_page_nonce (nonce);
     review_page_headers (nonce, c->gw->public_url, headers, sizeof headers);
     size_t len = 0;
-    char *html = review_page_html (&r, c->gw->public_url, (long long) exp, sig, nonce, &len);
+    char *html = review_page_html (&r, c->gw->public_url, &link, changes, nonce, &len);
+    json_decref (changes);
     proto_render_free (&r);
     if (!html) {
         s_internal (c, &e, "cannot build the review page");
@@ -1662,9 +1657,8 @@ s_review_status (s_call_t *c, const char *id)
 {
     api_error_t e;
     proto_render_t r;
-    int64_t exp = 0;
-    char sig [65];
-    if (s_review_load (c, id, &exp, sig, &r, &e))
+    review_link_t link;
+    if (s_review_load (c, id, &link, &r, &e))
         return s_reply_error (c, &e, "Cache-Control: no-store\r\n");
     json_t *obj = review_page_render (&r, c->gw->public_url);
     proto_render_free (&r);
@@ -1717,10 +1711,15 @@ s_review_form (s_call_t *c, const char *id)
     bool json = accept && strstr (accept, "application/json");
     if (s_auth_budget (c, util_mono_ms (), &e))
         goto fail;
-    if (!proto_id_valid (id, "rnd_") || s_review_query (c, &rq.exp, rq.sig)) {
+    review_link_t link;
+    if (!proto_id_valid (id, "rnd_") || review_link_parse (ri->query_string, &link)) {
         api_error_set (&e, 403, "review_link_invalid", "sig", "The review link is malformed.");
         goto fail;
     }
+    rq.exp = link.exp;
+    memcpy (rq.sig, link.sig, sizeof rq.sig);
+    memcpy (rq.link_by, link.by, sizeof rq.link_by);
+    memcpy (rq.link_since, link.since, sizeof rq.link_since);
     if (!review_page_same_origin (mg_get_header (c->conn, "Origin"),
                                   mg_get_header (c->conn, "Sec-Fetch-Site"), c->gw->public_url)) {
         api_error_set (&e, 403, "cross_site_request", NULL,
@@ -1757,9 +1756,10 @@ s_review_form (s_call_t *c, const char *id)
         rc = s_reply (c, status, "application/json", "Cache-Control: no-store\r\n", answer, strlen (answer));
     else
     if (status == 200 || status == 409) {       /* a plain form post: back to the page */
-        char extra [EXTRA_MAX + 512];            /* public_url is at most 512 bytes */
-        snprintf (extra, sizeof extra, "Location: %s/v1/renders/%s/review?exp=%lld&sig=%s\r\n",
-                  c->gw->public_url, id, (long long) rq.exp, rq.sig);
+        char extra [EXTRA_MAX + 512 + REVIEW_LINK_QUERY_MAX], q [REVIEW_LINK_QUERY_MAX] = "";
+        review_link_query (&link, q, sizeof q);  /* parsed from a query that fit */
+        snprintf (extra, sizeof extra, "Location: %s/v1/renders/%s/review?%s\r\n",
+                  c->gw->public_url, id, q);
         rc = s_reply (c, 303, "text/plain; charset=utf-8", extra, "", 0);
     }
     else
@@ -1809,6 +1809,71 @@ s_review_decide (s_call_t *c, const char *id)
     rc = s_reply (c, status, "application/json", NULL, answer, strlen (answer));
     free (answer);
     return rc;
+}
+
+/* POST /v1/renders/{id}/review_links (API key): a new review link that
+   names its reviewer (by, shown on the page and recorded as the decision's
+   by) and/or an earlier render to mark changes against (since), with its
+   own expiry. The scheduler signs it; 201 with the review_link object. */
+static int
+s_review_mint (s_call_t *c, const char *id)
+{
+    api_error_t e;
+    char *body = NULL;
+    size_t len = 0;
+    bool has_body = mg_get_request_info (c->conn)->content_length > 0
+                 || mg_get_header (c->conn, "Transfer-Encoding");
+    if (s_auth (c, &e) || (has_body && (s_check_json_body (c, &e) || s_read_body (c, &body, &len, &e))))
+        return s_reply_error (c, &e, NULL);
+    review_link_t link;
+    int64_t ttl = 0;
+    int rc = review_page_parse_link (body, len, &link, &ttl, &e);
+    free (body);
+    if (rc)
+        return s_reply_error (c, &e, NULL);
+    if (!proto_id_valid (id, "rnd_")) {
+        api_error_set (&e, 404, "resource_missing", "id", "No such render: '%.40s'.", id);
+        return s_reply_error (c, &e, NULL);
+    }
+    proto_review_t rq;
+    memset (&rq, 0, sizeof rq);
+    memcpy (rq.auth, c->auth, sizeof rq.auth);
+    snprintf (rq.id, sizeof rq.id, "%s", id);
+    snprintf (rq.action, sizeof rq.action, "link");
+    memcpy (rq.link_by, link.by, sizeof rq.link_by);
+    memcpy (rq.link_since, link.since, sizeof rq.link_since);
+    rq.exp = (int64_t) time (NULL) + ttl;
+    int status = 0;
+    char *answer = NULL;
+    if (s_review_call (c, &rq, &status, &answer, &e))
+        return s_reply_error (c, &e, NULL);
+    if (status != 201) {
+        rc = s_reply (c, status, "application/json", NULL, answer, strlen (answer));
+        free (answer);
+        return rc;
+    }
+    json_error_t jerr;
+    json_t *signed_ = json_loads (answer, 0, &jerr);
+    free (answer);
+    const char *sig = json_string_value (json_object_get (signed_, "sig"));
+    link.exp = json_integer_value (json_object_get (signed_, "exp"));
+    char q [REVIEW_LINK_QUERY_MAX], url [1024 + REVIEW_LINK_QUERY_MAX], expires [32];
+    if (!sig || strlen (sig) != 64) {
+        json_decref (signed_);
+        s_internal (c, &e, "the scheduler answered a review link without a signature");
+        return s_reply_error (c, &e, NULL);
+    }
+    memcpy (link.sig, sig, sizeof link.sig);
+    json_decref (signed_);
+    review_link_query (&link, q, sizeof q);
+    snprintf (url, sizeof url, "%s/v1/renders/%s/review?%s", c->gw->public_url, id, q);
+    util_iso8601 (link.exp * 1000, expires, sizeof expires);
+    json_t *obj = json_pack ("{s:s, s:s, s:s, s:o, s:o, s:s}", "object", "review_link",
+                             "render_id", id, "url", url,
+                             "by", link.by [0] ? json_string (link.by) : json_null (),
+                             "since", link.since [0] ? json_string (link.since) : json_null (),
+                             "expires_at", expires);
+    return s_reply_json (c, 201, obj, NULL);
 }
 
 /* POST /v1/renders/{id}/review_links/revoke (API key): every review link
@@ -1966,6 +2031,8 @@ s_handle (struct mg_connection *conn, void *cbdata, const char *request_id)
                    : s_not_allowed (&c, "GET, POST");
     if (s_shape (path, "/v1/renders/", "/review/status", rid))
         return get ? s_review_status (&c, rid) : s_not_allowed (&c, "GET");
+    if (s_shape (path, "/v1/renders/", "/review_links", rid))
+        return post ? s_review_mint (&c, rid) : s_not_allowed (&c, "POST");
     if (s_shape (path, "/v1/renders/", "/review_links/revoke", rid))
         return post ? s_review_revoke (&c, rid) : s_not_allowed (&c, "POST");
     if (s_shape (path, "/v1/renders/", "/changes", rid))

@@ -27,6 +27,7 @@ const openapi_route_t openapi_routes [] = {
     { "GET",  "/v1/renders/{id}/review" },
     { "POST", "/v1/renders/{id}/review" },
     { "GET",  "/v1/renders/{id}/review/status" },
+    { "POST", "/v1/renders/{id}/review_links" },
     { "POST", "/v1/renders/{id}/review_links/revoke" },
     { "POST", "/v1/files" },
     { "GET",  "/v1/files" },

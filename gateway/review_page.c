@@ -6,6 +6,7 @@
 #include "easel_limits.h"
 #include "util.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 extern const char easel_review_html [], easel_review_css [], easel_review_js [];
 
 #define S_PAGE_MAX (8 * 1024 * 1024)    /* the page of a 500-image render is ~200 KB */
-#define S_URL_MAX  1280                 /* a page link: public_url (the gateway caps it) + path */
+#define S_URL_MAX  1600                 /* a page link: public_url (the gateway caps it) + path */
 
 void
 review_page_nonce (char nonce [REVIEW_NONCE_HEX + 1])
@@ -151,25 +152,31 @@ review_page_render (const proto_render_t *r, const char *public_url)
     return obj;
 }
 
+static int s_url_decode (const char *src, size_t n, char *dst, size_t cap);
+
 char *
-review_page_html (const proto_render_t *r, const char *public_url, long long exp,
-                  const char *sig, const char *nonce, size_t *len)
+review_page_html (const proto_render_t *r, const char *public_url,
+                  const review_link_t *link, const json_t *changes, const char *nonce,
+                  size_t *len)
 {
     /* absolute, under public_url: right behind a proxy that adds a path too */
-    char token [65], q [128], page [S_URL_MAX], status [S_URL_MAX], decide [S_URL_MAX],
-         archive [S_URL_MAX];
-    review_page_token (sig, r->id, nonce, token);
-    snprintf (q, sizeof q, "exp=%lld&sig=%.64s", exp, sig);
-    if (strlen (public_url) > S_URL_MAX - 160)
+    char token [65], q [REVIEW_LINK_QUERY_MAX], page [S_URL_MAX], status [S_URL_MAX],
+         decide [S_URL_MAX], archive [S_URL_MAX];
+    review_page_token (link->sig, r->id, nonce, token);
+    if (review_link_query (link, q, sizeof q) || strlen (public_url) + strlen (q) > S_URL_MAX - 80)
         return NULL;
     snprintf (page, sizeof page, "%s/v1/renders/%s/review?%s", public_url, r->id, q);
     snprintf (status, sizeof status, "%s/v1/renders/%s/review/status?%s", public_url, r->id, q);
     snprintf (decide, sizeof decide, "%s/v1/renders/%s/review?%s", public_url, r->id, q);
     snprintf (archive, sizeof archive, "%s/v1/renders/%s/archive?%s", public_url, r->id, q);
     json_t *obj = review_page_render (r, public_url);
-    json_t *data = obj ? json_pack ("{s:o, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "render", obj,
-                                    "nonce", nonce, "token", token, "urls", "page", page,
-                                    "status", status, "decide", decide, "archive", archive)
+    json_t *data = obj ? json_pack ("{s:o, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s*, s:s*, s:O*}",
+                                    "render", obj, "nonce", nonce, "token", token,
+                                    "urls", "page", page, "status", status, "decide", decide,
+                                    "archive", archive,
+                                    "by", link->by [0] ? link->by : NULL,
+                                    "since", link->since [0] ? link->since : NULL,
+                                    "changes", changes)
                        : NULL;
     char *json = data ? render_json_dump (data, NULL) : NULL;
     json_decref (data);
@@ -314,6 +321,59 @@ review_page_parse_json (const char *body, size_t len, proto_review_t *out, api_e
     return rc;
 }
 
+int
+review_page_parse_link (const char *body, size_t len, review_link_t *out, int64_t *ttl_s,
+                        api_error_t *e)
+{
+    memset (out, 0, sizeof *out);
+    *ttl_s = EASEL_REVIEW_URL_TTL_S;
+    if (len == 0)
+        return 0;                                   /* no body: a plain link */
+    if (api_json_depth_check (body, len, e))
+        return -1;
+    json_error_t jerr;
+    json_t *doc = json_loadb (body, len, 0, &jerr);
+    if (!doc)
+        return api_error_set (e, 400, "invalid_json", NULL,
+                              "The body is not valid JSON: %s (line %d, column %d).",
+                              jerr.text, jerr.line, jerr.column);
+    int rc = json_is_object (doc) ? 0
+           : api_error_set (e, 400, "invalid_json", NULL, "The body must be a JSON object.");
+    const char *key, *by = NULL, *since = NULL;
+    json_t *value;
+    json_object_foreach (doc, key, value)
+        if (!rc && strcmp (key, "by") && strcmp (key, "since") && strcmp (key, "expires_in"))
+            rc = api_error_set (e, 422, "parameter_unknown", key, "Unknown parameter: %.64s"
+                                " (a review link takes by, since, expires_in).", key);
+    if (!rc && (s_member (doc, "by", &by, e) || s_member (doc, "since", &since, e)))
+        rc = -1;
+    bool ctl = false;
+    for (const unsigned char *p = (const unsigned char *) (by ? by : ""); *p; p++)
+        ctl = ctl || *p < 0x20 || *p == 0x7f;
+    if (!rc && by && (!*by || strlen (by) > EASEL_REVIEW_BY_MAX || ctl))
+        rc = api_error_set (e, 422, "parameter_invalid", "by", "by is the reviewer's name:"
+                            " 1 to %d bytes of UTF-8 on one line.", EASEL_REVIEW_BY_MAX);
+    if (!rc && since && !proto_id_valid (since, "rnd_"))
+        rc = api_error_set (e, 422, "parameter_invalid", "since",
+                            "since is the id of an earlier render of this account (rnd_...).");
+    json_t *ttl = json_object_get (doc, "expires_in");
+    if (!rc && ttl && !json_is_null (ttl)) {
+        if (!json_is_integer (ttl) || json_integer_value (ttl) < EASEL_REVIEW_LINK_TTL_MIN_S
+        ||  json_integer_value (ttl) > EASEL_REVIEW_LINK_TTL_MAX_S)
+            rc = api_error_set (e, 422, "parameter_invalid", "expires_in",
+                                "expires_in is a whole number of seconds, %d to %d.",
+                                EASEL_REVIEW_LINK_TTL_MIN_S, EASEL_REVIEW_LINK_TTL_MAX_S);
+        else
+            *ttl_s = json_integer_value (ttl);
+    }
+    if (!rc) {
+        snprintf (out->by, sizeof out->by, "%s", by ? by : "");
+        snprintf (out->since, sizeof out->since, "%s", since ? since : "");
+    }
+    json_decref (doc);
+    return rc;
+}
+
 /* A hex digit's value plus one; 0 for another character. */
 static int
 s_hex (char c)
@@ -347,6 +407,56 @@ s_url_decode (const char *src, size_t n, char *dst, size_t cap)
     }
     dst [o] = '\0';
     return 0;
+}
+
+/* The value of name in a query string, decoded into dst (cap): its length,
+   -1 absent, -2 too long or badly encoded. */
+static int
+s_query_var (const char *qs, const char *name, char *dst, size_t cap)
+{
+    size_t nlen = strlen (name);
+    for (const char *p = qs; p && *p; ) {
+        const char *stop = p + strcspn (p, "&");
+        if ((size_t) (stop - p) > nlen && p [nlen] == '=' && strncmp (p, name, nlen) == 0)
+            return s_url_decode (p + nlen + 1, (size_t) (stop - p) - nlen - 1, dst, cap)
+                 ? -2 : (int) strlen (dst);
+        p = *stop ? stop + 1 : stop;
+    }
+    return -1;
+}
+
+int
+review_link_parse (const char *qs, review_link_t *out)
+{
+    memset (out, 0, sizeof *out);
+    char e [24] = "";
+    if (!qs || s_query_var (qs, "exp", e, sizeof e) <= 0
+    ||  s_query_var (qs, "sig", out->sig, sizeof out->sig) != 64
+    ||  strspn (out->sig, "0123456789abcdef") != 64 || util_parse_i64 (e, 0, INT64_MAX, &out->exp))
+        return -1;
+    int by = s_query_var (qs, "by", out->by, sizeof out->by);
+    int since = s_query_var (qs, "since", out->since, sizeof out->since);
+    if (by < -1 || since < -1)
+        return -1;
+    for (const unsigned char *p = (const unsigned char *) out->by; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return -1;
+    if (since > 0 && !proto_id_valid (out->since, "rnd_"))
+        return -1;
+    return 0;
+}
+
+int
+review_link_query (const review_link_t *link, char *buf, size_t cap)
+{
+    char *by = link->by [0] ? curl_easy_escape (NULL, link->by, 0) : NULL;
+    if (link->by [0] && !by)
+        return -1;
+    int n = snprintf (buf, cap, "exp=%lld&sig=%.64s%s%s%s%s", (long long) link->exp, link->sig,
+                      by ? "&by=" : "", by ? by : "", link->since [0] ? "&since=" : "",
+                      link->since);
+    curl_free (by);
+    return n < 0 || (size_t) n >= cap ? -1 : 0;
 }
 
 int

@@ -29,6 +29,8 @@
    is where such a change shows). */
 #define EASEL_RENDER_VERSION "2026.12.1"
 #define EASEL_REVIEW_URL_TTL_S       (7 * 24 * 3600)  /* signed review links expire after */
+#define EASEL_REVIEW_LINK_TTL_MIN_S  60                /* a minted review link lives at least */
+#define EASEL_REVIEW_LINK_TTL_MAX_S  (30 * 24 * 3600)  /* and at most */
 #define EASEL_REVIEW_COMMENT_MAX     2000    /* a review decision's comment, UTF-8 bytes */
 #define EASEL_REVIEW_BY_MAX          100     /* the reviewer's name, UTF-8 bytes */
 #define EASEL_RETENTION_S            (30 * 24 * 3600) /* final renders/jobs kept (flag) */

@@ -973,6 +973,9 @@ proto_get_encode (const proto_get_t *self, msgpack_sbuffer *out)
     s_put_str (&m, "id", self->id);
     s_put_int (&m, "exp", self->exp);
     s_put_str (&m, "sig", self->sig);
+    s_put_opt_str (&m, "link_by", self->link_by [0] ? self->link_by : NULL);
+    s_put_opt_str (&m, "link_since", self->link_since [0] ? self->link_since : NULL);
+    s_put_opt_str (&m, "link_of", self->link_of [0] ? self->link_of : NULL);
     return s_end_body (&m, start);
 }
 
@@ -988,7 +991,10 @@ proto_get_decode (const char *data, size_t len, proto_get_t *self, char *err)
           || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
           || s_get_str (m, "id", self->id, sizeof self->id, true, err)
           || s_get_i64 (m, "exp", &self->exp, 0, false, err)
-          || s_get_str (m, "sig", self->sig, sizeof self->sig, false, err);
+          || s_get_str (m, "sig", self->sig, sizeof self->sig, false, err)
+          || s_get_str (m, "link_by", self->link_by, sizeof self->link_by, false, err)
+          || s_get_str (m, "link_since", self->link_since, sizeof self->link_since, false, err)
+          || s_get_str (m, "link_of", self->link_of, sizeof self->link_of, false, err);
     msgpack_unpacked_destroy (&u);
     if (rc)
         memset (self, 0, sizeof *self);
@@ -1977,6 +1983,8 @@ proto_review_encode (const proto_review_t *self, msgpack_sbuffer *out)
     s_put_str (&m, "id", self->id);
     s_put_int (&m, "exp", self->exp);
     s_put_str (&m, "sig", self->sig);
+    s_put_opt_str (&m, "link_by", self->link_by [0] ? self->link_by : NULL);
+    s_put_opt_str (&m, "link_since", self->link_since [0] ? self->link_since : NULL);
     s_put_str (&m, "action", self->action);
     s_put_str (&m, "status", self->status);
     s_put_opt_str (&m, "comment", self->comment);
@@ -1997,6 +2005,8 @@ proto_review_decode (const char *data, size_t len, proto_review_t *self, char *e
           || s_get_str (m, "id", self->id, sizeof self->id, true, err)
           || s_get_i64 (m, "exp", &self->exp, 0, false, err)
           || s_get_str (m, "sig", self->sig, sizeof self->sig, false, err)
+          || s_get_str (m, "link_by", self->link_by, sizeof self->link_by, false, err)
+          || s_get_str (m, "link_since", self->link_since, sizeof self->link_since, false, err)
           || s_get_str (m, "action", self->action, sizeof self->action, true, err)
           || s_get_str (m, "status", self->status, sizeof self->status, false, err)
           || s_get_str_dup (m, "comment", &self->comment, EASEL_REVIEW_COMMENT_MAX, false, err)

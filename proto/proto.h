@@ -200,6 +200,13 @@ typedef struct {
     char id[PROTO_ID_MAX];         /* rnd_... or img_... */
     int64_t exp;                   /* GET_FILE: signed URL expiry (unix s), 0 if none */
     char sig[65];                  /* GET_FILE: hex HMAC, "" if none */
+    /* GET_RENDER by a review link (optional on the wire): what the link
+       binds besides its render and expiry (the reviewer's name, an earlier
+       render to compare with), and, to load that earlier render, the
+       render the link belongs to ("" = id itself) */
+    char link_by[EASEL_REVIEW_BY_MAX + 1];
+    char link_since[PROTO_ID_MAX];
+    char link_of[PROTO_ID_MAX];
 } proto_get_t;
 
 int  proto_get_encode (const proto_get_t *self, msgpack_sbuffer *out);
@@ -266,7 +273,9 @@ typedef struct {
     char    id[PROTO_ID_MAX];      /* rnd_... */
     int64_t exp;                   /* the review link's expiry (unix s), 0 with a key */
     char    sig[65];               /* its hex HMAC, "" with a key */
-    char    action[PROTO_SHORT_MAX];    /* "decide" | "revoke" | "check" (the link alone) */
+    char    link_by[EASEL_REVIEW_BY_MAX + 1];   /* what a signed link binds (proto_get_t), */
+    char    link_since[PROTO_ID_MAX];           /* or, for "link", what the new link binds */
+    char    action[PROTO_SHORT_MAX];    /* "decide" | "revoke" | "link" (mint a link) */
     char    status[PROTO_SHORT_MAX];    /* decide: "approved" | "changes_requested" */
     char   *comment;               /* NULL when none, <= EASEL_REVIEW_COMMENT_MAX bytes */
     char   *by;                    /* NULL when none, <= EASEL_REVIEW_BY_MAX bytes */

@@ -747,7 +747,7 @@ s_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err)
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return s_fail (self, err);
     r->review_exp = now_ms / 1000 + EASEL_REVIEW_URL_TTL_S;
-    job_store_review_sign (self, r->id, gen, r->review_exp, r->review_sig);
+    job_store_review_sign (self, r->id, gen, r->review_exp, NULL, NULL, r->review_sig);
     return 0;
 }
 
@@ -1219,31 +1219,48 @@ job_store_url_check (job_store_t *self, const char *image_id, int64_t exp,
 
 void
 job_store_review_sign (job_store_t *self, const char *render_id, int64_t gen, int64_t exp,
-                       char sig [65])
+                       const char *by, const char *since, char sig [65])
 {
-    char msg [PROTO_ID_MAX + 64];
-    int n = snprintf (msg, sizeof msg, "review.%s.%lld.%lld", render_id, (long long) gen,
+    char msg [2 * PROTO_ID_MAX + EASEL_REVIEW_BY_MAX + 96];
+    by = by ? by : "";
+    since = since ? since : "";
+    /* the name is length-prefixed, so no name can shift bytes into since */
+    int n = by [0] || since [0]
+          ? snprintf (msg, sizeof msg, "review.%s.%lld.%lld.by=%zu:%s.since=%s", render_id,
+                      (long long) gen, (long long) exp, strlen (by), by, since)
+          : snprintf (msg, sizeof msg, "review.%s.%lld.%lld", render_id, (long long) gen,
                       (long long) exp);
     util_hmac_sha256_hex (self->url_secret, strlen (self->url_secret), msg, (size_t) n, sig);
 }
 
 int
-job_store_review_check (job_store_t *self, const char *render_id, int64_t exp,
-                        const char *sig, int64_t now_s, char *err)
+job_store_review_gen (job_store_t *self, const char *render_id, int64_t *gen, char *err)
 {
-    if (!sig || strlen (sig) != 64 || strlen (render_id) >= PROTO_ID_MAX)
-        return 1;
     sqlite3_stmt *st = s_stmt (self, "SELECT link_gen FROM reviews WHERE render_id = ?",
                                "s", render_id);
     if (!st)
         return s_fail (self, err);
     int rc = sqlite3_step (st);
-    int64_t gen = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
+    *gen = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
     sqlite3_reset (st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return s_fail (self, err);
+    return 0;
+}
+
+int
+job_store_review_check (job_store_t *self, const char *render_id, int64_t exp,
+                        const char *by, const char *since, const char *sig, int64_t now_s,
+                        char *err)
+{
+    if (!sig || strlen (sig) != 64 || strlen (render_id) >= PROTO_ID_MAX
+    ||  (by && strlen (by) > EASEL_REVIEW_BY_MAX) || (since && strlen (since) >= PROTO_ID_MAX))
+        return 1;
+    int64_t gen = 0;
+    if (job_store_review_gen (self, render_id, &gen, err))
+        return -1;
     char expect [65];
-    job_store_review_sign (self, render_id, gen, exp, expect);
+    job_store_review_sign (self, render_id, gen, exp, by, since, expect);
     if (!util_str_equal_ct (expect, sig))
         return 1;
     return exp < now_s ? 2 : 0;

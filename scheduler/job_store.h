@@ -214,14 +214,19 @@ bool job_store_url_check (job_store_t *self, const char *image_id, int64_t exp,
 
 /* ---- the review gate (renders only) ----------------------------------------
    A review link is signed over "review.<render id>.<link generation>.<exp>"
-   with the file-URL secret; revoking raises the generation, so every link
-   made before stops verifying. */
+   with the file-URL secret, and, when the link names a reviewer or an
+   earlier render to compare with, ".by=<length>:<name>.since=<render id>"
+   too; revoking raises the generation, so every link made before stops
+   verifying. by and since may be NULL or "" (none). */
 void job_store_review_sign (job_store_t *self, const char *render_id, int64_t gen, int64_t exp,
-                            char sig [65]);
+                            const char *by, const char *since, char sig [65]);
+/* The generation of render_id's links now: 0 / -1 with err. */
+int  job_store_review_gen (job_store_t *self, const char *render_id, int64_t *gen, char *err);
 /* 0 a valid link for the current generation, 2 valid but expired, 1 not a
    link of this render (tampered, revoked, other secret), -1 store error. */
 int  job_store_review_check (job_store_t *self, const char *render_id, int64_t exp,
-                             const char *sig, int64_t now_s, char *err);
+                             const char *by, const char *since, const char *sig, int64_t now_s,
+                             char *err);
 /* Records the decision (status "approved" | "changes_requested"; comment and
    by may be NULL) unless one is recorded: 0 recorded, 1 decided already
    (nothing changed), -1 store error. */

@@ -1049,10 +1049,11 @@ s_api_account (s_sched_t *self, zframe_t *identity, const char *data, size_t len
    (tampered, revoked), 410 (expired) or 503 queued. */
 static int
 s_review_link (s_sched_t *self, zframe_t *identity, const char *rid, const char *render_id,
-               int64_t exp, const char *sig)
+               int64_t exp, const char *by, const char *since, const char *sig)
 {
     char err [PROTO_ERR_MAX] = "";
-    int rc = job_store_review_check (self->store, render_id, exp, sig, self->now_ms / 1000, err);
+    int rc = job_store_review_check (self->store, render_id, exp, by, since, sig,
+                                     self->now_ms / 1000, err);
     if (rc == 0)
         return 0;
     if (rc < 0) {
@@ -1081,8 +1082,26 @@ s_api_get_render (s_sched_t *self, zframe_t *identity, const char *data, size_t 
         s_bad_message (self, self->api, identity, data, len, err);
     else
     if (!req.auth [0] && req.sig [0]) {         /* a review link: no key */
-        if (s_review_link (self, identity, req.rid, req.id, req.exp, req.sig) == 0)
+        const char *of = req.link_of [0] ? req.link_of : req.id;
+        if (s_review_link (self, identity, req.rid, of, req.exp, req.link_by, req.link_since,
+                           req.sig))
+            return;
+        if (strcmp (of, req.id) == 0)
             s_reply_render (self, identity, req.rid, req.id, NULL);
+        else
+        if (strcmp (req.link_since, req.id) != 0)   /* a link reads its render and its since */
+            s_queue_error (self, self->api, identity, req.rid, 403, "review_link_invalid",
+                           "This review link does not name that render.", "id");
+        else {
+            proto_render_t owner;
+            memset (&owner, 0, sizeof owner);
+            if (job_store_render_get (self->store, of, NULL, self->now_ms, &owner, err) == 0)
+                s_reply_render (self, identity, req.rid, req.id, owner.account_id);
+            else
+                s_queue_error (self, self->api, identity, req.rid, 404, "resource_missing",
+                               "No such render.", "id");
+            proto_render_free (&owner);
+        }
     }
     else
     if (s_auth (self, identity, req.rid, req.auth, account) == 0)
@@ -1110,6 +1129,55 @@ s_reply_json_obj (s_sched_t *self, zframe_t *identity, const char *rid, int32_t 
     proto_json_free (&rep);
 }
 
+/* REVIEW "link": a new review link of req->id (the account's, checked by
+   the caller) that names its reviewer (link_by) and/or an earlier render of
+   the account to mark changes against (link_since), expiring at req->exp
+   (capped at EASEL_REVIEW_LINK_TTL_MAX_S from now). Answers 201 with the
+   link's exp and sig; the gateway builds the URL. */
+static void
+s_review_mint (s_sched_t *self, zframe_t *identity, const proto_review_t *req, const char *account)
+{
+    char err [PROTO_ERR_MAX] = "";
+    int64_t now_s = self->now_ms / 1000, gen = 0;
+    if (req->exp <= now_s || req->exp > now_s + EASEL_REVIEW_LINK_TTL_MAX_S) {
+        char msg [96];
+        snprintf (msg, sizeof msg, "expires_in is %d to %d seconds.", EASEL_REVIEW_LINK_TTL_MIN_S,
+                  EASEL_REVIEW_LINK_TTL_MAX_S);
+        s_queue_error (self, self->api, identity, req->rid, 422, "parameter_invalid", msg,
+                       "expires_in");
+        return;
+    }
+    if (req->link_since [0]) {
+        proto_render_t since;
+        memset (&since, 0, sizeof since);
+        int rc = strcmp (req->link_since, req->id) == 0 ? 1
+               : job_store_render_get (self->store, req->link_since, account, self->now_ms,
+                                       &since, err);
+        proto_render_free (&since);
+        if (rc) {
+            if (rc < 0 && strcmp (err, "not found") != 0) {
+                s_store_failed (self, "render_get", err);
+                s_queue_error (self, self->api, identity, req->rid, 503, "store_unavailable",
+                               "The job store is unavailable.", NULL);
+            }
+            else
+                s_queue_error (self, self->api, identity, req->rid, 404, "resource_missing",
+                               "since names no other render of this account.", "since");
+            return;
+        }
+    }
+    if (job_store_review_gen (self->store, req->id, &gen, err)) {
+        s_store_failed (self, "review_gen", err);
+        s_queue_error (self, self->api, identity, req->rid, 503, "store_unavailable",
+                       "The job store is unavailable.", NULL);
+        return;
+    }
+    char sig [65];
+    job_store_review_sign (self->store, req->id, gen, req->exp, req->link_by, req->link_since, sig);
+    s_reply_json_obj (self, identity, req->rid, 201,
+                      json_pack ("{s:I, s:s}", "exp", (json_int_t) req->exp, "sig", sig));
+}
+
 /* REVIEW: a decision on a finished render (by key or by its review link),
    recorded once, with its event in the same transaction; or the revocation
    of its review links (by key). Answers the render object, or 409 with the
@@ -1129,11 +1197,13 @@ s_api_review (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
     bool by_link = !req.auth [0];
     bool revoke = strcmp (req.action, "revoke") == 0;
     bool decide = strcmp (req.action, "decide") == 0;
+    bool mint = strcmp (req.action, "link") == 0;
     bool good = strcmp (req.status, "approved") == 0 || strcmp (req.status, "changes_requested") == 0;
-    if (by_link ? s_review_link (self, identity, req.rid, req.id, req.exp, req.sig)
+    if (by_link ? s_review_link (self, identity, req.rid, req.id, req.exp, req.link_by,
+                                 req.link_since, req.sig)
                 : s_auth (self, identity, req.rid, req.auth, account))
         goto done;
-    if ((!revoke && !decide) || (decide && !good) || (revoke && by_link)) {
+    if ((!revoke && !decide && !mint) || (decide && !good) || ((revoke || mint) && by_link)) {
         s_queue_error (self, self->api, identity, req.rid, 400, "bad_message",
                        "REVIEW: unknown action or status", NULL);
         goto done;
@@ -1149,6 +1219,14 @@ s_api_review (s_sched_t *self, zframe_t *identity, const char *data, size_t len)
             s_queue_error (self, self->api, identity, req.rid, 404, "resource_missing",
                            "No such render.", "id");
         goto done;
+    }
+    if (mint) {
+        s_review_mint (self, identity, &req, account);
+        goto done;
+    }
+    if (decide && by_link && req.link_by [0]) {   /* the link names its reviewer */
+        free (req.by);
+        req.by = strdup (req.link_by);
     }
     if (decide && strcmp (r.status, "processing") == 0) {
         s_queue_error (self, self->api, identity, req.rid, 409, "render_processing",

@@ -16,6 +16,26 @@
     return e;
   }
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+  /* "changed since": data.changes is the render's changes against the
+     earlier render its link names (null when that render is gone) */
+  function changeOf(id) {
+    var list = (data.changes && data.changes.images) || [];
+    for (var i = 0; i < list.length; i++) if (list[i].image === id) return list[i];
+    return null;
+  }
+  function showChanges() {
+    var sec = document.getElementById("changes-section");
+    if (!data.since) { sec.hidden = true; return; }
+    sec.hidden = false;
+    var p = document.getElementById("changes-summary");
+    if (!data.changes) {
+      p.textContent = "The earlier render " + data.since + " is no longer available; nothing is marked.";
+      return;
+    }
+    var s = data.changes.summary || {};
+    p.textContent = "Against " + data.since + ": " + plural(s.changed || 0, "changed image") + ", " +
+      (s["new"] || 0) + " new, " + (s.unchanged || 0) + " unchanged, " + (s.removed || 0) + " removed.";
+  }
   function findingsOf(id) {
     var all = (render.lint && render.lint.findings) || [];
     return all.filter(function (f) { return f.image === id; });
@@ -142,6 +162,14 @@
     }
     var cap = el("figcaption");
     cap.appendChild(el("span", "", "Slide " + (im.slide + 1)));
+    var ch = data.changes ? changeOf(im.id) : null;
+    if (ch && (ch.status === "changed" || ch.status === "new")) {
+      var mark = el("span", "badge badge-change", ch.status === "new" ? "new" :
+        "changed" + (typeof ch.difference === "number" ? " " + Math.round(ch.difference * 100) + "%" : ""));
+      mark.setAttribute("data-change", ch.status);
+      cap.appendChild(mark);
+      fig.setAttribute("data-change", ch.status);
+    } else if (ch) fig.setAttribute("data-change", ch.status);
     var counts = { error: 0, warning: 0, info: 0 };
     findingsOf(im.id).forEach(function (f) { counts[f.severity] = (counts[f.severity] || 0) + 1; });
     ["error", "warning", "info"].forEach(function (s) { if (counts[s]) cap.appendChild(badge(s, counts[s])); });
@@ -195,6 +223,16 @@
 
   var form = document.getElementById("decide-form");
   form.setAttribute("action", data.urls.decide);
+  if (data.by) {              /* the link names its reviewer: the decision is theirs */
+    var byInput = document.getElementById("by");
+    byInput.value = data.by;
+    byInput.readOnly = true;
+    byInput.hidden = true;
+    document.querySelector("label[for=by]").hidden = true;
+    var fixed = document.getElementById("by-fixed");
+    fixed.textContent = "Deciding as " + data.by + " (named by this link).";
+    fixed.hidden = false;
+  }
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var status = ev.submitter && ev.submitter.value ? ev.submitter.value : "approved";
@@ -236,6 +274,7 @@
 
   function refresh() {
     showHeader();
+    showChanges();
     showDecision();
     showSetFindings();
     showGrid();

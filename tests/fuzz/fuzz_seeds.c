@@ -62,7 +62,8 @@ main (int argc, char **argv)
                                  .nblobs = 1, .blobs = &blob };
     rc |= proto_create_render_encode (&cr, &sb) || s_write (dir, "create_render", &sb);
 
-    proto_get_t get = { .rid = "r", .auth = "a", .id = "rnd_1", .exp = 5, .sig = "s" };
+    proto_get_t get = { .rid = "r", .auth = "a", .id = "rnd_1", .exp = 5, .sig = "s", .link_by = "b",
+                        .link_since = "rnd_2", .link_of = "rnd_1" };
     rc |= proto_get_encode (&get, &sb) || s_write (dir, "get", &sb);
 
     proto_image_t img = { .id = "img_1", .status = "failed", .format = "png", .sha256 = "h",

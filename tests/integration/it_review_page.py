@@ -193,6 +193,41 @@ try:
     got = wait_for(decided, 10, "GET /v1/renders/{id} to show the decision")
     check(got["review"] == payload["review"], "GET review %r, webhook %r" % (got["review"], payload["review"]))
 
+    # a link naming its reviewer and the earlier render: the page marks what
+    # changed (one headline of de-DE) and decides as the named reviewer
+    again = json.loads(json.dumps(body))
+    del again["webhook_url"]
+    again["slides"][1]["headline"]["lines"]["de-DE"] = ["Deine Serien wachsen"]
+    status, _, created2 = stack.json("POST", "/v1/renders", again)
+    check(status == 202, "second create answered %d %r" % (status, created2))
+    rid2 = created2["id"]
+    render2 = stack.wait_render(rid2, timeout=120)
+    check(render2["status"] == "succeeded", "second render ended %r" % render2.get("error"))
+    status, _, link = stack.json("POST", "/v1/renders/%s/review_links" % rid2, {"by": "Sam Lee", "since": rid})
+    check(status == 201, "mint answered %d %r" % (status, link))
+    status, _, changes = stack.json("GET", "/v1/renders/%s/changes?since=%s" % (rid2, rid))
+    changed = sorted(c["image"] for c in changes["images"] if c["status"] == "changed")
+    check(status == 200 and len(changed) == 2, "changes %r: want the de-DE slide 2 on both presets" % changes)
+    named_png = os.path.join(out_dir, "named.png")
+    out = subprocess.run(["node", os.path.join(BROWSER_DIR, "review_changes.mjs"), link["url"], named_png],
+                         cwd=BROWSER_DIR, env=env, capture_output=True, timeout=120)
+    check(out.returncode == 0, "review_changes.mjs failed (%d): %s" % (out.returncode, out.stderr.decode()[-3000:]))
+    named = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    check(named["status"] == 200 and not named["consoleErrors"], "named page %r" % named)
+    marked = sorted(m["image"] for m in named["marks"] if m["change"] == "changed" and m["badge"])
+    check(marked == changed and len(named["marks"]) == len(render2["images"])
+          and all(m["change"] == "unchanged" and not m["badge"] for m in named["marks"] if m["image"] not in changed),
+          "changed marks %r, want %r" % (named["marks"], changed))
+    check(named["sectionShown"] and "2 changed images" in named["summary"] and rid in named["summary"],
+          "changes summary %r" % named["summary"])
+    check(named["byFixed"] and "Sam Lee" in named["byFixed"] and not named["byInputShown"],
+          "the page does not say the link's reviewer: %r" % named["byFixed"])
+    check(named["decision"].startswith("Approved by Sam Lee"), "decision shown %r" % named["decision"])
+    status, _, got2 = stack.json("GET", "/v1/renders/" + rid2)
+    check(got2["review"]["by"] == "Sam Lee" and got2["review"]["comment"] == "Second round looks right",
+          "the named link's decision %r" % got2["review"])
+    variance_ok(named_png, 1280)
+
     var_d = variance_ok(desktop, 1280)
     var_p = variance_ok(phone, 390)
     if os.environ.get("EASEL_UPDATE_DOC_IMAGES") == "1":

@@ -327,13 +327,29 @@ main (void)
     int64_t link_exp = rv.review_exp;
     snprintf (link_sig, sizeof link_sig, "%s", rv.review_sig);
     proto_render_free (&rv);
-    CHECK (job_store_review_check (store, rid2, link_exp, link_sig, now / 1000, err) == 0, "its link verifies");
-    CHECK (job_store_review_check (store, rid2, link_exp + 1, link_sig, now / 1000, err) == 1,
+    CHECK (job_store_review_check (store, rid2, link_exp, NULL, NULL, link_sig, now / 1000, err) == 0, "its link verifies");
+    CHECK (job_store_review_check (store, rid2, link_exp + 1, NULL, NULL, link_sig, now / 1000, err) == 1,
            "the signature covers exp");
-    CHECK (job_store_review_check (store, rid, link_exp, link_sig, now / 1000, err) == 1,
+    CHECK (job_store_review_check (store, rid, link_exp, NULL, NULL, link_sig, now / 1000, err) == 1,
            "the signature covers the render id");
-    CHECK (job_store_review_check (store, rid2, link_exp, link_sig, link_exp + 1, err) == 2,
+    CHECK (job_store_review_check (store, rid2, link_exp, NULL, NULL, link_sig, link_exp + 1, err) == 2,
            "a link past its exp is expired");
+    /* a link that names its reviewer and an earlier render binds both */
+    int64_t gen = -1;
+    char named [65], named2 [65];
+    REQUIRE (job_store_review_gen (store, rid2, &gen, err) == 0 && gen == 0, "gen: %s", err);
+    job_store_review_sign (store, rid2, gen, link_exp, "Dana", rid, named);
+    CHECK (job_store_review_check (store, rid2, link_exp, "Dana", rid, named, now / 1000, err) == 0,
+           "a named link verifies with its name and since");
+    CHECK (job_store_review_check (store, rid2, link_exp, "Eve", rid, named, now / 1000, err) == 1,
+           "the signature covers the reviewer's name");
+    CHECK (job_store_review_check (store, rid2, link_exp, "Dana", NULL, named, now / 1000, err) == 1,
+           "the signature covers since");
+    CHECK (job_store_review_check (store, rid2, link_exp, NULL, NULL, named, now / 1000, err) == 1,
+           "a named link is not a plain one");
+    job_store_review_sign (store, rid2, gen, link_exp, "Dana.since=", NULL, named2);
+    job_store_review_sign (store, rid2, gen, link_exp, "Dana", ".since=", named);
+    CHECK (strcmp (named, named2) != 0, "no name can move bytes into since");
     REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
     CHECK (job_store_review_decide (store, rid2, "changes_requested", "Fix it", "Dana", now, err) == 0,
            "the first decision is recorded: %s", err);
@@ -350,12 +366,12 @@ main (void)
     REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
     CHECK (job_store_review_revoke (store, rid2, err) == 0, "revoke: %s", err);
     REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
-    CHECK (job_store_review_check (store, rid2, link_exp, link_sig, now / 1000, err) == 1,
+    CHECK (job_store_review_check (store, rid2, link_exp, NULL, NULL, link_sig, now / 1000, err) == 1,
            "a revoked link no longer verifies");
     memset (&rv, 0, sizeof rv);
     REQUIRE (job_store_render_get (store, rid2, NULL, now, &rv, err) == 0, "render_get: %s", err);
     CHECK (strcmp (rv.review_sig, link_sig) != 0
-           && job_store_review_check (store, rid2, rv.review_exp, rv.review_sig, now / 1000, err) == 0
+           && job_store_review_check (store, rid2, rv.review_exp, NULL, NULL, rv.review_sig, now / 1000, err) == 0
            && strcmp (rv.review_status, "changes_requested") == 0,
            "after revoking, a new link works and the decision stays");
     proto_render_free (&rv);

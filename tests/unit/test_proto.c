@@ -231,6 +231,25 @@ test_get_and_small (void)
     CHECK (proto_get_encode (&in, &sb) == 0, "get encodes");
     CHECK (proto_get_decode (sb.data, sb.size, &out, err) == 0, "get decodes: %s", err);
     CHECK (STREQ (out.id, in.id) && out.exp == in.exp && STREQ (out.sig, in.sig) && out.auth [0] == '\0', "get kept");
+    CHECK (out.link_by [0] == '\0' && out.link_since [0] == '\0' && out.link_of [0] == '\0',
+           "a plain get has no link fields");
+    snprintf (in.link_by, sizeof in.link_by, "Dana Ø");
+    snprintf (in.link_since, sizeof in.link_since, "rnd_01ARZ3NDEKTSV4RRFFQ69G5FAW");
+    snprintf (in.link_of, sizeof in.link_of, "rnd_01ARZ3NDEKTSV4RRFFQ69G5FAX");
+    sb.size = 0;
+    CHECK (proto_get_encode (&in, &sb) == 0 && proto_get_decode (sb.data, sb.size, &out, err) == 0
+           && STREQ (out.link_by, in.link_by) && STREQ (out.link_since, in.link_since)
+           && STREQ (out.link_of, in.link_of), "a review link's fields round trip: %s", err);
+    proto_review_t rv = { .action = "link", .exp = 5 }, rv2;
+    snprintf (rv.rid, sizeof rv.rid, "r9");
+    snprintf (rv.id, sizeof rv.id, "rnd_01ARZ3NDEKTSV4RRFFQ69G5FAX");
+    snprintf (rv.link_by, sizeof rv.link_by, "Priya");
+    snprintf (rv.link_since, sizeof rv.link_since, "rnd_01ARZ3NDEKTSV4RRFFQ69G5FAW");
+    sb.size = 0;
+    CHECK (proto_review_encode (&rv, &sb) == 0 && proto_review_decode (sb.data, sb.size, &rv2, err) == 0
+           && STREQ (rv2.link_by, "Priya") && STREQ (rv2.link_since, rv.link_since) && STREQ (rv2.action, "link")
+           && rv2.exp == 5, "REVIEW link fields round trip: %s", err);
+    proto_review_free (&rv2);
 
     /* uploads: bytes and header facts round trip; an empty body or both
        lookup keys are refused */

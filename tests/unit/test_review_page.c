@@ -138,7 +138,9 @@ test_page_and_codec (void)
     char nonce [REVIEW_NONCE_HEX + 1];
     review_page_nonce (nonce);
     size_t len = 0;
-    char *html = review_page_html (&r, "http://127.0.0.1:8080", r.review_exp, r.review_sig, nonce, &len);
+    review_link_t link = { .exp = r.review_exp };
+    memcpy (link.sig, r.review_sig, sizeof link.sig);
+    char *html = review_page_html (&r, "http://127.0.0.1:8080", &link, NULL, nonce, &len);
     CHECK (html && len == strlen (html), "the page builds");
     if (html) {
         /* one </script> only per script element the template has (two), none from the data */
@@ -152,6 +154,37 @@ test_page_and_codec (void)
         CHECK (strstr (html, want) != NULL, "the script carries the page nonce");
     }
     free (html);
+
+    /* a link that names its reviewer and an earlier render: the query
+       carries both (escaped), parses back, and the page's data says them */
+    snprintf (link.by, sizeof link.by, "Dana & </script> Ø");
+    snprintf (link.since, sizeof link.since, "rnd_01KNS1WNPW9FCHZSK4XNTHMB0A");
+    char q [REVIEW_LINK_QUERY_MAX];
+    review_link_t back_link;
+    CHECK (review_link_query (&link, q, sizeof q) == 0 && strstr (q, "&by=Dana%20%26%20%3C%2Fscript%3E%20%C3%98")
+           && strstr (q, "&since=rnd_01KNS1WNPW9FCHZSK4XNTHMB0A"), "link query: %s", q);
+    CHECK (review_link_parse (q, &back_link) == 0 && back_link.exp == link.exp
+           && strcmp (back_link.by, link.by) == 0 && strcmp (back_link.since, link.since) == 0
+           && strcmp (back_link.sig, link.sig) == 0, "the link query parses back");
+    json_t *changes = json_pack ("{s:s, s:[{s:s}]}", "since", link.since, "images", "change", "changed");
+    html = review_page_html (&r, "http://127.0.0.1:8080", &link, changes, nonce, &len);
+    json_decref (changes);
+    CHECK (html && strstr (html, "Dana \\u0026 \\u003c/script\\u003e") && strstr (html, "\"changes\"")
+           && strstr (html, "since=rnd_01KNS1WNPW9FCHZSK4XNTHMB0A"), "the page carries by, since and changes");
+    free (html);
+    static const char *const bad [] = {
+        "sig=0000000000000000000000000000000000000000000000000000000000000007",           /* no exp */
+        "exp=1&sig=00",                                                                     /* short sig */
+        "exp=1&sig=0000000000000000000000000000000000000000000000000000000000000007&since=img_x", /* not a render */
+        "exp=1&sig=0000000000000000000000000000000000000000000000000000000000000007&by=a%0Ab",   /* control */
+        "exp=1&sig=0000000000000000000000000000000000000000000000000000000000000007&by=%zz",     /* bad escape */
+        "exp=1&sig=0000000000000000000000000000000000000000000000000000000000000007&by="
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 101 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
+        CHECK (review_link_parse (bad [i], &back_link) == -1, "refused: %s", bad [i]);
+    CHECK (review_link_parse ("exp=5&sig=0000000000000000000000000000000000000000000000000000000000000007", &back_link) == 0
+           && back_link.by [0] == '\0' && back_link.since [0] == '\0', "a plain link parses");
 
     /* the render's review survives the bus, and the JSON says it */
     msgpack_sbuffer sb;

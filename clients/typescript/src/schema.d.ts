@@ -501,6 +501,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/renders/{id}/review_links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a review link that names its reviewer and/or an earlier render
+         * @description A new signed review link to the render's review page, beside review_url. With `by`, the page shows who decides and a decision through the link records that name (the form's own name field is not used). With `since` (an earlier render of the same account), the page marks every image changed, new or unchanged against it, as GET /v1/renders/{id}/changes does. The signature covers by and since, so neither can be altered; revoking the render's links revokes these too. An empty body or {} makes a plain link with its own expiry.
+         */
+        post: operations["createReviewLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "render.succeeded": {
@@ -1399,6 +1419,28 @@ export interface components {
             format: "png" | "jpeg" | "webp";
             /** Format: date-time */
             created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        ReviewLinkRequest: {
+            /** @description the reviewer's name the link gives (UTF-8, one line, at most 100 bytes) */
+            by?: string;
+            /** @description an earlier render of this account to mark changes against */
+            since?: string;
+            /** @description seconds until the link expires; 7 days when absent */
+            expires_in?: number;
+        };
+        ReviewLink: {
+            /** @enum {string} */
+            object: "review_link";
+            render_id: string;
+            /**
+             * Format: uri
+             * @description the review page: ?exp=&sig= plus by and since when given
+             */
+            url: string;
+            by: string | null;
+            since: string | null;
             /** Format: date-time */
             expires_at: string;
         };
@@ -3670,6 +3712,10 @@ export interface operations {
                 exp: string;
                 /** @description the review link's signature, as in review_url */
                 sig: string;
+                /** @description a review link's reviewer name (when it was made with one; covered by sig) */
+                by?: string;
+                /** @description a review link's earlier render (when it was made with one; covered by sig) */
+                since?: string;
             };
             header?: never;
             path: {
@@ -3758,6 +3804,10 @@ export interface operations {
                 exp?: string;
                 /** @description review link (form posts) */
                 sig?: string;
+                /** @description a review link's reviewer name (when it was made with one; covered by sig) */
+                by?: string;
+                /** @description a review link's earlier render (when it was made with one; covered by sig) */
+                since?: string;
             };
             header?: {
                 /** @description makes a retry safe (24 h) */
@@ -3931,6 +3981,10 @@ export interface operations {
                 exp: string;
                 /** @description the review link's signature, as in review_url */
                 sig: string;
+                /** @description a review link's reviewer name (when it was made with one; covered by sig) */
+                by?: string;
+                /** @description a review link's earlier render (when it was made with one; covered by sig) */
+                since?: string;
             };
             header?: never;
             path: {
@@ -4342,6 +4396,125 @@ export interface operations {
             507: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createReviewLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReviewLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description the new link */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewLink"];
+                };
+            };
+            /** @description invalid_json (not JSON, or not an object), json_too_deep, json_too_many_values */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description missing_api_key, invalid_api_key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description resource_missing: unknown id or another account's (param id), or since names no other render of this account (param since) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description method_not_allowed; Allow names the method */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description body_too_large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description parameter_invalid (by: 1-100 bytes on one line; since: a rnd_ id; expires_in: 60-2592000), parameter_unknown */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited (Retry-After: whole seconds); see docs/api.md, Rate limits */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description scheduler_unavailable (Retry-After: 1); gateway_busy: every connection slot of the gateway is taken */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
