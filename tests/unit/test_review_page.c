@@ -178,8 +178,8 @@ test_page_and_codec (void)
         "exp=1&sig=0000000000000000000000000000000000000000000000000000000000000007&since=img_x", /* not a render */
         "exp=1&sig=0000000000000000000000000000000000000000000000000000000000000007&by=a%0Ab",   /* control */
         "exp=1&sig=0000000000000000000000000000000000000000000000000000000000000007&by=%zz",     /* bad escape */
-        "exp=1&sig=0000000000000000000000000000000000000000000000000000000000000007&by="
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 101 */
+        ("exp=1&sig=0000000000000000000000000000000000000000000000000000000000000007&by="
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), /* 101 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
         CHECK (review_link_parse (bad [i], &back_link) == -1, "refused: %s", bad [i]);
