@@ -8,43 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* id of "<prefix><id><suffix>" into id when path has exactly that shape. */
-static bool
-s_shape (const char *path, const char *prefix, const char *suffix, char id[PROTO_ID_MAX])
-{
-    size_t p = strlen (prefix), s = strlen (suffix), n = strlen (path);
-    if (n <= p + s || strncmp (path, prefix, p) != 0 || strcmp (path + n - s, suffix) != 0)
-        return false;
-    size_t len = n - p - s;
-    if (memchr (path + p, '/', len))
-        return false;
-    snprintf (id, PROTO_ID_MAX, "%.*s", len < PROTO_ID_MAX ? (int) len : 0, path + p);
-    return true;
-}
-
-deliveries_route_t
-deliveries_match (const char *path, char id[PROTO_ID_MAX], const char **method)
-{
-    id[0] = 0;
-    *method = "GET";
-    if (s_shape (path, "/v1/renders/", "/deliveries", id) || s_shape (path, "/v1/jobs/", "/deliveries", id))
-        return DELIVERIES_LIST;
-    if (s_shape (path, "/v1/webhooks/test/", "/deliveries", id))
-        return DELIVERIES_TEST_LIST;
-    if (strcmp (path, "/v1/account/webhook_public_key") == 0)
-        return DELIVERIES_PUBLIC_KEY;
-    *method = "POST";
-    if (s_shape (path, "/v1/renders/", "/redeliver", id) || s_shape (path, "/v1/jobs/", "/redeliver", id))
-        return DELIVERIES_REDELIVER;
-    if (strcmp (path, "/v1/webhooks/test") == 0)
-        return DELIVERIES_TEST;
-    if (strcmp (path, "/v1/account/webhook_secret/rotate") == 0)
-        return DELIVERIES_ROTATE;
-    if (strcmp (path, "/v1/account/webhook_signing") == 0)
-        return DELIVERIES_SIGNING;
-    return DELIVERIES_NONE;
-}
-
 int
 deliveries_body (deliveries_route_t route)
 {

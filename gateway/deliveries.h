@@ -6,7 +6,8 @@
       POST /v1/account/webhook_secret/rotate    [{"overlap_s": N}]: a new whsec_ secret
       GET  /v1/account/webhook_public_key   the ed25519 public key
       POST /v1/account/webhook_signing      {"ed25519": true|false}
-    gateway.c authenticates and reads the body; this file validates it, asks
+    gateway.c's route table names the route (its argument), authenticates
+    and reads the body; this file validates it, asks
     the scheduler (DELIVERIES_GET / REDELIVER / WEBHOOK_TEST / WEBHOOK_ACCOUNT)
     and hands back the status and JSON body the scheduler built.
     Thread: any civetweb worker, borrowing clients of the gateway's api_pool_t. No state. */
@@ -26,11 +27,6 @@ typedef enum {
     DELIVERIES_PUBLIC_KEY,
     DELIVERIES_SIGNING
 } deliveries_route_t;
-
-/* Which webhook route `path` is (DELIVERIES_NONE if none), the id in it into
-   id ("" when it has none or the id is malformed), and the one method it
-   takes into *method ("GET" / "POST"). */
-deliveries_route_t deliveries_match (const char *path, char id[PROTO_ID_MAX], const char **method);
 
 /* 2: the route needs a JSON body; 1: an optional one; 0: none. */
 int deliveries_body (deliveries_route_t route);
