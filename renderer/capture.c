@@ -13,6 +13,7 @@
     storage and header values are never logged. */
 
 #include "capture.h"
+#include "background.h"
 #include "capture_spec.h"
 #include "device_frame.h"
 #include "egress.h"
@@ -20,6 +21,8 @@
 #include "fetch.h"
 #include "image_source.h"
 #include "presets.h"
+#include "resample.h"
+#include "text_layout.h"
 #include "util.h"
 #include "log.h"
 #include "web_url.h"
@@ -91,14 +94,14 @@ s_probe (const capture_spec_t *spec, const char *url, const capture_opts_t *opts
             return s_err (why, "url_not_allowed", false, "url resolves to %s, a private address",
                           got->address);
         case FETCH_TIMEOUT:
-            return s_err (why, "navigation_timeout", false, "navigation timeout%s", "");
+            return s_err (why, "navigation_timeout", fetch_transient (got), "navigation timeout%s", "");
         case FETCH_HTTP_STATUS:
-            return s_err (why, "capture_failed", false, "the page answered HTTP %s", text);
+            return s_err (why, "capture_failed", fetch_transient (got), "the page answered HTTP %s", text);
         case FETCH_TOO_LARGE:
             snprintf (text, sizeof text, "%zu", (size_t) S_PROBE_MAX_BYTES);
             return s_err (why, "capture_failed", false, "url is an image larger than %s bytes", text);
         default:
-            return s_err (why, "capture_failed", false, "navigation failed: %s", got->message);
+            return s_err (why, "capture_failed", fetch_transient (got), "navigation failed: %s", got->message);
     }
 }
 
@@ -1065,34 +1068,6 @@ s_browser_capture (const capture_spec_t *spec, const char *url, const capture_op
 
 /* ---- framing ----------------------------------------------------------------- */
 
-static void
-s_paint_background (gdImagePtr im, const presets_background_t *bg)
-{
-    int w = gdImageSX (im), h = gdImageSY (im);
-    double rad = bg->angle * M_PI / 180.0;
-    double dx = sin (rad), dy = -cos (rad);
-    double half = (fabs (w * dx) + fabs (h * dy)) / 2.0;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            uint32_t c = bg->colors [0];
-            if (bg->ncolors > 1 && half > 0) {
-                double t = (((x - w / 2.0) * dx + (y - h / 2.0) * dy) / half + 1.0) / 2.0;
-                t = t < 0 ? 0 : t > 1 ? 1 : t;
-                double pos = t * (bg->ncolors - 1);
-                int i = (int) pos;
-                if (i >= bg->ncolors - 1)
-                    i = bg->ncolors - 2;
-                double f = pos - i;
-                uint32_t a = bg->colors [i], b2 = bg->colors [i + 1];
-                int r = (int) lround (((a >> 16) & 255) * (1 - f) + ((b2 >> 16) & 255) * f);
-                int g = (int) lround (((a >> 8) & 255) * (1 - f) + ((b2 >> 8) & 255) * f);
-                int bl = (int) lround ((a & 255) * (1 - f) + (b2 & 255) * f);
-                c = (uint32_t) (r << 16 | g << 8 | bl);
-            }
-            gdImageSetPixel (im, x, y, (int) c);
-        }
-}
-
 /* Frame size in px for a shot drawn 1:1 in the screen. */
 static void
 s_frame_size (const device_frame_t *f, int sw, int sh, int *fw, int *fh)
@@ -1106,6 +1081,28 @@ s_frame_size (const device_frame_t *f, int sw, int sh, int *fw, int *fh)
         *fh = (int) lround (f->screen_y * k) + sh;
     else
         *fh = (int) lround (frame_h * k);
+}
+
+/* The page's host in a browser frame's address bar (220..780 x 17..53 frame
+   units), laid out and drawn as slide text is (text_layout.h): shaped, any
+   script, shrunk to fit the field. */
+static int
+s_address_bar (gdImagePtr canvas, const device_frame_info_t *info, const char *host,
+               const capture_opts_t *opts, char *err, size_t errsz)
+{
+    double s = info->frame_w / 1000.0;
+    char *lines [1] = { (char *) host };
+    text_block_t b = { .lines = lines, .nlines = 1, .weight = 400,
+                       .rgb = info->silver ? 0x3C3C43 : 0xDDDDE0,   /* on the white field, or dark */
+                       .size_max = 15 * s, .size_min = 9 * s, .locale = "",
+                       .fallback_font = opts->font_path, .max_width = (int) (560 * s),
+                       .max_height = (int) (36 * s) };
+    text_result_t r;
+    memset (&r, 0, sizeof r);
+    if (text_layout_fit (&b, &r, err, errsz))
+        return -1;
+    int top = info->frame_y + (int) (35 * s) - r.height / 2;
+    return text_layout_draw (canvas, &b, &r, info->frame_x + (int) (500 * s), top, err, errsz);
 }
 
 /* Frames png into the requested device and background, encodes in format. */
@@ -1163,8 +1160,7 @@ s_frame (const capture_spec_t *spec, const capture_opts_t *opts, const uint8_t *
     if (longest > EASEL_MAX_CANVAS_SIDE_PX) {    /* too big: scale the shot down */
         double k = (double) EASEL_MAX_CANVAS_SIDE_PX / longest;
         int nw = (int) (gdImageSX (shot) * k), nh = (int) (gdImageSY (shot) * k);
-        gdImageSetInterpolationMethod (shot, GD_BILINEAR_FIXED);
-        gdImagePtr small = gdImageScale (shot, (unsigned) (nw > 0 ? nw : 1), (unsigned) (nh > 0 ? nh : 1));
+        gdImagePtr small = resample_image (shot, nw > 0 ? nw : 1, nh > 0 ? nh : 1);
         gdImageDestroy (shot);
         if (!small)
             return s_err (why, "capture_failed", true, "out of memory%s", "");
@@ -1181,27 +1177,14 @@ s_frame (const capture_spec_t *spec, const capture_opts_t *opts, const uint8_t *
         return s_err (why, "capture_failed", true, "out of memory%s", "");
     }
     gdImageAlphaBlending (canvas, 1);
-    s_paint_background (canvas, bg);
+    background_paint (canvas, bg->colors, bg->ncolors, bg->angle);
     device_frame_info_t info;
     memset (&info, 0, sizeof info);
     int rc = device_frame_draw (canvas, f, shot, margin, margin, fw, fh, "auto", false, &info);
     gdImageDestroy (shot);
-    if (rc == 0 && f->feature == DEVICE_FEAT_BROWSER && host [0] && opts->font_path) {
-        /* the host in the address bar (220..780 x 17..53 frame units) */
-        double s = info.frame_w / 1000.0;
-        double size_pt = 15 * s * 72.0 / 96.0;
-        int brect [8];
-        char *text = (char *) host;
-        int color = info.silver ? gdTrueColorAlpha (0x3C, 0x3C, 0x43, 0)   /* on the white field */
-                                : gdTrueColorAlpha (0xDD, 0xDD, 0xE0, 0);
-        if (!gdImageStringFT (NULL, brect, color, (char *) opts->font_path, size_pt, 0, 0, 0, text)) {
-            int tw = brect [2] - brect [0];
-            int x = info.frame_x + (int) (500 * s) - tw / 2;
-            int y = info.frame_y + (int) (35 * s) + (brect [1] - brect [7]) / 2;
-            gdImageStringFT (canvas, brect, color, (char *) opts->font_path, size_pt, 0, x, y, text);
-        }
-    }
     char err [256] = "";
+    if (rc == 0 && f->feature == DEVICE_FEAT_BROWSER && host [0])
+        rc = s_address_bar (canvas, &info, host, opts, err, sizeof err);
     if (rc == 0)
         rc = encode_image (canvas, spec->format, EASEL_MAX_MSG_BYTES / 2, out, out_len, err, sizeof err);
     *width = gdImageSX (canvas);

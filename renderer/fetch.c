@@ -276,3 +276,17 @@ fetch_result_free (fetch_result_t *self)
     self->data = NULL;
     self->len = 0;
 }
+
+bool
+fetch_transient (const fetch_result_t *got)
+{
+    switch (got->status) {
+        case FETCH_TIMEOUT:
+        case FETCH_NETWORK:
+            return true;
+        case FETCH_HTTP_STATUS:
+            return got->http_status >= 500 || got->http_status == 408 || got->http_status == 429;
+        default:
+            return false;
+    }
+}

@@ -80,4 +80,10 @@ void fetch_result_free (fetch_result_t *self);
 bool fetch_type_may_be_image (const char *content_type);
 
 
+/* Whether a failed fetch may succeed when tried again soon: a timeout, a
+   network failure, or an answer of 5xx, 408 or 429. The one rule slides,
+   captures and the fetch cache share: such a task is retried, such a
+   failure cached only briefly. */
+bool fetch_transient (const fetch_result_t *got);
+
 #endif

@@ -143,14 +143,8 @@ s_fail_ttl_ms (const fetch_result_t *got, int64_t idle_ms)
         case FETCH_CANCELED:
         case FETCH_OK:
             return -1;
-        case FETCH_TIMEOUT:
-        case FETCH_NETWORK:
-            return FETCH_CACHE_RETRY_MS;
-        case FETCH_HTTP_STATUS:
-            return got->http_status >= 500 || got->http_status == 408 || got->http_status == 429
-                 ? FETCH_CACHE_RETRY_MS : idle_ms;
         default:
-            return idle_ms;
+            return fetch_transient (got) ? FETCH_CACHE_RETRY_MS : idle_ms;
     }
 }
 

@@ -2,6 +2,7 @@
     See slide_render.h. Every failure becomes a render_error_t here, so the
     task layer only copies it into a FAIL. */
 #include "slide_render.h"
+#include "background.h"
 #include "device_frame.h"
 #include "encode.h"
 #include "fetch.h"
@@ -16,8 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define S_GRADIENT_STEPS 4096          /* colour lookup table resolution */
 
 static void
 s_error (render_error_t *err, const char *code, bool retryable, const char *param,
@@ -40,70 +39,6 @@ s_canceled (const slide_render_opts_t *opts, render_error_t *err)
         return false;
     s_error (err, "canceled", false, NULL, "the render was canceled");
     return true;
-}
-
-/* Colour at t in [0,1] across evenly spaced stops. */
-static int
-s_stop_color (const proto_slide_t *spec, double t)
-{
-    int n = spec->bg_ncolors;
-    double pos = t * (n - 1);
-    int i = (int) floor (pos);
-    if (i >= n - 1)
-        i = n - 2;
-    double f = pos - i;
-    uint32_t a = spec->bg_colors[i], b = spec->bg_colors[i + 1];
-    int ch[3];
-    for (int k = 0; k < 3; k++) {
-        int shift = 16 - 8 * k;
-        double va = (a >> shift) & 0xFF, vb = (b >> shift) & 0xFF;
-        ch[k] = (int) lround (va + (vb - va) * f);
-    }
-    return gdTrueColor (ch[0], ch[1], ch[2]);
-}
-
-/* CSS linear-gradient geometry: angle 180 runs top to bottom, 90 left to
-   right; t is linear in x and y, so it is computed incrementally per row. */
-static void
-s_paint_background (gdImagePtr im, const proto_slide_t *spec)
-{
-    int w = gdImageSX (im), h = gdImageSY (im);
-    if (spec->bg_ncolors == 1) {
-        int c = (int) (spec->bg_colors[0] & 0xFFFFFF);
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-                im->tpixels[y][x] = c;
-        return;
-    }
-    static const double pi = 3.14159265358979323846;
-    double rad = spec->bg_angle * pi / 180.0;
-    double dx = sin (rad), dy = -cos (rad);
-    double len = fabs (w * dx) + fabs (h * dy);
-    int lut[S_GRADIENT_STEPS];
-    for (int i = 0; i < S_GRADIENT_STEPS; i++)
-        lut[i] = s_stop_color (spec, i / (double) (S_GRADIENT_STEPS - 1));
-    double ax = dx / len, ay = dy / len;
-    double c0 = 0.5 - (w / 2.0) * ax - (h / 2.0) * ay;
-    /* the LUT index in 32.32 fixed point, stepped along the row: a row whose
-       index does not change (a vertical gradient) is one fill */
-    double scale = (S_GRADIENT_STEPS - 1) * 4294967296.0;
-    int64_t step = (int64_t) llround (ax * scale);
-    for (int y = 0; y < h; y++) {
-        int *row = im->tpixels[y];
-        double t = c0 + (y + 0.5) * ay + 0.5 * ax;
-        int64_t f = (int64_t) llround (t * scale) + ((int64_t) 1 << 31);
-        int i0 = (int) (f >> 32), i1 = (int) ((f + step * (w - 1)) >> 32);
-        if (i0 == i1) {
-            int c = lut[i0 < 0 ? 0 : i0 >= S_GRADIENT_STEPS ? S_GRADIENT_STEPS - 1 : i0];
-            for (int x = 0; x < w; x++)
-                row[x] = c;
-            continue;
-        }
-        for (int x = 0; x < w; x++, f += step) {
-            int i = (int) (f >> 32);
-            row[x] = lut[i < 0 ? 0 : i >= S_GRADIENT_STEPS ? S_GRADIENT_STEPS - 1 : i];
-        }
-    }
 }
 
 /* Loads image bytes (fetched or inline), checks the size from the header
@@ -142,13 +77,12 @@ s_load_image (const char *what, const char *url, const uint8_t *inline_data, siz
                              "%s is larger than %zu bytes", param, max_bytes);
                     break;
                 case FETCH_HTTP_STATUS:
-                    s_error (err, c_fetch,
-                             got.http_status >= 500 || got.http_status == 408 || got.http_status == 429,
-                             param, "%s answered HTTP %ld", param, got.http_status);
+                    s_error (err, c_fetch, fetch_transient (&got), param, "%s answered HTTP %ld",
+                             param, got.http_status);
                     break;
                 case FETCH_TIMEOUT:
                 case FETCH_NETWORK:
-                    s_error (err, c_fetch, true, param,
+                    s_error (err, c_fetch, fetch_transient (&got), param,
                              "%s could not be fetched: %s", param, got.message);
                     break;
                 default:            /* redirect, bad URL: the input is at fault */
@@ -309,7 +243,7 @@ slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
         s_error (err, "render_failed", true, NULL, "cannot allocate a %dx%d canvas", w, h);
         goto failed;
     }
-    s_paint_background (im, spec);
+    background_paint (im, spec->bg_colors, spec->bg_ncolors, spec->bg_angle);
     if (bg && s_paint_bg_image (im, bg) != 0) {
         s_error (err, "render_failed", true, NULL, "cannot scale the background image");
         goto failed;

@@ -551,6 +551,24 @@ test_fetch_cache (int port)
     fetch_cache_destroy (&cache);
 }
 
+/* One transient rule for slides, captures and the fetch cache (fetch_transient). */
+static void
+test_transient (void)
+{
+    static const struct { fetch_status_t status; long http; bool want; } cases [] = {
+        { FETCH_TIMEOUT, 0, true }, { FETCH_NETWORK, 0, true }, { FETCH_HTTP_STATUS, 503, true },
+        { FETCH_HTTP_STATUS, 500, true }, { FETCH_HTTP_STATUS, 408, true }, { FETCH_HTTP_STATUS, 429, true },
+        { FETCH_HTTP_STATUS, 404, false }, { FETCH_HTTP_STATUS, 403, false }, { FETCH_NOT_ALLOWED, 0, false },
+        { FETCH_TOO_LARGE, 0, false }, { FETCH_BAD_URL, 0, false }, { FETCH_CANCELED, 0, false },
+        { FETCH_REDIRECT, 0, false }, { FETCH_OK, 0, false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        fetch_result_t got = { .status = cases [i].status, .http_status = cases [i].http };
+        CHECK (fetch_transient (&got) == cases [i].want, "status %d http %ld: transient %d",
+               (int) cases [i].status, cases [i].http, (int) cases [i].want);
+    }
+}
+
 int
 main (void)
 {
@@ -565,6 +583,7 @@ main (void)
     pthread_t thread;
     int port = s_server_start (&thread);
     test_address_classes ();
+    test_transient ();
     test_fetch (port);
     test_slide_errors (port);
     test_cancel (port);
