@@ -44,15 +44,15 @@ job_store_account_create (job_store_t *self, const char *name, int64_t credits,
     if (store_savepoint (self, "SAVEPOINT"))
         return store_fail (self, err);
     if (store_run (self, err, "INSERT INTO accounts (id, name, webhook_secret, credits, created_at)"
-                          " VALUES (?, ?, ?, ?, ?)", "sssii",
-               out->account_id, name, out->webhook_secret, credits, now)
+                              " VALUES (?, ?, ?, ?, ?)", "sssii",
+                   out->account_id, name, out->webhook_secret, credits, now)
     ||  store_run (self, err, "INSERT INTO api_keys (hash, prefix, account_id, created_at)"
-                          " VALUES (?, ?, ?, ?)", "sssi",
-               hash, out->key_prefix, out->account_id, now)
+                              " VALUES (?, ?, ?, ?)", "sssi",
+                   hash, out->key_prefix, out->account_id, now)
     ||  (credits > 0
       && store_run (self, err, "INSERT INTO ledger (account_id, amount, balance_after, reason, note,"
-                           " created_at) VALUES (?1, ?2, ?2, 'grant', 'account created', ?3)",
-                "sii", out->account_id, credits, now))) {
+                               " created_at) VALUES (?1, ?2, ?2, 'grant', 'account created', ?3)",
+                    "sii", out->account_id, credits, now))) {
         store_savepoint (self, "ROLLBACK TO");
         store_savepoint (self, "RELEASE");
         return -1;
@@ -109,7 +109,7 @@ job_store_key_revoke (job_store_t *self, const char *key_or_prefix, char *err)
         char hash [65];
         util_sha256_hex (key_or_prefix, strlen (key_or_prefix), hash);
         if (store_run (self, err, "UPDATE api_keys SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL",
-                   "is", now, hash))
+                       "is", now, hash))
             return -1;
         if (sqlite3_changes (self->db) == 0) {
             store_set_err (err, "no such key");
@@ -128,7 +128,7 @@ job_store_key_revoke (job_store_t *self, const char *key_or_prefix, char *err)
         return -1;
     }
     return store_run (self, err, "UPDATE api_keys SET revoked_at = ? WHERE prefix = ? AND revoked_at IS NULL",
-                  "is", now, key_or_prefix);
+                      "is", now, key_or_prefix);
 }
 
 int
@@ -177,8 +177,8 @@ store_render_charge (job_store_t *self, const char *render_id, int64_t now_ms, c
     &&  store_run (self, err, "UPDATE accounts SET credits = credits - ? WHERE id = ?", "is", n, account))
         return -1;
     return store_run (self, err, "INSERT INTO ledger (account_id, amount, balance_after, reason,"
-                             " render_id, created_at) VALUES (?, ?, ?, 'render', ?, ?)", "siisi",
-                  account, -n, unlimited ? (int64_t) 0 : credits - n, render_id, now_ms);
+                                 " render_id, created_at) VALUES (?, ?, ?, 'render', ?, ?)", "siisi",
+                      account, -n, unlimited ? (int64_t) 0 : credits - n, render_id, now_ms);
 }
 
 /* Credits held by the account's processing renders: their images not failed or canceled. */
@@ -345,10 +345,10 @@ job_store_credits_add (job_store_t *self, const char *who, int64_t amount,
     int64_t now = util_now_ms ();
     if (rc == 0)
         rc = store_run (self, err, "UPDATE accounts SET credits = ? WHERE id = ?", "is",
-                    credits + amount, account_id)
+                        credits + amount, account_id)
           || store_run (self, err, "INSERT INTO ledger (account_id, amount, balance_after, reason, note,"
-                               " created_at) VALUES (?, ?, ?, 'topup', ?, ?)", "siisi",
-                    account_id, amount, credits + amount, note, now) ? -1 : 0;
+                                   " created_at) VALUES (?, ?, ?, 'topup', ?, ?)", "siisi",
+                        account_id, amount, credits + amount, note, now) ? -1 : 0;
     if (rc) {
         store_savepoint (self, "ROLLBACK TO");
         store_savepoint (self, "RELEASE");

@@ -146,7 +146,7 @@ s_load_url_secret (job_store_t *self, char *err)
     sodium_bin2hex (hex, sizeof hex, raw, sizeof raw);
     /* INSERT OR IGNORE then read: two processes opening a new dir agree */
     if (store_run (self, err, "INSERT OR IGNORE INTO meta (key, value) VALUES ('url_secret', ?)",
-               "s", hex))
+                   "s", hex))
         return -1;
     sqlite3_stmt *st = store_stmt (self, "SELECT value FROM meta WHERE key = 'url_secret'", "");
     if (!st || sqlite3_step (st) != SQLITE_ROW)

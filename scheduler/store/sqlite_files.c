@@ -16,7 +16,7 @@ job_store_blob_add (job_store_t *self, const char *sha256, int64_t bytes,
                     const char *content_type, char *err)
 {
     return store_run (self, err, "INSERT OR IGNORE INTO blobs (sha256, bytes, content_type)"
-                             " VALUES (?, ?, ?)", "sis", sha256, bytes, content_type);
+                                 " VALUES (?, ?, ?)", "sis", sha256, bytes, content_type);
 }
 
 int
@@ -76,15 +76,15 @@ static int
 s_render_delete (job_store_t *self, const char *render_id, char *err)
 {
     return store_run (self, err, "UPDATE accounts SET stored_bytes = max(0, stored_bytes - (SELECT"
-                             " r.inline_bytes + coalesce((SELECT sum(t.bytes) FROM tasks t"
-                             " WHERE t.render_id = r.id), 0) FROM renders r WHERE r.id = ?1))"
-                             " WHERE id = (SELECT account_id FROM renders WHERE id = ?1)",
-                  "s", render_id)
+                                 " r.inline_bytes + coalesce((SELECT sum(t.bytes) FROM tasks t"
+                                 " WHERE t.render_id = r.id), 0) FROM renders r WHERE r.id = ?1))"
+                                 " WHERE id = (SELECT account_id FROM renders WHERE id = ?1)",
+                      "s", render_id)
         || store_run (self, err, "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id"
-                             " FROM deliveries d JOIN events e ON e.seq = d.event_seq"
-                             " WHERE e.object_id = ?)", "s", render_id)
+                                 " FROM deliveries d JOIN events e ON e.seq = d.event_seq"
+                                 " WHERE e.object_id = ?)", "s", render_id)
         || store_run (self, err, "DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM events"
-                             " WHERE object_id = ?)", "s", render_id)
+                                 " WHERE object_id = ?)", "s", render_id)
         || store_run (self, err, "DELETE FROM events WHERE object_id = ?", "s", render_id)
         || store_run (self, err, "DELETE FROM request_ids WHERE object_id = ?", "s", render_id)
         || store_run (self, err, "DELETE FROM idempotency_keys WHERE object_id = ?", "s", render_id)
@@ -92,7 +92,7 @@ s_render_delete (job_store_t *self, const char *render_id, char *err)
         || store_run (self, err, "DELETE FROM reviews WHERE render_id = ?", "s", render_id)
         || store_run (self, err, "DELETE FROM tasks WHERE render_id = ?", "s", render_id)
         || store_run (self, err, "DELETE FROM renders WHERE id = ? AND status <> 'processing'",
-                  "s", render_id)
+                      "s", render_id)
         ? -1 : 0;
 }
 
@@ -170,11 +170,11 @@ job_store_upload_find (job_store_t *self, const char *account_id, const char *id
     assert (self && out && (id || (account_id && sha256)));
     sqlite3_stmt *st = id
         ? store_stmt (self, "SELECT id, account_id, sha256, bytes, width, height, format, created_at,"
-                        " expires_at FROM files WHERE id = ?1 AND expires_at > ?2"
-                        " AND (?3 IS NULL OR account_id = ?3)", "sis", id, now_ms, account_id)
+                            " expires_at FROM files WHERE id = ?1 AND expires_at > ?2"
+                            " AND (?3 IS NULL OR account_id = ?3)", "sis", id, now_ms, account_id)
         : store_stmt (self, "SELECT id, account_id, sha256, bytes, width, height, format, created_at,"
-                        " expires_at FROM files WHERE account_id = ? AND sha256 = ? AND expires_at > ?",
-                  "ssi", account_id, sha256, now_ms);
+                            " expires_at FROM files WHERE account_id = ? AND sha256 = ? AND expires_at > ?",
+                      "ssi", account_id, sha256, now_ms);
     if (!st)
         return store_fail (self, err);
     int rc = sqlite3_step (st);
@@ -191,14 +191,14 @@ s_upload_expire (job_store_t *self, const char *account_id, const char *sha256, 
                  int32_t limit, char *err)
 {
     if (store_run (self, err, "UPDATE accounts SET stored_bytes = max(0, stored_bytes - coalesce((SELECT"
-                          " sum(f.bytes) FROM (SELECT bytes, account_id FROM files WHERE expires_at <= ?1"
-                          " AND (?2 IS NULL OR (account_id = ?2 AND sha256 = ?3)) ORDER BY expires_at"
-                          " LIMIT ?4) f WHERE f.account_id = accounts.id), 0))", "issi",
-               now_ms, account_id, sha256, (int64_t) limit))
+                              " sum(f.bytes) FROM (SELECT bytes, account_id FROM files WHERE expires_at <= ?1"
+                              " AND (?2 IS NULL OR (account_id = ?2 AND sha256 = ?3)) ORDER BY expires_at"
+                              " LIMIT ?4) f WHERE f.account_id = accounts.id), 0))", "issi",
+                   now_ms, account_id, sha256, (int64_t) limit))
         return -1;
     if (store_run (self, err, "DELETE FROM files WHERE id IN (SELECT id FROM files WHERE expires_at <= ?1"
-                          " AND (?2 IS NULL OR (account_id = ?2 AND sha256 = ?3)) ORDER BY expires_at"
-                          " LIMIT ?4)", "issi", now_ms, account_id, sha256, (int64_t) limit))
+                              " AND (?2 IS NULL OR (account_id = ?2 AND sha256 = ?3)) ORDER BY expires_at"
+                              " LIMIT ?4)", "issi", now_ms, account_id, sha256, (int64_t) limit))
         return -1;
     return sqlite3_changes (self->db);
 }
@@ -214,11 +214,11 @@ job_store_upload_put (job_store_t *self, job_store_upload_t *in, const char *con
     return s_upload_expire (self, in->account_id, in->sha256, in->created_at_ms, 1, err) < 0
         || job_store_blob_add (self, in->sha256, in->bytes, content_type, err)
         || store_run (self, err, "INSERT INTO files (id, account_id, sha256, bytes, width, height, format,"
-                             " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "sssiiisii",
-                  in->id, in->account_id, in->sha256, in->bytes, (int64_t) in->width,
-                  (int64_t) in->height, in->format, in->created_at_ms, in->expires_at_ms)
+                                 " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "sssiiisii",
+                      in->id, in->account_id, in->sha256, in->bytes, (int64_t) in->width,
+                      (int64_t) in->height, in->format, in->created_at_ms, in->expires_at_ms)
         || store_run (self, err, "UPDATE accounts SET stored_bytes = stored_bytes + ? WHERE id = ?", "is",
-                  in->bytes, in->account_id)
+                      in->bytes, in->account_id)
         ? -1 : 0;
 }
 

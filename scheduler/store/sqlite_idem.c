@@ -52,10 +52,10 @@ job_store_idem_lookup (job_store_t *self, const char *account_id, const char *sc
     /* the first request's answer was never stored: settle on the fallback, or forget it */
     if (out->status > 0)
         return store_run (self, err, "UPDATE idempotency_keys SET state = 'done'"
-                                 " WHERE account_id = ? AND scope = ? AND key = ?", "sss",
-                      account_id, scope, key) ? -1 : JOB_STORE_IDEM_REPLAY;
+                                     " WHERE account_id = ? AND scope = ? AND key = ?", "sss",
+                          account_id, scope, key) ? -1 : JOB_STORE_IDEM_REPLAY;
     return store_run (self, err, "DELETE FROM idempotency_keys WHERE account_id = ? AND scope = ?"
-                             " AND key = ?", "sss", account_id, scope, key) ? -1 : JOB_STORE_IDEM_NEW;
+                                 " AND key = ?", "sss", account_id, scope, key) ? -1 : JOB_STORE_IDEM_NEW;
 }
 
 int
@@ -79,13 +79,13 @@ job_store_idem_complete (job_store_t *self, const char *account_id, const char *
     /* only a success is kept: a refused request changed nothing, so it may run again */
     if (status < 200 || status > 299) {
         if (store_run (self, err, "DELETE FROM idempotency_keys WHERE account_id = ? AND scope = ?"
-                              " AND key = ? AND state = 'in_flight'", "sss", account_id, scope, key))
+                                  " AND key = ? AND state = 'in_flight'", "sss", account_id, scope, key))
             return -1;
     }
     else
     if (store_run (self, err, "UPDATE idempotency_keys SET state = 'done', status = ?, body = ?"
-                          " WHERE account_id = ? AND scope = ? AND key = ? AND state = 'in_flight'",
-               "issss", (int64_t) status, body, account_id, scope, key))
+                              " WHERE account_id = ? AND scope = ? AND key = ? AND state = 'in_flight'",
+                   "issss", (int64_t) status, body, account_id, scope, key))
         return -1;
     if (sqlite3_changes (self->db) == 0) {
         store_set_err (err, "not found");

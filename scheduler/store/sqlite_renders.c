@@ -43,11 +43,11 @@ job_store_render_create (job_store_t *self, const char *account_id,
         return -1;
     }
     if (store_run (self, err, "INSERT INTO renders (id, account_id, status, created_at, total,"
-                          " webhook_url, webhook_status, metadata)"
-                          " VALUES (?, ?, 'processing', ?, ?, ?, ?, ?)", "ssiisss",
-               render_id, account_id, now_ms, (int64_t) req->ntasks, req->webhook_url,
-               req->webhook_url ? "pending" : "none",
-               req->metadata_json ? req->metadata_json : "{}"))
+                              " webhook_url, webhook_status, metadata)"
+                              " VALUES (?, ?, 'processing', ?, ?, ?, ?, ?)", "ssiisss",
+                   render_id, account_id, now_ms, (int64_t) req->ntasks, req->webhook_url,
+                   req->webhook_url ? "pending" : "none",
+                   req->metadata_json ? req->metadata_json : "{}"))
         return -1;
     int64_t render_seq = sqlite3_last_insert_rowid (self->db);
     for (int32_t i = 0; i < req->ntasks; i++) {
@@ -60,12 +60,12 @@ job_store_render_create (job_store_t *self, const char *account_id,
         char key [65];
         bool keyed = store_cache_key (t, key);
         if (store_run (self, err, "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale,"
-                              " preset, width, height, format, spec, state, input_sha256, cache_key)"
-                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)", "ssiiissiisbss",
-                   task_id, render_id, render_seq, (int64_t) i, (int64_t) t->slide, t->locale,
-                   t->preset, (int64_t) t->width, (int64_t) t->height, t->format,
-                   (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL,
-                   keyed ? key : NULL))
+                                  " preset, width, height, format, spec, state, input_sha256, cache_key)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)", "ssiiissiisbss",
+                       task_id, render_id, render_seq, (int64_t) i, (int64_t) t->slide, t->locale,
+                       t->preset, (int64_t) t->width, (int64_t) t->height, t->format,
+                       (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL,
+                       keyed ? key : NULL))
             return -1;
         if (keyed && !req->no_cache && s_cache_serve (self, account_id, task_id, key, err))
             return -1;
@@ -75,15 +75,15 @@ job_store_render_create (job_store_t *self, const char *account_id,
         if (job_store_blob_add (self, req->blobs [i].sha256, (int64_t) req->blobs [i].len,
                                 "application/octet-stream", err)
         ||  store_run (self, err, "INSERT OR IGNORE INTO render_blobs (render_id, sha256) VALUES (?, ?)",
-                   "ss", render_id, req->blobs [i].sha256))
+                       "ss", render_id, req->blobs [i].sha256))
             return -1;
         inline_bytes += (int64_t) req->blobs [i].len;
     }
     if (inline_bytes > 0
     &&  (store_run (self, err, "UPDATE renders SET inline_bytes = ? WHERE id = ?", "is",
-                inline_bytes, render_id)
+                    inline_bytes, render_id)
       || store_run (self, err, "UPDATE accounts SET stored_bytes = stored_bytes + ? WHERE id = ?", "is",
-                inline_bytes, account_id)))
+                    inline_bytes, account_id)))
         return -1;
     return 0;
 }
@@ -103,10 +103,10 @@ job_store_capture_create (job_store_t *self, const char *account_id,
         return -1;
     }
     if (store_run (self, err, "INSERT INTO renders (id, account_id, status, created_at, total,"
-                          " webhook_url, webhook_status, metadata)"
-                          " VALUES (?, ?, 'processing', ?, 1, ?, ?, '{}')", "ssiss",
-               job_id, account_id, now_ms, req->webhook_url,
-               req->webhook_url ? "pending" : "none"))
+                              " webhook_url, webhook_status, metadata)"
+                              " VALUES (?, ?, 'processing', ?, 1, ?, ?, '{}')", "ssiss",
+                   job_id, account_id, now_ms, req->webhook_url,
+                   req->webhook_url ? "pending" : "none"))
         return -1;
     int64_t render_seq = sqlite3_last_insert_rowid (self->db);
     const proto_task_spec_t *t = &req->tasks [0];
@@ -117,12 +117,13 @@ job_store_capture_create (job_store_t *self, const char *account_id,
     }
     /* the price holds the most a capture can cost until its result says */
     return store_run (self, err, "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale,"
-                             " preset, width, height, format, spec, state, price)"
-                             " VALUES (?, ?, ?, 0, 0, '', '', ?, ?, ?, ?, 'queued', ?)", "ssiiisbi",
-                  task_id, job_id, render_seq, (int64_t) t->width, (int64_t) t->height, t->format,
-                  (const void *) t->spec, t->spec_len, (int64_t) JOB_STORE_CAPTURE_PRICE_MAX);
+                                 " preset, width, height, format, spec, state, price)"
+                                 " VALUES (?, ?, ?, 0, 0, '', '', ?, ?, ?, ?, 'queued', ?)", "ssiiisbi",
+                      task_id, job_id, render_seq, (int64_t) t->width, (int64_t) t->height, t->format,
+                      (const void *) t->spec, t->spec_len, (int64_t) JOB_STORE_CAPTURE_PRICE_MAX);
 }
 
+/* Fills one image from a tasks row (columns as in job_store_render_get). */
 static int
 s_image_fill (job_store_t *self, sqlite3_stmt *st, int64_t now_ms, proto_image_t *img)
 {
@@ -300,11 +301,11 @@ job_store_render_complete (job_store_t *self, const char *render_id, int64_t now
         return 0;
     /* a final task is never drawn again: its spec and inline image go */
     if (store_run (self, err, "UPDATE tasks SET spec = x'', input_sha256 = NULL WHERE render_id = ?",
-               "s", render_id)
+                   "s", render_id)
     ||  store_run (self, err, "DELETE FROM render_blobs WHERE render_id = ?", "s", render_id)
     ||  store_run (self, err, "UPDATE accounts SET stored_bytes = max(0, stored_bytes - (SELECT"
-                          " inline_bytes FROM renders WHERE id = ?1)) WHERE id ="
-                          " (SELECT account_id FROM renders WHERE id = ?1)", "s", render_id)
+                              " inline_bytes FROM renders WHERE id = ?1)) WHERE id ="
+                              " (SELECT account_id FROM renders WHERE id = ?1)", "s", render_id)
     ||  store_run (self, err, "UPDATE renders SET inline_bytes = 0 WHERE id = ?", "s", render_id))
         return -1;
     return store_render_charge (self, render_id, now_ms, err);
@@ -323,7 +324,7 @@ job_store_render_list (job_store_t *self, const char *account_id, int32_t limit,
     int64_t before = INT64_MAX;
     if (starting_after && *starting_after) {
         sqlite3_stmt *st = store_stmt (self, "SELECT seq FROM renders WHERE id = ? AND account_id = ?",
-                                   "ss", starting_after, account_id);
+                                       "ss", starting_after, account_id);
         if (!st)
             return store_fail (self, err);
         int rc = sqlite3_step (st);
@@ -358,7 +359,7 @@ job_store_render_cancel (job_store_t *self, const char *render_id, const char *a
 {
     (void) now_ms;
     sqlite3_stmt *st = store_stmt (self, "SELECT status FROM renders WHERE id = ? AND account_id = ?",
-                               "ss", render_id, account_id);
+                                   "ss", render_id, account_id);
     if (!st)
         return store_fail (self, err);
     int rc = sqlite3_step (st);
@@ -376,7 +377,7 @@ job_store_render_cancel (job_store_t *self, const char *render_id, const char *a
     /* a leased task keeps renderer and lease: its slot stays busy until the
        late answer (job_store_task_release) or the lease runs out */
     return store_run (self, err, "UPDATE tasks SET state = 'canceled' WHERE render_id = ?"
-                             " AND state IN ('queued', 'leased')", "s", render_id);
+                                 " AND state IN ('queued', 'leased')", "s", render_id);
 }
 
 int
@@ -409,7 +410,7 @@ job_store_req_set (job_store_t *self, const char *object_id, const char *req, ch
     if (!req || !*req)
         return 0;
     return store_run (self, err, "INSERT OR REPLACE INTO request_ids (object_id, req) VALUES (?, ?)",
-                  "ss", object_id, req) ? -1 : 0;
+                      "ss", object_id, req) ? -1 : 0;
 }
 
 int

@@ -15,7 +15,7 @@ int
 store_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err)
 {
     sqlite3_stmt *st = store_stmt (self, "SELECT status, comment, by_name, decided_at, link_gen"
-                                     " FROM reviews WHERE render_id = ?", "s", r->id);
+                                         " FROM reviews WHERE render_id = ?", "s", r->id);
     if (!st)
         return store_fail (self, err);
     int rc = sqlite3_step (st);
@@ -40,7 +40,7 @@ int
 job_store_review_gen (job_store_t *self, const char *render_id, int64_t *gen, char *err)
 {
     sqlite3_stmt *st = store_stmt (self, "SELECT link_gen FROM reviews WHERE render_id = ?",
-                               "s", render_id);
+                                   "s", render_id);
     if (!st)
         return store_fail (self, err);
     int rc = sqlite3_step (st);
@@ -56,10 +56,10 @@ job_store_review_decide (job_store_t *self, const char *render_id, const char *s
                          const char *comment, const char *by, int64_t now_ms, char *err)
 {
     if (store_run (self, err, "INSERT INTO reviews (render_id, status, comment, by_name, decided_at)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (render_id) DO UPDATE SET"
-                          " status = ?2, comment = ?3, by_name = ?4, decided_at = ?5"
-                          " WHERE reviews.status = 'pending'",
-               "ssssi", render_id, status, comment, by, now_ms))
+                              " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (render_id) DO UPDATE SET"
+                              " status = ?2, comment = ?3, by_name = ?4, decided_at = ?5"
+                              " WHERE reviews.status = 'pending'",
+                   "ssssi", render_id, status, comment, by, now_ms))
         return -1;
     return sqlite3_changes (self->db) == 1 ? 0 : 1;
 }
@@ -68,6 +68,6 @@ int
 job_store_review_revoke (job_store_t *self, const char *render_id, char *err)
 {
     return store_run (self, err, "INSERT INTO reviews (render_id, status, link_gen) VALUES (?, 'pending', 1)"
-                             " ON CONFLICT (render_id) DO UPDATE SET link_gen = link_gen + 1",
-                  "s", render_id);
+                                 " ON CONFLICT (render_id) DO UPDATE SET link_gen = link_gen + 1",
+                      "s", render_id);
 }

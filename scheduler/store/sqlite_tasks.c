@@ -93,13 +93,13 @@ job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture
         return -1;
     }
     if (store_run (self, err, "UPDATE tasks SET state = 'leased', attempt = ?, renderer = ?,"
-                          " lease_expires_ms = ? WHERE id = ?", "isis",
-               (int64_t) out->attempt, renderer, now_ms + lease_ms, out->task_id)) {
+                              " lease_expires_ms = ? WHERE id = ?", "isis",
+                   (int64_t) out->attempt, renderer, now_ms + lease_ms, out->task_id)) {
         proto_task_free (out);
         return -1;
     }
     st = store_stmt (self, "SELECT NOT EXISTS (SELECT 1 FROM tasks WHERE render_id = ?"
-                       " AND state = 'queued')", "s", out->render_id);
+                           " AND state = 'queued')", "s", out->render_id);
     if (!st || sqlite3_step (st) != SQLITE_ROW) {
         if (st)
             sqlite3_reset (st);
@@ -156,20 +156,20 @@ job_store_task_succeed (job_store_t *self, const proto_result_t *result,
     bool thumb = strlen (result->thumb) == PROTO_THUMB_HEX
               && strspn (result->thumb, "0123456789abcdef") == PROTO_THUMB_HEX;
     if (store_run (self, err, "UPDATE tasks SET state = 'succeeded', sha256 = ?, bytes = ?, width = ?,"
-                          " height = ?, renderer = NULL, lease_expires_ms = 0, findings = ?,"
-                          " price = CASE WHEN ? > 0 THEN ? ELSE price END, thumb = ?"
-                          " WHERE id = ? AND attempt = ? AND state = 'leased'", "siiisiissi",
-               sha256, (int64_t) result->len, (int64_t) result->width, (int64_t) result->height,
-               result->findings_json, (int64_t) result->credits, (int64_t) result->credits,
-               thumb ? result->thumb : NULL, result->task_id, (int64_t) result->attempt))
+                              " height = ?, renderer = NULL, lease_expires_ms = 0, findings = ?,"
+                              " price = CASE WHEN ? > 0 THEN ? ELSE price END, thumb = ?"
+                              " WHERE id = ? AND attempt = ? AND state = 'leased'", "siiisiissi",
+                   sha256, (int64_t) result->len, (int64_t) result->width, (int64_t) result->height,
+                   result->findings_json, (int64_t) result->credits, (int64_t) result->credits,
+                   thumb ? result->thumb : NULL, result->task_id, (int64_t) result->attempt))
         return -1;
     if (sqlite3_changes (self->db) == 0) {
         store_set_err (err, "stale");
         return -1;
     }
     return store_run (self, err, "UPDATE accounts SET stored_bytes = stored_bytes + ? WHERE id ="
-                             " (SELECT r.account_id FROM tasks t JOIN renders r ON r.id = t.render_id"
-                             " WHERE t.id = ?)", "is", (int64_t) result->len, result->task_id);
+                                 " (SELECT r.account_id FROM tasks t JOIN renders r ON r.id = t.render_id"
+                                 " WHERE t.id = ?)", "is", (int64_t) result->len, result->task_id);
 }
 
 /* Ends attempt `attempt` of a leased task (already checked current). */
@@ -180,7 +180,7 @@ s_end_attempt (job_store_t *self, const char *task_id, int32_t attempt,
 {
     if (retryable && attempt < max_attempts)
         return store_run (self, err, "UPDATE tasks SET state = 'queued', renderer = NULL,"
-                                 " lease_expires_ms = 0 WHERE id = ?", "s", task_id);
+                                     " lease_expires_ms = 0 WHERE id = ?", "s", task_id);
     char exhausted [512];
     if (retryable) {
         snprintf (exhausted, sizeof exhausted, "rendering failed after %d attempts: %s",
@@ -190,8 +190,8 @@ s_end_attempt (job_store_t *self, const char *task_id, int32_t attempt,
         param = NULL;
     }
     return store_run (self, err, "UPDATE tasks SET state = 'failed', renderer = NULL, lease_expires_ms = 0,"
-                             " error_code = ?, error_message = ?, error_param = ? WHERE id = ?",
-                  "ssss", code, message, param, task_id);
+                                 " error_code = ?, error_message = ?, error_param = ? WHERE id = ?",
+                      "ssss", code, message, param, task_id);
 }
 
 int
@@ -226,8 +226,8 @@ job_store_task_requeue_leased (job_store_t *self, const char *renderer,
     (void) now_ms;
     /* canceled tasks the renderer was still drawing: its slot is free again */
     if (store_run (self, err, "UPDATE tasks SET renderer = NULL WHERE state = 'canceled'"
-                          " AND renderer IS NOT NULL AND (?1 IS NULL OR renderer = ?1)"
-                          " AND lease_expires_ms < ?2", "si", renderer, expired_before_ms))
+                              " AND renderer IS NOT NULL AND (?1 IS NULL OR renderer = ?1)"
+                              " AND lease_expires_ms < ?2", "si", renderer, expired_before_ms))
         return -1;
     /* collect first: the rows change under the select otherwise */
     sqlite3_stmt *st = store_stmt (self,
@@ -284,16 +284,16 @@ int
 job_store_task_release (job_store_t *self, const char *task_id, int32_t attempt, char *err)
 {
     return store_run (self, err, "UPDATE tasks SET renderer = NULL WHERE id = ? AND attempt = ?"
-                             " AND state = 'canceled'", "si", task_id, (int64_t) attempt);
+                                 " AND state = 'canceled'", "si", task_id, (int64_t) attempt);
 }
 
 int
 job_store_task_unlease (job_store_t *self, const char *task_id, int32_t attempt, char *err)
 {
     return store_run (self, err, "UPDATE tasks SET state = 'queued', attempt = attempt - 1,"
-                             " renderer = NULL, lease_expires_ms = 0"
-                             " WHERE id = ? AND attempt = ? AND state = 'leased'",
-                  "si", task_id, (int64_t) attempt);
+                                 " renderer = NULL, lease_expires_ms = 0"
+                                 " WHERE id = ? AND attempt = ? AND state = 'leased'",
+                      "si", task_id, (int64_t) attempt);
 }
 
 int

@@ -19,14 +19,14 @@ job_store_event_add (job_store_t *self, const char *event_id, const char *type,
     assert (payload || !webhook_url);
     /* nothing reads the payload of an event without a delivery */
     if (store_run (self, err, "INSERT INTO events (id, type, account_id, object_id, created_at, payload)"
-                          " VALUES (?, ?, ?, ?, ?, ?)", "ssssis",
-               event_id, type, account_id, object_id, created_at_ms, webhook_url ? payload : ""))
+                              " VALUES (?, ?, ?, ?, ?, ?)", "ssssis",
+                   event_id, type, account_id, object_id, created_at_ms, webhook_url ? payload : ""))
         return -1;
     int64_t seq = sqlite3_last_insert_rowid (self->db);
     if (webhook_url
     &&  store_run (self, err, "INSERT INTO deliveries (id, event_seq, account_id, url, status, updated_at)"
-                          " VALUES (?, ?, ?, ?, 'pending', ?)", "sissi",
-               event_id, seq, account_id, webhook_url, created_at_ms))
+                              " VALUES (?, ?, ?, ?, 'pending', ?)", "sissi",
+                   event_id, seq, account_id, webhook_url, created_at_ms))
         return -1;
     if (seq_out)
         *seq_out = seq;
@@ -115,9 +115,9 @@ job_store_delivery_report (job_store_t *self, const proto_delivery_report_t *rep
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? (store_set_err (err, "not found"), -1) : store_fail (self, err);
     if (store_run (self, err, "INSERT INTO delivery_attempts (delivery_id, at, status_code, latency_ms,"
-                          " error, response_head) VALUES (?, ?, ?, ?, ?, ?)", "siiiss",
-               report->delivery_id, now_ms, (int64_t) report->status_code, report->latency_ms,
-               report->error, report->response_head))
+                              " error, response_head) VALUES (?, ?, ?, ?, ?, ?)", "siiiss",
+                   report->delivery_id, now_ms, (int64_t) report->status_code, report->latency_ms,
+                   report->error, report->response_head))
         return -1;
     /* a late report never reopens a finished delivery */
     if (strcmp (status, "delivered") == 0 || strcmp (status, "failed") == 0)
@@ -127,11 +127,11 @@ job_store_delivery_report (job_store_t *self, const proto_delivery_report_t *rep
 : report->final || attempts >= max_attempts || report->status_code == 410 ? "failed"
                      : "retrying";
     if (store_run (self, err, "UPDATE deliveries SET status = ?, attempts = ?, last_status_code = ?,"
-                          " updated_at = ? WHERE id = ?", "siiis",
-               next, attempts, (int64_t) report->status_code, now_ms, report->delivery_id))
+                              " updated_at = ? WHERE id = ?", "siiis",
+                   next, attempts, (int64_t) report->status_code, now_ms, report->delivery_id))
         return -1;
     return store_run (self, err, "UPDATE renders SET webhook_status = ? WHERE id = ?", "ss",
-                  next, object_id);
+                      next, object_id);
 }
 
 /* ---- webhook management ---------------------------------------------------- */
@@ -220,15 +220,15 @@ int
 job_store_delivery_reset (job_store_t *self, const char *delivery_id, int64_t now_ms, char *err)
 {
     if (store_run (self, err, "UPDATE deliveries SET status = 'pending', attempts = 0, updated_at = ?"
-                          " WHERE id = ?", "is", now_ms, delivery_id))
+                              " WHERE id = ?", "is", now_ms, delivery_id))
         return -1;
     if (sqlite3_changes (self->db) == 0) {
         store_set_err (err, "not found");
         return -1;
     }
     return store_run (self, err, "UPDATE renders SET webhook_status = 'pending' WHERE id ="
-                             " (SELECT e.object_id FROM deliveries d JOIN events e"
-                             "  ON e.seq = d.event_seq WHERE d.id = ?)", "s", delivery_id);
+                                 " (SELECT e.object_id FROM deliveries d JOIN events e"
+                                 "  ON e.seq = d.event_seq WHERE d.id = ?)", "s", delivery_id);
 }
 
 int
@@ -248,11 +248,11 @@ job_store_webhook_secret_rotate (job_store_t *self, const char *account_id, int6
     int rc = store_run (self, err, "DELETE FROM webhook_secrets_old WHERE account_id = ?", "s", account_id);
     if (rc == 0 && overlap_s > 0)
         rc = store_run (self, err, "INSERT INTO webhook_secrets_old (account_id, secret, valid_until)"
-                               " SELECT id, webhook_secret, ? FROM accounts WHERE id = ?",
-                    "is", until, account_id);
+                                   " SELECT id, webhook_secret, ? FROM accounts WHERE id = ?",
+                        "is", until, account_id);
     if (rc == 0)
         rc = store_run (self, err, "UPDATE accounts SET webhook_secret = ? WHERE id = ?", "ss",
-                    new_secret, account_id);
+                        new_secret, account_id);
     if (rc == 0 && sqlite3_changes (self->db) == 0) {
         store_set_err (err, "not found");
         rc = -1;
@@ -290,16 +290,16 @@ job_store_webhook_ed25519 (job_store_t *self, const char *account_id, int action
     sodium_bin2base64 (sk64, sizeof sk64, sk, sizeof sk, sodium_base64_VARIANT_ORIGINAL);
     sodium_memzero (sk, sizeof sk);
     int rc = store_run (self, err, "INSERT OR IGNORE INTO webhook_keys (account_id, public_key,"
-                               " secret_key, enabled) VALUES (?, ?, ?, 0)", "sss",
-                    account_id, pk64, sk64);
+                                   " secret_key, enabled) VALUES (?, ?, ?, 0)", "sss",
+                        account_id, pk64, sk64);
     sodium_memzero (sk64, sizeof sk64);
     if (rc == 0 && action != 0)
         rc = store_run (self, err, "UPDATE webhook_keys SET enabled = ? WHERE account_id = ?", "is",
-                    (int64_t) (action == 1), account_id);
+                        (int64_t) (action == 1), account_id);
     if (rc)
         return -1;
     st = store_stmt (self, "SELECT public_key, enabled FROM webhook_keys WHERE account_id = ?",
-                 "s", account_id);
+                     "s", account_id);
     if (!st || sqlite3_step (st) != SQLITE_ROW) {
         if (st)
             sqlite3_reset (st);
