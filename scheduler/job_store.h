@@ -1,8 +1,12 @@
-/*  job_store.h: every SQL statement Easel runs lives behind this interface.
-    SQLite (WAL, synchronous=FULL, busy_timeout) under the data directory is the
-    embedded default. The scheduler's single state thread owns one handle; the
-    CLI opens its own short-lived handle for `easel keys` and `easel up`
-    (WAL lets it work on a stopped data dir and beside a running scheduler).
+/*  job_store.h: the store, Easel's one state interface: every SQL statement
+    Easel runs lives behind it. A backend is the set of files that defines
+    these functions (scheduler/store/store_backend.h); the build links one.
+    SQLite (WAL, synchronous=FULL, busy_timeout) under the data directory is
+    the embedded default: scheduler/store/sqlite_<concern>.c, its schema as
+    versioned migrations in sqlite_schema.c. The scheduler's single state
+    thread owns one handle; the CLI opens its own short-lived handle for
+    `easel keys`, `easel credits`, `easel backup` and `easel up` (WAL lets it
+    work on a stopped data dir and beside a running scheduler).
     Memory: out-structs own nothing unless a comment says so. */
 #ifndef EASEL_JOB_STORE_H
 #define EASEL_JOB_STORE_H
@@ -14,8 +18,12 @@
 
 typedef struct _job_store_t job_store_t;
 
-/* Opens (creating if needed) <data_dir>/easel.db and the schema, creating
-   data_dir itself if missing. NULL with a one-line reason in err (256 bytes). */
+/* Opens (creating if needed) <data_dir>/easel.db, creating data_dir itself
+   if missing, and brings its schema to the latest version (each migration
+   in its own transaction; a database from before versions is adopted).
+   NULL with a one-line reason in err (256 bytes), among them a database
+   made by a newer Easel ("... newer than this Easel's N"), which is left
+   untouched. */
 job_store_t *job_store_open (const char *data_dir, char *err);
 void job_store_destroy (job_store_t **self_p);
 

@@ -192,9 +192,10 @@ check(not missing, "handlers in the route table that no gateway file defines: %r
 
 # ---- webhooks: every event type the scheduler emits is described ---------------
 
-sched = {name: open(os.path.join(ROOT, "scheduler", name)).read()
-         for name in os.listdir(os.path.join(ROOT, "scheduler")) if name.endswith(".c")}
-complete = sched["job_store.c"].split("job_store_render_complete (job_store_t", 1)[1].split("\n}", 1)[0]
+sched = {name: open(os.path.join(top, name)).read()
+         for top, _, names in os.walk(os.path.join(ROOT, "scheduler")) for name in names
+         if name.endswith(".c")}
+complete = "".join(sched.values()).split("\njob_store_render_complete (job_store_t", 1)[1].split("\n}", 1)[0]
 render_states = re.findall(r"THEN '(\w+)'", complete) + re.findall(r"ELSE '(\w+)' END", complete)
 check(re.search(r'"render\.%\.?[0-9]*s", r\.status', sched["render_event.c"]),
       "render_event.c no longer names render events render.<status>: update this test")
