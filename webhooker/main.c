@@ -26,7 +26,7 @@
     scheduler connected at all (at start, after a restart) goes as soon as the
     DEALER can send again (polled for POLLOUT), not after a fixed pause: that
     pause was the whole of the old p99 (bench/README.md). SIGINT/SIGTERM exit 0.
-    --trace logs where each delivery's time went (s_trace).
+    --trace logs where each delivery's time went (attempt.c, s_trace).
     Memory: delivery_t owns its strings, curl handle and report; the table
     `deliveries` owns the deliveries, the heap and host table only link them.  */
 #include <czmq.h>
