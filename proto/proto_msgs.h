@@ -64,6 +64,12 @@ struct proto_msg_s {
     void (*seed) (void *self);
 };
 
+/*  Walks one msgpack object over data[0..len) without allocating (proto_scan.c).
+    -1 with err on a truncated body, a reserved byte, more than
+    EASEL_MAX_MSG_ITEMS items, a container that claims more items than bytes
+    remain, or bytes after the object. */
+int  proto_scan (const unsigned char *data, size_t len, char *err);
+
 /* True when data hashes to the hex sha256 `hex` (proto.c). */
 bool proto_sha256_matches (const void *data, size_t len, const char *hex);
 
