@@ -13,6 +13,13 @@
 #define EASEL_RECONNECT_MIN_MS       1000
 #define EASEL_RECONNECT_MAX_MS       32000
 #define EASEL_REQUEST_TIMEOUT_MS     5000    /* gateway/webhooker wait for a scheduler reply */
+#define EASEL_MAX_MSG_ITEMS          (1 << 18)  /* msgpack items (keys, values) in one body */
+#define EASEL_MAX_ERROR_TEXT_BYTES   4096    /* an error's message/param, a delivery error */
+#define EASEL_MAX_SECRET_BYTES       256     /* a webhook signing secret on the bus */
+#define EASEL_RENDERER_SLOTS_MAX     256     /* tasks one renderer may announce (READY) */
+#define EASEL_TASK_CREDITS_MAX       100     /* price of one task (RESULT credits) */
+#define EASEL_PADDING_PM_MAX         300     /* slide side padding, per mille of the width */
+#define EASEL_FONT_WEIGHT_MAX        900
 
 /* Scheduler */
 #define EASEL_LEASE_MS               120000  /* a leased task not finished by then is requeued */

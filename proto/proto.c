@@ -1,23 +1,22 @@
-/*  proto.c: msgpack codec for every Easel bus body (see proto.h).
+/*  proto.c: the one codec every Easel bus body goes through (see proto.h).
 
-    Encoders append one map to a caller-owned sbuffer; on failure they roll the
-    buffer back to its original size. Decoders first walk the raw bytes
-    (s_scan) so that a hostile header claiming millions of items cannot make
-    msgpack-c allocate for them, then unpack with msgpack-c and read each field
-    through the s_get_* helpers, which check type, range and size caps.
-    Thread: no shared state. Memory: decoded structs own heap strings/buffers,
-    released by the matching proto_X_free().  */
-#include "proto.h"
+    Each message is a table of field descriptors (proto_msgs.c, described in
+    proto_msgs.h); the walker here reads that table to encode, decode, free
+    and sample a struct, so no message has code of its own.
+    Encoding appends one map to a caller-owned sbuffer and rolls the buffer
+    back on failure. Decoding first walks the raw bytes (proto_scan) so that a
+    hostile header claiming millions of items cannot make msgpack-c allocate
+    for them, then unpacks and reads each field with its type, range and size
+    checked, naming the field in the error. Recursion follows the tables
+    (a few levels), never the input.
+    Thread: no shared state. Memory: decoded structs own their heap fields,
+    released by proto_msg_free (= the matching proto_X_free()).  */
+#include "proto_msgs.h"
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define S_MAX_MESSAGE_BYTES  4096          /* error messages, delivery errors */
-#define S_MAX_SECRET_BYTES   256
-#define S_MAX_OBJECTS        (1 << 18)     /* msgpack items in one body */
-#define S_COLOR_MAX          0xFFFFFF
 
 static void
 s_fail (char *err, const char *fmt, ...)
@@ -30,62 +29,130 @@ s_fail (char *err, const char *fmt, ...)
     va_end (ap);
 }
 
+/* ---- members ---------------------------------------------------------------
+    Pointer, count and length members are read and written with memcpy, so
+    `char *` and `uint8_t *` members share one path without aliasing games. */
+
+static void *
+s_ptr (const void *self, size_t off)
+{
+    void *p;
+    memcpy (&p, (const char *) self + off, sizeof p);
+    return p;
+}
+
+static void
+s_set_ptr (void *self, size_t off, void *p)
+{
+    memcpy ((char *) self + off, &p, sizeof p);
+}
+
+static int32_t
+s_count (const void *self, size_t off)
+{
+    int32_t n;
+    memcpy (&n, (const char *) self + off, sizeof n);
+    return n;
+}
+
+static void
+s_set_count (void *self, size_t off, int32_t n)
+{
+    memcpy ((char *) self + off, &n, sizeof n);
+}
+
+static size_t
+s_len (const void *self, size_t off)
+{
+    size_t n;
+    memcpy (&n, (const char *) self + off, sizeof n);
+    return n;
+}
+
+static void
+s_set_len (void *self, size_t off, size_t n)
+{
+    memcpy ((char *) self + off, &n, sizeof n);
+}
+
+static int64_t
+s_num (const proto_field_t *f, const void *self)
+{
+    const char *p = (const char *) self + f->off;
+    if (f->kind == PK_I32) { int32_t v; memcpy (&v, p, sizeof v); return v; }
+    if (f->kind == PK_U32) { uint32_t v; memcpy (&v, p, sizeof v); return v; }
+    int64_t v;
+    memcpy (&v, p, sizeof v);
+    return v;
+}
+
+static void
+s_set_num (const proto_field_t *f, void *self, int64_t value)
+{
+    char *p = (char *) self + f->off;
+    if (f->kind == PK_I32) { int32_t v = (int32_t) value; memcpy (p, &v, sizeof v); }
+    else if (f->kind == PK_U32) { uint32_t v = (uint32_t) value; memcpy (p, &v, sizeof v); }
+    else memcpy (p, &value, sizeof value);
+}
+
+/* Items an array field may hold: its range, and for inline arrays the room. */
+static int64_t
+s_cap (const proto_field_t *f)
+{
+    size_t item = f->kind == PK_U32S ? sizeof (uint32_t)
+                : f->kind == PK_STRS ? sizeof (char *) : 0;
+    if (item && (int64_t) (f->size / item) < f->hi)
+        return (int64_t) (f->size / item);
+    return f->hi;
+}
+
+static bool
+s_is_set (const proto_field_t *f, const void *self)
+{
+    const char *p = (const char *) self + f->off;
+    switch (f->kind) {
+    case PK_STR: case PK_SHA:
+        return p [0] != '\0';
+    case PK_DUP: case PK_BIN:
+        return s_ptr (self, f->off) != NULL;
+    case PK_I32: case PK_I64: case PK_U32:
+        return s_num (f, self) != 0;
+    case PK_BOOL: {
+        bool b;
+        memcpy (&b, p, sizeof b);
+        return b;
+    }
+    case PK_U32S: case PK_STRS: case PK_ARRAY: case PK_MSGS:
+        return s_count (self, f->off2) > 0;
+    case PK_STRUCT:
+        return f->sub->nfields > 0 && s_is_set (&f->sub->fields [0], p);
+    }
+    return false;
+}
+
+/* True when f has no gate or its gate field is set. */
+static bool
+s_gate_open (const proto_msg_t *msg, const proto_field_t *f, const void *self)
+{
+    if (!f->when)
+        return true;
+    for (size_t i = 0; i < msg->nfields; i++)
+        if (strcmp (msg->fields [i].name, f->when) == 0)
+            return s_is_set (&msg->fields [i], self);
+    return false;
+}
+
 /* ---- encoding ------------------------------------------------------------
     A map is opened with a map32 header whose count is patched when it is
-    closed, so optional fields can simply be skipped. */
+    closed, so fields that are not written cost nothing. */
 typedef struct {
     msgpack_sbuffer *sb;
     msgpack_packer pk;
     int rc;                        /* sticky: -1 once any pack call failed */
 } s_enc_t;
 
-typedef struct {
-    s_enc_t *e;
-    size_t offset;                 /* of the map32 header in sb */
-    uint32_t count;
-} s_map_t;
+static void s_enc_map (s_enc_t *e, const proto_msg_t *msg, const void *self, bool top);
 
-static void
-s_enc_init (s_enc_t *e, msgpack_sbuffer *sb)
-{
-    e->sb = sb;
-    msgpack_packer_init (&e->pk, sb, msgpack_sbuffer_write);
-    e->rc = 0;
-}
-
-static void
-s_map_begin (s_map_t *m, s_enc_t *e)
-{
-    static const char header [5] = { (char) 0xdf, 0, 0, 0, 0 };
-    m->e = e;
-    m->offset = e->sb->size;
-    m->count = 0;
-    if (msgpack_sbuffer_write (e->sb, header, sizeof header))
-        e->rc = -1;
-}
-
-static void
-s_map_end (s_map_t *m)
-{
-    if (m->e->rc)
-        return;
-    unsigned char *p = (unsigned char *) m->e->sb->data + m->offset + 1;
-    p [0] = (unsigned char) (m->count >> 24);
-    p [1] = (unsigned char) (m->count >> 16);
-    p [2] = (unsigned char) (m->count >> 8);
-    p [3] = (unsigned char) m->count;
-}
-
-static void
-s_put_key (s_map_t *m, const char *key)
-{
-    size_t n = strlen (key);
-    m->count++;
-    if (msgpack_pack_str (&m->e->pk, n) || msgpack_pack_str_body (&m->e->pk, key, n))
-        m->e->rc = -1;
-}
-
-/* Packs a string value (not a key); NULL packs as "". */
 static void
 s_pack_str (s_enc_t *e, const char *value)
 {
@@ -95,174 +162,148 @@ s_pack_str (s_enc_t *e, const char *value)
 }
 
 static void
-s_put_str (s_map_t *m, const char *key, const char *value)
+s_pack_bin (s_enc_t *e, const void *data, size_t len)
 {
-    s_put_key (m, key);
-    s_pack_str (m->e, value);
-}
-
-/* Optional string: absent from the map when NULL. */
-static void
-s_put_opt_str (s_map_t *m, const char *key, const char *value)
-{
-    if (value)
-        s_put_str (m, key, value);
-}
-
-static void
-s_put_int (s_map_t *m, const char *key, int64_t value)
-{
-    s_put_key (m, key);
-    if (msgpack_pack_int64 (&m->e->pk, value))
-        m->e->rc = -1;
-}
-
-static void
-s_put_bool (s_map_t *m, const char *key, bool value)
-{
-    s_put_key (m, key);
-    if (value ? msgpack_pack_true (&m->e->pk) : msgpack_pack_false (&m->e->pk))
-        m->e->rc = -1;
-}
-
-static void
-s_put_bin (s_map_t *m, const char *key, const void *data, size_t len)
-{
-    s_put_key (m, key);
     if (len > UINT32_MAX || (len && !data)
-    ||  msgpack_pack_bin (&m->e->pk, len) || msgpack_pack_bin_body (&m->e->pk, data, len))
-        m->e->rc = -1;
+    ||  msgpack_pack_bin (&e->pk, len) || msgpack_pack_bin_body (&e->pk, data, len))
+        e->rc = -1;
+}
+
+/* Opens an array of n items, or fails the encoding when n is out of range. */
+static void
+s_pack_array (s_enc_t *e, const proto_field_t *f, int32_t n)
+{
+    if (n < f->lo || n > s_cap (f) || msgpack_pack_array (&e->pk, (size_t) n))
+        e->rc = -1;
 }
 
 static void
-s_put_array (s_map_t *m, const char *key, int32_t n, int32_t cap)
+s_enc_value (s_enc_t *e, const proto_field_t *f, const void *self)
 {
-    s_put_key (m, key);
-    if (n < 0 || n > cap || msgpack_pack_array (&m->e->pk, (size_t) n))
-        m->e->rc = -1;
+    const char *p = (const char *) self + f->off;
+    switch (f->kind) {
+    case PK_STR: case PK_SHA:
+        s_pack_str (e, p);
+        break;
+    case PK_DUP: {
+        const char *s = s_ptr (self, f->off);
+        s_pack_str (e, s ? s : f->null_as);
+        break;
+    }
+    case PK_BIN:
+        s_pack_bin (e, s_ptr (self, f->off), s_len (self, f->off2));
+        break;
+    case PK_I32: case PK_I64: case PK_U32:
+        if (msgpack_pack_int64 (&e->pk, s_num (f, self)))
+            e->rc = -1;
+        break;
+    case PK_BOOL:
+        if (s_is_set (f, self) ? msgpack_pack_true (&e->pk) : msgpack_pack_false (&e->pk))
+            e->rc = -1;
+        break;
+    case PK_U32S: {
+        int32_t n = s_count (self, f->off2);
+        s_pack_array (e, f, n);
+        for (int32_t i = 0; !e->rc && i < n; i++) {
+            uint32_t v;
+            memcpy (&v, p + (size_t) i * sizeof v, sizeof v);
+            if (msgpack_pack_uint32 (&e->pk, v))
+                e->rc = -1;
+        }
+        break;
+    }
+    case PK_STRS: {
+        int32_t n = s_count (self, f->off2);
+        s_pack_array (e, f, n);
+        for (int32_t i = 0; !e->rc && i < n; i++)
+            s_pack_str (e, s_ptr (self, f->off + (size_t) i * sizeof (char *)));
+        break;
+    }
+    case PK_STRUCT:
+        s_enc_map (e, f->sub, p, false);
+        break;
+    case PK_ARRAY: case PK_MSGS: {
+        int32_t n = s_count (self, f->off2);
+        const char *items = s_ptr (self, f->off);
+        s_pack_array (e, f, n);
+        if (n > 0 && !items)
+            e->rc = -1;
+        for (int32_t i = 0; !e->rc && i < n; i++) {
+            const char *item = items + (size_t) i * f->sub->size;
+            if (f->kind == PK_ARRAY) {
+                s_enc_map (e, f->sub, item, false);
+                continue;
+            }
+            msgpack_sbuffer one;
+            msgpack_sbuffer_init (&one);
+            if (proto_msg_encode (f->sub, item, &one))
+                e->rc = -1;
+            else
+                s_pack_bin (e, one.data, one.size);
+            msgpack_sbuffer_destroy (&one);
+        }
+        break;
+    }
+    }
 }
 
-/* Nested error object {code, message, param?}; absent when code is "". */
 static void
-s_put_error (s_map_t *m, const proto_error_t *error)
+s_put_key (s_enc_t *e, const char *key)
 {
-    if (!error->code [0])
+    size_t n = strlen (key);
+    if (msgpack_pack_str (&e->pk, n) || msgpack_pack_str_body (&e->pk, key, n))
+        e->rc = -1;
+}
+
+/* One map of msg's fields (and "v" at the top) in table order. */
+static void
+s_enc_map (s_enc_t *e, const proto_msg_t *msg, const void *self, bool top)
+{
+    static const char header [5] = { (char) 0xdf, 0, 0, 0, 0 };
+    size_t offset = e->sb->size;
+    uint32_t count = 0;
+    if (msgpack_sbuffer_write (e->sb, header, sizeof header))
+        e->rc = -1;
+    if (top) {
+        s_put_key (e, "v");
+        if (msgpack_pack_int64 (&e->pk, EASEL_PROTO_VERSION))
+            e->rc = -1;
+        count++;
+    }
+    for (size_t i = 0; !e->rc && i < msg->nfields; i++) {
+        const proto_field_t *f = &msg->fields [i];
+        if (((f->flags & PF_SET) && !s_is_set (f, self)) || !s_gate_open (msg, f, self))
+            continue;
+        s_put_key (e, f->name);
+        s_enc_value (e, f, self);
+        count++;
+    }
+    if (e->rc)
         return;
-    s_put_key (m, "error");
-    s_map_t em;
-    s_map_begin (&em, m->e);
-    s_put_str (&em, "code", error->code);
-    s_put_str (&em, "message", error->message);
-    s_put_opt_str (&em, "param", error->param);
-    s_map_end (&em);
+    unsigned char *p = (unsigned char *) e->sb->data + offset + 1;
+    p [0] = (unsigned char) (count >> 24);
+    p [1] = (unsigned char) (count >> 16);
+    p [2] = (unsigned char) (count >> 8);
+    p [3] = (unsigned char) count;
 }
 
-static s_map_t *
-s_begin_body (s_map_t *m, s_enc_t *e, msgpack_sbuffer *out, size_t *start)
+int
+proto_msg_encode (const proto_msg_t *msg, const void *self, msgpack_sbuffer *out)
 {
-    *start = out->size;
-    s_enc_init (e, out);
-    s_map_begin (m, e);
-    s_put_int (m, "v", EASEL_PROTO_VERSION);
-    return m;
-}
-
-/* Closes the top map; rolls the sbuffer back on failure or oversize. */
-static int
-s_end_body (s_map_t *m, size_t start)
-{
-    s_map_end (m);
-    if (m->e->rc || m->e->sb->size - start > EASEL_MAX_MSG_BYTES) {
-        m->e->sb->size = start;
+    if (!msg || !self || !out)
+        return -1;
+    size_t start = out->size;
+    s_enc_t e = { .sb = out, .rc = 0 };
+    msgpack_packer_init (&e.pk, out, msgpack_sbuffer_write);
+    s_enc_map (&e, msg, self, true);
+    if (e.rc || out->size - start > EASEL_MAX_MSG_BYTES) {
+        out->size = start;
         return -1;
     }
     return 0;
 }
 
 /* ---- decoding ------------------------------------------------------------ */
-
-static uint64_t
-s_be (const unsigned char *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = (v << 8) | p [i];
-    return v;
-}
-
-/*  Walks one msgpack object over data[0..len) without allocating. Fails on a
-    truncated body, a reserved byte, more than S_MAX_OBJECTS items, a container
-    that claims more items than bytes remain, or bytes after the object. */
-static int
-s_scan (const unsigned char *data, size_t len, char *err)
-{
-    size_t pos = 0;
-    uint64_t pending = 1;          /* items still to read */
-    uint64_t seen = 0;
-    while (pending) {
-        if (pos >= len) {
-            s_fail (err, "truncated message");
-            return -1;
-        }
-        if (++seen > S_MAX_OBJECTS) {
-            s_fail (err, "message has too many items");
-            return -1;
-        }
-        pending--;
-        unsigned char b = data [pos++];
-        uint64_t skip = 0;         /* payload bytes after the header */
-        uint64_t items = 0;        /* children to read */
-        int lenbytes = 0;          /* size of a length field */
-        int kind = 0;              /* 0 scalar, 1 str/bin, 2 ext, 3 array, 4 map */
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-            ;
-        else if (b <= 0x8f) items = 2 * (uint64_t) (b & 0x0f);
-        else if (b <= 0x9f) items = b & 0x0f;
-        else if (b <= 0xbf) skip = b & 0x1f;
-        else if (b == 0xc1) {
-            s_fail (err, "invalid msgpack byte 0xc1");
-            return -1;
-        }
-        else if (b >= 0xc4 && b <= 0xc6) { kind = 1; lenbytes = 1 << (b - 0xc4); }
-        else if (b >= 0xc7 && b <= 0xc9) { kind = 2; lenbytes = 1 << (b - 0xc7); }
-        else if (b == 0xca) skip = 4;
-        else if (b == 0xcb) skip = 8;
-        else if (b >= 0xcc && b <= 0xcf) skip = 1u << (b - 0xcc);
-        else if (b >= 0xd0 && b <= 0xd3) skip = 1u << (b - 0xd0);
-        else if (b >= 0xd4 && b <= 0xd8) skip = 1 + (1u << (b - 0xd4));
-        else if (b >= 0xd9 && b <= 0xdb) { kind = 1; lenbytes = 1 << (b - 0xd9); }
-        else if (b == 0xdc || b == 0xdd) { kind = 3; lenbytes = b == 0xdc ? 2 : 4; }
-        else                             { kind = 4; lenbytes = b == 0xde ? 2 : 4; }
-
-        if (lenbytes) {
-            if (len - pos < (size_t) lenbytes) {
-                s_fail (err, "truncated message");
-                return -1;
-            }
-            uint64_t n = s_be (data + pos, lenbytes);
-            pos += (size_t) lenbytes;
-            if (kind == 1) skip = n;
-            else if (kind == 2) skip = n + 1;
-            else if (kind == 3) items = n;
-            else items = 2 * n;
-        }
-        if (skip > len - pos) {
-            s_fail (err, "truncated message");
-            return -1;
-        }
-        pos += (size_t) skip;
-        pending += items;
-        if (pending > len - pos) {    /* every item needs at least one byte */
-            s_fail (err, "truncated message");
-            return -1;
-        }
-    }
-    if (pos != len) {
-        s_fail (err, "trailing bytes after the body");
-        return -1;
-    }
-    return 0;
-}
 
 static const msgpack_object *
 s_find (const msgpack_object *map, const char *key)
@@ -297,14 +338,14 @@ s_lookup (const msgpack_object *map, const char *key, bool required,
 
 /* Checks a string value: type, no NUL inside, at most max bytes. */
 static int
-s_check_str (const msgpack_object *o, const char *key, size_t max, char *err)
+s_check_str (const msgpack_object *o, const char *key, int64_t max, char *err)
 {
     if (o->type != MSGPACK_OBJECT_STR) {
         s_fail (err, "field '%s' must be a string", key);
         return -1;
     }
-    if (o->via.str.size > max) {
-        s_fail (err, "field '%s' is too long (max %zu bytes)", key, max);
+    if ((int64_t) o->via.str.size > max) {
+        s_fail (err, "field '%s' is too long (max %lld bytes)", key, (long long) max);
         return -1;
     }
     if (memchr (o->via.str.ptr, '\0', o->via.str.size)) {
@@ -314,53 +355,20 @@ s_check_str (const msgpack_object *o, const char *key, size_t max, char *err)
     return 0;
 }
 
-/* Copies a string field into buf (size cap, NUL included). Absent: "". */
-static int
-s_get_str (const msgpack_object *map, const char *key, char *buf, size_t cap,
-           bool required, char *err)
+static char *
+s_strdup_obj (const msgpack_object *o, char *err)
 {
-    const msgpack_object *o;
-    buf [0] = '\0';
-    int found = s_lookup (map, key, required, &o, err);
-    if (found <= 0)
-        return found;
-    if (s_check_str (o, key, cap - 1, err))
-        return -1;
-    memcpy (buf, o->via.str.ptr, o->via.str.size);
-    buf [o->via.str.size] = '\0';
-    return 0;
-}
-
-/* Heap copy of a string field of at most max bytes into *out. Absent: NULL. */
-static int
-s_get_str_dup (const msgpack_object *map, const char *key, char **out, size_t max,
-               bool required, char *err)
-{
-    const msgpack_object *o;
-    *out = NULL;
-    int found = s_lookup (map, key, required, &o, err);
-    if (found <= 0)
-        return found;
-    if (s_check_str (o, key, max, err))
-        return -1;
-    *out = strndup (o->via.str.ptr, o->via.str.size);
-    if (!*out) {
+    char *s = strndup (o->via.str.ptr, o->via.str.size);
+    if (!s)
         s_fail (err, "out of memory");
-        return -1;
-    }
-    return 0;
+    return s;
 }
 
-/* Integer field within [lo, hi]. Absent: 0. */
+/* An integer within [lo, hi] into *out. */
 static int
-s_get_int (const msgpack_object *map, const char *key, int64_t *out,
-           int64_t lo, int64_t hi, bool required, char *err)
+s_check_int (const msgpack_object *o, const char *key, int64_t lo, int64_t hi, int64_t *out,
+             char *err)
 {
-    const msgpack_object *o;
-    *out = 0;
-    int found = s_lookup (map, key, required, &o, err);
-    if (found <= 0)
-        return found;
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER && o->type != MSGPACK_OBJECT_NEGATIVE_INTEGER) {
         s_fail (err, "field '%s' must be an integer", key);
         return -1;
@@ -376,126 +384,200 @@ s_get_int (const msgpack_object *map, const char *key, int64_t *out,
     return 0;
 }
 
+/* An array of lo..cap items. */
 static int
-s_get_i32 (const msgpack_object *map, const char *key, int32_t *out,
-           int32_t lo, int32_t hi, bool required, char *err)
+s_check_array (const msgpack_object *o, const proto_field_t *f, char *err)
 {
-    int64_t v;
-    int rc = s_get_int (map, key, &v, lo, hi, required, err);
-    *out = (int32_t) v;
-    return rc;
-}
-
-static int
-s_get_i64 (const msgpack_object *map, const char *key, int64_t *out,
-           int64_t lo, bool required, char *err)
-{
-    return s_get_int (map, key, out, lo, INT64_MAX, required, err);
-}
-
-static int
-s_get_bool (const msgpack_object *map, const char *key, bool *out, bool required, char *err)
-{
-    const msgpack_object *o;
-    *out = false;
-    int found = s_lookup (map, key, required, &o, err);
-    if (found <= 0)
-        return found;
-    if (o->type != MSGPACK_OBJECT_BOOLEAN) {
-        s_fail (err, "field '%s' must be a boolean", key);
-        return -1;
-    }
-    *out = o->via.boolean;
-    return 0;
-}
-
-/* Heap copy of a binary field of at most cap bytes. Absent: NULL, 0. */
-static int
-s_get_bin (const msgpack_object *map, const char *key, void **out, size_t *len,
-           size_t cap, bool required, char *err)
-{
-    const msgpack_object *o;
-    *out = NULL;
-    *len = 0;
-    int found = s_lookup (map, key, required, &o, err);
-    if (found <= 0)
-        return found;
-    if (o->type != MSGPACK_OBJECT_BIN) {
-        s_fail (err, "field '%s' must be binary", key);
-        return -1;
-    }
-    if (o->via.bin.size > cap) {
-        s_fail (err, "field '%s' is too large (max %zu bytes)", key, cap);
-        return -1;
-    }
-    *out = malloc (o->via.bin.size ? o->via.bin.size : 1);
-    if (!*out) {
-        s_fail (err, "out of memory");
-        return -1;
-    }
-    memcpy (*out, o->via.bin.ptr, o->via.bin.size);
-    *len = o->via.bin.size;
-    return 0;
-}
-
-/* Array field of at most cap items. Absent: NULL (size 0). */
-static int
-s_get_array (const msgpack_object *map, const char *key, const msgpack_object_array **out,
-             uint32_t cap, bool required, char *err)
-{
-    const msgpack_object *o;
-    *out = NULL;
-    int found = s_lookup (map, key, required, &o, err);
-    if (found <= 0)
-        return found;
     if (o->type != MSGPACK_OBJECT_ARRAY) {
-        s_fail (err, "field '%s' must be an array", key);
+        s_fail (err, "field '%s' must be an array", f->name);
         return -1;
     }
-    if (o->via.array.size > cap) {
-        s_fail (err, "field '%s' has too many items (max %u)", key, cap);
+    if ((int64_t) o->via.array.size > s_cap (f)) {
+        s_fail (err, "field '%s' has too many items (max %lld)", f->name, (long long) s_cap (f));
         return -1;
     }
-    *out = &o->via.array;
-    return 0;
-}
-
-static int
-s_get_map (const msgpack_object *map, const char *key, const msgpack_object **out,
-           bool required, char *err)
-{
-    int found = s_lookup (map, key, required, out, err);
-    if (found <= 0)
-        return found;
-    if ((*out)->type != MSGPACK_OBJECT_MAP) {
-        s_fail (err, "field '%s' must be a map", key);
+    if ((int64_t) o->via.array.size < f->lo) {
+        if (f->lo == 1)
+            s_fail (err, "field '%s' must not be empty", f->name);
+        else
+            s_fail (err, "field '%s' has too few items (min %lld)", f->name, (long long) f->lo);
         return -1;
     }
     return 0;
 }
 
-static int
-s_item_is_map (const msgpack_object *o, const char *key, char *err)
+static bool
+s_is_hex_sha (const char *s)
 {
-    if (o->type == MSGPACK_OBJECT_MAP)
+    return strlen (s) == 64 && strspn (s, "0123456789abcdef") == 64;
+}
+
+static int s_dec_map (const proto_msg_t *msg, const msgpack_object *map, void *self, char *err);
+
+/* A heap array of n zeroed sub structs at f (count set first, so that a
+   failure part way frees what was decoded). */
+static char *
+s_dec_items (const proto_field_t *f, void *self, uint32_t n, char *err)
+{
+    if (n == 0)
+        return NULL;
+    char *items = calloc (n, f->sub->size);
+    if (!items) {
+        s_fail (err, "out of memory");
+        return NULL;
+    }
+    s_set_ptr (self, f->off, items);
+    s_set_count (self, f->off2, (int32_t) n);
+    return items;
+}
+
+/* Reads one present value o into f's member of self. */
+static int
+s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *err)
+{
+    char *p = (char *) self + f->off;
+    switch (f->kind) {
+    case PK_STR: case PK_SHA:
+        if (s_check_str (o, f->name, (int64_t) f->size - 1, err))
+            return -1;
+        memcpy (p, o->via.str.ptr, o->via.str.size);
+        p [o->via.str.size] = '\0';
+        if (f->kind == PK_SHA && p [0] && !s_is_hex_sha (p)) {
+            s_fail (err, "field '%s' must be a hex sha256", f->name);
+            return -1;
+        }
         return 0;
-    s_fail (err, "items of '%s' must be maps", key);
+    case PK_DUP: {
+        if (s_check_str (o, f->name, f->hi, err))
+            return -1;
+        char *s = s_strdup_obj (o, err);
+        s_set_ptr (self, f->off, s);
+        return s ? 0 : -1;
+    }
+    case PK_BIN: {
+        if (o->type != MSGPACK_OBJECT_BIN) {
+            s_fail (err, "field '%s' must be binary", f->name);
+            return -1;
+        }
+        if ((int64_t) o->via.bin.size > f->hi) {
+            s_fail (err, "field '%s' is too large (max %lld bytes)", f->name, (long long) f->hi);
+            return -1;
+        }
+        if ((int64_t) o->via.bin.size < f->lo) {
+            s_fail (err, "field '%s' is empty", f->name);
+            return -1;
+        }
+        void *bytes = malloc (o->via.bin.size ? o->via.bin.size : 1);
+        if (!bytes) {
+            s_fail (err, "out of memory");
+            return -1;
+        }
+        memcpy (bytes, o->via.bin.ptr, o->via.bin.size);
+        s_set_ptr (self, f->off, bytes);
+        s_set_len (self, f->off2, o->via.bin.size);
+        return 0;
+    }
+    case PK_I32: case PK_I64: case PK_U32: {
+        int64_t v;
+        if (s_check_int (o, f->name, f->lo, f->hi, &v, err))
+            return -1;
+        s_set_num (f, self, v);
+        return 0;
+    }
+    case PK_BOOL:
+        if (o->type != MSGPACK_OBJECT_BOOLEAN) {
+            s_fail (err, "field '%s' must be a boolean", f->name);
+            return -1;
+        }
+        memcpy (p, &o->via.boolean, sizeof (bool));
+        return 0;
+    case PK_U32S:
+        if (s_check_array (o, f, err))
+            return -1;
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            const msgpack_object *c = &o->via.array.ptr [i];
+            if (c->type != MSGPACK_OBJECT_POSITIVE_INTEGER || c->via.u64 > (uint64_t) f->item_max) {
+                s_fail (err, "field '%s' items must be integers 0..%lld",
+                        f->name, (long long) f->item_max);
+                return -1;
+            }
+            uint32_t v = (uint32_t) c->via.u64;
+            memcpy (p + i * sizeof v, &v, sizeof v);
+        }
+        s_set_count (self, f->off2, (int32_t) o->via.array.size);
+        return 0;
+    case PK_STRS:
+        if (s_check_array (o, f, err))
+            return -1;
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            const msgpack_object *s = &o->via.array.ptr [i];
+            char *copy = NULL;
+            if (s_check_str (s, f->name, f->item_max, err) || !(copy = s_strdup_obj (s, err)))
+                return -1;
+            s_set_ptr (self, f->off + i * sizeof (char *), copy);
+            s_set_count (self, f->off2, (int32_t) i + 1);
+        }
+        return 0;
+    case PK_STRUCT:
+        if (o->type != MSGPACK_OBJECT_MAP) {
+            s_fail (err, "field '%s' must be a map", f->name);
+            return -1;
+        }
+        return s_dec_map (f->sub, o, p, err);
+    case PK_ARRAY: case PK_MSGS: {
+        if (s_check_array (o, f, err))
+            return -1;
+        uint32_t n = o->via.array.size;
+        char *items = s_dec_items (f, self, n, err);
+        if (n && !items)
+            return -1;
+        for (uint32_t i = 0; i < n; i++) {
+            const msgpack_object *it = &o->via.array.ptr [i];
+            char *item = items + (size_t) i * f->sub->size;
+            if (f->kind == PK_ARRAY && it->type != MSGPACK_OBJECT_MAP) {
+                s_fail (err, "items of '%s' must be maps", f->name);
+                return -1;
+            }
+            if (f->kind == PK_MSGS && it->type != MSGPACK_OBJECT_BIN) {
+                s_fail (err, "items of '%s' must be binary", f->name);
+                return -1;
+            }
+            int rc = f->kind == PK_ARRAY
+                   ? s_dec_map (f->sub, it, item, err)
+                   : proto_msg_decode (f->sub, it->via.bin.ptr, it->via.bin.size, item, err);
+            if (rc)
+                return -1;
+        }
+        return 0;
+    }
+    }
+    s_fail (err, "field '%s' has an unknown kind", f->name);
     return -1;
 }
 
-/* Nested "error" map into e (left zeroed when absent and optional). */
+/*  Reads msg's fields from map into self (zeroed). Gated fields are read in
+    a second pass, once their gates are. Then the message's own check. */
 static int
-s_get_error (const msgpack_object *map, proto_error_t *e, bool required, char *err)
+s_dec_map (const proto_msg_t *msg, const msgpack_object *map, void *self, char *err)
 {
-    const msgpack_object *em;
-    if (s_get_map (map, "error", &em, required, err))
-        return -1;
-    if (!em)
-        return 0;
-    return s_get_str (em, "code", e->code, sizeof e->code, true, err)
-        || s_get_str_dup (em, "message", &e->message, S_MAX_MESSAGE_BYTES, true, err)
-        || s_get_str_dup (em, "param", &e->param, S_MAX_MESSAGE_BYTES, false, err)
-        ? -1 : 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < msg->nfields; i++) {
+            const proto_field_t *f = &msg->fields [i];
+            if ((f->when != NULL) != (pass == 1) || !s_gate_open (msg, f, self))
+                continue;
+            const msgpack_object *o;
+            int found = s_lookup (map, f->name, (f->flags & PF_REQ) != 0, &o, err);
+            if (found < 0)
+                return -1;
+            if (found == 0) {
+                if (f->kind == PK_I32 || f->kind == PK_I64 || f->kind == PK_U32)
+                    s_set_num (f, self, f->dflt);
+                continue;
+            }
+            if (s_dec_value (f, o, self, err))
+                return -1;
+        }
+    return msg->check ? msg->check (self, err) : 0;
 }
 
 /*  Checks size and framing, unpacks, and checks the version. On success the
@@ -503,8 +585,6 @@ s_get_error (const msgpack_object *map, proto_error_t *e, bool required, char *e
 static int
 s_open (const char *data, size_t len, msgpack_unpacked *u, const msgpack_object **map, char *err)
 {
-    if (err)
-        err [0] = '\0';
     if (len > EASEL_MAX_MSG_BYTES) {
         s_fail (err, "message too large (%zu bytes, max %d)", len, EASEL_MAX_MSG_BYTES);
         return -1;
@@ -513,7 +593,7 @@ s_open (const char *data, size_t len, msgpack_unpacked *u, const msgpack_object 
         s_fail (err, "no data");
         return -1;
     }
-    if (s_scan ((const unsigned char *) data, len, err))
+    if (proto_scan ((const unsigned char *) data, len, err))
         return -1;
     msgpack_unpacked_init (u);
     size_t off = 0;
@@ -523,11 +603,13 @@ s_open (const char *data, size_t len, msgpack_unpacked *u, const msgpack_object 
         return -1;
     }
     *map = &u->data;
+    const msgpack_object *o;
     int64_t v;
     if ((*map)->type != MSGPACK_OBJECT_MAP)
         s_fail (err, "body must be a map");
     else
-    if (s_get_int (*map, "v", &v, INT64_MIN, INT64_MAX, true, err) == 0) {
+    if (s_lookup (*map, "v", true, &o, err) > 0
+    &&  s_check_int (o, "v", INT64_MIN, INT64_MAX, &v, err) == 0) {
         if (v == EASEL_PROTO_VERSION)
             return 0;
         s_fail (err, "unsupported version %lld", (long long) v);
@@ -536,1709 +618,175 @@ s_open (const char *data, size_t len, msgpack_unpacked *u, const msgpack_object 
     return -1;
 }
 
-/* ---- errors --------------------------------------------------------------- */
+int
+proto_msg_decode (const proto_msg_t *msg, const char *data, size_t len, void *self, char *err)
+{
+    if (err)
+        err [0] = '\0';
+    if (!msg || !self) {
+        s_fail (err, "no message");
+        return -1;
+    }
+    memset (self, 0, msg->size);
+    msgpack_unpacked u;
+    const msgpack_object *m;
+    if (s_open (data, len, &u, &m, err))
+        return -1;
+    int rc = s_dec_map (msg, m, self, err);
+    msgpack_unpacked_destroy (&u);
+    if (rc) {
+        proto_msg_free (msg, self);
+        memset (self, 0, msg->size);
+    }
+    return rc ? -1 : 0;
+}
+
+/* ---- free ------------------------------------------------------------------- */
 
 void
-proto_error_free (proto_error_t *self)
+proto_msg_free (const proto_msg_t *msg, void *self)
 {
-    if (!self)
+    if (!msg || !self)
         return;
-    free (self->message);
-    free (self->param);
-    self->message = NULL;
-    self->param = NULL;
-    self->code [0] = '\0';
-}
-
-int
-proto_error_set (proto_error_t *e, const char *code, const char *message, const char *param)
-{
-    proto_error_free (e);
-    snprintf (e->code, sizeof e->code, "%s", code ? code : "");
-    e->message = strdup (message ? message : "");
-    e->param = param ? strdup (param) : NULL;
-    if (!e->message || (param && !e->param)) {
-        proto_error_free (e);
-        return -1;
+    for (size_t i = 0; i < msg->nfields; i++) {
+        const proto_field_t *f = &msg->fields [i];
+        char *p = (char *) self + f->off;
+        switch (f->kind) {
+        case PK_DUP:
+            free (s_ptr (self, f->off));
+            s_set_ptr (self, f->off, NULL);
+            break;
+        case PK_BIN:
+            free (s_ptr (self, f->off));
+            s_set_ptr (self, f->off, NULL);
+            s_set_len (self, f->off2, 0);
+            break;
+        case PK_STRS:
+            for (size_t k = 0; k < f->size / sizeof (char *); k++) {
+                free (s_ptr (self, f->off + k * sizeof (char *)));
+                s_set_ptr (self, f->off + k * sizeof (char *), NULL);
+            }
+            s_set_count (self, f->off2, 0);
+            break;
+        case PK_STRUCT:
+            /* the nested struct reads as absent afterwards */
+            proto_msg_free (f->sub, p);
+            if (f->sub->nfields && (f->sub->fields [0].kind == PK_STR || f->sub->fields [0].kind == PK_SHA))
+                p [f->sub->fields [0].off] = '\0';
+            break;
+        case PK_ARRAY: case PK_MSGS: {
+            char *items = s_ptr (self, f->off);
+            for (int32_t k = 0; items && k < s_count (self, f->off2); k++)
+                proto_msg_free (f->sub, items + (size_t) k * f->sub->size);
+            free (items);
+            s_set_ptr (self, f->off, NULL);
+            s_set_count (self, f->off2, 0);
+            break;
+        }
+        default:
+            break;
+        }
     }
-    return 0;
 }
 
-/* An optional hex sha256 field: absent is "", present is exactly 64
-   lower-case hex digits (nothing else may name a blob). */
-static int
-s_get_sha (const msgpack_object *map, const char *key, char out [65], char *err)
-{
-    if (s_get_str (map, key, out, 65, false, err))
-        return -1;
-    if (out [0] && (strlen (out) != 64 || strspn (out, "0123456789abcdef") != 64)) {
-        s_fail (err, "field '%s' must be a hex sha256", key);
-        return -1;
-    }
-    return 0;
-}
+/* ---- samples ------------------------------------------------------------------
+    A valid, fully populated instance: every field set (so every gate is
+    open) to the smallest value its range allows from 1, strings "s", bytes
+    "x", hashes the sha256 of "x" (so each names every blob). */
 
-/* True when data hashes to the hex sha256 `hex`. */
-static bool
-s_sha_matches (const void *data, size_t len, const char *hex)
+static void
+s_hex_sha (const void *data, size_t len, char out [65])
 {
     unsigned char h [crypto_hash_sha256_BYTES];
-    char got [65];
     crypto_hash_sha256 (h, data, len);
-    sodium_bin2hex (got, sizeof got, h, sizeof h);
+    sodium_bin2hex (out, 65, h, sizeof h);
+}
+
+bool
+proto_sha256_matches (const void *data, size_t len, const char *hex)
+{
+    char got [65];
+    s_hex_sha (data, len, got);
     return strcmp (got, hex) == 0;
 }
 
-/* ---- slide spec ------------------------------------------------------------ */
-
-int
-proto_slide_encode (const proto_slide_t *self, msgpack_sbuffer *out)
+static int64_t
+s_clamp (int64_t v, int64_t lo, int64_t hi)
 {
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_int (&m, "slide", self->slide);
-    s_put_str (&m, "locale", self->locale);
-    s_put_str (&m, "preset", self->preset);
-    s_put_int (&m, "width", self->width);
-    s_put_int (&m, "height", self->height);
-    s_put_array (&m, "bg_colors", self->bg_ncolors, PROTO_MAX_STOPS);
-    for (int32_t i = 0; !e.rc && i < self->bg_ncolors; i++)
-        if (msgpack_pack_uint32 (&e.pk, self->bg_colors [i]))
-            e.rc = -1;
-    s_put_int (&m, "bg_angle", self->bg_angle);
-    s_put_array (&m, "lines", self->nlines, EASEL_MAX_HEADLINE_LINES);
-    for (int32_t i = 0; !e.rc && i < self->nlines; i++)
-        s_pack_str (&e, self->lines [i]);
-    s_put_int (&m, "text_color", self->text_color);
-    s_put_opt_str (&m, "shot_url", self->shot_url);
-    if (self->shot_data)
-        s_put_bin (&m, "shot_data", self->shot_data, self->shot_len);
-    if (self->shot_sha256 [0])
-        s_put_str (&m, "shot_sha256", self->shot_sha256);
-    s_put_str (&m, "device", self->device);
-    s_put_str (&m, "format", self->format);
-    /* layout fields (optional on decode) */
-    s_put_array (&m, "sub", self->nsub, EASEL_MAX_HEADLINE_LINES);
-    for (int32_t i = 0; !e.rc && i < self->nsub; i++)
-        s_pack_str (&e, self->sub [i]);
-    s_put_int (&m, "sub_color", self->sub_color);
-    s_put_str (&m, "text_position", self->text_position);
-    s_put_int (&m, "padding_pm", self->padding_pm);
-    s_put_int (&m, "font_weight", self->font_weight);
-    s_put_int (&m, "font_size_max", self->font_size_max);
-    s_put_int (&m, "font_size_min", self->font_size_min);
-    s_put_str (&m, "fit", self->fit);
-    s_put_str (&m, "finish", self->finish);
-    s_put_opt_str (&m, "bg_image_url", self->bg_image_url);
-    s_put_str (&m, "store", self->store);
-    s_put_bool (&m, "display_stated", self->display_stated);
-    s_put_bool (&m, "text_fallback", self->text_fallback);
-    if (self->untranslated_of [0])
-        s_put_str (&m, "untranslated_of", self->untranslated_of);
-    return s_end_body (&m, start);
+    return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* A text array ("lines", "sub") into out[] / *n; absent and optional: none. */
-static int
-s_slide_text (const msgpack_object *m, const char *key, bool required, char **out, int32_t *n,
-              char *err)
+int
+proto_msg_sample (const proto_msg_t *msg, void *self)
 {
-    const msgpack_object_array *a;
-    const msgpack_object *o;
-    if (!required && s_lookup (m, key, false, &o, err) == 0)
-        return 0;
-    if (s_get_array (m, key, &a, EASEL_MAX_HEADLINE_LINES, true, err))
+    if (!msg || !self)
         return -1;
-    for (uint32_t i = 0; i < a->size; i++) {
-        if (s_check_str (&a->ptr [i], key, EASEL_MAX_HEADLINE_BYTES, err))
-            return -1;
-        out [i] = strndup (a->ptr [i].via.str.ptr, a->ptr [i].via.str.size);
-        if (!out [i]) {
-            s_fail (err, "out of memory");
-            return -1;
+    memset (self, 0, msg->size);
+    for (size_t i = 0; i < msg->nfields; i++) {
+        const proto_field_t *f = &msg->fields [i];
+        char *p = (char *) self + f->off;
+        switch (f->kind) {
+        case PK_STR:
+            snprintf (p, f->size, "s");
+            break;
+        case PK_SHA:
+            s_hex_sha ("x", 1, p);
+            break;
+        case PK_DUP: {
+            char *s = strdup ("s");
+            s_set_ptr (self, f->off, s);
+            if (!s)
+                return -1;
+            break;
         }
-        *n = (int32_t) i + 1;
+        case PK_BIN: {
+            char *b = malloc (1);
+            s_set_ptr (self, f->off, b);
+            if (!b)
+                return -1;
+            b [0] = 'x';
+            s_set_len (self, f->off2, 1);
+            break;
+        }
+        case PK_I32: case PK_I64: case PK_U32:
+            s_set_num (f, self, s_clamp (1, f->lo, f->hi));
+            break;
+        case PK_BOOL: {
+            bool t = true;
+            memcpy (p, &t, sizeof t);
+            break;
+        }
+        case PK_U32S: {
+            uint32_t v = (uint32_t) s_clamp (1, 0, f->item_max);
+            memcpy (p, &v, sizeof v);
+            s_set_count (self, f->off2, 1);
+            break;
+        }
+        case PK_STRS: {
+            char *s = strdup ("s");
+            s_set_ptr (self, f->off, s);
+            if (!s)
+                return -1;
+            s_set_count (self, f->off2, 1);
+            break;
+        }
+        case PK_STRUCT:
+            if (proto_msg_sample (f->sub, p))
+                return -1;
+            break;
+        case PK_ARRAY: case PK_MSGS: {
+            uint32_t n = (uint32_t) s_clamp (1, f->lo, f->hi);
+            char *items = s_dec_items (f, self, n, NULL);
+            if (n && !items)
+                return -1;
+            for (uint32_t k = 0; k < n; k++)
+                if (proto_msg_sample (f->sub, items + (size_t) k * f->sub->size))
+                    return -1;
+            break;
+        }
+        }
     }
+    if (msg->seed)
+        msg->seed (self);
     return 0;
-}
-
-static int
-s_slide_lines (const msgpack_object *m, proto_slide_t *self, char *err)
-{
-    return s_slide_text (m, "lines", true, self->lines, &self->nlines, err);
-}
-
-/* The optional layout fields; padding_pm absent means -1 (default). */
-static int
-s_slide_layout (const msgpack_object *m, proto_slide_t *self, char *err)
-{
-    int32_t sub_color = 0;
-    const msgpack_object *o;
-    bool have_pad = s_lookup (m, "padding_pm", false, &o, err) > 0;
-    int rc = s_slide_text (m, "sub", false, self->sub, &self->nsub, err)
-          || s_get_i32 (m, "sub_color", &sub_color, 0, S_COLOR_MAX, false, err)
-          || s_get_str (m, "text_position", self->text_position, sizeof self->text_position, false, err)
-          || s_get_i32 (m, "padding_pm", &self->padding_pm, -1, 300, false, err)
-          || s_get_i32 (m, "font_weight", &self->font_weight, 0, 900, false, err)
-          || s_get_i32 (m, "font_size_max", &self->font_size_max, 0, EASEL_MAX_CANVAS_SIDE_PX, false, err)
-          || s_get_i32 (m, "font_size_min", &self->font_size_min, 0, EASEL_MAX_CANVAS_SIDE_PX, false, err)
-          || s_get_str (m, "fit", self->fit, sizeof self->fit, false, err)
-          || s_get_str (m, "finish", self->finish, sizeof self->finish, false, err)
-          || s_get_str_dup (m, "bg_image_url", &self->bg_image_url, EASEL_MAX_URL_BYTES, false, err)
-          || s_get_str (m, "store", self->store, sizeof self->store, false, err)
-          || s_get_bool (m, "display_stated", &self->display_stated, false, err)
-          || s_get_bool (m, "text_fallback", &self->text_fallback, false, err)
-          || s_get_str (m, "untranslated_of", self->untranslated_of, sizeof self->untranslated_of,
-                        false, err);
-    self->sub_color = (uint32_t) sub_color;
-    if (!have_pad)
-        self->padding_pm = -1;
-    return rc ? -1 : 0;
-}
-
-static int
-s_slide_colors (const msgpack_object *m, proto_slide_t *self, char *err)
-{
-    const msgpack_object_array *a;
-    if (s_get_array (m, "bg_colors", &a, PROTO_MAX_STOPS, true, err))
-        return -1;
-    for (uint32_t i = 0; i < a->size; i++) {
-        const msgpack_object *c = &a->ptr [i];
-        if (c->type != MSGPACK_OBJECT_POSITIVE_INTEGER || c->via.u64 > S_COLOR_MAX) {
-            s_fail (err, "field 'bg_colors' items must be colours 0..0xFFFFFF");
-            return -1;
-        }
-        self->bg_colors [i] = (uint32_t) c->via.u64;
-    }
-    self->bg_ncolors = (int32_t) a->size;
-    return 0;
-}
-
-int
-proto_slide_decode (const char *data, size_t len, proto_slide_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int32_t text_color = 0;
-    void *shot = NULL;
-    int rc = s_get_i32 (m, "slide", &self->slide, 0, INT32_MAX, true, err)
-          || s_get_str (m, "locale", self->locale, sizeof self->locale, false, err)
-          || s_get_str (m, "preset", self->preset, sizeof self->preset, false, err)
-          || s_get_i32 (m, "width", &self->width, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
-          || s_get_i32 (m, "height", &self->height, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
-          || s_slide_colors (m, self, err)
-          || s_get_i32 (m, "bg_angle", &self->bg_angle, 0, 359, true, err)
-          || s_slide_lines (m, self, err)
-          || s_get_i32 (m, "text_color", &text_color, 0, S_COLOR_MAX, true, err)
-          || s_get_str_dup (m, "shot_url", &self->shot_url, EASEL_MAX_URL_BYTES, false, err)
-          || s_get_bin (m, "shot_data", &shot, &self->shot_len, EASEL_MAX_SOURCE_BYTES, false, err)
-          || s_get_sha (m, "shot_sha256", self->shot_sha256, err)
-          || s_get_str (m, "device", self->device, sizeof self->device, true, err)
-          || s_get_str (m, "format", self->format, sizeof self->format, true, err)
-          || s_slide_layout (m, self, err);
-    self->text_color = (uint32_t) text_color;
-    self->shot_data = shot;
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_slide_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_slide_free (proto_slide_t *self)
-{
-    if (!self)
-        return;
-    for (int i = 0; i < EASEL_MAX_HEADLINE_LINES; i++) {
-        free (self->lines [i]);
-        self->lines [i] = NULL;
-        free (self->sub [i]);
-        self->sub [i] = NULL;
-    }
-    self->nlines = 0;
-    self->nsub = 0;
-    free (self->bg_image_url);
-    self->bg_image_url = NULL;
-    free (self->shot_url);
-    free (self->shot_data);
-    self->shot_url = NULL;
-    self->shot_data = NULL;
-    self->shot_len = 0;
-}
-
-/* ---- CREATE_RENDER ---------------------------------------------------------- */
-
-int
-proto_create_render_encode (const proto_create_render_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "auth", self->auth);
-    s_put_bool (&m, "sync", self->sync);
-    s_put_opt_str (&m, "webhook_url", self->webhook_url);
-    s_put_str (&m, "metadata_json", self->metadata_json ? self->metadata_json : "{}");
-    s_put_array (&m, "tasks", self->ntasks, EASEL_MAX_IMAGES_PER_RENDER);
-    if (self->ntasks > 0 && !self->tasks)
-        e.rc = -1;
-    for (int32_t i = 0; !e.rc && i < self->ntasks; i++) {
-        const proto_task_spec_t *t = &self->tasks [i];
-        s_map_t tm;
-        s_map_begin (&tm, &e);
-        s_put_int (&tm, "slide", t->slide);
-        s_put_str (&tm, "locale", t->locale);
-        s_put_str (&tm, "preset", t->preset);
-        s_put_int (&tm, "width", t->width);
-        s_put_int (&tm, "height", t->height);
-        s_put_str (&tm, "format", t->format);
-        s_put_bin (&tm, "spec", t->spec, t->spec_len);
-        if (t->blob [0])
-            s_put_str (&tm, "blob", t->blob);
-        s_map_end (&tm);
-    }
-    if (self->nblobs > 0) {
-        s_put_array (&m, "blobs", self->nblobs, PROTO_MAX_BLOBS);
-        if (!self->blobs)
-            e.rc = -1;
-        for (int32_t i = 0; !e.rc && i < self->nblobs; i++) {
-            s_map_t bm;
-            s_map_begin (&bm, &e);
-            s_put_str (&bm, "sha256", self->blobs [i].sha256);
-            s_put_bin (&bm, "data", self->blobs [i].data, self->blobs [i].len);
-            s_map_end (&bm);
-        }
-    }
-    if (self->idem_key [0]) {
-        s_put_str (&m, "idem_key", self->idem_key);
-        s_put_str (&m, "idem_fp", self->idem_fp);
-        s_put_int (&m, "idem_hold_ms", self->idem_hold_ms);
-    }
-    if (self->req [0])
-        s_put_str (&m, "req", self->req);
-    if (self->no_cache)
-        s_put_bool (&m, "no_cache", true);
-    return s_end_body (&m, start);
-}
-
-static int
-s_task_spec_decode (const msgpack_object *m, proto_task_spec_t *t, char *err)
-{
-    void *spec = NULL;
-    int rc = s_item_is_map (m, "tasks", err)
-          || s_get_i32 (m, "slide", &t->slide, 0, INT32_MAX, true, err)
-          || s_get_str (m, "locale", t->locale, sizeof t->locale, false, err)
-          || s_get_str (m, "preset", t->preset, sizeof t->preset, false, err)
-          || s_get_i32 (m, "width", &t->width, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
-          || s_get_i32 (m, "height", &t->height, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
-          || s_get_str (m, "format", t->format, sizeof t->format, true, err)
-          || s_get_bin (m, "spec", &spec, &t->spec_len, EASEL_MAX_MSG_BYTES, true, err)
-          || s_get_sha (m, "blob", t->blob, err);
-    t->spec = spec;
-    return rc ? -1 : 0;
-}
-
-/* The optional "blobs": each decoded, its sha256 checked against its bytes,
-   and every task's "blob" must name one of them. */
-static int
-s_create_blobs (const msgpack_object *m, proto_create_render_t *self, char *err)
-{
-    const msgpack_object_array *a;
-    if (s_get_array (m, "blobs", &a, PROTO_MAX_BLOBS, false, err))
-        return -1;
-    if (a && a->size > 0) {
-        self->blobs = calloc (a->size, sizeof *self->blobs);
-        if (!self->blobs) {
-            s_fail (err, "out of memory");
-            return -1;
-        }
-        self->nblobs = (int32_t) a->size;
-    }
-    for (int32_t i = 0; i < self->nblobs; i++) {
-        proto_blob_t *b = &self->blobs [i];
-        void *data = NULL;
-        int rc = s_item_is_map (&a->ptr [i], "blobs", err)
-              || s_get_sha (&a->ptr [i], "sha256", b->sha256, err)
-              || s_get_bin (&a->ptr [i], "data", &data, &b->len, EASEL_MAX_SOURCE_BYTES, true, err);
-        b->data = data;
-        if (rc)
-            return -1;
-        if (!b->sha256 [0] || b->len == 0 || !s_sha_matches (b->data, b->len, b->sha256)) {
-            s_fail (err, "blobs[%d]: sha256 does not match its data", (int) i);
-            return -1;
-        }
-    }
-    for (int32_t t = 0; t < self->ntasks; t++) {
-        if (!self->tasks [t].blob [0])
-            continue;
-        bool found = false;
-        for (int32_t i = 0; i < self->nblobs && !found; i++)
-            found = strcmp (self->blobs [i].sha256, self->tasks [t].blob) == 0;
-        /* not carried: an uploaded file the scheduler holds (it checks the account's) */
-        const char *hex = self->tasks [t].blob;
-        if (!found && (strlen (hex) != 64 || strspn (hex, "0123456789abcdef") != 64)) {
-            s_fail (err, "tasks[%d]: blob is neither in blobs nor a sha256", (int) t);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int
-s_create_tasks (const msgpack_object *m, proto_create_render_t *self, char *err)
-{
-    const msgpack_object_array *a;
-    if (s_get_array (m, "tasks", &a, EASEL_MAX_IMAGES_PER_RENDER, true, err))
-        return -1;
-    if (a->size == 0) {
-        s_fail (err, "field 'tasks' must not be empty");
-        return -1;
-    }
-    self->tasks = calloc (a->size, sizeof *self->tasks);
-    if (!self->tasks) {
-        s_fail (err, "out of memory");
-        return -1;
-    }
-    self->ntasks = (int32_t) a->size;
-    for (uint32_t i = 0; i < a->size; i++)
-        if (s_task_spec_decode (&a->ptr [i], &self->tasks [i], err))
-            return -1;
-    return 0;
-}
-
-int
-proto_create_render_decode (const char *data, size_t len, proto_create_render_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
-          || s_get_bool (m, "sync", &self->sync, true, err)
-          || s_get_str_dup (m, "webhook_url", &self->webhook_url, EASEL_MAX_URL_BYTES, false, err)
-          || s_get_str_dup (m, "metadata_json", &self->metadata_json, EASEL_MAX_METADATA_BYTES, true, err)
-          || s_create_tasks (m, self, err)
-          || s_create_blobs (m, self, err)
-          || s_get_str (m, "idem_key", self->idem_key, sizeof self->idem_key, false, err)
-          || s_get_str (m, "idem_fp", self->idem_fp, sizeof self->idem_fp, false, err)
-          || s_get_i64 (m, "idem_hold_ms", &self->idem_hold_ms, 0, false, err)
-          || s_get_str (m, "req", self->req, sizeof self->req, false, err)
-          || s_get_bool (m, "no_cache", &self->no_cache, false, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_create_render_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_create_render_free (proto_create_render_t *self)
-{
-    if (!self)
-        return;
-    free (self->webhook_url);
-    free (self->metadata_json);
-    self->webhook_url = NULL;
-    self->metadata_json = NULL;
-    for (int32_t i = 0; self->tasks && i < self->ntasks; i++)
-        free (self->tasks [i].spec);
-    free (self->tasks);
-    self->tasks = NULL;
-    self->ntasks = 0;
-    for (int32_t i = 0; self->blobs && i < self->nblobs; i++)
-        free (self->blobs [i].data);
-    free (self->blobs);
-    self->blobs = NULL;
-    self->nblobs = 0;
-}
-
-/* ---- GET_RENDER / GET_FILE ---------------------------------------------------- */
-
-int
-proto_get_encode (const proto_get_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "auth", self->auth);
-    s_put_str (&m, "id", self->id);
-    s_put_int (&m, "exp", self->exp);
-    s_put_str (&m, "sig", self->sig);
-    s_put_opt_str (&m, "link_by", self->link_by [0] ? self->link_by : NULL);
-    s_put_opt_str (&m, "link_since", self->link_since [0] ? self->link_since : NULL);
-    s_put_opt_str (&m, "link_of", self->link_of [0] ? self->link_of : NULL);
-    return s_end_body (&m, start);
-}
-
-int
-proto_get_decode (const char *data, size_t len, proto_get_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
-          || s_get_str (m, "id", self->id, sizeof self->id, true, err)
-          || s_get_i64 (m, "exp", &self->exp, 0, false, err)
-          || s_get_str (m, "sig", self->sig, sizeof self->sig, false, err)
-          || s_get_str (m, "link_by", self->link_by, sizeof self->link_by, false, err)
-          || s_get_str (m, "link_since", self->link_since, sizeof self->link_since, false, err)
-          || s_get_str (m, "link_of", self->link_of, sizeof self->link_of, false, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        memset (self, 0, sizeof *self);
-    return rc ? -1 : 0;
-}
-
-/* ---- RENDER ---------------------------------------------------------------------- */
-
-int
-proto_render_encode (const proto_render_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "id", self->id);
-    s_put_str (&m, "account_id", self->account_id);
-    s_put_str (&m, "status", self->status);
-    s_put_int (&m, "created_at_ms", self->created_at_ms);
-    s_put_int (&m, "completed_at_ms", self->completed_at_ms);
-    s_put_int (&m, "done", self->done);
-    s_put_int (&m, "total", self->total);
-    s_put_int (&m, "credits_used", self->credits_used);
-    s_put_opt_str (&m, "webhook_url", self->webhook_url);
-    s_put_str (&m, "webhook_status", self->webhook_status);
-    s_put_str (&m, "metadata_json", self->metadata_json ? self->metadata_json : "{}");
-    s_put_error (&m, &self->error);
-    if (self->review_status [0]) {
-        s_put_str (&m, "review_status", self->review_status);
-        s_put_opt_str (&m, "review_comment", self->review_comment);
-        s_put_opt_str (&m, "review_by", self->review_by);
-        s_put_int (&m, "review_decided_at_ms", self->review_decided_at_ms);
-    }
-    if (self->review_sig [0]) {
-        s_put_int (&m, "review_exp", self->review_exp);
-        s_put_str (&m, "review_sig", self->review_sig);
-    }
-    s_put_array (&m, "images", self->nimages, EASEL_MAX_IMAGES_PER_RENDER);
-    if (self->nimages > 0 && !self->images)
-        e.rc = -1;
-    for (int32_t i = 0; !e.rc && i < self->nimages; i++) {
-        const proto_image_t *im = &self->images [i];
-        s_map_t imm;
-        s_map_begin (&imm, &e);
-        s_put_str (&imm, "id", im->id);
-        s_put_str (&imm, "status", im->status);
-        s_put_int (&imm, "slide", im->slide);
-        s_put_str (&imm, "locale", im->locale);
-        s_put_str (&imm, "preset", im->preset);
-        s_put_int (&imm, "width", im->width);
-        s_put_int (&imm, "height", im->height);
-        s_put_str (&imm, "format", im->format);
-        s_put_int (&imm, "bytes", im->bytes);
-        s_put_str (&imm, "sha256", im->sha256);
-        s_put_int (&imm, "url_exp", im->url_exp);
-        s_put_str (&imm, "url_sig", im->url_sig);
-        s_put_int (&imm, "attempts", im->attempts);
-        s_put_error (&imm, &im->error);
-        s_put_opt_str (&imm, "findings_json", im->findings_json);
-        if (im->cached)
-            s_put_bool (&imm, "cached", true);
-        if (im->thumb [0])
-            s_put_str (&imm, "thumb", im->thumb);
-        s_map_end (&imm);
-    }
-    return s_end_body (&m, start);
-}
-
-static int
-s_image_decode (const msgpack_object *m, proto_image_t *im, char *err)
-{
-    return s_item_is_map (m, "images", err)
-        || s_get_str (m, "id", im->id, sizeof im->id, true, err)
-        || s_get_str (m, "status", im->status, sizeof im->status, true, err)
-        || s_get_i32 (m, "slide", &im->slide, 0, INT32_MAX, true, err)
-        || s_get_str (m, "locale", im->locale, sizeof im->locale, false, err)
-        || s_get_str (m, "preset", im->preset, sizeof im->preset, false, err)
-        || s_get_i32 (m, "width", &im->width, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
-        || s_get_i32 (m, "height", &im->height, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
-        || s_get_str (m, "format", im->format, sizeof im->format, true, err)
-        || s_get_i64 (m, "bytes", &im->bytes, 0, true, err)
-        || s_get_str (m, "sha256", im->sha256, sizeof im->sha256, true, err)
-        || s_get_i64 (m, "url_exp", &im->url_exp, 0, false, err)
-        || s_get_str (m, "url_sig", im->url_sig, sizeof im->url_sig, false, err)
-        || s_get_i32 (m, "attempts", &im->attempts, 0, INT32_MAX, true, err)
-        || s_get_error (m, &im->error, false, err)
-        || s_get_str_dup (m, "findings_json", &im->findings_json, EASEL_MAX_FINDINGS_BYTES, false, err)
-        || s_get_bool (m, "cached", &im->cached, false, err)
-        || s_get_str (m, "thumb", im->thumb, sizeof im->thumb, false, err)
-        ? -1 : 0;
-}
-
-static int
-s_render_images (const msgpack_object *m, proto_render_t *self, char *err)
-{
-    const msgpack_object_array *a;
-    if (s_get_array (m, "images", &a, EASEL_MAX_IMAGES_PER_RENDER, true, err))
-        return -1;
-    if (a->size == 0)
-        return 0;
-    self->images = calloc (a->size, sizeof *self->images);
-    if (!self->images) {
-        s_fail (err, "out of memory");
-        return -1;
-    }
-    self->nimages = (int32_t) a->size;
-    for (uint32_t i = 0; i < a->size; i++)
-        if (s_image_decode (&a->ptr [i], &self->images [i], err))
-            return -1;
-    return 0;
-}
-
-int
-proto_render_decode (const char *data, size_t len, proto_render_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "id", self->id, sizeof self->id, true, err)
-          || s_get_str (m, "account_id", self->account_id, sizeof self->account_id, true, err)
-          || s_get_str (m, "status", self->status, sizeof self->status, true, err)
-          || s_get_i64 (m, "created_at_ms", &self->created_at_ms, 0, true, err)
-          || s_get_i64 (m, "completed_at_ms", &self->completed_at_ms, 0, true, err)
-          || s_get_i32 (m, "done", &self->done, 0, INT32_MAX, true, err)
-          || s_get_i32 (m, "total", &self->total, 0, INT32_MAX, true, err)
-          || s_get_i64 (m, "credits_used", &self->credits_used, 0, true, err)
-          || s_get_str_dup (m, "webhook_url", &self->webhook_url, EASEL_MAX_URL_BYTES, false, err)
-          || s_get_str (m, "webhook_status", self->webhook_status, sizeof self->webhook_status, true, err)
-          || s_get_str_dup (m, "metadata_json", &self->metadata_json, EASEL_MAX_METADATA_BYTES, true, err)
-          || s_get_error (m, &self->error, false, err)
-          || s_get_str (m, "review_status", self->review_status, sizeof self->review_status, false, err)
-          || s_get_str_dup (m, "review_comment", &self->review_comment, EASEL_REVIEW_COMMENT_MAX, false, err)
-          || s_get_str_dup (m, "review_by", &self->review_by, EASEL_REVIEW_BY_MAX, false, err)
-          || s_get_i64 (m, "review_decided_at_ms", &self->review_decided_at_ms, 0, false, err)
-          || s_get_i64 (m, "review_exp", &self->review_exp, 0, false, err)
-          || s_get_str (m, "review_sig", self->review_sig, sizeof self->review_sig, false, err)
-          || s_render_images (m, self, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_render_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_render_free (proto_render_t *self)
-{
-    if (!self)
-        return;
-    free (self->webhook_url);
-    free (self->metadata_json);
-    free (self->review_comment);
-    free (self->review_by);
-    self->webhook_url = NULL;
-    self->metadata_json = NULL;
-    self->review_comment = NULL;
-    self->review_by = NULL;
-    proto_error_free (&self->error);
-    for (int32_t i = 0; self->images && i < self->nimages; i++) {
-        proto_error_free (&self->images [i].error);
-        free (self->images [i].findings_json);
-        self->images [i].findings_json = NULL;
-    }
-    free (self->images);
-    self->images = NULL;
-    self->nimages = 0;
-}
-
-/* ---- FILE ------------------------------------------------------------------------ */
-
-int
-proto_file_encode (const proto_file_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "id", self->id);
-    s_put_str (&m, "content_type", self->content_type);
-    s_put_str (&m, "sha256", self->sha256);
-    s_put_bin (&m, "data", self->data, self->len);
-    return s_end_body (&m, start);
-}
-
-int
-proto_file_decode (const char *data, size_t len, proto_file_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    void *bytes = NULL;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "id", self->id, sizeof self->id, true, err)
-          || s_get_str (m, "content_type", self->content_type, sizeof self->content_type, true, err)
-          || s_get_str (m, "sha256", self->sha256, sizeof self->sha256, true, err)
-          || s_get_bin (m, "data", &bytes, &self->len, EASEL_MAX_MSG_BYTES, true, err);
-    self->data = bytes;
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_file_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_file_free (proto_file_t *self)
-{
-    if (!self)
-        return;
-    free (self->data);
-    self->data = NULL;
-    self->len = 0;
-}
-
-/* ---- FILE_PUT / FILE_FIND ------------------------------------------------------- */
-
-int
-proto_file_put_encode (const proto_file_put_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "auth", self->auth);
-    s_put_str (&m, "format", self->format);
-    s_put_int (&m, "width", self->width);
-    s_put_int (&m, "height", self->height);
-    s_put_bin (&m, "data", self->data, self->len);
-    return s_end_body (&m, start);
-}
-
-int
-proto_file_put_decode (const char *data, size_t len, proto_file_put_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    void *bytes = NULL;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
-          || s_get_str (m, "format", self->format, sizeof self->format, true, err)
-          || s_get_i32 (m, "width", &self->width, 1, INT32_MAX, true, err)
-          || s_get_i32 (m, "height", &self->height, 1, INT32_MAX, true, err)
-          || s_get_bin (m, "data", &bytes, &self->len, EASEL_MAX_SOURCE_BYTES, true, err);
-    self->data = bytes;
-    if (rc == 0 && self->len == 0) {
-        s_fail (err, "field 'data' is empty");
-        rc = -1;
-    }
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_file_put_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_file_put_free (proto_file_put_t *self)
-{
-    if (!self)
-        return;
-    free (self->data);
-    self->data = NULL;
-    self->len = 0;
-}
-
-int
-proto_file_find_encode (const proto_file_find_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "auth", self->auth);
-    s_put_str (&m, "id", self->id);
-    s_put_str (&m, "sha256", self->sha256);
-    return s_end_body (&m, start);
-}
-
-int
-proto_file_find_decode (const char *data, size_t len, proto_file_find_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
-          || s_get_str (m, "id", self->id, sizeof self->id, true, err)
-          || s_get_str (m, "sha256", self->sha256, sizeof self->sha256, true, err);
-    if (rc == 0 && !self->id [0] == !self->sha256 [0]) {
-        s_fail (err, "exactly one of 'id' and 'sha256' is set");
-        rc = -1;
-    }
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        memset (self, 0, sizeof *self);
-    return rc ? -1 : 0;
-}
-
-/* ---- ERROR ----------------------------------------------------------------------- */
-
-int
-proto_errmsg_encode (const proto_errmsg_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_int (&m, "status", self->status);
-    s_put_error (&m, &self->error);
-    return s_end_body (&m, start);
-}
-
-int
-proto_errmsg_decode (const char *data, size_t len, proto_errmsg_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_i32 (m, "status", &self->status, 100, 599, true, err)
-          || s_get_error (m, &self->error, true, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_errmsg_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_errmsg_free (proto_errmsg_t *self)
-{
-    if (self)
-        proto_error_free (&self->error);
-}
-
-/* ---- EVENTS_SINCE / EVENTS ---------------------------------------------------------- */
-
-int
-proto_events_since_encode (const proto_events_since_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_int (&m, "since", self->since);
-    s_put_int (&m, "limit", self->limit);
-    return s_end_body (&m, start);
-}
-
-int
-proto_events_since_decode (const char *data, size_t len, proto_events_since_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_i64 (m, "since", &self->since, 0, true, err)
-          || s_get_i32 (m, "limit", &self->limit, 1, EASEL_EVENTS_PAGE_MAX, true, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        memset (self, 0, sizeof *self);
-    return rc ? -1 : 0;
-}
-
-int
-proto_events_encode (const proto_events_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_int (&m, "last_seq", self->last_seq);
-    s_put_array (&m, "events", self->nevents, EASEL_EVENTS_PAGE_MAX);
-    if (self->nevents > 0 && !self->events)
-        e.rc = -1;
-    for (int32_t i = 0; !e.rc && i < self->nevents; i++) {
-        const proto_event_t *ev = &self->events [i];
-        s_map_t em;
-        s_map_begin (&em, &e);
-        s_put_int (&em, "seq", ev->seq);
-        s_put_str (&em, "id", ev->id);
-        s_put_str (&em, "type", ev->type);
-        s_put_str (&em, "object_id", ev->object_id);
-        s_put_int (&em, "created_at_ms", ev->created_at_ms);
-        s_put_str (&em, "delivery_id", ev->delivery_id);
-        s_put_opt_str (&em, "url", ev->url);
-        s_put_opt_str (&em, "secret", ev->secret);
-        s_put_opt_str (&em, "payload", ev->payload);
-        s_put_int (&em, "attempts", ev->attempts);
-        if (ev->req [0])
-            s_put_str (&em, "req", ev->req);
-        s_map_end (&em);
-    }
-    return s_end_body (&m, start);
-}
-
-static int
-s_event_decode (const msgpack_object *m, proto_event_t *ev, char *err)
-{
-    return s_item_is_map (m, "events", err)
-        || s_get_i64 (m, "seq", &ev->seq, 0, true, err)
-        || s_get_str (m, "id", ev->id, sizeof ev->id, true, err)
-        || s_get_str (m, "type", ev->type, sizeof ev->type, true, err)
-        || s_get_str (m, "object_id", ev->object_id, sizeof ev->object_id, true, err)
-        || s_get_i64 (m, "created_at_ms", &ev->created_at_ms, 0, true, err)
-        || s_get_str (m, "delivery_id", ev->delivery_id, sizeof ev->delivery_id, false, err)
-        || s_get_str_dup (m, "url", &ev->url, EASEL_MAX_URL_BYTES, false, err)
-        || s_get_str_dup (m, "secret", &ev->secret, S_MAX_SECRET_BYTES, false, err)
-        || s_get_str_dup (m, "payload", &ev->payload, EASEL_MAX_MSG_BYTES, false, err)
-        || s_get_i32 (m, "attempts", &ev->attempts, 0, INT32_MAX, true, err)
-        || s_get_str (m, "req", ev->req, sizeof ev->req, false, err)
-        ? -1 : 0;
-}
-
-static int
-s_events_list (const msgpack_object *m, proto_events_t *self, char *err)
-{
-    const msgpack_object_array *a;
-    if (s_get_array (m, "events", &a, EASEL_EVENTS_PAGE_MAX, true, err))
-        return -1;
-    if (a->size == 0)
-        return 0;
-    self->events = calloc (a->size, sizeof *self->events);
-    if (!self->events) {
-        s_fail (err, "out of memory");
-        return -1;
-    }
-    self->nevents = (int32_t) a->size;
-    for (uint32_t i = 0; i < a->size; i++)
-        if (s_event_decode (&a->ptr [i], &self->events [i], err))
-            return -1;
-    return 0;
-}
-
-int
-proto_events_decode (const char *data, size_t len, proto_events_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_i64 (m, "last_seq", &self->last_seq, 0, true, err)
-          || s_events_list (m, self, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_events_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_events_free (proto_events_t *self)
-{
-    if (!self)
-        return;
-    for (int32_t i = 0; self->events && i < self->nevents; i++) {
-        free (self->events [i].url);
-        free (self->events [i].secret);
-        free (self->events [i].payload);
-    }
-    free (self->events);
-    self->events = NULL;
-    self->nevents = 0;
-}
-
-/* ---- DELIVERY_REPORT ------------------------------------------------------------- */
-
-int
-proto_delivery_report_encode (const proto_delivery_report_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "delivery_id", self->delivery_id);
-    s_put_bool (&m, "ok", self->ok);
-    s_put_bool (&m, "final", self->final);
-    s_put_int (&m, "status_code", self->status_code);
-    s_put_int (&m, "latency_ms", self->latency_ms);
-    s_put_opt_str (&m, "error", self->error);
-    s_put_opt_str (&m, "response_head", self->response_head);
-    return s_end_body (&m, start);
-}
-
-int
-proto_delivery_report_decode (const char *data, size_t len, proto_delivery_report_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "delivery_id", self->delivery_id, sizeof self->delivery_id, true, err)
-          || s_get_bool (m, "ok", &self->ok, true, err)
-          || s_get_bool (m, "final", &self->final, false, err)
-          || s_get_i32 (m, "status_code", &self->status_code, 0, 999, true, err)
-          || s_get_i64 (m, "latency_ms", &self->latency_ms, 0, true, err)
-          || s_get_str_dup (m, "error", &self->error, S_MAX_MESSAGE_BYTES, false, err)
-          || s_get_str_dup (m, "response_head", &self->response_head,
-                            EASEL_WEBHOOK_RESPONSE_KEEP_BYTES, false, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_delivery_report_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_delivery_report_free (proto_delivery_report_t *self)
-{
-    if (!self)
-        return;
-    free (self->error);
-    free (self->response_head);
-    self->error = NULL;
-    self->response_head = NULL;
-}
-
-/* ---- webhook management: WEBHOOK_REQ and JSON ------------------------------------- */
-
-int
-proto_webhook_req_encode (const proto_webhook_req_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "auth", self->auth);
-    s_put_str (&m, "id", self->id);
-    s_put_opt_str (&m, "url", self->url);
-    s_put_str (&m, "action", self->action);
-    s_put_int (&m, "overlap_s", self->overlap_s);
-    return s_end_body (&m, start);
-}
-
-int
-proto_webhook_req_decode (const char *data, size_t len, proto_webhook_req_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
-          || s_get_str (m, "id", self->id, sizeof self->id, false, err)
-          || s_get_str_dup (m, "url", &self->url, PROTO_WEBHOOK_URL_MAX, false, err)
-          || s_get_str (m, "action", self->action, sizeof self->action, false, err)
-          || s_get_int (m, "overlap_s", &self->overlap_s, -1, EASEL_WEBHOOK_OVERLAP_MAX_S, false, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_webhook_req_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_webhook_req_free (proto_webhook_req_t *self)
-{
-    if (!self)
-        return;
-    free (self->url);
-    self->url = NULL;
-}
-
-int
-proto_json_encode (const proto_json_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_int (&m, "status", self->status);
-    s_put_str (&m, "json", self->json ? self->json : "{}");
-    return s_end_body (&m, start);
-}
-
-int
-proto_json_decode (const char *data, size_t len, proto_json_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_i32 (m, "status", &self->status, 200, 599, true, err)
-          || s_get_str_dup (m, "json", &self->json, PROTO_JSON_MAX, true, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_json_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_json_free (proto_json_t *self)
-{
-    if (!self)
-        return;
-    free (self->json);
-    self->json = NULL;
-}
-
-/* ---- small bodies ------------------------------------------------------------------ */
-
-int
-proto_simple_encode (const proto_simple_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_int (&m, "renderers", self->renderers);
-    s_put_int (&m, "last_seq", self->last_seq);
-    return s_end_body (&m, start);
-}
-
-int
-proto_simple_decode (const char *data, size_t len, proto_simple_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, false, err)
-          || s_get_i32 (m, "renderers", &self->renderers, 0, INT32_MAX, false, err)
-          || s_get_i64 (m, "last_seq", &self->last_seq, 0, false, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        memset (self, 0, sizeof *self);
-    return rc ? -1 : 0;
-}
-
-/* ---- READY / TASK / RESULT / FAIL ------------------------------------------------- */
-
-int
-proto_ready_encode (const proto_ready_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "name", self->name);
-    s_put_int (&m, "slots", self->slots);
-    if (self->capture)
-        s_put_bool (&m, "capture", true);
-    return s_end_body (&m, start);
-}
-
-int
-proto_ready_decode (const char *data, size_t len, proto_ready_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "name", self->name, sizeof self->name, true, err)
-          || s_get_i32 (m, "slots", &self->slots, 1, 256, true, err)
-          || s_get_bool (m, "capture", &self->capture, false, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        memset (self, 0, sizeof *self);
-    return rc ? -1 : 0;
-}
-
-int
-proto_task_encode (const proto_task_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "task_id", self->task_id);
-    s_put_int (&m, "attempt", self->attempt);
-    s_put_bin (&m, "spec", self->spec, self->spec_len);
-    if (self->req [0])
-        s_put_str (&m, "req", self->req);
-    if (self->render_id [0]) {
-        s_put_str (&m, "render_id", self->render_id);
-        s_put_bool (&m, "render_last", self->render_last);
-    }
-    if (self->blob_sha256 [0]) {
-        s_put_str (&m, "blob_sha256", self->blob_sha256);
-        s_put_bin (&m, "blob", self->blob, self->blob_len);
-    }
-    return s_end_body (&m, start);
-}
-
-int
-proto_task_decode (const char *data, size_t len, proto_task_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    void *spec = NULL;
-    int rc = s_get_str (m, "task_id", self->task_id, sizeof self->task_id, true, err)
-          || s_get_i32 (m, "attempt", &self->attempt, 1, INT32_MAX, true, err)
-          || s_get_bin (m, "spec", &spec, &self->spec_len, EASEL_MAX_MSG_BYTES, true, err)
-          || s_get_str (m, "req", self->req, sizeof self->req, false, err)
-          || s_get_sha (m, "blob_sha256", self->blob_sha256, err)
-          || s_get_str (m, "render_id", self->render_id, sizeof self->render_id, false, err)
-          || s_get_bool (m, "render_last", &self->render_last, false, err);
-    self->spec = spec;
-    if (!rc && self->blob_sha256 [0]) {
-        void *blob = NULL;
-        rc = s_get_bin (m, "blob", &blob, &self->blob_len, EASEL_MAX_SOURCE_BYTES, true, err);
-        self->blob = blob;
-        if (!rc && !s_sha_matches (self->blob, self->blob_len, self->blob_sha256)) {
-            s_fail (err, "blob does not match blob_sha256");
-            rc = -1;
-        }
-    }
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_task_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_task_free (proto_task_t *self)
-{
-    if (!self)
-        return;
-    free (self->spec);
-    self->spec = NULL;
-    self->spec_len = 0;
-    free (self->blob);
-    self->blob = NULL;
-    self->blob_len = 0;
-    self->blob_sha256 [0] = 0;
-}
-
-int
-proto_result_encode (const proto_result_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "task_id", self->task_id);
-    s_put_int (&m, "attempt", self->attempt);
-    s_put_int (&m, "width", self->width);
-    s_put_int (&m, "height", self->height);
-    s_put_str (&m, "format", self->format);
-    s_put_bin (&m, "data", self->data, self->len);
-    s_put_opt_str (&m, "findings_json", self->findings_json);
-    if (self->credits > 0)
-        s_put_int (&m, "credits", self->credits);
-    if (self->thumb [0])
-        s_put_str (&m, "thumb", self->thumb);
-    return s_end_body (&m, start);
-}
-
-int
-proto_result_decode (const char *data, size_t len, proto_result_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    void *bytes = NULL;
-    int rc = s_get_str (m, "task_id", self->task_id, sizeof self->task_id, true, err)
-          || s_get_i32 (m, "attempt", &self->attempt, 1, INT32_MAX, true, err)
-          || s_get_i32 (m, "width", &self->width, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
-          || s_get_i32 (m, "height", &self->height, 0, EASEL_MAX_CANVAS_SIDE_PX, true, err)
-          || s_get_str (m, "format", self->format, sizeof self->format, true, err)
-          || s_get_bin (m, "data", &bytes, &self->len, EASEL_MAX_MSG_BYTES, true, err)
-          || s_get_str_dup (m, "findings_json", &self->findings_json, EASEL_MAX_FINDINGS_BYTES,
-                            false, err)
-          || s_get_i32 (m, "credits", &self->credits, 0, 100, false, err)
-          || s_get_str (m, "thumb", self->thumb, sizeof self->thumb, false, err);
-    self->data = bytes;
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_result_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_result_free (proto_result_t *self)
-{
-    if (!self)
-        return;
-    free (self->data);
-    self->data = NULL;
-    self->len = 0;
-    free (self->findings_json);
-    self->findings_json = NULL;
-}
-
-int
-proto_fail_encode (const proto_fail_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "task_id", self->task_id);
-    s_put_int (&m, "attempt", self->attempt);
-    s_put_bool (&m, "retryable", self->retryable);
-    s_put_error (&m, &self->error);
-    return s_end_body (&m, start);
-}
-
-int
-proto_fail_decode (const char *data, size_t len, proto_fail_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "task_id", self->task_id, sizeof self->task_id, true, err)
-          || s_get_i32 (m, "attempt", &self->attempt, 1, INT32_MAX, true, err)
-          || s_get_bool (m, "retryable", &self->retryable, true, err)
-          || s_get_error (m, &self->error, true, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_fail_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_fail_free (proto_fail_t *self)
-{
-    if (self)
-        proto_error_free (&self->error);
-}
-
-/* ---- IDEM_COMPLETE / CANCEL_RENDER / LIST_RENDERS / REPLAY / ACCOUNT / RENDER_LIST -- */
-
-int
-proto_idem_complete_encode (const proto_idem_complete_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "auth", self->auth);
-    s_put_str (&m, "scope", self->scope);
-    s_put_str (&m, "key", self->key);
-    s_put_int (&m, "status", self->status);
-    s_put_str (&m, "body", self->body);
-    return s_end_body (&m, start);
-}
-
-int
-proto_idem_complete_decode (const char *data, size_t len, proto_idem_complete_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
-          || s_get_str (m, "scope", self->scope, sizeof self->scope, true, err)
-          || s_get_str (m, "key", self->key, sizeof self->key, true, err)
-          || s_get_i32 (m, "status", &self->status, 200, 599, true, err)
-          || s_get_str_dup (m, "body", &self->body, EASEL_IDEMPOTENCY_BODY_MAX, true, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_idem_complete_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_idem_complete_free (proto_idem_complete_t *self)
-{
-    if (!self)
-        return;
-    free (self->body);
-    self->body = NULL;
-}
-
-int
-proto_idem_begin_encode (const proto_idem_begin_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "auth", self->auth);
-    s_put_str (&m, "scope", self->scope);
-    s_put_str (&m, "key", self->key);
-    s_put_str (&m, "fp", self->fp);
-    s_put_int (&m, "hold_ms", self->hold_ms);
-    return s_end_body (&m, start);
-}
-
-int
-proto_idem_begin_decode (const char *data, size_t len, proto_idem_begin_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
-          || s_get_str (m, "scope", self->scope, sizeof self->scope, true, err)
-          || s_get_str (m, "key", self->key, sizeof self->key, true, err)
-          || s_get_str (m, "fp", self->fp, sizeof self->fp, true, err)
-          || s_get_i64 (m, "hold_ms", &self->hold_ms, 0, true, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        memset (self, 0, sizeof *self);
-    return rc ? -1 : 0;
-}
-
-int
-proto_cancel_encode (const proto_cancel_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "auth", self->auth);
-    s_put_str (&m, "id", self->id);
-    if (self->idem_key [0]) {
-        s_put_str (&m, "idem_key", self->idem_key);
-        s_put_str (&m, "idem_fp", self->idem_fp);
-        s_put_int (&m, "idem_hold_ms", self->idem_hold_ms);
-    }
-    return s_end_body (&m, start);
-}
-
-int
-proto_cancel_decode (const char *data, size_t len, proto_cancel_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
-          || s_get_str (m, "id", self->id, sizeof self->id, true, err)
-          || s_get_str (m, "idem_key", self->idem_key, sizeof self->idem_key, false, err)
-          || s_get_str (m, "idem_fp", self->idem_fp, sizeof self->idem_fp, false, err)
-          || s_get_i64 (m, "idem_hold_ms", &self->idem_hold_ms, 0, false, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        memset (self, 0, sizeof *self);
-    return rc ? -1 : 0;
-}
-
-int
-proto_review_encode (const proto_review_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "auth", self->auth);
-    s_put_str (&m, "id", self->id);
-    s_put_int (&m, "exp", self->exp);
-    s_put_str (&m, "sig", self->sig);
-    s_put_opt_str (&m, "link_by", self->link_by [0] ? self->link_by : NULL);
-    s_put_opt_str (&m, "link_since", self->link_since [0] ? self->link_since : NULL);
-    s_put_str (&m, "action", self->action);
-    s_put_str (&m, "status", self->status);
-    s_put_opt_str (&m, "comment", self->comment);
-    s_put_opt_str (&m, "by", self->by);
-    return s_end_body (&m, start);
-}
-
-int
-proto_review_decode (const char *data, size_t len, proto_review_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
-          || s_get_str (m, "id", self->id, sizeof self->id, true, err)
-          || s_get_i64 (m, "exp", &self->exp, 0, false, err)
-          || s_get_str (m, "sig", self->sig, sizeof self->sig, false, err)
-          || s_get_str (m, "link_by", self->link_by, sizeof self->link_by, false, err)
-          || s_get_str (m, "link_since", self->link_since, sizeof self->link_since, false, err)
-          || s_get_str (m, "action", self->action, sizeof self->action, true, err)
-          || s_get_str (m, "status", self->status, sizeof self->status, false, err)
-          || s_get_str_dup (m, "comment", &self->comment, EASEL_REVIEW_COMMENT_MAX, false, err)
-          || s_get_str_dup (m, "by", &self->by, EASEL_REVIEW_BY_MAX, false, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_review_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_review_free (proto_review_t *self)
-{
-    if (!self)
-        return;
-    free (self->comment);
-    free (self->by);
-    self->comment = NULL;
-    self->by = NULL;
-}
-
-int
-proto_list_encode (const proto_list_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_str (&m, "auth", self->auth);
-    s_put_int (&m, "limit", self->limit);
-    s_put_str (&m, "starting_after", self->starting_after);
-    return s_end_body (&m, start);
-}
-
-int
-proto_list_decode (const char *data, size_t len, proto_list_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_str (m, "auth", self->auth, sizeof self->auth, true, err)
-          || s_get_i32 (m, "limit", &self->limit, 1, EASEL_LIST_LIMIT_MAX, true, err)
-          || s_get_str (m, "starting_after", self->starting_after, sizeof self->starting_after,
-                        false, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        memset (self, 0, sizeof *self);
-    return rc ? -1 : 0;
-}
-
-int
-proto_body_encode (const proto_body_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_int (&m, "status", self->status);
-    s_put_str (&m, "id", self->id);
-    s_put_str (&m, "body", self->body);
-    return s_end_body (&m, start);
-}
-
-int
-proto_body_decode (const char *data, size_t len, proto_body_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_i32 (m, "status", &self->status, 200, 599, true, err)
-          || s_get_str (m, "id", self->id, sizeof self->id, false, err)
-          || s_get_str_dup (m, "body", &self->body, EASEL_IDEMPOTENCY_BODY_MAX, true, err);
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_body_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_body_free (proto_body_t *self)
-{
-    if (!self)
-        return;
-    free (self->body);
-    self->body = NULL;
-}
-
-int
-proto_render_list_encode (const proto_render_list_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "rid", self->rid);
-    s_put_bool (&m, "has_more", self->has_more);
-    s_put_array (&m, "renders", self->nrenders, EASEL_LIST_LIMIT_MAX);
-    if (self->nrenders > 0 && !self->renders)
-        e.rc = -1;
-    for (int32_t i = 0; !e.rc && i < self->nrenders; i++) {
-        msgpack_sbuffer one;
-        msgpack_sbuffer_init (&one);
-        if (proto_render_encode (&self->renders [i], &one)
-        ||  msgpack_pack_bin (&e.pk, one.size) || msgpack_pack_bin_body (&e.pk, one.data, one.size))
-            e.rc = -1;
-        msgpack_sbuffer_destroy (&one);
-    }
-    return s_end_body (&m, start);
-}
-
-int
-proto_render_list_decode (const char *data, size_t len, proto_render_list_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    const msgpack_object_array *a = NULL;
-    int rc = s_get_str (m, "rid", self->rid, sizeof self->rid, true, err)
-          || s_get_bool (m, "has_more", &self->has_more, true, err)
-          || s_get_array (m, "renders", &a, EASEL_LIST_LIMIT_MAX, true, err);
-    if (!rc && a->size > 0) {
-        self->renders = calloc (a->size, sizeof *self->renders);
-        if (!self->renders) {
-            s_fail (err, "out of memory");
-            rc = -1;
-        }
-        for (uint32_t i = 0; !rc && i < a->size; i++) {
-            if (a->ptr [i].type != MSGPACK_OBJECT_BIN) {
-                s_fail (err, "items of 'renders' must be binary");
-                rc = -1;
-            }
-            else
-            if (proto_render_decode (a->ptr [i].via.bin.ptr, a->ptr [i].via.bin.size,
-                                     &self->renders [i], err))
-                rc = -1;
-            else
-                self->nrenders = (int32_t) i + 1;
-        }
-    }
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_render_list_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_render_list_free (proto_render_list_t *self)
-{
-    if (!self)
-        return;
-    for (int32_t i = 0; self->renders && i < self->nrenders; i++)
-        proto_render_free (&self->renders [i]);
-    free (self->renders);
-    self->renders = NULL;
-    self->nrenders = 0;
-}
-
-/* ---- CANCEL_TASKS (work: scheduler -> renderer) ------------------------------------ */
-
-int
-proto_cancel_tasks_encode (const proto_cancel_tasks_t *self, msgpack_sbuffer *out)
-{
-    s_enc_t e;
-    s_map_t m;
-    size_t start;
-    s_begin_body (&m, &e, out, &start);
-    s_put_str (&m, "render_id", self->render_id);
-    if (self->ntasks < 1 || !self->tasks)
-        e.rc = -1;
-    s_put_array (&m, "tasks", self->ntasks, EASEL_MAX_IMAGES_PER_RENDER);
-    for (int32_t i = 0; !e.rc && i < self->ntasks; i++) {
-        s_map_t tm;
-        s_map_begin (&tm, &e);
-        s_put_str (&tm, "task_id", self->tasks [i].task_id);
-        s_put_int (&tm, "attempt", self->tasks [i].attempt);
-        s_map_end (&tm);
-    }
-    return s_end_body (&m, start);
-}
-
-int
-proto_cancel_tasks_decode (const char *data, size_t len, proto_cancel_tasks_t *self, char *err)
-{
-    memset (self, 0, sizeof *self);
-    msgpack_unpacked u;
-    const msgpack_object *m;
-    if (s_open (data, len, &u, &m, err))
-        return -1;
-    const msgpack_object_array *a = NULL;
-    int rc = s_get_str (m, "render_id", self->render_id, sizeof self->render_id, true, err)
-          || s_get_array (m, "tasks", &a, EASEL_MAX_IMAGES_PER_RENDER, true, err);
-    if (!rc && a->size == 0) {
-        s_fail (err, "field 'tasks' must not be empty");
-        rc = -1;
-    }
-    if (!rc) {
-        self->tasks = calloc (a->size, sizeof *self->tasks);
-        if (!self->tasks) {
-            s_fail (err, "out of memory");
-            rc = -1;
-        }
-    }
-    for (uint32_t i = 0; !rc && i < a->size; i++) {
-        proto_task_ref_t *t = &self->tasks [i];
-        rc = s_item_is_map (&a->ptr [i], "tasks", err)
-          || s_get_str (&a->ptr [i], "task_id", t->task_id, sizeof t->task_id, true, err)
-          || s_get_i32 (&a->ptr [i], "attempt", &t->attempt, 1, INT32_MAX, true, err);
-        if (!rc)
-            self->ntasks = (int32_t) i + 1;
-    }
-    msgpack_unpacked_destroy (&u);
-    if (rc)
-        proto_cancel_tasks_free (self);
-    return rc ? -1 : 0;
-}
-
-void
-proto_cancel_tasks_free (proto_cancel_tasks_t *self)
-{
-    if (!self)
-        return;
-    free (self->tasks);
-    self->tasks = NULL;
-    self->ntasks = 0;
 }

@@ -12,8 +12,15 @@
     crashes and never reads past the buffer. Unknown extra keys are ignored
     (forward compatibility).
 
-    Memory: decoded structs own their strings and buffers (heap); free them with
-    the matching proto_X_free(), which is safe on a zeroed or already-freed struct.
+    Every body type is declared once, as a table of its fields (proto_msgs.c);
+    proto_X_encode / _decode / _free are one-line wrappers over one walker
+    (proto.c), and the table itself is visible below (proto_msg_*) so that
+    tests and fuzzers visit every message without a list of their own.
+
+    Memory: every pointer member of a message struct is heap owned by it
+    after a decode (or proto_msg_sample) and only borrowed by an encode; free
+    it with the matching proto_X_free(), which every message has and which
+    is safe on a zeroed or already-freed struct.
     Encoders append to a caller-owned msgpack_sbuffer and return 0 / -1.
     No function here keeps global state; all are thread safe.  */
 #ifndef EASEL_PROTO_H
@@ -104,6 +111,7 @@ typedef struct {
     Built by the gateway from the validated JSON, stored by the scheduler as
     encoded bytes, decoded by the renderer. Colours are 0xRRGGBB. */
 #define PROTO_MAX_STOPS 4
+#define PROTO_COLOR_MAX 0xFFFFFF
 typedef struct {
     int32_t  slide;                /* index into the request's slides[] (names errors) */
     char     locale[PROTO_SHORT_MAX];   /* "" when the render has no matrix */
@@ -211,6 +219,7 @@ typedef struct {
 
 int  proto_get_encode (const proto_get_t *self, msgpack_sbuffer *out);
 int  proto_get_decode (const char *data, size_t len, proto_get_t *self, char *err);
+void proto_get_free (proto_get_t *self);
 
 /* ---- api reply: RENDER -------------------------------------------------- */
 /* A finished image's perceptual thumbnail: PROTO_THUMB_SIDE x PROTO_THUMB_SIDE
@@ -327,6 +336,7 @@ typedef struct {
 
 int  proto_file_find_encode (const proto_file_find_t *self, msgpack_sbuffer *out);
 int  proto_file_find_decode (const char *data, size_t len, proto_file_find_t *self, char *err);
+void proto_file_find_free (proto_file_find_t *self);
 
 /* ---- api reply: ERROR --------------------------------------------------- */
 typedef struct {
@@ -375,6 +385,7 @@ typedef struct {
 
 int  proto_events_since_encode (const proto_events_since_t *self, msgpack_sbuffer *out);
 int  proto_events_since_decode (const char *data, size_t len, proto_events_since_t *self, char *err);
+void proto_events_since_free (proto_events_since_t *self);
 int  proto_events_encode (const proto_events_t *self, msgpack_sbuffer *out);
 int  proto_events_decode (const char *data, size_t len, proto_events_t *self, char *err);
 void proto_events_free (proto_events_t *self);
@@ -456,6 +467,7 @@ typedef struct {
 
 int  proto_idem_begin_encode (const proto_idem_begin_t *self, msgpack_sbuffer *out);
 int  proto_idem_begin_decode (const char *data, size_t len, proto_idem_begin_t *self, char *err);
+void proto_idem_begin_free (proto_idem_begin_t *self);
 
 typedef struct {
     char    rid[PROTO_ID_MAX];
@@ -468,6 +480,7 @@ typedef struct {
 
 int  proto_cancel_encode (const proto_cancel_t *self, msgpack_sbuffer *out);
 int  proto_cancel_decode (const char *data, size_t len, proto_cancel_t *self, char *err);
+void proto_cancel_free (proto_cancel_t *self);
 
 typedef struct {
     char    rid[PROTO_ID_MAX];
@@ -478,6 +491,7 @@ typedef struct {
 
 int  proto_list_encode (const proto_list_t *self, msgpack_sbuffer *out);
 int  proto_list_decode (const char *data, size_t len, proto_list_t *self, char *err);
+void proto_list_free (proto_list_t *self);
 
 typedef struct {
     char    rid[PROTO_ID_MAX];
@@ -513,6 +527,7 @@ typedef struct {
 
 int  proto_simple_encode (const proto_simple_t *self, msgpack_sbuffer *out);
 int  proto_simple_decode (const char *data, size_t len, proto_simple_t *self, char *err);
+void proto_simple_free (proto_simple_t *self);
 
 /* ---- work: READY, TASK, RESULT, FAIL ------------------------------------- */
 typedef struct {
@@ -523,6 +538,7 @@ typedef struct {
 
 int  proto_ready_encode (const proto_ready_t *self, msgpack_sbuffer *out);
 int  proto_ready_decode (const char *data, size_t len, proto_ready_t *self, char *err);
+void proto_ready_free (proto_ready_t *self);
 
 typedef struct {
     char    task_id[PROTO_ID_MAX]; /* the image id the task produces (img_...) */
@@ -594,6 +610,27 @@ typedef struct {
 int  proto_cancel_tasks_encode (const proto_cancel_tasks_t *self, msgpack_sbuffer *out);
 int  proto_cancel_tasks_decode (const char *data, size_t len, proto_cancel_tasks_t *self, char *err);
 void proto_cancel_tasks_free (proto_cancel_tasks_t *self);
+
+/* ---- the message table -----------------------------------------------------
+    One entry per body type above (proto_<name>_t); a struct passed with an
+    entry must be of that type. */
+typedef struct proto_msg_s proto_msg_t;
+
+size_t proto_msg_count (void);
+/* The i-th entry, NULL past the end. */
+const proto_msg_t *proto_msg_at (size_t i);
+/* The entry named `name` ("create_render"), NULL if none. */
+const proto_msg_t *proto_msg_lookup (const char *name);
+const char *proto_msg_name (const proto_msg_t *msg);
+/* sizeof the message's struct. */
+size_t proto_msg_size (const proto_msg_t *msg);
+int  proto_msg_encode (const proto_msg_t *msg, const void *self, msgpack_sbuffer *out);
+int  proto_msg_decode (const proto_msg_t *msg, const char *data, size_t len, void *self, char *err);
+void proto_msg_free (const proto_msg_t *msg, void *self);
+/* Fills self with a valid instance whose every field is set (a fuzzer seed,
+   a round-trip probe); free it with proto_msg_free, also after a -1 (out of
+   memory). */
+int  proto_msg_sample (const proto_msg_t *msg, void *self);
 
 /* ---- events PUB -----------------------------------------------------------
     Frames: [topic][seq as decimal text][msgpack proto_simple_t-like body].
