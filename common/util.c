@@ -56,6 +56,20 @@ util_fnv1a (uint32_t h, const char *s)
     return h;
 }
 
+int
+util_grow (void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t next = *cap ? *cap * 2 : 64;
+    void *grown = realloc (*arr, next * elem);
+    if (!grown)
+        return -1;
+    *arr = grown;
+    *cap = next;
+    return 0;
+}
+
 void
 util_sha256_hex (const void *data, size_t len, char out [65])
 {

@@ -41,6 +41,10 @@ bool util_config_flag (int argc, char **argv, const char *flag, const char *env)
    0, or -1 when the result would not fit. */
 int util_template_expand (const char *tmpl, const char *locale, const char *preset, char *out, size_t size);
 
+/* Grows the heap array *arr (*cap elements of elem bytes) to hold at least
+   n + 1, doubling from 64. 0; -1 out of memory (*arr and *cap unchanged). */
+int util_grow (void **arr, size_t *cap, size_t n, size_t elem);
+
 /* Reads a whole file (at most max bytes) into a NUL-terminated heap buffer; NULL on error or cap. */
 char *util_read_file (const char *path, size_t max, size_t *len_out);
 

@@ -1,0 +1,12 @@
+/*  api_account.h: GET_ACCOUNT on the api socket: the account's balance,
+    usage, credits reserved by renders still processing, and its newest
+    EASEL_LEDGER_SHOWN ledger entries, as the JSON of GET /v1/account.
+    Thread: the scheduler's loop, in the pass's transaction. */
+#ifndef EASEL_API_ACCOUNT_H
+#define EASEL_API_ACCOUNT_H
+
+#include "api.h"
+
+void api_account_get (scheduler_t *self, zframe_t *identity, const char *data, size_t len);
+
+#endif

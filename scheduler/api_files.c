@@ -1,0 +1,205 @@
+/*  api_files.c: uploads and file reads on the api socket (see api_files.h).
+    Thread: the scheduler's loop, in the pass's transaction. */
+#include "api_files.h"
+#include "file_admin.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_FILE_MAX_BYTES (EASEL_MAX_MSG_BYTES - 64 * 1024)   /* leaves room for the envelope */
+
+/* FILE_PUT: the account's file of these bytes, stored once (200 when it
+   already had them, 201 new). Counts against the storage quota (403). */
+void
+api_files_put (scheduler_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_file_put_t req;
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX];
+    if (proto_file_put_decode (data, len, &req, err)) {
+        api_bad_message (self, identity, data, len, err);
+        return;
+    }
+    job_store_upload_t f;
+    memset (&f, 0, sizeof f);
+    util_sha256_hex (req.data, req.len, f.sha256);
+    int rc = -2, status = 201;
+    int64_t used = 0;
+    if (api_auth (self, identity, req.rid, req.auth, account) != 0)
+        goto done;
+    rc = job_store_upload_find (self->store, account, NULL, f.sha256, self->pass.now_ms, &f, err);
+    if (rc == 0)
+        status = 200;
+    else
+    if (rc == 1 && (rc = job_store_storage_used (self->store, account, &used, err)) == 0) {
+        if (used + (int64_t) req.len > self->cfg.quota_bytes) {
+            char msg [320];
+            snprintf (msg, sizeof msg, "This account stores %" PRId64 " bytes of images; this file"
+                      " would add %zu and the storage quota is %" PRId64 " bytes. Old renders and"
+                      " files are deleted after their retention time, or ask the operator for a"
+                      " larger quota.", used, req.len, self->cfg.quota_bytes);
+            api_error (self, identity, req.rid, 403, "storage_quota_exceeded", msg, "file");
+            rc = -2;
+            goto done;
+        }
+        char sha [65];
+        if (blob_store_put (self->blobs, req.data, req.len, sha, err) != 0) {
+            bool full = errno == ENOSPC || errno == EDQUOT;
+            log_error ("cannot store an upload", "reason", err, NULL);
+            if (full)
+                self->pass.full_until_ms = self->pass.mono_ms + SCHEDULER_FULL_BACKOFF_MS;
+            api_error (self, identity, req.rid, full ? 507 : 503,
+                       full ? "insufficient_storage" : "store_unavailable",
+                       full ? "The scheduler's disk is full; the file was not stored."
+                            : "The blob store is unavailable.", full ? "file" : NULL);
+            rc = -2;
+            goto done;
+        }
+        snprintf (f.account_id, sizeof f.account_id, "%s", account);
+        f.bytes = (int64_t) req.len;
+        f.width = req.width;
+        f.height = req.height;
+        snprintf (f.format, sizeof f.format, "%s", req.format);
+        f.created_at_ms = self->pass.now_ms;
+        f.expires_at_ms = self->pass.now_ms + self->cfg.retention_s * 1000;
+        rc = job_store_upload_put (self->store, &f, file_admin_content_type (f.format), err);
+        if (rc == 0)
+            log_info ("file stored", "file", f.id, "account", account, NULL);
+    }
+done:
+    if (rc == -1)
+        api_unavailable (self, identity, req.rid, "file_put", err);
+    if (rc == 0) {
+        proto_json_t rep;
+        memset (&rep, 0, sizeof rep);
+        snprintf (rep.rid, sizeof rep.rid, "%s", req.rid);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        if (file_admin_json (&f, status, &rep) == 0)
+            api_reply (self, identity, req.rid, PROTO_JSON, proto_json_encode (&rep, &sb), &sb);
+        else
+            msgpack_sbuffer_destroy (&sb);
+        proto_json_free (&rep);
+    }
+    proto_file_put_free (&req);
+}
+
+/* FILE_FIND: the account's live file by id or sha256; another account's,
+   an expired one or none: 404. */
+void
+api_files_find (scheduler_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_file_find_t req;
+    char err [PROTO_ERR_MAX] = "";
+    char account [PROTO_ID_MAX];
+    if (proto_file_find_decode (data, len, &req, err)) {
+        api_bad_message (self, identity, data, len, err);
+        return;
+    }
+    if (api_auth (self, identity, req.rid, req.auth, account) != 0)
+        return;
+    job_store_upload_t f;
+    int rc = job_store_upload_find (self->store, account, req.id [0] ? req.id : NULL,
+                                    req.sha256 [0] ? req.sha256 : NULL, self->pass.now_ms, &f, err);
+    if (rc < 0) {
+        api_unavailable (self, identity, req.rid, "file_find", err);
+        return;
+    }
+    if (rc == 1) {
+        api_error (self, identity, req.rid, 404, "resource_missing",
+                   req.id [0] ? "No such file." : "This account has no file with these bytes.",
+                   req.id [0] ? "id" : "sha256");
+        return;
+    }
+    proto_json_t rep;
+    memset (&rep, 0, sizeof rep);
+    snprintf (rep.rid, sizeof rep.rid, "%s", req.rid);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    if (file_admin_json (&f, 200, &rep) == 0)
+        api_reply (self, identity, req.rid, PROTO_JSON, proto_json_encode (&rep, &sb), &sb);
+    else
+        msgpack_sbuffer_destroy (&sb);
+    proto_json_free (&rep);
+}
+
+/* An uploaded file as GET_FILE serves it (live rows only; no signed URLs
+   name them, so only the owner's key reads it). 0; -1 err "not found". */
+static int
+s_upload_file (scheduler_t *self, const char *id, job_store_file_t *out, char *err)
+{
+    job_store_upload_t f;
+    int rc = job_store_upload_find (self->store, NULL, id, NULL, self->pass.now_ms, &f, err);
+    if (rc)
+        return rc == 1 ? (snprintf (err, PROTO_ERR_MAX, "not found"), -1) : -1;
+    memset (out, 0, sizeof *out);
+    snprintf (out->account_id, sizeof out->account_id, "%s", f.account_id);
+    snprintf (out->sha256, sizeof out->sha256, "%s", f.sha256);
+    out->bytes = f.bytes;
+    snprintf (out->content_type, sizeof out->content_type, "%s", file_admin_content_type (f.format));
+    return 0;
+}
+
+void
+api_files_get (scheduler_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_get_t req;
+    memset (&req, 0, sizeof req);
+    char err [PROTO_ERR_MAX] = "";
+    if (proto_get_decode (data, len, &req, err)) {
+        api_bad_message (self, identity, data, len, err);
+        return;
+    }
+    job_store_file_t file;
+    if (strncmp (req.id, "file_", 5) == 0 ? s_upload_file (self, req.id, &file, err)
+                                          : job_store_file_get (self->store, req.id, &file, err)) {
+        if (strcmp (err, "not found") != 0)
+            scheduler_store_failed (self, "file_get", err);
+        api_error (self, identity, req.rid, 404, "resource_missing",
+                   "No such file.", "id");
+        return;
+    }
+    char account [PROTO_ID_MAX] = "";
+    bool has_key = req.auth [0] && job_store_auth (self->store, req.auth, account) == 0;
+    bool owner = has_key && strcmp (account, file.account_id) == 0;
+    if (!owner) {
+        bool has_sig = req.sig [0] || req.exp;
+        if (has_sig && !job_store_url_check (self->store, req.id, req.exp, req.sig, self->pass.now_ms / 1000)) {
+            api_error (self, identity, req.rid, 401, "invalid_signature",
+                       "The file URL signature is invalid or expired.", "sig");
+            return;
+        }
+        if (!has_sig && has_key) {
+            api_error (self, identity, req.rid, 404, "resource_missing",
+                       "No such file.", "id");
+            return;
+        }
+        if (!has_sig) {
+            api_error (self, identity, req.rid, 401,
+                       req.auth [0] ? "invalid_api_key" : "invalid_signature",
+                       "A valid API key or signed URL is required.", NULL);
+            return;
+        }
+    }
+    proto_file_t f;
+    memset (&f, 0, sizeof f);
+    snprintf (f.rid, sizeof f.rid, "%s", req.rid);
+    snprintf (f.id, sizeof f.id, "%s", req.id);
+    snprintf (f.content_type, sizeof f.content_type, "%s", file.content_type);
+    snprintf (f.sha256, sizeof f.sha256, "%s", file.sha256);
+    f.data = blob_store_get (self->blobs, file.sha256, S_FILE_MAX_BYTES, &f.len, err);
+    if (!f.data) {
+        log_error ("blob unreadable", "image", req.id, "reason", err, NULL);
+        api_error (self, identity, req.rid, 500, "internal_error",
+                   "The file could not be read.", NULL);
+        return;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    api_reply (self, identity, req.rid, PROTO_FILE, proto_file_encode (&f, &sb), &sb);
+    proto_file_free (&f);
+}

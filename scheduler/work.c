@@ -1,0 +1,215 @@
+/*  work.c: the work socket's handlers (see work.h).
+    Thread: the scheduler's loop, in the pass's transaction. */
+#include "work.h"
+#include "dispatch.h"
+#include "log.h"
+#include "sched_metrics.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+s_work_ready (scheduler_t *self, zframe_t *identity, const char *data, size_t len)
+{
+    proto_ready_t ready;
+    char err [PROTO_ERR_MAX] = "";
+    memset (&ready, 0, sizeof ready);
+    if (proto_ready_decode (data, len, &ready, err)) {
+        sched_out_bad_message (self->out, self->work, identity, data, len, err);
+        return;
+    }
+    renderer_table_ready (self->fleet, identity, &ready, self->pass.mono_ms);
+}
+
+/* Whether the peer `identity` holds (task_id, attempt); a report from any
+   other peer is logged and dropped (job_store_task_held_by). */
+static bool
+s_report_from_holder (scheduler_t *self, zframe_t *identity, const char *task_id, int32_t attempt,
+                      const char *what)
+{
+    char hex [2 * RENDERER_IDENTITY_MAX + 1], err [PROTO_ERR_MAX] = "";
+    int held = renderer_identity_hex (identity, hex, sizeof hex) ? 0
+             : job_store_task_held_by (self->store, task_id, attempt, hex, err);
+    if (held < 0)
+        scheduler_store_failed (self, "task_held_by", err);
+    if (held == 0) {
+        char n [16];
+        snprintf (n, sizeof n, "%d", (int) attempt);
+        renderer_t *r = renderer_table_find (self->fleet, identity);
+        log_warn ("report from a peer that does not hold the task ignored", "report", what,
+                  "task", task_id, "attempt", n, "renderer", r ? r->name : "(unknown peer)", NULL);
+    }
+    return held == 1;
+}
+
+static const char *
+s_content_type (const char *format)
+{
+    if (strcmp (format, "png") == 0)
+        return "image/png";
+    if (strcmp (format, "jpeg") == 0 || strcmp (format, "jpg") == 0)
+        return "image/jpeg";
+    if (strcmp (format, "webp") == 0)
+        return "image/webp";
+    return "application/octet-stream";
+}
+
+static void
+s_work_result (scheduler_t *self, const char *data, size_t len, zframe_t *identity)
+{
+    proto_result_t res;
+    memset (&res, 0, sizeof res);
+    char err [PROTO_ERR_MAX] = "";
+    char sha [65], rq [PROTO_ID_MAX];
+    if (proto_result_decode (data, len, &res, err)) {
+        sched_out_bad_message (self->out, self->work, identity, data, len, err);
+        proto_result_free (&res);
+        return;
+    }
+    if (!s_report_from_holder (self, identity, res.task_id, res.attempt, "RESULT")) {
+        proto_result_free (&res);
+        return;
+    }
+    if (blob_store_put (self->blobs, res.data, res.len, sha, err)
+    &&  (errno == ENOSPC || errno == EDQUOT)) {
+        /* the disk is full: the task is drawn again later, the try not counted */
+        log_error ("disk full: result not stored, task queued again", "task", res.task_id,
+                   "reason", err, NULL);
+        self->pass.full_until_ms = self->pass.mono_ms + SCHEDULER_FULL_BACKOFF_MS;
+        if (job_store_task_unlease (self->store, res.task_id, res.attempt, err))
+            scheduler_store_failed (self, "task_unlease", err);
+    }
+    else
+    if (err [0]) {
+        log_error ("cannot store result", "task", res.task_id, "reason", err, NULL);
+        proto_error_t e;
+        memset (&e, 0, sizeof e);
+        snprintf (e.code, sizeof e.code, "blob_write_failed");
+        e.message = err;
+        work_task_end (self, res.task_id, res.attempt, &e, true);
+    }
+    else
+    if (job_store_blob_add (self->store, sha, (int64_t) res.len, s_content_type (res.format), err))
+        scheduler_store_failed (self, "blob_add", err);
+    else
+    if (job_store_task_succeed (self->store, &res, sha, self->pass.now_ms, err)) {
+        if (strcmp (err, "stale") == 0) {
+            char attempt [16];
+            snprintf (attempt, sizeof attempt, "%d", (int) res.attempt);
+            log_info ("stale result ignored", "task", res.task_id, "attempt", attempt, NULL);
+            if (job_store_task_release (self->store, res.task_id, res.attempt, err))
+                scheduler_store_failed (self, "task_release", err);
+        }
+        else
+            scheduler_store_failed (self, "task_succeed", err);
+    }
+    else {
+        if (!task_reqs_get (self->reqs, res.task_id, rq))
+            job_store_req_get (self->store, res.task_id, rq);
+        log_info ("task succeeded", "task", res.task_id, "sha256", sha, "request_id", rq, NULL);
+        self->pass.settle = true;
+    }
+    proto_result_free (&res);
+}
+
+void
+work_task_end (scheduler_t *self, const char *task_id, int32_t attempt,
+               const proto_error_t *error, bool retryable)
+{
+    char err [PROTO_ERR_MAX] = "";
+    char n [16];
+    snprintf (n, sizeof n, "%d", (int) attempt);
+    if (job_store_task_fail (self->store, task_id, attempt, error, retryable,
+                             self->cfg.max_attempts, self->pass.now_ms, err)) {
+        if (strcmp (err, "stale") == 0) {
+            log_info ("stale failure ignored", "task", task_id, "attempt", n, NULL);
+            if (job_store_task_release (self->store, task_id, attempt, err))
+                scheduler_store_failed (self, "task_release", err);
+        }
+        else
+            scheduler_store_failed (self, "task_fail", err);
+        return;
+    }
+    char rq [PROTO_ID_MAX];
+    job_store_req_get (self->store, task_id, rq);
+    log_info (retryable ? "task attempt failed" : "task failed", "task", task_id, "attempt", n,
+              "code", error->code, "message", error->message ? error->message : "",
+              "request_id", rq, NULL);
+    sched_metrics_task_failed (retryable, strcmp (error->code, "attempts_exhausted") == 0);
+    self->pass.settle = true;
+}
+
+static void
+s_work_fail (scheduler_t *self, const char *data, size_t len, zframe_t *identity)
+{
+    proto_fail_t fail;
+    memset (&fail, 0, sizeof fail);
+    char err [PROTO_ERR_MAX] = "";
+    if (proto_fail_decode (data, len, &fail, err))
+        sched_out_bad_message (self->out, self->work, identity, data, len, err);
+    else
+    if (s_report_from_holder (self, identity, fail.task_id, fail.attempt, "FAIL"))
+        work_task_end (self, fail.task_id, fail.attempt, &fail.error, fail.retryable);
+    proto_fail_free (&fail);
+}
+
+void
+work_handle (scheduler_t *self, bus_msg_t *msg)
+{
+    const char *data = (const char *) zframe_data (msg->body);
+    size_t len = zframe_size (msg->body);
+    renderer_t *r = renderer_table_find (self->fleet, msg->identity);
+    if (r)
+        r->last_seen_ms = self->pass.mono_ms;
+    if (self->pass.failed && msg->cmd != PROTO_READY && msg->cmd != PROTO_HEARTBEAT) {
+        /* its lease runs out and the task is tried again */
+        log_warn ("message dropped: store unavailable", "cmd", proto_cmd_name (msg->cmd), NULL);
+        return;
+    }
+    switch (msg->cmd) {
+        case PROTO_READY:      s_work_ready (self, msg->identity, data, len); break;
+        case PROTO_HEARTBEAT:  break;
+        case PROTO_RESULT:     s_work_result (self, data, len, msg->identity); break;
+        case PROTO_FAIL:       s_work_fail (self, data, len, msg->identity); break;
+        case PROTO_DRAINING:                /* keeps its leases; gets nothing new */
+            if (r) {
+                r->slots = 0;
+                log_info ("renderer draining", "renderer", r->name, NULL);
+            }
+            break;
+        case PROTO_DISCONNECT:
+            if (r)
+                dispatch_drop (self, r, "renderer disconnected");
+            break;
+        default: {
+            char err [PROTO_ERR_MAX];
+            snprintf (err, sizeof err, "unexpected command %s (0x%02x) on the work socket",
+                      proto_cmd_name (msg->cmd), msg->cmd & 0xff);
+            sched_out_error (self->out, self->work, msg->identity, "", 400, "bad_message", err, NULL);
+        }
+    }
+}
+
+typedef struct {
+    scheduler_t *self;
+    const proto_error_t *error;
+} s_unsent_t;
+
+static void
+s_unsent_one (const char *task_id, int32_t attempt, void *arg)
+{
+    s_unsent_t *u = arg;
+    work_task_end (u->self, task_id, attempt, u->error, true);
+}
+
+void
+work_requeue_unsent (scheduler_t *self)
+{
+    proto_error_t e;
+    memset (&e, 0, sizeof e);
+    snprintf (e.code, sizeof e.code, "renderer_unreachable");
+    e.message = "the task could not be sent to its renderer";
+    s_unsent_t u = { self, &e };
+    sched_out_unsent_drain (self->out, s_unsent_one, &u);
+}
