@@ -1,13 +1,12 @@
 /*  test_netguard.c: every range of the private-address rule (netguard.h),
     and public neighbours of each range that must stay reachable. */
+#include "check.h"
 #include "netguard.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-
-static int s_failures;
 
 static void
 s_addr (const char *addr, struct sockaddr_storage *ss)
@@ -31,19 +30,15 @@ s_allow_case (const char *allow, const char *addr, bool refused)
 {
     netguard_allow_t list;
     char err [128];
-    if (netguard_allow_parse (allow, &list, err, sizeof err) != 0) {
-        fprintf (stderr, "FAIL allow list %s does not parse: %s\n", allow, err);
-        s_failures++;
+    int rc = netguard_allow_parse (allow, &list, err, sizeof err);
+    CHECK (rc == 0, "allow list \"%s\" parses, got %s", allow, err);
+    if (rc != 0)
         return;
-    }
     struct sockaddr_storage ss;
     s_addr (addr, &ss);
     bool got = netguard_refuses ((const struct sockaddr *) &ss, false, &list, NULL, 0);
-    if (got != refused) {
-        fprintf (stderr, "FAIL %s under allow \"%s\": want %s\n", addr, allow,
-                 refused ? "refused" : "allowed");
-        s_failures++;
-    }
+    CHECK (got == refused, "%s under allow \"%s\" %s", addr, allow,
+           refused ? "refused" : "allowed");
 }
 
 static void
@@ -51,10 +46,8 @@ s_allow_bad (const char *allow)
 {
     netguard_allow_t list;
     char err [128] = "";
-    if (netguard_allow_parse (allow, &list, err, sizeof err) == 0 || !err [0] || list.count != 0) {
-        fprintf (stderr, "FAIL allow list \"%s\" should be refused with a reason\n", allow);
-        s_failures++;
-    }
+    int rc = netguard_allow_parse (allow, &list, err, sizeof err);
+    CHECK (rc != 0 && err [0] && list.count == 0, "allow list \"%s\" refused with a reason", allow);
 }
 
 static void
@@ -65,32 +58,20 @@ s_case (const char *addr, bool want)
     if (strchr (addr, ':')) {
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &ss;
         in6->sin6_family = AF_INET6;
-        if (inet_pton (AF_INET6, addr, &in6->sin6_addr) != 1) {
-            fprintf (stderr, "FAIL bad test address %s\n", addr);
-            s_failures++;
-            return;
-        }
+        REQUIRE (inet_pton (AF_INET6, addr, &in6->sin6_addr) == 1, "test address %s parses", addr);
     }
     else {
         struct sockaddr_in *in = (struct sockaddr_in *) &ss;
         in->sin_family = AF_INET;
-        if (inet_pton (AF_INET, addr, &in->sin_addr) != 1) {
-            fprintf (stderr, "FAIL bad test address %s\n", addr);
-            s_failures++;
-            return;
-        }
+        REQUIRE (inet_pton (AF_INET, addr, &in->sin_addr) == 1, "test address %s parses", addr);
     }
     char text [64];
     bool got = netguard_is_private ((const struct sockaddr *) &ss, text, sizeof text);
-    if (got != want) {
-        fprintf (stderr, "FAIL %s (%s): want %s, got %s\n", addr, text, want ? "private" : "public",
-                 got ? "private" : "public");
-        s_failures++;
-    }
+    CHECK (got == want, "%s (%s) %s", addr, text, want ? "private" : "public");
 }
 
-int
-main (void)
+static void
+s_ranges (void)
 {
     static const char *const private_ [] = {
         "0.0.0.0", "10.1.2.3", "127.0.0.1", "100.64.0.1", "169.254.169.254", "172.16.0.1",
@@ -112,6 +93,11 @@ main (void)
         s_case (private_ [i], true);
     for (size_t i = 0; i < sizeof public_ / sizeof public_ [0]; i++)
         s_case (public_ [i], false);
+}
+
+static void
+s_allow_lists (void)
+{
     /* the operator's exceptions: only the networks named, only private ones matter */
     s_allow_case ("127.0.0.1/32", "127.0.0.1", false);
     s_allow_case ("127.0.0.1/32", "127.0.0.2", true);
@@ -135,15 +121,15 @@ main (void)
     {
         struct sockaddr_storage ss;
         s_addr ("127.0.0.1", &ss);
-        if (netguard_refuses ((const struct sockaddr *) &ss, true, NULL, NULL, 0)) {
-            fprintf (stderr, "FAIL allow_private lets loopback through\n");
-            s_failures++;
-        }
+        CHECK (!netguard_refuses ((const struct sockaddr *) &ss, true, NULL, NULL, 0),
+               "allow_private lets loopback through");
     }
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
-        return 1;
-    }
-    printf ("netguard: all checks passed\n");
-    return 0;
+}
+
+int
+main (void)
+{
+    check_case ("private ranges and their public neighbours", s_ranges);
+    check_case ("the operator's allow lists", s_allow_lists);
+    return check_done ("netguard");
 }

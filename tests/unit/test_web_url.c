@@ -1,28 +1,24 @@
 /*  test_web_url.c: the page-URL parser (common/web_url.h): the forms
     browsers and libcurl read alike are accepted and re-serialised
     canonically; every form they read differently is refused with a reason. */
+#include "check.h"
 #include "web_url.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int s_failures;
 
 static void
 s_ok (const char *url, const char *canonical, const char *host, int port)
 {
     web_url_t u;
     char err [WEB_URL_ERR_MAX] = "";
-    if (web_url_parse (url, &u, err) != 0) {
-        fprintf (stderr, "FAIL %s refused (%s), want %s\n", url, err, canonical);
-        s_failures++;
+    int rc = web_url_parse (url, &u, err);
+    CHECK (rc == 0, "%s accepted as %s, refused with %s", url, canonical, err);
+    if (rc != 0)
         return;
-    }
-    if (strcmp (u.canonical, canonical) != 0 || strcmp (u.host, host) != 0 || u.port != port) {
-        fprintf (stderr, "FAIL %s -> %s host %s port %d; want %s host %s port %d\n", url,
-                 u.canonical, u.host, u.port, canonical, host, port);
-        s_failures++;
-    }
+    CHECK (strcmp (u.canonical, canonical) == 0 && strcmp (u.host, host) == 0 && u.port == port,
+           "%s -> %s host %s port %d, got %s host %s port %d", url, canonical, host, port,
+           u.canonical, u.host, u.port);
 }
 
 static void
@@ -30,19 +26,14 @@ s_refused (const char *url, const char *why)
 {
     web_url_t u;
     char err [WEB_URL_ERR_MAX] = "";
-    if (web_url_parse (url, &u, err) == 0) {
-        fprintf (stderr, "FAIL %s accepted as %s; want it refused (%s)\n", url, u.canonical, why);
-        s_failures++;
-    }
-    else
-    if (!strstr (err, why)) {
-        fprintf (stderr, "FAIL %s refused with \"%s\"; want \"%s\"\n", url, err, why);
-        s_failures++;
-    }
+    int rc = web_url_parse (url, &u, err);
+    CHECK (rc != 0, "%s refused (%s), accepted as %s", url, why, u.canonical);
+    if (rc != 0)
+        CHECK (strstr (err, why) != NULL, "%s refused with \"%s\", got \"%s\"", url, why, err);
 }
 
-int
-main (void)
+static void
+s_accepted (void)
 {
     s_ok ("https://example.com", "https://example.com/", "example.com", 443);
     s_ok ("HTTPS://Example.COM/Path?Q=1#Frag", "https://example.com/Path?Q=1#Frag", "example.com", 443);
@@ -56,7 +47,11 @@ main (void)
     s_ok ("https://1password.com/", "https://1password.com/", "1password.com", 443);
     s_ok ("https://example.com/a%20b", "https://example.com/a%20b", "example.com", 443);
     s_ok ("https://example.com/@user", "https://example.com/@user", "example.com", 443);
+}
 
+static void
+s_refused_forms (void)
+{
     s_refused ("http://127.0.0.1:80\\@example.com/", "backslash");
     s_refused ("http://example.com\\path", "backslash");
     s_refused ("http://user:pw@example.com/", "user name or password");
@@ -103,10 +98,12 @@ main (void)
         long_url [sizeof long_url - 1] = '\0';
         s_refused (long_url, "longer than 2048");
     }
-    if (s_failures) {
-        fprintf (stderr, "%d check(s) failed\n", s_failures);
-        return 1;
-    }
-    printf ("web_url: all checks passed\n");
-    return 0;
+}
+
+int
+main (void)
+{
+    check_case ("accepted forms are canonical", s_accepted);
+    check_case ("forms browsers and libcurl read differently are refused", s_refused_forms);
+    return check_done ("web_url");
 }
