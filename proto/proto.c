@@ -153,18 +153,22 @@ typedef struct {
 
 static void s_enc_map (s_enc_t *e, const proto_msg_t *msg, const void *self, bool top);
 
+/* A string of at most max bytes (the decoder's cap for the field: what it
+   would refuse is never sent). */
 static void
-s_pack_str (s_enc_t *e, const char *value)
+s_pack_str (s_enc_t *e, const char *value, int64_t max)
 {
     size_t n = value ? strlen (value) : 0;
-    if (msgpack_pack_str (&e->pk, n) || msgpack_pack_str_body (&e->pk, value ? value : "", n))
+    if ((int64_t) n > max
+    ||  msgpack_pack_str (&e->pk, n) || msgpack_pack_str_body (&e->pk, value ? value : "", n))
         e->rc = -1;
 }
 
+/* Binary of lo..hi bytes (the decoder's range for the field). */
 static void
-s_pack_bin (s_enc_t *e, const void *data, size_t len)
+s_pack_bin (s_enc_t *e, const void *data, size_t len, int64_t lo, int64_t hi)
 {
-    if (len > UINT32_MAX || (len && !data)
+    if (len > UINT32_MAX || (len && !data) || (int64_t) len < lo || (int64_t) len > hi
     ||  msgpack_pack_bin (&e->pk, len) || msgpack_pack_bin_body (&e->pk, data, len))
         e->rc = -1;
 }
@@ -183,15 +187,15 @@ s_enc_value (s_enc_t *e, const proto_field_t *f, const void *self)
     const char *p = (const char *) self + f->off;
     switch (f->kind) {
     case PK_STR: case PK_SHA:
-        s_pack_str (e, p);
+        s_pack_str (e, p, (int64_t) f->size - 1);
         break;
     case PK_DUP: {
         const char *s = s_ptr (self, f->off);
-        s_pack_str (e, s ? s : f->null_as);
+        s_pack_str (e, s ? s : f->null_as, f->hi);
         break;
     }
     case PK_BIN:
-        s_pack_bin (e, s_ptr (self, f->off), s_len (self, f->off2));
+        s_pack_bin (e, s_ptr (self, f->off), s_len (self, f->off2), f->lo, f->hi);
         break;
     case PK_I32: case PK_I64: case PK_U32:
         if (msgpack_pack_int64 (&e->pk, s_num (f, self)))
@@ -216,7 +220,7 @@ s_enc_value (s_enc_t *e, const proto_field_t *f, const void *self)
         int32_t n = s_count (self, f->off2);
         s_pack_array (e, f, n);
         for (int32_t i = 0; !e->rc && i < n; i++)
-            s_pack_str (e, s_ptr (self, f->off + (size_t) i * sizeof (char *)));
+            s_pack_str (e, s_ptr (self, f->off + (size_t) i * sizeof (char *)), f->item_max);
         break;
     }
     case PK_STRUCT:
@@ -239,7 +243,7 @@ s_enc_value (s_enc_t *e, const proto_field_t *f, const void *self)
             if (proto_msg_encode (f->sub, item, &one))
                 e->rc = -1;
             else
-                s_pack_bin (e, one.data, one.size);
+                s_pack_bin (e, one.data, one.size, 0, INT64_MAX);
             msgpack_sbuffer_destroy (&one);
         }
         break;

@@ -80,11 +80,34 @@ s_pack_wrong (msgpack_packer *pk, proto_kind_t k)
         msgpack_pack_int (pk, 7);
 }
 
-/* The sample body of msg with field `name` replaced by a wrong value (or
-   left out when drop), decoded: returns the decoder's rc, err its reason. */
-static int
-s_decode_altered (const proto_msg_t *msg, const proto_field_t *f, bool drop, char *err)
+/* How s_decode_altered changes the field. */
+typedef enum { S_WRONG, S_DROP, S_LONG } s_alter_t;
+
+/* A string one byte over the cap of string field f; for a binary field
+   that may not be empty, an empty one. */
+static void
+s_pack_long (msgpack_packer *pk, const proto_field_t *f)
 {
+    if (f->kind == PK_BIN) {
+        msgpack_pack_bin (pk, 0);
+        return;
+    }
+    size_t n = (size_t) (f->kind == PK_DUP ? f->hi : (int64_t) f->size - 1) + 1;
+    char *text = malloc (n);
+    REQUIRE (text, "memory for %s", f->name);
+    memset (text, 'a', n);
+    msgpack_pack_str (pk, n);
+    msgpack_pack_str_body (pk, text, n);
+    free (text);
+}
+
+/* The sample body of msg with field f replaced by a wrong value, a string
+   over its cap, or left out (alter), decoded: returns the decoder's rc, err
+   its reason. */
+static int
+s_decode_altered (const proto_msg_t *msg, const proto_field_t *f, s_alter_t alter, char *err)
+{
+    bool drop = alter == S_DROP;
     msgpack_sbuffer body, out;
     msgpack_sbuffer_init (&body);
     msgpack_sbuffer_init (&out);
@@ -102,6 +125,9 @@ s_decode_altered (const proto_msg_t *msg, const proto_field_t *f, bool drop, cha
         if (hit && drop)
             continue;
         msgpack_pack_object (&pk, *k);
+        if (hit && alter == S_LONG)
+            s_pack_long (&pk, f);
+        else
         if (hit)
             s_pack_wrong (&pk, f->kind);
         else
@@ -126,12 +152,12 @@ test_field_errors (void)
             const proto_field_t *f = &msg->fields [j];
             char err [PROTO_ERR_MAX] = "", want [128];
             snprintf (want, sizeof want, "field '%s' must be", f->name);
-            CHECK (s_decode_altered (msg, f, false, err) == -1 && strstr (err, want),
+            CHECK (s_decode_altered (msg, f, S_WRONG, err) == -1 && strstr (err, want),
                    "%s.%s of the wrong type: \"%s...\", got \"%s\"", msg->name, f->name, want, err);
             if (!(f->flags & PF_REQ))
                 continue;
             snprintf (want, sizeof want, "missing field '%s'", f->name);
-            CHECK (s_decode_altered (msg, f, true, err) == -1 && strstr (err, want),
+            CHECK (s_decode_altered (msg, f, S_DROP, err) == -1 && strstr (err, want),
                    "%s.%s left out: \"%s\", got \"%s\"", msg->name, f->name, want, err);
         }
     }
@@ -166,6 +192,56 @@ test_seeds_cover_table (void)
     CHECK (rmdir (sub) == 0 && rmdir (dir) == 0, "the seeder wrote one seed per message and nothing else");
 }
 
+/* The encoder refuses what the decoder would: a string over its field's cap
+   is refused by the decoder, and never sent by the encoder (it would be
+   dropped at the other end). */
+static void
+test_encode_caps (void)
+{
+    int tried = 0;
+    for (size_t i = 0; i < proto_msg_count (); i++) {
+        const proto_msg_t *msg = proto_msg_at (i);
+        for (size_t j = 0; j < msg->nfields; j++) {
+            const proto_field_t *f = &msg->fields [j];
+            if ((f->kind == PK_STR || f->kind == PK_DUP) && f->hi <= (1 << 20)) {
+                char err [PROTO_ERR_MAX] = "", want [128];
+                snprintf (want, sizeof want, "field '%s' is too long", f->name);
+                CHECK (s_decode_altered (msg, f, S_LONG, err) == -1 && strstr (err, want),
+                       "%s.%s over its cap: \"%s\", got \"%s\"", msg->name, f->name, want, err);
+            }
+            if (f->kind == PK_BIN && f->lo > 0) {
+                char err [PROTO_ERR_MAX] = "", want [128];
+                snprintf (want, sizeof want, "field '%s' is empty", f->name);
+                CHECK (s_decode_altered (msg, f, S_LONG, err) == -1 && strstr (err, want),
+                       "%s.%s empty: \"%s\", got \"%s\"", msg->name, f->name, want, err);
+            }
+            if (f->kind != PK_DUP || f->hi > (1 << 20))
+                continue;
+            void *self = calloc (1, msg->size);
+            REQUIRE (self && proto_msg_sample (msg, self) == 0, "%s: a sample", msg->name);
+            char **slot = (char **) ((char *) self + f->off);
+            char *kept = *slot;
+            char *long_ = malloc ((size_t) f->hi + 2);
+            REQUIRE (long_, "memory for %s.%s", msg->name, f->name);
+            memset (long_, 'a', (size_t) f->hi + 1);
+            long_ [f->hi + 1] = '\0';
+            *slot = long_;
+            msgpack_sbuffer sb;
+            msgpack_sbuffer_init (&sb);
+            CHECK (proto_msg_encode (msg, self, &sb) == -1 && sb.size == 0,
+                   "%s.%s of %lld bytes (cap %lld) is refused by the encoder", msg->name, f->name,
+                   (long long) f->hi + 1, (long long) f->hi);
+            msgpack_sbuffer_destroy (&sb);
+            *slot = kept;
+            free (long_);
+            proto_msg_free (msg, self);
+            free (self);
+            tried++;
+        }
+    }
+    CHECK (tried > 10, "string fields with caps were tried, got %d", tried);
+}
+
 /* The named wrappers of proto.h go through the same table. */
 static void
 test_wrappers (void)
@@ -189,5 +265,6 @@ main (void)
     check_case ("field_errors", test_field_errors);
     check_case ("seeds_cover_table", test_seeds_cover_table);
     check_case ("wrappers", test_wrappers);
+    check_case ("encode_caps", test_encode_caps);
     return check_done ("test_proto_table");
 }
