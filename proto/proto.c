@@ -29,6 +29,18 @@ s_fail (char *err, const char *fmt, ...)
     va_end (ap);
 }
 
+/* Prefixes err with "where: " (the item a nested error came from), so
+   "field 'url' is too long" reads "slides[3]: field 'url' is too long". */
+static void
+s_fail_in (char *err, const char *name, uint32_t index)
+{
+    if (!err)
+        return;
+    char inner [PROTO_ERR_MAX];
+    snprintf (inner, sizeof inner, "%s", err);
+    snprintf (err, PROTO_ERR_MAX, "%s[%u]: %s", name, (unsigned) index, inner);
+}
+
 /* ---- members ---------------------------------------------------------------
     Pointer, count and length members are read and written with memcpy, so
     `char *` and `uint8_t *` members share one path without aliasing games. */
@@ -527,7 +539,13 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
             s_fail (err, "field '%s' must be a map", f->name);
             return -1;
         }
-        return s_dec_map (f->sub, o, p, err);
+        if (s_dec_map (f->sub, o, p, err)) {
+            char inner [PROTO_ERR_MAX];
+            snprintf (inner, sizeof inner, "%s", err ? err : "");
+            s_fail (err, "%s: %s", f->name, inner);
+            return -1;
+        }
+        return 0;
     case PK_ARRAY: case PK_MSGS: {
         if (s_check_array (o, f, err))
             return -1;
@@ -549,8 +567,10 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
             int rc = f->kind == PK_ARRAY
                    ? s_dec_map (f->sub, it, item, err)
                    : proto_msg_decode (f->sub, it->via.bin.ptr, it->via.bin.size, item, err);
-            if (rc)
+            if (rc) {
+                s_fail_in (err, f->name, i);
                 return -1;
+            }
         }
         return 0;
     }

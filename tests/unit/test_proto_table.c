@@ -242,6 +242,75 @@ test_encode_caps (void)
     CHECK (tried > 10, "string fields with caps were tried, got %d", tried);
 }
 
+/* A wrong value inside item 0 of an array of maps is refused with the
+   array's name and the item's index before the field's own error. */
+static void
+test_item_errors (void)
+{
+    int tried = 0;
+    for (size_t i = 0; i < proto_msg_count (); i++) {
+        const proto_msg_t *msg = proto_msg_at (i);
+        for (size_t j = 0; j < msg->nfields; j++) {
+            const proto_field_t *f = &msg->fields [j];
+            if (f->kind != PK_ARRAY || f->sub->nfields == 0)
+                continue;
+            const proto_field_t *inner = &f->sub->fields [0];
+            msgpack_sbuffer body, out;
+            msgpack_sbuffer_init (&body);
+            msgpack_sbuffer_init (&out);
+            s_sample_body (msg, &body);
+            msgpack_unpacked u;
+            msgpack_unpacked_init (&u);
+            REQUIRE (msgpack_unpack_next (&u, body.data, body.size, NULL) == MSGPACK_UNPACK_SUCCESS,
+                     "unpacks");
+            msgpack_packer pk;
+            msgpack_packer_init (&pk, &out, msgpack_sbuffer_write);
+            const msgpack_object_map *m = &u.data.via.map;
+            msgpack_pack_map (&pk, m->size);
+            for (uint32_t k = 0; k < m->size; k++) {
+                const msgpack_object *key = &m->ptr [k].key, *val = &m->ptr [k].val;
+                msgpack_pack_object (&pk, *key);
+                bool hit = key->via.str.size == strlen (f->name)
+                        && memcmp (key->via.str.ptr, f->name, key->via.str.size) == 0;
+                if (!hit || val->type != MSGPACK_OBJECT_ARRAY || val->via.array.size == 0) {
+                    msgpack_pack_object (&pk, *val);
+                    continue;
+                }
+                msgpack_pack_array (&pk, val->via.array.size);
+                for (uint32_t n = 0; n < val->via.array.size; n++) {
+                    const msgpack_object *item = &val->via.array.ptr [n];
+                    if (n > 0 || item->type != MSGPACK_OBJECT_MAP) {
+                        msgpack_pack_object (&pk, *item);
+                        continue;
+                    }
+                    msgpack_pack_map (&pk, item->via.map.size);
+                    for (uint32_t q = 0; q < item->via.map.size; q++) {
+                        const msgpack_object *ik = &item->via.map.ptr [q].key;
+                        msgpack_pack_object (&pk, *ik);
+                        if (ik->via.str.size == strlen (inner->name)
+                        &&  memcmp (ik->via.str.ptr, inner->name, ik->via.str.size) == 0)
+                            s_pack_wrong (&pk, inner->kind);
+                        else
+                            msgpack_pack_object (&pk, item->via.map.ptr [q].val);
+                    }
+                }
+            }
+            void *self = calloc (1, msg->size);
+            char err [PROTO_ERR_MAX] = "", want [160];
+            snprintf (want, sizeof want, "%s[0]: field '%s' must be", f->name, inner->name);
+            CHECK (proto_msg_decode (msg, out.data, out.size, self, err) == -1 && strstr (err, want),
+                   "%s: \"%s...\", got \"%s\"", msg->name, want, err);
+            proto_msg_free (msg, self);
+            free (self);
+            msgpack_unpacked_destroy (&u);
+            msgpack_sbuffer_destroy (&body);
+            msgpack_sbuffer_destroy (&out);
+            tried++;
+        }
+    }
+    CHECK (tried >= 4, "arrays of maps were tried, got %d", tried);
+}
+
 /* The named wrappers of proto.h go through the same table. */
 static void
 test_wrappers (void)
@@ -266,5 +335,6 @@ main (void)
     check_case ("seeds_cover_table", test_seeds_cover_table);
     check_case ("wrappers", test_wrappers);
     check_case ("encode_caps", test_encode_caps);
+    check_case ("item_errors", test_item_errors);
     return check_done ("test_proto_table");
 }
