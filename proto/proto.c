@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-s_fail (char *err, const char *fmt, ...)
+void
+proto_fail (char *err, const char *fmt, ...)
 {
     if (!err)
         return;
@@ -346,7 +346,7 @@ s_lookup (const msgpack_object *map, const char *key, bool required,
     if (*value)
         return 1;
     if (required) {
-        s_fail (err, "missing field '%s'", key);
+        proto_fail (err, "missing field '%s'", key);
         return -1;
     }
     return 0;
@@ -357,15 +357,15 @@ static int
 s_check_str (const msgpack_object *o, const char *key, int64_t max, char *err)
 {
     if (o->type != MSGPACK_OBJECT_STR) {
-        s_fail (err, "field '%s' must be a string", key);
+        proto_fail (err, "field '%s' must be a string", key);
         return -1;
     }
     if ((int64_t) o->via.str.size > max) {
-        s_fail (err, "field '%s' is too long (max %lld bytes)", key, (long long) max);
+        proto_fail (err, "field '%s' is too long (max %lld bytes)", key, (long long) max);
         return -1;
     }
     if (memchr (o->via.str.ptr, '\0', o->via.str.size)) {
-        s_fail (err, "field '%s' contains a NUL byte", key);
+        proto_fail (err, "field '%s' contains a NUL byte", key);
         return -1;
     }
     return 0;
@@ -376,7 +376,7 @@ s_strdup_obj (const msgpack_object *o, char *err)
 {
     char *s = strndup (o->via.str.ptr, o->via.str.size);
     if (!s)
-        s_fail (err, "out of memory");
+        proto_fail (err, "out of memory");
     return s;
 }
 
@@ -386,14 +386,14 @@ s_check_int (const msgpack_object *o, const char *key, int64_t lo, int64_t hi, i
              char *err)
 {
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER && o->type != MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        s_fail (err, "field '%s' must be an integer", key);
+        proto_fail (err, "field '%s' must be an integer", key);
         return -1;
     }
     bool huge = o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 > INT64_MAX;
     int64_t v = o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int64_t) (huge ? 0 : o->via.u64)
                                                            : o->via.i64;
     if (huge || v < lo || v > hi) {
-        s_fail (err, "field '%s' out of range (%lld..%lld)", key, (long long) lo, (long long) hi);
+        proto_fail (err, "field '%s' out of range (%lld..%lld)", key, (long long) lo, (long long) hi);
         return -1;
     }
     *out = v;
@@ -405,18 +405,18 @@ static int
 s_check_array (const msgpack_object *o, const proto_field_t *f, char *err)
 {
     if (o->type != MSGPACK_OBJECT_ARRAY) {
-        s_fail (err, "field '%s' must be an array", f->name);
+        proto_fail (err, "field '%s' must be an array", f->name);
         return -1;
     }
     if ((int64_t) o->via.array.size > s_cap (f)) {
-        s_fail (err, "field '%s' has too many items (max %lld)", f->name, (long long) s_cap (f));
+        proto_fail (err, "field '%s' has too many items (max %lld)", f->name, (long long) s_cap (f));
         return -1;
     }
     if ((int64_t) o->via.array.size < f->lo) {
         if (f->lo == 1)
-            s_fail (err, "field '%s' must not be empty", f->name);
+            proto_fail (err, "field '%s' must not be empty", f->name);
         else
-            s_fail (err, "field '%s' has too few items (min %lld)", f->name, (long long) f->lo);
+            proto_fail (err, "field '%s' has too few items (min %lld)", f->name, (long long) f->lo);
         return -1;
     }
     return 0;
@@ -439,7 +439,7 @@ s_dec_items (const proto_field_t *f, void *self, uint32_t n, char *err)
         return NULL;
     char *items = calloc (n, f->sub->size);
     if (!items) {
-        s_fail (err, "out of memory");
+        proto_fail (err, "out of memory");
         return NULL;
     }
     s_set_ptr (self, f->off, items);
@@ -459,7 +459,7 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
         memcpy (p, o->via.str.ptr, o->via.str.size);
         p [o->via.str.size] = '\0';
         if (f->kind == PK_SHA && p [0] && !s_is_hex_sha (p)) {
-            s_fail (err, "field '%s' must be a hex sha256", f->name);
+            proto_fail (err, "field '%s' must be a hex sha256", f->name);
             return -1;
         }
         return 0;
@@ -472,20 +472,20 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
     }
     case PK_BIN: {
         if (o->type != MSGPACK_OBJECT_BIN) {
-            s_fail (err, "field '%s' must be binary", f->name);
+            proto_fail (err, "field '%s' must be binary", f->name);
             return -1;
         }
         if ((int64_t) o->via.bin.size > f->hi) {
-            s_fail (err, "field '%s' is too large (max %lld bytes)", f->name, (long long) f->hi);
+            proto_fail (err, "field '%s' is too large (max %lld bytes)", f->name, (long long) f->hi);
             return -1;
         }
         if ((int64_t) o->via.bin.size < f->lo) {
-            s_fail (err, "field '%s' is empty", f->name);
+            proto_fail (err, "field '%s' is empty", f->name);
             return -1;
         }
         void *bytes = malloc (o->via.bin.size ? o->via.bin.size : 1);
         if (!bytes) {
-            s_fail (err, "out of memory");
+            proto_fail (err, "out of memory");
             return -1;
         }
         memcpy (bytes, o->via.bin.ptr, o->via.bin.size);
@@ -502,7 +502,7 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
     }
     case PK_BOOL:
         if (o->type != MSGPACK_OBJECT_BOOLEAN) {
-            s_fail (err, "field '%s' must be a boolean", f->name);
+            proto_fail (err, "field '%s' must be a boolean", f->name);
             return -1;
         }
         memcpy (p, &o->via.boolean, sizeof (bool));
@@ -513,7 +513,7 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
         for (uint32_t i = 0; i < o->via.array.size; i++) {
             const msgpack_object *c = &o->via.array.ptr [i];
             if (c->type != MSGPACK_OBJECT_POSITIVE_INTEGER || c->via.u64 > (uint64_t) f->item_max) {
-                s_fail (err, "field '%s' items must be integers 0..%lld",
+                proto_fail (err, "field '%s' items must be integers 0..%lld",
                         f->name, (long long) f->item_max);
                 return -1;
             }
@@ -536,13 +536,13 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
         return 0;
     case PK_STRUCT:
         if (o->type != MSGPACK_OBJECT_MAP) {
-            s_fail (err, "field '%s' must be a map", f->name);
+            proto_fail (err, "field '%s' must be a map", f->name);
             return -1;
         }
         if (s_dec_map (f->sub, o, p, err)) {
             char inner [PROTO_ERR_MAX];
             snprintf (inner, sizeof inner, "%s", err ? err : "");
-            s_fail (err, "%s: %s", f->name, inner);
+            proto_fail (err, "%s: %s", f->name, inner);
             return -1;
         }
         return 0;
@@ -557,11 +557,11 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
             const msgpack_object *it = &o->via.array.ptr [i];
             char *item = items + (size_t) i * f->sub->size;
             if (f->kind == PK_ARRAY && it->type != MSGPACK_OBJECT_MAP) {
-                s_fail (err, "items of '%s' must be maps", f->name);
+                proto_fail (err, "items of '%s' must be maps", f->name);
                 return -1;
             }
             if (f->kind == PK_MSGS && it->type != MSGPACK_OBJECT_BIN) {
-                s_fail (err, "items of '%s' must be binary", f->name);
+                proto_fail (err, "items of '%s' must be binary", f->name);
                 return -1;
             }
             int rc = f->kind == PK_ARRAY
@@ -575,7 +575,7 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
         return 0;
     }
     }
-    s_fail (err, "field '%s' has an unknown kind", f->name);
+    proto_fail (err, "field '%s' has an unknown kind", f->name);
     return -1;
 }
 
@@ -610,11 +610,11 @@ static int
 s_open (const char *data, size_t len, msgpack_unpacked *u, const msgpack_object **map, char *err)
 {
     if (len > EASEL_MAX_MSG_BYTES) {
-        s_fail (err, "message too large (%zu bytes, max %d)", len, EASEL_MAX_MSG_BYTES);
+        proto_fail (err, "message too large (%zu bytes, max %d)", len, EASEL_MAX_MSG_BYTES);
         return -1;
     }
     if (!data && len) {
-        s_fail (err, "no data");
+        proto_fail (err, "no data");
         return -1;
     }
     if (proto_scan ((const unsigned char *) data, len, err))
@@ -623,20 +623,20 @@ s_open (const char *data, size_t len, msgpack_unpacked *u, const msgpack_object 
     size_t off = 0;
     if (msgpack_unpack_next (u, data, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len) {
         msgpack_unpacked_destroy (u);
-        s_fail (err, "malformed msgpack");
+        proto_fail (err, "malformed msgpack");
         return -1;
     }
     *map = &u->data;
     const msgpack_object *o;
     int64_t v;
     if ((*map)->type != MSGPACK_OBJECT_MAP)
-        s_fail (err, "body must be a map");
+        proto_fail (err, "body must be a map");
     else
     if (s_lookup (*map, "v", true, &o, err) > 0
     &&  s_check_int (o, "v", INT64_MIN, INT64_MAX, &v, err) == 0) {
         if (v == EASEL_PROTO_VERSION)
             return 0;
-        s_fail (err, "unsupported version %lld", (long long) v);
+        proto_fail (err, "unsupported version %lld", (long long) v);
     }
     msgpack_unpacked_destroy (u);
     return -1;
@@ -648,7 +648,7 @@ proto_msg_decode (const proto_msg_t *msg, const char *data, size_t len, void *se
     if (err)
         err [0] = '\0';
     if (!msg || !self) {
-        s_fail (err, "no message");
+        proto_fail (err, "no message");
         return -1;
     }
     memset (self, 0, msg->size);

@@ -64,6 +64,10 @@ struct proto_msg_s {
     void (*seed) (void *self);
 };
 
+/* Writes the printf-style reason into err (PROTO_ERR_MAX bytes) when err is
+   not NULL (proto.c): the one way proto's decoders say why. */
+void proto_fail (char *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
 /*  Walks one msgpack object over data[0..len) without allocating (proto_scan.c).
     -1 with err on a truncated body, a reserved byte, more than
     EASEL_MAX_MSG_ITEMS items, a container that claims more items than bytes

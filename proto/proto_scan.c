@@ -6,19 +6,7 @@
     EASEL_MAX_MSG_ITEMS items, so a hostile header cannot make it allocate.
     Thread: no state. Memory: allocates nothing.  */
 #include "proto_msgs.h"
-#include <stdarg.h>
 #include <stdio.h>
-
-static void
-s_fail (char *err, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err, PROTO_ERR_MAX, fmt, ap);
-    va_end (ap);
-}
 
 static uint64_t
 s_be (const unsigned char *p, int n)
@@ -40,11 +28,11 @@ proto_scan (const unsigned char *data, size_t len, char *err)
     uint64_t seen = 0;
     while (pending) {
         if (pos >= len) {
-            s_fail (err, "truncated message");
+            proto_fail (err, "truncated message");
             return -1;
         }
         if (++seen > EASEL_MAX_MSG_ITEMS) {
-            s_fail (err, "message has too many items");
+            proto_fail (err, "message has too many items");
             return -1;
         }
         pending--;
@@ -59,7 +47,7 @@ proto_scan (const unsigned char *data, size_t len, char *err)
         else if (b <= 0x9f) items = b & 0x0f;
         else if (b <= 0xbf) skip = b & 0x1f;
         else if (b == 0xc1) {
-            s_fail (err, "invalid msgpack byte 0xc1");
+            proto_fail (err, "invalid msgpack byte 0xc1");
             return -1;
         }
         else if (b >= 0xc4 && b <= 0xc6) { kind = 1; lenbytes = 1 << (b - 0xc4); }
@@ -75,7 +63,7 @@ proto_scan (const unsigned char *data, size_t len, char *err)
 
         if (lenbytes) {
             if (len - pos < (size_t) lenbytes) {
-                s_fail (err, "truncated message");
+                proto_fail (err, "truncated message");
                 return -1;
             }
             uint64_t n = s_be (data + pos, lenbytes);
@@ -86,18 +74,18 @@ proto_scan (const unsigned char *data, size_t len, char *err)
             else items = 2 * n;
         }
         if (skip > len - pos) {
-            s_fail (err, "truncated message");
+            proto_fail (err, "truncated message");
             return -1;
         }
         pos += (size_t) skip;
         pending += items;
         if (pending > len - pos) {    /* every item needs at least one byte */
-            s_fail (err, "truncated message");
+            proto_fail (err, "truncated message");
             return -1;
         }
     }
     if (pos != len) {
-        s_fail (err, "trailing bytes after the body");
+        proto_fail (err, "trailing bytes after the body");
         return -1;
     }
     return 0;
