@@ -6,7 +6,6 @@
     EASEL_MAX_MSG_ITEMS items, so a hostile header cannot make it allocate.
     Thread: no state. Memory: allocates nothing.  */
 #include "proto_msgs.h"
-#include <stdio.h>
 
 static uint64_t
 s_be (const unsigned char *p, int n)
