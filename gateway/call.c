@@ -417,6 +417,34 @@ call_check_json_body (call_t *c, api_error_t *e)
     return 0;
 }
 
+int
+call_no_params (call_t *c, const char *what, char fp [65], api_error_t *e)
+{
+    char *body = NULL;
+    size_t len = 0;
+    bool has_body = mg_get_request_info (c->conn)->content_length > 0
+                 || mg_get_header (c->conn, "Transfer-Encoding");
+    if (has_body && (call_check_json_body (c, e) || call_read_body (c, &body, &len, e)))
+        return -1;
+    json_error_t jerr;
+    int rc = api_json_depth_check (body, len, e);
+    json_t *doc = len && !rc ? json_loadb (body, len, 0, &jerr) : NULL;
+    if (rc == 0 && len && !doc)
+        rc = api_error_set (e, 400, "invalid_json", NULL, "The body is not valid JSON: %s"
+                            " (line %d, column %d).", jerr.text, jerr.line, jerr.column);
+    else
+    if (doc && (!json_is_object (doc) || json_object_size (doc) > 0)) {
+        const char *k = json_is_object (doc) ? json_object_iter_key (json_object_iter (doc)) : NULL;
+        rc = api_error_set (e, 422, "parameter_unknown", k, "%s takes no parameters; send no body"
+                            " or {}.", what);
+    }
+    json_decref (doc);
+    if (!rc && fp && call_fingerprint (body, len, fp))
+        rc = call_internal (c, e, "cannot fingerprint the request");
+    free (body);
+    return rc;
+}
+
 /* ---- idempotency keys (CONTRACT 5) -----------------------------------------
    The gateway checks the header, fingerprints the canonical body (sha256 of
    the JSON with sorted keys, compact: key order and whitespace do not

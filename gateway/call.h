@@ -132,6 +132,12 @@ int call_read_body (call_t *c, char **out, size_t *out_len, api_error_t *e);
 
 int call_check_json_body (call_t *c, api_error_t *e);
 
+/* The body of a POST that takes no parameters (cancel, revoke): none, or
+   the JSON {}. Anything else is 400 invalid_json or 422 parameter_unknown
+   naming the first key ("<what> takes no parameters"). With fp, the body's
+   idempotency fingerprint. 0, or -1 with e set. */
+int call_no_params (call_t *c, const char *what, char fp [65], api_error_t *e);
+
 /* Idempotency-Key header into key ("" when absent). 400 unless 1..255
    printable ASCII characters. */
 int call_idem_key (call_t *c, char key [EASEL_IDEMPOTENCY_KEY_MAX + 1], api_error_t *e);

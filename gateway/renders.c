@@ -307,31 +307,9 @@ route_cancel_render (call_t *c)
     const char *id = c->id;
     api_error_t e;
     char key [EASEL_IDEMPOTENCY_KEY_MAX + 1];
-    char *body = NULL;
-    size_t len = 0;
-    bool has_body = mg_get_request_info (c->conn)->content_length > 0
-                 || mg_get_header (c->conn, "Transfer-Encoding");
-    if (call_auth (c, &e) || call_idem_key (c, key, &e)
-    ||  (has_body && (call_check_json_body (c, &e) || call_read_body (c, &body, &len, &e))))
-        return call_reply_error (c, &e, NULL);
-    json_error_t jerr;
-    int rc = api_json_depth_check (body, len, &e);
-    json_t *doc = len && !rc ? json_loadb (body, len, 0, &jerr) : NULL;
-    if (rc == 0 && len && !doc)
-        rc = api_error_set (&e, 400, "invalid_json", NULL, "The body is not valid JSON: %s"
-                            " (line %d, column %d).", jerr.text, jerr.line, jerr.column);
-    else
-    if (doc && (!json_is_object (doc) || json_object_size (doc) > 0)) {
-        const char *k = json_is_object (doc) ? json_object_iter_key (json_object_iter (doc)) : NULL;
-        rc = api_error_set (&e, 422, "parameter_unknown", k ? k : NULL,
-                            "Cancel takes no parameters; send no body or {}.");
-    }
-    json_decref (doc);
     char fp [65] = "";
-    if (!rc && key [0] && call_fingerprint (body, len, fp))
-        rc = call_internal (c, &e, "cannot fingerprint the request");
-    free (body);
-    if (rc)
+    if (call_auth (c, &e) || call_idem_key (c, key, &e)
+    ||  call_no_params (c, "Cancel", key [0] ? fp : NULL, &e))
         return call_reply_error (c, &e, NULL);
     if (!proto_id_valid (id, "rnd_")) {
         api_error_set (&e, 404, "resource_missing", "id", "No such render: '%.40s'.", id);
@@ -346,7 +324,7 @@ route_cancel_render (call_t *c)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     zframe_t *reply = NULL;
-    rc = proto_cancel_encode (&cr, &sb) ? call_internal (c, &e, "CANCEL_RENDER encoding failed")
+    int rc = proto_cancel_encode (&cr, &sb) ? call_internal (c, &e, "CANCEL_RENDER encoding failed")
        : call_bus (c, PROTO_CANCEL_RENDER, &sb, cr.rid, PROTO_RENDER, &reply, &e);
     msgpack_sbuffer_destroy (&sb);
     if (rc == 1)

@@ -337,27 +337,7 @@ route_review_revoke (call_t *c)
 {
     const char *id = c->id;
     api_error_t e;
-    char *body = NULL;
-    size_t len = 0;
-    bool has_body = mg_get_request_info (c->conn)->content_length > 0
-                 || mg_get_header (c->conn, "Transfer-Encoding");
-    if (call_auth (c, &e) || (has_body && (call_check_json_body (c, &e) || call_read_body (c, &body, &len, &e))))
-        return call_reply_error (c, &e, NULL);
-    int rc = api_json_depth_check (body, len, &e);
-    json_error_t jerr;
-    json_t *doc = len && !rc ? json_loadb (body, len, 0, &jerr) : NULL;
-    if (rc == 0 && len && !doc)
-        rc = api_error_set (&e, 400, "invalid_json", NULL, "The body is not valid JSON: %s"
-                            " (line %d, column %d).", jerr.text, jerr.line, jerr.column);
-    else
-    if (doc && (!json_is_object (doc) || json_object_size (doc) > 0)) {
-        const char *k = json_is_object (doc) ? json_object_iter_key (json_object_iter (doc)) : NULL;
-        rc = api_error_set (&e, 422, "parameter_unknown", k ? k : NULL,
-                            "Revoking takes no parameters; send no body or {}.");
-    }
-    json_decref (doc);
-    free (body);
-    if (rc)
+    if (call_auth (c, &e) || call_no_params (c, "Revoking", NULL, &e))
         return call_reply_error (c, &e, NULL);
     if (!proto_id_valid (id, "rnd_")) {
         api_error_set (&e, 404, "resource_missing", "id", "No such render: '%.40s'.", id);
@@ -372,7 +352,7 @@ route_review_revoke (call_t *c)
     char *answer = NULL;
     if (s_review_call (c, &rq, &status, &answer, &e))
         return call_reply_error (c, &e, NULL);
-    rc = call_reply (c, status, "application/json", NULL, answer, strlen (answer));
+    int rc = call_reply (c, status, "application/json", NULL, answer, strlen (answer));
     free (answer);
     return rc;
 }

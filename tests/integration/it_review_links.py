@@ -123,7 +123,10 @@ try:
     check(status == 201 and plain["by"] is None and plain["since"] is None and "&by=" not in plain["url"],
           "a plain mint answered %d %r" % (status, plain))
 
-    # revoking revokes named links too
+    # revoking takes no parameters, and revokes named links too
+    status, _, err = stack.json("POST", "/v1/renders/%s/review_links/revoke" % rid, {"all": True})
+    check(status == 422 and err["error"]["code"] == "parameter_unknown" and err["error"].get("param") == "all",
+          "revoke with a parameter answered %d %r" % (status, err))
     status, _, _ = stack.json("POST", "/v1/renders/%s/review_links/revoke" % rid, {})
     check(status == 200, "revoke answered %d" % status)
     status, _, _ = stack.request("GET", path, auth=False)
