@@ -45,17 +45,16 @@ dispatch_run (scheduler_t *self)
         scheduler_store_failed (self, "leased_counts", err);
         return;
     }
-    /* one tenant alone may use every slot: fairness only costs then */
-    int64_t cap = self->cfg.account_lease_cap;
-    if (cap > 0) {
-        int64_t accounts = job_store_render_accounts_processing (self->store, err);
-        if (accounts < 0) {
-            scheduler_store_failed (self, "accounts_processing", err);
-            return;
-        }
-        if (accounts < 2)
-            cap = 0;
+    /* accounts share the fleet: the next free slot goes to the account
+       holding the fewest, each held to the cap while another has work
+       queued; one tenant alone may use every slot (fairness only costs then) */
+    int64_t accounts = job_store_render_accounts_processing (self->store, err);
+    if (accounts < 0) {
+        scheduler_store_failed (self, "accounts_processing", err);
+        return;
     }
+    int64_t cap = accounts < 2 ? 0
+                : self->cfg.account_lease_cap > 0 ? self->cfg.account_lease_cap : INT64_MAX;
     /* a renderer that cannot capture and found nothing for it this pass is
        skipped, so capture tasks still reach the renderers that can */
     bool skip [RENDERER_TABLE_MAX] = { false };

@@ -132,10 +132,14 @@ int job_store_task_lease_next (job_store_t *self, const char *renderer, int64_t 
 int job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
                               int64_t now_ms, int64_t lease_ms, proto_task_t *out, char *err);
 
-/* As job_store_task_lease_for, fair between accounts: with account_cap > 0,
-   a task of an account already holding account_cap leased tasks is taken
-   only when no other account has a task queued that this renderer may take
-   (work-conserving: a lone tenant may use the whole fleet). 0 = no cap. */
+/* As job_store_task_lease_for, fair between accounts when account_cap > 0:
+   the task comes from the account holding the fewest leased tasks (oldest
+   render first among equals), so a second account's render takes the next
+   free slot rather than waiting behind another's matrix; and a task of an
+   account already holding account_cap leased tasks is taken only when no
+   other account has a task queued that this renderer may take
+   (work-conserving: a lone tenant may use the whole fleet). 0 = oldest
+   render first, no sharing (INT64_MAX: sharing without a cap). */
 int job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture,
                                int64_t account_cap, int64_t now_ms, int64_t lease_ms,
                                proto_task_t *out, char *err);

@@ -23,21 +23,26 @@ job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
     return job_store_task_lease_fair (self, renderer, capture, 0, now_ms, lease_ms, out, err);
 }
 
-/* The oldest processing render with a queued task this renderer may take
-   whose account holds fewer than `cap` leased tasks, into *seq: 1, or 0 when
-   there is none, -1 on error. Walks processing renders (few), not tasks. */
+/* The render whose task goes next when accounts share the fleet: among
+   processing renders with a queued task this renderer may take, whose
+   account holds fewer than `cap` leased tasks, the one of the account
+   holding the fewest leased tasks, the oldest render first among equals. So
+   a second account's render takes the next free slot instead of waiting
+   behind a first account's matrix. Into *seq: 1, or 0 when there is none,
+   -1 on error. Walks processing renders and leased tasks (few), not the
+   queue. */
 static int
 s_fair_render (job_store_t *self, bool capture, int64_t cap, int64_t *seq, char *err)
 {
     sqlite3_stmt *st = store_stmt (self,
-        "SELECT r.seq FROM renders r WHERE r.status = 'processing'"
-        " AND r.account_id NOT IN (SELECT r2.account_id FROM tasks t2"
-        "   JOIN renders r2 ON r2.seq = t2.render_seq"
+        "SELECT r.seq FROM renders r LEFT JOIN (SELECT r2.account_id AS account_id, count(*) AS n"
+        "   FROM tasks t2 JOIN renders r2 ON r2.seq = t2.render_seq"
         "   WHERE t2.state = 'leased' OR (t2.state = 'canceled' AND t2.renderer IS NOT NULL)"
-        "   GROUP BY r2.account_id HAVING count(*) >= ?2)"
+        "   GROUP BY r2.account_id) l ON l.account_id = r.account_id"
+        " WHERE r.status = 'processing' AND coalesce(l.n, 0) < ?2"
         " AND EXISTS (SELECT 1 FROM tasks t WHERE t.state = 'queued' AND t.render_seq = r.seq"
         "   AND (?1 OR substr(t.id, 1, 4) <> 'cap_'))"
-        " ORDER BY r.seq LIMIT 1", "ii", (int64_t) capture, cap);
+        " ORDER BY coalesce(l.n, 0), r.seq LIMIT 1", "ii", (int64_t) capture, cap);
     if (!st)
         return store_fail (self, err);
     int rc = sqlite3_step (st);
