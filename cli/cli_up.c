@@ -36,6 +36,7 @@
 #include "up_probe.h"
 #include "job_store.h"
 #include "log.h"
+#include "config.h"
 #include "util.h"
 
 #define S_MAX_RENDERERS    256
@@ -249,8 +250,8 @@ cli_up (int argc, char **argv)
         fputs (s_usage, stderr);
         return 2;
     }
-    const char *listen = util_config (argc, argv, "--listen", "EASEL_LISTEN", "127.0.0.1:8080");
-    const char *data = util_config (argc, argv, "--data", "EASEL_DATA", "./easel-data");
+    const char *listen = util_config (argc, argv, "--listen", "EASEL_LISTEN", EASEL_LISTEN_DEFAULT);
+    const char *data = util_config (argc, argv, "--data", "EASEL_DATA", EASEL_DATA_DEFAULT);
     const char *bus = util_config (argc, argv, "--bus", "EASEL_UP_BUS", "ipc");
     bool ipc = strcmp (bus, "ipc") == 0;
     if (!ipc && strcmp (bus, "tcp") != 0) {
@@ -261,11 +262,11 @@ cli_up (int argc, char **argv)
     if (ipc && s_ipc_endpoints (data, ipc_ep))
         return 1;
     const char *api = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT",
-                                   ipc ? ipc_ep[0] : "tcp://127.0.0.1:5555");
+                                   ipc ? ipc_ep[0] : EASEL_API_ENDPOINT_DEFAULT);
     const char *work = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT",
-                                    ipc ? ipc_ep[1] : "tcp://127.0.0.1:5556");
+                                    ipc ? ipc_ep[1] : EASEL_WORK_ENDPOINT_DEFAULT);
     const char *events = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT",
-                                      ipc ? ipc_ep[2] : "tcp://127.0.0.1:5557");
+                                      ipc ? ipc_ep[2] : EASEL_EVENTS_ENDPOINT_DEFAULT);
     const char *renderers_text = util_config (argc, argv, "--renderers", NULL, NULL);
     char public_url[512];
     snprintf (public_url, sizeof public_url, "%s",
@@ -386,9 +387,14 @@ cli_up (int argc, char **argv)
             snprintf (c->label, sizeof c->label, "renderer-%d", i - 2);
         int k = 0;
         c->argv[k++] = c->path;
-        c->argv[k++] = "--api";    c->argv[k++] = (char *) api;
-        c->argv[k++] = "--work";   c->argv[k++] = (char *) work;
-        c->argv[k++] = "--events"; c->argv[k++] = (char *) events;
+        /* each child is given the endpoints it uses: its flags are checked */
+        if (i < 3) {
+            c->argv[k++] = "--api";    c->argv[k++] = (char *) api;
+            c->argv[k++] = "--events"; c->argv[k++] = (char *) events;
+        }
+        if (i == 0 || i >= 3) {
+            c->argv[k++] = "--work";   c->argv[k++] = (char *) work;
+        }
         if (i == 0) {
             c->argv[k++] = "--data";
             c->argv[k++] = (char *) data;
