@@ -1,6 +1,7 @@
 /*  main.c: easel-scheduler. Reads its configuration, binds the api
-    ROUTER, work ROUTER and events PUB sockets, opens the job store and the
-    blob store, requeues the leases of a previous run, and loops: poll both
+    ROUTER, work ROUTER and events PUB sockets, holds the data dir's lock,
+    opens the job store and the blob store, writes the admin secret the CLI's
+    writes must carry (data_lock.h), requeues the leases of a previous run, and loops: poll both
     ROUTERs until a message or the next heartbeat tick, then one pass
     (scheduler.h), which holds the rooms that own all state.
     Thread: one. Memory: the sockets and stores are main's, closed at exit. */
@@ -10,6 +11,7 @@
 #include "bus.h"
 #include "bus_security.h"
 #include "config.h"
+#include "data_lock.h"
 #include "log.h"
 #include "util.h"
 
@@ -147,6 +149,18 @@ main (int argc, char **argv)
     zsys_init ();
     s_bind_all (self);
     char err [256] = "";
+    /* one scheduler per data dir; CLI writes in progress finish first */
+    int lock_fd = -1;
+    if (data_lock_hold (self->cfg.data_dir, DATA_LOCK_WAIT_MS, &lock_fd, err)) {
+        zsock_destroy (&self->api);
+        zsock_destroy (&self->work);
+        zsock_destroy (&self->pub);
+        log_fatal_bind ("cannot hold the data dir", "reason", err, NULL);
+    }
+    /* the CLI's writes come as ADMIN with this secret (data_lock.h); one
+       sent before the loop runs waits in the bound api socket */
+    if (data_admin_write (self->cfg.data_dir, self->cfg.api_ep, self->admin_secret, err))
+        log_fatal ("cannot write the admin secret", "reason", err, NULL);
     self->store = job_store_open (self->cfg.data_dir, err);
     if (scheduler_init (self))
         log_fatal ("out of memory", NULL);
@@ -199,5 +213,6 @@ main (int argc, char **argv)
     bus_security_shutdown ();
     blob_store_destroy (&self->blobs);
     job_store_destroy (&self->store);
+    data_lock_release (&lock_fd);
     return 0;
 }
