@@ -211,9 +211,10 @@ config_parse (const config_table_t *table, int argc, char **argv, FILE *out, cha
 void
 config_usage (const config_table_t *table, FILE *out)
 {
-    fprintf (out, "usage: easel-%s [flags]\n%s\n\n"
+    fprintf (out, "usage: %s%s [flags]\n%s\n\n"
                   "Each flag may also be set by its variable; a flag wins. Flags:\n",
-             table->service, table->summary);
+             table->program ? "" : "easel-", table->program ? table->program : table->service,
+             table->summary);
     for (size_t r = 0; r < table->nopts; r++) {
         const config_opt_t *opt = &table->opts [r];
         char dflt [256], range [128];

@@ -53,7 +53,8 @@ typedef struct {
 } config_opt_t;
 
 typedef struct {
-    const char *service;           /* "scheduler": the usage line and the docs column */
+    const char *service;           /* "scheduler": the docs column */
+    const char *program;           /* the usage line's command; NULL: "easel-" + service */
     const char *summary;           /* one line under the usage line */
     const config_opt_t *opts;
     size_t nopts;

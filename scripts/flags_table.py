@@ -8,6 +8,7 @@ naming every service that has it. The table sits between the two marker
 comments in the document.
 
   flags_table.py --check DOC BIN...   exit 1 (with a diff) when DOC differs
+                                      (BIN::SUB runs BIN SUB --help-markdown)
   flags_table.py --write DOC BIN...   rewrite the table in DOC
 """
 import difflib
@@ -21,7 +22,8 @@ END = "<!-- end of flags table -->"
 def table(binaries):
     rows, order = {}, []
     for binary in binaries:
-        out = subprocess.run([binary, "--help-markdown"], capture_output=True, text=True,
+        command = binary.split("::")          # "path/easel::up": a CLI subcommand's table
+        out = subprocess.run(command + ["--help-markdown"], capture_output=True, text=True,
                              timeout=30, check=True).stdout
         for line in out.splitlines():
             cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
