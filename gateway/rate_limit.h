@@ -64,8 +64,9 @@ void rate_limit_classes (const char *method, const char *path, rate_class_t out 
    (EASEL_WEBHOOK_TEST_RATE_LIMIT), --auth-fail-rate-limit
    (EASEL_AUTH_FAIL_RATE_LIMIT); rate_limit_defaults where unset.
    0, or -1 with the flag and the value at fault in *bad_flag, *bad_value. */
-/* The four settings rate_limit_config reads, as rows of the gateway's
-   settings table (config.h): known, documented, read here. */
+/* The four settings rate_limit_config reads, in rate_class_t order, as
+   rows of the gateway's settings table (config.h): known, documented, read
+   here by these names. */
 #define RATE_LIMIT_CONFIG_ROWS \
     { .flag = "--rate-limit", .env = "EASEL_RATE_LIMIT", .kind = CONFIG_TEXT, .shown = "`50:200`", \
       .help = "RATE:BURST a second, per account, every authenticated route (`0`: no limit)" }, \
