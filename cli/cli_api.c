@@ -1,5 +1,6 @@
 /*  cli_api.c: HTTP calls and long-poll watching (see cli_api.h). */
 #include "cli_api.h"
+#include "config.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@ static const char *
 s_base (void)
 {
     const char *url = getenv ("EASEL_URL");
-    return url && *url ? url : "http://127.0.0.1:8080";
+    return url && *url ? url : "http://" EASEL_LISTEN_DEFAULT;
 }
 
 int

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "job_store.h"
+#include "config.h"
 #include "util.h"
 
 #define S_PATH_MAX 1024
@@ -33,7 +34,7 @@ s_print_json (json_t *obj)
 int
 cli_backup (int argc, char **argv)
 {
-    const char *data = util_config (argc, argv, "--data", "EASEL_DATA", "./easel-data");
+    const char *data = util_config (argc, argv, "--data", "EASEL_DATA", EASEL_DATA_DEFAULT);
     const char *file = NULL;
     bool as_json = false;
     for (int i = 1; i < argc; i++) {

@@ -1,17 +1,18 @@
 /*  cli_credits.c: `easel credits add` on a data directory: tops an account
-    up and writes the ledger row, in one transaction of its own (WAL lets it
-    run on a stopped data dir and beside a running scheduler, like `easel
-    keys`). Single threaded; output to stdout, errors to stderr.  */
+    up and writes the ledger row, through the scheduler that holds the data
+    dir or, with none running, in one transaction of its own (cli_admin.h).
+    Single threaded; output to stdout, errors to stderr.  */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "admin_ops.h"
 #include "cli.h"
+#include "cli_admin.h"
 #include "job_store.h"
+#include "config.h"
 #include "util.h"
-
-#define S_NOTE_MAX 200             /* bytes of --note */
 
 static const char *s_usage =
     "usage: easel credits add (--account acct_... | --key sk_...|PREFIX) N [--note TEXT]\n"
@@ -21,40 +22,35 @@ static const char *s_usage =
 static int
 s_add (const char *data, const char *who, const char *amount_text, const char *note, bool as_json)
 {
-    int64_t amount;
-    if (util_parse_i64 (amount_text, 1, JOB_STORE_CREDITS_MAX, &amount)) {
+    proto_admin_t req = { .verb = "credits_add", .text = (char *) note };
+    if (util_parse_i64 (amount_text, 1, JOB_STORE_CREDITS_MAX, &req.amount)) {
         fprintf (stderr, "easel: credits wants a whole number >= 1, got \"%s\"\n%s", amount_text, s_usage);
         return 2;
     }
-    if (note && strlen (note) > S_NOTE_MAX) {
-        fprintf (stderr, "easel: --note is limited to %d bytes\n", S_NOTE_MAX);
+    if (note && strlen (note) > ADMIN_NOTE_MAX) {
+        fprintf (stderr, "easel: --note is limited to %d bytes\n", ADMIN_NOTE_MAX);
         return 2;
     }
-    char err [256] = "";
-    job_store_t *store = job_store_open (data, err);
-    if (!store) {
-        fprintf (stderr, "easel: cannot open data dir %s: %s\n", data, err);
-        return 1;
+    if (strlen (who) >= sizeof req.who) {
+        fprintf (stderr, "easel: %s is not an account or a key\n", who);
+        return 2;
     }
-    char account [PROTO_ID_MAX] = "";
-    int64_t balance = 0;
-    int rc = job_store_begin (store, err);
-    if (rc == 0)
-        rc = job_store_credits_add (store, who, amount, note, account, &balance, err);
-    if (rc == 0)
-        rc = job_store_commit (store, err);
-    if (rc)
-        job_store_rollback (store);
-    job_store_destroy (&store);
-    if (rc) {
+    snprintf (req.who, sizeof req.who, "%s", who);
+    json_t *answer = NULL;
+    char err [CLI_ADMIN_ERR_MAX] = "";
+    if (cli_admin_run (data, &req, &answer, err)) {
         fprintf (stderr, "easel: cannot add credits to %s: %s\n", who, err);
         return 1;
     }
     if (as_json)
         printf ("{\"account_id\":\"%s\",\"added\":%" PRId64 ",\"balance\":%" PRId64 "}\n",
-                account, amount, balance);
+                json_string_value (json_object_get (answer, "account_id")), req.amount,
+                (int64_t) json_integer_value (json_object_get (answer, "balance")));
     else
-        printf ("added %" PRId64 " credits to %s; balance %" PRId64 "\n", amount, account, balance);
+        printf ("added %" PRId64 " credits to %s; balance %" PRId64 "\n", req.amount,
+                json_string_value (json_object_get (answer, "account_id")),
+                (int64_t) json_integer_value (json_object_get (answer, "balance")));
+    json_decref (answer);
     return 0;
 }
 
@@ -66,7 +62,7 @@ cli_credits (int argc, char **argv)
         fputs (s_usage, stderr);
         return 2;
     }
-    const char *data = util_config (argc, argv, "--data", "EASEL_DATA", "./easel-data");
+    const char *data = util_config (argc, argv, "--data", "EASEL_DATA", EASEL_DATA_DEFAULT);
     bool as_json = util_config_flag (argc, argv, "--json", NULL);
     const char *positional = NULL;
     int npositional = 0;

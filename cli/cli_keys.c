@@ -1,12 +1,17 @@
 /*  cli_keys.c: `easel keys create|list|revoke` on a data directory.
-    Opens its own short-lived job_store handle (WAL lets it work beside a
-    running scheduler). Single threaded; output to stdout, errors to stderr.  */
+    create and revoke are writes: through the scheduler that holds the data
+    dir, or with none running on the store directly (cli_admin.h); list
+    reads with its own short-lived job_store handle (WAL lets it read beside
+    a running scheduler). Single threaded; output to stdout, errors to stderr.  */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "admin_ops.h"
 #include "cli.h"
+#include "cli_admin.h"
+#include "config.h"
 #include "job_store.h"
 #include "util.h"
 
@@ -31,40 +36,32 @@ s_open (const char *data)
 static int
 s_create (const char *data, const char *name, const char *credits_text, bool as_json)
 {
-    int64_t credits = JOB_STORE_UNLIMITED;
-    if (credits_text && util_parse_i64 (credits_text, 0, INT64_MAX / 2, &credits)) {
+    proto_admin_t req = { .verb = "key_create", .text = (char *) name, .amount = -1 };
+    if (credits_text && util_parse_i64 (credits_text, 0, INT64_MAX / 2, &req.amount)) {
         fprintf (stderr, "easel: --credits wants a whole number >= 0, got \"%s\"\n%s", credits_text, s_usage);
         return 2;
     }
-    if (!name || !*name || strlen (name) >= 128) {
-        fprintf (stderr, "easel: --name wants 1..127 characters\n%s", s_usage);
+    if (!name || !*name || strlen (name) > ADMIN_NAME_MAX) {
+        fprintf (stderr, "easel: --name wants 1..%d characters\n%s", ADMIN_NAME_MAX, s_usage);
         return 2;
     }
-    job_store_t *store = s_open (data);
-    if (!store)
-        return 1;
-    job_store_new_key_t key;
-    char err[256] = "";
-    int rc = job_store_account_create (store, name, credits, &key, err);
-    job_store_destroy (&store);
-    if (rc) {
+    json_t *key = NULL;
+    char err [CLI_ADMIN_ERR_MAX] = "";
+    if (cli_admin_run (data, &req, &key, err)) {
         fprintf (stderr, "easel: cannot create key: %s\n", err);
         return 1;
     }
     if (as_json) {
-        json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name", name,
-                               "account_id", key.account_id, "api_key", key.api_key,
-                               "key_prefix", key.key_prefix, "webhook_secret", key.webhook_secret);
-        json_object_set_new (o, "credits", credits == JOB_STORE_UNLIMITED
-                                           ? json_null () : json_integer (credits));
-        json_dumpf (o, stdout, JSON_COMPACT);
+        json_dumpf (key, stdout, JSON_COMPACT);
         fputc ('\n', stdout);
-        json_decref (o);
     }
     else
         printf ("API key (%s, shown once): %s\n"
                 "Webhook secret: %s\n"
-                "Account: %s\n", name, key.api_key, key.webhook_secret, key.account_id);
+                "Account: %s\n", name, json_string_value (json_object_get (key, "api_key")),
+                json_string_value (json_object_get (key, "webhook_secret")),
+                json_string_value (json_object_get (key, "account_id")));
+    json_decref (key);
     return 0;
 }
 
@@ -120,16 +117,19 @@ s_list (const char *data, bool as_json)
 static int
 s_revoke (const char *data, const char *key)
 {
-    job_store_t *store = s_open (data);
-    if (!store)
+    proto_admin_t req = { .verb = "key_revoke" };
+    if (strlen (key) >= sizeof req.who) {
+        fprintf (stderr, "easel: cannot revoke %s: no such key\n", key);
         return 1;
-    char err[256] = "";
-    int rc = job_store_key_revoke (store, key, err);
-    job_store_destroy (&store);
-    if (rc) {
+    }
+    snprintf (req.who, sizeof req.who, "%s", key);
+    json_t *answer = NULL;
+    char err [CLI_ADMIN_ERR_MAX] = "";
+    if (cli_admin_run (data, &req, &answer, err)) {
         fprintf (stderr, "easel: cannot revoke %s: %s\n", key, err);
         return 1;
     }
+    json_decref (answer);
     printf ("revoked %s\n", key);
     return 0;
 }
@@ -143,7 +143,7 @@ cli_keys (int argc, char **argv)
         return 2;
     }
     const char *verb = argv[1];
-    const char *data = util_config (argc, argv, "--data", "EASEL_DATA", "./easel-data");
+    const char *data = util_config (argc, argv, "--data", "EASEL_DATA", EASEL_DATA_DEFAULT);
     bool as_json = util_config_flag (argc, argv, "--json", NULL);
     const char *positional = NULL;
     int npositional = 0;

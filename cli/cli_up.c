@@ -36,6 +36,7 @@
 #include "up_probe.h"
 #include "job_store.h"
 #include "log.h"
+#include "config.h"
 #include "util.h"
 
 #define S_MAX_RENDERERS    256
@@ -216,72 +217,64 @@ s_bus_dir (const char *data)
     return 0;
 }
 
-/* Checks every argument is a known "--flag value" / "--flag=value". */
-static bool
-s_args_ok (int argc, char **argv)
-{
-    static const char *known[] = { "--listen", "--data", "--renderers", "--public-url",
-                                   "--api", "--work", "--events", "--metrics", "--bus", NULL };
-    for (int i = 1; i < argc; i++) {
-        bool ok = false;
-        for (int k = 0; known[k] && !ok; k++) {
-            size_t len = strlen (known[k]);
-            if (strncmp (argv[i], known[k], len) == 0 && argv[i][len] == '=')
-                ok = true;
-            else
-            if (strcmp (argv[i], known[k]) == 0 && i + 1 < argc) {
-                ok = true;
-                i++;
-            }
-        }
-        if (!ok) {
-            fprintf (stderr, "easel up: unknown or incomplete option %s\n", argv[i]);
-            return false;
-        }
-    }
-    return true;
-}
-
 int
 cli_up (int argc, char **argv)
 {
-    if (!s_args_ok (argc, argv)) {
-        fputs (s_usage, stderr);
+    const char *listen = NULL, *data = NULL, *bus = NULL, *api = NULL, *work = NULL, *events = NULL;
+    const char *public_url_text = NULL, *metrics = NULL;
+    long cores = sysconf (_SC_NPROCESSORS_ONLN);
+    int64_t nrenderers = 0;
+    const config_opt_t rows [] = {
+        { .flag = "--listen", .env = "EASEL_LISTEN", .kind = CONFIG_TEXT, .text = EASEL_LISTEN_DEFAULT,
+          .help = "the gateway's HTTP address", .out_text = &listen },
+        { .flag = "--data", .env = "EASEL_DATA", .kind = CONFIG_TEXT, .text = EASEL_DATA_DEFAULT,
+          .help = "the data directory (a dev account is made in a new one)", .out_text = &data },
+        { .flag = "--renderers", .kind = CONFIG_INT, .num = cores < 1 ? 1 : cores > S_MAX_RENDERERS
+          ? S_MAX_RENDERERS : cores, .min = 0, .max = S_MAX_RENDERERS, .shown = "number of cores",
+          .help = "renderer processes to start", .out_num = &nrenderers },
+        { .flag = "--public-url", .env = "EASEL_PUBLIC_URL", .kind = CONFIG_TEXT,
+          .shown = "`http://` + listen address", .help = "the public base URL of signed links",
+          .out_text = &public_url_text },
+        { .flag = "--bus", .env = "EASEL_UP_BUS", .kind = CONFIG_TEXT, .text = "ipc", .choices = "ipc|tcp",
+          .help = "ipc: owner-only sockets in DATA/bus; tcp: the services' tcp defaults",
+          .out_text = &bus },
+        { .flag = "--api", .env = "EASEL_API_ENDPOINT", .kind = CONFIG_ENDPOINT, .shown = "by `--bus`",
+          .help = "the scheduler's api socket", .out_text = &api },
+        { .flag = "--work", .env = "EASEL_WORK_ENDPOINT", .kind = CONFIG_ENDPOINT, .shown = "by `--bus`",
+          .help = "the scheduler's work socket (renderers)", .out_text = &work },
+        { .flag = "--events", .env = "EASEL_EVENTS_ENDPOINT", .kind = CONFIG_ENDPOINT, .shown = "by `--bus`",
+          .help = "the scheduler's events PUB socket", .out_text = &events },
+        { .flag = "--metrics", .kind = CONFIG_TEXT, .text = "", .shown = "off",
+          .help = "HOST:PORT: the scheduler serves /metrics on PORT, the webhooker on PORT+1, "
+          "renderer i on PORT+1+i (the gateway on `--listen`)", .out_text = &metrics },
+    };
+    const config_table_t table = { .service = "easel up", .program = "easel up",
+                                   .summary = "Starts and supervises a whole stack on this machine.",
+                                   .opts = rows, .nopts = sizeof rows / sizeof rows [0] };
+    char cerr[CONFIG_ERR_MAX] = "";
+    int crc = config_parse (&table, argc, argv, stdout, cerr);
+    if (crc > 0)
+        return 0;
+    if (crc < 0) {
+        fprintf (stderr, "easel up: %s\n%s", cerr, s_usage);
         return 2;
     }
-    const char *listen = util_config (argc, argv, "--listen", "EASEL_LISTEN", "127.0.0.1:8080");
-    const char *data = util_config (argc, argv, "--data", "EASEL_DATA", "./easel-data");
-    const char *bus = util_config (argc, argv, "--bus", "EASEL_UP_BUS", "ipc");
     bool ipc = strcmp (bus, "ipc") == 0;
-    if (!ipc && strcmp (bus, "tcp") != 0) {
-        fprintf (stderr, "easel up: --bus wants ipc or tcp, got \"%s\"\n", bus);
-        return 2;
-    }
     static char ipc_ep[3][PATH_MAX];
     if (ipc && s_ipc_endpoints (data, ipc_ep))
         return 1;
-    const char *api = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT",
-                                   ipc ? ipc_ep[0] : "tcp://127.0.0.1:5555");
-    const char *work = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT",
-                                    ipc ? ipc_ep[1] : "tcp://127.0.0.1:5556");
-    const char *events = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT",
-                                      ipc ? ipc_ep[2] : "tcp://127.0.0.1:5557");
-    const char *renderers_text = util_config (argc, argv, "--renderers", NULL, NULL);
+    if (!api)
+        api = ipc ? ipc_ep[0] : EASEL_API_ENDPOINT_DEFAULT;
+    if (!work)
+        work = ipc ? ipc_ep[1] : EASEL_WORK_ENDPOINT_DEFAULT;
+    if (!events)
+        events = ipc ? ipc_ep[2] : EASEL_EVENTS_ENDPOINT_DEFAULT;
     char public_url[512];
-    snprintf (public_url, sizeof public_url, "%s",
-              util_config (argc, argv, "--public-url", "EASEL_PUBLIC_URL", ""));
+    snprintf (public_url, sizeof public_url, "%s", public_url_text ? public_url_text : "");
     if (!public_url[0])
         snprintf (public_url, sizeof public_url, "http://%s", listen);
-    int64_t nrenderers = sysconf (_SC_NPROCESSORS_ONLN);
-    if (nrenderers < 1)
-        nrenderers = 1;
-    if (renderers_text && util_parse_i64 (renderers_text, 0, S_MAX_RENDERERS, &nrenderers)) {
-        fprintf (stderr, "easel up: --renderers wants 0..%d, got \"%s\"\n", S_MAX_RENDERERS, renderers_text);
-        return 2;
-    }
     /* Metrics listeners: one address per child (a shared EASEL_METRICS_LISTEN
        would make all but one fail to bind), from --metrics HOST:PORT up. */
-    const char *metrics = util_config (argc, argv, "--metrics", NULL, "");
     unsetenv ("EASEL_METRICS_LISTEN");
     char metrics_host[256] = "";
     int64_t metrics_port = 0;
@@ -386,9 +379,14 @@ cli_up (int argc, char **argv)
             snprintf (c->label, sizeof c->label, "renderer-%d", i - 2);
         int k = 0;
         c->argv[k++] = c->path;
-        c->argv[k++] = "--api";    c->argv[k++] = (char *) api;
-        c->argv[k++] = "--work";   c->argv[k++] = (char *) work;
-        c->argv[k++] = "--events"; c->argv[k++] = (char *) events;
+        /* each child is given the endpoints it uses: its flags are checked */
+        if (i < 3) {
+            c->argv[k++] = "--api";    c->argv[k++] = (char *) api;
+            c->argv[k++] = "--events"; c->argv[k++] = (char *) events;
+        }
+        if (i == 0 || i >= 3) {
+            c->argv[k++] = "--work";   c->argv[k++] = (char *) work;
+        }
         if (i == 0) {
             c->argv[k++] = "--data";
             c->argv[k++] = (char *) data;

@@ -1,7 +1,7 @@
 /*  cli_webhook.c: `easel keys rotate-secret` and `easel keys public-key`,
-    an account's webhook signing secrets on a data directory. Opens its own
-    short-lived job_store handle (WAL: works beside a running scheduler, which
-    reads the secrets afresh for every fetch). Single threaded.  */
+    an account's webhook signing secrets on a data directory, through the
+    scheduler that holds it or, with none running, on the store directly
+    (cli_admin.h; enabling ed25519 makes a key pair, a write). Single threaded.  */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -9,55 +9,51 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_admin.h"
 #include "job_store.h"
 #include "util.h"
 
-static job_store_t *
-s_open (const char *data)
+/* Runs req, printing the failure; 0 with *out, else the exit status. */
+static int
+s_run (const char *data, proto_admin_t *req, const char *what, json_t **out)
 {
-    char err[256] = "";
-    job_store_t *store = job_store_open (data, err);
-    if (!store)
-        fprintf (stderr, "easel: cannot open data dir %s: %s\n", data, err);
-    return store;
+    char err [CLI_ADMIN_ERR_MAX] = "";
+    if (cli_admin_run (data, req, out, err) == 0)
+        return 0;
+    fprintf (stderr, "easel: cannot %s of %s: %s\n", what, req->who, err);
+    return 1;
 }
 
 int
 cli_keys_rotate_secret (const char *data, const char *account, const char *overlap_text, bool as_json)
 {
-    int64_t overlap = EASEL_WEBHOOK_OVERLAP_S;
+    proto_admin_t req = { .verb = "secret_rotate", .amount = -1 };
     if (!account || !proto_id_valid (account, "acct_")) {
         fprintf (stderr, "easel: --account wants an account id (acct_...)\n");
         return 2;
     }
-    if (overlap_text && util_parse_i64 (overlap_text, 0, EASEL_WEBHOOK_OVERLAP_MAX_S, &overlap)) {
+    if (overlap_text && util_parse_i64 (overlap_text, 0, EASEL_WEBHOOK_OVERLAP_MAX_S, &req.amount)) {
         fprintf (stderr, "easel: --overlap-s wants whole seconds 0..%d, got \"%s\"\n",
                  EASEL_WEBHOOK_OVERLAP_MAX_S, overlap_text);
         return 2;
     }
-    job_store_t *store = s_open (data);
-    if (!store)
-        return 1;
-    char secret[80], err[256] = "", until[32];
-    int64_t now = util_now_ms ();
-    int rc = job_store_webhook_secret_rotate (store, account, overlap, now, secret, err);
-    job_store_destroy (&store);
-    if (rc) {
-        fprintf (stderr, "easel: cannot rotate the webhook secret of %s: %s\n", account, err);
-        return 1;
-    }
-    util_iso8601 (now + overlap * 1000, until, sizeof until);
+    snprintf (req.who, sizeof req.who, "%s", account);
+    json_t *obj = NULL;
+    int rc = s_run (data, &req, "rotate the webhook secret", &obj);
+    if (rc)
+        return rc;
     if (as_json) {
-        json_t *obj = json_pack ("{s:s, s:s, s:I, s:s}", "account_id", account, "webhook_secret", secret,
-                                 "overlap_s", (json_int_t) overlap, "previous_valid_until", until);
-        char *text = obj ? json_dumps (obj, JSON_COMPACT) : NULL;
+        char *text = json_dumps (obj, JSON_COMPACT);
         if (text)
             printf ("%s\n", text);
         free (text);
         json_decref (obj);
         return text ? 0 : 1;
     }
-    printf ("webhook_secret  %s\n(the previous secret keeps signing until %s)\n", secret, until);
+    printf ("webhook_secret  %s\n(the previous secret keeps signing until %s)\n",
+            json_string_value (json_object_get (obj, "webhook_secret")),
+            json_string_value (json_object_get (obj, "previous_valid_until")));
+    json_decref (obj);
     return 0;
 }
 
@@ -73,21 +69,19 @@ cli_keys_public_key (const char *data, const char *account, const char *ed25519,
         fprintf (stderr, "easel: --ed25519 wants on or off, got \"%s\"\n", ed25519);
         return 2;
     }
-    job_store_t *store = s_open (data);
-    if (!store)
-        return 1;
-    char pk[64], err[256] = "";
-    bool enabled = false;
-    int rc = job_store_webhook_ed25519 (store, account, action, pk, &enabled, err);
-    job_store_destroy (&store);
-    if (rc) {
-        fprintf (stderr, "easel: cannot read the webhook key of %s: %s\n", account, err);
-        return 1;
-    }
+    proto_admin_t req = { .verb = "ed25519", .amount = action };
+    snprintf (req.who, sizeof req.who, "%s", account);
+    json_t *obj = NULL;
+    int rc = s_run (data, &req, "read the webhook key", &obj);
+    if (rc)
+        return rc;
+    const char *pk = json_string_value (json_object_get (obj, "public_key"));
+    bool enabled = json_is_true (json_object_get (obj, "enabled"));
     if (as_json)
         printf ("{\"account_id\":\"%s\",\"algorithm\":\"ed25519\",\"public_key\":\"%s\",\"enabled\":%s}\n",
                 account, pk, enabled ? "true" : "false");
     else
         printf ("ed25519 public key  %s (%s)\n", pk, enabled ? "signing" : "not signing");
+    json_decref (obj);
     return 0;
 }

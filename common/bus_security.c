@@ -245,10 +245,13 @@ bus_security_init (int argc, char **argv, bus_role_t role,
         snprintf (err, BUS_SECURITY_ERR_MAX, "bus security initialised twice");
         return -1;
     }
-    const char *cert = util_config (argc, argv, "--curve-cert", "EASEL_CURVE_CERT", NULL);
-    const char *server_key = util_config (argc, argv, "--curve-server-key", "EASEL_CURVE_SERVER_KEY", NULL);
-    const char *allowed = util_config (argc, argv, "--curve-allowed-dir", "EASEL_CURVE_ALLOWED_DIR", NULL);
-    bool plain = util_config_flag (argc, argv, "--insecure-plain", "EASEL_BUS_PLAIN");
+    /* the names of the rows every service's settings table includes */
+    static const config_opt_t rows [] = { BUS_SECURITY_CONFIG_CERT, BUS_SECURITY_CONFIG_SERVER_KEY,
+                                          BUS_SECURITY_CONFIG_ALLOWED_DIR, BUS_SECURITY_CONFIG_PLAIN };
+    const char *cert = util_config (argc, argv, rows [0].flag, rows [0].env, NULL);
+    const char *server_key = util_config (argc, argv, rows [1].flag, rows [1].env, NULL);
+    const char *allowed = util_config (argc, argv, rows [2].flag, rows [2].env, NULL);
+    bool plain = util_config_flag (argc, argv, rows [3].flag, rows [3].env);
 
     if (!cert) {
         if (role == BUS_ROLE_CLIENT && server_key) {

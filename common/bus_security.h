@@ -10,10 +10,8 @@
     clients: their own secret certificate plus the scheduler's public one.
 
     Configuration (flags win over environment; read by bus_security_init):
-      --curve-cert        EASEL_CURVE_CERT         own secret certificate file
-      --curve-server-key  EASEL_CURVE_SERVER_KEY   (clients) scheduler's public certificate file
-      --curve-allowed-dir EASEL_CURVE_ALLOWED_DIR  (scheduler) admitted client public certificates
-      --insecure-plain    EASEL_BUS_PLAIN=1        plain transport to non-loopback endpoints
+    the BUS_SECURITY_CONFIG_* rows below, which every service's settings
+    table (config.h) includes so they are known, checked and documented.
     Without a certificate the bus is plain, which is allowed only when every
     endpoint is loopback, ipc:// or inproc://, or when plain was asked for.
 
@@ -26,6 +24,24 @@
 
 #include <czmq.h>
 #include <stdbool.h>
+#include "config.h"
+
+#define BUS_SECURITY_CONFIG_CERT \
+    { .flag = "--curve-cert", .env = "EASEL_CURVE_CERT", .kind = CONFIG_TEXT, \
+      .shown = "unset (plain bus)", .help = "its own secret certificate file (`NAME_secret`)" }
+#define BUS_SECURITY_CONFIG_SERVER_KEY \
+    { .flag = "--curve-server-key", .env = "EASEL_CURVE_SERVER_KEY", .kind = CONFIG_TEXT, \
+      .help = "the scheduler's public certificate file" }
+#define BUS_SECURITY_CONFIG_ALLOWED_DIR \
+    { .flag = "--curve-allowed-dir", .env = "EASEL_CURVE_ALLOWED_DIR", .kind = CONFIG_TEXT, \
+      .help = "directory of admitted client public certificates" }
+#define BUS_SECURITY_CONFIG_PLAIN \
+    { .flag = "--insecure-plain", .env = "EASEL_BUS_PLAIN", .kind = CONFIG_BOOL, \
+      .help = "`1` allows a plain bus on non-loopback endpoints" }
+#define BUS_SECURITY_CONFIG_CLIENT \
+    BUS_SECURITY_CONFIG_CERT, BUS_SECURITY_CONFIG_SERVER_KEY, BUS_SECURITY_CONFIG_PLAIN
+#define BUS_SECURITY_CONFIG_SERVER \
+    BUS_SECURITY_CONFIG_CERT, BUS_SECURITY_CONFIG_ALLOWED_DIR, BUS_SECURITY_CONFIG_PLAIN
 
 #define BUS_SECURITY_ERR_MAX   320     /* bytes of a reason, NUL included */
 #define BUS_SECURITY_ZAP_DOMAIN "easel"

@@ -21,8 +21,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "easel_limits.h"
 
-#define CAPTURE_URL_MAX            2048
+#define CAPTURE_URL_MAX            EASEL_MAX_URL_BYTES
 #define CAPTURE_VIEWPORT_MIN       100
 #define CAPTURE_VIEWPORT_MAX       4000
 #define CAPTURE_VIEWPORT_W_DEFAULT 1440

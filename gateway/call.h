@@ -44,7 +44,6 @@
 #define EXTRA_MAX        512       /* route-specific headers */
 #define BODY_CHUNK       65536     /* first allocation for a body of unknown length */
 #define RECHECK_MS       1000      /* a waiting request re-asks the scheduler this often */
-#define WAIT_MAX_S       60        /* GET /v1/renders/{id}?wait= */
 #define S_STR_(x)        #x
 #define S_STR(x)         S_STR_(x)
 

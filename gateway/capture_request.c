@@ -456,7 +456,8 @@ s_parse (json_t *obj, proto_create_render_t *out, api_error_t *err)
     if (hook && !json_is_null (hook)
     &&  (!json_is_string (hook) || !render_request_url_ok (json_string_value (hook))))
         return api_error_set (err, 422, "parameter_invalid", "webhook_url",
-                              "webhook_url must be an absolute http or https URL of at most 2048 bytes.");
+                              "webhook_url must be an absolute http or https URL of at most %d bytes.",
+                              EASEL_MAX_URL_BYTES);
     bool async = false;
     json_t *vp = json_object_get (obj, "viewport");
     static const char *waits [] = { "load", "networkidle" };

@@ -1,6 +1,6 @@
 /*  main.c: easel-gateway, the civetweb REST API in front of the scheduler.
 
-    Reads flags/environment, starts the event watcher, the pool of bus clients
+    Reads its settings table (config.h), starts the event watcher, the pool of bus clients
     and civetweb, then the main thread waits for SIGINT/SIGTERM (blocked in
     every thread, taken with sigwait) and stops everything in order: civetweb,
     then the pool and the watcher. Bad configuration: log_fatal; an HTTP
@@ -20,24 +20,12 @@
 #include "key_cache.h"
 #include "rate_limit.h"
 #include "bus_security.h"
+#include "config.h"
 #include "easel_limits.h"
 #include "log.h"
 #include "util.h"
 
 #define URL_MAX 512
-
-static int
-s_int_config (int argc, char **argv, const char *flag, const char *env, int dflt, int min, int max)
-{
-    char text [24];
-    snprintf (text, sizeof text, "%d", dflt);
-    const char *value = util_config (argc, argv, flag, env, text);
-    int64_t n;
-    if (util_parse_i64 (value, min, max, &n))
-        log_fatal ("bad configuration: expected a whole number in range", "flag", flag,
-                   "value", value, NULL);
-    return (int) n;
-}
 
 /* Every connection is a descriptor: raises the soft RLIMIT_NOFILE towards
    threads + FD_MARGIN (as far as the hard limit allows) and warns when that
@@ -68,26 +56,51 @@ int
 main (int argc, char **argv)
 {
     log_init ("gateway");
-    const char *listen = util_config (argc, argv, "--listen", "EASEL_LISTEN", "127.0.0.1:8080");
-    const char *api = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
-    const char *events = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT",
-                                      "tcp://127.0.0.1:5557");
-    int threads = s_int_config (argc, argv, "--threads", "EASEL_GATEWAY_THREADS",
-                                EASEL_GATEWAY_THREADS, 1, EASEL_GATEWAY_THREADS_MAX);
-    int header_ms = s_int_config (argc, argv, "--header-timeout-ms", "EASEL_HEADER_TIMEOUT_MS",
-                                  EASEL_HEADER_TIMEOUT_MS, 100, 600000);
-    int pool_size = s_int_config (argc, argv, "--api-clients", "EASEL_GATEWAY_API_CLIENTS",
-                                  EASEL_API_POOL_SIZE, 1, 1000);
-    int max_waiters = s_int_config (argc, argv, "--max-waiters", "EASEL_MAX_WAITERS",
-                                    EASEL_MAX_WAITERS, 0, 1000000);
-    int timeout_ms = s_int_config (argc, argv, "--request-timeout-ms", "EASEL_REQUEST_TIMEOUT_MS",
-                                   EASEL_REQUEST_TIMEOUT_MS, 10, 600000);
-    int sync_wait_ms = s_int_config (argc, argv, "--sync-wait-ms", "EASEL_SYNC_WAIT_MS",
-                                     EASEL_SYNC_WAIT_MS, 0, 600000);
+    const char *listen = NULL, *api = NULL, *events = NULL, *url = NULL;
+    int64_t threads = 0, header_ms = 0, pool_size = 0, max_waiters = 0, timeout_ms = 0;
+    int64_t sync_wait_ms = 0, key_ttl_ms = 0;
+    const config_opt_t rows [] = {
+        { .flag = "--listen", .env = "EASEL_LISTEN", .kind = CONFIG_TEXT, .text = EASEL_LISTEN_DEFAULT,
+          .help = "the HTTP address (host:port)", .out_text = &listen },
+        CONFIG_API_ENDPOINT (&api),
+        CONFIG_EVENTS_ENDPOINT (&events),
+        { .flag = "--public-url", .env = "EASEL_PUBLIC_URL", .kind = CONFIG_TEXT,
+          .shown = "`http://` + listen address", .help = "the public base URL of signed links",
+          .out_text = &url },
+        { .flag = "--threads", .env = "EASEL_GATEWAY_THREADS", .kind = CONFIG_INT,
+          .num = EASEL_GATEWAY_THREADS, .min = 1, .max = EASEL_GATEWAY_THREADS_MAX,
+          .help = "connections served at once (one thread each)", .out_num = &threads },
+        { .flag = "--header-timeout-ms", .env = "EASEL_HEADER_TIMEOUT_MS", .kind = CONFIG_INT,
+          .num = EASEL_HEADER_TIMEOUT_MS, .min = 100, .max = 600000,
+          .help = "a request's headers must all arrive within it (also each later socket read or write)",
+          .out_num = &header_ms },
+        { .flag = "--max-waiters", .env = "EASEL_MAX_WAITERS", .kind = CONFIG_INT,
+          .num = EASEL_MAX_WAITERS, .min = 0, .max = 1000000,
+          .help = "sync renders and `?wait=` long polls waiting at once", .out_num = &max_waiters },
+        { .flag = "--api-clients", .env = "EASEL_GATEWAY_API_CLIENTS", .kind = CONFIG_INT,
+          .num = EASEL_API_POOL_SIZE, .min = 1, .max = 1000,
+          .help = "bus sockets shared by all request threads", .out_num = &pool_size },
+        { .flag = "--request-timeout-ms", .env = "EASEL_REQUEST_TIMEOUT_MS", .kind = CONFIG_INT,
+          .num = EASEL_REQUEST_TIMEOUT_MS, .min = 10, .max = 600000,
+          .help = "one bus round trip, waiting for a free bus client included", .out_num = &timeout_ms },
+        { .flag = "--sync-wait-ms", .env = "EASEL_SYNC_WAIT_MS", .kind = CONFIG_INT,
+          .num = EASEL_SYNC_WAIT_MS, .min = 0, .max = 600000,
+          .help = "a sync render answers 202 after this", .out_num = &sync_wait_ms },
+        { .flag = "--key-cache-ttl-ms", .env = "EASEL_KEY_CACHE_TTL_MS", .kind = CONFIG_INT,
+          .num = EASEL_KEY_CACHE_TTL_MS, .min = 0, .max = 3600000,
+          .help = "how long an accepted API key is trusted without asking again, so how long a "
+                  "revoked key may still work (0 asks the scheduler on every request); unknown keys "
+                  "are remembered for at most 1 s", .out_num = &key_ttl_ms },
+        RATE_LIMIT_CONFIG_ROWS,
+        BUS_SECURITY_CONFIG_CLIENT,
+    };
+    const config_table_t table = CONFIG_TABLE ("gateway", "The REST API in front of the scheduler.", rows);
+    config_load (&table, argc, argv);
     char default_url [URL_MAX];
     snprintf (default_url, sizeof default_url, "http://%s", listen);
     char public_url [URL_MAX];
-    const char *url = util_config (argc, argv, "--public-url", "EASEL_PUBLIC_URL", default_url);
+    if (!url)
+        url = default_url;
     if (strlen (url) >= sizeof public_url || strncmp (url, "http", 4) != 0)
         log_fatal ("bad configuration: --public-url must be an http(s) URL", "value", url, NULL);
     snprintf (public_url, sizeof public_url, "%s", url);
@@ -96,12 +109,8 @@ main (int argc, char **argv)
         public_url [--n] = '\0';
     if (!*listen || strchr (listen, ' ') || strchr (listen, ','))
         log_fatal ("bad configuration: --listen must be host:port", "value", listen, NULL);
-    if (strncmp (api, "tcp://", 6) && strncmp (api, "ipc://", 6) && strncmp (api, "inproc://", 9))
-        log_fatal ("bad configuration: --api must be a ZeroMQ endpoint", "value", api, NULL);
-    if (strncmp (events, "tcp://", 6) && strncmp (events, "ipc://", 6) && strncmp (events, "inproc://", 9))
-        log_fatal ("bad configuration: --events must be a ZeroMQ endpoint", "value", events, NULL);
 
-    s_fd_limit (threads);
+    s_fd_limit ((int) threads);
 
     /* Signals are taken by sigwait below; every thread started after this
        inherits the mask, and CZMQ must not install its own handler. */
@@ -121,8 +130,6 @@ main (int argc, char **argv)
         log_fatal ("cannot initialise libsodium or libcurl", NULL);
 
     /* auth before work: keys cached, every account and address rate limited */
-    int key_ttl_ms = s_int_config (argc, argv, "--key-cache-ttl-ms", "EASEL_KEY_CACHE_TTL_MS",
-                                   EASEL_KEY_CACHE_TTL_MS, 0, 3600000);
     rate_rule_t rules [RATE_CLASSES];
     const char *bad_flag = NULL, *bad_value = NULL;
     if (rate_limit_config (argc, argv, rules, &bad_flag, &bad_value))
@@ -131,18 +138,18 @@ main (int argc, char **argv)
 
     gateway_t gw = {
         .api_endpoint = api, .public_url = public_url,
-        .request_timeout_ms = timeout_ms, .sync_wait_ms = sync_wait_ms,
+        .request_timeout_ms = (int) timeout_ms, .sync_wait_ms = (int) sync_wait_ms,
         .events = event_watch_new (events),
-        .keys = key_cache_new (key_ttl_ms),
+        .keys = key_cache_new ((int) key_ttl_ms),
         .limits = rate_limit_new (rules),
-        .pool = api_pool_new (api, pool_size, timeout_ms),
-        .threads = threads,
+        .pool = api_pool_new (api, (int) pool_size, (int) timeout_ms),
+        .threads = (int) threads,
     };
     if (!gw.events || !gw.pool)
         log_fatal ("cannot start the event watcher or the api clients", "endpoint", events, NULL);
     if (!gw.keys || !gw.limits)
         log_fatal ("out of memory for the key cache or the rate limits", NULL);
-    event_watch_set_max_waiters (gw.events, max_waiters);
+    event_watch_set_max_waiters (gw.events, (int) max_waiters);
 
     /* civetweb 1.15 gives each connection a thread (on the stack size its
        build chose: 100 KB in Debian's) from first byte to close. A request's
@@ -151,8 +158,8 @@ main (int argc, char **argv)
        EASEL_KEEP_ALIVE_S (and every answer says so), so a slow or idle
        client holds a thread for seconds, and there are thousands of them. */
     char nthreads [16], request_timeout [16], keep_alive [16], queue [16], backlog [16];
-    snprintf (nthreads, sizeof nthreads, "%d", threads);
-    snprintf (request_timeout, sizeof request_timeout, "%d", header_ms);
+    snprintf (nthreads, sizeof nthreads, "%d", (int) threads);
+    snprintf (request_timeout, sizeof request_timeout, "%d", (int) header_ms);
     snprintf (keep_alive, sizeof keep_alive, "%d", EASEL_KEEP_ALIVE_S * 1000);
     snprintf (queue, sizeof queue, "%d", EASEL_CONNECTION_QUEUE);
     snprintf (backlog, sizeof backlog, "%d", EASEL_LISTEN_BACKLOG);

@@ -103,16 +103,12 @@ int
 rate_limit_config (int argc, char **argv, rate_rule_t rules [RATE_CLASSES],
                    const char **bad_flag, const char **bad_value)
 {
-    static const struct { rate_class_t cls; const char *flag, *env; } knobs [] = {
-        { RATE_ALL,          "--rate-limit",              "EASEL_RATE_LIMIT" },
-        { RATE_CREATE,       "--create-rate-limit",       "EASEL_CREATE_RATE_LIMIT" },
-        { RATE_WEBHOOK_TEST, "--webhook-test-rate-limit", "EASEL_WEBHOOK_TEST_RATE_LIMIT" },
-        { RATE_AUTH_FAIL,    "--auth-fail-rate-limit",    "EASEL_AUTH_FAIL_RATE_LIMIT" },
-    };
+    /* the gateway's settings table rows, in rate_class_t order */
+    static const config_opt_t knobs [RATE_CLASSES] = { RATE_LIMIT_CONFIG_ROWS };
     memcpy (rules, rate_limit_defaults, sizeof rate_limit_defaults);
-    for (size_t i = 0; i < sizeof knobs / sizeof knobs [0]; i++) {
+    for (size_t i = 0; i < RATE_CLASSES; i++) {
         const char *value = util_config (argc, argv, knobs [i].flag, knobs [i].env, NULL);
-        if (value && rate_rule_parse (value, &rules [knobs [i].cls])) {
+        if (value && rate_rule_parse (value, &rules [i])) {
             *bad_flag = knobs [i].flag;
             *bad_value = value;
             return -1;

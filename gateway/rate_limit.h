@@ -17,6 +17,8 @@
 #ifndef EASEL_RATE_LIMIT_H
 #define EASEL_RATE_LIMIT_H
 
+#include "config.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +64,19 @@ void rate_limit_classes (const char *method, const char *path, rate_class_t out 
    (EASEL_WEBHOOK_TEST_RATE_LIMIT), --auth-fail-rate-limit
    (EASEL_AUTH_FAIL_RATE_LIMIT); rate_limit_defaults where unset.
    0, or -1 with the flag and the value at fault in *bad_flag, *bad_value. */
+/* The four settings rate_limit_config reads, in rate_class_t order, as
+   rows of the gateway's settings table (config.h): known, documented, read
+   here by these names. */
+#define RATE_LIMIT_CONFIG_ROWS \
+    { .flag = "--rate-limit", .env = "EASEL_RATE_LIMIT", .kind = CONFIG_TEXT, .shown = "`50:200`", \
+      .help = "RATE:BURST a second, per account, every authenticated route (`0`: no limit)" }, \
+    { .flag = "--create-rate-limit", .env = "EASEL_CREATE_RATE_LIMIT", .kind = CONFIG_TEXT, \
+      .shown = "`10:100`", .help = "POST /v1/renders and /v1/capture, per account" }, \
+    { .flag = "--webhook-test-rate-limit", .env = "EASEL_WEBHOOK_TEST_RATE_LIMIT", .kind = CONFIG_TEXT, \
+      .shown = "`1:5`", .help = "POST /v1/webhooks/test, per account" }, \
+    { .flag = "--auth-fail-rate-limit", .env = "EASEL_AUTH_FAIL_RATE_LIMIT", .kind = CONFIG_TEXT, \
+      .shown = "`10:100`", .help = "failed authentications, per client address" }
+
 int rate_limit_config (int argc, char **argv, rate_rule_t rules [RATE_CLASSES],
                        const char **bad_flag, const char **bad_value);
 

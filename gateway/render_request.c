@@ -140,6 +140,25 @@ s_path (char *out, size_t size, const char *fmt, ...)
 }
 
 /* Shorthands for the 422s, with the param built printf-style. */
+/* A message with its limit formatted in from the constant (one home per
+   limit): S_MSG ("at most %d bytes.", EASEL_MAX_URL_BYTES), valid until the
+   end of the enclosing full expression. */
+#define S_MSG_MAX 200
+typedef struct { char text [S_MSG_MAX]; } s_msg_t;
+static s_msg_t
+s_msg (const char *fmt, ...) __attribute__((format (printf, 1, 2)));
+static s_msg_t
+s_msg (const char *fmt, ...)
+{
+    s_msg_t m;
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (m.text, sizeof m.text, fmt, ap);
+    va_end (ap);
+    return m;
+}
+#define S_MSG(...) (s_msg (__VA_ARGS__).text)
+
 static int
 s_fail (api_error_t *e, const char *code, const char *message, const char *param_fmt, ...)
     __attribute__((format (printf, 4, 5)));
@@ -239,7 +258,7 @@ s_parse_matrix (const json_t *m, s_req_t *req, api_error_t *e)
         size_t n = json_array_size (locales);
         if (!json_is_array (locales) || n < 1 || n > MAX_LOCALES)
             return s_fail (e, "parameter_invalid",
-                           "matrix.locales must be an array of 1 to 40 locale tags.", "matrix.locales");
+                           S_MSG ("matrix.locales must be an array of 1 to %d locale tags.", MAX_LOCALES), "matrix.locales");
         for (size_t i = 0; i < n; i++) {
             const char *tag = json_string_value (json_array_get (locales, i));
             size_t len = tag ? strlen (tag) : 0;
@@ -259,7 +278,7 @@ s_parse_matrix (const json_t *m, s_req_t *req, api_error_t *e)
         size_t n = json_array_size (presets);
         if (!json_is_array (presets) || n < 1 || n > MAX_MATRIX_PRESETS)
             return s_fail (e, "parameter_invalid",
-                           "matrix.presets must be an array of 1 to 32 canvas preset names.",
+                           S_MSG ("matrix.presets must be an array of 1 to %d canvas preset names.", MAX_MATRIX_PRESETS),
                            "matrix.presets");
         for (size_t i = 0; i < n; i++) {
             const presets_canvas_t *p = presets_find (json_string_value (json_array_get (presets, i)));
@@ -393,7 +412,7 @@ s_parse_background (const json_t *b, s_req_t *req, api_error_t *e)
             return -1;
         const char *url = json_string_value (s_member (image, "url"));
         if (!render_request_url_ok (url))
-            return s_fail (e, "parameter_invalid", "url is an http(s) URL of at most 2048 bytes.",
+            return s_fail (e, "parameter_invalid", S_MSG ("url is an http(s) URL of at most %d bytes.", EASEL_MAX_URL_BYTES),
                            "background.image.url");
         req->bg_image_url = url;
         /* under the image while it loads nothing shows; a dark base for its edges */
@@ -454,13 +473,13 @@ s_check_lines (const json_t *a, const char *path, api_error_t *e)
 {
     size_t n = json_array_size (a);
     if (!json_is_array (a) || n < 1 || n > EASEL_MAX_HEADLINE_LINES)
-        return s_fail (e, "parameter_invalid", "A headline has 1 to 4 lines of text.", "%s", path);
+        return s_fail (e, "parameter_invalid", S_MSG ("A headline has 1 to %d lines of text.", EASEL_MAX_HEADLINE_LINES), "%s", path);
     for (size_t i = 0; i < n; i++) {
         const json_t *line = json_array_get (a, i);
         size_t len = json_string_length (line);
         if (!json_is_string (line) || len < 1 || len > EASEL_MAX_HEADLINE_BYTES)
             return s_fail (e, "parameter_invalid",
-                           "Each headline line is a non-empty string of at most 200 bytes.",
+                           S_MSG ("Each headline line is a non-empty string of at most %d bytes.", EASEL_MAX_HEADLINE_BYTES),
                            "%s[%zu]", path, i);
     }
     return 0;
@@ -470,7 +489,7 @@ s_check_lines (const json_t *a, const char *path, api_error_t *e)
 
 #define MIN_FONT_PX   8
 #define MAX_FONT_PX   1000
-#define MAX_PADDING_PCT 30
+#define MAX_PADDING_PCT (EASEL_PADDING_PM_MAX / 10)
 
 /* One of `allowed` (NULL-terminated) as a string, else a 422 naming path. */
 static int
@@ -509,7 +528,7 @@ s_parse_layout (const json_t *o, const char *path, s_style_t *st, api_error_t *e
         json_int_t n = json_integer_value (v);
         if (!json_is_integer (v) || n < 0 || n > MAX_PADDING_PCT)
             return s_fail (e, "parameter_invalid",
-                           "padding is an integer per cent of the width, 0 to 30.", "%s.padding", path);
+                           S_MSG ("padding is an integer per cent of the width, 0 to %d.", MAX_PADDING_PCT), "%s.padding", path);
         st->padding_pm = (int32_t) n * 10;
     }
     if ((v = s_member (o, "fit"))) {
@@ -849,7 +868,7 @@ s_parse_screenshot (const json_t *s, int i, const s_req_t *req, s_slide_t *slide
     }
     const char *tmpl = json_string_value (url);
     if (!tmpl || json_string_length (url) > EASEL_MAX_URL_BYTES)
-        return s_fail (e, "parameter_invalid", "url is an http(s) URL of at most 2048 bytes.",
+        return s_fail (e, "parameter_invalid", S_MSG ("url is an http(s) URL of at most %d bytes.", EASEL_MAX_URL_BYTES),
                        "%s.url", path);
     if (strstr (tmpl, "{locale}") && req->nlocales == 0)
         return s_fail (e, "parameter_invalid", "{locale} in a URL needs matrix.locales.", "%s.url", path);
@@ -1010,7 +1029,7 @@ s_add_image (const s_req_t *req, int s, const char *locale, const presets_canvas
         if (util_template_expand (slide->url, locale, sl.preset, url, sizeof url)
         ||  !render_request_url_ok (url))
             return s_fail (e, "parameter_invalid",
-                           "url is an http(s) URL of at most 2048 bytes (after {locale} and {preset}).",
+                           S_MSG ("url is an http(s) URL of at most %d bytes (after {locale} and {preset}).", EASEL_MAX_URL_BYTES),
                            "slides[%d].screenshot.url", s);
         sl.shot_url = url;
     }
@@ -1145,7 +1164,7 @@ s_parse_top (const json_t *root, s_req_t *req, proto_create_render_t *out, api_e
         return s_fail (e, "parameter_missing", "slides is required.", "slides");
     size_t nslides = json_array_size (slides);
     if (!json_is_array (slides) || nslides < 1 || nslides > EASEL_MAX_SLIDES)
-        return s_fail (e, "parameter_invalid", "slides is an array of 1 to 10 slides.", "slides");
+        return s_fail (e, "parameter_invalid", S_MSG ("slides is an array of 1 to %d slides.", EASEL_MAX_SLIDES), "slides");
 
     json_t *matrix = s_member (root, "matrix");
     if (matrix && s_parse_matrix (matrix, req, e))
@@ -1188,7 +1207,7 @@ s_parse_top (const json_t *root, s_req_t *req, proto_create_render_t *out, api_e
     json_t *webhook = s_member (root, "webhook_url");
     if (webhook) {
         if (!render_request_url_ok (json_string_value (webhook)))
-            return s_fail (e, "parameter_invalid", "webhook_url is an http(s) URL of at most 2048 bytes.",
+            return s_fail (e, "parameter_invalid", S_MSG ("webhook_url is an http(s) URL of at most %d bytes.", EASEL_MAX_URL_BYTES),
                            "webhook_url");
         out->webhook_url = strdup (json_string_value (webhook));
     }
@@ -1200,7 +1219,7 @@ s_parse_top (const json_t *root, s_req_t *req, proto_create_render_t *out, api_e
     if (!out->metadata_json || (webhook && !out->webhook_url))
         return api_error_set (e, 500, "internal_error", NULL, "out of memory");
     if (strlen (out->metadata_json) > EASEL_MAX_METADATA_BYTES)
-        return s_fail (e, "parameter_invalid", "metadata is at most 4096 bytes as compact JSON.",
+        return s_fail (e, "parameter_invalid", S_MSG ("metadata is at most %d bytes as compact JSON.", EASEL_MAX_METADATA_BYTES),
                        "metadata");
 
     for (size_t i = 0; i < nslides; i++) {

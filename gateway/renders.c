@@ -157,7 +157,7 @@ route_create_capture (call_t *c)
 }
 
 /* GET of a render or a job: auth, the id's prefix, an optional ?wait=S (up to
-   WAIT_MAX_S) that holds the answer until the object leaves processing. 0 with
+   EASEL_WAIT_MAX_S) that holds the answer until the object leaves processing. 0 with
    r filled (the caller frees it); -1 with e filled. */
 static int
 s_fetch_waited (call_t *c, const char *id, const job_kind_t *kind, proto_render_t *r, api_error_t *e)
@@ -172,8 +172,9 @@ s_fetch_waited (call_t *c, const char *id, const job_kind_t *kind, proto_render_
     const char *qs = mg_get_request_info (c->conn)->query_string;
     char value [16];
     if (qs && mg_get_var (qs, strlen (qs), "wait", value, sizeof value) != -1
-    &&  util_parse_i64 (value, 0, WAIT_MAX_S, &wait_s)) {
-        api_error_set (e, 422, "parameter_invalid", "wait", "wait is a whole number of seconds, 0 to 60.");
+    &&  util_parse_i64 (value, 0, EASEL_WAIT_MAX_S, &wait_s)) {
+        api_error_set (e, 422, "parameter_invalid", "wait",
+                       "wait is a whole number of seconds, 0 to %d.", EASEL_WAIT_MAX_S);
         return -1;
     }
     if (call_get_render (c, id, r, e)) {

@@ -90,13 +90,11 @@
 #define EASEL_MAX_SOURCE_PIXELS      (40 * 1000 * 1000)
 #define EASEL_FETCH_TIMEOUT_MS       20000
 #define EASEL_FETCH_CONNECT_TIMEOUT_MS 5000
-#define EASEL_FETCH_MAX_REDIRECTS    0       /* redirects are not followed (CONTRACT 1) */
 
 /* Webhooks */
 #define EASEL_WEBHOOK_TIMEOUT_MS     15000
 #define EASEL_WEBHOOK_RESPONSE_KEEP_BYTES 1024
 #define EASEL_WEBHOOK_MAX_ATTEMPTS   8       /* first try + 7 retries (CONTRACT 6) */
-#define EASEL_WEBHOOK_TOLERANCE_S    300     /* receivers reject older timestamps */
 #define EASEL_WEBHOOK_PER_HOST       4       /* concurrent requests to one host:port (flag) */
 #define EASEL_WEBHOOK_PER_HOST_MAX   256
 #define EASEL_WEBHOOK_MIN_RETRY_MS   60000   /* least wait after a timeout or a 429 (flag) */

@@ -70,6 +70,8 @@ typedef enum {
     /* api socket: uploaded files (client -> scheduler), answered by JSON */
     PROTO_FILE_PUT        = 0x28,   /* proto_file_put_t -> JSON (201 new, 200 already stored) */
     PROTO_FILE_FIND       = 0x29,   /* proto_file_find_t -> JSON (200 the file object) | ERROR 404 */
+    /* api socket: an operator's command (the easel CLI), answered by JSON */
+    PROTO_ADMIN           = 0x2A,   /* proto_admin_t -> JSON 200 | ERROR (403 bad secret) */
     /* api socket: scheduler -> client replies */
     PROTO_RENDER          = 0x40,
     PROTO_FILE            = 0x41,
@@ -436,6 +438,32 @@ typedef struct {
 int  proto_json_encode (const proto_json_t *self, msgpack_sbuffer *out);
 int  proto_json_decode (const char *data, size_t len, proto_json_t *self, char *err);
 void proto_json_free (proto_json_t *self);
+
+/* ---- api: ADMIN (the easel CLI's writes, answered by JSON) -------------
+    A write of `easel credits add`, `easel keys create|revoke|rotate-secret|
+    public-key` on a data dir a scheduler holds, so that every write goes
+    through the scheduler's one writer. `secret` is the hex secret the
+    scheduler wrote at start to DATA/admin.secret (0600, scheduler/data_lock.h);
+    any other value is refused with 403. Verbs (scheduler/admin_ops.h):
+      "credits_add"   who: acct_, sk_ key or prefix; amount; text: the note
+      "key_create"    text: the name; amount: credits, -1 unlimited
+      "key_revoke"    who: the key or its prefix
+      "secret_rotate" who: acct_; amount: overlap seconds, -1 the default
+      "ed25519"       who: acct_; amount: 0 read, 1 enable, 2 disable */
+#define PROTO_ADMIN_WHO_MAX   128
+#define PROTO_ADMIN_TEXT_MAX  256
+typedef struct {
+    char    rid[PROTO_ID_MAX];
+    char    secret[65];            /* 64 lower-case hex digits */
+    char    verb[PROTO_SHORT_MAX];
+    char    who[PROTO_ADMIN_WHO_MAX];
+    char   *text;                  /* heap: note or name; NULL none */
+    int64_t amount;
+} proto_admin_t;
+
+int  proto_admin_encode (const proto_admin_t *self, msgpack_sbuffer *out);
+int  proto_admin_decode (const char *data, size_t len, proto_admin_t *self, char *err);
+void proto_admin_free (proto_admin_t *self);
 
 /* ---- api: idempotency, cancel, list, account (0x07-0x0A, 0x45-0x47) -----
     IDEM_COMPLETE stores the response the gateway answered a keyed request

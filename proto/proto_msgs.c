@@ -392,6 +392,17 @@ static const proto_field_t s_events_fields [] = {
 };
 #undef S_T
 
+#define S_T proto_admin_t
+static const proto_field_t s_admin_fields [] = {
+    { STR (rid, REQ) },
+    { SHA (secret, REQ) },
+    { STR (verb, REQ) },
+    { STR (who, OPT) },
+    { DUP (text, PROTO_ADMIN_TEXT_MAX, SET) },
+    { I64 (amount, -1, REQ) },
+};
+#undef S_T
+
 #define S_T proto_json_t
 static const proto_field_t s_json_fields [] = {
     { STR (rid, REQ) },
@@ -503,6 +514,7 @@ static const proto_field_t s_cancel_tasks_fields [] = {
     X (events_since, NULL, NULL) \
     X (delivery_report, NULL, NULL) \
     X (webhook_req, NULL, NULL) \
+    X (admin, NULL, NULL) \
     X (idem_complete, NULL, NULL) \
     X (idem_begin, NULL, NULL) \
     X (cancel, NULL, NULL) \

@@ -20,19 +20,13 @@
     (EASEL_RECONNECT_MIN_MS doubling to EASEL_RECONNECT_MAX_MS, reset by the
     first message of a new link) a fresh socket connects and announces READY.
 
-    Configuration (flags win over environment):
-      --work EASEL_WORK_ENDPOINT            scheduler work socket (tcp://127.0.0.1:5556)
-      --slots EASEL_RENDERER_SLOTS          worker threads (online cores)
-      --allow-private-networks EASEL_ALLOW_PRIVATE_NETWORKS   fetch private URLs (0)
-      --font EASEL_FONT                     last-resort font after the Noto fonts (DejaVuSans-Bold)
-      --drain-ms EASEL_RENDERER_DRAIN_MS    longest drain on SIGTERM (60000)
-      --curve-cert, --curve-server-key      bus security (bus_security.h)
-      EASEL_RENDERER_TEST_DELAY_MS          TEST ONLY: sleep this long before each task
+    Configuration: the settings table in s_configure (config.h; `--help`).
     SIGINT/SIGTERM drain: DRAINING (the scheduler leases nothing new here),
     finish every task held, then DISCONNECT and exit 0; a second signal, or
     the drain limit, stops at once (the scheduler requeues what is left). */
 #include "bus.h"
 #include "bus_security.h"
+#include "config.h"
 #include "log.h"
 #include "render_task.h"
 #include "capture.h"
@@ -550,39 +544,78 @@ s_run (s_link_t *link, s_shared_t *sh)
     s_link_close (link, sh);
 }
 
-static int
-s_config_int (int argc, char **argv, const char *flag, const char *env, int64_t dflt,
-              int64_t min, int64_t max)
+/* The renderer's settings, read once by s_configure. */
+typedef struct {
+    const char *work, *font, *allow_networks, *capture, *browser_user, *browser_sandbox, *metrics;
+    int64_t slots, delay_ms, nav_timeout_ms, drain_ms;
+    bool allow_private;
+} s_config_t;
+
+static void
+s_configure (s_config_t *cfg, int argc, char **argv)
 {
-    const char *text = util_config (argc, argv, flag, env, NULL);
-    int64_t value = dflt;
-    if (text && util_parse_i64 (text, min, max, &value) != 0) {
-        char range[64];
-        snprintf (range, sizeof range, "%lld..%lld", (long long) min, (long long) max);
-        log_fatal ("bad configuration: not a whole number in range",
-                   "setting", flag ? flag : env, "value", text, "range", range, NULL);
-    }
-    return (int) value;
+    long cores = sysconf (_SC_NPROCESSORS_ONLN);
+    const config_opt_t rows [] = {
+        CONFIG_WORK_ENDPOINT (&cfg->work),
+        { .flag = "--slots", .env = "EASEL_RENDERER_SLOTS", .kind = CONFIG_INT,
+          .num = cores > 0 ? (cores > EASEL_RENDERER_SLOTS_MAX ? EASEL_RENDERER_SLOTS_MAX : cores) : 1,
+          .min = 1, .max = EASEL_RENDERER_SLOTS_MAX, .shown = "number of cores",
+          .help = "tasks drawn at once (one worker thread each)", .out_num = &cfg->slots },
+        { .flag = "--font", .env = "EASEL_FONT", .kind = CONFIG_TEXT, .text = S_DEFAULT_FONT,
+          .shown = "DejaVu Sans Bold", .help = "the last-resort font, after the Noto fonts picked by "
+          "script (`fonts-noto-core`, `fonts-noto-cjk` under /usr/share/fonts; FreeType faces are "
+          "opened once per worker thread)", .out_text = &cfg->font },
+        CONFIG_ALLOW_PRIVATE (&cfg->allow_private),
+        { .flag = "--allow-networks", .env = "EASEL_ALLOW_NETWORKS", .kind = CONFIG_TEXT, .text = "",
+          .shown = "none", .help = "CIDR list of private networks allowed all the same",
+          .out_text = &cfg->allow_networks },
+        { .flag = "--browser-user", .env = "EASEL_BROWSER_USER", .kind = CONFIG_TEXT, .text = "",
+          .shown = "`nobody` when the renderer runs as root", .help = "the user a root renderer's "
+          "browser runs as", .out_text = &cfg->browser_user },
+        { .flag = "--browser-sandbox", .env = "EASEL_BROWSER_SANDBOX", .kind = CONFIG_TEXT,
+          .text = "auto", .choices = "auto|on|off", .help = "the browser's own sandbox (auto: when it "
+          "starts with it here)", .out_text = &cfg->browser_sandbox },
+        { .flag = "--drain-ms", .env = "EASEL_RENDERER_DRAIN_MS", .kind = CONFIG_INT, .num = 60000,
+          .min = 0, .max = 3600000, .help = "longest SIGTERM drain (see \"Scaling renderers and "
+          "draining\")", .out_num = &cfg->drain_ms },
+        { .flag = "--capture", .env = "EASEL_RENDERER_CAPTURE", .kind = CONFIG_TEXT, .text = "auto",
+          .choices = "auto|1|0", .help = "auto: the renderer runs capture tasks when a Chromium is "
+          "found (`EASEL_CHROMIUM`, else `/usr/bin/chromium`, `/usr/bin/chromium-browser`) and says "
+          "so in its READY (`\"capture\": true`); `0` never, `1` requires one (exit on start "
+          "without it)", .out_text = &cfg->capture },
+        { .flag = "--capture-timeout-ms", .env = "EASEL_CAPTURE_TIMEOUT_MS", .kind = CONFIG_INT,
+          .num = CAPTURE_NAV_TIMEOUT_MS_DEFAULT, .min = 100, .max = 120000, .help = "the page's load "
+          "(or network idle) must come within it, else the job fails with `navigation timeout`",
+          .out_num = &cfg->nav_timeout_ms },
+        { .env = "EASEL_CHROMIUM", .kind = CONFIG_TEXT, .shown = "as above",
+          .help = "the browser binary (read by capture.c)" },
+        { .env = "EASEL_RENDERER_TEST_DELAY_MS", .kind = CONFIG_INT, .num = 0, .min = 0, .max = 600000,
+          .help = "tests only: sleep this long before each task", .out_num = &cfg->delay_ms },
+        CONFIG_METRICS (&cfg->metrics),
+        BUS_SECURITY_CONFIG_CLIENT,
+    };
+    const config_table_t table = CONFIG_TABLE ("renderer", "Draws slides and captures pages for the "
+                                               "scheduler's work socket.", rows);
+    config_load (&table, argc, argv);
 }
 
 int
 main (int argc, char **argv)
 {
     log_init ("renderer");
-    long cores = sysconf (_SC_NPROCESSORS_ONLN);
+    s_config_t cfg;
+    s_configure (&cfg, argc, argv);
     s_link_t link = {
-        .endpoint = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT", "tcp://127.0.0.1:5556"),
+        .endpoint = cfg.work,
         .backoff_ms = EASEL_RECONNECT_MIN_MS
     };
-    int slots = s_config_int (argc, argv, "--slots", "EASEL_RENDERER_SLOTS",
-                              cores > 0 ? (cores > 256 ? 256 : cores) : 1, 1, 256);
+    int slots = (int) cfg.slots;
     s_shared_t sh = {
         .opts = {
-            .font_path = util_config (argc, argv, "--font", "EASEL_FONT", S_DEFAULT_FONT),
-            .allow_private = util_config_flag (argc, argv, "--allow-private-networks",
-                                               "EASEL_ALLOW_PRIVATE_NETWORKS")
+            .font_path = cfg.font,
+            .allow_private = cfg.allow_private
         },
-        .delay_ms = s_config_int (argc, argv, NULL, "EASEL_RENDERER_TEST_DELAY_MS", 0, 0, 600000),
+        .delay_ms = (int) cfg.delay_ms,
         .max_queued = 2 * slots + 8
     };
     if (!*link.endpoint)
@@ -590,7 +623,7 @@ main (int argc, char **argv)
     /* --allow-networks / EASEL_ALLOW_NETWORKS: private networks screenshots and
        captures may reach all the same (CIDR list) */
     static netguard_allow_t allow;
-    const char *allow_text = util_config (argc, argv, "--allow-networks", "EASEL_ALLOW_NETWORKS", "");
+    const char *allow_text = cfg.allow_networks;
     char allow_err [128];
     if (netguard_allow_parse (allow_text, &allow, allow_err, sizeof allow_err) != 0)
         log_fatal ("bad configuration: --allow-networks", "reason", allow_err, NULL);
@@ -602,13 +635,12 @@ main (int argc, char **argv)
     gethostname (host, sizeof host - 1);
     /* captures: --capture / EASEL_RENDERER_CAPTURE 1|0 (default: when a
        chromium is found); --capture-timeout-ms / EASEL_CAPTURE_TIMEOUT_MS */
-    const char *cap = util_config (argc, argv, "--capture", "EASEL_RENDERER_CAPTURE", "auto");
+    const char *cap = cfg.capture;
     sh.capture = (capture_opts_t) {
         .chromium = capture_find_chromium (),
         .allow_private = sh.opts.allow_private,
         .allow = &allow,
-        .nav_timeout_ms = s_config_int (argc, argv, "--capture-timeout-ms", "EASEL_CAPTURE_TIMEOUT_MS",
-                                        CAPTURE_NAV_TIMEOUT_MS_DEFAULT, 100, 120000),
+        .nav_timeout_ms = (int) cfg.nav_timeout_ms,
         .font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     };
     if (access (sh.capture.font_path, R_OK) != 0)
@@ -618,16 +650,12 @@ main (int argc, char **argv)
     else
     if (strcmp (cap, "1") == 0 && !sh.capture.chromium)
         log_fatal ("bad configuration: --capture 1 but no chromium (set EASEL_CHROMIUM)", NULL);
-    else
-    if (strcmp (cap, "1") != 0 && strcmp (cap, "auto") != 0)
-        log_fatal ("bad configuration: --capture is 1 or 0", "capture", cap, NULL);
     if (sh.capture.chromium) {
         /* --browser-user / EASEL_BROWSER_USER (a root renderer's browser runs as
            it, default nobody), --browser-sandbox / EASEL_BROWSER_SANDBOX auto|on|off */
         char berr [160];
         if (capture_browser_setup (&sh.capture,
-                                   util_config (argc, argv, "--browser-user", "EASEL_BROWSER_USER", ""),
-                                   util_config (argc, argv, "--browser-sandbox", "EASEL_BROWSER_SANDBOX", "auto"),
+                                   cfg.browser_user, cfg.browser_sandbox,
                                    berr, sizeof berr) != 0)
             log_fatal ("bad configuration: the browser", "reason", berr, NULL);
         if (!sh.capture.sandbox)
@@ -651,7 +679,7 @@ main (int argc, char **argv)
     sh.opts.fetch_cache = fetch_cache_new (FETCH_CACHE_BYTES_DEFAULT, FETCH_CACHE_IDLE_MS);
     if (!sh.opts.fetch_cache)
         log_fatal ("out of memory for the fetch cache", NULL);
-    link.drain_ms = s_config_int (argc, argv, "--drain-ms", "EASEL_RENDERER_DRAIN_MS", 60000, 0, 3600000);
+    link.drain_ms = (int) cfg.drain_ms;
     /* our own handler: the first SIGINT/SIGTERM drains, the second stops */
     zsys_handler_set (NULL);
     zsys_init ();
@@ -681,8 +709,7 @@ main (int argc, char **argv)
     pthread_sigmask (SIG_BLOCK, &stop_signals, &old_mask);
     render_metrics_init (slots);        /* the listener thread inherits the blocked mask */
     char merr[256];
-    int mrc = metrics_serve (util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", ""),
-                             merr, sizeof merr);
+    int mrc = metrics_serve (cfg.metrics, merr, sizeof merr);
     if (mrc == METRICS_SERVE_CANNOT_LISTEN)
         log_fatal_bind ("cannot serve metrics", "reason", merr, NULL);
     if (mrc)

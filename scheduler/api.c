@@ -2,6 +2,7 @@
     (see api.h). Thread: the scheduler's loop. */
 #include "api.h"
 #include "api_account.h"
+#include "api_admin.h"
 #include "api_files.h"
 #include "api_idem.h"
 #include "api_renders.h"
@@ -144,6 +145,7 @@ api_handle (scheduler_t *self, bus_msg_t *msg)
         case PROTO_REVIEW:          api_review_handle (self, msg->identity, data, len); break;
         case PROTO_FILE_PUT:        api_files_put (self, msg->identity, data, len); break;
         case PROTO_FILE_FIND:       api_files_find (self, msg->identity, data, len); break;
+        case PROTO_ADMIN:           api_admin_handle (self, msg->identity, data, len); break;
         case PROTO_DELIVERIES_GET:
         case PROTO_REDELIVER:
         case PROTO_WEBHOOK_TEST:

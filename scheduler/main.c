@@ -1,6 +1,7 @@
 /*  main.c: easel-scheduler. Reads its configuration, binds the api
-    ROUTER, work ROUTER and events PUB sockets, opens the job store and the
-    blob store, requeues the leases of a previous run, and loops: poll both
+    ROUTER, work ROUTER and events PUB sockets, holds the data dir's lock,
+    opens the job store and the blob store, writes the admin secret the CLI's
+    writes must carry (data_lock.h), requeues the leases of a previous run, and loops: poll both
     ROUTERs until a message or the next heartbeat tick, then one pass
     (scheduler.h), which holds the rooms that own all state.
     Thread: one. Memory: the sockets and stores are main's, closed at exit. */
@@ -9,6 +10,8 @@
 #include "metrics.h"
 #include "bus.h"
 #include "bus_security.h"
+#include "config.h"
+#include "data_lock.h"
 #include "log.h"
 #include "util.h"
 
@@ -60,75 +63,65 @@ s_bind_all (scheduler_t *self)
                     "endpoint", ep, "reason", why, NULL);
 }
 
+/* The scheduler's settings (config.h); --metrics and the bus security rows
+   are read by metrics_serve and bus_security_init. */
 static void
-s_configure (scheduler_config_t *self, int argc, char **argv)
+s_configure (scheduler_config_t *self, int argc, char **argv, const char **metrics)
 {
-    static const char *flags [] = { "--api", "--work", "--events", "--data", "--public-url",
-                                    "--max-attempts", "--lease-ms", "--idempotency-ttl-s",
-                                    "--curve-cert", "--curve-allowed-dir", "--metrics",
-                                    "--retention-s", "--storage-quota-bytes",
-                                    "--account-lease-cap" };
-    for (int i = 1; i < argc; i++) {
-        /* accepted for uniformity with the other services; the scheduler fetches nothing */
-        if (strcmp (argv [i], "--allow-private-networks") == 0
-        ||  strcmp (argv [i], "--insecure-plain") == 0)
-            continue;
-        bool known = false;
-        for (size_t f = 0; f < sizeof flags / sizeof flags [0] && !known; f++) {
-            size_t n = strlen (flags [f]);
-            known = strncmp (argv [i], flags [f], n) == 0 && (argv [i][n] == 0 || argv [i][n] == '=');
-            if (known && argv [i][n] == 0 && ++i == argc)
-                log_fatal ("flag needs a value", "flag", flags [f], NULL);
-        }
-        if (!known)
-            log_fatal ("unknown argument (flags: --api --work --events --data --public-url"
-                       " --max-attempts --lease-ms --idempotency-ttl-s --retention-s --storage-quota-bytes"
-                       " --account-lease-cap)", "argument", argv [i], NULL);
-    }
-    self->api_ep = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
-    self->work_ep = util_config (argc, argv, "--work", "EASEL_WORK_ENDPOINT", "tcp://127.0.0.1:5556");
-    self->events_ep = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT", "tcp://127.0.0.1:5557");
-    self->data_dir = util_config (argc, argv, "--data", "EASEL_DATA", "./easel-data");
-    const char *url = util_config (argc, argv, "--public-url", "EASEL_PUBLIC_URL", "http://127.0.0.1:8080");
-    const char *attempts = util_config (argc, argv, "--max-attempts", "EASEL_MAX_ATTEMPTS", "3");
-    const char *lease = util_config (argc, argv, "--lease-ms", "EASEL_LEASE_MS", "120000");
-    if (!*self->api_ep || !*self->work_ep || !*self->events_ep || !*self->data_dir)
-        log_fatal ("endpoints and data dir must not be empty", NULL);
+    const char *url = NULL;
+    int64_t attempts = 0;
+    const config_opt_t rows [] = {
+        CONFIG_API_ENDPOINT (&self->api_ep),
+        CONFIG_WORK_ENDPOINT (&self->work_ep),
+        CONFIG_EVENTS_ENDPOINT (&self->events_ep),
+        { .flag = "--data", .env = "EASEL_DATA", .kind = CONFIG_TEXT, .text = EASEL_DATA_DEFAULT,
+          .help = "the data directory: database, blobs, the lock and the admin secret",
+          .out_text = &self->data_dir },
+        { .flag = "--public-url", .env = "EASEL_PUBLIC_URL", .kind = CONFIG_TEXT,
+          .text = "http://" EASEL_LISTEN_DEFAULT,
+          .help = "the gateways' public base URL, for signed file and review links",
+          .out_text = &url },
+        { .flag = "--max-attempts", .env = "EASEL_MAX_ATTEMPTS", .kind = CONFIG_INT,
+          .num = EASEL_MAX_ATTEMPTS, .min = 1, .max = 100,
+          .help = "attempts of a task before it fails for good", .out_num = &attempts },
+        { .flag = "--lease-ms", .env = "EASEL_LEASE_MS", .kind = CONFIG_INT,
+          .num = EASEL_LEASE_MS, .min = 1000, .max = 24 * 3600 * 1000LL,
+          .help = "a leased task not finished by then is requeued", .out_num = &self->lease_ms },
+        { .flag = "--idempotency-ttl-s", .env = "EASEL_IDEMPOTENCY_TTL_S", .kind = CONFIG_INT,
+          .num = EASEL_IDEMPOTENCY_TTL_S, .min = 1, .max = 365LL * 24 * 3600,
+          .help = "idempotency keys are kept at least this long, then swept",
+          .out_num = &self->idem_ttl_s },
+        { .flag = "--retention-s", .env = "EASEL_RETENTION_S", .kind = CONFIG_INT,
+          .num = EASEL_RETENTION_S, .min = 1, .max = 100LL * 365 * 24 * 3600,
+          .help = "final renders and jobs, their files and history, are deleted after this "
+                  "(30 days; see Storage, quotas and retention)", .out_num = &self->retention_s },
+        { .flag = "--storage-quota-bytes", .env = "EASEL_STORAGE_QUOTA_BYTES", .kind = CONFIG_INT,
+          .num = EASEL_STORAGE_QUOTA_BYTES, .min = 0, .max = INT64_MAX / 2,
+          .help = "stored image bytes per account (10 GiB); over it a create answers 403 "
+                  "`storage_quota_exceeded`", .out_num = &self->quota_bytes },
+        { .flag = "--account-lease-cap", .env = "EASEL_ACCOUNT_LEASE_CAP", .kind = CONFIG_INT,
+          .num = EASEL_ACCOUNT_LEASE_CAP, .min = 0, .max = 1000000,
+          .help = "tasks of one account leased at once while another account has work queued "
+                  "(0: no cap); slots are shared fairly between accounts whatever the cap", .out_num = &self->account_lease_cap },
+        CONFIG_METRICS (metrics),
+        BUS_SECURITY_CONFIG_SERVER,
+        CONFIG_ALLOW_PRIVATE_HELP (NULL, "accepted like the other services'; the scheduler fetches nothing"),
+    };
+    const config_table_t table = CONFIG_TABLE ("scheduler", "Owns all state: binds the api, work "
+                                               "and events sockets and runs the job store.", rows);
+    config_load (&table, argc, argv);
+    self->max_attempts = (int32_t) attempts;
+    if (!*self->data_dir)
+        log_fatal ("bad configuration", "reason", "--data must not be empty", NULL);
     size_t n = strlen (url);
     while (n > 0 && url [n - 1] == '/')
         n--;
     if (n == 0 || n >= sizeof self->public_url
     ||  (strncmp (url, "http://", 7) != 0 && strncmp (url, "https://", 8) != 0))
-        log_fatal ("--public-url must be an http(s) URL under 1024 bytes", "value", url, NULL);
+        log_fatal ("bad configuration", "reason", "--public-url must be an http(s) URL under 1024 bytes",
+                   "value", url, NULL);
     memcpy (self->public_url, url, n);
     self->public_url [n] = 0;
-    int64_t v;
-    if (util_parse_i64 (attempts, 1, 100, &v))
-        log_fatal ("--max-attempts must be an integer in 1..100", "value", attempts, NULL);
-    self->max_attempts = (int32_t) v;
-    if (util_parse_i64 (lease, 1000, 24 * 3600 * 1000LL, &self->lease_ms))
-        log_fatal ("--lease-ms must be an integer in 1000..86400000", "value", lease, NULL);
-    char ttl_default [24];
-    snprintf (ttl_default, sizeof ttl_default, "%d", EASEL_IDEMPOTENCY_TTL_S);
-    const char *ttl = util_config (argc, argv, "--idempotency-ttl-s", "EASEL_IDEMPOTENCY_TTL_S",
-                                   ttl_default);
-    if (util_parse_i64 (ttl, 1, 365LL * 24 * 3600, &self->idem_ttl_s))
-        log_fatal ("--idempotency-ttl-s must be an integer in 1..31536000", "value", ttl, NULL);
-    char def [24];
-    snprintf (def, sizeof def, "%d", EASEL_RETENTION_S);
-    const char *ret = util_config (argc, argv, "--retention-s", "EASEL_RETENTION_S", def);
-    if (util_parse_i64 (ret, 1, 100LL * 365 * 24 * 3600, &self->retention_s))
-        log_fatal ("--retention-s must be an integer in 1..3153600000", "value", ret, NULL);
-    snprintf (def, sizeof def, "%lld", (long long) EASEL_STORAGE_QUOTA_BYTES);
-    const char *quota = util_config (argc, argv, "--storage-quota-bytes", "EASEL_STORAGE_QUOTA_BYTES", def);
-    if (util_parse_i64 (quota, 0, INT64_MAX / 2, &self->quota_bytes))
-        log_fatal ("--storage-quota-bytes must be a non-negative integer", "value", quota, NULL);
-    char cap_default [24];
-    snprintf (cap_default, sizeof cap_default, "%d", EASEL_ACCOUNT_LEASE_CAP);
-    const char *cap = util_config (argc, argv, "--account-lease-cap", "EASEL_ACCOUNT_LEASE_CAP",
-                                   cap_default);
-    if (util_parse_i64 (cap, 0, 1000000, &self->account_lease_cap))
-        log_fatal ("--account-lease-cap must be an integer in 0..1000000 (0: no cap)", "value", cap, NULL);
 }
 
 int
@@ -137,7 +130,8 @@ main (int argc, char **argv)
     log_init ("scheduler");
     static scheduler_t sched;
     scheduler_t *self = &sched;
-    s_configure (&self->cfg, argc, argv);
+    const char *metrics_listen = "";
+    s_configure (&self->cfg, argc, argv, &metrics_listen);
     /* before the store: a refused start must not touch the data dir */
     const char *bus_endpoints [] = { self->cfg.api_ep, self->cfg.work_ep, self->cfg.events_ep, NULL };
     char sec_err [BUS_SECURITY_ERR_MAX] = "";
@@ -145,7 +139,6 @@ main (int argc, char **argv)
         log_fatal ("bad bus security configuration", "reason", sec_err, NULL);
     sched_metrics_init ();
     char merr [256];
-    const char *metrics_listen = util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", "");
     int mrc = metrics_serve (metrics_listen, merr, sizeof merr);
     if (mrc == METRICS_SERVE_CANNOT_LISTEN)
         log_fatal_bind ("cannot serve metrics", "reason", merr, NULL);
@@ -156,6 +149,18 @@ main (int argc, char **argv)
     zsys_init ();
     s_bind_all (self);
     char err [256] = "";
+    /* one scheduler per data dir; CLI writes in progress finish first */
+    int lock_fd = -1;
+    if (data_lock_hold (self->cfg.data_dir, DATA_LOCK_WAIT_MS, &lock_fd, err)) {
+        zsock_destroy (&self->api);
+        zsock_destroy (&self->work);
+        zsock_destroy (&self->pub);
+        log_fatal_bind ("cannot hold the data dir", "reason", err, NULL);
+    }
+    /* the CLI's writes come as ADMIN with this secret (data_lock.h); one
+       sent before the loop runs waits in the bound api socket */
+    if (data_admin_write (self->cfg.data_dir, self->cfg.api_ep, self->admin_secret, err))
+        log_fatal ("cannot write the admin secret", "reason", err, NULL);
     self->store = job_store_open (self->cfg.data_dir, err);
     if (scheduler_init (self))
         log_fatal ("out of memory", NULL);
@@ -208,5 +213,6 @@ main (int argc, char **argv)
     bus_security_shutdown ();
     blob_store_destroy (&self->blobs);
     job_store_destroy (&self->store);
+    data_lock_release (&lock_fd);
     return 0;
 }

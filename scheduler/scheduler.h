@@ -77,6 +77,7 @@ typedef struct {
     sched_out_t      *out;
     renderer_table_t *fleet;
     task_reqs_t      *reqs;
+    char              admin_secret [65];       /* DATA/admin.secret; "" refuses every ADMIN */
 } scheduler_t;
 
 /* Creates the rooms of self that sched_destroy frees (out, fleet, reqs);

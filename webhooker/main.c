@@ -40,6 +40,7 @@
 #include "attempt.h"
 #include "bus.h"
 #include "bus_security.h"
+#include "config.h"
 #include "curl_sockets.h"
 #include "host_table.h"
 #include "log.h"
@@ -610,36 +611,46 @@ main (int argc, char **argv)
 {
     log_init ("webhooker");
     webhooker_t self = { 0 };
-    self.api_ep = util_config (argc, argv, "--api", "EASEL_API_ENDPOINT", "tcp://127.0.0.1:5555");
-    self.events_ep = util_config (argc, argv, "--events", "EASEL_EVENTS_ENDPOINT", "tcp://127.0.0.1:5557");
-    self.conf.allow_private = util_config_flag (argc, argv, "--allow-private-networks",
-                                           "EASEL_ALLOW_PRIVATE_NETWORKS");
-    const char *schedule = util_config (argc, argv, "--retry-schedule", "EASEL_WEBHOOK_SCHEDULE",
-                                        WEBHOOK_SCHEDULE_DEFAULT);
+    const char *schedule = NULL, *metrics = NULL;
+    const config_opt_t rows [] = {
+        CONFIG_API_ENDPOINT (&self.api_ep),
+        CONFIG_EVENTS_ENDPOINT (&self.events_ep),
+        CONFIG_ALLOW_PRIVATE (&self.conf.allow_private),
+        { .flag = "--retry-schedule", .env = "EASEL_WEBHOOK_SCHEDULE", .kind = CONFIG_TEXT,
+          .text = WEBHOOK_SCHEDULE_DEFAULT, .help = "seconds between attempts, comma-separated",
+          .out_text = &schedule },
+        { .flag = "--timeout-ms", .env = "EASEL_WEBHOOK_TIMEOUT_MS", .kind = CONFIG_INT,
+          .num = EASEL_WEBHOOK_TIMEOUT_MS, .min = EASEL_WEBHOOK_TIMEOUT_MIN_MS,
+          .max = EASEL_WEBHOOK_TIMEOUT_MAX_MS, .help = "one attempt", .out_num = &self.conf.timeout_ms },
+        { .flag = "--per-host", .env = "EASEL_WEBHOOK_PER_HOST", .kind = CONFIG_INT,
+          .num = EASEL_WEBHOOK_PER_HOST, .min = 1, .max = EASEL_WEBHOOK_PER_HOST_MAX,
+          .help = "concurrent requests to one host:port", .out_num = &self.per_host },
+        { .flag = "--min-retry-ms", .env = "EASEL_WEBHOOK_MIN_RETRY_MS", .kind = CONFIG_INT,
+          .num = EASEL_WEBHOOK_MIN_RETRY_MS, .min = 0, .max = 3600000,
+          .help = "least wait after a timeout or 429", .out_num = &self.conf.min_retry_ms },
+        { .flag = "--trace", .env = "EASEL_WEBHOOK_TRACE", .kind = CONFIG_BOOL,
+          .help = "`1` logs one `webhook trace` line per first attempt: `sub_ms` (last event hint "
+          "received), `fetch_sent_ms`, `fetch_reply_ms` (the `EVENTS_SINCE` that brought the "
+          "delivery), `start_ms` (HTTP transfer started), `done_ms` (answer complete), all in ms "
+          "after the event was written (a render's `completed_at`), then curl's `curl_sent_ms` / "
+          "`curl_first_byte_ms` from the start and `new_connections` (`0`: a kept-alive connection "
+          "was reused). For finding where delivery latency goes; `bench/webhooks.py` turns it on",
+          .out_bool = &self.conf.trace },
+        CONFIG_METRICS (&metrics),
+        BUS_SECURITY_CONFIG_CLIENT,
+    };
+    const config_table_t table = CONFIG_TABLE ("webhooker", "Delivers the scheduler's events as "
+                                               "signed webhooks.", rows);
+    config_load (&table, argc, argv);
     if (webhook_schedule_parse (&self.conf.schedule, schedule))
-        log_fatal ("bad retry schedule: want comma-separated seconds like 5,300,1800",
-                   "value", schedule, NULL);
-    const char *timeout = util_config (argc, argv, "--timeout-ms", "EASEL_WEBHOOK_TIMEOUT_MS", NULL);
-    const char *per_host = util_config (argc, argv, "--per-host", "EASEL_WEBHOOK_PER_HOST", NULL);
-    const char *min_retry = util_config (argc, argv, "--min-retry-ms", "EASEL_WEBHOOK_MIN_RETRY_MS", NULL);
-    self.conf.timeout_ms = EASEL_WEBHOOK_TIMEOUT_MS;
-    self.per_host = EASEL_WEBHOOK_PER_HOST;
-    self.conf.min_retry_ms = EASEL_WEBHOOK_MIN_RETRY_MS;
+        log_fatal ("bad configuration", "reason", "--retry-schedule: not a retry schedule: want comma-separated seconds "
+                   "like 5,300,1800", "value", schedule, NULL);
     self.rewind_to = -1;
-    self.conf.trace = util_config_flag (argc, argv, "--trace", "EASEL_WEBHOOK_TRACE");
-    if (timeout && util_parse_i64 (timeout, EASEL_WEBHOOK_TIMEOUT_MIN_MS, EASEL_WEBHOOK_TIMEOUT_MAX_MS,
-                                   &self.conf.timeout_ms))
-        log_fatal ("bad webhook timeout: want 100..120000 ms", "value", timeout, NULL);
-    if (per_host && util_parse_i64 (per_host, 1, EASEL_WEBHOOK_PER_HOST_MAX, &self.per_host))
-        log_fatal ("bad per-host concurrency: want 1..256", "value", per_host, NULL);
-    if (min_retry && util_parse_i64 (min_retry, 0, 3600000, &self.conf.min_retry_ms))
-        log_fatal ("bad minimum retry delay: want 0..3600000 ms", "value", min_retry, NULL);
     if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
         log_fatal ("cannot initialise libcurl", NULL);
     attempt_metrics_init ();
     char merr[256];
-    int mrc = metrics_serve (util_config (argc, argv, "--metrics", "EASEL_METRICS_LISTEN", ""),
-                             merr, sizeof merr);
+    int mrc = metrics_serve (metrics, merr, sizeof merr);
     if (mrc == METRICS_SERVE_CANNOT_LISTEN)
         log_fatal_bind ("cannot serve metrics", "reason", merr, NULL);
     if (mrc)

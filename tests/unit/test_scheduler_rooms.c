@@ -11,7 +11,9 @@
         one is dropped and its leased task goes to another as attempt 2; a
         RESULT from the dropped peer is ignored;
       - the outbound queue of a rolled-back pass answers 503 to the api
-        request it held and sends nothing on the work socket.
+        request it held and sends nothing on the work socket;
+      - ADMIN without the scheduler's admin secret is 403 and writes
+        nothing; with it, keys and credits change in the store.
     Single thread. The temp dir is removed at exit. */
 #include "check.h"
 #include "scheduler.h"
@@ -21,6 +23,7 @@
 #include "util.h"
 
 #include <czmq.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,6 +413,93 @@ test_out_rollback (void)
     CHECK (s_recv (s_r2, 200, &m) != 0, "a rolled-back TASK is not sent");
 }
 
+/* One ADMIN round trip: the answer's command, and its JSON (caller frees) or
+   the ERROR's status. */
+static int
+s_admin (const char *secret, const char *verb, const char *who, const char *text, int64_t amount,
+         json_t **json, int *status)
+{
+    proto_admin_t a;
+    memset (&a, 0, sizeof a);
+    snprintf (a.rid, sizeof a.rid, "admin-1");
+    snprintf (a.secret, sizeof a.secret, "%s", secret);
+    snprintf (a.verb, sizeof a.verb, "%s", verb);
+    snprintf (a.who, sizeof a.who, "%s", who);
+    a.text = (char *) text;
+    a.amount = amount;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    REQUIRE (proto_admin_encode (&a, &sb) == 0, "encode ADMIN");
+    s_send (s_gateway, PROTO_ADMIN, &sb);
+    s_pass ();
+    bus_msg_t m;
+    REQUIRE (s_recv (s_gateway, S_WAIT_MS, &m) == 0, "ADMIN %s is answered", verb);
+    char err [PROTO_ERR_MAX];
+    int cmd = m.cmd;
+    *json = NULL;
+    *status = 0;
+    if (cmd == PROTO_JSON) {
+        proto_json_t j;
+        REQUIRE (proto_json_decode ((const char *) zframe_data (m.body), zframe_size (m.body), &j, err) == 0,
+                 "JSON decodes: %s", err);
+        *status = j.status;
+        *json = json_loads (j.json, 0, NULL);
+        proto_json_free (&j);
+    }
+    else
+    if (cmd == PROTO_ERROR) {
+        proto_errmsg_t e;
+        REQUIRE (proto_errmsg_decode ((const char *) zframe_data (m.body), zframe_size (m.body), &e, err) == 0,
+                 "ERROR decodes: %s", err);
+        *status = e.status;
+        proto_errmsg_free (&e);
+    }
+    bus_msg_free (&m);
+    return cmd;
+}
+
+static void
+test_admin_secret (void)
+{
+    static const char good [] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static const char bad [] = "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    json_t *j = NULL;
+    int status = 0;
+    /* no secret set: every ADMIN is refused, the right-looking one too */
+    CHECK (s_admin (good, "key_create", "", "nobody", 5, &j, &status) == PROTO_ERROR && status == 403,
+           "without a secret ADMIN is 403, got %d", status);
+    snprintf (s_sched.admin_secret, sizeof s_sched.admin_secret, "%s", good);
+    CHECK (s_admin (bad, "key_create", "", "wrong", 5, &j, &status) == PROTO_ERROR && status == 403,
+           "a wrong secret is 403, got %d", status);
+    CHECK (s_admin ("", "key_create", "", "missing", 5, &j, &status) == PROTO_ERROR && status == 403,
+           "a missing secret is 403, got %d", status);
+    char err [256] = "";
+    int64_t accounts = job_store_account_count (s_sched.store);
+    CHECK (accounts == 1, "refused ADMINs made no account, got %lld", (long long) accounts);
+
+    REQUIRE (s_admin (good, "key_create", "", "metered", 5, &j, &status) == PROTO_JSON && status == 200 && j,
+             "key_create answers JSON 200, got %d", status);
+    const char *account = json_string_value (json_object_get (j, "account_id"));
+    REQUIRE (account && json_integer_value (json_object_get (j, "credits")) == 5, "the new account");
+    char id [PROTO_ID_MAX];
+    snprintf (id, sizeof id, "%s", account);
+    json_decref (j);
+    CHECK (s_admin (good, "credits_add", id, "invoice 1", 2, &j, &status) == PROTO_JSON
+           && json_integer_value (json_object_get (j, "balance")) == 7,
+           "credits_add answers the new balance 7");
+    json_decref (j);
+    job_store_account_t a;
+    memset (&a, 0, sizeof a);
+    REQUIRE (job_store_account_get (s_sched.store, id, &a, err) == 0, "account_get: %s", err);
+    CHECK (a.balance == 7, "the store has the top-up, got %lld", (long long) a.balance);
+    CHECK (s_admin (good, "credits_add", "acct_00000000000000000000000000", NULL, 2, &j, &status) == PROTO_ERROR
+           && status == 404, "an unknown account is 404, got %d", status);
+    CHECK (s_admin (good, "credits_add", id, NULL, 0, &j, &status) == PROTO_ERROR && status == 400,
+           "0 credits is 400, got %d", status);
+    CHECK (s_admin (good, "drop_tables", "", NULL, 0, &j, &status) == PROTO_ERROR && status == 400,
+           "an unknown verb is 400, got %d", status);
+}
+
 int
 main (void)
 {
@@ -454,6 +544,7 @@ main (void)
     check_case ("ready_create_dispatch_result", test_ready_create_dispatch_result);
     check_case ("liveness_and_requeue", test_liveness_and_requeue);
     check_case ("out_rollback", test_out_rollback);
+    check_case ("admin_secret", test_admin_secret);
 
     zsock_destroy (&s_sub);
     zsock_destroy (&s_r1);
