@@ -494,7 +494,7 @@ s_tick (webhooker_t *self)
     int64_t now = util_mono_ms ();
     int64_t next = now + S_POLL_MAX_MS;
     if (bus_client_expired (self->api, now)) {
-        s_scheduler_lost (self, self->fetch_rid[0] ? "EVENTS_SINCE timed out" : "DELIVERY_REPORT timed out");
+        s_scheduler_lost (self, "a request to the scheduler timed out");
         return now;
     }
     timer_heap_node_t *top;
