@@ -14,8 +14,8 @@ struct _api_pool_t {
     int             timeout_ms;
     int             size;
     int             nfree;
-    api_client_t  **all;           /* size clients */
-    api_client_t  **free_list;     /* nfree of them, a stack */
+    bus_client_t  **all;           /* size clients */
+    bus_client_t  **free_list;     /* nfree of them, a stack */
 };
 
 api_pool_t *
@@ -40,7 +40,7 @@ api_pool_new (const char *endpoint, int size, int timeout_ms)
         return NULL;
     }
     for (; self->size < size; self->size++) {
-        self->all [self->size] = api_client_new (endpoint, timeout_ms);
+        self->all [self->size] = bus_client_new (endpoint);
         if (!self->all [self->size]) {
             api_pool_destroy (&self);
             return NULL;
@@ -57,7 +57,7 @@ api_pool_destroy (api_pool_t **self_p)
         return;
     api_pool_t *self = *self_p;
     for (int i = 0; self->all && i < self->size; i++)
-        api_client_destroy (&self->all [i]);
+        bus_client_destroy (&self->all [i]);
     free (self->all);
     free (self->free_list);
     pthread_cond_destroy (&self->freed);
@@ -67,7 +67,7 @@ api_pool_destroy (api_pool_t **self_p)
 }
 
 /* A free client, waiting until deadline (monotonic ms); NULL when none came. */
-static api_client_t *
+static bus_client_t *
 s_borrow (api_pool_t *self, int64_t deadline)
 {
     struct timespec ts = { .tv_sec = (time_t) (deadline / 1000),
@@ -76,13 +76,13 @@ s_borrow (api_pool_t *self, int64_t deadline)
     while (self->nfree == 0)
         if (pthread_cond_timedwait (&self->freed, &self->lock, &ts) != 0)
             break;
-    api_client_t *client = self->nfree > 0 ? self->free_list [--self->nfree] : NULL;
+    bus_client_t *client = self->nfree > 0 ? self->free_list [--self->nfree] : NULL;
     pthread_mutex_unlock (&self->lock);
     return client;
 }
 
 static void
-s_give_back (api_pool_t *self, api_client_t *client)
+s_give_back (api_pool_t *self, bus_client_t *client)
 {
     pthread_mutex_lock (&self->lock);
     self->free_list [self->nfree++] = client;
@@ -98,10 +98,10 @@ api_pool_call (api_pool_t *self, int cmd, const msgpack_sbuffer *body, const cha
     if (!self)
         return -1;
     /* util_mono_ms and CLOCK_MONOTONIC share their origin */
-    api_client_t *client = s_borrow (self, util_mono_ms () + self->timeout_ms);
+    bus_client_t *client = s_borrow (self, util_mono_ms () + self->timeout_ms);
     if (!client)
         return -1;
-    int rc = api_client_call (client, cmd, body, rid, reply_cmd, reply);
+    int rc = bus_client_call (client, cmd, body, rid, self->timeout_ms, reply_cmd, reply);
     s_give_back (self, client);
     return rc;
 }

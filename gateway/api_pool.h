@@ -1,4 +1,5 @@
-/*  api_pool.h: a fixed set of api_client_t shared by all request threads.
+/*  api_pool.h: a fixed set of bus clients (common/bus_client.h) shared by
+    all request threads.
 
     civetweb runs one thread per connection (thousands of them); a DEALER
     each would be thousands of sockets and file descriptors, most held by
@@ -9,7 +10,7 @@
 #ifndef EASEL_API_POOL_H
 #define EASEL_API_POOL_H
 
-#include "api_client.h"
+#include "bus_client.h"
 
 typedef struct _api_pool_t api_pool_t;
 
@@ -20,7 +21,7 @@ api_pool_t *api_pool_new (const char *endpoint, int size, int timeout_ms);
 /* Frees every client; no call may be running. *self_p becomes NULL. Safe on NULL. */
 void api_pool_destroy (api_pool_t **self_p);
 
-/* api_client_call on a free client of the pool (see api_client.h). Returns -1
+/* bus_client_call on a free client of the pool (see bus_client.h). Returns -1
    as well when no client became free within the timeout, or self is NULL. */
 int  api_pool_call (api_pool_t *self, int cmd, const msgpack_sbuffer *body, const char *rid,
                     int *reply_cmd, zframe_t **reply);

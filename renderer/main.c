@@ -1,11 +1,11 @@
 /*  main.c: easel-renderer, a render worker on the bus.
 
-    The main thread owns the DEALER to the scheduler's work socket: it
-    announces READY{name, slots}, heartbeats every EASEL_HEARTBEAT_MS, hands
-    each TASK to a queue, and sends back what the workers produce. `slots`
-    worker threads take tasks from the queue (mutex + condvar), render them
-    with render_task_run() and push the encoded RESULT/FAIL to the main thread
-    over an inproc PUSH/PULL pair; no worker touches the DEALER.
+    The main thread owns the link to the scheduler's work socket (a bus
+    worker announcing READY{name, slots, capture}), hands each TASK to a
+    queue, and sends back what the workers produce. `slots` worker threads
+    take tasks from the queue (mutex + condvar), render them with
+    render_task_run() and push the encoded RESULT/FAIL to the main thread
+    over an inproc PUSH/PULL pair; no worker touches the link.
 
     CANCEL_TASKS (a render was canceled) names tasks held here: those still
     queued are dropped and answered at once with a FAIL "canceled" by the main
@@ -14,11 +14,10 @@
     worker answers FAIL "canceled" (not retryable) soon after and takes the
     next task.
 
-    A scheduler silent for EASEL_PEER_DEAD_MS is gone: the link's socket is
-    destroyed, its generation number bumped (so tasks and answers of the old
-    link are dropped; the scheduler requeues them), and after a backoff
-    (EASEL_RECONNECT_MIN_MS doubling to EASEL_RECONNECT_MAX_MS, reset by the
-    first message of a new link) a fresh socket connects and announces READY.
+    The link itself is a bus worker (common/bus_worker.h): READY,
+    heartbeats, liveness, reconnect with backoff, DRAINING and DISCONNECT.
+    When it finds the scheduler dead its generation moves on, so tasks and
+    answers of the old link are dropped here (the scheduler requeues them).
 
     Configuration: the settings table in s_configure (config.h; `--help`).
     SIGINT/SIGTERM drain: DRAINING (the scheduler leases nothing new here),
@@ -26,6 +25,7 @@
     the drain limit, stops at once (the scheduler requeues what is left). */
 #include "bus.h"
 #include "bus_security.h"
+#include "bus_worker.h"
 #include "config.h"
 #include "log.h"
 #include "render_task.h"
@@ -35,6 +35,7 @@
 #include "util.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <gd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -45,7 +46,6 @@
 #include <unistd.h>
 
 #define S_RESULTS_ENDPOINT "inproc://easel-renderer-results"
-#define S_READY_RETRY_MS   100      /* READY waits for the TCP link (IMMEDIATE) */
 #define S_DEFAULT_FONT     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 #define S_DRAIN_QUIET_MS   (2 * EASEL_HEARTBEAT_MS)   /* a TASK sent before READY 0 lands by then */
 #define S_DRAIN_LINGER_MS  2000     /* last RESULT and DISCONNECT get this long to leave */
@@ -216,23 +216,16 @@ s_worker (void *arg)
 
 /* ---- the link to the scheduler (main thread only) ----------------------- */
 
+/* The bus worker (bus_worker.h) owns READY, heartbeats, liveness and
+   reconnects; this is what the renderer adds: its drain, its queue, and the
+   results pipe from the workers. */
 typedef struct {
-    const char *endpoint;
-    zsock_t   *dealer;
+    bus_worker_t *bus;
     zsock_t   *pull;                /* answers from the workers */
-    zpoller_t *poller;
-    msgpack_sbuffer ready;          /* encoded READY */
-    bool       ready_pending;       /* READY not yet accepted by the socket */
-    bool       heard;               /* the scheduler has spoken on this link */
-    int64_t    last_recv_ms, next_hb_ms;
-    int        backoff_ms;
-    int        gen;
     int        drain_ms;            /* longest drain */
     int64_t    drain_until_ms;      /* 0 until a drain starts */
     int64_t    drain_quiet_ms;      /* no early stop before this */
 } s_link_t;
-
-static void s_send_simple (s_link_t *link, int cmd);
 
 /* Starts a drain: DRAINING, so the scheduler leases nothing new here. */
 static void
@@ -241,8 +234,7 @@ s_drain_start (s_link_t *link)
     int64_t now = util_mono_ms ();
     link->drain_until_ms = now + link->drain_ms;
     link->drain_quiet_ms = now + S_DRAIN_QUIET_MS;
-    if (link->dealer && !link->ready_pending)
-        s_send_simple (link, PROTO_DRAINING);
+    bus_worker_drain (link->bus);
     char ms [24];
     snprintf (ms, sizeof ms, "%d", link->drain_ms);
     log_info ("draining: no new tasks; finishing those held", "drain_ms", ms, NULL);
@@ -257,56 +249,37 @@ s_drain_done (s_link_t *link, s_shared_t *sh)
         log_warn ("drain limit reached; the scheduler requeues the rest", NULL);
         return true;
     }
-    if (now < link->drain_quiet_ms || link->ready_pending)
-        return link->ready_pending;
+    if (!bus_worker_ready (link->bus))
+        return true;                /* READY never left: nothing was leased here */
+    if (now < link->drain_quiet_ms)
+        return false;
     pthread_mutex_lock (&sh->lock);
     bool idle = sh->queued == 0 && sh->busy == 0;
     pthread_mutex_unlock (&sh->lock);
     return idle && !(zsock_events (link->pull) & ZMQ_POLLIN);
 }
 
+/* The workers see the link's generation so they skip tasks of a dead link. */
 static void
-s_link_open (s_link_t *link)
+s_gen_sync (s_link_t *link, s_shared_t *sh)
 {
-    link->dealer = zsock_new (ZMQ_DEALER);
-    if (!link->dealer)
-        log_fatal ("cannot create a DEALER socket", NULL);
-    bus_socket_setup (link->dealer);
-    bus_security_apply (link->dealer);
-    if (zsock_connect (link->dealer, "%s", link->endpoint) != 0)
-        log_fatal ("cannot connect to the work endpoint", "endpoint", link->endpoint, NULL);
-    link->poller = zpoller_new (link->dealer, link->pull, NULL);
-    link->ready_pending = true;
-    link->heard = false;
-    link->last_recv_ms = util_mono_ms ();
-    link->next_hb_ms = link->last_recv_ms + EASEL_HEARTBEAT_MS;
-}
-
-/* Drops the socket and bumps the generation so the old link's work is dropped. */
-static void
-s_link_close (s_link_t *link, s_shared_t *sh)
-{
-    zpoller_destroy (&link->poller);
-    zsock_destroy (&link->dealer);
+    int gen = bus_worker_gen (link->bus);
     pthread_mutex_lock (&sh->lock);
-    link->gen = ++sh->gen;
+    sh->gen = gen;
     pthread_mutex_unlock (&sh->lock);
 }
 
 static void
-s_send_simple (s_link_t *link, int cmd)
+s_send (s_link_t *link, int gen, int cmd, const msgpack_sbuffer *buf)
 {
-    proto_simple_t simple = { .rid = "" };
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    if (proto_simple_encode (&simple, &buf) == 0)
-        bus_send_sbuf (link->dealer, NULL, cmd, &buf);
-    msgpack_sbuffer_destroy (&buf);
+    if (bus_worker_send (link->bus, gen, cmd, buf->data, buf->size) != 0 && errno != ESTALE)
+        log_warn ("answer not sent; the scheduler will requeue the task",
+                  "cmd", proto_cmd_name (cmd), "reason", strerror (errno), NULL);
 }
 
 /* Answers a task dropped from the queue: FAIL "canceled", not retryable. */
 static void
-s_send_canceled (s_link_t *link, const proto_task_t *task)
+s_send_canceled (s_link_t *link, int gen, const proto_task_t *task)
 {
     proto_fail_t fail = { .attempt = task->attempt, .retryable = false };
     snprintf (fail.task_id, sizeof fail.task_id, "%s", task->task_id);
@@ -314,7 +287,7 @@ s_send_canceled (s_link_t *link, const proto_task_t *task)
     msgpack_sbuffer_init (&buf);
     if (proto_error_set (&fail.error, "canceled", "the render was canceled", NULL) == 0
     &&  proto_fail_encode (&fail, &buf) == 0)
-        bus_send_sbuf (link->dealer, NULL, PROTO_FAIL, &buf);
+        s_send (link, gen, PROTO_FAIL, &buf);
     msgpack_sbuffer_destroy (&buf);
     proto_fail_free (&fail);
 }
@@ -340,12 +313,13 @@ s_on_cancel (s_link_t *link, s_shared_t *sh, bus_msg_t *msg)
         log_warn ("undecodable CANCEL_TASKS dropped", "reason", err, NULL);
         return;
     }
+    int gen = bus_worker_gen (link->bus);
     s_job_t *dropped = NULL;
     int running = 0;
     pthread_mutex_lock (&sh->lock);
     for (s_job_t **at = &sh->head, *prev = NULL; *at; ) {
         s_job_t *job = *at;
-        if (job->gen == link->gen && s_cancel_names (&c, job->task.task_id, job->task.attempt)) {
+        if (job->gen == gen && s_cancel_names (&c, job->task.task_id, job->task.attempt)) {
             *at = job->next;
             if (sh->tail == job)
                 sh->tail = prev;
@@ -360,7 +334,7 @@ s_on_cancel (s_link_t *link, s_shared_t *sh, bus_msg_t *msg)
     }
     for (int i = 0; i < sh->nslots; i++) {
         s_slot_t *slot = &sh->slots[i];
-        if (slot->task_id[0] && slot->gen == link->gen
+        if (slot->task_id[0] && slot->gen == gen
         &&  s_cancel_names (&c, slot->task_id, slot->attempt)) {
             atomic_store (&slot->cancel, true);
             running++;
@@ -376,7 +350,7 @@ s_on_cancel (s_link_t *link, s_shared_t *sh, bus_msg_t *msg)
         snprintf (attempt, sizeof attempt, "%d", job->task.attempt);
         log_info ("task canceled", "task", job->task.task_id, "attempt", attempt,
                   "while", "queued", "render", c.render_id, "request_id", job->task.req, NULL);
-        s_send_canceled (link, &job->task);
+        s_send_canceled (link, gen, &job->task);
         proto_task_free (&job->task);
         free (job);
     }
@@ -387,55 +361,51 @@ s_on_cancel (s_link_t *link, s_shared_t *sh, bus_msg_t *msg)
 }
 
 static void
+s_on_task (s_link_t *link, s_shared_t *sh, bus_msg_t *msg)
+{
+    char err[PROTO_ERR_MAX] = "";
+    s_job_t *job = calloc (1, sizeof *job);
+    if (job && proto_task_decode ((const char *) zframe_data (msg->body), zframe_size (msg->body),
+                                  &job->task, err) != 0) {
+        log_warn ("undecodable TASK dropped", "reason", err, NULL);
+        free (job);
+        return;
+    }
+    pthread_mutex_lock (&sh->lock);
+    if (!job || sh->queued >= sh->max_queued) {
+        pthread_mutex_unlock (&sh->lock);
+        log_warn ("task dropped: queue full or out of memory", NULL);
+        if (job)
+            proto_task_free (&job->task);
+        free (job);
+        return;
+    }
+    job->gen = bus_worker_gen (link->bus);
+    if (sh->tail)
+        sh->tail->next = job;
+    else
+        sh->head = job;
+    sh->tail = job;
+    sh->queued++;
+    pthread_cond_signal (&sh->wake);
+    pthread_mutex_unlock (&sh->lock);
+}
+
+static void
 s_on_bus (s_link_t *link, s_shared_t *sh)
 {
-    bus_msg_t msg = { 0 };
+    bus_msg_t msg;
     char err[PROTO_ERR_MAX] = "";
-    int rc = bus_recv (link->dealer, false, &msg, err);
-    link->last_recv_ms = util_mono_ms ();
-    if (!link->heard) {
-        link->heard = true;
-        link->backoff_ms = EASEL_RECONNECT_MIN_MS;
-        log_info ("scheduler answered", "endpoint", link->endpoint, NULL);
-    }
-    if (rc != 0) {
-        if (strcmp (err, "interrupted") != 0)
+    if (bus_worker_recv (link->bus, &msg, err) != 0) {
+        if (err[0] && strcmp (err, "interrupted") != 0)
             log_warn ("malformed message from the scheduler", "reason", err, NULL);
+        return;
     }
-    else
     if (msg.cmd == PROTO_CANCEL_TASKS)
         s_on_cancel (link, sh, &msg);
     else
-    if (msg.cmd == PROTO_TASK) {
-        s_job_t *job = calloc (1, sizeof *job);
-        if (job && proto_task_decode ((const char *) zframe_data (msg.body), zframe_size (msg.body),
-                                      &job->task, err) != 0) {
-            log_warn ("undecodable TASK dropped", "reason", err, NULL);
-            free (job);
-            job = NULL;
-            bus_msg_free (&msg);
-            return;
-        }
-        pthread_mutex_lock (&sh->lock);
-        if (!job || sh->queued >= sh->max_queued) {
-            pthread_mutex_unlock (&sh->lock);
-            log_warn ("task dropped: queue full or out of memory", NULL);
-            if (job)
-                proto_task_free (&job->task);
-            free (job);
-        }
-        else {
-            job->gen = link->gen;
-            if (sh->tail)
-                sh->tail->next = job;
-            else
-                sh->head = job;
-            sh->tail = job;
-            sh->queued++;
-            pthread_cond_signal (&sh->wake);
-            pthread_mutex_unlock (&sh->lock);
-        }
-    }
+    if (msg.cmd == PROTO_TASK)
+        s_on_task (link, sh, &msg);
     else
     if (msg.cmd == PROTO_ERROR) {
         proto_errmsg_t em = { 0 };
@@ -445,11 +415,11 @@ s_on_bus (s_link_t *link, s_shared_t *sh)
         proto_errmsg_free (&em);
     }
     else
-    if (msg.cmd != PROTO_HEARTBEAT)
         log_warn ("unexpected command from the scheduler", "cmd", proto_cmd_name (msg.cmd), NULL);
     bus_msg_free (&msg);
 }
 
+/* One answer from a worker; one of a dead link's is dropped (bus_worker_send). */
 static void
 s_on_result (s_link_t *link)
 {
@@ -458,90 +428,40 @@ s_on_result (s_link_t *link)
     size_t size = 0;
     if (zsock_recv (link->pull, "iib", &gen, &cmd, &data, &size) != 0)
         return;
-    if (gen == link->gen && link->dealer
-    &&  bus_send (link->dealer, NULL, cmd, (const char *) data, size) != 0)
-        log_warn ("answer not sent; the scheduler will requeue the task",
-                  "cmd", proto_cmd_name (cmd), "reason", strerror (errno), NULL);
+    msgpack_sbuffer buf = { .size = size, .data = (char *) data, .alloc = size };
+    s_send (link, gen, cmd, &buf);
     free (data);
-}
-
-/* Waits ms while draining (and dropping) worker answers. -1 if interrupted. */
-static int
-s_backoff_wait (s_link_t *link, int ms)
-{
-    zpoller_t *poller = zpoller_new (link->pull, NULL);
-    int64_t until = util_mono_ms () + ms;
-    int rc = 0;
-    for (int64_t now = util_mono_ms (); now < until; now = util_mono_ms ()) {
-        void *which = zpoller_wait (poller, (int) (until - now));
-        if (which == link->pull)
-            s_on_result (link);         /* generation is stale: dropped */
-        else
-        if (zpoller_terminated (poller) || zsys_interrupted) {
-            rc = -1;
-            break;
-        }
-    }
-    zpoller_destroy (&poller);
-    return rc;
 }
 
 static void
 s_run (s_link_t *link, s_shared_t *sh)
 {
-    s_link_open (link);
     while (!zsys_interrupted && s_signals < 2) {
         if (s_signals == 1 && !link->drain_until_ms)
             s_drain_start (link);
         if (link->drain_until_ms && s_drain_done (link, sh))
             break;
-        int64_t now = util_mono_ms ();
-        int64_t timeout = link->ready_pending ? S_READY_RETRY_MS : link->next_hb_ms - now;
-        if (link->last_recv_ms + EASEL_PEER_DEAD_MS - now < timeout)
-            timeout = link->last_recv_ms + EASEL_PEER_DEAD_MS - now;
+        int timeout = bus_worker_wait_ms (link->bus);
         if (link->drain_until_ms && timeout > 100)
             timeout = 100;
-        void *which = zpoller_wait (link->poller, timeout < 0 ? 0 : (int) timeout);
-        if (which == link->dealer)
-            s_on_bus (link, sh);
-        else
-        if (which == link->pull)
-            s_on_result (link);
-        else
-        if (zpoller_terminated (link->poller) && !s_signals)
+        zsock_t *dealer = bus_worker_sock (link->bus);
+        zmq_pollitem_t items [2] = {
+            { zsock_resolve (link->pull), 0, ZMQ_POLLIN, 0 },
+            { dealer ? zsock_resolve (dealer) : NULL, 0, ZMQ_POLLIN, 0 }
+        };
+        if (zmq_poll (items, dealer ? 2 : 1, timeout) < 0 && zsys_interrupted && !s_signals)
             break;
-
-        now = util_mono_ms ();
-        if (link->ready_pending && bus_send_sbuf (link->dealer, NULL, PROTO_READY, &link->ready) == 0) {
-            link->ready_pending = false;
-            link->next_hb_ms = now + EASEL_HEARTBEAT_MS;
-        }
-        if (!link->ready_pending && now >= link->next_hb_ms) {
-            s_send_simple (link, PROTO_HEARTBEAT);
-            link->next_hb_ms = now + EASEL_HEARTBEAT_MS;
-        }
-        if (now - link->last_recv_ms >= EASEL_PEER_DEAD_MS) {
-            char backoff[24];
-            snprintf (backoff, sizeof backoff, "%d", link->backoff_ms);
-            if (link->drain_until_ms) {
-                log_warn ("scheduler silent while draining; stopping", NULL);
-                break;
-            }
-            log_warn ("scheduler silent; reconnecting", "backoff_ms", backoff, NULL);
-            s_link_close (link, sh);
-            if (s_backoff_wait (link, link->backoff_ms) != 0)
-                return;
-            link->backoff_ms *= 2;
-            if (link->backoff_ms > EASEL_RECONNECT_MAX_MS)
-                link->backoff_ms = EASEL_RECONNECT_MAX_MS;
-            s_link_open (link);
-        }
+        if (dealer && (items [1].revents & ZMQ_POLLIN))
+            s_on_bus (link, sh);
+        if (items [0].revents & ZMQ_POLLIN)
+            s_on_result (link);
+        if (bus_worker_tick (link->bus))
+            s_gen_sync (link, sh);
+        if (bus_worker_gone (link->bus))
+            break;                  /* silent while draining */
     }
-    if (link->dealer && !link->ready_pending) {
-        s_send_simple (link, PROTO_DISCONNECT);
-        zsock_set_linger (link->dealer, S_DRAIN_LINGER_MS);
-    }
-    s_link_close (link, sh);
+    bus_worker_disconnect (link->bus, S_DRAIN_LINGER_MS);
+    s_gen_sync (link, sh);
 }
 
 /* The renderer's settings, read once by s_configure. */
@@ -605,10 +525,8 @@ main (int argc, char **argv)
     log_init ("renderer");
     s_config_t cfg;
     s_configure (&cfg, argc, argv);
-    s_link_t link = {
-        .endpoint = cfg.work,
-        .backoff_ms = EASEL_RECONNECT_MIN_MS
-    };
+    const char *endpoint = cfg.work;
+    s_link_t link = { 0 };
     int slots = (int) cfg.slots;
     s_shared_t sh = {
         .opts = {
@@ -618,7 +536,7 @@ main (int argc, char **argv)
         .delay_ms = (int) cfg.delay_ms,
         .max_queued = 2 * slots + 8
     };
-    if (!*link.endpoint)
+    if (!*endpoint)
         log_fatal ("bad configuration: empty work endpoint", NULL);
     /* --allow-networks / EASEL_ALLOW_NETWORKS: private networks screenshots and
        captures may reach all the same (CIDR list) */
@@ -668,8 +586,9 @@ main (int argc, char **argv)
     }
     proto_ready_t ready = { .slots = slots, .capture = sh.capture.chromium != NULL };
     snprintf (ready.name, sizeof ready.name, "%s:%ld", host, (long) getpid ());
-    msgpack_sbuffer_init (&link.ready);
-    if (proto_ready_encode (&ready, &link.ready) != 0)
+    msgpack_sbuffer ready_body;
+    msgpack_sbuffer_init (&ready_body);
+    if (proto_ready_encode (&ready, &ready_body) != 0)
         log_fatal ("cannot encode READY", NULL);
 
     if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -689,7 +608,7 @@ main (int argc, char **argv)
     sigemptyset (&sa.sa_mask);
     sigaction (SIGINT, &sa, NULL);
     sigaction (SIGTERM, &sa, NULL);
-    const char *bus_endpoints [] = { link.endpoint, NULL };
+    const char *bus_endpoints [] = { endpoint, NULL };
     char sec_err [BUS_SECURITY_ERR_MAX] = "";
     if (bus_security_init (argc, argv, BUS_ROLE_CLIENT, bus_endpoints, sec_err))
         log_fatal ("bad bus security configuration", "reason", sec_err, NULL);
@@ -728,11 +647,15 @@ main (int argc, char **argv)
     pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
     char slots_text[16];
     snprintf (slots_text, sizeof slots_text, "%d", slots);
-    log_info ("renderer started", "name", ready.name, "endpoint", link.endpoint,
+    log_info ("renderer started", "name", ready.name, "endpoint", endpoint,
               "slots", slots_text, "allow_private", sh.opts.allow_private ? "1" : "0",
               "allow_networks", allow_text [0] ? allow_text : "none", NULL);
 
+    link.bus = bus_worker_new (endpoint, ready_body.data, ready_body.size);
+    if (!link.bus)
+        log_fatal ("cannot connect to the work endpoint", "endpoint", endpoint, NULL);
     s_run (&link, &sh);
+    bus_worker_destroy (&link.bus);
 
     pthread_mutex_lock (&sh.lock);
     sh.stop = true;
@@ -751,7 +674,7 @@ main (int argc, char **argv)
     free (sh.slots);
     zsock_destroy (&link.pull);
     bus_security_shutdown ();
-    msgpack_sbuffer_destroy (&link.ready);
+    msgpack_sbuffer_destroy (&ready_body);
     pthread_cond_destroy (&sh.wake);
     pthread_mutex_destroy (&sh.lock);
     fetch_cache_destroy (&sh.opts.fetch_cache);

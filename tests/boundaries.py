@@ -7,8 +7,13 @@ symbols, nm). The gateway validates with the catalog (presets, the device
 table, the header probe) and never draws, so it loads no graphics library
 and holds no renderer code; neither the gateway nor the webhooker holds
 store code (all state goes through the scheduler); the scheduler draws
-nothing; the renderer keeps no state of record."""
+nothing; the renderer keeps no state of record.
+
+Every link to the scheduler is common/'s bus worker or bus client: each
+service that talks to the scheduler holds the class it needs (defined
+symbols), and no production source but common/bus_link.c opens a DEALER."""
 import os
+import re
 import subprocess
 import sys
 
@@ -20,6 +25,17 @@ RENDERER = ["slide_render_", "device_frame_draw", "text_layout_", "render_task_"
             "egress_", "image_source_decode", "encode_image", "lint_image"]
 SCHEDULER = ["job_store_", "blob_store_", "render_event_", "task_reqs_", "webhook_admin_"]
 GATEWAY = ["render_request_", "capture_request_", "key_cache_", "render_cache_", "api_pool_"]
+
+# the link class each service must hold: the worker on `work`, the client on `api`
+LINKS = {
+    "easel-gateway": ["bus_client_call"],
+    "easel-webhooker": ["bus_client_send", "bus_client_recv"],
+    "easel-renderer": ["bus_worker_new", "bus_worker_tick"],
+}
+LINK_HOME = os.path.join("common", "bus_link.c")
+SOURCE_DIRS = ["common", "proto", "catalog", "gateway", "renderer", "scheduler", "webhooker", "cli"]
+DEALER_NEW = re.compile(r"zsock_new\s*\(\s*ZMQ_DEALER|zsock_new_dealer|zmq_socket\s*\([^)]*ZMQ_DEALER")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 RULES = {
     "easel-gateway": (GRAPHICS + STORE, RENDERER + SCHEDULER),
@@ -47,6 +63,20 @@ def main():
             found = [n for n in names if n.startswith(prefix)]
             if found:
                 failures.append("%s holds %s (another service's code)" % (name, ", ".join(found[:3])))
+        for sym in LINKS.get(name, []):
+            if sym not in names:
+                failures.append("%s does not hold %s: its link to the scheduler is not the shared one"
+                                % (name, sym))
+    for folder in SOURCE_DIRS:
+        for base, _, files in os.walk(os.path.join(ROOT, folder)):
+            for f in files:
+                path = os.path.join(base, f)
+                rel = os.path.relpath(path, ROOT)
+                if not f.endswith(".c") or rel == LINK_HOME:
+                    continue
+                with open(path, encoding="utf-8", errors="replace") as src:
+                    if DEALER_NEW.search(src.read()):
+                        failures.append("%s opens its own DEALER (links go through %s)" % (rel, LINK_HOME))
     for f in failures:
         print("FAIL " + f)
     if failures:

@@ -71,8 +71,7 @@ struct _delivery_t {
     int64_t started_ms;
     /* the report of the last attempt */
     proto_delivery_report_t report;
-    bool report_sent;
-    int64_t report_deadline_ms;
+    bool report_sent;                   /* waiting in the bus client for its answer */
     int64_t next_attempt_ms;            /* -1: this was the last attempt */
     /* --trace: wall-clock microseconds of the steps of the first attempt (0: not seen) */
     int64_t tr_sub_us, tr_fetch_us, tr_reply_us, tr_start_us;

@@ -17,18 +17,23 @@
     forgotten. States: WAITING (due at due_ms) -> SENDING (curl transfer,
     attempt.h) -> REPORTING (report sent or to be re-sent) -> WAITING again
     or gone. Each delivery that waits for a time (its next attempt, its
-    report's (re)send or deadline) is in one timer heap (timer_heap.h), so a
-    wake-up looks only at what is due; `reports` finds a sent report by rid.
+    report's (re)send) is in one timer heap (timer_heap.h), so a wake-up
+    looks only at what is due; a sent report's deadline is the client's.
 
-    The scheduler may be down: a request without an answer in
-    EASEL_REQUEST_TIMEOUT_MS drops the DEALER, makes a fresh one and retries
-    with backoff; the webhooker never exits for it. A request that finds no
-    scheduler connected at all (at start, after a restart) goes as soon as the
-    DEALER can send again (polled for POLLOUT), not after a fixed pause: that
-    pause was the whole of the old p99 (bench/README.md). SIGINT/SIGTERM exit 0.
+    The link to the scheduler is a bus client (common/bus_client.h): every
+    request has a rid and a deadline, and a reply is matched to its request
+    (the fetch, or the delivery whose report it answers) by rid. The
+    scheduler may be down: a request without an answer in
+    EASEL_REQUEST_TIMEOUT_MS resets the client (a fresh socket, nothing
+    waiting) and what was in flight is retried after its backoff; the
+    webhooker never exits for it. A request that finds no scheduler
+    connected at all (at start, after a restart) goes as soon as the socket
+    can send again (polled for POLLOUT), not after a fixed pause: that pause
+    was the whole of the old p99 (bench/README.md). SIGINT/SIGTERM exit 0.
     --trace logs where each delivery's time went (attempt.c, s_trace).
     Memory: delivery_t owns its strings, curl handle and report; the table
-    `deliveries` owns the deliveries, the heap and host table only link them.  */
+    `deliveries` owns the deliveries, the heap, the host table and the bus
+    client's tags only link them.  */
 #include <czmq.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -39,6 +44,7 @@
 
 #include "attempt.h"
 #include "bus.h"
+#include "bus_client.h"
 #include "bus_security.h"
 #include "config.h"
 #include "curl_sockets.h"
@@ -68,18 +74,18 @@ struct _webhooker_t {
     int64_t per_host;                   /* concurrent transfers to one host:port */
     host_table_t *hosts;                /* transfers per host and who waits for one */
     timer_heap_t *heap;                 /* deliveries waiting for a time */
-    zhashx_t *reports;                  /* rid of a sent report -> its delivery (not owned) */
     curl_sockets_t *socks;              /* the sockets and timer curl wants */
     int64_t rewind_to;                  /* a redelivery hint: refetch from here; -1 none */
-    zsock_t *sub, *dealer;
+    zsock_t *sub;
+    bus_client_t *api;                  /* requests to the scheduler; tags: fetch_rid or a delivery */
     CURLM *multi;
     zhashx_t *deliveries;               /* delivery_id -> delivery_t */
     int64_t cursor;                     /* events up to here are in `deliveries` or done */
     int64_t target_seq;                 /* highest seq the bus told us exists */
     bool force_fetch;                   /* start, resync, next page, failed fetch */
     char fetch_rid[PROTO_ID_MAX];       /* "" when no fetch is in flight */
-    int64_t fetch_deadline_ms, fetch_not_before_ms, backoff_ms, resync_at_ms;
-    bool no_peer;                       /* a send found no scheduler: poll the DEALER for POLLOUT */
+    int64_t fetch_not_before_ms, resync_at_ms;
+    bool no_peer;                       /* a send found no scheduler: poll the client for POLLOUT */
     bool fetch_wait_peer;               /* the fetch waits for that, not for a backoff */
     int64_t tr_sub_us;                  /* last event hint received (wall us) */
     int64_t tr_fetch_us;                /* the fetch in flight was sent (wall us) */
@@ -89,13 +95,14 @@ struct _webhooker_t {
 /* Puts d's timer where its state says: its next attempt (WAITING), its
    report's send (REPORTING, not sent) or deadline (sent); none while its
    transfer runs or while it is parked on its host (due already). Out of
-   memory is fatal: a delivery without its timer would never go. */
+   memory is fatal: a delivery without its timer would never go. A sent
+   report has no timer: its deadline is the bus client's. */
 static void
 s_schedule (webhooker_t *self, delivery_t *d)
 {
     int64_t at = d->parked_on || d->state == DELIVERY_SENDING ? -1
                : d->state == DELIVERY_WAITING ? d->due_ms
-               : d->report_sent ? d->report_deadline_ms : d->due_ms;
+               : d->report_sent ? -1 : d->due_ms;
     if (at < 0)
         timer_heap_remove (self->heap, &d->timer);
     else
@@ -108,7 +115,7 @@ static void
 s_report_unsent (webhooker_t *self, delivery_t *d)
 {
     if (d->report_sent)
-        zhashx_delete (self->reports, d->report.rid);
+        bus_client_forget (self->api, d->report.rid);
     d->report_sent = false;
 }
 
@@ -147,11 +154,11 @@ s_delivery_destroy (void **item)
     *item = NULL;
 }
 
-/* ---- the DEALER to the scheduler --------------------------------------- */
+/* ---- the link to the scheduler ----------------------------------------- */
 
 /* libzmq retries a refused connect after 100 ms by default: a scheduler that
    starts (or restarts) just after us would wait that long for its first
-   request. Retry sooner, doubling up to S_RECONNECT_IVL_MAX_MS. */
+   event. Retry sooner, doubling up to S_RECONNECT_IVL_MAX_MS. */
 static void
 s_reconnect_fast (zsock_t *sock)
 {
@@ -159,21 +166,7 @@ s_reconnect_fast (zsock_t *sock)
     zsock_set_reconnect_ivl_max (sock, S_RECONNECT_IVL_MAX_MS);
 }
 
-static void
-s_dealer_reset (webhooker_t *self)
-{
-    zsock_destroy (&self->dealer);
-    self->dealer = zsock_new (ZMQ_DEALER);
-    if (!self->dealer)
-        log_fatal ("cannot create DEALER socket", NULL);
-    bus_socket_setup (self->dealer);
-    s_reconnect_fast (self->dealer);
-    bus_security_apply (self->dealer);
-    if (zsock_connect (self->dealer, "%s", self->api_ep))
-        log_fatal ("cannot connect to the api endpoint", "endpoint", self->api_ep, NULL);
-}
-
-/* The DEALER has a scheduler again after a send found none: what waited for
+/* The client has a scheduler again after a send found none: what waited for
    one goes now rather than at the S_NO_PEER_MS retry. */
 static void
 s_peer_up (webhooker_t *self)
@@ -192,28 +185,26 @@ s_peer_up (webhooker_t *self)
     }
 }
 
-/* The scheduler did not answer or could not be reached: drop everything in
-   flight on the DEALER, make a fresh one, retry after a growing pause. */
+/* The scheduler did not answer or could not be reached: reset the client
+   (a fresh socket, nothing waiting) and retry what was in flight after its
+   growing pause. */
 static void
 s_scheduler_lost (webhooker_t *self, const char *why)
 {
     int64_t now = util_mono_ms ();
     log_warn ("scheduler not answering", "reason", why, NULL);
-    s_dealer_reset (self);
-    self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : EASEL_RECONNECT_MIN_MS;
-    if (self->backoff_ms > EASEL_RECONNECT_MAX_MS)
-        self->backoff_ms = EASEL_RECONNECT_MAX_MS;
+    int pause = bus_client_reset (self->api);
     if (self->fetch_rid[0]) {
         self->fetch_rid[0] = 0;
         self->force_fetch = true;
     }
-    self->fetch_not_before_ms = now + self->backoff_ms;
+    self->fetch_not_before_ms = now + pause;
     self->fetch_wait_peer = false;      /* the backoff rules now, not a new connection */
     for (delivery_t *d = zhashx_first (self->deliveries); d; d = zhashx_next (self->deliveries)) {
         d->wait_peer = false;
         if (d->state == DELIVERY_REPORTING && d->report_sent) {
-            s_report_unsent (self, d);
-            d->due_ms = now + self->backoff_ms;
+            d->report_sent = false;     /* the reset forgot it already */
+            d->due_ms = now + pause;
             s_schedule (self, d);
         }
     }
@@ -227,7 +218,8 @@ s_fetch (webhooker_t *self)
     proto_id_new ("req_", req.rid, sizeof req.rid);
     msgpack_sbuffer_init (&sb);
     int rc = proto_events_since_encode (&req, &sb) == 0
-           ? bus_send_sbuf (self->dealer, NULL, PROTO_EVENTS_SINCE, &sb) : -2;
+           ? bus_client_send (self->api, PROTO_EVENTS_SINCE, &sb, req.rid, EASEL_REQUEST_TIMEOUT_MS,
+                              self->fetch_rid) : -2;
     bool no_peer = rc == -1 && errno == EAGAIN;
     msgpack_sbuffer_destroy (&sb);
     int64_t now = util_mono_ms ();
@@ -241,7 +233,6 @@ s_fetch (webhooker_t *self)
     snprintf (self->fetch_rid, sizeof self->fetch_rid, "%s", req.rid);
     if (self->conf.trace)
         self->tr_fetch_us = attempt_wall_us ();
-    self->fetch_deadline_ms = now + EASEL_REQUEST_TIMEOUT_MS;
     self->force_fetch = false;
 }
 
@@ -251,7 +242,8 @@ s_report_send (webhooker_t *self, delivery_t *d)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     int rc = proto_delivery_report_encode (&d->report, &sb) == 0
-           ? bus_send_sbuf (self->dealer, NULL, PROTO_DELIVERY_REPORT, &sb) : -2;
+           ? bus_client_send (self->api, PROTO_DELIVERY_REPORT, &sb, d->report.rid,
+                              EASEL_REQUEST_TIMEOUT_MS, d) : -2;
     bool no_peer = rc == -1 && errno == EAGAIN;
     msgpack_sbuffer_destroy (&sb);
     int64_t now = util_mono_ms ();
@@ -262,8 +254,6 @@ s_report_send (webhooker_t *self, delivery_t *d)
         return;
     }
     d->report_sent = true;
-    d->report_deadline_ms = now + EASEL_REQUEST_TIMEOUT_MS;
-    zhashx_insert (self->reports, d->report.rid, d);
 }
 
 /* ---- events in ---------------------------------------------------------- */
@@ -334,11 +324,7 @@ s_on_events (webhooker_t *self, const char *data, size_t len)
     if (self->conf.trace)
         self->tr_reply_us = attempt_wall_us ();
     int rc = proto_events_decode (data, len, &reply, err);
-    if (rc == 0 && strcmp (reply.rid, self->fetch_rid)) {
-        proto_events_free (&reply);     /* an answer to a request we gave up on */
-        return;
-    }
-    self->fetch_rid[0] = 0;
+    self->fetch_rid[0] = 0;             /* the client matched it to the fetch in flight */
     if (rc) {
         log_warn ("bad EVENTS reply", "error", err, NULL);
         self->force_fetch = true;
@@ -399,13 +385,6 @@ s_sub_recv (webhooker_t *self)
 /* ---- deliveries --------------------------------------------------------- */
 /* ---- replies from the scheduler ----------------------------------------- */
 
-static delivery_t *
-s_by_report_rid (webhooker_t *self, const char *rid)
-{
-    delivery_t *d = zhashx_lookup (self->reports, rid);
-    return d && d->state == DELIVERY_REPORTING && d->report_sent ? d : NULL;
-}
-
 static void
 s_report_acked (webhooker_t *self, delivery_t *d)
 {
@@ -428,56 +407,70 @@ s_report_acked (webhooker_t *self, delivery_t *d)
     s_schedule (self, d);
 }
 
+/* The answer to the fetch in flight: EVENTS, or an ERROR refusing it. */
 static void
-s_dealer_recv (webhooker_t *self)
+s_on_fetch_reply (webhooker_t *self, const bus_reply_t *r, const char *data, size_t len)
 {
-    bus_msg_t msg = { 0 };
     char err[PROTO_ERR_MAX] = "";
-    if (bus_recv (self->dealer, false, &msg, err)) {
-        log_warn ("bad reply from scheduler", "error", err, NULL);
-        bus_msg_free (&msg);
+    if (r->cmd == PROTO_EVENTS) {
+        s_on_events (self, data, len);
         return;
     }
-    const char *data = (const char *) zframe_data (msg.body);
-    size_t len = zframe_size (msg.body);
-    self->backoff_ms = 0;
-    if (msg.cmd == PROTO_EVENTS)
-        s_on_events (self, data, len);
-    else
-    if (msg.cmd == PROTO_ACK) {
-        proto_simple_t ack = { 0 };
-        delivery_t *d = proto_simple_decode (data, len, &ack, err) == 0
-                      ? s_by_report_rid (self, ack.rid) : NULL;
-        if (d)
-            s_report_acked (self, d);
+    proto_errmsg_t em = { 0 };
+    const char *why = proto_errmsg_decode (data, len, &em, err) == 0
+                    ? (em.error.message ? em.error.message : em.error.code) : err;
+    log_warn ("EVENTS_SINCE refused", "error", why, NULL);
+    proto_errmsg_free (&em);
+    self->fetch_rid[0] = 0;
+    self->force_fetch = true;
+    self->fetch_not_before_ms = util_mono_ms () + EASEL_RECONNECT_MIN_MS;
+}
+
+/* The answer to d's report: ACK, or an ERROR (5xx: report again; else the
+   scheduler does not know this delivery: stop). */
+static void
+s_on_report_reply (webhooker_t *self, delivery_t *d, const bus_reply_t *r, const char *data, size_t len)
+{
+    char err[PROTO_ERR_MAX] = "";
+    d->report_sent = false;             /* the client waits for it no more */
+    if (r->cmd == PROTO_ACK) {
+        s_report_acked (self, d);
+        return;
     }
-    else
-    if (msg.cmd == PROTO_ERROR) {
-        proto_errmsg_t em = { 0 };
-        if (proto_errmsg_decode (data, len, &em, err) == 0) {
-            const char *why = em.error.message ? em.error.message : em.error.code;
-            delivery_t *d = s_by_report_rid (self, em.rid);
-            if (strcmp (em.rid, self->fetch_rid) == 0) {
-                log_warn ("EVENTS_SINCE refused", "error", why, NULL);
-                self->fetch_rid[0] = 0;
-                self->force_fetch = true;
-                self->fetch_not_before_ms = util_mono_ms () + EASEL_RECONNECT_MIN_MS;
-            }
-            else
-            if (d && em.status >= 500) {      /* the scheduler is struggling: report again */
-                s_report_unsent (self, d);
-                d->due_ms = util_mono_ms () + S_REPORT_RETRY_MS;
-                s_schedule (self, d);
-            }
-            else
-            if (d) {                          /* it does not know this delivery: stop */
-                log_warn ("delivery report refused", "delivery", d->delivery_id, "error", why, NULL);
-                zhashx_delete (self->deliveries, d->delivery_id);
-            }
-        }
-        proto_errmsg_free (&em);
+    proto_errmsg_t em = { 0 };
+    int rc = r->cmd == PROTO_ERROR ? proto_errmsg_decode (data, len, &em, err) : -1;
+    if (rc == 0 && em.status < 500) {
+        log_warn ("delivery report refused", "delivery", d->delivery_id,
+                  "error", em.error.message ? em.error.message : em.error.code, NULL);
+        zhashx_delete (self->deliveries, d->delivery_id);
     }
-    bus_msg_free (&msg);
+    else {                              /* the scheduler is struggling: report again */
+        d->due_ms = util_mono_ms () + S_REPORT_RETRY_MS;
+        s_schedule (self, d);
+    }
+    proto_errmsg_free (&em);
+}
+
+static void
+s_api_recv (webhooker_t *self)
+{
+    bus_reply_t r;
+    char err[PROTO_ERR_MAX] = "";
+    if (bus_client_recv (self->api, &r, err)) {
+        if (err[0])
+            log_warn ("bad reply from scheduler", "error", err, NULL);
+        return;
+    }
+    const char *data = (const char *) zframe_data (r.body);
+    size_t len = zframe_size (r.body);
+    if (r.tag == self->fetch_rid)
+        s_on_fetch_reply (self, &r, data, len);
+    else {
+        delivery_t *d = r.tag;
+        if (d->state == DELIVERY_REPORTING && d->report_sent)
+            s_on_report_reply (self, d, &r, data, len);
+    }
+    zframe_destroy (&r.body);
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -501,18 +494,11 @@ s_tick (webhooker_t *self)
 {
     int64_t now = util_mono_ms ();
     int64_t next = now + S_POLL_MAX_MS;
-    if (self->fetch_rid[0] && now >= self->fetch_deadline_ms) {
-        s_scheduler_lost (self, "EVENTS_SINCE timed out");
+    if (bus_client_expired (self->api, now)) {
+        s_scheduler_lost (self, "a request to the scheduler timed out");
         return now;
     }
-    timer_heap_node_t *top = timer_heap_peek (self->heap);
-    if (top && top->due_ms <= now) {
-        delivery_t *d = S_OF_TIMER (top);
-        if (d->state == DELIVERY_REPORTING && d->report_sent) {
-            s_scheduler_lost (self, "DELIVERY_REPORT timed out");
-            return now;
-        }
-    }
+    timer_heap_node_t *top;
     if (now >= self->resync_at_ms && !self->fetch_rid[0]) {
         self->cursor = 0;
         self->force_fetch = true;
@@ -531,15 +517,12 @@ s_tick (webhooker_t *self)
         if (!self->fetch_rid[0] && self->fetch_not_before_ms < next)
             next = self->fetch_not_before_ms;
     }
-    if (self->fetch_rid[0] && self->fetch_deadline_ms < next)
-        next = self->fetch_deadline_ms;
+    int64_t deadline = bus_client_deadline (self->api);
+    if (deadline >= 0 && deadline < next)
+        next = deadline;
     while ((top = timer_heap_peek (self->heap)) && top->due_ms <= now) {
         delivery_t *d = S_OF_TIMER (top);
         timer_heap_pop (self->heap);
-        if (d->state == DELIVERY_REPORTING && d->report_sent) {
-            s_scheduler_lost (self, "DELIVERY_REPORT timed out");
-            return now;
-        }
         if (d->state == DELIVERY_WAITING)
             s_delivery_start (self, d);
         else
@@ -589,16 +572,19 @@ s_run (webhooker_t *self)
         }
         size_t n = 0;
         items[n++] = (zmq_pollitem_t) { zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0 };
-        items[n++] = (zmq_pollitem_t) { zsock_resolve (self->dealer), 0,
+        zsock_t *api = bus_client_sock (self->api);
+        if (!api)
+            log_fatal ("cannot connect to the api endpoint", "endpoint", self->api_ep, NULL);
+        items[n++] = (zmq_pollitem_t) { zsock_resolve (api), 0,
                                         (short) (ZMQ_POLLIN | (self->no_peer ? ZMQ_POLLOUT : 0)), 0 };
         n += curl_sockets_pollitems (self->socks, items + n);
         if (zmq_poll (items, (int) n, (long) wait) < 0 && zsys_interrupted)
             break;
         while (zsock_events (self->sub) & ZMQ_POLLIN)
             s_sub_recv (self);
-        while (zsock_events (self->dealer) & ZMQ_POLLIN)
-            s_dealer_recv (self);
-        if (self->no_peer && (zsock_events (self->dealer) & ZMQ_POLLOUT))
+        while (zsock_events (api) & ZMQ_POLLIN)
+            s_api_recv (self);
+        if (self->no_peer && (zsock_events (api) & ZMQ_POLLOUT))
             s_peer_up (self);
         curl_sockets_drive (self->socks, items + 2, n - 2, util_mono_ms ());
         s_transfers_done (self);
@@ -673,14 +659,17 @@ main (int argc, char **argv)
     zsock_set_subscribe (self.sub, "");
     if (zsock_connect (self.sub, "%s", self.events_ep))
         log_fatal ("cannot connect to the events endpoint", "endpoint", self.events_ep, NULL);
-    s_dealer_reset (&self);
+    self.api = bus_client_new (self.api_ep);
+    if (self.api)
+        bus_client_set_reconnect (self.api, S_RECONNECT_IVL_MS, S_RECONNECT_IVL_MAX_MS);
+    if (!self.api || !bus_client_sock (self.api))
+        log_fatal ("cannot connect to the api endpoint", "endpoint", self.api_ep, NULL);
     self.multi = curl_multi_init ();
     self.socks = self.multi ? curl_sockets_new (self.multi) : NULL;
     self.deliveries = zhashx_new ();
-    self.reports = zhashx_new ();
     self.hosts = host_table_new (self.per_host);
     self.heap = timer_heap_new ();
-    if (!self.socks || !self.deliveries || !self.reports || !self.hosts || !self.heap)
+    if (!self.socks || !self.deliveries || !self.hosts || !self.heap)
         log_fatal ("out of memory", NULL);
     zhashx_set_destructor (self.deliveries, s_delivery_destroy);
     self.force_fetch = true;
@@ -702,8 +691,7 @@ main (int argc, char **argv)
     curl_multi_cleanup (self.multi);
     host_table_destroy (&self.hosts);
     timer_heap_destroy (&self.heap);
-    zhashx_destroy (&self.reports);
-    zsock_destroy (&self.dealer);
+    bus_client_destroy (&self.api);
     zsock_destroy (&self.sub);
     bus_security_shutdown ();
     curl_global_cleanup ();

@@ -90,7 +90,7 @@ s_answer (zsock_t *router, bus_msg_t *m, const char *good)
     const char *data = (const char *) zframe_data (m->body);
     size_t len = zframe_size (m->body);
     char rid [PROTO_ID_MAX], err [PROTO_ERR_MAX];
-    if (api_client_peek_rid (data, len, rid))
+    if (bus_client_peek_rid (data, len, rid))
         return;
     if (m->cmd == PROTO_GET_ACCOUNT) {
         proto_get_t g;

@@ -76,7 +76,7 @@ s_call (void *arg)
     c->rc = api_pool_call (c->pool, PROTO_PING, &sb, c->rid, &got, &reply);
     char rid [PROTO_ID_MAX] = "";
     c->echoed = c->rc == 0 && got == PROTO_PONG
-             && api_client_peek_rid ((const char *) zframe_data (reply), zframe_size (reply), rid) == 0
+             && bus_client_peek_rid ((const char *) zframe_data (reply), zframe_size (reply), rid) == 0
              && strcmp (rid, c->rid) == 0;
     zframe_destroy (&reply);
     msgpack_sbuffer_destroy (&sb);

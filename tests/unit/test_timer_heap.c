@@ -1,4 +1,4 @@
-/*  test_timer_heap.c: the webhooker's timer heap (webhooker/timer_heap.h)
+/*  test_timer_heap.c: the timer heap (common/timer_heap.h) the webhooker and the bus client use
     against a sorted reference.
 
     Thousands of random pushes, removes, updates and pops (a fixed seed, so a

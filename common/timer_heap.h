@@ -6,7 +6,7 @@
     node. The owner of the node gets back to its struct with offsetof (see
     webhooker/main.c). Ties come out in no particular order.
 
-    One thread owns a heap (the webhooker's loop). The heap owns only its
+    One thread owns a heap (the webhooker's loop, a bus client). The heap owns only its
     array of pointers; nodes stay the caller's and must be removed before
     they are freed.  */
 #ifndef EASEL_TIMER_HEAP_H
