@@ -5,6 +5,7 @@
     (scheduler.h), which holds the rooms that own all state.
     Thread: one. Memory: the sockets and stores are main's, closed at exit. */
 #include "scheduler.h"
+#include "api_profiles.h"
 #include "sched_metrics.h"
 #include "metrics.h"
 #include "bus.h"
@@ -129,6 +130,13 @@ s_configure (scheduler_config_t *self, int argc, char **argv)
                                    cap_default);
     if (util_parse_i64 (cap, 0, 1000000, &self->account_lease_cap))
         log_fatal ("--account-lease-cap must be an integer in 0..1000000 (0: no cap)", "value", cap, NULL);
+    /* the environment only, so the key never shows in a process list */
+    const char *key = getenv ("EASEL_PROFILE_KEY");
+    self->has_profile_key = key && *key;
+    if (self->has_profile_key && api_profiles_parse_key (key, self->profile_key) != 0)
+        log_fatal ("EASEL_PROFILE_KEY must be 32 bytes as 64 hex digits or base64", NULL);
+    if (!self->has_profile_key)
+        log_info ("capture profiles are off (no EASEL_PROFILE_KEY)", NULL);
 }
 
 int
