@@ -182,8 +182,8 @@ s_strings (json_t *obj, const char *key, const char **allowed, size_t nallowed, 
 
 /* domain is the page's host or a parent of it with at least one dot (an IP
    host: only itself), so a cookie never goes to a third party. */
-static bool
-s_cookie_domain_ok (const char *domain, const web_url_t *page)
+bool
+capture_request_cookie_domain_ok (const char *domain, const web_url_t *page)
 {
     if (*domain == '.')
         domain++;
@@ -234,7 +234,7 @@ s_cookies (json_t *obj, const web_url_t *page, capture_spec_t *spec, api_error_t
                                   "%s must be a string without ';' or line breaks, name + value at most %d bytes.",
                                   param, CAPTURE_COOKIE_BYTES_MAX);
         snprintf (param, sizeof param, "cookies[%zu].domain", i);
-        if (json_object_get (c, "domain") && (!domain || strlen (domain) > 253 || !s_cookie_domain_ok (domain, page)))
+        if (json_object_get (c, "domain") && (!domain || strlen (domain) > 253 || !capture_request_cookie_domain_ok (domain, page)))
             return api_error_set (err, 422, "parameter_invalid", param,
                                   "%s must be the page's host (%s) or a parent domain of it.", param, page->host);
         snprintf (param, sizeof param, "cookies[%zu].path", i);

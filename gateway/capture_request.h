@@ -28,10 +28,15 @@
 #include <stddef.h>
 #include "proto.h"
 #include "render_request.h"
+#include "web_url.h"
 
 /* 0 with out filled (rid and auth left empty); -1 with err (400 invalid_json,
    422 parameter_missing / parameter_invalid / parameter_unknown), out zeroed. */
 int capture_request_parse (const char *body, size_t len, proto_create_render_t *out,
                            api_error_t *err);
+
+/* True when a cookie's domain is page's host or a parent of it with a dot
+   (an IP host: only itself), so a cookie never goes to a third party. */
+bool capture_request_cookie_domain_ok (const char *domain, const web_url_t *page);
 
 #endif

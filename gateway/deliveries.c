@@ -134,9 +134,8 @@ s_command (deliveries_route_t route)
     }
 }
 
-/* Turns the scheduler's reply into status + json or e. */
-static int
-s_reply (int got, zframe_t *reply, int *status, char **json, api_error_t *e)
+int
+deliveries_reply_json (int got, zframe_t *reply, int *status, char **json, api_error_t *e)
 {
     const char *data = (const char *) zframe_data (reply);
     size_t len = zframe_size (reply);
@@ -146,7 +145,7 @@ s_reply (int got, zframe_t *reply, int *status, char **json, api_error_t *e)
         memset (&em, 0, sizeof em);
         snprintf (err, sizeof err, "status outside 400..599");
         if (proto_errmsg_decode (data, len, &em, err) || em.status < 400 || em.status > 599) {
-            log_error ("bad ERROR reply to a webhook command", "reason", err, NULL);
+            log_error ("bad ERROR reply", "reason", err, NULL);
             proto_errmsg_free (&em);
             return api_error_set (e, 500, "internal_error", NULL, "An internal error occurred.");
         }
@@ -157,7 +156,7 @@ s_reply (int got, zframe_t *reply, int *status, char **json, api_error_t *e)
     }
     proto_json_t j;
     if (got != PROTO_JSON || proto_json_decode (data, len, &j, err)) {
-        log_error ("bad reply to a webhook command", "cmd", proto_cmd_name (got), NULL);
+        log_error ("bad JSON reply", "cmd", proto_cmd_name (got), NULL);
         return api_error_set (e, 500, "internal_error", NULL, "An internal error occurred.");
     }
     *status = j.status;
@@ -193,7 +192,7 @@ deliveries_call (api_pool_t *client, deliveries_route_t route, const char *auth,
         rc = api_error_set (e, 503, "scheduler_unavailable", NULL,
                             "The scheduler is not answering; retry shortly.");
     else
-        rc = s_reply (got, reply, status, json, e);
+        rc = deliveries_reply_json (got, reply, status, json, e);
     zframe_destroy (&reply);
     msgpack_sbuffer_destroy (&sb);
     proto_webhook_req_free (&req);

@@ -40,4 +40,9 @@ int deliveries_call (api_pool_t *client, deliveries_route_t route, const char *a
                      const char *id, const char *body, size_t len,
                      int *status, char **json, api_error_t *e);
 
+/* The scheduler's reply `got` (JSON or ERROR) into *status and *json (heap,
+   the caller's), or e with the ERROR's status, code and param (a malformed
+   reply: 500). 0 / -1. Shared by every route answered by scheduler JSON. */
+int deliveries_reply_json (int got, zframe_t *reply, int *status, char **json, api_error_t *e);
+
 #endif

@@ -185,6 +185,10 @@ static const route_t s_routes [] = {
     R ("GET",  "/v1/account",                         route_show_account,   0, 0),
     R ("POST", "/v1/capture",                         route_create_capture, 0, ROUTE_OWN_KEYS),
     R ("GET",  "/v1/jobs/{id}",                       route_show_job,       0, 0),
+    R ("POST", "/v1/capture_profiles",                route_capture_profile, PROFILE_ROUTE_CREATE, 0),
+    R ("GET",  "/v1/capture_profiles",                route_capture_profile, PROFILE_ROUTE_LIST, 0),
+    R ("GET",  "/v1/capture_profiles/{id}",           route_capture_profile, PROFILE_ROUTE_SHOW, 0),
+    R ("DELETE", "/v1/capture_profiles/{id}",         route_capture_profile, PROFILE_ROUTE_DELETE, 0),
     R ("GET",  "/v1/account/webhook_public_key",      route_webhook,        DELIVERIES_PUBLIC_KEY, 0),
     R ("POST", "/v1/account/webhook_signing",         route_webhook,        DELIVERIES_SIGNING, 0),
     R ("POST", "/v1/account/webhook_secret/rotate",   route_webhook,        DELIVERIES_ROTATE, 0),
@@ -296,7 +300,8 @@ gateway_handle (struct mg_connection *conn, void *cbdata)
     char code [8];
     snprintf (code, sizeof code, "%d", status);
     const char *method = strcmp (ri->request_method, "GET") == 0 ? "GET"
-                       : strcmp (ri->request_method, "POST") == 0 ? "POST" : "other";
+                       : strcmp (ri->request_method, "POST") == 0 ? "POST"
+                       : strcmp (ri->request_method, "DELETE") == 0 ? "DELETE" : "other";
     metrics_inc (metrics_get (s_requests, route, method, code), 1);
     metrics_observe (metrics_get (s_seconds, route), seconds);
     return status;

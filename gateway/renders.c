@@ -5,6 +5,9 @@
 #include "call.h"
 #include "job_kind.h"
 #include "routes.h"
+#include "capture_profile.h"
+
+#include <sodium.h>
 
 /* Sends a create built in cr (CREATE_RENDER or CREATE_CAPTURE; cr is freed
    here) and, for a sync one, waits until it leaves processing or the sync wait
@@ -61,11 +64,56 @@ s_parse_render (call_t *c, const char *body, size_t len, proto_create_render_t *
     return render_request_parse_files (body, len, files_resolve_file, c, cr, e);
 }
 
+/* A capture naming profile_id: the account's profile (resolved by the
+   scheduler, secrets opened) merged under the body's own options
+   (capture_profile.h), then parsed as any capture. The merged text holds
+   secrets: wiped before it is freed, never logged. */
 static int
 s_parse_capture (call_t *c, const char *body, size_t len, proto_create_render_t *cr, api_error_t *e)
 {
-    (void) c;
-    return capture_request_parse (body, len, cr, e);
+    memset (cr, 0, sizeof *cr);
+    if (api_json_depth_check (body, len, e))
+        return -1;
+    json_t *obj = json_loadb (body, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *pid = json_object_get (obj, "profile_id");
+    if (!pid) {
+        json_decref (obj);
+        return capture_request_parse (body, len, cr, e);
+    }
+    int rc = 0, status = 0;
+    char *answer = NULL, *text = NULL;
+    json_t *profile = NULL;
+    if (!json_is_string (pid) || !proto_id_valid (json_string_value (pid), "cpr_"))
+        rc = api_error_set (e, 422, "parameter_invalid", "profile_id",
+                            "profile_id must be the id of one of your capture profiles (cpr_...).");
+    else
+    if (capture_profile_call (c->gw->pool, c->auth, "resolve", json_string_value (pid), NULL,
+                              &status, &answer, e) != 0) {
+        if (e->status == 404)
+            api_error_set (e, 422, "parameter_invalid", "profile_id",
+                           "profile_id names no capture profile of this account.");
+        rc = -1;
+    }
+    else
+    if (!(profile = json_loads (answer, 0, NULL)))
+        rc = call_internal (c, e, "the resolved profile does not decode");
+    if (answer) {
+        sodium_memzero (answer, strlen (answer));
+        free (answer);
+    }
+    if (rc == 0)
+        rc = capture_profile_merge (obj, profile, e);
+    json_decref (profile);
+    if (rc == 0 && !(text = json_dumps (obj, JSON_COMPACT)))
+        rc = call_internal (c, e, "cannot merge the profile");
+    json_decref (obj);
+    if (rc == 0)
+        rc = capture_request_parse (text, strlen (text), cr, e);
+    if (text) {
+        sodium_memzero (text, strlen (text));
+        free (text);
+    }
+    return rc;
 }
 
 /* The body of a job answer: the 202 of an accepted job (the same bytes the

@@ -36,7 +36,7 @@ route_find (const route_t *table, size_t n, const char *method, const char *path
     id [0] = '\0';
     if (allow_size)
         allow [0] = '\0';
-    bool get = false, post = false;
+    bool get = false, post = false, del = false;
     for (size_t i = 0; path && i < n; i++) {
         const char *seg;
         size_t len;
@@ -49,10 +49,11 @@ route_find (const route_t *table, size_t n, const char *method, const char *path
         }
         get = get || strcmp (table [i].method, "GET") == 0;
         post = post || strcmp (table [i].method, "POST") == 0;
+        del = del || strcmp (table [i].method, "DELETE") == 0;
     }
     if (allow_size)
-        snprintf (allow, allow_size, "%s%s%s", get ? "GET" : "", get && post ? ", " : "",
-                  post ? "POST" : "");
+        snprintf (allow, allow_size, "%s%s%s%s%s", get ? "GET" : "", get && post ? ", " : "",
+                  post ? "POST" : "", (get || post) && del ? ", " : "", del ? "DELETE" : "");
     return NULL;
 }
 

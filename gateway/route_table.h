@@ -28,7 +28,7 @@ typedef struct {
     unsigned    flags;      /* ROUTE_* */
 } route_t;
 
-#define ROUTE_ALLOW_MAX 32  /* "GET, POST" */
+#define ROUTE_ALLOW_MAX 32  /* "GET, POST, DELETE" */
 
 /* The route of table whose template matches path and whose method is method,
    with the {id} segment copied into id ("" when the template has none, or

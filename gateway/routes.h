@@ -2,7 +2,7 @@
     serving one route with the call it is given (call.h; c->id holds the
     route's {id} segment). They live with their concern: renders.c (renders,
     capture jobs, the account), files.c (uploads and served files),
-    review_routes.c (the review gate).
+    review_routes.c (the review gate), profile_routes.c (capture profiles).
     Thread: the calling civetweb worker. */
 #ifndef EASEL_ROUTES_H
 #define EASEL_ROUTES_H
@@ -62,5 +62,9 @@ int route_review_mint (call_t *c);
    made so far stops working; the answer carries a new review_url. No
    parameters: an empty body or {}. */
 int route_review_revoke (call_t *c);
+
+/* ---- profile_routes.c: the route table's argument says which */
+enum { PROFILE_ROUTE_CREATE = 0, PROFILE_ROUTE_LIST, PROFILE_ROUTE_SHOW, PROFILE_ROUTE_DELETE };
+int route_capture_profile (call_t *c);
 
 #endif

@@ -80,6 +80,7 @@ proto_cmd_name (int cmd)
         case PROTO_DRAINING:        return "DRAINING";
         case PROTO_CREATE_CAPTURE:  return "CREATE_CAPTURE";
         case PROTO_REVIEW:          return "REVIEW";
+        case PROTO_CAPTURE_PROFILE: return "CAPTURE_PROFILE";
         case PROTO_TASK:            return "TASK";
         case PROTO_CANCEL_TASKS:    return "CANCEL_TASKS";
         case PROTO_FILE_PUT:        return "FILE_PUT";

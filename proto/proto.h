@@ -64,6 +64,7 @@ typedef enum {
     PROTO_CREATE_CAPTURE  = 0x18,   /* proto_create_render_t of one capture task (idem_key/
                                        idem_fp as CREATE_RENDER) -> RENDER | REPLAY */
     PROTO_REVIEW          = 0x19,   /* proto_review_t: decide or revoke links -> JSON */
+    PROTO_CAPTURE_PROFILE = 0x1A,   /* proto_profile_req_t: capture profiles -> JSON */
     /* work socket: scheduler -> renderer */
     PROTO_TASK            = 0x20,
     PROTO_CANCEL_TASKS    = 0x21,   /* proto_cancel_tasks_t: stop these tasks (render canceled) */
@@ -428,6 +429,24 @@ typedef struct {
 int  proto_webhook_req_encode (const proto_webhook_req_t *self, msgpack_sbuffer *out);
 int  proto_webhook_req_decode (const char *data, size_t len, proto_webhook_req_t *self, char *err);
 void proto_webhook_req_free (proto_webhook_req_t *self);
+
+/* ---- api: capture profiles (CAPTURE_PROFILE), answered by JSON ----------
+    actions: "create" (json: the validated profile body, capture_profile.h),
+    "list", "show" and "delete" (id cpr_...), and "resolve" (id): the whole
+    decrypted profile, for the gateway to merge under a capture's options;
+    never passed on to a client. */
+#define PROTO_PROFILE_JSON_MAX  (256 * 1024)
+typedef struct {
+    char    rid[PROTO_ID_MAX];
+    char    auth[65];              /* hex sha256 of the API key */
+    char    id[PROTO_ID_MAX];      /* cpr_... or "" */
+    char    action[PROTO_SHORT_MAX];
+    char   *json;                  /* create: the profile; NULL otherwise */
+} proto_profile_req_t;
+
+int  proto_profile_req_encode (const proto_profile_req_t *self, msgpack_sbuffer *out);
+int  proto_profile_req_decode (const char *data, size_t len, proto_profile_req_t *self, char *err);
+void proto_profile_req_free (proto_profile_req_t *self);
 
 typedef struct {
     char    rid[PROTO_ID_MAX];

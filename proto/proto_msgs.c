@@ -296,6 +296,16 @@ static const proto_field_t s_webhook_req_fields [] = {
 };
 #undef S_T
 
+#define S_T proto_profile_req_t
+static const proto_field_t s_profile_req_fields [] = {
+    { STR (rid, REQ) },
+    { STR (auth, REQ) },
+    { STR (id, OPT) },
+    { STR (action, REQ) },
+    { DUP (json, PROTO_PROFILE_JSON_MAX, SET) },
+};
+#undef S_T
+
 #define S_T proto_idem_complete_t
 static const proto_field_t s_idem_complete_fields [] = {
     { STR (rid, REQ) },
@@ -515,6 +525,7 @@ static const proto_field_t s_cancel_tasks_fields [] = {
     X (delivery_report, NULL, NULL) \
     X (webhook_req, NULL, NULL) \
     X (admin, NULL, NULL) \
+    X (profile_req, NULL, NULL) \
     X (idem_complete, NULL, NULL) \
     X (idem_begin, NULL, NULL) \
     X (cancel, NULL, NULL) \

@@ -5,6 +5,7 @@
 #include "api_admin.h"
 #include "api_files.h"
 #include "api_idem.h"
+#include "api_profiles.h"
 #include "api_renders.h"
 #include "api_review.h"
 #include "api_webhooks.h"
@@ -143,6 +144,7 @@ api_handle (scheduler_t *self, bus_msg_t *msg)
         case PROTO_LIST_RENDERS:    api_renders_list (self, msg->identity, data, len); break;
         case PROTO_GET_ACCOUNT:     api_account_get (self, msg->identity, data, len); break;
         case PROTO_REVIEW:          api_review_handle (self, msg->identity, data, len); break;
+        case PROTO_CAPTURE_PROFILE: api_profiles_handle (self, msg->identity, data, len); break;
         case PROTO_FILE_PUT:        api_files_put (self, msg->identity, data, len); break;
         case PROTO_FILE_FIND:       api_files_find (self, msg->identity, data, len); break;
         case PROTO_ADMIN:           api_admin_handle (self, msg->identity, data, len); break;

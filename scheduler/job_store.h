@@ -503,6 +503,37 @@ void job_store_stmt_cache_cap (job_store_t *self, int cap);
 /* Tasks queued and leased now (metrics). 0 / -1. */
 int job_store_task_state_counts (job_store_t *self, int64_t *queued, int64_t *leased);
 
+/* ---- capture profiles (sqlite_profiles.c) -----------------------------------
+   Named per account (name unique in it). The store keeps what the scheduler
+   gives it: summary (JSON, no secret values) and sealed (the encrypted
+   profile); it never sees a key or a plaintext secret. */
+
+#define JOB_STORE_PROFILES_MAX  100    /* profiles one account may hold */
+
+typedef struct {
+    char     id [PROTO_ID_MAX];        /* cpr_... */
+    char     name [128];
+    int64_t  created_at_ms;
+    char    *summary;                  /* heap when read: job_store_profile_free */
+    uint8_t *sealed;
+    size_t   sealed_len;
+} job_store_profile_t;
+
+/* Inserts p for account_id. 0; 1 when the account has a profile of that
+   name; 2 when it holds JOB_STORE_PROFILES_MAX already; -1 with err. */
+int job_store_profile_create (job_store_t *self, const char *account_id, const job_store_profile_t *p,
+                              char *err);
+/* The account's profile id into out (summary and sealed heap). 0; 1 when it
+   has none of that id (another account's answers the same); -1 with err. */
+int job_store_profile_get (job_store_t *self, const char *account_id, const char *id,
+                           job_store_profile_t *out, char *err);
+/* Calls fn for each of the account's profiles, oldest first (out's heap
+   fields borrowed for the call; sealed not read). 0 / -1 with err. */
+int job_store_profile_list (job_store_t *self, const char *account_id,
+                            void (*fn) (const job_store_profile_t *p, void *arg), void *arg, char *err);
+/* 0 deleted; 1 when the account has no such profile; -1 with err. */
+int job_store_profile_delete (job_store_t *self, const char *account_id, const char *id, char *err);
+void job_store_profile_free (job_store_profile_t *p);
 
 /* Online backup (easel backup): copies the whole database into `dest_path`
    with SQLite's backup API while other connections (the scheduler) keep

@@ -6,6 +6,7 @@
     (scheduler.h), which holds the rooms that own all state.
     Thread: one. Memory: the sockets and stores are main's, closed at exit. */
 #include "scheduler.h"
+#include "api_profiles.h"
 #include "sched_metrics.h"
 #include "metrics.h"
 #include "bus.h"
@@ -106,6 +107,9 @@ s_configure (scheduler_config_t *self, int argc, char **argv, const char **metri
         CONFIG_METRICS (metrics),
         BUS_SECURITY_CONFIG_SERVER,
         CONFIG_ALLOW_PRIVATE_HELP (NULL, "accepted like the other services'; the scheduler fetches nothing"),
+        { .env = "EASEL_PROFILE_KEY", .kind = CONFIG_TEXT, .shown = "unset (capture profiles off)",
+          .help = "32 bytes (64 hex digits or base64) sealing capture profiles at rest; read from the "
+                  "environment only, so it never shows in a process list" },
     };
     const config_table_t table = CONFIG_TABLE ("scheduler", "Owns all state: binds the api, work "
                                                "and events sockets and runs the job store.", rows);
@@ -122,6 +126,14 @@ s_configure (scheduler_config_t *self, int argc, char **argv, const char **metri
                    "value", url, NULL);
     memcpy (self->public_url, url, n);
     self->public_url [n] = 0;
+    /* the environment only, so the key never shows in a process list */
+    const char *key = getenv ("EASEL_PROFILE_KEY");
+    self->has_profile_key = key && *key;
+    if (self->has_profile_key && api_profiles_parse_key (key, self->profile_key) != 0)
+        log_fatal ("bad configuration", "reason", "EASEL_PROFILE_KEY must be 32 bytes as 64 hex digits "
+                   "or base64", NULL);
+    if (!self->has_profile_key)
+        log_info ("capture profiles are off (no EASEL_PROFILE_KEY)", NULL);
 }
 
 int

@@ -190,8 +190,18 @@ s_legacy_columns (sqlite3 *db, char *err)
     return 0;
 }
 
+/* ---- version 2: capture profiles (sqlite_profiles.c): the secret part
+   sealed (nonce || XChaCha20-Poly1305 ciphertext) by the scheduler with
+   the operator's key; summary is what GET shows (names, not values) ---- */
+
+static const char s_v2 [] =
+    "CREATE TABLE capture_profiles (id TEXT PRIMARY KEY, account_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL, summary TEXT NOT NULL, sealed BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL, UNIQUE (account_id, name));";
+
 const store_migration_t store_migrations [] = {
     { 1, s_v1, s_legacy_columns },
+    { 2, s_v2, NULL },
 };
 const int store_migrations_n = sizeof store_migrations / sizeof store_migrations [0];
 

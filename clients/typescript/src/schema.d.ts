@@ -521,6 +521,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/capture_profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's capture profiles, oldest first (names, not values) */
+        get: operations["listCaptureProfiles"];
+        put?: never;
+        /** A named capture profile: cookies, headers, local storage (sealed with EASEL_PROFILE_KEY) and default capture options */
+        post: operations["createCaptureProfile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/capture_profiles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One capture profile (names, not values) */
+        get: operations["getCaptureProfile"];
+        put?: never;
+        post?: never;
+        /** Delete a capture profile */
+        delete: operations["deleteCaptureProfile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "render.succeeded": {
@@ -1197,6 +1233,8 @@ export interface components {
                 longitude: number;
                 accuracy?: number;
             };
+            /** @description one of the account's capture profiles, merged under this capture's own options */
+            profile_id?: string;
         };
         /** @example {
          *       "job_id": "job_01KNS1WNPW9FCHZSK4XNTHMB0H",
@@ -1443,6 +1481,63 @@ export interface components {
             since: string | null;
             /** Format: date-time */
             expires_at: string;
+        };
+        CaptureProfileRequest: {
+            name: string;
+            /** @description as a capture's cookies, domain required (the site the cookie is for); sealed at rest, never returned */
+            cookies?: {
+                name: string;
+                value: string;
+                domain: string;
+                path?: string;
+                secure?: boolean;
+                http_only?: boolean;
+                /** @description unix time, s */
+                expires?: number;
+            }[];
+            /** @description sent with the page load; never logged; name + value at most 4096 bytes */
+            headers?: {
+                [key: string]: string;
+            };
+            /** @description written for the page's own origin before its scripts run; values never logged */
+            local_storage?: {
+                [key: string]: string;
+            };
+            /** @description capture options (CaptureRequest) but url, async, webhook_url, cookies, headers, local_storage, profile_id */
+            defaults?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description names what the profile holds, never a value */
+        CaptureProfile: {
+            id: string;
+            /** @enum {string} */
+            object: "capture_profile";
+            name: string;
+            created_at: string;
+            cookies: {
+                name: string;
+                domain: string;
+                path?: string;
+            }[];
+            headers: string[];
+            local_storage: string[];
+            /** @description the profile's default capture options, as given */
+            defaults: {
+                [key: string]: unknown;
+            };
+        };
+        CaptureProfileList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["CaptureProfile"][];
+        };
+        CaptureProfileDeleted: {
+            id: string;
+            /** @enum {string} */
+            object: "capture_profile";
+            /** @enum {boolean} */
+            deleted: true;
         };
     };
     responses: never;
@@ -4511,6 +4606,302 @@ export interface operations {
                 };
             };
             /** @description scheduler_unavailable (Retry-After: 1); gateway_busy: every connection slot of the gateway is taken */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCaptureProfiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the list */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptureProfileList"];
+                };
+            };
+            /** @description missing_api_key, invalid_api_key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description method_not_allowed; Allow names the method */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description capture_profiles_disabled: the scheduler has no EASEL_PROFILE_KEY; scheduler_unavailable (Retry-After: 1); gateway_busy */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCaptureProfile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description makes a retry safe (24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "name": "staging login",
+                 *       "cookies": [
+                 *         {
+                 *           "name": "sid",
+                 *           "value": "...",
+                 *           "domain": "app.example.com"
+                 *         }
+                 *       ],
+                 *       "headers": {
+                 *         "X-Token": "..."
+                 *       },
+                 *       "defaults": {
+                 *         "device": "iphone"
+                 *       }
+                 *     } */
+                "application/json": components["schemas"]["CaptureProfileRequest"];
+            };
+        };
+        responses: {
+            /** @description created; the summary, no secret value */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptureProfile"];
+                };
+            };
+            /** @description malformed JSON (invalid_json) or a bad Idempotency-Key, json_too_deep, json_too_many_values */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description missing_api_key, invalid_api_key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description method_not_allowed; Allow names the method */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description profile_name_taken */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: not application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description validation: parameter_missing / parameter_invalid / parameter_unknown, param names the field (cookies[1].domain, defaults.viewport.width); too_many_profiles */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description capture_profiles_disabled: the scheduler has no EASEL_PROFILE_KEY; scheduler_unavailable (Retry-After: 1); gateway_busy */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCaptureProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the profile */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptureProfile"];
+                };
+            };
+            /** @description missing_api_key, invalid_api_key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description resource_missing: unknown id, or another account's */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description method_not_allowed; Allow names the method */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description capture_profiles_disabled: the scheduler has no EASEL_PROFILE_KEY; scheduler_unavailable (Retry-After: 1); gateway_busy */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCaptureProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptureProfileDeleted"];
+                };
+            };
+            /** @description missing_api_key, invalid_api_key */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description resource_missing: unknown id, or another account's */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description method_not_allowed; Allow names the method */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description capture_profiles_disabled: the scheduler has no EASEL_PROFILE_KEY; scheduler_unavailable (Retry-After: 1); gateway_busy */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
