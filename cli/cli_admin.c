@@ -4,6 +4,7 @@
 #include "cli_admin.h"
 #include "admin_ops.h"
 #include "bus.h"
+#include "bus_client.h"
 #include "bus_security.h"
 #include "data_lock.h"
 #include "job_store.h"
@@ -41,12 +42,12 @@ s_direct (const char *data, const proto_admin_t *req, json_t **out, char *err)
 
 /* The answer to an ADMIN: JSON, or ERROR (refused). */
 static int
-s_answer (const bus_msg_t *msg, json_t **out, bool *wrong_secret, char *err)
+s_answer (int cmd, zframe_t *body, json_t **out, bool *wrong_secret, char *err)
 {
-    const char *data = (const char *) zframe_data (msg->body);
-    size_t len = zframe_size (msg->body);
+    const char *data = (const char *) zframe_data (body);
+    size_t len = zframe_size (body);
     char why [PROTO_ERR_MAX] = "";
-    if (msg->cmd == PROTO_ERROR) {
+    if (cmd == PROTO_ERROR) {
         proto_errmsg_t e;
         memset (&e, 0, sizeof e);
         int rc = proto_errmsg_decode (data, len, &e, why) == 0 && e.status < 500 ? 1 : -1;
@@ -58,9 +59,9 @@ s_answer (const bus_msg_t *msg, json_t **out, bool *wrong_secret, char *err)
     }
     proto_json_t j;
     memset (&j, 0, sizeof j);
-    if (msg->cmd != PROTO_JSON || proto_json_decode (data, len, &j, why)) {
+    if (cmd != PROTO_JSON || proto_json_decode (data, len, &j, why)) {
         snprintf (err, CLI_ADMIN_ERR_MAX, "unexpected answer from the scheduler: %s %s",
-                  proto_cmd_name (msg->cmd), why);
+                  proto_cmd_name (cmd), why);
         return -1;
     }
     *out = json_loads (j.json, 0, NULL);
@@ -72,45 +73,33 @@ s_answer (const bus_msg_t *msg, json_t **out, bool *wrong_secret, char *err)
     return 0;
 }
 
-/* One ADMIN round trip to endpoint; 403 sets *wrong_secret. */
+/* One ADMIN round trip to endpoint through a bus client; 403 sets
+   *wrong_secret. */
 static int
 s_call (const char *endpoint, proto_admin_t *req, json_t **out, bool *wrong_secret, char *err)
 {
     int rc = -1;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
-    zsock_t *sock = zsock_new (ZMQ_DEALER);
-    if (sock) {
-        bus_socket_setup (sock);
-        zsock_set_immediate (sock, 0);          /* queue the request until the link is up */
-        bus_security_apply (sock);
-    }
     proto_id_new ("req_", req->rid, sizeof req->rid);
-    if (!sock || zsock_connect (sock, "%s", endpoint) != 0)
-        snprintf (err, CLI_ADMIN_ERR_MAX, "cannot connect to the scheduler at %s", endpoint);
+    bus_client_t *client = bus_client_new (endpoint);
+    int reply_cmd = 0;
+    zframe_t *reply = NULL;
+    if (!client)
+        snprintf (err, CLI_ADMIN_ERR_MAX, "out of memory for a bus client");
     else
-    if (proto_admin_encode (req, &sb) || bus_send_sbuf (sock, NULL, PROTO_ADMIN, &sb))
-        snprintf (err, CLI_ADMIN_ERR_MAX, "cannot send to the scheduler at %s", endpoint);
-    else {
-        zmq_pollitem_t item = { zsock_resolve (sock), 0, ZMQ_POLLIN, 0 };
-        int64_t until = util_mono_ms () + CLI_ADMIN_TIMEOUT_MS;
+    if (proto_admin_encode (req, &sb))
+        snprintf (err, CLI_ADMIN_ERR_MAX, "cannot encode the request");
+    else
+    if (bus_client_call (client, PROTO_ADMIN, &sb, req->rid, CLI_ADMIN_TIMEOUT_MS,
+                         &reply_cmd, &reply) != 0)
         snprintf (err, CLI_ADMIN_ERR_MAX, "no answer from the scheduler at %s within %d ms",
                   endpoint, CLI_ADMIN_TIMEOUT_MS);
-        while (util_mono_ms () < until) {
-            if (zmq_poll (&item, 1, (long) (until - util_mono_ms ())) <= 0)
-                continue;
-            bus_msg_t msg = { 0 };
-            char perr [PROTO_ERR_MAX] = "";
-            if (bus_recv (sock, false, &msg, perr) == 0) {
-                rc = s_answer (&msg, out, wrong_secret, err);
-                bus_msg_free (&msg);
-                break;
-            }
-            bus_msg_free (&msg);
-        }
-    }
+    else
+        rc = s_answer (reply_cmd, reply, out, wrong_secret, err);
+    zframe_destroy (&reply);
+    bus_client_destroy (&client);
     msgpack_sbuffer_destroy (&sb);
-    zsock_destroy (&sock);
     return rc;
 }
 

@@ -76,7 +76,7 @@ read_by_services = set()
 for sub in ("scheduler", "gateway", "renderer", "webhooker", "common", "catalog", "cli"):
     for dirpath, _, files in os.walk(os.path.join(ROOT, sub)):
         for fn in files:
-            if fn.endswith(".c"):
+            if fn.endswith((".c", ".h")):      # settings rows may live in a shared macro
                 read_by_services |= set(re.findall(r'"(EASEL_[A-Z0-9_]+)"', read(os.path.join(dirpath, fn))))
 used = set()
 for fn in ("docker-compose.yml", "Dockerfile", ".env.example"):
