@@ -132,8 +132,6 @@ s_configure (scheduler_config_t *self, int argc, char **argv, const char **metri
     if (self->has_profile_key && api_profiles_parse_key (key, self->profile_key) != 0)
         log_fatal ("bad configuration", "reason", "EASEL_PROFILE_KEY must be 32 bytes as 64 hex digits "
                    "or base64", NULL);
-    if (!self->has_profile_key)
-        log_info ("capture profiles are off (no EASEL_PROFILE_KEY)", NULL);
 }
 
 int
@@ -200,7 +198,8 @@ main (int argc, char **argv)
     char requeued [16];
     snprintf (requeued, sizeof requeued, "%d", n);
     log_info ("scheduler started", "api", self->cfg.api_ep, "work", self->cfg.work_ep,
-              "events", self->cfg.events_ep, "data", self->cfg.data_dir, "requeued", requeued, NULL);
+              "events", self->cfg.events_ep, "data", self->cfg.data_dir, "requeued", requeued,
+              "capture_profiles", self->cfg.has_profile_key ? "on" : "off (no EASEL_PROFILE_KEY)", NULL);
 
     int64_t next_tick_ms = util_mono_ms ();      /* monotonic time of the next heartbeat */
     while (!zsys_interrupted) {
