@@ -1,6 +1,8 @@
-/*  png_write.c: filtered rows -> libdeflate zlib stream -> PNG chunks (see
-    png_write.h). */
+/*  png_write.c: filtered rows -> libdeflate zlib stream (in one call, or in
+    row parts on threads of their own, joined) -> PNG chunks (see png_write.h). */
 #include "png_write.h"
+#include "deflate_join.h"
+#include "par.h"
 #include "pixbuf.h"
 
 #include <libdeflate.h>
@@ -112,8 +114,142 @@ s_filter (int k, const uint8_t *restrict cur, const uint8_t *restrict prev, size
     }
 }
 
+/* Rows [y0, y1) of im converted to RGB and filtered into raw (stride bytes
+   a row, the filter byte first); rgb: 2 * n bytes of scratch. The row
+   above y0 is read from im, so parts filter alike wherever they start. */
+static void
+s_filter_rows (gdImagePtr im, int y0, int y1, size_t n, uint8_t *raw, uint8_t *rgb)
+{
+    int w = gdImageSX (im);
+    uint8_t *cur = rgb, *prev = rgb + n;
+    memset (prev, 0, n);
+    for (int y = y0 > 0 ? y0 - 1 : y0; y < y1; y++) {
+        const int *src = im->tpixels[y];
+        for (int x = 0; x < w; x++) {
+            cur[3 * x]     = (uint8_t) (src[x] >> 16);
+            cur[3 * x + 1] = (uint8_t) (src[x] >> 8);
+            cur[3 * x + 2] = (uint8_t) src[x];
+        }
+        if (y >= y0) {
+            uint32_t cost[S_NFILTERS];
+            s_costs (cur, prev, n, cost);
+            int best = S_NONE;
+            for (int k = 1; k < S_NFILTERS; k++)
+                if (cost[k] < cost[best])
+                    best = k;
+            uint8_t *row = raw + (size_t) (y - y0) * (n + 1);
+            row[0] = (uint8_t) best;
+            s_filter (best, cur, prev, n, row + 1);
+        }
+        uint8_t *t = cur;
+        cur = prev;
+        prev = t;
+    }
+}
+
+/* One part of the parallel path: its rows filtered and compressed alone
+   into a raw DEFLATE stream, made continuable unless it is the last. */
+typedef struct {
+    int      y0, y1;
+    uint8_t *z;
+    size_t   zlen;
+    uint32_t adler;
+} s_part_t;
+
+typedef struct {
+    gdImagePtr im;
+    int        level, nparts;
+    size_t     n;
+    uint8_t   *raw;
+    s_part_t   part[PAR_MAX_THREADS];
+} s_job_t;
+
+static void
+s_part_run (void *arg, int i)
+{
+    s_job_t *job = arg;
+    s_part_t *p = &job->part[i];
+    size_t stride = job->n + 1, len = stride * (size_t) (p->y1 - p->y0);
+    uint8_t *raw = job->raw + stride * (size_t) p->y0;
+    uint8_t *rgb = malloc (2 * job->n);
+    struct libdeflate_compressor *z = rgb ? libdeflate_alloc_compressor (job->level) : NULL;
+    if (z) {
+        s_filter_rows (job->im, p->y0, p->y1, job->n, raw, rgb);
+        size_t cap = libdeflate_deflate_compress_bound (z, len) + DEFLATE_JOIN_EXTRA_BYTES;
+        p->z = malloc (cap);
+        p->zlen = p->z ? libdeflate_deflate_compress (z, raw, len, p->z, cap) : 0;
+        if (p->zlen && i + 1 < job->nparts)
+            p->zlen = deflate_join_unfinal (p->z, p->zlen, cap);
+        p->adler = libdeflate_adler32 (1, raw, len);
+    }
+    if (z)
+        libdeflate_free_compressor (z);
+    free (rgb);
+}
+
+/* zlib's adler32_combine: the Adler-32 of A then B from theirs and B's length. */
+static uint32_t
+s_adler_combine (uint32_t a, uint32_t b, size_t blen)
+{
+    const uint32_t base = 65521;
+    uint32_t rem = (uint32_t) (blen % base);
+    uint32_t s1 = a & 0xFFFF;
+    uint32_t s2 = (uint32_t) ((uint64_t) rem * s1 % base);
+    s1 += (b & 0xFFFF) + base - 1;
+    s2 += ((a >> 16) & 0xFFFF) + ((b >> 16) & 0xFFFF) + base - rem;
+    if (s1 >= base)
+        s1 -= base;
+    if (s1 >= base)
+        s1 -= base;
+    if (s2 >= 2 * base)
+        s2 -= 2 * base;
+    if (s2 >= base)
+        s2 -= base;
+    return s1 | s2 << 16;
+}
+
+/* The zlib stream of the rows in job->raw, compressed in nparts parts at
+   once: zlib header, the parts' streams joined, Adler-32 of the whole.
+   Returns a new buffer (its length in *zlen), or NULL. */
+static uint8_t *
+s_compress_parts (s_job_t *job, int h, size_t *zlen)
+{
+    for (int i = 0; i < job->nparts; i++) {
+        job->part[i].y0 = (int) ((int64_t) h * i / job->nparts);
+        job->part[i].y1 = (int) ((int64_t) h * (i + 1) / job->nparts);
+    }
+    par_run (job->nparts, s_part_run, job);
+    size_t total = 2 + 4;
+    uint32_t adler = 1;
+    for (int i = 0; i < job->nparts; i++) {
+        s_part_t *p = &job->part[i];
+        if (!p->zlen)
+            return NULL;
+        total += p->zlen;
+        size_t len = (job->n + 1) * (size_t) (p->y1 - p->y0);
+        adler = i ? s_adler_combine (adler, p->adler, len) : p->adler;
+    }
+    uint8_t *out = malloc (total);
+    if (!out)
+        return NULL;
+    /* libdeflate's header for the level: deflate, 32 KiB window, FLEVEL */
+    unsigned flevel = job->level < 2 ? 0 : job->level < 6 ? 1 : job->level == 6 ? 2 : 3;
+    unsigned hdr = 0x7800u | flevel << 6;
+    hdr += 31 - hdr % 31;
+    out[0] = (uint8_t) (hdr >> 8);
+    out[1] = (uint8_t) hdr;
+    size_t at = 2;
+    for (int i = 0; i < job->nparts; i++) {
+        memcpy (out + at, job->part[i].z, job->part[i].zlen);
+        at += job->part[i].zlen;
+    }
+    s_put32 (out + at, adler);
+    *zlen = at + 4;
+    return out;
+}
+
 int
-png_write (gdImagePtr im, int level, size_t max_bytes, uint8_t **out, size_t *out_len,
+png_write (gdImagePtr im, int level, int parts, size_t max_bytes, uint8_t **out, size_t *out_len,
            char *err, size_t errsz)
 {
     *out = NULL;
@@ -132,45 +268,48 @@ png_write (gdImagePtr im, int level, size_t max_bytes, uint8_t **out, size_t *ou
         snprintf (err, errsz, "level %d is outside 1..12", level);
         return -1;
     }
+    if (parts < 1 || parts > PAR_MAX_THREADS) {
+        snprintf (err, errsz, "parts %d is outside 1..%d", parts, PAR_MAX_THREADS);
+        return -1;
+    }
+    if (parts > h)
+        parts = h;
     size_t n = 3 * (size_t) w, stride = n + 1;
     size_t raw_len = stride * (size_t) h;
     size_t raw_mapped = 0;
-    uint8_t *raw = pixbuf_alloc (raw_len, &raw_mapped);
-    uint8_t *rgb = malloc (2 * n);             /* this row and the one above */
-    struct libdeflate_compressor *z = libdeflate_alloc_compressor (level);
+    /* the parts fault their halves in at once: plain pages there (huge pages,
+       with the kernel zeroing 2 MiB per fault on each thread, cost a part
+       ~20 ms more on the benchmark slide: bench_render --png-parts) */
+    uint8_t *raw = parts > 1 ? malloc (raw_len) : pixbuf_alloc (raw_len, &raw_mapped);
     uint8_t *zbuf = NULL, *png = NULL;
+    s_job_t *job = NULL;
+    size_t zlen = 0;
     int rc = -1;
-    if (!raw || !rgb || !z) {
+    if (!raw) {
         snprintf (err, errsz, "out of memory");
         goto done;
     }
-    uint8_t *cur = rgb, *prev = rgb + n;
-    memset (prev, 0, n);
-    for (int y = 0; y < h; y++) {
-        const int *src = im->tpixels[y];
-        for (int x = 0; x < w; x++) {
-            cur[3 * x]     = (uint8_t) (src[x] >> 16);
-            cur[3 * x + 1] = (uint8_t) (src[x] >> 8);
-            cur[3 * x + 2] = (uint8_t) src[x];
+    if (parts == 1) {                           /* one thread, one libdeflate call */
+        uint8_t *rgb = malloc (2 * n);
+        struct libdeflate_compressor *z = rgb ? libdeflate_alloc_compressor (level) : NULL;
+        if (z) {
+            s_filter_rows (im, 0, h, n, raw, rgb);
+            size_t zcap = libdeflate_zlib_compress_bound (z, raw_len);
+            zbuf = malloc (zcap);
+            zlen = zbuf ? libdeflate_zlib_compress (z, raw, raw_len, zbuf, zcap) : 0;
+            libdeflate_free_compressor (z);
         }
-        uint32_t cost[S_NFILTERS];
-        s_costs (cur, prev, n, cost);
-        int best = S_NONE;
-        for (int k = 1; k < S_NFILTERS; k++)
-            if (cost[k] < cost[best])
-                best = k;
-        uint8_t *row = raw + (size_t) y * stride;
-        row[0] = (uint8_t) best;
-        s_filter (best, cur, prev, n, row + 1);
-        uint8_t *t = cur;
-        cur = prev;
-        prev = t;
+        free (rgb);
     }
-    size_t zcap = libdeflate_zlib_compress_bound (z, raw_len);
-    zbuf = malloc (zcap);
-    size_t zlen = zbuf ? libdeflate_zlib_compress (z, raw, raw_len, zbuf, zcap) : 0;
-    if (zlen == 0) {
-        snprintf (err, errsz, zbuf ? "libdeflate could not compress" : "out of memory");
+    else {
+        job = calloc (1, sizeof *job);
+        if (job) {
+            *job = (s_job_t) { .im = im, .level = level, .nparts = parts, .n = n, .raw = raw };
+            zbuf = s_compress_parts (job, h, &zlen);
+        }
+    }
+    if (!zbuf || zlen == 0) {
+        snprintf (err, errsz, "libdeflate could not compress (or out of memory)");
         goto done;
     }
     size_t nidat = (zlen + PNG_WRITE_IDAT_BYTES - 1) / PNG_WRITE_IDAT_BYTES;
@@ -204,11 +343,12 @@ png_write (gdImagePtr im, int level, size_t max_bytes, uint8_t **out, size_t *ou
     png = NULL;
     rc = 0;
 done:
+    if (job)
+        for (int i = 0; i < job->nparts; i++)
+            free (job->part[i].z);
+    free (job);
     pixbuf_free (raw, raw_mapped);
-    free (rgb);
     free (zbuf);
     free (png);
-    if (z)
-        libdeflate_free_compressor (z);
     return rc;
 }

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 static uint32_t s_seed = 2463534242u;
 
@@ -303,15 +304,15 @@ static uint32_t
 s_be32 (const uint8_t *p) { return ((uint32_t) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
 
 static void
-s_round_trip (gdImagePtr im, const char *what)
+s_round_trip (gdImagePtr im, const char *what, int parts)
 {
     uint8_t *a = NULL, *b = NULL;
     size_t alen = 0, blen = 0;
     char why[128] = "";
-    CHECK (png_write (im, PNG_WRITE_LEVEL, 1u << 30, &a, &alen, why, sizeof why) == 0,
-           "%s: png_write failed: %s", what, why);
-    CHECK (png_write (im, PNG_WRITE_LEVEL, 1u << 30, &b, &blen, why, sizeof why) == 0,
-           "%s: second png_write failed: %s", what, why);
+    CHECK (png_write (im, PNG_WRITE_LEVEL, parts, 1u << 30, &a, &alen, why, sizeof why) == 0,
+           "%s, %d parts: png_write failed: %s", what, parts, why);
+    CHECK (png_write (im, PNG_WRITE_LEVEL, parts, 1u << 30, &b, &blen, why, sizeof why) == 0,
+           "%s, %d parts: second png_write failed: %s", what, parts, why);
     if (!a || !b) {
         free (a);
         free (b);
@@ -332,6 +333,21 @@ s_round_trip (gdImagePtr im, const char *what)
         pos += 12 + (size_t) n;
     }
     CHECK (iend && pos == alen && idat >= 1, "%s: expected chunks ending in IEND (%d IDAT)", what, idat);
+    /* zlib itself over the joined IDATs: one stream, its Adler-32 checked,
+       exactly the filtered rows and nothing after them */
+    size_t zlen = 0, want = (size_t) gdImageSY (im) * (1 + 3 * (size_t) gdImageSX (im));
+    uint8_t *z = malloc (alen), *rows = malloc (want + 1);
+    for (pos = 8; z && pos + 12 <= alen; pos += 12 + (size_t) s_be32 (a + pos))
+        if (memcmp (a + pos + 4, "IDAT", 4) == 0) {
+            memcpy (z + zlen, a + pos + 8, s_be32 (a + pos));
+            zlen += s_be32 (a + pos);
+        }
+    uLongf got = (uLongf) want + 1;
+    int zrc = z && rows ? uncompress (rows, &got, z, (uLong) zlen) : Z_MEM_ERROR;
+    CHECK (zrc == Z_OK && got == want, "%s, %d parts: expected zlib to inflate %zu bytes (rc %d, %lu bytes)",
+           what, parts, want, zrc, (unsigned long) got);
+    free (z);
+    free (rows);
     gdImagePtr back = gdImageCreateFromPngPtr ((int) alen, a);
     CHECK (back != NULL, "%s: expected libgd to decode the PNG", what);
     if (back) {
@@ -340,7 +356,7 @@ s_round_trip (gdImagePtr im, const char *what)
             for (int x = 0; x < gdImageSX (im); x++)
                 bad += (gdImageGetTrueColorPixel (back, x, y) & 0xFFFFFF) != (im->tpixels[y][x] & 0xFFFFFF);
         CHECK (gdImageSX (back) == gdImageSX (im) && gdImageSY (back) == gdImageSY (im) && bad == 0,
-               "%s: expected the same pixels back, %d differ", what, bad);
+               "%s, %d parts: expected the same pixels back, %d differ", what, parts, bad);
         gdImageDestroy (back);
     }
     if (strcmp (what, "noise 800x700") == 0)
@@ -357,7 +373,8 @@ test_png_write (void)
         gdImagePtr im = s_noise (sizes[i][0], sizes[i][1], false);
         char what[64];
         snprintf (what, sizeof what, "noise %dx%d", sizes[i][0], sizes[i][1]);
-        s_round_trip (im, what);
+        for (int parts = 1; parts <= 4; parts++)
+            s_round_trip (im, what, parts);
         gdImageDestroy (im);
     }
     /* smooth content, where every filter gets picked somewhere */
@@ -365,23 +382,40 @@ test_png_write (void)
     for (int y = 0; y < 129; y++)
         for (int x = 0; x < 257; x++)
             smooth->tpixels[y][x] = gdTrueColor (x & 255, (x + y) & 255, (x * y / 64) & 255);
-    s_round_trip (smooth, "smooth 257x129");
+    for (int parts = 1; parts <= 7; parts++)
+        s_round_trip (smooth, "smooth 257x129", parts);
     gdImageDestroy (smooth);
-    gdImagePtr big = s_noise (800, 700, true);   /* ~1.7 MB of incompressible rows */
-    s_round_trip (big, "noise 800x700");
-
+    /* a picture-like canvas: flat areas, gradients, edges and some noise, so
+       each part holds several Huffman blocks of each kind before its join */
+    gdImagePtr canvas = gdImageCreateTrueColor (1100, 1500);
+    for (int y = 0; y < 1500; y++)
+        for (int x = 0; x < 1100; x++)
+            canvas->tpixels[y][x] = y % 300 < 150 ? gdTrueColor (y / 6, 40, 200 - y / 8)
+                                  : (x / 50 + y / 50) % 3 ? gdTrueColor (250, 250, 250)
+                                  : (int) (s_rand () & 0xFFFFFF);
+    for (int parts = 1; parts <= 4; parts++)
+        s_round_trip (canvas, "canvas 1100x1500", parts);
+    gdImageDestroy (canvas);
     uint8_t *out = (uint8_t *) 1;
     size_t len = 99;
     char why[128] = "";
-    CHECK (png_write (big, 0, 1u << 30, &out, &len, why, sizeof why) == -1 && out == NULL && len == 0
+    gdImagePtr big = s_noise (800, 700, true);   /* ~1.7 MB of incompressible rows */
+    s_round_trip (big, "noise 800x700", 1);
+    s_round_trip (big, "noise 800x700", 2);
+    CHECK (png_write (big, PNG_WRITE_LEVEL, 0, 1u << 30, &out, &len, why, sizeof why) == -1
+           && strstr (why, "parts 0") != NULL, "expected 0 parts to fail, got \"%s\"", why);
+
+    out = (uint8_t *) 1;
+    len = 99;
+    CHECK (png_write (big, 0, 1, 1u << 30, &out, &len, why, sizeof why) == -1 && out == NULL && len == 0
            && strstr (why, "level 0") != NULL, "expected level 0 to fail naming the level, got \"%s\"", why);
-    CHECK (png_write (big, 13, 1u << 30, &out, &len, why, sizeof why) == -1 && strstr (why, "1..12"),
+    CHECK (png_write (big, 13, 1, 1u << 30, &out, &len, why, sizeof why) == -1 && strstr (why, "1..12"),
            "expected level 13 to fail, got \"%s\"", why);
-    CHECK (png_write (big, PNG_WRITE_LEVEL, 1000, &out, &len, why, sizeof why) == -1 && out == NULL
+    CHECK (png_write (big, PNG_WRITE_LEVEL, 1, 1000, &out, &len, why, sizeof why) == -1 && out == NULL
            && strstr (why, "over 1000 bytes") != NULL, "expected the byte cap to fail, got \"%s\"", why);
     gdImageDestroy (big);
     gdImagePtr pal = gdImageCreate (4, 4);
-    CHECK (png_write (pal, PNG_WRITE_LEVEL, 1u << 30, &out, &len, why, sizeof why) == -1
+    CHECK (png_write (pal, PNG_WRITE_LEVEL, 1, 1u << 30, &out, &len, why, sizeof why) == -1
            && strstr (why, "truecolor") != NULL, "expected a palette image to fail, got \"%s\"", why);
     gdImageDestroy (pal);
 }
