@@ -204,8 +204,8 @@ s_level_sweep (gdImagePtr im, size_t level6, int reps)
     }
 }
 
-/* png_write in 1..4 parts over the same pixels: CPU and wall (medians of
-   reps) and bytes, the parallel PNG path against the one-call path. */
+/* png_write on 1..4 threads over the same pixels: CPU and wall (medians of
+   reps) and bytes, the parallel PNG path (parts of PNG_WRITE_PART_BYTES) against the one-call path. */
 static void
 s_parts_sweep (gdImagePtr im, size_t level6, int reps)
 {
@@ -218,14 +218,14 @@ s_parts_sweep (gdImagePtr im, size_t level6, int reps)
             char why [128];
             double c0 = s_cpu_ms (), w0 = s_wall_ms ();
             if (png_write (im, PNG_WRITE_LEVEL, parts, EASEL_MAX_MSG_BYTES, &png, &len, why, sizeof why)) {
-                fprintf (stderr, "bench_render: png_write %d parts: %s\n", parts, why);
+                fprintf (stderr, "bench_render: png_write on %d threads: %s\n", parts, why);
                 return;
             }
             cpu [r] = s_cpu_ms () - c0;
             wall [r] = s_wall_ms () - w0;
             free (png);
         }
-        fprintf (stderr, "{\"png_write_parts\": %d, \"cpu_ms\": %.1f, \"wall_ms\": %.1f, \"bytes\": %zu, "
+        fprintf (stderr, "{\"png_write_threads\": %d, \"cpu_ms\": %.1f, \"wall_ms\": %.1f, \"bytes\": %zu, "
                  "\"ratio_to_level6\": %.3f}\n", parts, s_median (cpu, n), s_median (wall, n), len,
                  level6 ? (double) len / (double) level6 : 0.0);
     }

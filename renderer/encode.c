@@ -12,8 +12,8 @@ encode_png (gdImagePtr im, size_t max_bytes, uint8_t **out, size_t *out_len,
             char *err, size_t errsz)
 {
     size_t filtered = (3 * (size_t) gdImageSX (im) + 1) * (size_t) gdImageSY (im);
-    int parts = filtered >= PNG_WRITE_PARTS_MIN_BYTES ? par_threads () : 1;
-    return png_write (im, PNG_WRITE_LEVEL, parts, max_bytes, out, out_len, err, errsz);
+    int threads = filtered >= PNG_WRITE_PARTS_MIN_BYTES ? par_threads () : 1;
+    return png_write (im, PNG_WRITE_LEVEL, threads, max_bytes, out, out_len, err, errsz);
 }
 
 int

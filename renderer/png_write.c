@@ -6,6 +6,7 @@
 #include "pixbuf.h"
 
 #include <libdeflate.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,8 +148,9 @@ s_filter_rows (gdImagePtr im, int y0, int y1, size_t n, uint8_t *raw, uint8_t *r
     }
 }
 
-/* One part of the parallel path: its rows filtered and compressed alone
-   into a raw DEFLATE stream, made continuable unless it is the last. */
+/* One part of the parallel path: its rows filtered into a buffer of its
+   own and compressed alone into a raw DEFLATE stream, made continuable
+   unless it is the last. */
 typedef struct {
     int      y0, y1;
     uint8_t *z;
@@ -157,23 +159,28 @@ typedef struct {
 } s_part_t;
 
 typedef struct {
-    gdImagePtr im;
-    int        level, nparts;
-    size_t     n;
-    uint8_t   *raw;
-    s_part_t   part[PAR_MAX_THREADS];
+    gdImagePtr  im;
+    int         level, nparts, rows_per_part;
+    size_t      n;
+    atomic_int  next;                   /* the next part to take */
+    s_part_t   *part;
 } s_job_t;
 
+/* A worker: takes parts in order until none is left. At most one part's
+   filtered rows are held per worker, so the parallel path holds
+   threads x PNG_WRITE_PART_BYTES of them, not the whole image. */
 static void
-s_part_run (void *arg, int i)
+s_worker (void *arg, int worker)
 {
+    (void) worker;
     s_job_t *job = arg;
-    s_part_t *p = &job->part[i];
-    size_t stride = job->n + 1, len = stride * (size_t) (p->y1 - p->y0);
-    uint8_t *raw = job->raw + stride * (size_t) p->y0;
-    uint8_t *rgb = malloc (2 * job->n);
-    struct libdeflate_compressor *z = rgb ? libdeflate_alloc_compressor (job->level) : NULL;
-    if (z) {
+    size_t stride = job->n + 1;
+    size_t cap_rows = stride * (size_t) job->rows_per_part;
+    uint8_t *rgb = malloc (2 * job->n), *raw = malloc (cap_rows);
+    struct libdeflate_compressor *z = rgb && raw ? libdeflate_alloc_compressor (job->level) : NULL;
+    for (int i; z && (i = atomic_fetch_add (&job->next, 1)) < job->nparts; ) {
+        s_part_t *p = &job->part[i];
+        size_t len = stride * (size_t) (p->y1 - p->y0);
         s_filter_rows (job->im, p->y0, p->y1, job->n, raw, rgb);
         size_t cap = libdeflate_deflate_compress_bound (z, len) + DEFLATE_JOIN_EXTRA_BYTES;
         p->z = malloc (cap);
@@ -181,9 +188,13 @@ s_part_run (void *arg, int i)
         if (p->zlen && i + 1 < job->nparts)
             p->zlen = deflate_join_unfinal (p->z, p->zlen, cap);
         p->adler = libdeflate_adler32 (1, raw, len);
+        uint8_t *shrunk = p->zlen ? realloc (p->z, p->zlen) : NULL;
+        if (shrunk)
+            p->z = shrunk;
     }
     if (z)
         libdeflate_free_compressor (z);
+    free (raw);
     free (rgb);
 }
 
@@ -208,48 +219,67 @@ s_adler_combine (uint32_t a, uint32_t b, size_t blen)
     return s1 | s2 << 16;
 }
 
-/* The zlib stream of the rows in job->raw, compressed in nparts parts at
-   once: zlib header, the parts' streams joined, Adler-32 of the whole.
+/* The zlib stream of im's rows compressed in parts on `threads` threads:
+   zlib header, the parts' streams joined, the Adler-32 of all the rows.
    Returns a new buffer (its length in *zlen), or NULL. */
 static uint8_t *
-s_compress_parts (s_job_t *job, int h, size_t *zlen)
+s_compress_parts (gdImagePtr im, int level, int threads, size_t n, size_t *zlen)
 {
-    for (int i = 0; i < job->nparts; i++) {
-        job->part[i].y0 = (int) ((int64_t) h * i / job->nparts);
-        job->part[i].y1 = (int) ((int64_t) h * (i + 1) / job->nparts);
+    int h = gdImageSY (im);
+    size_t stride = n + 1;
+    int rows = (int) (PNG_WRITE_PART_BYTES / stride);
+    rows = rows < 1 ? 1 : rows;
+    int nparts = (h + rows - 1) / rows;
+    if (nparts < threads) {                     /* a small image: one part per thread */
+        nparts = threads < h ? threads : h;
+        rows = (h + nparts - 1) / nparts;
+        nparts = (h + rows - 1) / rows;
     }
-    par_run (job->nparts, s_part_run, job);
+    s_job_t job = { .im = im, .level = level, .nparts = nparts, .rows_per_part = rows, .n = n };
+    atomic_init (&job.next, 0);
+    job.part = calloc ((size_t) nparts, sizeof *job.part);
+    if (!job.part)
+        return NULL;
+    for (int i = 0; i < nparts; i++) {
+        job.part[i].y0 = i * rows;
+        job.part[i].y1 = (i + 1) * rows < h ? (i + 1) * rows : h;
+    }
+    par_run (threads < nparts ? threads : nparts, s_worker, &job);
     size_t total = 2 + 4;
     uint32_t adler = 1;
-    for (int i = 0; i < job->nparts; i++) {
-        s_part_t *p = &job->part[i];
+    uint8_t *out = NULL;
+    for (int i = 0; i < nparts; i++) {
+        s_part_t *p = &job.part[i];
         if (!p->zlen)
-            return NULL;
+            goto done;
         total += p->zlen;
-        size_t len = (job->n + 1) * (size_t) (p->y1 - p->y0);
-        adler = i ? s_adler_combine (adler, p->adler, len) : p->adler;
+        adler = i ? s_adler_combine (adler, p->adler, stride * (size_t) (p->y1 - p->y0)) : p->adler;
     }
-    uint8_t *out = malloc (total);
+    out = malloc (total);
     if (!out)
-        return NULL;
+        goto done;
     /* libdeflate's header for the level: deflate, 32 KiB window, FLEVEL */
-    unsigned flevel = job->level < 2 ? 0 : job->level < 6 ? 1 : job->level == 6 ? 2 : 3;
+    unsigned flevel = level < 2 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3;
     unsigned hdr = 0x7800u | flevel << 6;
     hdr += 31 - hdr % 31;
     out[0] = (uint8_t) (hdr >> 8);
     out[1] = (uint8_t) hdr;
     size_t at = 2;
-    for (int i = 0; i < job->nparts; i++) {
-        memcpy (out + at, job->part[i].z, job->part[i].zlen);
-        at += job->part[i].zlen;
+    for (int i = 0; i < nparts; i++) {
+        memcpy (out + at, job.part[i].z, job.part[i].zlen);
+        at += job.part[i].zlen;
     }
     s_put32 (out + at, adler);
     *zlen = at + 4;
+done:
+    for (int i = 0; i < nparts; i++)
+        free (job.part[i].z);
+    free (job.part);
     return out;
 }
 
 int
-png_write (gdImagePtr im, int level, int parts, size_t max_bytes, uint8_t **out, size_t *out_len,
+png_write (gdImagePtr im, int level, int threads, size_t max_bytes, uint8_t **out, size_t *out_len,
            char *err, size_t errsz)
 {
     *out = NULL;
@@ -268,30 +298,19 @@ png_write (gdImagePtr im, int level, int parts, size_t max_bytes, uint8_t **out,
         snprintf (err, errsz, "level %d is outside 1..12", level);
         return -1;
     }
-    if (parts < 1 || parts > PAR_MAX_THREADS) {
-        snprintf (err, errsz, "parts %d is outside 1..%d", parts, PAR_MAX_THREADS);
+    if (threads < 1 || threads > PAR_MAX_THREADS) {
+        snprintf (err, errsz, "threads %d is outside 1..%d", threads, PAR_MAX_THREADS);
         return -1;
     }
-    if (parts > h)
-        parts = h;
     size_t n = 3 * (size_t) w, stride = n + 1;
     size_t raw_len = stride * (size_t) h;
-    size_t raw_mapped = 0;
-    /* the parts fault their halves in at once: plain pages there (huge pages,
-       with the kernel zeroing 2 MiB per fault on each thread, cost a part
-       ~20 ms more on the benchmark slide: bench_render --png-parts) */
-    uint8_t *raw = parts > 1 ? malloc (raw_len) : pixbuf_alloc (raw_len, &raw_mapped);
     uint8_t *zbuf = NULL, *png = NULL;
-    s_job_t *job = NULL;
     size_t zlen = 0;
     int rc = -1;
-    if (!raw) {
-        snprintf (err, errsz, "out of memory");
-        goto done;
-    }
-    if (parts == 1) {                           /* one thread, one libdeflate call */
-        uint8_t *rgb = malloc (2 * n);
-        struct libdeflate_compressor *z = rgb ? libdeflate_alloc_compressor (level) : NULL;
+    if (threads == 1) {                         /* one thread, one libdeflate call */
+        size_t raw_mapped = 0;
+        uint8_t *raw = pixbuf_alloc (raw_len, &raw_mapped), *rgb = malloc (2 * n);
+        struct libdeflate_compressor *z = raw && rgb ? libdeflate_alloc_compressor (level) : NULL;
         if (z) {
             s_filter_rows (im, 0, h, n, raw, rgb);
             size_t zcap = libdeflate_zlib_compress_bound (z, raw_len);
@@ -299,15 +318,11 @@ png_write (gdImagePtr im, int level, int parts, size_t max_bytes, uint8_t **out,
             zlen = zbuf ? libdeflate_zlib_compress (z, raw, raw_len, zbuf, zcap) : 0;
             libdeflate_free_compressor (z);
         }
+        pixbuf_free (raw, raw_mapped);
         free (rgb);
     }
-    else {
-        job = calloc (1, sizeof *job);
-        if (job) {
-            *job = (s_job_t) { .im = im, .level = level, .nparts = parts, .n = n, .raw = raw };
-            zbuf = s_compress_parts (job, h, &zlen);
-        }
-    }
+    else
+        zbuf = s_compress_parts (im, level, threads, n, &zlen);
     if (!zbuf || zlen == 0) {
         snprintf (err, errsz, "libdeflate could not compress (or out of memory)");
         goto done;
@@ -343,11 +358,6 @@ png_write (gdImagePtr im, int level, int parts, size_t max_bytes, uint8_t **out,
     png = NULL;
     rc = 0;
 done:
-    if (job)
-        for (int i = 0; i < job->nparts; i++)
-            free (job->part[i].z);
-    free (job);
-    pixbuf_free (raw, raw_mapped);
     free (zbuf);
     free (png);
     return rc;

@@ -310,9 +310,9 @@ s_round_trip (gdImagePtr im, const char *what, int parts)
     size_t alen = 0, blen = 0;
     char why[128] = "";
     CHECK (png_write (im, PNG_WRITE_LEVEL, parts, 1u << 30, &a, &alen, why, sizeof why) == 0,
-           "%s, %d parts: png_write failed: %s", what, parts, why);
+           "%s, %d threads: png_write failed: %s", what, parts, why);
     CHECK (png_write (im, PNG_WRITE_LEVEL, parts, 1u << 30, &b, &blen, why, sizeof why) == 0,
-           "%s, %d parts: second png_write failed: %s", what, parts, why);
+           "%s, %d threads: second png_write failed: %s", what, parts, why);
     if (!a || !b) {
         free (a);
         free (b);
@@ -344,7 +344,7 @@ s_round_trip (gdImagePtr im, const char *what, int parts)
         }
     uLongf got = (uLongf) want + 1;
     int zrc = z && rows ? uncompress (rows, &got, z, (uLong) zlen) : Z_MEM_ERROR;
-    CHECK (zrc == Z_OK && got == want, "%s, %d parts: expected zlib to inflate %zu bytes (rc %d, %lu bytes)",
+    CHECK (zrc == Z_OK && got == want, "%s, %d threads: expected zlib to inflate %zu bytes (rc %d, %lu bytes)",
            what, parts, want, zrc, (unsigned long) got);
     free (z);
     free (rows);
@@ -356,7 +356,7 @@ s_round_trip (gdImagePtr im, const char *what, int parts)
             for (int x = 0; x < gdImageSX (im); x++)
                 bad += (gdImageGetTrueColorPixel (back, x, y) & 0xFFFFFF) != (im->tpixels[y][x] & 0xFFFFFF);
         CHECK (gdImageSX (back) == gdImageSX (im) && gdImageSY (back) == gdImageSY (im) && bad == 0,
-               "%s, %d parts: expected the same pixels back, %d differ", what, parts, bad);
+               "%s, %d threads: expected the same pixels back, %d differ", what, parts, bad);
         gdImageDestroy (back);
     }
     if (strcmp (what, "noise 800x700") == 0)
@@ -403,7 +403,7 @@ test_png_write (void)
     s_round_trip (big, "noise 800x700", 1);
     s_round_trip (big, "noise 800x700", 2);
     CHECK (png_write (big, PNG_WRITE_LEVEL, 0, 1u << 30, &out, &len, why, sizeof why) == -1
-           && strstr (why, "parts 0") != NULL, "expected 0 parts to fail, got \"%s\"", why);
+           && strstr (why, "threads 0") != NULL, "expected 0 threads to fail, got \"%s\"", why);
 
     out = (uint8_t *) 1;
     len = 99;
