@@ -8,9 +8,14 @@
       levels of a double-precision tent filter, bad sizes give NULL;
     - device_frame_draw with every frame, shots portrait, landscape, larger
       and tiny, contain and cover: the shot fills the screen's centre;
-    - png_write: valid PNGs that libgd decodes to the same pixels (1x1, odd
+    - png_write: valid PNGs that libgd decodes to the same pixels and zlib
+      inflates to exactly the filtered rows, its Adler-32 checked (1x1, odd
       sizes, a 20000-pixel-wide row, noise big enough for several IDAT
-      chunks), the same bytes twice, and the bad cases;
+      chunks, a picture-like canvas in several 1 MiB parts), on 1 to 7
+      threads, the same bytes twice, and the bad cases;
+    - deflate_join_unfinal: streams of stored, static and dynamic blocks
+      joined one after another inflate (zlib) to the parts in order; every
+      truncation and random bytes are refused (0), never read past;
     - image_source_decode's libdeflate fast path for PNGs gives libgd's
       pixels (RGB, RGBA, every filter), and leaves interlaced, palette,
       truncated and corrupted files to libgd. */
@@ -420,6 +425,74 @@ test_png_write (void)
     gdImageDestroy (pal);
 }
 
+/* ---- deflate_join ---------------------------------------------------------- */
+
+#include "deflate_join.h"
+#include <libdeflate.h>
+
+static void
+test_deflate_join (void)
+{
+    /* three parts: text-like (static or dynamic blocks), incompressible
+       (stored), long runs; each compressed alone, joined, then wrapped in a
+       zlib stream that zlib itself must inflate to the three in order */
+    enum { N = 200000 };
+    uint8_t *in = malloc (3 * N), *z = malloc (8 * N), *back = malloc (3 * N + 1);
+    CHECK (in && z && back, "allocation failed");
+    if (!in || !z || !back)
+        return;
+    for (int i = 0; i < N; i++) {
+        in[i] = (uint8_t) "the quick brown fox jumps over the lazy dog "[(i * 7 + i / 13) % 44];
+        in[N + i] = (uint8_t) s_rand ();
+        in[2 * N + i] = (uint8_t) (i / 5000);
+    }
+    for (int level = 1; level <= 12; level += 5) {
+        struct libdeflate_compressor *c = libdeflate_alloc_compressor (level);
+        size_t at = 2;
+        z[0] = 0x78, z[1] = 0x01;
+        for (int p = 0; p < 3; p++) {
+            size_t len = libdeflate_deflate_compress (c, in + (size_t) p * N, N, z + at, 2 * N);
+            if (p < 2)
+                len = deflate_join_unfinal (z + at, len, 2 * N);
+            CHECK (len > 0, "level %d, part %d: expected the stream to parse", level, p);
+            at += len;
+        }
+        uint32_t adler = libdeflate_adler32 (1, in, 3 * N);
+        for (int k = 0; k < 4; k++)
+            z[at++] = (uint8_t) (adler >> (24 - 8 * k));
+        uLongf got = 3 * N + 1;
+        int rc = uncompress (back, &got, z, (uLong) at);
+        CHECK (rc == Z_OK && got == 3 * N && memcmp (back, in, 3 * N) == 0,
+               "level %d: expected the joined stream to inflate to the parts (rc %d, %lu bytes)",
+               level, rc, (unsigned long) got);
+        /* every truncation of a dynamic-block stream is refused */
+        size_t len = libdeflate_deflate_compress (c, in, N, z, 2 * N);
+        uint8_t *cut = malloc (len + DEFLATE_JOIN_EXTRA_BYTES);
+        int accepted = 0;
+        for (size_t n = 1; cut && n < len; n += 1 + n / 64) {
+            memcpy (cut, z, n);
+            accepted += deflate_join_unfinal (cut, n, n + DEFLATE_JOIN_EXTRA_BYTES) != 0;
+        }
+        CHECK (accepted == 0, "level %d: expected every truncated stream refused, %d accepted", level, accepted);
+        free (cut);
+        libdeflate_free_compressor (c);
+    }
+    int parsed = 0;                         /* random bytes: refused or parsed, never read past */
+    for (int t = 0; t < 2000; t++) {
+        size_t n = 1 + s_rand () % 64;
+        uint8_t *r = malloc (n + DEFLATE_JOIN_EXTRA_BYTES);
+        for (size_t i = 0; r && i < n; i++)
+            r[i] = (uint8_t) s_rand ();
+        parsed += r && deflate_join_unfinal (r, n, n + DEFLATE_JOIN_EXTRA_BYTES) != 0;
+        free (r);
+    }
+    CHECK (parsed < 2000, "expected random bytes to be refused mostly, %d of 2000 parsed", parsed);
+    CHECK (deflate_join_unfinal (z, 10, 12) == 0, "expected a short cap to be refused");
+    free (in);
+    free (z);
+    free (back);
+}
+
 /* ---- the PNG fast path decodes to libgd's pixels -------------------------- */
 
 static void
@@ -492,6 +565,7 @@ main (void)
     test_resample ();
     test_frames ();
     test_png_write ();
+    test_deflate_join ();
     test_png_decode ();
     if (check_failures) {
         fprintf (stderr, "%d check(s) failed\n", check_failures);
