@@ -5,9 +5,10 @@ In process, per slide (module load and start-up excluded on both sides):
 Easel's slide_render() (bench_render --iterations, on one thread with
 EASEL_RENDER_THREADS=1 and on every core with the default) against sharp
 0.34 composing the same picture in one Node process (peers/slide_sharp.js,
-with sharp.concurrency(1) and with sharp's default); CPU (every thread) and
-wall medians; ratios sharp / Easel (CPU against CPU at one thread each, wall
-against wall with each at its default). Skipped with a note when
+with sharp.concurrency(1), with sharp's default (1 on glibc without jemalloc,
+as here) and with one thread per CPU); CPU (every thread) and wall medians;
+ratios sharp / Easel (CPU against CPU at one thread each, wall against wall
+with both at their default and with sharp on every CPU). Skipped with a note when
 bench/peers/node_modules is missing (bench/setup.sh installs it).
 
 Whole processes, each on one core (VIPS_CONCURRENCY=1, OMP_THREAD_LIMIT=1 for
@@ -120,14 +121,14 @@ def main():
         inproc, inproc_all = inprocess(bench_render, shot, args.reps, env, env_all, tmp)
         r = {}
         if has_sharp:
-            for conc in ("1", "default"):
+            for conc in ("1", "default", str(os.cpu_count() or 1)):
                 rc, _, _, _, out = benchlib.run_measured(
                     ["node", node_peer, shot, "--iterations", str(args.reps), "--concurrency", conc],
                     env=env_all, stdout=subprocess.PIPE)
                 if rc:
                     sys.exit("slide_sharp.js failed (exit %d)" % rc)
                 sh = json.loads(out)
-                key = "sharp_c1" if conc == "1" else "sharp_cdefault"
+                key = {"1": "sharp_c1", "default": "sharp_cdefault"}.get(conc, "sharp_call")
                 r[key + "_cpu_ms"] = sh["cpu_ms"]
                 r[key + "_wall_ms"] = sh["wall_ms"]
                 r[key + "_concurrency"] = sh["concurrency"]
@@ -135,6 +136,8 @@ def main():
             r["sharp_c1_over_easel_cpu"] = round(r["sharp_c1_cpu_ms"] / inproc["slide_render_cpu_ms"], 2)
             r["sharp_default_over_easel_default_wall"] = round(
                 r["sharp_cdefault_wall_ms"] / inproc_all["slide_render_wall_ms"], 2)
+            r["sharp_all_over_easel_default_wall"] = round(
+                r["sharp_call_wall_ms"] / inproc_all["slide_render_wall_ms"], 2)
         for name in tools:
             r[name + "_cpu_ms"] = round(1000 * benchlib.median(samples[name]["cpu"]), 1)
             r[name + "_wall_ms"] = round(1000 * benchlib.median(samples[name]["wall"]), 1)
