@@ -18,6 +18,7 @@
     Thread: one (the main thread). Memory: everything freed before exit.
     Bench-only: built with -DEASEL_BENCH=ON, never run by ctest or CI. */
 #include "encode.h"
+#include "par.h"
 #include "png_write.h"
 #include "slide_render.h"
 
@@ -42,6 +43,14 @@ s_cpu_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double
+s_wall_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -182,7 +191,7 @@ s_level_sweep (gdImagePtr im, size_t level6, int reps)
             uint8_t *png = NULL;
             char why [128];
             double t0 = s_cpu_ms ();
-            if (png_write (im, level, EASEL_MAX_MSG_BYTES, &png, &len, why, sizeof why)) {
+            if (png_write (im, level, 1, EASEL_MAX_MSG_BYTES, &png, &len, why, sizeof why)) {
                 fprintf (stderr, "bench_render: png_write level %d: %s\n", level, why);
                 return;
             }
@@ -195,12 +204,39 @@ s_level_sweep (gdImagePtr im, size_t level6, int reps)
     }
 }
 
+/* png_write on 1..4 threads over the same pixels: CPU and wall (medians of
+   reps) and bytes, the parallel PNG path (parts of PNG_WRITE_PART_BYTES) against the one-call path. */
+static void
+s_parts_sweep (gdImagePtr im, size_t level6, int reps)
+{
+    for (int parts = 1; parts <= 4; parts++) {
+        double cpu[16], wall[16];
+        size_t len = 0;
+        int n = reps < 16 ? reps : 16;
+        for (int r = 0; r < n; r++) {
+            uint8_t *png = NULL;
+            char why [128];
+            double c0 = s_cpu_ms (), w0 = s_wall_ms ();
+            if (png_write (im, PNG_WRITE_LEVEL, parts, EASEL_MAX_MSG_BYTES, &png, &len, why, sizeof why)) {
+                fprintf (stderr, "bench_render: png_write on %d threads: %s\n", parts, why);
+                return;
+            }
+            cpu [r] = s_cpu_ms () - c0;
+            wall [r] = s_wall_ms () - w0;
+            free (png);
+        }
+        fprintf (stderr, "{\"png_write_threads\": %d, \"cpu_ms\": %.1f, \"wall_ms\": %.1f, \"bytes\": %zu, "
+                 "\"ratio_to_level6\": %.3f}\n", parts, s_median (cpu, n), s_median (wall, n), len,
+                 level6 ? (double) len / (double) level6 : 0.0);
+    }
+}
+
 static void
 s_usage (void)
 {
     fprintf (stderr, "usage: bench_render --make-shot FILE\n"
                      "       bench_render --shot FILE [--iterations N] [--out FILE] [--font TTF]\n"
-                     "                    [--service-only] [--png-levels]\n");
+                     "                    [--service-only] [--png-levels] [--png-parts]\n");
 }
 
 int
@@ -209,7 +245,7 @@ main (int argc, char **argv)
     const char *shot_path = NULL, *out_path = NULL, *make_shot = NULL;
     const char *font = getenv ("EASEL_FONT") ? getenv ("EASEL_FONT") : S_DEFAULT_FONT;
     long iterations = 1;
-    bool service_only = false, png_levels = false;
+    bool service_only = false, png_levels = false, png_parts = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv [i];
         if (!strcmp (a, "--service-only")) {
@@ -218,6 +254,10 @@ main (int argc, char **argv)
         }
         if (!strcmp (a, "--png-levels")) {
             png_levels = true;
+            continue;
+        }
+        if (!strcmp (a, "--png-parts")) {
+            png_parts = true;
             continue;
         }
         const char *v = i + 1 < argc ? argv [i + 1] : NULL;
@@ -292,12 +332,13 @@ main (int argc, char **argv)
     double *encode_ms = calloc ((size_t) iterations, sizeof (double));
     double *total_ms = calloc ((size_t) iterations, sizeof (double));
     double *service_ms = calloc ((size_t) iterations, sizeof (double));
+    double *service_wall = calloc ((size_t) iterations, sizeof (double));
     size_t png_len = 0, level6 = 0, service_len = 0;
-    int rc = draw_ms && encode_ms && total_ms && service_ms ? 0 : 1;
+    int rc = draw_ms && encode_ms && total_ms && service_ms && service_wall ? 0 : 1;
     for (long i = 0; rc == 0 && i < iterations; i++) {
         render_error_t err;
         /* the whole pipeline as the service runs it (draw, encode, lint) */
-        double ta = s_cpu_ms ();
+        double ta = s_cpu_ms (), wa = s_wall_ms ();
         uint8_t *whole = NULL;
         size_t whole_len = 0;
         if (slide_render (&spec, &opts, &whole, &whole_len, &err)) {
@@ -306,6 +347,7 @@ main (int argc, char **argv)
             break;
         }
         service_ms [i] = s_cpu_ms () - ta;
+        service_wall [i] = s_wall_ms () - wa;
         service_len = whole_len;
         if (i == 0 && out_path) {
             FILE *f = fopen (out_path, "wb");
@@ -346,6 +388,8 @@ main (int argc, char **argv)
             fprintf (stderr, "bench_render: level-6 reference failed\n");
         if (i == 0 && png_levels)
             s_level_sweep (im, level6, (int) iterations);
+        if (i == 0 && png_parts)
+            s_parts_sweep (im, level6, (int) iterations);
         free (png);
         gdImageDestroy (im);
     }
@@ -355,10 +399,11 @@ main (int argc, char **argv)
         int n = (int) iterations;
         printf ("{\"iterations\": %d, \"draw_cpu_ms\": %.1f, \"encode_cpu_ms\": %.1f, "
                 "\"draw_plus_encode_cpu_ms\": %.1f, \"slide_render_cpu_ms\": %.1f, "
+                "\"slide_render_wall_ms\": %.1f, \"threads\": %d, "
                 "\"png_bytes\": %zu, \"encode_png_bytes\": %zu, \"level6_png_bytes\": %zu, "
                 "\"png_ratio_to_level6\": %.3f, \"peak_rss_kb\": %ld}\n",
                 n, s_median (draw_ms, n), s_median (encode_ms, n), s_median (total_ms, n),
-                s_median (service_ms, n),
+                s_median (service_ms, n), s_median (service_wall, n), par_threads (),
                 service_len, png_len, level6,
                 level6 ? (double) service_len / (double) level6 : 0.0, ru.ru_maxrss);
     }
@@ -366,6 +411,7 @@ main (int argc, char **argv)
     free (encode_ms);
     free (total_ms);
     free (service_ms);
+    free (service_wall);
     free (spec.shot_data);
     gdFontCacheShutdown ();
     return rc;

@@ -1,12 +1,25 @@
 #!/usr/bin/env python3
-"""render: the benchmark slide by Easel's renderer, ImageMagick and libvips.
+"""render: the benchmark slide by Easel's renderer, sharp, ImageMagick and libvips.
+
+In process, per slide (module load and start-up excluded on both sides):
+Easel's slide_render() (bench_render --iterations, on one thread with
+EASEL_RENDER_THREADS=1 and on every core with the default) against sharp
+0.34 composing the same picture in one Node process (peers/slide_sharp.js,
+with sharp.concurrency(1), with sharp's default (1 on glibc without jemalloc,
+as here) and with one thread per CPU); CPU (every thread) and wall medians;
+ratios sharp / Easel (CPU against CPU at one thread each, wall against wall
+with both at their default and with sharp on every CPU). Skipped with a note when
+bench/peers/node_modules is missing (bench/setup.sh installs it).
 
 Whole processes, each on one core (VIPS_CONCURRENCY=1, OMP_THREAD_LIMIT=1 for
-ImageMagick): CPU time (user + system of the process tree), wall time and peak
-RSS, median of --reps runs per tool, interleaved; ratios are peer / Easel.
-Also Easel's in-process phases (bench_render --iterations) and its PNG size
-against libpng level 6 of the same pixels; Easel's PNG is checked chunk by
-chunk (CRCs, one zlib stream of the right length) with Python's zlib.
+ImageMagick, EASEL_RENDER_THREADS=1): CPU time (user + system of the process
+tree), wall time and peak RSS, median of --reps runs per tool, interleaved;
+ratios are peer / Easel, and ImageMagick's CPU over Easel's in-process CPU
+(ImageMagick has no in-process figure: its start-up, `convert` of a 1x1
+image, is a few ms of its ~800). Also Easel's PNG size against libpng level 6
+of the same pixels; Easel's PNG is checked chunk by chunk (CRCs, one zlib
+stream of the right length) with Python's zlib, both the one-thread PNG and
+the one written in parts on every core.
 
 usage: bench/render.py [--runs 3] [--reps 5]
 """
@@ -52,6 +65,20 @@ def check_png(path):
         sys.exit("%s: image data is %d bytes, expected %d with filters 0..4" % (path, len(raw), h * stride))
 
 
+def inprocess(bench_render, shot, reps, env, env_all, tmp):
+    """bench_render in process on one thread (with its phases and the
+    level-6 reference) and with the default threads (--out easel_all.png)."""
+    outs = []
+    for e, extra in ((env, []), (env_all, ["--service-only", "--out", os.path.join(tmp, "easel_all.png")])):
+        rc, _, _, _, out = benchlib.run_measured(
+            [bench_render, "--shot", shot, "--iterations", str(reps)] + extra, env=e,
+            stdout=subprocess.PIPE)
+        if rc:
+            sys.exit("bench_render --iterations failed (exit %d)" % rc)
+        outs.append(json.loads(out))
+    return outs
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3, choices=range(1, 11))
@@ -62,11 +89,18 @@ def main():
         benchlib.need(tool)
     tmp = tempfile.mkdtemp(prefix="easel-bench-render-")
     shot = os.path.join(tmp, "shot.png")
+    node_peer = os.path.join(benchlib.HERE, "peers", "slide_sharp.js")
+    has_sharp = os.path.isdir(os.path.join(benchlib.HERE, "peers", "node_modules", "sharp"))
+    if not has_sharp:
+        print("render: bench/peers/node_modules/sharp is missing (bench/setup.sh): no sharp figures",
+              file=sys.stderr)
     rc = benchlib.run_measured([bench_render, "--make-shot", shot])[0]
     if rc:
         sys.exit("bench_render --make-shot failed")
     env = dict(os.environ, VIPS_CONCURRENCY="1", OMP_THREAD_LIMIT="1", MAGICK_THREAD_LIMIT="1",
-               TMPDIR="/dev/shm" if os.path.isdir("/dev/shm") else tmp)
+               EASEL_RENDER_THREADS="1", TMPDIR="/dev/shm" if os.path.isdir("/dev/shm") else tmp)
+    env_all = dict(os.environ)
+    env_all.pop("EASEL_RENDER_THREADS", None)
     peers = os.path.join(benchlib.HERE, "peers")
     tools = {
         "easel": [bench_render, "--service-only", "--shot", shot, "--out", os.path.join(tmp, "easel.png")],
@@ -84,23 +118,41 @@ def main():
                 samples[name]["cpu"].append(cpu)
                 samples[name]["wall"].append(wall)
                 samples[name]["rss"].append(rss)
-        rc, _, _, _, out = benchlib.run_measured(
-            [bench_render, "--shot", shot, "--iterations", str(args.reps)], env=env,
-            stdout=subprocess.PIPE)
-        if rc:
-            sys.exit("bench_render --iterations failed (exit %d)" % rc)
-        inproc = json.loads(out)
+        inproc, inproc_all = inprocess(bench_render, shot, args.reps, env, env_all, tmp)
         r = {}
+        if has_sharp:
+            for conc in ("1", "default", str(os.cpu_count() or 1)):
+                rc, _, _, _, out = benchlib.run_measured(
+                    ["node", node_peer, shot, "--iterations", str(args.reps), "--concurrency", conc],
+                    env=env_all, stdout=subprocess.PIPE)
+                if rc:
+                    sys.exit("slide_sharp.js failed (exit %d)" % rc)
+                sh = json.loads(out)
+                key = {"1": "sharp_c1", "default": "sharp_cdefault"}.get(conc, "sharp_call")
+                r[key + "_cpu_ms"] = sh["cpu_ms"]
+                r[key + "_wall_ms"] = sh["wall_ms"]
+                r[key + "_concurrency"] = sh["concurrency"]
+                r["sharp_png_bytes"] = sh["png_bytes"]
+            r["sharp_c1_over_easel_cpu"] = round(r["sharp_c1_cpu_ms"] / inproc["slide_render_cpu_ms"], 2)
+            r["sharp_default_over_easel_default_wall"] = round(
+                r["sharp_cdefault_wall_ms"] / inproc_all["slide_render_wall_ms"], 2)
+            r["sharp_all_over_easel_default_wall"] = round(
+                r["sharp_call_wall_ms"] / inproc_all["slide_render_wall_ms"], 2)
         for name in tools:
             r[name + "_cpu_ms"] = round(1000 * benchlib.median(samples[name]["cpu"]), 1)
             r[name + "_wall_ms"] = round(1000 * benchlib.median(samples[name]["wall"]), 1)
             r[name + "_peak_rss_mb"] = round(max(samples[name]["rss"]) / 1024, 1)
         r["imagemagick_over_easel_cpu"] = round(r["imagemagick_cpu_ms"] / r["easel_cpu_ms"], 2)
         r["vips_over_easel_cpu"] = round(r["vips_cpu_ms"] / r["easel_cpu_ms"], 2)
-        for k in ("slide_render_cpu_ms", "draw_cpu_ms", "encode_cpu_ms", "png_bytes",
-                  "level6_png_bytes", "png_ratio_to_level6"):
+        for k in ("slide_render_cpu_ms", "slide_render_wall_ms", "draw_cpu_ms", "encode_cpu_ms",
+                  "png_bytes", "level6_png_bytes", "png_ratio_to_level6"):
             r["inproc_" + k] = inproc[k]
+        for k in ("slide_render_cpu_ms", "slide_render_wall_ms", "png_bytes", "threads"):
+            r["inproc_all_" + k] = inproc_all[k]
+        r["inproc_all_png_ratio_to_level6"] = round(inproc_all["png_bytes"] / inproc["level6_png_bytes"], 3)
+        r["imagemagick_over_easel_inproc_cpu"] = round(r["imagemagick_cpu_ms"] / inproc["slide_render_cpu_ms"], 2)
         check_png(os.path.join(tmp, "easel.png"))
+        check_png(os.path.join(tmp, "easel_all.png"))
         r["easel_png_valid"] = True
         for name, f in (("easel", "easel.png"), ("imagemagick", "im.png"), ("vips", "vips.png")):
             r[name + "_png_bytes"] = os.path.getsize(os.path.join(tmp, f))

@@ -2,6 +2,7 @@
     painter and the drawing of each frame's features (the frame table is
     catalog/device_table.c). */
 #include "device_frame.h"
+#include "par.h"
 #include "resample.h"
 #include "text_layout.h"
 
@@ -162,7 +163,37 @@ device_frame_paint_rrect (gdImagePtr canvas, int x, int y, int w, int h, double 
         s_rrect_row (&g, canvas->tpixels[py], py, src ? src->tpixels[py - src_y] : NULL, src_x);
 }
 
-/* Only the rows that show are resampled and no tw x th image is made. */
+/* A stripe of the rows that show, resampled by one thread with its own
+   resampler state; the stripes write disjoint canvas rows. */
+typedef struct {
+    const s_rrect_t *g;
+    gdImagePtr canvas, shot;
+    int        tw, th, src_x, src_y, nparts;
+    int        failed[PAR_MAX_THREADS];
+} s_scale_job_t;
+
+static void
+s_scale_part (void *arg, int part)
+{
+    s_scale_job_t *j = arg;
+    const s_rrect_t *g = j->g;
+    int rows = g->y1 - g->y0;
+    int y0 = g->y0 + (int) ((int64_t) rows * part / j->nparts);
+    int y1 = g->y0 + (int) ((int64_t) rows * (part + 1) / j->nparts);
+    resample_t *rs = resample_new (j->shot, j->tw, j->th);
+    int *buf = rs ? malloc ((size_t) j->tw * sizeof *buf) : NULL;
+    j->failed[part] = !buf;
+    for (int py = y0; buf && py < y1; py++) {
+        resample_row (rs, py - j->src_y, buf);
+        s_rrect_row (g, j->canvas->tpixels[py], py, buf, j->src_x);
+    }
+    free (buf);
+    resample_destroy (&rs);
+}
+
+/* Only the rows that show are resampled and no tw x th image is made; with
+   par_threads() > 1 and enough rows, in stripes at once (the same pixels:
+   each output row depends only on the source). */
 int
 device_frame_paint_scaled (gdImagePtr canvas, int x, int y, int w, int h, double radius,
                            gdImagePtr shot, int tw, int th, int src_x, int src_y)
@@ -172,18 +203,16 @@ device_frame_paint_scaled (gdImagePtr canvas, int x, int y, int w, int h, double
     s_rrect_t g;
     if (!s_rrect_setup (&g, canvas, x, y, w, h, radius, 0, true, src_x, src_y, tw, th))
         return 0;
-    resample_t *rs = resample_new (shot, tw, th);
-    int *buf = rs ? malloc ((size_t) tw * sizeof *buf) : NULL;
-    if (!buf) {
-        resample_destroy (&rs);
-        return -1;
-    }
-    for (int py = g.y0; py < g.y1; py++) {
-        resample_row (rs, py - src_y, buf);
-        s_rrect_row (&g, canvas->tpixels[py], py, buf, src_x);
-    }
-    free (buf);
-    resample_destroy (&rs);
+    s_scale_job_t job = { .g = &g, .canvas = canvas, .shot = shot, .tw = tw, .th = th,
+                          .src_x = src_x, .src_y = src_y };
+    int64_t pixels = (int64_t) (g.y1 - g.y0) * tw;
+    job.nparts = pixels >= DEVICE_FRAME_PARTS_MIN_PX ? par_threads () : 1;
+    if (job.nparts > g.y1 - g.y0)
+        job.nparts = g.y1 - g.y0;
+    par_run (job.nparts, s_scale_part, &job);
+    for (int i = 0; i < job.nparts; i++)
+        if (job.failed[i])
+            return -1;
     return 0;
 }
 

@@ -92,7 +92,9 @@ void device_frame_paint_rrect (gdImagePtr canvas, int x, int y, int w, int h, do
    filter), row by row straight into the canvas. src is converted to
    truecolor when it is a palette image. Returns 0, or -1 when src cannot be
    resampled to that size (a side over RESAMPLE_MAX_SIDE_PX) or an
-   allocation fails. */
+   allocation fails. From DEVICE_FRAME_PARTS_MIN_PX output pixels on, the
+   rows are resampled in par_threads() stripes at once (par.h). */
+#define DEVICE_FRAME_PARTS_MIN_PX (256 * 1024)
 int device_frame_paint_scaled (gdImagePtr canvas, int x, int y, int w, int h, double radius,
                                gdImagePtr src, int tw, int th, int src_x, int src_y);
 

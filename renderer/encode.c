@@ -1,5 +1,6 @@
 /*  encode.c: PNG through png_write, JPEG and WebP through libgd (see encode.h). */
 #include "encode.h"
+#include "par.h"
 #include "png_write.h"
 
 #include <stdio.h>
@@ -10,7 +11,9 @@ int
 encode_png (gdImagePtr im, size_t max_bytes, uint8_t **out, size_t *out_len,
             char *err, size_t errsz)
 {
-    return png_write (im, PNG_WRITE_LEVEL, max_bytes, out, out_len, err, errsz);
+    size_t filtered = (3 * (size_t) gdImageSX (im) + 1) * (size_t) gdImageSY (im);
+    int threads = filtered >= PNG_WRITE_PARTS_MIN_BYTES ? par_threads () : 1;
+    return png_write (im, PNG_WRITE_LEVEL, threads, max_bytes, out, out_len, err, errsz);
 }
 
 int

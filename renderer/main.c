@@ -509,6 +509,10 @@ s_configure (s_config_t *cfg, int argc, char **argv)
           .out_num = &cfg->nav_timeout_ms },
         { .env = "EASEL_CHROMIUM", .kind = CONFIG_TEXT, .shown = "as above",
           .help = "the browser binary (read by capture.c)" },
+        { .env = "EASEL_RENDER_THREADS", .kind = CONFIG_TEXT, .shown = "the online CPUs, at most 4 (1..16)",
+          .help = "the threads one slide may use for resampling the screenshot (in row stripes) and "
+                  "compressing the PNG (in 1 MiB row parts joined into one zlib stream); `1` draws and "
+                  "encodes each slide on its slot's thread alone (read by par.c)" },
         { .env = "EASEL_RENDERER_TEST_DELAY_MS", .kind = CONFIG_INT, .num = 0, .min = 0, .max = 600000,
           .help = "tests only: sleep this long before each task", .out_num = &cfg->delay_ms },
         CONFIG_METRICS (&cfg->metrics),

@@ -1,9 +1,12 @@
-/*  png_write.c: filtered rows -> libdeflate zlib stream -> PNG chunks (see
-    png_write.h). */
+/*  png_write.c: filtered rows -> libdeflate zlib stream (in one call, or in
+    row parts on threads of their own, joined) -> PNG chunks (see png_write.h). */
 #include "png_write.h"
+#include "deflate_join.h"
+#include "par.h"
 #include "pixbuf.h"
 
 #include <libdeflate.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,8 +115,171 @@ s_filter (int k, const uint8_t *restrict cur, const uint8_t *restrict prev, size
     }
 }
 
+/* Rows [y0, y1) of im converted to RGB and filtered into raw (stride bytes
+   a row, the filter byte first); rgb: 2 * n bytes of scratch. The row
+   above y0 is read from im, so parts filter alike wherever they start. */
+static void
+s_filter_rows (gdImagePtr im, int y0, int y1, size_t n, uint8_t *raw, uint8_t *rgb)
+{
+    int w = gdImageSX (im);
+    uint8_t *cur = rgb, *prev = rgb + n;
+    memset (prev, 0, n);
+    for (int y = y0 > 0 ? y0 - 1 : y0; y < y1; y++) {
+        const int *src = im->tpixels[y];
+        for (int x = 0; x < w; x++) {
+            cur[3 * x]     = (uint8_t) (src[x] >> 16);
+            cur[3 * x + 1] = (uint8_t) (src[x] >> 8);
+            cur[3 * x + 2] = (uint8_t) src[x];
+        }
+        if (y >= y0) {
+            uint32_t cost[S_NFILTERS];
+            s_costs (cur, prev, n, cost);
+            int best = S_NONE;
+            for (int k = 1; k < S_NFILTERS; k++)
+                if (cost[k] < cost[best])
+                    best = k;
+            uint8_t *row = raw + (size_t) (y - y0) * (n + 1);
+            row[0] = (uint8_t) best;
+            s_filter (best, cur, prev, n, row + 1);
+        }
+        uint8_t *t = cur;
+        cur = prev;
+        prev = t;
+    }
+}
+
+/* One part of the parallel path: its rows filtered into a buffer of its
+   own and compressed alone into a raw DEFLATE stream, made continuable
+   unless it is the last. */
+typedef struct {
+    int      y0, y1;
+    uint8_t *z;
+    size_t   zlen;
+    uint32_t adler;
+} s_part_t;
+
+typedef struct {
+    gdImagePtr  im;
+    int         level, nparts, rows_per_part;
+    size_t      n;
+    atomic_int  next;                   /* the next part to take */
+    s_part_t   *part;
+} s_job_t;
+
+/* A worker: takes parts in order until none is left. At most one part's
+   filtered rows are held per worker, so the parallel path holds
+   threads x PNG_WRITE_PART_BYTES of them, not the whole image. */
+static void
+s_worker (void *arg, int worker)
+{
+    (void) worker;
+    s_job_t *job = arg;
+    size_t stride = job->n + 1;
+    size_t cap_rows = stride * (size_t) job->rows_per_part;
+    uint8_t *rgb = malloc (2 * job->n), *raw = malloc (cap_rows);
+    struct libdeflate_compressor *z = rgb && raw ? libdeflate_alloc_compressor (job->level) : NULL;
+    for (int i; z && (i = atomic_fetch_add (&job->next, 1)) < job->nparts; ) {
+        s_part_t *p = &job->part[i];
+        size_t len = stride * (size_t) (p->y1 - p->y0);
+        s_filter_rows (job->im, p->y0, p->y1, job->n, raw, rgb);
+        size_t cap = libdeflate_deflate_compress_bound (z, len) + DEFLATE_JOIN_EXTRA_BYTES;
+        p->z = malloc (cap);
+        p->zlen = p->z ? libdeflate_deflate_compress (z, raw, len, p->z, cap) : 0;
+        if (p->zlen && i + 1 < job->nparts)
+            p->zlen = deflate_join_unfinal (p->z, p->zlen, cap);
+        p->adler = libdeflate_adler32 (1, raw, len);
+        uint8_t *shrunk = p->zlen ? realloc (p->z, p->zlen) : NULL;
+        if (shrunk)
+            p->z = shrunk;
+    }
+    if (z)
+        libdeflate_free_compressor (z);
+    free (raw);
+    free (rgb);
+}
+
+/* zlib's adler32_combine: the Adler-32 of A then B from theirs and B's length. */
+static uint32_t
+s_adler_combine (uint32_t a, uint32_t b, size_t blen)
+{
+    const uint32_t base = 65521;
+    uint32_t rem = (uint32_t) (blen % base);
+    uint32_t s1 = a & 0xFFFF;
+    uint32_t s2 = (uint32_t) ((uint64_t) rem * s1 % base);
+    s1 += (b & 0xFFFF) + base - 1;
+    s2 += ((a >> 16) & 0xFFFF) + ((b >> 16) & 0xFFFF) + base - rem;
+    if (s1 >= base)
+        s1 -= base;
+    if (s1 >= base)
+        s1 -= base;
+    if (s2 >= 2 * base)
+        s2 -= 2 * base;
+    if (s2 >= base)
+        s2 -= base;
+    return s1 | s2 << 16;
+}
+
+/* The zlib stream of im's rows compressed in parts on `threads` threads:
+   zlib header, the parts' streams joined, the Adler-32 of all the rows.
+   Returns a new buffer (its length in *zlen), or NULL. */
+static uint8_t *
+s_compress_parts (gdImagePtr im, int level, int threads, size_t n, size_t *zlen)
+{
+    int h = gdImageSY (im);
+    size_t stride = n + 1;
+    int rows = (int) (PNG_WRITE_PART_BYTES / stride);
+    rows = rows < 1 ? 1 : rows;
+    int nparts = (h + rows - 1) / rows;
+    if (nparts < threads) {                     /* a small image: one part per thread */
+        nparts = threads < h ? threads : h;
+        rows = (h + nparts - 1) / nparts;
+        nparts = (h + rows - 1) / rows;
+    }
+    s_job_t job = { .im = im, .level = level, .nparts = nparts, .rows_per_part = rows, .n = n };
+    atomic_init (&job.next, 0);
+    job.part = calloc ((size_t) nparts, sizeof *job.part);
+    if (!job.part)
+        return NULL;
+    for (int i = 0; i < nparts; i++) {
+        job.part[i].y0 = i * rows;
+        job.part[i].y1 = (i + 1) * rows < h ? (i + 1) * rows : h;
+    }
+    par_run (threads < nparts ? threads : nparts, s_worker, &job);
+    size_t total = 2 + 4;
+    uint32_t adler = 1;
+    uint8_t *out = NULL;
+    for (int i = 0; i < nparts; i++) {
+        s_part_t *p = &job.part[i];
+        if (!p->zlen)
+            goto done;
+        total += p->zlen;
+        adler = i ? s_adler_combine (adler, p->adler, stride * (size_t) (p->y1 - p->y0)) : p->adler;
+    }
+    out = malloc (total);
+    if (!out)
+        goto done;
+    /* libdeflate's header for the level: deflate, 32 KiB window, FLEVEL */
+    unsigned flevel = level < 2 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3;
+    unsigned hdr = 0x7800u | flevel << 6;
+    hdr += 31 - hdr % 31;
+    out[0] = (uint8_t) (hdr >> 8);
+    out[1] = (uint8_t) hdr;
+    size_t at = 2;
+    for (int i = 0; i < nparts; i++) {
+        memcpy (out + at, job.part[i].z, job.part[i].zlen);
+        at += job.part[i].zlen;
+    }
+    s_put32 (out + at, adler);
+    *zlen = at + 4;
+done:
+    for (int i = 0; i < nparts; i++)
+        free (job.part[i].z);
+    free (job.part);
+    return out;
+}
+
 int
-png_write (gdImagePtr im, int level, size_t max_bytes, uint8_t **out, size_t *out_len,
+png_write (gdImagePtr im, int level, int threads, size_t max_bytes, uint8_t **out, size_t *out_len,
            char *err, size_t errsz)
 {
     *out = NULL;
@@ -132,45 +298,33 @@ png_write (gdImagePtr im, int level, size_t max_bytes, uint8_t **out, size_t *ou
         snprintf (err, errsz, "level %d is outside 1..12", level);
         return -1;
     }
+    if (threads < 1 || threads > PAR_MAX_THREADS) {
+        snprintf (err, errsz, "threads %d is outside 1..%d", threads, PAR_MAX_THREADS);
+        return -1;
+    }
     size_t n = 3 * (size_t) w, stride = n + 1;
     size_t raw_len = stride * (size_t) h;
-    size_t raw_mapped = 0;
-    uint8_t *raw = pixbuf_alloc (raw_len, &raw_mapped);
-    uint8_t *rgb = malloc (2 * n);             /* this row and the one above */
-    struct libdeflate_compressor *z = libdeflate_alloc_compressor (level);
     uint8_t *zbuf = NULL, *png = NULL;
+    size_t zlen = 0;
     int rc = -1;
-    if (!raw || !rgb || !z) {
-        snprintf (err, errsz, "out of memory");
-        goto done;
-    }
-    uint8_t *cur = rgb, *prev = rgb + n;
-    memset (prev, 0, n);
-    for (int y = 0; y < h; y++) {
-        const int *src = im->tpixels[y];
-        for (int x = 0; x < w; x++) {
-            cur[3 * x]     = (uint8_t) (src[x] >> 16);
-            cur[3 * x + 1] = (uint8_t) (src[x] >> 8);
-            cur[3 * x + 2] = (uint8_t) src[x];
+    if (threads == 1) {                         /* one thread, one libdeflate call */
+        size_t raw_mapped = 0;
+        uint8_t *raw = pixbuf_alloc (raw_len, &raw_mapped), *rgb = malloc (2 * n);
+        struct libdeflate_compressor *z = raw && rgb ? libdeflate_alloc_compressor (level) : NULL;
+        if (z) {
+            s_filter_rows (im, 0, h, n, raw, rgb);
+            size_t zcap = libdeflate_zlib_compress_bound (z, raw_len);
+            zbuf = malloc (zcap);
+            zlen = zbuf ? libdeflate_zlib_compress (z, raw, raw_len, zbuf, zcap) : 0;
+            libdeflate_free_compressor (z);
         }
-        uint32_t cost[S_NFILTERS];
-        s_costs (cur, prev, n, cost);
-        int best = S_NONE;
-        for (int k = 1; k < S_NFILTERS; k++)
-            if (cost[k] < cost[best])
-                best = k;
-        uint8_t *row = raw + (size_t) y * stride;
-        row[0] = (uint8_t) best;
-        s_filter (best, cur, prev, n, row + 1);
-        uint8_t *t = cur;
-        cur = prev;
-        prev = t;
+        pixbuf_free (raw, raw_mapped);
+        free (rgb);
     }
-    size_t zcap = libdeflate_zlib_compress_bound (z, raw_len);
-    zbuf = malloc (zcap);
-    size_t zlen = zbuf ? libdeflate_zlib_compress (z, raw, raw_len, zbuf, zcap) : 0;
-    if (zlen == 0) {
-        snprintf (err, errsz, zbuf ? "libdeflate could not compress" : "out of memory");
+    else
+        zbuf = s_compress_parts (im, level, threads, n, &zlen);
+    if (!zbuf || zlen == 0) {
+        snprintf (err, errsz, "libdeflate could not compress (or out of memory)");
         goto done;
     }
     size_t nidat = (zlen + PNG_WRITE_IDAT_BYTES - 1) / PNG_WRITE_IDAT_BYTES;
@@ -204,11 +358,7 @@ png_write (gdImagePtr im, int level, size_t max_bytes, uint8_t **out, size_t *ou
     png = NULL;
     rc = 0;
 done:
-    pixbuf_free (raw, raw_mapped);
-    free (rgb);
     free (zbuf);
     free (png);
-    if (z)
-        libdeflate_free_compressor (z);
     return rc;
 }

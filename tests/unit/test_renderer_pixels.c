@@ -8,9 +8,14 @@
       levels of a double-precision tent filter, bad sizes give NULL;
     - device_frame_draw with every frame, shots portrait, landscape, larger
       and tiny, contain and cover: the shot fills the screen's centre;
-    - png_write: valid PNGs that libgd decodes to the same pixels (1x1, odd
+    - png_write: valid PNGs that libgd decodes to the same pixels and zlib
+      inflates to exactly the filtered rows, its Adler-32 checked (1x1, odd
       sizes, a 20000-pixel-wide row, noise big enough for several IDAT
-      chunks), the same bytes twice, and the bad cases;
+      chunks, a picture-like canvas in several 1 MiB parts), on 1 to 7
+      threads, the same bytes twice, and the bad cases;
+    - deflate_join_unfinal: streams of stored, static and dynamic blocks
+      joined one after another inflate (zlib) to the parts in order; every
+      truncation and random bytes are refused (0), never read past;
     - image_source_decode's libdeflate fast path for PNGs gives libgd's
       pixels (RGB, RGBA, every filter), and leaves interlaced, palette,
       truncated and corrupted files to libgd. */
@@ -27,6 +32,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 static uint32_t s_seed = 2463534242u;
 
@@ -303,15 +309,15 @@ static uint32_t
 s_be32 (const uint8_t *p) { return ((uint32_t) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
 
 static void
-s_round_trip (gdImagePtr im, const char *what)
+s_round_trip (gdImagePtr im, const char *what, int parts)
 {
     uint8_t *a = NULL, *b = NULL;
     size_t alen = 0, blen = 0;
     char why[128] = "";
-    CHECK (png_write (im, PNG_WRITE_LEVEL, 1u << 30, &a, &alen, why, sizeof why) == 0,
-           "%s: png_write failed: %s", what, why);
-    CHECK (png_write (im, PNG_WRITE_LEVEL, 1u << 30, &b, &blen, why, sizeof why) == 0,
-           "%s: second png_write failed: %s", what, why);
+    CHECK (png_write (im, PNG_WRITE_LEVEL, parts, 1u << 30, &a, &alen, why, sizeof why) == 0,
+           "%s, %d threads: png_write failed: %s", what, parts, why);
+    CHECK (png_write (im, PNG_WRITE_LEVEL, parts, 1u << 30, &b, &blen, why, sizeof why) == 0,
+           "%s, %d threads: second png_write failed: %s", what, parts, why);
     if (!a || !b) {
         free (a);
         free (b);
@@ -332,6 +338,21 @@ s_round_trip (gdImagePtr im, const char *what)
         pos += 12 + (size_t) n;
     }
     CHECK (iend && pos == alen && idat >= 1, "%s: expected chunks ending in IEND (%d IDAT)", what, idat);
+    /* zlib itself over the joined IDATs: one stream, its Adler-32 checked,
+       exactly the filtered rows and nothing after them */
+    size_t zlen = 0, want = (size_t) gdImageSY (im) * (1 + 3 * (size_t) gdImageSX (im));
+    uint8_t *z = malloc (alen), *rows = malloc (want + 1);
+    for (pos = 8; z && pos + 12 <= alen; pos += 12 + (size_t) s_be32 (a + pos))
+        if (memcmp (a + pos + 4, "IDAT", 4) == 0) {
+            memcpy (z + zlen, a + pos + 8, s_be32 (a + pos));
+            zlen += s_be32 (a + pos);
+        }
+    uLongf got = (uLongf) want + 1;
+    int zrc = z && rows ? uncompress (rows, &got, z, (uLong) zlen) : Z_MEM_ERROR;
+    CHECK (zrc == Z_OK && got == want, "%s, %d threads: expected zlib to inflate %zu bytes (rc %d, %lu bytes)",
+           what, parts, want, zrc, (unsigned long) got);
+    free (z);
+    free (rows);
     gdImagePtr back = gdImageCreateFromPngPtr ((int) alen, a);
     CHECK (back != NULL, "%s: expected libgd to decode the PNG", what);
     if (back) {
@@ -340,7 +361,7 @@ s_round_trip (gdImagePtr im, const char *what)
             for (int x = 0; x < gdImageSX (im); x++)
                 bad += (gdImageGetTrueColorPixel (back, x, y) & 0xFFFFFF) != (im->tpixels[y][x] & 0xFFFFFF);
         CHECK (gdImageSX (back) == gdImageSX (im) && gdImageSY (back) == gdImageSY (im) && bad == 0,
-               "%s: expected the same pixels back, %d differ", what, bad);
+               "%s, %d threads: expected the same pixels back, %d differ", what, parts, bad);
         gdImageDestroy (back);
     }
     if (strcmp (what, "noise 800x700") == 0)
@@ -357,7 +378,8 @@ test_png_write (void)
         gdImagePtr im = s_noise (sizes[i][0], sizes[i][1], false);
         char what[64];
         snprintf (what, sizeof what, "noise %dx%d", sizes[i][0], sizes[i][1]);
-        s_round_trip (im, what);
+        for (int parts = 1; parts <= 4; parts++)
+            s_round_trip (im, what, parts);
         gdImageDestroy (im);
     }
     /* smooth content, where every filter gets picked somewhere */
@@ -365,25 +387,110 @@ test_png_write (void)
     for (int y = 0; y < 129; y++)
         for (int x = 0; x < 257; x++)
             smooth->tpixels[y][x] = gdTrueColor (x & 255, (x + y) & 255, (x * y / 64) & 255);
-    s_round_trip (smooth, "smooth 257x129");
+    for (int parts = 1; parts <= 7; parts++)
+        s_round_trip (smooth, "smooth 257x129", parts);
     gdImageDestroy (smooth);
-    gdImagePtr big = s_noise (800, 700, true);   /* ~1.7 MB of incompressible rows */
-    s_round_trip (big, "noise 800x700");
-
+    /* a picture-like canvas: flat areas, gradients, edges and some noise, so
+       each part holds several Huffman blocks of each kind before its join */
+    gdImagePtr canvas = gdImageCreateTrueColor (1100, 1500);
+    for (int y = 0; y < 1500; y++)
+        for (int x = 0; x < 1100; x++)
+            canvas->tpixels[y][x] = y % 300 < 150 ? gdTrueColor (y / 6, 40, 200 - y / 8)
+                                  : (x / 50 + y / 50) % 3 ? gdTrueColor (250, 250, 250)
+                                  : (int) (s_rand () & 0xFFFFFF);
+    for (int parts = 1; parts <= 4; parts++)
+        s_round_trip (canvas, "canvas 1100x1500", parts);
+    gdImageDestroy (canvas);
     uint8_t *out = (uint8_t *) 1;
     size_t len = 99;
     char why[128] = "";
-    CHECK (png_write (big, 0, 1u << 30, &out, &len, why, sizeof why) == -1 && out == NULL && len == 0
+    gdImagePtr big = s_noise (800, 700, true);   /* ~1.7 MB of incompressible rows */
+    s_round_trip (big, "noise 800x700", 1);
+    s_round_trip (big, "noise 800x700", 2);
+    CHECK (png_write (big, PNG_WRITE_LEVEL, 0, 1u << 30, &out, &len, why, sizeof why) == -1
+           && strstr (why, "threads 0") != NULL, "expected 0 threads to fail, got \"%s\"", why);
+
+    out = (uint8_t *) 1;
+    len = 99;
+    CHECK (png_write (big, 0, 1, 1u << 30, &out, &len, why, sizeof why) == -1 && out == NULL && len == 0
            && strstr (why, "level 0") != NULL, "expected level 0 to fail naming the level, got \"%s\"", why);
-    CHECK (png_write (big, 13, 1u << 30, &out, &len, why, sizeof why) == -1 && strstr (why, "1..12"),
+    CHECK (png_write (big, 13, 1, 1u << 30, &out, &len, why, sizeof why) == -1 && strstr (why, "1..12"),
            "expected level 13 to fail, got \"%s\"", why);
-    CHECK (png_write (big, PNG_WRITE_LEVEL, 1000, &out, &len, why, sizeof why) == -1 && out == NULL
+    CHECK (png_write (big, PNG_WRITE_LEVEL, 1, 1000, &out, &len, why, sizeof why) == -1 && out == NULL
            && strstr (why, "over 1000 bytes") != NULL, "expected the byte cap to fail, got \"%s\"", why);
     gdImageDestroy (big);
     gdImagePtr pal = gdImageCreate (4, 4);
-    CHECK (png_write (pal, PNG_WRITE_LEVEL, 1u << 30, &out, &len, why, sizeof why) == -1
+    CHECK (png_write (pal, PNG_WRITE_LEVEL, 1, 1u << 30, &out, &len, why, sizeof why) == -1
            && strstr (why, "truecolor") != NULL, "expected a palette image to fail, got \"%s\"", why);
     gdImageDestroy (pal);
+}
+
+/* ---- deflate_join ---------------------------------------------------------- */
+
+#include "deflate_join.h"
+#include <libdeflate.h>
+
+static void
+test_deflate_join (void)
+{
+    /* three parts: text-like (static or dynamic blocks), incompressible
+       (stored), long runs; each compressed alone, joined, then wrapped in a
+       zlib stream that zlib itself must inflate to the three in order */
+    enum { N = 200000 };
+    uint8_t *in = malloc (3 * N), *z = malloc (8 * N), *back = malloc (3 * N + 1);
+    CHECK (in && z && back, "allocation failed");
+    if (!in || !z || !back)
+        return;
+    for (int i = 0; i < N; i++) {
+        in[i] = (uint8_t) "the quick brown fox jumps over the lazy dog "[(i * 7 + i / 13) % 44];
+        in[N + i] = (uint8_t) s_rand ();
+        in[2 * N + i] = (uint8_t) (i / 5000);
+    }
+    for (int level = 1; level <= 12; level += 5) {
+        struct libdeflate_compressor *c = libdeflate_alloc_compressor (level);
+        size_t at = 2;
+        z[0] = 0x78, z[1] = 0x01;
+        for (int p = 0; p < 3; p++) {
+            size_t len = libdeflate_deflate_compress (c, in + (size_t) p * N, N, z + at, 2 * N);
+            if (p < 2)
+                len = deflate_join_unfinal (z + at, len, 2 * N);
+            CHECK (len > 0, "level %d, part %d: expected the stream to parse", level, p);
+            at += len;
+        }
+        uint32_t adler = libdeflate_adler32 (1, in, 3 * N);
+        for (int k = 0; k < 4; k++)
+            z[at++] = (uint8_t) (adler >> (24 - 8 * k));
+        uLongf got = 3 * N + 1;
+        int rc = uncompress (back, &got, z, (uLong) at);
+        CHECK (rc == Z_OK && got == 3 * N && memcmp (back, in, 3 * N) == 0,
+               "level %d: expected the joined stream to inflate to the parts (rc %d, %lu bytes)",
+               level, rc, (unsigned long) got);
+        /* every truncation of a dynamic-block stream is refused */
+        size_t len = libdeflate_deflate_compress (c, in, N, z, 2 * N);
+        uint8_t *cut = malloc (len + DEFLATE_JOIN_EXTRA_BYTES);
+        int accepted = 0;
+        for (size_t n = 1; cut && n < len; n += 1 + n / 64) {
+            memcpy (cut, z, n);
+            accepted += deflate_join_unfinal (cut, n, n + DEFLATE_JOIN_EXTRA_BYTES) != 0;
+        }
+        CHECK (accepted == 0, "level %d: expected every truncated stream refused, %d accepted", level, accepted);
+        free (cut);
+        libdeflate_free_compressor (c);
+    }
+    int parsed = 0;                         /* random bytes: refused or parsed, never read past */
+    for (int t = 0; t < 2000; t++) {
+        size_t n = 1 + s_rand () % 64;
+        uint8_t *r = malloc (n + DEFLATE_JOIN_EXTRA_BYTES);
+        for (size_t i = 0; r && i < n; i++)
+            r[i] = (uint8_t) s_rand ();
+        parsed += r && deflate_join_unfinal (r, n, n + DEFLATE_JOIN_EXTRA_BYTES) != 0;
+        free (r);
+    }
+    CHECK (parsed < 2000, "expected random bytes to be refused mostly, %d of 2000 parsed", parsed);
+    CHECK (deflate_join_unfinal (z, 10, 12) == 0, "expected a short cap to be refused");
+    free (in);
+    free (z);
+    free (back);
 }
 
 /* ---- the PNG fast path decodes to libgd's pixels -------------------------- */
@@ -458,6 +565,7 @@ main (void)
     test_resample ();
     test_frames ();
     test_png_write ();
+    test_deflate_join ();
     test_png_decode ();
     if (check_failures) {
         fprintf (stderr, "%d check(s) failed\n", check_failures);

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""sync_render: one-slide sync renders end to end, the renderer on one
+thread per render against every core it can get, in the same run.
+
+Per run (--runs, default 3): two fresh stacks, one after the other (their
+order alternates between runs), each with one renderer (one slot): one with
+EASEL_RENDER_THREADS=1 (the one-thread path: the resampler in one pass, the
+PNG in one libdeflate call) and one with the default (par_threads(): the
+online CPUs, at most 4). Each renders --renders sync one-slide renders of the
+benchmark slide (1320x2868, the screenshot fetched from loopback, a new
+headline each time and "cache": false, so every render is drawn): wall from
+POST to the 200 with the image; after one warm-up render. Reported: the
+median wall of each and threads / one-thread against the target of <= 0.6.
+
+usage: bench/sync_render.py [--runs 3] [--renders 15]
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+import benchlib
+import harness
+
+
+def walls(shots, threads_env, renders, tag):
+    stack = harness.Stack(renderers=1, webhooker=False, renderer_env=threads_env)
+    try:
+        out = []
+        for i in range(renders + 1):
+            body = benchlib.render_body([benchlib.slide(shots.url(), i)], async_=False)
+            body["slides"][0]["headline"]["lines"][1] = "in one calm place %s %d" % (tag, i)
+            body["cache"] = False
+            t0 = time.monotonic()
+            status, _, r = stack.json("POST", "/v1/renders", body)
+            wall = time.monotonic() - t0
+            if status != 200 or r["status"] != "succeeded":
+                sys.exit("sync render answered %d: %r" % (status, r))
+            if i:                                   # the first one warms the stack
+                out.append(wall)
+        return out
+    finally:
+        stack.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3, choices=range(1, 11))
+    ap.add_argument("--renders", type=int, default=15, choices=range(1, 101))
+    args = ap.parse_args()
+    benchlib.need(os.path.join(benchlib.BIN, "easel-renderer"))
+    tmp = tempfile.mkdtemp(prefix="easel-bench-sync-")
+    shots = benchlib.FileServer(benchlib.make_shot(tmp))
+    runs = []
+    try:
+        for run in range(args.runs):
+            order = [("one_thread", {"EASEL_RENDER_THREADS": "1"}), ("threads", {})]
+            if run % 2:
+                order.reverse()
+            r = {}
+            for name, env in order:
+                w = walls(shots, env, args.renders, "%s%d" % (name, run))
+                r[name + "_ms"] = round(1000 * benchlib.median(w), 1)
+                r[name + "_p90_ms"] = round(1000 * benchlib.percentile(w, 0.9), 1)
+            r["threads_over_one_thread"] = round(r["threads_ms"] / r["one_thread_ms"], 3)
+            r["cpus"] = os.cpu_count()
+            runs.append(r)
+            print(json.dumps(r), file=sys.stderr)
+    finally:
+        shots.close()
+        os.unlink(os.path.join(tmp, "shot.png"))
+        os.rmdir(tmp)
+    benchlib.report("sync_render", runs, {k: benchlib.median([r[k] for r in runs]) for k in runs[0]})
+
+
+if __name__ == "__main__":
+    main()
