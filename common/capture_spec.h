@@ -1,118 +1,31 @@
 /*  capture_spec.h: one framed web capture, as the gateway validated it and
-    the renderer runs it. On the wire it is the opaque task spec of a capture
-    task (tasks whose id starts "cap_"), encoded as compact JSON text so the
-    scheduler stores it without knowing its fields.
+    the renderer runs it. The struct, its caps and its codec are proto's
+    (proto_capture.h: the task spec of a capture task is a message of the one
+    codec); this header adds what only the services need: the prices, the
+    result finding of a cut page, and the encode/decode names the gateway and
+    the renderer call. The page options (regions, a clean page, a logged-in
+    page) are documented in docs/api.md.
 
-    Limits (enforced by the gateway, re-checked by the decoder): viewport
-    sides CAPTURE_VIEWPORT_MIN..MAX, device_scale_factor 1..3, delay_ms
-    0..CAPTURE_DELAY_MAX_MS, at most CAPTURE_HEADERS_MAX headers of
-    CAPTURE_HEADER_BYTES_MAX bytes each, URL at most CAPTURE_URL_MAX bytes.
-    Header values, cookie values and local_storage values are secrets:
-    nothing here logs them. The page options (regions, a clean page, a
-    logged-in page: docs/api.md) have the caps below; every list at most
-    CAPTURE_LIST_MAX entries of CAPTURE_SELECTOR_MAX bytes.
-
-    Thread: any; no state. Memory: capture_spec_t owns its strings; free with
-    capture_spec_free() (safe twice); capture_spec_encode's result is the
-    caller's (free). */
+    Thread: any; no state. Memory: capture_spec_t owns its strings after a
+    decode; free with capture_spec_free() (safe twice); capture_spec_encode's
+    result is the caller's (free). */
 #ifndef EASEL_CAPTURE_SPEC_H
 #define EASEL_CAPTURE_SPEC_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "easel_limits.h"
+#include "proto_capture.h"
 
-#define CAPTURE_URL_MAX            EASEL_MAX_URL_BYTES
-#define CAPTURE_VIEWPORT_MIN       100
-#define CAPTURE_VIEWPORT_MAX       4000
-#define CAPTURE_VIEWPORT_W_DEFAULT 1440
-#define CAPTURE_VIEWPORT_H_DEFAULT 900
-#define CAPTURE_DPR_MAX            3
-#define CAPTURE_DELAY_MAX_MS       10000
-#define CAPTURE_FULL_PAGE_MAX_PX   32768   /* CSS px: a taller page is cut here (tiled past 16384 device px) */
-#define CAPTURE_HEADERS_MAX        20
-#define CAPTURE_HEADER_BYTES_MAX   4096    /* name + value of one header */
-#define CAPTURE_LIST_MAX           20      /* entries of hide, remove, click, block_urls... */
-#define CAPTURE_SELECTOR_MAX       512     /* bytes of one selector or URL pattern */
-#define CAPTURE_PADDING_MAX        500     /* CSS px around a selector's box */
-#define CAPTURE_CLIP_MAX           16384   /* CSS px, each of x, y, w, h (one screenshot) */
-#define CAPTURE_CSS_MAX_BYTES      65536
-#define CAPTURE_JS_MAX_BYTES       65536
-#define CAPTURE_JS_TIMEOUT_MS      5000    /* one js injection runs at most this long */
-#define CAPTURE_WAIT_FOR_MS        10000   /* wait_for / wait_for_hidden, within the nav timeout */
-#define CAPTURE_COOKIES_MAX        50
-#define CAPTURE_COOKIE_BYTES_MAX   4096    /* name + value of one cookie */
-#define CAPTURE_STORAGE_MAX        50      /* local_storage keys */
-#define CAPTURE_STORAGE_BYTES_MAX  16384   /* key + value of one local_storage entry */
-#define CAPTURE_UA_MAX             512
-#define CAPTURE_LOCALE_MAX         35
-#define CAPTURE_TZ_MAX             64
 #define CAPTURE_TRUNCATED_RULE     "capture_truncated"   /* the result finding of a cut page */
 #define CAPTURE_PRICE_PAGE         3       /* credits: a page loaded in the browser */
 #define CAPTURE_PRICE_IMAGE        1       /* credits: an image URL framed as it is */
 
-/* block categories: rule lists shipped in renderer/block/ */
-#define CAPTURE_BLOCK_ADS            1u
-#define CAPTURE_BLOCK_TRACKERS       2u
-#define CAPTURE_BLOCK_COOKIE_BANNERS 4u
-#define CAPTURE_BLOCK_CHAT_WIDGETS   8u
-
-typedef struct {
-    int32_t n;
-    char   *v[CAPTURE_LIST_MAX];
-} capture_list_t;
-
-typedef struct {
-    char    *name, *value, *domain, *path;   /* domain, path: NULL = the page's host, "/" */
-    bool     secure, http_only;
-    int64_t  expires;              /* unix s, 0 = a session cookie */
-} capture_cookie_t;
-
-typedef struct {
-    char    *url;
-    int32_t  width, height;        /* viewport, CSS px */
-    int32_t  dpr;                  /* device_scale_factor 1..3 */
-    bool     full_page;
-    bool     networkidle;          /* wait_until: false "load", true "networkidle" */
-    int32_t  delay_ms;
-    char     format[16];           /* png | jpeg | webp */
-    char     device[32];           /* a device_frame name */
-    char     background[32];       /* a background preset name */
-    int32_t  nheaders;
-    char    *header_names[CAPTURE_HEADERS_MAX];
-    char    *header_values[CAPTURE_HEADERS_MAX];
-    /* exact regions */
-    char    *selector;             /* NULL: the viewport (or full page) */
-    int32_t  padding;              /* CSS px around the selector's box */
-    bool     has_clip;
-    int32_t  clip_x, clip_y, clip_w, clip_h;   /* CSS px of the page */
-    /* a clean page */
-    uint32_t block;                /* CAPTURE_BLOCK_* */
-    capture_list_t block_urls;     /* Network.setBlockedURLs patterns ('*' wildcards) */
-    capture_list_t block_resources;/* DevTools resource types: Image, Font, Media... */
-    capture_list_t hide, remove, clicks;
-    uint32_t click_optional;       /* bit i: clicks.v[i] may match nothing */
-    char    *css, *js;
-    char    *wait_for, *wait_for_hidden;
-    char     color_scheme[8];      /* "" | light | dark */
-    bool     reduced_motion;
-    char     media[8];             /* "" | screen | print */
-    /* a logged-in page */
-    int32_t  ncookies;
-    capture_cookie_t cookies[CAPTURE_COOKIES_MAX];
-    int32_t  nstorage;
-    char    *storage_keys[CAPTURE_STORAGE_MAX];
-    char    *storage_values[CAPTURE_STORAGE_MAX];
-    char    *user_agent, *locale, *timezone;
-    bool     has_geo;
-    double   latitude, longitude, accuracy;
-} capture_spec_t;
-
-/* JSON text of self (heap; *len_out its length). NULL on allocation failure. */
+/* The encoded spec (msgpack, heap; *len_out its length), or NULL when a
+   member is over its cap or memory ran out. */
 char *capture_spec_encode (const capture_spec_t *self, size_t *len_out);
 
-/* Parses and checks the limits above. 0, or -1 with a reason in err (256 bytes)
+/* Decodes and checks the caps. 0, or -1 with a reason in err (256 bytes)
    and self zeroed. */
 int  capture_spec_decode (const char *data, size_t len, capture_spec_t *self, char *err);
 

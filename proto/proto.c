@@ -10,8 +10,12 @@
     checked, naming the field in the error. Recursion follows the tables
     (a few levels), never the input.
     Thread: no shared state. Memory: decoded structs own their heap fields,
-    released by proto_msg_free (= the matching proto_X_free()).  */
+    released by proto_msg_free (= the matching proto_X_free()).
+    Size: over ~800 lines on purpose: one switch per operation (encode,
+    decode, free, sample) over the same field kinds, so a kind is read whole
+    in one file; split it only by kind, never by operation.  */
 #include "proto_msgs.h"
+#include <math.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,7 +116,8 @@ static int64_t
 s_cap (const proto_field_t *f)
 {
     size_t item = f->kind == PK_U32S ? sizeof (uint32_t)
-                : f->kind == PK_STRS ? sizeof (char *) : 0;
+                : f->kind == PK_STRS || f->kind == PK_MAP ? sizeof (char *)
+                : f->kind == PK_ITEMS ? f->sub->size : 0;
     if (item && (int64_t) (f->size / item) < f->hi)
         return (int64_t) (f->size / item);
     return f->hi;
@@ -129,12 +134,17 @@ s_is_set (const proto_field_t *f, const void *self)
         return s_ptr (self, f->off) != NULL;
     case PK_I32: case PK_I64: case PK_U32:
         return s_num (f, self) != 0;
+    case PK_F64: {
+        double d;
+        memcpy (&d, p, sizeof d);
+        return d != 0;
+    }
     case PK_BOOL: {
         bool b;
         memcpy (&b, p, sizeof b);
         return b;
     }
-    case PK_U32S: case PK_STRS: case PK_ARRAY: case PK_MSGS:
+    case PK_U32S: case PK_STRS: case PK_ARRAY: case PK_MSGS: case PK_ITEMS: case PK_MAP:
         return s_count (self, f->off2) > 0;
     case PK_STRUCT:
         return f->sub->nfields > 0 && s_is_set (&f->sub->fields [0], p);
@@ -217,6 +227,29 @@ s_enc_value (s_enc_t *e, const proto_field_t *f, const void *self)
         if (s_is_set (f, self) ? msgpack_pack_true (&e->pk) : msgpack_pack_false (&e->pk))
             e->rc = -1;
         break;
+    case PK_F64: {
+        double d;
+        memcpy (&d, p, sizeof d);
+        if (!isfinite (d) || d < (double) f->lo || d > (double) f->hi || msgpack_pack_double (&e->pk, d))
+            e->rc = -1;
+        break;
+    }
+    case PK_MAP: {
+        int32_t n = s_count (self, f->off2);
+        if (n < 0 || n > s_cap (f) || msgpack_pack_map (&e->pk, (size_t) n))
+            e->rc = -1;
+        for (int32_t i = 0; !e->rc && i < n; i++) {
+            const char *k = s_ptr (self, f->off + (size_t) i * sizeof (char *));
+            const char *v = s_ptr (self, f->off3 + (size_t) i * sizeof (char *));
+            if (!k || !v || (int64_t) (strlen (k) + strlen (v)) > f->item_max)
+                e->rc = -1;
+            else {
+                s_pack_str (e, k, f->item_max);
+                s_pack_str (e, v, f->item_max);
+            }
+        }
+        break;
+    }
     case PK_U32S: {
         int32_t n = s_count (self, f->off2);
         s_pack_array (e, f, n);
@@ -238,15 +271,15 @@ s_enc_value (s_enc_t *e, const proto_field_t *f, const void *self)
     case PK_STRUCT:
         s_enc_map (e, f->sub, p, false);
         break;
-    case PK_ARRAY: case PK_MSGS: {
+    case PK_ARRAY: case PK_MSGS: case PK_ITEMS: {
         int32_t n = s_count (self, f->off2);
-        const char *items = s_ptr (self, f->off);
+        const char *items = f->kind == PK_ITEMS ? p : s_ptr (self, f->off);
         s_pack_array (e, f, n);
         if (n > 0 && !items)
             e->rc = -1;
         for (int32_t i = 0; !e->rc && i < n; i++) {
             const char *item = items + (size_t) i * f->sub->size;
-            if (f->kind == PK_ARRAY) {
+            if (f->kind != PK_MSGS) {
                 s_enc_map (e, f->sub, item, false);
                 continue;
             }
@@ -447,6 +480,47 @@ s_dec_items (const proto_field_t *f, void *self, uint32_t n, char *err)
     return items;
 }
 
+/* A PK_MAP: string keys and values, key + value at most item_max bytes,
+   keys distinct; the count grows with each pair so a failure frees them. */
+static int
+s_dec_strmap (const proto_field_t *f, const msgpack_object *o, void *self, char *err)
+{
+    if (o->type != MSGPACK_OBJECT_MAP) {
+        proto_fail (err, "field '%s' must be a map", f->name);
+        return -1;
+    }
+    if ((int64_t) o->via.map.size > s_cap (f)) {
+        proto_fail (err, "field '%s' has too many entries (max %lld)", f->name, (long long) s_cap (f));
+        return -1;
+    }
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object *k = &o->via.map.ptr [i].key, *v = &o->via.map.ptr [i].val;
+        if (s_check_str (k, f->name, f->item_max, err) || s_check_str (v, f->name, f->item_max, err))
+            return -1;
+        if ((int64_t) (k->via.str.size + v->via.str.size) > f->item_max) {
+            proto_fail (err, "an entry of '%s' is too long (max %lld bytes)", f->name, (long long) f->item_max);
+            return -1;
+        }
+        for (uint32_t j = 0; j < i; j++) {
+            const msgpack_object *seen = &o->via.map.ptr [j].key;
+            if (seen->via.str.size == k->via.str.size
+            &&  memcmp (seen->via.str.ptr, k->via.str.ptr, k->via.str.size) == 0) {
+                proto_fail (err, "field '%s' names a key twice", f->name);
+                return -1;
+            }
+        }
+        char *key = s_strdup_obj (k, err), *value = key ? s_strdup_obj (v, err) : NULL;
+        if (!value) {
+            free (key);
+            return -1;
+        }
+        s_set_ptr (self, f->off + i * sizeof (char *), key);
+        s_set_ptr (self, f->off3 + i * sizeof (char *), value);
+        s_set_count (self, f->off2, (int32_t) i + 1);
+    }
+    return 0;
+}
+
 /* Reads one present value o into f's member of self. */
 static int
 s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *err)
@@ -507,6 +581,20 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
         }
         memcpy (p, &o->via.boolean, sizeof (bool));
         return 0;
+    case PK_F64: {
+        double d = o->type == MSGPACK_OBJECT_FLOAT32 || o->type == MSGPACK_OBJECT_FLOAT64 ? o->via.f64
+                 : o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (double) o->via.u64
+                 : o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (double) o->via.i64 : NAN;
+        if (!isfinite (d) || d < (double) f->lo || d > (double) f->hi) {
+            proto_fail (err, "field '%s' must be a number in %lld..%lld", f->name,
+                        (long long) f->lo, (long long) f->hi);
+            return -1;
+        }
+        memcpy (p, &d, sizeof d);
+        return 0;
+    }
+    case PK_MAP:
+        return s_dec_strmap (f, o, self, err);
     case PK_U32S:
         if (s_check_array (o, f, err))
             return -1;
@@ -546,17 +634,19 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
             return -1;
         }
         return 0;
-    case PK_ARRAY: case PK_MSGS: {
+    case PK_ARRAY: case PK_MSGS: case PK_ITEMS: {
         if (s_check_array (o, f, err))
             return -1;
         uint32_t n = o->via.array.size;
-        char *items = s_dec_items (f, self, n, err);
+        char *items = f->kind == PK_ITEMS ? p : s_dec_items (f, self, n, err);
         if (n && !items)
             return -1;
         for (uint32_t i = 0; i < n; i++) {
             const msgpack_object *it = &o->via.array.ptr [i];
             char *item = items + (size_t) i * f->sub->size;
-            if (f->kind == PK_ARRAY && it->type != MSGPACK_OBJECT_MAP) {
+            if (f->kind == PK_ITEMS)
+                s_set_count (self, f->off2, (int32_t) i + 1);   /* free sees what was decoded */
+            if (f->kind != PK_MSGS && it->type != MSGPACK_OBJECT_MAP) {
                 proto_fail (err, "items of '%s' must be maps", f->name);
                 return -1;
             }
@@ -564,7 +654,7 @@ s_dec_value (const proto_field_t *f, const msgpack_object *o, void *self, char *
                 proto_fail (err, "items of '%s' must be binary", f->name);
                 return -1;
             }
-            int rc = f->kind == PK_ARRAY
+            int rc = f->kind != PK_MSGS
                    ? s_dec_map (f->sub, it, item, err)
                    : proto_msg_decode (f->sub, it->via.bin.ptr, it->via.bin.size, item, err);
             if (rc) {
@@ -692,6 +782,20 @@ proto_msg_free (const proto_msg_t *msg, void *self)
             }
             s_set_count (self, f->off2, 0);
             break;
+        case PK_MAP:
+            for (size_t k = 0; k < f->size / sizeof (char *); k++) {
+                free (s_ptr (self, f->off + k * sizeof (char *)));
+                free (s_ptr (self, f->off3 + k * sizeof (char *)));
+                s_set_ptr (self, f->off + k * sizeof (char *), NULL);
+                s_set_ptr (self, f->off3 + k * sizeof (char *), NULL);
+            }
+            s_set_count (self, f->off2, 0);
+            break;
+        case PK_ITEMS:
+            for (int32_t k = 0; k < s_count (self, f->off2); k++)
+                proto_msg_free (f->sub, p + (size_t) k * f->sub->size);
+            s_set_count (self, f->off2, 0);
+            break;
         case PK_STRUCT:
             /* the nested struct reads as absent afterwards */
             proto_msg_free (f->sub, p);
@@ -780,6 +884,25 @@ proto_msg_sample (const proto_msg_t *msg, void *self)
             memcpy (p, &t, sizeof t);
             break;
         }
+        case PK_F64: {
+            double d = (double) s_clamp (1, f->lo, f->hi);
+            memcpy (p, &d, sizeof d);
+            break;
+        }
+        case PK_MAP: {
+            char *k = strdup ("s"), *v = strdup ("s");
+            s_set_ptr (self, f->off, k);
+            s_set_ptr (self, f->off3, v);
+            s_set_count (self, f->off2, 1);
+            if (!k || !v)
+                return -1;
+            break;
+        }
+        case PK_ITEMS:
+            s_set_count (self, f->off2, 1);
+            if (proto_msg_sample (f->sub, p))
+                return -1;
+            break;
         case PK_U32S: {
             uint32_t v = (uint32_t) s_clamp (1, 0, f->item_max);
             memcpy (p, &v, sizeof v);

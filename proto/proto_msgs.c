@@ -34,6 +34,12 @@
                               .off2 = offsetof (S_T, n), .hi = (cap), .item_max = (item)
 #define STRS(m, n, cap, item, fl) S_M (m), .kind = PK_STRS, .flags = (fl), \
                               .off2 = offsetof (S_T, n), .hi = (cap), .item_max = (item)
+#define F64(m, lo_, hi_, fl)  S_M (m), .kind = PK_F64, .flags = (fl), .lo = (lo_), .hi = (hi_)
+#define MAP(m, n, vals, cap, item, fl) S_M (m), .kind = PK_MAP, .flags = (fl), \
+                              .off2 = offsetof (S_T, n), .off3 = offsetof (S_T, vals), \
+                              .hi = (cap), .item_max = (item)
+#define ITEMS(m, n, msg, cap, fl) S_M (m), .kind = PK_ITEMS, .flags = (fl), \
+                              .off2 = offsetof (S_T, n), .sub = &(msg), .hi = (cap)
 #define STRUCT(m, msg, fl)    S_M (m), .kind = PK_STRUCT, .flags = (fl), .sub = &(msg)
 #define ARRAY(m, n, msg, lo_, cap, fl) S_M (m), .kind = PK_ARRAY, .flags = (fl), \
                               .off2 = offsetof (S_T, n), .sub = &(msg), .lo = (lo_), .hi = (cap)
@@ -511,6 +517,100 @@ static const proto_field_t s_cancel_tasks_fields [] = {
 };
 #undef S_T
 
+/* ---- the capture spec (proto_capture.h): the task spec of a capture task ---- */
+
+#define S_T capture_list_t
+static const proto_field_t s_capture_list_fields [] = {
+    { STRS (v, n, CAPTURE_LIST_MAX, CAPTURE_SELECTOR_MAX, REQ) },
+};
+#undef S_T
+static const proto_msg_t s_capture_list = S_MSG (capture_list, capture_list_t, NULL, NULL);
+
+static int
+s_capture_cookie_check (const void *self, char *err)
+{
+    const capture_cookie_t *c = self;
+    if (strlen (c->name) + strlen (c->value) > CAPTURE_COOKIE_BYTES_MAX) {
+        proto_fail (err, "a cookie is too long (max %d bytes of name and value)", CAPTURE_COOKIE_BYTES_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+#define S_T capture_cookie_t
+static const proto_field_t s_capture_cookie_fields [] = {
+    { DUP (name, CAPTURE_COOKIE_BYTES_MAX, REQ) },
+    { DUP (value, CAPTURE_COOKIE_BYTES_MAX, REQ) },
+    { DUP (domain, CAPTURE_COOKIE_DOMAIN_MAX, SET) },
+    { DUP (path, CAPTURE_COOKIE_PATH_MAX, SET) },
+    { BOOL (secure, SET) },
+    { BOOL (http_only, SET) },
+    { I64 (expires, 0, SET) },
+};
+#undef S_T
+static const proto_msg_t s_capture_cookie = S_MSG (capture_cookie, capture_cookie_t,
+                                                   s_capture_cookie_check, NULL);
+
+static int
+s_capture_check (const void *self, char *err)
+{
+    const capture_spec_t *c = self;
+    if (!c->url || !c->url [0]) {
+        proto_fail (err, "field 'url' is empty");
+        return -1;
+    }
+    return 0;
+}
+
+#define S_T capture_spec_t
+static const proto_field_t s_capture_fields [] = {
+    { DUP (url, CAPTURE_URL_MAX, REQ) },
+    { I32 (width, CAPTURE_VIEWPORT_MIN, CAPTURE_VIEWPORT_MAX, REQ) },
+    { I32 (height, CAPTURE_VIEWPORT_MIN, CAPTURE_VIEWPORT_MAX, REQ) },
+    { I32 (dpr, 1, CAPTURE_DPR_MAX, REQ) },
+    { BOOL (full_page, SET) },
+    { BOOL (networkidle, SET) },
+    { I32 (delay_ms, 0, CAPTURE_DELAY_MAX_MS, SET) },
+    { STR (format, REQ) },
+    { STR (device, SET) },
+    { STR (background, SET) },
+    { MAP (header_names, nheaders, header_values, CAPTURE_HEADERS_MAX, CAPTURE_HEADER_BYTES_MAX, SET) },
+    /* exact regions */
+    { DUP (selector, CAPTURE_SELECTOR_MAX, SET) },
+    { I32 (padding, 0, CAPTURE_PADDING_MAX, SET) },
+    { BOOL (has_clip, SET) },
+    { I32 (clip_x, 0, CAPTURE_CLIP_MAX, REQ), .when = "has_clip" },
+    { I32 (clip_y, 0, CAPTURE_CLIP_MAX, REQ), .when = "has_clip" },
+    { I32 (clip_w, 1, CAPTURE_CLIP_MAX, REQ), .when = "has_clip" },
+    { I32 (clip_h, 1, CAPTURE_CLIP_MAX, REQ), .when = "has_clip" },
+    /* a clean page */
+    { U32 (block, CAPTURE_BLOCK_ALL, SET) },
+    { STRUCT (block_urls, s_capture_list, SET) },
+    { STRUCT (block_resources, s_capture_list, SET) },
+    { STRUCT (hide, s_capture_list, SET) },
+    { STRUCT (remove, s_capture_list, SET) },
+    { STRUCT (clicks, s_capture_list, SET) },
+    { U32 (click_optional, (1u << CAPTURE_LIST_MAX) - 1, SET) },
+    { DUP (css, CAPTURE_CSS_MAX_BYTES, SET) },
+    { DUP (js, CAPTURE_JS_MAX_BYTES, SET) },
+    { DUP (wait_for, CAPTURE_SELECTOR_MAX, SET) },
+    { DUP (wait_for_hidden, CAPTURE_SELECTOR_MAX, SET) },
+    { STR (color_scheme, SET) },
+    { BOOL (reduced_motion, SET) },
+    { STR (media, SET) },
+    /* a logged-in page */
+    { ITEMS (cookies, ncookies, s_capture_cookie, CAPTURE_COOKIES_MAX, SET) },
+    { MAP (storage_keys, nstorage, storage_values, CAPTURE_STORAGE_MAX, CAPTURE_STORAGE_BYTES_MAX, SET) },
+    { DUP (user_agent, CAPTURE_UA_MAX, SET) },
+    { DUP (locale, CAPTURE_LOCALE_MAX, SET) },
+    { DUP (timezone, CAPTURE_TZ_MAX, SET) },
+    { BOOL (has_geo, SET) },
+    { F64 (latitude, -90, 90, REQ), .when = "has_geo" },
+    { F64 (longitude, -180, 180, REQ), .when = "has_geo" },
+    { F64 (accuracy, 0, CAPTURE_GEO_ACCURACY_MAX, REQ), .when = "has_geo" },
+};
+#undef S_T
+
 /* ---- the table of top-level messages, and the names proto.h promises ---------------- */
 
 /* X (name, check, seed): one line per body type, proto_<name>_t. */
@@ -541,7 +641,8 @@ static const proto_field_t s_cancel_tasks_fields [] = {
     X (task, s_task_check, NULL) \
     X (result, NULL, NULL) \
     X (fail, NULL, NULL) \
-    X (cancel_tasks, NULL, NULL)
+    X (cancel_tasks, NULL, NULL) \
+    X (capture, s_capture_check, NULL)
 
 #define S_DESCRIBE(n, check, seed) \
     static const proto_msg_t s_##n = S_MSG (n, proto_##n##_t, check, seed);

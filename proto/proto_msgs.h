@@ -3,7 +3,8 @@
     Every message body is described once, by a proto_msg_t: its C struct and
     a list of field descriptors in wire order. The walker in proto.c reads
     the list to encode, decode, free and make a sample of the struct, so a
-    field is named in exactly two places: its struct member (proto.h) and its
+    field is named in exactly two places: its struct member (proto.h, or
+    proto_capture.h for the capture task spec) and its
     descriptor (proto_msgs.c). The wire key is the member's name.
 
     Encode: a field is written unless PF_SET says "only when set" or `when`
@@ -18,6 +19,7 @@
 #define EASEL_PROTO_MSGS_H
 
 #include "proto.h"
+#include "proto_capture.h"
 
 typedef enum {
     PK_STR,        /* char[] member; cap is sizeof (member) - 1 bytes */
@@ -28,10 +30,14 @@ typedef enum {
     PK_I64,        /* int64_t in lo..hi */
     PK_U32,        /* uint32_t in lo..hi (colours) */
     PK_BOOL,
+    PK_F64,        /* double in lo..hi (whole numbers as bounds); NaN and infinities refused */
     PK_U32S,       /* uint32_t[] member, int32_t count at off2, items 0..item_max */
     PK_STRS,       /* char *[] member of heap strings, int32_t count at off2, item_max bytes each */
     PK_STRUCT,     /* a nested struct member, a map described by sub */
     PK_ARRAY,      /* heap array of sub structs, int32_t count at off2: an array of maps */
+    PK_ITEMS,      /* inline array of sub structs (the member's room), int32_t count at off2 */
+    PK_MAP,        /* a map of strings: char *[] keys at off, char *[] values at off3, one
+                      int32_t count at off2; item_max bytes of key + value, keys distinct */
     PK_MSGS        /* heap array of sub structs, each sent as a whole body in a bin */
 } proto_kind_t;
 
@@ -45,6 +51,7 @@ typedef struct {
     size_t off;                    /* the member */
     size_t size;                   /* sizeof the member */
     size_t off2;                   /* its length or count member */
+    size_t off3;                   /* PK_MAP: the values member */
     int64_t lo, hi;                /* numbers: range; strings, bins: bytes; arrays: items */
     int64_t item_max;              /* PK_STRS: bytes per item; PK_U32S: largest item */
     int64_t dflt;                  /* numbers: the value of an absent key */

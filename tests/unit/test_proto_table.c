@@ -72,7 +72,7 @@ test_round_trip (void)
 static void
 s_pack_wrong (msgpack_packer *pk, proto_kind_t k)
 {
-    if (k == PK_BIN || k == PK_I32 || k == PK_I64 || k == PK_U32) {
+    if (k == PK_BIN || k == PK_I32 || k == PK_I64 || k == PK_U32 || k == PK_F64) {
         msgpack_pack_str (pk, 1);
         msgpack_pack_str_body (pk, "x", 1);
     }
