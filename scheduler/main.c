@@ -108,7 +108,7 @@ s_configure (scheduler_config_t *self, int argc, char **argv, const char **metri
         BUS_SECURITY_CONFIG_SERVER,
         CONFIG_ALLOW_PRIVATE_HELP (NULL, "accepted like the other services'; the scheduler fetches nothing"),
         { .env = "EASEL_BLOB_URL", .kind = CONFIG_TEXT, .shown = "unset (files under the data dir)",
-          .help = "where image bytes live: `s3://bucket/prefix?endpoint=URL&region=R&path_style=0|1` "
+          .help = "where image bytes live: `s3://bucket/prefix?endpoint=URL&region=R&path_style=1` "
                   "for an S3-compatible store (see Blob storage)" },
         { .env = "EASEL_S3_ACCESS_KEY", .kind = CONFIG_TEXT, .shown = "unset (then AWS_ACCESS_KEY_ID)",
           .help = "the S3 store's access key id; read from the environment only" },
