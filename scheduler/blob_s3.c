@@ -286,6 +286,16 @@ s_s3_scan_shard (void *impl, int shard, int64_t older_than_s,
     return removed;
 }
 
+static int
+s_s3_presign (void *impl, const char *method, const char *sha256, int64_t expires_s,
+              char *out, size_t size, char *err)
+{
+    s_s3_t *self = impl;
+    char key [S3_KEY_MAX];
+    s_key (self, sha256, key);
+    return s3_client_presign (self->client, method, key, expires_s, out, size, err);
+}
+
 void
 blob_s3_set_list_page (blob_store_t *store, int keys)
 {
@@ -296,5 +306,5 @@ blob_s3_set_list_page (blob_store_t *store, int keys)
 
 static const blob_backend_t s_s3_ops = {
     .name = "s3", .put = s_s3_put, .get = s_s3_get, .del = s_s3_delete,
-    .scan_shard = s_s3_scan_shard, .destroy = s_s3_destroy,
+    .scan_shard = s_s3_scan_shard, .destroy = s_s3_destroy, .presign = s_s3_presign,
 };

@@ -169,6 +169,26 @@ blob_store_delete (blob_store_t *self, const char *sha256)
 }
 
 int
+blob_store_presign (blob_store_t *self, const char *method, const char *sha256, int64_t expires_s,
+                    char *out, size_t size, char *err)
+{
+    assert (self && method && out && err);
+    if (!s_name_valid (sha256)) {
+        snprintf (err, S_ERR_MAX, "bad blob name");
+        return -1;
+    }
+    if (strcmp (method, "GET") && strcmp (method, "PUT")) {
+        snprintf (err, S_ERR_MAX, "presign: method must be GET or PUT");
+        return -1;
+    }
+    if (!self->ops->presign) {
+        snprintf (err, S_ERR_MAX, "the %s blob store makes no presigned URLs", self->ops->name);
+        return -1;
+    }
+    return self->ops->presign (self->impl, method, sha256, expires_s, out, size, err);
+}
+
+int
 blob_store_scan_shard (blob_store_t *self, int shard, int64_t older_than_s,
                        int (*known) (const char *sha256, void *arg), void *arg)
 {

@@ -2,6 +2,7 @@
     Thread: the owner's. Memory: the client owns its curl handle and the
     credentials (wiped on destroy); a reply's body is the caller's. */
 #include "s3_client.h"
+#include "s3_presign.h"
 #include "util.h"
 
 #include <assert.h>
@@ -254,6 +255,15 @@ s3_client_destroy (s3_client_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+int
+s3_client_presign (s3_client_t *self, const char *method, const char *key, int64_t expires_s,
+                   char *out, size_t size, char *err)
+{
+    assert (self);
+    return s3_presign (&self->loc, self->access_key, self->secret_key, method, key,
+                       (int64_t) time (NULL), expires_s, out, size, NULL, 0, err);
 }
 
 void

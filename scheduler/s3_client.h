@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define S3_CONNECT_TIMEOUT_MS   3000      /* TCP (and TLS) connect */
 #define S3_REQUEST_TIMEOUT_MS   30000     /* one whole request, body included */
@@ -77,6 +78,12 @@ void s3_reply_reset (s3_reply_t *reply);
 int s3_client_request (s3_client_t *self, const char *method, const char *key, const char *query,
                        const void *body, size_t len, const char *const *headers,
                        size_t max_body, s3_reply_t *reply, char *err);
+
+/* A presigned URL (s3_presign.h) of `method` on `key` with this client's
+   location and credentials, valid expires_s seconds from now. 0 / -1 with
+   a reason in err. */
+int s3_client_presign (s3_client_t *self, const char *method, const char *key, int64_t expires_s,
+                       char *out, size_t size, char *err);
 
 /* Copies the text of the first <tag>...</tag> of xml (len bytes) into out
    (size bytes) with the five XML entities decoded. Returns a pointer just

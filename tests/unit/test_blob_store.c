@@ -13,8 +13,10 @@
 #include "blob_store.h"
 #include "blob_s3.h"
 #include "s3_client.h"
+#include "s3_presign.h"
 #include "util.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define S_KEY    "easel-test-key"
@@ -140,6 +143,10 @@ s_file_backend (void)
     REQUIRE (blobs, "open the file store: %s", err);
     CHECK (strcmp (blob_store_backend (blobs), "file") == 0, "no EASEL_BLOB_URL is the file store");
     s_contract (blobs, "file");
+    char link [256];
+    CHECK (blob_store_presign (blobs, "GET", "0000000000000000000000000000000000000000000000000000000000000000",
+                               60, link, sizeof link, err) == -1 && strstr (err, "no presigned URLs"),
+           "the file store makes no presigned URL: '%s'", err);
     blob_store_destroy (&blobs);
     blob_store_destroy (&blobs);
     char cmd [300];
@@ -159,6 +166,106 @@ s_url (char *out, size_t size, const char *prefix, bool path_style)
                   prefix, s_port);
 }
 
+typedef struct {
+    char  data [8192];
+    size_t len;
+} s_buf_t;
+
+static size_t
+s_buf_write (char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    s_buf_t *b = arg;
+    size_t n = size * nmemb;
+    if (n > sizeof b->data - b->len)
+        return 0;
+    memcpy (b->data + b->len, ptr, n);
+    b->len += n;
+    return n;
+}
+
+/* An unauthenticated request, as a browser or a renderer would send it;
+   the HTTP status (0 on a transport failure). */
+static long
+s_plain (const char *method, const char *url, const void *body, size_t len, const char *connect_to, s_buf_t *out)
+{
+    CURL *c = curl_easy_init ();
+    struct curl_slist *to = connect_to ? curl_slist_append (NULL, connect_to) : NULL;
+    struct curl_slist *hdr = curl_slist_append (NULL, "Content-Type: application/octet-stream");
+    out->len = 0;
+    curl_easy_setopt (c, CURLOPT_URL, url);
+    curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_buf_write);
+    curl_easy_setopt (c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt (c, CURLOPT_HTTPHEADER, hdr);
+    if (to)
+        curl_easy_setopt (c, CURLOPT_CONNECT_TO, to);
+    if (strcmp (method, "PUT") == 0) {
+        curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, "PUT");
+        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
+        curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
+    }
+    long status = 0;
+    if (curl_easy_perform (c) == CURLE_OK)
+        curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all (to);
+    curl_slist_free_all (hdr);
+    curl_easy_cleanup (c);
+    return status;
+}
+
+/* Presigned URLs of store `blobs` (its location `url`) work without
+   credentials, and only as signed and while fresh. */
+static void
+s_presigned (blob_store_t *blobs, const char *url, const char *connect_to, const char *what)
+{
+    char err [256] = "", sha [65], link [S3_PRESIGN_URL_MAX];
+    uint8_t data [] = "bytes behind a presigned URL";
+    REQUIRE (blob_store_put (blobs, data, sizeof data, sha, err) == 0, "%s: put: %s", what, err);
+    REQUIRE (blob_store_presign (blobs, "GET", sha, 60, link, sizeof link, err) == 0,
+             "%s: presign GET: %s", what, err);
+    CHECK (!strstr (link, S_SECRET), "%s: no secret in the URL", what);
+    s_buf_t got;
+    long status = s_plain ("GET", link, NULL, 0, connect_to, &got);
+    CHECK (status == 200 && got.len == sizeof data && memcmp (got.data, data, sizeof data) == 0,
+           "%s: a presigned GET reads the object with no credentials: %ld (%zu bytes)", what, status, got.len);
+    char *sig = strstr (link, "X-Amz-Signature=");
+    REQUIRE (sig, "%s: a signature in %s", what, link);
+    sig [16] = sig [16] == '0' ? '1' : '0';
+    status = s_plain ("GET", link, NULL, 0, connect_to, &got);
+    got.data [got.len < sizeof got.data ? got.len : sizeof got.data - 1] = 0;
+    CHECK (status == 403 && strstr (got.data, "SignatureDoesNotMatch"),
+           "%s: a tampered presigned URL is refused: %ld %s", what, status, got.data);
+
+    /* an hour-old URL valid for a minute */
+    s3_location_t loc;
+    REQUIRE (s3_location_parse (url, &loc, err) == 0, "parse: %s", err);
+    char key [S3_KEY_MAX];
+    snprintf (key, sizeof key, "%s%.2s/%s", loc.prefix, sha, sha);
+    REQUIRE (s3_presign (&loc, S_KEY, S_SECRET, "GET", key, (int64_t) time (NULL) - 3600, 60, link, sizeof link,
+                         NULL, 0, err) == 0, "presign: %s", err);
+    status = s_plain ("GET", link, NULL, 0, connect_to, &got);
+    got.data [got.len < sizeof got.data ? got.len : sizeof got.data - 1] = 0;
+    CHECK (status == 403 && strstr (got.data, "expired"), "%s: an expired URL is refused: %ld %s",
+           what, status, got.data);
+
+    /* a presigned PUT: the uploader holds no credentials */
+    uint8_t upload [] = "uploaded through a presigned PUT";
+    char usha [65];
+    util_sha256_hex (upload, sizeof upload, usha);
+    REQUIRE (blob_store_presign (blobs, "PUT", usha, 60, link, sizeof link, err) == 0, "presign PUT: %s", err);
+    status = s_plain ("PUT", link, upload, sizeof upload, connect_to, &got);
+    CHECK (status == 200, "%s: a presigned PUT stores the object: %ld", what, status);
+    size_t len = 0;
+    void *back = blob_store_get (blobs, usha, 1024, &len, err);
+    CHECK (back && len == sizeof upload && memcmp (back, upload, len) == 0,
+           "%s: the uploaded object is the blob: %s", what, back ? "" : err);
+    free (back);
+    CHECK (blob_store_presign (blobs, "DELETE", usha, 60, link, sizeof link, err) == -1 && strstr (err, "GET or PUT"),
+           "%s: only GET and PUT are presigned for blobs: '%s'", what, err);
+    blob_store_delete (blobs, usha);
+    blob_store_delete (blobs, sha);
+}
+
 static void
 s_s3_path_style (void)
 {
@@ -169,6 +276,7 @@ s_s3_path_style (void)
     CHECK (strcmp (blob_store_backend (blobs), "s3") == 0, "an s3:// EASEL_BLOB_URL is the S3 store");
     CHECK (blob_store_dir_syncs (blobs) == 0, "the S3 store syncs no directory");
     s_contract (blobs, "s3 path-style");
+    s_presigned (blobs, url, NULL, "s3 path-style");
     blob_store_destroy (&blobs);
 }
 
@@ -181,6 +289,7 @@ s_s3_virtual_hosted (void)
     blob_store_t *blobs = blob_s3_new (url, connect_to, err);
     REQUIRE (blobs, "open the S3 store (virtual-hosted): %s", err);
     s_contract (blobs, "s3 virtual-hosted");
+    s_presigned (blobs, url, connect_to, "s3 virtual-hosted");
 
     /* the virtual-hosted objects are the bucket's: read one path-style */
     uint8_t data [] = "seen from both styles";
