@@ -18,6 +18,10 @@
 // s3rver makes ListObjectsV2 continuation tokens with DES, which OpenSSL 3
 // keeps in its legacy provider: run node with --openssl-legacy-provider.
 //
+// To try a client's retries, after the signature check: a request for a key
+// under flaky/ answers 503 SlowDown the first two times it is sent (counted
+// by method and path), and one under down/ always does.
+//
 // Usage: node --openssl-legacy-provider start.js --dir DIR --bucket NAME --access-key K --secret-key S
 //        [--service-endpoint test]   (so NAME.s3.test is the virtual-hosted name)
 'use strict';
@@ -155,6 +159,19 @@ function sigv4Gate(accounts) {
   };
 }
 
+function faults() {
+  const seen = new Map();
+  return async function fault(ctx, next) {
+    const path = ctx.req.url.split('?')[0];
+    const count = (seen.get(ctx.method + ' ' + path) || 0) + 1;
+    seen.set(ctx.method + ' ' + path, count);
+    if (/\/down\//.test(path) || (/\/flaky\//.test(path) && count <= 2)) {
+      refuse('SlowDown', 'Please reduce your request rate.');
+    }
+    return next();
+  };
+}
+
 async function main() {
   const opt = args();
   try {
@@ -175,7 +192,7 @@ async function main() {
     configureBuckets: [{ name: opt.bucket }],
   });
   // first of all middleware: nothing reaches s3rver unsigned or missigned
-  server.middleware.unshift(sigv4Gate(accounts));
+  server.middleware.unshift(sigv4Gate(accounts), faults());
   const { port } = await server.run();
   process.stdout.write(JSON.stringify({ port }) + '\n');
   const stop = () => server.close().then(() => process.exit(0));

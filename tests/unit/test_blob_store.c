@@ -5,8 +5,9 @@
     path-style and virtual-hosted addressing (bucket.s3.test reached on
     127.0.0.1 by CURLOPT_CONNECT_TO). Then what only S3 has: a wrong secret
     refused with S3's error code and never echoed, an object whose bytes do
-    not match its name refused on get, EASEL_BLOB_URL parsing, and a dead
-    endpoint failing after bounded retries.
+    not match its name refused on get, EASEL_BLOB_URL parsing, 503 answers
+    retried with backoff (to success, or bounded), and a dead endpoint
+    failing after bounded retries.
     Usage: test_blob_store TESTS_S3_DIR. Exits 77 (skipped) only when node
     is not installed. Single thread. */
 #include "check.h"
@@ -435,6 +436,33 @@ s_dead_endpoint (void)
            (long long) took);
 }
 
+static void
+s_retries (void)
+{
+    char url [512], err [256] = "";
+    s_url (url, sizeof url, "", true);
+    s3_location_t loc;
+    REQUIRE (s3_location_parse (url, &loc, err) == 0, "parse: %s", err);
+    s3_client_t *client = s3_client_new (&loc, S_KEY, S_SECRET, NULL, err);
+    REQUIRE (client, "client: %s", err);
+    s3_reply_t reply;
+    /* flaky/: two 503s, then the store takes it */
+    int64_t t0 = util_mono_ms ();
+    CHECK (s3_client_request (client, "PUT", "flaky/a", NULL, "abc", 3, NULL, 4096, &reply, err) == 0
+           && reply.status == 200, "a PUT through two 503s succeeds on the third try: %ld %s",
+           reply.status, reply.code);
+    int64_t took = util_mono_ms () - t0;
+    CHECK (took >= S3_BACKOFF_MS * 3, "it waited 100 then 200 ms: %lld ms", (long long) took);
+    s3_reply_reset (&reply);
+    /* down/: always 503; the third answer is the caller's, with S3's code */
+    CHECK (s3_client_request (client, "GET", "down/a", NULL, NULL, 0, NULL, 4096, &reply, err) == 0
+           && reply.status == 503 && strcmp (reply.code, "SlowDown") == 0,
+           "a store that keeps answering 503: tried %d times, then 503 SlowDown: %ld '%s'",
+           S3_ATTEMPTS, reply.status, reply.code);
+    s3_reply_reset (&reply);
+    s3_client_destroy (&client);
+}
+
 /* Starts tests/s3/start.js; its port into s_port. The pid, and the fd of
    its stdin (closing it stops the server). */
 static pid_t
@@ -499,6 +527,7 @@ main (int argc, char **argv)
     check_case ("s3 path-style", s_s3_path_style);
     check_case ("s3 virtual-hosted", s_s3_virtual_hosted);
     check_case ("s3 wrong secret and credentials", s_s3_wrong_secret);
+    check_case ("s3 retries", s_retries);
     check_case ("s3 dead endpoint", s_dead_endpoint);
     close (stdin_fd);
     int status = 0;
