@@ -287,13 +287,13 @@ s_s3_scan_shard (void *impl, int shard, int64_t older_than_s,
 }
 
 static int
-s_s3_presign (void *impl, const char *method, const char *sha256, int64_t expires_s,
-              char *out, size_t size, char *err)
+s_s3_presign (void *impl, const char *method, const char *sha256, const char *content_type,
+              int64_t expires_s, char *out, size_t size, char *err)
 {
     s_s3_t *self = impl;
     char key [S3_KEY_MAX];
     s_key (self, sha256, key);
-    return s3_client_presign (self->client, method, key, expires_s, out, size, err);
+    return s3_client_presign (self->client, method, key, content_type, expires_s, out, size, err);
 }
 
 void

@@ -169,8 +169,8 @@ blob_store_delete (blob_store_t *self, const char *sha256)
 }
 
 int
-blob_store_presign (blob_store_t *self, const char *method, const char *sha256, int64_t expires_s,
-                    char *out, size_t size, char *err)
+blob_store_presign (blob_store_t *self, const char *method, const char *sha256,
+                    const char *content_type, int64_t expires_s, char *out, size_t size, char *err)
 {
     assert (self && method && out && err);
     if (!s_name_valid (sha256)) {
@@ -185,7 +185,7 @@ blob_store_presign (blob_store_t *self, const char *method, const char *sha256, 
         snprintf (err, S_ERR_MAX, "the %s blob store makes no presigned URLs", self->ops->name);
         return -1;
     }
-    return self->ops->presign (self->impl, method, sha256, expires_s, out, size, err);
+    return self->ops->presign (self->impl, method, sha256, content_type, expires_s, out, size, err);
 }
 
 int

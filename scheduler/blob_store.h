@@ -26,8 +26,8 @@ typedef struct {
                          int (*known) (const char *sha256, void *arg), void *arg);
     void  (*destroy) (void *impl);
     /* NULL when the backend makes no URLs (files) */
-    int   (*presign) (void *impl, const char *method, const char *sha256, int64_t expires_s,
-                      char *out, size_t size, char *err);
+    int   (*presign) (void *impl, const char *method, const char *sha256, const char *content_type,
+                      int64_t expires_s, char *out, size_t size, char *err);
 } blob_backend_t;
 
 /* A store over backend `ops` owning `impl` (destroyed with the store, and
@@ -70,10 +70,11 @@ int blob_store_delete (blob_store_t *self, const char *sha256);
 
 /* A URL that lets a client without credentials send `method` ("GET" or
    "PUT") on the blob's object for expires_s seconds, into out (size
-   bytes). -1 with err filled when the backend makes no URLs (the file
-   store) or the URL cannot be made. */
-int blob_store_presign (blob_store_t *self, const char *method, const char *sha256, int64_t expires_s,
-                        char *out, size_t size, char *err);
+   bytes); content_type (GET only, or NULL) is the Content-Type the store
+   will answer with. -1 with err filled when the backend makes no URLs
+   (the file store) or the URL cannot be made. */
+int blob_store_presign (blob_store_t *self, const char *method, const char *sha256,
+                        const char *content_type, int64_t expires_s, char *out, size_t size, char *err);
 
 /* Garbage collection of blobs no row names: walks shard `shard` (0..255:
    the directory, or the objects under <prefix>ab/) and removes each blob

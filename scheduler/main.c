@@ -110,6 +110,11 @@ s_configure (scheduler_config_t *self, int argc, char **argv, const char **metri
         { .env = "EASEL_BLOB_URL", .kind = CONFIG_TEXT, .shown = "unset (files under the data dir)",
           .help = "where image bytes live: `s3://bucket/prefix?endpoint=URL&region=R&path_style=1` "
                   "for an S3-compatible store (see Blob storage)" },
+        { .flag = "--blob-redirect-s", .env = "EASEL_BLOB_REDIRECT_S", .kind = CONFIG_INT,
+          .num = EASEL_BLOB_REDIRECT_S, .min = 0, .max = 7 * 24 * 3600,
+          .help = "with the S3 store, `GET /v1/files/{id}` answers 302 to a presigned GET living this "
+                  "long (never past a signed URL's expiry); 0 streams the bytes through Easel instead",
+          .out_num = &self->blob_redirect_s },
         { .env = "EASEL_S3_ACCESS_KEY", .kind = CONFIG_TEXT, .shown = "unset (then AWS_ACCESS_KEY_ID)",
           .help = "the S3 store's access key id; read from the environment only" },
         { .env = "EASEL_S3_SECRET_KEY", .kind = CONFIG_TEXT, .shown = "unset (then AWS_SECRET_ACCESS_KEY)",

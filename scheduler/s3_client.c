@@ -258,11 +258,11 @@ s3_client_destroy (s3_client_t **self_p)
 }
 
 int
-s3_client_presign (s3_client_t *self, const char *method, const char *key, int64_t expires_s,
-                   char *out, size_t size, char *err)
+s3_client_presign (s3_client_t *self, const char *method, const char *key, const char *content_type,
+                   int64_t expires_s, char *out, size_t size, char *err)
 {
     assert (self);
-    return s3_presign (&self->loc, self->access_key, self->secret_key, method, key,
+    return s3_presign (&self->loc, self->access_key, self->secret_key, method, key, content_type,
                        (int64_t) time (NULL), expires_s, out, size, NULL, 0, err);
 }
 

@@ -80,10 +80,11 @@ int s3_client_request (s3_client_t *self, const char *method, const char *key, c
                        size_t max_body, s3_reply_t *reply, char *err);
 
 /* A presigned URL (s3_presign.h) of `method` on `key` with this client's
-   location and credentials, valid expires_s seconds from now. 0 / -1 with
-   a reason in err. */
-int s3_client_presign (s3_client_t *self, const char *method, const char *key, int64_t expires_s,
-                       char *out, size_t size, char *err);
+   location and credentials, valid expires_s seconds from now (content_type:
+   NULL, or the Content-Type a GET is answered with). 0 / -1 with a reason
+   in err. */
+int s3_client_presign (s3_client_t *self, const char *method, const char *key, const char *content_type,
+                       int64_t expires_s, char *out, size_t size, char *err);
 
 /* Copies the text of the first <tag>...</tag> of xml (len bytes) into out
    (size bytes) with the five XML entities decoded. Returns a pointer just

@@ -61,7 +61,8 @@ s_canonical_path (const s3_location_t *loc, const char *key, char *out, size_t s
 
 int
 s3_presign (const s3_location_t *loc, const char *access_key, const char *secret_key,
-            const char *method, const char *key, int64_t now_s, int64_t expires_s,
+            const char *method, const char *key, const char *content_type,
+            int64_t now_s, int64_t expires_s,
             char *out, size_t size, char *canonical, size_t canonical_size, char *err)
 {
     assert (loc && method && key && out && err);
@@ -106,10 +107,18 @@ s3_presign (const s3_location_t *loc, const char *access_key, const char *secret
         snprintf (err, S_ERR_MAX, "presign: access key too long");
         return -1;
     }
-    /* the canonical query: parameters sorted by name, values encoded */
+    char type_enc [3 * 128] = "";
+    if (content_type && (strcmp (method, "GET") || strlen (content_type) > 127
+                         || s3_uri_encode (content_type, type_enc, sizeof type_enc))) {
+        snprintf (err, S_ERR_MAX, "presign: a content type goes with GET only, at most 127 bytes");
+        return -1;
+    }
+    /* the canonical query: parameters sorted by name (byte order, so
+       X-Amz-* before response-*), values encoded */
     n = snprintf (query, sizeof query, "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%s"
-                  "&X-Amz-Date=%s&X-Amz-Expires=%lld&X-Amz-SignedHeaders=host",
-                  credential, stamp, (long long) expires_s);
+                  "&X-Amz-Date=%s&X-Amz-Expires=%lld&X-Amz-SignedHeaders=host%s%s",
+                  credential, stamp, (long long) expires_s,
+                  *type_enc ? "&response-content-type=" : "", type_enc);
     if (n < 0 || (size_t) n >= sizeof query) {
         snprintf (err, S_ERR_MAX, "presign: query too long");
         return -1;

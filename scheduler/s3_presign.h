@@ -21,9 +21,12 @@
    seconds: the signature's date). 0, or -1 with a one-line reason in err
    (256 bytes) that never carries the secret. When canonical is not NULL
    the canonical request is copied there (canonical_size bytes): the
-   tests compare it with the documentation's. */
+   tests compare it with the documentation's. content_type, when not NULL
+   (GET only), is signed in as `response-content-type`, the Content-Type
+   the store answers with. */
 int s3_presign (const s3_location_t *loc, const char *access_key, const char *secret_key,
-                const char *method, const char *key, int64_t now_s, int64_t expires_s,
+                const char *method, const char *key, const char *content_type,
+                int64_t now_s, int64_t expires_s,
                 char *out, size_t size, char *canonical, size_t canonical_size, char *err);
 
 #endif

@@ -2,19 +2,26 @@
 with EASEL_BLOB_URL pointing at a real S3 protocol server (tests/s3/start.js:
 s3rver behind a SigV4 signature check) renders a slide; the result's bytes
 are object <prefix>/ab/<sha256> of the bucket (read back with curl's own
-SigV4 signing), the input image too, nothing lands under the data dir's
-blobs/, the PNG is fetched through the gateway, and no log carries the
-secret. A scheduler given a wrong secret stops at start, saying why, and
-without the secret in its log. Exits 77 (skipped) only when node is not
-installed."""
+SigV4 signing), the input image too, and nothing lands under the data dir's
+blobs/. GET /v1/files/{id} (by key or by Easel's signed URL) answers 302 to
+a short-lived presigned GET that serves the PNG, as image/png, with no
+credentials; a tampered Easel URL is still 401; the render's archive streams
+from the store. With EASEL_BLOB_REDIRECT_S=0 the gateway serves the bytes
+itself. No log carries the secret; a scheduler given a wrong secret stops
+at start, saying why. Exits 77 (skipped) only when node is not installed."""
 import atexit
 import hashlib
+import http.client
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.parse
+import urllib.request
+import zipfile
 from harness import BIN, Stack, check, free_port, png_header, slide, make_png
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,6 +52,18 @@ def stop_server():
     shutil.rmtree(store_dir, ignore_errors=True)
 
 
+def get_no_follow(path, auth=True):
+    """GET through the gateway without following a redirect (urllib would
+    carry the API key's Authorization header on to the store, which a
+    browser or curl does not do across hosts)."""
+    conn = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=30)
+    conn.request("GET", path, headers={"Authorization": "Bearer " + stack.key} if auth else {})
+    resp = conn.getresponse()
+    out = resp.status, dict(resp.getheaders()), resp.read()
+    conn.close()
+    return out
+
+
 def s3_get(key):
     """The object's bytes, read with curl's SigV4 signing (not Easel's)."""
     out = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--aws-sigv4", "aws:amz:us-east-1:s3",
@@ -71,10 +90,34 @@ status, _, render = stack.json("POST", "/v1/renders", {
 check(status == 200 and render["status"] == "succeeded", "render: %d %r" % (status, render))
 image = render["images"][0]
 
-status, headers, png = stack.request("GET", "/v1/files/" + image["id"])
-check(status == 200, "download through the gateway answered %d" % status)
+status, headers, _ = get_no_follow("/v1/files/" + image["id"])
+check(status == 302, "GET /v1/files/{id} with the bytes on S3 answered %d, expected 302" % status)
+where = headers.get("Location", "")
+query = urllib.parse.parse_qs(urllib.parse.urlsplit(where).query)
+check(where.startswith("%s/%s/%s/" % (endpoint, BUCKET, PREFIX)), "redirected to the object: %r" % where)
+check(query.get("X-Amz-Expires") == ["300"] and query.get("response-content-type") == ["image/png"],
+      "a 300 s presigned GET answering image/png: %r" % query)
+check(SECRET not in where, "no secret in the redirect")
+check(headers.get("Cache-Control") == "private, no-store", "the redirect is not cached: %r" % headers)
+with urllib.request.urlopen(where, timeout=30) as resp:       # no credentials
+    png = resp.read()
+    ctype = resp.headers.get("Content-Type")
 check(png_header(png)[:2] == (1080, 1920), "the PNG is %r" % (png_header(png)[:2],))
-check(hashlib.sha256(png).hexdigest() == image["sha256"], "the gateway served the image's bytes")
+check(hashlib.sha256(png).hexdigest() == image["sha256"], "the presigned GET served the image's bytes")
+check(ctype == "image/png", "served as image/png, not %r" % ctype)
+with urllib.request.urlopen(image["url"], timeout=30) as resp:  # Easel's signed URL, followed
+    check(resp.read() == png, "Easel's signed URL leads to the same bytes")
+status, headers, _ = get_no_follow(image["url"][len(stack.base):], auth=False)
+check(status == 302 and int(urllib.parse.parse_qs(urllib.parse.urlsplit(headers.get("Location", "")).query)
+                            ["X-Amz-Expires"][0]) <= 300, "a signed URL redirects too: %d" % status)
+tampered = image["url"].replace("sig=", "sig=0")
+status, _, _ = get_no_follow(tampered[len(stack.base):], auth=False)
+check(status == 401, "a tampered signed URL answered %d, expected 401" % status)
+status, _, raw = stack.request("GET", "/v1/renders/%s/archive" % render["id"])
+check(status == 200, "the archive answered %d" % status)
+names = zipfile.ZipFile(io.BytesIO(raw)).namelist()
+inside = [zipfile.ZipFile(io.BytesIO(raw)).read(n) for n in names if n.endswith(".png")]
+check(png in inside, "the archive streams the image from the store: %r" % names)
 
 sha = image["sha256"]
 status, body = s3_get("%s/%s/%s" % (PREFIX, sha[:2], sha))
@@ -101,4 +144,16 @@ check("wrong-secret-9999" not in text, "the secret is not in its log")
 for name in list(stack.logs):
     check(SECRET not in stack.log_text(name), "no secret in the %s log" % name)
 stack.close()
+
+# proxy mode: the gateway serves the bytes, read from the bucket by the scheduler
+os.environ["EASEL_BLOB_REDIRECT_S"] = "0"
+proxy = Stack(renderers=0, webhooker=False)
+status, headers, body = proxy.request("GET", "/v1/files/" + image["id"])
+check(status == 404, "another stack's data dir does not know the image: %d" % status)
+status, f = None, None
+status, _, f = proxy.json("POST", "/v1/files", raw=shot, headers={"Content-Type": "image/png"})
+check(status in (200, 201), "upload in proxy mode: %d %r" % (status, f))
+status, headers, body = proxy.request("GET", "/v1/files/" + f["id"])
+check(status == 200 and body == shot, "proxy mode streams the bytes from the bucket: %d" % status)
+proxy.close()
 print("it_blob_s3: ok")

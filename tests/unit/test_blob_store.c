@@ -146,7 +146,7 @@ s_file_backend (void)
     s_contract (blobs, "file");
     char link [256];
     CHECK (blob_store_presign (blobs, "GET", "0000000000000000000000000000000000000000000000000000000000000000",
-                               60, link, sizeof link, err) == -1 && strstr (err, "no presigned URLs"),
+                               NULL, 60, link, sizeof link, err) == -1 && strstr (err, "no presigned URLs"),
            "the file store makes no presigned URL: '%s'", err);
     blob_store_destroy (&blobs);
     blob_store_destroy (&blobs);
@@ -222,7 +222,7 @@ s_presigned (blob_store_t *blobs, const char *url, const char *connect_to, const
     char err [256] = "", sha [65], link [S3_PRESIGN_URL_MAX];
     uint8_t data [] = "bytes behind a presigned URL";
     REQUIRE (blob_store_put (blobs, data, sizeof data, sha, err) == 0, "%s: put: %s", what, err);
-    REQUIRE (blob_store_presign (blobs, "GET", sha, 60, link, sizeof link, err) == 0,
+    REQUIRE (blob_store_presign (blobs, "GET", sha, NULL, 60, link, sizeof link, err) == 0,
              "%s: presign GET: %s", what, err);
     CHECK (!strstr (link, S_SECRET), "%s: no secret in the URL", what);
     s_buf_t got;
@@ -242,7 +242,7 @@ s_presigned (blob_store_t *blobs, const char *url, const char *connect_to, const
     REQUIRE (s3_location_parse (url, &loc, err) == 0, "parse: %s", err);
     char key [S3_KEY_MAX];
     snprintf (key, sizeof key, "%s%.2s/%s", loc.prefix, sha, sha);
-    REQUIRE (s3_presign (&loc, S_KEY, S_SECRET, "GET", key, (int64_t) time (NULL) - 3600, 60, link, sizeof link,
+    REQUIRE (s3_presign (&loc, S_KEY, S_SECRET, "GET", key, NULL, (int64_t) time (NULL) - 3600, 60, link, sizeof link,
                          NULL, 0, err) == 0, "presign: %s", err);
     status = s_plain ("GET", link, NULL, 0, connect_to, &got);
     got.data [got.len < sizeof got.data ? got.len : sizeof got.data - 1] = 0;
@@ -253,7 +253,7 @@ s_presigned (blob_store_t *blobs, const char *url, const char *connect_to, const
     uint8_t upload [] = "uploaded through a presigned PUT";
     char usha [65];
     util_sha256_hex (upload, sizeof upload, usha);
-    REQUIRE (blob_store_presign (blobs, "PUT", usha, 60, link, sizeof link, err) == 0, "presign PUT: %s", err);
+    REQUIRE (blob_store_presign (blobs, "PUT", usha, NULL, 60, link, sizeof link, err) == 0, "presign PUT: %s", err);
     status = s_plain ("PUT", link, upload, sizeof upload, connect_to, &got);
     CHECK (status == 200, "%s: a presigned PUT stores the object: %ld", what, status);
     size_t len = 0;
@@ -261,7 +261,7 @@ s_presigned (blob_store_t *blobs, const char *url, const char *connect_to, const
     CHECK (back && len == sizeof upload && memcmp (back, upload, len) == 0,
            "%s: the uploaded object is the blob: %s", what, back ? "" : err);
     free (back);
-    CHECK (blob_store_presign (blobs, "DELETE", usha, 60, link, sizeof link, err) == -1 && strstr (err, "GET or PUT"),
+    CHECK (blob_store_presign (blobs, "DELETE", usha, NULL, 60, link, sizeof link, err) == -1 && strstr (err, "GET or PUT"),
            "%s: only GET and PUT are presigned for blobs: '%s'", what, err);
     blob_store_delete (blobs, usha);
     blob_store_delete (blobs, sha);
