@@ -2,7 +2,8 @@
 with EASEL_BLOB_URL pointing at a real S3 protocol server (tests/s3/start.js:
 s3rver behind a SigV4 signature check) renders a slide; the result's bytes
 are object <prefix>/ab/<sha256> of the bucket (read back with curl's own
-SigV4 signing), the input image too, and nothing lands under the data dir's
+SigV4 signing), an upload too, the released inline input is deleted from
+the bucket by the sweep, and nothing lands under the data dir's
 blobs/. GET /v1/files/{id} (by key or by Easel's signed URL) answers 302 to
 a short-lived presigned GET that serves the PNG, as image/png, with no
 credentials; a tampered Easel URL is still 401; the render's archive streams
@@ -19,10 +20,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 import zipfile
-from harness import BIN, Stack, check, free_port, png_header, slide, make_png
+from harness import BIN, Stack, check, free_port, png_header, slide, make_png, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 S3_DIR = os.path.join(ROOT, "s3")
@@ -78,7 +80,10 @@ atexit.register(stop_server)   # registered before the stack's, so it stops last
 
 os.environ.update(EASEL_BLOB_URL="s3://%s/%s?endpoint=%s&region=us-east-1&path_style=1"
                   % (BUCKET, PREFIX, endpoint),
-                  EASEL_S3_ACCESS_KEY=KEY, EASEL_S3_SECRET_KEY=SECRET)
+                  EASEL_S3_ACCESS_KEY=KEY, EASEL_S3_SECRET_KEY=SECRET,
+                  # the longest lifetime, as long as Easel's signed URLs: so a
+                  # redirect for a signed URL shows it is cut to the URL's exp
+                  EASEL_BLOB_REDIRECT_S="604800")
 stack = Stack(renderers=1)
 check("\"blobs\":\"s3\"" in stack.log_text("scheduler").replace(" ", ""),
       "the scheduler says its blobs are on S3: %s" % stack.log_text("scheduler")[-800:])
@@ -95,8 +100,8 @@ check(status == 302, "GET /v1/files/{id} with the bytes on S3 answered %d, expec
 where = headers.get("Location", "")
 query = urllib.parse.parse_qs(urllib.parse.urlsplit(where).query)
 check(where.startswith("%s/%s/%s/" % (endpoint, BUCKET, PREFIX)), "redirected to the object: %r" % where)
-check(query.get("X-Amz-Expires") == ["300"] and query.get("response-content-type") == ["image/png"],
-      "a 300 s presigned GET answering image/png: %r" % query)
+check(query.get("X-Amz-Expires") == ["604800"] and query.get("response-content-type") == ["image/png"],
+      "a presigned GET living EASEL_BLOB_REDIRECT_S, answering image/png: %r" % query)
 check(SECRET not in where, "no secret in the redirect")
 check(headers.get("Cache-Control") == "private, no-store", "the redirect is not cached: %r" % headers)
 with urllib.request.urlopen(where, timeout=30) as resp:       # no credentials
@@ -107,9 +112,14 @@ check(hashlib.sha256(png).hexdigest() == image["sha256"], "the presigned GET ser
 check(ctype == "image/png", "served as image/png, not %r" % ctype)
 with urllib.request.urlopen(image["url"], timeout=30) as resp:  # Easel's signed URL, followed
     check(resp.read() == png, "Easel's signed URL leads to the same bytes")
+time.sleep(2.1)    # the signed URL was minted with the render: now 2 s of its week are gone
+before = int(time.time())
 status, headers, _ = get_no_follow(image["url"][len(stack.base):], auth=False)
-check(status == 302 and int(urllib.parse.parse_qs(urllib.parse.urlsplit(headers.get("Location", "")).query)
-                            ["X-Amz-Expires"][0]) <= 300, "a signed URL redirects too: %d" % status)
+check(status == 302, "a signed URL redirects too: %d" % status)
+lives = int(urllib.parse.parse_qs(urllib.parse.urlsplit(headers["Location"]).query)["X-Amz-Expires"][0])
+url_exp = int(urllib.parse.parse_qs(urllib.parse.urlsplit(image["url"]).query)["exp"][0])
+check(lives < 604800 and lives <= url_exp - before + 1,
+      "the redirect ends no later than the signed URL (exp in %d s), lives %d s" % (url_exp - before, lives))
 tampered = image["url"].replace("sig=", "sig=0")
 status, _, _ = get_no_follow(tampered[len(stack.base):], auth=False)
 check(status == 401, "a tampered signed URL answered %d, expected 401" % status)
@@ -122,9 +132,22 @@ check(png in inside, "the archive streams the image from the store: %r" % names)
 sha = image["sha256"]
 status, body = s3_get("%s/%s/%s" % (PREFIX, sha[:2], sha))
 check(status == 200 and body == png, "the result is in the bucket (HTTP %d, %d bytes)" % (status, len(body)))
+# the inline input is released when the render is final, and the sweep
+# deletes its object from the bucket
 ssha = hashlib.sha256(shot).hexdigest()
-status, body = s3_get("%s/%s/%s" % (PREFIX, ssha[:2], ssha))
-check(status == 200 and body == shot, "the input image is in the bucket (HTTP %d)" % status)
+wait_for(lambda: s3_get("%s/%s/%s" % (PREFIX, ssha[:2], ssha))[0] == 404, 10,
+         "the released inline image to be deleted from the bucket")
+# an upload is an object too, and a render draws it from the bucket
+upload = make_png(300, 500, (200, 90, 30))
+status, _, up = stack.json("POST", "/v1/files", raw=upload, headers={"Content-Type": "image/png"})
+check(status == 201, "upload: %d %r" % (status, up))
+usha = up["sha256"]
+status, body = s3_get("%s/%s/%s" % (PREFIX, usha[:2], usha))
+check(status == 200 and body == upload, "the upload is in the bucket (HTTP %d)" % status)
+status, _, r2 = stack.json("POST", "/v1/renders", {
+    "canvas": {"width": 1080, "height": 1920},
+    "slides": [{"headline": {"lines": ["From an upload"]}, "screenshot": {"file_id": up["id"]}}]})
+check(status == 200 and r2["status"] == "succeeded", "a render of the upload: %d %r" % (status, r2))
 blobs = os.path.join(stack.data, "blobs")
 local = [f for _, _, files in os.walk(blobs) for f in files] if os.path.isdir(blobs) else []
 check(not local, "nothing is written under the data dir's blobs/: %r" % local[:5])
@@ -151,9 +174,10 @@ proxy = Stack(renderers=0, webhooker=False)
 status, headers, body = proxy.request("GET", "/v1/files/" + image["id"])
 check(status == 404, "another stack's data dir does not know the image: %d" % status)
 status, f = None, None
-status, _, f = proxy.json("POST", "/v1/files", raw=shot, headers={"Content-Type": "image/png"})
+status, _, f = proxy.json("POST", "/v1/files", raw=upload, headers={"Content-Type": "image/png"})
 check(status in (200, 201), "upload in proxy mode: %d %r" % (status, f))
+check(f["sha256"] == usha, "the same bytes: %r" % f)
 status, headers, body = proxy.request("GET", "/v1/files/" + f["id"])
-check(status == 200 and body == shot, "proxy mode streams the bytes from the bucket: %d" % status)
+check(status == 200 and body == upload, "proxy mode streams the bytes from the bucket: %d" % status)
 proxy.close()
 print("it_blob_s3: ok")
