@@ -14,6 +14,7 @@ s_reason (int status)
     switch (status) {
         case 200: return "OK";
         case 202: return "Accepted";
+        case 302: return "Found";
         case 303: return "See Other";
         case 304: return "Not Modified";
         case 400: return "Bad Request";

@@ -8,6 +8,13 @@
 static int
 s_reply_file (call_t *c, const proto_file_t *f)
 {
+    if (f->location) {
+        /* the bytes are in the object store: a short-lived presigned GET */
+        char where [EASEL_FILE_LOCATION_MAX + 64];
+        snprintf (where, sizeof where, "Location: %s\r\nCache-Control: private, no-store\r\n"
+                  "Content-Length: 0\r\n", f->location);
+        return call_reply (c, 302, NULL, where, NULL, 0);
+    }
     char etag [80];
     snprintf (etag, sizeof etag, "\"%s\"", f->sha256);
     char extra [EXTRA_MAX];
@@ -51,6 +58,7 @@ route_show_file (call_t *c)
     if (by_key ? call_auth (c, &e) : call_auth_budget (c, util_mono_ms (), &e))
         return call_reply_error (c, &e, NULL);
     memcpy (g.auth, c->auth, sizeof g.auth);
+    g.redirect_ok = true;
     proto_id_new ("rid_", g.rid, sizeof g.rid);
 
     msgpack_sbuffer sb;

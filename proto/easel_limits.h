@@ -42,6 +42,8 @@
 #define EASEL_REVIEW_BY_MAX          100     /* the reviewer's name, UTF-8 bytes */
 #define EASEL_RETENTION_S            (30 * 24 * 3600) /* final renders/jobs kept (flag) */
 #define EASEL_STORAGE_QUOTA_BYTES    (10LL * 1024 * 1024 * 1024)  /* per account (flag) */
+#define EASEL_FILE_LOCATION_MAX      1536    /* a FILE reply's redirect URL (a presigned GET) */
+#define EASEL_BLOB_REDIRECT_S        300     /* a presigned file redirect's lifetime (flag) */
 
 /* HTTP input */
 #define EASEL_MAX_BODY_BYTES         (25 * 1024 * 1024)

@@ -218,6 +218,9 @@ typedef struct {
     char link_by[EASEL_REVIEW_BY_MAX + 1];
     char link_since[PROTO_ID_MAX];
     char link_of[PROTO_ID_MAX];
+    /* GET_FILE (optional on the wire): the client follows a redirect, so
+       the reply may name a URL of the bytes instead of carrying them */
+    bool redirect_ok;
 } proto_get_t;
 
 int  proto_get_encode (const proto_get_t *self, msgpack_sbuffer *out);
@@ -305,6 +308,8 @@ typedef struct {
     char     sha256[65];
     uint8_t *data;
     size_t   len;
+    char    *location;             /* NULL, or a short-lived URL of the bytes (data empty);
+                                      <= EASEL_FILE_LOCATION_MAX bytes, optional on the wire */
 } proto_file_t;
 
 int  proto_file_encode (const proto_file_t *self, msgpack_sbuffer *out);

@@ -213,6 +213,7 @@ static const proto_field_t s_get_fields [] = {
     { STR (link_by, SET) },
     { STR (link_since, SET) },
     { STR (link_of, SET) },
+    { BOOL (redirect_ok, SET) },
 };
 #undef S_T
 
@@ -389,6 +390,7 @@ static const proto_field_t s_file_fields [] = {
     { STR (content_type, REQ) },
     { STR (sha256, REQ) },
     { BIN (data, len, 0, EASEL_MAX_MSG_BYTES, REQ) },
+    { DUP (location, EASEL_FILE_LOCATION_MAX, SET) },
 };
 #undef S_T
 

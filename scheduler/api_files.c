@@ -144,6 +144,39 @@ s_upload_file (scheduler_t *self, const char *id, job_store_file_t *out, char *e
     return 0;
 }
 
+/* With the bytes in an S3 store and a client that follows redirects, the
+   reply names a presigned GET of the object instead of carrying the bytes:
+   they never cross the scheduler. It lives blob_redirect_s, and no longer
+   than the signed Easel URL it answers. True when the reply was sent; on
+   false (file store, proxy mode, a URL that could not be made) the caller
+   streams the bytes. */
+static bool
+s_file_redirect (scheduler_t *self, const proto_get_t *req, proto_file_t *f, zframe_t *identity)
+{
+    if (!req->redirect_ok || self->cfg.blob_redirect_s <= 0
+    ||  strcmp (blob_store_backend (self->blobs), "s3") != 0)
+        return false;
+    int64_t ttl = self->cfg.blob_redirect_s;
+    int64_t left = req->exp - self->pass.now_ms / 1000;
+    if (req->exp && left < ttl)
+        ttl = left;
+    if (ttl < 1)
+        return false;
+    char url [EASEL_FILE_LOCATION_MAX + 1], err [256];
+    if (blob_store_presign (self->blobs, "GET", f->sha256, f->content_type [0] ? f->content_type : NULL,
+                            ttl, url, sizeof url, err)) {
+        log_warn ("cannot presign a file, streaming it", "image", req->id, "reason", err, NULL);
+        return false;
+    }
+    f->location = url;
+    f->data = (uint8_t *) "";
+    f->len = 0;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    api_reply (self, identity, req->rid, PROTO_FILE, proto_file_encode (f, &sb), &sb);
+    return true;
+}
+
 void
 api_files_get (scheduler_t *self, zframe_t *identity, const char *data, size_t len)
 {
@@ -191,6 +224,8 @@ api_files_get (scheduler_t *self, zframe_t *identity, const char *data, size_t l
     snprintf (f.id, sizeof f.id, "%s", req.id);
     snprintf (f.content_type, sizeof f.content_type, "%s", file.content_type);
     snprintf (f.sha256, sizeof f.sha256, "%s", file.sha256);
+    if (s_file_redirect (self, &req, &f, identity))
+        return;
     f.data = blob_store_get (self->blobs, file.sha256, S_FILE_MAX_BYTES, &f.len, err);
     if (!f.data) {
         log_error ("blob unreadable", "image", req.id, "reason", err, NULL);

@@ -1,6 +1,9 @@
-/*  blob_store.c: content-addressed files under <data>/blobs (see blob_store.h).
-    Thread: the owner's. Memory: the handle owns its path; get's buffer is the caller's. */
+/*  blob_store.c: the blob store's dispatch over its backends, and the file
+    backend: content-addressed files under <data>/blobs (see blob_store.h).
+    Thread: the owner's. Memory: the handle owns its backend's state; get's
+    buffer is the caller's. */
 #include "blob_store.h"
+#include "blob_s3.h"
 #include "util.h"
 
 #include <assert.h>
@@ -18,14 +21,19 @@
 #define S_PATH_MAX 4096
 
 struct _blob_store_t {
+    const blob_backend_t *ops;
+    void *impl;
+};
+
+typedef struct {
     char root [S_PATH_MAX];        /* <data>/blobs */
     unsigned tmp_counter;          /* makes temp names unique within the process */
     unsigned dir_syncs;            /* directory fsyncs done (blob_store_dir_syncs) */
-};
+} s_file_t;
 
 /* fsyncs directory `path`, so entries created in it survive power loss. */
 static int
-s_sync_dir (blob_store_t *self, const char *path, char *err)
+s_sync_dir (s_file_t *self, const char *path, char *err)
 {
     if (self)
         self->dir_syncs++;
@@ -45,7 +53,7 @@ s_sync_dir (blob_store_t *self, const char *path, char *err)
 /* Creates directory `path` in `parent` if it is missing; a new one is made
    durable by syncing the parent. */
 static int
-s_mkdir (blob_store_t *self, const char *path, const char *parent, char *err)
+s_mkdir (s_file_t *self, const char *path, const char *parent, char *err)
 {
     if (mkdir (path, 0700) == 0)
         return parent ? s_sync_dir (self, parent, err) : 0;
@@ -66,11 +74,13 @@ s_name_valid (const char *sha256)
     return strspn (sha256, "0123456789abcdef") == 64;
 }
 
+static const blob_backend_t s_file_ops;
+
 blob_store_t *
 blob_store_new (const char *data_dir, char *err)
 {
     assert (data_dir && err);
-    blob_store_t *self = calloc (1, sizeof *self);
+    s_file_t *self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (err, S_ERR_MAX, "out of memory");
         return NULL;
@@ -84,15 +94,125 @@ blob_store_new (const char *data_dir, char *err)
         free (self);
         return NULL;
     }
+    blob_store_t *store = blob_store_wrap (&s_file_ops, self);
+    if (!store)
+        snprintf (err, S_ERR_MAX, "out of memory");
+    return store;
+}
+
+blob_store_t *
+blob_store_wrap (const blob_backend_t *ops, void *impl)
+{
+    assert (ops && impl);
+    blob_store_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        ops->destroy (impl);
+        return NULL;
+    }
+    self->ops = ops;
+    self->impl = impl;
     return self;
+}
+
+blob_store_t *
+blob_store_open (const char *data_dir, const char *blob_url, char *err)
+{
+    if (!blob_url || !*blob_url)
+        return blob_store_new (data_dir, err);
+    return blob_s3_new (blob_url, NULL, err);
 }
 
 void
 blob_store_destroy (blob_store_t **self_p)
 {
     assert (self_p);
-    free (*self_p);
-    *self_p = NULL;
+    blob_store_t *self = *self_p;
+    if (self) {
+        self->ops->destroy (self->impl);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+const char *
+blob_store_backend (blob_store_t *self)
+{
+    return self->ops->name;
+}
+
+int
+blob_store_put (blob_store_t *self, const void *data, size_t len, char sha256 [65], char *err)
+{
+    assert (self && sha256 && err);
+    util_sha256_hex (data, len, sha256);
+    return self->ops->put (self->impl, data, len, sha256, err);
+}
+
+void *
+blob_store_get (blob_store_t *self, const char *sha256, size_t max, size_t *len_out, char *err)
+{
+    assert (self && len_out && err);
+    if (!s_name_valid (sha256)) {
+        snprintf (err, S_ERR_MAX, "bad blob name");
+        return NULL;
+    }
+    return self->ops->get (self->impl, sha256, max, len_out, err);
+}
+
+int
+blob_store_delete (blob_store_t *self, const char *sha256)
+{
+    assert (self);
+    if (!s_name_valid (sha256))
+        return -1;
+    return self->ops->del (self->impl, sha256);
+}
+
+int
+blob_store_presign (blob_store_t *self, const char *method, const char *sha256,
+                    const char *content_type, int64_t expires_s, char *out, size_t size, char *err)
+{
+    assert (self && method && out && err);
+    if (!s_name_valid (sha256)) {
+        snprintf (err, S_ERR_MAX, "bad blob name");
+        return -1;
+    }
+    if (strcmp (method, "GET") && strcmp (method, "PUT")) {
+        snprintf (err, S_ERR_MAX, "presign: method must be GET or PUT");
+        return -1;
+    }
+    if (!self->ops->presign) {
+        snprintf (err, S_ERR_MAX, "the %s blob store makes no presigned URLs", self->ops->name);
+        return -1;
+    }
+    return self->ops->presign (self->impl, method, sha256, content_type, expires_s, out, size, err);
+}
+
+int
+blob_store_scan_shard (blob_store_t *self, int shard, int64_t older_than_s,
+                       int (*known) (const char *sha256, void *arg), void *arg)
+{
+    assert (self && shard >= 0 && shard < 256 && known);
+    return self->ops->scan_shard (self->impl, shard, older_than_s, known, arg);
+}
+
+void *
+blob_store_impl (blob_store_t *self, const blob_backend_t *ops)
+{
+    return self->ops == ops ? self->impl : NULL;
+}
+
+unsigned
+blob_store_dir_syncs (blob_store_t *self)
+{
+    s_file_t *file = blob_store_impl (self, &s_file_ops);
+    return file ? file->dir_syncs : 0;
+}
+
+static void
+s_file_destroy (void *impl)
+{
+    free (impl);
 }
 
 /* Writes all of data to fd and fsyncs it. 0 / -1 with errno. */
@@ -111,11 +231,10 @@ s_write_sync (int fd, const uint8_t *data, size_t len)
     return fsync (fd);
 }
 
-int
-blob_store_put (blob_store_t *self, const void *data, size_t len, char sha256 [65], char *err)
+static int
+s_file_put (void *impl, const void *data, size_t len, const char *sha256, char *err)
 {
-    assert (self && sha256 && err);
-    util_sha256_hex (data, len, sha256);
+    s_file_t *self = impl;
     char dir [S_PATH_MAX], path [S_PATH_MAX], tmp [S_PATH_MAX];
     /* root is capped at S_PATH_MAX - 80 in blob_store_new, so these fit */
     if (snprintf (dir, sizeof dir, "%s/%.2s", self->root, sha256) < 0
@@ -152,28 +271,21 @@ blob_store_put (blob_store_t *self, const void *data, size_t len, char sha256 [6
     return s_sync_dir (self, dir, err);
 }
 
-unsigned
-blob_store_dir_syncs (blob_store_t *self)
+static int
+s_file_delete (void *impl, const char *sha256)
 {
-    return self->dir_syncs;
-}
-
-int
-blob_store_delete (blob_store_t *self, const char *sha256)
-{
-    assert (self);
+    s_file_t *self = impl;
     char path [S_PATH_MAX];
-    if (!s_name_valid (sha256)
-    ||  snprintf (path, sizeof path, "%s/%.2s/%s", self->root, sha256, sha256) < 0)
+    if (snprintf (path, sizeof path, "%s/%.2s/%s", self->root, sha256, sha256) < 0)
         return -1;
     return unlink (path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
-int
-blob_store_scan_shard (blob_store_t *self, int shard, int64_t older_than_s,
-                       int (*known) (const char *sha256, void *arg), void *arg)
+static int
+s_file_scan_shard (void *impl, int shard, int64_t older_than_s,
+                   int (*known) (const char *sha256, void *arg), void *arg)
 {
-    assert (self && shard >= 0 && shard < 256 && known);
+    s_file_t *self = impl;
     char dir [S_PATH_MAX];
     snprintf (dir, sizeof dir, "%s/%02x", self->root, (unsigned) shard);
     DIR *d = opendir (dir);
@@ -201,21 +313,26 @@ blob_store_scan_shard (blob_store_t *self, int shard, int64_t older_than_s,
     return removed;
 }
 
-void *
-blob_store_get (blob_store_t *self, const char *sha256, size_t max, size_t *len_out, char *err)
+static void *
+s_file_get (void *impl, const char *sha256, size_t max, size_t *len_out, char *err)
 {
-    assert (self && len_out && err);
-    if (!s_name_valid (sha256)) {
-        snprintf (err, S_ERR_MAX, "bad blob name");
-        return NULL;
-    }
+    s_file_t *self = impl;
     char path [S_PATH_MAX];
     if (snprintf (path, sizeof path, "%s/%.2s/%s", self->root, sha256, sha256) < 0) {
         snprintf (err, S_ERR_MAX, "blob path error");
         return NULL;
     }
     char *data = util_read_file (path, max, len_out);
+    if (data && *len_out > max) {
+        free (data);               /* util_read_file reads a first 4 KiB whatever max is */
+        data = NULL;
+    }
     if (!data)
         snprintf (err, S_ERR_MAX, "blob %s missing, unreadable or over %zu bytes", sha256, max);
     return data;
 }
+
+static const blob_backend_t s_file_ops = {
+    .name = "file", .put = s_file_put, .get = s_file_get, .del = s_file_delete,
+    .scan_shard = s_file_scan_shard, .destroy = s_file_destroy,
+};

@@ -107,6 +107,18 @@ s_configure (scheduler_config_t *self, int argc, char **argv, const char **metri
         CONFIG_METRICS (metrics),
         BUS_SECURITY_CONFIG_SERVER,
         CONFIG_ALLOW_PRIVATE_HELP (NULL, "accepted like the other services'; the scheduler fetches nothing"),
+        { .env = "EASEL_BLOB_URL", .kind = CONFIG_TEXT, .shown = "unset (files under the data dir)",
+          .help = "where image bytes live: `s3://bucket/prefix?endpoint=URL&region=R&path_style=1` "
+                  "for an S3-compatible store (see Blob storage)" },
+        { .flag = "--blob-redirect-s", .env = "EASEL_BLOB_REDIRECT_S", .kind = CONFIG_INT,
+          .num = EASEL_BLOB_REDIRECT_S, .min = 0, .max = 7 * 24 * 3600,
+          .help = "with the S3 store, `GET /v1/files/{id}` answers 302 to a presigned GET living this "
+                  "long (never past a signed URL's expiry); 0 streams the bytes through Easel instead",
+          .out_num = &self->blob_redirect_s },
+        { .env = "EASEL_S3_ACCESS_KEY", .kind = CONFIG_TEXT, .shown = "unset (then AWS_ACCESS_KEY_ID)",
+          .help = "the S3 store's access key id; read from the environment only" },
+        { .env = "EASEL_S3_SECRET_KEY", .kind = CONFIG_TEXT, .shown = "unset (then AWS_SECRET_ACCESS_KEY)",
+          .help = "the S3 store's secret key; read from the environment only, never logged" },
         { .env = "EASEL_PROFILE_KEY", .kind = CONFIG_TEXT, .shown = "unset (capture profiles off)",
           .help = "32 bytes (64 hex digits or base64) sealing capture profiles at rest; read from the "
                   "environment only, so it never shows in a process list" },
@@ -176,7 +188,7 @@ main (int argc, char **argv)
         log_fatal ("out of memory", NULL);
     if (!self->store)
         log_fatal ("cannot open the job store", "reason", err, NULL);
-    self->blobs = blob_store_new (self->cfg.data_dir, err);
+    self->blobs = blob_store_open (self->cfg.data_dir, getenv ("EASEL_BLOB_URL"), err);
     if (!self->blobs)
         log_fatal ("cannot open the blob store", "reason", err, NULL);
     /* a lease from a previous run has no renderer any more */
@@ -199,7 +211,8 @@ main (int argc, char **argv)
     snprintf (requeued, sizeof requeued, "%d", n);
     log_info ("scheduler started", "api", self->cfg.api_ep, "work", self->cfg.work_ep,
               "events", self->cfg.events_ep, "data", self->cfg.data_dir, "requeued", requeued,
-              "capture_profiles", self->cfg.has_profile_key ? "on" : "off (no EASEL_PROFILE_KEY)", NULL);
+              "capture_profiles", self->cfg.has_profile_key ? "on" : "off (no EASEL_PROFILE_KEY)",
+              "blobs", blob_store_backend (self->blobs), NULL);
 
     int64_t next_tick_ms = util_mono_ms ();      /* monotonic time of the next heartbeat */
     while (!zsys_interrupted) {

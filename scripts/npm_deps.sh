@@ -11,6 +11,7 @@ dirs=(
   tests/conformance
   clients/typescript
   tests/browser
+  tests/s3
 )
 
 command -v node >/dev/null || { echo "npm_deps: node is not installed (expected /usr/bin/node, v20)" >&2; exit 1; }

@@ -240,6 +240,11 @@ test_get_and_small (void)
     CHECK (proto_get_encode (&in, &sb) == 0 && proto_get_decode (sb.data, sb.size, &out, err) == 0
            && STREQ (out.link_by, in.link_by) && STREQ (out.link_since, in.link_since)
            && STREQ (out.link_of, in.link_of), "a review link's fields round trip: %s", err);
+    CHECK (!out.redirect_ok, "a get does not take a redirect unless it says so");
+    in.redirect_ok = true;
+    sb.size = 0;
+    CHECK (proto_get_encode (&in, &sb) == 0 && proto_get_decode (sb.data, sb.size, &out, err) == 0
+           && out.redirect_ok, "redirect_ok round trips: %s", err);
     proto_review_t rv = { .action = "link", .exp = 5 }, rv2;
     snprintf (rv.rid, sizeof rv.rid, "r9");
     snprintf (rv.id, sizeof rv.id, "rnd_01ARZ3NDEKTSV4RRFFQ69G5FAX");
@@ -395,7 +400,15 @@ test_file_errmsg_events (void)
            "file round trip: %s", err);
     CHECK (f2.len == sizeof png && memcmp (f2.data, png, sizeof png) == 0 && STREQ (f2.content_type, "image/png"),
            "file bytes kept");
+    CHECK (f2.location == NULL, "a file with bytes names no location");
     proto_file_free (&f2);
+    proto_file_free (&f2);
+    char where [] = "https://bucket.s3.example/p/ab/abc?X-Amz-Signature=00";
+    proto_file_t fl = { .data = (uint8_t *) "", .len = 0, .location = where };
+    snprintf (fl.id, sizeof fl.id, "img_2");
+    sb.size = 0;
+    CHECK (proto_file_encode (&fl, &sb) == 0 && proto_file_decode (sb.data, sb.size, &f2, err) == 0
+           && f2.location && STREQ (f2.location, where) && f2.len == 0, "a file's location round trips: %s", err);
     proto_file_free (&f2);
 
     proto_errmsg_t e = { .status = 404 }, e2;

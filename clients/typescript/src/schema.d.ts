@@ -3232,6 +3232,16 @@ export interface operations {
                     "image/webp": string;
                 };
             };
+            /** @description with the S3 blob store (EASEL_BLOB_URL) and EASEL_BLOB_REDIRECT_S above 0: Location is a short-lived presigned GET of the bytes in the object store (never past a signed URL's exp); follow it without the Authorization header */
+            302: {
+                headers: {
+                    /** @description the presigned object URL */
+                    Location?: string;
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description If-None-Match matched */
             304: {
                 headers: {

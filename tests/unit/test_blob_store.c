@@ -1,0 +1,548 @@
+/*  test_blob_store.c: the blob store's contract (put, get, get over max, a
+    missing blob, delete, the orphan scan across list pages) against both
+    backends: files under a temp data dir, and the S3 backend against a real
+    S3 protocol server (tests/s3/start.js: s3rver behind a SigV4 check) in
+    path-style and virtual-hosted addressing (bucket.s3.test reached on
+    127.0.0.1 by CURLOPT_CONNECT_TO). Then what only S3 has: a wrong secret
+    refused with S3's error code and never echoed, an object whose bytes do
+    not match its name refused on get, EASEL_BLOB_URL parsing, 503 answers
+    retried with backoff (to success, or bounded), and a dead endpoint
+    failing after bounded retries.
+    Usage: test_blob_store TESTS_S3_DIR. Exits 77 (skipped) only when node
+    is not installed. Single thread. */
+#include "check.h"
+#include "blob_store.h"
+#include "blob_s3.h"
+#include "s3_client.h"
+#include "s3_presign.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_KEY    "easel-test-key"
+#define S_SECRET "easel-test-secret-0123456789"
+#define S_BUCKET "easel-blobs"
+
+static int s_port;
+
+/* Bytes whose sha256 starts with shard byte `shard`, varied by `seed`. */
+static size_t
+s_bytes_in_shard (int shard, int seed, uint8_t out [64], char sha [65])
+{
+    for (uint32_t n = 0;; n++) {
+        size_t len = (size_t) snprintf ((char *) out, 64, "blob %d of shard %02x try %u", seed, shard, n);
+        util_sha256_hex (out, len, sha);
+        if ((int) strtol ((char [3]) { sha [0], sha [1], 0 }, NULL, 16) == shard)
+            return len;
+    }
+}
+
+static int
+s_known_none (const char *sha256, void *arg)
+{
+    (void) sha256;
+    (void) arg;
+    return 0;
+}
+
+static int
+s_known_all (const char *sha256, void *arg)
+{
+    (void) sha256;
+    (void) arg;
+    return 1;
+}
+
+/* The contract every backend keeps. */
+static void
+s_contract (blob_store_t *blobs, const char *what)
+{
+    char err [256] = "", sha [65], again [65];
+    uint8_t image [3000];
+    for (size_t i = 0; i < sizeof image; i++)
+        image [i] = (uint8_t) (i * 7 + strlen (what));
+    REQUIRE (blob_store_put (blobs, image, sizeof image, sha, err) == 0, "%s: put: %s", what, err);
+    char want [65];
+    util_sha256_hex (image, sizeof image, want);
+    CHECK (strcmp (sha, want) == 0, "%s: put names the bytes by their sha256", what);
+    CHECK (blob_store_put (blobs, image, sizeof image, again, err) == 0 && strcmp (again, sha) == 0,
+           "%s: the same bytes again are fine: %s", what, err);
+
+    size_t len = 0;
+    uint8_t *got = blob_store_get (blobs, sha, sizeof image, &len, err);
+    CHECK (got && len == sizeof image && memcmp (got, image, len) == 0,
+           "%s: get gives the bytes back (len %zu): %s", what, len, got ? "" : err);
+    free (got);
+
+    got = blob_store_get (blobs, sha, sizeof image - 1, &len, err);
+    CHECK (!got && strstr (err, "over"), "%s: a get over max is refused: '%s'", what, err);
+    free (got);
+
+    char missing [65];
+    util_sha256_hex ("never stored", 12, missing);
+    got = blob_store_get (blobs, missing, 1 << 20, &len, err);
+    CHECK (!got && strstr (err, "missing"), "%s: a missing blob says so: '%s'", what, err);
+    free (got);
+    got = blob_store_get (blobs, "../../etc/passwd", 1 << 20, &len, err);
+    CHECK (!got && strstr (err, "bad blob name"), "%s: a bad name reaches no path: '%s'", what, err);
+    free (got);
+
+    CHECK (blob_store_delete (blobs, sha) == 0, "%s: delete", what);
+    got = blob_store_get (blobs, sha, 1 << 20, &len, err);
+    CHECK (!got, "%s: a deleted blob is gone", what);
+    free (got);
+    CHECK (blob_store_delete (blobs, sha) == 0, "%s: deleting a missing blob is fine", what);
+
+    /* three orphans in one shard; a page of 2 makes the S3 walk paginate */
+    int shard = 0x5e;
+    char shas [3][65];
+    for (int i = 0; i < 3; i++) {
+        uint8_t data [64];
+        size_t n = s_bytes_in_shard (shard, i + (int) strlen (what) * 10, data, shas [i]);
+        REQUIRE (blob_store_put (blobs, data, n, shas [i], err) == 0, "%s: put orphan %d: %s", what, i, err);
+    }
+    blob_s3_set_list_page (blobs, 2);
+    CHECK (blob_store_scan_shard (blobs, shard, 3600, s_known_none, NULL) == 0,
+           "%s: young orphans stay (their rows may be in flight)", what);
+    CHECK (blob_store_scan_shard (blobs, shard, 0, s_known_all, NULL) == 0,
+           "%s: blobs a row names stay", what);
+    int removed = blob_store_scan_shard (blobs, shard, 0, s_known_none, NULL);
+    CHECK (removed == 3, "%s: the three old orphans are removed across pages, got %d", what, removed);
+    for (int i = 0; i < 3; i++) {
+        got = blob_store_get (blobs, shas [i], 1 << 20, &len, err);
+        CHECK (!got && strstr (err, "missing"), "%s: orphan %d is gone: '%s'", what, i, err);
+        free (got);
+    }
+    CHECK (blob_store_scan_shard (blobs, shard + 1, 0, s_known_none, NULL) == 0,
+           "%s: an empty shard removes nothing", what);
+
+    /* an empty blob is a blob */
+    REQUIRE (blob_store_put (blobs, "", 0, sha, err) == 0, "%s: put empty: %s", what, err);
+    got = blob_store_get (blobs, sha, 10, &len, err);
+    CHECK (got && len == 0, "%s: an empty blob reads back empty: %s", what, got ? "" : err);
+    free (got);
+    blob_store_delete (blobs, sha);
+}
+
+static void
+s_file_backend (void)
+{
+    char dir [] = "/tmp/easel-test-blobs-XXXXXX";
+    REQUIRE (mkdtemp (dir), "mkdtemp");
+    char err [256] = "";
+    blob_store_t *blobs = blob_store_open (dir, NULL, err);
+    REQUIRE (blobs, "open the file store: %s", err);
+    CHECK (strcmp (blob_store_backend (blobs), "file") == 0, "no EASEL_BLOB_URL is the file store");
+    s_contract (blobs, "file");
+    char link [256];
+    CHECK (blob_store_presign (blobs, "GET", "0000000000000000000000000000000000000000000000000000000000000000",
+                               NULL, 60, link, sizeof link, err) == -1 && strstr (err, "no presigned URLs"),
+           "the file store makes no presigned URL: '%s'", err);
+    blob_store_destroy (&blobs);
+    blob_store_destroy (&blobs);
+    char cmd [300];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "could not remove %s\n", dir);
+}
+
+static void
+s_url (char *out, size_t size, const char *prefix, bool path_style)
+{
+    if (path_style)
+        snprintf (out, size, "s3://" S_BUCKET "/%s?endpoint=http%%3A%%2F%%2F127.0.0.1%%3A%d&region=us-east-1"
+                  "&path_style=1", prefix, s_port);
+    else
+        snprintf (out, size, "s3://" S_BUCKET "/%s?endpoint=http://s3.test:%d&region=us-east-1&path_style=0",
+                  prefix, s_port);
+}
+
+typedef struct {
+    char  data [8192];
+    size_t len;
+} s_buf_t;
+
+static size_t
+s_buf_write (char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    s_buf_t *b = arg;
+    size_t n = size * nmemb;
+    if (n > sizeof b->data - b->len)
+        return 0;
+    memcpy (b->data + b->len, ptr, n);
+    b->len += n;
+    return n;
+}
+
+/* An unauthenticated request, as a browser or a renderer would send it;
+   the HTTP status (0 on a transport failure). */
+static long
+s_plain (const char *method, const char *url, const void *body, size_t len, const char *connect_to, s_buf_t *out)
+{
+    CURL *c = curl_easy_init ();
+    struct curl_slist *to = connect_to ? curl_slist_append (NULL, connect_to) : NULL;
+    struct curl_slist *hdr = curl_slist_append (NULL, "Content-Type: application/octet-stream");
+    out->len = 0;
+    curl_easy_setopt (c, CURLOPT_URL, url);
+    curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_buf_write);
+    curl_easy_setopt (c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt (c, CURLOPT_HTTPHEADER, hdr);
+    if (to)
+        curl_easy_setopt (c, CURLOPT_CONNECT_TO, to);
+    if (strcmp (method, "PUT") == 0) {
+        curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, "PUT");
+        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
+        curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
+    }
+    long status = 0;
+    if (curl_easy_perform (c) == CURLE_OK)
+        curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all (to);
+    curl_slist_free_all (hdr);
+    curl_easy_cleanup (c);
+    return status;
+}
+
+/* Presigned URLs of store `blobs` (its location `url`) work without
+   credentials, and only as signed and while fresh. */
+static void
+s_presigned (blob_store_t *blobs, const char *url, const char *connect_to, const char *what)
+{
+    char err [256] = "", sha [65], link [S3_PRESIGN_URL_MAX];
+    uint8_t data [] = "bytes behind a presigned URL";
+    REQUIRE (blob_store_put (blobs, data, sizeof data, sha, err) == 0, "%s: put: %s", what, err);
+    REQUIRE (blob_store_presign (blobs, "GET", sha, NULL, 60, link, sizeof link, err) == 0,
+             "%s: presign GET: %s", what, err);
+    CHECK (!strstr (link, S_SECRET), "%s: no secret in the URL", what);
+    s_buf_t got;
+    long status = s_plain ("GET", link, NULL, 0, connect_to, &got);
+    CHECK (status == 200 && got.len == sizeof data && memcmp (got.data, data, sizeof data) == 0,
+           "%s: a presigned GET reads the object with no credentials: %ld (%zu bytes)", what, status, got.len);
+    char *sig = strstr (link, "X-Amz-Signature=");
+    REQUIRE (sig, "%s: a signature in %s", what, link);
+    sig [16] = sig [16] == '0' ? '1' : '0';
+    status = s_plain ("GET", link, NULL, 0, connect_to, &got);
+    got.data [got.len < sizeof got.data ? got.len : sizeof got.data - 1] = 0;
+    CHECK (status == 403 && strstr (got.data, "SignatureDoesNotMatch"),
+           "%s: a tampered presigned URL is refused: %ld %s", what, status, got.data);
+
+    /* an hour-old URL valid for a minute */
+    s3_location_t loc;
+    REQUIRE (s3_location_parse (url, &loc, err) == 0, "parse: %s", err);
+    char key [S3_KEY_MAX];
+    snprintf (key, sizeof key, "%s%.2s/%s", loc.prefix, sha, sha);
+    REQUIRE (s3_presign (&loc, S_KEY, S_SECRET, "GET", key, NULL, (int64_t) time (NULL) - 3600, 60, link, sizeof link,
+                         NULL, 0, err) == 0, "presign: %s", err);
+    status = s_plain ("GET", link, NULL, 0, connect_to, &got);
+    got.data [got.len < sizeof got.data ? got.len : sizeof got.data - 1] = 0;
+    CHECK (status == 403 && strstr (got.data, "expired"), "%s: an expired URL is refused: %ld %s",
+           what, status, got.data);
+
+    /* a presigned PUT: the uploader holds no credentials */
+    uint8_t upload [] = "uploaded through a presigned PUT";
+    char usha [65];
+    util_sha256_hex (upload, sizeof upload, usha);
+    REQUIRE (blob_store_presign (blobs, "PUT", usha, NULL, 60, link, sizeof link, err) == 0, "presign PUT: %s", err);
+    status = s_plain ("PUT", link, upload, sizeof upload, connect_to, &got);
+    CHECK (status == 200, "%s: a presigned PUT stores the object: %ld", what, status);
+    size_t len = 0;
+    void *back = blob_store_get (blobs, usha, 1024, &len, err);
+    CHECK (back && len == sizeof upload && memcmp (back, upload, len) == 0,
+           "%s: the uploaded object is the blob: %s", what, back ? "" : err);
+    free (back);
+    CHECK (blob_store_presign (blobs, "DELETE", usha, NULL, 60, link, sizeof link, err) == -1 && strstr (err, "GET or PUT"),
+           "%s: only GET and PUT are presigned for blobs: '%s'", what, err);
+    blob_store_delete (blobs, usha);
+    blob_store_delete (blobs, sha);
+}
+
+static void
+s_s3_path_style (void)
+{
+    char url [512], err [256] = "";
+    s_url (url, sizeof url, "path/style", true);
+    blob_store_t *blobs = blob_store_open ("/nonexistent-unused", url, err);
+    REQUIRE (blobs, "open the S3 store (path-style): %s", err);
+    CHECK (strcmp (blob_store_backend (blobs), "s3") == 0, "an s3:// EASEL_BLOB_URL is the S3 store");
+    CHECK (blob_store_dir_syncs (blobs) == 0, "the S3 store syncs no directory");
+    s_contract (blobs, "s3 path-style");
+    s_presigned (blobs, url, NULL, "s3 path-style");
+    blob_store_destroy (&blobs);
+}
+
+static void
+s_s3_virtual_hosted (void)
+{
+    char url [512], err [256] = "", connect_to [128];
+    s_url (url, sizeof url, "vhost", false);
+    snprintf (connect_to, sizeof connect_to, S_BUCKET ".s3.test:%d:127.0.0.1:%d", s_port, s_port);
+    blob_store_t *blobs = blob_s3_new (url, connect_to, err);
+    REQUIRE (blobs, "open the S3 store (virtual-hosted): %s", err);
+    s_contract (blobs, "s3 virtual-hosted");
+    s_presigned (blobs, url, connect_to, "s3 virtual-hosted");
+
+    /* the virtual-hosted objects are the bucket's: read one path-style */
+    uint8_t data [] = "seen from both styles";
+    char sha [65];
+    REQUIRE (blob_store_put (blobs, data, sizeof data, sha, err) == 0, "put: %s", err);
+    s3_location_t loc;
+    REQUIRE (s3_location_parse (url, &loc, err) == 0, "parse: %s", err);
+    loc.path_style = true;
+    snprintf (loc.host, sizeof loc.host, "127.0.0.1:%d", s_port);
+    s3_client_t *client = s3_client_new (&loc, S_KEY, S_SECRET, NULL, err);
+    REQUIRE (client, "client: %s", err);
+    char key [S3_KEY_MAX];
+    snprintf (key, sizeof key, "vhost/%.2s/%s", sha, sha);
+    s3_reply_t reply;
+    CHECK (s3_client_request (client, "GET", key, NULL, NULL, 0, NULL, 1024, &reply, err) == 0
+           && reply.status == 200 && reply.len == sizeof data && memcmp (reply.body, data, sizeof data) == 0,
+           "the object is <prefix>/ab/<sha256> in the bucket: %ld %s", reply.status, err);
+    s3_reply_reset (&reply);
+
+    /* an object whose bytes do not hash to its name is refused */
+    const char *headers [] = { NULL };
+    CHECK (s3_client_request (client, "PUT", key, NULL, "tampered", 8, headers, 4096, &reply, err) == 0
+           && reply.status == 200, "overwrite the object: %ld %s", reply.status, err);
+    s3_reply_reset (&reply);
+    size_t len;
+    void *got = blob_store_get (blobs, sha, 1024, &len, err);
+    CHECK (!got && strstr (err, "hash"), "bytes that are not the name's are refused: '%s'", err);
+    free (got);
+    blob_store_delete (blobs, sha);
+    s3_client_destroy (&client);
+    s3_client_destroy (&client);
+    blob_store_destroy (&blobs);
+}
+
+static void
+s_s3_wrong_secret (void)
+{
+    char url [512], err [256] = "";
+    s_url (url, sizeof url, "", true);
+    setenv ("EASEL_S3_SECRET_KEY", "not-the-secret", 1);
+    blob_store_t *blobs = blob_store_open ("/unused", url, err);
+    CHECK (!blobs && strstr (err, "403"), "a wrong secret is refused at open: '%s'", err);
+    CHECK (!strstr (err, "not-the-secret") && !strstr (err, S_SECRET), "no secret in the reason");
+    blob_store_destroy (&blobs);
+    setenv ("EASEL_S3_SECRET_KEY", S_SECRET, 1);
+
+    s3_location_t loc;
+    REQUIRE (s3_location_parse (url, &loc, err) == 0, "parse: %s", err);
+    s3_client_t *client = s3_client_new (&loc, S_KEY, "not-the-secret", NULL, err);
+    REQUIRE (client, "client: %s", err);
+    s3_reply_t reply;
+    CHECK (s3_client_request (client, "GET", "x", NULL, NULL, 0, NULL, 1024, &reply, err) == 0
+           && reply.status == 403 && strcmp (reply.code, "SignatureDoesNotMatch") == 0,
+           "a request signed with a wrong secret: 403 SignatureDoesNotMatch, got %ld '%s'",
+           reply.status, reply.code);
+    s3_reply_reset (&reply);
+    s3_client_destroy (&client);
+
+    client = s3_client_new (&loc, "nobody", S_SECRET, NULL, err);
+    REQUIRE (client, "client: %s", err);
+    CHECK (s3_client_request (client, "PUT", "x", NULL, "x", 1, NULL, 1024, &reply, err) == 0
+           && reply.status == 403 && strcmp (reply.code, "InvalidAccessKeyId") == 0,
+           "an unknown key: 403 InvalidAccessKeyId, got %ld '%s'", reply.status, reply.code);
+    s3_reply_reset (&reply);
+    s3_client_destroy (&client);
+
+    unsetenv ("EASEL_S3_ACCESS_KEY");
+    unsetenv ("AWS_ACCESS_KEY_ID");
+    blobs = blob_store_open ("/unused", url, err);
+    CHECK (!blobs && strstr (err, "EASEL_S3_ACCESS_KEY"), "no key says which variables: '%s'", err);
+    setenv ("AWS_ACCESS_KEY_ID", S_KEY, 1);
+    blobs = blob_store_open ("/unused", url, err);
+    CHECK (blobs, "AWS_ACCESS_KEY_ID is the fallback: %s", err);
+    blob_store_destroy (&blobs);
+    setenv ("EASEL_S3_ACCESS_KEY", S_KEY, 1);
+
+    char nobucket [512];
+    snprintf (nobucket, sizeof nobucket, "s3://no-such-bucket?endpoint=http://127.0.0.1:%d&path_style=1", s_port);
+    blobs = blob_store_open ("/unused", nobucket, err);
+    CHECK (!blobs && strstr (err, "404"), "a missing bucket is refused at open: '%s'", err);
+}
+
+static void
+s_location (void)
+{
+    s3_location_t loc;
+    char err [256], url [1024];
+    CHECK (s3_location_parse ("s3://my-bucket/a/b/", &loc, err) == 0 && strcmp (loc.prefix, "a/b/") == 0
+           && strcmp (loc.region, "us-east-1") == 0 && strcmp (loc.host, "s3.us-east-1.amazonaws.com") == 0
+           && strcmp (loc.scheme, "https") == 0 && !loc.path_style, "defaults: %s", err);
+    CHECK (s3_location_object_url (&loc, "a/b/k", url, sizeof url) == 0
+           && strcmp (url, "https://my-bucket.s3.us-east-1.amazonaws.com/a/b/k") == 0,
+           "virtual-hosted URL: %s", url);
+    CHECK (s3_location_parse ("s3://my-bucket?region=eu-west-3&endpoint=http%3A%2F%2Fminio%3A9000%2F"
+                              "&path_style=1", &loc, err) == 0
+           && strcmp (loc.host, "minio:9000") == 0 && loc.path_style && !*loc.prefix
+           && strcmp (loc.region, "eu-west-3") == 0, "an escaped endpoint: %s", err);
+    CHECK (s3_location_object_url (&loc, "k", url, sizeof url) == 0
+           && strcmp (url, "http://minio:9000/my-bucket/k") == 0, "path-style URL: %s", url);
+    static const struct { const char *url, *says; } bad [] = {
+        { "http://bucket", "s3://" },
+        { "s3://Bad_Bucket", "bucket" },
+        { "s3://ab", "bucket" },
+        { "s3://bucket/a//b", "prefix" },
+        { "s3://bucket/a b", "prefix" },
+        { "s3://bucket?endpoint=ftp://x", "endpoint" },
+        { "s3://bucket?endpoint=http://u@host", "endpoint" },
+        { "s3://bucket?endpoint=http://host/path", "endpoint" },
+        { "s3://bucket?region=US", "region" },
+        { "s3://bucket?path_style=yes", "path_style" },
+        { "s3://bucket?colour=red", "unknown parameter colour" },
+        { "s3://bucket?endpoint", "no value" },
+        { "s3://bucket?endpoint=http%3", "badly escaped" },
+        { "s3://my.bucket", "path_style=1" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        err [0] = 0;
+        CHECK (s3_location_parse (bad [i].url, &loc, err) == -1 && strstr (err, bad [i].says),
+               "%s is refused naming %s: '%s'", bad [i].url, bad [i].says, err);
+    }
+    char text [64];
+    const char *xml = "<Error><Code>No&amp;Such</Code><Message>m</Message></Error>";
+    CHECK (s3_xml_text (xml, strlen (xml), "Code", text, sizeof text) && strcmp (text, "No&Such") == 0,
+           "an XML element's text, entities decoded: %s", text);
+    CHECK (!s3_xml_text (xml, strlen (xml), "Code", text, 4), "text past its buffer is refused");
+    CHECK (!s3_xml_text (xml, 20, "Code", text, sizeof text), "text past the given length is not read");
+    char enc [64];
+    CHECK (s3_uri_encode ("a/b c~", enc, sizeof enc) == 0 && strcmp (enc, "a%2Fb%20c~") == 0,
+           "URI encoding for a canonical query: %s", enc);
+}
+
+static void
+s_dead_endpoint (void)
+{
+    /* a port nobody listens on: connection refused, tried S3_ATTEMPTS times */
+    int64_t t0 = util_mono_ms ();
+    char url [256], err [256] = "";
+    snprintf (url, sizeof url, "s3://" S_BUCKET "?endpoint=http://127.0.0.1:1&path_style=1");
+    blob_store_t *blobs = blob_store_open ("/unused", url, err);
+    int64_t took = util_mono_ms () - t0;
+    CHECK (!blobs && strstr (err, "after retries"), "a dead endpoint fails after retries: '%s'", err);
+    CHECK (took >= S3_BACKOFF_MS * 3 && took < 10000, "bounded backoff (100 + 200 ms), took %lld ms",
+           (long long) took);
+}
+
+static void
+s_retries (void)
+{
+    char url [512], err [256] = "";
+    s_url (url, sizeof url, "", true);
+    s3_location_t loc;
+    REQUIRE (s3_location_parse (url, &loc, err) == 0, "parse: %s", err);
+    s3_client_t *client = s3_client_new (&loc, S_KEY, S_SECRET, NULL, err);
+    REQUIRE (client, "client: %s", err);
+    s3_reply_t reply;
+    /* flaky/: two 503s, then the store takes it */
+    int64_t t0 = util_mono_ms ();
+    CHECK (s3_client_request (client, "PUT", "flaky/a", NULL, "abc", 3, NULL, 4096, &reply, err) == 0
+           && reply.status == 200, "a PUT through two 503s succeeds on the third try: %ld %s",
+           reply.status, reply.code);
+    int64_t took = util_mono_ms () - t0;
+    CHECK (took >= S3_BACKOFF_MS * 3, "it waited 100 then 200 ms: %lld ms", (long long) took);
+    s3_reply_reset (&reply);
+    /* down/: always 503; the third answer is the caller's, with S3's code */
+    CHECK (s3_client_request (client, "GET", "down/a", NULL, NULL, 0, NULL, 4096, &reply, err) == 0
+           && reply.status == 503 && strcmp (reply.code, "SlowDown") == 0,
+           "a store that keeps answering 503: tried %d times, then 503 SlowDown: %ld '%s'",
+           S3_ATTEMPTS, reply.status, reply.code);
+    s3_reply_reset (&reply);
+    s3_client_destroy (&client);
+}
+
+/* Starts tests/s3/start.js; its port into s_port. The pid, and the fd of
+   its stdin (closing it stops the server). */
+static pid_t
+s_server_start (const char *s3_dir, const char *data_dir, int *stdin_fd)
+{
+    int in [2], out [2];
+    REQUIRE (pipe (in) == 0 && pipe (out) == 0, "pipe");
+    char script [1024];
+    snprintf (script, sizeof script, "%s/start.js", s3_dir);
+    pid_t pid = fork ();
+    REQUIRE (pid >= 0, "fork");
+    if (pid == 0) {
+        dup2 (in [0], 0);
+        dup2 (out [1], 1);
+        close (in [1]);
+        close (out [0]);
+        execlp ("node", "node", "--openssl-legacy-provider", script, "--dir", data_dir, "--bucket", S_BUCKET,
+                "--access-key", S_KEY, "--secret-key", S_SECRET, (char *) NULL);
+        _exit (127);
+    }
+    close (in [0]);
+    close (out [1]);
+    *stdin_fd = in [1];
+    char line [256] = "";
+    size_t n = 0;
+    int64_t deadline = util_mono_ms () + 20000;
+    while (n + 1 < sizeof line && !strchr (line, '\n') && util_mono_ms () < deadline) {
+        struct pollfd pfd = { out [0], POLLIN, 0 };
+        if (poll (&pfd, 1, 500) <= 0)
+            continue;
+        ssize_t r = read (out [0], line + n, sizeof line - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t) r;
+        line [n] = 0;
+    }
+    close (out [0]);
+    char *p = strstr (line, "\"port\":");
+    REQUIRE (p && (s_port = (int) strtol (p + 7, NULL, 10)) > 0,
+             "tests/s3/start.js printed its port (got '%s'; are its npm packages installed? "
+             "scripts/npm_deps.sh)", line);
+    return pid;
+}
+
+int
+main (int argc, char **argv)
+{
+    REQUIRE (argc == 2, "usage: test_blob_store TESTS_S3_DIR");
+    signal (SIGPIPE, SIG_IGN);
+    check_case ("file backend", s_file_backend);
+    check_case ("EASEL_BLOB_URL and XML parsing", s_location);
+    if (system ("node --version >/dev/null 2>&1") != 0) {
+        fprintf (stderr, "SKIP the S3 backend: node is not installed (tests/s3/start.js runs s3rver)\n");
+        return check_failures ? 1 : 77;
+    }
+    char data [] = "/tmp/easel-test-s3-XXXXXX";
+    REQUIRE (mkdtemp (data), "mkdtemp");
+    setenv ("EASEL_S3_ACCESS_KEY", S_KEY, 1);
+    setenv ("EASEL_S3_SECRET_KEY", S_SECRET, 1);
+    int stdin_fd = -1;
+    pid_t pid = s_server_start (argv [1], data, &stdin_fd);
+    check_case ("s3 path-style", s_s3_path_style);
+    check_case ("s3 virtual-hosted", s_s3_virtual_hosted);
+    check_case ("s3 wrong secret and credentials", s_s3_wrong_secret);
+    check_case ("s3 retries", s_retries);
+    check_case ("s3 dead endpoint", s_dead_endpoint);
+    close (stdin_fd);
+    int status = 0;
+    int64_t deadline = util_mono_ms () + 5000;
+    while (waitpid (pid, &status, WNOHANG) == 0) {
+        if (util_mono_ms () > deadline) {
+            kill (pid, SIGKILL);
+            waitpid (pid, &status, 0);
+            break;
+        }
+        usleep (20000);
+    }
+    char cmd [300];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", data);
+    if (system (cmd) != 0)
+        fprintf (stderr, "could not remove %s\n", data);
+    return check_done ("blob_store");
+}
