@@ -223,7 +223,7 @@ s_browser_probe (const capture_opts_t *opts)
     capture_spec_t spec = { .width = 400, .height = 300 };
     render_error_t why;
     cdp_t b;
-    int rc = cdp_start (&b, opts, &spec, &why);
+    int rc = cdp_start (&b, opts, (int) spec.width, (int) spec.height, &why);
     json_t *reply = NULL, *res = NULL;
     char err [256];
     if (rc == 0)

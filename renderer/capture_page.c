@@ -236,7 +236,8 @@ s_options_before (cdp_t *b, const capture_spec_t *spec, const char *url, char *e
     if (spec->has_geo) {
         json_t *reply = NULL, *res = NULL;
         int rc = cdp_call (b, "Browser.grantPermissions",
-                             json_pack ("{s:[s], s:s}", "permissions", "geolocation", "origin", b->origin),
+                             json_pack ("{s:[s], s:s, s:s}", "permissions", "geolocation", "origin", b->origin,
+                                        "browserContextId", b->context),
                              false, util_mono_ms () + 10000, &reply, &res, err, errsz);
         json_decref (reply);
         if (rc
@@ -472,42 +473,21 @@ s_tiled_shot (cdp_t *b, const capture_spec_t *spec, int height, int64_t deadline
     return rc;
 }
 
-int
-capture_page_shot (const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
-                   uint8_t **png, size_t *png_len, bool *truncated, render_error_t *why)
+/* The page of the job open on b (cdp_job_open), set up, loaded, its
+   options applied, into PNG bytes. 0 / -1 with why. */
+static int
+s_shot (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
+        uint8_t **png, size_t *png_len, bool *truncated, render_error_t *why)
 {
     int safe_top, safe_bottom;
     capture_safe_area (spec, &safe_top, &safe_bottom);
     int view_h = (int) spec->height - safe_top - safe_bottom;     /* the page's viewport */
-    cdp_t b;
-    if (cdp_start (&b, opts, spec, why)) {
-        cdp_stop (&b);
-        return -1;
-    }
-    int64_t start = util_mono_ms ();
-    int64_t setup_deadline = start + 20000;       /* the browser itself starting */
+    int64_t setup_deadline = util_mono_ms () + 20000;
     json_t *reply = NULL, *res = NULL;
     char err [256] = "";
-    int rc = cdp_call (&b, "Target.createTarget", json_pack ("{s:s}", "url", "about:blank"),
-                         false, setup_deadline, &reply, &res, err, sizeof err);
-    char target [128] = "";
-    if (rc == 0)
-        snprintf (target, sizeof target, "%s", json_string_value (json_object_get (res, "targetId"))
-                  ? json_string_value (json_object_get (res, "targetId")) : "");
-    json_decref (reply);
-    if (rc == 0)
-        rc = cdp_call (&b, "Target.attachToTarget", json_pack ("{s:s, s:b}", "targetId", target,
-                         "flatten", 1), false, setup_deadline, &reply, &res, err, sizeof err);
-    if (rc == 0) {
-        snprintf (b.session, sizeof b.session, "%s",
-                  json_string_value (json_object_get (res, "sessionId"))
-                  ? json_string_value (json_object_get (res, "sessionId")) : "");
-        json_decref (reply);
-    }
+    int rc = 0;
     /* setup: events, emulation, and with headers every request paused so
        that only the page's own origin gets them (s_on_paused) */
-    b.spec = spec;
-    cdp_origin (url, b.origin, sizeof b.origin);
     bool fetch = spec->nheaders > 0 || spec->block_resources.n > 0;
     struct { const char *method; json_t *params; } steps [] = {
         { "Page.enable", json_object () },
@@ -523,29 +503,27 @@ capture_page_shot (const capture_spec_t *spec, const char *url, const capture_op
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps [0]; i++) {
         if (rc == 0) {
-            rc = cdp_call (&b, steps [i].method, steps [i].params, true, setup_deadline,
+            rc = cdp_call (b, steps [i].method, steps [i].params, true, setup_deadline,
                              &reply, &res, err, sizeof err);
             json_decref (reply);
         }
         else
             json_decref (steps [i].params);
     }
-    if (rc == 0 && s_options_before (&b, spec, url, err, sizeof err) != 0)
+    if (rc == 0 && s_options_before (b, spec, url, err, sizeof err) != 0)
         rc = -1;
-    if (rc) {
-        cdp_stop (&b);
-        return capture_error (why, "capture_failed", true, "the browser did not start: %s",
-                      err [0] ? err : (rc == 1 ? "no answer" : "it exited"));
-    }
+    if (rc)
+        return capture_error (why, "capture_failed", true, "the page did not open: %s",
+                              err [0] ? err : (rc == 1 ? "no answer" : "it exited"));
     /* navigation: the timeout runs from here */
     int64_t nav_deadline = util_mono_ms () + opts->nav_timeout_ms;
-    b.loaded = b.idle = false;
-    rc = cdp_call (&b, "Page.navigate", json_pack ("{s:s}", "url", url), true,
+    b->loaded = b->idle = false;
+    rc = cdp_call (b, "Page.navigate", json_pack ("{s:s}", "url", url), true,
                      nav_deadline, &reply, &res, err, sizeof err);
     if (rc == 0) {
         const char *etext = json_string_value (json_object_get (res, "errorText"));
         const char *loader = json_string_value (json_object_get (res, "loaderId"));
-        snprintf (b.loader, sizeof b.loader, "%s", loader ? loader : "");
+        snprintf (b->loader, sizeof b->loader, "%s", loader ? loader : "");
         if (etext && *etext) {
             snprintf (err, sizeof err, "%s", etext);
             rc = 2;
@@ -553,42 +531,36 @@ capture_page_shot (const capture_spec_t *spec, const char *url, const capture_op
     }
     json_decref (reply);
     if (rc == 0)
-        rc = cdp_wait (&b, 0, spec->networkidle ? &b.idle : &b.loaded, nav_deadline, NULL);
+        rc = cdp_wait (b, 0, spec->networkidle ? &b->idle : &b->loaded, nav_deadline, NULL);
     if (rc == 0 && spec->delay_ms > 0) {
         bool never = false;
-        rc = cdp_wait (&b, 0, &never, util_mono_ms () + spec->delay_ms, NULL);
+        rc = cdp_wait (b, 0, &never, util_mono_ms () + spec->delay_ms, NULL);
         rc = rc == 1 ? 0 : rc;
     }
     char rhost [300], raddr [64];
-    if (rc == 2 && egress_refused (b.egress, rhost, sizeof rhost, raddr, sizeof raddr) > 0) {
-        cdp_stop (&b);       /* the page itself, or a redirect, led to a private address */
+    if (rc == 2 && egress_refused (b->job_egress, rhost, sizeof rhost, raddr, sizeof raddr) > 0) {
         char text [400];
         snprintf (text, sizeof text, "%s resolves to %s", rhost, raddr);
         return capture_error (why, "url_not_allowed", false, "the page or a redirect went to %s, a private address",
                       text);
     }
     if (rc) {
-        cdp_stop (&b);
         if (rc == 1)
             return capture_error (why, "navigation_timeout", false, "navigation timeout%s", "");
         if (rc == 2)
             return capture_error (why, "capture_failed", false, "navigation failed: %s", err);
         return capture_error (why, "capture_failed", true, "the browser exited during the capture%s", "");
     }
-    if (s_options_after (&b, spec, why) != 0) {
-        cdp_stop (&b);
+    if (s_options_after (b, spec, why) != 0)
         return -1;
-    }
     int64_t shot_deadline = util_mono_ms () + 30000;
     double clip [4] = { spec->clip_x, spec->clip_y, spec->clip_w, spec->clip_h };
-    if (spec->selector && s_selector_box (&b, spec, clip, why) != 0) {
-        cdp_stop (&b);
+    if (spec->selector && s_selector_box (b, spec, clip, why) != 0)
         return -1;
-    }
     bool clipped = spec->selector || spec->has_clip;
     *truncated = false;
     if (spec->full_page && !clipped) {
-        rc = cdp_call (&b, "Page.getLayoutMetrics", json_object (), true, shot_deadline,
+        rc = cdp_call (b, "Page.getLayoutMetrics", json_object (), true, shot_deadline,
                          &reply, &res, err, sizeof err);
         double h = 0;
         if (rc == 0) {
@@ -607,14 +579,13 @@ capture_page_shot (const capture_spec_t *spec, const char *url, const capture_op
         if (height > px_rows)      /* and at the pixel cap of any source image */
             height = (int) px_rows, *truncated = true;
         if (rc == 0 && (int64_t) height * spec->dpr > S_TEXTURE_PX) {
-            rc = s_tiled_shot (&b, spec, height, shot_deadline, png, png_len, err, sizeof err);
-            cdp_stop (&b);
+            rc = s_tiled_shot (b, spec, height, shot_deadline, png, png_len, err, sizeof err);
             if (rc)
                 return capture_error (why, "capture_failed", true, "the screenshot failed: %s", err);
             return 0;
         }
         if (rc == 0) {
-            rc = cdp_call (&b, "Emulation.setDeviceMetricsOverride",
+            rc = cdp_call (b, "Emulation.setDeviceMetricsOverride",
                              json_pack ("{s:i, s:i, s:i, s:b}", "width", (int) spec->width,
                                         "height", height, "deviceScaleFactor", (int) spec->dpr,
                                         "mobile", 0), true, shot_deadline, &reply, &res, err, sizeof err);
@@ -634,7 +605,7 @@ capture_page_shot (const capture_spec_t *spec, const char *url, const capture_op
         json_object_set_new (shot, "captureBeyondViewport", json_true ());
     }
     if (rc == 0)
-        rc = cdp_call (&b, "Page.captureScreenshot", shot, true,
+        rc = cdp_call (b, "Page.captureScreenshot", shot, true,
                          shot_deadline, &reply, &res, err, sizeof err);
     else
         json_decref (shot);
@@ -649,9 +620,25 @@ capture_page_shot (const capture_spec_t *spec, const char *url, const capture_op
         }
     }
     json_decref (reply);
-    cdp_stop (&b);
     if (!*png)
         return capture_error (why, "capture_failed", true, "the screenshot failed: %s",
                       err [0] ? err : "the browser exited");
     return 0;
+}
+
+int
+capture_page_shot (const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
+                   uint8_t **png, size_t *png_len, bool *truncated, render_error_t *why)
+{
+    cdp_t *b = cdp_warm (opts, why);
+    if (!b)
+        return -1;
+    char err [256] = "";
+    int rc = cdp_job_open (b, opts, spec, url, err, sizeof err);
+    if (rc)
+        capture_error (why, "capture_failed", true, "the browser did not open the page: %s", err);
+    else
+        rc = s_shot (b, spec, url, opts, png, png_len, truncated, why);
+    cdp_job_close (b);
+    return rc;
 }

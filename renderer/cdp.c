@@ -7,12 +7,16 @@
 
 #include "cdp.h"
 #include "capture_page.h"
+#include "log.h"
 #include "util.h"
 #include "web_url.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -57,8 +61,7 @@ cdp_stop (cdp_t *b)
 }
 
 int
-cdp_start (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec,
-                 render_error_t *why)
+cdp_start (cdp_t *b, const capture_opts_t *opts, int width, int height, render_error_t *why)
 {
     memset (b, 0, sizeof *b);
     b->fd = -1;
@@ -79,7 +82,7 @@ cdp_start (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec,
     snprintf (xdg_cache, sizeof xdg_cache, "XDG_CACHE_HOME=%s", b->profile);
     const char *envp [] = { home, xdg_config, xdg_cache, "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL };
     snprintf (prof, sizeof prof, "--user-data-dir=%s", b->profile);
-    snprintf (win, sizeof win, "--window-size=%d,%d", (int) spec->width, (int) spec->height);
+    snprintf (win, sizeof win, "--window-size=%d,%d", width, height);
     snprintf (proxy, sizeof proxy, "--proxy-server=socks5://127.0.0.1:%d", egress_port (b->egress));
     /* every connection through egress, loopback included; Chromium's own
        resolver answers nothing, so no name is looked up outside egress;
@@ -227,9 +230,13 @@ static void
 s_cdp_event (cdp_t *b, json_t *msg)
 {
     const char *method = json_string_value (json_object_get (msg, "method"));
-    if (!method)
+    if (!method || !b->session [0])
         return;
     json_t *params = json_object_get (msg, "params");
+    /* the job's own page only: a disposed context's last events are not its */
+    const char *sid = json_string_value (json_object_get (msg, "sessionId"));
+    if (strncmp (method, "Target.", 7) != 0 && (!sid || strcmp (sid, b->session) != 0))
+        return;
     if (strcmp (method, "Page.loadEventFired") == 0)
         b->loaded = true;
     else
@@ -243,16 +250,33 @@ s_cdp_event (cdp_t *b, json_t *msg)
             b->idle = true;
     }
     else
-    if (strcmp (method, "Inspector.targetCrashed") == 0 || strcmp (method, "Target.targetCrashed") == 0
-    ||  strcmp (method, "Target.detachedFromTarget") == 0)
+    if (strcmp (method, "Inspector.targetCrashed") == 0)
         b->dead = true;
+    else
+    if (strcmp (method, "Target.targetCrashed") == 0 || strcmp (method, "Target.detachedFromTarget") == 0) {
+        const char *tid = json_string_value (json_object_get (params, "targetId"));
+        const char *psid = json_string_value (json_object_get (params, "sessionId"));
+        if ((tid && strcmp (tid, b->target) == 0) || (psid && strcmp (psid, b->session) == 0))
+            b->dead = true;
+    }
 }
 
 /* Reads messages until the reply to `id` (0: only until *flag) or the
    deadline (monotonic ms). 0 with *reply (id > 0; the caller decrefs); 1 on
    timeout; -1 when the browser died or sent garbage. */
+static int s_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply);
+
 int
 cdp_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply)
+{
+    int rc = b->fd >= 0 ? s_wait (b, id, flag, deadline, reply) : -1;
+    if (rc < 0)
+        b->broken = true;          /* a pipe error, garbage, a crash: no next job on it */
+    return rc;
+}
+
+static int
+s_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply)
 {
     if (reply)
         *reply = NULL;
@@ -321,9 +345,13 @@ cdp_call (cdp_t *b, const char *method, json_t *params, bool session, int64_t de
     *reply = NULL;
     int rc = cdp_send (b, method, params, session, &id);
     json_decref (params);
-    if (rc)
+    if (rc) {
+        b->broken = true;
         return -1;
+    }
     rc = cdp_wait (b, id, NULL, deadline, reply);
+    if (rc == 1)
+        b->broken = true;          /* a call unanswered in time */
     if (rc)
         return rc;
     json_t *e = json_object_get (*reply, "error");
@@ -336,4 +364,190 @@ cdp_call (cdp_t *b, const char *method, json_t *params, bool session, int64_t de
     }
     *result = json_object_get (*reply, "result");
     return 0;
+}
+
+/* ---- the warm browser of this thread ------------------------------------------ */
+
+static pthread_key_t  s_key;
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+static atomic_llong   s_starts;
+
+static void
+s_thread_end (void *arg)
+{
+    cdp_t *b = arg;
+    cdp_job_close (b);
+    cdp_stop (b);
+    free (b);
+}
+
+static void
+s_key_make (void)
+{
+    pthread_key_create (&s_key, s_thread_end);
+}
+
+/* Resident KiB of the processes in group pgid (the browser, its zygotes,
+   renderers, GPU and utility processes), from /proc/<pid>/status. */
+static int64_t
+s_group_rss_kb (pid_t pgid)
+{
+    DIR *dir = opendir ("/proc");
+    if (!dir)
+        return 0;
+    int64_t total = 0;
+    struct dirent *e;
+    while ((e = readdir (dir))) {
+        char *end;
+        long pid = strtol (e->d_name, &end, 10);
+        if (*end || pid <= 0 || getpgid ((pid_t) pid) != pgid)
+            continue;
+        char path [64], line [256];
+        snprintf (path, sizeof path, "/proc/%ld/status", pid);
+        FILE *f = fopen (path, "r");
+        if (!f)
+            continue;
+        while (fgets (line, sizeof line, f))
+            if (strncmp (line, "VmRSS:", 6) == 0) {
+                total += strtoll (line + 6, NULL, 10);
+                break;
+            }
+        fclose (f);
+    }
+    closedir (dir);
+    return total;
+}
+
+int64_t
+cdp_starts (void)
+{
+    return (int64_t) atomic_load (&s_starts);
+}
+
+cdp_t *
+cdp_warm (const capture_opts_t *opts, render_error_t *why)
+{
+    pthread_once (&s_once, s_key_make);
+    cdp_t *b = pthread_getspecific (s_key);
+    if (!b) {
+        b = calloc (1, sizeof *b);
+        if (!b) {
+            capture_error (why, "capture_failed", true, "out of memory%s", "");
+            return NULL;
+        }
+        b->fd = -1;
+        pthread_setspecific (s_key, b);
+    }
+    const char *reason = NULL;
+    char text [64] = "";
+    if (b->broken)
+        reason = "the browser misbehaved";
+    else
+    if (b->fd < 0)
+        reason = "first capture";
+    else
+    if (b->pid == 0 || waitpid (b->pid, NULL, WNOHANG) == b->pid) {
+        reason = "the browser exited";
+        b->pid = 0;                /* reaped: its group is killed by pgid */
+    }
+    else
+    if (opts->browser_jobs_max > 0 && b->jobs >= opts->browser_jobs_max) {
+        reason = "jobs";
+        snprintf (text, sizeof text, "%lld", (long long) b->jobs);
+    }
+    else
+    if (opts->browser_rss_max_mb > 0) {
+        int64_t kb = s_group_rss_kb (b->pgid);
+        if (kb > opts->browser_rss_max_mb * 1024) {
+            reason = "memory";
+            snprintf (text, sizeof text, "%lld MiB", (long long) (kb / 1024));
+        }
+    }
+    if (!reason)
+        return b;
+    cdp_stop (b);
+    if (cdp_start (b, opts, 1280, 800, why) != 0) {
+        cdp_stop (b);
+        b->broken = true;
+        return NULL;
+    }
+    atomic_fetch_add (&s_starts, 1);
+    char pid [16], total [24];
+    snprintf (pid, sizeof pid, "%d", (int) b->pid);
+    snprintf (total, sizeof total, "%lld", (long long) cdp_starts ());
+    log_info ("browser started", "pid", pid, "reason", reason, "after", text [0] ? text : "-",
+              "starts", total, NULL);
+    return b;
+}
+
+int
+cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, const char *url,
+              char *err, size_t errsz)
+{
+    b->context [0] = b->target [0] = b->session [0] = b->loader [0] = '\0';
+    b->loaded = b->idle = b->dead = false;
+    b->spec = spec;
+    cdp_origin (url, b->origin, sizeof b->origin);
+    b->jobs++;
+    char eerr [128];
+    b->job_egress = egress_start (opts->allow_private, opts->allow, eerr, sizeof eerr);
+    if (!b->job_egress) {
+        snprintf (err, errsz, "cannot start the page's egress: %s", eerr);
+        return -1;
+    }
+    /* the context's proxy is the job's relay; the same bypass rule as the
+       browser's (<-loopback>: loopback too goes through it) */
+    char proxy [64];
+    snprintf (proxy, sizeof proxy, "socks5://127.0.0.1:%d", egress_port (b->job_egress));
+    int64_t deadline = util_mono_ms () + 20000;
+    json_t *reply = NULL, *res = NULL;
+    int rc = cdp_call (b, "Target.createBrowserContext",
+                       json_pack ("{s:b, s:s, s:s}", "disposeOnDetach", 1, "proxyServer", proxy,
+                                  "proxyBypassList", "<-loopback>"),
+                       false, deadline, &reply, &res, err, errsz);
+    const char *id = rc == 0 ? json_string_value (json_object_get (res, "browserContextId")) : NULL;
+    snprintf (b->context, sizeof b->context, "%s", id ? id : "");
+    json_decref (reply);
+    if (rc == 0 && !b->context [0])
+        rc = -1, snprintf (err, errsz, "no browser context");
+    if (rc == 0)
+        rc = cdp_call (b, "Target.createTarget",
+                       json_pack ("{s:s, s:s, s:i, s:i}", "url", "about:blank", "browserContextId", b->context,
+                                  "width", (int) spec->width, "height", (int) spec->height),
+                       false, deadline, &reply, &res, err, errsz);
+    if (rc == 0) {
+        id = json_string_value (json_object_get (res, "targetId"));
+        snprintf (b->target, sizeof b->target, "%s", id ? id : "");
+        json_decref (reply);
+        rc = cdp_call (b, "Target.attachToTarget", json_pack ("{s:s, s:b}", "targetId", b->target,
+                       "flatten", 1), false, deadline, &reply, &res, err, errsz);
+    }
+    if (rc == 0) {
+        id = json_string_value (json_object_get (res, "sessionId"));
+        snprintf (b->session, sizeof b->session, "%s", id ? id : "");
+        json_decref (reply);
+    }
+    if (rc == 1)
+        snprintf (err, errsz, "no answer");
+    return rc ? -1 : 0;
+}
+
+void
+cdp_job_close (cdp_t *b)
+{
+    b->target [0] = b->session [0] = '\0';   /* its detach while disposing is no crash */
+    b->dead = false;
+    if (b->context [0] && !b->broken && b->fd >= 0) {
+        json_t *reply = NULL, *res = NULL;
+        char err [256];
+        if (cdp_call (b, "Target.disposeBrowserContext", json_pack ("{s:s}", "browserContextId", b->context),
+                      false, util_mono_ms () + 10000, &reply, &res, err, sizeof err) != 0)
+            b->broken = true;      /* a context left behind: the next job gets a new browser */
+        json_decref (reply);
+    }
+    if (b->broken)
+        cdp_stop (b);              /* before the relay: nothing is left to relay */
+    egress_stop (&b->job_egress);
+    b->context [0] = b->target [0] = b->session [0] = '\0';
+    b->spec = NULL;
 }
