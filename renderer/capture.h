@@ -7,18 +7,26 @@
     CAPTURE_PRICE_IMAGE). Anything else is loaded in headless Chromium
     (price CAPTURE_PRICE_PAGE), driven over the DevTools protocol on a
     socket pair given as fds 3/4 (--remote-debugging-pipe):
-      - a fresh profile directory per task (removed afterwards), no
+      - one warm browser per worker thread (cdp.h), started on its first
+        capture with a fresh profile directory (removed when it stops), no
         background networking, sync, component updates, QUIC or proxies;
+        every task gets a browser context of its own, disposed at its end,
+        so no cookie, cache, storage or service worker passes between
+        tasks; the browser is started again when it misbehaves (a pipe
+        error, a crash, a call unanswered in time), after
+        --capture-browser-jobs tasks, or over --capture-browser-rss-mb;
       - every connection the browser opens (the page, redirects, frames,
         subresources, fetches, workers, websockets) goes through the
-        task's own egress relay (egress.h), which resolves the name once
-        and checks the address it connects to with the private-network
+        task's own egress relay (egress.h; its context's proxy, and the
+        browser's own --proxy-server a relay of the same rule), which
+        resolves the name once and checks the address it connects to with the private-network
         rule; Chromium resolves nothing itself;
       - the browser never runs as root: a root renderer starts it as
         --browser-user (default nobody), with Chromium's own sandbox when
         it works here (--browser-sandbox auto; see capture_browser_setup);
       - the browser runs in its own process group, killed as a whole
-        (SIGKILL) when the task ends, fails or times out; never outlives it.
+        (SIGKILL) when it is started again or its thread ends; never
+        outlives the renderer (PR_SET_PDEATHSIG).
     A page on a phone or tablet in portrait is laid out between the
     device's safe-area insets (device_frame.h: below the Dynamic Island or
     camera, above the home indicator) at the spec's scale; the bands are
@@ -29,7 +37,7 @@
     browser followed), and retryable ones for a browser that
     could not start or died mid-capture.
 
-    Thread: any worker thread; each call has its own browser. Memory: the
+    Thread: any worker thread; each thread has its own browser. Memory: the
     caller owns `out` (an initialised msgpack_sbuffer). */
 #ifndef EASEL_CAPTURE_H
 #define EASEL_CAPTURE_H
@@ -43,6 +51,8 @@
 #include "slide_render.h"
 
 #define CAPTURE_NAV_TIMEOUT_MS_DEFAULT 30000
+#define CAPTURE_BROWSER_JOBS_DEFAULT   100     /* jobs of one warm browser */
+#define CAPTURE_BROWSER_RSS_MB_DEFAULT 2048    /* resident MiB of one warm browser's processes */
 
 typedef struct {
     const char *chromium;          /* browser binary; NULL: captures of pages fail */
@@ -54,6 +64,8 @@ typedef struct {
     uid_t       browser_uid;
     gid_t       browser_gid;
     bool        sandbox;           /* Chromium's own sandbox on (no --no-sandbox) */
+    int64_t     browser_jobs_max;  /* a warm browser is started again after this many jobs */
+    int64_t     browser_rss_max_mb;/* ... or when its processes' resident memory is over this */
 } capture_opts_t;
 
 /* Decides who runs the browser and whether its sandbox is on, into opts

@@ -467,7 +467,7 @@ s_run (s_link_t *link, s_shared_t *sh)
 /* The renderer's settings, read once by s_configure. */
 typedef struct {
     const char *work, *font, *allow_networks, *capture, *browser_user, *browser_sandbox, *metrics;
-    int64_t slots, delay_ms, nav_timeout_ms, drain_ms;
+    int64_t slots, delay_ms, nav_timeout_ms, drain_ms, browser_jobs, browser_rss_mb;
     bool allow_private;
 } s_config_t;
 
@@ -507,6 +507,14 @@ s_configure (s_config_t *cfg, int argc, char **argv)
           .num = CAPTURE_NAV_TIMEOUT_MS_DEFAULT, .min = 100, .max = 120000, .help = "the page's load "
           "(or network idle) must come within it, else the job fails with `navigation timeout`",
           .out_num = &cfg->nav_timeout_ms },
+        { .flag = "--capture-browser-jobs", .env = "EASEL_CAPTURE_BROWSER_JOBS", .kind = CONFIG_INT,
+          .num = CAPTURE_BROWSER_JOBS_DEFAULT, .min = 1, .max = 100000, .help = "each capture slot keeps "
+          "one warm browser (a fresh browser context per job) and starts it again after this many jobs",
+          .out_num = &cfg->browser_jobs },
+        { .flag = "--capture-browser-rss-mb", .env = "EASEL_CAPTURE_BROWSER_RSS_MB", .kind = CONFIG_INT,
+          .num = CAPTURE_BROWSER_RSS_MB_DEFAULT, .min = 64, .max = 1048576, .help = "a warm browser whose "
+          "processes hold more resident memory than this (MiB, read from /proc before each job) is "
+          "started again", .out_num = &cfg->browser_rss_mb },
         { .env = "EASEL_CHROMIUM", .kind = CONFIG_TEXT, .shown = "as above",
           .help = "the browser binary (read by capture.c)" },
         { .env = "EASEL_RENDER_THREADS", .kind = CONFIG_TEXT, .shown = "the online CPUs, at most 4 (1..16)",
@@ -563,6 +571,8 @@ main (int argc, char **argv)
         .allow_private = sh.opts.allow_private,
         .allow = &allow,
         .nav_timeout_ms = (int) cfg.nav_timeout_ms,
+        .browser_jobs_max = cfg.browser_jobs,
+        .browser_rss_max_mb = cfg.browser_rss_mb,
         .font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     };
     if (access (sh.capture.font_path, R_OK) != 0)

@@ -79,6 +79,14 @@ TALL30K = (_HEAD + b"#g{height:29000px;background:rgb(16,200,64)}#b{height:1000p
            b"</style></head><body><div id=g></div><div id=b></div></body></html>")
 
 
+# what a page stores: green when it finds no local storage of an earlier job, red when it does;
+# then it sets a cookie and local storage and loads /iso.png, which carries the cookie back
+ISOLATE = (_HEAD + b"body{height:100vh;background:rgb(16,200,64)}</style></head><body><script>"
+           b"if(localStorage.getItem('iso')){document.body.style.background='rgb(224,16,16)';}"
+           b"document.cookie='iso=job; max-age=3600; path=/';localStorage.setItem('iso','job');"
+           b"document.write('<img src=/iso.png width=1 height=1>');</script></body></html>")
+
+
 def need_chromium():
     """Browser tests skip (exit 77, ctest SKIP_RETURN_CODE) only when no chromium is installed."""
     path = os.environ.get("EASEL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -93,7 +101,7 @@ class PageServer:
     finishes), /slow (answers after `slow_s`), /auth (needs X-Token: sesame),
     /login (the green box with Cookie sid=open-sesame, else red over blue), and the option pages
     above (/clean, /lazy, /boxes, /dark, /late, /plain, /env, /huge, /tall30k, /fetched
-    with /paint.js and /red.png).
+    with /paint.js and /red.png, /isolate with /iso.png).
     Records (path, user agent, X-Token, Cookie, Accept-Language) of each request in `seen`."""
 
     def __init__(self, slow_s=4):
@@ -101,7 +109,8 @@ class PageServer:
         self.png = make_png(300, 200, rgb=(20, 200, 60))
         self.slow_s = slow_s
         self.extra = {"/clean": CLEAN, "/lazy": LAZY, "/boxes": BOXES, "/dark": DARK, "/late": LATE,
-                      "/plain": PLAIN, "/env": ENV, "/huge": HUGE, "/tall30k": TALL30K, "/fetched": FETCHED}
+                      "/plain": PLAIN, "/env": ENV, "/huge": HUGE, "/tall30k": TALL30K, "/fetched": FETCHED,
+                      "/isolate": ISOLATE}
         self.red_png = make_png(200, 100, rgb=RED)
         self.lock = threading.Lock()
         server = self
@@ -143,7 +152,7 @@ class PageServer:
                     body, ctype, code = PAGE, "text/html", 200
                 elif path == "/paint.js":
                     body, ctype, code = PAINT_JS, "text/javascript", 200
-                elif path == "/red.png":
+                elif path in ("/red.png", "/iso.png"):
                     body, ctype, code = server.red_png, "image/png", 200
                 elif path in server.extra:
                     body, ctype, code = server.extra[path], "text/html", 200

@@ -1,5 +1,7 @@
 """Chromium killed mid-capture: the renderer reports a retryable failure,
-the task is tried again, and the job completes (one renderer)."""
+the task is tried again on a browser the renderer starts again (its warm
+browser broke), the job completes (one renderer), and nothing of the killed
+browser's process group is left."""
 import os
 import signal
 from harness import Stack, check, wait_for
@@ -73,5 +75,24 @@ status, _, job = stack.json("GET", "/v1/jobs/%s?wait=60" % job["job_id"])
 check(job["status"] == "completed", "after the browser was killed: %r" % job)
 check(len(pages.browser_hits("/slow")) >= 2, "the capture was not tried again")
 check("task attempt failed" in stack.log_text("scheduler"), "no retryable failure logged")
-wait_for(lambda: not browser_pids(), 10, "no browser process (main or helper) to outlive its task")
+KILLED = next(iter(GROUPS))
+
+
+def killed_group():
+    """Processes left of the killed browser's group (its zygotes and renderers)."""
+    left = []
+    for pid in browser_pids():
+        try:
+            if os.getpgid(pid) == KILLED:
+                left.append(pid)
+        except OSError:
+            pass
+    return left
+
+
+wait_for(lambda: not killed_group(), 10, "no process of the killed browser's group to outlive it")
+log = stack.log_text("renderer0")
+check(log.count("browser started") == 2 and "misbehaved" in log,
+      "the renderer should start its warm browser again after the kill: %r"
+      % [l for l in log.splitlines() if "browser started" in l])
 print("it_capture_killed: 1 passed, 0 failed")

@@ -1,0 +1,553 @@
+/*  cdp.c: the Chromium process and its DevTools pipe (see cdp.h).
+
+    Thread: the thread that called cdp_start owns the cdp_t, its socket and
+    its process group. Memory: the read buffer grows to CDP_MSG_MAX at most;
+    anything longer is a broken browser. Cookie, storage and header values
+    pass through here and are never logged. */
+
+#include "cdp.h"
+#include "capture_page.h"
+#include "log.h"
+#include "util.h"
+#include "web_url.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define S_ARGS_MAX 32
+
+static int
+s_rm_one (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void) sb, (void) flag, (void) ftw;
+    remove (path);
+    return 0;
+}
+
+void
+cdp_stop (cdp_t *b)
+{
+    if (b->pgid > 0)               /* the whole group: zygotes, renderers, gpu */
+        kill (-b->pgid, SIGKILL);
+    if (b->pid > 0) {
+        kill (b->pid, SIGKILL);
+        waitpid (b->pid, NULL, 0);
+    }
+    b->pid = b->pgid = 0;
+    if (b->fd >= 0)
+        close (b->fd);
+    b->fd = -1;
+    egress_stop (&b->egress);      /* after the browser: nothing is left to relay */
+    if (b->profile [0])
+        nftw (b->profile, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    b->profile [0] = '\0';
+    free (b->buf);
+    b->buf = NULL;
+}
+
+int
+cdp_start (cdp_t *b, const capture_opts_t *opts, int width, int height, render_error_t *why)
+{
+    memset (b, 0, sizeof *b);
+    b->fd = -1;
+    char eerr [128];
+    b->egress = egress_start (opts->allow_private, opts->allow, eerr, sizeof eerr);
+    if (!b->egress)
+        return capture_error (why, "capture_failed", true, "cannot start the browser's egress: %s", eerr);
+    snprintf (b->profile, sizeof b->profile, "/tmp/easel-chromium-XXXXXX");
+    if (!mkdtemp (b->profile)) {
+        b->profile [0] = '\0';
+        return capture_error (why, "capture_failed", true, "cannot make a browser profile: %s", strerror (errno));
+    }
+    if (opts->drop_user && chown (b->profile, opts->browser_uid, opts->browser_gid) != 0)
+        return capture_error (why, "capture_failed", true, "cannot give the browser its profile: %s", strerror (errno));
+    char prof [96], win [48], proxy [64], home [80], xdg_config [96], xdg_cache [96];
+    snprintf (home, sizeof home, "HOME=%s", b->profile);
+    snprintf (xdg_config, sizeof xdg_config, "XDG_CONFIG_HOME=%s", b->profile);
+    snprintf (xdg_cache, sizeof xdg_cache, "XDG_CACHE_HOME=%s", b->profile);
+    const char *envp [] = { home, xdg_config, xdg_cache, "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL };
+    snprintf (prof, sizeof prof, "--user-data-dir=%s", b->profile);
+    snprintf (win, sizeof win, "--window-size=%d,%d", width, height);
+    snprintf (proxy, sizeof proxy, "--proxy-server=socks5://127.0.0.1:%d", egress_port (b->egress));
+    /* every connection through egress, loopback included; Chromium's own
+       resolver answers nothing, so no name is looked up outside egress;
+       WebRTC may not send UDP around the proxy */
+    const char *argv [S_ARGS_MAX] = {
+        opts->chromium, "--headless", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--disable-dev-shm-usage", "--mute-audio",
+        "--hide-scrollbars", "--remote-debugging-pipe", prof, win, proxy,
+        "--proxy-bypass-list=<-loopback>",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--disable-features=DnsOverHttps,AsyncDns"
+    };
+    int argc = 19;
+    if (!opts->sandbox)
+        argv [argc++] = "--no-sandbox";
+    argv [argc++] = "about:blank";
+    argv [argc] = NULL;
+    int sv [2];
+    if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return capture_error (why, "capture_failed", true, "socketpair: %s", strerror (errno));
+    int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+    pid_t pid = fork ();
+    if (pid == 0) {
+        /* async-signal-safe calls only until exec */
+        setpgid (0, 0);
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        int a = fcntl (sv [1], F_DUPFD, 10), c = fcntl (sv [1], F_DUPFD, 10);
+        if (a < 0 || c < 0 || dup2 (a, 3) < 0 || dup2 (c, 4) < 0)
+            _exit (127);
+        if (devnull >= 0) {
+            dup2 (devnull, 0);
+            dup2 (devnull, 1);
+            dup2 (devnull, 2);
+        }
+        if (opts->drop_user
+        &&  (setgroups (0, NULL) != 0 || setgid (opts->browser_gid) != 0 || setuid (opts->browser_uid) != 0
+             || setuid (0) == 0))
+            _exit (126);           /* never a browser as root */
+        execve (opts->chromium, (char * const *) argv, (char * const *) envp);
+        _exit (127);
+    }
+    if (devnull >= 0)
+        close (devnull);
+    close (sv [1]);
+    if (pid < 0) {
+        close (sv [0]);
+        return capture_error (why, "capture_failed", true, "fork: %s", strerror (errno));
+    }
+    setpgid (pid, pid);            /* either side may win the race; both set it */
+    b->pid = b->pgid = pid;
+    b->fd = sv [0];
+    return 0;
+}
+
+/* Sends one command; id out. 0 / -1. */
+int
+cdp_send (cdp_t *b, const char *method, json_t *params, bool session, int *id)
+{
+    *id = ++b->next_id;
+    json_t *msg = json_pack ("{s:i, s:s, s:O}", "id", *id, "method", method, "params", params);
+    if (msg && session)
+        json_object_set_new (msg, "sessionId", json_string (b->session));
+    char *text = msg ? json_dumps (msg, JSON_COMPACT) : NULL;
+    json_decref (msg);
+    if (!text)
+        return -1;
+    size_t len = strlen (text) + 1, off = 0;  /* the NUL ends the message */
+    int rc = 0;
+    while (off < len) {
+        ssize_t n = send (b->fd, text + off, len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = -1;
+            break;
+        }
+        off += (size_t) n;
+    }
+    free (text);
+    return rc;
+}
+
+/* scheme://host:port of url into out, "" when it is not one web_url_parse takes. */
+void
+cdp_origin (const char *url, char *out, size_t size)
+{
+    web_url_t u;
+    char err [WEB_URL_ERR_MAX];
+    out [0] = '\0';
+    if (url && web_url_parse (url, &u, err) == 0)
+        snprintf (out, size, "%s://%s%s%s:%d", u.scheme, strchr (u.host, ':') ? "[" : "", u.host,
+                  strchr (u.host, ':') ? "]" : "", u.port);
+}
+
+/* A request paused by Fetch (only when the spec has headers or
+   block_resources): one of a blocked resource type fails; one for the
+   page's own origin goes on with the spec's headers added (replacing any
+   of the same name), any other as the browser made it, so a third-party
+   host never sees them. */
+static void
+s_on_paused (cdp_t *b, json_t *params)
+{
+    const char *rid = json_string_value (json_object_get (params, "requestId"));
+    json_t *req = json_object_get (params, "request");
+    if (!rid)
+        return;
+    int id;
+    const char *type = json_string_value (json_object_get (params, "resourceType"));
+    for (int32_t i = 0; type && i < b->spec->block_resources.n; i++)
+        if (strcmp (type, b->spec->block_resources.v [i]) == 0) {
+            json_t *fail = json_pack ("{s:s, s:s}", "requestId", rid, "errorReason", "BlockedByClient");
+            if (fail)
+                cdp_send (b, "Fetch.failRequest", fail, true, &id);
+            json_decref (fail);
+            return;
+        }
+    char origin [300];
+    cdp_origin (json_string_value (json_object_get (req, "url")), origin, sizeof origin);
+    json_t *cont = json_pack ("{s:s}", "requestId", rid);
+    if (cont && origin [0] && strcmp (origin, b->origin) == 0) {
+        json_t *list = json_array ();
+        const char *name;
+        json_t *value;
+        json_object_foreach (json_object_get (req, "headers"), name, value) {
+            bool replaced = false;
+            for (int32_t i = 0; i < b->spec->nheaders && !replaced; i++)
+                replaced = strcasecmp (name, b->spec->header_names [i]) == 0;
+            if (!replaced && json_is_string (value))
+                json_array_append_new (list, json_pack ("{s:s, s:O}", "name", name, "value", value));
+        }
+        for (int32_t i = 0; i < b->spec->nheaders; i++)
+            json_array_append_new (list, json_pack ("{s:s, s:s}", "name", b->spec->header_names [i],
+                                                    "value", b->spec->header_values [i]));
+        json_object_set_new (cont, "headers", list);
+    }
+    if (cont)
+        cdp_send (b, "Fetch.continueRequest", cont, true, &id);   /* its answer is ignored */
+    json_decref (cont);
+}
+
+/* Notes the events the wait needs. */
+static void
+s_cdp_event (cdp_t *b, json_t *msg)
+{
+    const char *method = json_string_value (json_object_get (msg, "method"));
+    if (!method || !b->session [0])
+        return;
+    json_t *params = json_object_get (msg, "params");
+    /* the job's own page only: a disposed context's last events are not its */
+    const char *sid = json_string_value (json_object_get (msg, "sessionId"));
+    if (strncmp (method, "Target.", 7) != 0 && (!sid || strcmp (sid, b->session) != 0))
+        return;
+    if (strcmp (method, "Page.loadEventFired") == 0)
+        b->loaded = true;
+    else
+    if (strcmp (method, "Fetch.requestPaused") == 0)
+        s_on_paused (b, params);
+    else
+    if (strcmp (method, "Page.lifecycleEvent") == 0) {
+        const char *name = json_string_value (json_object_get (params, "name"));
+        const char *loader = json_string_value (json_object_get (params, "loaderId"));
+        if (name && strcmp (name, "networkIdle") == 0 && loader && strcmp (loader, b->loader) == 0)
+            b->idle = true;
+    }
+    else
+    if (strcmp (method, "Inspector.targetCrashed") == 0)
+        b->dead = true;
+    else
+    if (strcmp (method, "Target.targetCrashed") == 0 || strcmp (method, "Target.detachedFromTarget") == 0) {
+        const char *tid = json_string_value (json_object_get (params, "targetId"));
+        const char *psid = json_string_value (json_object_get (params, "sessionId"));
+        if ((tid && strcmp (tid, b->target) == 0) || (psid && strcmp (psid, b->session) == 0))
+            b->dead = true;
+    }
+}
+
+/* Reads messages until the reply to `id` (0: only until *flag) or the
+   deadline (monotonic ms). 0 with *reply (id > 0; the caller decrefs); 1 on
+   timeout; -1 when the browser died or sent garbage. */
+static int s_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply);
+
+int
+cdp_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply)
+{
+    int rc = b->fd >= 0 ? s_wait (b, id, flag, deadline, reply) : -1;
+    if (rc < 0)
+        b->broken = true;          /* a pipe error, garbage, a crash: no next job on it */
+    return rc;
+}
+
+static int
+s_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply)
+{
+    if (reply)
+        *reply = NULL;
+    while (true) {
+        /* whole messages already buffered */
+        char *nul;
+        while (b->len && (nul = memchr (b->buf, '\0', b->len))) {
+            size_t n = (size_t) (nul - b->buf);
+            json_t *msg = json_loadb (b->buf, n, 0, NULL);
+            memmove (b->buf, nul + 1, b->len - n - 1);
+            b->len -= n + 1;
+            if (!msg)
+                return -1;
+            json_t *mid = json_object_get (msg, "id");
+            if (id > 0 && json_is_integer (mid) && json_integer_value (mid) == id) {
+                *reply = msg;
+                return 0;
+            }
+            s_cdp_event (b, msg);
+            json_decref (msg);
+        }
+        if (b->dead)
+            return -1;
+        if (flag && *flag)
+            return 0;
+        int64_t left = deadline - util_mono_ms ();
+        if (left <= 0)
+            return 1;
+        struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
+        int pr = poll (&pfd, 1, (int) (left < 200 ? left : 200));
+        if (pr < 0 && errno != EINTR)
+            return -1;
+        if (pr == 0) {
+            if (waitpid (b->pid, NULL, WNOHANG) == b->pid) {
+                b->pid = 0;         /* reaped: the group is killed by pgid in stop */
+                return -1;
+            }
+            continue;
+        }
+        if (pr < 0)
+            continue;
+        if (b->cap - b->len < 1024 * 1024) {
+            size_t cap = b->cap ? b->cap * 2 : 4 * 1024 * 1024;
+            char *grown = cap > CDP_MSG_MAX ? NULL : realloc (b->buf, cap);
+            if (!grown)
+                return -1;
+            b->buf = grown;
+            b->cap = cap;
+        }
+        ssize_t r = read (b->fd, b->buf + b->len, b->cap - b->len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        b->len += (size_t) r;
+    }
+}
+
+/* Sends and waits for the reply. 0 with *result (borrowed from *reply, which
+   the caller decrefs) ; 1 timeout; -1 died or an error answer (err). */
+int
+cdp_call (cdp_t *b, const char *method, json_t *params, bool session, int64_t deadline,
+            json_t **reply, json_t **result, char *err, size_t errsz)
+{
+    int id;
+    *reply = NULL;
+    int rc = cdp_send (b, method, params, session, &id);
+    json_decref (params);
+    if (rc) {
+        b->broken = true;
+        return -1;
+    }
+    rc = cdp_wait (b, id, NULL, deadline, reply);
+    if (rc == 1)
+        b->broken = true;          /* a call unanswered in time */
+    if (rc)
+        return rc;
+    json_t *e = json_object_get (*reply, "error");
+    if (e) {
+        snprintf (err, errsz, "%s: %s", method, json_string_value (json_object_get (e, "message"))
+                  ? json_string_value (json_object_get (e, "message")) : "error");
+        json_decref (*reply);
+        *reply = NULL;
+        return -1;
+    }
+    *result = json_object_get (*reply, "result");
+    return 0;
+}
+
+/* ---- the warm browser of this thread ------------------------------------------ */
+
+static pthread_key_t  s_key;
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+static atomic_llong   s_starts;
+
+static void
+s_thread_end (void *arg)
+{
+    cdp_t *b = arg;
+    cdp_job_close (b);
+    cdp_stop (b);
+    free (b);
+}
+
+static void
+s_key_make (void)
+{
+    pthread_key_create (&s_key, s_thread_end);
+}
+
+/* Resident KiB of the processes in group pgid (the browser, its zygotes,
+   renderers, GPU and utility processes), from /proc/<pid>/status. */
+static int64_t
+s_group_rss_kb (pid_t pgid)
+{
+    DIR *dir = opendir ("/proc");
+    if (!dir)
+        return 0;
+    int64_t total = 0;
+    struct dirent *e;
+    while ((e = readdir (dir))) {
+        char *end;
+        long pid = strtol (e->d_name, &end, 10);
+        if (*end || pid <= 0 || getpgid ((pid_t) pid) != pgid)
+            continue;
+        char path [64], line [256];
+        snprintf (path, sizeof path, "/proc/%ld/status", pid);
+        FILE *f = fopen (path, "r");
+        if (!f)
+            continue;
+        while (fgets (line, sizeof line, f))
+            if (strncmp (line, "VmRSS:", 6) == 0) {
+                total += strtoll (line + 6, NULL, 10);
+                break;
+            }
+        fclose (f);
+    }
+    closedir (dir);
+    return total;
+}
+
+int64_t
+cdp_starts (void)
+{
+    return (int64_t) atomic_load (&s_starts);
+}
+
+cdp_t *
+cdp_warm (const capture_opts_t *opts, render_error_t *why)
+{
+    pthread_once (&s_once, s_key_make);
+    cdp_t *b = pthread_getspecific (s_key);
+    if (!b) {
+        b = calloc (1, sizeof *b);
+        if (!b) {
+            capture_error (why, "capture_failed", true, "out of memory%s", "");
+            return NULL;
+        }
+        b->fd = -1;
+        pthread_setspecific (s_key, b);
+    }
+    const char *reason = NULL;
+    char text [64] = "";
+    if (b->broken)
+        reason = "the browser misbehaved";
+    else
+    if (b->fd < 0)
+        reason = "first capture";
+    else
+    if (b->pid == 0 || waitpid (b->pid, NULL, WNOHANG) == b->pid) {
+        reason = "the browser exited";
+        b->pid = 0;                /* reaped: its group is killed by pgid */
+    }
+    else
+    if (opts->browser_jobs_max > 0 && b->jobs >= opts->browser_jobs_max) {
+        reason = "jobs";
+        snprintf (text, sizeof text, "%lld", (long long) b->jobs);
+    }
+    else
+    if (opts->browser_rss_max_mb > 0) {
+        int64_t kb = s_group_rss_kb (b->pgid);
+        if (kb > opts->browser_rss_max_mb * 1024) {
+            reason = "memory";
+            snprintf (text, sizeof text, "%lld MiB", (long long) (kb / 1024));
+        }
+    }
+    if (!reason)
+        return b;
+    cdp_stop (b);
+    if (cdp_start (b, opts, 1280, 800, why) != 0) {
+        cdp_stop (b);
+        b->broken = true;
+        return NULL;
+    }
+    atomic_fetch_add (&s_starts, 1);
+    char pid [16], total [24];
+    snprintf (pid, sizeof pid, "%d", (int) b->pid);
+    snprintf (total, sizeof total, "%lld", (long long) cdp_starts ());
+    log_info ("browser started", "pid", pid, "reason", reason, "after", text [0] ? text : "-",
+              "starts", total, NULL);
+    return b;
+}
+
+int
+cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, const char *url,
+              char *err, size_t errsz)
+{
+    b->context [0] = b->target [0] = b->session [0] = b->loader [0] = '\0';
+    b->loaded = b->idle = b->dead = false;
+    b->spec = spec;
+    cdp_origin (url, b->origin, sizeof b->origin);
+    b->jobs++;
+    char eerr [128];
+    b->job_egress = egress_start (opts->allow_private, opts->allow, eerr, sizeof eerr);
+    if (!b->job_egress) {
+        snprintf (err, errsz, "cannot start the page's egress: %s", eerr);
+        return -1;
+    }
+    /* the context's proxy is the job's relay; the same bypass rule as the
+       browser's (<-loopback>: loopback too goes through it) */
+    char proxy [64];
+    snprintf (proxy, sizeof proxy, "socks5://127.0.0.1:%d", egress_port (b->job_egress));
+    int64_t deadline = util_mono_ms () + 20000;
+    json_t *reply = NULL, *res = NULL;
+    int rc = cdp_call (b, "Target.createBrowserContext",
+                       json_pack ("{s:b, s:s, s:s}", "disposeOnDetach", 1, "proxyServer", proxy,
+                                  "proxyBypassList", "<-loopback>"),
+                       false, deadline, &reply, &res, err, errsz);
+    const char *id = rc == 0 ? json_string_value (json_object_get (res, "browserContextId")) : NULL;
+    snprintf (b->context, sizeof b->context, "%s", id ? id : "");
+    json_decref (reply);
+    if (rc == 0 && !b->context [0])
+        rc = -1, snprintf (err, errsz, "no browser context");
+    if (rc == 0)
+        rc = cdp_call (b, "Target.createTarget",
+                       json_pack ("{s:s, s:s, s:i, s:i}", "url", "about:blank", "browserContextId", b->context,
+                                  "width", (int) spec->width, "height", (int) spec->height),
+                       false, deadline, &reply, &res, err, errsz);
+    if (rc == 0) {
+        id = json_string_value (json_object_get (res, "targetId"));
+        snprintf (b->target, sizeof b->target, "%s", id ? id : "");
+        json_decref (reply);
+        rc = cdp_call (b, "Target.attachToTarget", json_pack ("{s:s, s:b}", "targetId", b->target,
+                       "flatten", 1), false, deadline, &reply, &res, err, errsz);
+    }
+    if (rc == 0) {
+        id = json_string_value (json_object_get (res, "sessionId"));
+        snprintf (b->session, sizeof b->session, "%s", id ? id : "");
+        json_decref (reply);
+    }
+    if (rc == 1)
+        snprintf (err, errsz, "no answer");
+    return rc ? -1 : 0;
+}
+
+void
+cdp_job_close (cdp_t *b)
+{
+    b->target [0] = b->session [0] = '\0';   /* its detach while disposing is no crash */
+    b->dead = false;
+    if (b->context [0] && !b->broken && b->fd >= 0) {
+        json_t *reply = NULL, *res = NULL;
+        char err [256];
+        if (cdp_call (b, "Target.disposeBrowserContext", json_pack ("{s:s}", "browserContextId", b->context),
+                      false, util_mono_ms () + 10000, &reply, &res, err, sizeof err) != 0)
+            b->broken = true;      /* a context left behind: the next job gets a new browser */
+        json_decref (reply);
+    }
+    if (b->broken)
+        cdp_stop (b);              /* before the relay: nothing is left to relay */
+    egress_stop (&b->job_egress);
+    b->context [0] = b->target [0] = b->session [0] = '\0';
+    b->spec = NULL;
+}

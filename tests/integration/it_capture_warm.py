@@ -1,0 +1,54 @@
+"""Warm browsers: one renderer (one slot) keeps its Chromium from job to job
+and gives each job a browser context of its own. Job 1 loads /isolate, which
+sets a cookie and local storage (and its own subresource carries the cookie
+back: they do hold within a job); job 2 on the same renderer and page must
+send no cookie and find no local storage (the page stays green). The
+renderer logs one "browser started" for both, and a second one, reason
+"jobs", once EASEL_CAPTURE_BROWSER_JOBS (3) jobs have run on the first."""
+import re
+from harness import Stack, check
+from capture_pages import PageServer, need_chromium, decode_png, bbox, RED, GREEN
+
+need_chromium()
+pages = PageServer()
+stack = Stack(renderers=1, renderer_env={"EASEL_CAPTURE_BROWSER_JOBS": "3"})
+
+
+def starts():
+    return re.findall(r"browser started.*", stack.log_text("renderer0"))
+
+
+def capture(n):
+    status, _, job = stack.json("POST", "/v1/capture", {
+        "url": pages.url("/isolate?job=%d" % n), "viewport": {"width": 400, "height": 300}}, timeout=120)
+    check(status == 200 and job["status"] == "completed", "job %d: %d %r" % (n, status, job))
+    status, _, data = stack.request("GET", job["result"]["url"][len(stack.base):], auth=False)
+    check(status == 200, "job %d's file: %d" % (n, status))
+    _, _, rows = decode_png(data)
+    return rows
+
+
+def cookies(n):
+    """The Cookie headers the page server got for job n's document."""
+    return [s[3] for s in pages.browser_hits("/isolate?job=%d" % n)]
+
+
+check(starts() == [], "a browser was started before any capture: %r" % starts())
+rows = capture(1)
+check(bbox(rows, GREEN) is not None and bbox(rows, RED) is None, "job 1 found local storage before it set any")
+check(cookies(1) == [None], "job 1's page was sent a cookie: %r" % cookies(1))
+sub = [s[3] for s in pages.browser_hits("/iso.png")]
+check(sub and "iso=job" in (sub[-1] or ""), "the cookie the page set did not hold within its job: %r" % sub)
+
+rows = capture(2)
+check(cookies(2) == [None], "job 2 was sent job 1's cookie: %r" % cookies(2))
+check(bbox(rows, RED) is None and bbox(rows, GREEN) is not None, "job 2 saw job 1's local storage (red)")
+check(len(starts()) == 1, "two jobs started %d browsers: %r" % (len(starts()), starts()))
+
+capture(3)
+check(len(starts()) == 1, "three jobs (the limit) started %d browsers: %r" % (len(starts()), starts()))
+rows = capture(4)
+check(len(starts()) == 2 and '"reason":"jobs"' in starts()[1],
+      "the fourth job should run on a browser started again after 3 jobs: %r" % starts())
+check(cookies(4) == [None] and bbox(rows, RED) is None, "the new browser shared a job's storage")
+print("it_capture_warm: 1 passed, 0 failed")
