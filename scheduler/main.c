@@ -115,6 +115,10 @@ s_configure (scheduler_config_t *self, int argc, char **argv, const char **metri
           .help = "with the S3 store, `GET /v1/files/{id}` answers 302 to a presigned GET living this "
                   "long (never past a signed URL's expiry); 0 streams the bytes through Easel instead",
           .out_num = &self->blob_redirect_s },
+        { .flag = "--blob-via-scheduler", .env = "EASEL_BLOB_VIA_SCHEDULER", .kind = CONFIG_BOOL,
+          .help = "with the S3 store, renderers still get input images and send results through the "
+                  "scheduler (by default they GET and PUT them with URLs it presigns per task)",
+          .out_bool = &self->blob_via_scheduler },
         { .env = "EASEL_S3_ACCESS_KEY", .kind = CONFIG_TEXT, .shown = "unset (then AWS_ACCESS_KEY_ID)",
           .help = "the S3 store's access key id; read from the environment only" },
         { .env = "EASEL_S3_SECRET_KEY", .kind = CONFIG_TEXT, .shown = "unset (then AWS_SECRET_ACCESS_KEY)",
