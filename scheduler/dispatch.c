@@ -98,6 +98,15 @@ dispatch_run (scheduler_t *self)
                 task.blob_sha256 [0] = 0;
             }
         }
+        if (task.bg_blob_sha256 [0]) {
+            task.bg_blob = blob_store_get (self->blobs, task.bg_blob_sha256, EASEL_MAX_SOURCE_BYTES,
+                                           &task.bg_blob_len, err);
+            if (!task.bg_blob) {
+                /* the same: the renderer answers a retryable blob_missing */
+                log_error ("background image unreadable", "task", task.task_id, "reason", err, NULL);
+                task.bg_blob_sha256 [0] = 0;
+            }
+        }
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
         if (proto_task_encode (&task, &sb) == 0)
