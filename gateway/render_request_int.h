@@ -18,10 +18,10 @@
 #include "render_request.h"
 #include "presets.h"
 
-#define MAX_LOCALES          40
+#define MAX_LOCALES          EASEL_MAX_LOCALES
 #define LOCALE_MIN_BYTES     2
 #define LOCALE_MAX_BYTES     35
-#define MAX_MATRIX_PRESETS   32
+#define MAX_MATRIX_PRESETS   EASEL_MAX_MATRIX_PRESETS
 #define MAX_GRADIENT_STOPS   4
 #define DEFAULT_ANGLE        180
 #define DEFAULT_TEXT_COLOR   0xFFFFFFu  /* on a dark background (or an image) */
@@ -57,7 +57,7 @@ typedef struct {
     rr_style_t   layout, head, subst;   /* merged: slide over render defaults */
 } rr_slide_t;
 
-#define MAX_FILE_IDS 64       /* distinct file ids one render names */
+#define MAX_FILE_IDS EASEL_MAX_FILES_PER_RENDER
 
 /* The file ids a render names, each resolved once to its sha256. */
 typedef struct {

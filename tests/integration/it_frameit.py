@@ -5,7 +5,13 @@ keyword and a title, and title.strings in UTF-8, UTF-16LE and UTF-16BE
 (with BOMs). Every <name>_framed.png must exist beside its screenshot as a
 PNG of its device's store size, the headline text must come from the
 .strings (the CLI's --json report carries each slide as sent), keys Easel
-cannot honour must be warned about once, and the renders must exist."""
+cannot honour must be warned about once, and the renders must exist.
+With uploads the run is one render per orientation: the portrait
+screenshots of every locale and device share one render (a screenshot of
+one style per locale and device shares a slide, the cells without one are
+null in its file_id map), the landscape one is a second; a tree of more
+screenshots of one style than a render has slides is split at the slide
+cap. The renders submitted are counted in the API."""
 import json
 import os
 import subprocess
@@ -18,15 +24,21 @@ env = dict(stack.env, EASEL_URL=stack.base, EASEL_API_KEY=stack.key)
 
 root = tempfile.mkdtemp(prefix="easel-frameit-")
 shots_dir = os.path.join(root, "fastlane", "screenshots")
-IPHONE, IPAD, ANDROID = (1320, 2868), (2048, 2732), (1080, 1920)
+IPHONE, IPAD, ANDROID, WIDE = (1320, 2868), (2048, 2732), (1080, 1920), (2868, 1320)
 files = {
     "en-US": {"iPhone 17 Pro Max-01Home.png": IPHONE, "iPad Pro-01Home.png": IPAD,
               "Nexus 5X-01Home.png": ANDROID, "iPhone 17 Pro Max-02Stats.png": IPHONE},
     "ar-SA": {"iPhone 17 Pro Max-01Home.png": IPHONE, "iPad Pro-01Home.png": IPAD},
-    "ja": {"iPhone 17 Pro Max-01Home.png": IPHONE},
+    "ja": {"iPhone 17 Pro Max-01Home.png": IPHONE, "iPhone 17 Pro Max-03Wide.png": WIDE},
 }
 STORE = {IPHONE: ("appstore.iphone_6_9", (1320, 2868)), IPAD: ("appstore.ipad_13", (2064, 2752)),
-         ANDROID: ("play.phone", (1080, 1920))}
+         ANDROID: ("play.phone", (1080, 1920)), WIDE: ("appstore.iphone_6_9", (2868, 1320))}
+
+
+def render_ids():
+    status, _, page = stack.json("GET", "/v1/renders?limit=100")
+    check(status == 200, "GET /v1/renders answered %d" % status)
+    return {r["id"] for r in page["data"]}
 
 for locale, names in files.items():
     os.makedirs(os.path.join(shots_dir, locale))
@@ -57,10 +69,12 @@ with open(os.path.join(shots_dir, "ar-SA", "title.strings"), "wb") as f:
 with open(os.path.join(shots_dir, "ja", "title.strings"), "wb") as f:
     f.write(b"\xff\xfe" + ('"01Home" = "%s";\n' % TITLES["ja"]).encode("utf-16-le"))
 
+before = render_ids()
 out = subprocess.run([os.path.join(BIN, "easel"), "frameit", os.path.join(root, "fastlane"), "--json"],
                      env=env, capture_output=True, timeout=150)
 check(out.returncode == 0, "easel frameit exited %d: %s" % (out.returncode, out.stderr.decode()))
 report = json.loads(out.stdout)
+submitted = render_ids() - before
 
 # every screenshot, and only those, framed beside itself at its store size
 images = {os.path.relpath(i["screenshot"], shots_dir): i for i in report["images"]}
@@ -84,9 +98,25 @@ check(not os.path.exists(os.path.join(shots_dir, "en-US", "old_framed_framed.png
 
 # the image source follows the server: uploads when POST /v1/files exists, inline base64 otherwise
 status, _, _ = stack.request("POST", "/v1/files", raw=make_png(120, 240), headers={"Content-Type": "image/png"})
-check(status in (200, 201, 404, 405, 415), "POST /v1/files answered %d" % status)
-check(report["source"] == ("upload" if status in (200, 201) else "inline"),
-      "POST /v1/files answers %d, frameit sent the screenshots as %s" % (status, report["source"]))
+check(status in (200, 201), "POST /v1/files answered %d" % status)
+check(report["source"] == "upload", "POST /v1/files answers %d, frameit sent the screenshots as %s"
+      % (status, report["source"]))
+
+# one render per orientation: the 8 portrait screenshots of 3 locales and 3 devices in one, the
+# landscape one in another; the iPhone home screen of every locale on one slide
+check(len(submitted) == 2 and submitted == {r["id"] for r in report["renders"]},
+      "2 renders submitted (portrait, landscape), got %d: %r" % (len(submitted), submitted))
+by_render = {}
+for rel, entry in images.items():
+    by_render.setdefault(entry["render_id"], set()).add(rel)
+wide = os.path.join("ja", "iPhone 17 Pro Max-03Wide.png")
+check(sorted(len(v) for v in by_render.values()) == [1, 7] and {wide} in by_render.values(),
+      "7 portrait screenshots in one render, the landscape one alone: %r" % by_render)
+homes = {images[os.path.join(l, "iPhone 17 Pro Max-01Home.png")]["image"]["slide"] for l in files}
+check(len(homes) == 1, "the iPhone home screens of 3 locales share a slide: %r" % homes)
+for r in report["renders"]:
+    check(r["progress"]["total"] == len(r["images"]) == len(by_render[r["id"]]),
+          "a render draws only its screenshots (the other cells are null): %r" % r["progress"])
 
 # texts: the .strings of each locale (any encoding), keyword joined on one line
 for locale in files:
@@ -121,8 +151,29 @@ for r in report["renders"]:
 out = subprocess.run([os.path.join(BIN, "easel"), "frameit", os.path.join(root, "fastlane")],
                      env=env, capture_output=True, timeout=150)
 check(out.returncode == 0, "plain run exited %d: %s" % (out.returncode, out.stderr.decode()))
-check(b"lint: " in out.stdout and b"framed 7 of 7 screenshots" in out.stdout, "summary: %s" % out.stdout)
+check(b"lint: " in out.stdout and b"framed 8 of 8 screenshots in 2 renders" in out.stdout, "summary: %s" % out.stdout)
 check(out.stderr.count(b"warning: interline_spacing") == 1, "warnings once: %s" % out.stderr)
+
+# a tree of 12 screenshots of one style and device: the slide cap splits it, 10 + 2
+big = tempfile.mkdtemp(prefix="easel-frameit-big-")
+os.makedirs(os.path.join(big, "screenshots", "en-US"))
+for n in range(12):
+    with open(os.path.join(big, "screenshots", "en-US", "iPhone 17 Pro Max-%02dShot.png" % n), "wb") as f:
+        f.write(make_png(*IPHONE, rgb=(10 * n, 80, 160)))
+before = render_ids()
+out = subprocess.run([os.path.join(BIN, "easel"), "frameit", big, "--json"], env=env, capture_output=True,
+                     timeout=150)
+check(out.returncode == 0, "big tree: exited %d: %s" % (out.returncode, out.stderr.decode()))
+big_report = json.loads(out.stdout)
+submitted = render_ids() - before
+check(len(submitted) == 2 and sorted(len(r["images"]) for r in big_report["renders"]) == [2, 10],
+      "12 screenshots in 2 renders of 10 and 2, got %d: %r" % (len(submitted),
+      [len(r["images"]) for r in big_report["renders"]]))
+for n in range(12):
+    framed = os.path.join(big, "screenshots", "en-US", "iPhone 17 Pro Max-%02dShot_framed.png" % n)
+    check(os.path.exists(framed), "%s was not written" % framed)
+    with open(framed, "rb") as f:
+        check(png_header(f.read(32))[:2] == (1320, 2868), "%s is not store sized" % framed)
 
 # a broken .strings file stops the run before anything is rendered, naming file and line
 with open(os.path.join(shots_dir, "ja", "title.strings"), "w") as f:
