@@ -13,6 +13,7 @@
     codes as cli_api.h.
     Single threaded; every json_t is freed before return.  */
 #include <ftw.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@ typedef struct {
     const frameit_device_t *device;
     json_t *slide;                   /* owned: this screenshot's own slide */
     char *key;                       /* owned: the slide without texts and screenshot */
+    char  bg_path [4096];            /* the Framefile's background, "" none */
+    char  bg_id [64];                /* its upload, "" none */
     int   render, slide_index;       /* where it went */
 } s_shot_t;
 
@@ -125,6 +128,55 @@ s_find_up (const char *path, const char *name, int max_levels, char *out, size_t
     return false;
 }
 
+/* Drops from s_shots every file a Framefile names as a background (in
+   default or a data[] entry; frameit's backgrounds often sit among the
+   screenshots): it is drawn behind them, not framed. A Framefile that does
+   not load is left to the plan to report. 0, or -1 out of memory. */
+static int
+s_drop_backgrounds (void)
+{
+    json_t *loaded = json_object (), *bgs = json_object ();
+    int rc = loaded && bgs ? 0 : -1;
+    for (int i = 0; i < s_nshots && rc == 0; i++) {
+        char ff [4200];
+        if (!s_find_up (s_shots [i].path, "Framefile.json", 3, ff, sizeof ff) || json_object_get (loaded, ff))
+            continue;
+        json_object_set_new (loaded, ff, json_true ());
+        json_t *framefile = json_load_file (ff, 0, NULL);
+        json_t *entries = json_array ();
+        json_array_append (entries, json_object_get (framefile, "default"));
+        json_array_extend (entries, json_object_get (framefile, "data"));
+        size_t k;
+        json_t *e;
+        json_array_foreach (entries, k, e) {
+            const char *bg = json_string_value (json_object_get (e, "background"));
+            char dir [4200], path [8400], real [PATH_MAX];
+            snprintf (dir, sizeof dir, "%s", ff);
+            if (!bg || !*bg)
+                continue;
+            snprintf (path, sizeof path, "%s%s%s", bg [0] == '/' ? "" : dirname (dir), bg [0] == '/' ? "" : "/", bg);
+            if (realpath (path, real))
+                json_object_set_new (bgs, real, json_true ());
+        }
+        json_decref (entries);
+        json_decref (framefile);
+    }
+    int kept = 0;
+    for (int i = 0; i < s_nshots && rc == 0; i++) {
+        char real [PATH_MAX];
+        if (realpath (s_shots [i].path, real) && json_object_get (bgs, real))
+            continue;
+        if (kept != i)
+            s_shots [kept] = s_shots [i];
+        kept++;
+    }
+    if (rc == 0)
+        s_nshots = kept;
+    json_decref (loaded);
+    json_decref (bgs);
+    return rc;
+}
+
 /* The text of type ("title"/"keyword") for shot s: its .strings, else the config's text. */
 static char *
 s_text (const s_shot_t *s, const char *type, const json_t *config, int *rc)
@@ -160,9 +212,10 @@ static s_source_mode_t s_source_mode;
 /* The "screenshot" object for the file at path: {"file_id"} after POST
    /v1/files (the first call finds out whether the route exists: 404, or
    405/415 from a gateway without it, switch to inline), else {"data"}.
-   NULL with a message on stderr. */
+   ctype is the Content-Type sent ("application/octet-stream": the server
+   tells the format from the bytes). NULL with a message on stderr. */
 static json_t *
-s_source_screenshot (const char *path, size_t *inline_bytes)
+s_source_screenshot (const char *path, const char *ctype, size_t *inline_bytes)
 {
     size_t len;
     char *bytes = util_read_file (path, S_SHOT_MAX_BYTES, &len);
@@ -172,7 +225,7 @@ s_source_screenshot (const char *path, size_t *inline_bytes)
     }
     if (s_source_mode != S_SOURCE_INLINE) {
         cli_api_resp_t resp;
-        int rc = cli_api_call_bytes ("POST", "/v1/files", "image/png", bytes, len, 120, &resp);
+        int rc = cli_api_call_bytes ("POST", "/v1/files", ctype, bytes, len, 120, &resp);
         if (rc) {
             free (bytes);
             return NULL;
@@ -227,6 +280,8 @@ typedef struct {
     json_t *spec;                    /* owned: the POST /v1/renders body */
     json_t *keys;                    /* owned: slides[i]'s s_shot_t.key, in order */
     json_t *files;                   /* owned: the distinct file ids it names, as keys */
+    bool    has_bg;                  /* its screenshots have a Framefile background */
+    json_t *bg;                      /* owned: "<locale>/<preset>" -> background file id */
     json_t *render;                  /* owned: the final render */
     char    id [64];
 } s_render_t;
@@ -273,10 +328,12 @@ s_slide_key (const json_t *slide)
 
 /* A new, empty render body for one orientation (its matrix filled as shots come). */
 static int
-s_render_new (s_render_t *r, bool landscape, const char *preset)
+s_render_new (s_render_t *r, bool landscape, bool has_bg, const char *preset)
 {
     memset (r, 0, sizeof *r);
     r->landscape = landscape;
+    r->has_bg = has_bg;
+    r->bg = json_object ();
     r->spec = json_pack ("{s:b, s:{s:s}, s:{s:[], s:[]}, s:s, s:[]}", "async", 1,
                          "canvas", "preset", preset, "matrix", "locales", "presets",
                          "format", "png", "slides");
@@ -284,7 +341,7 @@ s_render_new (s_render_t *r, bool landscape, const char *preset)
     r->files = json_object ();
     if (r->spec && landscape)
         json_object_set_new (json_object_get (r->spec, "canvas"), "orientation", json_string ("landscape"));
-    return r->spec && r->keys && r->files ? 0 : -1;
+    return r->spec && r->keys && r->files && r->bg ? 0 : -1;
 }
 
 /* Whether slide j of r can take s in its cell "<locale>/<preset>": the same
@@ -348,7 +405,7 @@ s_render_take (s_render_t *r, s_shot_t *s, bool upload)
     size_t nslides = json_array_size (slides);
     bool new_locale = !s_has_string (locales, s->locale);
     bool new_preset = !s_has_string (presets, s->device->preset);
-    if (r->landscape != (s->w > s->h))
+    if (r->landscape != (s->w > s->h) || r->has_bg != (s->bg_id [0] != 0))
         return 0;
     json_t *shot = json_object_get (s->slide, "screenshot");
     if (!upload) {
@@ -360,13 +417,18 @@ s_render_take (s_render_t *r, s_shot_t *s, bool upload)
     }
     else {
         const char *fid = json_string_value (json_object_get (shot, "file_id"));
-        bool new_file = !json_object_get (r->files, fid);
+        size_t new_files = !json_object_get (r->files, fid)
+                         + (s->bg_id [0] && strcmp (fid, s->bg_id) && !json_object_get (r->files, s->bg_id));
         if (json_array_size (locales) + new_locale > EASEL_MAX_LOCALES
         ||  json_array_size (presets) + new_preset > EASEL_MAX_MATRIX_PRESETS
-        ||  json_object_size (r->files) + new_file > EASEL_MAX_FILES_PER_RENDER)
+        ||  json_object_size (r->files) + new_files > EASEL_MAX_FILES_PER_RENDER)
             return 0;
         char cell [200];
         snprintf (cell, sizeof cell, "%s/%s", s->locale, s->device->preset);
+        /* the background is the render's, per cell: one per cell */
+        const char *bg = json_string_value (json_object_get (r->bg, cell));
+        if (bg && strcmp (bg, s->bg_id) != 0)
+            return 0;
         size_t j;
         for (j = 0; j < nslides; j++)
             if (s_slide_fits (r, j, s, cell))
@@ -390,7 +452,9 @@ s_render_take (s_render_t *r, s_shot_t *s, bool upload)
                     return -1;
             }
         }
-        if (json_object_set_new (r->files, fid, json_true ()))
+        if (json_object_set_new (r->files, fid, json_true ())
+        ||  (s->bg_id [0] && (json_object_set_new (r->files, s->bg_id, json_true ())
+                           || json_object_set_new (r->bg, cell, json_string (s->bg_id)))))
             return -1;
         s->slide_index = (int) j;
     }
@@ -443,6 +507,15 @@ cli_frameit (int argc, char **argv)
         rc = CLI_USAGE;
         goto done;
     }
+    if (s_drop_backgrounds ()) {
+        rc = CLI_TRANSPORT;
+        goto done;
+    }
+    if (s_nshots == 0) {
+        fprintf (stderr, "easel: found no screenshots (*.png) under %s, only Framefile backgrounds\n", folder);
+        rc = CLI_USAGE;
+        goto done;
+    }
     /* 1. plan: device, preset, texts, slide of every screenshot */
     for (int i = 0; i < s_nshots && rc == 0; i++) {
         s_shot_t *s = &s_shots [i];
@@ -486,8 +559,26 @@ cli_frameit (int argc, char **argv)
             title = s_text (s, "title", config, &rc);
         if (rc == 0)
             keyword = s_text (s, "keyword", config, &rc);
+        /* the background, as frameit takes it: a path from the Framefile's folder */
+        const char *bg = json_string_value (json_object_get (config, "background"));
+        if (rc == 0 && bg && *bg) {
+            char ffdir [4200];
+            snprintf (ffdir, sizeof ffdir, "%s", ff);
+            if (bg [0] == '/')
+                snprintf (s->bg_path, sizeof s->bg_path, "%s", bg);
+            else
+                snprintf (s->bg_path, sizeof s->bg_path, "%s/%s", dirname (ffdir), bg);
+            FILE *f = fopen (s->bg_path, "rb");
+            if (!f) {
+                fprintf (stderr, "easel: %s: background \"%s\" cannot be read (%s)\n", s->path, bg, s->bg_path);
+                rc = CLI_USAGE;
+            }
+            else
+                fclose (f);
+        }
+        else
         if (rc == 0 && json_object_get (config, "background"))
-            frameit_warn (warnings, "background image: the API takes a background image only as a URL; Easel's default background is used");
+            frameit_warn (warnings, "background: a path to an image file is expected; Easel's default background is used");
         const presets_canvas_t *p = rc == 0 ? presets_find (s->device->preset) : NULL;
         if (rc == 0) {
             s->slide = frameit_slide (config, title, keyword, s->w, p ? p->sizes [0].width : s->w, warnings, err, sizeof err);
@@ -530,21 +621,42 @@ cli_frameit (int argc, char **argv)
     }
     if (rc)
         goto done;
-    if (!as_json) {
-        size_t i;
-        json_t *w;
-        json_array_foreach (warnings, i, w)
-            fprintf (stderr, "easel: warning: %s\n", json_string_value (w));
-    }
     /* 2. the screenshots through the image source */
     size_t inline_total = 0;
     for (int i = 0; i < s_nshots; i++) {
-        json_t *shot = s_source_screenshot (s_shots [i].path, &inline_total);
+        json_t *shot = s_source_screenshot (s_shots [i].path, "image/png", &inline_total);
         if (!shot) {
             rc = CLI_TRANSPORT;
             goto done;
         }
         json_object_set_new (s_shots [i].slide, "screenshot", shot);
+    }
+    /* the backgrounds, once each: they go only as uploads (background.image.file_id) */
+    for (int i = 0; i < s_nshots && s_source_mode == S_SOURCE_UPLOAD; i++) {
+        s_shot_t *s = &s_shots [i];
+        for (int j = 0; j < i && s->bg_path [0] && !s->bg_id [0]; j++)
+            if (strcmp (s_shots [j].bg_path, s->bg_path) == 0)
+                memcpy (s->bg_id, s_shots [j].bg_id, sizeof s->bg_id);    /* j < i: never s itself */
+        if (!s->bg_path [0] || s->bg_id [0])
+            continue;
+        json_t *up = s_source_screenshot (s->bg_path, "application/octet-stream", &inline_total);
+        const char *id = json_string_value (json_object_get (up, "file_id"));
+        if (id)
+            snprintf (s->bg_id, sizeof s->bg_id, "%s", id);
+        json_decref (up);
+        if (!id) {
+            rc = CLI_TRANSPORT;
+            goto done;
+        }
+    }
+    for (int i = 0; i < s_nshots && s_source_mode != S_SOURCE_UPLOAD; i++)
+        if (s_shots [i].bg_path [0])
+            frameit_warn (warnings, "background: this server has no uploads (POST /v1/files), so the Framefile background is not sent; Easel's default background is used");
+    if (!as_json) {
+        size_t i;
+        json_t *w;
+        json_array_foreach (warnings, i, w)
+            fprintf (stderr, "easel: warning: %s\n", json_string_value (w));
     }
     /* 3. pack: each screenshot into the first render it fits (one per
        orientation while the caps allow, with uploads), else a new one */
@@ -557,7 +669,7 @@ cli_frameit (int argc, char **argv)
                 s->render = g;
         if (took == 0) {
             s->render = nrenders;
-            took = s_render_new (&renders [nrenders], s->w > s->h, s->device->preset) == 0
+            took = s_render_new (&renders [nrenders], s->w > s->h, s->bg_id [0] != 0, s->device->preset) == 0
                  ? s_render_take (&renders [nrenders], s, upload) : -1;
             nrenders++;
         }
@@ -568,6 +680,12 @@ cli_frameit (int argc, char **argv)
         }
     }
     for (int g = 0; g < nrenders; g++) {
+        s_render_t *r = &renders [g];
+        if (r->has_bg && json_object_set_new (r->spec, "background",
+                                              json_pack ("{s:{s:O}}", "image", "file_id", r->bg))) {
+            rc = CLI_TRANSPORT;
+            goto done;
+        }
         char *body = json_dumps (renders [g].spec, JSON_COMPACT);
         size_t blen = body ? strlen (body) : 0;
         free (body);
@@ -701,6 +819,7 @@ done:
         json_decref (renders [g].spec);
         json_decref (renders [g].keys);
         json_decref (renders [g].files);
+        json_decref (renders [g].bg);
         json_decref (renders [g].render);
     }
     json_decref (warnings);

@@ -9,13 +9,17 @@ cannot honour must be warned about once, and the renders must exist.
 With uploads the run is one render per orientation: the portrait
 screenshots of every locale and device share one render (a screenshot of
 one style per locale and device shares a slide, the cells without one are
-null in its file_id map), the landscape one is a second; a tree of more
+null in its file_id map), the landscape one is a second; the Framefile's
+backgrounds (a PNG among the screenshots is not framed) are drawn behind
+them, one per locale and device through background.image.file_id; a tree of more
 screenshots of one style than a render has slides is split at the slide
 cap. The renders submitted are counted in the API."""
 import json
 import os
+import struct
 import subprocess
 import tempfile
+import zlib
 
 from harness import BIN, Stack, check, make_png, png_header
 
@@ -49,15 +53,34 @@ for locale, names in files.items():
 with open(os.path.join(shots_dir, "en-US", "old_framed.png"), "wb") as f:
     f.write(make_png(100, 100))
 
+# Framefile backgrounds: one among the screenshots (not a screenshot itself), one outside the tree
+BG_DEFAULT, BG_NEXUS = (200, 30, 170), (20, 150, 140)
+
+
+def flat_png(w, h, rgb):
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    rows = b"".join(b"\x00" + bytes(rgb) * w for _ in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+with open(os.path.join(shots_dir, "background.png"), "wb") as f:
+    f.write(flat_png(60, 130, BG_DEFAULT))
+with open(os.path.join(root, "nexus-bg.png"), "wb") as f:
+    f.write(flat_png(60, 110, BG_NEXUS))
+
 framefile = {
     "default": {"title": {"color": "#FFFFFF", "font_weight": "bold", "font": "./fonts/Brand.ttf"},
+                "background": "./background.png",
                 "keyword": {"color": "#FFD700"},
                 "padding": 50, "interline_spacing": 8, "show_complete_frame": True,
                 "frame": "SPACE_GRAY"},
     "data": [{"filter": "01Home", "keyword": {"text": "Home"}},
              {"filter": "02Stats", "title": {"text": "Charts for every streak"}, "stack_title": True,
               "keyword": {"text": "Stats"}, "title_below_image": True},
-             {"filter": "Nexus", "use_platform": "ANDROID", "frame": "ROSE_GOLD"}],
+             {"filter": "Nexus", "use_platform": "ANDROID", "frame": "ROSE_GOLD",
+              "background": "../../nexus-bg.png"}],
 }
 with open(os.path.join(shots_dir, "Framefile.json"), "w") as f:
     json.dump(framefile, f)
@@ -95,6 +118,46 @@ for locale, names in files.items():
         check(entry["image"]["status"] == "succeeded", "image %r" % entry["image"])
 check(not os.path.exists(os.path.join(shots_dir, "en-US", "old_framed_framed.png")),
       "a _framed.png was framed again")
+
+# the Framefile's backgrounds are drawn (uploaded, background.image.file_id per cell), and
+# the one among the screenshots is not framed itself
+check(not os.path.exists(os.path.join(shots_dir, "background_framed.png")), "the background was framed")
+
+
+def top_left(path):
+    """The pixel at (3, 3) of an 8-bit RGB PNG: only its first rows are inflated."""
+    with open(path, "rb") as f:
+        data = f.read()
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if kind == b"IHDR":
+            w = struct.unpack(">I", data[pos + 8:pos + 12])[0]
+        elif kind == b"IDAT":
+            idat += data[pos + 8:pos + 8 + n]
+        pos += 12 + n
+    stride = 3 * w
+    raw = zlib.decompressobj().decompress(idat, 4 * (stride + 1))
+    prev = bytearray(stride)
+    for y in range(4):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a, b, c = (line[i - 3] if i >= 3 else 0), prev[i], (prev[i - 3] if i >= 3 else 0)
+            p = a + b - c
+            pred = [0, a, b, (a + b) // 2,
+                    a if abs(p - a) <= abs(p - b) and abs(p - a) <= abs(p - c) else b if abs(p - b) <= abs(p - c) else c][f]
+            line[i] = (line[i] + pred) & 255
+        prev = line
+    return tuple(prev[9:12])
+
+
+for rel, want in ((os.path.join("en-US", "iPhone 17 Pro Max-01Home_framed.png"), BG_DEFAULT),
+                  (os.path.join("ar-SA", "iPad Pro-01Home_framed.png"), BG_DEFAULT),
+                  (os.path.join("en-US", "Nexus 5X-01Home_framed.png"), BG_NEXUS)):
+    got = top_left(os.path.join(shots_dir, rel))
+    check(all(abs(a - b) <= 8 for a, b in zip(got, want)), "%s: background %r, expected %r" % (rel, got, want))
+check(not [w for w in report["warnings"] if w.startswith("background")], "no background warning: %r"
+      % report["warnings"])
 
 # the image source follows the server: uploads when POST /v1/files exists, inline base64 otherwise
 status, _, _ = stack.request("POST", "/v1/files", raw=make_png(120, 240), headers={"Content-Type": "image/png"})
