@@ -13,12 +13,17 @@ null in its file_id map), the landscape one is a second; the Framefile's
 backgrounds (a PNG among the screenshots is not framed) are drawn behind
 them, one per locale and device through background.image.file_id; a tree of more
 screenshots of one style than a render has slides is split at the slide
-cap. The renders submitted are counted in the API."""
+cap. Through a proxy without POST /v1/files the screenshots go inline,
+one render per locale and preset. The renders submitted are counted in
+the API."""
+import http.client
+import http.server
 import json
 import os
 import struct
 import subprocess
 import tempfile
+import threading
 import zlib
 
 from harness import BIN, Stack, check, make_png, png_header
@@ -237,6 +242,62 @@ for n in range(12):
     check(os.path.exists(framed), "%s was not written" % framed)
     with open(framed, "rb") as f:
         check(png_header(f.read(32))[:2] == (1320, 2868), "%s is not store sized" % framed)
+
+# a server without uploads (a proxy answering POST /v1/files 404): the screenshots go inline,
+# one render per locale and preset, every _framed.png still written, the background warned
+class NoUploads(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def _forward(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n) if n else None
+        if self.command == "POST" and self.path.startswith("/v1/files"):
+            reply, status, ctype = b'{"error":{"code":"route_not_found"}}', 404, "application/json"
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=60)
+            conn.request(self.command, self.path, body=body,
+                         headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+            resp = conn.getresponse()
+            reply, status, ctype = resp.read(), resp.status, resp.getheader("Content-Type", "")
+            conn.close()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    do_GET = do_POST = _forward
+
+
+proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NoUploads)
+threading.Thread(target=proxy.serve_forever, daemon=True).start()
+small = tempfile.mkdtemp(prefix="easel-frameit-inline-")
+for locale in ("en-US", "de-DE"):
+    os.makedirs(os.path.join(small, "fastlane", "screenshots", locale))
+    for name in ("iPhone 17 Pro Max-01Home.png", "iPhone 17 Pro Max-02Stats.png"):
+        with open(os.path.join(small, "fastlane", "screenshots", locale, name), "wb") as f:
+            f.write(make_png(*IPHONE))
+with open(os.path.join(small, "fastlane", "screenshots", "Framefile.json"), "w") as f:
+    json.dump({"default": {"background": "../../bg.png"}}, f)
+with open(os.path.join(small, "bg.png"), "wb") as f:
+    f.write(flat_png(60, 110, BG_NEXUS))
+before = render_ids()
+out = subprocess.run([os.path.join(BIN, "easel"), "frameit", os.path.join(small, "fastlane"), "--json"],
+                     env=dict(env, EASEL_URL="http://127.0.0.1:%d" % proxy.server_address[1]),
+                     capture_output=True, timeout=150)
+proxy.shutdown()
+check(out.returncode == 0, "inline run: exited %d: %s" % (out.returncode, out.stderr.decode()))
+inline = json.loads(out.stdout)
+submitted = render_ids() - before
+check(inline["source"] == "inline" and len(submitted) == 2 and len(inline["renders"]) == 2,
+      "inline: one render per locale, got %s with %d: %r" % (inline["source"], len(submitted), submitted))
+check(any(w.startswith("background: this server has no uploads") for w in inline["warnings"]),
+      "inline: the background is warned: %r" % inline["warnings"])
+for locale in ("en-US", "de-DE"):
+    for name in ("iPhone 17 Pro Max-01Home", "iPhone 17 Pro Max-02Stats"):
+        check(os.path.exists(os.path.join(small, "fastlane", "screenshots", locale, name + "_framed.png")),
+              "inline: %s/%s_framed.png was not written" % (locale, name))
 
 # a broken .strings file stops the run before anything is rendered, naming file and line
 with open(os.path.join(shots_dir, "ja", "title.strings"), "w") as f:
