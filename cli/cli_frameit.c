@@ -78,6 +78,12 @@ s_visit (const char *path, const struct stat *st, int flag, struct FTW *ftw)
     return 0;
 }
 
+static int
+s_shot_cmp (const void *a, const void *b)
+{
+    return strcmp (((const s_shot_t *) a)->path, ((const s_shot_t *) b)->path);
+}
+
 /* The PNG's size from its IHDR. -1 when it is not a PNG. */
 static int
 s_png_size (const char *path, int *w, int *h)
@@ -507,6 +513,8 @@ cli_frameit (int argc, char **argv)
         rc = CLI_USAGE;
         goto done;
     }
+    /* in name order, as fastlane uploads them: slides are numbered in it */
+    qsort (s_shots, (size_t) s_nshots, sizeof *s_shots, s_shot_cmp);
     if (s_drop_backgrounds ()) {
         rc = CLI_TRANSPORT;
         goto done;
