@@ -317,13 +317,26 @@ s_has_string (const json_t *arr, const char *v)
     return false;
 }
 
-/* The slide without its texts and screenshot, as canonical text: shots with
-   the same key can share a slide (their lines go per locale). NULL: out of
-   memory. */
-static char *
-s_slide_key (const json_t *slide)
+/* A copy of shot s's slide as a render with several presets takes it: the
+   device left out when it is the preset's own (the gateway picks it per
+   preset), so shots of several devices can share a slide. NULL: out of memory. */
+static json_t *
+s_slide_shared (const s_shot_t *s)
 {
-    json_t *k = json_deep_copy (slide);
+    json_t *slide = json_deep_copy (s->slide);
+    const char *own = presets_default_device (presets_find (s->device->preset));
+    if (own && strcmp (own, s->device->frame) == 0)
+        json_object_del (slide, "device");
+    return slide;
+}
+
+/* The shared slide without its texts and screenshot, as canonical text:
+   shots with the same key can share a slide (their lines go per locale).
+   NULL: out of memory. */
+static char *
+s_slide_key (const s_shot_t *s)
+{
+    json_t *k = s_slide_shared (s);
     json_object_del (k, "screenshot");
     json_object_del (json_object_get (k, "headline"), "lines");
     json_object_del (json_object_get (k, "subtitle"), "lines");
@@ -377,7 +390,7 @@ s_slide_fits (const s_render_t *r, size_t j, const s_shot_t *s, const char *cell
 static int
 s_slide_add (s_render_t *r, const s_shot_t *s, const char *cell, const char *file_id)
 {
-    json_t *slide = json_deep_copy (s->slide);
+    json_t *slide = s_slide_shared (s);
     json_t *map = json_pack ("{s:s, s:n}", cell, file_id, "default");
     static const char *const texts [] = { "headline", "subtitle" };
     for (int t = 0; slide && t < 2; t++) {
@@ -614,7 +627,7 @@ cli_frameit (int argc, char **argv)
             base = strrchr (d2, '/') ? strrchr (d2, '/') + 1 : d2;
         }
         snprintf (s->locale, sizeof s->locale, "%s", base);
-        s->key = s_slide_key (s->slide);
+        s->key = s_slide_key (s);
         if (!s->key) {
             rc = CLI_TRANSPORT;
             break;

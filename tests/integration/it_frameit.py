@@ -222,26 +222,34 @@ check(out.returncode == 0, "plain run exited %d: %s" % (out.returncode, out.stde
 check(b"lint: " in out.stdout and b"framed 8 of 8 screenshots in 2 renders" in out.stdout, "summary: %s" % out.stdout)
 check(out.stderr.count(b"warning: interline_spacing") == 1, "warnings once: %s" % out.stderr)
 
-# a tree of 12 screenshots of one style and device: the slide cap splits it, 10 + 2
+# a tree of 12 iPhone and 3 iPad screenshots of one style: the iPads share the first slides
+# (each device the preset's own), the slide cap splits the iPhones 10 + 2
 big = tempfile.mkdtemp(prefix="easel-frameit-big-")
 os.makedirs(os.path.join(big, "screenshots", "en-US"))
 for n in range(12):
     with open(os.path.join(big, "screenshots", "en-US", "iPhone 17 Pro Max-%02dShot.png" % n), "wb") as f:
         f.write(make_png(*IPHONE, rgb=(10 * n, 80, 160)))
+for n in range(3):
+    with open(os.path.join(big, "screenshots", "en-US", "iPad Pro-%02dShot.png" % n), "wb") as f:
+        f.write(make_png(*IPAD, rgb=(160, 80, 10 * n)))
 before = render_ids()
 out = subprocess.run([os.path.join(BIN, "easel"), "frameit", big, "--json"], env=env, capture_output=True,
                      timeout=150)
 check(out.returncode == 0, "big tree: exited %d: %s" % (out.returncode, out.stderr.decode()))
 big_report = json.loads(out.stdout)
 submitted = render_ids() - before
-check(len(submitted) == 2 and sorted(len(r["images"]) for r in big_report["renders"]) == [2, 10],
-      "12 screenshots in 2 renders of 10 and 2, got %d: %r" % (len(submitted),
+check(len(submitted) == 2 and sorted(len(r["images"]) for r in big_report["renders"]) == [2, 13],
+      "15 screenshots in 2 renders of 13 and 2, got %d: %r" % (len(submitted),
       [len(r["images"]) for r in big_report["renders"]]))
-for n in range(12):
-    framed = os.path.join(big, "screenshots", "en-US", "iPhone 17 Pro Max-%02dShot_framed.png" % n)
-    check(os.path.exists(framed), "%s was not written" % framed)
-    with open(framed, "rb") as f:
-        check(png_header(f.read(32))[:2] == (1320, 2868), "%s is not store sized" % framed)
+first = max(big_report["renders"], key=lambda r: len(r["images"]))
+check(max(i["slide"] for i in first["images"]) == 9, "the first render has 10 slides: %r"
+      % sorted({i["slide"] for i in first["images"]}))
+for name, size, n in (("iPhone 17 Pro Max", (1320, 2868), 12), ("iPad Pro", (2064, 2752), 3)):
+    for k in range(n):
+        framed = os.path.join(big, "screenshots", "en-US", "%s-%02dShot_framed.png" % (name, k))
+        check(os.path.exists(framed), "%s was not written" % framed)
+        with open(framed, "rb") as f:
+            check(png_header(f.read(32))[:2] == size, "%s is not store sized" % framed)
 
 # a server without uploads (a proxy answering POST /v1/files 404): the screenshots go inline,
 # one render per locale and preset, every _framed.png still written, the background warned
