@@ -147,7 +147,9 @@ check(status == 200 and body == png, "the result is in the bucket (HTTP %d, %d b
 ssha = hashlib.sha256(shot).hexdigest()
 wait_for(lambda: s3_get("%s/%s/%s" % (PREFIX, ssha[:2], ssha))[0] == 404, 10,
          "the released inline image to be deleted from the bucket")
-# an upload is an object too, and a render draws it from the bucket
+# an upload is an object too, and a render draws it from the bucket (as its
+# screenshot and as its background, both read by the renderer with
+# presigned GETs)
 upload = make_png(300, 500, (200, 90, 30))
 status, _, up = stack.json("POST", "/v1/files", raw=upload, headers={"Content-Type": "image/png"})
 check(status == 201, "upload: %d %r" % (status, up))
@@ -155,7 +157,7 @@ usha = up["sha256"]
 status, body = s3_get("%s/%s/%s" % (PREFIX, usha[:2], usha))
 check(status == 200 and body == upload, "the upload is in the bucket (HTTP %d)" % status)
 status, _, r2 = stack.json("POST", "/v1/renders", {
-    "canvas": {"width": 1080, "height": 1920},
+    "canvas": {"width": 1080, "height": 1920}, "background": {"image": {"file_id": up["id"]}},
     "slides": [{"headline": {"lines": ["From an upload"]}, "screenshot": {"file_id": up["id"]}}]})
 check(status == 200 and r2["status"] == "succeeded", "a render of the upload: %d %r" % (status, r2))
 # the renderer read its inputs and wrote its results with presigned URLs:
