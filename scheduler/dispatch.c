@@ -169,6 +169,7 @@ dispatch_run (scheduler_t *self)
                 task.bg_blob_sha256 [0] = 0;
             }
         }
+        sched_metrics_input_bytes ((int64_t) (task.blob_len + task.bg_blob_len));
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
         if (proto_task_encode (&task, &sb) == 0)

@@ -168,6 +168,9 @@ via = {path: float(line.split()[-1]) for line in metrics.splitlines()
        for path in ("bus", "renderer") if line.startswith('easel_scheduler_result_bytes_total{path="%s"}' % path)}
 check(via.get("bus") == 0 and via.get("renderer", 0) >= len(png),
       "result bytes by path, bus 0 and the renderer's own: %r" % via)
+inputs = [float(line.split()[-1]) for line in metrics.splitlines()
+          if line.startswith("easel_scheduler_input_bytes_total")]
+check(inputs == [0.0], "no input image went to a renderer on the bus: %r" % inputs)
 status, listing = s3_get("?list-type=2&prefix=" + urllib.parse.quote(PREFIX + "/incoming/", safe=""))
 check(status == 200 and b"<Key>" not in listing, "no upload is left incoming: %r" % listing[:300])
 for name in ("scheduler", "renderer0"):
