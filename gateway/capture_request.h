@@ -19,7 +19,13 @@
     remove, click, css, js, wait_for(_hidden), color_scheme, reduced_motion,
     media, cookies (domain the page's host or a parent of it with a dot, so
     none is set for a third party), local_storage, user_agent, locale (BCP
-    47), timezone (a file under /usr/share/zoneinfo), geolocation.
+    47), timezone (a file under /usr/share/zoneinfo), geolocation. format
+    pdf: the pdf object (page_size a paper name or {width, height} inches
+    1..50, landscape, margin top/right/bottom/left 0..10 in leaving 1 in of
+    content, print_background, scale 0.1..2, page_ranges "1-3, 5"), media
+    print unless given, device none, and background_preset,
+    device_scale_factor, full_page, selector, padding, clip refused; the
+    task's size is the paper's in CSS px.
 
     Pure; any thread. The caller frees `out` with proto_create_render_free(). */
 #ifndef EASEL_CAPTURE_REQUEST_H

@@ -2,6 +2,7 @@
     Thread: the scheduler's loop, in the pass's transaction. */
 #include "work.h"
 #include "dispatch.h"
+#include "file_admin.h"
 #include "log.h"
 #include "sched_metrics.h"
 
@@ -43,18 +44,6 @@ s_report_from_holder (scheduler_t *self, zframe_t *identity, const char *task_id
     return held == 1;
 }
 
-static const char *
-s_content_type (const char *format)
-{
-    if (strcmp (format, "png") == 0)
-        return "image/png";
-    if (strcmp (format, "jpeg") == 0 || strcmp (format, "jpg") == 0)
-        return "image/jpeg";
-    if (strcmp (format, "webp") == 0)
-        return "image/webp";
-    return "application/octet-stream";
-}
-
 static void
 s_work_result (scheduler_t *self, const char *data, size_t len, zframe_t *identity)
 {
@@ -90,7 +79,7 @@ s_work_result (scheduler_t *self, const char *data, size_t len, zframe_t *identi
         work_task_end (self, res.task_id, res.attempt, &e, true);
     }
     else
-    if (job_store_blob_add (self->store, sha, (int64_t) res.len, s_content_type (res.format), err))
+    if (job_store_blob_add (self->store, sha, (int64_t) res.len, file_admin_content_type (res.format), err))
         scheduler_store_failed (self, "blob_add", err);
     else
     if (job_store_task_succeed (self->store, &res, sha, self->pass.now_ms, err)) {

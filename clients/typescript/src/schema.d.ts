@@ -307,7 +307,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Image bytes: rendered images (img_, cap_) with an API key or a signed exp+sig URL; uploads (file_) with the owner's API key */
+        /** Image (or a capture's PDF) bytes: rendered images (img_, cap_) with an API key or a signed exp+sig URL; uploads (file_) with the owner's API key */
         get: operations["getFile"];
         put?: never;
         post?: never;
@@ -1163,8 +1163,11 @@ export interface components {
             /** @enum {string} */
             wait_until?: "load" | "networkidle";
             delay_ms?: number;
-            /** @enum {string} */
-            format?: "png" | "jpeg" | "webp";
+            /**
+             * @description png (default), jpeg, webp, or pdf: the page printed by Chromium (see pdf; not framed)
+             * @enum {string}
+             */
+            format?: "png" | "jpeg" | "webp" | "pdf";
             /** @description sent with the page load; never logged; name + value at most 4096 bytes */
             headers?: {
                 [key: string]: string;
@@ -1235,6 +1238,29 @@ export interface components {
             };
             /** @description one of the account's capture profiles, merged under this capture's own options */
             profile_id?: string;
+            /** @description with format pdf only: the paper and print options of Page.printToPDF (lengths in inches). A pdf is not framed: device none, and background_preset, device_scale_factor, full_page, selector, padding and clip are refused; media is print unless given */
+            pdf?: {
+                /** @description a paper name (any case; default Letter) or {width, height} in inches */
+                page_size?: ("Letter" | "Legal" | "Tabloid" | "A3" | "A4" | "A5" | "letter" | "legal" | "tabloid" | "a3" | "a4" | "a5") | {
+                    width: number;
+                    height: number;
+                };
+                /** @description the paper turned (default false) */
+                landscape?: boolean;
+                /** @description inches, each 0..10, default 0.4; together they leave at least 1 inch each way */
+                margin?: {
+                    top?: number;
+                    right?: number;
+                    bottom?: number;
+                    left?: number;
+                };
+                /** @description print backgrounds (default false) */
+                print_background?: boolean;
+                /** @description default 1 */
+                scale?: number;
+                /** @description pages to keep, N or N-M separated by commas ("1-3, 5"); default every page */
+                page_ranges?: string;
+            };
         };
         /** @example {
          *       "job_id": "job_01KNS1WNPW9FCHZSK4XNTHMB0H",
@@ -1277,9 +1303,12 @@ export interface components {
             result?: {
                 id?: string;
                 url?: string;
+                /** @description px of the image; for a pdf the paper in CSS px (96 per inch) */
                 width?: number;
+                /** @description px of the image; for a pdf the paper in CSS px (96 per inch) */
                 height?: number;
-                format?: string;
+                /** @enum {string} */
+                format?: "png" | "jpeg" | "webp" | "pdf";
                 bytes?: number;
                 credits_used?: number;
                 sha256?: string;
@@ -3230,6 +3259,7 @@ export interface operations {
                     "image/png": string;
                     "image/jpeg": string;
                     "image/webp": string;
+                    "application/pdf": string;
                 };
             };
             /** @description with the S3 blob store (EASEL_BLOB_URL) and EASEL_BLOB_REDIRECT_S above 0: Location is a short-lived presigned GET of the bytes in the object store (never past a signed URL's exp); follow it without the Authorization header */
