@@ -346,6 +346,14 @@ s_locale_ok (const char *l)
     return true;
 }
 
+bool
+capture_request_option_applies (const char *key, bool pdf)
+{
+    if (!pdf)
+        return strcmp (key, "pdf") != 0;
+    return strcmp (key, "device") != 0 && !s_in (key, s_not_pdf, sizeof s_not_pdf / sizeof s_not_pdf [0]);
+}
+
 /* "1-3, 5, 8-8": entries N or N-M (1 <= N <= M <= CAPTURE_PDF_PAGE_MAX)
    separated by commas, spaces allowed around each. */
 static bool

@@ -45,4 +45,10 @@ int capture_request_parse (const char *body, size_t len, proto_create_render_t *
    (an IP host: only itself), so a cookie never goes to a third party. */
 bool capture_request_cookie_domain_ok (const char *domain, const web_url_t *page);
 
+/* False when the capture option `key` has no use in a capture of format
+   pdf (pdf true: device, background_preset, device_scale_factor,
+   full_page, selector, padding, clip) or of an image format (pdf false:
+   the pdf object), so a capture profile's default of it is left out. */
+bool capture_request_option_applies (const char *key, bool pdf);
+
 #endif

@@ -8,6 +8,7 @@
 #include "check.h"
 #include <math.h>
 #include <string.h>
+#include "capture_profile.h"
 #include "capture_request.h"
 #include "capture_spec.h"
 
@@ -207,6 +208,53 @@ test_spec_rule (void)
     free (text);
 }
 
+/* A profile made for framed images still serves a pdf capture, and one
+   whose defaults print serves an image capture. */
+static void
+test_profile_defaults (void)
+{
+    static const struct { const char *defaults, *body, *format; bool device, frame, pdf; } cases [] = {
+        /* framing defaults, a pdf capture: left out */
+        { "{\"device\": \"iphone\", \"background_preset\": \"ocean\", \"full_page\": true,"
+          " \"device_scale_factor\": 2, \"locale\": \"fr-FR\"}", "{\"format\": \"pdf\"}", "pdf", false, false, false },
+        /* the same defaults, an image capture: kept */
+        { "{\"device\": \"iphone\", \"background_preset\": \"ocean\", \"locale\": \"fr-FR\"}", "{}", "png",
+          true, true, false },
+        /* the profile prints: its pdf object kept; an image capture drops it */
+        { "{\"format\": \"pdf\", \"pdf\": {\"page_size\": \"A4\"}, \"locale\": \"fr-FR\"}", "{}", "pdf",
+          false, false, true },
+        { "{\"format\": \"pdf\", \"pdf\": {\"page_size\": \"A4\"}, \"locale\": \"fr-FR\"}",
+          "{\"format\": \"jpeg\"}", "jpeg", false, false, false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        char text [512];
+        snprintf (text, sizeof text, "{\"defaults\": %s}", cases [i].defaults);
+        json_t *profile = json_loads (text, 0, NULL), *body = json_loads (cases [i].body, 0, NULL);
+        REQUIRE (profile && body, "case %zu parses", i);
+        json_object_set_new (body, "url", json_string ("https://example.com/report"));
+        api_error_t e;
+        CHECK (capture_profile_merge (body, profile, &e) == 0, "case %zu merges", i);
+        CHECK (json_object_get (body, "locale") != NULL, "case %zu: a default that applies is kept", i);
+        CHECK ((json_object_get (body, "device") != NULL) == cases [i].device, "case %zu: device", i);
+        CHECK ((json_object_get (body, "background_preset") != NULL) == cases [i].frame, "case %zu: background", i);
+        CHECK (strcmp (cases [i].format, "pdf") != 0
+               || (!json_object_get (body, "full_page") && !json_object_get (body, "device_scale_factor")),
+               "case %zu: no screenshot option with pdf", i);
+        CHECK ((json_object_get (body, "pdf") != NULL) == cases [i].pdf, "case %zu: pdf object", i);
+        char *merged = json_dumps (body, JSON_COMPACT);
+        capture_spec_t s;
+        proto_task_spec_t t;
+        if (merged && s_ok (merged, &s, &t) == 0) {
+            CHECK (strcmp (s.format, cases [i].format) == 0, "case %zu: format %s, expected %s", i, s.format,
+                   cases [i].format);
+            capture_spec_free (&s);
+        }
+        free (merged);
+        json_decref (body);
+        json_decref (profile);
+    }
+}
+
 int
 main (void)
 {
@@ -215,5 +263,6 @@ main (void)
     check_case ("bad_fields", test_bad_fields);
     check_case ("not_for_pdf", test_not_for_pdf);
     check_case ("spec_rule", test_spec_rule);
+    check_case ("profile_defaults", test_profile_defaults);
     return check_done ("test_capture_pdf");
 }
