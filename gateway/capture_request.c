@@ -2,6 +2,7 @@
 #include "capture_request.h"
 #include "capture_spec.h"
 #include "device_table.h"
+#include "util.h"
 #include "presets.h"
 #include "web_url.h"
 #include "easel_limits.h"
@@ -765,4 +766,83 @@ capture_request_parse (const char *body, size_t len, proto_create_render_t *out,
     if (rc)
         memset (out, 0, sizeof *out);
     return rc;
+}
+
+/* ---- a render slide's screenshot.capture ------------------------------------ */
+
+/* Options the render sets for its captures (canvas, device, locale, format)
+   or that a render's task may not keep (secrets: its spec is stored with
+   the render, not cleared as a capture job's is). */
+static const char *s_not_slide [] = {
+    "async", "webhook_url", "device", "background_preset", "viewport", "device_scale_factor", "format",
+    "pdf", "full_page", "selector", "padding", "clip", "locale", "headers", "cookies", "local_storage",
+    "profile_id"
+};
+
+int
+capture_request_slide (const json_t *opts, const char *locale, const char *preset, int width, int height,
+                       int scale, const char *param, uint8_t **spec, size_t *len, api_error_t *err)
+{
+    *spec = NULL, *len = 0;
+    if (!json_is_object (opts) || !json_is_string (json_object_get (opts, "url")))
+        return api_error_set (err, 422, "parameter_invalid", param,
+                              "%s must be an object of capture options with a url.", param);
+    for (size_t i = 0; i < sizeof s_not_slide / sizeof s_not_slide [0]; i++)
+        if (json_object_get (opts, s_not_slide [i])) {
+            char p [API_ERROR_PARAM_MAX];
+            snprintf (p, sizeof p, "%s.%s", param, s_not_slide [i]);
+            return api_error_set (err, 422, "parameter_invalid", p,
+                                  "%s: a render's capture takes its viewport, scale, device, locale and format"
+                                  " from the render, and keeps no headers, cookies or local storage.", p);
+        }
+    char url [EASEL_MAX_URL_BYTES + 1], p [API_ERROR_PARAM_MAX];
+    snprintf (p, sizeof p, "%s.url", param);
+    /* a check of the options alone: sample values stand in for the templates */
+    if (util_template_expand (json_string_value (json_object_get (opts, "url")), width > 0 ? locale : "xx",
+                              width > 0 ? preset : "p", url, sizeof url))
+        return api_error_set (err, 422, "parameter_invalid", p,
+                              "%s is at most %d bytes after {locale} and {preset}.", p, EASEL_MAX_URL_BYTES);
+    int vw = 0, vh = 0;
+    if (width > 0) {
+        vw = (int) lround ((double) width / scale), vh = (int) lround ((double) height / scale);
+        if (vw < CAPTURE_VIEWPORT_MIN || vw > CAPTURE_VIEWPORT_MAX || vh < CAPTURE_VIEWPORT_MIN
+        ||  vh > CAPTURE_VIEWPORT_MAX)
+            return api_error_set (err, 422, "parameter_invalid", param,
+                                  "%s: the %dx%d canvas at the device's scale %d is a %dx%d viewport,"
+                                  " outside %d..%d CSS px.", param, width, height, scale, vw, vh,
+                                  CAPTURE_VIEWPORT_MIN, CAPTURE_VIEWPORT_MAX);
+    }
+    json_t *body = json_deep_copy (opts);
+    if (!body)
+        return api_error_set (err, 500, "internal_error", NULL, "Out of memory.");
+    json_object_set_new (body, "url", json_string (url));
+    json_object_set_new (body, "device", json_string ("none"));
+    json_object_set_new (body, "format", json_string ("png"));
+    if (width > 0) {
+        json_object_set_new (body, "viewport", json_pack ("{s:i, s:i}", "width", vw, "height", vh));
+        json_object_set_new (body, "device_scale_factor", json_integer (scale));
+    }
+    if (width > 0 && locale && *locale)
+        json_object_set_new (body, "locale", json_string (locale));
+    proto_create_render_t cr;
+    memset (&cr, 0, sizeof cr);
+    int rc = s_parse (body, &cr, err);
+    json_decref (body);
+    if (rc) {
+        proto_create_render_free (&cr);
+        char inner [API_ERROR_PARAM_MAX];
+        snprintf (inner, sizeof inner, "%s", err->param);
+        snprintf (err->param, sizeof err->param, "%s%s%.100s", param, inner [0] ? "." : "", inner);
+        return -1;
+    }
+    *spec = (uint8_t *) cr.tasks [0].spec, *len = cr.tasks [0].spec_len;
+    cr.tasks [0].spec = NULL, cr.tasks [0].spec_len = 0;
+    proto_create_render_free (&cr);
+    if (*len > CAPTURE_SPEC_MAX_BYTES) {
+        free (*spec);
+        *spec = NULL, *len = 0;
+        return api_error_set (err, 422, "parameter_invalid", param, "%s is over %d bytes encoded.", param,
+                              CAPTURE_SPEC_MAX_BYTES);
+    }
+    return 0;
 }

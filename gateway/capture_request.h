@@ -31,7 +31,9 @@
 #ifndef EASEL_CAPTURE_REQUEST_H
 #define EASEL_CAPTURE_REQUEST_H
 
+#include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "proto.h"
 #include "render_request.h"
 #include "web_url.h"
@@ -50,5 +52,21 @@ bool capture_request_cookie_domain_ok (const char *domain, const web_url_t *page
    full_page, selector, padding, clip) or of an image format (pdf false:
    the pdf object), so a capture profile's default of it is left out. */
 bool capture_request_option_applies (const char *key, bool pdf);
+
+/* The capture spec of one image of a render whose slide screenshot is
+   {"capture": opts}: opts (borrowed; a capture's page options, its url a
+   template with {locale} and {preset}) with the url expanded, a viewport of
+   width/scale x height/scale CSS px at scale (the canvas at the device's
+   scale), device none, format png, and `locale` (Accept-Language,
+   navigator.language) when not "". Refused in opts: the options the render
+   sets (viewport, device_scale_factor, device, background_preset, format,
+   pdf, locale, full_page, selector, padding, clip, async, webhook_url) and
+   the secrets a render keeps no copy of (headers, cookies, local_storage,
+   profile_id). width 0: a check of opts alone (sample template values, the
+   default viewport). 0 with *spec (encoded, heap: the caller frees) and
+   *len; -1 with err, its param under `param` ("slides[0].screenshot.capture"). */
+int capture_request_slide (const json_t *opts, const char *locale, const char *preset, int width,
+                           int height, int scale, const char *param, uint8_t **spec, size_t *len,
+                           api_error_t *err);
 
 #endif

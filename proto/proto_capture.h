@@ -56,6 +56,7 @@
 #define CAPTURE_UA_MAX             512
 #define CAPTURE_LOCALE_MAX         35
 #define CAPTURE_TZ_MAX             64
+#define CAPTURE_SPEC_MAX_BYTES     (1024 * 1024)   /* one encoded spec (a slide's screenshot.capture) */
 #define CAPTURE_RESULT_MAX_BYTES   (EASEL_MAX_MSG_BYTES / 2)   /* the encoded image or PDF of one capture */
 #define CAPTURE_PDF_PAPER_MIN_IN   1       /* inches, each side of the paper */
 #define CAPTURE_PDF_PAPER_MAX_IN   50

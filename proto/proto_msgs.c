@@ -71,6 +71,7 @@ static const proto_field_t s_task_spec_fields [] = {
     { STR (format, REQ) },
     { BIN (spec, spec_len, 0, EASEL_MAX_MSG_BYTES, REQ) },
     { SHA (blob, SET) },
+    { BOOL (browser, SET) },
 };
 #undef S_T
 static const proto_msg_t s_task_spec = S_MSG (task_spec, proto_task_spec_t, NULL, NULL);
@@ -164,6 +165,7 @@ static const proto_field_t s_slide_fields [] = {
     { BOOL (display_stated, OPT) },
     { BOOL (text_fallback, OPT) },
     { STR (untranslated_of, SET) },
+    { BIN (capture, capture_len, 1, CAPTURE_SPEC_MAX_BYTES, SET) },
 };
 #undef S_T
 

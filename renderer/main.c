@@ -138,7 +138,7 @@ s_run_task (s_slot_t *slot, zsock_t *push, int gen, const proto_task_t *task, co
     render_metrics_busy (1);
     int rc = strncmp (task->task_id, "cap_", 4) == 0
            ? capture_task_run (task, &sh->capture, &cmd, &out, &why)
-           : render_task_run (task, &opts, &cmd, &out, &why);
+           : render_task_run (task, &opts, &sh->capture, &cmd, &out, &why);
     render_metrics_busy (-1);
     if (task->render_last)
         fetch_cache_drop (opts.fetch_cache, task->render_id);

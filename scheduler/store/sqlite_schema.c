@@ -199,9 +199,16 @@ static const char s_v2 [] =
     "  name TEXT NOT NULL, summary TEXT NOT NULL, sealed BLOB NOT NULL,"
     "  created_at INTEGER NOT NULL, UNIQUE (account_id, name));";
 
+/* ---- version 3: tasks.browser, a render task whose slide captures a page
+   (screenshot.capture): leased only by renderers that capture ---- */
+
+static const char s_v3 [] =
+    "ALTER TABLE tasks ADD COLUMN browser INTEGER NOT NULL DEFAULT 0;";
+
 const store_migration_t store_migrations [] = {
     { 1, s_v1, s_legacy_columns },
     { 2, s_v2, NULL },
+    { 3, s_v3, NULL },
 };
 const int store_migrations_n = sizeof store_migrations / sizeof store_migrations [0];
 

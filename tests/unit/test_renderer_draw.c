@@ -185,7 +185,7 @@ test_bad_inputs (void)
         msgpack_sbuffer_init (&out);
         int cmd = 0;
         render_error_t why;
-        CHECK (render_task_run (&task, &s_opts, &cmd, &out, &why) == 0,
+        CHECK (render_task_run (&task, &s_opts, NULL, &cmd, &out, &why) == 0,
                "render_task_run failed: %s", why.message);
         char derr[PROTO_ERR_MAX] = "";
         if (round == 0) {

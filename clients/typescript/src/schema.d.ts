@@ -867,6 +867,7 @@ export interface components {
                 };
                 color?: string;
             };
+            /** @description exactly one of url, data, file_id or capture */
             screenshot?: {
                 /** @description http(s); {locale} and {preset} are substituted */
                 url?: string;
@@ -874,6 +875,50 @@ export interface components {
                 data?: string;
                 file_id?: string | {
                     [key: string]: string;
+                };
+                /** @description capture this page for each image of the matrix (instead of url, data or file_id): at the canvas over the slide device's scale (appstore.iphone_6_9 with an iPhone: 440x956 CSS px at 3x), in the image's locale (Accept-Language, navigator.language), unframed, then framed, laid out and linted as any slide. Takes a capture's page options; the viewport, scale, device, locale and format come from the render, and headers, cookies, local storage and profiles are refused (a render keeps its task specs). Never from the image cache */
+                capture?: {
+                    /** @description http(s) page to capture for each image; {locale} and {preset} are substituted */
+                    url: string;
+                    /** @enum {string} */
+                    wait_until?: "load" | "networkidle";
+                    delay_ms?: number;
+                    /** @description rule lists shipped with Easel: their URLs are not loaded and their elements hidden */
+                    block?: ("ads" | "trackers" | "cookie_banners" | "chat_widgets")[];
+                    /** @description URL patterns not to load ('*' matches anything) */
+                    block_urls?: string[];
+                    /** @description resource types not to load */
+                    block_resources?: ("Document" | "Stylesheet" | "Image" | "Media" | "Font" | "Script" | "XHR" | "Fetch" | "WebSocket" | "Manifest" | "Other")[];
+                    /** @description selectors made invisible (their space kept) */
+                    hide?: string[];
+                    /** @description selectors removed from the page */
+                    remove?: string[];
+                    /** @description clicked in order after the load; a required one that matches nothing fails the job */
+                    click?: {
+                        selector: string;
+                        optional?: boolean;
+                    }[];
+                    /** @description a style sheet added after the load */
+                    css?: string;
+                    /** @description run after the load and the clicks, awaited, at most 5 s */
+                    js?: string;
+                    /** @description wait (up to 10 s) until this selector matches a visible element */
+                    wait_for?: string;
+                    /** @description wait (up to 10 s) until no visible element matches */
+                    wait_for_hidden?: string;
+                    /** @enum {string} */
+                    color_scheme?: "light" | "dark";
+                    reduced_motion?: boolean;
+                    /** @enum {string} */
+                    media?: "screen" | "print";
+                    user_agent?: string;
+                    /** @description an IANA time zone name (Europe/Paris) */
+                    timezone?: string;
+                    geolocation?: {
+                        latitude: number;
+                        longitude: number;
+                        accuracy?: number;
+                    };
                 };
             };
             /** @enum {string} */
