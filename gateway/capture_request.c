@@ -668,8 +668,10 @@ s_parse (json_t *obj, proto_create_render_t *out, api_error_t *err)
     if (s_choice (obj, "format", formats, 4, "png", &format, err))
         return -1;
     bool is_pdf = strcmp (format, "pdf") == 0;
+    /* full_page: false is only the default said out loud (the CLI sends it) */
     for (size_t i = 0; is_pdf && i < sizeof s_not_pdf / sizeof s_not_pdf [0]; i++)
-        if (json_object_get (obj, s_not_pdf [i]))
+        if (json_object_get (obj, s_not_pdf [i])
+        &&  !(strcmp (s_not_pdf [i], "full_page") == 0 && json_is_false (json_object_get (obj, "full_page"))))
             return api_error_set (err, 422, "parameter_invalid", s_not_pdf [i],
                                   "%s does not apply to format pdf.", s_not_pdf [i]);
     if (s_choice (obj, "device", s_devices, sizeof s_devices / sizeof s_devices [0],

@@ -674,7 +674,8 @@ s_append_chunk (const char *data, bool b64, uint8_t **out, size_t *len, size_t *
    is refused without ever being one DevTools message. 0 with *pdf (the
    caller frees), or -1 with why (param pdf.page_ranges when Chromium
    refuses the ranges). */
-#define S_PDF_CHUNK (1024 * 1024)
+#define S_PDF_CHUNK       (1024 * 1024)
+#define S_PDF_EMPTY_READS 8        /* empty answers in a row before the end: the stream is stuck */
 static int
 s_print (cdp_t *b, const capture_spec_t *spec, uint8_t **pdf, size_t *pdf_len, render_error_t *why)
 {
@@ -707,7 +708,7 @@ s_print (cdp_t *b, const capture_spec_t *spec, uint8_t **pdf, size_t *pdf_len, r
         return -1;
     }
     size_t cap = 0;
-    int over = 0;
+    int over = 0, empty = 0;
     *pdf = NULL, *pdf_len = 0;
     for (bool eof = false; rc == 0 && !eof && !over; ) {
         rc = cdp_call (b, "IO.read", json_pack ("{s:s, s:i}", "handle", handle, "size", S_PDF_CHUNK),
@@ -719,6 +720,12 @@ s_print (cdp_t *b, const capture_spec_t *spec, uint8_t **pdf, size_t *pdf_len, r
                                           pdf, pdf_len, &cap) : 0;
             if (over < 0)
                 snprintf (err, sizeof err, "a piece of the PDF did not decode"), rc = -1;
+            else
+            if (!eof && (!data || !*data) && ++empty > S_PDF_EMPTY_READS)   /* never spin to the deadline */
+                snprintf (err, sizeof err, "IO.read answered nothing before the end"), rc = -1;
+            else
+            if (data && *data)
+                empty = 0;
         }
         json_decref (reply);
     }

@@ -103,6 +103,11 @@ test_options (void)
         CHECK (t.width == 384 && t.height == 624, "4x6.5 in is 384x624 CSS px: %dx%d", t.width, t.height);
         capture_spec_free (&s);
     }
+    /* full_page false is the default said out loud (easel capture sends it) */
+    if (s_ok ("{" S_URL ",\"format\":\"pdf\",\"full_page\":false}", &s, &t) == 0) {
+        CHECK (!s.full_page && s.pdf.width_in > 0, "full_page false with pdf");
+        capture_spec_free (&s);
+    }
     /* a png capture has no pdf part */
     if (s_ok ("{" S_URL "}", &s, &t) == 0) {
         CHECK (s.pdf.width_in == 0 && strcmp (s.format, "png") == 0, "png: no pdf part");
