@@ -154,7 +154,7 @@ fastlane_path (const char *locale, const char *preset, int slide, int width, int
     if (preset && *preset && !s_safe (preset))
         return -1;
     const char *ext = strcmp (format, "png") == 0 ? "png" : strcmp (format, "jpeg") == 0 ? "jpg"
-                    : strcmp (format, "webp") == 0 ? "webp" : NULL;
+                    : strcmp (format, "webp") == 0 ? "webp" : strcmp (format, "pdf") == 0 ? "pdf" : NULL;
     if (!ext)
         return -1;
     bool apple = preset && strncmp (preset, "appstore.", 9) == 0;
@@ -162,6 +162,8 @@ fastlane_path (const char *locale, const char *preset, int slide, int width, int
     char lang [64];
     if (strcmp (ext, "webp") == 0)
         reason = "WebP: neither store takes it (render png or jpeg)";
+    else if (strcmp (ext, "pdf") == 0)
+        reason = "a PDF is a printed page, not a store screenshot";
     else if (!apple && !play)
         reason = "a custom size names no store display class (use a preset)";
     else if (fastlane_store_language (apple ? "appstore" : "play", locale, lang, sizeof lang))

@@ -246,8 +246,16 @@ capture_profile_merge (json_t *obj, json_t *profile, api_error_t *e)
     json_object_del (obj, "profile_id");
     const char *key;
     json_t *v;
-    json_object_foreach (json_object_get (profile, "defaults"), key, v)
-        if (!json_object_get (obj, key))
+    /* the format the capture will have, its own or the profile's: a default
+       it has no use for (a frame for a pdf, a pdf object for an image) is
+       left out rather than refused */
+    json_t *defaults = json_object_get (profile, "defaults");
+    const char *fmt = json_string_value (json_object_get (obj, "format"));
+    if (!json_object_get (obj, "format"))
+        fmt = json_string_value (json_object_get (defaults, "format"));
+    bool pdf = fmt && strcmp (fmt, "pdf") == 0;
+    json_object_foreach (defaults, key, v)
+        if (!json_object_get (obj, key) && capture_request_option_applies (key, pdf))
             json_object_set (obj, key, v);
     s_merge_map (obj, profile, "headers", true);
     s_merge_map (obj, profile, "local_storage", false);

@@ -39,7 +39,9 @@ int capture_profile_call (api_pool_t *pool, const char *auth, const char *action
                           const char *json, int *status, char **out, api_error_t *e);
 
 /* Merges profile (the resolve answer, borrowed) under the capture body obj
-   (changed in place; profile_id removed). 0, or -1 with e (the merged
+   (changed in place; profile_id removed); a default that does not apply to
+   the capture's format (capture_request_option_applies: its own format, or
+   else the profile's) is left out. 0, or -1 with e (the merged
    cookies, headers or local storage over their caps: 422 naming them). */
 int capture_profile_merge (json_t *obj, json_t *profile, api_error_t *e);
 

@@ -2,11 +2,13 @@
 #include "capture_request.h"
 #include "capture_spec.h"
 #include "device_table.h"
+#include "util.h"
 #include "presets.h"
 #include "web_url.h"
 #include "easel_limits.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,19 @@ static const char *s_keys [] = {
     "device_scale_factor", "full_page", "wait_until", "delay_ms", "headers", "format",
     "selector", "padding", "clip", "block", "block_urls", "block_resources", "hide", "remove",
     "click", "css", "js", "wait_for", "wait_for_hidden", "color_scheme", "reduced_motion", "media",
-    "cookies", "local_storage", "user_agent", "locale", "timezone", "geolocation"
+    "cookies", "local_storage", "user_agent", "locale", "timezone", "geolocation", "pdf"
+};
+
+/* pdf.page_size names: the paper in inches, portrait */
+static const struct { const char *name; double w, h; } s_papers [] = {
+    { "Letter", 8.5, 11 }, { "Legal", 8.5, 14 }, { "Tabloid", 11, 17 },
+    { "A3", 297 / 25.4, 420 / 25.4 }, { "A4", 210 / 25.4, 297 / 25.4 }, { "A5", 148 / 25.4, 210 / 25.4 },
+};
+#define S_PAPER_DEFAULT 0          /* Letter, as Chromium's own default */
+
+/* Options a printed page has no use for: each refused with pdf, by name. */
+static const char *s_not_pdf [] = {
+    "full_page", "selector", "padding", "clip", "background_preset", "device_scale_factor"
 };
 
 static const char *s_blocks [] = { "ads", "trackers", "cookie_banners", "chat_widgets" };
@@ -57,16 +71,54 @@ s_int (json_t *obj, const char *key, const char *param, int lo, int hi, int dflt
     return 0;
 }
 
+/* true or false at key (absent: false), named param in an error. */
 static int
-s_bool (json_t *obj, const char *key, bool *out, api_error_t *err)
+s_flag (json_t *obj, const char *key, const char *param, bool *out, api_error_t *err)
 {
     json_t *v = json_object_get (obj, key);
     *out = false;
     if (!v)
         return 0;
     if (!json_is_boolean (v))
-        return api_error_set (err, 422, "parameter_invalid", key, "%s must be true or false.", key);
+        return api_error_set (err, 422, "parameter_invalid", param, "%s must be true or false.", param);
     *out = json_is_true (v);
+    return 0;
+}
+
+static int
+s_bool (json_t *obj, const char *key, bool *out, api_error_t *err)
+{
+    return s_flag (obj, key, key, out, err);
+}
+
+/* A number in lo..hi at key (absent: *out unchanged). 0 / -1 with err. */
+static int
+s_number (json_t *obj, const char *key, const char *param, double lo, double hi, double *out,
+          api_error_t *err)
+{
+    json_t *v = json_object_get (obj, key);
+    if (!v)
+        return 0;
+    double d = json_number_value (v);
+    if (!json_is_number (v) || !isfinite (d) || d < lo || d > hi)
+        return api_error_set (err, 422, "parameter_invalid", param,
+                              "%s must be a number from %g to %g.", param, lo, hi);
+    *out = d;
+    return 0;
+}
+
+/* Refuses a key of obj outside keys: 422 parameter_unknown "<prefix>.<key>". */
+static int
+s_known (json_t *obj, const char *prefix, const char **keys, size_t n, api_error_t *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach (obj, key, v)
+        if (!s_in (key, keys, n)) {
+            char param [API_ERROR_PARAM_MAX];
+            snprintf (param, sizeof param, "%s.%.60s", prefix, key);
+            return api_error_set (err, 422, "parameter_unknown", param, "Unknown parameter: %s.", param);
+        }
     return 0;
 }
 
@@ -295,6 +347,145 @@ s_locale_ok (const char *l)
     return true;
 }
 
+bool
+capture_request_option_applies (const char *key, bool pdf)
+{
+    if (!pdf)
+        return strcmp (key, "pdf") != 0;
+    return strcmp (key, "device") != 0 && !s_in (key, s_not_pdf, sizeof s_not_pdf / sizeof s_not_pdf [0]);
+}
+
+/* "1-3, 5, 8-8": entries N or N-M (1 <= N <= M <= CAPTURE_PDF_PAGE_MAX)
+   separated by commas, spaces allowed around each. */
+static bool
+s_page_ranges_ok (const char *r)
+{
+    const char *p = r;
+    for (;;) {
+        long lo = 0, hi;
+        p += strspn (p, " ");
+        size_t n = strspn (p, "0123456789");
+        if (n == 0 || n > 6)
+            return false;
+        for (size_t i = 0; i < n; i++)
+            lo = lo * 10 + (p [i] - '0');
+        p += n;
+        hi = lo;
+        p += strspn (p, " ");
+        if (*p == '-') {
+            p += 1 + strspn (p + 1, " ");
+            n = strspn (p, "0123456789");
+            if (n == 0 || n > 6)
+                return false;
+            hi = 0;
+            for (size_t i = 0; i < n; i++)
+                hi = hi * 10 + (p [i] - '0');
+            p += n;
+            p += strspn (p, " ");
+        }
+        if (lo < 1 || hi < lo || hi > CAPTURE_PDF_PAGE_MAX)
+            return false;
+        if (*p == '\0')
+            return true;
+        if (*p++ != ',')
+            return false;
+    }
+}
+
+/* The pdf object of a format "pdf" capture into spec->pdf (defaults:
+   Letter, portrait, 0.4 in margins, scale 1, no backgrounds, every page);
+   pdf without format pdf is refused. 0 / -1 with err naming the field. */
+static int
+s_pdf (json_t *obj, bool is_pdf, capture_spec_t *spec, api_error_t *err)
+{
+    json_t *pdf = json_object_get (obj, "pdf");
+    if (pdf && !is_pdf)
+        return api_error_set (err, 422, "parameter_invalid", "pdf", "pdf needs format \"pdf\".");
+    if (!is_pdf)
+        return 0;
+    capture_pdf_t *o = &spec->pdf;
+    o->width_in = s_papers [S_PAPER_DEFAULT].w, o->height_in = s_papers [S_PAPER_DEFAULT].h;
+    o->margin_top_in = o->margin_right_in = o->margin_bottom_in = o->margin_left_in
+        = CAPTURE_PDF_MARGIN_DEFAULT_IN;
+    o->scale_pct = 100;
+    if (!pdf)
+        return 0;
+    static const char *keys [] = { "page_size", "landscape", "margin", "print_background", "scale",
+                                   "page_ranges" };
+    if (!json_is_object (pdf))
+        return api_error_set (err, 422, "parameter_invalid", "pdf",
+                              "pdf must be an object (page_size, landscape, margin, print_background, scale,"
+                              " page_ranges).");
+    if (s_known (pdf, "pdf", keys, sizeof keys / sizeof keys [0], err))
+        return -1;
+    json_t *size = json_object_get (pdf, "page_size");
+    if (json_is_string (size)) {
+        size_t i, n = sizeof s_papers / sizeof s_papers [0];
+        for (i = 0; i < n && strcasecmp (json_string_value (size), s_papers [i].name) != 0; i++)
+            ;
+        if (i == n)
+            return api_error_set (err, 422, "parameter_invalid", "pdf.page_size",
+                                  "pdf.page_size must be one of Letter, Legal, Tabloid, A3, A4, A5,"
+                                  " or {\"width\", \"height\"} in inches.");
+        o->width_in = s_papers [i].w, o->height_in = s_papers [i].h;
+    }
+    else
+    if (size) {
+        static const char *sides [] = { "width", "height" };
+        if (!json_is_object (size))
+            return api_error_set (err, 422, "parameter_invalid", "pdf.page_size",
+                                  "pdf.page_size must be a paper name or {\"width\", \"height\"} in inches.");
+        if (s_known (size, "pdf.page_size", sides, 2, err))
+            return -1;
+        if (!json_object_get (size, "width") || !json_object_get (size, "height"))
+            return api_error_set (err, 422, "parameter_missing", "pdf.page_size",
+                                  "pdf.page_size needs width and height (inches).");
+        if (s_number (size, "width", "pdf.page_size.width", CAPTURE_PDF_PAPER_MIN_IN,
+                      CAPTURE_PDF_PAPER_MAX_IN, &o->width_in, err)
+        ||  s_number (size, "height", "pdf.page_size.height", CAPTURE_PDF_PAPER_MIN_IN,
+                      CAPTURE_PDF_PAPER_MAX_IN, &o->height_in, err))
+            return -1;
+    }
+    double scale = 1;
+    if (s_flag (pdf, "landscape", "pdf.landscape", &o->landscape, err)
+    ||  s_flag (pdf, "print_background", "pdf.print_background", &o->print_background, err)
+    ||  s_number (pdf, "scale", "pdf.scale", CAPTURE_PDF_SCALE_MIN_PCT / 100.0,
+                  CAPTURE_PDF_SCALE_MAX_PCT / 100.0, &scale, err))
+        return -1;
+    o->scale_pct = (int32_t) lround (scale * 100);
+    json_t *margin = json_object_get (pdf, "margin");
+    if (margin) {
+        static const char *edges [] = { "top", "right", "bottom", "left" };
+        static const char *params [] = { "pdf.margin.top", "pdf.margin.right", "pdf.margin.bottom",
+                                         "pdf.margin.left" };
+        double *outs [] = { &o->margin_top_in, &o->margin_right_in, &o->margin_bottom_in, &o->margin_left_in };
+        if (!json_is_object (margin))
+            return api_error_set (err, 422, "parameter_invalid", "pdf.margin",
+                                  "pdf.margin must be {\"top\", \"right\", \"bottom\", \"left\"} in inches.");
+        if (s_known (margin, "pdf.margin", edges, 4, err))
+            return -1;
+        for (int k = 0; k < 4; k++)
+            if (s_number (margin, edges [k], params [k], 0, CAPTURE_PDF_MARGIN_MAX_IN, outs [k], err))
+                return -1;
+    }
+    double pw = o->landscape ? o->height_in : o->width_in, ph = o->landscape ? o->width_in : o->height_in;
+    if (pw - o->margin_left_in - o->margin_right_in < CAPTURE_PDF_CONTENT_MIN_IN
+    ||  ph - o->margin_top_in - o->margin_bottom_in < CAPTURE_PDF_CONTENT_MIN_IN)
+        return api_error_set (err, 422, "parameter_invalid", "pdf.margin",
+                              "pdf.margin leaves less than %d inch of the %.2fx%.2f in page for the content.",
+                              CAPTURE_PDF_CONTENT_MIN_IN, pw, ph);
+    json_t *ranges = json_object_get (pdf, "page_ranges");
+    if (ranges) {
+        const char *r = json_string_value (ranges);
+        if (!r || strlen (r) > CAPTURE_PDF_RANGES_MAX || !s_page_ranges_ok (r))
+            return api_error_set (err, 422, "parameter_invalid", "pdf.page_ranges",
+                                  "pdf.page_ranges must be pages and ranges such as \"1-3, 5\""
+                                  " (1..%d, at most %d bytes).", CAPTURE_PDF_PAGE_MAX, CAPTURE_PDF_RANGES_MAX);
+        o->page_ranges = (char *) r;     /* borrowed from the JSON */
+    }
+    return 0;
+}
+
 /* selector, clip, block, hide ... geolocation (docs/api.md). */
 static int
 s_options (json_t *obj, const web_url_t *page, capture_spec_t *spec, api_error_t *err)
@@ -461,7 +652,7 @@ s_parse (json_t *obj, proto_create_render_t *out, api_error_t *err)
     bool async = false;
     json_t *vp = json_object_get (obj, "viewport");
     static const char *waits [] = { "load", "networkidle" };
-    static const char *formats [] = { "png", "jpeg", "webp" };
+    static const char *formats [] = { "png", "jpeg", "webp", "pdf" };
     const char *device, *wait, *format, *bg = "midnight";
     if (vp && !json_is_object (vp))
         return api_error_set (err, 422, "parameter_invalid", "viewport",
@@ -472,9 +663,23 @@ s_parse (json_t *obj, proto_create_render_t *out, api_error_t *err)
                 return api_error_set (err, 422, "parameter_unknown", "viewport",
                                       "Unknown parameter: viewport.%.100s.", key);
     }
-    if (s_choice (obj, "device", s_devices, sizeof s_devices / sizeof s_devices [0], "browser-macos",
-                  &device, err))
+    /* a printed page is not framed: no device (or "none"), no background,
+       no screenshot region; media print unless given */
+    if (s_choice (obj, "format", formats, 4, "png", &format, err))
         return -1;
+    bool is_pdf = strcmp (format, "pdf") == 0;
+    /* full_page: false is only the default said out loud (the CLI sends it) */
+    for (size_t i = 0; is_pdf && i < sizeof s_not_pdf / sizeof s_not_pdf [0]; i++)
+        if (json_object_get (obj, s_not_pdf [i])
+        &&  !(strcmp (s_not_pdf [i], "full_page") == 0 && json_is_false (json_object_get (obj, "full_page"))))
+            return api_error_set (err, 422, "parameter_invalid", s_not_pdf [i],
+                                  "%s does not apply to format pdf.", s_not_pdf [i]);
+    if (s_choice (obj, "device", s_devices, sizeof s_devices / sizeof s_devices [0],
+                  is_pdf ? "none" : "browser-macos", &device, err))
+        return -1;
+    if (is_pdf && strcmp (device, "none") != 0)
+        return api_error_set (err, 422, "parameter_invalid", "device",
+                              "format pdf is not framed: leave device out or give \"none\".");
     /* the default viewport and scale are the device's (device_frame.c):
        phones and tablets would otherwise show a desktop page letterboxed,
        at a third of their pixels */
@@ -490,10 +695,12 @@ s_parse (json_t *obj, proto_create_render_t *out, api_error_t *err)
     ||  s_int (obj, "device_scale_factor", "device_scale_factor", 1, CAPTURE_DPR_MAX, ddpr, &spec.dpr, err)
     ||  s_int (obj, "delay_ms", "delay_ms", 0, CAPTURE_DELAY_MAX_MS, 0, &spec.delay_ms, err)
     ||  s_choice (obj, "wait_until", waits, 2, "load", &wait, err)
-    ||  s_choice (obj, "format", formats, 3, "png", &format, err)
     ||  s_headers (obj, &spec, err)
-    ||  s_options (obj, &page, &spec, err))
+    ||  s_options (obj, &page, &spec, err)
+    ||  s_pdf (obj, is_pdf, &spec, err))
         return -1;
+    if (is_pdf && !spec.media [0])
+        snprintf (spec.media, sizeof spec.media, "print");
     /* a default scale gives way to a large viewport; a stated one is refused */
     while (!json_object_get (obj, "device_scale_factor") && spec.dpr > 1
        &&  (int64_t) spec.width * spec.height * spec.dpr * spec.dpr > EASEL_MAX_SOURCE_PIXELS)
@@ -531,6 +738,11 @@ s_parse (json_t *obj, proto_create_render_t *out, api_error_t *err)
     proto_task_spec_t *t = &out->tasks [0];
     t->width = spec.width;
     t->height = spec.height;
+    if (is_pdf) {              /* the paper, in CSS px */
+        bool turn = spec.pdf.landscape;
+        t->width = (int32_t) lround ((turn ? spec.pdf.height_in : spec.pdf.width_in) * CAPTURE_PDF_CSS_PX_PER_IN);
+        t->height = (int32_t) lround ((turn ? spec.pdf.width_in : spec.pdf.height_in) * CAPTURE_PDF_CSS_PX_PER_IN);
+    }
     snprintf (t->format, sizeof t->format, "%s", format);
     t->spec = text;
     t->spec_len = spec_len;
@@ -556,4 +768,83 @@ capture_request_parse (const char *body, size_t len, proto_create_render_t *out,
     if (rc)
         memset (out, 0, sizeof *out);
     return rc;
+}
+
+/* ---- a render slide's screenshot.capture ------------------------------------ */
+
+/* Options the render sets for its captures (canvas, device, locale, format)
+   or that a render's task may not keep (secrets: its spec is stored with
+   the render, not cleared as a capture job's is). */
+static const char *s_not_slide [] = {
+    "async", "webhook_url", "device", "background_preset", "viewport", "device_scale_factor", "format",
+    "pdf", "full_page", "selector", "padding", "clip", "locale", "headers", "cookies", "local_storage",
+    "profile_id"
+};
+
+int
+capture_request_slide (const json_t *opts, const char *locale, const char *preset, int width, int height,
+                       int scale, const char *param, uint8_t **spec, size_t *len, api_error_t *err)
+{
+    *spec = NULL, *len = 0;
+    if (!json_is_object (opts) || !json_is_string (json_object_get (opts, "url")))
+        return api_error_set (err, 422, "parameter_invalid", param,
+                              "%s must be an object of capture options with a url.", param);
+    for (size_t i = 0; i < sizeof s_not_slide / sizeof s_not_slide [0]; i++)
+        if (json_object_get (opts, s_not_slide [i])) {
+            char p [API_ERROR_PARAM_MAX];
+            snprintf (p, sizeof p, "%s.%s", param, s_not_slide [i]);
+            return api_error_set (err, 422, "parameter_invalid", p,
+                                  "%s: a render's capture takes its viewport, scale, device, locale and format"
+                                  " from the render, and keeps no headers, cookies or local storage.", p);
+        }
+    char url [EASEL_MAX_URL_BYTES + 1], p [API_ERROR_PARAM_MAX];
+    snprintf (p, sizeof p, "%s.url", param);
+    /* a check of the options alone: sample values stand in for the templates */
+    if (util_template_expand (json_string_value (json_object_get (opts, "url")), width > 0 ? locale : "xx",
+                              width > 0 ? preset : "p", url, sizeof url))
+        return api_error_set (err, 422, "parameter_invalid", p,
+                              "%s is at most %d bytes after {locale} and {preset}.", p, EASEL_MAX_URL_BYTES);
+    int vw = 0, vh = 0;
+    if (width > 0) {
+        vw = (int) lround ((double) width / scale), vh = (int) lround ((double) height / scale);
+        if (vw < CAPTURE_VIEWPORT_MIN || vw > CAPTURE_VIEWPORT_MAX || vh < CAPTURE_VIEWPORT_MIN
+        ||  vh > CAPTURE_VIEWPORT_MAX)
+            return api_error_set (err, 422, "parameter_invalid", param,
+                                  "%s: the %dx%d canvas at the device's scale %d is a %dx%d viewport,"
+                                  " outside %d..%d CSS px.", param, width, height, scale, vw, vh,
+                                  CAPTURE_VIEWPORT_MIN, CAPTURE_VIEWPORT_MAX);
+    }
+    json_t *body = json_deep_copy (opts);
+    if (!body)
+        return api_error_set (err, 500, "internal_error", NULL, "Out of memory.");
+    json_object_set_new (body, "url", json_string (url));
+    json_object_set_new (body, "device", json_string ("none"));
+    json_object_set_new (body, "format", json_string ("png"));
+    if (width > 0) {
+        json_object_set_new (body, "viewport", json_pack ("{s:i, s:i}", "width", vw, "height", vh));
+        json_object_set_new (body, "device_scale_factor", json_integer (scale));
+    }
+    if (width > 0 && locale && *locale)
+        json_object_set_new (body, "locale", json_string (locale));
+    proto_create_render_t cr;
+    memset (&cr, 0, sizeof cr);
+    int rc = s_parse (body, &cr, err);
+    json_decref (body);
+    if (rc) {
+        proto_create_render_free (&cr);
+        char inner [API_ERROR_PARAM_MAX];
+        snprintf (inner, sizeof inner, "%s", err->param);
+        snprintf (err->param, sizeof err->param, "%s%s%.100s", param, inner [0] ? "." : "", inner);
+        return -1;
+    }
+    *spec = (uint8_t *) cr.tasks [0].spec, *len = cr.tasks [0].spec_len;
+    cr.tasks [0].spec = NULL, cr.tasks [0].spec_len = 0;
+    proto_create_render_free (&cr);
+    if (*len > CAPTURE_SPEC_MAX_BYTES) {
+        free (*spec);
+        *spec = NULL, *len = 0;
+        return api_error_set (err, 422, "parameter_invalid", param, "%s is over %d bytes encoded.", param,
+                              CAPTURE_SPEC_MAX_BYTES);
+    }
+    return 0;
 }

@@ -13,6 +13,9 @@
 #include <string.h>
 #include <strings.h>
 #include "render_request_int.h"
+#include "capture_request.h"
+#include "capture_spec.h"
+#include "device_table.h"
 #include "util.h"
 
 /* ---- expansion ----------------------------------------------------------- */
@@ -164,10 +167,23 @@ s_add_image (const rr_req_t *req, int s, const char *locale, const presets_canva
                        : presets_default_device (preset);
     snprintf (sl.device, sizeof sl.device, "%s", device);
     snprintf (sl.format, sizeof sl.format, "%s", req->format);
+    /* a page captured for this image: the canvas at the device's scale (a
+       6.9" iPhone's 1320x2868 is 440x956 CSS px at 3x), in its locale */
+    if (slide->capture) {
+        const device_frame_t *df = device_frame_find (device);
+        int scale = df && df->scale >= 1 && df->scale <= CAPTURE_DPR_MAX ? df->scale : 1;
+        char param [API_ERROR_PARAM_MAX];
+        rr_path (param, sizeof param, "slides[%d].screenshot.capture", s);
+        if (capture_request_slide (slide->capture, locale, sl.preset, sl.width, sl.height, scale, param,
+                                   &sl.capture, &sl.capture_len, e))
+            return -1;
+    }
 
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
-    if (proto_slide_encode (&sl, &sb)) {
+    int enc = proto_slide_encode (&sl, &sb);
+    free (sl.capture);
+    if (enc) {
         msgpack_sbuffer_destroy (&sb);
         return api_error_set (e, 500, "internal_error", NULL, "slide encoding failed");
     }
@@ -184,6 +200,7 @@ s_add_image (const rr_req_t *req, int s, const char *locale, const presets_canva
     if (slide->data || slide->file_id)
         memcpy (t->blob, sl.shot_sha256, sizeof t->blob);
     memcpy (t->bg_blob, sl.bg_sha256, sizeof t->bg_blob);
+    t->browser = slide->capture != NULL;
     if (*spec_bytes > SPEC_BYTES_MAX)
         return rr_fail (e, "parameter_invalid", "The task specs of this render are too large.",
                         "slides");

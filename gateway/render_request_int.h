@@ -53,6 +53,7 @@ typedef struct {
     size_t      data_len;
     char        sha256 [65];       /* hex sha256 of data: the blob its tasks name */
     json_t     *file_id;           /* borrowed: a file id, or object key -> file id; NULL none */
+    json_t     *capture;           /* borrowed: screenshot.capture options; NULL none */
     const char *device;            /* borrowed */
     rr_style_t   layout, head, subst;   /* merged: slide over render defaults */
 } rr_slide_t;

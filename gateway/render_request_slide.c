@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "render_request_int.h"
+#include "capture_request.h"
 #include "device_table.h"
 #include "image_probe.h"
 #include "util.h"
@@ -396,7 +397,7 @@ rr_image_skipped (const rr_req_t *req, int s, const char *locale, const char *pr
 static int
 s_parse_screenshot (const json_t *s, int i, const rr_req_t *req, rr_slide_t *slide, api_error_t *e)
 {
-    static const char *const keys [] = { "url", "data", "file_id", NULL };
+    static const char *const keys [] = { "url", "data", "file_id", "capture", NULL };
     char path [API_ERROR_PARAM_MAX];
     rr_path (path, sizeof path, "slides[%d].screenshot", i);
     if (!json_is_object (s))
@@ -406,11 +407,30 @@ s_parse_screenshot (const json_t *s, int i, const rr_req_t *req, rr_slide_t *sli
     json_t *url = rr_member (s, "url");
     json_t *data = rr_member (s, "data");
     json_t *file_id = rr_member (s, "file_id");
-    if ((url != NULL) + (data != NULL) + (file_id != NULL) != 1)
+    json_t *capture = rr_member (s, "capture");
+    if ((url != NULL) + (data != NULL) + (file_id != NULL) + (capture != NULL) != 1)
         return rr_fail (e, "parameter_invalid",
-                        "screenshot takes exactly one of url, data or file_id.", "%s", path);
+                        "screenshot takes exactly one of url, data, file_id or capture.", "%s", path);
     if (file_id)
         return rr_check_file_id (file_id, path, req, true, &slide->file_id, e);
+    if (capture) {
+        /* the options checked once here; each image's spec is made in the expansion */
+        char cpath [API_ERROR_PARAM_MAX];
+        rr_path (cpath, sizeof cpath, "%s.capture", path);
+        const char *tmpl = json_string_value (json_object_get (capture, "url"));
+        if (tmpl && strstr (tmpl, "{locale}") && req->nlocales == 0)
+            return rr_fail (e, "parameter_invalid", "{locale} in a URL needs matrix.locales.", "%s.url", cpath);
+        if (tmpl && strstr (tmpl, "{preset}") && req->npresets == 0 && !req->canvas_preset)
+            return rr_fail (e, "parameter_invalid", "{preset} in a URL needs a canvas or matrix preset.",
+                            "%s.url", cpath);
+        uint8_t *spec = NULL;
+        size_t len = 0;
+        if (capture_request_slide (capture, "", "", 0, 0, 1, cpath, &spec, &len, e))
+            return -1;
+        free (spec);
+        slide->capture = capture;
+        return 0;
+    }
     if (data) {
         char dpath [API_ERROR_PARAM_MAX];
         rr_path (dpath, sizeof dpath, "%s.data", path);

@@ -160,6 +160,11 @@ typedef struct {
     bool     text_fallback;        /* the headline came from "default", not the locale */
     char     untranslated_of[PROTO_SHORT_MAX];  /* the locale's own lines are word for word
                                                    this other language's; "" when not */
+    /* or a page captured for this image (screenshot.capture): an encoded
+       capture spec (proto_capture.h, at most CAPTURE_SPEC_MAX_BYTES) the
+       renderer's browser takes unframed; NULL when none */
+    uint8_t *capture;
+    size_t   capture_len;
 } proto_slide_t;
 
 int  proto_slide_encode (const proto_slide_t *self, msgpack_sbuffer *out);
@@ -179,6 +184,8 @@ typedef struct {
                                       or an uploaded file the account holds); "" none */
     char     bg_blob[65];          /* optional: hex sha256 of its uploaded background image
                                       (an uploaded file the account holds); "" none */
+    bool     browser;              /* optional: its slide captures a page, so only a renderer
+                                      that captures may lease it */
 } proto_task_spec_t;
 
 /* An inline image of a render, decoded, sent once however many tasks use it. */

@@ -9,7 +9,11 @@
     device_scale_factor 1..CAPTURE_DPR_MAX, delay_ms 0..CAPTURE_DELAY_MAX_MS,
     at most CAPTURE_HEADERS_MAX headers of CAPTURE_HEADER_BYTES_MAX bytes
     (name + value) each, URL at most CAPTURE_URL_MAX bytes; every list at
-    most CAPTURE_LIST_MAX entries of CAPTURE_SELECTOR_MAX bytes. Header
+    most CAPTURE_LIST_MAX entries of CAPTURE_SELECTOR_MAX bytes; a pdf's
+    paper sides CAPTURE_PDF_PAPER_MIN_IN..MAX_IN inches, margins
+    0..CAPTURE_PDF_MARGIN_MAX_IN, scale CAPTURE_PDF_SCALE_MIN..MAX_PCT per
+    cent, page_ranges at most CAPTURE_PDF_RANGES_MAX bytes; a result (image
+    or PDF) at most CAPTURE_RESULT_MAX_BYTES. Header
     values, cookie values and local_storage values are secrets: nothing in
     proto logs a value (decode errors name fields, never their contents).
 
@@ -52,6 +56,18 @@
 #define CAPTURE_UA_MAX             512
 #define CAPTURE_LOCALE_MAX         35
 #define CAPTURE_TZ_MAX             64
+#define CAPTURE_SPEC_MAX_BYTES     (1024 * 1024)   /* one encoded spec (a slide's screenshot.capture) */
+#define CAPTURE_RESULT_MAX_BYTES   (EASEL_MAX_MSG_BYTES / 2)   /* the encoded image or PDF of one capture */
+#define CAPTURE_PDF_PAPER_MIN_IN   1       /* inches, each side of the paper */
+#define CAPTURE_PDF_PAPER_MAX_IN   50
+#define CAPTURE_PDF_MARGIN_MAX_IN  10      /* inches, each margin */
+#define CAPTURE_PDF_MARGIN_DEFAULT_IN 0.4  /* Chromium's own default (1 cm) */
+#define CAPTURE_PDF_CONTENT_MIN_IN 1       /* the margins leave at least this, each way */
+#define CAPTURE_PDF_SCALE_MIN_PCT  10      /* Page.printToPDF scale 0.1..2 */
+#define CAPTURE_PDF_SCALE_MAX_PCT  200
+#define CAPTURE_PDF_RANGES_MAX     256     /* bytes of page_ranges ("1-3, 5") */
+#define CAPTURE_PDF_PAGE_MAX       100000  /* a page number in page_ranges */
+#define CAPTURE_PDF_CSS_PX_PER_IN  96      /* the result's width and height: the paper in CSS px */
 
 
 /* block categories: rule lists shipped in renderer/block/ */
@@ -72,6 +88,16 @@ typedef struct {
     int64_t  expires;              /* unix s, 0 = a session cookie */
 } capture_cookie_t;
 
+/* format "pdf": Page.printToPDF of the loaded page (docs/api.md "pdf") */
+typedef struct {
+    double   width_in, height_in;  /* the paper, as named or given (landscape turns it) */
+    bool     landscape;
+    double   margin_top_in, margin_right_in, margin_bottom_in, margin_left_in;
+    bool     print_background;
+    int32_t  scale_pct;            /* 100 = 1.0 */
+    char    *page_ranges;          /* NULL: every page; else "1-3, 5" as the gateway checked it */
+} capture_pdf_t;
+
 typedef struct {
     char    *url;
     int32_t  width, height;        /* viewport, CSS px */
@@ -79,7 +105,7 @@ typedef struct {
     bool     full_page;
     bool     networkidle;          /* wait_until: false "load", true "networkidle" */
     int32_t  delay_ms;
-    char     format[16];           /* png | jpeg | webp */
+    char     format[16];           /* png | jpeg | webp | pdf */
     char     device[32];           /* a device_frame name */
     char     background[32];       /* a background preset name */
     int32_t  nheaders;
@@ -110,6 +136,8 @@ typedef struct {
     char    *user_agent, *locale, *timezone;
     bool     has_geo;
     double   latitude, longitude, accuracy;
+    /* a printed page: set (width_in > 0) exactly when format is "pdf" */
+    capture_pdf_t pdf;
 } capture_spec_t;
 
 typedef capture_spec_t proto_capture_t;

@@ -72,6 +72,7 @@ static const proto_field_t s_task_spec_fields [] = {
     { BIN (spec, spec_len, 0, EASEL_MAX_MSG_BYTES, REQ) },
     { SHA (blob, SET) },
     { SHA (bg_blob, SET) },
+    { BOOL (browser, SET) },
 };
 #undef S_T
 static const proto_msg_t s_task_spec = S_MSG (task_spec, proto_task_spec_t, NULL, NULL);
@@ -167,6 +168,7 @@ static const proto_field_t s_slide_fields [] = {
     { STR (untranslated_of, SET) },
     { SHA (bg_sha256, SET) },
     { BIN (bg_data, bg_len, 0, EASEL_MAX_SOURCE_BYTES, SET) },
+    { BIN (capture, capture_len, 1, CAPTURE_SPEC_MAX_BYTES, SET) },
 };
 #undef S_T
 
@@ -598,6 +600,22 @@ static const proto_field_t s_capture_cookie_fields [] = {
 static const proto_msg_t s_capture_cookie = S_MSG (capture_cookie, capture_cookie_t,
                                                    s_capture_cookie_check, NULL);
 
+#define S_T capture_pdf_t
+static const proto_field_t s_capture_pdf_fields [] = {
+    { F64 (width_in, CAPTURE_PDF_PAPER_MIN_IN, CAPTURE_PDF_PAPER_MAX_IN, REQ) },
+    { F64 (height_in, CAPTURE_PDF_PAPER_MIN_IN, CAPTURE_PDF_PAPER_MAX_IN, REQ) },
+    { BOOL (landscape, SET) },
+    { F64 (margin_top_in, 0, CAPTURE_PDF_MARGIN_MAX_IN, SET) },
+    { F64 (margin_right_in, 0, CAPTURE_PDF_MARGIN_MAX_IN, SET) },
+    { F64 (margin_bottom_in, 0, CAPTURE_PDF_MARGIN_MAX_IN, SET) },
+    { F64 (margin_left_in, 0, CAPTURE_PDF_MARGIN_MAX_IN, SET) },
+    { BOOL (print_background, SET) },
+    { I32 (scale_pct, CAPTURE_PDF_SCALE_MIN_PCT, CAPTURE_PDF_SCALE_MAX_PCT, REQ) },
+    { DUP (page_ranges, CAPTURE_PDF_RANGES_MAX, SET) },
+};
+#undef S_T
+static const proto_msg_t s_capture_pdf = S_MSG (capture_pdf, capture_pdf_t, NULL, NULL);
+
 static int
 s_capture_check (const void *self, char *err)
 {
@@ -606,7 +624,19 @@ s_capture_check (const void *self, char *err)
         proto_fail (err, "field 'url' is empty");
         return -1;
     }
+    if ((strcmp (c->format, "pdf") == 0) != (c->pdf.width_in > 0)) {
+        proto_fail (err, "field 'pdf' is set exactly when format is pdf");
+        return -1;
+    }
     return 0;
+}
+
+/* The table-made sample prints: its pdf part is set, so format says pdf. */
+static void
+s_capture_seed (void *self)
+{
+    capture_spec_t *c = self;
+    snprintf (c->format, sizeof c->format, "pdf");
 }
 
 #define S_T capture_spec_t
@@ -655,6 +685,8 @@ static const proto_field_t s_capture_fields [] = {
     { F64 (latitude, -90, 90, REQ), .when = "has_geo" },
     { F64 (longitude, -180, 180, REQ), .when = "has_geo" },
     { F64 (accuracy, 0, CAPTURE_GEO_ACCURACY_MAX, REQ), .when = "has_geo" },
+    /* a printed page */
+    { STRUCT (pdf, s_capture_pdf, SET) },
 };
 #undef S_T
 
@@ -689,7 +721,7 @@ static const proto_field_t s_capture_fields [] = {
     X (result, s_result_check, s_result_seed) \
     X (fail, NULL, NULL) \
     X (cancel_tasks, NULL, NULL) \
-    X (capture, s_capture_check, NULL)
+    X (capture, s_capture_check, s_capture_seed)
 
 #define S_DESCRIBE(n, check, seed) \
     static const proto_msg_t s_##n = S_MSG (n, proto_##n##_t, check, seed);

@@ -204,7 +204,7 @@ s_frame (const capture_spec_t *spec, const capture_opts_t *opts, const uint8_t *
     if (rc == 0 && f->feature == DEVICE_FEAT_BROWSER && host [0])
         rc = s_address_bar (canvas, &info, host, opts, err, sizeof err);
     if (rc == 0)
-        rc = encode_image (canvas, spec->format, EASEL_MAX_MSG_BYTES / 2, out, out_len, err, sizeof err);
+        rc = encode_image (canvas, spec->format, CAPTURE_RESULT_MAX_BYTES, out, out_len, err, sizeof err);
     *width = gdImageSX (canvas);
     *height = gdImageSY (canvas);
     gdImageDestroy (canvas);
@@ -303,6 +303,9 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
     size_t png_len = 0;
     bool truncated = false;
     int rc = s_probe (spec, url.canonical, opts, &probe, &page, why);
+    bool pdf = strcmp (spec->format, "pdf") == 0;
+    if (rc == 0 && pdf)
+        page = true;               /* an image URL is printed as the browser shows it */
     if (rc == 0 && !page) {
         image_source_kind_t kind;
         uint32_t w, h;
@@ -319,6 +322,14 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
         else
             rc = capture_page_shot (spec, url.canonical, opts, &png, &png_len, &truncated, why);
     }
+    if (rc == 0 && pdf) {          /* not framed; its size is the paper's in CSS px; no findings */
+        const capture_pdf_t *o = &spec->pdf;
+        res->data = png, res->len = png_len, png = NULL;
+        res->width = (int32_t) lround ((o->landscape ? o->height_in : o->width_in) * CAPTURE_PDF_CSS_PX_PER_IN);
+        res->height = (int32_t) lround ((o->landscape ? o->width_in : o->height_in) * CAPTURE_PDF_CSS_PX_PER_IN);
+        res->credits = CAPTURE_PRICE_PAGE;
+    }
+    else
     if (rc == 0) {
         int w = 0, h = 0, top = 0, bottom = 0;
         if (page && !spec->selector && !spec->has_clip)   /* a page laid out inside the safe area */

@@ -1,4 +1,5 @@
-/*  capture_page.c: page options, selectors, tiling and the screenshot (see capture_page.h).
+/*  capture_page.c: page options, selectors, tiling, the screenshot or the
+    printed PDF (see capture_page.h).
 
     Thread: the calling worker thread owns the browser (cdp.h) for one task.
 
@@ -473,11 +474,11 @@ s_tiled_shot (cdp_t *b, const capture_spec_t *spec, int height, int64_t deadline
     return rc;
 }
 
-/* The page of the job open on b (cdp_job_open), set up, loaded, its
-   options applied, into PNG bytes. 0 / -1 with why. */
+/* The page of the job open on b (cdp_job_open) set up, loaded and its
+   options applied. 0 / -1 with why. */
 static int
-s_shot (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
-        uint8_t **png, size_t *png_len, bool *truncated, render_error_t *why)
+s_load (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
+        render_error_t *why)
 {
     int safe_top, safe_bottom;
     capture_safe_area (spec, &safe_top, &safe_bottom);
@@ -551,8 +552,21 @@ s_shot (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opt
             return capture_error (why, "capture_failed", false, "navigation failed: %s", err);
         return capture_error (why, "capture_failed", true, "the browser exited during the capture%s", "");
     }
-    if (s_options_after (b, spec, why) != 0)
-        return -1;
+    return s_options_after (b, spec, why);
+}
+
+/* The loaded page into PNG bytes (a region, the viewport or the full page,
+   tiled past the texture). 0 / -1 with why. */
+static int
+s_shot (cdp_t *b, const capture_spec_t *spec, uint8_t **png, size_t *png_len, bool *truncated,
+        render_error_t *why)
+{
+    int safe_top, safe_bottom;
+    capture_safe_area (spec, &safe_top, &safe_bottom);
+    int view_h = (int) spec->height - safe_top - safe_bottom;
+    json_t *reply = NULL, *res = NULL;
+    char err [256] = "";
+    int rc = 0;
     int64_t shot_deadline = util_mono_ms () + 30000;
     double clip [4] = { spec->clip_x, spec->clip_y, spec->clip_w, spec->clip_h };
     if (spec->selector && s_selector_box (b, spec, clip, why) != 0)
@@ -626,19 +640,133 @@ s_shot (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opt
     return 0;
 }
 
+/* Appends the base64 (or, when !b64, raw) text of one IO.read chunk to
+   *out (at most CAPTURE_RESULT_MAX_BYTES in all). 0; 1 over the cap; -1
+   when it does not decode or memory ran out. */
+static int
+s_append_chunk (const char *data, bool b64, uint8_t **out, size_t *len, size_t *cap)
+{
+    size_t n = strlen (data), room = b64 ? n / 4 * 3 + 3 : n;
+    if (*len + room > (size_t) CAPTURE_RESULT_MAX_BYTES + 3)
+        return 1;
+    if (*len + room > *cap) {
+        size_t want = *cap ? *cap * 2 : 1024 * 1024;
+        while (want < *len + room)
+            want *= 2;
+        uint8_t *grown = realloc (*out, want);
+        if (!grown)
+            return -1;
+        *out = grown, *cap = want;
+    }
+    size_t got = n;
+    if (!b64)
+        memcpy (*out + *len, data, n);
+    else
+    if (sodium_base642bin (*out + *len, *cap - *len, data, n, NULL, &got, NULL,
+                           sodium_base64_VARIANT_ORIGINAL) != 0)
+        return -1;
+    *len += got;
+    return *len > (size_t) CAPTURE_RESULT_MAX_BYTES ? 1 : 0;
+}
+
+/* The loaded page printed (Page.printToPDF with spec->pdf), read back as a
+   stream in S_PDF_CHUNK pieces so that a PDF over CAPTURE_RESULT_MAX_BYTES
+   is refused without ever being one DevTools message. 0 with *pdf (the
+   caller frees), or -1 with why (param pdf.page_ranges when Chromium
+   refuses the ranges). */
+#define S_PDF_CHUNK       (1024 * 1024)
+#define S_PDF_EMPTY_READS 8        /* empty answers in a row before the end: the stream is stuck */
+static int
+s_print (cdp_t *b, const capture_spec_t *spec, uint8_t **pdf, size_t *pdf_len, render_error_t *why)
+{
+    const capture_pdf_t *o = &spec->pdf;
+    int64_t deadline = util_mono_ms () + 60000;
+    json_t *p = json_pack ("{s:b, s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:s}",
+                           "landscape", o->landscape, "printBackground", o->print_background,
+                           "scale", o->scale_pct / 100.0, "paperWidth", o->width_in,
+                           "paperHeight", o->height_in, "marginTop", o->margin_top_in,
+                           "marginRight", o->margin_right_in, "marginBottom", o->margin_bottom_in,
+                           "marginLeft", o->margin_left_in, "preferCSSPageSize", 0,
+                           "transferMode", "ReturnAsStream");
+    if (p && o->page_ranges)
+        json_object_set_new (p, "pageRanges", json_string (o->page_ranges));
+    json_t *reply = NULL, *res = NULL;
+    char err [256] = "", handle [128] = "";
+    int rc = cdp_call (b, "Page.printToPDF", p, true, deadline, &reply, &res, err, sizeof err);
+    const char *h = rc == 0 ? json_string_value (json_object_get (res, "stream")) : NULL;
+    snprintf (handle, sizeof handle, "%s", h ? h : "");
+    json_decref (reply);
+    if (rc == 0 && !handle [0])
+        snprintf (err, sizeof err, "Page.printToPDF answered no stream"), rc = -1;
+    if (rc) {
+        if (rc == 1 || b->broken)
+            return capture_error (why, "capture_failed", true, "printing failed: %s",
+                                  err [0] ? err : "the browser exited");
+        capture_error (why, "capture_failed", false, "printing failed: %s", err);
+        if (o->page_ranges && strstr (err, "range"))
+            snprintf (why->param, sizeof why->param, "pdf.page_ranges");
+        return -1;
+    }
+    size_t cap = 0;
+    int over = 0, empty = 0;
+    *pdf = NULL, *pdf_len = 0;
+    for (bool eof = false; rc == 0 && !eof && !over; ) {
+        rc = cdp_call (b, "IO.read", json_pack ("{s:s, s:i}", "handle", handle, "size", S_PDF_CHUNK),
+                       true, deadline, &reply, &res, err, sizeof err);
+        if (rc == 0) {
+            const char *data = json_string_value (json_object_get (res, "data"));
+            eof = json_is_true (json_object_get (res, "eof"));
+            over = data ? s_append_chunk (data, json_is_true (json_object_get (res, "base64Encoded")),
+                                          pdf, pdf_len, &cap) : 0;
+            if (over < 0)
+                snprintf (err, sizeof err, "a piece of the PDF did not decode"), rc = -1;
+            else
+            if (!eof && (!data || !*data) && ++empty > S_PDF_EMPTY_READS)   /* never spin to the deadline */
+                snprintf (err, sizeof err, "IO.read answered nothing before the end"), rc = -1;
+            else
+            if (data && *data)
+                empty = 0;
+        }
+        json_decref (reply);
+    }
+    char cerr [256];
+    if (!b->broken
+    &&  cdp_call (b, "IO.close", json_pack ("{s:s}", "handle", handle), true, util_mono_ms () + 5000,
+                  &reply, &res, cerr, sizeof cerr) == 0)
+        json_decref (reply);
+    if (rc == 0 && over == 0 && (*pdf_len < 5 || memcmp (*pdf, "%PDF-", 5) != 0))
+        snprintf (err, sizeof err, "the browser's answer is not a PDF"), rc = -1;
+    if (rc || over) {
+        free (*pdf);
+        *pdf = NULL, *pdf_len = 0;
+    }
+    if (over) {
+        char text [32];
+        snprintf (text, sizeof text, "%d", CAPTURE_RESULT_MAX_BYTES);
+        return capture_error (why, "capture_failed", false, "the PDF is larger than %s bytes", text);
+    }
+    if (rc)
+        return capture_error (why, "capture_failed", true, "printing failed: %s", err);
+    return 0;
+}
+
 int
 capture_page_shot (const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
-                   uint8_t **png, size_t *png_len, bool *truncated, render_error_t *why)
+                   uint8_t **out, size_t *out_len, bool *truncated, render_error_t *why)
 {
     cdp_t *b = cdp_warm (opts, why);
     if (!b)
         return -1;
     char err [256] = "";
+    *truncated = false;
     int rc = cdp_job_open (b, opts, spec, url, err, sizeof err);
     if (rc)
         capture_error (why, "capture_failed", true, "the browser did not open the page: %s", err);
     else
-        rc = s_shot (b, spec, url, opts, png, png_len, truncated, why);
+        rc = s_load (b, spec, url, opts, why);
+    if (rc == 0)
+        rc = strcmp (spec->format, "pdf") == 0 ? s_print (b, spec, out, out_len, why)
+                                               : s_shot (b, spec, out, out_len, truncated, why);
     cdp_job_close (b);
     return rc;
 }

@@ -143,7 +143,7 @@ s_run_task (s_slot_t *slot, zsock_t *push, int gen, proto_task_t *task, const ch
     else {
         rc = strncmp (task->task_id, "cap_", 4) == 0
            ? capture_task_run (task, &sh->capture, &cmd, &out, &why)
-           : render_task_run (task, &opts, &cmd, &out, &why);
+           : render_task_run (task, &opts, &sh->capture, &cmd, &out, &why);
         /* an object store: the result's bytes go there, RESULT names them */
         if (rc == 0 && cmd == PROTO_RESULT && task_blobs_put_result (task, &out, &why)) {
             msgpack_sbuffer_clear (&out);

@@ -1,5 +1,8 @@
 /*  render_task.c: TASK -> slide_render -> RESULT / FAIL (see render_task.h). */
 #include "render_task.h"
+#include "capture_page.h"
+#include "capture_spec.h"
+#include "web_url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +24,43 @@ render_task_fail (const proto_task_t *task, render_error_t *why, int *cmd, msgpa
     return rc;
 }
 
+/* The page of the slide's screenshot.capture, taken unframed by this
+   thread's browser into spec->shot_data (owned by spec from then on). 0 /
+   -1 with why (param under "slides[N].screenshot.capture"). */
+static int
+s_capture (proto_slide_t *spec, const capture_opts_t *capture, render_error_t *why)
+{
+    capture_spec_t cs;
+    char err [256] = "";
+    if (capture_spec_decode ((const char *) spec->capture, spec->capture_len, &cs, err) != 0) {
+        snprintf (why->code, sizeof why->code, "bad_task");
+        snprintf (why->message, sizeof why->message, "the slide's capture spec does not decode: %s", err);
+        return -1;
+    }
+    web_url_t url;                 /* the gateway checked it; parsed again, by the same rules */
+    char uerr [WEB_URL_ERR_MAX];
+    bool truncated = false;
+    int rc;
+    if (web_url_parse (cs.url, &url, uerr) != 0)
+        rc = capture_error (why, "bad_task", false, "url %s", uerr);
+    else
+    if (!capture || !capture->chromium)
+        rc = capture_error (why, "capture_failed", true, "this renderer has no browser%s", "");
+    else
+        rc = capture_page_shot (&cs, url.canonical, capture, &spec->shot_data, &spec->shot_len,
+                                &truncated, why);
+    capture_spec_free (&cs);
+    if (rc) {
+        char inner [sizeof why->param];
+        snprintf (inner, sizeof inner, "%s", why->param);
+        snprintf (why->param, sizeof why->param, "slides[%d].screenshot.capture%s%.60s", (int) spec->slide,
+                  inner [0] ? "." : "", inner);
+    }
+    return rc;
+}
+
 int
-render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
+render_task_run (const proto_task_t *task, const slide_render_opts_t *opts, const capture_opts_t *capture,
                  int *cmd, msgpack_sbuffer *out, render_error_t *why)
 {
     memset (why, 0, sizeof *why);
@@ -52,6 +90,9 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
         why->retryable = true;
         rc = render_task_fail (task, why, cmd, out);
     }
+    else
+    if (spec.capture && s_capture (&spec, capture, why) != 0)
+        rc = render_task_fail (task, why, cmd, out);
     else {
         if (spec.shot_sha256[0]) {        /* borrowed from the task: unset before the free */
             spec.shot_data = task->blob;

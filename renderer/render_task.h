@@ -6,6 +6,7 @@
 #define EASEL_RENDER_TASK_H
 
 #include <msgpack.h>
+#include "capture.h"
 #include "slide_render.h"
 
 /* Decodes the task's slide spec, renders it and encodes the answer into out;
@@ -13,7 +14,10 @@
    with code "bad_task"), and for a FAIL `why` holds the error sent (code ""
    for a RESULT). Returns 0, or -1 when the answer cannot be encoded (why says
    so): there is then nothing to send and the scheduler's lease requeues it. */
-int render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
+/* A slide whose screenshot is a capture (spec.capture) has its page taken
+   first, unframed, by this thread's browser with `capture` (NULL, or no
+   chromium: a retryable FAIL), then is drawn as any slide. */
+int render_task_run (const proto_task_t *task, const slide_render_opts_t *opts, const capture_opts_t *capture,
                      int *cmd, msgpack_sbuffer *out, render_error_t *why);
 
 /* Encodes into out the FAIL of task that why describes (its code, message,

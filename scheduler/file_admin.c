@@ -10,8 +10,9 @@ const char *
 file_admin_content_type (const char *format)
 {
     return strcmp (format, "png") == 0 ? "image/png"
-         : strcmp (format, "jpeg") == 0 ? "image/jpeg"
-         : strcmp (format, "webp") == 0 ? "image/webp" : "application/octet-stream";
+         : strcmp (format, "jpeg") == 0 || strcmp (format, "jpg") == 0 ? "image/jpeg"
+         : strcmp (format, "webp") == 0 ? "image/webp"
+         : strcmp (format, "pdf") == 0 ? "application/pdf" : "application/octet-stream";
 }
 
 int

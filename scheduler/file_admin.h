@@ -6,7 +6,8 @@
 
 #include "job_store.h"
 
-/* MIME type of an upload's format ("image/png"; octet-stream when unknown). */
+/* MIME type of a stored format (an upload, a render image or a capture:
+   "image/png", "application/pdf"; octet-stream when unknown). */
 const char *file_admin_content_type (const char *format);
 
 /* reply->status = status and reply->json (heap, freed by proto_json_free)

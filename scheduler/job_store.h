@@ -134,8 +134,10 @@ int job_store_task_lease_next (job_store_t *self, const char *renderer, int64_t 
                                int64_t lease_ms, proto_task_t *out, char *err);
 
 /* As job_store_task_lease_next, but a renderer that cannot capture
-   (capture false) is never given a capture task (id cap_...): such tasks
-   wait queued for a renderer whose READY said "capture". */
+   (capture false) is never given a capture task (id cap_...) nor a render
+   task whose slide captures a page (tasks.browser, from the task spec's
+   `browser`): such tasks wait queued for a renderer whose READY said
+   "capture". */
 int job_store_task_lease_for (job_store_t *self, const char *renderer, bool capture,
                               int64_t now_ms, int64_t lease_ms, proto_task_t *out, char *err);
 

@@ -2,6 +2,7 @@
     Thread: the scheduler's loop, in the pass's transaction. */
 #include "work.h"
 #include "dispatch.h"
+#include "file_admin.h"
 #include "log.h"
 #include "blob_worker.h"
 #include "sched_metrics.h"
@@ -42,18 +43,6 @@ s_report_from_holder (scheduler_t *self, zframe_t *identity, const char *task_id
                   "task", task_id, "attempt", n, "renderer", r ? r->name : "(unknown peer)", NULL);
     }
     return held == 1;
-}
-
-static const char *
-s_content_type (const char *format)
-{
-    if (strcmp (format, "png") == 0)
-        return "image/png";
-    if (strcmp (format, "jpeg") == 0 || strcmp (format, "jpg") == 0)
-        return "image/jpeg";
-    if (strcmp (format, "webp") == 0)
-        return "image/webp";
-    return "application/octet-stream";
 }
 
 /* A result the renderer PUT to its task's incoming URL: the store takes the
@@ -102,7 +91,7 @@ s_result_apply (scheduler_t *self, proto_result_t *res, bool direct, int stored,
         work_task_end (self, res->task_id, res->attempt, &e, true);
     }
     else
-    if (job_store_blob_add (self->store, sha, (int64_t) res->len, s_content_type (res->format), err))
+    if (job_store_blob_add (self->store, sha, (int64_t) res->len, file_admin_content_type (res->format), err))
         scheduler_store_failed (self, "blob_add", err);
     else
     if (job_store_task_succeed (self->store, res, sha, self->pass.now_ms, err)) {

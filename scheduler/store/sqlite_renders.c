@@ -61,13 +61,13 @@ job_store_render_create (job_store_t *self, const char *account_id,
         bool keyed = store_cache_key (t, key);
         if (store_run (self, err, "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale,"
                                   " preset, width, height, format, spec, state, input_sha256,"
-                                  " bg_input_sha256, cache_key)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
-                       "ssiiissiisbsss",
+                                  " bg_input_sha256, cache_key, browser)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+                       "ssiiissiisbsssi",
                        task_id, render_id, render_seq, (int64_t) i, (int64_t) t->slide, t->locale,
                        t->preset, (int64_t) t->width, (int64_t) t->height, t->format,
                        (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL,
-                       t->bg_blob [0] ? t->bg_blob : NULL, keyed ? key : NULL))
+                       t->bg_blob [0] ? t->bg_blob : NULL, keyed ? key : NULL, (int64_t) t->browser))
             return -1;
         if (keyed && !req->no_cache && s_cache_serve (self, account_id, task_id, key, err))
             return -1;

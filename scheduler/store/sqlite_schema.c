@@ -207,10 +207,17 @@ static const char s_v3 [] =
     "ALTER TABLE tasks ADD COLUMN bg_input_sha256 TEXT;"
     "CREATE INDEX tasks_bg_input ON tasks(bg_input_sha256) WHERE bg_input_sha256 IS NOT NULL;";
 
+/* ---- version 4: tasks.browser, a render task whose slide captures a page
+   (screenshot.capture): leased only by renderers that capture ---- */
+
+static const char s_v4 [] =
+    "ALTER TABLE tasks ADD COLUMN browser INTEGER NOT NULL DEFAULT 0;";
+
 const store_migration_t store_migrations [] = {
     { 1, s_v1, s_legacy_columns },
     { 2, s_v2, NULL },
     { 3, s_v3, NULL },
+    { 4, s_v4, NULL },
 };
 const int store_migrations_n = sizeof store_migrations / sizeof store_migrations [0];
 

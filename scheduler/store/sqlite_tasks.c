@@ -41,7 +41,7 @@ s_fair_render (job_store_t *self, bool capture, int64_t cap, int64_t *seq, char 
         "   GROUP BY r2.account_id) l ON l.account_id = r.account_id"
         " WHERE r.status = 'processing' AND coalesce(l.n, 0) < ?2"
         " AND EXISTS (SELECT 1 FROM tasks t WHERE t.state = 'queued' AND t.render_seq = r.seq"
-        "   AND (?1 OR substr(t.id, 1, 4) <> 'cap_'))"
+        "   AND (?1 OR (substr(t.id, 1, 4) <> 'cap_' AND t.browser = 0)))"
         " ORDER BY coalesce(l.n, 0), r.seq LIMIT 1", "ii", (int64_t) capture, cap);
     if (!st)
         return store_fail (self, err);
@@ -68,14 +68,14 @@ job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture
             "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id, t.bg_input_sha256"
             " FROM tasks t"
             " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
-            " AND t.render_seq = ? AND (? OR substr(t.id, 1, 4) <> 'cap_')"
+            " AND t.render_seq = ? AND (? OR (substr(t.id, 1, 4) <> 'cap_' AND t.browser = 0))"
             " ORDER BY t.idx LIMIT 1", "ii", seq, (int64_t) capture)
         : store_stmt (self,
             /* the request id of its render comes along, for the TASK and the logs */
             "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id, t.bg_input_sha256"
             " FROM tasks t"
             " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
-            " AND (? OR substr(t.id, 1, 4) <> 'cap_')"
+            " AND (? OR (substr(t.id, 1, 4) <> 'cap_' AND t.browser = 0))"
             " ORDER BY t.render_seq, t.idx LIMIT 1", "i", (int64_t) capture);
     if (!st)
         return store_fail (self, err);

@@ -27,7 +27,7 @@ store_cache_key (const proto_task_spec_t *t, char key [65])
     char err [PROTO_ERR_MAX];
     if (proto_slide_decode ((const char *) t->spec, t->spec_len, &slide, err) != 0)
         return false;
-    bool content = !slide.shot_url && !slide.bg_image_url
+    bool content = !slide.shot_url && !slide.bg_image_url && !slide.capture
                 && !(slide.shot_data && !slide.shot_sha256 [0])
                 && !(slide.bg_data && !slide.bg_sha256 [0]);
     proto_slide_free (&slide);

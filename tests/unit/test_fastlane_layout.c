@@ -76,6 +76,8 @@ main (void)
     CHECK (fastlane_path ("fr-FR", "play.feature_graphic", 1, 1024, 500, "png", p, sizeof p, &why) == 1 && why, "as documented");
     CHECK (fastlane_path ("en-US", "appstore.iphone_6_9", 0, 1320, 2868, "webp", p, sizeof p, &why) == 1, "as documented");
     CHECK (strcmp (p, "unplaced/appstore.iphone_6_9/en-US/01_1320x2868.webp") == 0 && strstr (why, "WebP"), "as documented");
+    CHECK (fastlane_path ("", "", 0, 816, 1056, "pdf", p, sizeof p, &why) == 1, "a capture's PDF is unplaced");
+    CHECK (strcmp (p, "unplaced/custom/default/01_816x1056.pdf") == 0 && strstr (why, "PDF"), "a PDF keeps its .pdf: %s", p);
     CHECK (fastlane_path ("en-US", "", 0, 1000, 1000, "png", p, sizeof p, &why) == 1, "as documented");
     CHECK (strcmp (p, "unplaced/custom/en-US/01_1000x1000.png") == 0, "as documented");
     CHECK (fastlane_path ("en-US", "appstore.vision_pro", 0, 3840, 2160, "png", p, sizeof p, &why) == 1, "as documented");

@@ -187,7 +187,7 @@ test_bad_inputs (void)
         msgpack_sbuffer_init (&out);
         int cmd = 0;
         render_error_t why;
-        CHECK (render_task_run (&task, &s_opts, &cmd, &out, &why) == 0,
+        CHECK (render_task_run (&task, &s_opts, NULL, &cmd, &out, &why) == 0,
                "render_task_run failed: %s", why.message);
         char derr[PROTO_ERR_MAX] = "";
         if (round == 0) {
@@ -246,7 +246,7 @@ test_background_blob (void)
         msgpack_sbuffer_init (&out);
         int cmd = 0;
         render_error_t why;
-        CHECK (render_task_run (&task, &s_opts, &cmd, &out, &why) == 0, "render_task_run: %s", why.message);
+        CHECK (render_task_run (&task, &s_opts, NULL, &cmd, &out, &why) == 0, "render_task_run: %s", why.message);
         char derr[PROTO_ERR_MAX] = "";
         if (round == 0) {
             proto_result_t res = { 0 };

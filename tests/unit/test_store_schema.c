@@ -4,6 +4,7 @@
     before the ledger) is recognised, brought to STORE_SCHEMA_VERSION with
     its rows intact and ends with the same tables, columns and indexes as a
     new one; a version 2 database gains version 3's background input column
+    and version 4's browser flag
     with its rows and tasks intact; a database of a newer schema is refused and left alone; the
     migration runner applies steps in order, one transaction each, and a
     failing step leaves the version before it.
@@ -429,10 +430,13 @@ s_case_v2 (void)
     REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
     job_store_destroy (&store);
     db = s_raw (dir);
-    CHECK (s_int (db, "PRAGMA user_version") == 3 && STORE_SCHEMA_VERSION >= 3,
-           "migrated to version 3, got %lld", (long long) s_int (db, "PRAGMA user_version"));
+    CHECK (s_int (db, "PRAGMA user_version") == STORE_SCHEMA_VERSION && STORE_SCHEMA_VERSION >= 4,
+           "migrated to version %d, got %lld", STORE_SCHEMA_VERSION,
+           (long long) s_int (db, "PRAGMA user_version"));
     CHECK (s_int (db, "SELECT count(*) FROM tasks WHERE bg_input_sha256 IS NULL") == 3,
            "every old task has no background input");
+    CHECK (s_int (db, "SELECT count(*) FROM tasks WHERE browser = 0") == 3,
+           "version 4: every old task needs no browser");
     s_exec (db, "DELETE FROM tasks WHERE id = 'img_q'", "drop the queued task");
     sqlite3_close (db);
     static char migrated [32768];

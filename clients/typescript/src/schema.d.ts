@@ -307,7 +307,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Image bytes: rendered images (img_, cap_) with an API key or a signed exp+sig URL; uploads (file_) with the owner's API key */
+        /** Image (or a capture's PDF) bytes: rendered images (img_, cap_) with an API key or a signed exp+sig URL; uploads (file_) with the owner's API key */
         get: operations["getFile"];
         put?: never;
         post?: never;
@@ -872,6 +872,7 @@ export interface components {
                 };
                 color?: string;
             };
+            /** @description exactly one of url, data, file_id or capture */
             screenshot?: {
                 /** @description http(s); {locale} and {preset} are substituted */
                 url?: string;
@@ -879,6 +880,50 @@ export interface components {
                 data?: string;
                 file_id?: string | {
                     [key: string]: string | null;
+                };
+                /** @description capture this page for each image of the matrix (instead of url, data or file_id): at the canvas over the slide device's scale (appstore.iphone_6_9 with an iPhone: 440x956 CSS px at 3x), in the image's locale (Accept-Language, navigator.language), unframed, then framed, laid out and linted as any slide. Takes a capture's page options; the viewport, scale, device, locale and format come from the render, and headers, cookies, local storage and profiles are refused (a render keeps its task specs). Never from the image cache */
+                capture?: {
+                    /** @description http(s) page to capture for each image; {locale} and {preset} are substituted */
+                    url: string;
+                    /** @enum {string} */
+                    wait_until?: "load" | "networkidle";
+                    delay_ms?: number;
+                    /** @description rule lists shipped with Easel: their URLs are not loaded and their elements hidden */
+                    block?: ("ads" | "trackers" | "cookie_banners" | "chat_widgets")[];
+                    /** @description URL patterns not to load ('*' matches anything) */
+                    block_urls?: string[];
+                    /** @description resource types not to load */
+                    block_resources?: ("Document" | "Stylesheet" | "Image" | "Media" | "Font" | "Script" | "XHR" | "Fetch" | "WebSocket" | "Manifest" | "Other")[];
+                    /** @description selectors made invisible (their space kept) */
+                    hide?: string[];
+                    /** @description selectors removed from the page */
+                    remove?: string[];
+                    /** @description clicked in order after the load; a required one that matches nothing fails the job */
+                    click?: {
+                        selector: string;
+                        optional?: boolean;
+                    }[];
+                    /** @description a style sheet added after the load */
+                    css?: string;
+                    /** @description run after the load and the clicks, awaited, at most 5 s */
+                    js?: string;
+                    /** @description wait (up to 10 s) until this selector matches a visible element */
+                    wait_for?: string;
+                    /** @description wait (up to 10 s) until no visible element matches */
+                    wait_for_hidden?: string;
+                    /** @enum {string} */
+                    color_scheme?: "light" | "dark";
+                    reduced_motion?: boolean;
+                    /** @enum {string} */
+                    media?: "screen" | "print";
+                    user_agent?: string;
+                    /** @description an IANA time zone name (Europe/Paris) */
+                    timezone?: string;
+                    geolocation?: {
+                        latitude: number;
+                        longitude: number;
+                        accuracy?: number;
+                    };
                 };
             };
             /** @enum {string} */
@@ -1168,8 +1213,11 @@ export interface components {
             /** @enum {string} */
             wait_until?: "load" | "networkidle";
             delay_ms?: number;
-            /** @enum {string} */
-            format?: "png" | "jpeg" | "webp";
+            /**
+             * @description png (default), jpeg, webp, or pdf: the page printed by Chromium (see pdf; not framed)
+             * @enum {string}
+             */
+            format?: "png" | "jpeg" | "webp" | "pdf";
             /** @description sent with the page load; never logged; name + value at most 4096 bytes */
             headers?: {
                 [key: string]: string;
@@ -1240,6 +1288,29 @@ export interface components {
             };
             /** @description one of the account's capture profiles, merged under this capture's own options */
             profile_id?: string;
+            /** @description with format pdf only: the paper and print options of Page.printToPDF (lengths in inches). A pdf is not framed: device none, and background_preset, device_scale_factor, full_page, selector, padding and clip are refused; media is print unless given */
+            pdf?: {
+                /** @description a paper name (any case; default Letter) or {width, height} in inches */
+                page_size?: ("Letter" | "Legal" | "Tabloid" | "A3" | "A4" | "A5" | "letter" | "legal" | "tabloid" | "a3" | "a4" | "a5") | {
+                    width: number;
+                    height: number;
+                };
+                /** @description the paper turned (default false) */
+                landscape?: boolean;
+                /** @description inches, each 0..10, default 0.4; together they leave at least 1 inch each way */
+                margin?: {
+                    top?: number;
+                    right?: number;
+                    bottom?: number;
+                    left?: number;
+                };
+                /** @description print backgrounds (default false) */
+                print_background?: boolean;
+                /** @description default 1 */
+                scale?: number;
+                /** @description pages to keep, N or N-M separated by commas ("1-3, 5"); default every page */
+                page_ranges?: string;
+            };
         };
         /** @example {
          *       "job_id": "job_01KNS1WNPW9FCHZSK4XNTHMB0H",
@@ -1282,9 +1353,12 @@ export interface components {
             result?: {
                 id?: string;
                 url?: string;
+                /** @description px of the image; for a pdf the paper in CSS px (96 per inch) */
                 width?: number;
+                /** @description px of the image; for a pdf the paper in CSS px (96 per inch) */
                 height?: number;
-                format?: string;
+                /** @enum {string} */
+                format?: "png" | "jpeg" | "webp" | "pdf";
                 bytes?: number;
                 credits_used?: number;
                 sha256?: string;
@@ -3235,6 +3309,7 @@ export interface operations {
                     "image/png": string;
                     "image/jpeg": string;
                     "image/webp": string;
+                    "application/pdf": string;
                 };
             };
             /** @description with the S3 blob store (EASEL_BLOB_URL) and EASEL_BLOB_REDIRECT_S above 0: Location is a short-lived presigned GET of the bytes in the object store (never past a signed URL's exp); follow it without the Authorization header */
