@@ -156,8 +156,10 @@ s_load_url_secret (job_store_t *self, char *err)
     return 0;
 }
 
+const store_ops_t store_sqlite_ops = STORE_OPS_TABLE ("sqlite");
+
 job_store_t *
-job_store_open (const char *data_dir, char *err)
+store_sqlite_open (const char *data_dir, char *err)
 {
     assert (data_dir);
     if (sodium_init () < 0) {
@@ -179,6 +181,7 @@ job_store_open (const char *data_dir, char *err)
         store_set_err (err, "out of memory");
         return NULL;
     }
+    self->head.ops = &store_sqlite_ops;
     self->cache_cap = S_STMT_CACHE;
     /* NOMUTEX: a handle belongs to one thread, so no lock per SQLite call */
     if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
