@@ -201,6 +201,7 @@ static int
 s_step (PGconn *conn, const pg_migration_t *steps, int n, int i, char *err)
 {
     if (s_cmd (conn, "BEGIN", "schema migration: begin", err)
+    ||  s_cmd (conn, "SET LOCAL client_min_messages = warning", "schema migration: set", err)
     ||  s_cmd_int (conn, "SELECT pg_advisory_xact_lock($1::bigint)", PG_SCHEMA_LOCK_KEY,
                    "schema migration: lock", err)
     ||  s_cmd (conn, S_VERSION_TABLE, "schema migration: version table", err)) {

@@ -18,6 +18,8 @@
 #include "store_ops.h"
 #include "util.h"
 
+#include "pg_schema.h"
+
 #include <libpq-fe.h>
 #include <sodium.h>
 #include <assert.h>
@@ -82,31 +84,7 @@ int         pg_bytea (const PGresult *res, int r, int c, uint8_t **out, size_t *
 int pg_sp_begin (job_store_t *self, char *err);
 int pg_sp_end (job_store_t *self, bool ok, char *err);
 
-/* ---- the schema (pg_schema.c) ------------------------------------------------
-   Versions as SQLite's (store_schema.h), in the table schema_version (one
-   row per applied step). Each missing step runs in its own transaction
-   holding pg_advisory_xact_lock (PG_SCHEMA_LOCK_KEY), which re-reads the
-   version, so two processes migrating at once apply each step once; a
-   database whose version is above the last step is refused, untouched. */
-
-#define PG_SCHEMA_LOCK_KEY 0x656173656cLL    /* "easel" */
-#define PG_SCHEMA_VERSION  2
-
-typedef struct {
-    int         version;           /* 1, 2, 3 ...: the step's position in the list */
-    const char *sql;               /* one script of statements without parameters */
-} pg_migration_t;
-
-extern const pg_migration_t pg_migrations [];
-extern const int pg_migrations_n;
-
-/* Brings conn to steps[n-1].version. 0; -1 with err (256 bytes) naming the
-   step, or saying the database is newer than steps, or that steps are not
-   numbered 1..n. */
-int pg_schema_migrate (PGconn *conn, const pg_migration_t *steps, int n, char *err);
-
-/* conn's schema version (0 when it has none), -1 on error. */
-int pg_schema_version (PGconn *conn);
+/* the schema's migrations: pg_schema.h */
 
 /* ---- between concerns -------------------------------------------------------- */
 

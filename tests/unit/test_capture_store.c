@@ -5,6 +5,7 @@
     page), nothing for a failure; jobs are not listed as renders.
     Single thread; every failure prints what was expected and exits 1. */
 #include "check.h"
+#include "store_test.h"
 #include "job_store.h"
 #include "util.h"
 
@@ -62,7 +63,7 @@ main (void)
     char dir [] = "/tmp/easel-test-capture-store-XXXXXX";
     REQUIRE (mkdtemp (dir), "mkdtemp");
     char err [256] = "";
-    job_store_t *store = job_store_open (dir, err);
+    job_store_t *store = store_test_open (dir, err);
     REQUIRE (store, "open: %s", err);
     job_store_new_key_t key;
     REQUIRE (job_store_account_create (store, "cap", 10, &key, err) == 0, "account: %s", err);
