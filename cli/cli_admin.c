@@ -150,3 +150,22 @@ cli_admin_run (const char *data, proto_admin_t *req, json_t **out, char *err)
     data_lock_release (&fd);
     return rc;
 }
+
+job_store_t *
+cli_admin_open_read (const char *data, int *lock_fd, char *err)
+{
+    char why [PROTO_ERR_MAX] = "";
+    *lock_fd = -1;
+    int held = data_lock_share (data, lock_fd, why);
+    job_store_t *store = NULL;
+    if (held == 1)
+        store = job_store_open_beside (data, why);
+    else
+    if (held == 0)
+        store = job_store_open (data, why);
+    if (!store) {
+        snprintf (err, CLI_ADMIN_ERR_MAX, "cannot open data dir %s: %s", data, why);
+        data_lock_release (lock_fd);
+    }
+    return store;
+}

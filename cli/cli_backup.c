@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_admin.h"
+#include "data_lock.h"
 #include "job_store.h"
 #include "config.h"
 #include "util.h"
@@ -70,14 +72,16 @@ cli_backup (int argc, char **argv)
         fprintf (stderr, "easel: no database at %s/easel.db\n", data);
         return 1;
     }
-    char err [256] = "";
-    job_store_t *store = job_store_open (data, err);
+    char err [CLI_ADMIN_ERR_MAX] = "";
+    int lock = -1;
+    job_store_t *store = cli_admin_open_read (data, &lock, err);
     if (!store) {
-        fprintf (stderr, "easel: cannot open data dir %s: %s\n", data, err);
+        fprintf (stderr, "easel: %s\n", err);
         return 1;
     }
     int rc = job_store_backup (store, file, err);
     job_store_destroy (&store);
+    data_lock_release (&lock);
     if (rc) {
         fprintf (stderr, "easel: %s\n", err);
         return 1;

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cli_admin.h"
 #include "config.h"
+#include "data_lock.h"
 #include "job_store.h"
 #include "util.h"
 
@@ -22,16 +23,6 @@ static const char *s_usage =
     "       easel keys rotate-secret --account ACCT [--overlap-s N] [--data DIR] [--json]\n"
     "       easel keys public-key --account ACCT [--ed25519 on|off] [--data DIR] [--json]\n"
     "DIR defaults to $EASEL_DATA, then ./easel-data.\n";
-
-static job_store_t *
-s_open (const char *data)
-{
-    char err[256] = "";
-    job_store_t *store = job_store_open (data, err);
-    if (!store)
-        fprintf (stderr, "easel: cannot open data dir %s: %s\n", data, err);
-    return store;
-}
 
 static int
 s_create (const char *data, const char *name, const char *credits_text, bool as_json)
@@ -91,16 +82,20 @@ s_list_one (const job_store_key_info_t *info, void *arg)
 static int
 s_list (const char *data, bool as_json)
 {
-    job_store_t *store = s_open (data);
-    if (!store)
+    int lock = -1;
+    char err [CLI_ADMIN_ERR_MAX] = "";
+    job_store_t *store = cli_admin_open_read (data, &lock, err);
+    if (!store) {
+        fprintf (stderr, "easel: %s\n", err);
         return 1;
-    char err[256] = "";
+    }
     json_t *list = as_json ? json_array () : NULL;
     if (!as_json)
         printf ("%-14s %-20s %-32s %-22s %-8s %s\n",
                 "PREFIX", "NAME", "ACCOUNT", "CREATED", "REVOKED", "CREDITS");
     int rc = job_store_key_list (store, s_list_one, list, err);
     job_store_destroy (&store);
+    data_lock_release (&lock);
     if (rc) {
         json_decref (list);
         fprintf (stderr, "easel: cannot list keys: %s\n", err);

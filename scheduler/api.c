@@ -132,8 +132,8 @@ api_handle (scheduler_t *self, bus_msg_t *msg)
     size_t len = zframe_size (msg->body);
     char err [PROTO_ERR_MAX] = "";
     switch (msg->cmd) {
-        case PROTO_CREATE_RENDER:   api_renders_create (self, msg->identity, data, len); break;
-        case PROTO_CREATE_CAPTURE:  api_renders_capture (self, msg->identity, data, len); break;
+        case PROTO_CREATE_RENDER:   api_renders_create (self, JOB_RENDER, msg->identity, data, len); break;
+        case PROTO_CREATE_CAPTURE:  api_renders_create (self, JOB_CAPTURE, msg->identity, data, len); break;
         case PROTO_GET_RENDER:      api_renders_get (self, msg->identity, data, len); break;
         case PROTO_GET_FILE:        api_files_get (self, msg->identity, data, len); break;
         case PROTO_EVENTS_SINCE:    api_webhooks_events_since (self, msg->identity, data, len); break;

@@ -7,6 +7,7 @@
 #include "api_idem.h"
 #include "api_review.h"
 #include "job_json.h"
+#include "job_kind.h"
 #include "log.h"
 #include "render_json.h"
 
@@ -15,9 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define S_SCOPE_CREATE  "POST /v1/renders"
-#define S_SCOPE_CAPTURE "POST /v1/capture"
 
 /* Refuses (402) a create the account cannot pay for. 0 go on / -1 answered. */
 static int
@@ -39,26 +37,6 @@ s_credits_check (scheduler_t *self, zframe_t *identity, const char *rid, const c
               " top up with `easel credits add`.", images, available < 0 ? 0 : available);
     api_error (self, identity, rid, 402, "insufficient_credits", msg, NULL);
     return -1;
-}
-
-/* Writes the key row of a new render in the pass's transaction. An async
-   create's answer is the 202 body, decided by the id: stored as done. A sync
-   create is in flight until the gateway stores what it answered
-   (IDEM_COMPLETE); if that never comes, the 202 body is its fallback. */
-static int
-s_idem_record_create (scheduler_t *self, const char *account, const proto_create_render_t *req,
-                      const char *render_id, char *err)
-{
-    char *body = render_json_accepted (render_id, NULL);
-    if (!body) {
-        snprintf (err, 256, "out of memory");
-        return -1;
-    }
-    int64_t hold = self->pass.now_ms + req->idem_hold_ms + EASEL_IDEMPOTENCY_HOLD_MARGIN_MS;
-    int rc = job_store_idem_put (self->store, account, S_SCOPE_CREATE, req->idem_key, req->idem_fp,
-                                 render_id, !req->sync, 202, body, hold, self->pass.now_ms, err);
-    free (body);
-    return rc;
 }
 
 /* Refuses (403 storage_quota_exceeded) a create whose inline images would
@@ -145,87 +123,92 @@ s_files_check (scheduler_t *self, zframe_t *identity, const char *account,
     return 0;
 }
 
-void
-api_renders_create (scheduler_t *self, zframe_t *identity, const char *data, size_t len)
+/* What a create does that depends on its kind (job_kinds [k] in
+   common/job_kind.h holds what every service shares): its price in credits,
+   its 202 body, its store row, and whether it carries input images (inline
+   blobs, named uploads) that count against the storage quota. */
+typedef struct {
+    int64_t (*price) (const proto_create_render_t *req);
+    char   *(*accepted) (const char *id, size_t *len_out);
+    int     (*store_create) (job_store_t *store, const char *account,
+                             const proto_create_render_t *req, int64_t now_ms,
+                             char id [PROTO_ID_MAX], char *err);
+    int32_t   tasks_exact;         /* a create must have exactly this many tasks; 0: any */
+    bool      inputs;              /* quota, named uploads and inline blobs are checked */
+    const char *created;           /* the log line */
+} s_kind_t;
+
+static int64_t s_price_per_image (const proto_create_render_t *req) { return req->ntasks; }
+static int64_t s_price_capture (const proto_create_render_t *req)
 {
-    proto_create_render_t req;
-    memset (&req, 0, sizeof req);
-    char err [PROTO_ERR_MAX] = "";
-    char account [PROTO_ID_MAX], render_id [PROTO_ID_MAX];
-    if (proto_create_render_decode (data, len, &req, err))
-        api_bad_message (self, identity, data, len, err);
-    else
-    if (api_auth (self, identity, req.rid, req.auth, account) == 0
-    &&  api_idem_check (self, identity, req.rid, account, S_SCOPE_CREATE, req.idem_key, req.idem_fp) == 0
-    &&  s_credits_check (self, identity, req.rid, account, req.ntasks) == 0
-    &&  s_quota_check (self, identity, req.rid, account, &req) == 0
-    &&  s_files_check (self, identity, account, &req) == 0
-    &&  s_blobs_put (self, identity, &req) == 0) {
-        if (job_store_render_create (self->store, account, &req, self->pass.now_ms, render_id, err)
-        ||  job_store_req_set (self->store, render_id, req.req, err)
-        ||  (req.idem_key [0] && s_idem_record_create (self, account, &req, render_id, err))) {
-            api_unavailable (self, identity, req.rid, "render_create", err);
-        }
-        else {
-            log_info ("render created", "render", render_id, "account", account,
-                      "request_id", req.req, NULL);
-            self->pass.settle = true;   /* images served from the cache may have finished it */
-            api_reply_render (self, identity, req.rid, render_id, NULL);
-        }
-    }
-    proto_create_render_free (&req);
+    (void) req;
+    return JOB_STORE_CAPTURE_PRICE_MAX;    /* held at the most; charged by size when it settles */
 }
 
-/* The key row of a new capture job, in the pass's transaction (as
-   s_idem_record_create does for renders): async stored done with the job's
-   202 body; sync in flight until the gateway stores its answer, the 202 body
-   its fallback. */
+static const s_kind_t s_kinds [JOB_KINDS] = {
+    [JOB_RENDER]  = { s_price_per_image, render_json_accepted, job_store_render_create,
+                      0, true, "render created" },
+    [JOB_CAPTURE] = { s_price_capture, job_json_accepted, job_store_capture_create,
+                      1, false, "capture job created" },
+};
+
+/* Writes the key row of a new job in the pass's transaction, scope its
+   kind's create. An async create's answer is the 202 body, decided by the
+   id: stored as done. A sync create is in flight until the gateway stores
+   what it answered (IDEM_COMPLETE); if that never comes, the 202 body is its
+   fallback. */
 static int
-s_idem_record_capture (scheduler_t *self, const char *account, const proto_create_render_t *req,
-                       const char *job_id, char *err)
+s_idem_record (scheduler_t *self, job_kind_id_t kind, const char *account,
+               const proto_create_render_t *req, const char *id, char *err)
 {
-    char *body = job_json_accepted (job_id, NULL);
+    char *body = s_kinds [kind].accepted (id, NULL);
     if (!body) {
         snprintf (err, 256, "out of memory");
         return -1;
     }
     int64_t hold = self->pass.now_ms + req->idem_hold_ms + EASEL_IDEMPOTENCY_HOLD_MARGIN_MS;
-    int rc = job_store_idem_put (self->store, account, S_SCOPE_CAPTURE, req->idem_key, req->idem_fp,
-                                 job_id, !req->sync, 202, body, hold, self->pass.now_ms, err);
+    int rc = job_store_idem_put (self->store, account, job_kinds [kind].create_scope, req->idem_key,
+                                 req->idem_fp, id, !req->sync, 202, body, hold, self->pass.now_ms, err);
     free (body);
     return rc;
 }
 
-/* A capture job (one task, priced up to JOB_STORE_CAPTURE_PRICE_MAX). Its
-   Idempotency-Key (idem_key/idem_fp, scope "POST /v1/capture") is checked
-   here and its row written in the job's transaction. Answers the RENDER of
-   the job, or a REPLAY / 409 / 422 for a known key. */
 void
-api_renders_capture (scheduler_t *self, zframe_t *identity, const char *data, size_t len)
+api_renders_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity,
+                    const char *data, size_t len)
 {
+    const s_kind_t *k = &s_kinds [kind];
+    const char *scope = job_kinds [kind].create_scope;
     proto_create_render_t req;
     memset (&req, 0, sizeof req);
     char err [PROTO_ERR_MAX] = "";
-    char account [PROTO_ID_MAX], job_id [PROTO_ID_MAX];
+    char account [PROTO_ID_MAX], id [PROTO_ID_MAX];
     if (proto_create_render_decode (data, len, &req, err))
         api_bad_message (self, identity, data, len, err);
     else
-    if (req.ntasks != 1)
-        api_error (self, identity, req.rid, 400, "bad_message",
-                   "a capture has exactly one task", NULL);
+    if (k->tasks_exact && req.ntasks != k->tasks_exact) {
+        snprintf (err, sizeof err, "a %s has exactly %d task%s", job_kinds [kind].noun,
+                  (int) k->tasks_exact, k->tasks_exact == 1 ? "" : "s");
+        api_error (self, identity, req.rid, 400, "bad_message", err, NULL);
+    }
     else
     if (api_auth (self, identity, req.rid, req.auth, account) == 0
-    &&  api_idem_check (self, identity, req.rid, account, S_SCOPE_CAPTURE, req.idem_key, req.idem_fp) == 0
-    &&  s_credits_check (self, identity, req.rid, account, JOB_STORE_CAPTURE_PRICE_MAX) == 0) {
-        if (job_store_capture_create (self->store, account, &req, self->pass.now_ms, job_id, err)
-        ||  job_store_req_set (self->store, job_id, req.req, err)
-        ||  (req.idem_key [0] && s_idem_record_capture (self, account, &req, job_id, err))) {
-            api_unavailable (self, identity, req.rid, "capture_create", err);
+    &&  api_idem_check (self, identity, req.rid, account, scope, req.idem_key, req.idem_fp) == 0
+    &&  s_credits_check (self, identity, req.rid, account, k->price (&req)) == 0
+    &&  (!k->inputs
+         || (s_quota_check (self, identity, req.rid, account, &req) == 0
+         &&  s_files_check (self, identity, account, &req) == 0
+         &&  s_blobs_put (self, identity, &req) == 0))) {
+        if (k->store_create (self->store, account, &req, self->pass.now_ms, id, err)
+        ||  job_store_req_set (self->store, id, req.req, err)
+        ||  (req.idem_key [0] && s_idem_record (self, kind, account, &req, id, err))) {
+            api_unavailable (self, identity, req.rid, "job_create", err);
         }
         else {
-            log_info ("capture job created", "job", job_id, "account", account,
+            log_info (k->created, job_kinds [kind].noun, id, "account", account,
                       "request_id", req.req, NULL);
-            api_reply_render (self, identity, req.rid, job_id, NULL);
+            self->pass.settle = true;   /* images served from the cache may have finished it */
+            api_reply_render (self, identity, req.rid, id, NULL);
         }
     }
     proto_create_render_free (&req);

@@ -10,9 +10,11 @@
 #define EASEL_API_RENDERS_H
 
 #include "api.h"
+#include "job_kind.h"
 
-void api_renders_create (scheduler_t *self, zframe_t *identity, const char *data, size_t len);
-void api_renders_capture (scheduler_t *self, zframe_t *identity, const char *data, size_t len);
+/* CREATE_RENDER / CREATE_CAPTURE: one handler over the job kinds. */
+void api_renders_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity,
+                         const char *data, size_t len);
 void api_renders_get (scheduler_t *self, zframe_t *identity, const char *data, size_t len);
 void api_renders_list (scheduler_t *self, zframe_t *identity, const char *data, size_t len);
 void api_renders_cancel (scheduler_t *self, zframe_t *identity, const char *data, size_t len);

@@ -30,6 +30,13 @@ typedef struct _job_store_t job_store_t;
    in err (256 bytes), among them a database made by a newer Easel ("...
    newer than this Easel's N"), which is left untouched. */
 job_store_t *job_store_open (const char *data_dir, char *err);
+
+/* Opens the store of a data dir a running scheduler holds, for the CLI's
+   reads (`easel keys list`, `easel backup`): nothing is created and no
+   migration runs (the scheduler migrates its own database); a database at
+   another schema version than this Easel's is refused, untouched, with a
+   reason naming both versions. NULL with err. */
+job_store_t *job_store_open_beside (const char *data_dir, char *err);
 void job_store_destroy (job_store_t **self_p);
 
 /* ---- accounts and API keys (used by the CLI and by the scheduler) -------- */

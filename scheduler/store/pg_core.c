@@ -261,15 +261,17 @@ s_notice_quiet (void *arg, const char *message)
     (void) message;
 }
 
+/* The URL secret from meta, made first unless as_is (a reader beside the
+   scheduler, which made it). */
 static int
-s_load_url_secret (job_store_t *self, char *err)
+s_load_url_secret (job_store_t *self, bool as_is, char *err)
 {
     uint8_t raw [32];
     char hex [65];
     randombytes_buf (raw, sizeof raw);
     sodium_bin2hex (hex, sizeof hex, raw, sizeof raw);
     /* insert unless present, then read: two processes opening a new database agree */
-    if (pg_run (self, err, "INSERT INTO meta (key, value) VALUES ('url_secret', $1)"
+    if (!as_is && pg_run (self, err, "INSERT INTO meta (key, value) VALUES ('url_secret', $1)"
                            " ON CONFLICT (key) DO NOTHING", "s", hex))
         return -1;
     PGresult *res = pg_query (self, err, "SELECT value FROM meta WHERE key = 'url_secret'", "");
@@ -288,7 +290,7 @@ s_load_url_secret (job_store_t *self, char *err)
 const store_ops_t store_pg_ops = STORE_OPS_TABLE ("postgresql");
 
 job_store_t *
-store_pg_open (const char *url, char *err)
+store_pg_open (const char *url, bool as_is, char *err)
 {
     assert (url);
     if (sodium_init () < 0) {
@@ -319,11 +321,23 @@ store_pg_open (const char *url, char *err)
     PQsetNoticeProcessor (self->conn, s_notice_quiet, NULL);
     /* each migration commits alone; a database of a newer schema is refused
        before any table or row is touched */
-    if (pg_schema_migrate (self->conn, pg_migrations, pg_migrations_n, err) != 0) {
+    if (!as_is && pg_schema_migrate (self->conn, pg_migrations, pg_migrations_n, err) != 0) {
         job_store_destroy (&self);
         return NULL;
     }
-    if (s_load_url_secret (self, err) != 0) {
+    int version = as_is ? pg_schema_version (self->conn) : PG_SCHEMA_VERSION;
+    if (version != PG_SCHEMA_VERSION) {
+        if (version < 0)
+            s_first_line (err, "postgresql: reading the schema version: ", PQerrorMessage (self->conn));
+        else
+        if (err)
+            snprintf (err, STORE_ERR_MAX, "the database is at schema version %d and this Easel's is"
+                      " %d: use the easel of the running scheduler, or stop it and run this one",
+                      version, PG_SCHEMA_VERSION);
+        job_store_destroy (&self);
+        return NULL;
+    }
+    if (s_load_url_secret (self, as_is, err) != 0) {
         job_store_destroy (&self);
         return NULL;
     }

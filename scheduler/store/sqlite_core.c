@@ -158,15 +158,18 @@ s_load_url_secret (job_store_t *self, char *err)
 
 const store_ops_t store_sqlite_ops = STORE_OPS_TABLE ("sqlite");
 
+/* Opens <data_dir>/easel.db; as_is: the database must exist and be at this
+   Easel's schema (nothing is created or migrated), else it is made and
+   brought up to date. */
 job_store_t *
-store_sqlite_open (const char *data_dir, char *err)
+store_sqlite_open (const char *data_dir, bool as_is, char *err)
 {
     assert (data_dir);
     if (sodium_init () < 0) {
         store_set_err (err, "libsodium failed to initialise");
         return NULL;
     }
-    if (mkdir (data_dir, 0700) != 0 && errno != EEXIST) {
+    if (!as_is && mkdir (data_dir, 0700) != 0 && errno != EEXIST) {
         if (err)
             snprintf (err, STORE_ERR_MAX, "cannot create data dir %s: %s", data_dir, strerror (errno));
         return NULL;
@@ -184,8 +187,8 @@ store_sqlite_open (const char *data_dir, char *err)
     self->head.ops = &store_sqlite_ops;
     self->cache_cap = S_STMT_CACHE;
     /* NOMUTEX: a handle belongs to one thread, so no lock per SQLite call */
-    if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                         | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (as_is ? 0 : SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2 (path, &self->db, flags, NULL) != SQLITE_OK
     ||  sqlite3_busy_timeout (self->db, 5000) != SQLITE_OK
     /* secure_delete: a final task's spec (capture headers are secrets) is
        overwritten with zeros in the file, not only unlinked from the tree */
@@ -198,11 +201,21 @@ store_sqlite_open (const char *data_dir, char *err)
     }
     /* each migration commits alone; a database of a newer schema is refused
        before any table or row is touched */
-    if (store_schema_migrate (self->db, store_migrations, store_migrations_n, err) != 0) {
+    if (!as_is && store_schema_migrate (self->db, store_migrations, store_migrations_n, err) != 0) {
         job_store_destroy (&self);
         return NULL;
     }
-    if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK
+    int version = as_is ? store_schema_version (self->db) : STORE_SCHEMA_VERSION;
+    if (version != STORE_SCHEMA_VERSION) {
+        if (err)
+            snprintf (err, STORE_ERR_MAX, "the database is at schema version %d and this Easel's is"
+                      " %d: use the easel of the running scheduler, or stop it and run this one",
+                      version, STORE_SCHEMA_VERSION);
+        job_store_destroy (&self);
+        return NULL;
+    }
+    /* as is: a reader beside the scheduler, which made the secret already */
+    if (sqlite3_exec (self->db, as_is ? "BEGIN" : "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK
     ||  s_load_url_secret (self, err) != 0
     ||  sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         store_fail (self, err);

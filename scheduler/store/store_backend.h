@@ -16,12 +16,14 @@
    data so every process on the same data signs alike). Borrowed. */
 const char *store_url_secret (job_store_t *self);
 
-/* The backends' opens and tables. store_sqlite_open: <data_dir>/easel.db
-   (job_store_open's contract). store_pg_open: the PostgreSQL database of
-   a libpq URL (postgres://user:password@host:port/dbname?sslmode=...),
-   migrated as job_store_open says. NULL with err (256 bytes). */
-job_store_t *store_sqlite_open (const char *data_dir, char *err);
-job_store_t *store_pg_open (const char *url, char *err);
+/* The backends' opens. store_sqlite_open: <data_dir>/easel.db;
+   store_pg_open: the PostgreSQL database of a libpq URL
+   (postgres://user:password@host:port/dbname?sslmode=...). as_is false:
+   job_store_open's contract (made if missing, migrated); true:
+   job_store_open_beside's (nothing made or migrated, another schema
+   version refused naming both). NULL with err (256 bytes). */
+job_store_t *store_sqlite_open (const char *data_dir, bool as_is, char *err);
+job_store_t *store_pg_open (const char *url, bool as_is, char *err);
 
 /* True when url names PostgreSQL (postgres:// or postgresql://). */
 bool store_url_is_pg (const char *url);

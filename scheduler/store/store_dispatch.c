@@ -39,13 +39,15 @@ store_url_is_pg (const char *url)
     return url && (strncmp (url, "postgres://", 11) == 0 || strncmp (url, "postgresql://", 13) == 0);
 }
 
-job_store_t *
-job_store_open (const char *data_dir, char *err)
+/* job_store_open and job_store_open_beside: the backend of
+   EASEL_DATABASE_URL, as_is passed on (store_backend.h). */
+static job_store_t *
+s_open (const char *data_dir, bool as_is, char *err)
 {
     assert (data_dir);
     const char *url = getenv ("EASEL_DATABASE_URL");
     if (!url || !*url)
-        return store_sqlite_open (data_dir, err);
+        return store_sqlite_open (data_dir, as_is, err);
     if (!store_url_is_pg (url)) {
         if (err)
             snprintf (err, S_ERR_MAX, "EASEL_DATABASE_URL must start with postgres:// or"
@@ -58,7 +60,19 @@ job_store_open (const char *data_dir, char *err)
             snprintf (err, S_ERR_MAX, "the PostgreSQL store lacks job_store_%s in this build", missing);
         return NULL;
     }
-    return store_pg_open (url, err);
+    return store_pg_open (url, as_is, err);
+}
+
+job_store_t *
+job_store_open (const char *data_dir, char *err)
+{
+    return s_open (data_dir, false, err);
+}
+
+job_store_t *
+job_store_open_beside (const char *data_dir, char *err)
+{
+    return s_open (data_dir, true, err);
 }
 
 void

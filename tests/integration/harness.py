@@ -386,3 +386,23 @@ def slide(shot_url=None, data=None, lines=("Track every habit",)):
     if data:
         s["screenshot"] = {"data": base64.b64encode(data).decode()}
     return s
+
+
+class TwoTenants:
+    """The fixture of the fair-sharing tests: stack's first account (A) with
+    a 40-image matrix body (10 locales x 2 presets x 2 slides, every slide
+    the same inline screenshot) and a second account, B (key_b), with a
+    one-image body for the same preset."""
+
+    LOCALES = ["en-US", "de-DE", "fr-FR", "es-ES", "it-IT", "ja-JP", "ko-KR", "pt-BR", "nl-NL", "sv-SE"]
+
+    def __init__(self, stack):
+        other = json.loads(stack.cli("keys", "create", "--name", "tenant-b", "--json"))
+        self.key_b = other["api_key"]
+        shot = make_png(600, 1200)
+        presets = ["appstore.iphone_6_9", "play.phone"]
+        self.big = {"async": True, "canvas": {"preset": presets[0]},
+                    "matrix": {"locales": self.LOCALES, "presets": presets},
+                    "slides": [slide(data=shot), slide(data=shot, lines=("Second",))]}
+        self.total_a = len(self.LOCALES) * len(presets) * 2
+        self.small = {"async": True, "canvas": {"preset": presets[0]}, "slides": [slide(data=shot)]}

@@ -5,26 +5,18 @@
   starts and finishes while A's big render still has images queued (without
   the cap B would wait behind every one of A's tasks);
 - A's render still completes in full afterwards, every image succeeded."""
-import json
 import os
 import time
-from harness import Stack, check, wait_for, slide, make_png
+from harness import Stack, TwoTenants, check, wait_for
 
 RENDERERS = 3
 CAP = 1
 os.environ["EASEL_ACCOUNT_LEASE_CAP"] = str(CAP)
 stack = Stack(renderers=RENDERERS, webhooker=False)
-other = json.loads(stack.cli("keys", "create", "--name", "tenant-b", "--json"))
-key_b = other["api_key"]
-
-shot = make_png(600, 1200)
-locales = ["en-US", "de-DE", "fr-FR", "es-ES", "it-IT", "ja-JP", "ko-KR", "pt-BR", "nl-NL", "sv-SE"]
-big = {"async": True, "canvas": {"preset": "appstore.iphone_6_9"},
-       "matrix": {"locales": locales, "presets": ["appstore.iphone_6_9", "play.phone"]},
-       "slides": [slide(data=shot), slide(data=shot, lines=("Second",))]}
+tenants = TwoTenants(stack)
+key_b, big, total_a = tenants.key_b, tenants.big, tenants.total_a
 status, _, a = stack.json("POST", "/v1/renders", big)
 check(status == 202, "A's big render answered %d: %r" % (status, a))
-total_a = len(locales) * 2 * 2
 
 
 def images(rid, key=None):
@@ -42,8 +34,7 @@ def a_fills_fleet():
 
 wait_for(a_fills_fleet, 60, "A's render to hold all %d renderer slots while alone" % RENDERERS, interval=0.02)
 
-status, _, b = stack.json("POST", "/v1/renders", {"async": True, "canvas": {"preset": "appstore.iphone_6_9"},
-                                                  "slides": [slide(data=shot)]}, auth=key_b)
+status, _, b = stack.json("POST", "/v1/renders", tenants.small, auth=key_b)
 check(status == 202, "B's render answered %d: %r" % (status, b))
 
 

@@ -5,21 +5,13 @@ It waits at most one task's time per slot, not behind A's matrix: by the
 time B's render finishes, A has finished at most a few more images (those it
 held when B arrived, and those on the other slot while B's drew), and A
 still has most of its images queued. A then completes in full."""
-import json
 import time
-from harness import Stack, check, wait_for, slide, make_png
+from harness import Stack, TwoTenants, check, wait_for
 
 RENDERERS = 2
 stack = Stack(renderers=RENDERERS, webhooker=False)
-other = json.loads(stack.cli("keys", "create", "--name", "tenant-b", "--json"))
-key_b = other["api_key"]
-
-shot = make_png(600, 1200)
-locales = ["en-US", "de-DE", "fr-FR", "es-ES", "it-IT", "ja-JP", "ko-KR", "pt-BR", "nl-NL", "sv-SE"]
-big = {"async": True, "canvas": {"preset": "appstore.iphone_6_9"},
-       "matrix": {"locales": locales, "presets": ["appstore.iphone_6_9", "play.phone"]},
-       "slides": [slide(data=shot), slide(data=shot, lines=("Second",))]}
-total_a = len(locales) * 2 * 2
+tenants = TwoTenants(stack)
+key_b, big, total_a = tenants.key_b, tenants.big, tenants.total_a
 status, _, a = stack.json("POST", "/v1/renders", big)
 check(status == 202, "A's matrix answered %d: %r" % (status, a))
 
@@ -37,8 +29,7 @@ def a_busy():
 
 
 wait_for(a_busy, 60, "A to hold every renderer slot", interval=0.02)
-status, _, b = stack.json("POST", "/v1/renders", {"async": True, "canvas": {"preset": "appstore.iphone_6_9"},
-                                                  "slides": [slide(data=shot)]}, auth=key_b)
+status, _, b = stack.json("POST", "/v1/renders", tenants.small, auth=key_b)
 check(status == 202, "B's render answered %d: %r" % (status, b))
 done_at_b = a_state()["progress"]["done"]
 

@@ -12,11 +12,7 @@
 #include "api_profiles.h"
 #include "capture_request.h"
 
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
+#include "check.h"
 
 static void
 s_bad (const char *body, int status, const char *code, const char *param)
@@ -108,7 +104,5 @@ main (void)
     CHECK (api_profiles_parse_key ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIQ==", key) == -1,
            "34 bytes are refused");
     CHECK (api_profiles_parse_key ("", key) == -1, "empty is refused");
-    if (s_failures)
-        fprintf (stderr, "%d failure(s)\n", s_failures);
-    return s_failures ? 1 : 0;
+    return check_done ("test_capture_profile");
 }

@@ -8,11 +8,7 @@
 #include "capture_request.h"
 #include "capture_spec.h"
 
-static int s_failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { s_failures++; \
-    fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf (stderr, __VA_ARGS__); \
-    fputc ('\n', stderr); } } while (0)
+#include "check.h"
 
 static void
 s_ok (const char *body, capture_spec_t *spec, proto_create_render_t *cr)
@@ -304,15 +300,10 @@ test_options (void)
 int
 main (void)
 {
-    test_defaults ();
-    test_everything ();
-    test_options ();
-    test_bad ();
-    test_spec_decode ();
-    if (s_failures) {
-        fprintf (stderr, "test_capture_request: %d failed\n", s_failures);
-        return 1;
-    }
-    printf ("test_capture_request: all passed\n");
-    return 0;
+    check_case ("defaults", test_defaults);
+    check_case ("everything", test_everything);
+    check_case ("options", test_options);
+    check_case ("bad", test_bad);
+    check_case ("spec_decode", test_spec_decode);
+    return check_done ("test_capture_request");
 }

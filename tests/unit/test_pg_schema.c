@@ -5,7 +5,8 @@
     again changes nothing; a database of a newer schema is refused and left
     alone, by the runner and by job_store_open; steps must be numbered
     1..n; a failing step is rolled back alone; four processes migrating one
-    new database at once apply each step once; `easel backup`'s store call
+    new database at once apply each step once; the CLI's read-only open
+    refuses another version and makes nothing; `easel backup`'s store call
     answers with pg_dump.
     Single thread (and forked children); every failure says what was expected. */
 #include "check.h"
@@ -163,6 +164,37 @@ s_concurrent (void)
     PQfinish (conn);
 }
 
+/* The CLI's reads beside a running scheduler (job_store_open_beside): a
+   database at another version is refused naming both and gets nothing;
+   one at this version opens with the scheduler's URL secret. */
+static void
+s_beside (void)
+{
+    const char *url = NULL;
+    PGconn *conn = s_fresh ("beside", &url);
+    char saved [512], err [256] = "";
+    snprintf (saved, sizeof saved, "%s", s_base);
+    setenv ("EASEL_DATABASE_URL", url, 1);
+    job_store_t *store = job_store_open_beside ("/nonexistent-data-dir", err);
+    CHECK (!store && strstr (err, "schema version 0 and this Easel's is 2"),
+           "a database no scheduler made is refused: '%s'", err);
+    CHECK (s_number (conn, s_tables) == 0, "and nothing is made in it");
+    job_store_t *sched = job_store_open ("/nonexistent-data-dir", err);
+    REQUIRE (sched, "the scheduler's open: %s", err);
+    store = job_store_open_beside ("/nonexistent-data-dir", err);
+    CHECK (store, "beside a migrated database: %s", err);
+    if (store) {
+        char a [65], b [65];
+        job_store_url_sign (sched, "img_x", 7, a);
+        job_store_url_sign (store, "img_x", 7, b);
+        CHECK (strcmp (a, b) == 0, "the reader signs with the scheduler's secret");
+    }
+    job_store_destroy (&store);
+    job_store_destroy (&sched);
+    setenv ("EASEL_DATABASE_URL", saved, 1);
+    PQfinish (conn);
+}
+
 static void
 s_store_answers (void)
 {
@@ -198,6 +230,7 @@ main (void)
     check_case ("a newer database is refused", s_newer_refused);
     check_case ("steps numbered 1..n, a failing step alone", s_runner_rules);
     check_case ("concurrent migrations apply each step once", s_concurrent);
+    check_case ("the CLI's reads beside the scheduler", s_beside);
     check_case ("the store's answers on PostgreSQL", s_store_answers);
     return check_done ("pg_schema");
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- fixtures: the unversioned store's schema, as job_store.c had it ---- */
 
@@ -317,6 +318,41 @@ s_check_adopted (const char *dir, int64_t stored, int ledger)
            "-- adopted\n%s-- new\n%s", adopted, s_fresh_schema);
 }
 
+/* The CLI's reads beside a running scheduler (job_store_open_beside): no
+   database is made, none is migrated, another version is refused as is. */
+static void
+s_case_beside (void)
+{
+    char dir [] = "/tmp/easel-test-schema-XXXXXX";
+    s_mkdir (dir);
+    char err [256] = "", path [512];
+    snprintf (path, sizeof path, "%s/easel.db", dir);
+    CHECK (!job_store_open_beside (dir, err) && access (path, F_OK) != 0,
+           "no database is made beside: \"%s\"", err);
+    job_store_t *store = job_store_open (dir, err);
+    REQUIRE (store, "open: %s", err);
+    job_store_destroy (&store);
+    store = job_store_open_beside (dir, err);
+    CHECK (store, "a current database opens as is: %s", err);
+    job_store_destroy (&store);
+    sqlite3 *db = s_raw (dir);
+    char sql [64];
+    snprintf (sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION - 1);
+    s_exec (db, sql, "stamp the version before");
+    sqlite3_close (db);
+    char want [128];
+    snprintf (want, sizeof want, "schema version %d and this Easel's is %d",
+              STORE_SCHEMA_VERSION - 1, STORE_SCHEMA_VERSION);
+    store = job_store_open_beside (dir, err);
+    CHECK (!store && strstr (err, want), "an older database is refused: \"%s\"", err);
+    job_store_destroy (&store);
+    db = s_raw (dir);
+    CHECK (s_int (db, "PRAGMA user_version") == STORE_SCHEMA_VERSION - 1,
+           "and left at its version, got %lld", (long long) s_int (db, "PRAGMA user_version"));
+    sqlite3_close (db);
+    s_rmdir (dir);
+}
+
 /* A database as the unversioned store left it: every table, every probe applied. */
 static void
 s_case_unversioned (void)
@@ -456,5 +492,6 @@ main (void)
     check_case ("a database from before the ledger", s_case_early);
     check_case ("a newer database", s_case_newer);
     check_case ("the migration runner", s_case_runner);
+    check_case ("beside a running scheduler", s_case_beside);
     return check_done ("test_store_schema");
 }
