@@ -320,6 +320,8 @@ s_test_with_webhook (job_store_t *store, const char *dir, const char *acct, bool
 int
 main (void)
 {
+    /* SQLite's files are read here: whatever the environment says */
+    unsetenv ("EASEL_DATABASE_URL");
     char dir [] = "/tmp/easel-test-render-event-XXXXXX";
     REQUIRE (mkdtemp (dir), "mkdtemp");
     char err [256] = "";
