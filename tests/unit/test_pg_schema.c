@@ -205,6 +205,23 @@ s_store_answers (void)
     CHECK (job_store_backup (store, "/tmp/never-written.db", err) == -1 && strstr (err, "pg_dump"),
            "backup on PostgreSQL points to pg_dump: '%s'", err);
     CHECK (access ("/tmp/never-written.db", F_OK) != 0, "and writes nothing");
+    /* a connection the server drops fails what runs on it; the next begin
+       connects again and prepares its statements again */
+    job_store_new_key_t key;
+    REQUIRE (job_store_account_create (store, "before", 5, &key, err) == 0, "create: %s", err);
+    const char *url = store_test_url (s_base, "answers", err);
+    PGconn *admin = PQconnectdb (url);
+    PGresult *res = PQexec (admin, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                   " WHERE application_name = 'easel' AND datname = current_database()");
+    CHECK (PQresultStatus (res) == PGRES_TUPLES_OK && strcmp (PQgetvalue (res, 0, 0), "1") == 0,
+           "the store's connection is cut: %s", PQresultErrorMessage (res));
+    PQclear (res);
+    PQfinish (admin);
+    usleep (100 * 1000);
+    CHECK (job_store_account_count (store) == -1, "a statement on the cut connection fails");
+    CHECK (job_store_begin (store, err) == 0, "begin connects again: %s", err);
+    CHECK (job_store_account_count (store) == 1, "and the rows are there");
+    CHECK (job_store_commit (store, err) == 0, "commit: %s", err);
     job_store_destroy (&store);
     /* a URL of another scheme is refused at open, naming the variable */
     char saved [512];
