@@ -19,7 +19,7 @@ bus_link_open (const char *endpoint, int reconnect_ivl_ms, int reconnect_ivl_max
         zsock_set_reconnect_ivl (sock, reconnect_ivl_ms);
         zsock_set_reconnect_ivl_max (sock, reconnect_ivl_max_ms);
     }
-    if (bus_security_apply (sock) != 0 || zsock_connect (sock, "%s", endpoint) != 0) {
+    if (bus_security_apply (sock) != 0 || bus_connect (sock, endpoint) != 0) {
         log_error ("cannot connect to the scheduler", "endpoint", endpoint, NULL);
         zsock_destroy (&sock);
     }

@@ -9,6 +9,7 @@
     every few hundred milliseconds). Module state is written by init and
     shutdown only. */
 #include "bus_security.h"
+#include "bus.h"
 #include "log.h"
 #include "util.h"
 
@@ -33,11 +34,10 @@ static struct {
     zactor_t  *zap;                        /* server: the ZAP handler */
 } s_sec;
 
-bool
-bus_security_endpoint_local (const char *endpoint)
+/* One endpoint of a list (see bus_security_endpoint_local). */
+static bool
+s_endpoint_local (const char *endpoint)
 {
-    if (!endpoint)
-        return false;
     if (strncmp (endpoint, "ipc://", 6) == 0 || strncmp (endpoint, "inproc://", 9) == 0)
         return true;
     if (strncmp (endpoint, "tcp://", 6) != 0)
@@ -55,6 +55,28 @@ bus_security_endpoint_local (const char *endpoint)
         if (!((*host >= '0' && *host <= '9') || *host == '.'))
             return false;
     return *host == ':';
+}
+
+bool
+bus_security_endpoint_local (const char *endpoint)
+{
+    if (!endpoint || !*endpoint)
+        return false;
+    /* a list (an active scheduler and its standbys): local when each one is */
+    for (const char *p = endpoint; *p; ) {
+        size_t len = strcspn (p, ",");
+        char one [BUS_ENDPOINT_MAX + 1];
+        if (len == 0 || len > BUS_ENDPOINT_MAX)
+            return false;
+        memcpy (one, p, len);
+        one [len] = '\0';
+        if (!s_endpoint_local (one))
+            return false;
+        p += len;
+        if (*p == ',' && !*++p)
+            return false;              /* a trailing comma */
+    }
+    return true;
 }
 
 zcert_t *

@@ -1,6 +1,7 @@
 /*  config.c: the walker over a service's settings table (see config.h).
     Thread: main's, before other threads start. Memory: nothing allocated;
     values are borrowed from argv, the environment or the table. */
+#include "bus.h"
 #include "config.h"
 #include "log.h"
 #include "util.h"
@@ -88,10 +89,17 @@ s_store (const config_opt_t *opt, const char *name, const char *text, char *err)
             return 0;
         }
         case CONFIG_ENDPOINT:
-            if (strncmp (text, "tcp://", 6) && strncmp (text, "ipc://", 6) && strncmp (text, "inproc://", 9)) {
-                snprintf (err, CONFIG_ERR_MAX, "%s \"%.64s\": want a ZeroMQ endpoint (tcp://, ipc:// or inproc://)",
-                          name, text);
-                return -1;
+            /* one endpoint, or a comma-separated list (a scheduler and its standbys) */
+            for (const char *p = text, *end; ; p = end + 1) {
+                end = p + strcspn (p, ",");
+                if ((strncmp (p, "tcp://", 6) && strncmp (p, "ipc://", 6) && strncmp (p, "inproc://", 9))
+                ||  end - p > BUS_ENDPOINT_MAX || end - p < 7) {
+                    snprintf (err, CONFIG_ERR_MAX, "%s \"%.64s\": want a ZeroMQ endpoint (tcp://, ipc:// or"
+                              " inproc://), or a comma-separated list of them", name, text);
+                    return -1;
+                }
+                if (!*end)
+                    break;
             }
             break;
         case CONFIG_TEXT:

@@ -118,7 +118,7 @@ s_actor (zsock_t *pipe, void *args)
         zsock_set_subscribe (sub, "render.");
         zsock_set_subscribe (sub, "job.");       /* capture jobs (job.completed|failed) */
     }
-    if (!sub || zsock_connect (sub, "%s", self->endpoint)) {
+    if (!sub || bus_connect (sub, self->endpoint)) {
         log_error ("cannot connect to the events endpoint", "endpoint", self->endpoint, NULL);
         zsock_destroy (&sub);
         zsock_signal (pipe, 1);

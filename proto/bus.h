@@ -24,6 +24,15 @@ typedef struct {
    Call before bind/connect. */
 void bus_socket_setup (zsock_t *sock);
 
+/* Connects sock to each endpoint of a comma-separated list (one scheduler,
+   or an active one and its standbys: a DEALER's IMMEDIATE sends only on
+   connections that are up, so requests go to whichever scheduler has bound,
+   and a SUB hears whichever publishes). 0 / -1 (an element is empty, over
+   BUS_ENDPOINT_MAX bytes, or refused by libzmq). */
+#define BUS_ENDPOINT_MAX 256
+#define BUS_ENDPOINTS_MAX 8
+int  bus_connect (zsock_t *sock, const char *endpoints);
+
 /* Sends one message. `identity` is required on a ROUTER and ignored (NULL) on a
    DEALER. The body is copied. Never blocks: returns -1 with errno
    EHOSTUNREACH (peer gone) or EAGAIN (peer full) so the caller can requeue. */

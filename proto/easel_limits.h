@@ -54,6 +54,7 @@
 #define EASEL_MAX_HEADLINE_LINES     4
 #define EASEL_MAX_HEADLINE_BYTES     200     /* per line, UTF-8 bytes */
 #define EASEL_MAX_URL_BYTES          2048
+#define EASEL_MAX_PRESIGNED_URL_BYTES 4096   /* an object store URL the scheduler signs for a renderer */
 #define EASEL_MAX_METADATA_BYTES     4096
 #define EASEL_MAX_CANVAS_SIDE_PX     8192
 #define EASEL_MIN_CANVAS_SIDE_PX     100

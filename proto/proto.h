@@ -607,6 +607,13 @@ typedef struct {
        the render's entries after it) */
     char     render_id[PROTO_ID_MAX];
     bool     render_last;
+    /* optional, blobs on an object store (blob_store.h): instead of the
+       bytes, a presigned GET of the input blob whose sha256 is
+       blob_url_sha256 (used when blob_sha256 is ""), and a presigned PUT for the
+       result, so image bytes cross neither the bus nor the scheduler */
+    char    *blob_url;             /* NULL none */
+    char     blob_url_sha256[65];
+    char    *put_url;              /* NULL: the result's bytes ride in RESULT */
 } proto_task_t;
 
 int  proto_task_encode (const proto_task_t *self, msgpack_sbuffer *out);
@@ -625,6 +632,11 @@ typedef struct {
     int32_t  credits;              /* optional: the task's price (captures: 3 page, 1 image);
                                       0 = the default of one credit */
     char     thumb[PROTO_THUMB_HEX + 1];  /* optional: the image's thumbnail, "" none */
+    /* optional: the bytes went to the task's put_url (data then empty):
+       their hex sha256, size and hex MD5 (the object's ETag) */
+    char     sha256[65];           /* "" when data carries the bytes */
+    int64_t  bytes;
+    char     md5[33];
 } proto_result_t;
 
 int  proto_result_encode (const proto_result_t *self, msgpack_sbuffer *out);

@@ -474,6 +474,9 @@ static const proto_field_t s_task_fields [] = {
     { BOOL (render_last, OPT), .when = "render_id" },
     { SHA (blob_sha256, SET) },
     { BIN (blob, blob_len, 0, EASEL_MAX_SOURCE_BYTES, REQ), .when = "blob_sha256" },
+    { DUP (blob_url, EASEL_MAX_PRESIGNED_URL_BYTES, SET) },
+    { SHA (blob_url_sha256, REQ), .when = "blob_url" },
+    { DUP (put_url, EASEL_MAX_PRESIGNED_URL_BYTES, SET) },
 };
 #undef S_T
 
@@ -484,6 +487,32 @@ s_task_check (const void *self_, char *err)
     if (self->blob_sha256 [0] && !proto_sha256_matches (self->blob, self->blob_len, self->blob_sha256)) {
         if (err)
             snprintf (err, PROTO_ERR_MAX, "blob does not match blob_sha256");
+        return -1;
+    }
+    return 0;
+}
+
+/* The sample is a stored result: no bytes, an MD5 of hex digits. */
+static void
+s_result_seed (void *self_)
+{
+    proto_result_t *self = self_;
+    free (self->data);
+    self->data = NULL;
+    self->len = 0;
+    memset (self->md5, 'a', 32);
+    self->md5 [32] = '\0';
+}
+
+/* A result stored by the renderer names its bytes; it carries none. */
+static int
+s_result_check (const void *self_, char *err)
+{
+    const proto_result_t *self = self_;
+    if (self->sha256 [0] && (self->len > 0 || strlen (self->md5) != 32
+                             || strspn (self->md5, "0123456789abcdef") != 32)) {
+        if (err)
+            snprintf (err, PROTO_ERR_MAX, "a stored result has no data and a 32-hex md5");
         return -1;
     }
     return 0;
@@ -500,6 +529,9 @@ static const proto_field_t s_result_fields [] = {
     { DUP (findings_json, EASEL_MAX_FINDINGS_BYTES, SET) },
     { I32 (credits, 0, EASEL_TASK_CREDITS_MAX, SET) },
     { STR (thumb, SET) },
+    { SHA (sha256, SET) },
+    { I64 (bytes, 0, REQ), .when = "sha256" },
+    { STR (md5, REQ), .when = "sha256" },
 };
 #undef S_T
 
@@ -641,7 +673,7 @@ static const proto_field_t s_capture_fields [] = {
     X (simple, NULL, NULL) \
     X (ready, NULL, NULL) \
     X (task, s_task_check, NULL) \
-    X (result, NULL, NULL) \
+    X (result, s_result_check, s_result_seed) \
     X (fail, NULL, NULL) \
     X (cancel_tasks, NULL, NULL) \
     X (capture, s_capture_check, NULL)

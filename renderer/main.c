@@ -29,6 +29,7 @@
 #include "config.h"
 #include "log.h"
 #include "render_task.h"
+#include "task_blobs.h"
 #include "capture.h"
 #include "render_metrics.h"
 #include "metrics.h"
@@ -123,7 +124,7 @@ s_test_delay (s_shared_t *sh, s_slot_t *slot)
 }
 
 static void
-s_run_task (s_slot_t *slot, zsock_t *push, int gen, const proto_task_t *task, const char *attempt)
+s_run_task (s_slot_t *slot, zsock_t *push, int gen, proto_task_t *task, const char *attempt)
 {
     s_shared_t *sh = slot->sh;
     slide_render_opts_t opts = sh->opts;
@@ -136,9 +137,19 @@ s_run_task (s_slot_t *slot, zsock_t *push, int gen, const proto_task_t *task, co
     int64_t started = util_mono_ms ();
     double t0 = metrics_now ();
     render_metrics_busy (1);
-    int rc = strncmp (task->task_id, "cap_", 4) == 0
+    int rc;
+    if (task_blobs_fetch (task, &why))
+        rc = render_task_fail (task, &why, &cmd, &out);
+    else {
+        rc = strncmp (task->task_id, "cap_", 4) == 0
            ? capture_task_run (task, &sh->capture, &cmd, &out, &why)
            : render_task_run (task, &opts, &cmd, &out, &why);
+        /* an object store: the result's bytes go there, RESULT names them */
+        if (rc == 0 && cmd == PROTO_RESULT && task_blobs_put_result (task, &out, &why)) {
+            msgpack_sbuffer_clear (&out);
+            rc = render_task_fail (task, &why, &cmd, &out);
+        }
+    }
     render_metrics_busy (-1);
     if (task->render_last)
         fetch_cache_drop (opts.fetch_cache, task->render_id);
@@ -194,7 +205,7 @@ s_worker (void *arg)
         atomic_store (&slot->cancel, false);
         pthread_mutex_unlock (&sh->lock);
 
-        const proto_task_t *task = &job->task;
+        proto_task_t *task = &job->task;
         char attempt[16];
         snprintf (attempt, sizeof attempt, "%d", task->attempt);
         log_info ("task started", "task", task->task_id, "attempt", attempt,

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-s_fail (const proto_task_t *task, render_error_t *why, int *cmd, msgpack_sbuffer *out)
+int
+render_task_fail (const proto_task_t *task, render_error_t *why, int *cmd, msgpack_sbuffer *out)
 {
     proto_fail_t fail = { .attempt = task->attempt, .retryable = why->retryable };
     snprintf (fail.task_id, sizeof fail.task_id, "%s", task->task_id);
@@ -32,7 +32,7 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
     if (proto_slide_decode (task->spec, task->spec_len, &spec, err) != 0) {
         snprintf (why->code, sizeof why->code, "bad_task");
         snprintf (why->message, sizeof why->message, "the slide spec does not decode: %s", err);
-        rc = s_fail (task, why, cmd, out);
+        rc = render_task_fail (task, why, cmd, out);
     }
     else
     if (spec.shot_sha256[0] && strcmp (spec.shot_sha256, task->blob_sha256) != 0) {
@@ -41,7 +41,7 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
         snprintf (why->message, sizeof why->message, "the task came without its screenshot %.16s",
                   spec.shot_sha256);
         why->retryable = true;
-        rc = s_fail (task, why, cmd, out);
+        rc = render_task_fail (task, why, cmd, out);
     }
     else {
         if (spec.shot_sha256[0]) {        /* borrowed from the task: unset before the free */
@@ -55,11 +55,11 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
             snprintf (why->code, sizeof why->code, "render_failed");
             snprintf (why->message, sizeof why->message, "out of memory");
             why->retryable = true;
-            rc = s_fail (task, why, cmd, out);
+            rc = render_task_fail (task, why, cmd, out);
         }
         else
         if (slide_render_lint (&spec, opts, &png, &png_len, lint, why) != 0)
-            rc = s_fail (task, why, cmd, out);
+            rc = render_task_fail (task, why, cmd, out);
         else {
             proto_result_t result = { .attempt = task->attempt, .width = spec.width,
                                       .height = spec.height, .data = png, .len = png_len,

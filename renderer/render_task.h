@@ -16,4 +16,8 @@
 int render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
                      int *cmd, msgpack_sbuffer *out, render_error_t *why);
 
+/* Encodes into out the FAIL of task that why describes (its code, message,
+   param and retryable); *cmd becomes PROTO_FAIL. 0 / -1 (why says so). */
+int render_task_fail (const proto_task_t *task, render_error_t *why, int *cmd, msgpack_sbuffer *out);
+
 #endif

@@ -192,12 +192,10 @@ s_s3_get (void *impl, const char *sha256, size_t max, size_t *len_out, char *err
     return data;
 }
 
+/* DELETE of one object key. 0 (also when it was not there) / -1. */
 static int
-s_s3_delete (void *impl, const char *sha256)
+s_delete_key (s_s3_t *self, const char *key)
 {
-    s_s3_t *self = impl;
-    char key [S3_KEY_MAX];
-    s_key (self, sha256, key);
     s3_reply_t reply;
     char why [S_ERR_MAX];
     if (s3_client_request (self->client, "DELETE", key, NULL, NULL, 0, NULL, S3_ERROR_BODY_MAX,
@@ -207,6 +205,15 @@ s_s3_delete (void *impl, const char *sha256)
     int rc = reply.status == 204 || reply.status == 200 || reply.status == 404 ? 0 : -1;
     s3_reply_reset (&reply);
     return rc;
+}
+
+static int
+s_s3_delete (void *impl, const char *sha256)
+{
+    s_s3_t *self = impl;
+    char key [S3_KEY_MAX];
+    s_key (self, sha256, key);
+    return s_delete_key (self, key);
 }
 
 /* Seconds since the epoch of an S3 timestamp "2026-12-04T14:53:41.000Z". */
@@ -222,13 +229,14 @@ s_iso_time (const char *s)
     return (int64_t) timegm (&tm);
 }
 
+/* Lists the objects under prefix (pages of the bucket listing) and removes
+   each older than older_than_s that is a blob no row knows (known given) or,
+   known NULL, any incoming object. Number removed. */
 static int
-s_s3_scan_shard (void *impl, int shard, int64_t older_than_s,
-                 int (*known) (const char *sha256, void *arg), void *arg)
+s_sweep (s_s3_t *self, const char *prefix, int64_t older_than_s,
+         int (*known) (const char *sha256, void *arg), void *arg)
 {
-    s_s3_t *self = impl;
-    char prefix [S3_KEY_MAX], prefix_enc [3 * S3_KEY_MAX];
-    snprintf (prefix, sizeof prefix, "%s%02x/", self->loc.prefix, (unsigned) shard);
+    char prefix_enc [3 * S3_KEY_MAX];
     if (s3_uri_encode (prefix, prefix_enc, sizeof prefix_enc))
         return 0;
     size_t plen = strlen (prefix);
@@ -263,15 +271,18 @@ s_s3_scan_shard (void *impl, int shard, int64_t older_than_s,
             if (!s3_xml_text (block, strlen (block), "Key", key, sizeof key)
             ||  !s3_xml_text (block, strlen (block), "LastModified", when, sizeof when))
                 continue;
-            /* only names this store writes: <prefix>ab/<64 hex> */
+            /* only names this store writes: <prefix>ab/<64 hex>, <prefix>incoming/<name> */
             const char *name = key + plen;
-            if (strncmp (key, prefix, plen) != 0 || strlen (name) != 64
-            ||  strspn (name, "0123456789abcdef") != 64 || strncmp (name, prefix + plen - 3, 2) != 0)
+            if (strncmp (key, prefix, plen) != 0 || !*name || strchr (name, '/'))
+                continue;
+            if (known && (strlen (name) != 64 || strspn (name, "0123456789abcdef") != 64
+                          || strncmp (name, prefix + plen - 3, 2) != 0))
                 continue;
             int64_t t = s_iso_time (when);
             if (t < 0 || now - t < older_than_s)
                 continue;
-            if (known (name, arg) == 0 && s_s3_delete (self, name) == 0)
+            if (known ? known (name, arg) == 0 && s_s3_delete (self, name) == 0
+                      : s_delete_key (self, key) == 0)
                 removed++;
         }
         char truncated [8] = "";
@@ -287,6 +298,21 @@ s_s3_scan_shard (void *impl, int shard, int64_t older_than_s,
 }
 
 static int
+s_s3_scan_shard (void *impl, int shard, int64_t older_than_s,
+                 int (*known) (const char *sha256, void *arg), void *arg)
+{
+    s_s3_t *self = impl;
+    char prefix [S3_KEY_MAX];
+    snprintf (prefix, sizeof prefix, "%s%02x/", self->loc.prefix, (unsigned) shard);
+    int removed = s_sweep (self, prefix, older_than_s, known, arg);
+    if (shard == 0) {
+        snprintf (prefix, sizeof prefix, "%sincoming/", self->loc.prefix);
+        removed += s_sweep (self, prefix, older_than_s, NULL, NULL);
+    }
+    return removed;
+}
+
+static int
 s_s3_presign (void *impl, const char *method, const char *sha256, const char *content_type,
               int64_t expires_s, char *out, size_t size, char *err)
 {
@@ -294,6 +320,98 @@ s_s3_presign (void *impl, const char *method, const char *sha256, const char *co
     char key [S3_KEY_MAX];
     s_key (self, sha256, key);
     return s3_client_presign (self->client, method, key, content_type, expires_s, out, size, err);
+}
+
+/* The key of incoming object name: <prefix>incoming/<name>. */
+static void
+s_incoming_key (s_s3_t *self, const char *name, char key [S3_KEY_MAX])
+{
+    snprintf (key, S3_KEY_MAX, "%sincoming/%s", self->loc.prefix, name);
+}
+
+static int
+s_s3_incoming_url (void *impl, const char *name, int64_t expires_s, char *out, size_t size,
+                   char *err)
+{
+    s_s3_t *self = impl;
+    char key [S3_KEY_MAX];
+    s_incoming_key (self, name, key);
+    return s3_client_presign (self->client, "PUT", key, NULL, expires_s, out, size, err);
+}
+
+/* HEAD of key: 1 there (reply filled), 0 missing, -1 with err. */
+static int
+s_head (s_s3_t *self, const char *key, s3_reply_t *reply, char *err)
+{
+    char why [S_ERR_MAX];
+    if (s3_client_request (self->client, "HEAD", key, NULL, NULL, 0, NULL, S3_ERROR_BODY_MAX,
+                           reply, why)) {
+        snprintf (err, S_ERR_MAX, "s3 %s", why);
+        return -1;
+    }
+    if (reply->status == 200)
+        return 1;
+    if (reply->status == 404)
+        return 0;
+    char what [S3_KEY_MAX + 8];
+    snprintf (what, sizeof what, "HEAD %s", key);
+    s_http_error (err, what, reply);
+    return -1;
+}
+
+static int
+s_s3_adopt (void *impl, const char *name, const char *sha256, int64_t len, const char *md5,
+            char *err)
+{
+    s_s3_t *self = impl;
+    char in [S3_KEY_MAX], key [S3_KEY_MAX];
+    s_incoming_key (self, name, in);
+    s_key (self, sha256, key);
+    s3_reply_t reply;
+    int there = s_head (self, in, &reply, err);
+    if (there == 0)
+        snprintf (err, S_ERR_MAX, "the upload %s is not in the store", name);
+    else
+    if (there == 1 && (reply.length != (long long) len || strcmp (reply.etag, md5) != 0)) {
+        snprintf (err, S_ERR_MAX, "the upload %s has %lld bytes and ETag %.32s, not the %lld bytes"
+                  " and MD5 %.32s its result names", name, reply.length, reply.etag, (long long) len, md5);
+        there = 0;
+    }
+    s3_reply_reset (&reply);
+    if (there != 1)
+        return -1;
+    int have = s_head (self, key, &reply, err);
+    bool same = have == 1 && reply.length == (long long) len;
+    s3_reply_reset (&reply);
+    if (have < 0)
+        return -1;
+    if (!same) {
+        /* a copy inside the store: the bytes never leave it */
+        /* bucket names, prefixes and incoming names need no escaping */
+        char h_src [S3_KEY_MAX + S3_BUCKET_MAX + 32];
+        snprintf (h_src, sizeof h_src, "x-amz-copy-source: /%s/%s", self->loc.bucket, in);
+        const char *headers [] = { h_src, NULL };
+        char why [S_ERR_MAX];
+        if (s3_client_request (self->client, "PUT", key, NULL, "", 0, headers, S3_ERROR_BODY_MAX,
+                               &reply, why)) {
+            snprintf (err, S_ERR_MAX, "s3 %s", why);
+            return -1;
+        }
+        char etag [80] = "";
+        /* a copy may fail after its 200: the body then holds an Error */
+        bool copied = reply.status == 200 && reply.body
+                   && s3_xml_text (reply.body, reply.len, "ETag", etag, sizeof etag);
+        if (!copied) {
+            char what [2 * S3_KEY_MAX];
+            snprintf (what, sizeof what, "copy %s to %s", in, key);
+            s_http_error (err, what, &reply);
+        }
+        s3_reply_reset (&reply);
+        if (!copied)
+            return -1;
+    }
+    s_delete_key (self, in);          /* when it fails, the sweep removes it */
+    return 0;
 }
 
 void
@@ -307,4 +425,5 @@ blob_s3_set_list_page (blob_store_t *store, int keys)
 static const blob_backend_t s_s3_ops = {
     .name = "s3", .put = s_s3_put, .get = s_s3_get, .del = s_s3_delete,
     .scan_shard = s_s3_scan_shard, .destroy = s_s3_destroy, .presign = s_s3_presign,
+    .incoming_url = s_s3_incoming_url, .adopt = s_s3_adopt,
 };

@@ -336,3 +336,51 @@ static const blob_backend_t s_file_ops = {
     .name = "file", .put = s_file_put, .get = s_file_get, .del = s_file_delete,
     .scan_shard = s_file_scan_shard, .destroy = s_file_destroy,
 };
+
+bool
+blob_store_direct (blob_store_t *self)
+{
+    assert (self);
+    return self->ops->incoming_url && self->ops->adopt;
+}
+
+/* Incoming names are the renderer's task id and attempt: a safe key part. */
+static bool
+s_incoming_name_ok (const char *name)
+{
+    size_t n = strlen (name);
+    return n >= 1 && n <= 80 && strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                              "0123456789._-") == n && name [0] != '.';
+}
+
+int
+blob_store_incoming_url (blob_store_t *self, const char *name, int64_t expires_s,
+                         char *out, size_t size, char *err)
+{
+    assert (self && name && out && err);
+    if (!blob_store_direct (self)) {
+        snprintf (err, S_ERR_MAX, "the %s blob store takes no direct writes", self->ops->name);
+        return -1;
+    }
+    if (!s_incoming_name_ok (name)) {
+        snprintf (err, S_ERR_MAX, "incoming name \"%.40s\" is not a safe key", name);
+        return -1;
+    }
+    return self->ops->incoming_url (self->impl, name, expires_s, out, size, err);
+}
+
+int
+blob_store_adopt (blob_store_t *self, const char *name, const char *sha256, int64_t len,
+                  const char *md5, char *err)
+{
+    assert (self && name && sha256 && md5 && err);
+    if (!blob_store_direct (self)) {
+        snprintf (err, S_ERR_MAX, "the %s blob store takes no direct writes", self->ops->name);
+        return -1;
+    }
+    if (!s_incoming_name_ok (name) || strlen (sha256) != 64 || len < 0) {
+        snprintf (err, S_ERR_MAX, "adopt: bad incoming name, sha256 or length");
+        return -1;
+    }
+    return self->ops->adopt (self->impl, name, sha256, len, md5, err);
+}

@@ -10,6 +10,7 @@
 #ifndef EASEL_BLOB_STORE_H
 #define EASEL_BLOB_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,11 @@ typedef struct {
     /* NULL when the backend makes no URLs (files) */
     int   (*presign) (void *impl, const char *method, const char *sha256, const char *content_type,
                       int64_t expires_s, char *out, size_t size, char *err);
+    /* NULL when renderers cannot write to the store themselves (files) */
+    int   (*incoming_url) (void *impl, const char *name, int64_t expires_s, char *out, size_t size,
+                           char *err);
+    int   (*adopt) (void *impl, const char *name, const char *sha256, int64_t len, const char *md5,
+                    char *err);
 } blob_backend_t;
 
 /* A store over backend `ops` owning `impl` (destroyed with the store, and
@@ -76,10 +82,30 @@ int blob_store_delete (blob_store_t *self, const char *sha256);
 int blob_store_presign (blob_store_t *self, const char *method, const char *sha256,
                         const char *content_type, int64_t expires_s, char *out, size_t size, char *err);
 
+/* Direct writes (an object store): a renderer PUTs a result to a URL made
+   here for it, under <prefix>incoming/<name>, and the store adopts it as
+   the blob of its sha256, so no image byte passes through the scheduler.
+   blob_store_direct: whether this backend can (false for files). */
+bool blob_store_direct (blob_store_t *self);
+
+/* A presigned PUT of the incoming object `name` ([A-Za-z0-9._-], at most
+   80 bytes: the task id and attempt) for expires_s seconds. 0 / -1 with err. */
+int blob_store_incoming_url (blob_store_t *self, const char *name, int64_t expires_s,
+                             char *out, size_t size, char *err);
+
+/* Makes incoming object `name` the blob sha256: it must be there with
+   `len` bytes and the MD5 (hex) the renderer reported as its ETag, or err
+   says which differs; then it is copied inside the store to the blob's
+   key (unless that blob is already there) and the incoming object removed.
+   0 / -1 with err (the incoming object is left for the sweep). */
+int blob_store_adopt (blob_store_t *self, const char *name, const char *sha256, int64_t len,
+                      const char *md5, char *err);
+
 /* Garbage collection of blobs no row names: walks shard `shard` (0..255:
    the directory, or the objects under <prefix>ab/) and removes each blob
    older than older_than_s for which known (sha256, arg) returns 0, and
-   stale temp files. Number removed (0 when the shard cannot be read). */
+   stale temp files; shard 0 also removes incoming objects older than
+   older_than_s (uploads whose result never came or was stale). Number removed (0 when the shard cannot be read). */
 int blob_store_scan_shard (blob_store_t *self, int shard, int64_t older_than_s,
                            int (*known) (const char *sha256, void *arg), void *arg);
 

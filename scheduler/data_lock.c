@@ -56,11 +56,17 @@ data_lock_hold (const char *data_dir, int64_t wait_ms, int *fd_out, char *err)
         return -1;
     int64_t until = util_mono_ms () + wait_ms;
     while (flock (fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno != EWOULDBLOCK || util_mono_ms () >= until) {
+        if (errno != EWOULDBLOCK) {
+            snprintf (err, DATA_LOCK_ERR_MAX, "cannot lock %.150s/%s: %s", data_dir, DATA_LOCK_FILE,
+                      strerror (errno));
+            close (fd);
+            return -1;
+        }
+        if (util_mono_ms () >= until) {
             snprintf (err, DATA_LOCK_ERR_MAX, "%.150s/%s is held (another scheduler on this data dir?)",
                       data_dir, DATA_LOCK_FILE);
             close (fd);
-            return -1;
+            return 1;
         }
         nanosleep (&(struct timespec) { 0, S_POLL_MS * 1000000L }, NULL);
     }

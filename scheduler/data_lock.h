@@ -23,8 +23,9 @@
 
 /* The scheduler's lock: creates the data dir (0700) if missing, then takes
    the exclusive lock, waiting up to wait_ms while CLIs hold it shared.
-   0 with *fd_out open (keep it for the process's life); -1 with err
-   (another scheduler holds it, or the dir cannot be made). */
+   0 with *fd_out open (keep it for the process's life); 1 with err when
+   another scheduler still holds it after wait_ms; -1 with err when the dir
+   cannot be made or locked. */
 int  data_lock_hold (const char *data_dir, int64_t wait_ms, int *fd_out, char *err);
 
 /* The CLI's lock. 0: no scheduler holds the dir, *fd_out is a shared lock

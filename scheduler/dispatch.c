@@ -5,7 +5,50 @@
 #include "sched_metrics.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Whether renderers read and write image bytes on the object store
+   themselves (blob_store_direct and not --blob-via-scheduler). */
+static bool
+s_direct (scheduler_t *self)
+{
+    return !self->cfg.blob_via_scheduler && blob_store_direct (self->blobs);
+}
+
+/* Gives a leased task presigned URLs instead of bytes: a GET of its input
+   blob and a PUT of its result under incoming/<task>.<attempt>, both
+   living the lease and a minute. 0, or -1 (logged) leaving the task as it
+   was, to go with its bytes. */
+static int
+s_presign_task (scheduler_t *self, proto_task_t *task)
+{
+    char err [PROTO_ERR_MAX] = "", name [PROTO_ID_MAX + 16];
+    int64_t ttl = self->cfg.lease_ms / 1000 + 60;
+    char *get = NULL, *put = malloc (EASEL_MAX_PRESIGNED_URL_BYTES);
+    snprintf (name, sizeof name, "%s.%d", task->task_id, (int) task->attempt);
+    int rc = put && blob_store_incoming_url (self->blobs, name, ttl, put,
+                                             EASEL_MAX_PRESIGNED_URL_BYTES, err) == 0 ? 0 : -1;
+    if (rc == 0 && task->blob_sha256 [0]) {
+        get = malloc (EASEL_MAX_PRESIGNED_URL_BYTES);
+        rc = get && blob_store_presign (self->blobs, "GET", task->blob_sha256, NULL, ttl, get,
+                                        EASEL_MAX_PRESIGNED_URL_BYTES, err) == 0 ? 0 : -1;
+    }
+    if (rc) {
+        log_error ("cannot presign the task's URLs", "task", task->task_id,
+                   "reason", err [0] ? err : "out of memory", NULL);
+        free (get);
+        free (put);
+        return -1;
+    }
+    task->put_url = put;
+    if (get) {
+        task->blob_url = get;
+        memcpy (task->blob_url_sha256, task->blob_sha256, sizeof task->blob_url_sha256);
+        task->blob_sha256 [0] = '\0';
+    }
+    return 0;
+}
 
 void
 dispatch_drop (scheduler_t *self, renderer_t *r, const char *reason)
@@ -89,7 +132,9 @@ dispatch_run (scheduler_t *self)
         log_info ("task leased", "task", task.task_id, "attempt", attempt, "renderer", best->name,
                   "request_id", task.req, NULL);
         sched_metrics_leased (1);
-        if (task.blob_sha256 [0]) {
+        if (s_direct (self))
+            s_presign_task (self, &task);   /* on failure (logged) it goes with its bytes */
+        if (task.blob_sha256 [0] && !task.blob_url) {
             task.blob = blob_store_get (self->blobs, task.blob_sha256, EASEL_MAX_SOURCE_BYTES,
                                         &task.blob_len, err);
             if (!task.blob) {

@@ -64,6 +64,8 @@ s_bind_all (scheduler_t *self)
                     "endpoint", ep, "reason", why, NULL);
 }
 
+#define S_STANDBY_POLL_MS 1000         /* a standby looks at its stop signal this often */
+
 /* The scheduler's settings (config.h); --metrics and the bus security rows
    are read by metrics_serve and bus_security_init. */
 static void
@@ -118,6 +120,14 @@ s_configure (scheduler_config_t *self, int argc, char **argv, const char **metri
           .help = "with the S3 store, `GET /v1/files/{id}` answers 302 to a presigned GET living this "
                   "long (never past a signed URL's expiry); 0 streams the bytes through Easel instead",
           .out_num = &self->blob_redirect_s },
+        { .flag = "--blob-via-scheduler", .env = "EASEL_BLOB_VIA_SCHEDULER", .kind = CONFIG_BOOL,
+          .help = "with the S3 store, renderers still get input images and send results through the "
+                  "scheduler (by default they GET and PUT them with URLs it presigns per task)",
+          .out_bool = &self->blob_via_scheduler },
+        { .flag = "--standby", .env = "EASEL_STANDBY", .kind = CONFIG_BOOL,
+          .help = "wait for the data dir a running scheduler holds and take over when it stops or "
+                  "dies (within a second); binds nothing until then (see Standby scheduler)",
+          .out_bool = &self->standby },
         { .env = "EASEL_S3_ACCESS_KEY", .kind = CONFIG_TEXT, .shown = "unset (then AWS_ACCESS_KEY_ID)",
           .help = "the S3 store's access key id; read from the environment only" },
         { .env = "EASEL_S3_SECRET_KEY", .kind = CONFIG_TEXT, .shown = "unset (then AWS_SECRET_ACCESS_KEY)",
@@ -172,15 +182,32 @@ main (int argc, char **argv)
     /* the bus before the store: a second scheduler on taken endpoints must
        not requeue the leases of the one that owns them */
     zsys_init ();
-    s_bind_all (self);
     char err [256] = "";
-    /* one scheduler per data dir; CLI writes in progress finish first */
     int lock_fd = -1;
-    if (data_lock_hold (self->cfg.data_dir, DATA_LOCK_WAIT_MS, &lock_fd, err)) {
-        zsock_destroy (&self->api);
-        zsock_destroy (&self->work);
-        zsock_destroy (&self->pub);
-        log_fatal_bind ("cannot hold the data dir", "reason", err, NULL);
+    if (self->cfg.standby) {
+        /* a standby binds nothing until it holds the data dir: clients given
+           every scheduler's endpoints send only where one has bound */
+        log_info ("standby: waiting for the data dir's lock", "data", self->cfg.data_dir, NULL);
+        int held;
+        while ((held = data_lock_hold (self->cfg.data_dir, S_STANDBY_POLL_MS, &lock_fd, err)) == 1)
+            if (zsys_interrupted) {
+                log_info ("standby stopped before taking over", NULL);
+                return 0;
+            }
+        if (held)
+            log_fatal ("cannot hold the data dir", "reason", err, NULL);
+        log_info ("standby: the data dir is free, taking over", "data", self->cfg.data_dir, NULL);
+        s_bind_all (self);
+    }
+    else {
+        s_bind_all (self);
+        /* one scheduler per data dir; CLI writes in progress finish first */
+        if (data_lock_hold (self->cfg.data_dir, DATA_LOCK_WAIT_MS, &lock_fd, err)) {
+            zsock_destroy (&self->api);
+            zsock_destroy (&self->work);
+            zsock_destroy (&self->pub);
+            log_fatal_bind ("cannot hold the data dir", "reason", err, NULL);
+        }
     }
     /* the CLI's writes come as ADMIN with this secret (data_lock.h); one
        sent before the loop runs waits in the bound api socket */

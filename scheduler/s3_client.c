@@ -504,6 +504,11 @@ s3_client_request (s3_client_t *self, const char *method, const char *key, const
             curl_off_t cl = -1;
             curl_easy_getinfo (self->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
             reply->length = (long long) cl;
+            struct curl_header *h = NULL;
+            if (curl_easy_header (self->curl, "ETag", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h->value) {
+                const char *v = h->value + (h->value [0] == '"');
+                snprintf (reply->etag, sizeof reply->etag, "%.*s", (int) strcspn (v, "\""), v);
+            }
             reply->body = sink.data;
             reply->len = sink.len;
             if (status >= 300 && sink.data)

@@ -62,6 +62,7 @@ typedef struct {
     char  *body;                      /* the answer's body (NUL-terminated), or NULL */
     size_t len;
     char   code [64];                 /* an error answer's S3 <Code>, or "" */
+    char   etag [80];                 /* the answer's ETag without its quotes, or "" */
 } s3_reply_t;
 
 /* Frees a reply's body and clears it. */

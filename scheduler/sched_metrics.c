@@ -8,6 +8,7 @@ static metrics_series_t *s_leases, *s_failed_retry, *s_failed_final, *s_exhauste
 static metrics_series_t *s_requeue_expired, *s_requeue_gone, *s_expired;
 static metrics_series_t *s_queued, *s_in_flight, *s_renderers, *s_free_slots;
 static metrics_series_t *s_commit_seconds, *s_group_size;
+static metrics_series_t *s_result_bus, *s_result_store;
 
 void
 sched_metrics_init (void)
@@ -45,6 +46,18 @@ sched_metrics_init (void)
     f = metrics_histogram ("easel_scheduler_commit_group_size",
                            "Bus messages handled in one grouped commit.", NULL, groups, 9);
     s_group_size = metrics_get (f);
+    f = metrics_counter ("easel_scheduler_result_bytes_total",
+                         "Bytes of finished images, by how they reached the blob store: through the "
+                         "scheduler on the bus, or put there by the renderer itself.", "path");
+    s_result_bus = metrics_get (f, "bus");
+    s_result_store = metrics_get (f, "renderer");
+}
+
+void
+sched_metrics_result_bytes (bool direct, int64_t n)
+{
+    if (n > 0)
+        metrics_inc (direct ? s_result_store : s_result_bus, (uint64_t) n);
 }
 
 void

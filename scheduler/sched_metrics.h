@@ -16,6 +16,8 @@ void sched_metrics_requeued (const char *reason, int n);      /* "lease_expired"
 void sched_metrics_queue (int64_t queued, int64_t leased);
 void sched_metrics_renderers (int connected, int64_t free_slots);
 void sched_metrics_commit (double seconds, int group_size);
+/* a finished image's bytes: direct, the renderer put them in the store */
+void sched_metrics_result_bytes (bool direct, int64_t n);
 double sched_metrics_now (void);
 
 #endif

@@ -51,6 +51,8 @@ typedef struct {
     int64_t  retention_s;          /* final renders and jobs are kept this long */
     int64_t  quota_bytes;          /* stored bytes an account's renders may name */
     int64_t  blob_redirect_s;      /* GET_FILE on S3: presigned redirect lifetime; 0 streams */
+    bool     standby;              /* wait for the data dir's lock before binding */
+    bool     blob_via_scheduler;   /* S3: image bytes through the bus anyway (no presigned task URLs) */
     bool     has_profile_key;      /* EASEL_PROFILE_KEY given: capture profiles work */
     uint8_t  profile_key [32];     /* api_profiles.h */
 } scheduler_config_t;

@@ -55,6 +55,27 @@ s_content_type (const char *format)
     return "application/octet-stream";
 }
 
+/* A result the renderer PUT to its task's incoming URL: the store takes the
+   object as blob res->sha256 (checking its size and MD5), and res->len
+   becomes the stored size the rows record. 0, or -1 with err. */
+static int
+s_adopt (scheduler_t *self, proto_result_t *res, char sha [65], char *err)
+{
+    char name [PROTO_ID_MAX + 16];
+    snprintf (name, sizeof name, "%s.%d", res->task_id, (int) res->attempt);
+    errno = 0;
+    if (res->bytes > EASEL_MAX_MSG_BYTES) {
+        snprintf (err, PROTO_ERR_MAX, "a stored result of %lld bytes is over the image cap",
+                  (long long) res->bytes);
+        return -1;
+    }
+    if (blob_store_adopt (self->blobs, name, res->sha256, res->bytes, res->md5, err))
+        return -1;
+    memcpy (sha, res->sha256, 65);
+    res->len = (size_t) res->bytes;
+    return 0;
+}
+
 static void
 s_work_result (scheduler_t *self, const char *data, size_t len, zframe_t *identity)
 {
@@ -71,8 +92,10 @@ s_work_result (scheduler_t *self, const char *data, size_t len, zframe_t *identi
         proto_result_free (&res);
         return;
     }
-    if (blob_store_put (self->blobs, res.data, res.len, sha, err)
-    &&  (errno == ENOSPC || errno == EDQUOT)) {
+    bool direct = res.sha256 [0] != '\0';
+    int stored = direct ? s_adopt (self, &res, sha, err)
+                        : blob_store_put (self->blobs, res.data, res.len, sha, err);
+    if (stored && !direct && (errno == ENOSPC || errno == EDQUOT)) {
         /* the disk is full: the task is drawn again later, the try not counted */
         log_error ("disk full: result not stored, task queued again", "task", res.task_id,
                    "reason", err, NULL);
@@ -81,7 +104,7 @@ s_work_result (scheduler_t *self, const char *data, size_t len, zframe_t *identi
             scheduler_store_failed (self, "task_unlease", err);
     }
     else
-    if (err [0]) {
+    if (stored) {
         log_error ("cannot store result", "task", res.task_id, "reason", err, NULL);
         proto_error_t e;
         memset (&e, 0, sizeof e);
@@ -108,6 +131,7 @@ s_work_result (scheduler_t *self, const char *data, size_t len, zframe_t *identi
         if (!task_reqs_get (self->reqs, res.task_id, rq))
             job_store_req_get (self->store, res.task_id, rq);
         log_info ("task succeeded", "task", res.task_id, "sha256", sha, "request_id", rq, NULL);
+        sched_metrics_result_bytes (direct, (int64_t) res.len);
         self->pass.settle = true;
     }
     proto_result_free (&res);

@@ -657,7 +657,7 @@ main (int argc, char **argv)
     s_reconnect_fast (self.sub);
     bus_security_apply (self.sub);
     zsock_set_subscribe (self.sub, "");
-    if (zsock_connect (self.sub, "%s", self.events_ep))
+    if (bus_connect (self.sub, self.events_ep))
         log_fatal ("cannot connect to the events endpoint", "endpoint", self.events_ep, NULL);
     self.api = bus_client_new (self.api_ep);
     if (self.api)

@@ -7,7 +7,10 @@ the bucket by the sweep, and nothing lands under the data dir's
 blobs/. GET /v1/files/{id} (by key or by Easel's signed URL) answers 302 to
 a short-lived presigned GET that serves the PNG, as image/png, with no
 credentials; a tampered Easel URL is still 401; the render's archive streams
-from the store. With EASEL_BLOB_REDIRECT_S=0 the gateway serves the bytes
+from the store. The renderer reads its input and writes its result with
+URLs the scheduler presigns per task (no image byte over the bus: the
+scheduler's result-bytes metric by path), and no upload is left under
+incoming/. With EASEL_BLOB_REDIRECT_S=0 the gateway serves the bytes
 itself. No log carries the secret; a scheduler given a wrong secret stops
 at start, saying why. Exits 77 (skipped) only when node is not installed."""
 import atexit
@@ -84,7 +87,14 @@ os.environ.update(EASEL_BLOB_URL="s3://%s/%s?endpoint=%s&region=us-east-1&path_s
                   # the longest lifetime, as long as Easel's signed URLs: so a
                   # redirect for a signed URL shows it is cut to the URL's exp
                   EASEL_BLOB_REDIRECT_S="604800")
-stack = Stack(renderers=1)
+sched_metrics = free_port()
+os.environ["EASEL_METRICS_LISTEN"] = "127.0.0.1:%d" % sched_metrics     # the scheduler's
+stack = Stack(renderers=0, webhooker=False)
+del os.environ["EASEL_METRICS_LISTEN"]
+del stack.env["EASEL_METRICS_LISTEN"]
+stack.start("webhooker")
+stack.start_renderer(0)
+stack.wait_ready(1)
 check("\"blobs\":\"s3\"" in stack.log_text("scheduler").replace(" ", ""),
       "the scheduler says its blobs are on S3: %s" % stack.log_text("scheduler")[-800:])
 
@@ -148,6 +158,18 @@ status, _, r2 = stack.json("POST", "/v1/renders", {
     "canvas": {"width": 1080, "height": 1920},
     "slides": [{"headline": {"lines": ["From an upload"]}, "screenshot": {"file_id": up["id"]}}]})
 check(status == 200 and r2["status"] == "succeeded", "a render of the upload: %d %r" % (status, r2))
+# the renderer read its inputs and wrote its results with presigned URLs:
+# no image byte came to the scheduler over the bus, none is left incoming
+with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % sched_metrics, timeout=10) as resp:
+    metrics = resp.read().decode()
+via = {path: float(line.split()[-1]) for line in metrics.splitlines()
+       for path in ("bus", "renderer") if line.startswith('easel_scheduler_result_bytes_total{path="%s"}' % path)}
+check(via.get("bus") == 0 and via.get("renderer", 0) >= len(png),
+      "result bytes by path, bus 0 and the renderer's own: %r" % via)
+status, listing = s3_get("?list-type=2&prefix=" + urllib.parse.quote(PREFIX + "/incoming/", safe=""))
+check(status == 200 and b"<Key>" not in listing, "no upload is left incoming: %r" % listing[:300])
+for name in ("scheduler", "renderer0"):
+    check("X-Amz-Signature" not in stack.log_text(name), "no presigned URL in the %s log" % name)
 blobs = os.path.join(stack.data, "blobs")
 local = [f for _, _, files in os.walk(blobs) for f in files] if os.path.isdir(blobs) else []
 check(not local, "nothing is written under the data dir's blobs/: %r" % local[:5])

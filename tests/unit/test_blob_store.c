@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,6 +149,8 @@ s_file_backend (void)
     CHECK (blob_store_presign (blobs, "GET", "0000000000000000000000000000000000000000000000000000000000000000",
                                NULL, 60, link, sizeof link, err) == -1 && strstr (err, "no presigned URLs"),
            "the file store makes no presigned URL: '%s'", err);
+    CHECK (!blob_store_direct (blobs) && blob_store_incoming_url (blobs, "img_x.1", 60, link, sizeof link, err) == -1
+           && strstr (err, "no direct writes"), "the file store takes no direct writes: '%s'", err);
     blob_store_destroy (&blobs);
     blob_store_destroy (&blobs);
     char cmd [300];
@@ -214,6 +217,70 @@ s_plain (const char *method, const char *url, const void *body, size_t len, cons
     return status;
 }
 
+/* Hex MD5 of data (what S3 answers as a simple object's ETag). */
+static void
+s_md5_hex (const void *data, size_t len, char hex [33])
+{
+    unsigned char md [EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest (data, len, md, &n, EVP_md5 (), NULL);
+    for (unsigned i = 0; i < 16; i++)
+        snprintf (hex + 2 * i, 3, "%02x", md [i]);
+}
+
+/* Direct writes: a renderer PUTs to an incoming URL, the store adopts the
+   object as a blob only when it is there with the size and MD5 named, and
+   the sweep removes incoming objects nobody adopted. */
+static void
+s_direct (blob_store_t *blobs, const char *connect_to, const char *what)
+{
+    char err [256] = "", link [S3_PRESIGN_URL_MAX], sha [65], md5 [33];
+    uint8_t data [] = "a result the renderer stored itself";
+    util_sha256_hex (data, sizeof data, sha);
+    s_md5_hex (data, sizeof data, md5);
+    CHECK (blob_store_direct (blobs), "%s: the S3 store takes direct writes", what);
+    CHECK (blob_store_incoming_url (blobs, "../escape", 60, link, sizeof link, err) == -1
+           && strstr (err, "not a safe key"), "%s: an incoming name is a safe key: '%s'", what, err);
+    CHECK (blob_store_adopt (blobs, "img_never.1", sha, sizeof data, md5, err) == -1
+           && strstr (err, "not in the store"), "%s: nothing uploaded, nothing adopted: '%s'", what, err);
+    REQUIRE (blob_store_incoming_url (blobs, "img_direct.1", 60, link, sizeof link, err) == 0,
+             "%s: incoming URL: %s", what, err);
+    CHECK (strstr (link, "/incoming/img_direct.1?") && !strstr (link, S_SECRET),
+           "%s: the URL names the incoming object and no secret: %s", what, link);
+    s_buf_t got;
+    long status = s_plain ("PUT", link, data, sizeof data, connect_to, &got);
+    CHECK (status == 200, "%s: the renderer's PUT stores the object: %ld", what, status);
+    char wrong [33];
+    memcpy (wrong, md5, sizeof wrong);
+    wrong [0] = wrong [0] == '0' ? '1' : '0';
+    CHECK (blob_store_adopt (blobs, "img_direct.1", sha, sizeof data, wrong, err) == -1 && strstr (err, "MD5"),
+           "%s: another MD5 is refused: '%s'", what, err);
+    CHECK (blob_store_adopt (blobs, "img_direct.1", sha, sizeof data + 1, md5, err) == -1 && strstr (err, "bytes"),
+           "%s: another size is refused: '%s'", what, err);
+    CHECK (blob_store_adopt (blobs, "img_direct.1", sha, sizeof data, md5, err) == 0,
+           "%s: the upload is adopted: %s", what, err);
+    size_t len = 0;
+    void *back = blob_store_get (blobs, sha, 1024, &len, err);
+    CHECK (back && len == sizeof data && memcmp (back, data, len) == 0,
+           "%s: the adopted object is the blob: %s", what, back ? "" : err);
+    free (back);
+    CHECK (blob_store_adopt (blobs, "img_direct.1", sha, sizeof data, md5, err) == -1,
+           "%s: the incoming object is gone once adopted", what);
+    /* the same bytes again: adopted without a copy, the blob unchanged */
+    REQUIRE (blob_store_incoming_url (blobs, "img_direct.2", 60, link, sizeof link, err) == 0, "url: %s", err);
+    CHECK (s_plain ("PUT", link, data, sizeof data, connect_to, &got) == 200, "%s: PUT again", what);
+    CHECK (blob_store_adopt (blobs, "img_direct.2", sha, sizeof data, md5, err) == 0,
+           "%s: a blob already there is adopted: %s", what, err);
+    /* an orphan upload is swept with shard 0 */
+    REQUIRE (blob_store_incoming_url (blobs, "img_orphan.1", 60, link, sizeof link, err) == 0, "url: %s", err);
+    CHECK (s_plain ("PUT", link, data, sizeof data, connect_to, &got) == 200, "%s: orphan PUT", what);
+    CHECK (blob_store_scan_shard (blobs, 0, 0, s_known_all, NULL) >= 1,
+           "%s: the sweep removes the orphan upload", what);
+    CHECK (blob_store_adopt (blobs, "img_orphan.1", sha, sizeof data, md5, err) == -1
+           && strstr (err, "not in the store"), "%s: the orphan is gone: '%s'", what, err);
+    blob_store_delete (blobs, sha);
+}
+
 /* Presigned URLs of store `blobs` (its location `url`) work without
    credentials, and only as signed and while fresh. */
 static void
@@ -265,6 +332,7 @@ s_presigned (blob_store_t *blobs, const char *url, const char *connect_to, const
            "%s: only GET and PUT are presigned for blobs: '%s'", what, err);
     blob_store_delete (blobs, usha);
     blob_store_delete (blobs, sha);
+    s_direct (blobs, connect_to, what);
 }
 
 static void

@@ -142,6 +142,23 @@ main (void)
     CHECK (!bus_security_endpoint_local ("tcp://*:5555"), "wildcard bind is not local");
     CHECK (!bus_security_endpoint_local ("tcp://10.213.0.1:5555"), "private address is not local");
     CHECK (!bus_security_endpoint_local ("tcp://127.example.com:1"), "a name starting 127. is not loopback");
+    /* lists (a scheduler and its standbys): local only when every element is */
+    CHECK (bus_security_endpoint_local ("tcp://127.0.0.1:5555,tcp://127.0.0.1:6555"),
+           "a list of loopback endpoints is local");
+    CHECK (!bus_security_endpoint_local ("tcp://127.0.0.1:5555,tcp://10.213.0.1:5555"),
+           "a list with one private address is not local");
+    CHECK (!bus_security_endpoint_local ("tcp://127.0.0.1:5555,") && !bus_security_endpoint_local (",tcp://127.0.0.1:1"),
+           "an empty element is not local");
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    CHECK (bus_connect (dealer, "tcp://127.0.0.1:5999,ipc:///tmp/easel-test-list") == 0,
+           "a DEALER connects to every endpoint of a list");
+    CHECK (bus_connect (dealer, "tcp://127.0.0.1:5999,") == -1 && bus_connect (dealer, "") == -1
+           && bus_connect (dealer, "tcp://127.0.0.1:1,,tcp://127.0.0.1:2") == -1,
+           "empty elements are refused");
+    CHECK (bus_connect (dealer, "tcp://127.0.0.1:1,tcp://127.0.0.1:2,tcp://127.0.0.1:3,tcp://127.0.0.1:4,"
+                                "tcp://127.0.0.1:5,tcp://127.0.0.1:6,tcp://127.0.0.1:7,tcp://127.0.0.1:8,"
+                                "tcp://127.0.0.1:9") == -1, "more than %d endpoints are refused", BUS_ENDPOINTS_MAX);
+    zsock_destroy (&dealer);
 
     /* ---- certificate loading ---- */
     CHECK (!bus_security_cert_load ("/nonexistent/cert_secret", true, err)

@@ -1,0 +1,186 @@
+/*  task_blobs.c: a task's input and result on the object store (see
+    task_blobs.h). */
+#include "task_blobs.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint8_t *data;
+    size_t len, max;
+    bool over;
+} s_sink_t;
+
+static size_t
+s_sink (char *ptr, size_t size, size_t n, void *arg)
+{
+    s_sink_t *sink = arg;
+    size_t add = size * n;
+    if (sink->len + add > sink->max) {
+        sink->over = true;
+        return 0;
+    }
+    uint8_t *grown = realloc (sink->data, sink->len + add + 1);
+    if (!grown)
+        return 0;
+    memcpy (grown + sink->len, ptr, add);
+    sink->data = grown;
+    sink->len += add;
+    return add;
+}
+
+/* One request on a presigned URL: GET into sink, or PUT of body with the
+   header line h (NULL none). The HTTP status, or -1 with err. */
+static long
+s_request (const char *url, const void *body, size_t len, const char *h, s_sink_t *sink, char *err)
+{
+    CURL *c = curl_easy_init ();
+    if (!c) {
+        snprintf (err, PROTO_ERR_MAX, "cannot start a transfer");
+        return -1;
+    }
+    struct curl_slist *headers = NULL, *next = NULL;
+    if (body) {
+        const char *lines [] = { "Expect:", "Content-Type: application/octet-stream", h };
+        for (size_t i = 0; i < sizeof lines / sizeof lines [0]; i++)
+            if (lines [i] && (next = curl_slist_append (headers, lines [i])))
+                headers = next;
+    }
+    curl_easy_setopt (c, CURLOPT_URL, url);
+    curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT_MS, (long) TASK_BLOBS_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, (long) TASK_BLOBS_TIMEOUT_MS);
+    curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_sink);
+    curl_easy_setopt (c, CURLOPT_WRITEDATA, sink);
+    if (body) {
+        curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, "PUT");
+        curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
+        curl_easy_setopt (c, CURLOPT_POSTFIELDS, len ? body : "");
+    }
+    CURLcode rc = curl_easy_perform (c);
+    long status = -1;
+    if (rc == CURLE_OK)
+        curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
+    else
+    if (sink->over)
+        snprintf (err, PROTO_ERR_MAX, "the object is over %zu bytes", sink->max);
+    else
+        snprintf (err, PROTO_ERR_MAX, "%s", curl_easy_strerror (rc));
+    curl_slist_free_all (headers);
+    curl_easy_cleanup (c);
+    return status;
+}
+
+static void
+s_why (render_error_t *why, const char *code, const char *message)
+{
+    snprintf (why->code, sizeof why->code, "%s", code);
+    snprintf (why->message, sizeof why->message, "%s", message);
+    why->param [0] = '\0';
+    why->retryable = true;
+}
+
+int
+task_blobs_fetch (proto_task_t *task, render_error_t *why)
+{
+    if (!task->blob_url || task->blob_sha256 [0])
+        return 0;
+    s_sink_t sink = { .max = EASEL_MAX_SOURCE_BYTES };
+    char err [PROTO_ERR_MAX] = "", msg [PROTO_ERR_MAX + 64], got [65] = "";
+    long status = s_request (task->blob_url, NULL, 0, NULL, &sink, err);
+    if (status == 200)
+        util_sha256_hex (sink.data ? sink.data : (uint8_t *) "", sink.len, got);
+    if (status == 200 && strcmp (got, task->blob_url_sha256) == 0) {
+        task->blob = sink.data ? sink.data : calloc (1, 1);
+        task->blob_len = sink.len;
+        memcpy (task->blob_sha256, task->blob_url_sha256, sizeof task->blob_sha256);
+        return task->blob ? 0 : -1;
+    }
+    free (sink.data);
+    if (status == 200)
+        snprintf (msg, sizeof msg, "the screenshot %.16s read from the store hashes to %.16s",
+                  task->blob_url_sha256, got);
+    else
+    if (status > 0)
+        snprintf (msg, sizeof msg, "the store answered HTTP %ld for the screenshot %.16s",
+                  status, task->blob_url_sha256);
+    else
+        snprintf (msg, sizeof msg, "cannot read the screenshot %.16s from the store: %s",
+                  task->blob_url_sha256, err);
+    s_why (why, "blob_missing", msg);
+    return -1;
+}
+
+/* Hex MD5 of data into hex (33 bytes) and its base64 into b64 (25 bytes). */
+static int
+s_md5 (const void *data, size_t len, char hex [33], char b64 [25])
+{
+    unsigned char md [EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest (data, len, md, &n, EVP_md5 (), NULL) != 1 || n != 16)
+        return -1;
+    for (int i = 0; i < 16; i++)
+        snprintf (hex + 2 * i, 3, "%02x", md [i]);
+    return EVP_EncodeBlock ((unsigned char *) b64, md, 16) == 24 ? 0 : -1;
+}
+
+int
+task_blobs_put_result (const proto_task_t *task, msgpack_sbuffer *out, render_error_t *why)
+{
+    if (!task->put_url)
+        return 0;
+    proto_result_t res;
+    memset (&res, 0, sizeof res);
+    char err [PROTO_ERR_MAX] = "", msg [PROTO_ERR_MAX + 64];
+    if (proto_result_decode (out->data, out->size, &res, err)) {
+        snprintf (msg, sizeof msg, "cannot read back the result: %s", err);
+        s_why (why, "result_upload_failed", msg);
+        proto_result_free (&res);
+        return -1;
+    }
+    char b64 [25], h_md5 [48];
+    if (s_md5 (res.data ? (const void *) res.data : "", res.len, res.md5, b64)) {
+        s_why (why, "result_upload_failed", "cannot compute the result's MD5");
+        proto_result_free (&res);
+        return -1;
+    }
+    snprintf (h_md5, sizeof h_md5, "Content-MD5: %s", b64);
+    s_sink_t sink = { .max = 16384 };        /* an error answer, kept to be dropped */
+    long status = s_request (task->put_url, res.data ? (const void *) res.data : "", res.len, h_md5,
+                             &sink, err);
+    free (sink.data);
+    int rc = -1;
+    if (status == 200) {
+        util_sha256_hex (res.data ? res.data : (uint8_t *) "", res.len, res.sha256);
+        res.bytes = (int64_t) res.len;
+        free (res.data);
+        res.data = NULL;
+        res.len = 0;
+        msgpack_sbuffer again;
+        msgpack_sbuffer_init (&again);
+        if (proto_result_encode (&res, &again) == 0) {
+            msgpack_sbuffer_destroy (out);
+            *out = again;
+            rc = 0;
+        }
+        else {
+            msgpack_sbuffer_destroy (&again);
+            s_why (why, "result_upload_failed", "cannot encode the stored result");
+        }
+    }
+    else {
+        if (status > 0)
+            snprintf (msg, sizeof msg, "the store answered HTTP %ld to the result's upload", status);
+        else
+            snprintf (msg, sizeof msg, "cannot upload the result to the store: %s", err);
+        s_why (why, "result_upload_failed", msg);
+    }
+    proto_result_free (&res);
+    return rc;
+}
