@@ -1,7 +1,8 @@
 /*  test_pg_schema.c: the PostgreSQL store's versioned schema
     (store/pg_schema.h) and its open, against the real server
     tests/pg/run.sh starts (EASEL_DATABASE_URL). A new database is brought
-    to PG_SCHEMA_VERSION with one schema_version row per step; opening it
+    to PG_SCHEMA_VERSION with one schema_version row per step, holding the
+    same tables and columns as SQLite's schema of that version; opening it
     again changes nothing; a database of a newer schema is refused and left
     alone, by the runner and by job_store_open; steps must be numbered
     1..n; a failing step is rolled back alone; four processes migrating one
@@ -14,6 +15,9 @@
 #include "job_store.h"
 #include "store/pg_schema.h"
 #include "store/store_backend.h"
+#include "store/store_schema.h"
+
+#include <sqlite3.h>
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -164,6 +168,64 @@ s_concurrent (void)
     PQfinish (conn);
 }
 
+/* Every column is a "table.column" line of out (cap size), sorted: from a
+   SQLite database made by store_migrations, and from a PostgreSQL one made
+   by pg_migrations. */
+static void
+s_sqlite_columns (char *out, size_t size)
+{
+    sqlite3 *db = NULL;
+    char err [256] = "";
+    REQUIRE (sqlite3_open (":memory:", &db) == SQLITE_OK, "sqlite in memory");
+    REQUIRE (store_schema_migrate (db, store_migrations, store_migrations_n, err) == 0, "sqlite: %s", err);
+    sqlite3_stmt *st = NULL;
+    REQUIRE (sqlite3_prepare_v2 (db, "SELECT m.name || '.' || c.name FROM sqlite_master m,"
+                                     " pragma_table_info(m.name) c WHERE m.type = 'table'"
+                                     " AND m.name NOT LIKE 'sqlite_%' ORDER BY 1", -1, &st, NULL) == SQLITE_OK,
+             "list sqlite columns: %s", sqlite3_errmsg (db));
+    size_t used = 0;
+    out [0] = 0;
+    while (sqlite3_step (st) == SQLITE_ROW)
+        used += (size_t) snprintf (out + used, size - used, "%s\n", sqlite3_column_text (st, 0));
+    REQUIRE (used < size, "room for the column list");
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+}
+
+static void
+s_pg_columns (PGconn *conn, char *out, size_t size)
+{
+    PGresult *res = PQexec (conn, "SELECT table_name || '.' || column_name FROM information_schema.columns"
+                                  " WHERE table_schema = 'public' AND table_name <> 'schema_version'"
+                                  " ORDER BY (table_name || '.' || column_name)::text COLLATE \"C\"");
+    REQUIRE (PQresultStatus (res) == PGRES_TUPLES_OK, "list pg columns: %s", PQresultErrorMessage (res));
+    size_t used = 0;
+    out [0] = 0;
+    for (int r = 0; r < PQntuples (res); r++)
+        /* seq: api_keys' order of making, SQLite's rowid */
+        if (strcmp (PQgetvalue (res, r, 0), "api_keys.seq") != 0)
+            used += (size_t) snprintf (out + used, size - used, "%s\n", PQgetvalue (res, r, 0));
+    REQUIRE (used < size, "room for the column list");
+    PQclear (res);
+}
+
+/* Step N is the same schema on both: the same tables and columns. */
+static void
+s_same_schema (void)
+{
+    CHECK (STORE_SCHEMA_VERSION == PG_SCHEMA_VERSION && store_migrations_n == pg_migrations_n,
+           "the same versions: SQLite %d, PostgreSQL %d", STORE_SCHEMA_VERSION, PG_SCHEMA_VERSION);
+    PGconn *conn = s_fresh ("same", NULL);
+    char err [256] = "";
+    REQUIRE (pg_schema_migrate (conn, pg_migrations, pg_migrations_n, err) == 0, "migrate: %s", err);
+    static char lite [16384], pg [16384];
+    s_sqlite_columns (lite, sizeof lite);
+    s_pg_columns (conn, pg, sizeof pg);
+    CHECK (strcmp (lite, pg) == 0 && strlen (lite) > 100,
+           "the same tables and columns;\nSQLite:\n%s\nPostgreSQL:\n%s", lite, pg);
+    PQfinish (conn);
+}
+
 /* The CLI's reads beside a running scheduler (job_store_open_beside): a
    database at another version is refused naming both and gets nothing;
    one at this version opens with the scheduler's URL secret. */
@@ -244,6 +306,7 @@ main (void)
     s_base = getenv ("EASEL_DATABASE_URL");
     REQUIRE (s_base && *s_base, "run me with tests/pg/run.sh (EASEL_DATABASE_URL unset)");
     check_case ("a new database migrates, a current one stays", s_new_and_again);
+    check_case ("the same tables and columns as SQLite's", s_same_schema);
     check_case ("a newer database is refused", s_newer_refused);
     check_case ("steps numbered 1..n, a failing step alone", s_runner_rules);
     check_case ("concurrent migrations apply each step once", s_concurrent);
