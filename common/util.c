@@ -150,7 +150,7 @@ util_read_file (const char *path, size_t max, size_t *len_out)
     FILE *f = fopen (path, "rb");
     if (!f)
         return NULL;
-    size_t cap = 4096, len = 0;
+    size_t cap = max < 4096 ? max : 4096, len = 0;   /* never read past max */
     char *buf = malloc (cap + 1);
     while (buf) {
         if (len == cap) {

@@ -318,19 +318,23 @@ s_parse_background (const json_t *b, rr_req_t *req, api_error_t *e)
                         "background takes exactly one of preset, color, gradient or image.", "background");
     req->bg_angle = DEFAULT_ANGLE;
     if (image) {
-        static const char *const ikeys [] = { "url", NULL };
+        static const char *const ikeys [] = { "url", "file_id", NULL };
         if (!json_is_object (image))
-            return rr_fail (e, "parameter_invalid", "image is an object with a url.", "background.image");
-        if (json_is_object (image) && rr_member (image, "file_id"))
-            return rr_fail (e, "parameter_invalid", "An uploaded file cannot be a background yet;"
-                            " give background.image.url.", "background.image.file_id");
+            return rr_fail (e, "parameter_invalid", "image is an object with a url or a file_id.",
+                            "background.image");
         if (rr_check_keys (image, ikeys, "background.image", e))
             return -1;
-        const char *url = json_string_value (rr_member (image, "url"));
-        if (!render_request_url_ok (url))
+        json_t *url = rr_member (image, "url");
+        json_t *file_id = rr_member (image, "file_id");
+        if ((url != NULL) + (file_id != NULL) != 1)
+            return rr_fail (e, "parameter_invalid", "image takes exactly one of url or file_id.",
+                            "background.image");
+        if (file_id && rr_check_file_id (file_id, "background.image", req, false, &req->bg_file_id, e))
+            return -1;
+        if (url && !render_request_url_ok (json_string_value (url)))
             return rr_fail (e, "parameter_invalid", RR_MSG ("url is an http(s) URL of at most %d bytes.", EASEL_MAX_URL_BYTES),
                             "background.image.url");
-        req->bg_image_url = url;
+        req->bg_image_url = url ? json_string_value (url) : NULL;
         /* under the image while it loads nothing shows; a dark base for its edges */
         const presets_background_t *p = presets_background_find (PRESETS_DEFAULT_BACKGROUND);
         req->bg_ncolors = p->ncolors;
@@ -489,8 +493,12 @@ s_parse_top (const json_t *root, rr_req_t *req, proto_create_render_t *out, api_
             return -1;
     }
 
-    int64_t total = (int64_t) nslides * (req->nlocales ? req->nlocales : 1)
-                  * (req->npresets ? req->npresets : 1);
+    /* a null in a screenshot's file_id map leaves its image out (the cells
+       are bounded: EASEL_MAX_SLIDES x MAX_LOCALES x MAX_MATRIX_PRESETS) */
+    int64_t total = rr_image_count (req);
+    if (total == 0)
+        return rr_fail (e, "parameter_invalid", "Every image of this render is skipped (null file_id"
+                        " entries): there is nothing to render.", "slides");
     if (total > EASEL_MAX_IMAGES_PER_RENDER)
         return api_error_set (e, 422, "parameter_invalid", "matrix",
                               "This render has %lld images; a render has at most %d.",

@@ -1,8 +1,10 @@
 /*  render_request_expand.c: a checked POST /v1/renders body (rr_req_t)
     expanded into its task specs: one proto_slide_t per image of slides x
     locales x presets, encoded with proto_slide_encode, each naming the blob
-    (inline screenshot or uploaded file) it draws; the inline screenshots are
-    moved into the message's blobs once each. See render_request_int.h.
+    (inline screenshot or uploaded file) it draws and its uploaded background
+    (background.image.file_id); a cell whose screenshot file_id map says null
+    has no image. The inline screenshots are moved into the message's blobs
+    once each. See render_request_int.h.
 
     Pure functions, no state. What is added to `out` is the caller's (freed
     with proto_create_render_free). */
@@ -76,6 +78,27 @@ s_untranslated (json_t *text, const char *locale, char *out, size_t out_size)
     }
 }
 
+/* The sha256 of the file a file_id (string or map) at path names for one
+   image (locale, preset) into out; a 422 naming the field (and the map's
+   key) when none fits or it does not resolve. */
+static int
+s_file_sha (const rr_req_t *req, const json_t *file_id, const char *path, const char *locale,
+            const char *preset, char out [65], api_error_t *e)
+{
+    const char *fid = NULL;
+    if (rr_file_pick (file_id, locale, preset, &fid) != 1)
+        return rr_fail (e, "parameter_missing",
+                        "No file_id for this image's locale and preset (or give \"default\").",
+                        "%s.file_id.%s%s%s", path, locale, locale [0] && preset [0] ? "/" : "", preset);
+    char param [API_ERROR_PARAM_MAX];
+    rr_path (param, sizeof param, "%s.file_id", path);
+    if (json_is_object (file_id)) {
+        size_t n = strlen (param);
+        snprintf (param + n, sizeof param - n, ".%.60s", locale [0] ? locale : preset);
+    }
+    return rr_file_sha (req->files, fid, param, out, e);
+}
+
 /* Encodes one image into out->tasks[out->ntasks++]. */
 static int
 s_add_image (const rr_req_t *req, int s, const char *locale, const presets_canvas_t *preset,
@@ -129,19 +152,13 @@ s_add_image (const rr_req_t *req, int s, const char *locale, const presets_canva
     /* an uploaded file is in the blob store already: the spec names it the same way */
     if (slide->file_id) {
         char param [API_ERROR_PARAM_MAX];
-        rr_path (param, sizeof param, "slides[%d].screenshot.file_id", s);
-        const char *fid = rr_file_for (slide->file_id, locale, sl.preset);
-        if (!fid)
-            return rr_fail (e, "parameter_missing",
-                            "No file_id for this image's locale and preset (or give \"default\").",
-                            "%s.%s%s%s", param, locale, locale [0] && sl.preset [0] ? "/" : "", sl.preset);
-        if (json_is_object (slide->file_id)) {
-            size_t n = strlen (param);
-            snprintf (param + n, sizeof param - n, ".%.60s", locale [0] ? locale : sl.preset);
-        }
-        if (rr_file_sha (req->files, fid, param, sl.shot_sha256, e))
+        rr_path (param, sizeof param, "slides[%d].screenshot", s);
+        if (s_file_sha (req, slide->file_id, param, locale, sl.preset, sl.shot_sha256, e))
             return -1;
     }
+    if (req->bg_file_id && s_file_sha (req, req->bg_file_id, "background.image", locale, sl.preset,
+                                       sl.bg_sha256, e))
+        return -1;
     const char *device = slide->device ? slide->device
                        : !preset && req->store && strcmp (req->store, "play") == 0 ? "android_phone"
                        : presets_default_device (preset);
@@ -166,6 +183,7 @@ s_add_image (const rr_req_t *req, int s, const char *locale, const presets_canva
     t->spec = msgpack_sbuffer_release (&sb);
     if (slide->data || slide->file_id)
         memcpy (t->blob, sl.shot_sha256, sizeof t->blob);
+    memcpy (t->bg_blob, sl.bg_sha256, sizeof t->bg_blob);
     if (*spec_bytes > SPEC_BYTES_MAX)
         return rr_fail (e, "parameter_invalid", "The task specs of this render are too large.",
                         "slides");
@@ -206,6 +224,28 @@ s_take_blobs (rr_req_t *req, proto_create_render_t *out, api_error_t *e)
     return 0;
 }
 
+/* The preset name of one matrix cell ("" for a custom size). */
+static const char *
+s_cell_preset (const rr_req_t *req, int p)
+{
+    const presets_canvas_t *preset = req->npresets ? req->presets [p] : req->canvas_preset;
+    return preset ? preset->name : "";
+}
+
+int32_t
+rr_image_count (const rr_req_t *req)
+{
+    int nloc = req->nlocales ? req->nlocales : 1;
+    int npre = req->npresets ? req->npresets : 1;
+    int32_t n = 0;
+    for (int s = 0; s < req->nslides; s++)
+        for (int l = 0; l < nloc; l++)
+            for (int p = 0; p < npre; p++)
+                n += !rr_image_skipped (req, s, req->nlocales ? req->locales [l] : "",
+                                        s_cell_preset (req, p));
+    return n;
+}
+
 int
 rr_expand (rr_req_t *req, int32_t total, proto_create_render_t *out, api_error_t *e)
 {
@@ -220,6 +260,10 @@ rr_expand (rr_req_t *req, int32_t total, proto_create_render_t *out, api_error_t
             for (int p = 0; p < npre; p++) {
                 const char *locale = req->nlocales ? req->locales [l] : "";
                 const presets_canvas_t *preset = req->npresets ? req->presets [p] : req->canvas_preset;
+                if (rr_image_skipped (req, s, locale, s_cell_preset (req, p)))
+                    continue;
+                if (out->ntasks >= total)
+                    return api_error_set (e, 500, "internal_error", NULL, "image count changed");
                 if (s_add_image (req, s, locale, preset, out, &spec_bytes, e))
                     return -1;
             }

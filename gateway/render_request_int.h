@@ -18,10 +18,10 @@
 #include "render_request.h"
 #include "presets.h"
 
-#define MAX_LOCALES          40
+#define MAX_LOCALES          EASEL_MAX_LOCALES
 #define LOCALE_MIN_BYTES     2
 #define LOCALE_MAX_BYTES     35
-#define MAX_MATRIX_PRESETS   32
+#define MAX_MATRIX_PRESETS   EASEL_MAX_MATRIX_PRESETS
 #define MAX_GRADIENT_STOPS   4
 #define DEFAULT_ANGLE        180
 #define DEFAULT_TEXT_COLOR   0xFFFFFFu  /* on a dark background (or an image) */
@@ -57,7 +57,7 @@ typedef struct {
     rr_style_t   layout, head, subst;   /* merged: slide over render defaults */
 } rr_slide_t;
 
-#define MAX_FILE_IDS 64       /* distinct file ids one render names */
+#define MAX_FILE_IDS EASEL_MAX_FILES_PER_RENDER
 
 /* The file ids a render names, each resolved once to its sha256. */
 typedef struct {
@@ -81,6 +81,8 @@ typedef struct {
     uint32_t    bg_colors [PROTO_MAX_STOPS];
     int32_t     bg_angle;
     const char *bg_image_url;                          /* borrowed; NULL when none */
+    json_t     *bg_file_id;                            /* borrowed: background.image.file_id,
+                                                          a file id or a map; NULL none */
     int         orient;                                /* canvas.orientation: -1 none, 0 portrait, 1 landscape */
     const char *store;                                 /* canvas.store for custom sizes, "" */
     const char *format;                                /* "png" | "jpeg" | "webp" */
@@ -136,14 +138,30 @@ int rr_parse_slide (const json_t *js, int i, const rr_req_t *req, rr_slide_t *sl
    -1 with e filled (422 naming param) when it does not resolve. */
 int rr_file_sha (rr_files_t *f, const char *id, const char *param, char out [65], api_error_t *e);
 
-/* The file id of a file_id (string or map) for one image: the most specific
-   key of a map ("<locale>/<preset>", locale, preset, "default"). NULL when none fits. */
-const char *rr_file_for (const json_t *file_id, const char *locale, const char *preset);
+/* A file_id at path ("slides[0].screenshot", "background.image"): "file_..."
+   or a map of locale, preset, "<locale>/<preset>" or "default" -> file id;
+   skip allows null values (the image is skipped). Into *out (borrowed). */
+int rr_check_file_id (json_t *file_id, const char *path, const rr_req_t *req, bool skip,
+                      json_t **out, api_error_t *e);
+
+/* The file id of a file_id (string or map) for one image, from the most
+   specific key of a map ("<locale>/<preset>", locale, preset, "default"):
+   1 with *id set, 0 when that key's value is null (no image for this
+   cell), -1 when no key fits. */
+#define RR_FILE_SKIP 0
+int rr_file_pick (const json_t *file_id, const char *locale, const char *preset, const char **id);
+
+/* True when the image of slide s for (locale, preset) is skipped: a null in
+   its screenshot's file_id map. */
+bool rr_image_skipped (const rr_req_t *req, int s, const char *locale, const char *preset);
 
 /* ---- expansion (render_request_expand.c) --------------------------------- */
 
-/* Every image of slides x locales x presets (total of them) encoded into
-   out->tasks, and the inline screenshots moved into out->blobs. */
+/* The images of slides x locales x presets that are not skipped. */
+int32_t rr_image_count (const rr_req_t *req);
+
+/* Every image of slides x locales x presets not skipped (total of them)
+   encoded into out->tasks, and the inline screenshots moved into out->blobs. */
 int rr_expand (rr_req_t *req, int32_t total, proto_create_render_t *out, api_error_t *e);
 
 #endif

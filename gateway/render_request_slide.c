@@ -158,7 +158,7 @@ rr_parse_defaults (const json_t *root, rr_req_t *req, api_error_t *e)
 static uint32_t
 s_default_text_color (const rr_req_t *req)
 {
-    if (req->bg_image_url || req->bg_ncolors < 1)
+    if (req->bg_image_url || req->bg_file_id || req->bg_ncolors < 1)
         return DEFAULT_TEXT_COLOR;
     double sum = 0;
     for (int i = 0; i < req->bg_ncolors; i++) {
@@ -308,15 +308,15 @@ s_file_key_known (const rr_req_t *req, const char *key)
     return slash ? locale && preset : locale || preset;
 }
 
-/* screenshot.file_id: "file_..." or {"<locale>": "file_...", ...}. */
-static int
-s_check_file_id (json_t *file_id, const char *path, const rr_req_t *req, rr_slide_t *slide,
-                 api_error_t *e)
+/* See render_request_int.h. */
+int
+rr_check_file_id (json_t *file_id, const char *path, const rr_req_t *req, bool skip,
+                  json_t **out, api_error_t *e)
 {
     if (!req->files || !req->files->resolve)
         return rr_fail (e, "parameter_invalid", "file_id is not taken here.", "%s.file_id", path);
     if (json_is_string (file_id)) {
-        slide->file_id = file_id;
+        *out = file_id;
         return 0;
     }
     if (!json_is_object (file_id) || json_object_size (file_id) == 0)
@@ -330,11 +330,15 @@ s_check_file_id (json_t *file_id, const char *path, const rr_req_t *req, rr_slid
             return rr_fail (e, "parameter_unknown",
                             "This key is not a locale of matrix.locales, a preset of the render, "
                             "\"<locale>/<preset>\" or \"default\".", "%s.file_id.%.60s", path, key);
-        if (!json_is_string (v))
-            return rr_fail (e, "parameter_invalid", "A file id is a string (file_...).",
+        if (json_is_null (v) && !skip)
+            return rr_fail (e, "parameter_invalid", "A background file id is a string (file_...);"
+                            " null skips an image only in slides[].screenshot.file_id.",
                             "%s.file_id.%.60s", path, key);
+        if (!json_is_string (v) && !json_is_null (v))
+            return rr_fail (e, "parameter_invalid", "A file id is a string (file_...), or null to"
+                            " render no image for this key.", "%s.file_id.%.60s", path, key);
     }
-    slide->file_id = file_id;
+    *out = file_id;
     return 0;
 }
 
@@ -357,22 +361,36 @@ rr_file_sha (rr_files_t *f, const char *id, const char *param, char out [65], ap
     return 0;
 }
 
-/* The file id of slide s for one image: the most specific key of a map
-   ("<locale>/<preset>", locale, preset, "default"). NULL when none fits. */
-const char *
-rr_file_for (const json_t *file_id, const char *locale, const char *preset)
+/* See render_request_int.h. */
+int
+rr_file_pick (const json_t *file_id, const char *locale, const char *preset, const char **id)
 {
-    if (json_is_string (file_id))
-        return json_string_value (file_id);
+    *id = NULL;
+    if (json_is_string (file_id)) {
+        *id = json_string_value (file_id);
+        return 1;
+    }
     char both [2 * PROTO_SHORT_MAX + 2];
     snprintf (both, sizeof both, "%s/%s", locale, preset);
-    const char *keys [] = { both, locale, preset, "default" };
+    const char *keys [] = { locale [0] && preset [0] ? both : "", locale, preset, "default" };
     for (int k = 0; k < 4; k++) {
         json_t *v = keys [k][0] ? json_object_get (file_id, keys [k]) : NULL;
-        if (v)
-            return json_string_value (v);
+        if (json_is_null (v))
+            return RR_FILE_SKIP;
+        if (v) {
+            *id = json_string_value (v);
+            return 1;
+        }
     }
-    return NULL;
+    return -1;
+}
+
+bool
+rr_image_skipped (const rr_req_t *req, int s, const char *locale, const char *preset)
+{
+    const char *id;
+    return req->slides [s].file_id
+        && rr_file_pick (req->slides [s].file_id, locale, preset, &id) == RR_FILE_SKIP;
 }
 
 static int
@@ -392,7 +410,7 @@ s_parse_screenshot (const json_t *s, int i, const rr_req_t *req, rr_slide_t *sli
         return rr_fail (e, "parameter_invalid",
                         "screenshot takes exactly one of url, data or file_id.", "%s", path);
     if (file_id)
-        return s_check_file_id (file_id, path, req, slide, e);
+        return rr_check_file_id (file_id, path, req, true, &slide->file_id, e);
     if (data) {
         char dpath [API_ERROR_PARAM_MAX];
         rr_path (dpath, sizeof dpath, "%s.data", path);

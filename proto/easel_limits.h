@@ -49,6 +49,9 @@
 #define EASEL_MAX_BODY_BYTES         (25 * 1024 * 1024)
 #define EASEL_MAX_SLIDES             10
 #define EASEL_MAX_IMAGES_PER_RENDER  500
+#define EASEL_MAX_LOCALES            40      /* matrix.locales of one render */
+#define EASEL_MAX_MATRIX_PRESETS     32      /* matrix.presets of one render */
+#define EASEL_MAX_FILES_PER_RENDER   64      /* distinct uploaded file ids one render names */
 #define EASEL_SYNC_MAX_IMAGES        10      /* over this without async: 422 use_async */
 #define EASEL_SYNC_WAIT_MS           60000   /* a sync render answers 202 after this */
 #define EASEL_MAX_HEADLINE_LINES     4

@@ -149,6 +149,12 @@ typedef struct {
     char     fit[PROTO_SHORT_MAX];      /* screenshot in the screen: "contain" (default) | "cover" */
     char     finish[PROTO_SHORT_MAX];   /* frame finish: "black" (default) | "silver" */
     char    *bg_image_url;         /* background image (cover), NULL when none */
+    /* or an uploaded background image named by its hex sha256 (the TASK
+       carries its bytes as bg_blob); "" none. bg_data/bg_len: its bytes,
+       as shot_data is to shot_sha256 (the renderer borrows the task's) */
+    char     bg_sha256[65];
+    uint8_t *bg_data;
+    size_t   bg_len;
     char     store[PROTO_SHORT_MAX];    /* "appstore" | "play" | "" (lint target) */
     bool     display_stated;       /* the display class was named (a preset) */
     bool     text_fallback;        /* the headline came from "default", not the locale */
@@ -171,6 +177,8 @@ typedef struct {
     size_t   spec_len;
     char     blob[65];             /* optional: hex sha256 of the render blob it needs (in blobs,
                                       or an uploaded file the account holds); "" none */
+    char     bg_blob[65];          /* optional: hex sha256 of its uploaded background image
+                                      (an uploaded file the account holds); "" none */
 } proto_task_spec_t;
 
 /* An inline image of a render, decoded, sent once however many tasks use it. */
@@ -602,6 +610,10 @@ typedef struct {
     char     blob_sha256[65];      /* "" none */
     uint8_t *blob;
     size_t   blob_len;
+    /* optional: the uploaded background the spec names (bg_sha256), bytes attached */
+    char     bg_blob_sha256[65];   /* "" none */
+    uint8_t *bg_blob;
+    size_t   bg_blob_len;
     /* optional: the task's render, and whether no other task of it was
        queued when this one was leased (the renderer's fetch cache drops
        the render's entries after it) */
@@ -609,10 +621,13 @@ typedef struct {
     bool     render_last;
     /* optional, blobs on an object store (blob_store.h): instead of the
        bytes, a presigned GET of the input blob whose sha256 is
-       blob_url_sha256 (used when blob_sha256 is ""), and a presigned PUT for the
-       result, so image bytes cross neither the bus nor the scheduler */
+       blob_url_sha256 (used when blob_sha256 is ""), the same for the
+       background (bg_blob_url), and a presigned PUT for the result, so
+       image bytes cross neither the bus nor the scheduler */
     char    *blob_url;             /* NULL none */
     char     blob_url_sha256[65];
+    char    *bg_blob_url;          /* NULL none */
+    char     bg_blob_url_sha256[65];
     char    *put_url;              /* NULL: the result's bytes ride in RESULT */
 } proto_task_t;
 

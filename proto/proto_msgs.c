@@ -71,6 +71,7 @@ static const proto_field_t s_task_spec_fields [] = {
     { STR (format, REQ) },
     { BIN (spec, spec_len, 0, EASEL_MAX_MSG_BYTES, REQ) },
     { SHA (blob, SET) },
+    { SHA (bg_blob, SET) },
 };
 #undef S_T
 static const proto_msg_t s_task_spec = S_MSG (task_spec, proto_task_spec_t, NULL, NULL);
@@ -164,6 +165,8 @@ static const proto_field_t s_slide_fields [] = {
     { BOOL (display_stated, OPT) },
     { BOOL (text_fallback, OPT) },
     { STR (untranslated_of, SET) },
+    { SHA (bg_sha256, SET) },
+    { BIN (bg_data, bg_len, 0, EASEL_MAX_SOURCE_BYTES, SET) },
 };
 #undef S_T
 
@@ -474,8 +477,12 @@ static const proto_field_t s_task_fields [] = {
     { BOOL (render_last, OPT), .when = "render_id" },
     { SHA (blob_sha256, SET) },
     { BIN (blob, blob_len, 0, EASEL_MAX_SOURCE_BYTES, REQ), .when = "blob_sha256" },
+    { SHA (bg_blob_sha256, SET) },
+    { BIN (bg_blob, bg_blob_len, 0, EASEL_MAX_SOURCE_BYTES, REQ), .when = "bg_blob_sha256" },
     { DUP (blob_url, EASEL_MAX_PRESIGNED_URL_BYTES, SET) },
     { SHA (blob_url_sha256, REQ), .when = "blob_url" },
+    { DUP (bg_blob_url, EASEL_MAX_PRESIGNED_URL_BYTES, SET) },
+    { SHA (bg_blob_url_sha256, REQ), .when = "bg_blob_url" },
     { DUP (put_url, EASEL_MAX_PRESIGNED_URL_BYTES, SET) },
 };
 #undef S_T
@@ -487,6 +494,12 @@ s_task_check (const void *self_, char *err)
     if (self->blob_sha256 [0] && !proto_sha256_matches (self->blob, self->blob_len, self->blob_sha256)) {
         if (err)
             snprintf (err, PROTO_ERR_MAX, "blob does not match blob_sha256");
+        return -1;
+    }
+    if (self->bg_blob_sha256 [0]
+    &&  !proto_sha256_matches (self->bg_blob, self->bg_blob_len, self->bg_blob_sha256)) {
+        if (err)
+            snprintf (err, PROTO_ERR_MAX, "bg_blob does not match bg_blob_sha256");
         return -1;
     }
     return 0;

@@ -28,6 +28,7 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
     memset (why, 0, sizeof *why);
     proto_slide_t spec = { 0 };
     char err[PROTO_ERR_MAX] = "";
+    bool bg_borrowed = false;
     int rc;
     if (proto_slide_decode (task->spec, task->spec_len, &spec, err) != 0) {
         snprintf (why->code, sizeof why->code, "bad_task");
@@ -43,10 +44,24 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
         why->retryable = true;
         rc = render_task_fail (task, why, cmd, out);
     }
+    else
+    if (spec.bg_sha256[0] && strcmp (spec.bg_sha256, task->bg_blob_sha256) != 0) {
+        snprintf (why->code, sizeof why->code, "blob_missing");
+        snprintf (why->message, sizeof why->message, "the task came without its background %.16s",
+                  spec.bg_sha256);
+        why->retryable = true;
+        rc = render_task_fail (task, why, cmd, out);
+    }
     else {
         if (spec.shot_sha256[0]) {        /* borrowed from the task: unset before the free */
             spec.shot_data = task->blob;
             spec.shot_len = task->blob_len;
+        }
+        if (spec.bg_sha256[0]) {
+            free (spec.bg_data);          /* the spec's own is never sent; the task's counts */
+            spec.bg_data = task->bg_blob;
+            spec.bg_len = task->bg_blob_len;
+            bg_borrowed = true;
         }
         uint8_t *png = NULL;
         size_t png_len = 0;
@@ -79,6 +94,10 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts,
     if (spec.shot_sha256[0]) {
         spec.shot_data = NULL;
         spec.shot_len = 0;
+    }
+    if (bg_borrowed) {
+        spec.bg_data = NULL;
+        spec.bg_len = 0;
     }
     proto_slide_free (&spec);
     return rc;

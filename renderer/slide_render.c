@@ -222,8 +222,10 @@ slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
             return NULL;
         }
     }
-    if (spec->bg_image_url) {
-        bg = s_load_image ("background", spec->bg_image_url, NULL, 0, "background.image.url",
+    if (spec->bg_image_url || spec->bg_data) {
+        /* an uploaded background came with the task; a URL is fetched */
+        bg = s_load_image ("background", spec->bg_image_url, spec->bg_data, spec->bg_len,
+                           spec->bg_image_url ? "background.image.url" : "background.image.file_id",
                            opts, err);
         if (!bg) {
             if (shot)

@@ -86,35 +86,52 @@ s_why (render_error_t *why, const char *code, const char *message)
     why->retryable = true;
 }
 
-int
-task_blobs_fetch (proto_task_t *task, render_error_t *why)
+/* GETs url into *data / *len when its bytes hash to want, and names them
+   sha256 (what the scheduler would have attached). 0, or -1 with why
+   saying which input (`what`) could not be read. */
+static int
+s_fetch_one (const char *url, const char *want, const char *what, uint8_t **data, size_t *len,
+             char sha256 [65], render_error_t *why)
 {
-    if (!task->blob_url || task->blob_sha256 [0])
-        return 0;
     s_sink_t sink = { .max = EASEL_MAX_SOURCE_BYTES };
     char err [PROTO_ERR_MAX] = "", msg [PROTO_ERR_MAX + 64], got [65] = "";
-    long status = s_request (task->blob_url, NULL, 0, NULL, &sink, err);
+    long status = s_request (url, NULL, 0, NULL, &sink, err);
     if (status == 200)
         util_sha256_hex (sink.data ? sink.data : (uint8_t *) "", sink.len, got);
-    if (status == 200 && strcmp (got, task->blob_url_sha256) == 0) {
-        task->blob = sink.data ? sink.data : calloc (1, 1);
-        task->blob_len = sink.len;
-        memcpy (task->blob_sha256, task->blob_url_sha256, sizeof task->blob_sha256);
-        return task->blob ? 0 : -1;
+    if (status == 200 && strcmp (got, want) == 0) {
+        *data = sink.data ? sink.data : calloc (1, 1);
+        *len = sink.len;
+        if (!*data) {
+            s_why (why, "blob_missing", "out of memory");
+            return -1;
+        }
+        memcpy (sha256, want, 65);
+        return 0;
     }
     free (sink.data);
     if (status == 200)
-        snprintf (msg, sizeof msg, "the screenshot %.16s read from the store hashes to %.16s",
-                  task->blob_url_sha256, got);
+        snprintf (msg, sizeof msg, "the %s %.16s read from the store hashes to %.16s", what, want, got);
     else
     if (status > 0)
-        snprintf (msg, sizeof msg, "the store answered HTTP %ld for the screenshot %.16s",
-                  status, task->blob_url_sha256);
+        snprintf (msg, sizeof msg, "the store answered HTTP %ld for the %s %.16s", status, what, want);
     else
-        snprintf (msg, sizeof msg, "cannot read the screenshot %.16s from the store: %s",
-                  task->blob_url_sha256, err);
+        snprintf (msg, sizeof msg, "cannot read the %s %.16s from the store: %s", what, want, err);
     s_why (why, "blob_missing", msg);
     return -1;
+}
+
+int
+task_blobs_fetch (proto_task_t *task, render_error_t *why)
+{
+    if (task->blob_url && !task->blob_sha256 [0]
+    &&  s_fetch_one (task->blob_url, task->blob_url_sha256, "screenshot", &task->blob, &task->blob_len,
+                     task->blob_sha256, why))
+        return -1;
+    if (task->bg_blob_url && !task->bg_blob_sha256 [0]
+    &&  s_fetch_one (task->bg_blob_url, task->bg_blob_url_sha256, "background", &task->bg_blob,
+                     &task->bg_blob_len, task->bg_blob_sha256, why))
+        return -1;
+    return 0;
 }
 
 /* Hex MD5 of data into hex (33 bytes) and its base64 into b64 (25 bytes). */

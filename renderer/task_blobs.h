@@ -21,7 +21,7 @@
 /* When task has a blob_url and no attached blob: GETs it (at most
    EASEL_MAX_SOURCE_BYTES), checks its sha256 against blob_url_sha256 and
    attaches it as if the scheduler had sent it (blob, blob_len,
-   blob_sha256). 0 (also when there is nothing to fetch); -1 with why
+   blob_sha256); the same for bg_blob_url (the background). 0 (also when there is nothing to fetch); -1 with why
    (code "blob_missing", retryable). */
 int task_blobs_fetch (proto_task_t *task, render_error_t *why);
 

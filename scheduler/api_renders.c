@@ -90,10 +90,30 @@ s_blobs_put (scheduler_t *self, zframe_t *identity, const proto_create_render_t 
     return 0;
 }
 
+/* One uploaded file a task names (sha, at param): the account must still
+   have it, live, so its bytes are there when the task is sent (the task row
+   pins them from then on). 0 to go on, -1 answered 422 file_not_found. */
+static int
+s_file_check (scheduler_t *self, zframe_t *identity, const char *account,
+              const proto_create_render_t *req, const char *sha, const char *param)
+{
+    job_store_upload_t f;
+    char err [256] = "";
+    int rc = job_store_upload_find (self->store, account, NULL, sha, self->pass.now_ms, &f, err);
+    if (rc == 0)
+        return 0;
+    if (rc < 0)
+        api_unavailable (self, identity, req->rid, "upload_find", err);
+    else
+        api_error (self, identity, req->rid, 422, "file_not_found",
+                   "A file this render names expired or was deleted; upload it again.", param);
+    return -1;
+}
+
 /* A task naming a blob the message does not carry names an uploaded file
-   (slides[].screenshot.file_id): the account must still have it, live, so
-   its bytes are there when the task is sent (the task row pins them from
-   then on). 0 to go on, -1 answered 422 file_not_found. */
+   (slides[].screenshot.file_id), and a task's background blob always does
+   (background.image.file_id): each must still be the account's, live.
+   0 to go on, -1 answered. */
 static int
 s_files_check (scheduler_t *self, zframe_t *identity, const char *account,
                const proto_create_render_t *req)
@@ -103,22 +123,13 @@ s_files_check (scheduler_t *self, zframe_t *identity, const char *account,
         bool carried = !sha [0];
         for (int32_t b = 0; b < req->nblobs && !carried; b++)
             carried = strcmp (req->blobs [b].sha256, sha) == 0;
-        if (carried)
-            continue;
-        job_store_upload_t f;
-        char err [256] = "";
-        int rc = job_store_upload_find (self->store, account, NULL, sha, self->pass.now_ms, &f, err);
-        if (rc == 0)
-            continue;
-        if (rc < 0)
-            api_unavailable (self, identity, req->rid, "upload_find", err);
-        else {
-            char param [64];
-            snprintf (param, sizeof param, "slides[%d].screenshot.file_id", (int) req->tasks [i].slide);
-            api_error (self, identity, req->rid, 422, "file_not_found",
-                       "A file this render names expired or was deleted; upload it again.", param);
-        }
-        return -1;
+        char param [64];
+        snprintf (param, sizeof param, "slides[%d].screenshot.file_id", (int) req->tasks [i].slide);
+        if (!carried && s_file_check (self, identity, account, req, sha, param))
+            return -1;
+        if (req->tasks [i].bg_blob [0]
+        &&  s_file_check (self, identity, account, req, req->tasks [i].bg_blob, "background.image.file_id"))
+            return -1;
     }
     return 0;
 }

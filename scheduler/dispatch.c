@@ -17,27 +17,39 @@ s_direct (scheduler_t *self)
 }
 
 /* Gives a leased task presigned URLs instead of bytes: a GET of its input
-   blob and a PUT of its result under incoming/<task>.<attempt>, both
+   blob (and of its background) and a PUT of its result under incoming/<task>.<attempt>, both
    living the lease and a minute. 0, or -1 (logged) leaving the task as it
    was, to go with its bytes. */
+/* A presigned GET of blob sha256 into a new heap URL, or NULL (err). */
+static char *
+s_presign_get (scheduler_t *self, const char *sha256, int64_t ttl, char *err)
+{
+    char *url = malloc (EASEL_MAX_PRESIGNED_URL_BYTES);
+    if (url && blob_store_presign (self->blobs, "GET", sha256, NULL, ttl, url,
+                                   EASEL_MAX_PRESIGNED_URL_BYTES, err) == 0)
+        return url;
+    free (url);
+    return NULL;
+}
+
 static int
 s_presign_task (scheduler_t *self, proto_task_t *task)
 {
     char err [PROTO_ERR_MAX] = "", name [PROTO_ID_MAX + 16];
     int64_t ttl = self->cfg.lease_ms / 1000 + 60;
-    char *get = NULL, *put = malloc (EASEL_MAX_PRESIGNED_URL_BYTES);
+    char *get = NULL, *bg = NULL, *put = malloc (EASEL_MAX_PRESIGNED_URL_BYTES);
     snprintf (name, sizeof name, "%s.%d", task->task_id, (int) task->attempt);
     int rc = put && blob_store_incoming_url (self->blobs, name, ttl, put,
                                              EASEL_MAX_PRESIGNED_URL_BYTES, err) == 0 ? 0 : -1;
-    if (rc == 0 && task->blob_sha256 [0]) {
-        get = malloc (EASEL_MAX_PRESIGNED_URL_BYTES);
-        rc = get && blob_store_presign (self->blobs, "GET", task->blob_sha256, NULL, ttl, get,
-                                        EASEL_MAX_PRESIGNED_URL_BYTES, err) == 0 ? 0 : -1;
-    }
+    if (rc == 0 && task->blob_sha256 [0] && !(get = s_presign_get (self, task->blob_sha256, ttl, err)))
+        rc = -1;
+    if (rc == 0 && task->bg_blob_sha256 [0] && !(bg = s_presign_get (self, task->bg_blob_sha256, ttl, err)))
+        rc = -1;
     if (rc) {
         log_error ("cannot presign the task's URLs", "task", task->task_id,
                    "reason", err [0] ? err : "out of memory", NULL);
         free (get);
+        free (bg);
         free (put);
         return -1;
     }
@@ -46,6 +58,11 @@ s_presign_task (scheduler_t *self, proto_task_t *task)
         task->blob_url = get;
         memcpy (task->blob_url_sha256, task->blob_sha256, sizeof task->blob_url_sha256);
         task->blob_sha256 [0] = '\0';
+    }
+    if (bg) {
+        task->bg_blob_url = bg;
+        memcpy (task->bg_blob_url_sha256, task->bg_blob_sha256, sizeof task->bg_blob_url_sha256);
+        task->bg_blob_sha256 [0] = '\0';
     }
     return 0;
 }
@@ -143,6 +160,16 @@ dispatch_run (scheduler_t *self)
                 task.blob_sha256 [0] = 0;
             }
         }
+        if (task.bg_blob_sha256 [0] && !task.bg_blob_url) {
+            task.bg_blob = blob_store_get (self->blobs, task.bg_blob_sha256, EASEL_MAX_SOURCE_BYTES,
+                                           &task.bg_blob_len, err);
+            if (!task.bg_blob) {
+                /* the same: the renderer answers a retryable blob_missing */
+                log_error ("background image unreadable", "task", task.task_id, "reason", err, NULL);
+                task.bg_blob_sha256 [0] = 0;
+            }
+        }
+        sched_metrics_input_bytes ((int64_t) (task.blob_len + task.bg_blob_len));
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
         if (proto_task_encode (&task, &sb) == 0)

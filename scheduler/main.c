@@ -221,6 +221,11 @@ main (int argc, char **argv)
     self->blobs = blob_store_open (self->cfg.data_dir, getenv ("EASEL_BLOB_URL"), err);
     if (!self->blobs)
         log_fatal ("cannot open the blob store", "reason", err, NULL);
+    /* renderers store their results themselves: adopting them is the
+       store's round trips, made on the blob worker's thread */
+    if (blob_store_direct (self->blobs) && !self->cfg.blob_via_scheduler
+    &&  !(self->adopter = blob_worker_new (self->cfg.data_dir, getenv ("EASEL_BLOB_URL"), err)))
+        log_fatal ("cannot start the blob worker", "reason", err, NULL);
     /* a lease from a previous run has no renderer any more */
     self->pass.now_ms = util_now_ms ();
     int n = -1;
@@ -250,8 +255,9 @@ main (int argc, char **argv)
         zmq_pollitem_t items [] = {
             { zsock_resolve (self->api), 0, ZMQ_POLLIN, 0 },
             { zsock_resolve (self->work), 0, ZMQ_POLLIN, 0 },
+            { self->adopter ? zsock_resolve (blob_worker_sock (self->adopter)) : NULL, 0, ZMQ_POLLIN, 0 },
         };
-        if (wait > 0 && zmq_poll (items, 2, (long) wait) < 0 && errno == EINTR)
+        if (wait > 0 && zmq_poll (items, self->adopter ? 3 : 2, (long) wait) < 0 && errno == EINTR)
             continue;
         bool tick = util_mono_ms () >= next_tick_ms;
         if (tick)
@@ -265,6 +271,7 @@ main (int argc, char **argv)
     zsock_destroy (&self->work);
     zsock_destroy (&self->pub);
     bus_security_shutdown ();
+    blob_worker_destroy (&self->adopter);
     blob_store_destroy (&self->blobs);
     job_store_destroy (&self->store);
     data_lock_release (&lock_fd);

@@ -8,7 +8,7 @@ static metrics_series_t *s_leases, *s_failed_retry, *s_failed_final, *s_exhauste
 static metrics_series_t *s_requeue_expired, *s_requeue_gone, *s_expired;
 static metrics_series_t *s_queued, *s_in_flight, *s_renderers, *s_free_slots;
 static metrics_series_t *s_commit_seconds, *s_group_size;
-static metrics_series_t *s_result_bus, *s_result_store;
+static metrics_series_t *s_result_bus, *s_result_store, *s_input_bus;
 
 void
 sched_metrics_init (void)
@@ -51,6 +51,17 @@ sched_metrics_init (void)
                          "scheduler on the bus, or put there by the renderer itself.", "path");
     s_result_bus = metrics_get (f, "bus");
     s_result_store = metrics_get (f, "renderer");
+    f = metrics_counter ("easel_scheduler_input_bytes_total",
+                         "Bytes of input images (screenshots, backgrounds) the scheduler sent to "
+                         "renderers on the bus; 0 when renderers read them from the object store.", NULL);
+    s_input_bus = metrics_get (f);
+}
+
+void
+sched_metrics_input_bytes (int64_t n)
+{
+    if (n > 0)
+        metrics_inc (s_input_bus, (uint64_t) n);
 }
 
 void

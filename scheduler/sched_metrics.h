@@ -18,6 +18,8 @@ void sched_metrics_renderers (int connected, int64_t free_slots);
 void sched_metrics_commit (double seconds, int group_size);
 /* a finished image's bytes: direct, the renderer put them in the store */
 void sched_metrics_result_bytes (bool direct, int64_t n);
+/* input image bytes a TASK carried on the bus */
+void sched_metrics_input_bytes (int64_t n);
 double sched_metrics_now (void);
 
 #endif

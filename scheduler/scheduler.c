@@ -80,6 +80,23 @@ s_recv_one (scheduler_t *self, zsock_t *sock)
     bus_msg_free (&msg);
 }
 
+/* One adoption the blob worker finished, applied in this pass. */
+static void
+s_recv_adopted (scheduler_t *self)
+{
+    zframe_t *identity = NULL, *body = NULL;
+    char why [256] = "";
+    if (blob_worker_recv (self->adopter, &identity, &body, why) != 0)
+        log_error ("the blob worker answered badly", "reason", why, NULL);
+    else
+    if (self->pass.failed)
+        log_warn ("a stored result waits for its lease to expire: the store is unavailable", NULL);
+    else
+        work_result_adopted (self, identity, (const char *) zframe_data (body), zframe_size (body), why);
+    zframe_destroy (&identity);
+    zframe_destroy (&body);
+}
+
 void
 scheduler_settle (scheduler_t *self)
 {
@@ -212,6 +229,10 @@ scheduler_pass (scheduler_t *self, bool tick)
         }
         if (zsock_events (self->work) & ZMQ_POLLIN) {
             s_recv_one (self, self->work);
+            n++;
+        }
+        if (self->adopter && (zsock_events (blob_worker_sock (self->adopter)) & ZMQ_POLLIN)) {
+            s_recv_adopted (self);
             n++;
         }
         if (n == before)

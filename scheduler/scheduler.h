@@ -26,6 +26,7 @@
 #define EASEL_SCHEDULER_H
 
 #include "blob_store.h"
+#include "blob_worker.h"
 #include "job_store.h"
 #include "renderer_table.h"
 #include "sched_out.h"
@@ -79,6 +80,7 @@ typedef struct {
     zsock_t          *api, *work, *pub;        /* borrowed: whoever bound them closes them */
     job_store_t      *store;
     blob_store_t     *blobs;
+    blob_worker_t    *adopter;                 /* NULL: stored results are adopted in the pass */
     sched_out_t      *out;
     renderer_table_t *fleet;
     task_reqs_t      *reqs;

@@ -3,6 +3,7 @@
 #include "work.h"
 #include "dispatch.h"
 #include "log.h"
+#include "blob_worker.h"
 #include "sched_metrics.h"
 
 #include <errno.h>
@@ -76,13 +77,61 @@ s_adopt (scheduler_t *self, proto_result_t *res, char sha [65], char *err)
     return 0;
 }
 
+/* The rest of a RESULT once its bytes are stored (stored 0, sha named) or
+   not (stored -1, err says why; errno ENOSPC for a full disk). */
+static void
+s_result_apply (scheduler_t *self, proto_result_t *res, bool direct, int stored, const char *sha,
+                char *err)
+{
+    char rq [PROTO_ID_MAX];
+    if (stored && !direct && (errno == ENOSPC || errno == EDQUOT)) {
+        /* the disk is full: the task is drawn again later, the try not counted */
+        log_error ("disk full: result not stored, task queued again", "task", res->task_id,
+                   "reason", err, NULL);
+        self->pass.full_until_ms = self->pass.mono_ms + SCHEDULER_FULL_BACKOFF_MS;
+        if (job_store_task_unlease (self->store, res->task_id, res->attempt, err))
+            scheduler_store_failed (self, "task_unlease", err);
+    }
+    else
+    if (stored) {
+        log_error ("cannot store result", "task", res->task_id, "reason", err, NULL);
+        proto_error_t e;
+        memset (&e, 0, sizeof e);
+        snprintf (e.code, sizeof e.code, "blob_write_failed");
+        e.message = err;
+        work_task_end (self, res->task_id, res->attempt, &e, true);
+    }
+    else
+    if (job_store_blob_add (self->store, sha, (int64_t) res->len, s_content_type (res->format), err))
+        scheduler_store_failed (self, "blob_add", err);
+    else
+    if (job_store_task_succeed (self->store, res, sha, self->pass.now_ms, err)) {
+        if (strcmp (err, "stale") == 0) {
+            char attempt [16];
+            snprintf (attempt, sizeof attempt, "%d", (int) res->attempt);
+            log_info ("stale result ignored", "task", res->task_id, "attempt", attempt, NULL);
+            if (job_store_task_release (self->store, res->task_id, res->attempt, err))
+                scheduler_store_failed (self, "task_release", err);
+        }
+        else
+            scheduler_store_failed (self, "task_succeed", err);
+    }
+    else {
+        if (!task_reqs_get (self->reqs, res->task_id, rq))
+            job_store_req_get (self->store, res->task_id, rq);
+        log_info ("task succeeded", "task", res->task_id, "sha256", sha, "request_id", rq, NULL);
+        sched_metrics_result_bytes (direct, (int64_t) res->len);
+        self->pass.settle = true;
+    }
+}
+
 static void
 s_work_result (scheduler_t *self, const char *data, size_t len, zframe_t *identity)
 {
     proto_result_t res;
     memset (&res, 0, sizeof res);
     char err [PROTO_ERR_MAX] = "";
-    char sha [65], rq [PROTO_ID_MAX];
+    char sha [65] = "";
     if (proto_result_decode (data, len, &res, err)) {
         sched_out_bad_message (self->out, self->work, identity, data, len, err);
         proto_result_free (&res);
@@ -93,46 +142,33 @@ s_work_result (scheduler_t *self, const char *data, size_t len, zframe_t *identi
         return;
     }
     bool direct = res.sha256 [0] != '\0';
+    /* the store's round trips go to the blob worker; the pass goes on */
+    if (direct && self->adopter && res.bytes <= EASEL_MAX_MSG_BYTES
+    &&  blob_worker_submit (self->adopter, identity, data, len) == 0) {
+        proto_result_free (&res);
+        return;
+    }
     int stored = direct ? s_adopt (self, &res, sha, err)
                         : blob_store_put (self->blobs, res.data, res.len, sha, err);
-    if (stored && !direct && (errno == ENOSPC || errno == EDQUOT)) {
-        /* the disk is full: the task is drawn again later, the try not counted */
-        log_error ("disk full: result not stored, task queued again", "task", res.task_id,
-                   "reason", err, NULL);
-        self->pass.full_until_ms = self->pass.mono_ms + SCHEDULER_FULL_BACKOFF_MS;
-        if (job_store_task_unlease (self->store, res.task_id, res.attempt, err))
-            scheduler_store_failed (self, "task_unlease", err);
-    }
-    else
-    if (stored) {
-        log_error ("cannot store result", "task", res.task_id, "reason", err, NULL);
-        proto_error_t e;
-        memset (&e, 0, sizeof e);
-        snprintf (e.code, sizeof e.code, "blob_write_failed");
-        e.message = err;
-        work_task_end (self, res.task_id, res.attempt, &e, true);
-    }
-    else
-    if (job_store_blob_add (self->store, sha, (int64_t) res.len, s_content_type (res.format), err))
-        scheduler_store_failed (self, "blob_add", err);
-    else
-    if (job_store_task_succeed (self->store, &res, sha, self->pass.now_ms, err)) {
-        if (strcmp (err, "stale") == 0) {
-            char attempt [16];
-            snprintf (attempt, sizeof attempt, "%d", (int) res.attempt);
-            log_info ("stale result ignored", "task", res.task_id, "attempt", attempt, NULL);
-            if (job_store_task_release (self->store, res.task_id, res.attempt, err))
-                scheduler_store_failed (self, "task_release", err);
-        }
-        else
-            scheduler_store_failed (self, "task_succeed", err);
-    }
-    else {
-        if (!task_reqs_get (self->reqs, res.task_id, rq))
-            job_store_req_get (self->store, res.task_id, rq);
-        log_info ("task succeeded", "task", res.task_id, "sha256", sha, "request_id", rq, NULL);
-        sched_metrics_result_bytes (direct, (int64_t) res.len);
-        self->pass.settle = true;
+    s_result_apply (self, &res, direct, stored, sha, err);
+    proto_result_free (&res);
+}
+
+void
+work_result_adopted (scheduler_t *self, zframe_t *identity, const char *data, size_t len,
+                     const char *why)
+{
+    proto_result_t res;
+    memset (&res, 0, sizeof res);
+    char err [PROTO_ERR_MAX] = "";
+    if (proto_result_decode (data, len, &res, err) == 0
+    &&  s_report_from_holder (self, identity, res.task_id, res.attempt, "RESULT")) {
+        int stored = why [0] ? -1 : 0;
+        snprintf (err, sizeof err, "%s", why);
+        errno = 0;
+        if (stored == 0)
+            res.len = (size_t) res.bytes;        /* the stored size, for the rows */
+        s_result_apply (self, &res, true, stored, res.sha256, err);
     }
     proto_result_free (&res);
 }

@@ -26,4 +26,10 @@ void work_task_end (scheduler_t *self, const char *task_id, int32_t attempt,
    renderer_unreachable). */
 void work_requeue_unsent (scheduler_t *self);
 
+/* A stored result the blob worker adopted (why "") or could not (why says
+   so: the try fails, retryable): applied as the RESULT from identity would
+   have been, if that renderer still holds the task. */
+void work_result_adopted (scheduler_t *self, zframe_t *identity, const char *data, size_t len,
+                          const char *why);
+
 #endif

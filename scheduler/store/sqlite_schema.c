@@ -199,9 +199,18 @@ static const char s_v2 [] =
     "  name TEXT NOT NULL, summary TEXT NOT NULL, sealed BLOB NOT NULL,"
     "  created_at INTEGER NOT NULL, UNIQUE (account_id, name));";
 
+/* ---- version 3: a task's second input, its uploaded background image
+   (background.image.file_id), pinned like input_sha256 until the task is
+   final (job_store_blob_gc) ---- */
+
+static const char s_v3 [] =
+    "ALTER TABLE tasks ADD COLUMN bg_input_sha256 TEXT;"
+    "CREATE INDEX tasks_bg_input ON tasks(bg_input_sha256) WHERE bg_input_sha256 IS NOT NULL;";
+
 const store_migration_t store_migrations [] = {
     { 1, s_v1, s_legacy_columns },
     { 2, s_v2, NULL },
+    { 3, s_v3, NULL },
 };
 const int store_migrations_n = sizeof store_migrations / sizeof store_migrations [0];
 

@@ -65,13 +65,15 @@ job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture
         return -1;
     sqlite3_stmt *st = seq
         ? store_stmt (self,
-            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id FROM tasks t"
+            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id, t.bg_input_sha256"
+            " FROM tasks t"
             " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
             " AND t.render_seq = ? AND (? OR substr(t.id, 1, 4) <> 'cap_')"
             " ORDER BY t.idx LIMIT 1", "ii", seq, (int64_t) capture)
         : store_stmt (self,
             /* the request id of its render comes along, for the TASK and the logs */
-            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id FROM tasks t"
+            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id, t.bg_input_sha256"
+            " FROM tasks t"
             " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
             " AND (? OR substr(t.id, 1, 4) <> 'cap_')"
             " ORDER BY t.render_seq, t.idx LIMIT 1", "i", (int64_t) capture);
@@ -92,6 +94,7 @@ job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture
     store_col_copy (st, 3, out->req, sizeof out->req);
     store_col_copy (st, 4, out->blob_sha256, sizeof out->blob_sha256);
     store_col_copy (st, 5, out->render_id, sizeof out->render_id);
+    store_col_copy (st, 6, out->bg_blob_sha256, sizeof out->bg_blob_sha256);
     sqlite3_reset (st);
     if (!out->spec) {
         store_set_err (err, "out of memory");

@@ -15,7 +15,9 @@
 
 /* The cache key of a render image whose every input is named by content
    (no screenshot or background URL: inline and uploaded images travel as
-   sha256): hex sha256 of EASEL_RENDER_VERSION and the task's spec bytes.
+   sha256, the screenshot's as shot_sha256, an uploaded background's as
+   bg_sha256, both inside the spec): hex sha256 of EASEL_RENDER_VERSION and
+   the task's spec bytes, so a changed background is a different key.
    False for an image that fetches a URL (its bytes are known only when
    fetched) or whose spec does not decode. */
 bool
@@ -26,7 +28,8 @@ store_cache_key (const proto_task_spec_t *t, char key [65])
     if (proto_slide_decode ((const char *) t->spec, t->spec_len, &slide, err) != 0)
         return false;
     bool content = !slide.shot_url && !slide.bg_image_url
-                && !(slide.shot_data && !slide.shot_sha256 [0]);
+                && !(slide.shot_data && !slide.shot_sha256 [0])
+                && !(slide.bg_data && !slide.bg_sha256 [0]);
     proto_slide_free (&slide);
     if (!content)
         return false;

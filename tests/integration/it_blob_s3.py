@@ -147,7 +147,9 @@ check(status == 200 and body == png, "the result is in the bucket (HTTP %d, %d b
 ssha = hashlib.sha256(shot).hexdigest()
 wait_for(lambda: s3_get("%s/%s/%s" % (PREFIX, ssha[:2], ssha))[0] == 404, 10,
          "the released inline image to be deleted from the bucket")
-# an upload is an object too, and a render draws it from the bucket
+# an upload is an object too, and a render draws it from the bucket (as its
+# screenshot and as its background, both read by the renderer with
+# presigned GETs)
 upload = make_png(300, 500, (200, 90, 30))
 status, _, up = stack.json("POST", "/v1/files", raw=upload, headers={"Content-Type": "image/png"})
 check(status == 201, "upload: %d %r" % (status, up))
@@ -155,7 +157,7 @@ usha = up["sha256"]
 status, body = s3_get("%s/%s/%s" % (PREFIX, usha[:2], usha))
 check(status == 200 and body == upload, "the upload is in the bucket (HTTP %d)" % status)
 status, _, r2 = stack.json("POST", "/v1/renders", {
-    "canvas": {"width": 1080, "height": 1920},
+    "canvas": {"width": 1080, "height": 1920}, "background": {"image": {"file_id": up["id"]}},
     "slides": [{"headline": {"lines": ["From an upload"]}, "screenshot": {"file_id": up["id"]}}]})
 check(status == 200 and r2["status"] == "succeeded", "a render of the upload: %d %r" % (status, r2))
 # the renderer read its inputs and wrote its results with presigned URLs:
@@ -166,6 +168,9 @@ via = {path: float(line.split()[-1]) for line in metrics.splitlines()
        for path in ("bus", "renderer") if line.startswith('easel_scheduler_result_bytes_total{path="%s"}' % path)}
 check(via.get("bus") == 0 and via.get("renderer", 0) >= len(png),
       "result bytes by path, bus 0 and the renderer's own: %r" % via)
+inputs = [float(line.split()[-1]) for line in metrics.splitlines()
+          if line.startswith("easel_scheduler_input_bytes_total")]
+check(inputs == [0.0], "no input image went to a renderer on the bus: %r" % inputs)
 status, listing = s3_get("?list-type=2&prefix=" + urllib.parse.quote(PREFIX + "/incoming/", safe=""))
 check(status == 200 and b"<Key>" not in listing, "no upload is left incoming: %r" % listing[:300])
 for name in ("scheduler", "renderer0"):

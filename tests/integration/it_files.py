@@ -5,7 +5,14 @@
 - GET /v1/files/file_... serves the bytes to the owner, 404 to another
   account, 401 without a key;
 - a render with screenshot.file_id, one file per locale, succeeds; another
-  account's file_id is refused 422 file_not_found naming the field;
+  account's file_id is refused 422 file_not_found naming the field; a null
+  in a "<locale>/<preset>" map leaves that image out;
+- background.image.file_id: an uploaded background is drawn under the
+  frame (its pixels in the corners), per locale through a map; the same
+  render again is served from the cache (cached, 0 credits), the same with
+  only the background changed is drawn again; another account's background
+  is refused 422 file_not_found naming background.image.file_id, a file_id
+  that is not a string 422 parameter_invalid naming it;
 - bad inputs: text/plain 415, declared type unlike the bytes 422, over
   20 MiB 413 (before the body is read), too many pixels 422, not an image
   422, a form part not named file 422;
@@ -17,6 +24,7 @@ import os
 import struct
 import zlib
 from harness import Stack, check, make_png
+from capture_pages import decode_png
 
 QUOTA = 400000
 os.environ["EASEL_STORAGE_QUOTA_BYTES"] = str(QUOTA)
@@ -99,6 +107,75 @@ status, _, r = stack.json("POST", "/v1/renders", body_miss)
 check(status == 422 and r["error"]["code"] == "parameter_missing"
       and r["error"]["param"].startswith("slides[0].screenshot.file_id.de-DE"),
       "a locale without a file: %d %r" % (status, r))
+
+# ---- a null in a "<locale>/<preset>" map: no image for that cell ----
+body_skip = dict(body, slides=[{"headline": {"lines": ["Hello"]},
+                                "screenshot": {"file_id": {"en-US": f["id"],
+                                                           "de-DE/appstore.iphone_6_9": None}}}])
+status, _, r = stack.json("POST", "/v1/renders", body_skip)
+check(status == 200 and r["status"] == "succeeded" and len(r["images"]) == 1
+      and r["images"][0]["locale"] == "en-US", "a null entry skips its image: %d %r" % (status, r))
+
+# ---- background.image.file_id, on an account of its own (the quota is per account) ----
+key_c = json.loads(stack.cli("keys", "create", "--name", "tenant-c", "--json"))["api_key"]
+MAGENTA, TEAL = (220, 30, 190), (20, 150, 150)
+bg_m = make_png(40, 80, MAGENTA)            # 10x onto 400x800: rows 0-159 and 640-799 solid
+bg_t = make_png(40, 80, TEAL)
+_, _, shot_c = stack.json("POST", "/v1/files", raw=en, auth=key_c, headers={"Content-Type": "image/png"})
+_, _, fbg_m = stack.json("POST", "/v1/files", raw=bg_m, auth=key_c, headers={"Content-Type": "image/png"})
+status, _, fbg_t = stack.json("POST", "/v1/files", raw=bg_t, auth=key_c, headers={"Content-Type": "image/png"})
+check(status == 201 and fbg_m["id"] != fbg_t["id"], "two backgrounds uploaded: %r %r" % (fbg_m, fbg_t))
+
+
+def bg_body(bg):
+    return {"canvas": {"width": 400, "height": 800}, "background": {"image": {"file_id": bg}},
+            "slides": [{"headline": {"lines": ["Hello"]}, "screenshot": {"file_id": shot_c["id"]}}]}
+
+
+def bg_render(b, auth=key_c):
+    status, _, r = stack.json("POST", "/v1/renders", b, auth=auth)
+    check(status == 200 and r["status"] == "succeeded", "background render: %d %r" % (status, r))
+    return r
+
+
+def corners(image):
+    status, _, data = stack.request("GET", image["url"].split("127.0.0.1:%d" % stack.http_port)[1], auth=False)
+    check(status == 200, "the image is served: %d" % status)
+    w, h, rows = decode_png(data)
+    return rows[3][3], rows[h - 4][3]
+
+
+def near(p, rgb, tol=8):
+    return all(abs(a - b) <= tol for a, b in zip(p, rgb))
+
+
+first = bg_render(bg_body(fbg_m["id"]))
+im = first["images"][0]
+check(not im["cached"] and first["credits_used"] == 1, "a first background render is drawn: %r" % first)
+top, bottom = corners(im)
+check(near(top, MAGENTA) and near(bottom, MAGENTA), "the corners come from the background: %r %r" % (top, bottom))
+again = bg_render(bg_body(fbg_m["id"]))
+check(again["images"][0]["cached"] and again["images"][0]["sha256"] == im["sha256"]
+      and again["credits_used"] == 0, "nothing changed: served from the cache: %r" % again)
+other_bg = bg_render(bg_body(fbg_t["id"]))
+check(not other_bg["images"][0]["cached"] and other_bg["images"][0]["sha256"] != im["sha256"]
+      and other_bg["credits_used"] == 1, "only the background changed: drawn again: %r" % other_bg)
+top, bottom = corners(other_bg["images"][0])
+check(near(top, TEAL) and near(bottom, TEAL), "the new background shows: %r %r" % (top, bottom))
+
+per_locale = dict(bg_body({"en-US": fbg_m["id"], "default": fbg_t["id"]}),
+                  matrix={"locales": ["en-US", "de-DE"]})
+r = bg_render(per_locale)
+got = {i["locale"]: corners(i)[0] for i in r["images"]}
+check(near(got["en-US"], MAGENTA) and near(got["de-DE"], TEAL), "each locale its background: %r" % got)
+
+status, _, r = stack.json("POST", "/v1/renders", dict(bg_body(fbg_m["id"]),
+                          slides=[{"headline": {"lines": ["Hi"]}}]), auth=key_b)
+check(status == 422 and err_code(r) == ("file_not_found", "background.image.file_id"),
+      "another account's background: %d %r" % (status, r))
+status, _, r = stack.json("POST", "/v1/renders", bg_body(7), auth=key_c)
+check(status == 422 and err_code(r) == ("parameter_invalid", "background.image.file_id"),
+      "a background file_id that is not a string: %d %r" % (status, r))
 
 # ---- bad inputs ----
 status, r = upload(en, "text/plain")

@@ -15,6 +15,8 @@
 #include "blob_s3.h"
 #include "s3_client.h"
 #include "s3_presign.h"
+#include "blob_worker.h"
+#include "proto.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -335,6 +337,64 @@ s_presigned (blob_store_t *blobs, const char *url, const char *connect_to, const
     s_direct (blobs, connect_to, what);
 }
 
+/* The blob worker adopts renderer uploads on its own thread and answers
+   each job with the reason it failed, or "". */
+static void
+s_worker (void)
+{
+    char url [512], err [256] = "", link [S3_PRESIGN_URL_MAX];
+    s_url (url, sizeof url, "worker", true);
+    blob_store_t *blobs = blob_store_open ("/nonexistent-unused", url, err);
+    REQUIRE (blobs, "open: %s", err);
+    blob_worker_t *worker = blob_worker_new ("/nonexistent-unused", url, err);
+    REQUIRE (worker, "a blob worker on the store: %s", err);
+    uint8_t data [] = "a result adopted off the loop";
+    proto_result_t res = { .attempt = 1, .width = 1, .height = 1, .bytes = sizeof data };
+    snprintf (res.task_id, sizeof res.task_id, "img_worker");
+    snprintf (res.format, sizeof res.format, "png");
+    util_sha256_hex (data, sizeof data, res.sha256);
+    s_md5_hex (data, sizeof data, res.md5);
+    REQUIRE (blob_store_incoming_url (blobs, "img_worker.1", 60, link, sizeof link, err) == 0, "url: %s", err);
+    s_buf_t got;
+    CHECK (s_plain ("PUT", link, data, sizeof data, NULL, &got) == 200, "the renderer's PUT");
+    msgpack_sbuffer good, bad;
+    msgpack_sbuffer_init (&good);
+    msgpack_sbuffer_init (&bad);
+    REQUIRE (proto_result_encode (&res, &good) == 0, "encode");
+    res.attempt = 2;                   /* nothing was uploaded for attempt 2 */
+    REQUIRE (proto_result_encode (&res, &bad) == 0, "encode");
+    zframe_t *peer = zframe_new ("renderer-1", 10);
+    CHECK (blob_worker_submit (worker, peer, good.data, good.size) == 0
+           && blob_worker_submit (worker, peer, bad.data, bad.size) == 0 && blob_worker_pending (worker) == 2,
+           "two jobs queued");
+    for (int i = 0; i < 2; i++) {
+        zframe_t *identity = NULL, *body = NULL;
+        zpoller_t *poller = zpoller_new (blob_worker_sock (worker), NULL);
+        CHECK (zpoller_wait (poller, 10000) != NULL, "job %d answered", i);
+        zpoller_destroy (&poller);
+        REQUIRE (blob_worker_recv (worker, &identity, &body, err) == 0, "recv %d", i);
+        CHECK (zframe_eq (identity, peer), "job %d comes back with its renderer", i);
+        if (i == 0)
+            CHECK (err [0] == 0 && zframe_size (body) == good.size, "the upload is adopted: '%s'", err);
+        else
+            CHECK (strstr (err, "not in the store"), "a missing upload says so: '%s'", err);
+        zframe_destroy (&identity);
+        zframe_destroy (&body);
+    }
+    CHECK (blob_worker_pending (worker) == 0, "nothing pending");
+    size_t len = 0;
+    void *back = blob_store_get (blobs, res.sha256, 1024, &len, err);
+    CHECK (back && len == sizeof data && memcmp (back, data, len) == 0, "the blob is there: %s", back ? "" : err);
+    free (back);
+    zframe_destroy (&peer);
+    msgpack_sbuffer_destroy (&good);
+    msgpack_sbuffer_destroy (&bad);
+    blob_worker_destroy (&worker);
+    blob_worker_destroy (&worker);
+    blob_store_delete (blobs, res.sha256);
+    blob_store_destroy (&blobs);
+}
+
 static void
 s_s3_path_style (void)
 {
@@ -594,6 +654,7 @@ main (int argc, char **argv)
     pid_t pid = s_server_start (argv [1], data, &stdin_fd);
     check_case ("s3 path-style", s_s3_path_style);
     check_case ("s3 virtual-hosted", s_s3_virtual_hosted);
+    check_case ("blob worker", s_worker);
     check_case ("s3 wrong secret and credentials", s_s3_wrong_secret);
     check_case ("s3 retries", s_retries);
     check_case ("s3 dead endpoint", s_dead_endpoint);

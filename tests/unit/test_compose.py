@@ -2,7 +2,9 @@
 config` when the plugin is there, else PyYAML), describe the stack the
 operations guide promises (scheduler with a data volume, gateway, webhooker,
 a scalable renderer, certificates mounted, healthchecks on /healthz and
-/readyz, CURVE on the non-loopback bus), and every EASEL_* variable they set
+/readyz, CURVE on the non-loopback bus; docker-compose.scale.yml over it:
+MinIO holding the blobs, a standby scheduler on the same data volume, every
+client given both schedulers' endpoints), and every EASEL_* variable they set
 is one some service actually reads (found in the C sources)."""
 import os
 import re
@@ -66,6 +68,39 @@ check(rend.get("deploy", {}).get("replicas", 0) >= 1 and "container_name" not in
 check(rend.get("stop_grace_period"), "renderer has a stop grace period for draining")
 check(set(doc.get("volumes", {})) >= {"data", "certs"}, "named volumes data and certs")
 
+# ---- scaled out: docker-compose.scale.yml over the base file --------------
+scale_file = os.path.join(COMPOSE, "docker-compose.scale.yml")
+scale = yaml.safe_load(read(scale_file))
+if plugin is not None and plugin.returncode == 0:
+    out = subprocess.run(["docker", "compose", "-f", compose_file, "-f", scale_file, "config", "-q"],
+                         capture_output=True, timeout=60,
+                         env=dict(os.environ, MINIO_ROOT_PASSWORD="test-only-password"))
+    check(out.returncode == 0, "docker compose config (scale): " + out.stderr.decode())
+merged = {}
+for name in set(services) | set(scale.get("services", {})):
+    base, over = services.get(name, {}), scale.get("services", {}).get(name, {})
+    svc = dict(base, **over)
+    svc["environment"] = dict(base.get("environment", {}), **over.get("environment", {}))
+    merged[name] = svc
+for name in ("minio", "minio-bucket", "scheduler-standby"):
+    check(name in merged, "scale: service %s missing" % name)
+standby = merged.get("scheduler-standby", {})
+check("--standby" in standby.get("command", []), "scale: the second scheduler runs --standby")
+check(any(str(v).startswith("data:/data") for v in standby.get("volumes", [])),
+      "scale: the standby shares the scheduler's data volume (its lock is the arbiter)")
+for name in ("scheduler", "scheduler-standby"):
+    env = merged.get(name, {}).get("environment", {})
+    check(str(env.get("EASEL_BLOB_URL", "")).startswith("s3://") and "minio:9000" in env.get("EASEL_BLOB_URL", ""),
+          "scale: %s keeps blobs in MinIO" % name)
+    check(env.get("EASEL_S3_SECRET_KEY") and env.get("EASEL_DATA") == "/data", "scale: %s has S3 keys and /data" % name)
+for name in ("gateway", "webhooker", "renderer"):
+    env = merged.get(name, {}).get("environment", {})
+    for var in ("EASEL_API_ENDPOINT", "EASEL_WORK_ENDPOINT", "EASEL_EVENTS_ENDPOINT"):
+        parts = str(env.get(var, "")).split(",")
+        check(len(parts) == 2 and "scheduler:" in parts[0] and "scheduler-standby:" in parts[1],
+              "scale: %s's %s names both schedulers: %r" % (name, var, env.get(var)))
+check("blobs" in scale.get("volumes", {}), "scale: a named volume for MinIO's data")
+
 dockerfile = read(os.path.join(COMPOSE, "Dockerfile"))
 check(re.search(r"^FROM debian:12", dockerfile, re.M), "Dockerfile starts FROM debian:12")
 check("scripts/deps.sh" in dockerfile and "cmake --install" in dockerfile,
@@ -79,7 +114,7 @@ for sub in ("scheduler", "gateway", "renderer", "webhooker", "common", "catalog"
             if fn.endswith((".c", ".h")):      # settings rows may live in a shared macro
                 read_by_services |= set(re.findall(r'"(EASEL_[A-Z0-9_]+)"', read(os.path.join(dirpath, fn))))
 used = set()
-for fn in ("docker-compose.yml", "Dockerfile", ".env.example"):
+for fn in ("docker-compose.yml", "docker-compose.scale.yml", "Dockerfile", ".env.example"):
     used |= set(re.findall(r"\b(EASEL_[A-Z0-9_]+)", read(os.path.join(COMPOSE, fn))))
 check(len(used) >= 10, "compose uses the service variables (found %d)" % len(used))
 for var in sorted(used - read_by_services):

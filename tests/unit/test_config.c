@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "util.h"
 
 static const char *s_ep, *s_mode;
 static int64_t s_ms;
@@ -73,6 +75,12 @@ s_refusals_name_the_setting (void)
            "a choice outside the set lists them, got \"%s\"", err);
     CHECK (s_parse (err, "--api", "http://x", NULL) < 0 && strstr (err, "--api") && strstr (err, "ZeroMQ"),
            "an endpoint without a ZeroMQ scheme, got \"%s\"", err);
+    CHECK (s_parse (err, "--api", "tcp://127.0.0.1:1,tcp://10.0.0.2:1", NULL) == 0
+           && strcmp (s_ep, "tcp://127.0.0.1:1,tcp://10.0.0.2:1") == 0,
+           "a list of endpoints (a scheduler and its standby), got \"%s\"", err);
+    CHECK (s_parse (err, "--api", "tcp://127.0.0.1:1,http://x", NULL) < 0 && strstr (err, "comma-separated"),
+           "a list with a bad element, got \"%s\"", err);
+    CHECK (s_parse (err, "--api", "tcp://127.0.0.1:1,", NULL) < 0, "a list with an empty element");
     CHECK (s_parse (err, "--nope", NULL) < 0 && strstr (err, "--nope"), "unknown argument, got \"%s\"", err);
     CHECK (s_parse (err, "--wait-ms", NULL) < 0 && strstr (err, "wants a value"), "missing value, got \"%s\"", err);
     CHECK (s_parse (err, "--wait-msx=3", NULL) < 0, "a longer flag is not a prefix match");
@@ -113,6 +121,31 @@ s_help_and_markdown (void)
     free (text);
 }
 
+/* util_read_file: a file over max is refused whatever its size, one of
+   exactly max accepted (common/util.c). */
+static void
+s_read_file_cap (void)
+{
+    char path [] = "/tmp/easel-test-read-XXXXXX";
+    int fd = mkstemp (path);
+    REQUIRE (fd >= 0, "mkstemp");
+    char data [3000];
+    memset (data, 'x', sizeof data);
+    REQUIRE (write (fd, data, sizeof data) == (ssize_t) sizeof data, "write");
+    close (fd);
+    size_t len = 0;
+    char *buf = util_read_file (path, 1000, &len);
+    CHECK (!buf, "3000 bytes are refused under a 1000-byte cap (read %zu)", buf ? len : 0);
+    free (buf);
+    buf = util_read_file (path, 3000, &len);
+    CHECK (buf && len == 3000 && buf [3000] == '\0', "exactly the cap is accepted");
+    free (buf);
+    buf = util_read_file (path, 10000, &len);
+    CHECK (buf && len == 3000, "under the cap is read whole");
+    free (buf);
+    unlink (path);
+}
+
 int
 main (void)
 {
@@ -120,5 +153,6 @@ main (void)
     check_case ("refusals_name_the_setting", s_refusals_name_the_setting);
     check_case ("booleans", s_booleans);
     check_case ("help_and_markdown", s_help_and_markdown);
+    check_case ("read_file_cap", s_read_file_cap);
     return check_done ("test_config");
 }

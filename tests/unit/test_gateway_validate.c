@@ -627,9 +627,26 @@ test_file_id (void)
           "parameter_unknown", "slides[0].screenshot.file_id.ja-JP" },
         { "not a string", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},\"slides\":[{\"screenshot\":"
           "{\"file_id\":7}}]}", "parameter_invalid", "slides[0].screenshot.file_id" },
-        { "background file", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},\"background\":{\"image\":"
-          "{\"file_id\":\"file_a\"}},\"slides\":[{\"headline\":{\"lines\":[\"a\"]}}]}",
+        { "unknown background file", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},\"background\":"
+          "{\"image\":{\"file_id\":\"file_zz\"}},\"slides\":[{\"headline\":{\"lines\":[\"a\"]}}]}",
+          "file_not_found", "background.image.file_id" },
+        { "background url and file", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},\"background\":"
+          "{\"image\":{\"file_id\":\"file_a\",\"url\":\"https://example.com/a.png\"}},"
+          "\"slides\":[{\"headline\":{\"lines\":[\"a\"]}}]}", "parameter_invalid", "background.image" },
+        { "background file not a string", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},\"background\":"
+          "{\"image\":{\"file_id\":[\"file_a\"]}},\"slides\":[{\"headline\":{\"lines\":[\"a\"]}}]}",
           "parameter_invalid", "background.image.file_id" },
+        { "background locale without a file", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},"
+          "\"matrix\":{\"locales\":[\"en-US\",\"de-DE\"]},\"background\":{\"image\":{\"file_id\":"
+          "{\"en-US\":\"file_a\"}}},\"slides\":[{\"headline\":{\"lines\":[\"a\"]}}]}",
+          "parameter_missing", "background.image.file_id.de-DE/appstore.iphone_6_9" },
+        { "background null entry", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},"
+          "\"matrix\":{\"locales\":[\"en-US\"]},\"background\":{\"image\":{\"file_id\":"
+          "{\"en-US\":null,\"default\":\"file_a\"}}},\"slides\":[{\"headline\":{\"lines\":[\"a\"]}}]}",
+          "parameter_invalid", "background.image.file_id.en-US" },
+        { "every image skipped", "{\"canvas\":{\"preset\":\"appstore.iphone_6_9\"},"
+          "\"matrix\":{\"locales\":[\"en-US\"]},\"slides\":[{\"screenshot\":{\"file_id\":"
+          "{\"en-US\":null}}}]}", "parameter_invalid", "slides" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         rc = render_request_parse_files (bad [i].body, strlen (bad [i].body), s_fake_resolve, NULL, &cr, &e);
@@ -638,6 +655,83 @@ test_file_id (void)
                "%s: expected 422 %s %s, got %d %s %s", bad [i].name, bad [i].code, bad [i].param,
                e.status, e.code, e.param);
     }
+}
+
+/* background.image.file_id: a string or a per-locale / per-preset map,
+   resolved like a screenshot's, named by the spec (bg_sha256) and the task
+   (bg_blob); the text defaults to white as over a fetched image. */
+static void
+test_background_file_id (void)
+{
+    const char *body =
+        "{\"matrix\":{\"locales\":[\"en-US\",\"de-DE\"],\"presets\":[\"appstore.iphone_6_9\","
+        "\"appstore.ipad_13\"]},\"background\":{\"image\":{\"file_id\":{\"de-DE/appstore.ipad_13\":"
+        "\"file_b\",\"default\":\"file_a\"}}},"
+        "\"slides\":[{\"headline\":{\"lines\":[\"Hi\"]},\"screenshot\":{\"file_id\":\"file_b\"}}]}";
+    proto_create_render_t cr;
+    api_error_t e;
+    s_resolved = 0;
+    int rc = render_request_parse_files (body, strlen (body), s_fake_resolve, NULL, &cr, &e);
+    CHECK (rc == 0, "a background file_id map parses: %s %s %s", e.code, e.param, e.message);
+    if (rc != 0)
+        return;
+    CHECK (cr.ntasks == 4 && cr.nblobs == 0, "4 images, no blobs carried: %d %d", cr.ntasks, cr.nblobs);
+    CHECK (s_resolved == 2, "each distinct file resolved once over both fields, got %d", s_resolved);
+    for (int i = 0; i < cr.ntasks; i++) {
+        const proto_task_spec_t *t = &cr.tasks [i];
+        char want = strcmp (t->locale, "de-DE") == 0 && strcmp (t->preset, "appstore.ipad_13") == 0 ? 'b' : 'a';
+        CHECK (t->bg_blob [0] == want && strlen (t->bg_blob) == 64 && t->blob [0] == 'b',
+               "task %d (%s %s) names background %c and screenshot b, got %.8s %.8s", i, t->locale,
+               t->preset, want, t->bg_blob, t->blob);
+        proto_slide_t sl;
+        char err [PROTO_ERR_MAX];
+        if (proto_slide_decode ((const char *) t->spec, t->spec_len, &sl, err) != 0) {
+            CHECK (false, "task %d spec decodes: %s", i, err);
+            continue;
+        }
+        CHECK (strcmp (sl.bg_sha256, t->bg_blob) == 0 && !sl.bg_image_url && !sl.bg_data,
+               "task %d spec names its background by sha256 only", i);
+        CHECK (sl.text_color == 0xFFFFFFu, "white text over a background image, got %06x", sl.text_color);
+        proto_slide_free (&sl);
+    }
+    proto_create_render_free (&cr);
+    /* without a resolver (render_request_parse) a background file is refused like a screenshot's */
+    rc = render_request_parse (body, strlen (body), &cr, &e);
+    CHECK (rc == -1 && e.status == 422 && strcmp (e.param, "background.image.file_id") == 0,
+           "no resolver: 422 naming background.image.file_id, got %d %s", e.status, e.param);
+}
+
+/* A null in a screenshot's file_id map leaves that matrix cell out: no
+   task for it, the others as before, the sync cap counted on what is left. */
+static void
+test_file_id_skip (void)
+{
+    const char *body =
+        "{\"matrix\":{\"locales\":[\"en-US\",\"ja\"],\"presets\":[\"appstore.iphone_6_9\","
+        "\"appstore.ipad_13\"]},"
+        "\"slides\":[{\"screenshot\":{\"file_id\":{\"en-US/appstore.iphone_6_9\":\"file_a\","
+        "\"ja/appstore.ipad_13\":\"file_b\",\"default\":null}}},"
+        "{\"screenshot\":{\"file_id\":{\"ja\":null,\"default\":\"file_b\"}}}]}";
+    proto_create_render_t cr;
+    api_error_t e;
+    int rc = render_request_parse_files (body, strlen (body), s_fake_resolve, NULL, &cr, &e);
+    CHECK (rc == 0, "a map with null entries parses: %s %s %s", e.code, e.param, e.message);
+    if (rc != 0)
+        return;
+    /* slide 0: 2 of 4 cells; slide 1: the en-US pair */
+    static const struct { int slide; const char *locale, *preset; char file; } want [] = {
+        { 0, "en-US", "appstore.iphone_6_9", 'a' }, { 0, "ja", "appstore.ipad_13", 'b' },
+        { 1, "en-US", "appstore.iphone_6_9", 'b' }, { 1, "en-US", "appstore.ipad_13", 'b' },
+    };
+    CHECK (cr.ntasks == 4, "4 images of 8 cells, got %d", cr.ntasks);
+    for (int i = 0; i < cr.ntasks && i < 4; i++)
+        CHECK (cr.tasks [i].slide == want [i].slide && strcmp (cr.tasks [i].locale, want [i].locale) == 0
+               && strcmp (cr.tasks [i].preset, want [i].preset) == 0 && cr.tasks [i].blob [0] == want [i].file,
+               "task %d is slide %d %s %s file %c, got slide %d %s %s %.4s", i, want [i].slide,
+               want [i].locale, want [i].preset, want [i].file, cr.tasks [i].slide, cr.tasks [i].locale,
+               cr.tasks [i].preset, cr.tasks [i].blob);
+    CHECK (cr.sync, "4 images stay under the sync cap");
+    proto_create_render_free (&cr);
 }
 
 int
@@ -655,6 +749,8 @@ main (void)
     test_layout ();
     test_upload_check ();
     test_file_id ();
+    test_background_file_id ();
+    test_file_id_skip ();
     if (check_failures) {
         fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;

@@ -2,10 +2,12 @@
     A gradient + 2-line headline + inline PNG screenshot at 1320x2868 must give
     an RGB PNG of that size, byte-identical on a second run, with the expected
     background colours; a custom 800x600 flat canvas works; bad inputs give
-    typed errors; a TASK round-trips to a RESULT or a FAIL. */
+    typed errors; a TASK round-trips to a RESULT or a FAIL, and one with an
+    uploaded background draws it. */
 #include "check.h"
 #include "render_task.h"
 #include "slide_render.h"
+#include "util.h"
 
 #include <gd.h>
 #include <stdio.h>
@@ -214,6 +216,71 @@ test_bad_inputs (void)
     gdFree (shot);
 }
 
+/* An uploaded background travels as the task's bg_blob: the spec names it by
+   bg_sha256, the renderer draws it cover-fit under the frame; a task that
+   came without it answers a retryable blob_missing. */
+static void
+test_background_blob (void)
+{
+    /* a 100x200 background: magenta over a teal bottom half */
+    gdImagePtr bgim = gdImageCreateTrueColor (100, 200);
+    gdImageFilledRectangle (bgim, 0, 0, 99, 99, gdTrueColor (0xE0, 0x20, 0xC0));
+    gdImageFilledRectangle (bgim, 0, 100, 99, 199, gdTrueColor (0x10, 0x90, 0x90));
+    int bg_len = 0;
+    uint8_t *bg = gdImagePngPtr (bgim, &bg_len);
+    gdImageDestroy (bgim);
+    int shot_len = 0;
+    uint8_t *shot = s_make_shot (200, 400, &shot_len);
+    proto_slide_t spec = s_base_spec (shot, shot_len);
+    spec.width = 400;
+    spec.height = 800;
+    util_sha256_hex (bg, (size_t) bg_len, spec.bg_sha256);
+    msgpack_sbuffer specbuf, out;
+    msgpack_sbuffer_init (&specbuf);
+    CHECK (proto_slide_encode (&spec, &specbuf) == 0, "expected the slide to encode");
+    proto_task_t task = { .task_id = "img_01JD0000000000000000000001", .attempt = 1,
+                          .spec = specbuf.data, .spec_len = specbuf.size,
+                          .bg_blob = bg, .bg_blob_len = (size_t) bg_len };
+    memcpy (task.bg_blob_sha256, spec.bg_sha256, sizeof task.bg_blob_sha256);
+    for (int round = 0; round < 2; round++) {
+        msgpack_sbuffer_init (&out);
+        int cmd = 0;
+        render_error_t why;
+        CHECK (render_task_run (&task, &s_opts, &cmd, &out, &why) == 0, "render_task_run: %s", why.message);
+        char derr[PROTO_ERR_MAX] = "";
+        if (round == 0) {
+            proto_result_t res = { 0 };
+            CHECK (cmd == PROTO_RESULT && proto_result_decode (out.data, out.size, &res, derr) == 0,
+                   "expected a RESULT with the background, got cmd %d (%s) %s", cmd, derr, why.message);
+            gdImagePtr im = res.len ? gdImageCreateFromPngPtr ((int) res.len, res.data) : NULL;
+            CHECK (im != NULL, "expected the RESULT to decode");
+            if (im) {
+                /* cover-fit: 100x200 scaled x4 over 400x800, its halves at the top and bottom */
+                int top = gdImageGetTrueColorPixel (im, 3, 3);
+                int bottom = gdImageGetTrueColorPixel (im, 3, 796);
+                CHECK (s_near (top, 0xE020C0, 6), "expected the magenta background at the top, got #%06X", top);
+                CHECK (s_near (bottom, 0x109090, 6), "expected the teal background at the bottom, got #%06X", bottom);
+                gdImageDestroy (im);
+            }
+            proto_result_free (&res);
+            task.bg_blob_sha256[0] = '\0';      /* the scheduler could not read it */
+            task.bg_blob = NULL;
+            task.bg_blob_len = 0;
+        }
+        else {
+            proto_fail_t fail = { 0 };
+            CHECK (cmd == PROTO_FAIL && proto_fail_decode (out.data, out.size, &fail, derr) == 0
+                   && strcmp (fail.error.code, "blob_missing") == 0 && fail.retryable,
+                   "expected a retryable FAIL blob_missing without the background, got %s", fail.error.code);
+            proto_fail_free (&fail);
+        }
+        msgpack_sbuffer_destroy (&out);
+    }
+    msgpack_sbuffer_destroy (&specbuf);
+    gdFree (shot);
+    gdFree (bg);
+}
+
 static double
 s_ms (struct timespec a, struct timespec b)
 {
@@ -253,6 +320,7 @@ main (void)
     test_full_slide ();
     test_custom_canvas ();
     test_bad_inputs ();
+    test_background_blob ();
     test_timing ();
     gdFontCacheShutdown ();
     if (check_failures) {

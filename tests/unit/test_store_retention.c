@@ -2,7 +2,8 @@
     an inline image recorded once and named by the tasks that need it, a final
     render's specs and inline images dropped, storage counted per account,
     retention deleting final renders (never a processing one) while the
-    ledger keeps balances, blob garbage collection by reference, the blob
+    ledger keeps balances, blob garbage collection by reference (a task's
+    uploaded background pinned like its screenshot), the blob
     store's delete and orphan scan, task unlease, and the statement cache
     refusing past its cap in every build, and the directory fsyncs of a new
     blob. Single thread. */
@@ -10,6 +11,7 @@
 #include "store_test.h"
 #include "job_store.h"
 #include "blob_store.h"
+#include "store/store_backend.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -227,6 +229,88 @@ main (void)
     CHECK (job_store_blob_gc (store, 10, s_collect, collected, err) == 1
            && strcmp (collected, f.sha256) == 0, "a swept file's blob is collected");
     REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+
+    /* an uploaded background (background.image.file_id): the task names it
+       beside its screenshot, the lease hands it over as bg_blob_sha256, it
+       stays pinned after its file expires while the task may still be
+       drawn, and goes once the render is final */
+    uint8_t bgimg [400];
+    for (size_t i = 0; i < sizeof bgimg; i++)
+        bgimg [i] = (uint8_t) (i * 29 + 3);
+    job_store_upload_t bgf;
+    memset (&bgf, 0, sizeof bgf);
+    util_sha256_hex (bgimg, sizeof bgimg, bgf.sha256);
+    snprintf (bgf.account_id, sizeof bgf.account_id, "%s", acct);
+    snprintf (bgf.format, sizeof bgf.format, "png");
+    bgf.bytes = sizeof bgimg;
+    bgf.width = bgf.height = 10;
+    bgf.created_at_ms = now;
+    bgf.expires_at_ms = now + 1000;
+    char bg_rid [PROTO_ID_MAX];
+    proto_task_spec_t bgt;
+    memset (&bgt, 0, sizeof bgt);
+    snprintf (bgt.format, sizeof bgt.format, "png");
+    bgt.width = bgt.height = 100;
+    bgt.spec = "spec-bytes";
+    bgt.spec_len = 10;
+    memcpy (bgt.bg_blob, bgf.sha256, 65);
+    proto_create_render_t bgreq = { .metadata_json = "{}", .ntasks = 1, .tasks = &bgt };
+    REQUIRE (job_store_begin (store, err) == 0, "begin");
+    REQUIRE (job_store_upload_put (store, &bgf, "image/png", err) == 0, "background upload: %s", err);
+    REQUIRE (job_store_render_create (store, acct, &bgreq, now, bg_rid, err) == 0,
+             "a render with a background file: %s", err);
+    CHECK (job_store_upload_sweep (store, now + 1000, 10, err) == 1, "the background's file expires");
+    collected [0] = 0;
+    CHECK (job_store_blob_gc (store, 10, s_collect, collected, err) == 0 && !collected [0],
+           "a queued task pins its background after the file expired: '%s'", collected);
+    memset (&task, 0, sizeof task);
+    CHECK (job_store_task_lease_next (store, "r1", now, 60000, &task, err) == 1
+           && strcmp (task.bg_blob_sha256, bgf.sha256) == 0 && !task.blob_sha256 [0],
+           "a leased task names its background: '%s'", task.bg_blob_sha256);
+    proto_result_t bgres = { .attempt = task.attempt, .width = 100, .height = 100,
+                             .data = out_png, .len = sizeof out_png };
+    snprintf (bgres.task_id, sizeof bgres.task_id, "%s", task.task_id);
+    snprintf (bgres.format, sizeof bgres.format, "png");
+    REQUIRE (job_store_blob_add (store, out_sha, sizeof out_png, "image/png", err) == 0, "add: %s", err);
+    CHECK (job_store_task_succeed (store, &bgres, out_sha, now, err) == 0, "succeed: %s", err);
+    proto_task_free (&task);
+    CHECK (job_store_blob_gc (store, 10, s_collect, collected, err) == 0,
+           "still pinned until the render is final");
+    CHECK (job_store_render_complete (store, bg_rid, now, err) == 0, "complete: %s", err);
+    CHECK (job_store_blob_gc (store, 10, s_collect, collected, err) == 1
+           && strcmp (collected, bgf.sha256) == 0, "a final render's background is collected: '%s'",
+           collected);
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+
+    /* the cache key covers the background: the same spec with another
+       background is another key; a background by URL has none */
+    {
+        proto_slide_t sl = { .width = 100, .height = 100, .bg_ncolors = 1, .device = "none",
+                             .format = "png" };
+        char keys [3][65];
+        bool keyed [3];
+        for (int i = 0; i < 3; i++) {
+            memset (sl.bg_sha256, i == 1 ? 'b' : 'a', 64);
+            sl.bg_sha256 [64] = 0;
+            msgpack_sbuffer sb;
+            msgpack_sbuffer_init (&sb);
+            REQUIRE (proto_slide_encode (&sl, &sb) == 0, "slide %d encodes", i);
+            proto_task_spec_t t = { .spec = sb.data, .spec_len = sb.size };
+            keyed [i] = store_cache_key (&t, keys [i]);
+            msgpack_sbuffer_destroy (&sb);
+        }
+        CHECK (keyed [0] && keyed [1] && keyed [2], "specs naming an uploaded background are keyed");
+        CHECK (strcmp (keys [0], keys [2]) == 0 && strcmp (keys [0], keys [1]) != 0,
+               "the same background gives the same key, another background another");
+        sl.bg_image_url = "https://example.com/bg.png";
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        REQUIRE (proto_slide_encode (&sl, &sb) == 0, "slide encodes");
+        proto_task_spec_t t = { .spec = sb.data, .spec_len = sb.size };
+        char k [65];
+        CHECK (!store_cache_key (&t, k), "a background fetched by URL has no cache key");
+        msgpack_sbuffer_destroy (&sb);
+    }
 
     /* an orphan file (no row) older than the age is removed by the scan */
     uint8_t orphan [5] = { 9, 9, 9, 9, 9 };

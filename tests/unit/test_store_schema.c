@@ -3,7 +3,8 @@
     TABLE probes are copied below as fixtures, one as it ended and one from
     before the ledger) is recognised, brought to STORE_SCHEMA_VERSION with
     its rows intact and ends with the same tables, columns and indexes as a
-    new one; a database of a newer schema is refused and left alone; the
+    new one; a version 2 database gains version 3's background input column
+    with its rows and tasks intact; a database of a newer schema is refused and left alone; the
     migration runner applies steps in order, one transaction each, and a
     failing step leaves the version before it.
     Single thread; every failure says what was expected. */
@@ -393,6 +394,56 @@ s_case_early (void)
     s_rmdir (dir);
 }
 
+/* A version 2 database (capture profiles, before tasks had a background
+   input) with a queued task: version 3 adds tasks.bg_input_sha256 (NULL for
+   the old task, which still leases) and its index, and ends as a new one. */
+static void
+s_case_v2 (void)
+{
+    char dir [] = "/tmp/easel-test-schema-XXXXXX";
+    s_mkdir (dir);
+    sqlite3 *db = s_raw (dir);
+    char err [256] = "";
+    REQUIRE (store_migrations_n >= 3 && store_migrations [2].version == 3,
+             "the list has a version 3 step");
+    REQUIRE (store_schema_migrate (db, store_migrations, 2, err) == 0, "up to version 2: %s", err);
+    CHECK (s_int (db, "SELECT count(*) FROM pragma_table_info('tasks') WHERE name = 'bg_input_sha256'") == 0,
+           "version 2 has no bg_input_sha256");
+    s_exec (db, s_rows_common, "rows");
+    s_exec (db, "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale, preset, width, height,"
+                " format, spec, state, attempt, input_sha256) VALUES ('img_q', 'rnd_old', 1, 2, 0, 'en-US',"
+                " 'play.phone', 1080, 1920, 'png', x'00', 'queued', 0, 'aa');"
+                "UPDATE renders SET status = 'processing'", "a queued task");
+    sqlite3_close (db);
+    job_store_t *store = job_store_open (dir, err);
+    REQUIRE (store, "a version 2 database opens: %s", err);
+    proto_task_t task;
+    memset (&task, 0, sizeof task);
+    REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
+    CHECK (job_store_task_lease_next (store, "r1", 5000, 60000, &task, err) == 1
+           && strcmp (task.task_id, "img_q") == 0 && strcmp (task.blob_sha256, "aa") == 0
+           && task.bg_blob_sha256 [0] == 0,
+           "the old task leases with its screenshot and no background: %s '%s' '%s'", task.task_id,
+           task.blob_sha256, task.bg_blob_sha256);
+    proto_task_free (&task);
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+    job_store_destroy (&store);
+    db = s_raw (dir);
+    CHECK (s_int (db, "PRAGMA user_version") == 3 && STORE_SCHEMA_VERSION >= 3,
+           "migrated to version 3, got %lld", (long long) s_int (db, "PRAGMA user_version"));
+    CHECK (s_int (db, "SELECT count(*) FROM tasks WHERE bg_input_sha256 IS NULL") == 3,
+           "every old task has no background input");
+    s_exec (db, "DELETE FROM tasks WHERE id = 'img_q'", "drop the queued task");
+    sqlite3_close (db);
+    static char migrated [32768];
+    s_schema_text (dir, migrated, sizeof migrated);
+    CHECK (strstr (migrated, "tasks.bg_input_sha256 TEXT") && strstr (migrated, "index tasks_bg_input"),
+           "the column and its index are there:\n%s", migrated);
+    CHECK (strcmp (migrated, s_fresh_schema) == 0, "the migrated schema equals a new one:\n"
+           "-- migrated\n%s-- new\n%s", migrated, s_fresh_schema);
+    s_rmdir (dir);
+}
+
 /* A database a newer Easel migrated is refused, and left as it was. */
 static void
 s_case_newer (void)
@@ -492,6 +543,7 @@ main (void)
     check_case ("a new database", s_case_fresh);
     check_case ("the unversioned store's database", s_case_unversioned);
     check_case ("a database from before the ledger", s_case_early);
+    check_case ("a version 2 database", s_case_v2);
     check_case ("a newer database", s_case_newer);
     check_case ("the migration runner", s_case_runner);
     check_case ("beside a running scheduler", s_case_beside);

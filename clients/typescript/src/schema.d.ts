@@ -845,8 +845,13 @@ export interface components {
                 angle?: number;
             };
         } | {
+            /** @description exactly one of url (fetched) or file_id (an upload); drawn to cover the canvas */
             image: {
                 url: string;
+            } | {
+                file_id: string | {
+                    [key: string]: string;
+                };
             };
         };
         Slide: {
@@ -873,7 +878,7 @@ export interface components {
                 /** @description base64 PNG/JPEG/WebP, at most 40 megapixels */
                 data?: string;
                 file_id?: string | {
-                    [key: string]: string;
+                    [key: string]: string | null;
                 };
             };
             /** @enum {string} */

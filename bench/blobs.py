@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""blobs: image bytes through the scheduler, files against S3, same run.
+
+Per run (--runs, default 3): the benchmark screenshot is uploaded once
+(POST /v1/files), then a 40-image matrix (4 slides x 10 locales, every slide
+that upload by file_id) is rendered by two renderers, first on the embedded
+file store, then with EASEL_BLOB_URL on a local S3 protocol server
+(tests/s3/start.js: s3rver behind a SigV4 check). Read from the scheduler's
+metrics after each: input image bytes it sent on the bus
+(easel_scheduler_input_bytes_total) and result bytes by path
+(easel_scheduler_result_bytes_total{path="bus"|"renderer"}), per image; and
+the matrix wall, POST to succeeded. With S3 both bus figures must be 0: the
+renderers read inputs and write results in the bucket with URLs the scheduler
+presigns per task.
+
+usage: bench/blobs.py [--runs 3]
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import benchlib
+import harness
+
+LOCALES = ["en-US", "de-DE", "fr-FR", "es-ES", "it-IT", "ja-JP", "ko-KR", "pt-BR", "nl-NL", "sv-SE"]
+S3 = os.path.join(benchlib.ROOT, "tests", "s3", "start.js")
+KEY, SECRET, BUCKET = "bench-key", "bench-secret-4242", "easel-bench"
+
+
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{") and line.split()[0] == name:
+            return float(line.split()[-1])
+    return 0.0
+
+
+def one_stack(shot, env):
+    port = harness.free_port()
+    saved = dict(os.environ)
+    os.environ.update(env, EASEL_METRICS_LISTEN="127.0.0.1:%d" % port)
+    try:
+        stack = harness.Stack(renderers=0, webhooker=False)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    stack.env.pop("EASEL_METRICS_LISTEN", None)
+    try:
+        for i in range(2):
+            stack.start_renderer(i)
+        stack.wait_ready(2)
+        status, _, up = stack.json("POST", "/v1/files", raw=shot, headers={"Content-Type": "image/png"})
+        if status not in (200, 201):
+            sys.exit("upload answered %d: %r" % (status, up))
+        slides = [{"headline": {"lines": ["Track every habit", "slide %d" % n]},
+                   "screenshot": {"file_id": up["id"]}, "device": "iphone"} for n in range(4)]
+        body = benchlib.render_body(slides, LOCALES)
+        t0 = time.monotonic()
+        status, _, r = stack.json("POST", "/v1/renders", body)
+        if status != 202:
+            sys.exit("matrix answered %d: %r" % (status, r))
+        done = benchlib.wait_done(stack, r["id"])
+        wall = time.monotonic() - t0
+        if done["status"] != "succeeded" or done["progress"]["done"] != 40:
+            sys.exit("matrix ended %s: %r" % (done["status"], done["progress"]))
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as resp:
+            text = resp.read().decode()
+        images = 40
+        return {"wall_s": round(wall, 3),
+                "input_bus_bytes_per_image": metric(text, "easel_scheduler_input_bytes_total") / images,
+                "result_bus_bytes_per_image":
+                    metric(text, 'easel_scheduler_result_bytes_total{path="bus"}') / images,
+                "result_renderer_bytes_per_image":
+                    metric(text, 'easel_scheduler_result_bytes_total{path="renderer"}') / images}
+    finally:
+        stack.close()
+
+
+def one_run(shot):
+    files = one_stack(shot, {})
+    store = tempfile.mkdtemp(prefix="easel-bench-s3-")
+    server = subprocess.Popen(["node", "--openssl-legacy-provider", S3, "--dir", store, "--bucket", BUCKET,
+                               "--access-key", KEY, "--secret-key", SECRET],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        port = json.loads(server.stdout.readline().decode())["port"]
+        s3 = one_stack(shot, {"EASEL_BLOB_URL": "s3://%s/bench?endpoint=http://127.0.0.1:%d&region=us-east-1"
+                                                "&path_style=1" % (BUCKET, port),
+                              "EASEL_S3_ACCESS_KEY": KEY, "EASEL_S3_SECRET_KEY": SECRET})
+    finally:
+        server.stdin.close()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(store, ignore_errors=True)
+    run = {"files_" + k: v for k, v in files.items()}
+    run.update({"s3_" + k: v for k, v in s3.items()})
+    run["s3_over_files_wall"] = round(s3["wall_s"] / files["wall_s"], 3)
+    return run
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    for tool in ("easel-scheduler", "easel-gateway", "easel-renderer"):
+        benchlib.need(os.path.join(benchlib.BIN, tool))
+    benchlib.need("node")
+    tmp = tempfile.mkdtemp(prefix="easel-bench-blobs-")
+    try:
+        with open(benchlib.make_shot(tmp), "rb") as f:
+            shot = f.read()
+        runs = []
+        for _ in range(args.runs):
+            runs.append(one_run(shot))
+            print(json.dumps(runs[-1]), file=sys.stderr)
+        keys = runs[0].keys()
+        benchlib.report("blobs", runs, {k: benchlib.median([r[k] for r in runs]) for k in keys})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
