@@ -129,6 +129,7 @@ job_store_blob_gc (job_store_t *self, int32_t limit,
     PGresult *res = pg_query (self, err,
         "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.sha256 = b.sha256)"
         " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.input_sha256 = b.sha256)"
+        " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.bg_input_sha256 = b.sha256)"
         " AND NOT EXISTS (SELECT 1 FROM render_blobs rb WHERE rb.sha256 = b.sha256)"
         " AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256) LIMIT $1",
         "i", (int64_t) limit);

@@ -19,8 +19,9 @@ s_cache_serve (job_store_t *self, const char *account_id, const char *task_id, c
 {
     return pg_run (self, err,
         "UPDATE tasks SET (state, sha256, bytes, width, height, findings, thumb, price, cached, spec,"
-        " input_sha256) = (SELECT 'succeeded', t.sha256, t.bytes, t.width, t.height, t.findings, t.thumb,"
-        " 0, 1, ''::bytea, NULL::text FROM tasks t JOIN renders r ON r.id = t.render_id"
+        " input_sha256, bg_input_sha256) = (SELECT 'succeeded', t.sha256, t.bytes, t.width, t.height,"
+        " t.findings, t.thumb, 0, 1, ''::bytea, NULL::text, NULL::text FROM tasks t"
+        " JOIN renders r ON r.id = t.render_id"
         " WHERE t.cache_key = $1 AND r.account_id = $2 AND t.state = 'succeeded' AND t.id <> $3"
         " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256)"
         " ORDER BY r.created_at DESC LIMIT 1)"
@@ -72,13 +73,14 @@ job_store_render_create (job_store_t *self, const char *account_id,
         char key [65];
         bool keyed = store_cache_key (t, key);
         if (pg_run (self, err, "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale,"
-                               " preset, width, height, format, spec, state, input_sha256, cache_key)"
-                               " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', $12, $13)",
-                    "ssiiissiisbss",
+                               " preset, width, height, format, spec, state, input_sha256,"
+                               " bg_input_sha256, cache_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+                               " $9, $10, $11, 'queued', $12, $13, $14)",
+                    "ssiiissiisbsss",
                     task_id, render_id, render_seq, (int64_t) i, (int64_t) t->slide, t->locale,
                     t->preset, (int64_t) t->width, (int64_t) t->height, t->format,
                     (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL,
-                    keyed ? key : NULL))
+                    t->bg_blob [0] ? t->bg_blob : NULL, keyed ? key : NULL))
             return -1;
         if (keyed && !req->no_cache && s_cache_serve (self, account_id, task_id, key, err))
             return -1;
@@ -302,8 +304,8 @@ job_store_render_complete (job_store_t *self, const char *render_id, int64_t now
     if (self->changes == 0)
         return 0;
     /* a final task is never drawn again: its spec and inline image go */
-    if (pg_run (self, err, "UPDATE tasks SET spec = ''::bytea, input_sha256 = NULL WHERE render_id = $1",
-                "s", render_id)
+    if (pg_run (self, err, "UPDATE tasks SET spec = ''::bytea, input_sha256 = NULL, bg_input_sha256 = NULL"
+                           " WHERE render_id = $1", "s", render_id)
     ||  pg_run (self, err, "DELETE FROM render_blobs WHERE render_id = $1", "s", render_id)
     ||  pg_run (self, err, "UPDATE accounts SET stored_bytes = GREATEST(0, stored_bytes - (SELECT"
                            " inline_bytes FROM renders WHERE id = $1)) WHERE id ="

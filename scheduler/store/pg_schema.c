@@ -117,9 +117,18 @@ static const char s_v2 [] =
     "  name TEXT NOT NULL, summary TEXT NOT NULL, sealed BYTEA NOT NULL,"
     "  created_at BIGINT NOT NULL, UNIQUE (account_id, name));";
 
+/* ---- version 3: a task's second input, its uploaded background image
+   (background.image.file_id), pinned like input_sha256 until the task is
+   final (job_store_blob_gc) ---- */
+
+static const char s_v3 [] =
+    "ALTER TABLE tasks ADD COLUMN bg_input_sha256 TEXT;"
+    "CREATE INDEX tasks_bg_input ON tasks(bg_input_sha256) WHERE bg_input_sha256 IS NOT NULL;";
+
 const pg_migration_t pg_migrations [] = {
     { 1, s_v1 },
     { 2, s_v2 },
+    { 3, s_v3 },
 };
 const int pg_migrations_n = sizeof pg_migrations / sizeof pg_migrations [0];
 

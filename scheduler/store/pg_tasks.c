@@ -65,13 +65,15 @@ job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture
         return -1;
     PGresult *res = seq
         ? pg_query (self, err,
-            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id FROM tasks t"
+            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id, t.bg_input_sha256"
+            " FROM tasks t"
             " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
             " AND t.render_seq = $1 AND ($2 <> 0 OR substr(t.id, 1, 4) <> 'cap_')"
             " ORDER BY t.idx LIMIT 1 FOR UPDATE OF t SKIP LOCKED", "ii", seq, (int64_t) capture)
         : pg_query (self, err,
             /* the request id of its render comes along, for the TASK and the logs */
-            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id FROM tasks t"
+            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id, t.bg_input_sha256"
+            " FROM tasks t"
             " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
             " AND ($1 <> 0 OR substr(t.id, 1, 4) <> 'cap_')"
             " ORDER BY t.render_seq, t.idx LIMIT 1 FOR UPDATE OF t SKIP LOCKED", "i", (int64_t) capture);
@@ -90,6 +92,7 @@ job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture
     pg_copy (res, 0, 3, out->req, sizeof out->req);
     pg_copy (res, 0, 4, out->blob_sha256, sizeof out->blob_sha256);
     pg_copy (res, 0, 5, out->render_id, sizeof out->render_id);
+    pg_copy (res, 0, 6, out->bg_blob_sha256, sizeof out->bg_blob_sha256);
     PQclear (res);
     if (spec_rc) {
         pg_set_err (err, "out of memory");

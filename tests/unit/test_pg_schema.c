@@ -93,7 +93,7 @@ s_newer_refused (void)
     PQclear (res);
     long tables = s_number (conn, s_tables);
     CHECK (pg_schema_migrate (conn, pg_migrations, pg_migrations_n, err) == -1
-           && strstr (err, "newer than this Easel's 2"), "a newer database is refused: '%s'", err);
+           && strstr (err, "newer than this Easel's"), "a newer database is refused: '%s'", err);
     CHECK (pg_schema_version (conn) == 99 && s_number (conn, s_tables) == tables,
            "and left untouched");
     /* job_store_open says the same */
@@ -238,7 +238,7 @@ s_beside (void)
     snprintf (saved, sizeof saved, "%s", s_base);
     setenv ("EASEL_DATABASE_URL", url, 1);
     job_store_t *store = job_store_open_beside ("/nonexistent-data-dir", err);
-    CHECK (!store && strstr (err, "schema version 0 and this Easel's is 2"),
+    CHECK (!store && strstr (err, "schema version 0 and this Easel's is"),
            "a database no scheduler made is refused: '%s'", err);
     CHECK (s_number (conn, s_tables) == 0, "and nothing is made in it");
     job_store_t *sched = job_store_open ("/nonexistent-data-dir", err);
