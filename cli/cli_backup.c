@@ -2,7 +2,9 @@
     data directory's database taken with SQLite's online backup API while the
     scheduler keeps running (job_store_backup). Blobs are content-addressed
     and written before any row names them, so copying blobs/ after FILE gives
-    a set in which every referenced blob exists (docs/operations.md).
+    a set in which every referenced blob exists (docs/operations.md). With
+    the store on PostgreSQL (EASEL_DATABASE_URL) there is no file to copy:
+    the store's answer says to use pg_dump, and the command fails with it.
     Single threaded; output to stdout, errors to stderr. */
 #include <jansson.h>
 #include <stdio.h>
@@ -63,7 +65,10 @@ cli_backup (int argc, char **argv)
     }
     char db [S_PATH_MAX + 16];
     struct stat st;
-    if (snprintf (db, sizeof db, "%s/easel.db", data) >= (int) sizeof db || stat (db, &st) != 0) {
+    const char *db_url = getenv ("EASEL_DATABASE_URL");
+    bool on_file = !db_url || !*db_url;    /* else the store says: pg_dump */
+    if (on_file
+    &&  (snprintf (db, sizeof db, "%s/easel.db", data) >= (int) sizeof db || stat (db, &st) != 0)) {
         fprintf (stderr, "easel: no database at %s/easel.db\n", data);
         return 1;
     }

@@ -1,9 +1,12 @@
 /*  job_store.h: the store, Easel's one state interface: every SQL statement
     Easel runs lives behind it. A backend is the set of files that defines
-    these functions (scheduler/store/store_backend.h); the build links one.
-    SQLite (WAL, synchronous=FULL, busy_timeout) under the data directory is
-    the embedded default: scheduler/store/sqlite_<concern>.c, its schema as
-    versioned migrations in sqlite_schema.c. The scheduler's single state
+    these functions (scheduler/store/store_backend.h, store_ops.h); both
+    link, and job_store_open picks one by EASEL_DATABASE_URL. SQLite (WAL,
+    synchronous=FULL, busy_timeout) under the data directory is the embedded
+    default: scheduler/store/sqlite_<concern>.c, its schema as versioned
+    migrations in sqlite_schema.c. PostgreSQL (libpq) is
+    scheduler/store/pg_<concern>.c, the same schema versions in
+    pg_schema.c. Errors say "sqlite: ..." or "postgresql: ...". The scheduler's single state
     thread owns one handle; the CLI opens its own short-lived handle for
     `easel keys`, `easel credits`, `easel backup` and `easel up` (WAL lets it
     work on a stopped data dir and beside a running scheduler).
@@ -18,12 +21,14 @@
 
 typedef struct _job_store_t job_store_t;
 
-/* Opens (creating if needed) <data_dir>/easel.db, creating data_dir itself
-   if missing, and brings its schema to the latest version (each migration
-   in its own transaction; a database from before versions is adopted).
-   NULL with a one-line reason in err (256 bytes), among them a database
-   made by a newer Easel ("... newer than this Easel's N"), which is left
-   untouched. */
+/* Opens the store of this process's EASEL_DATABASE_URL: unset or empty,
+   (creating if needed) <data_dir>/easel.db, creating data_dir itself if
+   missing; postgres:// or postgresql://, that PostgreSQL database
+   (data_dir unused); any other value is refused. Brings its schema to the
+   latest version (each migration in its own transaction; a SQLite
+   database from before versions is adopted). NULL with a one-line reason
+   in err (256 bytes), among them a database made by a newer Easel ("...
+   newer than this Easel's N"), which is left untouched. */
 job_store_t *job_store_open (const char *data_dir, char *err);
 
 /* Opens the store of a data dir a running scheduler holds, for the CLI's
@@ -74,7 +79,9 @@ int job_store_key_revoke (job_store_t *self, const char *key_or_prefix, char *er
 /* ---- everything below is the scheduler's (one state thread) -------------- */
 
 /* Transactions: the scheduler groups one loop pass into BEGIN IMMEDIATE ...
-   COMMIT. On a failed commit call rollback; nothing of the pass is kept. */
+   COMMIT (PostgreSQL: BEGIN ... COMMIT, and a commit of a transaction a
+   statement failed in is a failure). On a failed commit call rollback;
+   nothing of the pass is kept. */
 int  job_store_begin (job_store_t *self, char *err);
 int  job_store_commit (job_store_t *self, char *err);
 void job_store_rollback (job_store_t *self);
@@ -476,7 +483,8 @@ int job_store_req_get (job_store_t *self, const char *object_id, char req [PROTO
    names are then collected: the caller deletes their files after COMMIT. */
 #define JOB_STORE_SWEEP_MAX 256
 
-/* The last SQLite error was SQLITE_FULL (the disk or the database is full). */
+/* The last error was SQLITE_FULL, or PostgreSQL's SQLSTATE 53100
+   disk_full (the disk or the database is full). */
 bool job_store_is_full (job_store_t *self);
 
 /* The account's stored bytes into *bytes: the inline images of its
@@ -544,7 +552,8 @@ int job_store_profile_list (job_store_t *self, const char *account_id,
 int job_store_profile_delete (job_store_t *self, const char *account_id, const char *id, char *err);
 void job_store_profile_free (job_store_profile_t *p);
 
-/* Online backup (easel backup): copies the whole database into `dest_path`
+/* Online backup (easel backup), SQLite only (on PostgreSQL: -1 with err
+   saying to use pg_dump, nothing written): copies the whole database into `dest_path`
    with SQLite's backup API while other connections (the scheduler) keep
    writing; WAL readers do not block writers, so the copy is one consistent
    snapshot. Writes dest_path.tmp, checks it (quick_check), fsyncs and renames

@@ -109,6 +109,9 @@ s_configure (scheduler_config_t *self, int argc, char **argv, const char **metri
         CONFIG_METRICS (metrics),
         BUS_SECURITY_CONFIG_SERVER,
         CONFIG_ALLOW_PRIVATE_HELP (NULL, "accepted like the other services'; the scheduler fetches nothing"),
+        { .env = "EASEL_DATABASE_URL", .kind = CONFIG_TEXT, .shown = "unset (SQLite under the data dir)",
+          .help = "where state lives: `postgres://user:password@host:port/db` for PostgreSQL "
+                  "(see PostgreSQL); the CLI's keys, credits and backup read it too" },
         { .env = "EASEL_BLOB_URL", .kind = CONFIG_TEXT, .shown = "unset (files under the data dir)",
           .help = "where image bytes live: `s3://bucket/prefix?endpoint=URL&region=R&path_style=1` "
                   "for an S3-compatible store (see Blob storage)" },

@@ -12,6 +12,7 @@ packages=(
   libcurl4-openssl-dev libsodium-dev libssl-dev
   libgd-dev libpng-dev libdeflate-dev libfreetype-dev libraqm-dev
   libsqlite3-dev libjansson-dev libarchive-dev
+  libpq-dev postgresql
   fonts-dejavu-core fonts-noto-core fonts-noto-cjk
   python3 curl procps openssl
   python3-yaml iproute2

@@ -20,10 +20,10 @@ import sys
 BIN = os.environ.get("EASEL_BIN_DIR", "build/bin")
 
 GRAPHICS = ["libgd.so", "libfreetype.so", "libraqm.so", "libharfbuzz.so", "libpng16.so"]
-STORE = ["libsqlite3.so"]
+STORE = ["libsqlite3.so", "libpq.so"]
 RENDERER = ["slide_render_", "device_frame_draw", "text_layout_", "render_task_", "capture_task_",
             "egress_", "image_source_decode", "encode_image", "lint_image"]
-SCHEDULER = ["job_store_", "blob_store_", "render_event_", "task_reqs_", "webhook_admin_"]
+SCHEDULER = ["job_store_", "sqlite_store_", "pg_store_", "blob_store_", "render_event_", "task_reqs_", "webhook_admin_"]
 GATEWAY = ["render_request_", "capture_request_", "key_cache_", "render_cache_", "api_pool_"]
 
 # the link class each service must hold: the worker on `work`, the client on `api`

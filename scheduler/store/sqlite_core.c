@@ -156,11 +156,13 @@ s_load_url_secret (job_store_t *self, char *err)
     return 0;
 }
 
+const store_ops_t store_sqlite_ops = STORE_OPS_TABLE ("sqlite");
+
 /* Opens <data_dir>/easel.db; as_is: the database must exist and be at this
    Easel's schema (nothing is created or migrated), else it is made and
    brought up to date. */
-static job_store_t *
-s_open (const char *data_dir, bool as_is, char *err)
+job_store_t *
+store_sqlite_open (const char *data_dir, bool as_is, char *err)
 {
     assert (data_dir);
     if (sodium_init () < 0) {
@@ -182,6 +184,7 @@ s_open (const char *data_dir, bool as_is, char *err)
         store_set_err (err, "out of memory");
         return NULL;
     }
+    self->head.ops = &store_sqlite_ops;
     self->cache_cap = S_STMT_CACHE;
     /* NOMUTEX: a handle belongs to one thread, so no lock per SQLite call */
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (as_is ? 0 : SQLITE_OPEN_CREATE);
@@ -221,18 +224,6 @@ s_open (const char *data_dir, bool as_is, char *err)
         return NULL;
     }
     return self;
-}
-
-job_store_t *
-job_store_open (const char *data_dir, char *err)
-{
-    return s_open (data_dir, false, err);
-}
-
-job_store_t *
-job_store_open_beside (const char *data_dir, char *err)
-{
-    return s_open (data_dir, true, err);
 }
 
 void

@@ -109,17 +109,3 @@ job_store_profile_delete (job_store_t *self, const char *account_id, const char 
         return -1;
     return sqlite3_changes (self->db) > 0 ? 0 : 1;
 }
-
-void
-job_store_profile_free (job_store_profile_t *p)
-{
-    if (!p)
-        return;
-    free (p->summary);
-    if (p->sealed)
-        sodium_memzero (p->sealed, p->sealed_len);
-    free (p->sealed);
-    p->summary = NULL;
-    p->sealed = NULL;
-    p->sealed_len = 0;
-}

@@ -1,9 +1,11 @@
 /*  store_backend.h: what a store backend provides beyond job_store.h, and
     what every backend shares (store_keys.c). job_store.h is the one store
-    interface: a backend is a set of files that defines every function in
-    it (SQLite: scheduler/store/sqlite_*.c, the embedded default), and the
-    build links exactly one. Adding a backend (PostgreSQL) is adding its
-    files and a choice in scheduler/CMakeLists.txt; no caller changes.
+    interface; a backend is a set of files that defines every row of
+    store_ops.h under its own prefix (SQLite: scheduler/store/sqlite_*.c,
+    the embedded default; PostgreSQL: scheduler/store/pg_*.c), and both
+    link into every program: job_store_open (store_dispatch.c) picks one by
+    EASEL_DATABASE_URL. Adding a backend is adding its files, its table and
+    its open; no caller changes.
     Thread: the handle's. Memory: nothing here allocates. */
 #ifndef EASEL_STORE_BACKEND_H
 #define EASEL_STORE_BACKEND_H
@@ -13,6 +15,21 @@
 /* The handle's URL secret (hex, NUL-terminated, kept by the backend with the
    data so every process on the same data signs alike). Borrowed. */
 const char *store_url_secret (job_store_t *self);
+
+/* The backends' opens. store_sqlite_open: <data_dir>/easel.db;
+   store_pg_open: the PostgreSQL database of a libpq URL
+   (postgres://user:password@host:port/dbname?sslmode=...). as_is false:
+   job_store_open's contract (made if missing, migrated); true:
+   job_store_open_beside's (nothing made or migrated, another schema
+   version refused naming both). NULL with err (256 bytes). */
+job_store_t *store_sqlite_open (const char *data_dir, bool as_is, char *err);
+job_store_t *store_pg_open (const char *url, bool as_is, char *err);
+
+/* True when url names PostgreSQL (postgres:// or postgresql://). */
+bool store_url_is_pg (const char *url);
+
+/* "sqlite" or "postgresql": the handle's backend. Borrowed, static. */
+const char *store_backend_name (job_store_t *self);
 
 /* store_keys.c: the image cache key of a render task (hex sha256 of the
    drawing version and the spec) into key; false when an input is fetched by

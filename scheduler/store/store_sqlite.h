@@ -8,7 +8,11 @@
 #ifndef EASEL_STORE_SQLITE_H
 #define EASEL_STORE_SQLITE_H
 
+/* every job_store_* this backend defines is sqlite_store_* (store_ops.h) */
+#define STORE_FN(name) sqlite_store_##name
+#include "store_names.h"
 #include "store_backend.h"
+#include "store_ops.h"
 #include "util.h"
 
 #include <sqlite3.h>
@@ -23,6 +27,7 @@
 #define S_STMT_CACHE     200          /* distinct SQL statements; raise when adding more */
 
 struct _job_store_t {
+    store_head_t head;             /* first: the dispatcher's ops table */
     sqlite3 *db;
     char url_secret [65];          /* hex of 32 random bytes, kept in meta */
     struct { const char *sql; sqlite3_stmt *stmt; } cache [S_STMT_CACHE];

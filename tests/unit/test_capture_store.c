@@ -2,9 +2,13 @@
     job_/cap_ ids, a renderer that cannot capture never leases a capture task
     (a render behind it still goes out), one that can does; the 3-credit hold
     at create, the charge at the RESULT's price (1 for an image URL, 3 for a
-    page), nothing for a failure; jobs are not listed as renders.
+    page), nothing for a failure; jobs are not listed as renders. Capture
+    profiles: names unique per account, the sealed bytes (zeros included)
+    read back as written, another account's profile is "none", the cap of
+    JOB_STORE_PROFILES_MAX, delete.
     Single thread; every failure prints what was expected and exits 1. */
 #include "check.h"
+#include "store_test.h"
 #include "job_store.h"
 #include "util.h"
 
@@ -56,13 +60,62 @@ s_succeed (job_store_t *store, const proto_task_t *task, int32_t credits)
     REQUIRE (job_store_task_succeed (store, &res, sha, util_now_ms (), err) == 0, "succeed: %s", err);
 }
 
+static void
+s_list_count (const job_store_profile_t *p, void *arg)
+{
+    (void) p;
+    (*(int *) arg)++;
+}
+
+/* Capture profiles of acct (and none of other's). */
+static void
+s_profiles (job_store_t *store, const char *acct, const char *other)
+{
+    char err [256] = "";
+    uint8_t sealed [40];
+    for (size_t i = 0; i < sizeof sealed; i++)
+        sealed [i] = (uint8_t) (i * 37);       /* starts with a zero byte, holds 0x5c ('\\') */
+    job_store_profile_t p = { .created_at_ms = 1000, .summary = "{\"headers\":[\"Cookie\"]}",
+                              .sealed = sealed, .sealed_len = sizeof sealed };
+    snprintf (p.id, sizeof p.id, "cpr_one");
+    snprintf (p.name, sizeof p.name, "staging");
+    CHECK (job_store_profile_create (store, acct, &p, err) == 0, "create: %s", err);
+    snprintf (p.id, sizeof p.id, "cpr_two");
+    CHECK (job_store_profile_create (store, acct, &p, err) == 1, "a second profile named staging is refused");
+    CHECK (job_store_profile_create (store, other, &p, err) == 0, "another account may use the name: %s", err);
+    job_store_profile_t got;
+    CHECK (job_store_profile_get (store, acct, "cpr_one", &got, err) == 0
+           && got.sealed_len == sizeof sealed && memcmp (got.sealed, sealed, sizeof sealed) == 0
+           && strcmp (got.summary, p.summary) == 0 && strcmp (got.name, "staging") == 0
+           && got.created_at_ms == 1000, "the profile reads back as written: %s", err);
+    job_store_profile_free (&got);
+    CHECK (job_store_profile_get (store, other, "cpr_one", &got, err) == 1,
+           "another account's profile is none of this one's");
+    int n = 0;
+    CHECK (job_store_profile_list (store, acct, s_list_count, &n, err) == 0 && n == 1,
+           "one profile listed, got %d", n);
+    for (int i = 1; i < JOB_STORE_PROFILES_MAX; i++) {
+        snprintf (p.id, sizeof p.id, "cpr_m%d", i);
+        snprintf (p.name, sizeof p.name, "more %d", i);
+        REQUIRE (job_store_profile_create (store, acct, &p, err) == 0, "profile %d: %s", i, err);
+    }
+    snprintf (p.id, sizeof p.id, "cpr_over");
+    snprintf (p.name, sizeof p.name, "one too many");
+    CHECK (job_store_profile_create (store, acct, &p, err) == 2, "past JOB_STORE_PROFILES_MAX: 2");
+    CHECK (job_store_profile_delete (store, acct, "cpr_one", err) == 0, "delete: %s", err);
+    CHECK (job_store_profile_delete (store, acct, "cpr_one", err) == 1, "a deleted profile is gone");
+    n = 0;
+    CHECK (job_store_profile_list (store, acct, s_list_count, &n, err) == 0
+           && n == JOB_STORE_PROFILES_MAX - 1, "after delete %d listed", n);
+}
+
 int
 main (void)
 {
     char dir [] = "/tmp/easel-test-capture-store-XXXXXX";
     REQUIRE (mkdtemp (dir), "mkdtemp");
     char err [256] = "";
-    job_store_t *store = job_store_open (dir, err);
+    job_store_t *store = store_test_open (dir, err);
     REQUIRE (store, "open: %s", err);
     job_store_new_key_t key;
     REQUIRE (job_store_account_create (store, "cap", 10, &key, err) == 0, "account: %s", err);
@@ -131,6 +184,10 @@ main (void)
     bool more = false;
     REQUIRE (job_store_render_list (store, acct, 10, NULL, ids, &n, &more, err) == 0, "list: %s", err);
     CHECK (n == 1 && strcmp (ids [0], rnd) == 0, "the render list holds only %s, got %d ids", rnd, n);
+
+    job_store_new_key_t key2;
+    REQUIRE (job_store_account_create (store, "other", 1, &key2, err) == 0, "account: %s", err);
+    s_profiles (store, acct, key2.account_id);
 
     job_store_destroy (&store);
     char cmd [128];

@@ -4,6 +4,7 @@
     the review gate (one decision, signed and revocable review links).
     Single thread; every failure prints what was expected and exits 1. */
 #include "check.h"
+#include "store_test.h"
 #include "job_store.h"
 #include "util.h"
 
@@ -72,7 +73,7 @@ main (void)
     char data [256];
     snprintf (data, sizeof data, "%s/data", dir);   /* a missing dir is created */
     char err [256] = "";
-    job_store_t *store = job_store_open (data, err);
+    job_store_t *store = store_test_open (data, err);
     REQUIRE (store, "job_store_open should create %s: %s", data, err);
 
     /* ---- accounts and keys ---- */
@@ -309,7 +310,7 @@ main (void)
     job_store_url_sign (store, img1, 12345, sig);
     job_store_destroy (&store);
     job_store_destroy (&store);    /* safe twice */
-    store = job_store_open (data, err);
+    store = store_test_open (data, err);
     REQUIRE (store, "reopen: %s", err);
     job_store_url_sign (store, img1, 12345, sig2);
     CHECK (strcmp (sig, sig2) == 0, "the url secret persists across opens");
@@ -380,7 +381,7 @@ main (void)
     /* ---- fairness between accounts (job_store_task_lease_fair) ---- */
     char data2 [300];
     snprintf (data2, sizeof data2, "%s/fair", dir);
-    store = job_store_open (data2, err);
+    store = store_test_open (data2, err);
     REQUIRE (store, "open the fairness store: %s", err);
     job_store_new_key_t fa, fb;
     REQUIRE (job_store_account_create (store, "big", JOB_STORE_UNLIMITED, &fa, err) == 0

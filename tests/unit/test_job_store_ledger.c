@@ -6,6 +6,7 @@
     sweep; list pages and cancel.
     Single thread; every failure prints what was expected and exits 1. */
 #include "check.h"
+#include "store_test.h"
 #include "job_store.h"
 #include "util.h"
 
@@ -371,14 +372,14 @@ main (void)
     char dir [] = "/tmp/easel-test-ledger-XXXXXX";
     REQUIRE (mkdtemp (dir), "mkdtemp");
     char err [256] = "";
-    job_store_t *store = job_store_open (dir, err);
+    job_store_t *store = store_test_open (dir, err);
     REQUIRE (store, "open: %s", err);
     s_test_ledger (store);
     s_test_keys (store);
     s_test_list (store);
     job_store_destroy (&store);
     /* reopening keeps everything and books no second opening balance */
-    store = job_store_open (dir, err);
+    store = store_test_open (dir, err);
     REQUIRE (store, "reopen: %s", err);
     s_ledger_t l = s_ledger (store, s_metered);
     CHECK (l.count == 6 && l.sum == 14, "after reopening: %d rows summing to %lld",

@@ -11,6 +11,7 @@
     completed_at) in ISO 8601 UTC. A second settle finds nothing.
     Single thread; every failure prints what was expected and exits 1. */
 #include "check.h"
+#include "store_test.h"
 #include "render_event.h"
 #include "job_json.h"
 #include "render_json.h"
@@ -319,10 +320,12 @@ s_test_with_webhook (job_store_t *store, const char *dir, const char *acct, bool
 int
 main (void)
 {
+    /* SQLite's files are read here: whatever the environment says */
+    unsetenv ("EASEL_DATABASE_URL");
     char dir [] = "/tmp/easel-test-render-event-XXXXXX";
     REQUIRE (mkdtemp (dir), "mkdtemp");
     char err [256] = "";
-    job_store_t *store = job_store_open (dir, err);
+    job_store_t *store = store_test_open (dir, err);
     REQUIRE (store, "open: %s", err);
     job_store_new_key_t key;
     REQUIRE (job_store_account_create (store, "events", 100, &key, err) == 0, "account: %s", err);

@@ -16,6 +16,7 @@
         nothing; with it, keys and credits change in the store.
     Single thread. The temp dir is removed at exit. */
 #include "check.h"
+#include "store_test.h"
 #include "scheduler.h"
 #include "dispatch.h"
 #include "bus.h"
@@ -519,7 +520,7 @@ main (void)
     self->cfg.idem_ttl_s = EASEL_IDEMPOTENCY_TTL_S;
     self->cfg.retention_s = EASEL_RETENTION_S;
     self->cfg.quota_bytes = EASEL_STORAGE_QUOTA_BYTES;
-    self->store = job_store_open (s_dir, err);
+    self->store = store_test_open (s_dir, err);
     REQUIRE (self->store, "open the job store: %s", err);
     self->blobs = blob_store_new (s_dir, err);
     REQUIRE (self->blobs, "open the blob store: %s", err);

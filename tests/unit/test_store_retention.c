@@ -8,6 +8,7 @@
     refusing past its cap in every build, and the directory fsyncs of a new
     blob. Single thread. */
 #include "check.h"
+#include "store_test.h"
 #include "job_store.h"
 #include "blob_store.h"
 #include "store/store_backend.h"
@@ -67,7 +68,7 @@ main (void)
     char dir [] = "/tmp/easel-test-retention-XXXXXX";
     REQUIRE (mkdtemp (dir), "mkdtemp");
     char err [256] = "";
-    job_store_t *store = job_store_open (dir, err);
+    job_store_t *store = store_test_open (dir, err);
     REQUIRE (store, "open: %s", err);
     blob_store_t *blobs = blob_store_new (dir, err);
     REQUIRE (blobs, "blob store: %s", err);
@@ -323,7 +324,7 @@ main (void)
     /* the statement cache: past its cap a new statement fails, in every build */
     job_store_stmt_cache_cap (store, 0);
     CHECK (job_store_storage_used (store, acct, &used, err) == 0, "cached statements still run: %s", err);
-    job_store_t *fresh = job_store_open (dir, err);
+    job_store_t *fresh = store_test_open (dir, err);
     REQUIRE (fresh, "reopen: %s", err);
     job_store_stmt_cache_cap (fresh, 0);
     CHECK (job_store_storage_used (fresh, acct, &used, err) == -1 && strstr (err, "statement cache full"),

@@ -5,6 +5,7 @@
     JSON answers (404 for another account, 409 without a webhook, the error
     classes). Single thread on a temp data dir; failures print and exit 1. */
 #include "check.h"
+#include "store_test.h"
 #include "job_store.h"
 #include "webhook_admin.h"
 #include "util.h"
@@ -108,7 +109,7 @@ main (void)
     char dir[] = "/tmp/easel-whadmin-XXXXXX", data[64], err[256];
     REQUIRE (mkdtemp (dir), "mkdtemp");
     snprintf (data, sizeof data, "%s/data", dir);
-    job_store_t *store = job_store_open (data, err);
+    job_store_t *store = store_test_open (data, err);
     REQUIRE (store, "open: %s", err);
     job_store_new_key_t k1, k2;
     REQUIRE (job_store_account_create (store, "one", JOB_STORE_UNLIMITED, &k1, err) == 0, "%s", err);

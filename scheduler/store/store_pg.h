@@ -1,0 +1,98 @@
+/*  store_pg.h: what the PostgreSQL backend's files (pg_*.c) share, and
+    nothing outside scheduler/store/ (and its tests) may include: the
+    handle's struct, the prepared-statement cache and its binding format,
+    column readers, the account savepoint, the schema's migrations, and the
+    few functions one concern's file calls in another's. The public
+    contract is job_store.h; these helpers follow its conventions (0 / -1
+    with err filled, 256 bytes). Every value travels as a parameter ($1,
+    $2, ...) of a statement prepared once per connection; no SQL is built
+    from values.
+    Thread: the handle's. Memory: results are the caller's (PQclear). */
+#ifndef EASEL_STORE_PG_H
+#define EASEL_STORE_PG_H
+
+/* every job_store_* this backend defines is pg_store_* (store_ops.h) */
+#define STORE_FN(name) pg_store_##name
+#include "store_names.h"
+#include "store_backend.h"
+#include "store_ops.h"
+#include "util.h"
+
+#include "pg_schema.h"
+
+#include <libpq-fe.h>
+#include <sodium.h>
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STORE_ERR_MAX     256
+#define PG_STMT_CACHE     200         /* distinct SQL statements; raise when adding more */
+#define PG_PARAMS_MAX     16          /* parameters of one statement */
+#define PG_CONNECT_TIMEOUT_S 10       /* libpq connect_timeout when the URL sets none */
+
+struct _job_store_t {
+    store_head_t head;             /* first: the dispatcher's ops table */
+    PGconn *conn;
+    char url_secret [65];          /* hex of 32 random bytes, kept in meta */
+    /* prepared statements, keyed by the address of their SQL literal and
+       named s<index> on the connection */
+    const char *cache [PG_STMT_CACHE];
+    int ncache;
+    int cache_cap;                 /* PG_STMT_CACHE; lowered only by tests */
+    bool cache_full;               /* the last statement failed because the cache was full */
+    int64_t changes;               /* rows the last pg_run changed */
+    char sqlstate [6];             /* of the last failed statement, "" when none */
+    bool sp_own;                   /* the open account savepoint is a whole transaction */
+};
+
+/* Copies msg into err (when not NULL). */
+void pg_set_err (char *err, const char *msg);
+
+/* Fills err with the failure of res (or the connection's, res NULL, or
+   "statement cache full"), remembers its SQLSTATE, clears res and returns
+   -1, so a failure path reads `return pg_fail (self, res, err);`. */
+int pg_fail (job_store_t *self, PGresult *res, char *err);
+
+/* Runs the statement `sql` (a string literal: the cache is keyed by its
+   address) with parameters per fmt: 's' text (const char *, NULL is
+   NULL), 'i' int64_t, 'b' bytea (const void *, size_t). pg_query: a result
+   with rows (the caller's, PQclear), NULL on failure (err filled). pg_run:
+   a statement whose rows nobody reads; self->changes gets the rows it
+   changed. 0 / -1. */
+PGresult *pg_query (job_store_t *self, char *err, const char *sql, const char *fmt, ...);
+int pg_run (job_store_t *self, char *err, const char *sql, const char *fmt, ...);
+
+/* A parameterless command (BEGIN, COMMIT, ...). 0 / -1 (err filled). */
+int pg_exec (job_store_t *self, const char *sql, char *err);
+
+/* Column readers of row r, column c: pg_i64 0 for NULL (and 1/0 for a
+   boolean t/f); pg_copy "" for NULL, into dst (cap size); pg_dup a heap
+   copy (the caller's), NULL for NULL or out of memory; pg_text the value
+   borrowed from res, NULL for NULL; pg_bytea a heap copy of a bytea into
+   *out (the caller's, never NULL on success) and *len. 0 / -1 (memory). */
+int64_t     pg_i64 (const PGresult *res, int r, int c);
+void        pg_copy (const PGresult *res, int r, int c, char *dst, size_t size);
+char       *pg_dup (const PGresult *res, int r, int c);
+const char *pg_text (const PGresult *res, int r, int c);
+int         pg_bytea (const PGresult *res, int r, int c, uint8_t **out, size_t *len);
+
+/* The account savepoint: atomic alone (the CLI: a transaction of its own)
+   and nested inside the scheduler's pass transaction (a savepoint).
+   pg_sp_begin, then pg_sp_end with ok false to undo. 0 / -1. */
+int pg_sp_begin (job_store_t *self, char *err);
+int pg_sp_end (job_store_t *self, bool ok, char *err);
+
+/* the schema's migrations: pg_schema.h */
+
+/* ---- between concerns -------------------------------------------------------- */
+
+/* pg_accounts.c: books the charge of a render that just became final. 0 / -1. */
+int pg_render_charge (job_store_t *self, const char *render_id, int64_t now_ms, char *err);
+
+/* pg_review.c: the review row of r->id into r's review fields, with a link
+   signed for its current generation. 0 / -1. */
+int pg_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err);
+
+#endif
