@@ -253,8 +253,13 @@ s_case_fresh (void)
     REQUIRE (store, "a current database reopens: %s", err);
     job_store_destroy (&store);
     s_schema_text (dir, s_fresh_schema, sizeof s_fresh_schema);
-    CHECK (strstr (s_fresh_schema, "tasks.thumb TEXT") && strstr (s_fresh_schema, "index tasks_cache"),
+    CHECK (strstr (s_fresh_schema, "tasks.thumb TEXT") && strstr (s_fresh_schema, "index tasks_cache_done"),
            "the schema text lists the late columns and indexes:\n%s", s_fresh_schema);
+    /* version 4: the image cache's index holds succeeded images only, so a
+       create's cache lookup never walks the queued tasks of its key */
+    CHECK (strstr (s_fresh_schema, "ON tasks(cache_key) WHERE cache_key IS NOT NULL AND state = 'succeeded'")
+           && !strstr (s_fresh_schema, "index tasks_cache tasks"),
+           "the cache index is partial on succeeded tasks and the old one is gone:\n%s", s_fresh_schema);
     s_rmdir (dir);
 }
 
