@@ -4,7 +4,9 @@
     before the ledger) is recognised, brought to STORE_SCHEMA_VERSION with
     its rows intact and ends with the same tables, columns and indexes as a
     new one; a version 2 database gains version 3's background input column
-    with its rows and tasks intact; a database of a newer schema is refused and left alone; the
+    with its rows and tasks intact; a version 3 database's image cache index
+    becomes version 4's, of succeeded images only; a database of a newer
+    schema is refused and left alone; the
     migration runner applies steps in order, one transaction each, and a
     failing step leaves the version before it.
     Single thread; every failure says what was expected. */
@@ -434,8 +436,9 @@ s_case_v2 (void)
     REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
     job_store_destroy (&store);
     db = s_raw (dir);
-    CHECK (s_int (db, "PRAGMA user_version") == 3 && STORE_SCHEMA_VERSION >= 3,
-           "migrated to version 3, got %lld", (long long) s_int (db, "PRAGMA user_version"));
+    CHECK (s_int (db, "PRAGMA user_version") == STORE_SCHEMA_VERSION && STORE_SCHEMA_VERSION >= 3,
+           "migrated to version %d, got %lld", STORE_SCHEMA_VERSION,
+           (long long) s_int (db, "PRAGMA user_version"));
     CHECK (s_int (db, "SELECT count(*) FROM tasks WHERE bg_input_sha256 IS NULL") == 3,
            "every old task has no background input");
     s_exec (db, "DELETE FROM tasks WHERE id = 'img_q'", "drop the queued task");
@@ -444,6 +447,50 @@ s_case_v2 (void)
     s_schema_text (dir, migrated, sizeof migrated);
     CHECK (strstr (migrated, "tasks.bg_input_sha256 TEXT") && strstr (migrated, "index tasks_bg_input"),
            "the column and its index are there:\n%s", migrated);
+    CHECK (strcmp (migrated, s_fresh_schema) == 0, "the migrated schema equals a new one:\n"
+           "-- migrated\n%s-- new\n%s", migrated, s_fresh_schema);
+    s_rmdir (dir);
+}
+
+/* A version 3 database: its image cache index held every keyed task; at
+   version 4 the index holds the succeeded ones only, and the cache still
+   finds them. */
+static void
+s_case_v3 (void)
+{
+    char dir [] = "/tmp/easel-test-schema-XXXXXX";
+    s_mkdir (dir);
+    sqlite3 *db = s_raw (dir);
+    char err [256] = "";
+    REQUIRE (store_migrations_n >= 4 && store_migrations [3].version == 4,
+             "the list has a version 4 step");
+    REQUIRE (store_schema_migrate (db, store_migrations, 3, err) == 0, "up to version 3: %s", err);
+    CHECK (s_int (db, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_cache'") == 1,
+           "version 3 has the index of every keyed task");
+    s_exec (db, s_rows_common, "rows");
+    s_exec (db, "UPDATE tasks SET cache_key = 'k0' WHERE id = 'img_old0';"
+                "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale, preset, width, height,"
+                " format, spec, state, attempt, cache_key) VALUES ('img_q', 'rnd_old', 1, 2, 0, 'en-US',"
+                " 'play.phone', 1080, 1920, 'png', x'00', 'queued', 0, 'k0');", "keyed tasks");
+    sqlite3_close (db);
+    job_store_t *store = job_store_open (dir, err);
+    REQUIRE (store, "a version 3 database opens: %s", err);
+    job_store_destroy (&store);
+    db = s_raw (dir);
+    CHECK (s_int (db, "PRAGMA user_version") == STORE_SCHEMA_VERSION && STORE_SCHEMA_VERSION >= 4,
+           "migrated to version %d, got %lld", STORE_SCHEMA_VERSION,
+           (long long) s_int (db, "PRAGMA user_version"));
+    CHECK (s_int (db, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_cache'") == 0,
+           "the old index is gone");
+    CHECK (s_int (db, "SELECT count(*) FROM tasks INDEXED BY tasks_cache_done"
+                      " WHERE cache_key = 'k0' AND state = 'succeeded'") == 1,
+           "the new index finds the succeeded image of the key");
+    CHECK (s_int (db, "SELECT count(*) FROM tasks WHERE cache_key = 'k0'") == 2,
+           "the queued task keeps its key for when it succeeds");
+    s_exec (db, "DELETE FROM tasks WHERE id = 'img_q'", "drop the queued task");
+    sqlite3_close (db);
+    static char migrated [32768];
+    s_schema_text (dir, migrated, sizeof migrated);
     CHECK (strcmp (migrated, s_fresh_schema) == 0, "the migrated schema equals a new one:\n"
            "-- migrated\n%s-- new\n%s", migrated, s_fresh_schema);
     s_rmdir (dir);
@@ -547,6 +594,7 @@ main (void)
     check_case ("the unversioned store's database", s_case_unversioned);
     check_case ("a database from before the ledger", s_case_early);
     check_case ("a version 2 database", s_case_v2);
+    check_case ("a version 3 database", s_case_v3);
     check_case ("a newer database", s_case_newer);
     check_case ("the migration runner", s_case_runner);
     check_case ("beside a running scheduler", s_case_beside);
