@@ -36,6 +36,10 @@ import harness
 BODY = json.dumps({"async": True, "canvas": {"preset": "appstore.iphone_6_9"},
                    "background": {"preset": "midnight"},
                    "slides": [{"headline": {"lines": ["Track every habit"]}}]})
+# the finished render for get_final draws another picture: were it BODY's, its
+# image would be in the image cache and every create would finish at once
+# (served from the cache), leaving no render processing and no create path
+FINAL_BODY = json.dumps(dict(json.loads(BODY), slides=[{"headline": {"lines": ["Finished first"]}}]))
 
 
 def wrk(url, seconds, env):
@@ -55,7 +59,7 @@ def one_run(seconds):
         gw = stack.procs["gateway"].pid
         base = {"EASEL_API_KEY": stack.key}
         # one finished render for get_final, then no renderer: creates stay queued
-        st, _, done = stack.json("POST", "/v1/renders", json.loads(BODY))
+        st, _, done = stack.json("POST", "/v1/renders", json.loads(FINAL_BODY))
         if st != 202:
             sys.exit("the render for get_final was refused: %d %r" % (st, done))
         final_id = stack.wait_render(done["id"])["id"]

@@ -14,6 +14,8 @@ bench/peers/node_modules is missing (bench/setup.sh installs it).
 Whole processes, each on one core (VIPS_CONCURRENCY=1, OMP_THREAD_LIMIT=1 for
 ImageMagick, EASEL_RENDER_THREADS=1): CPU time (user + system of the process
 tree), wall time and peak RSS, median of --reps runs per tool, interleaved;
+sharp here is the same script composing one slide and exiting (Node's start
+and sharp's load included: `slide_sharp.js --iterations 0`, sharp.concurrency(1));
 ratios are peer / Easel, and ImageMagick's CPU over Easel's in-process CPU
 (ImageMagick has no in-process figure: its start-up, `convert` of a 1x1
 image, is a few ms of its ~800). Also Easel's PNG size against libpng level 6
@@ -107,6 +109,9 @@ def main():
         "imagemagick": [os.path.join(peers, "slide_imagemagick.sh"), shot, os.path.join(tmp, "im.png")],
         "vips": [os.path.join(peers, "slide_vips.sh"), shot, os.path.join(tmp, "vips.png")],
     }
+    if has_sharp:
+        tools["sharp"] = ["node", node_peer, shot, "--iterations", "0", "--concurrency", "1",
+                          "--out", os.path.join(tmp, "sharp.png")]
     runs = []
     for run in range(args.runs):
         samples = {k: {"cpu": [], "wall": [], "rss": []} for k in tools}
@@ -144,6 +149,8 @@ def main():
             r[name + "_peak_rss_mb"] = round(max(samples[name]["rss"]) / 1024, 1)
         r["imagemagick_over_easel_cpu"] = round(r["imagemagick_cpu_ms"] / r["easel_cpu_ms"], 2)
         r["vips_over_easel_cpu"] = round(r["vips_cpu_ms"] / r["easel_cpu_ms"], 2)
+        if has_sharp:
+            r["sharp_over_easel_cpu"] = round(r["sharp_cpu_ms"] / r["easel_cpu_ms"], 2)
         for k in ("slide_render_cpu_ms", "slide_render_wall_ms", "draw_cpu_ms", "encode_cpu_ms",
                   "png_bytes", "level6_png_bytes", "png_ratio_to_level6"):
             r["inproc_" + k] = inproc[k]

@@ -134,6 +134,7 @@ key_cache_fetch (key_cache_t *self, api_pool_t *pool, const char *key_hash,
     memset (&g, 0, sizeof g);
     proto_id_new ("rid_", g.rid, sizeof g.rid);
     snprintf (g.auth, sizeof g.auth, "%s", key_hash);
+    g.key_only = true;             /* the account's id is all the cache keeps */
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     int got = 0, rc;

@@ -7,8 +7,8 @@
     EASEL_KEY_CACHE_TTL_MS): revoking a key takes effect within that time. An
     unknown or revoked key is remembered as such for the shorter of ttl_ms
     and EASEL_KEY_CACHE_NEGATIVE_TTL_MS, so a new key starts working soon
-    after it is created. The lookup is GET_ACCOUNT (its reply names the
-    account); nothing else goes on the bus for an unauthenticated request.
+    after it is created. The lookup is GET_ACCOUNT with key_only (its reply
+    names the account and nothing more); nothing else goes on the bus for an unauthenticated request.
 
     Bounded: KEY_CACHE_ENTRIES records in an lru_table_t. Metrics:
     easel_gateway_key_cache_total{result} (miss, valid, invalid).

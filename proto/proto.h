@@ -236,6 +236,11 @@ typedef struct {
     /* GET_FILE (optional on the wire): the client follows a redirect, so
        the reply may name a URL of the bytes instead of carrying them */
     bool redirect_ok;
+    /* GET_ACCOUNT (optional on the wire): only the account the key belongs
+       to (the gateway's key cache), answered without the balance,
+       reservation and ledger, whose reservation walks every processing
+       render of the account */
+    bool key_only;
 } proto_get_t;
 
 int  proto_get_encode (const proto_get_t *self, msgpack_sbuffer *out);

@@ -219,6 +219,7 @@ static const proto_field_t s_get_fields [] = {
     { STR (link_since, SET) },
     { STR (link_of, SET) },
     { BOOL (redirect_ok, SET) },
+    { BOOL (key_only, SET) },
 };
 #undef S_T
 

@@ -55,13 +55,14 @@ api_auth (scheduler_t *self, zframe_t *identity, const char *rid, const char *au
     return -1;
 }
 
-void
+int
 api_reply_render (scheduler_t *self, zframe_t *identity, const char *rid,
                   const char *render_id, const char *account)
 {
     proto_render_t r;
     memset (&r, 0, sizeof r);
     char err [256] = "";
+    int final = -1;
     if (job_store_render_get (self->store, render_id, account, self->pass.now_ms, &r, err)) {
         if (strcmp (err, "not found") == 0)
             api_error (self, identity, rid, 404, "resource_missing",
@@ -70,12 +71,18 @@ api_reply_render (scheduler_t *self, zframe_t *identity, const char *rid,
             api_unavailable (self, identity, rid, "render_get", err);
     }
     else {
+        final = 1;
+        for (int32_t i = 0; i < r.nimages && final; i++)
+            if (strcmp (r.images [i].status, "queued") == 0
+            ||  strcmp (r.images [i].status, "leased") == 0)
+                final = 0;
         snprintf (r.rid, sizeof r.rid, "%s", rid);
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
         api_reply (self, identity, rid, PROTO_RENDER, proto_render_encode (&r, &sb), &sb);
     }
     proto_render_free (&r);
+    return final;
 }
 
 void

@@ -41,8 +41,10 @@ void api_reply (scheduler_t *self, zframe_t *identity, const char *rid, int cmd,
                 msgpack_sbuffer *sb);
 
 /* Queues a RENDER of render_id (account's, or anyone's when account is
-   NULL), or 404 resource_missing / 503. */
-void api_reply_render (scheduler_t *self, zframe_t *identity, const char *rid,
+   NULL), or 404 resource_missing / 503. 1 when every image of it is final
+   (none queued or leased: the render is ready to settle), 0 when some are
+   not, -1 when no RENDER was queued. */
+int api_reply_render (scheduler_t *self, zframe_t *identity, const char *rid,
                        const char *render_id, const char *account);
 /* Queues a BODY-shaped reply `cmd` (REPLAY, ACCOUNT) of a stored response;
    body is borrowed. */

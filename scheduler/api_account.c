@@ -36,6 +36,12 @@ api_account_get (scheduler_t *self, zframe_t *identity, const char *data, size_t
     }
     if (api_auth (self, identity, req.rid, req.auth, account))
         return;
+    if (req.key_only) {
+        char body [PROTO_ID_MAX + 48];
+        snprintf (body, sizeof body, "{\"object\":\"account\",\"id\":\"%s\"}", account);
+        api_reply_stored (self, identity, req.rid, PROTO_ACCOUNT, 200, account, body);
+        return;
+    }
     job_store_account_t a;
     json_t *ledger = json_array ();
     if (!ledger

@@ -218,8 +218,10 @@ api_renders_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity,
         else {
             log_info (k->created, job_kinds [kind].noun, id, "account", account,
                       "request_id", req.req, NULL);
-            self->pass.settle = true;   /* images served from the cache may have finished it */
-            api_reply_render (self, identity, req.rid, id, NULL);
+            /* images served from the cache may have finished it: only then is
+               the settle probe (which walks every processing render) needed */
+            if (api_reply_render (self, identity, req.rid, id, NULL) == 1)
+                self->pass.settle = true;
         }
     }
     proto_create_render_free (&req);

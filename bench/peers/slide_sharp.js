@@ -11,6 +11,9 @@
 // bytes in memory (as Easel's slide_render() gets them) to the PNG bytes.
 // CPU is process.cpuUsage() (every thread: libvips' workers and libuv's pool
 // too), wall is hrtime. Prints one JSON object: medians per slide.
+// With --iterations 0 the process composes the one slide and exits: that is
+// the whole-process figure (Node's start, sharp's load, one slide), measured
+// from outside by bench/render.py like the other peers' processes.
 //
 // usage: slide_sharp.js SHOT.png [--iterations N] [--concurrency N|default] [--out OUT.png]
 'use strict';
@@ -82,7 +85,7 @@ async function main() {
     else if (args[i] === '--out') out = args[++i];
     else shotPath = args[i];
   }
-  if (!shotPath || !(iterations >= 1 && iterations <= 1000) || !(conc === 'default' || Number(conc) >= 1)) {
+  if (!shotPath || !(Number.isInteger(iterations) && iterations >= 0 && iterations <= 1000) || !(conc === 'default' || Number(conc) >= 1)) {
     process.stderr.write('usage: slide_sharp.js SHOT.png [--iterations N] [--concurrency N|default] [--out OUT.png]\n');
     process.exit(2);
   }
@@ -95,6 +98,15 @@ async function main() {
   const first = await slide(sharp, g, shot);   // warm-up: fonts, librsvg, code paths
   const load = process.cpuUsage(t0);
   if (out) fs.writeFileSync(out, first);
+  if (iterations === 0) {
+    process.stdout.write(JSON.stringify({
+      peer: 'sharp', sharp: sharp.versions.sharp, vips: sharp.versions.vips,
+      concurrency: sharp.concurrency(), iterations,
+      load_and_first_cpu_ms: Math.round((load.user + load.system) / 100) / 10,
+      png_bytes: first.length,
+    }) + '\n');
+    return;
+  }
   const cpu = [], wall = [];
   let bytes = first.length;
   for (let i = 0; i < iterations; i++) {

@@ -131,11 +131,21 @@ static const char s_v3 [] =
 static const char s_v4 [] =
     "ALTER TABLE tasks ADD COLUMN browser BIGINT NOT NULL DEFAULT 0;";
 
+/* ---- version 5: the image cache's index holds succeeded images only (a
+   create's cache lookup never walks the queued tasks of its key; see
+   sqlite_schema.c) ---- */
+
+static const char s_v5 [] =
+    "DROP INDEX IF EXISTS tasks_cache;"
+    "CREATE INDEX tasks_cache_done ON tasks(cache_key)"
+    " WHERE cache_key IS NOT NULL AND state = 'succeeded';";
+
 const pg_migration_t pg_migrations [] = {
     { 1, s_v1 },
     { 2, s_v2 },
     { 3, s_v3 },
     { 4, s_v4 },
+    { 5, s_v5 },
 };
 const int pg_migrations_n = sizeof pg_migrations / sizeof pg_migrations [0];
 

@@ -3,7 +3,9 @@
     body back after a delay): more callers than clients all get their own
     answer, one after another, the pool never opening more than its size of
     sockets; a caller that finds no free client within the timeout gets -1
-    and the pool still serves afterwards; a NULL pool is -1. */
+    and the pool still serves afterwards; a NULL pool is -1. The key cache's
+    lookup over the pool (key_cache_fetch) asks GET_ACCOUNT with key_only
+    and keeps the account the answer names. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,12 +13,38 @@
 #include "check.h"
 #include "api_pool.h"
 #include "bus.h"
+#include "key_cache.h"
 #include "util.h"
 
 #define S_DELAY_MS 300
 
 static char s_endpoint [64];
 static volatile int s_peers_max;        /* distinct identities seen by the fake scheduler */
+static volatile int s_key_only = -1;    /* the last GET_ACCOUNT's key_only, -1 before one */
+
+/* GET_ACCOUNT: the fake answers ACCOUNT naming acct_fake, as the scheduler
+   does for a key it knows. */
+static void
+s_account (zsock_t *router, const bus_msg_t *m)
+{
+    proto_get_t g;
+    char err [PROTO_ERR_MAX];
+    memset (&g, 0, sizeof g);
+    if (proto_get_decode ((const char *) zframe_data (m->body), zframe_size (m->body), &g, err))
+        return;
+    s_key_only = g.key_only;
+    proto_body_t b;
+    memset (&b, 0, sizeof b);
+    snprintf (b.rid, sizeof b.rid, "%s", g.rid);
+    snprintf (b.id, sizeof b.id, "acct_fake");
+    b.status = 200;
+    b.body = "{\"object\":\"account\",\"id\":\"acct_fake\"}";
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    if (proto_body_encode (&b, &sb) == 0)
+        bus_send (router, m->identity, PROTO_ACCOUNT, sb.data, sb.size);
+    msgpack_sbuffer_destroy (&sb);
+}
 
 static void
 s_fake_scheduler (zsock_t *pipe, void *args)
@@ -45,7 +73,10 @@ s_fake_scheduler (zsock_t *pipe, void *args)
         zstr_free (&hex);
         s_peers_max = (int) zlist_size (peers);
         zclock_sleep (S_DELAY_MS);
-        bus_send (router, m.identity, PROTO_PONG, (const char *) zframe_data (m.body), zframe_size (m.body));
+        if (m.cmd == PROTO_GET_ACCOUNT)
+            s_account (router, &m);
+        else
+            bus_send (router, m.identity, PROTO_PONG, (const char *) zframe_data (m.body), zframe_size (m.body));
         bus_msg_free (&m);
     }
     zlist_destroy (&peers);
@@ -133,6 +164,21 @@ main (void)
     memset (callers, 0, sizeof callers);
     s_run (pool, callers, 1);
     CHECK (callers [0].rc == 0 && callers [0].echoed, "a fresh pool serves afterwards");
+    api_pool_destroy (&pool);
+
+    /* the key cache's lookup: GET_ACCOUNT with key_only, the named account kept */
+    pool = api_pool_new (s_endpoint, 1, 5000);
+    key_cache_t *kc = key_cache_new (5000);
+    char account [PROTO_ID_MAX] = "";
+    api_error_t e;
+    memset (&e, 0, sizeof e);
+    CHECK (key_cache_fetch (kc, pool, "h1", 1000, account, &e) == 0 && strcmp (account, "acct_fake") == 0,
+           "key_cache_fetch takes the account the answer names, got '%s' (%d)", account, e.status);
+    CHECK (s_key_only == 1, "the lookup asks GET_ACCOUNT with key_only, got %d", s_key_only);
+    account [0] = 0;
+    CHECK (key_cache_get (kc, "h1", 2000, account) == KEY_CACHE_VALID && strcmp (account, "acct_fake") == 0,
+           "and remembers it, got '%s'", account);
+    key_cache_destroy (&kc);
     api_pool_destroy (&pool);
 
     int got = 0;

@@ -245,6 +245,14 @@ test_get_and_small (void)
     sb.size = 0;
     CHECK (proto_get_encode (&in, &sb) == 0 && proto_get_decode (sb.data, sb.size, &out, err) == 0
            && out.redirect_ok, "redirect_ok round trips: %s", err);
+    CHECK (!out.key_only, "a get asks for the whole account unless it says key_only");
+    size_t without = sb.size;
+    in.key_only = true;
+    sb.size = 0;
+    CHECK (proto_get_encode (&in, &sb) == 0 && proto_get_decode (sb.data, sb.size, &out, err) == 0
+           && out.key_only && sb.size > without,
+           "key_only round trips and is on the wire only when set: %s", err);
+    in.key_only = false;
     proto_review_t rv = { .action = "link", .exp = 5 }, rv2;
     snprintf (rv.rid, sizeof rv.rid, "r9");
     snprintf (rv.id, sizeof rv.id, "rnd_01ARZ3NDEKTSV4RRFFQ69G5FAX");

@@ -13,7 +13,9 @@
       - the outbound queue of a rolled-back pass answers 503 to the api
         request it held and sends nothing on the work socket;
       - ADMIN without the scheduler's admin secret is 403 and writes
-        nothing; with it, keys and credits change in the store.
+        nothing; with it, keys and credits change in the store;
+      - GET_ACCOUNT with key_only names the key's account alone, without
+        it the whole account (reserved, ledger); an unknown key is ERROR.
     Single thread. The temp dir is removed at exit. */
 #include "check.h"
 #include "store_test.h"
@@ -501,6 +503,68 @@ test_admin_secret (void)
            "an unknown verb is 400, got %d", status);
 }
 
+/* GET_ACCOUNT into *body (caller frees) and *id; the reply's command. */
+static int
+s_account (const char *auth, bool key_only, char **body, char id [PROTO_ID_MAX])
+{
+    proto_get_t get;
+    memset (&get, 0, sizeof get);
+    snprintf (get.rid, sizeof get.rid, "account-1");
+    snprintf (get.auth, sizeof get.auth, "%s", auth);
+    get.key_only = key_only;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    REQUIRE (proto_get_encode (&get, &sb) == 0, "encode GET_ACCOUNT");
+    s_send (s_gateway, PROTO_GET_ACCOUNT, &sb);
+    s_pass ();
+    bus_msg_t m;
+    REQUIRE (s_recv (s_gateway, S_WAIT_MS, &m) == 0, "an answer to GET_ACCOUNT");
+    int cmd = m.cmd;
+    *body = NULL;
+    id [0] = 0;
+    if (cmd == PROTO_ACCOUNT) {
+        proto_body_t b;
+        char err [PROTO_ERR_MAX];
+        REQUIRE (proto_body_decode ((const char *) zframe_data (m.body), zframe_size (m.body),
+                                    &b, err) == 0, "ACCOUNT decodes: %s", err);
+        snprintf (id, PROTO_ID_MAX, "%s", b.id);
+        *body = strdup (b.body ? b.body : "");
+        proto_body_free (&b);
+    }
+    bus_msg_free (&m);
+    return cmd;
+}
+
+/* The gateway's key cache asks GET_ACCOUNT with key_only: the key's account
+   and nothing that walks its renders; GET /v1/account still gets it all. */
+static void
+test_account_key_only (void)
+{
+    char *body = NULL, id [PROTO_ID_MAX], full_id [PROTO_ID_MAX];
+    REQUIRE (s_account (s_auth, false, &body, full_id) == PROTO_ACCOUNT && body,
+             "GET_ACCOUNT answers ACCOUNT");
+    json_t *j = json_loads (body, 0, NULL);
+    CHECK (j && json_object_get (j, "reserved") && json_object_get (j, "ledger")
+           && strcmp (json_string_value (json_object_get (j, "id")), full_id) == 0,
+           "the whole account has reserved and ledger: %s", body);
+    json_decref (j);
+    free (body);
+    REQUIRE (s_account (s_auth, true, &body, id) == PROTO_ACCOUNT && body, "key_only answers ACCOUNT");
+    CHECK (strcmp (id, full_id) == 0, "key_only names the key's account %s, got %s", full_id, id);
+    j = json_loads (body, 0, NULL);
+    CHECK (j && !json_object_get (j, "reserved") && !json_object_get (j, "ledger")
+           && !json_object_get (j, "balance")
+           && strcmp (json_string_value (json_object_get (j, "id")), id) == 0,
+           "key_only is the id alone: %s", body);
+    json_decref (j);
+    free (body);
+    char unknown [65];
+    memset (unknown, 'a', 64);
+    unknown [64] = 0;
+    CHECK (s_account (unknown, true, &body, id) == PROTO_ERROR && !body,
+           "an unknown key is an ERROR with key_only too");
+}
+
 int
 main (void)
 {
@@ -546,6 +610,7 @@ main (void)
     check_case ("liveness_and_requeue", test_liveness_and_requeue);
     check_case ("out_rollback", test_out_rollback);
     check_case ("admin_secret", test_admin_secret);
+    check_case ("account_key_only", test_account_key_only);
 
     zsock_destroy (&s_sub);
     zsock_destroy (&s_r1);

@@ -5,7 +5,9 @@
     its rows intact and ends with the same tables, columns and indexes as a
     new one; a version 2 database gains version 3's background input column
     and version 4's browser flag
-    with its rows and tasks intact; a database of a newer schema is refused and left alone; the
+    with its rows and tasks intact; a version 4 database's image cache index
+    becomes version 5's, of succeeded images only; a database of a newer
+    schema is refused and left alone; the
     migration runner applies steps in order, one transaction each, and a
     failing step leaves the version before it.
     Single thread; every failure says what was expected. */
@@ -254,8 +256,13 @@ s_case_fresh (void)
     REQUIRE (store, "a current database reopens: %s", err);
     job_store_destroy (&store);
     s_schema_text (dir, s_fresh_schema, sizeof s_fresh_schema);
-    CHECK (strstr (s_fresh_schema, "tasks.thumb TEXT") && strstr (s_fresh_schema, "index tasks_cache"),
+    CHECK (strstr (s_fresh_schema, "tasks.thumb TEXT") && strstr (s_fresh_schema, "index tasks_cache_done"),
            "the schema text lists the late columns and indexes:\n%s", s_fresh_schema);
+    /* version 5: the image cache's index holds succeeded images only, so a
+       create's cache lookup never walks the queued tasks of its key */
+    CHECK (strstr (s_fresh_schema, "ON tasks(cache_key) WHERE cache_key IS NOT NULL AND state = 'succeeded'")
+           && !strstr (s_fresh_schema, "index tasks_cache tasks"),
+           "the cache index is partial on succeeded tasks and the old one is gone:\n%s", s_fresh_schema);
     s_rmdir (dir);
 }
 
@@ -448,6 +455,50 @@ s_case_v2 (void)
     s_rmdir (dir);
 }
 
+/* A version 4 database: its image cache index held every keyed task; at
+   version 5 the index holds the succeeded ones only, and the cache still
+   finds them. */
+static void
+s_case_v4 (void)
+{
+    char dir [] = "/tmp/easel-test-schema-XXXXXX";
+    s_mkdir (dir);
+    sqlite3 *db = s_raw (dir);
+    char err [256] = "";
+    REQUIRE (store_migrations_n >= 5 && store_migrations [4].version == 5,
+             "the list has a version 5 step");
+    REQUIRE (store_schema_migrate (db, store_migrations, 4, err) == 0, "up to version 4: %s", err);
+    CHECK (s_int (db, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_cache'") == 1,
+           "version 4 has the index of every keyed task");
+    s_exec (db, s_rows_common, "rows");
+    s_exec (db, "UPDATE tasks SET cache_key = 'k0' WHERE id = 'img_old0';"
+                "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale, preset, width, height,"
+                " format, spec, state, attempt, cache_key) VALUES ('img_q', 'rnd_old', 1, 2, 0, 'en-US',"
+                " 'play.phone', 1080, 1920, 'png', x'00', 'queued', 0, 'k0');", "keyed tasks");
+    sqlite3_close (db);
+    job_store_t *store = job_store_open (dir, err);
+    REQUIRE (store, "a version 4 database opens: %s", err);
+    job_store_destroy (&store);
+    db = s_raw (dir);
+    CHECK (s_int (db, "PRAGMA user_version") == STORE_SCHEMA_VERSION && STORE_SCHEMA_VERSION >= 5,
+           "migrated to version %d, got %lld", STORE_SCHEMA_VERSION,
+           (long long) s_int (db, "PRAGMA user_version"));
+    CHECK (s_int (db, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_cache'") == 0,
+           "the old index is gone");
+    CHECK (s_int (db, "SELECT count(*) FROM tasks INDEXED BY tasks_cache_done"
+                      " WHERE cache_key = 'k0' AND state = 'succeeded'") == 1,
+           "the new index finds the succeeded image of the key");
+    CHECK (s_int (db, "SELECT count(*) FROM tasks WHERE cache_key = 'k0'") == 2,
+           "the queued task keeps its key for when it succeeds");
+    s_exec (db, "DELETE FROM tasks WHERE id = 'img_q'", "drop the queued task");
+    sqlite3_close (db);
+    static char migrated [32768];
+    s_schema_text (dir, migrated, sizeof migrated);
+    CHECK (strcmp (migrated, s_fresh_schema) == 0, "the migrated schema equals a new one:\n"
+           "-- migrated\n%s-- new\n%s", migrated, s_fresh_schema);
+    s_rmdir (dir);
+}
+
 /* A database a newer Easel migrated is refused, and left as it was. */
 static void
 s_case_newer (void)
@@ -548,6 +599,7 @@ main (void)
     check_case ("the unversioned store's database", s_case_unversioned);
     check_case ("a database from before the ledger", s_case_early);
     check_case ("a version 2 database", s_case_v2);
+    check_case ("a version 4 database", s_case_v4);
     check_case ("a newer database", s_case_newer);
     check_case ("the migration runner", s_case_runner);
     check_case ("beside a running scheduler", s_case_beside);
