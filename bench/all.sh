@@ -8,7 +8,7 @@ build=${1:-$here/../build-bench}
 export EASEL_BIN_DIR=${EASEL_BIN_DIR:-$(cd "$build" && pwd)/bin}
 out="$build/bench-results/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
-for b in render fleet api matrix rerender memory webhooks slowloris capture; do
+for b in render fleet api matrix rerender memory webhooks slowloris capture blobs; do
   echo "bench: $b" >&2
   python3 "$here/$b.py" > "$out/$b.json" 2> "$out/$b.log"
 done

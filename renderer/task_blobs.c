@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,100 @@ s_request (const char *url, const void *body, size_t len, const char *h, s_sink_
     return status;
 }
 
+/* Inputs read from the store, by sha256: the images of a render share a
+   screenshot (one for 40 locales), and a name is its content, so a copy
+   serves any task that names it. Least recently used out past the bounds. */
+typedef struct {
+    char     sha256 [65];
+    uint8_t *data;
+    size_t   len;
+    uint64_t used;                     /* s_cache.clock at the last hit */
+} s_entry_t;
+
+static struct {
+    pthread_mutex_t lock;
+    s_entry_t entries [TASK_BLOBS_CACHE_ENTRIES];
+    size_t bytes;
+    uint64_t clock, hits, misses;
+} s_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* A heap copy of the cached input sha256 into *data / *len: true, or false
+   when it is not cached (or out of memory). */
+static bool
+s_cache_get (const char *sha256, uint8_t **data, size_t *len)
+{
+    bool hit = false;
+    pthread_mutex_lock (&s_cache.lock);
+    for (int i = 0; i < TASK_BLOBS_CACHE_ENTRIES && !hit; i++) {
+        s_entry_t *e = &s_cache.entries [i];
+        if (e->data && strcmp (e->sha256, sha256) == 0 && (*data = malloc (e->len ? e->len : 1))) {
+            memcpy (*data, e->data, e->len);
+            *len = e->len;
+            e->used = ++s_cache.clock;
+            hit = true;
+        }
+    }
+    if (hit)
+        s_cache.hits++;
+    else
+        s_cache.misses++;
+    pthread_mutex_unlock (&s_cache.lock);
+    return hit;
+}
+
+/* Keeps a copy of data as input sha256, evicting the least recently used
+   entries until it fits; an input over the byte bound is not kept. */
+static void
+s_cache_put (const char *sha256, const uint8_t *data, size_t len)
+{
+    if (len > TASK_BLOBS_CACHE_BYTES)
+        return;
+    uint8_t *copy = malloc (len ? len : 1);
+    if (!copy)
+        return;
+    memcpy (copy, data, len);
+    pthread_mutex_lock (&s_cache.lock);
+    for (;;) {
+        int free_slot = -1, oldest = -1;
+        for (int i = 0; i < TASK_BLOBS_CACHE_ENTRIES; i++) {
+            s_entry_t *e = &s_cache.entries [i];
+            if (e->data && strcmp (e->sha256, sha256) == 0) {
+                free (copy);             /* another thread kept it meanwhile */
+                pthread_mutex_unlock (&s_cache.lock);
+                return;
+            }
+            if (!e->data && free_slot < 0)
+                free_slot = i;
+            if (e->data && (oldest < 0 || e->used < s_cache.entries [oldest].used))
+                oldest = i;
+        }
+        if (free_slot >= 0 && s_cache.bytes + len <= TASK_BLOBS_CACHE_BYTES) {
+            s_entry_t *e = &s_cache.entries [free_slot];
+            memcpy (e->sha256, sha256, sizeof e->sha256);
+            e->data = copy;
+            e->len = len;
+            e->used = ++s_cache.clock;
+            s_cache.bytes += len;
+            break;
+        }
+        s_entry_t *e = &s_cache.entries [oldest];
+        s_cache.bytes -= e->len;
+        free (e->data);
+        memset (e, 0, sizeof *e);
+    }
+    pthread_mutex_unlock (&s_cache.lock);
+}
+
+void
+task_blobs_cache_stats (uint64_t *hits, uint64_t *misses, size_t *bytes)
+{
+    pthread_mutex_lock (&s_cache.lock);
+    *hits = s_cache.hits;
+    *misses = s_cache.misses;
+    *bytes = s_cache.bytes;
+    pthread_mutex_unlock (&s_cache.lock);
+}
+
 static void
 s_why (render_error_t *why, const char *code, const char *message)
 {
@@ -93,6 +188,10 @@ static int
 s_fetch_one (const char *url, const char *want, const char *what, uint8_t **data, size_t *len,
              char sha256 [65], render_error_t *why)
 {
+    if (s_cache_get (want, data, len)) {
+        memcpy (sha256, want, 65);
+        return 0;
+    }
     s_sink_t sink = { .max = EASEL_MAX_SOURCE_BYTES };
     char err [PROTO_ERR_MAX] = "", msg [PROTO_ERR_MAX + 64], got [65] = "";
     long status = s_request (url, NULL, 0, NULL, &sink, err);
@@ -105,6 +204,7 @@ s_fetch_one (const char *url, const char *want, const char *what, uint8_t **data
             s_why (why, "blob_missing", "out of memory");
             return -1;
         }
+        s_cache_put (want, *data, *len);
         memcpy (sha256, want, 65);
         return 0;
     }

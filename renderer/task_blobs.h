@@ -17,13 +17,22 @@
 
 #define TASK_BLOBS_CONNECT_TIMEOUT_MS 3000
 #define TASK_BLOBS_TIMEOUT_MS         30000
+#define TASK_BLOBS_CACHE_BYTES        (32u * 1024 * 1024)   /* inputs kept, by sha256 */
+#define TASK_BLOBS_CACHE_ENTRIES      32
 
 /* When task has a blob_url and no attached blob: GETs it (at most
    EASEL_MAX_SOURCE_BYTES), checks its sha256 against blob_url_sha256 and
    attaches it as if the scheduler had sent it (blob, blob_len,
-   blob_sha256); the same for bg_blob_url (the background). 0 (also when there is nothing to fetch); -1 with why
+   blob_sha256); the same for bg_blob_url (the background). An input read
+   before is served from a process-wide cache by its sha256 (its name is its
+   content), at most TASK_BLOBS_CACHE_BYTES, least recently used out. 0 (also when there is nothing to fetch); -1 with why
    (code "blob_missing", retryable). */
 int task_blobs_fetch (proto_task_t *task, render_error_t *why);
+
+/* Inputs served from the process's cache (a render's images share their
+   screenshot: it is read from the store once), read from the store, and
+   the bytes kept now. */
+void task_blobs_cache_stats (uint64_t *hits, uint64_t *misses, size_t *bytes);
 
 /* When task has a put_url and out holds a RESULT: PUTs the image to it
    (with Content-MD5, so the store checks the bytes) and rewrites out as the

@@ -1,6 +1,7 @@
-/*  blob_worker.c: adoptions of renderer uploads on a thread of their own
-    (see blob_worker.h). The loop and the thread speak over the actor's
-    pipe: "ADOPT" identity body -> "DONE" identity body reason.
+/*  blob_worker.c: adoptions of renderer uploads on threads of their own
+    (see blob_worker.h). The loop sends "ADOPT" identity body on a thread's
+    actor pipe; the thread answers "DONE" index identity body reason on the
+    shared PULL socket the loop polls.
     Thread: the actor's for s_actor, the loop's for the rest. */
 #include "blob_worker.h"
 #include "blob_store.h"
@@ -14,12 +15,16 @@
 #define S_ERR_MAX 256
 
 struct _blob_worker_t {
-    zactor_t *actor;
-    int pending;
+    zactor_t *actors [BLOB_WORKER_THREADS];
+    int pending [BLOB_WORKER_THREADS];   /* jobs sent to each and not yet read back */
+    int npending;
+    zsock_t *done;                       /* PULL: every thread's answers */
 };
 
 typedef struct {
     const char *data_dir, *blob_url;
+    char done [64];                      /* the endpoint answers go to */
+    int index;
     char err [S_ERR_MAX];
 } s_args_t;
 
@@ -48,10 +53,16 @@ static void
 s_actor (zsock_t *pipe, void *arg)
 {
     s_args_t *args = arg;
+    int index = args->index;
     blob_store_t *blobs = blob_store_open (args->data_dir, args->blob_url, args->err);
-    zsock_signal (pipe, blobs ? 0 : 1);
-    if (!blobs)
+    zsock_t *push = blobs ? zsock_new_push (args->done) : NULL;
+    if (blobs && !push)
+        snprintf (args->err, sizeof args->err, "cannot connect to the blob worker's answers");
+    zsock_signal (pipe, push ? 0 : 1);
+    if (!push) {
+        blob_store_destroy (&blobs);
         return;
+    }
     while (!zsys_interrupted) {
         zmsg_t *msg = zmsg_recv (pipe);
         if (!msg)
@@ -77,12 +88,14 @@ s_actor (zsock_t *pipe, void *arg)
             body = zframe_new_empty ();
         zmsg_t *done = zmsg_new ();
         zmsg_addstr (done, "DONE");
+        zmsg_addstrf (done, "%d", index);
         zmsg_append (done, &identity);
         zmsg_append (done, &body);
         zmsg_addstr (done, err);
-        if (zmsg_send (&done, pipe) != 0)
+        if (zmsg_send (&done, push) != 0)
             zmsg_destroy (&done);
     }
+    zsock_destroy (&push);
     blob_store_destroy (&blobs);
 }
 
@@ -95,12 +108,22 @@ blob_worker_new (const char *data_dir, const char *blob_url, char *err)
         return NULL;
     }
     s_args_t args = { .data_dir = data_dir, .blob_url = blob_url };
-    /* zactor_new waits for the actor's signal: args outlive their use */
-    self->actor = zactor_new (s_actor, &args);
-    if (!self->actor) {
-        snprintf (err, S_ERR_MAX, "%s", args.err [0] ? args.err : "cannot start the blob worker");
+    snprintf (args.done, sizeof args.done, "inproc://easel-blob-done-%p", (void *) self);
+    self->done = zsock_new_pull (args.done);
+    if (!self->done) {
+        snprintf (err, S_ERR_MAX, "cannot bind the blob worker's answers");
         free (self);
         return NULL;
+    }
+    for (int i = 0; i < BLOB_WORKER_THREADS; i++) {
+        args.index = i;
+        /* zactor_new waits for the actor's signal: args outlive their use */
+        self->actors [i] = zactor_new (s_actor, &args);
+        if (!self->actors [i]) {
+            snprintf (err, S_ERR_MAX, "%s", args.err [0] ? args.err : "cannot start the blob worker");
+            blob_worker_destroy (&self);
+            return NULL;
+        }
     }
     return self;
 }
@@ -111,7 +134,9 @@ blob_worker_destroy (blob_worker_t **self_p)
     blob_worker_t *self = *self_p;
     if (!self)
         return;
-    zactor_destroy (&self->actor);
+    for (int i = 0; i < BLOB_WORKER_THREADS; i++)
+        zactor_destroy (&self->actors [i]);
+    zsock_destroy (&self->done);
     free (self);
     *self_p = NULL;
 }
@@ -119,14 +144,18 @@ blob_worker_destroy (blob_worker_t **self_p)
 zsock_t *
 blob_worker_sock (blob_worker_t *self)
 {
-    return zactor_sock (self->actor);
+    return self->done;
 }
 
 int
 blob_worker_submit (blob_worker_t *self, zframe_t *identity, const char *body, size_t len)
 {
-    if (self->pending >= BLOB_WORKER_QUEUE_MAX)
+    if (self->npending >= BLOB_WORKER_QUEUE_MAX)
         return -1;
+    int to = 0;                          /* the thread with the fewest jobs */
+    for (int i = 1; i < BLOB_WORKER_THREADS; i++)
+        if (self->pending [i] < self->pending [to])
+            to = i;
     zmsg_t *msg = zmsg_new ();
     if (!msg)
         return -1;
@@ -137,10 +166,12 @@ blob_worker_submit (blob_worker_t *self, zframe_t *identity, const char *body, s
     zframe_destroy (&id);
     zframe_destroy (&data);
     if (rc == 0)
-        rc = zmsg_send (&msg, zactor_sock (self->actor));
+        rc = zmsg_send (&msg, zactor_sock (self->actors [to]));
     zmsg_destroy (&msg);
-    if (rc == 0)
-        self->pending++;
+    if (rc == 0) {
+        self->pending [to]++;
+        self->npending++;
+    }
     return rc;
 }
 
@@ -148,17 +179,24 @@ int
 blob_worker_recv (blob_worker_t *self, zframe_t **identity, zframe_t **body, char *err)
 {
     *identity = *body = NULL;
-    zmsg_t *msg = zmsg_recv (zactor_sock (self->actor));
+    zmsg_t *msg = zmsg_recv (self->done);
     if (!msg)
         return -1;
-    self->pending--;
     char *verb = zmsg_popstr (msg);
+    char *index = zmsg_popstr (msg);
     *identity = zmsg_pop (msg);
     *body = zmsg_pop (msg);
     char *why = zmsg_popstr (msg);
-    bool ok = verb && strcmp (verb, "DONE") == 0 && *identity && *body && why;
+    int i = index ? atoi (index) : -1;
+    bool ok = verb && strcmp (verb, "DONE") == 0 && i >= 0 && i < BLOB_WORKER_THREADS
+           && *identity && *body && why;
+    if (ok) {
+        self->pending [i]--;
+        self->npending--;
+    }
     snprintf (err, S_ERR_MAX, "%s", ok ? why : "a malformed answer from the blob worker");
     free (verb);
+    free (index);
     free (why);
     zmsg_destroy (&msg);
     if (!ok) {
@@ -172,5 +210,5 @@ blob_worker_recv (blob_worker_t *self, zframe_t **identity, zframe_t **body, cha
 int
 blob_worker_pending (blob_worker_t *self)
 {
-    return self->pending;
+    return self->npending;
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 #define BLOB_WORKER_QUEUE_MAX 1024     /* adoptions waiting at once */
+#define BLOB_WORKER_THREADS   4        /* adoptions in flight at once (the store's round trips) */
 
 typedef struct _blob_worker_t blob_worker_t;
 

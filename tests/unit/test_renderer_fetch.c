@@ -15,6 +15,8 @@
 #include "fetch.h"
 #include "fetch_cache.h"
 #include "slide_render.h"
+#include "task_blobs.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -569,6 +571,57 @@ test_transient (void)
     }
 }
 
+/* A task's input by presigned URL (task_blobs.h): read once, checked
+   against its sha256, then served by name from the process's cache. */
+static void
+test_task_blobs (int port)
+{
+    char sha [65], url [128];
+    util_sha256_hex (s_png, (size_t) s_png_len, sha);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/counted.png", port);
+    int before = atomic_load (&s_counted);
+    uint64_t hits0, misses0, hits, misses;
+    size_t bytes;
+    task_blobs_cache_stats (&hits0, &misses0, &bytes);
+    for (int i = 0; i < 3; i++) {
+        proto_task_t task = { .attempt = 1 };
+        task.blob_url = strdup (url);
+        memcpy (task.blob_url_sha256, sha, sizeof sha);
+        render_error_t why = { 0 };
+        CHECK (task_blobs_fetch (&task, &why) == 0 && task.blob_len == (size_t) s_png_len
+               && memcmp (task.blob, s_png, task.blob_len) == 0 && strcmp (task.blob_sha256, sha) == 0,
+               "task %d gets its input attached: %s", i, why.message);
+        proto_task_free (&task);
+    }
+    CHECK (atomic_load (&s_counted) == before + 1, "the store is read once for three tasks, %d times",
+           atomic_load (&s_counted) - before);
+    task_blobs_cache_stats (&hits, &misses, &bytes);
+    CHECK (hits - hits0 == 2 && misses - misses0 == 1 && bytes >= (size_t) s_png_len,
+           "2 hits and 1 miss, got %llu and %llu", (unsigned long long) (hits - hits0),
+           (unsigned long long) (misses - misses0));
+    /* bytes that hash to another name are refused, retryably */
+    proto_task_t task = { .attempt = 1 };
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/ok.png", port);
+    task.blob_url = strdup (url);
+    memset (task.blob_url_sha256, 'a', 64);
+    render_error_t why = { 0 };
+    CHECK (task_blobs_fetch (&task, &why) == -1 && strcmp (why.code, "blob_missing") == 0 && why.retryable
+           && strstr (why.message, "hashes to") && !task.blob,
+           "a wrong hash is blob_missing, retryable: %s %s", why.code, why.message);
+    proto_task_free (&task);
+    /* an answer that is not 200 says its status */
+    memset (&task, 0, sizeof task);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/nothing-here", port);
+    task.blob_url = strdup (url);
+    memset (task.blob_url_sha256, 'b', 64);
+    CHECK (task_blobs_fetch (&task, &why) == -1 && strstr (why.message, "HTTP 404"),
+           "a 404 is named: %s", why.message);
+    proto_task_free (&task);
+    /* a task that carries its bytes, or has no URL, reads nothing */
+    memset (&task, 0, sizeof task);
+    CHECK (task_blobs_fetch (&task, &why) == 0 && !task.blob, "nothing to read");
+}
+
 int
 main (void)
 {
@@ -589,6 +642,7 @@ main (void)
     test_cancel (port);
     test_probe_options (port);
     test_fetch_cache (port);
+    test_task_blobs (port);
     atomic_store (&s_stop, true);
     pthread_join (thread, NULL);
     close (s_listen_fd);
