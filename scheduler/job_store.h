@@ -82,6 +82,25 @@ int job_store_key_revoke (job_store_t *self, const char *key_or_prefix, char *er
    COMMIT (PostgreSQL: BEGIN ... COMMIT, and a commit of a transaction a
    statement failed in is a failure). On a failed commit call rollback;
    nothing of the pass is kept. */
+/* The active scheduler's lease, where the database is the arbiter between
+   schedulers (PostgreSQL; on SQLite the data dir's lock is, and these
+   answer 1 with *token 0 and fence nothing). job_store_lease_take takes
+   the lease for holder (unique per scheduler process) until ttl_ms from
+   now by the database's clock, or renews it: 1 held, *token its fencing
+   token (one more than the last holder's when taken, the same when
+   renewed); 0 another holder's lease has not expired; -1 with err. Runs
+   outside a pass's transaction. */
+#define JOB_STORE_LEASE_LOST "lease lost"
+#define JOB_STORE_LEASE_HOLDER_MAX 128
+int  job_store_lease_take (job_store_t *self, const char *holder, int64_t ttl_ms, int64_t *token,
+                           char *err);
+/* From now on every job_store_commit of this handle first renews the lease
+   of (holder, token) to ttl_ms from now and commits only if it still holds
+   it unexpired; otherwise it rolls the transaction back and fails with err
+   starting JOB_STORE_LEASE_LOST: a scheduler that lost the lease can never
+   commit. token 0: no fence. */
+void job_store_lease_fence (job_store_t *self, const char *holder, int64_t token, int64_t ttl_ms);
+
 int  job_store_begin (job_store_t *self, char *err);
 int  job_store_commit (job_store_t *self, char *err);
 void job_store_rollback (job_store_t *self);

@@ -18,6 +18,9 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +68,65 @@ s_bind_all (scheduler_t *self)
 }
 
 #define S_STANDBY_POLL_MS 1000         /* a standby looks at its stop signal this often */
+#define S_EXIT_LEASE_LOST 3            /* the exit status of a scheduler another took over from */
+#define S_LEASE_POLL_MS   200          /* a standby asks for the database's lease this often */
+
+/* This process's name in the database's lease: host, pid and 8 random
+   bytes, so a restarted scheduler is a new holder. */
+static void
+s_lease_holder (char *out, size_t size)
+{
+    char host [64] = "";
+    unsigned char nonce [8];
+    char hex [17];
+    gethostname (host, sizeof host - 1);
+    if (sodium_init () < 0)
+        log_fatal ("libsodium failed to initialise", NULL);
+    randombytes_buf (nonce, sizeof nonce);
+    for (int i = 0; i < 8; i++)
+        snprintf (hex + 2 * i, 3, "%02x", nonce [i]);
+    snprintf (out, size, "%.60s:%d:%s", host, (int) getpid (), hex);
+}
+
+/* Takes the database's lease (job_store_lease_take), waiting for it as a
+   standby, and fences the store with it. 0 held (or the backend needs none);
+   1 stopped while waiting (the caller exits 0). Fatal when another holder
+   is live and this is no standby, or on a store error. */
+static int
+s_lease (scheduler_t *self)
+{
+    char holder [JOB_STORE_LEASE_HOLDER_MAX], err [256] = "";
+    s_lease_holder (holder, sizeof holder);
+    int64_t token = 0;
+    bool said = false;
+    int held;
+    /* without --standby, only as long as a lease can outlive a holder that
+       just died (a restart after kill -9) */
+    int64_t give_up = util_mono_ms () + SCHEDULER_LEASE_TTL_MS + 1000;
+    while ((held = job_store_lease_take (self->store, holder, SCHEDULER_LEASE_TTL_MS, &token, err)) == 0) {
+        if (!self->cfg.standby && util_mono_ms () > give_up)
+            log_fatal ("another scheduler holds the database's lease", "hint",
+                       "start this one with --standby to wait and take over when it stops", NULL);
+        if (!said)
+            log_info (self->cfg.standby ? "standby: waiting for the database's lease"
+                                        : "waiting for a previous scheduler's lease to expire", NULL);
+        said = true;
+        nanosleep (&(struct timespec) { 0, S_LEASE_POLL_MS * 1000000L }, NULL);
+        if (zsys_interrupted) {
+            log_info ("standby stopped before taking over", NULL);
+            return 1;
+        }
+    }
+    if (held < 0)
+        log_fatal ("cannot take the database's lease", "reason", err, NULL);
+    if (token > 0) {
+        char t [24];
+        snprintf (t, sizeof t, "%lld", (long long) token);
+        log_info ("holding the database's lease", "token", t, "holder", holder, NULL);
+    }
+    job_store_lease_fence (self->store, holder, token, SCHEDULER_LEASE_TTL_MS);
+    return 0;
+}
 
 /* The scheduler's settings (config.h); --metrics and the bus security rows
    are read by metrics_serve and bus_security_init. */
@@ -196,8 +258,7 @@ main (int argc, char **argv)
             }
         if (held)
             log_fatal ("cannot hold the data dir", "reason", err, NULL);
-        log_info ("standby: the data dir is free, taking over", "data", self->cfg.data_dir, NULL);
-        s_bind_all (self);
+        log_info ("standby: the data dir is free", "data", self->cfg.data_dir, NULL);
     }
     else {
         s_bind_all (self);
@@ -218,6 +279,15 @@ main (int argc, char **argv)
         log_fatal ("out of memory", NULL);
     if (!self->store)
         log_fatal ("cannot open the job store", "reason", err, NULL);
+    /* where the database arbitrates (PostgreSQL), its lease: a standby
+       waits for it, a scheduler started without --standby refuses to run
+       beside a live holder; every commit from here on checks it */
+    if (s_lease (self))
+        return 0;
+    if (self->cfg.standby) {
+        log_info ("standby: taking over", "data", self->cfg.data_dir, NULL);
+        s_bind_all (self);
+    }
     self->blobs = blob_store_open (self->cfg.data_dir, getenv ("EASEL_BLOB_URL"), err);
     if (!self->blobs)
         log_fatal ("cannot open the blob store", "reason", err, NULL);
@@ -250,7 +320,7 @@ main (int argc, char **argv)
               "blobs", blob_store_backend (self->blobs), NULL);
 
     int64_t next_tick_ms = util_mono_ms ();      /* monotonic time of the next heartbeat */
-    while (!zsys_interrupted) {
+    while (!zsys_interrupted && !self->lease_lost) {
         int64_t wait = next_tick_ms - util_mono_ms ();
         zmq_pollitem_t items [] = {
             { zsock_resolve (self->api), 0, ZMQ_POLLIN, 0 },
@@ -275,5 +345,5 @@ main (int argc, char **argv)
     blob_store_destroy (&self->blobs);
     job_store_destroy (&self->store);
     data_lock_release (&lock_fd);
-    return 0;
+    return self->lease_lost ? S_EXIT_LEASE_LOST : 0;
 }

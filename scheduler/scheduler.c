@@ -251,7 +251,14 @@ scheduler_pass (scheduler_t *self, bool tick)
     }
     double commit_start = sched_metrics_now ();
     if (!self->pass.failed && job_store_commit (self->store, err) != 0) {
-        log_error ("commit failed", "reason", err, NULL);
+        /* another scheduler took the database over: this one must not answer
+           anything more (its clients follow the new one) */
+        if (strncmp (err, JOB_STORE_LEASE_LOST, strlen (JOB_STORE_LEASE_LOST)) == 0) {
+            log_error ("this scheduler lost the database's lease; stopping", "reason", err, NULL);
+            self->lease_lost = true;
+        }
+        else
+            log_error ("commit failed", "reason", err, NULL);
         self->pass.failed = true;
         self->pass.full = job_store_is_full (self->store);
     }

@@ -39,6 +39,7 @@
 #define SCHEDULER_URL_MAX          1024
 #define SCHEDULER_FULL_BACKOFF_MS  1000   /* after a full-disk failure, dispatch pauses */
 #define SCHEDULER_SWEEP_EVERY_MS   1000   /* retention sweep period */
+#define SCHEDULER_LEASE_TTL_MS     2500   /* the database's lease lives this long past each commit */
 #define SCHEDULER_SWEEP_BATCH      64     /* renders, then blobs, one sweep deletes at most */
 #define SCHEDULER_ORPHAN_AGE_S     3600   /* a file no row names is removed after this */
 
@@ -85,6 +86,7 @@ typedef struct {
     renderer_table_t *fleet;
     task_reqs_t      *reqs;
     char              admin_secret [65];       /* DATA/admin.secret; "" refuses every ADMIN */
+    bool              lease_lost;              /* a commit found another holder: stop serving */
 } scheduler_t;
 
 /* Creates the rooms of self that sched_destroy frees (out, fleet, reqs);

@@ -372,9 +372,69 @@ job_store_begin (job_store_t *self, char *err)
     return pg_exec (self, "BEGIN", err);
 }
 
+/* The database's clock in ms since the epoch, as SQL. */
+#define S_DB_NOW_MS "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+
+int
+job_store_lease_take (job_store_t *self, const char *holder, int64_t ttl_ms, int64_t *token, char *err)
+{
+    assert (self && holder && token);
+    *token = 0;
+    if (PQstatus (self->conn) != CONNECTION_OK) {
+        PQreset (self->conn);
+        self->ncache = 0;
+        if (PQstatus (self->conn) != CONNECTION_OK)
+            return pg_fail (self, NULL, err);
+    }
+    /* one statement, atomic: a new row, a renewal by its holder, or a take
+       over an expired lease (the token grows) */
+    PGresult *res = pg_query (self, err,
+        "INSERT INTO scheduler_lease (id, holder, token, expires_at)"
+        " VALUES (1, $1, 1, " S_DB_NOW_MS " + $2::bigint)"
+        " ON CONFLICT (id) DO UPDATE SET"
+        "   token = CASE WHEN scheduler_lease.holder = EXCLUDED.holder THEN scheduler_lease.token"
+        "           ELSE scheduler_lease.token + 1 END,"
+        "   holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at"
+        " WHERE scheduler_lease.holder = EXCLUDED.holder"
+        "    OR scheduler_lease.expires_at < " S_DB_NOW_MS
+        " RETURNING token", "si", holder, ttl_ms);
+    if (!res)
+        return -1;
+    int held = PQntuples (res) == 1;
+    if (held)
+        *token = pg_i64 (res, 0, 0);
+    PQclear (res);
+    return held;
+}
+
+void
+job_store_lease_fence (job_store_t *self, const char *holder, int64_t token, int64_t ttl_ms)
+{
+    assert (self && holder);
+    snprintf (self->lease_holder, sizeof self->lease_holder, "%s", holder);
+    self->lease_token = token;
+    self->lease_ttl_ms = ttl_ms;
+}
+
 int
 job_store_commit (job_store_t *self, char *err)
 {
+    /* the fence: this transaction commits only under the lease it renews */
+    if (self->lease_token > 0) {
+        char why [STORE_ERR_MAX] = "";
+        if (pg_run (self, why, "UPDATE scheduler_lease SET expires_at = " S_DB_NOW_MS " + $3::bigint"
+                               " WHERE id = 1 AND holder = $1 AND token = $2::bigint"
+                               " AND expires_at >= " S_DB_NOW_MS, "sii",
+                    self->lease_holder, self->lease_token, self->lease_ttl_ms) != 0
+        ||  self->changes != 1) {
+            job_store_rollback (self);
+            if (err)
+                snprintf (err, STORE_ERR_MAX, JOB_STORE_LEASE_LOST ": %s", why [0] ? why
+                          : "another scheduler holds the database's lease now; nothing of this pass"
+                            " was committed");
+            return -1;
+        }
+    }
     /* COMMIT of a failed transaction answers ROLLBACK, not an error */
     PGresult *res = PQexec (self->conn, "COMMIT");
     if (!res || PQresultStatus (res) != PGRES_COMMAND_OK)

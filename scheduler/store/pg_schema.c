@@ -140,12 +140,21 @@ static const char s_v5 [] =
     "CREATE INDEX tasks_cache_done ON tasks(cache_key)"
     " WHERE cache_key IS NOT NULL AND state = 'succeeded';";
 
+/* ---- version 6: the active scheduler's lease: one row, its holder, a
+   fencing token that grows with each new holder, and its expiry in the
+   database's own clock (ms since the epoch); see job_store_lease_take ---- */
+
+static const char s_v6 [] =
+    "CREATE TABLE scheduler_lease (id BIGINT PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL,"
+    "  token BIGINT NOT NULL, expires_at BIGINT NOT NULL);";
+
 const pg_migration_t pg_migrations [] = {
     { 1, s_v1 },
     { 2, s_v2 },
     { 3, s_v3 },
     { 4, s_v4 },
     { 5, s_v5 },
+    { 6, s_v6 },
 };
 const int pg_migrations_n = sizeof pg_migrations / sizeof pg_migrations [0];
 

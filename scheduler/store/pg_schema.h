@@ -13,7 +13,7 @@
 #include <libpq-fe.h>
 
 #define PG_SCHEMA_LOCK_KEY 0x656173656cLL    /* "easel" */
-#define PG_SCHEMA_VERSION  5
+#define PG_SCHEMA_VERSION  6
 
 typedef struct {
     int         version;           /* 1, 2, 3 ...: the step's position in the list */

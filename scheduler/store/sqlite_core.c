@@ -241,6 +241,20 @@ job_store_destroy (job_store_t **self_p)
 }
 
 int
+job_store_lease_take (job_store_t *self, const char *holder, int64_t ttl_ms, int64_t *token, char *err)
+{
+    (void) self, (void) holder, (void) ttl_ms, (void) err;
+    *token = 0;                        /* the data dir's lock (data_lock.h) is the arbiter */
+    return 1;
+}
+
+void
+job_store_lease_fence (job_store_t *self, const char *holder, int64_t token, int64_t ttl_ms)
+{
+    (void) self, (void) holder, (void) token, (void) ttl_ms;
+}
+
+int
 job_store_begin (job_store_t *self, char *err)
 {
     return sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK

@@ -225,12 +225,23 @@ static const char s_v5 [] =
     "CREATE INDEX tasks_cache_done ON tasks(cache_key)"
     " WHERE cache_key IS NOT NULL AND state = 'succeeded';";
 
+/* ---- version 6: the active scheduler's lease. Kept by the PostgreSQL
+   backend, where it is the arbiter between schedulers on one database (a
+   holder, a fencing token that grows with each new holder, an expiry);
+   here the data dir's lock arbitrates and the table stays empty, so both
+   backends keep one schema ---- */
+
+static const char s_v6 [] =
+    "CREATE TABLE scheduler_lease (id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL,"
+    "  token INTEGER NOT NULL, expires_at INTEGER NOT NULL);";
+
 const store_migration_t store_migrations [] = {
     { 1, s_v1, s_legacy_columns },
     { 2, s_v2, NULL },
     { 3, s_v3, NULL },
     { 4, s_v4, NULL },
     { 5, s_v5, NULL },
+    { 6, s_v6, NULL },
 };
 const int store_migrations_n = sizeof store_migrations / sizeof store_migrations [0];
 

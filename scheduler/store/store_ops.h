@@ -26,6 +26,8 @@
     X (int, begin, (job_store_t *self, char *err), (self, err)) \
     X (int, commit, (job_store_t *self, char *err), (self, err)) \
     XV (void, rollback, (job_store_t *self), (self)) \
+    X (int, lease_take, (job_store_t *self, const char *holder, int64_t ttl_ms, int64_t *token, char *err), (self, holder, ttl_ms, token, err)) \
+    XV (void, lease_fence, (job_store_t *self, const char *holder, int64_t token, int64_t ttl_ms), (self, holder, token, ttl_ms)) \
     X (int, auth, (job_store_t *self, const char *key_sha256, char account_id [PROTO_ID_MAX]), (self, key_sha256, account_id)) \
     X (int, render_create, (job_store_t *self, const char *account_id, const proto_create_render_t *req, int64_t now_ms, char render_id [PROTO_ID_MAX], char *err), (self, account_id, req, now_ms, render_id, err)) \
     X (int, capture_create, (job_store_t *self, const char *account_id, const proto_create_render_t *req, int64_t now_ms, char job_id [PROTO_ID_MAX], char *err), (self, account_id, req, now_ms, job_id, err)) \

@@ -45,6 +45,9 @@ struct _job_store_t {
     int64_t changes;               /* rows the last pg_run changed */
     char sqlstate [6];             /* of the last failed statement, "" when none */
     bool sp_own;                   /* the open account savepoint is a whole transaction */
+    /* the fence every commit checks (job_store_lease_fence); token 0: none */
+    char lease_holder [JOB_STORE_LEASE_HOLDER_MAX];
+    int64_t lease_token, lease_ttl_ms;
 };
 
 /* Copies msg into err (when not NULL). */

@@ -20,7 +20,7 @@ extern const store_migration_t store_migrations [];
 extern const int store_migrations_n;
 
 /* The version of the newest step: what a database is at after open. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Brings db from its user_version to steps[n-1].version: for each missing
    step, BEGIN IMMEDIATE, re-read the version (another process may have
