@@ -6,22 +6,12 @@
     Receives use zmsg_recv and check every frame before handing them out.
     Thread: the caller's socket thread. Memory: bus_msg_t owns its frames.  */
 #include "bus.h"
+#include "proto_msgs.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void
-s_fail (char *err, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err, PROTO_ERR_MAX, fmt, ap);
-    va_end (ap);
-}
 
 void
 bus_socket_setup (zsock_t *sock)
@@ -104,7 +94,7 @@ bus_recv (zsock_t *sock, bool router, bus_msg_t *out, char *err)
         err [0] = '\0';
     zmsg_t *msg = zmsg_recv (sock);
     if (!msg) {
-        s_fail (err, "interrupted");
+        proto_fail (err, "interrupted");
         return -1;
     }
     if (router)
@@ -116,25 +106,25 @@ bus_recv (zsock_t *sock, bool router, bus_msg_t *out, char *err)
     size_t taglen = strlen (EASEL_PROTO_TAG);
     int rc = -1;
     if (router && !out->identity)
-        s_fail (err, "empty message");
+        proto_fail (err, "empty message");
     else
     if (!delim || zframe_size (delim) != 0)
-        s_fail (err, "missing empty delimiter frame");
+        proto_fail (err, "missing empty delimiter frame");
     else
     if (!tag || zframe_size (tag) != taglen || memcmp (zframe_data (tag), EASEL_PROTO_TAG, taglen))
-        s_fail (err, "bad protocol tag (want %s)", EASEL_PROTO_TAG);
+        proto_fail (err, "bad protocol tag (want %s)", EASEL_PROTO_TAG);
     else
     if (!cmd || zframe_size (cmd) != 1)
-        s_fail (err, "command frame must be 1 byte");
+        proto_fail (err, "command frame must be 1 byte");
     else
     if (!body)
-        s_fail (err, "missing body frame");
+        proto_fail (err, "missing body frame");
     else
     if (zframe_size (body) > EASEL_MAX_MSG_BYTES)
-        s_fail (err, "body too large (%zu bytes)", zframe_size (body));
+        proto_fail (err, "body too large (%zu bytes)", zframe_size (body));
     else
     if (zmsg_size (msg) != 0)
-        s_fail (err, "unexpected extra frames");
+        proto_fail (err, "unexpected extra frames");
     else {
         out->cmd = zframe_data (cmd) [0];
         out->body = body;
@@ -208,7 +198,7 @@ bus_recv_event (zsock_t *sub, char *topic, int64_t *seq, zframe_t **body, char *
         err [0] = '\0';
     zmsg_t *msg = zmsg_recv (sub);
     if (!msg) {
-        s_fail (err, "interrupted");
+        proto_fail (err, "interrupted");
         return -1;
     }
     int rc = -1;
@@ -216,17 +206,17 @@ bus_recv_event (zsock_t *sub, char *topic, int64_t *seq, zframe_t **body, char *
     zframe_t *sframe = zmsg_pop (msg);
     zframe_t *bframe = zmsg_pop (msg);
     if (!bframe || zmsg_size (msg) != 0)
-        s_fail (err, "event must have 3 frames");
+        proto_fail (err, "event must have 3 frames");
     else
     if (zframe_size (tframe) == 0 || zframe_size (tframe) >= PROTO_SHORT_MAX
     ||  memchr (zframe_data (tframe), '\0', zframe_size (tframe)))
-        s_fail (err, "bad event topic");
+        proto_fail (err, "bad event topic");
     else
     if (s_parse_seq (sframe, seq))
-        s_fail (err, "bad event seq");
+        proto_fail (err, "bad event seq");
     else
     if (zframe_size (bframe) > EASEL_MAX_MSG_BYTES)
-        s_fail (err, "event body too large");
+        proto_fail (err, "event body too large");
     else {
         memcpy (topic, zframe_data (tframe), zframe_size (tframe));
         topic [zframe_size (tframe)] = '\0';

@@ -95,10 +95,11 @@ int job_store_key_revoke (job_store_t *self, const char *key_or_prefix, char *er
 int  job_store_lease_take (job_store_t *self, const char *holder, int64_t ttl_ms, int64_t *token,
                            char *err);
 /* From now on every job_store_commit of this handle first renews the lease
-   of (holder, token) to ttl_ms from now and commits only if it still holds
-   it unexpired; otherwise it rolls the transaction back and fails with err
-   starting JOB_STORE_LEASE_LOST: a scheduler that lost the lease can never
-   commit. token 0: no fence. */
+   of (holder, token) to ttl_ms from now, in the same transaction, and
+   commits only if the row still names them (an expired lease nobody took
+   is still this holder's); otherwise it rolls the transaction back and
+   fails with err starting JOB_STORE_LEASE_LOST: a scheduler another took
+   over from can never commit. token 0: no fence. */
 void job_store_lease_fence (job_store_t *self, const char *holder, int64_t token, int64_t ttl_ms);
 
 int  job_store_begin (job_store_t *self, char *err);

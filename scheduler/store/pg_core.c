@@ -422,9 +422,12 @@ job_store_commit (job_store_t *self, char *err)
     /* the fence: this transaction commits only under the lease it renews */
     if (self->lease_token > 0) {
         char why [STORE_ERR_MAX] = "";
+        /* the token decides, not the clock: a lease that ran out while this
+           scheduler was cut off is still its own until another takes it
+           (which changes the token); the row lock orders this renewal and
+           a standby's take */
         if (pg_run (self, why, "UPDATE scheduler_lease SET expires_at = " S_DB_NOW_MS " + $3::bigint"
-                               " WHERE id = 1 AND holder = $1 AND token = $2::bigint"
-                               " AND expires_at >= " S_DB_NOW_MS, "sii",
+                               " WHERE id = 1 AND holder = $1 AND token = $2::bigint", "sii",
                     self->lease_holder, self->lease_token, self->lease_ttl_ms) != 0
         ||  self->changes != 1) {
             job_store_rollback (self);

@@ -172,6 +172,15 @@ function faults() {
   };
 }
 
+// A client that dies mid-request (a scheduler killed by a fault test) must
+// not take the server down with it: the error is logged, the server goes on.
+process.on('uncaughtException', err => {
+  process.stderr.write(`start.js: ${err.code || ''} ${err.message} (kept serving)\n`);
+});
+process.on('unhandledRejection', err => {
+  process.stderr.write(`start.js: ${err && err.message} (kept serving)\n`);
+});
+
 async function main() {
   const opt = args();
   try {
