@@ -10,7 +10,10 @@
     orientation, split only at a render's caps (slides, locales, presets,
     files), each slide a file_id map per "<locale>/<preset>" whose empty
     cells are null; inline, one per locale, preset and orientation. Exit
-    codes as cli_api.h.
+    codes as cli_api.h. Over 800 lines: the walk, the sources and the
+    packing share the per-screenshot table built in one pass; the Framefile
+    and .strings readers are already their own files (frameit_map.c,
+    strings_file.c).
     Single threaded; every json_t is freed before return.  */
 #include <ftw.h>
 #include <limits.h>

@@ -1,4 +1,9 @@
-/*  capture_request.c: POST /v1/capture validation (see capture_request.h). */
+/*  capture_request.c: POST /v1/capture validation (see capture_request.h).
+    Over 800 lines on purpose: it is the one validator of a capture's
+    options, shared by POST /v1/capture, a pdf capture and a render slide's
+    screenshot.capture, and its typed field readers (s_int, s_number,
+    s_choice, s_known ...) serve all three; split it by option group (page,
+    pdf, identity) when the next group arrives. */
 #include "capture_request.h"
 #include "capture_spec.h"
 #include "device_table.h"
