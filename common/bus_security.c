@@ -63,20 +63,13 @@ bus_security_endpoint_local (const char *endpoint)
     if (!endpoint || !*endpoint)
         return false;
     /* a list (an active scheduler and its standbys): local when each one is */
-    for (const char *p = endpoint; *p; ) {
-        size_t len = strcspn (p, ",");
-        char one [BUS_ENDPOINT_MAX + 1];
-        if (len == 0 || len > BUS_ENDPOINT_MAX)
-            return false;
-        memcpy (one, p, len);
-        one [len] = '\0';
+    const char *p = endpoint;
+    char one [BUS_ENDPOINT_MAX + 1];
+    int rc;
+    while ((rc = bus_endpoint_next (&p, one)) == 1)
         if (!s_endpoint_local (one))
             return false;
-        p += len;
-        if (*p == ',' && !*++p)
-            return false;              /* a trailing comma */
-    }
-    return true;
+    return rc == 0;
 }
 
 zcert_t *

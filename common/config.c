@@ -89,19 +89,24 @@ s_store (const config_opt_t *opt, const char *name, const char *text, char *err)
             return 0;
         }
         case CONFIG_ENDPOINT:
+        {
             /* one endpoint, or a comma-separated list (a scheduler and its standbys) */
-            for (const char *p = text, *end; ; p = end + 1) {
-                end = p + strcspn (p, ",");
-                if ((strncmp (p, "tcp://", 6) && strncmp (p, "ipc://", 6) && strncmp (p, "inproc://", 9))
-                ||  end - p > BUS_ENDPOINT_MAX || end - p < 7) {
-                    snprintf (err, CONFIG_ERR_MAX, "%s \"%.64s\": want a ZeroMQ endpoint (tcp://, ipc:// or"
-                              " inproc://), or a comma-separated list of them", name, text);
-                    return -1;
-                }
-                if (!*end)
-                    break;
+            const char *p = text;
+            char one [BUS_ENDPOINT_MAX + 1];
+            int rc = 0, n = 0;
+            bool good = true;
+            while (good && (rc = bus_endpoint_next (&p, one)) == 1) {
+                n++;
+                good = strlen (one) >= 7 && (strncmp (one, "tcp://", 6) == 0 || strncmp (one, "ipc://", 6) == 0
+                                             || strncmp (one, "inproc://", 9) == 0);
+            }
+            if (!good || rc != 0 || n == 0) {
+                snprintf (err, CONFIG_ERR_MAX, "%s \"%.64s\": want a ZeroMQ endpoint (tcp://, ipc:// or"
+                          " inproc://), or a comma-separated list of them", name, text);
+                return -1;
             }
             break;
+        }
         case CONFIG_TEXT:
             if (opt->choices && !s_choice (opt->choices, text)) {
                 snprintf (err, CONFIG_ERR_MAX, "%s \"%.64s\": want one of %s", name, text, opt->choices);

@@ -29,23 +29,33 @@ bus_socket_setup (zsock_t *sock)
 }
 
 int
+bus_endpoint_next (const char **cursor, char one [BUS_ENDPOINT_MAX + 1])
+{
+    const char *p = *cursor;
+    if (!p || !*p)
+        return 0;
+    size_t len = strcspn (p, ",");
+    if (len == 0 || len > BUS_ENDPOINT_MAX)
+        return -1;
+    memcpy (one, p, len);
+    one [len] = '\0';
+    p += len;
+    if (*p == ',' && !*++p)
+        return -1;                     /* a trailing comma */
+    *cursor = p;
+    return 1;
+}
+
+int
 bus_connect (zsock_t *sock, const char *endpoints)
 {
     const char *p = endpoints;
-    for (int n = 0; p && *p; n++) {
-        size_t len = strcspn (p, ",");
-        char one [BUS_ENDPOINT_MAX + 1];
-        if (n == BUS_ENDPOINTS_MAX || len == 0 || len > BUS_ENDPOINT_MAX)
+    char one [BUS_ENDPOINT_MAX + 1];
+    int n = 0, rc;
+    while ((rc = bus_endpoint_next (&p, one)) == 1)
+        if (++n > BUS_ENDPOINTS_MAX || zsock_connect (sock, "%s", one) != 0)
             return -1;
-        memcpy (one, p, len);
-        one [len] = '\0';
-        if (zsock_connect (sock, "%s", one) != 0)
-            return -1;
-        p += len;
-        if (*p == ',' && !*++p)
-            return -1;                 /* a trailing comma */
-    }
-    return endpoints && *endpoints ? 0 : -1;
+    return rc == 0 && n > 0 ? 0 : -1;
 }
 
 /* Sends one frame without blocking; errno is libzmq's on failure. */

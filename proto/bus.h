@@ -33,6 +33,13 @@ void bus_socket_setup (zsock_t *sock);
 #define BUS_ENDPOINTS_MAX 8
 int  bus_connect (zsock_t *sock, const char *endpoints);
 
+/* Walks a comma-separated endpoint list: copies the element at *cursor into
+   one and moves *cursor past it (and its comma). 1 an element; 0 at the
+   end; -1 an empty element, one over BUS_ENDPOINT_MAX bytes, or a trailing
+   comma. The one walker of bus_connect, the bus security's loopback rule
+   and the settings check. */
+int  bus_endpoint_next (const char **cursor, char one [BUS_ENDPOINT_MAX + 1]);
+
 /* Sends one message. `identity` is required on a ROUTER and ignored (NULL) on a
    DEALER. The body is copied. Never blocks: returns -1 with errno
    EHOSTUNREACH (peer gone) or EAGAIN (peer full) so the caller can requeue. */

@@ -353,6 +353,12 @@ s_incoming_name_ok (const char *name)
                                               "0123456789._-") == n && name [0] != '.';
 }
 
+void
+blob_store_incoming_name (const char *task_id, int attempt, char name [BLOB_INCOMING_NAME_MAX])
+{
+    snprintf (name, BLOB_INCOMING_NAME_MAX, "%s.%d", task_id, attempt);
+}
+
 int
 blob_store_incoming_url (blob_store_t *self, const char *name, int64_t expires_s,
                          char *out, size_t size, char *err)

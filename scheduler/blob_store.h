@@ -88,6 +88,11 @@ int blob_store_presign (blob_store_t *self, const char *method, const char *sha2
    blob_store_direct: whether this backend can (false for files). */
 bool blob_store_direct (blob_store_t *self);
 
+/* The incoming name of a task attempt's result, "<task_id>.<attempt>":
+   what the scheduler presigns and later adopts. */
+#define BLOB_INCOMING_NAME_MAX 96
+void blob_store_incoming_name (const char *task_id, int attempt, char name [BLOB_INCOMING_NAME_MAX]);
+
 /* A presigned PUT of the incoming object `name` ([A-Za-z0-9._-], at most
    80 bytes: the task id and attempt) for expires_s seconds. 0 / -1 with err. */
 int blob_store_incoming_url (blob_store_t *self, const char *name, int64_t expires_s,

@@ -7,6 +7,7 @@
 #include "blob_store.h"
 #include "log.h"
 #include "proto.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +42,8 @@ s_adopt (blob_store_t *blobs, zframe_t *body, char *err)
     if (!res.sha256 [0])
         snprintf (err, S_ERR_MAX, "the result names no stored object");
     else {
-        char name [PROTO_ID_MAX + 16];
-        snprintf (name, sizeof name, "%s.%d", res.task_id, (int) res.attempt);
+        char name [BLOB_INCOMING_NAME_MAX];
+        blob_store_incoming_name (res.task_id, (int) res.attempt, name);
         if (blob_store_adopt (blobs, name, res.sha256, res.bytes, res.md5, why))
             snprintf (err, S_ERR_MAX, "%s", why);
     }
@@ -187,8 +188,9 @@ blob_worker_recv (blob_worker_t *self, zframe_t **identity, zframe_t **body, cha
     *identity = zmsg_pop (msg);
     *body = zmsg_pop (msg);
     char *why = zmsg_popstr (msg);
-    int i = index ? atoi (index) : -1;
-    bool ok = verb && strcmp (verb, "DONE") == 0 && i >= 0 && i < BLOB_WORKER_THREADS
+    int64_t i = -1;
+    bool ok = verb && strcmp (verb, "DONE") == 0 && index
+           && util_parse_i64 (index, 0, BLOB_WORKER_THREADS - 1, &i) == 0
            && *identity && *body && why;
     if (ok) {
         self->pending [i]--;

@@ -35,10 +35,10 @@ s_presign_get (scheduler_t *self, const char *sha256, int64_t ttl, char *err)
 static int
 s_presign_task (scheduler_t *self, proto_task_t *task)
 {
-    char err [PROTO_ERR_MAX] = "", name [PROTO_ID_MAX + 16];
+    char err [PROTO_ERR_MAX] = "", name [BLOB_INCOMING_NAME_MAX];
     int64_t ttl = self->cfg.lease_ms / 1000 + 60;
     char *get = NULL, *bg = NULL, *put = malloc (EASEL_MAX_PRESIGNED_URL_BYTES);
-    snprintf (name, sizeof name, "%s.%d", task->task_id, (int) task->attempt);
+    blob_store_incoming_name (task->task_id, (int) task->attempt, name);
     int rc = put && blob_store_incoming_url (self->blobs, name, ttl, put,
                                              EASEL_MAX_PRESIGNED_URL_BYTES, err) == 0 ? 0 : -1;
     if (rc == 0 && task->blob_sha256 [0] && !(get = s_presign_get (self, task->blob_sha256, ttl, err)))

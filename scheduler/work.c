@@ -51,8 +51,8 @@ s_report_from_holder (scheduler_t *self, zframe_t *identity, const char *task_id
 static int
 s_adopt (scheduler_t *self, proto_result_t *res, char sha [65], char *err)
 {
-    char name [PROTO_ID_MAX + 16];
-    snprintf (name, sizeof name, "%s.%d", res->task_id, (int) res->attempt);
+    char name [BLOB_INCOMING_NAME_MAX];
+    blob_store_incoming_name (res->task_id, (int) res->attempt, name);
     errno = 0;
     if (res->bytes > EASEL_MAX_MSG_BYTES) {
         snprintf (err, PROTO_ERR_MAX, "a stored result of %lld bytes is over the image cap",
