@@ -6,6 +6,7 @@
 #include "api_renders.h"
 #include "api_idem.h"
 #include "api_review.h"
+#include "api_profiles.h"
 #include "job_json.h"
 #include "job_kind.h"
 #include "log.h"
@@ -210,6 +211,11 @@ api_renders_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity,
          || (s_quota_check (self, identity, req.rid, account, &req) == 0
          &&  s_files_check (self, identity, account, &req) == 0
          &&  s_blobs_put (self, identity, &req) == 0))) {
+        /* a capture's spec holds its cookies and headers: sealed at rest */
+        if (kind == JOB_CAPTURE && self->cfg.has_profile_key
+        &&  api_profiles_seal_spec (self->cfg.profile_key, &req.tasks [0].spec, &req.tasks [0].spec_len))
+            api_error (self, identity, req.rid, 500, "internal_error", "Out of memory.", NULL);
+        else
         if (k->store_create (self->store, account, &req, self->pass.now_ms, id, err)
         ||  job_store_req_set (self->store, id, req.req, err)
         ||  (req.idem_key [0] && s_idem_record (self, kind, account, &req, id, err))) {

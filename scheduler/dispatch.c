@@ -1,9 +1,11 @@
 /*  dispatch.c: which task goes to which renderer (see dispatch.h).
     Thread: the scheduler's loop, in the pass's transaction. */
 #include "dispatch.h"
+#include "api_profiles.h"
 #include "log.h"
 #include "sched_metrics.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +171,13 @@ dispatch_run (scheduler_t *self)
                 task.bg_blob_sha256 [0] = 0;
             }
         }
+        bool sealed = api_profiles_spec_sealed (task.spec, task.spec_len);
+        if (sealed && api_profiles_open_spec (self->cfg.has_profile_key ? self->cfg.profile_key : NULL,
+                                              &task.spec, &task.spec_len)) {
+            /* sent empty: the renderer answers bad_task and the job fails */
+            log_error ("a capture spec does not open with EASEL_PROFILE_KEY", "task", task.task_id, NULL);
+            task.spec_len = 0;
+        }
         sched_metrics_input_bytes ((int64_t) (task.blob_len + task.bg_blob_len));
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
@@ -177,6 +186,10 @@ dispatch_run (scheduler_t *self)
                             task.attempt);
         else
             log_error ("cannot encode a task", "task", task.task_id, NULL);
+        if (sealed) {
+            sodium_memzero (sb.data, sb.size);
+            sodium_memzero (task.spec, task.spec_len);
+        }
         msgpack_sbuffer_destroy (&sb);
         proto_task_free (&task);
     }
