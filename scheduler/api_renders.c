@@ -18,16 +18,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Refuses (402) a create the account cannot pay for. 0 go on / -1 answered. */
+/* Refuses (402) a create the account cannot pay for: its images less, for a
+   render (cacheable), those the image cache will serve free. 0 go on / -1
+   answered. */
 static int
 s_credits_check (scheduler_t *self, zframe_t *identity, const char *rid, const char *account,
-                 int64_t images)
+                 int64_t images, const proto_create_render_t *cacheable)
 {
-    int64_t available = 0;
+    int64_t available = 0, hits = 0;
     char err [256] = "";
     int rc = job_store_credits_check (self->store, account, images, &available, err);
     if (rc == 0)
         return 0;
+    /* short: the images the cache will serve are not charged, so they hold nothing */
+    if (rc == 1 && cacheable && !cacheable->no_cache) {
+        if (job_store_render_cache_hits (self->store, account, cacheable, &hits, err))
+            rc = -1;
+        else
+        if (hits > 0) {
+            images -= hits;
+            rc = job_store_credits_check (self->store, account, images, &available, err);
+        }
+        if (rc == 0)
+            return 0;
+    }
     if (rc < 0) {
         api_unavailable (self, identity, rid, "credits_check", err);
         return -1;
@@ -206,7 +220,8 @@ api_renders_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity,
     else
     if (api_auth (self, identity, req.rid, req.auth, account) == 0
     &&  api_idem_check (self, identity, req.rid, account, scope, req.idem_key, req.idem_fp) == 0
-    &&  s_credits_check (self, identity, req.rid, account, k->price (&req)) == 0
+    &&  s_credits_check (self, identity, req.rid, account, k->price (&req),
+                         kind == JOB_RENDER ? &req : NULL) == 0
     &&  (!k->inputs
          || (s_quota_check (self, identity, req.rid, account, &req) == 0
          &&  s_files_check (self, identity, account, &req) == 0

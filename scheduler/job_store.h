@@ -116,6 +116,12 @@ int job_store_render_create (job_store_t *self, const char *account_id,
                              const proto_create_render_t *req, int64_t now_ms,
                              char render_id [PROTO_ID_MAX], char *err);
 
+/* How many of req's tasks the account's image cache would serve now (a
+   succeeded image of the same key whose bytes are still stored): the
+   images a create of req would not be charged for. 0 / -1. */
+int job_store_render_cache_hits (job_store_t *self, const char *account_id,
+                                 const proto_create_render_t *req, int64_t *hits, char *err);
+
 /* Creates a capture job: a render row whose id is job_... (new id into
    job_id) with one queued task cap_... holding req->tasks[0]'s spec, priced
    JOB_STORE_CAPTURE_PRICE_MAX until its RESULT states the real price. The

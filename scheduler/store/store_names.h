@@ -26,6 +26,7 @@
 #define job_store_lease_fence STORE_FN (lease_fence)
 #define job_store_auth STORE_FN (auth)
 #define job_store_render_create STORE_FN (render_create)
+#define job_store_render_cache_hits STORE_FN (render_cache_hits)
 #define job_store_capture_create STORE_FN (capture_create)
 #define job_store_render_get STORE_FN (render_get)
 #define job_store_render_head STORE_FN (render_head)
