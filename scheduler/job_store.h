@@ -39,6 +39,22 @@ job_store_t *job_store_open (const char *data_dir, char *err);
 job_store_t *job_store_open_beside (const char *data_dir, char *err);
 void job_store_destroy (job_store_t **self_p);
 
+/* `easel migrate`: copies every row of the SQLite store under data_dir
+   (<data_dir>/easel.db, migrated to this Easel's schema first) into the
+   PostgreSQL database at url (its schema made if missing), in one
+   PostgreSQL transaction: all of it or nothing. The meta row (the secret
+   file URLs are signed with) comes along, so links already handed out stay
+   valid; identity counters continue after the copied rows. Refused with
+   err, nothing written, when the PostgreSQL database already holds state
+   (any row past its meta), a scheduler holds its lease, or a table of
+   either side is one this Easel does not know. Neither side may have a
+   scheduler running: the caller holds the data dir's lock. For each table
+   copied, tables (when not NULL) is called with its name and row count.
+   0 / -1. */
+typedef void (job_store_copied_fn) (const char *table, int64_t rows, void *arg);
+int job_store_copy_to_pg (const char *data_dir, const char *url, job_store_copied_fn *tables, void *arg,
+                          char *err);
+
 /* ---- accounts and API keys (used by the CLI and by the scheduler) -------- */
 
 #define JOB_STORE_UNLIMITED (-1)

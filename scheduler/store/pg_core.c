@@ -491,3 +491,9 @@ store_url_secret (job_store_t *self)
 {
     return self->url_secret;
 }
+
+struct pg_conn *
+store_pg_conn (job_store_t *self)
+{
+    return self && self->head.ops == &store_pg_ops ? self->conn : NULL;
+}
