@@ -7,7 +7,8 @@ endpoints. A 40-image matrix with a webhook; kill -9 of A mid-matrix: B
 takes the lease (its fencing token one more than A's) and serves through
 the gateway within 5 s. Then B is frozen (SIGSTOP) past its lease, as a
 scheduler cut off from the database would be: a third scheduler C (standby)
-takes over, B is thawed, and B's next commit is refused by the fence, so B
+takes over, every request reaches C while B is still frozen (the bus's
+heartbeats drop B's silent connections), B is thawed, and B's next commit is refused by the fence, so B
 stops by itself having committed nothing. All 40 images finish, fetched
 from the bucket through the gateway, the account is charged exactly 40
 credits, and the receiver sees one render.succeeded event id.
@@ -138,6 +139,11 @@ wait_for(lambda: "waiting for the database's lease" in stack.log_text("scheduler
 stack.procs["scheduler_b"].send_signal(signal.SIGSTOP)
 wait_for(lambda: token_of("scheduler_c"), 15, "C to take the lease while B is frozen")
 check(token_of("scheduler_c") == token_b + 1, "C's token follows B's")
+# B's connections stay open while it is frozen, as with a host that lost its
+# link: the bus's heartbeats drop them, so every request reaches C
+time.sleep(3.5)
+answered = [state() is not None for _ in range(12)]
+check(all(answered), "every GET answered while B is frozen and C serves: %r" % answered)
 stack.procs["scheduler_b"].send_signal(signal.SIGCONT)
 check(stack.procs["scheduler_b"].wait(timeout=15) == 3, "B, thawed, stops by itself (exit 3)")
 check("lost the database's lease" in stack.log_text("scheduler_b"), "B says it lost the lease: %s"
