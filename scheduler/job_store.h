@@ -137,6 +137,9 @@ int job_store_render_create (job_store_t *self, const char *account_id,
    images a create of req would not be charged for. 0 / -1. */
 int job_store_render_cache_hits (job_store_t *self, const char *account_id,
                                  const proto_create_render_t *req, int64_t *hits, char *err);
+/* Whether the account's image cache holds an image of this cache key
+   (store_backend.h's store_cache_key) whose bytes are still stored. 1 / 0 / -1. */
+int job_store_cache_has (job_store_t *self, const char *account_id, const char *key, char *err);
 
 /* Creates a capture job: a render row whose id is job_... (new id into
    job_id) with one queued task cap_... holding req->tasks[0]'s spec, priced

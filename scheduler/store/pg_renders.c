@@ -104,25 +104,18 @@ job_store_render_create (job_store_t *self, const char *account_id,
 }
 
 int
-job_store_render_cache_hits (job_store_t *self, const char *account_id,
-                             const proto_create_render_t *req, int64_t *hits, char *err)
+job_store_cache_has (job_store_t *self, const char *account_id, const char *key, char *err)
 {
-    *hits = 0;
-    for (int32_t i = 0; i < req->ntasks; i++) {
-        char key [65];
-        if (!store_cache_key (&req->tasks [i], key))
-            continue;
-        PGresult *res = pg_query (self, err,
-            "SELECT EXISTS (SELECT 1 FROM tasks t JOIN renders r ON r.id = t.render_id"
-            " WHERE t.cache_key = $1 AND r.account_id = $2 AND t.state = 'succeeded'"
-            " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256))::int",
-            "ss", key, account_id);
-        if (!res)
-            return -1;
-        *hits += pg_i64 (res, 0, 0);
-        PQclear (res);
-    }
-    return 0;
+    PGresult *res = pg_query (self, err,
+        "SELECT EXISTS (SELECT 1 FROM tasks t JOIN renders r ON r.id = t.render_id"
+        " WHERE t.cache_key = $1 AND r.account_id = $2 AND t.state = 'succeeded'"
+        " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256))::int",
+        "ss", key, account_id);
+    if (!res)
+        return -1;
+    int has = (int) pg_i64 (res, 0, 0);
+    PQclear (res);
+    return has;
 }
 
 int

@@ -91,28 +91,21 @@ job_store_render_create (job_store_t *self, const char *account_id,
 }
 
 int
-job_store_render_cache_hits (job_store_t *self, const char *account_id,
-                             const proto_create_render_t *req, int64_t *hits, char *err)
+job_store_cache_has (job_store_t *self, const char *account_id, const char *key, char *err)
 {
-    *hits = 0;
-    for (int32_t i = 0; i < req->ntasks; i++) {
-        char key [65];
-        if (!store_cache_key (&req->tasks [i], key))
-            continue;
-        sqlite3_stmt *st = store_stmt (self,
-            "SELECT EXISTS (SELECT 1 FROM tasks t JOIN renders r ON r.id = t.render_id"
-            " WHERE t.cache_key = ?1 AND r.account_id = ?2 AND t.state = 'succeeded'"
-            " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256))",
-            "ss", key, account_id);
-        if (!st || sqlite3_step (st) != SQLITE_ROW) {
-            if (st)
-                sqlite3_reset (st);
-            return store_fail (self, err);
-        }
-        *hits += sqlite3_column_int (st, 0);
-        sqlite3_reset (st);
+    sqlite3_stmt *st = store_stmt (self,
+        "SELECT EXISTS (SELECT 1 FROM tasks t JOIN renders r ON r.id = t.render_id"
+        " WHERE t.cache_key = ?1 AND r.account_id = ?2 AND t.state = 'succeeded'"
+        " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256))",
+        "ss", key, account_id);
+    if (!st || sqlite3_step (st) != SQLITE_ROW) {
+        if (st)
+            sqlite3_reset (st);
+        return store_fail (self, err);
     }
-    return 0;
+    int has = sqlite3_column_int (st, 0);
+    sqlite3_reset (st);
+    return has;
 }
 
 int

@@ -283,27 +283,21 @@ s_copy_table (sqlite3 *db, PGconn *pg, const char *table, int64_t *rows, char *e
 static int
 s_identities (PGconn *pg, const char *table, char *err)
 {
-    const char *params [1] = { table };
-    PGresult *res = PQexecParams (pg, "SELECT column_name FROM information_schema.columns"
-                                      " WHERE table_schema = current_schema() AND table_name = $1"
-                                      " AND is_identity = 'YES'", 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        snprintf (err, S_ERR_MAX, "postgresql: %.200s", PQresultErrorMessage (res));
-        PQclear (res);
-        return -1;
-    }
-    int rc = 0;
-    for (int i = 0; i < PQntuples (res) && rc == 0; i++) {
-        const char *c = PQgetvalue (res, i, 0);
+    s_col_t cols [S_COLS_MAX];
+    int n = s_columns (pg, table, cols, err);
+    for (int i = 0; i < n; i++) {
+        if (!cols [i].identity)
+            continue;
+        const char *c = cols [i].name;
         char sql [400];
         snprintf (sql, sizeof sql, "SELECT setval(pg_get_serial_sequence('%s', '%s'),"
                   " coalesce(max(\"%s\"), 1), max(\"%s\") IS NOT NULL) FROM %s", table, c, c, c, table);
         PGresult *set = s_exec (pg, sql, PGRES_TUPLES_OK, err);
-        rc = set ? 0 : -1;
         PQclear (set);
+        if (!set)
+            return -1;
     }
-    PQclear (res);
-    return rc;
+    return n < 0 ? -1 : 0;
 }
 
 int
