@@ -43,9 +43,11 @@ struct _render_state_t {
     int             used_slots;       /* slots ever used: table [0 .. used_slots) */
     int             hand;             /* the clock hand */
     size_t          bytes;            /* bodies in all */
-    /* fences: numbered as they start; a caller needs one started after it came */
+    /* fences: numbered as they start; a caller needs one started after it
+       came; the highest numbered that came back answers for all below it */
     uint64_t        fence_started, fence_done;
-    bool            fence_inflight, fence_ok;
+    int             fence_inflight;
+    bool            fence_ok;
     int64_t         fence_epoch, fence_seq;
     uint64_t        hits, misses, resets;
 };
@@ -340,24 +342,28 @@ render_state_fence (render_state_t *self, render_state_ask_fn *ask, void *arg,
                     int64_t *epoch, int64_t *seq)
 {
     pthread_mutex_lock (&self->lock);
-    uint64_t need = self->fence_started + 1;   /* one in flight now started before us */
+    uint64_t need = self->fence_started + 1;   /* those out now started before us */
     while (self->fence_done < need) {
-        if (self->fence_inflight) {
-            pthread_cond_wait (&self->fenced_cv, &self->lock);
-            continue;
+        /* none started since we came, and room for one more: ask */
+        if (self->fence_started < need && self->fence_inflight < RENDER_STATE_FENCES_MAX) {
+            uint64_t mine = ++self->fence_started;
+            self->fence_inflight++;
+            pthread_mutex_unlock (&self->lock);
+            int64_t e = 0, s = 0;
+            int rc = ask (arg, &e, &s);
+            pthread_mutex_lock (&self->lock);
+            self->fence_inflight--;
+            /* a later fence saw at least what an earlier one did */
+            if (mine > self->fence_done) {
+                self->fence_done = mine;
+                self->fence_ok = rc == 0 && e != 0;
+                self->fence_epoch = e;
+                self->fence_seq = s;
+            }
+            pthread_cond_broadcast (&self->fenced_cv);
         }
-        uint64_t mine = ++self->fence_started;
-        self->fence_inflight = true;
-        pthread_mutex_unlock (&self->lock);
-        int64_t e = 0, s = 0;
-        int rc = ask (arg, &e, &s);
-        pthread_mutex_lock (&self->lock);
-        self->fence_inflight = false;
-        self->fence_done = mine;
-        self->fence_ok = rc == 0 && e != 0;
-        self->fence_epoch = e;
-        self->fence_seq = s;
-        pthread_cond_broadcast (&self->fenced_cv);
+        else
+            pthread_cond_wait (&self->fenced_cv, &self->lock);
     }
     int rc = self->fence_ok ? 0 : -1;
     *epoch = self->fence_epoch;

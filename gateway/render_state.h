@@ -21,9 +21,11 @@
     says the last state seq published; the scheduler publishes a change
     before it answers the request that made it, so the fence covers every
     write answered before). The lookup waits up to RENDER_STATE_FENCE_WAIT_MS
-    for the stream to reach the fence, else misses. One PING serves every
-    request that arrived while the previous one was out, so the scheduler
-    sees at most one per round trip, whatever the request rate.
+    for the stream to reach the fence, else misses. A request starts a PING
+    only when none started since it came and fewer than
+    RENDER_STATE_FENCES_MAX are out; every request that came before a PING
+    was sent shares its answer, so the scheduler sees at most
+    RENDER_STATE_FENCES_MAX per round trip, whatever the request rate.
     A miss is never an answer: the caller asks the scheduler (GET_RENDER).
     Bounded: RENDER_STATE_ENTRIES entries of at most RENDER_STATE_BODY_MAX
     bytes and RENDER_STATE_BYTES_MAX in all, evicted by a clock hand
@@ -43,6 +45,7 @@
 #define RENDER_STATE_BYTES_MAX      (16 * 1024 * 1024)  /* bodies in all */
 #define RENDER_STATE_SILENT_MS      (3 * EASEL_HEARTBEAT_MS)  /* no message this long: not trusted */
 #define RENDER_STATE_FENCE_WAIT_MS  100                 /* a lookup waits this long for the stream */
+#define RENDER_STATE_FENCES_MAX     4                   /* fences out at once */
 
 typedef struct _render_state_t render_state_t;
 
