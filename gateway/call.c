@@ -325,10 +325,8 @@ char *
 call_state_answer (call_t *c, const char *id, size_t *len, bool *final)
 {
     render_state_t *st = c->gw->state;
-    int64_t epoch = 0, seq = 0;
-    if (!st || render_state_fence (st, s_ask_fence, (void *) c->gw, &epoch, &seq))
-        return NULL;
-    return render_state_get (st, id, c->account, epoch, seq, util_now_ms (), util_mono_ms (), len, final);
+    return st ? render_state_read (st, s_ask_fence, (void *) c->gw, id, c->account, util_now_ms (),
+                                   util_mono_ms (), len, final) : NULL;
 }
 
 /* Waits until r leaves "processing" or deadline (monotonic ms), replacing *r

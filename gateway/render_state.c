@@ -337,11 +337,10 @@ render_state_on_message (render_state_t *self, const char *topic, int64_t seq,
         proto_render_free (&r);
 }
 
-int
-render_state_fence (render_state_t *self, render_state_ask_fn *ask, void *arg,
-                    int64_t *epoch, int64_t *seq)
+/* render_state_fence's work: called and returning with the lock held. */
+static int
+s_fence (render_state_t *self, render_state_ask_fn *ask, void *arg, int64_t *epoch, int64_t *seq)
 {
-    pthread_mutex_lock (&self->lock);
     uint64_t need = self->fence_started + 1;   /* those out now started before us */
     while (self->fence_done < need) {
         /* none started since we came, and room for one more: ask */
@@ -365,20 +364,27 @@ render_state_fence (render_state_t *self, render_state_ask_fn *ask, void *arg,
         else
             pthread_cond_wait (&self->fenced_cv, &self->lock);
     }
-    int rc = self->fence_ok ? 0 : -1;
     *epoch = self->fence_epoch;
     *seq = self->fence_seq;
+    return self->fence_ok ? 0 : -1;
+}
+
+int
+render_state_fence (render_state_t *self, render_state_ask_fn *ask, void *arg,
+                    int64_t *epoch, int64_t *seq)
+{
+    pthread_mutex_lock (&self->lock);
+    int rc = s_fence (self, ask, arg, epoch, seq);
     pthread_mutex_unlock (&self->lock);
     return rc;
 }
 
-char *
-render_state_get (render_state_t *self, const char *id, const char *account,
-                  int64_t epoch, int64_t seq, int64_t now_ms, int64_t now_mono_ms,
-                  size_t *len, bool *final)
+/* render_state_get's work, under the lock. */
+static char *
+s_get (render_state_t *self, const char *id, const char *account, int64_t epoch, int64_t seq,
+       int64_t now_ms, int64_t now_mono_ms, size_t *len, bool *final)
 {
     char *copy = NULL;
-    pthread_mutex_lock (&self->lock);
     if (self->epoch && now_mono_ms - self->last_msg_ms > RENDER_STATE_SILENT_MS)
         s_restart (self, 0, 0, "the stream is silent");
     if (self->epoch && self->applied < seq && self->epoch == epoch) {
@@ -405,6 +411,32 @@ render_state_get (render_state_t *self, const char *id, const char *account,
     if (copy)
         self->hits++;
     else
+        self->misses++;
+    return copy;
+}
+
+char *
+render_state_get (render_state_t *self, const char *id, const char *account,
+                  int64_t epoch, int64_t seq, int64_t now_ms, int64_t now_mono_ms,
+                  size_t *len, bool *final)
+{
+    pthread_mutex_lock (&self->lock);
+    char *copy = s_get (self, id, account, epoch, seq, now_ms, now_mono_ms, len, final);
+    pthread_mutex_unlock (&self->lock);
+    metrics_inc (copy ? s_hit_series : s_miss_series, 1);
+    return copy;
+}
+
+char *
+render_state_read (render_state_t *self, render_state_ask_fn *ask, void *arg, const char *id,
+                   const char *account, int64_t now_ms, int64_t now_mono_ms, size_t *len, bool *final)
+{
+    int64_t epoch = 0, seq = 0;
+    pthread_mutex_lock (&self->lock);
+    int fenced = s_fence (self, ask, arg, &epoch, &seq);
+    char *copy = fenced == 0 ? s_get (self, id, account, epoch, seq, now_ms, now_mono_ms, len, final)
+                             : NULL;
+    if (fenced != 0)
         self->misses++;
     pthread_mutex_unlock (&self->lock);
     metrics_inc (copy ? s_hit_series : s_miss_series, 1);
