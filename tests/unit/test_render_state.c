@@ -76,7 +76,8 @@ s_send_simple (render_state_t *st, const char *topic, int64_t seq, int64_t epoch
     msgpack_sbuffer_destroy (&sb);
 }
 
-/* The body for id at fence (EPOCH, seq), or NULL. */
+/* The body for id at fence (EPOCH, seq) as a string (the table's copy has
+   a length, no terminator), or NULL. */
 static char *
 s_get (render_state_t *st, const char *id, int64_t seq, bool *final)
 {
@@ -85,7 +86,12 @@ s_get (render_state_t *st, const char *id, int64_t seq, bool *final)
     char *text = render_state_get (st, id, ACCT, EPOCH, seq, s_now, s_mono, &len, &f);
     if (final)
         *final = f;
-    return text;
+    char *z = text ? realloc (text, len + 1) : NULL;
+    if (z)
+        z [len] = '\0';
+    else
+        free (text);
+    return z;
 }
 
 /* The answer render_json_build makes of r, as the scheduler's round trip would. */
