@@ -293,6 +293,13 @@ typedef struct {
     int64_t  review_decided_at_ms; /* 0 while pending */
     int64_t  review_exp;           /* signed review link: expiry (unix s), 0 none */
     char     review_sig[65];       /* and its hex HMAC */
+    /* the render state stream (optional on the wire; 0 = not set): the
+       scheduler's state epoch and the last state seq it had published when
+       it read the render (RENDER replies, state messages), and the time its
+       URLs were signed at (docs/design.md "Render state in the gateway") */
+    int64_t  state_epoch;
+    int64_t  state_seq;
+    int64_t  signed_ms;
 } proto_render_t;
 
 int  proto_render_encode (const proto_render_t *self, msgpack_sbuffer *out);
@@ -595,6 +602,10 @@ typedef struct {
     char    rid[PROTO_ID_MAX];     /* "" for HEARTBEAT / DISCONNECT */
     int32_t renderers;             /* PONG: live renderer count; 0 otherwise */
     int64_t last_seq;              /* HEARTBEAT on the events socket: highest seq */
+    /* HEARTBEAT on the events socket and PONG (optional on the wire, 0 = not
+       set): the render state stream's epoch and last published seq */
+    int64_t state_epoch;
+    int64_t state_seq;
 } proto_simple_t;
 
 int  proto_simple_encode (const proto_simple_t *self, msgpack_sbuffer *out);
@@ -725,7 +736,18 @@ int  proto_msg_sample (const proto_msg_t *msg, void *self);
 
 /* ---- events PUB -----------------------------------------------------------
     Frames: [topic][seq as decimal text][msgpack proto_simple_t-like body].
-    Topics: "render.succeeded", "render.failed", "hb" (heartbeat, body last_seq). */
-#define PROTO_TOPIC_HEARTBEAT "hb"
+    Topics: "render.succeeded", "render.failed", "hb" (heartbeat, body last_seq
+    and the state stream's epoch and seq).
+    The render state stream shares the socket with topics "state.*", whose
+    seq frame is the state stream's own, contiguous within one epoch:
+    "state.render" (body proto_render_t with state_epoch: a render as
+    GET_RENDER answers it), "state.gone" (proto_simple_t, rid the render
+    whose state is not carried: drop it), "state.reset" (proto_simple_t:
+    drop every render). Their bodies carry state_epoch. */
+#define PROTO_TOPIC_HEARTBEAT    "hb"
+#define PROTO_TOPIC_STATE        "state."
+#define PROTO_TOPIC_STATE_RENDER "state.render"
+#define PROTO_TOPIC_STATE_GONE   "state.gone"
+#define PROTO_TOPIC_STATE_RESET  "state.reset"
 
 #endif

@@ -385,6 +385,9 @@ static const proto_field_t s_render_fields [] = {
     { I64 (review_exp, 0, OPT), .when = "review_sig" },
     { STR (review_sig, SET) },
     { ARRAY (images, nimages, s_image, 0, EASEL_MAX_IMAGES_PER_RENDER, REQ) },
+    { I64 (state_epoch, 0, SET) },
+    { I64 (state_seq, 0, SET) },
+    { I64 (signed_ms, 0, SET) },
 };
 #undef S_T
 static const proto_msg_t s_render = S_MSG (render, proto_render_t, NULL, NULL);
@@ -457,6 +460,8 @@ static const proto_field_t s_simple_fields [] = {
     { STR (rid, OPT) },
     { I32 (renderers, 0, INT32_MAX, OPT) },
     { I64 (last_seq, 0, OPT) },
+    { I64 (state_epoch, 0, SET) },
+    { I64 (state_seq, 0, SET) },
 };
 #undef S_T
 

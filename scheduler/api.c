@@ -77,6 +77,11 @@ api_reply_render (scheduler_t *self, zframe_t *identity, const char *rid,
             ||  strcmp (r.images [i].status, "leased") == 0)
                 final = 0;
         snprintf (r.rid, sizeof r.rid, "%s", rid);
+        /* where the stream stood when it was read: a gateway keeps the
+           answer as its state only when no later change can be missing */
+        r.state_epoch = sched_state_epoch (self->state);
+        r.state_seq = sched_out_state_seq (self->out);
+        r.signed_ms = self->pass.now_ms;
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
         api_reply (self, identity, rid, PROTO_RENDER, proto_render_encode (&r, &sb), &sb);
@@ -127,6 +132,10 @@ api_reply_simple (scheduler_t *self, zframe_t *identity, const char *rid, int cm
     memset (&s, 0, sizeof s);
     snprintf (s.rid, sizeof s.rid, "%s", rid);
     s.renderers = renderers;
+    if (cmd == PROTO_PONG) {      /* the read fence of the gateways' render state */
+        s.state_epoch = sched_state_epoch (self->state);
+        s.state_seq = sched_out_state_seq (self->out);
+    }
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     api_reply (self, identity, rid, cmd, proto_simple_encode (&s, &sb), &sb);

@@ -431,6 +431,7 @@ api_renders_cancel (scheduler_t *self, zframe_t *identity, const char *data, siz
         return;
     }
     s_stop_running (self, req.id);
+    scheduler_touch (self, req.id);
     self->pass.settle = true;
     scheduler_settle (self);
     if (req.idem_key [0]

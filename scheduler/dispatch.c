@@ -81,8 +81,10 @@ dispatch_drop (scheduler_t *self, renderer_t *r, const char *reason)
     snprintf (count, sizeof count, "%d", n);
     log_info ("renderer gone", "renderer", r->name, "reason", reason, "requeued", count, NULL);
     sched_metrics_requeued ("renderer_gone", n);
-    if (n > 0)
+    if (n > 0) {
         self->pass.settle = true;
+        sched_state_reset (self->state);     /* requeued in bulk: renders not named */
+    }
     renderer_table_remove (self->fleet, r);
 }
 
@@ -145,6 +147,7 @@ dispatch_run (scheduler_t *self)
         if (rc != 1)
             return;
         best->leased++;                 /* task.req came with the lease */
+        scheduler_touch (self, task.render_id);
         task_reqs_put (self->reqs, task.task_id, task.req);
         char attempt [16];
         snprintf (attempt, sizeof attempt, "%d", (int) task.attempt);

@@ -153,7 +153,7 @@ int job_store_capture_create (job_store_t *self, const char *account_id,
 
 /* Fills `out` (zeroed by the caller; free with proto_render_free) with the
    render and every task as an image; succeeded images get a signed file URL
-   valid until now + EASEL_FILE_URL_TTL_S. When account_id is not NULL the
+   valid until EASEL_SIGNED_EXP (now_ms, EASEL_FILE_URL_TTL_S). When account_id is not NULL the
    render must belong to it. rid is left alone. 0; -1 with err "not found"
    or a SQLite reason. */
 int job_store_render_get (job_store_t *self, const char *render_id, const char *account_id,
@@ -518,6 +518,10 @@ int job_store_render_running (job_store_t *self, const char *render_id,
    by render/job id or by task id ("" when none). 0 / -1. */
 int job_store_req_set (job_store_t *self, const char *object_id, const char *req, char *err);
 int job_store_req_get (job_store_t *self, const char *object_id, char req [PROTO_ID_MAX]);
+
+/* The render (or job) task_id belongs to, into render_id ("" when no task
+   has that id). 0; -1 on a store error (render_id ""). */
+int job_store_task_render (job_store_t *self, const char *task_id, char render_id [PROTO_ID_MAX]);
 
 /* ---- storage --------------------------------------------------------------
    Inline images (CREATE_RENDER blobs) are recorded once in blobs and named by

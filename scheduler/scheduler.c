@@ -23,7 +23,8 @@ scheduler_init (scheduler_t *self)
     self->out = sched_out_new ();
     self->fleet = renderer_table_new ();
     self->reqs = task_reqs_new ();
-    if (self->out && self->fleet && self->reqs)
+    self->state = sched_state_new ();
+    if (self->out && self->fleet && self->reqs && self->state)
         return 0;
     scheduler_destroy (self);
     return -1;
@@ -35,6 +36,7 @@ scheduler_destroy (scheduler_t *self)
     sched_out_destroy (&self->out);
     renderer_table_destroy (&self->fleet);
     task_reqs_destroy (&self->reqs);
+    sched_state_destroy (&self->state);
     free (self->sweep.unlink);
     self->sweep.unlink = NULL;
     self->sweep.nunlink = self->sweep.unlink_cap = 0;
@@ -47,6 +49,22 @@ scheduler_store_failed (scheduler_t *self, const char *what, const char *err)
     self->pass.failed = true;
     if (job_store_is_full (self->store))
         self->pass.full = true;
+}
+
+void
+scheduler_touch (scheduler_t *self, const char *render_id)
+{
+    sched_state_touch (self->state, render_id);
+}
+
+void
+scheduler_touch_task (scheduler_t *self, const char *task_id)
+{
+    char render_id [PROTO_ID_MAX];
+    if (job_store_task_render (self->store, task_id, render_id) != 0)
+        sched_state_reset (self->state);     /* which render is not known: all */
+    else
+        sched_state_touch (self->state, render_id);
 }
 
 /* Reads one message from sock and applies it. */
@@ -109,6 +127,7 @@ scheduler_settle (scheduler_t *self)
             scheduler_store_failed (self, "settle", err);
             return;
         }
+        sched_state_touch (self->state, render_id);
         if (sched_out_pub (self->out, ev.type, render_id, ev.seq) == 0) {
             char rq [PROTO_ID_MAX];
             job_store_req_get (self->store, render_id, rq);
@@ -156,6 +175,7 @@ s_retention_sweep (scheduler_t *self)
         char count [16];
         snprintf (count, sizeof count, "%d", n);
         log_info ("expired renders deleted", "count", count, NULL);
+        sched_state_reset (self->state);     /* the sweep does not name them */
     }
     if (job_store_upload_sweep (self->store, self->pass.now_ms, SCHEDULER_SWEEP_BATCH, err) < 0) {
         scheduler_store_failed (self, "file sweep", err);
@@ -188,6 +208,7 @@ s_timers (scheduler_t *self)
     if (n > 0) {
         log_info ("expired leases requeued", NULL);
         self->pass.settle = true;
+        sched_state_reset (self->state);     /* requeued in bulk: renders not named */
     }
     n = job_store_idem_sweep (self->store, self->pass.now_ms - self->cfg.idem_ttl_s * 1000, err);
     if (n < 0)
@@ -248,7 +269,12 @@ scheduler_pass (scheduler_t *self, bool tick)
         /* on a full disk every lease would fail the pass: reads go on, leases wait */
         if (self->pass.mono_ms >= self->pass.full_until_ms)
             dispatch_run (self);
+        /* last: what every render touched looks like once the pass commits */
+        if (!self->pass.failed
+        &&  sched_state_collect (self->state, self->store, self->out, self->pass.now_ms, err))
+            scheduler_store_failed (self, "state", err);
     }
+    sched_state_forget (self->state);       /* a pass that failed before collecting */
     double commit_start = sched_metrics_now ();
     if (!self->pass.failed && job_store_commit (self->store, err) != 0) {
         /* another scheduler took the database over: this one must not answer
@@ -279,6 +305,6 @@ scheduler_pass (scheduler_t *self, bool tick)
     sched_out_flush (self->out, self->work, self->pub, s_send_failed, self->fleet);
     if (tick) {
         renderer_table_heartbeat (self->fleet, self->work);
-        sched_out_publish (self->pub, PROTO_TOPIC_HEARTBEAT, "", sched_out_last_seq (self->out));
+        sched_out_heartbeat (self->out, self->pub, sched_state_epoch (self->state));
     }
 }

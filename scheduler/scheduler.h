@@ -13,6 +13,7 @@
       out    the outbound queue (sched_out.h)
       fleet  the renderer table (renderer_table.h)
       reqs   request ids of leased tasks (task_reqs.h)
+      state  the render state stream: renders touched this pass (sched_state.h)
     The handlers of the api socket are api.h (a command table over the
     api_*.h concerns), of the work socket work.h; dispatch.h leases queued
     tasks to the fleet.
@@ -30,6 +31,7 @@
 #include "job_store.h"
 #include "renderer_table.h"
 #include "sched_out.h"
+#include "sched_state.h"
 #include "task_reqs.h"
 
 #include <czmq.h>
@@ -85,11 +87,12 @@ typedef struct {
     sched_out_t      *out;
     renderer_table_t *fleet;
     task_reqs_t      *reqs;
+    sched_state_t    *state;
     char              admin_secret [65];       /* DATA/admin.secret; "" refuses every ADMIN */
     bool              lease_lost;              /* a commit found another holder: stop serving */
 } scheduler_t;
 
-/* Creates the rooms of self that sched_destroy frees (out, fleet, reqs);
+/* Creates the rooms of self that sched_destroy frees (out, fleet, reqs, state);
    cfg, the sockets and the stores are the caller's to set. 0; -1 out of
    memory (nothing left allocated). */
 int scheduler_init (scheduler_t *self);
@@ -99,6 +102,11 @@ void scheduler_destroy (scheduler_t *self);
 /* A store call failed with err during `what`: logged; the pass will roll
    back (and answer 507 when the store says the disk is full). */
 void scheduler_store_failed (scheduler_t *self, const char *what, const char *err);
+
+/* The render state stream's view of `render_id` changed in this pass;
+   scheduler_touch_task names it by one of its tasks. */
+void scheduler_touch (scheduler_t *self, const char *render_id);
+void scheduler_touch_task (scheduler_t *self, const char *task_id);
 
 /* Renders whose last task ended get their final status, event and outbox
    row in this pass; their hints are queued. Clears pass.settle. */

@@ -73,6 +73,9 @@ s_result_apply (scheduler_t *self, proto_result_t *res, bool direct, int stored,
                 char *err)
 {
     char rq [PROTO_ID_MAX];
+    int saved = errno;
+    scheduler_touch_task (self, res->task_id);
+    errno = saved;
     if (stored && !direct && (errno == ENOSPC || errno == EDQUOT)) {
         /* the disk is full: the task is drawn again later, the try not counted */
         log_error ("disk full: result not stored, task queued again", "task", res->task_id,
@@ -169,6 +172,7 @@ work_task_end (scheduler_t *self, const char *task_id, int32_t attempt,
     char err [PROTO_ERR_MAX] = "";
     char n [16];
     snprintf (n, sizeof n, "%d", (int) attempt);
+    scheduler_touch_task (self, task_id);
     if (job_store_task_fail (self->store, task_id, attempt, error, retryable,
                              self->cfg.max_attempts, self->pass.now_ms, err)) {
         if (strcmp (err, "stale") == 0) {

@@ -173,7 +173,7 @@ s_image_fill (job_store_t *self, const PGresult *res, int r, int64_t now_ms, pro
     img->cached = pg_i64 (res, r, 15) != 0;
     pg_copy (res, r, 16, img->thumb, sizeof img->thumb);
     if (strcmp (img->status, "succeeded") == 0) {
-        img->url_exp = now_ms / 1000 + EASEL_FILE_URL_TTL_S;
+        img->url_exp = EASEL_SIGNED_EXP (now_ms, EASEL_FILE_URL_TTL_S);
         job_store_url_sign (self, img->id, img->url_exp, img->url_sig);
     }
     if (strcmp (img->status, "failed") == 0)
@@ -441,6 +441,19 @@ job_store_req_get (job_store_t *self, const char *object_id, char req [PROTO_ID_
         return -1;
     if (PQntuples (res) > 0)
         pg_copy (res, 0, 0, req, PROTO_ID_MAX);
+    PQclear (res);
+    return 0;
+}
+
+int
+job_store_task_render (job_store_t *self, const char *task_id, char render_id [PROTO_ID_MAX])
+{
+    render_id [0] = 0;
+    PGresult *res = pg_query (self, NULL, "SELECT render_id FROM tasks WHERE id = $1", "s", task_id);
+    if (!res)
+        return -1;
+    if (PQntuples (res) > 0)
+        pg_copy (res, 0, 0, render_id, PROTO_ID_MAX);
     PQclear (res);
     return 0;
 }

@@ -168,7 +168,7 @@ s_image_fill (job_store_t *self, sqlite3_stmt *st, int64_t now_ms, proto_image_t
         store_col_copy (st, 16, img->thumb, sizeof img->thumb);
     }
     if (strcmp (img->status, "succeeded") == 0) {
-        img->url_exp = now_ms / 1000 + EASEL_FILE_URL_TTL_S;
+        img->url_exp = EASEL_SIGNED_EXP (now_ms, EASEL_FILE_URL_TTL_S);
         job_store_url_sign (self, img->id, img->url_exp, img->url_sig);
     }
     if (strcmp (img->status, "failed") == 0)
@@ -446,6 +446,20 @@ job_store_req_get (job_store_t *self, const char *object_id, char req [PROTO_ID_
     int rc = sqlite3_step (st);
     if (rc == SQLITE_ROW)
         store_col_copy (st, 0, req, PROTO_ID_MAX);
+    sqlite3_reset (st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+job_store_task_render (job_store_t *self, const char *task_id, char render_id [PROTO_ID_MAX])
+{
+    render_id [0] = 0;
+    sqlite3_stmt *st = store_stmt (self, "SELECT render_id FROM tasks WHERE id = ?", "s", task_id);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW)
+        store_col_copy (st, 0, render_id, PROTO_ID_MAX);
     sqlite3_reset (st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }

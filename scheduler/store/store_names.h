@@ -72,6 +72,7 @@
 #define job_store_render_running STORE_FN (render_running)
 #define job_store_req_set STORE_FN (req_set)
 #define job_store_req_get STORE_FN (req_get)
+#define job_store_task_render STORE_FN (task_render)
 #define job_store_is_full STORE_FN (is_full)
 #define job_store_storage_used STORE_FN (storage_used)
 #define job_store_retention_sweep STORE_FN (retention_sweep)

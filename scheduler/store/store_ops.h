@@ -76,6 +76,7 @@
     X (int, render_running, (job_store_t *self, const char *render_id, void (*fn) (const char *renderer, const char *task_id, int32_t attempt, void *arg), void *arg, char *err), (self, render_id, fn, arg, err)) \
     X (int, req_set, (job_store_t *self, const char *object_id, const char *req, char *err), (self, object_id, req, err)) \
     X (int, req_get, (job_store_t *self, const char *object_id, char req [PROTO_ID_MAX]), (self, object_id, req)) \
+    X (int, task_render, (job_store_t *self, const char *task_id, char render_id [PROTO_ID_MAX]), (self, task_id, render_id)) \
     X (bool, is_full, (job_store_t *self), (self)) \
     X (int, storage_used, (job_store_t *self, const char *account_id, int64_t *bytes, char *err), (self, account_id, bytes, err)) \
     X (int, retention_sweep, (job_store_t *self, int64_t before_ms, int32_t limit, char *err), (self, before_ms, limit, err)) \
