@@ -239,6 +239,27 @@ static const proto_field_t s_review_fields [] = {
 };
 #undef S_T
 
+#define S_T proto_upload_begin_t
+static const proto_field_t s_upload_begin_fields [] = {
+    { STR (rid, REQ) },
+    { STR (auth, REQ) },
+    { SHA (sha256, REQ) },
+    { I64 (bytes, 1, REQ) },
+};
+#undef S_T
+
+static int
+s_upload_begin_check (const void *self_, char *err)
+{
+    const proto_upload_begin_t *self = self_;
+    if (self->bytes > EASEL_MAX_SOURCE_BYTES) {
+        if (err)
+            snprintf (err, PROTO_ERR_MAX, "'bytes' is over %d", EASEL_MAX_SOURCE_BYTES);
+        return -1;
+    }
+    return 0;
+}
+
 #define S_T proto_file_put_t
 static const proto_field_t s_file_put_fields [] = {
     { STR (rid, REQ) },
@@ -246,9 +267,42 @@ static const proto_field_t s_file_put_fields [] = {
     { STR (format, REQ) },
     { I32 (width, 1, INT32_MAX, REQ) },
     { I32 (height, 1, INT32_MAX, REQ) },
-    { BIN (data, len, 1, EASEL_MAX_SOURCE_BYTES, REQ) },
+    { BIN (data, len, 0, EASEL_MAX_SOURCE_BYTES, REQ) },
+    { STR (name, SET) },
+    { SHA (sha256, REQ), .when = "name" },
+    { I64 (bytes, 1, REQ), .when = "name" },
+    { STR (md5, REQ), .when = "name" },
 };
 #undef S_T
+
+/* The bytes ride in data, or are named (an incoming object): one of them. */
+static int
+s_file_put_check (const void *self_, char *err)
+{
+    const proto_file_put_t *self = self_;
+    bool named = self->name [0] != '\0';
+    if (named ? self->len > 0 || strlen (self->md5) != 32 || strspn (self->md5, "0123456789abcdef") != 32
+                || self->bytes > EASEL_MAX_SOURCE_BYTES
+              : self->len == 0) {
+        if (err)
+            snprintf (err, PROTO_ERR_MAX, "a file put carries data, or names an incoming object "
+                      "(no data, a 32-hex md5, 1..%d bytes)", EASEL_MAX_SOURCE_BYTES);
+        return -1;
+    }
+    return 0;
+}
+
+/* The sample names an incoming object. */
+static void
+s_file_put_seed (void *self_)
+{
+    proto_file_put_t *self = self_;
+    free (self->data);
+    self->data = NULL;
+    self->len = 0;
+    memset (self->md5, 'a', 32);
+    self->md5 [32] = '\0';
+}
 
 #define S_T proto_file_find_t
 static const proto_field_t s_file_find_fields [] = {
@@ -699,7 +753,8 @@ static const proto_field_t s_capture_fields [] = {
     X (create_render, s_create_render_check, NULL) \
     X (get, NULL, NULL) \
     X (review, NULL, NULL) \
-    X (file_put, NULL, NULL) \
+    X (upload_begin, s_upload_begin_check, NULL) \
+    X (file_put, s_file_put_check, s_file_put_seed) \
     X (file_find, s_file_find_check, s_file_find_seed) \
     X (events_since, NULL, NULL) \
     X (delivery_report, NULL, NULL) \

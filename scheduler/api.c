@@ -152,6 +152,7 @@ api_handle (scheduler_t *self, bus_msg_t *msg)
         case PROTO_GET_ACCOUNT:     api_account_get (self, msg->identity, data, len); break;
         case PROTO_REVIEW:          api_review_handle (self, msg->identity, data, len); break;
         case PROTO_CAPTURE_PROFILE: api_profiles_handle (self, msg->identity, data, len); break;
+        case PROTO_UPLOAD_BEGIN:    api_files_begin (self, msg->identity, data, len); break;
         case PROTO_FILE_PUT:        api_files_put (self, msg->identity, data, len); break;
         case PROTO_FILE_FIND:       api_files_find (self, msg->identity, data, len); break;
         case PROTO_ADMIN:           api_admin_handle (self, msg->identity, data, len); break;

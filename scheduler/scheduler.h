@@ -72,6 +72,9 @@ typedef struct {
     size_t   nunlink, unlink_cap;
     int64_t  next_ms;              /* monotonic time of the next retention sweep */
     int      scan_shard;           /* next blob shard the orphan scan walks */
+    char   (*adopting) [65];       /* blobs the worker is adopting: no row names them yet, and
+                                      the orphan scan must not take them (a multiset) */
+    size_t   nadopting, adopting_cap;
 } scheduler_sweep_t;
 
 typedef struct {
@@ -99,6 +102,11 @@ void scheduler_destroy (scheduler_t *self);
 /* A store call failed with err during `what`: logged; the pass will roll
    back (and answer 507 when the store says the disk is full). */
 void scheduler_store_failed (scheduler_t *self, const char *what, const char *err);
+
+/* Notes (add) or forgets (!add: one of them) an adoption of blob sha256
+   the blob worker runs: until its answer is applied no row names the blob,
+   so the orphan scan must not remove it. */
+void scheduler_adopting (scheduler_t *self, const char *sha256, bool add);
 
 /* Renders whose last task ended get their final status, event and outbox
    row in this pass; their hints are queued. Clears pass.settle. */
