@@ -2,6 +2,7 @@
     multipart part), GET /v1/files?sha256=, GET /v1/files/{id} (by key or by
     signed URL), and the resolver render_request uses for file_id.
     Thread: the calling civetweb worker. */
+#include "blob_put.h"
 #include "call.h"
 #include "routes.h"
 
@@ -183,6 +184,83 @@ s_reply_file_json (call_t *c, int cmd, const msgpack_sbuffer *sb, const char *ri
     return rc;
 }
 
+/* Asks the scheduler where the checked bytes of put go (UPLOAD_BEGIN) and
+   sends them there: nowhere when the account has them (its file answered),
+   to the object store by a presigned PUT and then a FILE_PUT naming the
+   object, or in the FILE_PUT. Every refusal is answered here. */
+static int
+s_upload (call_t *c, proto_file_put_t *put)
+{
+    api_error_t e;
+    proto_upload_begin_t begin;
+    memset (&begin, 0, sizeof begin);
+    util_sha256_hex (put->data, put->len, begin.sha256);
+    begin.bytes = (int64_t) put->len;
+    memcpy (begin.auth, put->auth, sizeof begin.auth);
+    proto_id_new ("rid_", begin.rid, sizeof begin.rid);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    int rc = proto_upload_begin_encode (&begin, &sb) ? call_internal (c, &e, "UPLOAD_BEGIN encoding failed")
+           : call_bus (c, PROTO_UPLOAD_BEGIN, &sb, begin.rid, PROTO_JSON, &reply, &e);
+    msgpack_sbuffer_destroy (&sb);
+    if (rc)
+        return call_reply_error (c, &e, NULL);
+    proto_json_t js;
+    char err [PROTO_ERR_MAX];
+    rc = proto_json_decode ((const char *) zframe_data (reply), zframe_size (reply), &js, err);
+    zframe_destroy (&reply);
+    if (rc) {
+        call_internal (c, &e, err);
+        return call_reply_error (c, &e, NULL);
+    }
+    if (js.status == 200) {             /* the account has these bytes already */
+        rc = call_reply (c, 200, "application/json", NULL, js.json, strlen (js.json));
+        proto_json_free (&js);
+        return rc;
+    }
+    json_t *where = js.status == 202 ? json_loads (js.json, 0, NULL) : NULL;
+    proto_json_free (&js);
+    const char *name = json_string_value (json_object_get (where, "name"));
+    const char *url = json_string_value (json_object_get (where, "url"));
+    const char *del = json_string_value (json_object_get (where, "delete_url"));
+    if (where && !(name && url && del && strlen (name) < sizeof put->name)) {
+        json_decref (where);
+        call_internal (c, &e, "UPLOAD_BEGIN answered without name and URLs");
+        return call_reply_error (c, &e, NULL);
+    }
+    if (where) {
+        char b64 [25];
+        rc = blob_put_md5 (put->data, put->len, put->md5, b64) ? -1
+           : blob_put_upload (url, put->data, put->len, put->md5, b64, err);
+        if (rc) {
+            blob_put_delete (del);
+            log_warn ("an upload to the object store failed", "request_id", c->request_id, "reason", err, NULL);
+            json_decref (where);
+            if (rc > 0)
+                api_error_set (&e, 502, "upload_corrupted", "file", "The object store did not keep "
+                               "the file's bytes as sent; nothing was stored. Send the file again.");
+            else
+                api_error_set (&e, 503, "store_unavailable", NULL,
+                               "The object store is unavailable; nothing was stored.");
+            return call_reply_error (c, &e, NULL);
+        }
+        snprintf (put->name, sizeof put->name, "%s", name);
+        memcpy (put->sha256, begin.sha256, sizeof put->sha256);
+        put->bytes = (int64_t) put->len;
+        put->data = NULL;              /* the caller still owns the bytes */
+        put->len = 0;
+        json_decref (where);
+    }
+    proto_id_new ("rid_", put->rid, sizeof put->rid);
+    msgpack_sbuffer_init (&sb);
+    rc = proto_file_put_encode (put, &sb)
+       ? (call_internal (c, &e, "FILE_PUT encoding failed"), call_reply_error (c, &e, NULL))
+       : s_reply_file_json (c, PROTO_FILE_PUT, &sb, put->rid);
+    msgpack_sbuffer_destroy (&sb);
+    return rc;
+}
+
 /* POST /v1/files: raw image bytes or multipart/form-data with one file part.
    Content addressed, so an Idempotency-Key adds nothing and is not stored. */
 int
@@ -212,14 +290,8 @@ route_create_file (call_t *c)
     if (file_upload_check (bytes, len, kind ? NULL : ctype, &put, &e))
         rc = call_reply_error (c, &e, NULL);
     else {
-        proto_id_new ("rid_", put.rid, sizeof put.rid);
         memcpy (put.auth, c->auth, sizeof put.auth);
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init (&sb);
-        rc = proto_file_put_encode (&put, &sb)
-           ? (call_internal (c, &e, "FILE_PUT encoding failed"), call_reply_error (c, &e, NULL))
-           : s_reply_file_json (c, PROTO_FILE_PUT, &sb, put.rid);
-        msgpack_sbuffer_destroy (&sb);
+        rc = s_upload (c, &put);
     }
     free (bytes);
     return rc;

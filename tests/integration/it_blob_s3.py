@@ -10,7 +10,14 @@ credentials; a tampered Easel URL is still 401; the render's archive streams
 from the store. The renderer reads its input and writes its result with
 URLs the scheduler presigns per task (no image byte over the bus: the
 scheduler's result-bytes metric by path), and no upload is left under
-incoming/. With EASEL_BLOB_REDIRECT_S=0 the gateway serves the bytes
+incoming/. An upload (POST /v1/files) goes to the bucket from the gateway
+itself, by a PUT the scheduler presigns, and is adopted by the scheduler's
+blob worker before its row commits (the scheduler's upload-bytes metric by
+path: nothing on the bus); an upload the store does not keep as sent, or
+one cut short, is refused with a JSON error and leaves nothing: no file, no
+blob, nothing incoming. Redirects name the public_endpoint= of
+EASEL_BLOB_URL (localhost here), signed for that host, while renderers use
+its endpoint. With EASEL_BLOB_REDIRECT_S=0 the gateway serves the bytes
 itself. No log carries the secret; a scheduler given a wrong secret stops
 at start, saying why. Exits 77 (skipped) only when node is not installed."""
 import atexit
@@ -81,8 +88,9 @@ def s3_get(key):
 
 atexit.register(stop_server)   # registered before the stack's, so it stops last
 
-os.environ.update(EASEL_BLOB_URL="s3://%s/%s?endpoint=%s&region=us-east-1&path_style=1"
-                  % (BUCKET, PREFIX, endpoint),
+public = "http://localhost:%d" % port       # the same server by another name, as users reach it
+os.environ.update(EASEL_BLOB_URL="s3://%s/%s?endpoint=%s&region=us-east-1&path_style=1&public_endpoint=%s"
+                  % (BUCKET, PREFIX, endpoint, urllib.parse.quote(public, safe="")),
                   EASEL_S3_ACCESS_KEY=KEY, EASEL_S3_SECRET_KEY=SECRET,
                   # the longest lifetime, as long as Easel's signed URLs: so a
                   # redirect for a signed URL shows it is cut to the URL's exp
@@ -109,7 +117,8 @@ status, headers, _ = get_no_follow("/v1/files/" + image["id"])
 check(status == 302, "GET /v1/files/{id} with the bytes on S3 answered %d, expected 302" % status)
 where = headers.get("Location", "")
 query = urllib.parse.parse_qs(urllib.parse.urlsplit(where).query)
-check(where.startswith("%s/%s/%s/" % (endpoint, BUCKET, PREFIX)), "redirected to the object: %r" % where)
+check(where.startswith("%s/%s/%s/" % (public, BUCKET, PREFIX)),
+      "redirected to the object by the public endpoint: %r" % where)
 check(query.get("X-Amz-Expires") == ["604800"] and query.get("response-content-type") == ["image/png"],
       "a presigned GET living EASEL_BLOB_REDIRECT_S, answering image/png: %r" % query)
 check(SECRET not in where, "no secret in the redirect")
@@ -156,6 +165,50 @@ check(status == 201, "upload: %d %r" % (status, up))
 usha = up["sha256"]
 status, body = s3_get("%s/%s/%s" % (PREFIX, usha[:2], usha))
 check(status == 200 and body == upload, "the upload is in the bucket (HTTP %d)" % status)
+status, _, again = stack.json("POST", "/v1/files", raw=upload, headers={"Content-Type": "image/png"})
+check(status == 200 and again["id"] == up["id"], "the same bytes again are the same file: %d %r" % (status, again))
+
+
+def incoming():
+    status, listing = s3_get("?list-type=2&prefix=" + urllib.parse.quote(PREFIX + "/incoming/", safe=""))
+    check(status == 200, "list incoming: %d" % status)
+    return listing
+
+
+def refused_leaves_nothing(data, what):
+    sha = hashlib.sha256(data).hexdigest()
+    status, _, found = stack.json("GET", "/v1/files?sha256=" + sha)
+    check(status == 404, "%s: no file of its bytes: %d %r" % (what, status, found))
+    check(s3_get("%s/%s/%s" % (PREFIX, sha[:2], sha))[0] == 404, "%s: no blob in the bucket" % what)
+    check(b"<Key>" not in incoming(), "%s: nothing left incoming: %r" % (what, incoming()[:300]))
+
+
+# a store that keeps other bytes than were sent (it answers another ETag)
+server.stdin.write(b"lie-etag\n")
+server.stdin.flush()
+check(json.loads(server.stdout.readline().decode()) == {"armed": "lie-etag"}, "the store armed its lie")
+lied = make_png(310, 510, (20, 90, 230))
+status, _, err = stack.json("POST", "/v1/files", raw=lied, headers={"Content-Type": "image/png"})
+check(status == 502 and err["error"]["code"] == "upload_corrupted" and err["error"]["param"] == "file",
+      "an upload the store did not keep as sent: %d %r" % (status, err))
+refused_leaves_nothing(lied, "the corrupted upload")
+# an upload cut short: the body ends before its Content-Length
+short = make_png(320, 520, (120, 190, 30))
+conn = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=30)
+conn.putrequest("POST", "/v1/files")
+for k, v in (("Authorization", "Bearer " + stack.key), ("Content-Type", "image/png"),
+             ("Content-Length", str(len(short)))):
+    conn.putheader(k, v)
+conn.endheaders()
+conn.send(short[:len(short) // 2])
+conn.sock.shutdown(1)          # no more bytes come
+resp = conn.getresponse()
+status, raw = resp.status, resp.read()
+conn.close()
+check(status == 400 and json.loads(raw)["error"]["code"] == "incomplete_body",
+      "a short upload is refused with a JSON error: %d %r" % (status, raw[:200]))
+refused_leaves_nothing(short, "the short upload")
+
 status, _, r2 = stack.json("POST", "/v1/renders", {
     "canvas": {"width": 1080, "height": 1920}, "background": {"image": {"file_id": up["id"]}},
     "slides": [{"headline": {"lines": ["From an upload"]}, "screenshot": {"file_id": up["id"]}}]})
@@ -171,6 +224,10 @@ check(via.get("bus") == 0 and via.get("renderer", 0) >= len(png),
 inputs = [float(line.split()[-1]) for line in metrics.splitlines()
           if line.startswith("easel_scheduler_input_bytes_total")]
 check(inputs == [0.0], "no input image went to a renderer on the bus: %r" % inputs)
+uploads = {path: float(line.split()[-1]) for line in metrics.splitlines()
+           for path in ("bus", "gateway") if line.startswith('easel_scheduler_upload_bytes_total{path="%s"}' % path)}
+check(uploads.get("bus") == 0 and uploads.get("gateway") == len(upload),
+      "upload bytes by path, bus 0 and the gateway's own (the one file stored): %r" % uploads)
 status, listing = s3_get("?list-type=2&prefix=" + urllib.parse.quote(PREFIX + "/incoming/", safe=""))
 check(status == 200 and b"<Key>" not in listing, "no upload is left incoming: %r" % listing[:300])
 for name in ("scheduler", "renderer0"):

@@ -277,7 +277,38 @@ test_get_and_small (void)
     proto_file_put_free (&fp2);
     fp.len = 0;
     sb.size = 0;
-    CHECK (proto_file_put_encode (&fp, &sb) == -1 && sb.size == 0, "an empty upload is never sent");
+    CHECK (proto_file_put_encode (&fp, &sb) == 0 && proto_file_put_decode (sb.data, sb.size, &fp2, err) == -1
+           && strstr (err, "carries data"), "an upload without bytes or a name is refused: %s", err);
+    /* an upload the gateway stored itself names its incoming object */
+    snprintf (fp.name, sizeof fp.name, "upl_x");
+    memset (fp.sha256, 'b', 64);
+    memset (fp.md5, 'c', 32);
+    fp.bytes = 1234;
+    sb.size = 0;
+    CHECK (proto_file_put_encode (&fp, &sb) == 0 && proto_file_put_decode (sb.data, sb.size, &fp2, err) == 0
+           && STREQ (fp2.name, "upl_x") && STREQ (fp2.sha256, fp.sha256) && STREQ (fp2.md5, fp.md5)
+           && fp2.bytes == 1234 && fp2.len == 0, "a named upload round trips: %s", err);
+    proto_file_put_free (&fp2);
+    fp.data = (uint8_t *) "abc";
+    fp.len = 3;
+    sb.size = 0;
+    CHECK (proto_file_put_encode (&fp, &sb) == 0 && proto_file_put_decode (sb.data, sb.size, &fp2, err) == -1,
+           "a named upload carrying bytes too is refused: %s", err);
+    fp.len = 0;
+    fp.md5 [0] = 'x';
+    sb.size = 0;
+    CHECK (proto_file_put_encode (&fp, &sb) == 0 && proto_file_put_decode (sb.data, sb.size, &fp2, err) == -1,
+           "a named upload's md5 is hex: %s", err);
+    proto_upload_begin_t ub = { .rid = "r4", .bytes = 10 }, ub2;
+    memset (ub.sha256, 'd', 64);
+    sb.size = 0;
+    CHECK (proto_upload_begin_encode (&ub, &sb) == 0 && proto_upload_begin_decode (sb.data, sb.size, &ub2, err) == 0
+           && ub2.bytes == 10 && STREQ (ub2.sha256, ub.sha256), "upload_begin round trips: %s", err);
+    ub.bytes = (int64_t) EASEL_MAX_SOURCE_BYTES + 1;
+    sb.size = 0;
+    CHECK (proto_upload_begin_encode (&ub, &sb) == 0 && proto_upload_begin_decode (sb.data, sb.size, &ub2, err) == -1
+           && strstr (err, "bytes"), "an upload over the source cap is refused: %s", err);
+    CHECK (STREQ (proto_cmd_name (PROTO_UPLOAD_BEGIN), "UPLOAD_BEGIN"), "upload_begin's name");
     proto_file_find_t ff = { .rid = "r3" }, ff2;
     memset (ff.sha256, 'a', 64);
     sb.size = 0;
