@@ -196,7 +196,13 @@ typedef struct {
 typedef struct {
     char     sha256[65];           /* hex sha256 of data (checked on decode) */
     uint8_t *data;
-    size_t   len;                  /* 1..EASEL_MAX_SOURCE_BYTES */
+    size_t   len;                  /* 1..EASEL_MAX_SOURCE_BYTES, or 0 when name is set */
+    /* optional: the gateway PUT the bytes to the incoming object `name`
+       (UPLOAD_BEGIN with for_render); sha256 names them, bytes and md5
+       (hex, the object's ETag) are what the store must hold */
+    char     name[PROTO_ID_MAX];   /* "" when data carries the bytes */
+    int64_t  bytes;
+    char     md5[33];
 } proto_blob_t;
 
 typedef struct {
@@ -353,6 +359,8 @@ typedef struct {
     char     auth[65];             /* hex sha256 of the API key */
     char     sha256[65];           /* of the bytes the gateway holds */
     int64_t  bytes;                /* 1..EASEL_MAX_SOURCE_BYTES */
+    bool     for_render;           /* optional: an inline image of a create (no file row: only
+                                      202 with the URLs, or 204) */
 } proto_upload_begin_t;
 
 int  proto_upload_begin_encode (const proto_upload_begin_t *self, msgpack_sbuffer *out);

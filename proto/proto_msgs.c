@@ -81,6 +81,9 @@ static const proto_msg_t s_task_spec = S_MSG (task_spec, proto_task_spec_t, NULL
 static const proto_field_t s_blob_fields [] = {
     { SHA (sha256, OPT) },
     { BIN (data, len, 0, EASEL_MAX_SOURCE_BYTES, REQ) },
+    { STR (name, SET) },
+    { I64 (bytes, 1, REQ), .when = "name" },
+    { STR (md5, REQ), .when = "name" },
 };
 #undef S_T
 static const proto_msg_t s_blob = S_MSG (blob, proto_blob_t, NULL, NULL);
@@ -199,6 +202,17 @@ s_create_render_check (const void *self_, char *err)
     const proto_create_render_t *self = self_;
     for (int32_t i = 0; i < self->nblobs; i++) {
         const proto_blob_t *b = &self->blobs [i];
+        if (b->name [0]) {
+            /* stored by the gateway: named by its hashes, no bytes here */
+            if (!b->sha256 [0] || b->len > 0 || b->bytes > EASEL_MAX_SOURCE_BYTES || strlen (b->md5) != 32
+            ||  strspn (b->md5, "0123456789abcdef") != 32) {
+                if (err)
+                    snprintf (err, PROTO_ERR_MAX, "blobs[%d]: a stored blob has a sha256, no data, "
+                              "a 32-hex md5 and 1..%d bytes", (int) i, EASEL_MAX_SOURCE_BYTES);
+                return -1;
+            }
+        }
+        else
         if (!b->sha256 [0] || b->len == 0 || !proto_sha256_matches (b->data, b->len, b->sha256)) {
             if (err)
                 snprintf (err, PROTO_ERR_MAX, "blobs[%d]: sha256 does not match its data", (int) i);
@@ -245,6 +259,7 @@ static const proto_field_t s_upload_begin_fields [] = {
     { STR (auth, REQ) },
     { SHA (sha256, REQ) },
     { I64 (bytes, 1, REQ) },
+    { BOOL (for_render, SET) },
 };
 #undef S_T
 

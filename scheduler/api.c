@@ -132,6 +132,19 @@ api_reply_simple (scheduler_t *self, zframe_t *identity, const char *rid, int cm
     api_reply (self, identity, rid, cmd, proto_simple_encode (&s, &sb), &sb);
 }
 
+bool
+api_direct_uploads (scheduler_t *self)
+{
+    return self->adopter != NULL && blob_store_direct (self->blobs);
+}
+
+void
+api_drop_incoming (scheduler_t *self, const char *name)
+{
+    if (!self->adopter || blob_worker_submit (self->adopter, BLOB_JOB_DROP, NULL, name, strlen (name)))
+        log_warn ("a refused upload is left for the sweep", "name", name, NULL);
+}
+
 void
 api_handle (scheduler_t *self, bus_msg_t *msg)
 {

@@ -54,23 +54,6 @@ s_reply_upload (scheduler_t *self, zframe_t *identity, const char *rid, const jo
     proto_json_free (&rep);
 }
 
-/* The gateway may write uploads to the store itself: the blob worker is
-   there to adopt them (an object store, not --blob-via-scheduler). */
-static bool
-s_direct (scheduler_t *self)
-{
-    return self->adopter != NULL && blob_store_direct (self->blobs);
-}
-
-/* Removes incoming object name off the loop (a refused upload); the sweep
-   does it when the worker cannot. */
-static void
-s_drop (scheduler_t *self, const char *name)
-{
-    if (!self->adopter || blob_worker_submit (self->adopter, BLOB_JOB_DROP, NULL, name, strlen (name)))
-        log_warn ("a refused upload is left for the sweep", "name", name, NULL);
-}
-
 /* UPLOAD_BEGIN: 200 the account's file of these bytes; 202 {name, url,
    delete_url} when the gateway is to PUT them to the store itself; 204 when
    they go in the FILE_PUT. 401, 403 (quota) as FILE_PUT would answer. */
@@ -87,7 +70,9 @@ api_files_begin (scheduler_t *self, zframe_t *identity, const char *data, size_t
     if (api_auth (self, identity, req.rid, req.auth, account) != 0)
         return;
     job_store_upload_t f;
-    int rc = job_store_upload_find (self->store, account, NULL, req.sha256, self->pass.now_ms, &f, err);
+    /* an inline image of a create has no file row: the create checks its quota */
+    int rc = req.for_render ? 1
+           : job_store_upload_find (self->store, account, NULL, req.sha256, self->pass.now_ms, &f, err);
     if (rc < 0) {
         api_unavailable (self, identity, req.rid, "upload_find", err);
         return;
@@ -96,9 +81,9 @@ api_files_begin (scheduler_t *self, zframe_t *identity, const char *data, size_t
         s_reply_upload (self, identity, req.rid, &f, 200);
         return;
     }
-    if (s_quota_refused (self, identity, req.rid, account, req.bytes))
+    if (!req.for_render && s_quota_refused (self, identity, req.rid, account, req.bytes))
         return;
-    if (!s_direct (self)) {
+    if (!api_direct_uploads (self)) {
         api_reply_json (self, identity, req.rid, 204, json_object ());
         return;
     }
@@ -191,18 +176,18 @@ api_files_put (scheduler_t *self, zframe_t *identity, const char *data, size_t l
     if (!req.name [0])
         s_file_commit (self, identity, &req, false);
     else
-    if (!s_direct (self))
+    if (!api_direct_uploads (self))
         api_bad_message (self, identity, data, len, "this scheduler takes uploads in the message");
     else
     if (api_auth (self, identity, req.rid, req.auth, account) != 0)
-        s_drop (self, req.name);
+        api_drop_incoming (self, req.name);
     else
     if (blob_worker_submit (self->adopter, BLOB_JOB_UPLOAD, identity, data, len) == 0)
         scheduler_adopting (self, req.sha256, true);
     else {
         api_error (self, identity, req.rid, 503, "store_unavailable",
                    "The blob store is busy; try again.", NULL);
-        s_drop (self, req.name);
+        api_drop_incoming (self, req.name);
     }
     proto_file_put_free (&req);
 }
@@ -226,7 +211,7 @@ api_files_put_adopted (scheduler_t *self, zframe_t *identity, const char *data, 
                        "Send the file again.", "file");
         else {
             api_error (self, identity, req.rid, 503, "store_unavailable", "The blob store is unavailable.", NULL);
-            s_drop (self, req.name);
+            api_drop_incoming (self, req.name);
         }
     }
     else

@@ -89,6 +89,28 @@ s_job_upload (blob_store_t *blobs, zframe_t *body, s_outcome_t *o)
     proto_file_put_free (&put);
 }
 
+/* The inline images a create names, adopted in order; after a failure the
+   ones not yet adopted are removed (the create is refused). */
+static void
+s_job_create (blob_store_t *blobs, zframe_t *body, s_outcome_t *o)
+{
+    proto_create_render_t req;
+    memset (&req, 0, sizeof req);
+    char why [PROTO_ERR_MAX] = "";
+    if (proto_create_render_decode ((const char *) zframe_data (body), zframe_size (body), &req, why))
+        snprintf (o->err, S_ERR_MAX, "the create does not decode: %s", why);
+    for (int32_t i = 0; !o->err [0] && i < req.nblobs; i++) {
+        const proto_blob_t *b = &req.blobs [i];
+        if (b->name [0])
+            s_adopted (blobs, b->name, b->sha256, b->bytes, b->md5, o);
+        if (o->err [0])
+            for (int32_t j = i + 1; j < req.nblobs; j++)
+                if (req.blobs [j].name [0])
+                    blob_store_incoming_delete (blobs, req.blobs [j].name);
+    }
+    proto_create_render_free (&req);
+}
+
 /* Body: an incoming name, removed. */
 static void
 s_job_drop (blob_store_t *blobs, zframe_t *body, s_outcome_t *o)
@@ -147,26 +169,10 @@ s_job_list (blob_store_t *blobs, zframe_t *body, s_outcome_t *o)
     free (found.names);
 }
 
-/* Body: blob names (64 hex each), removed. */
-static void
-s_job_delete (blob_store_t *blobs, zframe_t *body, s_outcome_t *o)
-{
-    const char *p = (const char *) zframe_data (body);
-    size_t n = zframe_size (body) / 64, failed = 0;
-    for (size_t i = 0; i < n; i++) {
-        char sha [65];
-        memcpy (sha, p + i * 64, 64);
-        sha [64] = 0;
-        if (blob_store_delete (blobs, sha))
-            failed++;
-    }
-    if (failed)
-        snprintf (o->err, S_ERR_MAX, "%zu of %zu blobs could not be removed", failed, n);
-}
-
 static void (*const s_jobs [BLOB_JOBS]) (blob_store_t *, zframe_t *, s_outcome_t *) = {
-    [BLOB_JOB_RESULT] = s_job_result, [BLOB_JOB_UPLOAD] = s_job_upload, [BLOB_JOB_DROP] = s_job_drop,
-    [BLOB_JOB_LIST] = s_job_list, [BLOB_JOB_DELETE] = s_job_delete,
+    [BLOB_JOB_RESULT] = s_job_result, [BLOB_JOB_UPLOAD] = s_job_upload, [BLOB_JOB_CREATE] = s_job_create,
+    [BLOB_JOB_DROP] = s_job_drop,
+    [BLOB_JOB_LIST] = s_job_list,
 };
 
 static void

@@ -14,13 +14,15 @@
     Jobs:
       BLOB_JOB_RESULT  adopt the object a RESULT body names (work.c)
       BLOB_JOB_UPLOAD  adopt the object a FILE_PUT body names (api_files.c)
+      BLOB_JOB_CREATE  adopt the objects a CREATE_RENDER body's blobs name
+                       (api_renders.c); on a failure the rest are removed
       BLOB_JOB_DROP    remove the incoming object the body names (a refused upload)
       BLOB_JOB_LIST    body "<shard 0..255> <age_s>": that shard's blobs older
                        than age_s come back as the answer's body (64 hex each,
                        at most BLOB_WORKER_LIST_MAX; the loop decides which no
                        row names), and shard 0 also removes incoming objects
-                       that old
-      BLOB_JOB_DELETE  remove the blobs the body names (64 hex each)
+                       that old (the loop removes the orphans itself, in the
+                       pass that checked, so no new row can name one between)
     Thread: the loop calls every function; the worker threads are private.
     Memory: submit copies what it is given; a reply's frames are the
     caller's (zframe_destroy). */
@@ -35,7 +37,7 @@
 #define BLOB_WORKER_LIST_MAX  8192     /* orphan candidates one LIST answers at most */
 
 typedef enum {
-    BLOB_JOB_RESULT, BLOB_JOB_UPLOAD, BLOB_JOB_DROP, BLOB_JOB_LIST, BLOB_JOB_DELETE, BLOB_JOBS
+    BLOB_JOB_RESULT, BLOB_JOB_UPLOAD, BLOB_JOB_CREATE, BLOB_JOB_DROP, BLOB_JOB_LIST, BLOB_JOBS
 } blob_job_t;
 
 typedef struct _blob_worker_t blob_worker_t;

@@ -56,8 +56,9 @@ sched_metrics_init (void)
                          "renderers on the bus; 0 when renderers read them from the object store.", NULL);
     s_input_bus = metrics_get (f);
     f = metrics_counter ("easel_scheduler_upload_bytes_total",
-                         "Bytes of uploaded files (POST /v1/files), by how they reached the blob store: "
-                         "through the scheduler on the bus, or put there by the gateway itself.", "path");
+                         "Bytes of uploaded files (POST /v1/files) and of renders' inline images, by how "
+                         "they reached the blob store: through the scheduler on the bus, or put there "
+                         "by the gateway itself.", "path");
     s_upload_bus = metrics_get (f, "bus");
     s_upload_store = metrics_get (f, "gateway");
 }

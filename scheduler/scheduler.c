@@ -6,6 +6,7 @@
 #include "scheduler.h"
 #include "api.h"
 #include "api_files.h"
+#include "api_renders.h"
 #include "dispatch.h"
 #include "log.h"
 #include "render_event.h"
@@ -135,6 +136,10 @@ s_recv_adopted (scheduler_t *self)
     else
     if (kind == BLOB_JOB_UPLOAD)
         api_files_put_adopted (self, identity, (const char *) zframe_data (body), zframe_size (body), why, bad);
+    else
+    if (kind == BLOB_JOB_CREATE)
+        api_renders_create_adopted (self, identity, (const char *) zframe_data (body), zframe_size (body),
+                                    why, bad);
     else
     if (kind == BLOB_JOB_LIST) {
         if (!self->pass.failed)

@@ -10,12 +10,13 @@ credentials; a tampered Easel URL is still 401; the render's archive streams
 from the store. The renderer reads its input and writes its result with
 URLs the scheduler presigns per task (no image byte over the bus: the
 scheduler's result-bytes metric by path), and no upload is left under
-incoming/. An upload (POST /v1/files) goes to the bucket from the gateway
-itself, by a PUT the scheduler presigns, and is adopted by the scheduler's
-blob worker before its row commits (the scheduler's upload-bytes metric by
-path: nothing on the bus); an upload the store does not keep as sent, or
-one cut short, is refused with a JSON error and leaves nothing: no file, no
-blob, nothing incoming. Redirects name the public_endpoint= of
+incoming/. An upload (POST /v1/files) and a render's inline screenshot go
+to the bucket from the gateway itself, by PUTs the scheduler presigns, and
+are adopted by the scheduler's blob worker before the file row or the
+render commits (the scheduler's upload-bytes metric by path: nothing on the
+bus); an upload or inline image the store does not keep as sent, or an
+upload cut short, is refused with a JSON error and leaves nothing: no
+file, no render, no blob, nothing incoming. Redirects name the public_endpoint= of
 EASEL_BLOB_URL (localhost here), signed for that host, while renderers use
 its endpoint. With EASEL_BLOB_REDIRECT_S=0 the gateway serves the bytes
 itself. No log carries the secret; a scheduler given a wrong secret stops
@@ -192,6 +193,17 @@ status, _, err = stack.json("POST", "/v1/files", raw=lied, headers={"Content-Typ
 check(status == 502 and err["error"]["code"] == "upload_corrupted" and err["error"]["param"] == "file",
       "an upload the store did not keep as sent: %d %r" % (status, err))
 refused_leaves_nothing(lied, "the corrupted upload")
+server.stdin.write(b"lie-etag\n")
+server.stdin.flush()
+check(json.loads(server.stdout.readline().decode()) == {"armed": "lie-etag"}, "the store armed its lie")
+status, _, err = stack.json("POST", "/v1/renders", {
+    "canvas": {"width": 1080, "height": 1920}, "background": {"color": "#203040"},
+    "slides": [slide(data=lied, lines=["Never", "stored"])]})
+check(status == 502 and err["error"]["code"] == "upload_corrupted" and err["error"]["param"] == "slides",
+      "a render whose inline image the store did not keep as sent: %d %r" % (status, err))
+refused_leaves_nothing(lied, "the corrupted inline image")
+status, _, listed = stack.json("GET", "/v1/renders?limit=10")
+check(status == 200 and len(listed["data"]) == 1, "no render was made of it: %r" % listed)
 # an upload cut short: the body ends before its Content-Length
 short = make_png(320, 520, (120, 190, 30))
 conn = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=30)
@@ -226,8 +238,8 @@ inputs = [float(line.split()[-1]) for line in metrics.splitlines()
 check(inputs == [0.0], "no input image went to a renderer on the bus: %r" % inputs)
 uploads = {path: float(line.split()[-1]) for line in metrics.splitlines()
            for path in ("bus", "gateway") if line.startswith('easel_scheduler_upload_bytes_total{path="%s"}' % path)}
-check(uploads.get("bus") == 0 and uploads.get("gateway") == len(upload),
-      "upload bytes by path, bus 0 and the gateway's own (the one file stored): %r" % uploads)
+check(uploads.get("bus") == 0 and uploads.get("gateway") == len(upload) + len(shot),
+      "upload bytes by path, bus 0 and the gateway's own (the file and the inline screenshot): %r" % uploads)
 status, listing = s3_get("?list-type=2&prefix=" + urllib.parse.quote(PREFIX + "/incoming/", safe=""))
 check(status == 200 and b"<Key>" not in listing, "no upload is left incoming: %r" % listing[:300])
 for name in ("scheduler", "renderer0"):
