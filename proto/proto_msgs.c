@@ -222,6 +222,15 @@ s_create_render_check (const void *self_, char *err)
     return 0;
 }
 
+/* The sample's blobs carry their bytes (a named one is the seed of none). */
+static void
+s_create_render_seed (void *self_)
+{
+    proto_create_render_t *self = self_;
+    for (int32_t i = 0; i < self->nblobs; i++)
+        self->blobs [i].name [0] = '\0';
+}
+
 #define S_T proto_get_t
 static const proto_field_t s_get_fields [] = {
     { STR (rid, REQ) },
@@ -765,7 +774,7 @@ static const proto_field_t s_capture_fields [] = {
 /* X (name, check, seed): one line per body type, proto_<name>_t. */
 #define S_MESSAGES(X) \
     X (slide, NULL, NULL) \
-    X (create_render, s_create_render_check, NULL) \
+    X (create_render, s_create_render_check, s_create_render_seed) \
     X (get, NULL, NULL) \
     X (review, NULL, NULL) \
     X (upload_begin, s_upload_begin_check, NULL) \
