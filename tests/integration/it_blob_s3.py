@@ -19,7 +19,8 @@ upload cut short, is refused with a JSON error and leaves nothing: no
 file, no render, no blob, nothing incoming. Redirects name the public_endpoint= of
 EASEL_BLOB_URL (localhost here), signed for that host, while renderers use
 its endpoint. With EASEL_BLOB_REDIRECT_S=0 the gateway serves the bytes
-itself. No log carries the secret; a scheduler given a wrong secret stops
+itself; with EASEL_BLOB_VIA_SCHEDULER=1 uploads come on the bus again and
+still land in the bucket. No log carries the secret; a scheduler given a wrong secret stops
 at start, saying why. Exits 77 (skipped) only when node is not installed."""
 import atexit
 import hashlib
@@ -264,9 +265,14 @@ for name in list(stack.logs):
     check(SECRET not in stack.log_text(name), "no secret in the %s log" % name)
 stack.close()
 
-# proxy mode: the gateway serves the bytes, read from the bucket by the scheduler
+# proxy mode: the gateway serves the bytes, read from the bucket by the
+# scheduler; with --blob-via-scheduler uploads come on the bus again
 os.environ["EASEL_BLOB_REDIRECT_S"] = "0"
+os.environ["EASEL_BLOB_VIA_SCHEDULER"] = "1"
+proxy_metrics = free_port()
+os.environ["EASEL_METRICS_LISTEN"] = "127.0.0.1:%d" % proxy_metrics
 proxy = Stack(renderers=0, webhooker=False)
+del os.environ["EASEL_METRICS_LISTEN"]
 status, headers, body = proxy.request("GET", "/v1/files/" + image["id"])
 check(status == 404, "another stack's data dir does not know the image: %d" % status)
 status, f = None, None
@@ -275,5 +281,22 @@ check(status in (200, 201), "upload in proxy mode: %d %r" % (status, f))
 check(f["sha256"] == usha, "the same bytes: %r" % f)
 status, headers, body = proxy.request("GET", "/v1/files/" + f["id"])
 check(status == 200 and body == upload, "proxy mode streams the bytes from the bucket: %d" % status)
+
+
+def upload_bytes():
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % proxy_metrics, timeout=10) as resp:
+        text = resp.read().decode()
+    return {path: float(line.split()[-1]) for line in text.splitlines() for path in ("bus", "gateway")
+            if line.startswith('easel_scheduler_upload_bytes_total{path="%s"}' % path)}
+
+
+before = upload_bytes()
+fresh = make_png(330, 530, (60, 60, 200))
+status, _, f = proxy.json("POST", "/v1/files", raw=fresh, headers={"Content-Type": "image/png"})
+check(status == 201, "an upload with --blob-via-scheduler: %d %r" % (status, f))
+check(s3_get("%s/%s/%s" % (PREFIX, f["sha256"][:2], f["sha256"]))[1] == fresh, "it is in the bucket")
+after = upload_bytes()
+check(after["bus"] - before["bus"] == len(fresh) and after["gateway"] == before["gateway"] == 0,
+      "with --blob-via-scheduler the bytes came on the bus: %r -> %r" % (before, after))
 proxy.close()
 print("it_blob_s3: ok")
