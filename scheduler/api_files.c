@@ -193,6 +193,30 @@ api_files_put (scheduler_t *self, zframe_t *identity, const char *data, size_t l
 }
 
 void
+api_files_read (scheduler_t *self, zframe_t *identity, const char *data, size_t len, const char *why)
+{
+    proto_file_t f;
+    memset (&f, 0, sizeof f);
+    char err [PROTO_ERR_MAX] = "";
+    /* the reply as the worker made it: its rid names the request */
+    if (proto_file_decode (data, len, &f, err)) {
+        log_error ("a file read came back undecodable", "reason", err, NULL);
+        return;
+    }
+    if (why [0]) {
+        log_error ("blob unreadable", "image", f.id, "reason", why, NULL);
+        api_error (self, identity, f.rid, 500, "internal_error", "The file could not be read.", NULL);
+    }
+    else {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        msgpack_sbuffer_write (&sb, data, len);
+        api_reply (self, identity, f.rid, PROTO_FILE, 0, &sb);
+    }
+    proto_file_free (&f);
+}
+
+void
 api_files_put_adopted (scheduler_t *self, zframe_t *identity, const char *data, size_t len,
                        const char *why, bool bad)
 {
@@ -360,6 +384,18 @@ api_files_get (scheduler_t *self, zframe_t *identity, const char *data, size_t l
     snprintf (f.sha256, sizeof f.sha256, "%s", file.sha256);
     if (s_file_redirect (self, &req, &f, identity))
         return;
+    /* an object store's read goes to the blob worker: the pass goes on */
+    if (self->adopter) {
+        f.data = (uint8_t *) "";
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        int rc = proto_file_encode (&f, &sb) ? -1
+               : blob_worker_submit (self->adopter, BLOB_JOB_READ, identity, sb.data, sb.size);
+        msgpack_sbuffer_destroy (&sb);
+        if (rc)
+            api_error (self, identity, req.rid, 503, "store_unavailable", "The blob store is busy; try again.", NULL);
+        return;
+    }
     f.data = blob_store_get (self->blobs, file.sha256, S_FILE_MAX_BYTES, &f.len, err);
     if (!f.data) {
         log_error ("blob unreadable", "image", req.id, "reason", err, NULL);

@@ -9,7 +9,9 @@
     (api_files_put_adopted: 502 upload_corrupted when the object is not the
     bytes named, which is then removed). FILE_FIND finds the account's live
     file by id or sha256 (404 otherwise); GET_FILE serves a rendered image
-    or an upload to its owner's key or to a signed URL (401 / 404 otherwise).
+    or an upload to its owner's key or to a signed URL (401 / 404 otherwise),
+    by a presigned redirect or with its bytes (read by the blob worker when
+    there is one: api_files_read).
     Thread: the scheduler's loop, in the pass's transaction. */
 #ifndef EASEL_API_FILES_H
 #define EASEL_API_FILES_H
@@ -24,5 +26,8 @@ void api_files_put_adopted (scheduler_t *self, zframe_t *identity, const char *d
                             const char *why, bool bad);
 void api_files_find (scheduler_t *self, zframe_t *identity, const char *data, size_t len);
 void api_files_get (scheduler_t *self, zframe_t *identity, const char *data, size_t len);
+/* The blob worker's answer to a GET_FILE it read (data: the FILE reply with
+   the bytes; why "" done, else the reason: 500). */
+void api_files_read (scheduler_t *self, zframe_t *identity, const char *data, size_t len, const char *why);
 
 #endif

@@ -111,6 +111,30 @@ s_job_create (blob_store_t *blobs, zframe_t *body, s_outcome_t *o)
     proto_create_render_free (&req);
 }
 
+/* A FILE reply filled with its blob's bytes. */
+static void
+s_job_read (blob_store_t *blobs, zframe_t *body, s_outcome_t *o)
+{
+    proto_file_t f;
+    memset (&f, 0, sizeof f);
+    char why [PROTO_ERR_MAX] = "";
+    if (proto_file_decode ((const char *) zframe_data (body), zframe_size (body), &f, why)) {
+        snprintf (o->err, S_ERR_MAX, "the file reply does not decode: %s", why);
+        return;
+    }
+    free (f.data);
+    f.data = blob_store_get (blobs, f.sha256, BLOB_WORKER_READ_MAX, &f.len, why);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    if (!f.data)
+        snprintf (o->err, S_ERR_MAX, "%s", why);
+    else
+    if (proto_file_encode (&f, &sb) || !(o->out = zframe_new (sb.data, sb.size)))
+        snprintf (o->err, S_ERR_MAX, "cannot encode the file reply");
+    msgpack_sbuffer_destroy (&sb);
+    proto_file_free (&f);
+}
+
 /* Body: an incoming name, removed. */
 static void
 s_job_drop (blob_store_t *blobs, zframe_t *body, s_outcome_t *o)
@@ -171,7 +195,7 @@ s_job_list (blob_store_t *blobs, zframe_t *body, s_outcome_t *o)
 
 static void (*const s_jobs [BLOB_JOBS]) (blob_store_t *, zframe_t *, s_outcome_t *) = {
     [BLOB_JOB_RESULT] = s_job_result, [BLOB_JOB_UPLOAD] = s_job_upload, [BLOB_JOB_CREATE] = s_job_create,
-    [BLOB_JOB_DROP] = s_job_drop,
+    [BLOB_JOB_READ] = s_job_read, [BLOB_JOB_DROP] = s_job_drop,
     [BLOB_JOB_LIST] = s_job_list,
 };
 

@@ -16,6 +16,10 @@
       BLOB_JOB_UPLOAD  adopt the object a FILE_PUT body names (api_files.c)
       BLOB_JOB_CREATE  adopt the objects a CREATE_RENDER body's blobs name
                        (api_renders.c); on a failure the rest are removed
+      BLOB_JOB_READ    a FILE reply body without its bytes: the answer's body is
+                       the same reply with the blob's bytes (at most
+                       BLOB_WORKER_READ_MAX), for a GET_FILE streamed through
+                       Easel (proxy mode, archives)
       BLOB_JOB_DROP    remove the incoming object the body names (a refused upload)
       BLOB_JOB_LIST    body "<shard 0..255> <age_s>": that shard's blobs older
                        than age_s come back as the answer's body (64 hex each,
@@ -30,14 +34,17 @@
 #define EASEL_BLOB_WORKER_H
 
 #include <czmq.h>
+#include "easel_limits.h"
 #include <stdbool.h>
 
 #define BLOB_WORKER_QUEUE_MAX 1024     /* jobs waiting at once */
 #define BLOB_WORKER_THREADS   4        /* jobs in flight at once (the store's round trips) */
 #define BLOB_WORKER_LIST_MAX  8192     /* orphan candidates one LIST answers at most */
+#define BLOB_WORKER_READ_MAX  (EASEL_MAX_MSG_BYTES - 64 * 1024)   /* a READ's bytes: room for the envelope */
 
 typedef enum {
-    BLOB_JOB_RESULT, BLOB_JOB_UPLOAD, BLOB_JOB_CREATE, BLOB_JOB_DROP, BLOB_JOB_LIST, BLOB_JOBS
+    BLOB_JOB_RESULT, BLOB_JOB_UPLOAD, BLOB_JOB_CREATE, BLOB_JOB_READ, BLOB_JOB_DROP, BLOB_JOB_LIST,
+    BLOB_JOBS
 } blob_job_t;
 
 typedef struct _blob_worker_t blob_worker_t;

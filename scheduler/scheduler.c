@@ -141,6 +141,9 @@ s_recv_adopted (scheduler_t *self)
         api_renders_create_adopted (self, identity, (const char *) zframe_data (body), zframe_size (body),
                                     why, bad);
     else
+    if (kind == BLOB_JOB_READ)
+        api_files_read (self, identity, (const char *) zframe_data (body), zframe_size (body), why);
+    else
     if (kind == BLOB_JOB_LIST) {
         if (!self->pass.failed)
             s_orphans (self, (const char *) zframe_data (body), zframe_size (body));

@@ -466,6 +466,37 @@ s_worker (void)
     fback = blob_store_get (blobs, fsha, 1024, &flen, err);
     CHECK (fback != NULL, "listing removed nothing: %s", fback ? "" : err);
     free (fback);
+
+    /* a streamed GET_FILE: the worker fills the FILE reply with the bytes */
+    proto_file_t want = { .rid = "rid_read", .id = "file_x", .content_type = "image/png",
+                          .data = (uint8_t *) "", .len = 0 };
+    snprintf (want.sha256, sizeof want.sha256, "%s", fsha);
+    for (int missing = 0; missing < 2; missing++) {
+        if (missing)
+            memset (want.sha256, 'e', 64);
+        msgpack_sbuffer rb;
+        msgpack_sbuffer_init (&rb);
+        REQUIRE (proto_file_encode (&want, &rb) == 0, "encode FILE");
+        CHECK (blob_worker_submit (worker, BLOB_JOB_READ, peer, rb.data, rb.size) == 0, "a read job");
+        msgpack_sbuffer_destroy (&rb);
+        poller = zpoller_new (blob_worker_sock (worker), NULL);
+        CHECK (zpoller_wait (poller, 10000) != NULL, "the read answered");
+        zpoller_destroy (&poller);
+        REQUIRE (blob_worker_recv (worker, &lkind, &lid, &lbody, err, &lbad) == 0 && lkind == BLOB_JOB_READ,
+                 "recv read");
+        proto_file_t got_file;
+        char why [PROTO_ERR_MAX] = "";
+        REQUIRE (proto_file_decode ((const char *) zframe_data (lbody), zframe_size (lbody), &got_file, why) == 0,
+                 "the read's answer is a FILE: %s", why);
+        if (missing)
+            CHECK (err [0] && got_file.len == 0, "a missing blob is an error: '%s'", err);
+        else
+            CHECK (!err [0] && got_file.len == sizeof file && memcmp (got_file.data, file, sizeof file) == 0
+                   && strcmp (got_file.rid, "rid_read") == 0, "the read carries the bytes: '%s'", err);
+        proto_file_free (&got_file);
+        zframe_destroy (&lid);
+        zframe_destroy (&lbody);
+    }
     blob_store_delete (blobs, fsha);
     msgpack_sbuffer_destroy (&up);
     msgpack_sbuffer_destroy (&lying);
