@@ -182,6 +182,36 @@ test_create_render (void)
     proto_create_render_free (&out);
     in.no_cache = false;
 
+    /* inline images: carried with their sha256, or named as objects the
+       gateway stored (no bytes, their size and MD5) */
+    proto_blob_t blobs [2] = { { .data = (uint8_t *) "INLINE", .len = 6 }, { .bytes = 77 } };
+    /* sha256 ("INLINE"), as sha256sum prints it */
+    snprintf (blobs [0].sha256, sizeof blobs [0].sha256, "%s", "b3d48d5c8cc2c6e19f769d3ff6f25f4a03f7b1b1b0a8424e1cf1110415bd4897");
+    memset (blobs [1].sha256, 'b', 64);
+    snprintf (blobs [1].name, sizeof blobs [1].name, "upl_inline");
+    memset (blobs [1].md5, 'c', 32);
+    in.nblobs = 2;
+    in.blobs = blobs;
+    sb.size = 0;
+    CHECK (proto_create_render_encode (&in, &sb) == 0 && proto_create_render_decode (sb.data, sb.size, &out, err) == 0
+           && out.nblobs == 2 && out.blobs [0].len == 6 && !out.blobs [0].name [0]
+           && STREQ (out.blobs [1].name, "upl_inline") && out.blobs [1].bytes == 77 && out.blobs [1].len == 0
+           && STREQ (out.blobs [1].md5, blobs [1].md5), "carried and named blobs round trip: %s", err);
+    proto_create_render_free (&out);
+    blobs [1].data = (uint8_t *) "X";
+    blobs [1].len = 1;
+    sb.size = 0;
+    CHECK (proto_create_render_encode (&in, &sb) == 0 && proto_create_render_decode (sb.data, sb.size, &out, err) == -1
+           && strstr (err, "stored blob"), "a named blob carrying bytes is refused: %s", err);
+    blobs [1].data = NULL;
+    blobs [1].len = 0;
+    blobs [1].md5 [0] = 'z';
+    sb.size = 0;
+    CHECK (proto_create_render_encode (&in, &sb) == 0 && proto_create_render_decode (sb.data, sb.size, &out, err) == -1,
+           "a named blob's md5 is hex: %s", err);
+    in.nblobs = 0;
+    in.blobs = NULL;
+
     in.webhook_url = NULL;
     in.metadata_json = NULL;
     sb.size = 0;
