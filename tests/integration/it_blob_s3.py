@@ -14,9 +14,10 @@ incoming/. An upload (POST /v1/files) and a render's inline screenshot go
 to the bucket from the gateway itself, by PUTs the scheduler presigns, and
 are adopted by the scheduler's blob worker before the file row or the
 render commits (the scheduler's upload-bytes metric by path: nothing on the
-bus); an upload or inline image the store does not keep as sent, or an
-upload cut short, is refused with a JSON error and leaves nothing: no
-file, no render, no blob, nothing incoming. Redirects name the public_endpoint= of
+bus); an upload the store refuses (503), an upload or inline image the
+store does not keep as sent (502), or an upload cut short (400) is refused
+with a JSON error and leaves nothing: no file, no render, no blob, nothing
+incoming. Redirects name the public_endpoint= of
 EASEL_BLOB_URL (localhost here), signed for that host, while renderers use
 its endpoint. With EASEL_BLOB_REDIRECT_S=0 the gateway serves the bytes
 itself; with EASEL_BLOB_VIA_SCHEDULER=1 uploads come on the bus again and
@@ -185,18 +186,27 @@ def refused_leaves_nothing(data, what):
     check(b"<Key>" not in incoming(), "%s: nothing left incoming: %r" % (what, incoming()[:300]))
 
 
+def arm(fault):
+    server.stdin.write(fault.encode() + b"\n")
+    server.stdin.flush()
+    check(json.loads(server.stdout.readline().decode()) == {"armed": fault}, "the store armed %s" % fault)
+
+
+# a store that refuses the gateway's PUT
+arm("fail-put")
+failed = make_png(305, 505, (90, 20, 230))
+status, headers, err = stack.json("POST", "/v1/files", raw=failed, headers={"Content-Type": "image/png"})
+check(status == 503 and err["error"]["code"] == "store_unavailable" and headers.get("Retry-After") == "1",
+      "an upload the store refused: %d %r" % (status, err))
+refused_leaves_nothing(failed, "the refused upload")
 # a store that keeps other bytes than were sent (it answers another ETag)
-server.stdin.write(b"lie-etag\n")
-server.stdin.flush()
-check(json.loads(server.stdout.readline().decode()) == {"armed": "lie-etag"}, "the store armed its lie")
+arm("lie-etag")
 lied = make_png(310, 510, (20, 90, 230))
 status, _, err = stack.json("POST", "/v1/files", raw=lied, headers={"Content-Type": "image/png"})
 check(status == 502 and err["error"]["code"] == "upload_corrupted" and err["error"]["param"] == "file",
       "an upload the store did not keep as sent: %d %r" % (status, err))
 refused_leaves_nothing(lied, "the corrupted upload")
-server.stdin.write(b"lie-etag\n")
-server.stdin.flush()
-check(json.loads(server.stdout.readline().decode()) == {"armed": "lie-etag"}, "the store armed its lie")
+arm("lie-etag")
 status, _, err = stack.json("POST", "/v1/renders", {
     "canvas": {"width": 1080, "height": 1920}, "background": {"color": "#203040"},
     "slides": [slide(data=lied, lines=["Never", "stored"])]})

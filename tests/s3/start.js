@@ -24,7 +24,9 @@
 //
 // To try an uploader's checks: a line `lie-etag` on stdin makes the next
 // PUT under incoming/ store the object as sent but answer with another
-// ETag (a store that kept other bytes), and prints `{"armed": "lie-etag"}`.
+// ETag (a store that kept other bytes), and prints `{"armed": "lie-etag"}`;
+// a line `fail-put` makes the next PUT under incoming/ answer 503 SlowDown
+// (not stored), and prints `{"armed": "fail-put"}`.
 //
 // Usage: node --openssl-legacy-provider start.js --dir DIR --bucket NAME --access-key K --secret-key S
 //        [--service-endpoint test]   (so NAME.s3.test is the virtual-hosted name)
@@ -163,11 +165,15 @@ function sigv4Gate(accounts) {
   };
 }
 
-const armed = { lieEtag: 0 };
+const armed = { lieEtag: 0, failPut: 0 };
 
 function faults() {
   const seen = new Map();
   return async function fault(ctx, next) {
+    if (ctx.method === 'PUT' && /\/incoming\//.test(ctx.req.url) && armed.failPut > 0) {
+      armed.failPut--;
+      refuse('SlowDown', 'Please reduce your request rate.');
+    }
     if (ctx.method === 'PUT' && /\/incoming\//.test(ctx.req.url) && armed.lieEtag > 0) {
       armed.lieEtag--;
       await next();
@@ -225,8 +231,8 @@ async function main() {
     while ((nl = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, nl).trim();
       pending = pending.slice(nl + 1);
-      if (line === 'lie-etag') {
-        armed.lieEtag++;
+      if (line === 'lie-etag' || line === 'fail-put') {
+        armed[line === 'lie-etag' ? 'lieEtag' : 'failPut']++;
         process.stdout.write(JSON.stringify({ armed: line }) + '\n');
       }
     }
