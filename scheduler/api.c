@@ -135,7 +135,7 @@ api_reply_simple (scheduler_t *self, zframe_t *identity, const char *rid, int cm
 bool
 api_direct_uploads (scheduler_t *self)
 {
-    return self->adopter != NULL && blob_store_direct (self->blobs);
+    return self->adopter != NULL && blob_store_direct (self->blobs) && !self->cfg.blob_via_scheduler;
 }
 
 void

@@ -293,9 +293,10 @@ main (int argc, char **argv)
     self->blobs = blob_store_open (self->cfg.data_dir, getenv ("EASEL_BLOB_URL"), err);
     if (!self->blobs)
         log_fatal ("cannot open the blob store", "reason", err, NULL);
-    /* renderers store their results themselves: adopting them is the
-       store's round trips, made on the blob worker's thread */
-    if (blob_store_direct (self->blobs) && !self->cfg.blob_via_scheduler
+    /* an object store's slow calls (adopting what renderers and gateways
+       stored, the orphan listing, streamed reads) run on the blob worker's
+       threads, with --blob-via-scheduler too (then nothing is adopted) */
+    if (blob_store_direct (self->blobs)
     &&  !(self->adopter = blob_worker_new (self->cfg.data_dir, getenv ("EASEL_BLOB_URL"), err)))
         log_fatal ("cannot start the blob worker", "reason", err, NULL);
     /* a lease from a previous run has no renderer any more */

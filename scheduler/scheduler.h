@@ -84,7 +84,8 @@ typedef struct {
     zsock_t          *api, *work, *pub;        /* borrowed: whoever bound them closes them */
     job_store_t      *store;
     blob_store_t     *blobs;
-    blob_worker_t    *adopter;                 /* NULL: stored results are adopted in the pass */
+    blob_worker_t    *adopter;                 /* an object store's round trips off the loop;
+                                                  NULL (files): none, or made in the pass */
     sched_out_t      *out;
     renderer_table_t *fleet;
     task_reqs_t      *reqs;
