@@ -2,12 +2,48 @@
     create (one submit for both kinds), show with ?wait=, list, cancel, the
     account, the fastlane archive and the changes since an earlier render.
     Thread: the calling civetweb worker. */
+#include "blob_put.h"
 #include "call.h"
 #include "job_kind.h"
 #include "routes.h"
 #include "capture_profile.h"
 
 #include <sodium.h>
+
+/* With an object store, the inline images of a render go there from here
+   (files_store_direct) and cr's blobs name them instead of carrying them,
+   so no image byte crosses the bus or the scheduler. 0 (also when the
+   scheduler takes them in the message); -1 with e, every object this
+   create had stored removed. */
+static int
+s_store_blobs (call_t *c, proto_create_render_t *cr, api_error_t *e)
+{
+    char *deletes [PROTO_MAX_BLOBS] = { NULL };
+    int rc = 0, n = 0;
+    for (int32_t i = 0; i < cr->nblobs && rc == 0; i++) {
+        proto_blob_t *b = &cr->blobs [i];
+        files_stored_t st;
+        rc = files_store_direct (c, b->data, b->len, true, &st, e);
+        if (rc == 0)
+            break;                     /* the scheduler takes them in the message: all of them */
+        if (rc < 0)
+            break;
+        deletes [n++] = st.delete_url;
+        snprintf (b->name, sizeof b->name, "%s", st.name);
+        memcpy (b->md5, st.md5, sizeof b->md5);
+        b->bytes = (int64_t) b->len;
+        free (b->data);
+        b->data = NULL;
+        b->len = 0;
+        rc = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (rc < 0)
+            blob_put_delete (deletes [i]);
+        free (deletes [i]);
+    }
+    return rc < 0 ? -1 : 0;
+}
 
 /* Sends a create built in cr (CREATE_RENDER or CREATE_CAPTURE; cr is freed
    here) and, for a sync one, waits until it leaves processing or the sync wait
@@ -20,6 +56,10 @@ s_submit_create (call_t *c, int cmd, proto_create_render_t *cr, proto_render_t *
     proto_id_new ("rid_", cr->rid, sizeof cr->rid);
     memcpy (cr->auth, c->auth, sizeof cr->auth);
     snprintf (cr->req, sizeof cr->req, "%s", c->request_id);
+    if (cmd == PROTO_CREATE_RENDER && cr->nblobs > 0 && s_store_blobs (c, cr, e)) {
+        proto_create_render_free (cr);
+        return -1;
+    }
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     zframe_t *reply = NULL;

@@ -54,6 +54,9 @@
 #define EASEL_STORAGE_QUOTA_BYTES    (10LL * 1024 * 1024 * 1024)  /* per account (flag) */
 #define EASEL_FILE_LOCATION_MAX      1536    /* a FILE reply's redirect URL (a presigned GET) */
 #define EASEL_BLOB_REDIRECT_S        300     /* a presigned file redirect's lifetime (flag) */
+#define EASEL_UPLOAD_URL_S           120     /* a gateway's presigned upload (PUT, DELETE) lives this long */
+#define EASEL_UPLOAD_TIMEOUT_MS      30000   /* the gateway's PUT of an upload to the object store */
+#define EASEL_UPLOAD_CONNECT_TIMEOUT_MS 3000
 
 /* HTTP input */
 #define EASEL_MAX_BODY_BYTES         (25 * 1024 * 1024)

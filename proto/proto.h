@@ -73,6 +73,9 @@ typedef enum {
     PROTO_FILE_FIND       = 0x29,   /* proto_file_find_t -> JSON (200 the file object) | ERROR 404 */
     /* api socket: an operator's command (the easel CLI), answered by JSON */
     PROTO_ADMIN           = 0x2A,   /* proto_admin_t -> JSON 200 | ERROR (403 bad secret) */
+    PROTO_UPLOAD_BEGIN    = 0x2B,   /* proto_upload_begin_t -> JSON 200 the file object (already
+                                       stored) | 202 {name, url, delete_url}: PUT the bytes there,
+                                       then FILE_PUT naming it | 204: send them in FILE_PUT */
     /* api socket: scheduler -> client replies */
     PROTO_RENDER          = 0x40,
     PROTO_FILE            = 0x41,
@@ -193,7 +196,13 @@ typedef struct {
 typedef struct {
     char     sha256[65];           /* hex sha256 of data (checked on decode) */
     uint8_t *data;
-    size_t   len;                  /* 1..EASEL_MAX_SOURCE_BYTES */
+    size_t   len;                  /* 1..EASEL_MAX_SOURCE_BYTES, or 0 when name is set */
+    /* optional: the gateway PUT the bytes to the incoming object `name`
+       (UPLOAD_BEGIN with for_render); sha256 names them, bytes and md5
+       (hex, the object's ETag) are what the store must hold */
+    char     name[PROTO_ID_MAX];   /* "" when data carries the bytes */
+    int64_t  bytes;
+    char     md5[33];
 } proto_blob_t;
 
 typedef struct {
@@ -343,17 +352,40 @@ int  proto_file_encode (const proto_file_t *self, msgpack_sbuffer *out);
 int  proto_file_decode (const char *data, size_t len, proto_file_t *self, char *err);
 void proto_file_free (proto_file_t *self);
 
-/* ---- api: uploaded files (FILE_PUT, FILE_FIND) ----------------------------
+/* ---- api: uploaded files (UPLOAD_BEGIN, FILE_PUT, FILE_FIND) --------------
     The gateway checks the bytes (type, size, pixels from the header) and
-    sends them with what it read; the scheduler hashes them again, stores
-    them content addressed and answers the file object JSON (PROTO_JSON). */
+    asks (UPLOAD_BEGIN) where they go. With the files backend it sends them
+    with what it read (data); the scheduler hashes them again, stores them
+    content addressed and answers the file object JSON (PROTO_JSON). With an
+    object store the gateway PUTs them itself to the presigned incoming URL
+    the scheduler gave and FILE_PUT names that object (name, sha256, bytes,
+    md5; no data): the scheduler's blob worker checks the object's size and
+    ETag and adopts it, and only then is the row written and answered. */
+typedef struct {
+    char     rid[PROTO_ID_MAX];
+    char     auth[65];             /* hex sha256 of the API key */
+    char     sha256[65];           /* of the bytes the gateway holds */
+    int64_t  bytes;                /* 1..EASEL_MAX_SOURCE_BYTES */
+    bool     for_render;           /* optional: an inline image of a create (no file row: only
+                                      202 with the URLs, or 204) */
+} proto_upload_begin_t;
+
+int  proto_upload_begin_encode (const proto_upload_begin_t *self, msgpack_sbuffer *out);
+int  proto_upload_begin_decode (const char *data, size_t len, proto_upload_begin_t *self, char *err);
+void proto_upload_begin_free (proto_upload_begin_t *self);
+
 typedef struct {
     char     rid[PROTO_ID_MAX];
     char     auth[65];             /* hex sha256 of the API key */
     char     format[PROTO_SHORT_MAX];   /* "png" | "jpeg" | "webp", read from the bytes */
     int32_t  width, height;        /* from the image header, >= 1 */
-    uint8_t *data;                 /* 1..EASEL_MAX_SOURCE_BYTES */
+    uint8_t *data;                 /* 1..EASEL_MAX_SOURCE_BYTES, or none when name is set */
     size_t   len;
+    /* optional: the bytes are the incoming object `name` (UPLOAD_BEGIN's 202) */
+    char     name[PROTO_ID_MAX];   /* "" when data carries the bytes */
+    char     sha256[65];
+    int64_t  bytes;
+    char     md5[33];              /* hex, the object's ETag */
 } proto_file_put_t;
 
 int  proto_file_put_encode (const proto_file_put_t *self, msgpack_sbuffer *out);

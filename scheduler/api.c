@@ -141,6 +141,19 @@ api_reply_simple (scheduler_t *self, zframe_t *identity, const char *rid, int cm
     api_reply (self, identity, rid, cmd, proto_simple_encode (&s, &sb), &sb);
 }
 
+bool
+api_direct_uploads (scheduler_t *self)
+{
+    return self->adopter != NULL && blob_store_direct (self->blobs) && !self->cfg.blob_via_scheduler;
+}
+
+void
+api_drop_incoming (scheduler_t *self, const char *name)
+{
+    if (!self->adopter || blob_worker_submit (self->adopter, BLOB_JOB_DROP, NULL, name, strlen (name)))
+        log_warn ("a refused upload is left for the sweep", "name", name, NULL);
+}
+
 void
 api_handle (scheduler_t *self, bus_msg_t *msg)
 {
@@ -161,6 +174,7 @@ api_handle (scheduler_t *self, bus_msg_t *msg)
         case PROTO_GET_ACCOUNT:     api_account_get (self, msg->identity, data, len); break;
         case PROTO_REVIEW:          api_review_handle (self, msg->identity, data, len); break;
         case PROTO_CAPTURE_PROFILE: api_profiles_handle (self, msg->identity, data, len); break;
+        case PROTO_UPLOAD_BEGIN:    api_files_begin (self, msg->identity, data, len); break;
         case PROTO_FILE_PUT:        api_files_put (self, msg->identity, data, len); break;
         case PROTO_FILE_FIND:       api_files_find (self, msg->identity, data, len); break;
         case PROTO_ADMIN:           api_admin_handle (self, msg->identity, data, len); break;

@@ -5,6 +5,8 @@
     scheduler_destroy; the sockets and stores belong to whoever set them. */
 #include "scheduler.h"
 #include "api.h"
+#include "api_files.h"
+#include "api_renders.h"
 #include "dispatch.h"
 #include "log.h"
 #include "render_event.h"
@@ -40,6 +42,25 @@ scheduler_destroy (scheduler_t *self)
     free (self->sweep.unlink);
     self->sweep.unlink = NULL;
     self->sweep.nunlink = self->sweep.unlink_cap = 0;
+    free (self->sweep.adopting);
+    self->sweep.adopting = NULL;
+    self->sweep.nadopting = self->sweep.adopting_cap = 0;
+}
+
+void
+scheduler_adopting (scheduler_t *self, const char *sha256, bool add)
+{
+    scheduler_sweep_t *w = &self->sweep;
+    if (add) {
+        if (util_grow ((void **) &w->adopting, &w->adopting_cap, w->nadopting, sizeof *w->adopting) == 0)
+            snprintf (w->adopting [w->nadopting++], 65, "%s", sha256);
+        return;
+    }
+    for (size_t i = 0; i < w->nadopting; i++)
+        if (strcmp (w->adopting [i], sha256) == 0) {
+            memcpy (w->adopting [i], w->adopting [--w->nadopting], 65);
+            return;
+        }
 }
 
 void
@@ -98,17 +119,58 @@ s_recv_one (scheduler_t *self, zsock_t *sock)
     bus_msg_free (&msg);
 }
 
-/* One adoption the blob worker finished, applied in this pass. */
+static int s_blob_known (const char *sha256, void *arg);
+
+/* The orphan candidates a LIST found (64 hex each): those no row names and
+   no adoption in flight holds are removed now, in the pass that checked. */
+static void
+s_orphans (scheduler_t *self, const char *names, size_t len)
+{
+    int removed = 0;
+    for (size_t i = 0; i + 64 <= len && !self->pass.failed; i += 64) {
+        char sha [65];
+        memcpy (sha, names + i, 64);
+        sha [64] = 0;
+        if (s_blob_known (sha, self) == 0 && blob_store_delete (self->blobs, sha) == 0)
+            removed++;
+    }
+    if (removed > 0) {
+        char count [16];
+        snprintf (count, sizeof count, "%d", removed);
+        log_info ("orphan blobs removed", "count", count, NULL);
+    }
+}
+
+/* One job the blob worker finished, applied in this pass. */
 static void
 s_recv_adopted (scheduler_t *self)
 {
     zframe_t *identity = NULL, *body = NULL;
     char why [256] = "";
-    if (blob_worker_recv (self->adopter, &identity, &body, why) != 0)
+    blob_job_t kind = BLOB_JOB_RESULT;
+    bool bad = false;
+    if (blob_worker_recv (self->adopter, &kind, &identity, &body, why, &bad) != 0)
         log_error ("the blob worker answered badly", "reason", why, NULL);
     else
-    if (self->pass.failed)
-        log_warn ("a stored result waits for its lease to expire: the store is unavailable", NULL);
+    if (kind == BLOB_JOB_UPLOAD)
+        api_files_put_adopted (self, identity, (const char *) zframe_data (body), zframe_size (body), why, bad);
+    else
+    if (kind == BLOB_JOB_CREATE)
+        api_renders_create_adopted (self, identity, (const char *) zframe_data (body), zframe_size (body),
+                                    why, bad);
+    else
+    if (kind == BLOB_JOB_READ)
+        api_files_read (self, identity, (const char *) zframe_data (body), zframe_size (body), why);
+    else
+    if (kind == BLOB_JOB_LIST) {
+        if (!self->pass.failed)
+            s_orphans (self, (const char *) zframe_data (body), zframe_size (body));
+    }
+    else
+    if (kind == BLOB_JOB_DROP) {
+        if (why [0])
+            log_warn ("a refused upload is left for the sweep", "reason", why, NULL);
+    }
     else
         work_result_adopted (self, identity, (const char *) zframe_data (body), zframe_size (body), why);
     zframe_destroy (&identity);
@@ -154,6 +216,9 @@ static int
 s_blob_known (const char *sha256, void *arg)
 {
     scheduler_t *self = arg;
+    for (size_t i = 0; i < self->sweep.nadopting; i++)
+        if (strcmp (self->sweep.adopting [i], sha256) == 0)
+            return 1;
     return job_store_blob_known (self->store, sha256);
 }
 
@@ -185,7 +250,16 @@ s_retention_sweep (scheduler_t *self)
         scheduler_store_failed (self, "blob gc", err);
         return;
     }
-    blob_store_scan_shard (self->blobs, self->sweep.scan_shard, SCHEDULER_ORPHAN_AGE_S, s_blob_known, self);
+    /* an object store's listing runs on the blob worker; one shard at a time */
+    if (self->adopter) {
+        char job [32];
+        snprintf (job, sizeof job, "%d %d", self->sweep.scan_shard, SCHEDULER_ORPHAN_AGE_S);
+        if (blob_worker_pending_kind (self->adopter, BLOB_JOB_LIST) > 0
+        ||  blob_worker_submit (self->adopter, BLOB_JOB_LIST, NULL, job, strlen (job)) != 0)
+            return;
+    }
+    else
+        blob_store_scan_shard (self->blobs, self->sweep.scan_shard, SCHEDULER_ORPHAN_AGE_S, s_blob_known, self);
     self->sweep.scan_shard = (self->sweep.scan_shard + 1) % 256;
 }
 

@@ -74,6 +74,9 @@ typedef struct {
     size_t   nunlink, unlink_cap;
     int64_t  next_ms;              /* monotonic time of the next retention sweep */
     int      scan_shard;           /* next blob shard the orphan scan walks */
+    char   (*adopting) [65];       /* blobs the worker is adopting: no row names them yet, and
+                                      the orphan scan must not take them (a multiset) */
+    size_t   nadopting, adopting_cap;
 } scheduler_sweep_t;
 
 typedef struct {
@@ -83,7 +86,8 @@ typedef struct {
     zsock_t          *api, *work, *pub;        /* borrowed: whoever bound them closes them */
     job_store_t      *store;
     blob_store_t     *blobs;
-    blob_worker_t    *adopter;                 /* NULL: stored results are adopted in the pass */
+    blob_worker_t    *adopter;                 /* an object store's round trips off the loop;
+                                                  NULL (files): none, or made in the pass */
     sched_out_t      *out;
     renderer_table_t *fleet;
     task_reqs_t      *reqs;
@@ -107,6 +111,11 @@ void scheduler_store_failed (scheduler_t *self, const char *what, const char *er
    scheduler_touch_task names it by one of its tasks. */
 void scheduler_touch (scheduler_t *self, const char *render_id);
 void scheduler_touch_task (scheduler_t *self, const char *task_id);
+
+/* Notes (add) or forgets (!add: one of them) an adoption of blob sha256
+   the blob worker runs: until its answer is applied no row names the blob,
+   so the orphan scan must not remove it. */
+void scheduler_adopting (scheduler_t *self, const char *sha256, bool add);
 
 /* Renders whose last task ended get their final status, event and outbox
    row in this pass; their hints are queued. Clears pass.settle. */

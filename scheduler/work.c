@@ -136,7 +136,8 @@ s_work_result (scheduler_t *self, const char *data, size_t len, zframe_t *identi
     bool direct = res.sha256 [0] != '\0';
     /* the store's round trips go to the blob worker; the pass goes on */
     if (direct && self->adopter && res.bytes <= EASEL_MAX_MSG_BYTES
-    &&  blob_worker_submit (self->adopter, identity, data, len) == 0) {
+    &&  blob_worker_submit (self->adopter, BLOB_JOB_RESULT, identity, data, len) == 0) {
+        scheduler_adopting (self, res.sha256, true);
         proto_result_free (&res);
         return;
     }
@@ -153,8 +154,13 @@ work_result_adopted (scheduler_t *self, zframe_t *identity, const char *data, si
     proto_result_t res;
     memset (&res, 0, sizeof res);
     char err [PROTO_ERR_MAX] = "";
-    if (proto_result_decode (data, len, &res, err) == 0
-    &&  s_report_from_holder (self, identity, res.task_id, res.attempt, "RESULT")) {
+    int decoded = proto_result_decode (data, len, &res, err);
+    if (decoded == 0)
+        scheduler_adopting (self, res.sha256, false);
+    if (decoded == 0 && self->pass.failed)
+        log_warn ("a stored result waits for its lease to expire: the store is unavailable", NULL);
+    else
+    if (decoded == 0 && s_report_from_holder (self, identity, res.task_id, res.attempt, "RESULT")) {
         int stored = why [0] ? -1 : 0;
         snprintf (err, sizeof err, "%s", why);
         errno = 0;
