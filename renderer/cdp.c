@@ -525,7 +525,7 @@ cdp_warm (const capture_opts_t *opts, render_error_t *why)
         reason = "renderer start";  /* the sandbox probe's browser, still answering */
     else
     if (b->fd < 0)
-        reason = "first capture";
+        reason = b->warmed ? "first capture" : "slot start";
     else
     if (b->pid == 0 || waitpid (b->pid, NULL, WNOHANG) == b->pid) {
         reason = "the browser exited";

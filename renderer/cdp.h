@@ -28,8 +28,11 @@
     pipe; a wait it ends answers CDP_CANCELED within CDP_CANCEL_POLL_MS and
     leaves the browser whole (the job's context is disposed as always).
 
-    Thread: a cdp_t belongs to the one thread that started it; nothing here
-    is shared but the start counter. Memory: one DevTools message is at most CDP_MSG_MAX bytes;
+    Thread: a cdp_t belongs to one thread at a time: the one that started
+    it, or the slot that took it as the spare (the main thread, which
+    started it, lives as long as the process, so PR_SET_PDEATHSIG still
+    ends it with the renderer); nothing here is shared but the start
+    counter and the spare (under its lock). Memory: one DevTools message is at most CDP_MSG_MAX bytes;
     the cdp_t owns its buffer, egress and profile until cdp_stop. */
 #ifndef EASEL_CDP_H
 #define EASEL_CDP_H

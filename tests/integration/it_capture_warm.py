@@ -37,7 +37,8 @@ def cookies(n):
 
 
 def events():
-    """("start", reason) and ("rendered"/"started", task) in the renderer's log order."""
+    """("start", reason), ("rendered"/"started", task) and ("failed", task, message) in the
+    renderer's log order."""
     out = []
     for line in stack.log_text("renderer0").splitlines():
         if not line.startswith("{"):
@@ -47,6 +48,8 @@ def events():
             out.append(("start", e["reason"]))
         elif e["msg"] in ("task rendered", "task started"):
             out.append((e["msg"].split()[1], e["task"]))
+        elif e["msg"] == "task failed":
+            out.append(("failed", e["task"], e.get("message")))
     return out
 
 
@@ -71,7 +74,9 @@ kinds = [e[0] for e in ev]
 check(kinds.count("start") == 2 and ev[kinds.index("start", 1)] == ("start", "jobs"),
       "the fourth job should run on a browser started again after 3 jobs: %r" % ev)
 restart = kinds.index("start", 1)
-check(kinds[:restart].count("rendered") == 3 and kinds[restart + 1:].count("started") == 1,
+check(kinds[:restart].count("rendered") == 3 and "started" not in kinds[restart - 1:restart]
+      and kinds[restart + 1] == "started" and kinds[restart + 1:].count("rendered") == 1,
       "the restart should come after job 3's answer and before job 4 starts: %r" % ev)
+check("failed" not in kinds, "a job failed: %r" % ev)
 check(cookies(4) == [None] and bbox(rows, RED) is None, "the new browser shared a job's storage")
 print("it_capture_warm: 1 passed, 0 failed")
