@@ -48,6 +48,7 @@ struct _job_store_t {
     /* the fence every commit checks (job_store_lease_fence); token 0: none */
     char lease_holder [JOB_STORE_LEASE_HOLDER_MAX];
     int64_t lease_token, lease_ttl_ms;
+    bool session_set;              /* this connection has the fenced session's settings */
 };
 
 /* Copies msg into err (when not NULL). */
