@@ -373,11 +373,11 @@ s_reconnect (job_store_t *self, char *err)
 }
 
 /* The session of a fenced store: the server ends it once it has sat idle
-   in a transaction for two lease times. A scheduler cut off from the
-   database mid-pass leaves such a session behind (its kernel may give the
-   connection up; the server's does not notice for as long as TCP
-   keepalive takes, hours by default), and its row locks would hold up
-   the scheduler that takes the lease over. */
+   in a transaction for PG_IDLE_TXN_LEASES lease times. A scheduler cut
+   off from the database mid-pass leaves such a session behind (its kernel
+   may give the connection up; the server's does not notice for as long as
+   TCP keepalive takes, hours by default), and its row locks would hold up
+   the scheduler that takes the lease over. 0, or -1 with err. */
 static int
 s_session_settings (job_store_t *self, char *err)
 {
@@ -385,7 +385,7 @@ s_session_settings (job_store_t *self, char *err)
         return 0;
     char sql [96];
     snprintf (sql, sizeof sql, "SET idle_in_transaction_session_timeout = %lld",
-              (long long) (2 * self->lease_ttl_ms));
+              (long long) (PG_IDLE_TXN_LEASES * self->lease_ttl_ms));
     if (pg_exec (self, sql, err) != 0)
         return -1;
     self->session_set = true;

@@ -31,6 +31,8 @@
 #define PG_STMT_CACHE     200         /* distinct SQL statements; raise when adding more */
 #define PG_PARAMS_MAX     16          /* parameters of one statement */
 #define PG_CONNECT_TIMEOUT_S 10       /* libpq connect_timeout when the URL sets none */
+#define PG_IDLE_TXN_LEASES 2          /* the server ends a fenced session idle in a transaction
+                                         this many lease times (job_store_lease_fence) */
 
 struct _job_store_t {
     store_head_t head;             /* first: the dispatcher's ops table */
