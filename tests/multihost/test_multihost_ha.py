@@ -18,7 +18,8 @@ standby (as its supervisor would); then B's link is cut for 5 s. A takes
 the lease back, and B, its link back, finds its next commit refused, exits
 with status 3. Then: every image is done and comes through the gateway as a
 302 to a presigned GET that this host follows to the bucket (bytes and
-sha256 checked), the account is charged 40 credits once, the receiver gets
+sha256 checked; no result byte crossed the bus), the account is charged
+40 credits once, the receiver gets
 one callback of one render.succeeded event, and the database shows that no
 scheduler committed anything after another took the lease from it (every
 row written is recorded by a test trigger with the writer's
@@ -192,7 +193,7 @@ def inside():
                 "EASEL_S3_ACCESS_KEY": KEY, "EASEL_S3_SECRET_KEY": SECRET,
                 "EASEL_PUBLIC_URL": base, "EASEL_ALLOW_PRIVATE_NETWORKS": "1",
                 "EASEL_CURVE_CERT": os.path.join(certs, "scheduler_secret"),
-                "EASEL_CURVE_ALLOWED_DIR": allowed}, *args)
+                "EASEL_CURVE_ALLOWED_DIR": allowed, "EASEL_METRICS_LISTEN": "%s:9100" % a}, *args)
 
         def token_of(name):
             for line in log_text(name).splitlines():
@@ -291,8 +292,15 @@ def inside():
         note("A took the lease (token %d); B exited 3" % token_a2)
 
         # ---- the outcome --------------------------------------------------------------
-        final = wait_for(lambda: (lambda r: r if r and r["status"] != "processing" else None)(state()), 60,
-                         "the render to finish after the faults")
+        try:
+            final = wait_for(lambda: (lambda r: r if r and r["status"] != "processing" else None)(state()), 60,
+                             "the render to finish after the faults")
+        except Fail as e:
+            r = state()
+            stale = [line for line in log_text("b").splitlines() if "does not hold the task" in line]
+            raise Fail("%s: %r; images of attempts the new active leased that never came back are"
+                       " waiting for their task lease; the cut-off scheduler ignored %d reports"
+                       % (e, r and (r["status"], r["progress"]), len(stale)))
         check(final["status"] == "succeeded", "render after the faults: %s %r"
               % (final["status"], final.get("error")))
         images = final["images"]
@@ -315,6 +323,14 @@ def inside():
                   "the bytes of %s from the bucket match its size and sha256" % img["id"])
             check(data[:8] == b"\x89PNG\r\n\x1a\n", "%s is a PNG" % img["id"])
         note("40 images fetched from the bucket through the gateway's redirects")
+        # the renderers PUT their results to the bucket themselves: none came over the bus
+        with urllib.request.urlopen("http://%s:9100/metrics" % sched_addr["a"], timeout=10) as resp:
+            metrics = resp.read().decode()
+        via = {path: float(line.split()[-1]) for line in metrics.splitlines()
+               for path in ("bus", "renderer")
+               if line.startswith('easel_scheduler_result_bytes_total{path="%s"}' % path)}
+        check(via.get("bus") == 0 and via.get("renderer", 0) > 0,
+              "result bytes by path on A, bus 0 and the renderers' own: %r" % via)
         check(final["credits_used"] == 40, "credits_used %r" % final["credits_used"])
         status, account = request("GET", "/v1/account")
         check(status == 200, "GET /v1/account answered %d" % status)
