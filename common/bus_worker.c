@@ -214,11 +214,13 @@ bus_worker_tick (bus_worker_t *self)
         self->closed = true;
         return 1;
     }
-    int pause = bus_backoff_next (&self->backoff);
+    /* the next scheduler of the list after the shortest pause; the pause
+       grows only when a whole round of the list stayed silent */
+    self->which = (self->which + 1) % self->nendpoints;
+    int pause = self->which == 0 ? bus_backoff_next (&self->backoff) : self->timing.backoff_min_ms;
     char text [24];
     snprintf (text, sizeof text, "%d", pause);
     log_warn ("scheduler silent; reconnecting", "endpoint", self->link_endpoint, "backoff_ms", text, NULL);
-    self->which = (self->which + 1) % self->nendpoints;
     self->reconnect_at_ms = now + pause;
     return 1;
 }
