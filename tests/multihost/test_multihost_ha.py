@@ -27,7 +27,6 @@ application_name, in the writer's own transaction).
 
 Needs root, iproute2, PostgreSQL 15 and node; otherwise exits 77 with the
 reason. Bounded: the body has 100 s, ctest 180 s. """
-import base64
 import hashlib
 import json
 import os
@@ -239,8 +238,14 @@ def inside():
 
         # ---- the matrix -------------------------------------------------------------
         receiver = Receiver(addr[4])
-        png = base64.b64encode(make_png(120, 240)).decode()
-        slides = [{"headline": {"lines": ["Host %d" % i]}, "screenshot": {"data": png}} for i in range(10)]
+        # the screenshot goes up once (one PUT to the bucket in a pass of its
+        # own); renderers GET it with the URLs the active scheduler presigns
+        up = urllib.request.Request(base + "/v1/files", data=make_png(120, 240), method="POST",
+                                    headers={"Authorization": "Bearer " + key, "Content-Type": "image/png"})
+        with urllib.request.urlopen(up, timeout=30) as resp:
+            check(resp.status in (200, 201), "the upload answered %d" % resp.status)
+            file_id = json.loads(resp.read())["id"]
+        slides = [{"headline": {"lines": ["Host %d" % i]}, "screenshot": {"file_id": file_id}} for i in range(10)]
         status, render = request("POST", "/v1/renders", {
             "async": True, "webhook_url": receiver.url, "canvas": {"width": 240, "height": 480},
             "matrix": {"locales": ["en-US", "de-DE", "fr-FR", "ja-JP"]}, "slides": slides})
@@ -256,6 +261,8 @@ def inside():
                      "4 images done on A")
         check(r["progress"]["total"] == 40 and r["progress"]["done"] < 40, "mid-matrix: %r" % r["progress"])
         token_a = token_of("a")
+        check(procs["a"].poll() is None and token_of("b") is None,
+              "A must still be the active scheduler at the kill (B's log: %s)" % log_text("b")[-600:])
         procs["a"].kill()
         procs["a"].wait(10)
         killed = time.time()
