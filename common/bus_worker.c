@@ -12,7 +12,9 @@
 #include "util.h"
 
 struct _bus_worker_t {
-    char      *endpoint;
+    char      *endpoint;               /* one endpoint or a list of them */
+    char       link_endpoint [BUS_ENDPOINT_MAX + 1];   /* the one this link connects to */
+    int        nendpoints, which;      /* the list's length; the element of this link */
     char      *ready;                  /* encoded READY body */
     size_t     ready_len;
     bus_worker_timing_t timing;
@@ -27,11 +29,28 @@ struct _bus_worker_t {
     int        gen;
 };
 
+/* A link connects to one element of the list, never to all of them: a
+   worker's answers go round robin over a DEALER's connections, so with
+   two schedulers bound at once (a cut-off one whose link came back, not
+   yet stopped, and the one that took over) a RESULT could go to the one
+   that did not lease the task and be lost. A link that falls silent moves
+   to the next element. */
+static void
+s_pick (bus_worker_t *self)
+{
+    const char *cursor = self->endpoint;
+    self->link_endpoint [0] = '\0';
+    for (int i = 0; i <= self->which; i++)
+        if (bus_endpoint_next (&cursor, self->link_endpoint) != 1)
+            break;
+}
+
 static void
 s_open (bus_worker_t *self)
 {
     int64_t now = util_mono_ms ();
-    self->dealer = bus_link_open (self->endpoint, 0, 0);
+    s_pick (self);
+    self->dealer = bus_link_open (self->link_endpoint, 0, 0);
     self->ready_pending = true;
     self->heard = false;
     self->last_recv_ms = now;
@@ -76,6 +95,14 @@ bus_worker_new (const char *endpoint, const char *ready, size_t ready_len)
     }
     memcpy (self->ready, ready, ready_len);
     self->ready_len = ready_len;
+    const char *cursor = self->endpoint;
+    char one [BUS_ENDPOINT_MAX + 1];
+    while (bus_endpoint_next (&cursor, one) == 1)
+        self->nendpoints++;
+    if (self->nendpoints == 0) {
+        bus_worker_destroy (&self);
+        return NULL;
+    }
     self->timing = (bus_worker_timing_t) {
         .heartbeat_ms = EASEL_HEARTBEAT_MS, .dead_ms = EASEL_PEER_DEAD_MS,
         .backoff_min_ms = EASEL_RECONNECT_MIN_MS, .backoff_max_ms = EASEL_RECONNECT_MAX_MS,
@@ -145,7 +172,7 @@ bus_worker_recv (bus_worker_t *self, bus_msg_t *msg, char *err)
     if (!self->heard) {
         self->heard = true;
         bus_backoff_reset (&self->backoff);
-        log_info ("scheduler answered", "endpoint", self->endpoint, NULL);
+        log_info ("scheduler answered", "endpoint", self->link_endpoint, NULL);
     }
     if (rc != 0 || msg->cmd == PROTO_HEARTBEAT) {
         bus_msg_free (msg);
@@ -187,10 +214,13 @@ bus_worker_tick (bus_worker_t *self)
         self->closed = true;
         return 1;
     }
-    int pause = bus_backoff_next (&self->backoff);
+    /* the next scheduler of the list after the shortest pause; the pause
+       grows only when a whole round of the list stayed silent */
+    self->which = (self->which + 1) % self->nendpoints;
+    int pause = self->which == 0 ? bus_backoff_next (&self->backoff) : self->timing.backoff_min_ms;
     char text [24];
     snprintf (text, sizeof text, "%d", pause);
-    log_warn ("scheduler silent; reconnecting", "endpoint", self->endpoint, "backoff_ms", text, NULL);
+    log_warn ("scheduler silent; reconnecting", "endpoint", self->link_endpoint, "backoff_ms", text, NULL);
     self->reconnect_at_ms = now + pause;
     return 1;
 }

@@ -1,14 +1,18 @@
 /*  bus_worker.h: a worker's link to the scheduler's work socket, the one
     class every worker uses (in the spirit of the ZeroMQ guide's mdwrkapi).
 
-    It owns the DEALER: it announces READY (the worker's capabilities, an
-    encoded body the owner gives once), retries READY until the socket takes
-    it (IMMEDIATE: until the connection is up), heartbeats every
+    It owns the DEALER, connected to one endpoint of the list it is given
+    at a time (the next one after each dead link), so a worker's answers go
+    to the scheduler that gave the work even while two are bound. It
+    announces READY (the worker's capabilities, an encoded body the owner
+    gives once), retries READY until the socket takes it (IMMEDIATE: until
+    the connection is up), heartbeats every
     heartbeat_ms, and counts the scheduler dead when nothing has come from
     it for dead_ms. A dead link's socket is destroyed, its generation
     number bumped, and after a backoff (backoff_min_ms doubling to
-    backoff_max_ms, reset by the first message of a new link) a fresh
-    socket connects and announces READY again. The generation is the
+    backoff_max_ms each time a whole round of the list stayed silent,
+    reset by the first message of a new link) a fresh socket connects to
+    the next endpoint and announces READY again. The generation is the
     link's request id: the owner tags the work it takes with
     bus_worker_gen, and bus_worker_send drops an answer whose generation is
     no longer current (the scheduler has requeued that work already).

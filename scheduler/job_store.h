@@ -115,7 +115,11 @@ int  job_store_lease_take (job_store_t *self, const char *holder, int64_t ttl_ms
    commits only if the row still names them (an expired lease nobody took
    is still this holder's); otherwise it rolls the transaction back and
    fails with err starting JOB_STORE_LEASE_LOST: a scheduler another took
-   over from can never commit. token 0: no fence. */
+   over from can never commit (a fence statement that fails, a lost
+   connection, is a plain error: the next pass's fence decides). A fenced
+   session is ended by the database once it sits idle inside a transaction
+   for 2 x ttl_ms, so the row locks of a holder cut off mid-pass cannot
+   hold up the next one. token 0: no fence. */
 void job_store_lease_fence (job_store_t *self, const char *holder, int64_t token, int64_t ttl_ms);
 
 int  job_store_begin (job_store_t *self, char *err);

@@ -366,16 +366,44 @@ job_store_destroy (job_store_t **self_p)
 
 /* ---- transactions ------------------------------------------------------------ */
 
+/* A connection lost since the last call: connect again (its prepared
+   statements and session settings are gone with the old one). */
+static int
+s_reconnect (job_store_t *self, char *err)
+{
+    if (PQstatus (self->conn) == CONNECTION_OK)
+        return 0;
+    PQreset (self->conn);
+    self->ncache = 0;
+    self->session_set = false;
+    return PQstatus (self->conn) == CONNECTION_OK ? 0 : pg_fail (self, NULL, err);
+}
+
+/* The session of a fenced store: the server ends it once it has sat idle
+   in a transaction for PG_IDLE_TXN_LEASES lease times. A scheduler cut
+   off from the database mid-pass leaves such a session behind (its kernel
+   may give the connection up; the server's does not notice for as long as
+   TCP keepalive takes, hours by default), and its row locks would hold up
+   the scheduler that takes the lease over. 0, or -1 with err. */
+static int
+s_session_settings (job_store_t *self, char *err)
+{
+    if (self->lease_token <= 0 || self->session_set)
+        return 0;
+    char sql [96];
+    snprintf (sql, sizeof sql, "SET idle_in_transaction_session_timeout = %lld",
+              (long long) (PG_IDLE_TXN_LEASES * self->lease_ttl_ms));
+    if (pg_exec (self, sql, err) != 0)
+        return -1;
+    self->session_set = true;
+    return 0;
+}
+
 int
 job_store_begin (job_store_t *self, char *err)
 {
-    /* a connection lost since the last pass: connect again, prepare again */
-    if (PQstatus (self->conn) != CONNECTION_OK) {
-        PQreset (self->conn);
-        self->ncache = 0;
-        if (PQstatus (self->conn) != CONNECTION_OK)
-            return pg_fail (self, NULL, err);
-    }
+    if (s_reconnect (self, err) != 0 || s_session_settings (self, err) != 0)
+        return -1;
     return pg_exec (self, "BEGIN", err);
 }
 
@@ -387,12 +415,8 @@ job_store_lease_take (job_store_t *self, const char *holder, int64_t ttl_ms, int
 {
     assert (self && holder && token);
     *token = 0;
-    if (PQstatus (self->conn) != CONNECTION_OK) {
-        PQreset (self->conn);
-        self->ncache = 0;
-        if (PQstatus (self->conn) != CONNECTION_OK)
-            return pg_fail (self, NULL, err);
-    }
+    if (s_reconnect (self, err) != 0)
+        return -1;
     /* one statement, atomic: a new row, a renewal by its holder, or a take
        over an expired lease (the token grows) */
     PGresult *res = pg_query (self, err,
@@ -421,6 +445,7 @@ job_store_lease_fence (job_store_t *self, const char *holder, int64_t token, int
     snprintf (self->lease_holder, sizeof self->lease_holder, "%s", holder);
     self->lease_token = token;
     self->lease_ttl_ms = ttl_ms;
+    self->session_set = false;         /* set by the next job_store_begin */
 }
 
 int
@@ -433,15 +458,19 @@ job_store_commit (job_store_t *self, char *err)
            scheduler was cut off is still its own until another takes it
            (which changes the token); the row lock orders this renewal and
            a standby's take */
-        if (pg_run (self, why, "UPDATE scheduler_lease SET expires_at = " S_DB_NOW_MS " + $3::bigint"
-                               " WHERE id = 1 AND holder = $1 AND token = $2::bigint", "sii",
-                    self->lease_holder, self->lease_token, self->lease_ttl_ms) != 0
-        ||  self->changes != 1) {
+        int rc = pg_run (self, why, "UPDATE scheduler_lease SET expires_at = " S_DB_NOW_MS " + $3::bigint"
+                                    " WHERE id = 1 AND holder = $1 AND token = $2::bigint", "sii",
+                         self->lease_holder, self->lease_token, self->lease_ttl_ms);
+        if (rc != 0 || self->changes != 1) {
             job_store_rollback (self);
+            /* a statement that failed (a lost connection) says nothing of
+               the lease: the next pass reconnects and its fence tells */
+            if (err && rc != 0)
+                snprintf (err, STORE_ERR_MAX, "%s", why);
+            else
             if (err)
-                snprintf (err, STORE_ERR_MAX, JOB_STORE_LEASE_LOST ": %s", why [0] ? why
-                          : "another scheduler holds the database's lease now; nothing of this pass"
-                            " was committed");
+                snprintf (err, STORE_ERR_MAX, JOB_STORE_LEASE_LOST ": another scheduler holds the"
+                          " database's lease now; nothing of this pass was committed");
             return -1;
         }
     }

@@ -32,6 +32,8 @@
 #define PG_PARAMS_MAX     16          /* parameters of one statement */
 #define PG_CONNECT_TIMEOUT_S 10       /* libpq connect_timeout when the URL sets none */
 #define PG_TCP_USER_TIMEOUT_MS 5000   /* libpq tcp_user_timeout when the URL sets none */
+#define PG_IDLE_TXN_LEASES 2          /* the server ends a fenced session idle in a transaction
+                                         this many lease times (job_store_lease_fence) */
 
 struct _job_store_t {
     store_head_t head;             /* first: the dispatcher's ops table */
@@ -49,6 +51,7 @@ struct _job_store_t {
     /* the fence every commit checks (job_store_lease_fence); token 0: none */
     char lease_holder [JOB_STORE_LEASE_HOLDER_MAX];
     int64_t lease_token, lease_ttl_ms;
+    bool session_set;              /* this connection has the fenced session's settings */
 };
 
 /* Copies msg into err (when not NULL). */

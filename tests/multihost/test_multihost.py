@@ -19,167 +19,36 @@ arrives once. Then, with B drained away, the renderer in h5 whose
 certificate is not admitted gets no task, and the scheduler logs the refusal.
 
 Needs root and iproute2; otherwise exits 77 (ctest SKIP_RETURN_CODE) with the
-reason. The outer process builds and always tears down the namespaces (and
-every process in them) in a finally block and on SIGTERM; the test body runs
-inside h2 (`--inside`). Bounded: the body has 150 s, ctest 240 s. """
+reason. netns.py builds and always tears down the namespaces (and every
+process in them); the test body runs inside h2 (`--inside`). Bounded: the
+body has 150 s, ctest 240 s. """
 import base64
-import http.server
 import json
 import os
-import random
 import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 
-SKIP = 77
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import Fail, Receiver, check, ip, network, outer, wait_for  # noqa: E402
+
 BIN = os.environ.get("EASEL_BIN_DIR", os.path.join(os.getcwd(), "bin"))
 BODY_LIMIT_S = 150
 
 
-def ip(*args, check=True):
-    out = subprocess.run(["ip"] + list(args), capture_output=True, timeout=20)
-    if check and out.returncode != 0:
-        raise RuntimeError("ip %s: %s" % (" ".join(args), out.stderr.decode().strip()))
-    return out
-
-
-# ---- outer: namespaces ----------------------------------------------------------
-
-def outer():
-    if os.geteuid() != 0:
-        print("multihost: SKIPPED: needs root to create network namespaces (CI runs it as root)")
-        return SKIP
-    if not shutil.which("ip"):
-        print("multihost: SKIPPED: iproute2 (`ip`) is not installed (scripts/deps.sh installs it)")
-        return SKIP
-    run = "%x%04x" % (os.getpid() & 0xffff, random.randrange(0x10000))
-    subnet = random.randrange(1, 255)
-    hub = "easel-%s-hub" % run
-    hosts = ["easel-%s-h%d" % (run, i) for i in range(1, 6)]
-    made = []
-    inner = []
-
-    def teardown(*_):
-        for proc in inner:                # lets the body stop and reap its services
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    pass
-        for ns in hosts + [hub]:
-            if ns not in made:
-                continue
-            pids = ip("netns", "pids", ns, check=False).stdout.decode().split()
-            for pid in pids:
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, ValueError):
-                    pass
-        for ns in hosts + [hub]:
-            if ns in made:
-                ip("netns", "del", ns, check=False)
-        made.clear()
-
-    signal.signal(signal.SIGTERM, lambda *_: (teardown(), sys.exit(1)))
-    try:
-        probe = ip("netns", "add", hub, check=False)
-        if probe.returncode != 0:
-            print("multihost: SKIPPED: cannot create a network namespace: %s"
-                  % probe.stderr.decode().strip())
-            return SKIP
-        made.append(hub)
-        ip("-n", hub, "link", "set", "lo", "up")
-        ip("-n", hub, "link", "add", "br0", "type", "bridge")
-        ip("-n", hub, "link", "set", "br0", "up")
-        for i, ns in enumerate(hosts, start=1):
-            ip("netns", "add", ns)
-            made.append(ns)
-            ip("-n", ns, "link", "set", "lo", "up")
-            ip("link", "add", "v%d" % i, "netns", hub, "type", "veth",
-               "peer", "name", "eth0", "netns", ns)
-            ip("-n", hub, "link", "set", "v%d" % i, "master", "br0")
-            ip("-n", hub, "link", "set", "v%d" % i, "up")
-            ip("-n", ns, "addr", "add", "10.213.%d.%d/24" % (subnet, i), "dev", "eth0")
-            ip("-n", ns, "link", "set", "eth0", "up")
-        env = dict(os.environ, EASEL_MH_HOSTS=",".join(hosts), EASEL_MH_HUB=hub,
-                   EASEL_MH_SUBNET=str(subnet))
-        inner.append(subprocess.Popen(["ip", "netns", "exec", hosts[1], sys.executable,
-                                       os.path.abspath(__file__), "--inside"], env=env))
-        try:
-            return inner[0].wait(BODY_LIMIT_S + 30)
-        except subprocess.TimeoutExpired:
-            print("multihost: FAILED: the test body ran over %d s" % (BODY_LIMIT_S + 30))
-            return 1
-    finally:
-        teardown()
-
-
 # ---- inner: the test body, running inside h2 --------------------------------------
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-def wait_for(pred, timeout, what, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(interval)
-    raise Fail("timed out after %.0f s waiting for %s" % (timeout, what))
-
-
-class Receiver:
-    """Webhook receiver on h2's bridge address: records each POST body."""
-
-    def __init__(self, host):
-        self.calls = []
-        lock = self.lock = threading.Lock()
-        calls = self.calls
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with lock:
-                    calls.append(body)
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-        self.httpd = http.server.ThreadingHTTPServer((host, 0), Handler)
-        self.url = "http://%s:%d/hook" % (host, self.httpd.server_address[1])
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def for_render(self, rid):
-        with self.lock:
-            return [b for b in self.calls if json.loads(b).get("id") == rid]
-
 
 def inside():
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
     from harness import make_png, free_port
 
-    hosts = os.environ["EASEL_MH_HOSTS"].split(",")
-    subnet = os.environ["EASEL_MH_SUBNET"]
-    addr = ["10.213.%s.%d" % (subnet, i) for i in range(1, 6)]
+    hosts, _, addr, _ = network()
     work = tempfile.mkdtemp(prefix="easel-mh-")
     certs = os.path.join(work, "certs")
     allowed = os.path.join(certs, "allowed")
@@ -336,4 +205,5 @@ def inside():
 
 
 if __name__ == "__main__":
-    sys.exit(inside() if "--inside" in sys.argv else outer())
+    sys.exit(inside() if "--inside" in sys.argv
+             else outer("multihost", 5, __file__, body_host=1, limit_s=BODY_LIMIT_S))

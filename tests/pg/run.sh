@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# tests/pg/run.sh COMMAND [ARGS...]: runs COMMAND against a PostgreSQL of its
-# own. Starts Debian's PostgreSQL (initdb + pg_ctl of /usr/lib/postgresql/15,
-# or PG_BIN) in a temporary directory, listening on 127.0.0.1 on a free
-# ephemeral port with its unix socket in that directory, as an unprivileged
+# tests/pg/run.sh [--listen ADDR] [--hba LINE] COMMAND [ARGS...]: runs COMMAND
+# against a PostgreSQL of its own. Starts Debian's PostgreSQL (initdb +
+# pg_ctl of /usr/lib/postgresql/15, or PG_BIN) in a temporary directory,
+# listening on 127.0.0.1 (and on ADDR too with --listen, which
+# EASEL_DATABASE_URL then names) on a free ephemeral port with its unix
+# socket in that directory, as an unprivileged
 # user (easeltest, made with useradd when this runs as root; the current
 # user otherwise); creates the database easel; runs COMMAND with
 # EASEL_DATABASE_URL set to it; then stops the server and removes the
 # directory, whatever COMMAND did. Exits with COMMAND's status, or 77
 # (skipped) only when the PostgreSQL binaries are not installed; any other
-# failure to start is a failure (1), never a skip.
+# failure to start is a failure (1), never a skip. --hba LINE appends LINE
+# to pg_hba.conf (initdb's trusts loopback only), for example
+# "host all all 10.0.0.0/24 trust" for the other hosts of a test network.
 set -u
+
+listen=""
+hba=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --listen) [ $# -ge 2 ] || { echo "tests/pg: --listen needs an address" >&2; exit 2; }
+              listen="$2"; shift 2 ;;
+    --hba)    [ $# -ge 2 ] || { echo "tests/pg: --hba needs a pg_hba.conf line" >&2; exit 2; }
+              hba="$2"; shift 2 ;;
+    *) break ;;
+  esac
+done
 
 pg_bin="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 if [ ! -x "$pg_bin/initdb" ] || [ ! -x "$pg_bin/pg_ctl" ] || [ ! -x "$pg_bin/postgres" ]; then
@@ -17,7 +33,7 @@ if [ ! -x "$pg_bin/initdb" ] || [ ! -x "$pg_bin/pg_ctl" ] || [ ! -x "$pg_bin/pos
   exit 77
 fi
 if [ $# -lt 1 ]; then
-  echo "usage: tests/pg/run.sh COMMAND [ARGS...]" >&2
+  echo "usage: tests/pg/run.sh [--listen ADDR] [--hba LINE] COMMAND [ARGS...]" >&2
   exit 2
 fi
 
@@ -46,8 +62,10 @@ s_stop () {
 trap s_stop EXIT
 trap 'exit 130' INT TERM
 
-# a free port: bind port 0 and keep what the kernel chose
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+# a free port: bind port 0 and keep what the kernel chose (on the address
+# the server is given, when there is one)
+port="$(python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1],0)); print(s.getsockname()[1])' \
+        "${listen:-127.0.0.1}")" || { echo "tests/pg: cannot bind ${listen:-127.0.0.1}" >&2; exit 1; }
 
 if ! "${as_user[@]}" "$pg_bin/initdb" -D "$dir/data" -U easel --auth=trust --encoding=UTF8 \
        --locale=C.UTF-8 >"$dir/initdb.log" 2>&1; then
@@ -55,9 +73,12 @@ if ! "${as_user[@]}" "$pg_bin/initdb" -D "$dir/data" -U easel --auth=trust --enc
   cat "$dir/initdb.log" >&2
   exit 1
 fi
+if [ -n "$hba" ]; then
+  printf '%s\n' "$hba" >>"$dir/data/pg_hba.conf"
+fi
 # fsync off: a test server's durability is not under test, its speed is
 if ! "${as_user[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-       -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=60" start >/dev/null 2>&1; then
+       -o "-h 127.0.0.1${listen:+,$listen} -p $port -k $dir -c fsync=off -c max_connections=60" start >/dev/null 2>&1; then
   echo "tests/pg: the server did not start:" >&2
   cat "$dir/server.log" >&2
   exit 1
@@ -68,7 +89,7 @@ if ! PGHOST=127.0.0.1 PGPORT="$port" PGUSER=easel "$pg_bin/createdb" easel 2>"$d
   exit 1
 fi
 
-export EASEL_DATABASE_URL="postgresql://easel@127.0.0.1:$port/easel"
+export EASEL_DATABASE_URL="postgresql://easel@${listen:-127.0.0.1}:$port/easel"
 "$@"
 rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then

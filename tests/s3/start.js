@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // start.js: a real S3 protocol server for Easel's blob store tests.
 //
-// Starts s3rver (pinned in package.json) on 127.0.0.1 with an ephemeral
-// port, creates the bucket, and prints one line `{"port": N}` on stdout once
+// Starts s3rver (pinned in package.json) on 127.0.0.1 (or --address) with
+// an ephemeral port, creates the bucket, and prints one line `{"port": N}` on stdout once
 // it serves. It stops when stdin closes or on SIGTERM.
 //
 // s3rver 3.7.1 checks that the access key id is one it knows but does not
@@ -30,6 +30,7 @@
 //
 // Usage: node --openssl-legacy-provider start.js --dir DIR --bucket NAME --access-key K --secret-key S
 //        [--service-endpoint test]   (so NAME.s3.test is the virtual-hosted name)
+//        [--address 127.0.0.1]       (the address to listen on, one a test network's hosts reach)
 'use strict';
 
 const crypto = require('crypto');
@@ -38,7 +39,7 @@ const AWSAccount = require('s3rver/lib/models/account');
 const S3Error = require('s3rver/lib/models/error');
 
 function args() {
-  const out = { 'service-endpoint': 'test' };
+  const out = { 'service-endpoint': 'test', address: '127.0.0.1' };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     if (!argv[i].startsWith('--') || argv[i + 1] === undefined) {
@@ -210,7 +211,7 @@ async function main() {
   AWSAccount.DUMMY_ACCOUNT.createKeyPair(opt['access-key'], opt['secret-key']);
   const accounts = new Map([[opt['access-key'], opt['secret-key']]]);
   const server = new S3rver({
-    address: '127.0.0.1',
+    address: opt.address,
     port: 0,
     silent: true,
     directory: opt.dir,

@@ -4,8 +4,10 @@
     errors reach the owner while heartbeats do not; a scheduler that falls
     silent is declared dead, the generation moves on (an answer of the old
     link is refused with ESTALE) and after the backoff a fresh socket says
-    READY again; a drain says DRAINING and DISCONNECT, and a scheduler
-    silent during a drain ends the link without a reconnect. */
+    READY again; given two schedulers' endpoints a link talks to one only
+    (every answer to the scheduler that gave the work) and the next link
+    after a silence to the other; a drain says DRAINING and DISCONNECT, and
+    a scheduler silent during a drain ends the link without a reconnect. */
 #include <errno.h>
 #include <string.h>
 #include <czmq.h>
@@ -29,7 +31,7 @@ typedef struct {
     bool      beating;                 /* heartbeats the worker */
     int64_t   next_hb_ms;
     zframe_t *peer;                    /* the last identity heard */
-    int       readies, heartbeats, drainings, disconnects, peers;
+    int       readies, heartbeats, drainings, disconnects, peers, results;
     char      ready [64];
     size_t    ready_len;
 } s_fake_t;
@@ -61,6 +63,7 @@ s_fake_recv (s_fake_t *f)
     f->heartbeats += m.cmd == PROTO_HEARTBEAT;
     f->drainings += m.cmd == PROTO_DRAINING;
     f->disconnects += m.cmd == PROTO_DISCONNECT;
+    f->results += m.cmd == PROTO_RESULT;
     bus_msg_free (&m);
 }
 
@@ -76,9 +79,9 @@ s_fake_send (s_fake_t *f, int cmd)
     msgpack_sbuffer_destroy (&sb);
 }
 
-/* Runs both ends for ms. */
+/* Runs the worker and n fake schedulers for ms. */
 static void
-s_pump (bus_worker_t *w, s_fake_t *f, s_seen_t *seen, int ms)
+s_pump_n (bus_worker_t *w, s_fake_t **fakes, int n, s_seen_t *seen, int ms)
 {
     int64_t until = util_mono_ms () + ms;
     for (int64_t now = util_mono_ms (); now < until; now = util_mono_ms ()) {
@@ -86,13 +89,14 @@ s_pump (bus_worker_t *w, s_fake_t *f, s_seen_t *seen, int ms)
         if (wait > 5)
             wait = 5;
         zsock_t *sock = bus_worker_sock (w);
-        zmq_pollitem_t items [2] = {
-            { zsock_resolve (f->router), 0, ZMQ_POLLIN, 0 },
-            { sock ? zsock_resolve (sock) : NULL, 0, ZMQ_POLLIN, 0 }
-        };
-        zmq_poll (items, sock ? 2 : 1, wait);
-        while (zsock_events (f->router) & ZMQ_POLLIN)
-            s_fake_recv (f);
+        zmq_pollitem_t items [3];
+        for (int i = 0; i < n; i++)
+            items [i] = (zmq_pollitem_t) { zsock_resolve (fakes [i]->router), 0, ZMQ_POLLIN, 0 };
+        items [n] = (zmq_pollitem_t) { sock ? zsock_resolve (sock) : NULL, 0, ZMQ_POLLIN, 0 };
+        zmq_poll (items, sock ? n + 1 : n, wait);
+        for (int i = 0; i < n; i++)
+            while (zsock_events (fakes [i]->router) & ZMQ_POLLIN)
+                s_fake_recv (fakes [i]);
         bus_msg_t m;
         char err [PROTO_ERR_MAX];
         while (bus_worker_sock (w) && (zsock_events (bus_worker_sock (w)) & ZMQ_POLLIN))
@@ -102,11 +106,21 @@ s_pump (bus_worker_t *w, s_fake_t *f, s_seen_t *seen, int ms)
                 bus_msg_free (&m);
             }
         seen->lost += bus_worker_tick (w);
-        if (f->beating && f->peer && util_mono_ms () >= f->next_hb_ms) {
-            s_fake_send (f, PROTO_HEARTBEAT);
-            f->next_hb_ms = util_mono_ms () + S_HB_MS;
+        for (int i = 0; i < n; i++) {
+            s_fake_t *f = fakes [i];
+            if (f->beating && f->peer && util_mono_ms () >= f->next_hb_ms) {
+                s_fake_send (f, PROTO_HEARTBEAT);
+                f->next_hb_ms = util_mono_ms () + S_HB_MS;
+            }
         }
     }
+}
+
+/* Runs both ends for ms. */
+static void
+s_pump (bus_worker_t *w, s_fake_t *f, s_seen_t *seen, int ms)
+{
+    s_pump_n (w, &f, 1, seen, ms);
 }
 
 static void
@@ -211,6 +225,47 @@ s_heartbeat_loss_reconnects (void)
     s_fake_destroy (&f);
 }
 
+/* Two schedulers bound at once (one cut off and back, one that took over):
+   the link talks to one of them only, so every answer goes to the one that
+   gave the work; when that one falls silent the next link goes to the other. */
+static void
+s_one_scheduler_per_link (void)
+{
+    s_fake_t a, b;
+    s_fake_init (&a, "inproc://bw-one-a");
+    s_fake_init (&b, "inproc://bw-one-b");
+    s_fake_t *both [2] = { &a, &b };
+    msgpack_sbuffer ready;
+    bus_worker_t *w = s_worker ("inproc://bw-one-a,inproc://bw-one-b", &ready);
+    s_seen_t seen = { 0 };
+    s_pump_n (w, both, 2, &seen, 3 * S_HB_MS);
+    CHECK (a.readies == 1 && b.readies == 0, "READY to the first scheduler only (a %d, b %d)",
+           a.readies, b.readies);
+    int gen = bus_worker_gen (w);
+    int sent = 0;
+    for (int i = 0; i < 10; i++)
+        sent += bus_worker_send (w, gen, PROTO_RESULT, ready.data, ready.size) == 0;
+    s_pump_n (w, both, 2, &seen, 2 * S_HB_MS);
+    CHECK (sent == 10 && a.results == 10 && b.results == 0,
+           "every answer to the scheduler of the link (sent %d, a %d, b %d)", sent, a.results, b.results);
+    CHECK (b.heartbeats == 0, "nothing at all to the other one (%d heartbeats)", b.heartbeats);
+
+    a.beating = false;                 /* the first one falls silent */
+    int64_t t0 = util_mono_ms ();
+    while (b.readies == 0 && util_mono_ms () - t0 < S_DEAD_MS + 4 * S_BACK_MS)
+        s_pump_n (w, both, 2, &seen, 5);
+    CHECK (seen.lost == 1 && b.readies == 1 && a.readies == 1,
+           "the next link goes to the other scheduler (lost %d, a %d, b %d)", seen.lost, a.readies, b.readies);
+    gen = bus_worker_gen (w);
+    CHECK (bus_worker_send (w, gen, PROTO_RESULT, ready.data, ready.size) == 0, "an answer on the new link");
+    s_pump_n (w, both, 2, &seen, 2 * S_HB_MS);
+    CHECK (a.results == 10 && b.results == 1, "it goes to the new scheduler (a %d, b %d)", a.results, b.results);
+    bus_worker_destroy (&w);
+    msgpack_sbuffer_destroy (&ready);
+    s_fake_destroy (&a);
+    s_fake_destroy (&b);
+}
+
 static void
 s_drain (void)
 {
@@ -255,6 +310,7 @@ main (void)
     zsys_set_logstream (NULL);
     check_case ("ready_and_heartbeats", s_ready_and_heartbeats);
     check_case ("heartbeat_loss_reconnects", s_heartbeat_loss_reconnects);
+    check_case ("one_scheduler_per_link", s_one_scheduler_per_link);
     check_case ("drain", s_drain);
     return check_done ("test_bus_worker");
 }
