@@ -10,7 +10,7 @@ the directory. Tests run it with fsync off (a test server's durability is not
 under test, its speed is); benchmarks with durable=True: PostgreSQL's own
 defaults, fsync and synchronous_commit on, so a commit is on the disk.
 
-As a library: PgServer(durable=...).start(); .url(db); .create_database(name);
+As a library: PgServer(durable=..., settings={name: value}).start(); .url(db); .create_database(name);
 .query(db, sql) -> rows; .stop(). PgServer.available() is False when the
 binaries are not installed.
 
@@ -47,8 +47,9 @@ def _free_port():
 
 
 class PgServer:
-    def __init__(self, durable=False, max_connections=60):
+    def __init__(self, durable=False, max_connections=60, settings=None):
         self.durable = durable
+        self.settings = dict(settings or {})
         self.max_connections = max_connections
         self.dir = None
         self.port = None
@@ -102,6 +103,8 @@ class PgServer:
             opts = "-h 127.0.0.1 -p %d -k %s -c max_connections=%d" % (self.port, self.dir, self.max_connections)
             if not self.durable:
                 opts += " -c fsync=off"
+            for k, v in self.settings.items():
+                opts += " -c %s=%s" % (k, v)
             rc = subprocess.run(as_user + [os.path.join(PG_BIN, "pg_ctl"), "-D", data, "-l",
                                            os.path.join(self.dir, "server.log"), "-w", "-t", "60",
                                            "-o", opts, "start"],
