@@ -6,14 +6,17 @@ Per run (--runs, default 3): the benchmark screenshot is uploaded once
 that upload by file_id) is rendered by two renderers, first on the embedded
 file store, then with EASEL_BLOB_URL on a local S3 protocol server
 (tests/s3/start.js: s3rver behind a SigV4 check). Read from the scheduler's
-metrics after each: input image bytes it sent on the bus
-(easel_scheduler_input_bytes_total) and result bytes by path
-(easel_scheduler_result_bytes_total{path="bus"|"renderer"}), per image; and
-the matrix wall, POST to succeeded. With S3 both bus figures must be 0: the
-renderers read inputs and write results in the bucket with URLs the scheduler
-presigns per task. Each of these on every --backend (sqlite: the SQLite file;
-pg: a PostgreSQL 15 of the driver's own, tests/pg/pgserver.py, a fresh
-database per stack), figures prefixed sqlite_ / pg_.
+metrics after each, per image: input image bytes it sent on the bus
+(easel_scheduler_input_bytes_total), result bytes by path
+(easel_scheduler_result_bytes_total{path="bus"|"renderer"}), upload bytes by
+path (easel_scheduler_upload_bytes_total{path="bus"|"gateway"}), and their
+sum on the bus, scheduler_bytes_per_image; the upload's time (POST to 201)
+and the matrix wall, POST to succeeded. With S3 every bus figure must be 0:
+the renderers read inputs and write results, and the gateway writes the
+upload, in the bucket with URLs the scheduler presigns. Each of these on
+every --backend (sqlite: the SQLite file; pg: a PostgreSQL 15 of the
+driver's own, tests/pg/pgserver.py, a fresh database per stack), figures
+prefixed sqlite_ / pg_.
 
 usage: bench/blobs.py [--runs 3] [--backend sqlite,pg]
 """
@@ -56,8 +59,10 @@ def one_stack(shot, env, database):
         for i in range(2):
             stack.start_renderer(i)
         stack.wait_ready(2)
+        t_up = time.monotonic()
         status, _, up = stack.json("POST", "/v1/files", raw=shot, headers={"Content-Type": "image/png"})
-        if status not in (200, 201):
+        upload_s = time.monotonic() - t_up
+        if status != 201:
             sys.exit("upload answered %d: %r" % (status, up))
         slides = [{"headline": {"lines": ["Track every habit", "slide %d" % n]},
                    "screenshot": {"file_id": up["id"]}, "device": "iphone"} for n in range(4)]
@@ -73,12 +78,20 @@ def one_stack(shot, env, database):
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as resp:
             text = resp.read().decode()
         images = 40
-        return {"wall_s": round(wall, 3),
-                "input_bus_bytes_per_image": metric(text, "easel_scheduler_input_bytes_total") / images,
-                "result_bus_bytes_per_image":
-                    metric(text, 'easel_scheduler_result_bytes_total{path="bus"}') / images,
-                "result_renderer_bytes_per_image":
-                    metric(text, 'easel_scheduler_result_bytes_total{path="renderer"}') / images}
+        figures = {"wall_s": round(wall, 3), "upload_s": round(upload_s, 4),
+                   "input_bus_bytes_per_image": metric(text, "easel_scheduler_input_bytes_total") / images,
+                   "result_bus_bytes_per_image":
+                       metric(text, 'easel_scheduler_result_bytes_total{path="bus"}') / images,
+                   "result_renderer_bytes_per_image":
+                       metric(text, 'easel_scheduler_result_bytes_total{path="renderer"}') / images,
+                   "upload_bus_bytes_per_image":
+                       metric(text, 'easel_scheduler_upload_bytes_total{path="bus"}') / images,
+                   "upload_gateway_bytes_per_image":
+                       metric(text, 'easel_scheduler_upload_bytes_total{path="gateway"}') / images}
+        figures["scheduler_bytes_per_image"] = (figures["input_bus_bytes_per_image"]
+                                                + figures["result_bus_bytes_per_image"]
+                                                + figures["upload_bus_bytes_per_image"])
+        return figures
     finally:
         stack.close()
 

@@ -18,6 +18,8 @@ int cli_certs (int argc, char **argv);
 
 /* `easel backup [--data DIR] FILE`: online database backup (cli_backup.c). */
 int cli_backup (int argc, char **argv);
+/* `easel migrate`: the data dir's SQLite store into EASEL_DATABASE_URL's PostgreSQL. */
+int cli_migrate (int argc, char **argv);
 
 /* `easel keys rotate-secret --account ACCT [--overlap-s N]` and
    `easel keys public-key --account ACCT [--ed25519 on|off]` (cli_webhook.c). */

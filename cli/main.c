@@ -14,6 +14,7 @@ static const char *s_usage =
     "       easel credits add (--account acct_... | --key sk_...) N [--note TEXT] [--data DIR]\n"
     "       easel certs create NAME [--dir DIR] [--json]\n"
     "       easel backup [--data DIR] FILE [--json]\n"
+    "       easel migrate [--data DIR] [--json]   (DIR's SQLite store into EASEL_DATABASE_URL's PostgreSQL)\n"
     "       easel render spec.json|- [--async] [--wait] [--out DIR] [--layout fastlane]\n"
     "                    [--fail-on-lint] [--json]      (- reads the spec from standard input)\n"
     "       easel capture URL [--device D] [--background P] [--full-page] [--format F] [--out FILE] [--json]\n"
@@ -76,6 +77,8 @@ main (int argc, char **argv)
         return cli_certs (argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "backup") == 0)
         return cli_backup (argc - 1, argv + 1);
+    if (argc >= 2 && strcmp (argv[1], "migrate") == 0)
+        return cli_migrate (argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "render") == 0)
         return cli_render (argc - 1, argv + 1);
     if (argc >= 2 && strcmp (argv[1], "capture") == 0)

@@ -162,6 +162,13 @@ render_json_dump (const json_t *obj, size_t *len_out)
     return text;
 }
 
+bool
+render_json_state_carried (const proto_render_t *r)
+{
+    bool final = strcmp (r->status, "processing") != 0;
+    return r->total <= EASEL_STATE_IMAGES_MAX && !(final && r->webhook_url && r->webhook_url [0]);
+}
+
 char *
 render_json_accepted (const char *render_id, size_t *len_out)
 {

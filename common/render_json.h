@@ -37,4 +37,11 @@ char   *render_json_dump (const json_t *obj, size_t *len_out);
    idempotent replay is byte for byte). NULL on allocation failure. */
 char   *render_json_accepted (const char *render_id, size_t *len_out);
 
+/* Whether the render state stream carries r's state (docs/design.md "Render
+   state in the gateway"): at most EASEL_STATE_IMAGES_MAX images, and not a
+   finished render with a webhook (its webhook_status changes on each
+   delivery report, which names no render). Needs only the render's head:
+   status, total, webhook_url. */
+bool    render_json_state_carried (const proto_render_t *r);
+
 #endif

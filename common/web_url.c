@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
+#include <libpsl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,4 +200,30 @@ web_url_parse (const char *text, web_url_t *out, char *err)
     if (!same)
         return s_refuse (out, err, "is not read the same way by every URL parser");
     return 0;
+}
+
+static const psl_ctx_t *s_psl;
+static pthread_once_t s_psl_once = PTHREAD_ONCE_INIT;
+
+static void
+s_psl_load (void)
+{
+    s_psl = psl_latest (NULL);          /* the newer of built-in and the system's file */
+    if (!s_psl)
+        s_psl = psl_builtin ();
+}
+
+bool
+web_url_public_suffix (const char *domain)
+{
+    pthread_once (&s_psl_once, s_psl_load);
+    if (!s_psl || !domain || !*domain)
+        return false;
+    char lower [256];
+    size_t n = strlen (domain);
+    if (n >= sizeof lower)
+        return false;
+    for (size_t i = 0; i <= n; i++)
+        lower [i] = (char) tolower ((unsigned char) domain [i]);
+    return psl_is_public_suffix2 (s_psl, lower, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
 }

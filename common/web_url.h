@@ -46,4 +46,11 @@ typedef struct {
    beginning "url " ("has a user name or password before the host"). */
 int web_url_parse (const char *text, web_url_t *out, char *err);
 
+/* Whether domain (no leading dot, lower or upper case) is a public suffix
+   that sites do not own, as the Public Suffix List says (libpsl, the newest
+   of its built-in list and Debian's publicsuffix file): "com", "co.uk",
+   "github.io". A TLD the list does not name is not one (no "*" rule), so
+   test hosts such as "localhost" are left alone. */
+bool web_url_public_suffix (const char *domain);
+
 #endif

@@ -290,9 +290,49 @@ call_get_render (call_t *c, const char *id, proto_render_t *r, api_error_t *e)
     return call_get_render_as (c, id, NULL, NULL, r, e);
 }
 
+/* The fence's question: a PING, whose PONG says where the stream stands. */
+static int
+s_ask_fence (void *arg, int64_t *epoch, int64_t *seq)
+{
+    const gateway_t *gw = arg;
+    proto_simple_t ping;
+    memset (&ping, 0, sizeof ping);
+    proto_id_new ("rid_", ping.rid, sizeof ping.rid);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    int got = 0;
+    int rc = proto_simple_encode (&ping, &sb) ? -1
+           : api_pool_call (gw->pool, PROTO_PING, &sb, ping.rid, &got, &reply);
+    msgpack_sbuffer_destroy (&sb);
+    proto_simple_t pong;
+    memset (&pong, 0, sizeof pong);
+    char err [PROTO_ERR_MAX];
+    if (rc == 0 && (got != PROTO_PONG
+                    || proto_simple_decode ((const char *) zframe_data (reply), zframe_size (reply),
+                                            &pong, err)))
+        rc = -1;
+    zframe_destroy (&reply);
+    *epoch = pong.state_epoch;
+    *seq = pong.state_seq;
+    return rc;
+}
+
+/* The render's answer from the state, current as of a fence asked after
+   this request came: a heap copy (length in *len, *final whether it left
+   processing), or NULL: ask the scheduler. */
+char *
+call_state_answer (call_t *c, const char *id, size_t *len, bool *final)
+{
+    render_state_t *st = c->gw->state;
+    return st ? render_state_read (st, s_ask_fence, (void *) c->gw, id, c->account, util_now_ms (),
+                                   util_mono_ms (), len, final) : NULL;
+}
+
 /* Waits until r leaves "processing" or deadline (monotonic ms), replacing *r
    with fresh copies. The event watcher wakes it early; it re-asks the
-   scheduler at least every RECHECK_MS since a PUB message may be lost. A
+   scheduler at least every RECHECK_MS since a PUB message may be lost,
+   unless the render state says it is still processing. A
    failed re-check ends the wait with *r as it was. Returns -1 without
    waiting when r is still processing and every waiting place is taken
    (--max-waiters), else 0. */
@@ -309,6 +349,13 @@ call_wait_final (call_t *c, proto_render_t *r, int64_t deadline)
             break;
         if (c->gw->events)
             event_watch_wait (c->gw->events, r->id, (int) (left < RECHECK_MS ? left : RECHECK_MS));
+        /* the state says it is still processing: nothing to ask */
+        size_t len = 0;
+        bool final = true;
+        char *text = strncmp (r->id, "rnd_", 4) == 0 ? call_state_answer (c, r->id, &len, &final) : NULL;
+        free (text);
+        if (text && !final)
+            continue;
         proto_render_t fresh;
         api_error_t e;
         if (call_get_render (c, r->id, &fresh, &e))

@@ -112,9 +112,18 @@ int call_get_render_as (call_t *c, const char *id, const review_link_t *link, co
 
 int call_get_render (call_t *c, const char *id, proto_render_t *r, api_error_t *e);
 
+/* The answer to GET /v1/renders/{id} from the gateway's render state
+   (render_state.h), current as of a fence asked after this call began: a
+   heap copy (length in *len, whether the render left processing in *final),
+   or NULL when the state cannot answer (off, unknown, untrusted, late,
+   another account's, the scheduler silent): ask the scheduler. Needs
+   call_auth to have passed (c->account). */
+char *call_state_answer (call_t *c, const char *id, size_t *len, bool *final);
+
 /* Waits until r leaves "processing" or deadline (monotonic ms), replacing *r
    with fresh copies. The event watcher wakes it early; it re-asks the
-   scheduler at least every RECHECK_MS since a PUB message may be lost. A
+   scheduler at least every RECHECK_MS since a PUB message may be lost,
+   unless the render state says it is still processing. A
    failed re-check ends the wait with *r as it was. Returns -1 without
    waiting when r is still processing and every waiting place is taken
    (--max-waiters), else 0. */

@@ -237,8 +237,9 @@ s_strings (json_t *obj, const char *key, const char **allowed, size_t nallowed, 
     return 0;
 }
 
-/* domain is the page's host or a parent of it with at least one dot (an IP
-   host: only itself), so a cookie never goes to a third party. */
+/* domain is the page's host or a parent of it with at least one dot that
+   is not a public suffix (an IP host: only itself), so a cookie never goes
+   to a third party: not to every site under "co.uk" or "github.io". */
 bool
 capture_request_cookie_domain_ok (const char *domain, const web_url_t *page)
 {
@@ -249,7 +250,8 @@ capture_request_cookie_domain_ok (const char *domain, const web_url_t *page)
         return true;
     if (page->host_is_ip || dl >= hl || !strchr (domain, '.'))
         return false;
-    return page->host [hl - dl - 1] == '.' && strcasecmp (page->host + hl - dl, domain) == 0;
+    return page->host [hl - dl - 1] == '.' && strcasecmp (page->host + hl - dl, domain) == 0
+        && !web_url_public_suffix (domain);
 }
 
 static int
@@ -293,7 +295,8 @@ s_cookies (json_t *obj, const web_url_t *page, capture_spec_t *spec, api_error_t
         snprintf (param, sizeof param, "cookies[%zu].domain", i);
         if (json_object_get (c, "domain") && (!domain || strlen (domain) > 253 || !capture_request_cookie_domain_ok (domain, page)))
             return api_error_set (err, 422, "parameter_invalid", param,
-                                  "%s must be the page's host (%s) or a parent domain of it.", param, page->host);
+                                  "%s must be the page's host (%s) or a parent domain of it that is not a public suffix.",
+                                  param, page->host);
         snprintf (param, sizeof param, "cookies[%zu].path", i);
         if (json_object_get (c, "path") && (!path || path [0] != '/' || strlen (path) > 1024 || strpbrk (path, ";\r\n")))
             return api_error_set (err, 422, "parameter_invalid", param, "%s must start with '/'.", param);

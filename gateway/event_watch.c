@@ -12,11 +12,13 @@
 #include "bus_security.h"
 #include "log.h"
 #include "easel_limits.h"
+#include "util.h"
 
 #define RING_SIZE 1024             /* finished ids remembered for late waiters */
 
 struct _event_watch_t {
     char           *endpoint;
+    render_state_t *state;         /* borrowed; NULL: the state stream is not followed */
     zactor_t       *actor;
     pthread_mutex_t lock;
     pthread_cond_t  changed;       /* CLOCK_MONOTONIC */
@@ -117,6 +119,10 @@ s_actor (zsock_t *pipe, void *args)
         bus_security_apply (sub);
         zsock_set_subscribe (sub, "render.");
         zsock_set_subscribe (sub, "job.");       /* capture jobs (job.completed|failed) */
+        if (self->state) {
+            zsock_set_subscribe (sub, PROTO_TOPIC_STATE);
+            zsock_set_subscribe (sub, PROTO_TOPIC_HEARTBEAT);
+        }
     }
     if (!sub || bus_connect (sub, self->endpoint)) {
         log_error ("cannot connect to the events endpoint", "endpoint", self->endpoint, NULL);
@@ -142,8 +148,20 @@ s_actor (zsock_t *pipe, void *args)
         int64_t seq;
         zframe_t *body = NULL;
         proto_simple_t ev;
-        if (bus_recv_event (sub, topic, &seq, &body, err) == 0
-        &&  proto_simple_decode ((const char *) zframe_data (body), zframe_size (body), &ev, err) == 0)
+        if (bus_recv_event (sub, topic, &seq, &body, err) != 0)
+            log_warn ("bad event", "reason", err, NULL);
+        else
+        if (strcmp (topic, PROTO_TOPIC_HEARTBEAT) == 0
+        ||  strncmp (topic, PROTO_TOPIC_STATE, strlen (PROTO_TOPIC_STATE)) == 0) {
+            char final_id [PROTO_ID_MAX];
+            if (self->state)
+                render_state_on_message (self->state, topic, seq, (const char *) zframe_data (body),
+                                         zframe_size (body), util_mono_ms (), final_id);
+            if (self->state && final_id [0])
+                event_watch_notify (self, final_id);
+        }
+        else
+        if (proto_simple_decode ((const char *) zframe_data (body), zframe_size (body), &ev, err) == 0)
             event_watch_notify (self, ev.rid);
         else
             log_warn ("bad event", "reason", err, NULL);
@@ -154,7 +172,7 @@ s_actor (zsock_t *pipe, void *args)
 }
 
 event_watch_t *
-event_watch_new (const char *endpoint)
+event_watch_new (const char *endpoint, render_state_t *state)
 {
     event_watch_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -166,6 +184,7 @@ event_watch_new (const char *endpoint)
     pthread_condattr_destroy (&attr);
     pthread_mutex_init (&self->lock, NULL);
     self->max_waiters = EASEL_MAX_WAITERS;
+    self->state = state;
     self->endpoint = strdup (endpoint);
     if (self->endpoint)
         self->actor = zactor_new (s_actor, self);

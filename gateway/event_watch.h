@@ -7,6 +7,10 @@
     is only a fast path: callers re-check over the api socket anyway, since
     PUB/SUB may drop messages. event_watch_wait is thread safe.
 
+    With a render state (render_state.h) the same thread also subscribes to
+    the render state stream ("state." and the heartbeat "hb") and applies it;
+    a state that says a render left processing wakes its waiters too.
+
     Waiting costs a thread and no socket; the number of requests waiting at
     once is still capped (event_watch_enter), so a flood of long polls is
     answered rather than left to take every thread. */
@@ -14,11 +18,13 @@
 #define EASEL_EVENT_WATCH_H
 
 #include <stdbool.h>
+#include "render_state.h"
 
 typedef struct _event_watch_t event_watch_t;
 
-/* Starts the subscriber thread on `endpoint`. NULL on failure. */
-event_watch_t *event_watch_new (const char *endpoint);
+/* Starts the subscriber thread on `endpoint`, applying the state stream to
+   state (borrowed; NULL: none). NULL on failure. */
+event_watch_t *event_watch_new (const char *endpoint, render_state_t *state);
 /* Stops the thread and frees; *self_p becomes NULL. Safe on NULL. */
 void event_watch_destroy (event_watch_t **self_p);
 

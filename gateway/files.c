@@ -2,6 +2,7 @@
     multipart part), GET /v1/files?sha256=, GET /v1/files/{id} (by key or by
     signed URL), and the resolver render_request uses for file_id.
     Thread: the calling civetweb worker. */
+#include "blob_put.h"
 #include "call.h"
 #include "routes.h"
 
@@ -183,6 +184,106 @@ s_reply_file_json (call_t *c, int cmd, const msgpack_sbuffer *sb, const char *ri
     return rc;
 }
 
+int
+files_store_direct (call_t *c, const uint8_t *data, size_t len, bool for_render, files_stored_t *out,
+                    api_error_t *e)
+{
+    memset (out, 0, sizeof *out);
+    proto_upload_begin_t begin;
+    memset (&begin, 0, sizeof begin);
+    util_sha256_hex (data, len, out->sha256);
+    memcpy (begin.sha256, out->sha256, sizeof begin.sha256);
+    begin.bytes = (int64_t) len;
+    begin.for_render = for_render;
+    memcpy (begin.auth, c->auth, sizeof begin.auth);
+    proto_id_new ("rid_", begin.rid, sizeof begin.rid);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    int rc = proto_upload_begin_encode (&begin, &sb) ? call_internal (c, e, "UPLOAD_BEGIN encoding failed")
+           : call_bus (c, PROTO_UPLOAD_BEGIN, &sb, begin.rid, PROTO_JSON, &reply, e);
+    msgpack_sbuffer_destroy (&sb);
+    if (rc)
+        return -1;
+    proto_json_t js;
+    char err [PROTO_ERR_MAX];
+    rc = proto_json_decode ((const char *) zframe_data (reply), zframe_size (reply), &js, err);
+    zframe_destroy (&reply);
+    if (rc)
+        return call_internal (c, e, err);
+    if (js.status == 200 && !for_render) {         /* the account has these bytes already */
+        out->file_json = js.json;
+        js.json = NULL;
+        proto_json_free (&js);
+        return 2;
+    }
+    json_t *where = js.status == 202 ? json_loads (js.json, 0, NULL) : NULL;
+    int status = js.status;
+    proto_json_free (&js);
+    if (status != 202) {
+        json_decref (where);
+        return status == 204 ? 0 : call_internal (c, e, "UPLOAD_BEGIN answered an unknown status");
+    }
+    const char *name = json_string_value (json_object_get (where, "name"));
+    const char *url = json_string_value (json_object_get (where, "url"));
+    const char *del = json_string_value (json_object_get (where, "delete_url"));
+    if (!name || !url || !del || strlen (name) >= sizeof out->name || !(out->delete_url = strdup (del))) {
+        json_decref (where);
+        return call_internal (c, e, "UPLOAD_BEGIN answered without name and URLs");
+    }
+    snprintf (out->name, sizeof out->name, "%s", name);
+    char b64 [25];
+    rc = blob_put_md5 (data, len, out->md5, b64) ? -1 : blob_put_upload (url, data, len, out->md5, b64, err);
+    json_decref (where);
+    if (rc == 0)
+        return 1;
+    blob_put_delete (out->delete_url);
+    free (out->delete_url);
+    out->delete_url = NULL;
+    log_warn ("an upload to the object store failed", "request_id", c->request_id, "reason", err, NULL);
+    if (rc > 0)
+        return api_error_set (e, 502, "upload_corrupted", for_render ? "slides" : "file",
+                              "The object store did not keep the %s bytes as sent; nothing was stored. "
+                              "Send it again.", for_render ? "inline image's" : "file's");
+    return api_error_set (e, 503, "store_unavailable", NULL, "The object store is unavailable; nothing was stored.");
+}
+
+/* Stores the checked bytes of put where the scheduler says (files_store_direct)
+   and sends the FILE_PUT: naming the object, or carrying the bytes. Every
+   refusal is answered here. */
+static int
+s_upload (call_t *c, proto_file_put_t *put)
+{
+    api_error_t e;
+    files_stored_t st;
+    int rc = files_store_direct (c, put->data, put->len, false, &st, &e);
+    if (rc < 0)
+        return call_reply_error (c, &e, NULL);
+    if (rc == 2) {
+        rc = call_reply (c, 200, "application/json", NULL, st.file_json, strlen (st.file_json));
+        free (st.file_json);
+        return rc;
+    }
+    if (rc == 1) {
+        snprintf (put->name, sizeof put->name, "%s", st.name);
+        memcpy (put->sha256, st.sha256, sizeof put->sha256);
+        memcpy (put->md5, st.md5, sizeof put->md5);
+        put->bytes = (int64_t) put->len;
+        put->data = NULL;              /* the caller still owns the bytes */
+        put->len = 0;
+    }
+    proto_id_new ("rid_", put->rid, sizeof put->rid);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    rc = proto_file_put_encode (put, &sb)
+       ? (call_internal (c, &e, "FILE_PUT encoding failed"), call_reply_error (c, &e, NULL))
+       : s_reply_file_json (c, PROTO_FILE_PUT, &sb, put->rid);
+    msgpack_sbuffer_destroy (&sb);
+    /* refused after the PUT: the scheduler removed the object, or its sweep will */
+    free (st.delete_url);
+    return rc;
+}
+
 /* POST /v1/files: raw image bytes or multipart/form-data with one file part.
    Content addressed, so an Idempotency-Key adds nothing and is not stored. */
 int
@@ -212,14 +313,8 @@ route_create_file (call_t *c)
     if (file_upload_check (bytes, len, kind ? NULL : ctype, &put, &e))
         rc = call_reply_error (c, &e, NULL);
     else {
-        proto_id_new ("rid_", put.rid, sizeof put.rid);
         memcpy (put.auth, c->auth, sizeof put.auth);
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init (&sb);
-        rc = proto_file_put_encode (&put, &sb)
-           ? (call_internal (c, &e, "FILE_PUT encoding failed"), call_reply_error (c, &e, NULL))
-           : s_reply_file_json (c, PROTO_FILE_PUT, &sb, put.rid);
-        msgpack_sbuffer_destroy (&sb);
+        rc = s_upload (c, &put);
     }
     free (bytes);
     return rc;

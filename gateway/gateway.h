@@ -19,6 +19,7 @@ typedef struct {
     int            request_timeout_ms; /* one bus round trip */
     int            sync_wait_ms;       /* a sync render answers 202 after this */
     event_watch_t *events;
+    render_state_t *state;             /* render state from the event stream; NULL: off */
     key_cache_t   *keys;               /* API key -> account (thread safe) */
     rate_limit_t  *limits;             /* per-account and per-address buckets (thread safe) */
     api_pool_t    *pool;

@@ -59,6 +59,7 @@ main (int argc, char **argv)
     const char *listen = NULL, *api = NULL, *events = NULL, *url = NULL;
     int64_t threads = 0, header_ms = 0, pool_size = 0, max_waiters = 0, timeout_ms = 0;
     int64_t sync_wait_ms = 0, key_ttl_ms = 0;
+    bool no_render_state = false;
     const config_opt_t rows [] = {
         { .flag = "--listen", .env = "EASEL_LISTEN", .kind = CONFIG_TEXT, .text = EASEL_LISTEN_DEFAULT,
           .help = "the HTTP address (host:port)", .out_text = &listen },
@@ -91,6 +92,9 @@ main (int argc, char **argv)
           .help = "how long an accepted API key is trusted without asking again, so how long a "
                   "revoked key may still work (0 asks the scheduler on every request); unknown keys "
                   "are remembered for at most 1 s", .out_num = &key_ttl_ms },
+        { .flag = "--no-render-state", .env = "EASEL_NO_RENDER_STATE", .kind = CONFIG_BOOL,
+          .help = "ask the scheduler for every `GET /v1/renders/{id}` instead of answering from the "
+                  "render state kept from the event stream", .out_bool = &no_render_state },
         RATE_LIMIT_CONFIG_ROWS,
         BUS_SECURITY_CONFIG_CLIENT,
     };
@@ -136,10 +140,14 @@ main (int argc, char **argv)
         log_fatal ("bad configuration: a rate limit is RATE:BURST (tokens a second, bucket size) or 0",
                    "flag", bad_flag, "value", bad_value, NULL);
 
+    render_state_t *state = no_render_state ? NULL : render_state_new (public_url);
+    if (!no_render_state && !state)
+        log_fatal ("out of memory for the render state", NULL);
     gateway_t gw = {
         .api_endpoint = api, .public_url = public_url,
         .request_timeout_ms = (int) timeout_ms, .sync_wait_ms = (int) sync_wait_ms,
-        .events = event_watch_new (events),
+        .events = event_watch_new (events, state),
+        .state = state,
         .keys = key_cache_new ((int) key_ttl_ms),
         .limits = rate_limit_new (rules),
         .pool = api_pool_new (api, (int) pool_size, (int) timeout_ms),
@@ -198,6 +206,7 @@ main (int argc, char **argv)
     mg_exit_library ();
     api_pool_destroy (&gw.pool);
     event_watch_destroy (&gw.events);
+    render_state_destroy (&gw.state);
     key_cache_destroy (&gw.keys);
     rate_limit_destroy (&gw.limits);
     bus_security_shutdown ();

@@ -2,12 +2,48 @@
     create (one submit for both kinds), show with ?wait=, list, cancel, the
     account, the fastlane archive and the changes since an earlier render.
     Thread: the calling civetweb worker. */
+#include "blob_put.h"
 #include "call.h"
 #include "job_kind.h"
 #include "routes.h"
 #include "capture_profile.h"
 
 #include <sodium.h>
+
+/* With an object store, the inline images of a render go there from here
+   (files_store_direct) and cr's blobs name them instead of carrying them,
+   so no image byte crosses the bus or the scheduler. 0 (also when the
+   scheduler takes them in the message); -1 with e, every object this
+   create had stored removed. */
+static int
+s_store_blobs (call_t *c, proto_create_render_t *cr, api_error_t *e)
+{
+    char *deletes [PROTO_MAX_BLOBS] = { NULL };
+    int rc = 0, n = 0;
+    for (int32_t i = 0; i < cr->nblobs && rc == 0; i++) {
+        proto_blob_t *b = &cr->blobs [i];
+        files_stored_t st;
+        rc = files_store_direct (c, b->data, b->len, true, &st, e);
+        if (rc == 0)
+            break;                     /* the scheduler takes them in the message: all of them */
+        if (rc < 0)
+            break;
+        deletes [n++] = st.delete_url;
+        snprintf (b->name, sizeof b->name, "%s", st.name);
+        memcpy (b->md5, st.md5, sizeof b->md5);
+        b->bytes = (int64_t) b->len;
+        free (b->data);
+        b->data = NULL;
+        b->len = 0;
+        rc = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (rc < 0)
+            blob_put_delete (deletes [i]);
+        free (deletes [i]);
+    }
+    return rc < 0 ? -1 : 0;
+}
 
 /* Sends a create built in cr (CREATE_RENDER or CREATE_CAPTURE; cr is freed
    here) and, for a sync one, waits until it leaves processing or the sync wait
@@ -20,6 +56,10 @@ s_submit_create (call_t *c, int cmd, proto_create_render_t *cr, proto_render_t *
     proto_id_new ("rid_", cr->rid, sizeof cr->rid);
     memcpy (cr->auth, c->auth, sizeof cr->auth);
     snprintf (cr->req, sizeof cr->req, "%s", c->request_id);
+    if (cmd == PROTO_CREATE_RENDER && cr->nblobs > 0 && s_store_blobs (c, cr, e)) {
+        proto_create_render_free (cr);
+        return -1;
+    }
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     zframe_t *reply = NULL;
@@ -204,6 +244,21 @@ route_create_capture (call_t *c)
     return s_create (c, &s_kinds [JOB_CAPTURE]);
 }
 
+/* The ?wait=S of a GET (0 when absent), up to EASEL_WAIT_MAX_S. 0, or -1
+   with e the 422. */
+static int
+s_wait_param (call_t *c, int64_t *wait_s, api_error_t *e)
+{
+    *wait_s = 0;
+    const char *qs = mg_get_request_info (c->conn)->query_string;
+    char value [16];
+    if (qs && mg_get_var (qs, strlen (qs), "wait", value, sizeof value) != -1
+    &&  util_parse_i64 (value, 0, EASEL_WAIT_MAX_S, wait_s))
+        return api_error_set (e, 422, "parameter_invalid", "wait",
+                              "wait is a whole number of seconds, 0 to %d.", EASEL_WAIT_MAX_S);
+    return 0;
+}
+
 /* GET of a render or a job: auth, the id's prefix, an optional ?wait=S (up to
    EASEL_WAIT_MAX_S) that holds the answer until the object leaves processing. 0 with
    r filled (the caller frees it); -1 with e filled. */
@@ -217,14 +272,8 @@ s_fetch_waited (call_t *c, const char *id, const job_kind_t *kind, proto_render_
         return -1;
     }
     int64_t wait_s = 0;
-    const char *qs = mg_get_request_info (c->conn)->query_string;
-    char value [16];
-    if (qs && mg_get_var (qs, strlen (qs), "wait", value, sizeof value) != -1
-    &&  util_parse_i64 (value, 0, EASEL_WAIT_MAX_S, &wait_s)) {
-        api_error_set (e, 422, "parameter_invalid", "wait",
-                       "wait is a whole number of seconds, 0 to %d.", EASEL_WAIT_MAX_S);
+    if (s_wait_param (c, &wait_s, e))
         return -1;
-    }
     if (call_get_render (c, id, r, e)) {
         if (e->status == 404)
             api_error_set (e, 404, "resource_missing", "id", "No such %s: '%.40s'.", kind->noun, id);
@@ -237,6 +286,47 @@ s_fetch_waited (call_t *c, const char *id, const job_kind_t *kind, proto_render_
         return -1;
     }
     return 0;
+}
+
+/* ---- GET /v1/renders/{id} from the render state ----------------------------
+   render_state.h: answered from the state the event stream keeps, behind a
+   fence (one PING shared by every request that came meanwhile) so a change
+   answered before this request is seen; any doubt is a miss, and a miss
+   goes to the scheduler as before. */
+
+/* Holds a processing render's answer (text, taken) until the state says it
+   left processing or the wait ends, waking on the event stream; writes
+   the answer then. -1 when the state lost sight of the render (nothing
+   written: the caller asks the scheduler); -2 when every waiting place is
+   taken; else the status written. */
+static int
+s_state_wait (call_t *c, const char *id, char *text, size_t len, int64_t deadline)
+{
+    event_watch_t *ev = c->gw->events;
+    if (!event_watch_enter (ev)) {
+        free (text);
+        return -2;
+    }
+    bool final = false;
+    while (!final) {
+        int64_t left = deadline - util_mono_ms ();
+        if (left <= 0)
+            break;
+        event_watch_wait (ev, id, (int) (left < RECHECK_MS ? left : RECHECK_MS));
+        size_t nlen = 0;
+        char *fresh = call_state_answer (c, id, &nlen, &final);
+        free (text);
+        text = fresh;
+        len = nlen;
+        if (!text)
+            break;
+    }
+    event_watch_leave (ev);
+    if (!text)
+        return -1;
+    int rc = call_reply (c, 200, "application/json", NULL, text, len);
+    free (text);
+    return rc;
 }
 
 int
@@ -258,13 +348,41 @@ route_show_render (call_t *c)
             return rc;
         }
     }
+    int64_t wait_s = 0;
+    if (c->gw->state && call_auth (c, &e) == 0 && proto_id_valid (id, "rnd_")
+    &&  s_wait_param (c, &wait_s, &e) == 0) {
+        size_t len = 0;
+        bool final = false;
+        char *text = call_state_answer (c, id, &len, &final);
+        if (text && (final || wait_s == 0)) {
+            /* a final render in the state has no webhook (render_json_state_carried) */
+            if (final)
+                render_cache_put (c->auth, id, text, len, util_mono_ms ());
+            int rc = call_reply (c, 200, "application/json", NULL, text, len);
+            free (text);
+            return rc;
+        }
+        if (text) {
+            int rc = s_state_wait (c, id, text, len, util_mono_ms () + wait_s * 1000);
+            if (rc == -2) {
+                api_error_set (&e, 503, "too_many_waiting", "wait",
+                               "Too many requests are waiting; retry shortly, or poll without wait.");
+                return call_reply_error (c, &e, NULL);
+            }
+            if (rc >= 0)
+                return rc;
+        }
+    }
     if (s_fetch_waited (c, id, &job_kinds [JOB_RENDER], &r, &e))
         return call_reply_error (c, &e, NULL);
     int rc;
     size_t len = 0;
-    char *text = render_cache_eligible (&r) ? call_render_text (c, 200, &r, &len) : NULL;
+    char *text = call_render_text (c, 200, &r, &len);
     if (text) {
-        render_cache_put (c->auth, r.id, text, len, util_mono_ms ());
+        if (render_cache_eligible (&r))
+            render_cache_put (c->auth, r.id, text, len, util_mono_ms ());
+        if (c->gw->state)
+            render_state_seed (c->gw->state, &r, text, len, util_mono_ms ());
         rc = call_reply (c, 200, "application/json", NULL, text, len);
         free (text);
     }

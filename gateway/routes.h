@@ -44,6 +44,25 @@ int route_find_file (call_t *c);
    422 file_not_found naming param (another account's file answers the same). */
 int files_resolve_file (void *arg, const char *id, const char *param, char sha256 [65], api_error_t *e);
 
+/* Bytes a gateway put in the object store itself (files_store_direct). */
+typedef struct {
+    char  sha256 [65];
+    char  name [PROTO_ID_MAX];     /* the incoming object the scheduler adopts */
+    char  md5 [33];                /* hex: its ETag */
+    char *delete_url;              /* heap: a presigned DELETE of it, or NULL */
+    char *file_json;               /* heap: the file the account has (2), or NULL */
+} files_stored_t;
+
+/* Asks the scheduler where data's bytes go (UPLOAD_BEGIN; for_render: an
+   inline image of a create, else an upload) and PUTs them there when it
+   says: 2 the account has these bytes (upload only; out->file_json its
+   file), 1 stored in the object store (out names them), 0 they go in the
+   bus message (files, --blob-via-scheduler), -1 with e (a failed or
+   corrupted PUT: 503 / 502, its object deleted). out's heap parts are the
+   caller's. */
+int files_store_direct (call_t *c, const uint8_t *data, size_t len, bool for_render, files_stored_t *out,
+                        api_error_t *e);
+
 /* ---- review_routes.c */
 /* GET /v1/renders/{id}/review?exp=&sig=: the review page. */
 int route_review_page (call_t *c);

@@ -20,6 +20,14 @@ bus_socket_setup (zsock_t *sock)
     zsock_set_sndhwm (sock, EASEL_BUS_HWM);
     zsock_set_rcvhwm (sock, EASEL_BUS_HWM);
     zsock_set_maxmsgsize (sock, EASEL_MAX_MSG_BYTES);
+    /* ZMTP heartbeats: a peer gone silent with its TCP connection still
+       open (its host lost power, its link cut, its process frozen) is
+       dropped after EASEL_PEER_DEAD_MS, so a client given every
+       scheduler's endpoint stops sending into that connection and the one
+       that took over gets every request (any traffic counts as life, so a
+       long message in flight is not cut) */
+    zsock_set_heartbeat_ivl (sock, EASEL_HEARTBEAT_MS);
+    zsock_set_heartbeat_timeout (sock, EASEL_PEER_DEAD_MS);
     int type = zsock_type (sock);
     if (type == ZMQ_ROUTER)
         zsock_set_router_mandatory (sock, 1);

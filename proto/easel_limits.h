@@ -27,6 +27,16 @@
 #define EASEL_GROUP_MAX_MSGS         512     /* messages applied in one grouped transaction */
 #define EASEL_EVENTS_PAGE_MAX        100     /* events returned by one EVENTS_SINCE */
 #define EASEL_FILE_URL_TTL_S         (7 * 24 * 3600)  /* signed file URLs expire after */
+/* Signed URLs (files, review links) expire at the end of the signing
+   window they were signed in plus their TTL, so every answer of one render
+   inside one window is the same bytes, whoever built it (the scheduler's
+   GET_RENDER or a gateway's render state): valid for TTL to TTL + window. */
+#define EASEL_SIGN_WINDOW_S          60
+/* the render state stream carries renders of at most this many images */
+#define EASEL_STATE_IMAGES_MAX       64
+#define EASEL_SIGN_WINDOW(now_ms)    ((int64_t) (now_ms) / 1000 / EASEL_SIGN_WINDOW_S)
+#define EASEL_SIGNED_EXP(now_ms, ttl_s) \
+    ((EASEL_SIGN_WINDOW (now_ms) + 1) * EASEL_SIGN_WINDOW_S + (int64_t) (ttl_s))
 
 /* Which drawing an image cache key belongs to: an image whose spec (after
    substitution, its inline or uploaded sources named by sha256) is
@@ -44,6 +54,9 @@
 #define EASEL_STORAGE_QUOTA_BYTES    (10LL * 1024 * 1024 * 1024)  /* per account (flag) */
 #define EASEL_FILE_LOCATION_MAX      1536    /* a FILE reply's redirect URL (a presigned GET) */
 #define EASEL_BLOB_REDIRECT_S        300     /* a presigned file redirect's lifetime (flag) */
+#define EASEL_UPLOAD_URL_S           120     /* a gateway's presigned upload (PUT, DELETE) lives this long */
+#define EASEL_UPLOAD_TIMEOUT_MS      30000   /* the gateway's PUT of an upload to the object store */
+#define EASEL_UPLOAD_CONNECT_TIMEOUT_MS 3000
 
 /* HTTP input */
 #define EASEL_MAX_BODY_BYTES         (25 * 1024 * 1024)

@@ -86,6 +86,7 @@ proto_cmd_name (int cmd)
         case PROTO_FILE_PUT:        return "FILE_PUT";
         case PROTO_FILE_FIND:       return "FILE_FIND";
         case PROTO_ADMIN:           return "ADMIN";
+        case PROTO_UPLOAD_BEGIN:    return "UPLOAD_BEGIN";
         case PROTO_RENDER:          return "RENDER";
         case PROTO_FILE:            return "FILE";
         case PROTO_EVENTS:          return "EVENTS";

@@ -73,6 +73,9 @@ typedef enum {
     PROTO_FILE_FIND       = 0x29,   /* proto_file_find_t -> JSON (200 the file object) | ERROR 404 */
     /* api socket: an operator's command (the easel CLI), answered by JSON */
     PROTO_ADMIN           = 0x2A,   /* proto_admin_t -> JSON 200 | ERROR (403 bad secret) */
+    PROTO_UPLOAD_BEGIN    = 0x2B,   /* proto_upload_begin_t -> JSON 200 the file object (already
+                                       stored) | 202 {name, url, delete_url}: PUT the bytes there,
+                                       then FILE_PUT naming it | 204: send them in FILE_PUT */
     /* api socket: scheduler -> client replies */
     PROTO_RENDER          = 0x40,
     PROTO_FILE            = 0x41,
@@ -193,7 +196,13 @@ typedef struct {
 typedef struct {
     char     sha256[65];           /* hex sha256 of data (checked on decode) */
     uint8_t *data;
-    size_t   len;                  /* 1..EASEL_MAX_SOURCE_BYTES */
+    size_t   len;                  /* 1..EASEL_MAX_SOURCE_BYTES, or 0 when name is set */
+    /* optional: the gateway PUT the bytes to the incoming object `name`
+       (UPLOAD_BEGIN with for_render); sha256 names them, bytes and md5
+       (hex, the object's ETag) are what the store must hold */
+    char     name[PROTO_ID_MAX];   /* "" when data carries the bytes */
+    int64_t  bytes;
+    char     md5[33];
 } proto_blob_t;
 
 typedef struct {
@@ -293,6 +302,13 @@ typedef struct {
     int64_t  review_decided_at_ms; /* 0 while pending */
     int64_t  review_exp;           /* signed review link: expiry (unix s), 0 none */
     char     review_sig[65];       /* and its hex HMAC */
+    /* the render state stream (optional on the wire; 0 = not set): the
+       scheduler's state epoch and the last state seq it had published when
+       it read the render (RENDER replies, state messages), and the time its
+       URLs were signed at (docs/design.md "Render state in the gateway") */
+    int64_t  state_epoch;
+    int64_t  state_seq;
+    int64_t  signed_ms;
 } proto_render_t;
 
 int  proto_render_encode (const proto_render_t *self, msgpack_sbuffer *out);
@@ -336,17 +352,40 @@ int  proto_file_encode (const proto_file_t *self, msgpack_sbuffer *out);
 int  proto_file_decode (const char *data, size_t len, proto_file_t *self, char *err);
 void proto_file_free (proto_file_t *self);
 
-/* ---- api: uploaded files (FILE_PUT, FILE_FIND) ----------------------------
+/* ---- api: uploaded files (UPLOAD_BEGIN, FILE_PUT, FILE_FIND) --------------
     The gateway checks the bytes (type, size, pixels from the header) and
-    sends them with what it read; the scheduler hashes them again, stores
-    them content addressed and answers the file object JSON (PROTO_JSON). */
+    asks (UPLOAD_BEGIN) where they go. With the files backend it sends them
+    with what it read (data); the scheduler hashes them again, stores them
+    content addressed and answers the file object JSON (PROTO_JSON). With an
+    object store the gateway PUTs them itself to the presigned incoming URL
+    the scheduler gave and FILE_PUT names that object (name, sha256, bytes,
+    md5; no data): the scheduler's blob worker checks the object's size and
+    ETag and adopts it, and only then is the row written and answered. */
+typedef struct {
+    char     rid[PROTO_ID_MAX];
+    char     auth[65];             /* hex sha256 of the API key */
+    char     sha256[65];           /* of the bytes the gateway holds */
+    int64_t  bytes;                /* 1..EASEL_MAX_SOURCE_BYTES */
+    bool     for_render;           /* optional: an inline image of a create (no file row: only
+                                      202 with the URLs, or 204) */
+} proto_upload_begin_t;
+
+int  proto_upload_begin_encode (const proto_upload_begin_t *self, msgpack_sbuffer *out);
+int  proto_upload_begin_decode (const char *data, size_t len, proto_upload_begin_t *self, char *err);
+void proto_upload_begin_free (proto_upload_begin_t *self);
+
 typedef struct {
     char     rid[PROTO_ID_MAX];
     char     auth[65];             /* hex sha256 of the API key */
     char     format[PROTO_SHORT_MAX];   /* "png" | "jpeg" | "webp", read from the bytes */
     int32_t  width, height;        /* from the image header, >= 1 */
-    uint8_t *data;                 /* 1..EASEL_MAX_SOURCE_BYTES */
+    uint8_t *data;                 /* 1..EASEL_MAX_SOURCE_BYTES, or none when name is set */
     size_t   len;
+    /* optional: the bytes are the incoming object `name` (UPLOAD_BEGIN's 202) */
+    char     name[PROTO_ID_MAX];   /* "" when data carries the bytes */
+    char     sha256[65];
+    int64_t  bytes;
+    char     md5[33];              /* hex, the object's ETag */
 } proto_file_put_t;
 
 int  proto_file_put_encode (const proto_file_put_t *self, msgpack_sbuffer *out);
@@ -595,6 +634,10 @@ typedef struct {
     char    rid[PROTO_ID_MAX];     /* "" for HEARTBEAT / DISCONNECT */
     int32_t renderers;             /* PONG: live renderer count; 0 otherwise */
     int64_t last_seq;              /* HEARTBEAT on the events socket: highest seq */
+    /* HEARTBEAT on the events socket and PONG (optional on the wire, 0 = not
+       set): the render state stream's epoch and last published seq */
+    int64_t state_epoch;
+    int64_t state_seq;
 } proto_simple_t;
 
 int  proto_simple_encode (const proto_simple_t *self, msgpack_sbuffer *out);
@@ -725,7 +768,18 @@ int  proto_msg_sample (const proto_msg_t *msg, void *self);
 
 /* ---- events PUB -----------------------------------------------------------
     Frames: [topic][seq as decimal text][msgpack proto_simple_t-like body].
-    Topics: "render.succeeded", "render.failed", "hb" (heartbeat, body last_seq). */
-#define PROTO_TOPIC_HEARTBEAT "hb"
+    Topics: "render.succeeded", "render.failed", "hb" (heartbeat, body last_seq
+    and the state stream's epoch and seq).
+    The render state stream shares the socket with topics "state.*", whose
+    seq frame is the state stream's own, contiguous within one epoch:
+    "state.render" (body proto_render_t with state_epoch: a render as
+    GET_RENDER answers it), "state.gone" (proto_simple_t, rid the render
+    whose state is not carried: drop it), "state.reset" (proto_simple_t:
+    drop every render). Their bodies carry state_epoch. */
+#define PROTO_TOPIC_HEARTBEAT    "hb"
+#define PROTO_TOPIC_STATE        "state."
+#define PROTO_TOPIC_STATE_RENDER "state.render"
+#define PROTO_TOPIC_STATE_GONE   "state.gone"
+#define PROTO_TOPIC_STATE_RESET  "state.reset"
 
 #endif

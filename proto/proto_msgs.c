@@ -81,6 +81,9 @@ static const proto_msg_t s_task_spec = S_MSG (task_spec, proto_task_spec_t, NULL
 static const proto_field_t s_blob_fields [] = {
     { SHA (sha256, OPT) },
     { BIN (data, len, 0, EASEL_MAX_SOURCE_BYTES, REQ) },
+    { STR (name, SET) },
+    { I64 (bytes, 1, REQ), .when = "name" },
+    { STR (md5, REQ), .when = "name" },
 };
 #undef S_T
 static const proto_msg_t s_blob = S_MSG (blob, proto_blob_t, NULL, NULL);
@@ -199,6 +202,17 @@ s_create_render_check (const void *self_, char *err)
     const proto_create_render_t *self = self_;
     for (int32_t i = 0; i < self->nblobs; i++) {
         const proto_blob_t *b = &self->blobs [i];
+        if (b->name [0]) {
+            /* stored by the gateway: named by its hashes, no bytes here */
+            if (!b->sha256 [0] || b->len > 0 || b->bytes > EASEL_MAX_SOURCE_BYTES || strlen (b->md5) != 32
+            ||  strspn (b->md5, "0123456789abcdef") != 32) {
+                if (err)
+                    snprintf (err, PROTO_ERR_MAX, "blobs[%d]: a stored blob has a sha256, no data, "
+                              "a 32-hex md5 and 1..%d bytes", (int) i, EASEL_MAX_SOURCE_BYTES);
+                return -1;
+            }
+        }
+        else
         if (!b->sha256 [0] || b->len == 0 || !proto_sha256_matches (b->data, b->len, b->sha256)) {
             if (err)
                 snprintf (err, PROTO_ERR_MAX, "blobs[%d]: sha256 does not match its data", (int) i);
@@ -206,6 +220,15 @@ s_create_render_check (const void *self_, char *err)
         }
     }
     return 0;
+}
+
+/* The sample's blobs carry their bytes (a named one is the seed of none). */
+static void
+s_create_render_seed (void *self_)
+{
+    proto_create_render_t *self = self_;
+    for (int32_t i = 0; i < self->nblobs; i++)
+        self->blobs [i].name [0] = '\0';
 }
 
 #define S_T proto_get_t
@@ -239,6 +262,28 @@ static const proto_field_t s_review_fields [] = {
 };
 #undef S_T
 
+#define S_T proto_upload_begin_t
+static const proto_field_t s_upload_begin_fields [] = {
+    { STR (rid, REQ) },
+    { STR (auth, REQ) },
+    { SHA (sha256, REQ) },
+    { I64 (bytes, 1, REQ) },
+    { BOOL (for_render, SET) },
+};
+#undef S_T
+
+static int
+s_upload_begin_check (const void *self_, char *err)
+{
+    const proto_upload_begin_t *self = self_;
+    if (self->bytes > EASEL_MAX_SOURCE_BYTES) {
+        if (err)
+            snprintf (err, PROTO_ERR_MAX, "'bytes' is over %d", EASEL_MAX_SOURCE_BYTES);
+        return -1;
+    }
+    return 0;
+}
+
 #define S_T proto_file_put_t
 static const proto_field_t s_file_put_fields [] = {
     { STR (rid, REQ) },
@@ -246,9 +291,42 @@ static const proto_field_t s_file_put_fields [] = {
     { STR (format, REQ) },
     { I32 (width, 1, INT32_MAX, REQ) },
     { I32 (height, 1, INT32_MAX, REQ) },
-    { BIN (data, len, 1, EASEL_MAX_SOURCE_BYTES, REQ) },
+    { BIN (data, len, 0, EASEL_MAX_SOURCE_BYTES, REQ) },
+    { STR (name, SET) },
+    { SHA (sha256, REQ), .when = "name" },
+    { I64 (bytes, 1, REQ), .when = "name" },
+    { STR (md5, REQ), .when = "name" },
 };
 #undef S_T
+
+/* The bytes ride in data, or are named (an incoming object): one of them. */
+static int
+s_file_put_check (const void *self_, char *err)
+{
+    const proto_file_put_t *self = self_;
+    bool named = self->name [0] != '\0';
+    if (named ? self->len > 0 || strlen (self->md5) != 32 || strspn (self->md5, "0123456789abcdef") != 32
+                || self->bytes > EASEL_MAX_SOURCE_BYTES
+              : self->len == 0) {
+        if (err)
+            snprintf (err, PROTO_ERR_MAX, "a file put carries data, or names an incoming object "
+                      "(no data, a 32-hex md5, 1..%d bytes)", EASEL_MAX_SOURCE_BYTES);
+        return -1;
+    }
+    return 0;
+}
+
+/* The sample names an incoming object. */
+static void
+s_file_put_seed (void *self_)
+{
+    proto_file_put_t *self = self_;
+    free (self->data);
+    self->data = NULL;
+    self->len = 0;
+    memset (self->md5, 'a', 32);
+    self->md5 [32] = '\0';
+}
 
 #define S_T proto_file_find_t
 static const proto_field_t s_file_find_fields [] = {
@@ -385,6 +463,9 @@ static const proto_field_t s_render_fields [] = {
     { I64 (review_exp, 0, OPT), .when = "review_sig" },
     { STR (review_sig, SET) },
     { ARRAY (images, nimages, s_image, 0, EASEL_MAX_IMAGES_PER_RENDER, REQ) },
+    { I64 (state_epoch, 0, SET) },
+    { I64 (state_seq, 0, SET) },
+    { I64 (signed_ms, 0, SET) },
 };
 #undef S_T
 static const proto_msg_t s_render = S_MSG (render, proto_render_t, NULL, NULL);
@@ -457,6 +538,8 @@ static const proto_field_t s_simple_fields [] = {
     { STR (rid, OPT) },
     { I32 (renderers, 0, INT32_MAX, OPT) },
     { I64 (last_seq, 0, OPT) },
+    { I64 (state_epoch, 0, SET) },
+    { I64 (state_seq, 0, SET) },
 };
 #undef S_T
 
@@ -696,10 +779,11 @@ static const proto_field_t s_capture_fields [] = {
 /* X (name, check, seed): one line per body type, proto_<name>_t. */
 #define S_MESSAGES(X) \
     X (slide, NULL, NULL) \
-    X (create_render, s_create_render_check, NULL) \
+    X (create_render, s_create_render_check, s_create_render_seed) \
     X (get, NULL, NULL) \
     X (review, NULL, NULL) \
-    X (file_put, NULL, NULL) \
+    X (upload_begin, s_upload_begin_check, NULL) \
+    X (file_put, s_file_put_check, s_file_put_seed) \
     X (file_find, s_file_find_check, s_file_find_seed) \
     X (events_since, NULL, NULL) \
     X (delivery_report, NULL, NULL) \

@@ -216,22 +216,29 @@ s_frame (const capture_spec_t *spec, const capture_opts_t *opts, const uint8_t *
 /* ---- the task ------------------------------------------------------------------ */
 
 /* Starts the browser as opts says and asks it for its version over the
-   DevTools pipe: 0 when it answers. */
+   DevTools pipe: 0 when it answers, and the browser is kept as the first
+   capture slot's warm one (cdp_spare_keep). */
 static int
 s_browser_probe (const capture_opts_t *opts)
 {
-    capture_spec_t spec = { .width = 400, .height = 300 };
     render_error_t why;
-    cdp_t b;
-    int rc = cdp_start (&b, opts, (int) spec.width, (int) spec.height, &why);
+    cdp_t *b = calloc (1, sizeof *b);
+    if (!b)
+        return -1;
+    int rc = cdp_start (b, opts, CDP_WINDOW_W, CDP_WINDOW_H, &why);
     json_t *reply = NULL, *res = NULL;
     char err [256];
     if (rc == 0)
-        rc = cdp_call (&b, "Browser.getVersion", json_object (), false, util_mono_ms () + 20000,
+        rc = cdp_call (b, "Browser.getVersion", json_object (), false, util_mono_ms () + 20000,
                          &reply, &res, err, sizeof err);
     json_decref (reply);
-    cdp_stop (&b);
-    return rc == 0 ? 0 : -1;
+    if (rc == 0 && !b->broken) {
+        cdp_spare_keep (b);
+        return 0;
+    }
+    cdp_stop (b);
+    free (b);
+    return -1;
 }
 
 int
@@ -320,7 +327,7 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
         if (!opts->chromium)
             rc = capture_error (why, "capture_failed", true, "this renderer has no browser%s", "");
         else
-            rc = capture_page_shot (spec, url.canonical, opts, &png, &png_len, &truncated, why);
+            rc = capture_page_shot (spec, url.canonical, opts, NULL, &png, &png_len, &truncated, why);
     }
     if (rc == 0 && pdf) {          /* not framed; its size is the paper's in CSS px; no findings */
         const capture_pdf_t *o = &spec->pdf;

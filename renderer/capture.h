@@ -7,8 +7,10 @@
     CAPTURE_PRICE_IMAGE). Anything else is loaded in headless Chromium
     (price CAPTURE_PRICE_PAGE), driven over the DevTools protocol on a
     socket pair given as fds 3/4 (--remote-debugging-pipe):
-      - one warm browser per worker thread (cdp.h), started on its first
-        capture with a fresh profile directory (removed when it stops), no
+      - one warm browser per worker thread (cdp.h), started with the
+        renderer (the first is the sandbox check's) with a fresh profile
+        directory (removed when it stops), the next job's context made
+        between tasks, no
         background networking, sync, component updates, QUIC or proxies;
         every task gets a browser context of its own, disposed at its end,
         so no cookie, cache, storage or service worker passes between

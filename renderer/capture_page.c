@@ -16,6 +16,7 @@
 #include "egress.h"
 #include "encode.h"
 #include "image_source.h"
+#include "log.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -452,9 +453,9 @@ s_tiled_shot (cdp_t *b, const capture_spec_t *spec, int height, int64_t deadline
         int th = height - y < tile ? height - y : tile;
         json_t *reply = NULL, *res = NULL;
         rc = cdp_call (b, "Page.captureScreenshot",
-                         json_pack ("{s:s, s:{s:i, s:i, s:i, s:i, s:i}, s:b}", "format", "png", "clip",
+                         json_pack ("{s:s, s:{s:i, s:i, s:i, s:i, s:i}, s:b, s:b}", "format", "png", "clip",
                                     "x", 0, "y", y, "width", (int) spec->width, "height", th, "scale", 1,
-                                    "captureBeyondViewport", 1),
+                                    "captureBeyondViewport", 1, "optimizeForSpeed", 1),
                          true, deadline, &reply, &res, err, errsz);
         gdImagePtr part = rc == 0 ? s_decode_b64 (json_string_value (json_object_get (res, "data"))) : NULL;
         json_decref (reply);
@@ -475,10 +476,12 @@ s_tiled_shot (cdp_t *b, const capture_spec_t *spec, int height, int64_t deadline
 }
 
 /* The page of the job open on b (cdp_job_open) set up, loaded and its
-   options applied. 0 / -1 with why. */
+   options applied; when each step ended into at [S_AT_SETUP..S_AT_OPTIONS]
+   (monotonic ms, 0 for a step not reached). 0 / -1 with why. */
+enum { S_AT_START, S_AT_OPEN, S_AT_SETUP, S_AT_NAVIGATE, S_AT_LOAD, S_AT_OPTIONS, S_AT_SHOT, S_AT_N };
 static int
 s_load (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
-        render_error_t *why)
+        int64_t at [S_AT_N], render_error_t *why)
 {
     int safe_top, safe_bottom;
     capture_safe_area (spec, &safe_top, &safe_bottom);
@@ -487,23 +490,20 @@ s_load (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opt
     json_t *reply = NULL, *res = NULL;
     char err [256] = "";
     int rc = 0;
-    /* setup: events, emulation, and with headers every request paused so
-       that only the page's own origin gets them (s_on_paused) */
+    /* setup (the page's events are on since cdp_job_open): the viewport,
+       and with headers every request paused so that only the page's own
+       origin gets them (s_on_paused) */
     bool fetch = spec->nheaders > 0 || spec->block_resources.n > 0;
     struct { const char *method; json_t *params; } steps [] = {
-        { "Page.enable", json_object () },
-        { "Page.setLifecycleEventsEnabled", json_pack ("{s:b}", "enabled", 1) },
-        { "Network.enable", json_object () },
-        { fetch ? "Fetch.enable" : "Network.setCacheDisabled",
-          fetch ? json_pack ("{s:[{s:s, s:s}]}", "patterns", "urlPattern", "*",
-                                          "requestStage", "Request")
-                             : json_pack ("{s:b}", "cacheDisabled", 0) },
         { "Emulation.setDeviceMetricsOverride",
           json_pack ("{s:i, s:i, s:i, s:b}", "width", (int) spec->width, "height", view_h,
                      "deviceScaleFactor", (int) spec->dpr, "mobile", 0) },
+        { fetch ? "Fetch.enable" : NULL,
+          fetch ? json_pack ("{s:[{s:s, s:s}]}", "patterns", "urlPattern", "*", "requestStage", "Request")
+                : NULL },
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps [0]; i++) {
-        if (rc == 0) {
+        if (rc == 0 && steps [i].method) {
             rc = cdp_call (b, steps [i].method, steps [i].params, true, setup_deadline,
                              &reply, &res, err, sizeof err);
             json_decref (reply);
@@ -513,6 +513,7 @@ s_load (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opt
     }
     if (rc == 0 && s_options_before (b, spec, url, err, sizeof err) != 0)
         rc = -1;
+    at [S_AT_SETUP] = util_mono_ms ();
     if (rc)
         return capture_error (why, "capture_failed", true, "the page did not open: %s",
                               err [0] ? err : (rc == 1 ? "no answer" : "it exited"));
@@ -531,6 +532,7 @@ s_load (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opt
         }
     }
     json_decref (reply);
+    at [S_AT_NAVIGATE] = util_mono_ms ();
     if (rc == 0)
         rc = cdp_wait (b, 0, spec->networkidle ? &b->idle : &b->loaded, nav_deadline, NULL);
     if (rc == 0 && spec->delay_ms > 0) {
@@ -552,7 +554,10 @@ s_load (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opt
             return capture_error (why, "capture_failed", false, "navigation failed: %s", err);
         return capture_error (why, "capture_failed", true, "the browser exited during the capture%s", "");
     }
-    return s_options_after (b, spec, why);
+    at [S_AT_LOAD] = util_mono_ms ();
+    rc = s_options_after (b, spec, why);
+    at [S_AT_OPTIONS] = util_mono_ms ();
+    return rc;
 }
 
 /* The loaded page into PNG bytes (a region, the viewport or the full page,
@@ -606,7 +611,8 @@ s_shot (cdp_t *b, const capture_spec_t *spec, uint8_t **png, size_t *png_len, bo
             json_decref (reply);
         }
     }
-    json_t *shot = json_pack ("{s:s}", "format", "png");
+    /* fast zlib settings: these bytes are decoded here, framed or drawn, and encoded again */
+    json_t *shot = json_pack ("{s:s, s:b}", "format", "png", "optimizeForSpeed", 1);
     if (shot && clipped) {
         /* the region in page px, at most the source pixel cap */
         int64_t px_rows = EASEL_MAX_SOURCE_PIXELS / ((int64_t) (clip [2] > 1 ? clip [2] : 1) * spec->dpr * spec->dpr);
@@ -752,21 +758,48 @@ s_print (cdp_t *b, const capture_spec_t *spec, uint8_t **pdf, size_t *pdf_len, r
 
 int
 capture_page_shot (const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
-                   uint8_t **out, size_t *out_len, bool *truncated, render_error_t *why)
+                   const atomic_bool *cancel, uint8_t **out, size_t *out_len, bool *truncated,
+                   render_error_t *why)
 {
+    *truncated = false;
+    int64_t at [S_AT_N] = { util_mono_ms () };
     cdp_t *b = cdp_warm (opts, why);
     if (!b)
         return -1;
     char err [256] = "";
-    *truncated = false;
-    int rc = cdp_job_open (b, opts, spec, url, err, sizeof err);
+    bool prepared = b->prepared;
+    int rc = cdp_job_open (b, opts, spec, url, cancel, err, sizeof err);
+    at [S_AT_OPEN] = util_mono_ms ();
     if (rc)
         capture_error (why, "capture_failed", true, "the browser did not open the page: %s", err);
     else
-        rc = s_load (b, spec, url, opts, why);
+        rc = s_load (b, spec, url, opts, at, why);
     if (rc == 0)
         rc = strcmp (spec->format, "pdf") == 0 ? s_print (b, spec, out, out_len, why)
                                                : s_shot (b, spec, out, out_len, truncated, why);
-    cdp_job_close (b);
+    at [S_AT_SHOT] = rc == 0 ? util_mono_ms () : 0;
+    cdp_job_close (b, false);      /* disposed meanwhile; its answer is read by cdp_prepare */
+    /* where the time went, ms per step ("-": not reached) */
+    static const char *names [S_AT_N] = { "", "open_ms", "setup_ms", "navigate_ms", "load_ms", "options_ms",
+                                          "shot_ms" };
+    char ms [S_AT_N][16];
+    for (int i = 1; i < S_AT_N; i++)
+        snprintf (ms [i], sizeof ms [i], at [i] && at [i - 1] ? "%lld" : "-", (long long) (at [i] - at [i - 1]));
+    log_info ("page captured", "ok", rc == 0 ? "1" : "0", "prepared", prepared ? "1" : "0",
+              names [1], ms [1], names [2], ms [2], names [3], ms [3], names [4], ms [4],
+              names [5], ms [5], names [6], ms [6], NULL);
+    if (rc && cancel && atomic_load (cancel)) {
+        capture_error (why, "canceled", false, "the render was canceled%s", " while its page was captured");
+        why->param [0] = '\0';
+    }
     return rc;
+}
+
+void
+capture_page_prepare (const capture_opts_t *opts)
+{
+    render_error_t why;
+    memset (&why, 0, sizeof why);
+    if (opts->chromium && cdp_prepare (opts, &why) != 0)
+        log_warn ("the next capture's browser is not ready", "reason", why.message, NULL);
 }

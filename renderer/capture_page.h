@@ -1,7 +1,8 @@
 /*  capture_page.h: a page in the browser, options applied, into PNG bytes
     (or PDF bytes for format "pdf").
 
-    capture_page_shot starts a browser (cdp.h), opens the page's target,
+    capture_page_shot takes the slot's warm browser (cdp.h) and the
+    context cdp_prepare made for the job (or makes one), sets the viewport,
     applies the page options of capture_spec.h before the navigation
     (blocked URLs, cookies, local storage, emulation) and after the load
     (styles, hide/remove, clicks, js, waits, the lazy-load warm-up), finds
@@ -16,6 +17,7 @@
 #ifndef EASEL_CAPTURE_PAGE_H
 #define EASEL_CAPTURE_PAGE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,8 +34,17 @@ void capture_safe_area (const capture_spec_t *spec, int *top, int *bottom);
 
 /* Loads url and takes the screenshot: 0 with *out (PNG bytes, or PDF bytes
    when spec->format is "pdf"; the caller frees) and *truncated (the page
-   cut at a cap; never for a PDF), or -1 with why. */
+   cut at a cap; never for a PDF), or -1 with why. cancel (NULL: none),
+   set by another thread, stops the capture wherever it waits on the
+   browser (the load included) within CDP_CANCEL_POLL_MS: -1 with why code
+   "canceled", not retryable; the browser stays warm for the next job. */
 int capture_page_shot (const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
-                       uint8_t **out, size_t *out_len, bool *truncated, render_error_t *why);
+                       const atomic_bool *cancel, uint8_t **out, size_t *out_len, bool *truncated,
+                       render_error_t *why);
+
+/* Between tasks, on a capture slot's thread: the slot's warm browser
+   started (or started again when due) and the next job's context made
+   (cdp_prepare). A failure is logged; the next job tries again. */
+void capture_page_prepare (const capture_opts_t *opts);
 
 #endif

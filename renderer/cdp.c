@@ -52,7 +52,11 @@ cdp_stop (cdp_t *b)
     if (b->fd >= 0)
         close (b->fd);
     b->fd = -1;
-    egress_stop (&b->egress);      /* after the browser: nothing is left to relay */
+    egress_stop (&b->job_egress);  /* after the browser: nothing is left to relay */
+    egress_stop (&b->egress);
+    b->prepared = false;
+    b->dispose_id = 0;
+    b->context [0] = b->target [0] = b->session [0] = '\0';
     if (b->profile [0])
         nftw (b->profile, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
     b->profile [0] = '\0';
@@ -95,9 +99,15 @@ cdp_start (cdp_t *b, const capture_opts_t *opts, int width, int height, render_e
         "--proxy-bypass-list=<-loopback>",
         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
         "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
-        "--disable-features=DnsOverHttps,AsyncDns"
+        /* a page in a new context's window draws at once: no backgrounded or
+           occluded renderer, no paint held for the next document; a
+           screenshot is copied from a surface of its own */
+        "--disable-features=DnsOverHttps,AsyncDns,PaintHolding",
+        "--enable-features=CDPScreenshotNewSurface",
+        "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
+        "--disable-background-timer-throttling"
     };
-    int argc = 19;
+    int argc = 23;
     if (!opts->sandbox)
         argv [argc++] = "--no-sandbox";
     argv [argc++] = "about:blank";
@@ -302,11 +312,14 @@ s_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply)
             return -1;
         if (flag && *flag)
             return 0;
+        if (b->cancel && atomic_load (b->cancel))
+            return CDP_CANCELED;
         int64_t left = deadline - util_mono_ms ();
         if (left <= 0)
             return 1;
+        int slice = b->cancel ? CDP_CANCEL_POLL_MS : 200;
         struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
-        int pr = poll (&pfd, 1, (int) (left < 200 ? left : 200));
+        int pr = poll (&pfd, 1, (int) (left < slice ? left : slice));
         if (pr < 0 && errno != EINTR)
             return -1;
         if (pr == 0) {
@@ -376,7 +389,7 @@ static void
 s_thread_end (void *arg)
 {
     cdp_t *b = arg;
-    cdp_job_close (b);
+    cdp_job_close (b, true);
     cdp_stop (b);
     free (b);
 }
@@ -424,8 +437,63 @@ cdp_starts (void)
     return (int64_t) atomic_load (&s_starts);
 }
 
-cdp_t *
-cdp_warm (const capture_opts_t *opts, render_error_t *why)
+static pthread_mutex_t s_spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static cdp_t          *s_spare;     /* the sandbox probe's browser, for the first slot */
+
+void
+cdp_spare_keep (cdp_t *b)
+{
+    pthread_mutex_lock (&s_spare_lock);
+    cdp_t *old = s_spare;
+    s_spare = b;
+    pthread_mutex_unlock (&s_spare_lock);
+    if (old) {
+        cdp_stop (old);
+        free (old);
+    }
+}
+
+/* The spare browser into b (which has none): true when there was one. */
+static bool
+s_spare_take (cdp_t *b)
+{
+    pthread_mutex_lock (&s_spare_lock);
+    cdp_t *spare = s_spare;
+    s_spare = NULL;
+    pthread_mutex_unlock (&s_spare_lock);
+    if (!spare)
+        return false;
+    *b = *spare;
+    free (spare);
+    return true;
+}
+
+/* Reads the answer to the last job's disposal and stops its relay; a
+   browser that does not answer in time, or answers an error, is stopped
+   (broken). Nothing to do without an ended job. */
+static void
+s_job_finish (cdp_t *b)
+{
+    if (b->dispose_id > 0 && !b->broken && b->fd >= 0) {
+        json_t *reply = NULL;
+        int rc = cdp_wait (b, b->dispose_id, NULL, util_mono_ms () + 10000, &reply);
+        if (rc != 0 || json_object_get (reply, "error"))
+            b->broken = true;      /* a context left behind: the next job gets a new browser */
+        json_decref (reply);
+    }
+    b->dispose_id = 0;
+    if (b->broken)
+        cdp_stop (b);              /* before the relay: nothing is left to relay */
+    if (!b->prepared) {
+        egress_stop (&b->job_egress);
+        b->context [0] = b->target [0] = b->session [0] = '\0';
+    }
+}
+
+/* This thread's cdp_t (no browser started), made on the first call; NULL
+   with why when out of memory. */
+static cdp_t *
+s_thread_browser (render_error_t *why)
 {
     pthread_once (&s_once, s_key_make);
     cdp_t *b = pthread_getspecific (s_key);
@@ -438,13 +506,26 @@ cdp_warm (const capture_opts_t *opts, render_error_t *why)
         b->fd = -1;
         pthread_setspecific (s_key, b);
     }
+    return b;
+}
+
+cdp_t *
+cdp_warm (const capture_opts_t *opts, render_error_t *why)
+{
+    cdp_t *b = s_thread_browser (why);
+    if (!b)
+        return NULL;
+    s_job_finish (b);
     const char *reason = NULL;
     char text [64] = "";
     if (b->broken)
         reason = "the browser misbehaved";
     else
+    if (b->fd < 0 && s_spare_take (b))
+        reason = "renderer start";  /* the sandbox probe's browser, still answering */
+    else
     if (b->fd < 0)
-        reason = "first capture";
+        reason = b->warmed ? "first capture" : "slot start";
     else
     if (b->pid == 0 || waitpid (b->pid, NULL, WNOHANG) == b->pid) {
         reason = "the browser exited";
@@ -456,7 +537,7 @@ cdp_warm (const capture_opts_t *opts, render_error_t *why)
         snprintf (text, sizeof text, "%lld", (long long) b->jobs);
     }
     else
-    if (opts->browser_rss_max_mb > 0) {
+    if (opts->browser_rss_max_mb > 0 && !b->prepared) {   /* a prepared one was read just now */
         int64_t kb = s_group_rss_kb (b->pgid);
         if (kb > opts->browser_rss_max_mb * 1024) {
             reason = "memory";
@@ -465,11 +546,13 @@ cdp_warm (const capture_opts_t *opts, render_error_t *why)
     }
     if (!reason)
         return b;
-    cdp_stop (b);
-    if (cdp_start (b, opts, 1280, 800, why) != 0) {
+    if (strcmp (reason, "renderer start") != 0) {
         cdp_stop (b);
-        b->broken = true;
-        return NULL;
+        if (cdp_start (b, opts, CDP_WINDOW_W, CDP_WINDOW_H, why) != 0) {
+            cdp_stop (b);
+            b->broken = true;
+            return NULL;
+        }
     }
     atomic_fetch_add (&s_starts, 1);
     char pid [16], total [24];
@@ -480,15 +563,13 @@ cdp_warm (const capture_opts_t *opts, render_error_t *why)
     return b;
 }
 
-int
-cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, const char *url,
-              char *err, size_t errsz)
+/* Makes b's next context: its own egress relay, a browser context whose
+   proxy is that relay, an about:blank page target in it, attached (flat
+   session), with Page (lifecycle) and Network events on. 0, or -1 with err
+   (whatever was made is ended by cdp_job_close). */
+static int
+s_context_open (cdp_t *b, const capture_opts_t *opts, char *err, size_t errsz)
 {
-    b->context [0] = b->target [0] = b->session [0] = b->loader [0] = '\0';
-    b->loaded = b->idle = b->dead = false;
-    b->spec = spec;
-    cdp_origin (url, b->origin, sizeof b->origin);
-    b->jobs++;
     char eerr [128];
     b->job_egress = egress_start (opts->allow_private, opts->allow, eerr, sizeof eerr);
     if (!b->job_egress) {
@@ -513,7 +594,7 @@ cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, 
     if (rc == 0)
         rc = cdp_call (b, "Target.createTarget",
                        json_pack ("{s:s, s:s, s:i, s:i}", "url", "about:blank", "browserContextId", b->context,
-                                  "width", (int) spec->width, "height", (int) spec->height),
+                                  "width", CDP_WINDOW_W, "height", CDP_WINDOW_H),
                        false, deadline, &reply, &res, err, errsz);
     if (rc == 0) {
         id = json_string_value (json_object_get (res, "targetId"));
@@ -527,27 +608,79 @@ cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, 
         snprintf (b->session, sizeof b->session, "%s", id ? id : "");
         json_decref (reply);
     }
+    /* the page's events: load, lifecycle (network idle), requests */
+    const char *steps [] = { "Page.enable", "Page.setLifecycleEventsEnabled", "Network.enable" };
+    for (size_t i = 0; rc == 0 && i < sizeof steps / sizeof steps [0]; i++) {
+        rc = cdp_call (b, steps [i], i == 1 ? json_pack ("{s:b}", "enabled", 1) : json_object (), true,
+                       deadline, &reply, &res, err, errsz);
+        json_decref (reply);
+    }
     if (rc == 1)
         snprintf (err, errsz, "no answer");
     return rc ? -1 : 0;
 }
 
+int
+cdp_prepare (const capture_opts_t *opts, render_error_t *why)
+{
+    cdp_t *b = s_thread_browser (why);
+    if (!b)
+        return -1;
+    if (b->warmed && !b->job_since_prepare)
+        return 0;
+    b = cdp_warm (opts, why);      /* a start or restart clears the struct: the marks come after */
+    cdp_t *mine = pthread_getspecific (s_key);
+    mine->warmed = true;
+    mine->job_since_prepare = false;
+    if (!b)
+        return -1;
+    if (b->prepared)
+        return 0;
+    char err [256] = "";
+    b->cancel = NULL;
+    if (s_context_open (b, opts, err, sizeof err) == 0) {
+        b->prepared = true;
+        return 0;
+    }
+    cdp_job_close (b, true);
+    return capture_error (why, "capture_failed", true, "the browser did not open a page: %s", err);
+}
+
+int
+cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, const char *url,
+              const atomic_bool *cancel, char *err, size_t errsz)
+{
+    s_job_finish (b);
+    b->loaded = b->idle = b->dead = false;
+    b->loader [0] = '\0';
+    b->spec = spec;
+    b->cancel = cancel;
+    cdp_origin (url, b->origin, sizeof b->origin);
+    b->jobs++;
+    b->job_since_prepare = true;
+    if (b->prepared) {
+        b->prepared = false;       /* this job's alone */
+        return 0;
+    }
+    return s_context_open (b, opts, err, errsz);
+}
+
 void
-cdp_job_close (cdp_t *b)
+cdp_job_close (cdp_t *b, bool wait)
 {
     b->target [0] = b->session [0] = '\0';   /* its detach while disposing is no crash */
-    b->dead = false;
-    if (b->context [0] && !b->broken && b->fd >= 0) {
-        json_t *reply = NULL, *res = NULL;
-        char err [256];
-        if (cdp_call (b, "Target.disposeBrowserContext", json_pack ("{s:s}", "browserContextId", b->context),
-                      false, util_mono_ms () + 10000, &reply, &res, err, sizeof err) != 0)
-            b->broken = true;      /* a context left behind: the next job gets a new browser */
-        json_decref (reply);
-    }
-    if (b->broken)
-        cdp_stop (b);              /* before the relay: nothing is left to relay */
-    egress_stop (&b->job_egress);
-    b->context [0] = b->target [0] = b->session [0] = '\0';
+    b->dead = b->prepared = false;
+    b->cancel = NULL;
     b->spec = NULL;
+    if (b->context [0] && !b->broken && b->fd >= 0 && b->dispose_id == 0) {
+        int id = 0;
+        json_t *p = json_pack ("{s:s}", "browserContextId", b->context);
+        if (!p || cdp_send (b, "Target.disposeBrowserContext", p, false, &id) != 0)
+            b->broken = true;
+        json_decref (p);
+        b->dispose_id = id;
+    }
+    b->context [0] = '\0';
+    if (wait || b->broken)
+        s_job_finish (b);
 }

@@ -15,13 +15,30 @@
     seen by the next job. The browser is started again when it breaks, after
     opts->browser_jobs_max jobs, or over opts->browser_rss_max_mb.
 
-    Thread: a cdp_t belongs to the one thread that started it; nothing here
-    is shared but the start counter. Memory: one DevTools message is at most CDP_MSG_MAX bytes;
+    Off the job's path: the slot's thread calls cdp_prepare when it starts
+    and after each task it answered, so the browser starts with the
+    renderer (the first one is the sandbox probe's, cdp_spare_keep), a
+    restart for jobs or memory happens between jobs, the last job's context
+    is disposed, and the next job's context, relay and page (events on)
+    are made before its task arrives: a job finds them ready and only
+    applies its own options. A prepared context has loaded nothing (its
+    page is about:blank) and is given to one job only.
+
+    Cancel: a job's cancel flag (cdp_job_open) is read while waiting on the
+    pipe; a wait it ends answers CDP_CANCELED within CDP_CANCEL_POLL_MS and
+    leaves the browser whole (the job's context is disposed as always).
+
+    Thread: a cdp_t belongs to one thread at a time: the one that started
+    it, or the slot that took it as the spare (the main thread, which
+    started it, lives as long as the process, so PR_SET_PDEATHSIG still
+    ends it with the renderer); nothing here is shared but the start
+    counter and the spare (under its lock). Memory: one DevTools message is at most CDP_MSG_MAX bytes;
     the cdp_t owns its buffer, egress and profile until cdp_stop. */
 #ifndef EASEL_CDP_H
 #define EASEL_CDP_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -30,6 +47,10 @@
 #include "egress.h"
 
 #define CDP_MSG_MAX (160 * 1024 * 1024)   /* a full-page screenshot in base64 */
+#define CDP_CANCELED        3              /* cdp_wait / cdp_call: the job's cancel flag was set */
+#define CDP_CANCEL_POLL_MS  50             /* the longest a set cancel flag goes unread */
+#define CDP_WINDOW_W        1280           /* the browser's window (each page sets its viewport) */
+#define CDP_WINDOW_H        800
 
 typedef struct {
     /* the browser: kept from job to job */
@@ -52,6 +73,11 @@ typedef struct {
     egress_t *job_egress;          /* this job's only way out: its context's proxy (egress.h) */
     const capture_spec_t *spec;    /* its headers go to `origin` only */
     char    origin [300];          /* scheme://host:port of the page URL */
+    const atomic_bool *cancel;     /* NULL, or the job's cancel flag (set by another thread) */
+    bool    prepared;              /* context, relay and page made by cdp_prepare, no job yet */
+    int     dispose_id;            /* a Target.disposeBrowserContext sent, its answer not read */
+    bool    warmed;                /* cdp_prepare ran on this thread */
+    bool    job_since_prepare;     /* a job opened since (else cdp_prepare has nothing to do) */
 } cdp_t;
 
 /* Starts the browser (a width x height window). 0, or -1 with why
@@ -69,19 +95,37 @@ cdp_t *cdp_warm (const capture_opts_t *opts, render_error_t *why);
 /* How many browsers cdp_warm started in this process (all threads). */
 int64_t cdp_starts (void);
 
-/* Opens a job on b: its own egress relay, a browser context of its own
-   (no cookie, cache, storage or service worker shared with another job;
-   disposed when the pipe closes) whose proxy is that relay, and a
-   width x height page target in it, attached (flat session). The job's
-   spec and url (the origin its headers go to) are kept. 0, or -1 with
-   err; either way cdp_job_close ends the job. */
-int cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, const char *url,
-                  char *err, size_t errsz);
+/* Keeps b (started by cdp_start and answering) for the first thread whose
+   cdp_warm has no browser yet, instead of starting another: the
+   renderer's sandbox probe becomes a slot's warm browser. b's memory
+   passes to that thread (or is stopped and freed by a second call). */
+void cdp_spare_keep (cdp_t *b);
 
-/* Disposes the job's context (its pages, cookies, storage, cache) and stops
-   its egress; a browser that does not answer, or is broken, is stopped
-   (cdp_warm starts a new one). Safe to call twice. */
-void cdp_job_close (cdp_t *b);
+/* Between jobs, on the slot's thread: ends the last job (its context's
+   disposal waited for, its relay stopped), then makes the next job's
+   context, relay and page (cdp_warm first: a start, or a restart that is
+   due). Only on the thread's first call and after a job opened since (a
+   task without a page, or a browser that fails to start, costs no start
+   between tasks). 0 (also when there is nothing to do), or -1 with why; a
+   job then prepares its own in cdp_job_open. */
+int cdp_prepare (const capture_opts_t *opts, render_error_t *why);
+
+/* Opens a job on b: the context cdp_prepare made, or else now its own
+   egress relay, a browser context of its own (no cookie, cache, storage
+   or service worker shared with another job; disposed when the pipe
+   closes) whose proxy is that relay, and a page target in it, attached
+   (flat session), its Page and Network events on. The job's spec, url
+   (the origin its headers go to) and cancel flag (NULL: none) are kept.
+   0, or -1 with err; either way cdp_job_close ends the job. */
+int cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, const char *url,
+                  const atomic_bool *cancel, char *err, size_t errsz);
+
+/* Ends the job: its context (pages, cookies, storage, cache) is sent to
+   be disposed at once, and the answer read and its egress stopped by the
+   next cdp_prepare or cdp_job_open (or now when `wait`); a browser that
+   does not answer, or is broken, is stopped (cdp_warm starts a new one).
+   Safe to call twice. */
+void cdp_job_close (cdp_t *b, bool wait);
 
 /* Kills the browser's process group, stops its egress, removes the
    profile. Safe to call twice. */
@@ -93,12 +137,14 @@ int cdp_send (cdp_t *b, const char *method, json_t *params, bool session, int *i
 
 /* Reads messages until the reply to `id` (0: only until *flag) or the
    deadline (monotonic ms). 0 with *reply (id > 0; the caller decrefs); 1 on
-   timeout; -1 when the browser died or sent garbage. */
+   timeout; CDP_CANCELED when the job's cancel flag is set; -1 when the
+   browser died or sent garbage. */
 int cdp_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply);
 
 /* Sends (params consumed) and waits for the reply. 0 with *result
-   (borrowed from *reply, which the caller decrefs); 1 timeout; -1 died or
-   an error answer (err). */
+   (borrowed from *reply, which the caller decrefs); 1 timeout;
+   CDP_CANCELED (the browser stays usable); -1 died or an error answer
+   (err). */
 int cdp_call (cdp_t *b, const char *method, json_t *params, bool session, int64_t deadline,
               json_t **reply, json_t **result, char *err, size_t errsz);
 

@@ -10,7 +10,8 @@
     CANCEL_TASKS (a render was canceled) names tasks held here: those still
     queued are dropped and answered at once with a FAIL "canceled" by the main
     thread; for those running, the worker's slot cancel flag is set, which
-    render_task_run checks during fetches and between drawing phases, so the
+    render_task_run checks during fetches, while a slide's page loads in the
+    browser (capture_page_shot) and between drawing phases, so the
     worker answers FAIL "canceled" (not retryable) soon after and takes the
     next task.
 
@@ -31,6 +32,8 @@
 #include "render_task.h"
 #include "task_blobs.h"
 #include "capture.h"
+#include "capture_page.h"
+#include "cdp.h"
 #include "render_metrics.h"
 #include "metrics.h"
 #include "util.h"
@@ -185,6 +188,7 @@ s_worker (void *arg)
         log_error ("worker cannot connect to the results pipe", NULL);
         return NULL;
     }
+    capture_page_prepare (&sh->capture);     /* the slot's browser, warm before its first task */
     for (;;) {
         pthread_mutex_lock (&sh->lock);
         while (!sh->head && !sh->stop)
@@ -220,6 +224,8 @@ s_worker (void *arg)
         sh->busy--;
         slot->task_id[0] = 0;
         pthread_mutex_unlock (&sh->lock);
+        /* answered: the last page's context goes, the next one is made */
+        capture_page_prepare (&sh->capture);
     }
     zsock_destroy (&push);
     return NULL;
@@ -689,6 +695,7 @@ main (int argc, char **argv)
     for (int i = 0; i < slots; i++)
         pthread_join (workers[i], NULL);
     free (workers);
+    cdp_spare_keep (NULL);              /* a probe browser no slot took */
     metrics_serve_stop ();
     while (sh.head) {
         s_job_t *job = sh.head;

@@ -25,10 +25,12 @@ render_task_fail (const proto_task_t *task, render_error_t *why, int *cmd, msgpa
 }
 
 /* The page of the slide's screenshot.capture, taken unframed by this
-   thread's browser into spec->shot_data (owned by spec from then on). 0 /
-   -1 with why (param under "slides[N].screenshot.capture"). */
+   thread's browser into spec->shot_data (owned by spec from then on),
+   stopped when *cancel is set. 0 / -1 with why (param under
+   "slides[N].screenshot.capture"; code "canceled", no param, when
+   stopped). */
 static int
-s_capture (proto_slide_t *spec, const capture_opts_t *capture, render_error_t *why)
+s_capture (proto_slide_t *spec, const capture_opts_t *capture, const atomic_bool *cancel, render_error_t *why)
 {
     capture_spec_t cs;
     char err [256] = "";
@@ -47,10 +49,10 @@ s_capture (proto_slide_t *spec, const capture_opts_t *capture, render_error_t *w
     if (!capture || !capture->chromium)
         rc = capture_error (why, "capture_failed", true, "this renderer has no browser%s", "");
     else
-        rc = capture_page_shot (&cs, url.canonical, capture, &spec->shot_data, &spec->shot_len,
+        rc = capture_page_shot (&cs, url.canonical, capture, cancel, &spec->shot_data, &spec->shot_len,
                                 &truncated, why);
     capture_spec_free (&cs);
-    if (rc) {
+    if (rc && strcmp (why->code, "canceled") != 0) {
         char inner [sizeof why->param];
         snprintf (inner, sizeof inner, "%s", why->param);
         snprintf (why->param, sizeof why->param, "slides[%d].screenshot.capture%s%.60s", (int) spec->slide,
@@ -91,7 +93,7 @@ render_task_run (const proto_task_t *task, const slide_render_opts_t *opts, cons
         rc = render_task_fail (task, why, cmd, out);
     }
     else
-    if (spec.capture && s_capture (&spec, capture, why) != 0)
+    if (spec.capture && s_capture (&spec, capture, opts->cancel, why) != 0)
         rc = render_task_fail (task, why, cmd, out);
     else {
         if (spec.shot_sha256[0]) {        /* borrowed from the task: unset before the free */

@@ -77,6 +77,11 @@ api_reply_render (scheduler_t *self, zframe_t *identity, const char *rid,
             ||  strcmp (r.images [i].status, "leased") == 0)
                 final = 0;
         snprintf (r.rid, sizeof r.rid, "%s", rid);
+        /* where the stream stood when it was read: a gateway keeps the
+           answer as its state only when no later change can be missing */
+        r.state_epoch = sched_state_epoch (self->state);
+        r.state_seq = sched_out_state_seq (self->out);
+        r.signed_ms = self->pass.now_ms;
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
         api_reply (self, identity, rid, PROTO_RENDER, proto_render_encode (&r, &sb), &sb);
@@ -127,9 +132,26 @@ api_reply_simple (scheduler_t *self, zframe_t *identity, const char *rid, int cm
     memset (&s, 0, sizeof s);
     snprintf (s.rid, sizeof s.rid, "%s", rid);
     s.renderers = renderers;
+    if (cmd == PROTO_PONG) {      /* the read fence of the gateways' render state */
+        s.state_epoch = sched_state_epoch (self->state);
+        s.state_seq = sched_out_state_seq (self->out);
+    }
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     api_reply (self, identity, rid, cmd, proto_simple_encode (&s, &sb), &sb);
+}
+
+bool
+api_direct_uploads (scheduler_t *self)
+{
+    return self->adopter != NULL && blob_store_direct (self->blobs) && !self->cfg.blob_via_scheduler;
+}
+
+void
+api_drop_incoming (scheduler_t *self, const char *name)
+{
+    if (!self->adopter || blob_worker_submit (self->adopter, BLOB_JOB_DROP, NULL, name, strlen (name)))
+        log_warn ("a refused upload is left for the sweep", "name", name, NULL);
 }
 
 void
@@ -152,6 +174,7 @@ api_handle (scheduler_t *self, bus_msg_t *msg)
         case PROTO_GET_ACCOUNT:     api_account_get (self, msg->identity, data, len); break;
         case PROTO_REVIEW:          api_review_handle (self, msg->identity, data, len); break;
         case PROTO_CAPTURE_PROFILE: api_profiles_handle (self, msg->identity, data, len); break;
+        case PROTO_UPLOAD_BEGIN:    api_files_begin (self, msg->identity, data, len); break;
         case PROTO_FILE_PUT:        api_files_put (self, msg->identity, data, len); break;
         case PROTO_FILE_FIND:       api_files_find (self, msg->identity, data, len); break;
         case PROTO_ADMIN:           api_admin_handle (self, msg->identity, data, len); break;

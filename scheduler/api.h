@@ -53,6 +53,14 @@ void api_reply_stored (scheduler_t *self, zframe_t *identity, const char *rid, i
 /* Queues a JSON reply of status with obj (stolen; NULL answers 500). */
 void api_reply_json (scheduler_t *self, zframe_t *identity, const char *rid, int32_t status,
                      json_t *obj);
+/* Whether gateways write uploads and inline images to the blob store
+   themselves (UPLOAD_BEGIN answers 202): an object store whose blob worker
+   adopts them (not --blob-via-scheduler). */
+bool api_direct_uploads (scheduler_t *self);
+/* Removes incoming object `name` on the blob worker (a refused upload);
+   when it cannot, the sweep does, later. */
+void api_drop_incoming (scheduler_t *self, const char *name);
+
 /* Queues {v, rid[, renderers]} as cmd (ACK, PONG). */
 void api_reply_simple (scheduler_t *self, zframe_t *identity, const char *rid, int cmd,
                        int32_t renderers);

@@ -39,45 +39,95 @@ s_ad (const char *id, const char *account, char *ad, size_t size)
     snprintf (ad, size, "%s\n%s", id, account);
 }
 
-/* Seals text into nonce || ciphertext (heap). NULL when out of memory. */
+/* Seals n bytes into nonce || ciphertext (heap), bound to ad. NULL when out
+   of memory. */
 static uint8_t *
-s_seal (const uint8_t *key, const char *id, const char *account, const char *text, size_t *len)
+s_seal_bytes (const uint8_t *key, const char *ad, const void *data, size_t n, size_t *len)
 {
-    char ad [2 * PROTO_ID_MAX + 2];
-    s_ad (id, account, ad, sizeof ad);
-    size_t n = strlen (text);
     uint8_t *out = malloc (S_NONCE + n + S_TAG);
     if (!out)
         return NULL;
     randombytes_buf (out, S_NONCE);
     unsigned long long clen = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt (out + S_NONCE, &clen, (const uint8_t *) text, n,
-                                                (const uint8_t *) ad, strlen (ad), NULL, out, key);
+    crypto_aead_xchacha20poly1305_ietf_encrypt (out + S_NONCE, &clen, data, n, (const uint8_t *) ad,
+                                                strlen (ad), NULL, out, key);
     *len = S_NONCE + (size_t) clen;
     return out;
 }
 
-/* Opens sealed bytes into a NUL-terminated heap text; NULL when they do not
-   open with this key (another key, altered, another row). */
+/* Opens sealed bytes into a heap copy with one NUL past *len_out; NULL when
+   they do not open with this key and ad (another key, altered, another row). */
+static char *
+s_open_bytes (const uint8_t *key, const char *ad, const uint8_t *sealed, size_t len, size_t *len_out)
+{
+    if (len < S_NONCE + S_TAG)
+        return NULL;
+    char *out = malloc (len - S_NONCE - S_TAG + 1);
+    unsigned long long n = 0;
+    if (!out || crypto_aead_xchacha20poly1305_ietf_decrypt ((uint8_t *) out, &n, NULL, sealed + S_NONCE,
+                                                            len - S_NONCE, (const uint8_t *) ad,
+                                                            strlen (ad), sealed, key) != 0) {
+        free (out);
+        return NULL;
+    }
+    out [n] = '\0';
+    *len_out = (size_t) n;
+    return out;
+}
+
+static uint8_t *
+s_seal (const uint8_t *key, const char *id, const char *account, const char *text, size_t *len)
+{
+    char ad [2 * PROTO_ID_MAX + 2];
+    s_ad (id, account, ad, sizeof ad);
+    return s_seal_bytes (key, ad, text, strlen (text), len);
+}
+
 static char *
 s_open (const uint8_t *key, const char *id, const char *account, const uint8_t *sealed, size_t len,
         size_t *text_len)
 {
-    if (len < S_NONCE + S_TAG)
-        return NULL;
     char ad [2 * PROTO_ID_MAX + 2];
     s_ad (id, account, ad, sizeof ad);
-    char *text = malloc (len - S_NONCE - S_TAG + 1);
-    unsigned long long n = 0;
-    if (!text || crypto_aead_xchacha20poly1305_ietf_decrypt ((uint8_t *) text, &n, NULL, sealed + S_NONCE,
-                                                             len - S_NONCE, (const uint8_t *) ad, strlen (ad),
-                                                             sealed, key) != 0) {
-        free (text);
-        return NULL;
+    return s_open_bytes (key, ad, sealed, len, text_len);
+}
+
+/* A sealed task spec: API_SPEC_SEALED, then nonce || ciphertext. */
+#define S_SPEC_AD "easel capture task spec"
+
+int
+api_profiles_seal_spec (const uint8_t *key, char **spec, size_t *spec_len)
+{
+    size_t n = 0;
+    uint8_t *sealed = s_seal_bytes (key, S_SPEC_AD, *spec, *spec_len, &n);
+    char *out = sealed ? malloc (n + 1) : NULL;
+    if (!out) {
+        free (sealed);
+        return -1;
     }
-    text [n] = '\0';
-    *text_len = (size_t) n;
-    return text;
+    out [0] = (char) API_SPEC_SEALED;
+    memcpy (out + 1, sealed, n);
+    free (sealed);
+    sodium_memzero (*spec, *spec_len);
+    free (*spec);
+    *spec = out;
+    *spec_len = n + 1;
+    return 0;
+}
+
+int
+api_profiles_open_spec (const uint8_t *key, char **spec, size_t *spec_len)
+{
+    if (!api_profiles_spec_sealed (*spec, *spec_len))
+        return 0;
+    size_t n = 0;
+    char *open = key ? s_open_bytes (key, S_SPEC_AD, (const uint8_t *) *spec + 1, *spec_len - 1, &n) : NULL;
+    if (!open)
+        return -1;
+    free (*spec);
+    *spec = open;
+    *spec_len = n;
+    return 0;
 }
 
 static void

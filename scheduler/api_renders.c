@@ -6,10 +6,12 @@
 #include "api_renders.h"
 #include "api_idem.h"
 #include "api_review.h"
+#include "api_profiles.h"
 #include "job_json.h"
 #include "job_kind.h"
 #include "log.h"
 #include "render_json.h"
+#include "sched_metrics.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,16 +19,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Refuses (402) a create the account cannot pay for. 0 go on / -1 answered. */
+/* Refuses (402) a create the account cannot pay for: its images less, for a
+   render (cacheable), those the image cache will serve free. 0 go on / -1
+   answered. */
 static int
 s_credits_check (scheduler_t *self, zframe_t *identity, const char *rid, const char *account,
-                 int64_t images)
+                 int64_t images, const proto_create_render_t *cacheable)
 {
-    int64_t available = 0;
+    int64_t available = 0, hits = 0;
     char err [256] = "";
     int rc = job_store_credits_check (self->store, account, images, &available, err);
     if (rc == 0)
         return 0;
+    /* short: the images the cache will serve are not charged, so they hold nothing */
+    if (rc == 1 && cacheable && !cacheable->no_cache) {
+        if (job_store_render_cache_hits (self->store, account, cacheable, &hits, err))
+            rc = -1;
+        else
+        if (hits > 0) {
+            images -= hits;
+            rc = job_store_credits_check (self->store, account, images, &available, err);
+        }
+        if (rc == 0)
+            return 0;
+    }
     if (rc < 0) {
         api_unavailable (self, identity, rid, "credits_check", err);
         return -1;
@@ -53,7 +69,7 @@ s_quota_check (scheduler_t *self, zframe_t *identity, const char *rid, const cha
         return -1;
     }
     for (int32_t i = 0; i < req->nblobs; i++)
-        adding += (int64_t) req->blobs [i].len;
+        adding += req->blobs [i].name [0] ? req->blobs [i].bytes : (int64_t) req->blobs [i].len;
     if (used + adding <= self->cfg.quota_bytes && (adding > 0 || used < self->cfg.quota_bytes))
         return 0;
     char msg [320];
@@ -65,13 +81,16 @@ s_quota_check (scheduler_t *self, zframe_t *identity, const char *rid, const cha
     return -1;
 }
 
-/* Writes each inline image of a create once (content addressed). A full
-   disk answers 507 insufficient_storage. 0 / -1 answered. */
+/* Writes each inline image of a create once (content addressed); one the
+   gateway stored (named) was adopted before. A full disk answers 507
+   insufficient_storage. 0 / -1 answered. */
 static int
 s_blobs_put (scheduler_t *self, zframe_t *identity, const proto_create_render_t *req)
 {
     for (int32_t i = 0; i < req->nblobs; i++) {
         char sha [65], err [256] = "";
+        if (req->blobs [i].name [0])
+            continue;
         if (blob_store_put (self->blobs, req->blobs [i].data, req->blobs [i].len, sha, err) == 0)
             continue;
         bool full = errno == ENOSPC || errno == EDQUOT;
@@ -184,19 +203,60 @@ s_idem_record (scheduler_t *self, job_kind_id_t kind, const char *account,
     return rc;
 }
 
-void
-api_renders_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity,
-                    const char *data, size_t len)
+/* Whether a create names inline images the gateway stored itself. */
+static bool
+s_named_blobs (const proto_create_render_t *req)
+{
+    for (int32_t i = 0; i < req->nblobs; i++)
+        if (req->blobs [i].name [0])
+            return true;
+    return false;
+}
+
+/* Notes (add) or forgets the adoptions of a create's named blobs. */
+static void
+s_adopting (scheduler_t *self, const proto_create_render_t *req, bool add)
+{
+    for (int32_t i = 0; i < req->nblobs; i++)
+        if (req->blobs [i].name [0])
+            scheduler_adopting (self, req->blobs [i].sha256, add);
+}
+
+/* A create naming stored inline images goes to the blob worker first (its
+   answer: api_renders_create_adopted); refused here (key, or no direct
+   writes), its incoming objects are removed. */
+static void
+s_create_adopt (scheduler_t *self, zframe_t *identity, const char *data, size_t len,
+                const proto_create_render_t *req)
+{
+    char account [PROTO_ID_MAX];
+    bool queued = false;
+    if (!api_direct_uploads (self))
+        api_bad_message (self, identity, data, len, "this scheduler takes inline images in the message");
+    else
+    if (api_auth (self, identity, req->rid, req->auth, account) != 0)
+        ;
+    else
+    if (blob_worker_submit (self->adopter, BLOB_JOB_CREATE, identity, data, len) == 0) {
+        s_adopting (self, req, true);
+        queued = true;
+    }
+    else
+        api_error (self, identity, req->rid, 503, "store_unavailable", "The blob store is busy; try again.", NULL);
+    for (int32_t i = 0; !queued && i < req->nblobs; i++)
+        if (req->blobs [i].name [0])
+            api_drop_incoming (self, req->blobs [i].name);
+}
+
+/* A decoded create, its named inline images adopted (adopted) or none named. */
+static void
+s_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity, proto_create_render_t *req_p)
 {
     const s_kind_t *k = &s_kinds [kind];
     const char *scope = job_kinds [kind].create_scope;
-    proto_create_render_t req;
-    memset (&req, 0, sizeof req);
+    proto_create_render_t req = *req_p;
     char err [PROTO_ERR_MAX] = "";
     char account [PROTO_ID_MAX], id [PROTO_ID_MAX];
-    if (proto_create_render_decode (data, len, &req, err))
-        api_bad_message (self, identity, data, len, err);
-    else
     if (k->tasks_exact && req.ntasks != k->tasks_exact) {
         snprintf (err, sizeof err, "a %s has exactly %d task%s", job_kinds [kind].noun,
                   (int) k->tasks_exact, k->tasks_exact == 1 ? "" : "s");
@@ -205,11 +265,17 @@ api_renders_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity,
     else
     if (api_auth (self, identity, req.rid, req.auth, account) == 0
     &&  api_idem_check (self, identity, req.rid, account, scope, req.idem_key, req.idem_fp) == 0
-    &&  s_credits_check (self, identity, req.rid, account, k->price (&req)) == 0
+    &&  s_credits_check (self, identity, req.rid, account, k->price (&req),
+                         kind == JOB_RENDER ? &req : NULL) == 0
     &&  (!k->inputs
          || (s_quota_check (self, identity, req.rid, account, &req) == 0
          &&  s_files_check (self, identity, account, &req) == 0
          &&  s_blobs_put (self, identity, &req) == 0))) {
+        /* a capture's spec holds its cookies and headers: sealed at rest */
+        if (kind == JOB_CAPTURE && self->cfg.has_profile_key
+        &&  api_profiles_seal_spec (self->cfg.profile_key, &req.tasks [0].spec, &req.tasks [0].spec_len))
+            api_error (self, identity, req.rid, 500, "internal_error", "Out of memory.", NULL);
+        else
         if (k->store_create (self->store, account, &req, self->pass.now_ms, id, err)
         ||  job_store_req_set (self->store, id, req.req, err)
         ||  (req.idem_key [0] && s_idem_record (self, kind, account, &req, id, err))) {
@@ -218,12 +284,63 @@ api_renders_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity,
         else {
             log_info (k->created, job_kinds [kind].noun, id, "account", account,
                       "request_id", req.req, NULL);
+            for (int32_t i = 0; i < req.nblobs; i++)
+                sched_metrics_upload_bytes (req.blobs [i].name [0] != '\0', req.blobs [i].name [0]
+                                            ? req.blobs [i].bytes : (int64_t) req.blobs [i].len);
             /* images served from the cache may have finished it: only then is
                the settle probe (which walks every processing render) needed */
             if (api_reply_render (self, identity, req.rid, id, NULL) == 1)
                 self->pass.settle = true;
         }
     }
+}
+
+void
+api_renders_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity,
+                    const char *data, size_t len)
+{
+    proto_create_render_t req;
+    memset (&req, 0, sizeof req);
+    char err [PROTO_ERR_MAX] = "";
+    if (proto_create_render_decode (data, len, &req, err))
+        api_bad_message (self, identity, data, len, err);
+    else
+    if (s_named_blobs (&req) && kind != JOB_RENDER)
+        api_bad_message (self, identity, data, len, "only a render carries inline images");
+    else
+    if (s_named_blobs (&req))
+        s_create_adopt (self, identity, data, len, &req);
+    else
+        s_create (self, kind, identity, &req);
+    proto_create_render_free (&req);
+}
+
+void
+api_renders_create_adopted (scheduler_t *self, zframe_t *identity, const char *data, size_t len,
+                            const char *why, bool bad)
+{
+    proto_create_render_t req;
+    memset (&req, 0, sizeof req);
+    char err [PROTO_ERR_MAX] = "";
+    if (proto_create_render_decode (data, len, &req, err)) {
+        log_error ("an adopted create does not decode", "reason", err, NULL);
+        return;
+    }
+    s_adopting (self, &req, false);
+    if (why [0]) {
+        log_error ("cannot adopt a create's inline images", "reason", why, NULL);
+        if (bad)
+            api_error (self, identity, req.rid, 502, "upload_corrupted",
+                       "The object store did not keep an inline image's bytes as sent; nothing was "
+                       "stored. Send the render again.", "slides");
+        else
+            api_error (self, identity, req.rid, 503, "store_unavailable", "The blob store is unavailable.", NULL);
+    }
+    else
+    if (self->pass.failed)
+        api_error (self, identity, req.rid, 503, "store_unavailable", "The job store is unavailable.", NULL);
+    else
+        s_create (self, JOB_RENDER, identity, &req);
     proto_create_render_free (&req);
 }
 
@@ -410,6 +527,7 @@ api_renders_cancel (scheduler_t *self, zframe_t *identity, const char *data, siz
         return;
     }
     s_stop_running (self, req.id);
+    scheduler_touch (self, req.id);
     self->pass.settle = true;
     scheduler_settle (self);
     if (req.idem_key [0]

@@ -141,6 +141,7 @@ api_review_handle (scheduler_t *self, zframe_t *identity, const char *data, size
         api_reply_json (self, identity, req.rid, 409, obj);
         goto done;
     }
+    scheduler_touch (self, req.id);
     render_event_t ev;
     memset (&ev, 0, sizeof ev);
     if (rc < 0 || (decide && render_event_review (self->store, req.id, self->cfg.public_url,

@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,12 +315,12 @@ s_s3_scan_shard (void *impl, int shard, int64_t older_than_s,
 
 static int
 s_s3_presign (void *impl, const char *method, const char *sha256, const char *content_type,
-              int64_t expires_s, char *out, size_t size, char *err)
+              bool public_, int64_t expires_s, char *out, size_t size, char *err)
 {
     s_s3_t *self = impl;
     char key [S3_KEY_MAX];
     s_key (self, sha256, key);
-    return s3_client_presign (self->client, method, key, content_type, expires_s, out, size, err);
+    return s3_client_presign (self->client, method, key, content_type, public_, expires_s, out, size, err);
 }
 
 /* The key of incoming object name: <prefix>incoming/<name>. */
@@ -330,13 +331,22 @@ s_incoming_key (s_s3_t *self, const char *name, char key [S3_KEY_MAX])
 }
 
 static int
-s_s3_incoming_url (void *impl, const char *name, int64_t expires_s, char *out, size_t size,
-                   char *err)
+s_s3_incoming_url (void *impl, const char *method, const char *name, int64_t expires_s,
+                   char *out, size_t size, char *err)
 {
     s_s3_t *self = impl;
     char key [S3_KEY_MAX];
     s_incoming_key (self, name, key);
-    return s3_client_presign (self->client, "PUT", key, NULL, expires_s, out, size, err);
+    return s3_client_presign (self->client, method, key, NULL, false, expires_s, out, size, err);
+}
+
+static int
+s_s3_incoming_del (void *impl, const char *name)
+{
+    s_s3_t *self = impl;
+    char key [S3_KEY_MAX];
+    s_incoming_key (self, name, key);
+    return s_delete_key (self, key);
 }
 
 /* HEAD of key: 1 there (reply filled), 0 missing, -1 with err. */
@@ -369,22 +379,30 @@ s_s3_adopt (void *impl, const char *name, const char *sha256, int64_t len, const
     s_key (self, sha256, key);
     s3_reply_t reply;
     int there = s_head (self, in, &reply, err);
+    bool bad = there == 0;
     if (there == 0)
         snprintf (err, S_ERR_MAX, "the upload %s is not in the store", name);
     else
     if (there == 1 && (reply.length != (long long) len || strcmp (reply.etag, md5) != 0)) {
         snprintf (err, S_ERR_MAX, "the upload %s has %lld bytes and ETag %.32s, not the %lld bytes"
                   " and MD5 %.32s its result names", name, reply.length, reply.etag, (long long) len, md5);
+        /* never adoptable: gone now rather than at the sweep */
+        s_delete_key (self, in);
+        bad = true;
         there = 0;
     }
     s3_reply_reset (&reply);
-    if (there != 1)
+    if (there != 1) {
+        errno = bad ? EBADMSG : EIO;
         return -1;
+    }
     int have = s_head (self, key, &reply, err);
     bool same = have == 1 && reply.length == (long long) len;
     s3_reply_reset (&reply);
-    if (have < 0)
+    if (have < 0) {
+        errno = EIO;
         return -1;
+    }
     if (!same) {
         /* a copy inside the store: the bytes never leave it */
         /* bucket names, prefixes and incoming names need no escaping */
@@ -395,6 +413,7 @@ s_s3_adopt (void *impl, const char *name, const char *sha256, int64_t len, const
         if (s3_client_request (self->client, "PUT", key, NULL, "", 0, headers, S3_ERROR_BODY_MAX,
                                &reply, why)) {
             snprintf (err, S_ERR_MAX, "s3 %s", why);
+            errno = EIO;
             return -1;
         }
         char etag [80] = "";
@@ -407,8 +426,10 @@ s_s3_adopt (void *impl, const char *name, const char *sha256, int64_t len, const
             s_http_error (err, what, &reply);
         }
         s3_reply_reset (&reply);
-        if (!copied)
+        if (!copied) {
+            errno = EIO;
             return -1;
+        }
     }
     s_delete_key (self, in);          /* when it fails, the sweep removes it */
     return 0;
@@ -425,5 +446,5 @@ blob_s3_set_list_page (blob_store_t *store, int keys)
 static const blob_backend_t s_s3_ops = {
     .name = "s3", .put = s_s3_put, .get = s_s3_get, .del = s_s3_delete,
     .scan_shard = s_s3_scan_shard, .destroy = s_s3_destroy, .presign = s_s3_presign,
-    .incoming_url = s_s3_incoming_url, .adopt = s_s3_adopt,
+    .incoming_url = s_s3_incoming_url, .incoming_del = s_s3_incoming_del, .adopt = s_s3_adopt,
 };

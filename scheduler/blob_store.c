@@ -168,9 +168,9 @@ blob_store_delete (blob_store_t *self, const char *sha256)
     return self->ops->del (self->impl, sha256);
 }
 
-int
-blob_store_presign (blob_store_t *self, const char *method, const char *sha256,
-                    const char *content_type, int64_t expires_s, char *out, size_t size, char *err)
+static int
+s_presign (blob_store_t *self, const char *method, const char *sha256, const char *content_type,
+           bool public_, int64_t expires_s, char *out, size_t size, char *err)
 {
     assert (self && method && out && err);
     if (!s_name_valid (sha256)) {
@@ -185,7 +185,21 @@ blob_store_presign (blob_store_t *self, const char *method, const char *sha256,
         snprintf (err, S_ERR_MAX, "the %s blob store makes no presigned URLs", self->ops->name);
         return -1;
     }
-    return self->ops->presign (self->impl, method, sha256, content_type, expires_s, out, size, err);
+    return self->ops->presign (self->impl, method, sha256, content_type, public_, expires_s, out, size, err);
+}
+
+int
+blob_store_presign (blob_store_t *self, const char *method, const char *sha256,
+                    const char *content_type, int64_t expires_s, char *out, size_t size, char *err)
+{
+    return s_presign (self, method, sha256, content_type, false, expires_s, out, size, err);
+}
+
+int
+blob_store_presign_public (blob_store_t *self, const char *sha256, const char *content_type,
+                           int64_t expires_s, char *out, size_t size, char *err)
+{
+    return s_presign (self, "GET", sha256, content_type, true, expires_s, out, size, err);
 }
 
 int
@@ -372,7 +386,28 @@ blob_store_incoming_url (blob_store_t *self, const char *name, int64_t expires_s
         snprintf (err, S_ERR_MAX, "incoming name \"%.40s\" is not a safe key", name);
         return -1;
     }
-    return self->ops->incoming_url (self->impl, name, expires_s, out, size, err);
+    return self->ops->incoming_url (self->impl, "PUT", name, expires_s, out, size, err);
+}
+
+int
+blob_store_incoming_delete_url (blob_store_t *self, const char *name, int64_t expires_s,
+                                char *out, size_t size, char *err)
+{
+    assert (self && name && out && err);
+    if (!blob_store_direct (self) || !s_incoming_name_ok (name)) {
+        snprintf (err, S_ERR_MAX, "no direct writes, or incoming name \"%.40s\" is not a safe key", name);
+        return -1;
+    }
+    return self->ops->incoming_url (self->impl, "DELETE", name, expires_s, out, size, err);
+}
+
+int
+blob_store_incoming_delete (blob_store_t *self, const char *name)
+{
+    assert (self && name);
+    if (!blob_store_direct (self) || !s_incoming_name_ok (name))
+        return -1;
+    return self->ops->incoming_del (self->impl, name);
 }
 
 int
@@ -386,6 +421,7 @@ blob_store_adopt (blob_store_t *self, const char *name, const char *sha256, int6
     }
     if (!s_incoming_name_ok (name) || strlen (sha256) != 64 || len < 0) {
         snprintf (err, S_ERR_MAX, "adopt: bad incoming name, sha256 or length");
+        errno = EINVAL;
         return -1;
     }
     return self->ops->adopt (self->impl, name, sha256, len, md5, err);

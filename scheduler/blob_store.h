@@ -28,10 +28,11 @@ typedef struct {
     void  (*destroy) (void *impl);
     /* NULL when the backend makes no URLs (files) */
     int   (*presign) (void *impl, const char *method, const char *sha256, const char *content_type,
-                      int64_t expires_s, char *out, size_t size, char *err);
+                      bool public_, int64_t expires_s, char *out, size_t size, char *err);
     /* NULL when renderers cannot write to the store themselves (files) */
-    int   (*incoming_url) (void *impl, const char *name, int64_t expires_s, char *out, size_t size,
-                           char *err);
+    int   (*incoming_url) (void *impl, const char *method, const char *name, int64_t expires_s,
+                           char *out, size_t size, char *err);
+    int   (*incoming_del) (void *impl, const char *name);
     int   (*adopt) (void *impl, const char *name, const char *sha256, int64_t len, const char *md5,
                     char *err);
 } blob_backend_t;
@@ -82,6 +83,13 @@ int blob_store_delete (blob_store_t *self, const char *sha256);
 int blob_store_presign (blob_store_t *self, const char *method, const char *sha256,
                         const char *content_type, int64_t expires_s, char *out, size_t size, char *err);
 
+/* A presigned GET as blob_store_presign makes, for a user's client: made
+   for the store's public endpoint when EASEL_BLOB_URL names one
+   (public_endpoint=), else for its endpoint. The redirect of GET
+   /v1/files/{id}. */
+int blob_store_presign_public (blob_store_t *self, const char *sha256, const char *content_type,
+                               int64_t expires_s, char *out, size_t size, char *err);
+
 /* Direct writes (an object store): a renderer PUTs a result to a URL made
    here for it, under <prefix>incoming/<name>, and the store adopts it as
    the blob of its sha256, so no image byte passes through the scheduler.
@@ -94,15 +102,26 @@ bool blob_store_direct (blob_store_t *self);
 void blob_store_incoming_name (const char *task_id, int attempt, char name [BLOB_INCOMING_NAME_MAX]);
 
 /* A presigned PUT of the incoming object `name` ([A-Za-z0-9._-], at most
-   80 bytes: the task id and attempt) for expires_s seconds. 0 / -1 with err. */
+   80 bytes: the task id and attempt, or an upload's id) for expires_s
+   seconds. 0 / -1 with err. */
 int blob_store_incoming_url (blob_store_t *self, const char *name, int64_t expires_s,
                              char *out, size_t size, char *err);
+
+/* The same for a DELETE of it: an uploader that could not finish removes
+   what it left. */
+int blob_store_incoming_delete_url (blob_store_t *self, const char *name, int64_t expires_s,
+                                    char *out, size_t size, char *err);
+
+/* Removes the incoming object `name` (a missing one is fine). 0 / -1. */
+int blob_store_incoming_delete (blob_store_t *self, const char *name);
 
 /* Makes incoming object `name` the blob sha256: it must be there with
    `len` bytes and the MD5 (hex) the renderer reported as its ETag, or err
    says which differs; then it is copied inside the store to the blob's
    key (unless that blob is already there) and the incoming object removed.
-   0 / -1 with err (the incoming object is left for the sweep). */
+   0 / -1 with err. errno is EBADMSG when the object is missing or not as
+   named (then it is removed: it can never be adopted), else the store
+   failed (the incoming object is left for the sweep). */
 int blob_store_adopt (blob_store_t *self, const char *name, const char *sha256, int64_t len,
                       const char *md5, char *err);
 

@@ -1,9 +1,11 @@
 /*  dispatch.c: which task goes to which renderer (see dispatch.h).
     Thread: the scheduler's loop, in the pass's transaction. */
 #include "dispatch.h"
+#include "api_profiles.h"
 #include "log.h"
 #include "sched_metrics.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +81,10 @@ dispatch_drop (scheduler_t *self, renderer_t *r, const char *reason)
     snprintf (count, sizeof count, "%d", n);
     log_info ("renderer gone", "renderer", r->name, "reason", reason, "requeued", count, NULL);
     sched_metrics_requeued ("renderer_gone", n);
-    if (n > 0)
+    if (n > 0) {
         self->pass.settle = true;
+        sched_state_reset (self->state);     /* requeued in bulk: renders not named */
+    }
     renderer_table_remove (self->fleet, r);
 }
 
@@ -144,6 +148,7 @@ dispatch_run (scheduler_t *self)
         if (rc != 1)
             return;
         best->leased++;                 /* task.req came with the lease */
+        scheduler_touch (self, task.render_id);
         task_reqs_put (self->reqs, task.task_id, task.req);
         char attempt [16];
         snprintf (attempt, sizeof attempt, "%d", (int) task.attempt);
@@ -170,6 +175,13 @@ dispatch_run (scheduler_t *self)
                 task.bg_blob_sha256 [0] = 0;
             }
         }
+        bool sealed = api_profiles_spec_sealed (task.spec, task.spec_len);
+        if (sealed && api_profiles_open_spec (self->cfg.has_profile_key ? self->cfg.profile_key : NULL,
+                                              &task.spec, &task.spec_len)) {
+            /* sent empty: the renderer answers bad_task and the job fails */
+            log_error ("a capture spec does not open with EASEL_PROFILE_KEY", "task", task.task_id, NULL);
+            task.spec_len = 0;
+        }
         sched_metrics_input_bytes ((int64_t) (task.blob_len + task.bg_blob_len));
         msgpack_sbuffer sb;
         msgpack_sbuffer_init (&sb);
@@ -178,6 +190,10 @@ dispatch_run (scheduler_t *self)
                             task.attempt);
         else
             log_error ("cannot encode a task", "task", task.task_id, NULL);
+        if (sealed) {
+            sodium_memzero (sb.data, sb.size);
+            sodium_memzero (task.spec, task.spec_len);
+        }
         msgpack_sbuffer_destroy (&sb);
         proto_task_free (&task);
     }

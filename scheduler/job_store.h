@@ -39,6 +39,22 @@ job_store_t *job_store_open (const char *data_dir, char *err);
 job_store_t *job_store_open_beside (const char *data_dir, char *err);
 void job_store_destroy (job_store_t **self_p);
 
+/* `easel migrate`: copies every row of the SQLite store under data_dir
+   (<data_dir>/easel.db, migrated to this Easel's schema first) into the
+   PostgreSQL database at url (its schema made if missing), in one
+   PostgreSQL transaction: all of it or nothing. The meta row (the secret
+   file URLs are signed with) comes along, so links already handed out stay
+   valid; identity counters continue after the copied rows. Refused with
+   err, nothing written, when the PostgreSQL database already holds state
+   (any row past its meta), a scheduler holds its lease, or a table of
+   either side is one this Easel does not know. Neither side may have a
+   scheduler running: the caller holds the data dir's lock. For each table
+   copied, tables (when not NULL) is called with its name and row count.
+   0 / -1. */
+typedef void (job_store_copied_fn) (const char *table, int64_t rows, void *arg);
+int job_store_copy_to_pg (const char *data_dir, const char *url, job_store_copied_fn *tables, void *arg,
+                          char *err);
+
 /* ---- accounts and API keys (used by the CLI and by the scheduler) -------- */
 
 #define JOB_STORE_UNLIMITED (-1)
@@ -116,6 +132,15 @@ int job_store_render_create (job_store_t *self, const char *account_id,
                              const proto_create_render_t *req, int64_t now_ms,
                              char render_id [PROTO_ID_MAX], char *err);
 
+/* How many of req's tasks the account's image cache would serve now (a
+   succeeded image of the same key whose bytes are still stored): the
+   images a create of req would not be charged for. 0 / -1. */
+int job_store_render_cache_hits (job_store_t *self, const char *account_id,
+                                 const proto_create_render_t *req, int64_t *hits, char *err);
+/* Whether the account's image cache holds an image of this cache key
+   (store_backend.h's store_cache_key) whose bytes are still stored. 1 / 0 / -1. */
+int job_store_cache_has (job_store_t *self, const char *account_id, const char *key, char *err);
+
 /* Creates a capture job: a render row whose id is job_... (new id into
    job_id) with one queued task cap_... holding req->tasks[0]'s spec, priced
    JOB_STORE_CAPTURE_PRICE_MAX until its RESULT states the real price. The
@@ -128,7 +153,7 @@ int job_store_capture_create (job_store_t *self, const char *account_id,
 
 /* Fills `out` (zeroed by the caller; free with proto_render_free) with the
    render and every task as an image; succeeded images get a signed file URL
-   valid until now + EASEL_FILE_URL_TTL_S. When account_id is not NULL the
+   valid until EASEL_SIGNED_EXP (now_ms, EASEL_FILE_URL_TTL_S). When account_id is not NULL the
    render must belong to it. rid is left alone. 0; -1 with err "not found"
    or a SQLite reason. */
 int job_store_render_get (job_store_t *self, const char *render_id, const char *account_id,
@@ -493,6 +518,10 @@ int job_store_render_running (job_store_t *self, const char *render_id,
    by render/job id or by task id ("" when none). 0 / -1. */
 int job_store_req_set (job_store_t *self, const char *object_id, const char *req, char *err);
 int job_store_req_get (job_store_t *self, const char *object_id, char req [PROTO_ID_MAX]);
+
+/* The render (or job) task_id belongs to, into render_id ("" when no task
+   has that id). 0; -1 on a store error (render_id ""). */
+int job_store_task_render (job_store_t *self, const char *task_id, char render_id [PROTO_ID_MAX]);
 
 /* ---- storage --------------------------------------------------------------
    Inline images (CREATE_RENDER blobs) are recorded once in blobs and named by

@@ -176,15 +176,17 @@ s_configure (scheduler_config_t *self, int argc, char **argv, const char **metri
                   "(see PostgreSQL); the CLI's keys, credits and backup read it too" },
         { .env = "EASEL_BLOB_URL", .kind = CONFIG_TEXT, .shown = "unset (files under the data dir)",
           .help = "where image bytes live: `s3://bucket/prefix?endpoint=URL&region=R&path_style=1` "
-                  "for an S3-compatible store (see Blob storage)" },
+                  "for an S3-compatible store (`&public_endpoint=URL`: the host download redirects "
+                  "name; see Blob storage)" },
         { .flag = "--blob-redirect-s", .env = "EASEL_BLOB_REDIRECT_S", .kind = CONFIG_INT,
           .num = EASEL_BLOB_REDIRECT_S, .min = 0, .max = 7 * 24 * 3600,
           .help = "with the S3 store, `GET /v1/files/{id}` answers 302 to a presigned GET living this "
                   "long (never past a signed URL's expiry); 0 streams the bytes through Easel instead",
           .out_num = &self->blob_redirect_s },
         { .flag = "--blob-via-scheduler", .env = "EASEL_BLOB_VIA_SCHEDULER", .kind = CONFIG_BOOL,
-          .help = "with the S3 store, renderers still get input images and send results through the "
-                  "scheduler (by default they GET and PUT them with URLs it presigns per task)",
+          .help = "with the S3 store, renderers still get input images and send results, and gateways "
+                  "send uploads and inline images, through the scheduler (by default they GET and PUT "
+                  "them with URLs it presigns)",
           .out_bool = &self->blob_via_scheduler },
         { .flag = "--standby", .env = "EASEL_STANDBY", .kind = CONFIG_BOOL,
           .help = "wait for the data dir a running scheduler holds and take over when it stops or "
@@ -291,9 +293,10 @@ main (int argc, char **argv)
     self->blobs = blob_store_open (self->cfg.data_dir, getenv ("EASEL_BLOB_URL"), err);
     if (!self->blobs)
         log_fatal ("cannot open the blob store", "reason", err, NULL);
-    /* renderers store their results themselves: adopting them is the
-       store's round trips, made on the blob worker's thread */
-    if (blob_store_direct (self->blobs) && !self->cfg.blob_via_scheduler
+    /* an object store's slow calls (adopting what renderers and gateways
+       stored, the orphan listing, streamed reads) run on the blob worker's
+       threads, with --blob-via-scheduler too (then nothing is adopted) */
+    if (blob_store_direct (self->blobs)
     &&  !(self->adopter = blob_worker_new (self->cfg.data_dir, getenv ("EASEL_BLOB_URL"), err)))
         log_fatal ("cannot start the blob worker", "reason", err, NULL);
     /* a lease from a previous run has no renderer any more */

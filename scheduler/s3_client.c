@@ -56,35 +56,46 @@ s_bucket_valid (const char *b)
         && b [0] != '.' && b [0] != '-' && b [n - 1] != '.' && b [n - 1] != '-';
 }
 
-/* Splits endpoint URL `ep` into loc->scheme and loc->host (no path). */
+/* Splits endpoint URL `ep` into scheme_out (8 bytes) and host_out (no
+   path; S3_ENDPOINT_MAX + 1 bytes); what names the parameter in err. */
 static int
-s_endpoint_set (s3_location_t *loc, const char *ep, char *err)
+s_endpoint_split (const char *ep, const char *what, char *scheme_out, char *host_out, char *err)
 {
     const char *host = NULL;
     if (strncmp (ep, "http://", 7) == 0) {
-        snprintf (loc->scheme, sizeof loc->scheme, "http");
+        snprintf (scheme_out, 8, "http");
         host = ep + 7;
     }
     else
     if (strncmp (ep, "https://", 8) == 0) {
-        snprintf (loc->scheme, sizeof loc->scheme, "https");
+        snprintf (scheme_out, 8, "https");
         host = ep + 8;
     }
     else {
-        snprintf (err, S_ERR_MAX, "EASEL_BLOB_URL endpoint must be an http:// or https:// URL");
+        snprintf (err, S_ERR_MAX, "EASEL_BLOB_URL %s must be an http:// or https:// URL", what);
         return -1;
     }
     size_t n = strlen (host);
     while (n > 0 && host [n - 1] == '/')
         n--;
     if (n == 0 || n > S3_ENDPOINT_MAX || strcspn (host, "/?#@ ") < n) {
-        snprintf (err, S_ERR_MAX, "EASEL_BLOB_URL endpoint must be scheme://host[:port] "
-                  "(no path, no user) under %d bytes", S3_ENDPOINT_MAX);
+        snprintf (err, S_ERR_MAX, "EASEL_BLOB_URL %s must be scheme://host[:port] "
+                  "(no path, no user) under %d bytes", what, S3_ENDPOINT_MAX);
         return -1;
     }
-    memcpy (loc->host, host, n);
-    loc->host [n] = 0;
+    memcpy (host_out, host, n);
+    host_out [n] = 0;
     return 0;
+}
+
+void
+s3_location_public (const s3_location_t *loc, s3_location_t *out)
+{
+    *out = *loc;
+    if (loc->public_host [0]) {
+        memcpy (out->scheme, loc->public_scheme, sizeof out->scheme);
+        memcpy (out->host, loc->public_host, sizeof out->host);
+    }
 }
 
 int
@@ -131,7 +142,7 @@ s3_location_parse (const char *url, s3_location_t *loc, char *err)
         p += strcspn (p, "?");
     }
     snprintf (loc->region, sizeof loc->region, "us-east-1");
-    char endpoint [S3_ENDPOINT_MAX + 16] = "";
+    char endpoint [S3_ENDPOINT_MAX + 16] = "", public_ep [S3_ENDPOINT_MAX + 16] = "";
     if (*p == '?')
         p++;
     while (*p) {
@@ -152,6 +163,9 @@ s3_location_parse (const char *url, s3_location_t *loc, char *err)
         if (klen == 8 && memcmp (p, "endpoint", 8) == 0)
             snprintf (endpoint, sizeof endpoint, "%s", val);
         else
+        if (klen == 15 && memcmp (p, "public_endpoint", 15) == 0)
+            snprintf (public_ep, sizeof public_ep, "%s", val);
+        else
         if (klen == 6 && memcmp (p, "region", 6) == 0) {
             if (!*val || strlen (val) > S3_REGION_MAX
             ||  strspn (val, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen (val)) {
@@ -170,7 +184,7 @@ s3_location_parse (const char *url, s3_location_t *loc, char *err)
         }
         else {
             snprintf (err, S_ERR_MAX, "EASEL_BLOB_URL has an unknown parameter %.*s "
-                      "(endpoint, region, path_style)", (int) (klen < 40 ? klen : 40), p);
+                      "(endpoint, region, path_style, public_endpoint)", (int) (klen < 40 ? klen : 40), p);
             return -1;
         }
         p += n;
@@ -179,10 +193,13 @@ s3_location_parse (const char *url, s3_location_t *loc, char *err)
     }
     if (!*endpoint)
         snprintf (endpoint, sizeof endpoint, "https://s3.%s.amazonaws.com", loc->region);
-    if (s_endpoint_set (loc, endpoint, err))
+    if (s_endpoint_split (endpoint, "endpoint", loc->scheme, loc->host, err))
+        return -1;
+    if (*public_ep && s_endpoint_split (public_ep, "public_endpoint", loc->public_scheme, loc->public_host, err))
         return -1;
     /* a dotted bucket has no valid certificate as a host name under TLS */
-    if (!loc->path_style && strchr (loc->bucket, '.') && strcmp (loc->scheme, "https") == 0) {
+    if (!loc->path_style && strchr (loc->bucket, '.')
+    &&  (strcmp (loc->scheme, "https") == 0 || strcmp (loc->public_scheme, "https") == 0)) {
         snprintf (err, S_ERR_MAX, "EASEL_BLOB_URL bucket with dots needs path_style=1 over https");
         return -1;
     }
@@ -260,10 +277,13 @@ s3_client_destroy (s3_client_t **self_p)
 
 int
 s3_client_presign (s3_client_t *self, const char *method, const char *key, const char *content_type,
-                   int64_t expires_s, char *out, size_t size, char *err)
+                   bool public_, int64_t expires_s, char *out, size_t size, char *err)
 {
     assert (self);
-    return s3_presign (&self->loc, self->access_key, self->secret_key, method, key, content_type,
+    s3_location_t loc = self->loc;
+    if (public_)
+        s3_location_public (&self->loc, &loc);
+    return s3_presign (&loc, self->access_key, self->secret_key, method, key, content_type,
                        (int64_t) time (NULL), expires_s, out, size, NULL, 0, err);
 }
 

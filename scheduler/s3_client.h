@@ -33,11 +33,17 @@ typedef struct {
     char scheme [8];                      /* "http" or "https" */
     char host [S3_ENDPOINT_MAX + 1];      /* endpoint host[:port], no path */
     bool path_style;                      /* endpoint/bucket/key, else bucket.host/key */
+    /* public_endpoint: the store as users reach it (redirects); "" = the endpoint */
+    char public_scheme [8];
+    char public_host [S3_ENDPOINT_MAX + 1];
 } s3_location_t;
 
-/* Parses `s3://bucket[/prefix][?endpoint=URL&region=R&path_style=0|1]`
+/* Parses `s3://bucket[/prefix][?endpoint=URL&region=R&path_style=0|1&public_endpoint=URL]`
    (query values may be percent-encoded). Defaults: region us-east-1,
-   endpoint https://s3.<region>.amazonaws.com, virtual-hosted addressing.
+   endpoint https://s3.<region>.amazonaws.com, virtual-hosted addressing,
+   no public endpoint (redirects name `endpoint`). public_endpoint is the
+   same store under the name users reach (a proxy that keeps the Host):
+   only URLs handed to users are made for it (s3_client_presign's public_).
    Bucket names are 3..63 of [a-z0-9.-]; a prefix is [A-Za-z0-9._-/].
    0, or -1 with a one-line reason naming the part in err (256 bytes). */
 int s3_location_parse (const char *url, s3_location_t *loc, char *err);
@@ -82,10 +88,15 @@ int s3_client_request (s3_client_t *self, const char *method, const char *key, c
 
 /* A presigned URL (s3_presign.h) of `method` on `key` with this client's
    location and credentials, valid expires_s seconds from now (content_type:
-   NULL, or the Content-Type a GET is answered with). 0 / -1 with a reason
-   in err. */
+   NULL, or the Content-Type a GET is answered with). public_: for the
+   location's public endpoint when it has one (signed for that host). 0 /
+   -1 with a reason in err. */
 int s3_client_presign (s3_client_t *self, const char *method, const char *key, const char *content_type,
-                       int64_t expires_s, char *out, size_t size, char *err);
+                       bool public_, int64_t expires_s, char *out, size_t size, char *err);
+
+/* loc as users reach it: its public endpoint in place of its endpoint
+   (a copy of loc when it has none). */
+void s3_location_public (const s3_location_t *loc, s3_location_t *out);
 
 /* Copies the text of the first <tag>...</tag> of xml (len bytes) into out
    (size bytes) with the five XML entities decoded. Returns a pointer just

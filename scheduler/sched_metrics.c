@@ -8,7 +8,7 @@ static metrics_series_t *s_leases, *s_failed_retry, *s_failed_final, *s_exhauste
 static metrics_series_t *s_requeue_expired, *s_requeue_gone, *s_expired;
 static metrics_series_t *s_queued, *s_in_flight, *s_renderers, *s_free_slots;
 static metrics_series_t *s_commit_seconds, *s_group_size;
-static metrics_series_t *s_result_bus, *s_result_store, *s_input_bus;
+static metrics_series_t *s_result_bus, *s_result_store, *s_input_bus, *s_upload_bus, *s_upload_store;
 
 void
 sched_metrics_init (void)
@@ -55,6 +55,19 @@ sched_metrics_init (void)
                          "Bytes of input images (screenshots, backgrounds) the scheduler sent to "
                          "renderers on the bus; 0 when renderers read them from the object store.", NULL);
     s_input_bus = metrics_get (f);
+    f = metrics_counter ("easel_scheduler_upload_bytes_total",
+                         "Bytes of uploaded files (POST /v1/files) and of renders' inline images, by how "
+                         "they reached the blob store: through the scheduler on the bus, or put there "
+                         "by the gateway itself.", "path");
+    s_upload_bus = metrics_get (f, "bus");
+    s_upload_store = metrics_get (f, "gateway");
+}
+
+void
+sched_metrics_upload_bytes (bool direct, int64_t n)
+{
+    if (n > 0)
+        metrics_inc (direct ? s_upload_store : s_upload_bus, (uint64_t) n);
 }
 
 void

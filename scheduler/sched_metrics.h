@@ -20,6 +20,8 @@ void sched_metrics_commit (double seconds, int group_size);
 void sched_metrics_result_bytes (bool direct, int64_t n);
 /* input image bytes a TASK carried on the bus */
 void sched_metrics_input_bytes (int64_t n);
+/* an uploaded file's or inline image's bytes: direct, the gateway put them in the store */
+void sched_metrics_upload_bytes (bool direct, int64_t n);
 double sched_metrics_now (void);
 
 #endif

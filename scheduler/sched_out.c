@@ -28,7 +28,16 @@ typedef struct {
     int64_t seq;
 } s_hint_t;
 
+typedef struct {
+    char   topic [PROTO_SHORT_MAX];
+    char  *body;                              /* NULL: empty, or a reset for want of memory */
+    size_t len;
+} s_state_t;
+
 struct _sched_out_t {
+    s_state_t *states;                        /* the state stream's messages of this pass */
+    size_t    nstates, states_cap;
+    int64_t   state_seq;                      /* the last state seq published */
     s_msg_t  *out;
     size_t    nout, out_cap;
     s_hint_t *pubs;
@@ -61,6 +70,9 @@ sched_out_destroy (sched_out_t **self_p)
     for (size_t i = 0; i < self->nout; i++)
         s_msg_free (&self->out [i]);
     free (self->out);
+    for (size_t i = 0; i < self->nstates; i++)
+        free (self->states [i].body);
+    free (self->states);
     free (self->pubs);
     free (self->unsent);
     free (self);
@@ -168,8 +180,50 @@ sched_out_pub (sched_out_t *self, const char *type, const char *object_id, int64
 }
 
 void
+sched_out_state (sched_out_t *self, const char *topic, const char *body, size_t len)
+{
+    if (util_grow ((void **) &self->states, &self->states_cap, self->nstates, sizeof *self->states)) {
+        /* no room to say what changed: the last message of the pass becomes
+           a reset (there is always one when any was queued) */
+        log_error ("out of memory queueing a state message: the gateways start over", NULL);
+        if (self->nstates > 0) {
+            s_state_t *last = &self->states [self->nstates - 1];
+            free (last->body);
+            last->body = NULL;
+            last->len = 0;
+            snprintf (last->topic, sizeof last->topic, "%s", PROTO_TOPIC_STATE_RESET);
+        }
+        return;
+    }
+    s_state_t *s = &self->states [self->nstates++];
+    snprintf (s->topic, sizeof s->topic, "%s", topic);
+    s->body = body && len ? malloc (len) : NULL;
+    s->len = s->body ? len : 0;
+    if (s->body)
+        memcpy (s->body, body, len);
+    else
+    if (body && len)
+        snprintf (s->topic, sizeof s->topic, "%s", PROTO_TOPIC_STATE_RESET);
+}
+
+int64_t
+sched_out_state_seq (sched_out_t *self)
+{
+    return self->state_seq;
+}
+
+static void
+s_states_drop (sched_out_t *self)
+{
+    for (size_t i = 0; i < self->nstates; i++)
+        free (self->states [i].body);
+    self->nstates = 0;
+}
+
+void
 sched_out_rollback (sched_out_t *self, zsock_t *api, bool full)
 {
+    s_states_drop (self);
     size_t n = self->nout;
     s_msg_t *old = self->out;
     self->out = NULL;
@@ -203,9 +257,31 @@ sched_out_publish (zsock_t *pub, const char *topic, const char *object_id, int64
 }
 
 void
+sched_out_heartbeat (sched_out_t *self, zsock_t *pub, int64_t state_epoch)
+{
+    proto_simple_t s;
+    memset (&s, 0, sizeof s);
+    s.last_seq = self->last_seq;
+    s.state_epoch = state_epoch;
+    s.state_seq = self->state_seq;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    if (proto_simple_encode (&s, &sb) == 0)
+        bus_publish (pub, PROTO_TOPIC_HEARTBEAT, self->last_seq, sb.data, sb.size);
+    msgpack_sbuffer_destroy (&sb);
+}
+
+void
 sched_out_flush (sched_out_t *self, zsock_t *work, zsock_t *pub,
                  sched_out_failed_fn *failed, void *arg)
 {
+    /* the stream first: a reply must not reach anyone before its change */
+    for (size_t i = 0; i < self->nstates; i++) {
+        s_state_t *s = &self->states [i];
+        if (bus_publish (pub, s->topic, ++self->state_seq, s->body ? s->body : "", s->len) != 0)
+            log_warn ("state message not published", "topic", s->topic, NULL);
+    }
+    s_states_drop (self);
     for (size_t i = 0; i < self->nout; i++) {
         s_msg_t *o = &self->out [i];
         if (bus_send (o->sock, o->identity, o->cmd, o->body, o->len) != 0) {

@@ -46,6 +46,14 @@ void sched_out_bad_message (sched_out_t *self, zsock_t *sock, zframe_t *identity
    of memory (nothing queued: the webhooker finds the event on its next poll). */
 int sched_out_pub (sched_out_t *self, const char *type, const char *object_id, int64_t seq);
 
+/* Queues one message of the render state stream (sched_state.h) on topic
+   with body (copied; NULL: empty). The flush numbers it with the next state
+   seq and publishes it before any other message of the pass. On out of
+   memory a reset is published in its place (a gateway then starts over). */
+void sched_out_state (sched_out_t *self, const char *topic, const char *body, size_t len);
+/* The last state seq a flush published (0 before the first). */
+int64_t sched_out_state_seq (sched_out_t *self);
+
 /* The pass rolled back: every message queued on `api` becomes a 503
    store_unavailable (507 insufficient_storage when full), everything else
    and every hint is dropped. */
@@ -54,7 +62,9 @@ void sched_out_rollback (sched_out_t *self, zsock_t *api, bool full);
 /* Called for each message to `work` whose send failed, with errno. */
 typedef void (sched_out_failed_fn) (zframe_t *identity, int error, void *arg);
 
-/* Sends everything queued (a committed pass), then the hints on pub. A
+/* Publishes the state messages on pub, then sends everything queued (a
+   committed pass: no reply leaves before the changes it answers for are
+   on the stream), then the hints on pub. A
    failed send is logged; on `work` it is reported to failed(arg) and a
    TASK is kept for sched_out_unsent_drain. */
 void sched_out_flush (sched_out_t *self, zsock_t *work, zsock_t *pub,
@@ -66,6 +76,9 @@ void sched_out_unsent_drain (sched_out_t *self, sched_out_unsent_fn *fn, void *a
 
 /* Publishes one hint now: [topic][seq] with body {rid: object_id, last_seq: seq}. */
 void sched_out_publish (zsock_t *pub, const char *topic, const char *object_id, int64_t seq);
+/* Publishes the heartbeat on the events socket: the highest event seq,
+   and the state stream's epoch and last state seq. */
+void sched_out_heartbeat (sched_out_t *self, zsock_t *pub, int64_t state_epoch);
 /* The highest seq published by a flush (or set at start-up). */
 int64_t sched_out_last_seq (sched_out_t *self);
 void sched_out_set_last_seq (sched_out_t *self, int64_t seq);

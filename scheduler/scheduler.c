@@ -5,6 +5,8 @@
     scheduler_destroy; the sockets and stores belong to whoever set them. */
 #include "scheduler.h"
 #include "api.h"
+#include "api_files.h"
+#include "api_renders.h"
 #include "dispatch.h"
 #include "log.h"
 #include "render_event.h"
@@ -23,7 +25,8 @@ scheduler_init (scheduler_t *self)
     self->out = sched_out_new ();
     self->fleet = renderer_table_new ();
     self->reqs = task_reqs_new ();
-    if (self->out && self->fleet && self->reqs)
+    self->state = sched_state_new ();
+    if (self->out && self->fleet && self->reqs && self->state)
         return 0;
     scheduler_destroy (self);
     return -1;
@@ -35,9 +38,29 @@ scheduler_destroy (scheduler_t *self)
     sched_out_destroy (&self->out);
     renderer_table_destroy (&self->fleet);
     task_reqs_destroy (&self->reqs);
+    sched_state_destroy (&self->state);
     free (self->sweep.unlink);
     self->sweep.unlink = NULL;
     self->sweep.nunlink = self->sweep.unlink_cap = 0;
+    free (self->sweep.adopting);
+    self->sweep.adopting = NULL;
+    self->sweep.nadopting = self->sweep.adopting_cap = 0;
+}
+
+void
+scheduler_adopting (scheduler_t *self, const char *sha256, bool add)
+{
+    scheduler_sweep_t *w = &self->sweep;
+    if (add) {
+        if (util_grow ((void **) &w->adopting, &w->adopting_cap, w->nadopting, sizeof *w->adopting) == 0)
+            snprintf (w->adopting [w->nadopting++], 65, "%s", sha256);
+        return;
+    }
+    for (size_t i = 0; i < w->nadopting; i++)
+        if (strcmp (w->adopting [i], sha256) == 0) {
+            memcpy (w->adopting [i], w->adopting [--w->nadopting], 65);
+            return;
+        }
 }
 
 void
@@ -47,6 +70,22 @@ scheduler_store_failed (scheduler_t *self, const char *what, const char *err)
     self->pass.failed = true;
     if (job_store_is_full (self->store))
         self->pass.full = true;
+}
+
+void
+scheduler_touch (scheduler_t *self, const char *render_id)
+{
+    sched_state_touch (self->state, render_id);
+}
+
+void
+scheduler_touch_task (scheduler_t *self, const char *task_id)
+{
+    char render_id [PROTO_ID_MAX];
+    if (job_store_task_render (self->store, task_id, render_id) != 0)
+        sched_state_reset (self->state);     /* which render is not known: all */
+    else
+        sched_state_touch (self->state, render_id);
 }
 
 /* Reads one message from sock and applies it. */
@@ -80,17 +119,58 @@ s_recv_one (scheduler_t *self, zsock_t *sock)
     bus_msg_free (&msg);
 }
 
-/* One adoption the blob worker finished, applied in this pass. */
+static int s_blob_known (const char *sha256, void *arg);
+
+/* The orphan candidates a LIST found (64 hex each): those no row names and
+   no adoption in flight holds are removed now, in the pass that checked. */
+static void
+s_orphans (scheduler_t *self, const char *names, size_t len)
+{
+    int removed = 0;
+    for (size_t i = 0; i + 64 <= len && !self->pass.failed; i += 64) {
+        char sha [65];
+        memcpy (sha, names + i, 64);
+        sha [64] = 0;
+        if (s_blob_known (sha, self) == 0 && blob_store_delete (self->blobs, sha) == 0)
+            removed++;
+    }
+    if (removed > 0) {
+        char count [16];
+        snprintf (count, sizeof count, "%d", removed);
+        log_info ("orphan blobs removed", "count", count, NULL);
+    }
+}
+
+/* One job the blob worker finished, applied in this pass. */
 static void
 s_recv_adopted (scheduler_t *self)
 {
     zframe_t *identity = NULL, *body = NULL;
     char why [256] = "";
-    if (blob_worker_recv (self->adopter, &identity, &body, why) != 0)
+    blob_job_t kind = BLOB_JOB_RESULT;
+    bool bad = false;
+    if (blob_worker_recv (self->adopter, &kind, &identity, &body, why, &bad) != 0)
         log_error ("the blob worker answered badly", "reason", why, NULL);
     else
-    if (self->pass.failed)
-        log_warn ("a stored result waits for its lease to expire: the store is unavailable", NULL);
+    if (kind == BLOB_JOB_UPLOAD)
+        api_files_put_adopted (self, identity, (const char *) zframe_data (body), zframe_size (body), why, bad);
+    else
+    if (kind == BLOB_JOB_CREATE)
+        api_renders_create_adopted (self, identity, (const char *) zframe_data (body), zframe_size (body),
+                                    why, bad);
+    else
+    if (kind == BLOB_JOB_READ)
+        api_files_read (self, identity, (const char *) zframe_data (body), zframe_size (body), why);
+    else
+    if (kind == BLOB_JOB_LIST) {
+        if (!self->pass.failed)
+            s_orphans (self, (const char *) zframe_data (body), zframe_size (body));
+    }
+    else
+    if (kind == BLOB_JOB_DROP) {
+        if (why [0])
+            log_warn ("a refused upload is left for the sweep", "reason", why, NULL);
+    }
     else
         work_result_adopted (self, identity, (const char *) zframe_data (body), zframe_size (body), why);
     zframe_destroy (&identity);
@@ -109,6 +189,7 @@ scheduler_settle (scheduler_t *self)
             scheduler_store_failed (self, "settle", err);
             return;
         }
+        sched_state_touch (self->state, render_id);
         if (sched_out_pub (self->out, ev.type, render_id, ev.seq) == 0) {
             char rq [PROTO_ID_MAX];
             job_store_req_get (self->store, render_id, rq);
@@ -135,6 +216,9 @@ static int
 s_blob_known (const char *sha256, void *arg)
 {
     scheduler_t *self = arg;
+    for (size_t i = 0; i < self->sweep.nadopting; i++)
+        if (strcmp (self->sweep.adopting [i], sha256) == 0)
+            return 1;
     return job_store_blob_known (self->store, sha256);
 }
 
@@ -156,6 +240,7 @@ s_retention_sweep (scheduler_t *self)
         char count [16];
         snprintf (count, sizeof count, "%d", n);
         log_info ("expired renders deleted", "count", count, NULL);
+        sched_state_reset (self->state);     /* the sweep does not name them */
     }
     if (job_store_upload_sweep (self->store, self->pass.now_ms, SCHEDULER_SWEEP_BATCH, err) < 0) {
         scheduler_store_failed (self, "file sweep", err);
@@ -165,7 +250,16 @@ s_retention_sweep (scheduler_t *self)
         scheduler_store_failed (self, "blob gc", err);
         return;
     }
-    blob_store_scan_shard (self->blobs, self->sweep.scan_shard, SCHEDULER_ORPHAN_AGE_S, s_blob_known, self);
+    /* an object store's listing runs on the blob worker; one shard at a time */
+    if (self->adopter) {
+        char job [32];
+        snprintf (job, sizeof job, "%d %d", self->sweep.scan_shard, SCHEDULER_ORPHAN_AGE_S);
+        if (blob_worker_pending_kind (self->adopter, BLOB_JOB_LIST) > 0
+        ||  blob_worker_submit (self->adopter, BLOB_JOB_LIST, NULL, job, strlen (job)) != 0)
+            return;
+    }
+    else
+        blob_store_scan_shard (self->blobs, self->sweep.scan_shard, SCHEDULER_ORPHAN_AGE_S, s_blob_known, self);
     self->sweep.scan_shard = (self->sweep.scan_shard + 1) % 256;
 }
 
@@ -188,6 +282,7 @@ s_timers (scheduler_t *self)
     if (n > 0) {
         log_info ("expired leases requeued", NULL);
         self->pass.settle = true;
+        sched_state_reset (self->state);     /* requeued in bulk: renders not named */
     }
     n = job_store_idem_sweep (self->store, self->pass.now_ms - self->cfg.idem_ttl_s * 1000, err);
     if (n < 0)
@@ -248,7 +343,12 @@ scheduler_pass (scheduler_t *self, bool tick)
         /* on a full disk every lease would fail the pass: reads go on, leases wait */
         if (self->pass.mono_ms >= self->pass.full_until_ms)
             dispatch_run (self);
+        /* last: what every render touched looks like once the pass commits */
+        if (!self->pass.failed
+        &&  sched_state_collect (self->state, self->store, self->out, self->pass.now_ms, err))
+            scheduler_store_failed (self, "state", err);
     }
+    sched_state_forget (self->state);       /* a pass that failed before collecting */
     double commit_start = sched_metrics_now ();
     if (!self->pass.failed && job_store_commit (self->store, err) != 0) {
         /* another scheduler took the database over: this one must not answer
@@ -279,6 +379,6 @@ scheduler_pass (scheduler_t *self, bool tick)
     sched_out_flush (self->out, self->work, self->pub, s_send_failed, self->fleet);
     if (tick) {
         renderer_table_heartbeat (self->fleet, self->work);
-        sched_out_publish (self->pub, PROTO_TOPIC_HEARTBEAT, "", sched_out_last_seq (self->out));
+        sched_out_heartbeat (self->out, self->pub, sched_state_epoch (self->state));
     }
 }

@@ -13,6 +13,7 @@
       out    the outbound queue (sched_out.h)
       fleet  the renderer table (renderer_table.h)
       reqs   request ids of leased tasks (task_reqs.h)
+      state  the render state stream: renders touched this pass (sched_state.h)
     The handlers of the api socket are api.h (a command table over the
     api_*.h concerns), of the work socket work.h; dispatch.h leases queued
     tasks to the fleet.
@@ -30,6 +31,7 @@
 #include "job_store.h"
 #include "renderer_table.h"
 #include "sched_out.h"
+#include "sched_state.h"
 #include "task_reqs.h"
 
 #include <czmq.h>
@@ -72,6 +74,9 @@ typedef struct {
     size_t   nunlink, unlink_cap;
     int64_t  next_ms;              /* monotonic time of the next retention sweep */
     int      scan_shard;           /* next blob shard the orphan scan walks */
+    char   (*adopting) [65];       /* blobs the worker is adopting: no row names them yet, and
+                                      the orphan scan must not take them (a multiset) */
+    size_t   nadopting, adopting_cap;
 } scheduler_sweep_t;
 
 typedef struct {
@@ -81,15 +86,17 @@ typedef struct {
     zsock_t          *api, *work, *pub;        /* borrowed: whoever bound them closes them */
     job_store_t      *store;
     blob_store_t     *blobs;
-    blob_worker_t    *adopter;                 /* NULL: stored results are adopted in the pass */
+    blob_worker_t    *adopter;                 /* an object store's round trips off the loop;
+                                                  NULL (files): none, or made in the pass */
     sched_out_t      *out;
     renderer_table_t *fleet;
     task_reqs_t      *reqs;
+    sched_state_t    *state;
     char              admin_secret [65];       /* DATA/admin.secret; "" refuses every ADMIN */
     bool              lease_lost;              /* a commit found another holder: stop serving */
 } scheduler_t;
 
-/* Creates the rooms of self that sched_destroy frees (out, fleet, reqs);
+/* Creates the rooms of self that sched_destroy frees (out, fleet, reqs, state);
    cfg, the sockets and the stores are the caller's to set. 0; -1 out of
    memory (nothing left allocated). */
 int scheduler_init (scheduler_t *self);
@@ -99,6 +106,16 @@ void scheduler_destroy (scheduler_t *self);
 /* A store call failed with err during `what`: logged; the pass will roll
    back (and answer 507 when the store says the disk is full). */
 void scheduler_store_failed (scheduler_t *self, const char *what, const char *err);
+
+/* The render state stream's view of `render_id` changed in this pass;
+   scheduler_touch_task names it by one of its tasks. */
+void scheduler_touch (scheduler_t *self, const char *render_id);
+void scheduler_touch_task (scheduler_t *self, const char *task_id);
+
+/* Notes (add) or forgets (!add: one of them) an adoption of blob sha256
+   the blob worker runs: until its answer is applied no row names the blob,
+   so the orphan scan must not remove it. */
+void scheduler_adopting (scheduler_t *self, const char *sha256, bool add);
 
 /* Renders whose last task ended get their final status, event and outbox
    row in this pass; their hints are queued. Clears pass.settle. */

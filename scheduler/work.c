@@ -73,6 +73,9 @@ s_result_apply (scheduler_t *self, proto_result_t *res, bool direct, int stored,
                 char *err)
 {
     char rq [PROTO_ID_MAX];
+    int saved = errno;
+    scheduler_touch_task (self, res->task_id);
+    errno = saved;
     if (stored && !direct && (errno == ENOSPC || errno == EDQUOT)) {
         /* the disk is full: the task is drawn again later, the try not counted */
         log_error ("disk full: result not stored, task queued again", "task", res->task_id,
@@ -133,7 +136,8 @@ s_work_result (scheduler_t *self, const char *data, size_t len, zframe_t *identi
     bool direct = res.sha256 [0] != '\0';
     /* the store's round trips go to the blob worker; the pass goes on */
     if (direct && self->adopter && res.bytes <= EASEL_MAX_MSG_BYTES
-    &&  blob_worker_submit (self->adopter, identity, data, len) == 0) {
+    &&  blob_worker_submit (self->adopter, BLOB_JOB_RESULT, identity, data, len) == 0) {
+        scheduler_adopting (self, res.sha256, true);
         proto_result_free (&res);
         return;
     }
@@ -150,8 +154,13 @@ work_result_adopted (scheduler_t *self, zframe_t *identity, const char *data, si
     proto_result_t res;
     memset (&res, 0, sizeof res);
     char err [PROTO_ERR_MAX] = "";
-    if (proto_result_decode (data, len, &res, err) == 0
-    &&  s_report_from_holder (self, identity, res.task_id, res.attempt, "RESULT")) {
+    int decoded = proto_result_decode (data, len, &res, err);
+    if (decoded == 0)
+        scheduler_adopting (self, res.sha256, false);
+    if (decoded == 0 && self->pass.failed)
+        log_warn ("a stored result waits for its lease to expire: the store is unavailable", NULL);
+    else
+    if (decoded == 0 && s_report_from_holder (self, identity, res.task_id, res.attempt, "RESULT")) {
         int stored = why [0] ? -1 : 0;
         snprintf (err, sizeof err, "%s", why);
         errno = 0;
@@ -169,6 +178,7 @@ work_task_end (scheduler_t *self, const char *task_id, int32_t attempt,
     char err [PROTO_ERR_MAX] = "";
     char n [16];
     snprintf (n, sizeof n, "%d", (int) attempt);
+    scheduler_touch_task (self, task_id);
     if (job_store_task_fail (self->store, task_id, attempt, error, retryable,
                              self->cfg.max_attempts, self->pass.now_ms, err)) {
         if (strcmp (err, "stale") == 0) {

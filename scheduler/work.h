@@ -28,7 +28,8 @@ void work_requeue_unsent (scheduler_t *self);
 
 /* A stored result the blob worker adopted (why "") or could not (why says
    so: the try fails, retryable): applied as the RESULT from identity would
-   have been, if that renderer still holds the task. */
+   have been, if that renderer still holds the task; dropped (the lease
+   expires) when the pass has no transaction. */
 void work_result_adopted (scheduler_t *self, zframe_t *identity, const char *data, size_t len,
                           const char *why);
 

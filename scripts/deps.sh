@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   clang libclang-rt-14-dev
   libzmq3-dev libczmq-dev libmsgpack-dev libcivetweb-dev
-  libcurl4-openssl-dev libsodium-dev libssl-dev
+  libcurl4-openssl-dev libpsl-dev publicsuffix libsodium-dev libssl-dev
   libgd-dev libpng-dev libdeflate-dev libfreetype-dev libraqm-dev
   libsqlite3-dev libjansson-dev libarchive-dev
   libpq-dev postgresql

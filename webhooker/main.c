@@ -357,6 +357,11 @@ s_sub_recv (webhooker_t *self)
         self->force_fetch = true;       /* something happened; ask */
         return;
     }
+    /* the render state stream (the gateways'): its seq is its own, not an event's */
+    if (strncmp (topic, PROTO_TOPIC_STATE, strlen (PROTO_TOPIC_STATE)) == 0) {
+        zframe_destroy (&body);
+        return;
+    }
     if (strcmp (topic, PROTO_TOPIC_HEARTBEAT) == 0 && body) {
         proto_simple_t hb = { 0 };
         if (proto_simple_decode ((const char *) zframe_data (body), zframe_size (body), &hb, err) == 0

@@ -306,9 +306,16 @@ store_pg_open (const char *url, bool as_is, char *err)
     self->cache_cap = PG_STMT_CACHE;
     char timeout [16];
     snprintf (timeout, sizeof timeout, "%d", PG_CONNECT_TIMEOUT_S);
-    /* the URL's own settings come last and win over these defaults */
-    const char *keys [] = { "connect_timeout", "application_name", "dbname", NULL };
-    const char *values [] = { timeout, "easel", url, NULL };
+    /* the URL's own settings come last and win over these defaults; a
+       silent link fails a call in seconds (unacknowledged data for
+       PG_TCP_USER_TIMEOUT_MS, or an idle connection's keepalives unanswered
+       for about 9 s) instead of as long as TCP retries, so a scheduler cut
+       off from its database stops waiting and the next pass reconnects */
+    char user_timeout [16];
+    snprintf (user_timeout, sizeof user_timeout, "%d", PG_TCP_USER_TIMEOUT_MS);
+    const char *keys [] = { "connect_timeout", "application_name", "keepalives", "keepalives_idle",
+                            "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+    const char *values [] = { timeout, "easel", "1", "5", "2", "2", user_timeout, url, NULL };
     self->conn = PQconnectdbParams (keys, values, 1);
     if (!self->conn || PQstatus (self->conn) != CONNECTION_OK) {
         if (self->conn)
@@ -490,4 +497,10 @@ const char *
 store_url_secret (job_store_t *self)
 {
     return self->url_secret;
+}
+
+struct pg_conn *
+store_pg_conn (job_store_t *self)
+{
+    return self && self->head.ops == &store_pg_ops ? self->conn : NULL;
 }

@@ -80,7 +80,7 @@ s_render_delete (job_store_t *self, const char *render_id, char *err)
 {
     return pg_run (self, err, "UPDATE accounts SET stored_bytes = GREATEST(0, stored_bytes - (SELECT"
                               " r.inline_bytes + coalesce((SELECT sum(t.bytes) FROM tasks t"
-                              " WHERE t.render_id = r.id), 0) FROM renders r WHERE r.id = $1))"
+                              " WHERE t.render_id = r.id AND t.cached = 0), 0) FROM renders r WHERE r.id = $1))"
                               " WHERE id = (SELECT account_id FROM renders WHERE id = $1)",
                    "s", render_id)
         || pg_run (self, err, "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id"

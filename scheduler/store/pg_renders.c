@@ -104,6 +104,21 @@ job_store_render_create (job_store_t *self, const char *account_id,
 }
 
 int
+job_store_cache_has (job_store_t *self, const char *account_id, const char *key, char *err)
+{
+    PGresult *res = pg_query (self, err,
+        "SELECT EXISTS (SELECT 1 FROM tasks t JOIN renders r ON r.id = t.render_id"
+        " WHERE t.cache_key = $1 AND r.account_id = $2 AND t.state = 'succeeded'"
+        " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256))::int",
+        "ss", key, account_id);
+    if (!res)
+        return -1;
+    int has = (int) pg_i64 (res, 0, 0);
+    PQclear (res);
+    return has;
+}
+
+int
 job_store_capture_create (job_store_t *self, const char *account_id,
                           const proto_create_render_t *req, int64_t now_ms,
                           char job_id [PROTO_ID_MAX], char *err)
@@ -158,7 +173,7 @@ s_image_fill (job_store_t *self, const PGresult *res, int r, int64_t now_ms, pro
     img->cached = pg_i64 (res, r, 15) != 0;
     pg_copy (res, r, 16, img->thumb, sizeof img->thumb);
     if (strcmp (img->status, "succeeded") == 0) {
-        img->url_exp = now_ms / 1000 + EASEL_FILE_URL_TTL_S;
+        img->url_exp = EASEL_SIGNED_EXP (now_ms, EASEL_FILE_URL_TTL_S);
         job_store_url_sign (self, img->id, img->url_exp, img->url_sig);
     }
     if (strcmp (img->status, "failed") == 0)
@@ -426,6 +441,19 @@ job_store_req_get (job_store_t *self, const char *object_id, char req [PROTO_ID_
         return -1;
     if (PQntuples (res) > 0)
         pg_copy (res, 0, 0, req, PROTO_ID_MAX);
+    PQclear (res);
+    return 0;
+}
+
+int
+job_store_task_render (job_store_t *self, const char *task_id, char render_id [PROTO_ID_MAX])
+{
+    render_id [0] = 0;
+    PGresult *res = pg_query (self, NULL, "SELECT render_id FROM tasks WHERE id = $1", "s", task_id);
+    if (!res)
+        return -1;
+    if (PQntuples (res) > 0)
+        pg_copy (res, 0, 0, render_id, PROTO_ID_MAX);
     PQclear (res);
     return 0;
 }

@@ -26,7 +26,7 @@ pg_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err)
         gen = pg_i64 (res, 0, 4);
     }
     PQclear (res);
-    r->review_exp = now_ms / 1000 + EASEL_REVIEW_URL_TTL_S;
+    r->review_exp = EASEL_SIGNED_EXP (now_ms, EASEL_REVIEW_URL_TTL_S);
     job_store_review_sign (self, r->id, gen, r->review_exp, NULL, NULL, r->review_sig);
     return 0;
 }

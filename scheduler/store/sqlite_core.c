@@ -351,3 +351,9 @@ store_url_secret (job_store_t *self)
 {
     return self->url_secret;
 }
+
+struct sqlite3 *
+store_sqlite_db (job_store_t *self)
+{
+    return self && self->head.ops == &store_sqlite_ops ? self->db : NULL;
+}

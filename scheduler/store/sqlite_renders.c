@@ -91,6 +91,24 @@ job_store_render_create (job_store_t *self, const char *account_id,
 }
 
 int
+job_store_cache_has (job_store_t *self, const char *account_id, const char *key, char *err)
+{
+    sqlite3_stmt *st = store_stmt (self,
+        "SELECT EXISTS (SELECT 1 FROM tasks t JOIN renders r ON r.id = t.render_id"
+        " WHERE t.cache_key = ?1 AND r.account_id = ?2 AND t.state = 'succeeded'"
+        " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256))",
+        "ss", key, account_id);
+    if (!st || sqlite3_step (st) != SQLITE_ROW) {
+        if (st)
+            sqlite3_reset (st);
+        return store_fail (self, err);
+    }
+    int has = sqlite3_column_int (st, 0);
+    sqlite3_reset (st);
+    return has;
+}
+
+int
 job_store_capture_create (job_store_t *self, const char *account_id,
                           const proto_create_render_t *req, int64_t now_ms,
                           char job_id [PROTO_ID_MAX], char *err)
@@ -150,7 +168,7 @@ s_image_fill (job_store_t *self, sqlite3_stmt *st, int64_t now_ms, proto_image_t
         store_col_copy (st, 16, img->thumb, sizeof img->thumb);
     }
     if (strcmp (img->status, "succeeded") == 0) {
-        img->url_exp = now_ms / 1000 + EASEL_FILE_URL_TTL_S;
+        img->url_exp = EASEL_SIGNED_EXP (now_ms, EASEL_FILE_URL_TTL_S);
         job_store_url_sign (self, img->id, img->url_exp, img->url_sig);
     }
     if (strcmp (img->status, "failed") == 0)
@@ -428,6 +446,20 @@ job_store_req_get (job_store_t *self, const char *object_id, char req [PROTO_ID_
     int rc = sqlite3_step (st);
     if (rc == SQLITE_ROW)
         store_col_copy (st, 0, req, PROTO_ID_MAX);
+    sqlite3_reset (st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+job_store_task_render (job_store_t *self, const char *task_id, char render_id [PROTO_ID_MAX])
+{
+    render_id [0] = 0;
+    sqlite3_stmt *st = store_stmt (self, "SELECT render_id FROM tasks WHERE id = ?", "s", task_id);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW)
+        store_col_copy (st, 0, render_id, PROTO_ID_MAX);
     sqlite3_reset (st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }

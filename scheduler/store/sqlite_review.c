@@ -10,7 +10,7 @@
 /* ---- the review gate ------------------------------------------------------- */
 
 /* The review row of r->id into r's review fields, with a review link signed
-   for its current generation and expiring EASEL_REVIEW_URL_TTL_S from now. */
+   for its current generation and expiring EASEL_REVIEW_URL_TTL_S after the signing window (EASEL_SIGNED_EXP). */
 int
 store_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err)
 {
@@ -31,7 +31,7 @@ store_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *e
     sqlite3_reset (st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return store_fail (self, err);
-    r->review_exp = now_ms / 1000 + EASEL_REVIEW_URL_TTL_S;
+    r->review_exp = EASEL_SIGNED_EXP (now_ms, EASEL_REVIEW_URL_TTL_S);
     job_store_review_sign (self, r->id, gen, r->review_exp, NULL, NULL, r->review_sig);
     return 0;
 }

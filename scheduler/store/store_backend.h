@@ -25,6 +25,14 @@ const char *store_url_secret (job_store_t *self);
 job_store_t *store_sqlite_open (const char *data_dir, bool as_is, char *err);
 job_store_t *store_pg_open (const char *url, bool as_is, char *err);
 
+/* The backend's own connection, for store_copy.c: the SQLite handle of a
+   SQLite store, the libpq connection of a PostgreSQL one; NULL when self
+   is the other backend's. Borrowed. */
+struct sqlite3;
+struct pg_conn;
+struct sqlite3 *store_sqlite_db (job_store_t *self);
+struct pg_conn *store_pg_conn (job_store_t *self);
+
 /* True when url names PostgreSQL (postgres:// or postgresql://). */
 bool store_url_is_pg (const char *url);
 

@@ -105,6 +105,23 @@ STORE_OPS (S_CALL, S_CALLV)
 
 /* ---- backend-neutral ------------------------------------------------------- */
 
+int
+job_store_render_cache_hits (job_store_t *self, const char *account_id,
+                             const proto_create_render_t *req, int64_t *hits, char *err)
+{
+    *hits = 0;
+    for (int32_t i = 0; i < req->ntasks; i++) {
+        char key [65];
+        if (!store_cache_key (&req->tasks [i], key))
+            continue;
+        int has = job_store_cache_has (self, account_id, key, err);
+        if (has < 0)
+            return -1;
+        *hits += has;
+    }
+    return 0;
+}
+
 void
 job_store_profile_free (job_store_profile_t *p)
 {

@@ -30,6 +30,7 @@
     XV (void, lease_fence, (job_store_t *self, const char *holder, int64_t token, int64_t ttl_ms), (self, holder, token, ttl_ms)) \
     X (int, auth, (job_store_t *self, const char *key_sha256, char account_id [PROTO_ID_MAX]), (self, key_sha256, account_id)) \
     X (int, render_create, (job_store_t *self, const char *account_id, const proto_create_render_t *req, int64_t now_ms, char render_id [PROTO_ID_MAX], char *err), (self, account_id, req, now_ms, render_id, err)) \
+    X (int, cache_has, (job_store_t *self, const char *account_id, const char *key, char *err), (self, account_id, key, err)) \
     X (int, capture_create, (job_store_t *self, const char *account_id, const proto_create_render_t *req, int64_t now_ms, char job_id [PROTO_ID_MAX], char *err), (self, account_id, req, now_ms, job_id, err)) \
     X (int, render_get, (job_store_t *self, const char *render_id, const char *account_id, int64_t now_ms, proto_render_t *out, char *err), (self, render_id, account_id, now_ms, out, err)) \
     X (int, render_head, (job_store_t *self, const char *render_id, proto_render_t *out, char *err), (self, render_id, out, err)) \
@@ -75,6 +76,7 @@
     X (int, render_running, (job_store_t *self, const char *render_id, void (*fn) (const char *renderer, const char *task_id, int32_t attempt, void *arg), void *arg, char *err), (self, render_id, fn, arg, err)) \
     X (int, req_set, (job_store_t *self, const char *object_id, const char *req, char *err), (self, object_id, req, err)) \
     X (int, req_get, (job_store_t *self, const char *object_id, char req [PROTO_ID_MAX]), (self, object_id, req)) \
+    X (int, task_render, (job_store_t *self, const char *task_id, char render_id [PROTO_ID_MAX]), (self, task_id, render_id)) \
     X (bool, is_full, (job_store_t *self), (self)) \
     X (int, storage_used, (job_store_t *self, const char *account_id, int64_t *bytes, char *err), (self, account_id, bytes, err)) \
     X (int, retention_sweep, (job_store_t *self, int64_t before_ms, int32_t limit, char *err), (self, before_ms, limit, err)) \

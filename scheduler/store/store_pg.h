@@ -31,6 +31,7 @@
 #define PG_STMT_CACHE     200         /* distinct SQL statements; raise when adding more */
 #define PG_PARAMS_MAX     16          /* parameters of one statement */
 #define PG_CONNECT_TIMEOUT_S 10       /* libpq connect_timeout when the URL sets none */
+#define PG_TCP_USER_TIMEOUT_MS 5000   /* libpq tcp_user_timeout when the URL sets none */
 
 struct _job_store_t {
     store_head_t head;             /* first: the dispatcher's ops table */

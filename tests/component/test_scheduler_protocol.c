@@ -509,6 +509,52 @@ main (int argc, char **argv)
         }
         CHECK (strncmp (ids [0], "file_", 5) == 0 && strcmp (ids [0], ids [1]) == 0,
                "the same bytes are the same file: %s %s", ids [0], ids [1]);
+        /* UPLOAD_BEGIN on the file store: known bytes answer the file, new
+           ones go in the FILE_PUT (204); a FILE_PUT naming an object is refused */
+        proto_upload_begin_t begin = { .rid = "begin-1", .bytes = (int64_t) put.len };
+        snprintf (begin.auth, sizeof begin.auth, "%s", auth);
+        util_sha256_hex (bytes, sizeof bytes - 1, begin.sha256);
+        for (int n = 0; n < 3; n++) {
+            if (n == 1)
+                memset (begin.sha256, 'f', 64);          /* bytes the account never sent */
+            begin.for_render = n == 2;
+            msgpack_sbuffer_init (&sb);
+            REQUIRE (proto_upload_begin_encode (&begin, &sb) == 0, "encode UPLOAD_BEGIN");
+            s_call (api, PROTO_UPLOAD_BEGIN, &sb, &m);
+            proto_json_t js;
+            size_t len;
+            const char *data = s_body (&m, &len);
+            REQUIRE (m.cmd == PROTO_JSON && proto_json_decode (data, len, &js, err) == 0,
+                     "UPLOAD_BEGIN answers JSON, got %s", proto_cmd_name (m.cmd));
+            CHECK (n == 0 ? js.status == 200 && strstr (js.json, ids [0]) : js.status == 204,
+                   "UPLOAD_BEGIN %d: known bytes are the file, new ones go in the message: %d %s",
+                   n, js.status, js.json);
+            proto_json_free (&js);
+            bus_msg_free (&m);
+        }
+        begin.bytes = (int64_t) EASEL_MAX_SOURCE_BYTES + 1;
+        begin.for_render = false;
+        msgpack_sbuffer_init (&sb);
+        REQUIRE (proto_upload_begin_encode (&begin, &sb) == 0, "encode UPLOAD_BEGIN");
+        s_call (api, PROTO_UPLOAD_BEGIN, &sb, &m);
+        s_expect_error (&m, 400, "bad_message", "an UPLOAD_BEGIN over the source cap");
+        snprintf (begin.auth, sizeof begin.auth, "%s", bad_auth);
+        begin.bytes = 10;
+        msgpack_sbuffer_init (&sb);
+        REQUIRE (proto_upload_begin_encode (&begin, &sb) == 0, "encode UPLOAD_BEGIN");
+        s_call (api, PROTO_UPLOAD_BEGIN, &sb, &m);
+        s_expect_error (&m, 401, "invalid_api_key", "an UPLOAD_BEGIN with an unknown key");
+        proto_file_put_t named = put;
+        named.data = NULL;
+        named.len = 0;
+        snprintf (named.name, sizeof named.name, "upl_x");
+        memset (named.sha256, 'f', 64);
+        memset (named.md5, 'a', 32);
+        named.bytes = 10;
+        msgpack_sbuffer_init (&sb);
+        REQUIRE (proto_file_put_encode (&named, &sb) == 0, "encode a named FILE_PUT");
+        s_call (api, PROTO_FILE_PUT, &sb, &m);
+        s_expect_error (&m, 400, "bad_message", "a FILE_PUT naming an object on the file store");
         proto_file_find_t find = { .rid = "find-1" };
         snprintf (find.auth, sizeof find.auth, "%s", other_auth);
         snprintf (find.id, sizeof find.id, "%s", ids [0]);

@@ -186,7 +186,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     s_gw = (gateway_t) {
         .api_endpoint = s_api, .public_url = "http://fuzz.test",
         .request_timeout_ms = 1000, .sync_wait_ms = 100,
-        .events = event_watch_new (s_events),
+        .events = event_watch_new (s_events, NULL),
         .keys = key_cache_new (EASEL_KEY_CACHE_TTL_MS),
         .limits = rate_limit_new (rules),
         .pool = api_pool_new (s_api, 4, 1000),

@@ -245,7 +245,8 @@ def share_with_browser(dirname, marker):
 def chromium_wrapper(dirname, marker):
     """A chromium stand-in script that records each launch in `marker`, then
     runs the real browser: tells whether a capture started a browser (the
-    renderer's start-up check of the browser's sandbox is one launch more)."""
+    renderer's start-up check of the browser's sandbox is one launch more,
+    kept as the first slot's warm browser)."""
     real = need_chromium()
     share_with_browser(dirname, marker)
     path = os.path.join(dirname, "chromium-counting")

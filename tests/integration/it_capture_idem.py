@@ -117,7 +117,10 @@ def s_launches():
     return open(marker).read().count("launch") if os.path.exists(marker) else 0
 
 
-startup = s_launches()             # the renderer's check of the browser's sandbox
+# the renderer's check of the browser's sandbox, and its slot's warm-up (which this stand-in fails)
+wait_for(lambda: "the next capture's browser is not ready" in stack.log_text("renderer0"), 30,
+         "the renderer's slot to try its warm browser at start")
+startup = s_launches()
 
 
 def launches():

@@ -111,8 +111,19 @@ check(hits and all(hit[3] and "sid=open-sesame" in hit[3] and "elsewhere-secret"
 check(all(hit[2] == "tok-profile-secret" for hit in hits), "the profile's header: %r" % [hit[2] for hit in hits])
 # the capture's own options win: its cookie of the same name, its viewport
 w, h, rows = capture({"url": pages.url("/login"), "profile_id": pid, "viewport": {"width": 640, "height": 480},
-                      "cookies": [{"name": "sid", "value": "wrong"}]})
+                      "cookies": [{"name": "sid", "value": "wrong-inline-secret"}]})
 check((w, h) == framed(640, 480) and bbox(rows, GREEN) is None, "the capture's options win: %dx%d" % (w, h))
+
+# ---- at rest: a capture task's spec is sealed too, so no cookie or header
+# value ever reaches the database's pages (a wiped row's old bytes stay in
+# the file and the WAL)
+for suffix in ("", "-wal"):
+    path = os.path.join(stack.data, "easel.db" + suffix)
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            raw = f.read()
+        for s in SECRETS + ("wrong-inline-secret",):
+            check(s.encode() not in raw, "%s is in easel.db%s in the clear" % (s, suffix))
 
 # ---- another account cannot name it; a malformed id is 422 too
 other = __import__("json").loads(stack.cli("keys", "create", "--name", "other", "--json"))["api_key"]

@@ -38,10 +38,12 @@ def create(**extra):
 
 
 def without_urls(render):
-    """The render JSON minus the signed URLs (re-signed on every fetch)."""
+    """The render JSON minus the signed URLs (re-signed in every signing
+    window, EASEL_SIGN_WINDOW_S)."""
     r = json.loads(json.dumps(render))
     for img in r["images"]:
         img.pop("url", None)
+    r.pop("review_url", None)
     return r
 
 

@@ -11,7 +11,8 @@ slide's screenshot changed: 2 images cached (same sha256), 2 drawn, 2
 credits; changes: 2 unchanged, 2 changed with a difference > 0. `cache:
 false`: 4 drawn, 4 credits, and the redraw equals the cached bytes (drawing
 is deterministic). A locale swapped: new and removed. Another account never
-gets this account's images. Bad input: 422 naming `since` or `cache`, 404
+gets this account's images. An account short of credits for the whole
+set may still re-render it when the cache serves the rest. Bad input: 422 naming `since` or `cache`, 404
 naming `since` for another account's render."""
 import base64
 import json
@@ -105,6 +106,19 @@ check(all(im["image"] is None for im in ch["images"] if im["status"] == "removed
 # another account: nothing of this account's is reused
 theirs, cost = render(body(red), k=other)
 check(cost == 4 and not any(im["cached"] for im in theirs["images"]), "another account draws its own: %r" % cost)
+
+# what the cache serves holds no credit: an account with 2 credits left
+# re-renders the 4-image set with one slide changed (2 cached, 2 drawn)
+thrifty = json.loads(stack.cli("keys", "create", "--name", "thrifty", "--credits", "6", "--json"))["api_key"]
+render(body(blue), k=thrifty)
+check(balance(thrifty) == 2, "thrifty has 2 credits left: %r" % balance(thrifty))
+again, cost = render(body(red), k=thrifty)
+check(cost == 2 and sum(im["cached"] for im in again["images"]) == 2, "2 credits cover 2 drawn + 2 cached: %d" % cost)
+status, _, err = stack.json("POST", "/v1/renders", body(blue, cache=False), auth=thrifty)
+check(status == 402 and err["error"]["code"] == "insufficient_credits" and "needs 4" in err["error"]["message"],
+      "cache false with 0 credits: %d %r" % (status, err))
+status, _, err = stack.json("POST", "/v1/renders", body(blue, locales=("fr-FR",)), auth=thrifty)
+check(status == 402 and "needs 2" in err["error"]["message"], "a new locale is drawn, not cached: %d %r" % (status, err))
 
 # bad input
 for path, code, param in [

@@ -22,6 +22,12 @@
 // under flaky/ answers 503 SlowDown the first two times it is sent (counted
 // by method and path), and one under down/ always does.
 //
+// To try an uploader's checks: a line `lie-etag` on stdin makes the next
+// PUT under incoming/ store the object as sent but answer with another
+// ETag (a store that kept other bytes), and prints `{"armed": "lie-etag"}`;
+// a line `fail-put` makes the next PUT under incoming/ answer 503 SlowDown
+// (not stored), and prints `{"armed": "fail-put"}`.
+//
 // Usage: node --openssl-legacy-provider start.js --dir DIR --bucket NAME --access-key K --secret-key S
 //        [--service-endpoint test]   (so NAME.s3.test is the virtual-hosted name)
 'use strict';
@@ -159,9 +165,21 @@ function sigv4Gate(accounts) {
   };
 }
 
+const armed = { lieEtag: 0, failPut: 0 };
+
 function faults() {
   const seen = new Map();
   return async function fault(ctx, next) {
+    if (ctx.method === 'PUT' && /\/incoming\//.test(ctx.req.url) && armed.failPut > 0) {
+      armed.failPut--;
+      refuse('SlowDown', 'Please reduce your request rate.');
+    }
+    if (ctx.method === 'PUT' && /\/incoming\//.test(ctx.req.url) && armed.lieEtag > 0) {
+      armed.lieEtag--;
+      await next();
+      ctx.set('ETag', '"' + '0'.repeat(32) + '"');
+      return undefined;
+    }
     const path = ctx.req.url.split('?')[0];
     const count = (seen.get(ctx.method + ' ' + path) || 0) + 1;
     seen.set(ctx.method + ' ' + path, count);
@@ -206,6 +224,19 @@ async function main() {
   process.stdout.write(JSON.stringify({ port }) + '\n');
   const stop = () => server.close().then(() => process.exit(0));
   process.stdin.on('end', stop);
+  let pending = '';
+  process.stdin.on('data', chunk => {
+    pending += chunk.toString('utf8');
+    let nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl).trim();
+      pending = pending.slice(nl + 1);
+      if (line === 'lie-etag' || line === 'fail-put') {
+        armed[line === 'lie-etag' ? 'lieEtag' : 'failPut']++;
+        process.stdout.write(JSON.stringify({ armed: line }) + '\n');
+      }
+    }
+  });
   process.stdin.resume();
   process.on('SIGTERM', stop);
 }

@@ -210,6 +210,9 @@ s_plain (const char *method, const char *url, const void *body, size_t len, cons
         curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
         curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
     }
+    else
+    if (strcmp (method, "GET") != 0)
+        curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
     long status = 0;
     if (curl_easy_perform (c) == CURLE_OK)
         curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
@@ -255,10 +258,25 @@ s_direct (blob_store_t *blobs, const char *connect_to, const char *what)
     char wrong [33];
     memcpy (wrong, md5, sizeof wrong);
     wrong [0] = wrong [0] == '0' ? '1' : '0';
-    CHECK (blob_store_adopt (blobs, "img_direct.1", sha, sizeof data, wrong, err) == -1 && strstr (err, "MD5"),
-           "%s: another MD5 is refused: '%s'", what, err);
-    CHECK (blob_store_adopt (blobs, "img_direct.1", sha, sizeof data + 1, md5, err) == -1 && strstr (err, "bytes"),
-           "%s: another size is refused: '%s'", what, err);
+    errno = 0;
+    CHECK (blob_store_adopt (blobs, "img_direct.1", sha, sizeof data, wrong, err) == -1 && strstr (err, "MD5")
+           && errno == EBADMSG, "%s: another MD5 is refused, as the upload's fault: '%s'", what, err);
+    CHECK (blob_store_adopt (blobs, "img_direct.1", sha, sizeof data, md5, err) == -1
+           && strstr (err, "not in the store"), "%s: an object not as named is removed: '%s'", what, err);
+    CHECK (s_plain ("PUT", link, data, sizeof data, connect_to, &got) == 200, "%s: PUT again", what);
+    errno = 0;
+    CHECK (blob_store_adopt (blobs, "img_direct.1", sha, sizeof data + 1, md5, err) == -1 && strstr (err, "bytes")
+           && errno == EBADMSG, "%s: another size is refused: '%s'", what, err);
+    CHECK (s_plain ("PUT", link, data, sizeof data, connect_to, &got) == 200, "%s: PUT again", what);
+    /* an uploader that gives up removes its object with the presigned DELETE */
+    char del [S3_PRESIGN_URL_MAX];
+    REQUIRE (blob_store_incoming_delete_url (blobs, "img_direct.1", 60, del, sizeof del, err) == 0,
+             "%s: delete URL: %s", what, err);
+    CHECK (strstr (del, "/incoming/img_direct.1?") && s_plain ("DELETE", del, NULL, 0, connect_to, &got) == 204,
+           "%s: the presigned DELETE removes the incoming object", what);
+    CHECK (blob_store_adopt (blobs, "img_direct.1", sha, sizeof data, md5, err) == -1
+           && strstr (err, "not in the store"), "%s: deleted: '%s'", what, err);
+    CHECK (s_plain ("PUT", link, data, sizeof data, connect_to, &got) == 200, "%s: PUT again", what);
     CHECK (blob_store_adopt (blobs, "img_direct.1", sha, sizeof data, md5, err) == 0,
            "%s: the upload is adopted: %s", what, err);
     size_t len = 0;
@@ -363,27 +381,125 @@ s_worker (void)
     REQUIRE (proto_result_encode (&res, &good) == 0, "encode");
     res.attempt = 2;                   /* nothing was uploaded for attempt 2 */
     REQUIRE (proto_result_encode (&res, &bad) == 0, "encode");
+    /* a gateway's upload, named by a FILE_PUT, and one whose object is not
+       the bytes named (the store kept other bytes) */
+    uint8_t file [] = "an upload the gateway stored itself";
+    proto_file_put_t put = { .width = 1, .height = 1, .bytes = sizeof file };
+    snprintf (put.rid, sizeof put.rid, "rid_1");
+    snprintf (put.auth, sizeof put.auth, "%064d", 0);
+    snprintf (put.format, sizeof put.format, "png");
+    snprintf (put.name, sizeof put.name, "upl_worker");
+    util_sha256_hex (file, sizeof file, put.sha256);
+    s_md5_hex (file, sizeof file, put.md5);
+    REQUIRE (blob_store_incoming_url (blobs, "upl_worker", 60, link, sizeof link, err) == 0, "url: %s", err);
+    CHECK (s_plain ("PUT", link, file, sizeof file, NULL, &got) == 200, "the gateway's PUT");
+    msgpack_sbuffer up, lying;
+    msgpack_sbuffer_init (&up);
+    msgpack_sbuffer_init (&lying);
+    REQUIRE (proto_file_put_encode (&put, &up) == 0, "encode");
+    snprintf (put.name, sizeof put.name, "upl_lying");
+    REQUIRE (blob_store_incoming_url (blobs, "upl_lying", 60, link, sizeof link, err) == 0, "url: %s", err);
+    CHECK (s_plain ("PUT", link, file, sizeof file - 1, NULL, &got) == 200, "a short PUT");
+    REQUIRE (proto_file_put_encode (&put, &lying) == 0, "encode");
     zframe_t *peer = zframe_new ("renderer-1", 10);
-    CHECK (blob_worker_submit (worker, peer, good.data, good.size) == 0
-           && blob_worker_submit (worker, peer, bad.data, bad.size) == 0 && blob_worker_pending (worker) == 2,
-           "two jobs queued");
-    for (int i = 0; i < 2; i++) {
+    CHECK (blob_worker_submit (worker, BLOB_JOB_RESULT, peer, good.data, good.size) == 0
+           && blob_worker_submit (worker, BLOB_JOB_RESULT, peer, bad.data, bad.size) == 0
+           && blob_worker_submit (worker, BLOB_JOB_UPLOAD, peer, up.data, up.size) == 0
+           && blob_worker_submit (worker, BLOB_JOB_UPLOAD, peer, lying.data, lying.size) == 0
+           && blob_worker_pending (worker) == 4 && blob_worker_pending_kind (worker, BLOB_JOB_UPLOAD) == 2,
+           "four jobs queued");
+    CHECK (blob_worker_submit (worker, BLOB_JOBS, peer, "", 0) == -1, "an unknown job is refused");
+    for (int i = 0; i < 4; i++) {
         zframe_t *identity = NULL, *body = NULL;
         zpoller_t *poller = zpoller_new (blob_worker_sock (worker), NULL);
         CHECK (zpoller_wait (poller, 10000) != NULL, "job %d answered", i);
         zpoller_destroy (&poller);
-        REQUIRE (blob_worker_recv (worker, &identity, &body, err) == 0, "recv %d", i);
-        CHECK (zframe_eq (identity, peer), "job %d comes back with its renderer", i);
+        blob_job_t kind;
+        bool bad_object = false;
+        REQUIRE (blob_worker_recv (worker, &kind, &identity, &body, err, &bad_object) == 0, "recv %d", i);
+        CHECK (zframe_eq (identity, peer), "job %d comes back with its peer", i);
         /* the threads answer in any order: the body says which job it was */
-        bool first = zframe_size (body) == good.size && memcmp (zframe_data (body), good.data, good.size) == 0;
-        if (first)
-            CHECK (err [0] == 0, "the upload is adopted: '%s'", err);
-        else
-            CHECK (strstr (err, "not in the store"), "a missing upload says so: '%s'", err);
+        bool is [4];
+        const msgpack_sbuffer *bodies [4] = { &good, &bad, &up, &lying };
+        for (int b = 0; b < 4; b++)
+            is [b] = zframe_size (body) == bodies [b]->size
+                  && memcmp (zframe_data (body), bodies [b]->data, bodies [b]->size) == 0;
+        if (is [0] || is [2])
+            CHECK (err [0] == 0 && !bad_object, "the upload is adopted: '%s'", err);
+        if (is [1])
+            CHECK (strstr (err, "not in the store") && bad_object, "a missing upload says so: '%s'", err);
+        if (is [3])
+            CHECK (strstr (err, "bytes") && bad_object, "a short upload is refused as the upload's fault: '%s'", err);
+        CHECK (kind == (is [0] || is [1] ? BLOB_JOB_RESULT : BLOB_JOB_UPLOAD), "job %d has its kind", i);
         zframe_destroy (&identity);
         zframe_destroy (&body);
     }
     CHECK (blob_worker_pending (worker) == 0, "nothing pending");
+    char fsha [65];
+    util_sha256_hex (file, sizeof file, fsha);
+    size_t flen = 0;
+    void *fback = blob_store_get (blobs, fsha, 1024, &flen, err);
+    CHECK (fback && flen == sizeof file, "the upload is a blob: %s", fback ? "" : err);
+    free (fback);
+    CHECK (blob_store_adopt (blobs, "upl_lying", fsha, sizeof file - 1, put.md5, err) == -1
+           && strstr (err, "not in the store"), "the lying upload was removed: '%s'", err);
+
+    /* the orphan listing: the shard's blobs old enough come back, none removed */
+    char job [32];
+    snprintf (job, sizeof job, "%d 0", (int) strtol ((char []) { fsha [0], fsha [1], 0 }, NULL, 16));
+    CHECK (blob_worker_submit (worker, BLOB_JOB_LIST, NULL, job, strlen (job)) == 0, "a list job");
+    zpoller_t *poller = zpoller_new (blob_worker_sock (worker), NULL);
+    CHECK (zpoller_wait (poller, 10000) != NULL, "the list answered");
+    zpoller_destroy (&poller);
+    zframe_t *lid = NULL, *lbody = NULL;
+    blob_job_t lkind;
+    bool lbad;
+    REQUIRE (blob_worker_recv (worker, &lkind, &lid, &lbody, err, &lbad) == 0 && lkind == BLOB_JOB_LIST,
+             "recv list");
+    bool listed = false;
+    for (size_t i = 0; i + 64 <= zframe_size (lbody); i += 64)
+        listed |= memcmp (zframe_data (lbody) + i, fsha, 64) == 0;
+    CHECK (listed && zframe_size (lbody) % 64 == 0 && err [0] == 0,
+           "the list names the shard's blob (%zu bytes): '%s'", zframe_size (lbody), err);
+    zframe_destroy (&lid);
+    zframe_destroy (&lbody);
+    fback = blob_store_get (blobs, fsha, 1024, &flen, err);
+    CHECK (fback != NULL, "listing removed nothing: %s", fback ? "" : err);
+    free (fback);
+
+    /* a streamed GET_FILE: the worker fills the FILE reply with the bytes */
+    proto_file_t want = { .rid = "rid_read", .id = "file_x", .content_type = "image/png",
+                          .data = (uint8_t *) "", .len = 0 };
+    snprintf (want.sha256, sizeof want.sha256, "%s", fsha);
+    for (int missing = 0; missing < 2; missing++) {
+        if (missing)
+            memset (want.sha256, 'e', 64);
+        msgpack_sbuffer rb;
+        msgpack_sbuffer_init (&rb);
+        REQUIRE (proto_file_encode (&want, &rb) == 0, "encode FILE");
+        CHECK (blob_worker_submit (worker, BLOB_JOB_READ, peer, rb.data, rb.size) == 0, "a read job");
+        msgpack_sbuffer_destroy (&rb);
+        poller = zpoller_new (blob_worker_sock (worker), NULL);
+        CHECK (zpoller_wait (poller, 10000) != NULL, "the read answered");
+        zpoller_destroy (&poller);
+        REQUIRE (blob_worker_recv (worker, &lkind, &lid, &lbody, err, &lbad) == 0 && lkind == BLOB_JOB_READ,
+                 "recv read");
+        proto_file_t got_file;
+        char why [PROTO_ERR_MAX] = "";
+        REQUIRE (proto_file_decode ((const char *) zframe_data (lbody), zframe_size (lbody), &got_file, why) == 0,
+                 "the read's answer is a FILE: %s", why);
+        if (missing)
+            CHECK (err [0] && got_file.len == 0, "a missing blob is an error: '%s'", err);
+        else
+            CHECK (!err [0] && got_file.len == sizeof file && memcmp (got_file.data, file, sizeof file) == 0
+                   && strcmp (got_file.rid, "rid_read") == 0, "the read carries the bytes: '%s'", err);
+        proto_file_free (&got_file);
+        zframe_destroy (&lid);
+        zframe_destroy (&lbody);
+    }
+    blob_store_delete (blobs, fsha);
+    msgpack_sbuffer_destroy (&up);
+    msgpack_sbuffer_destroy (&lying);
     size_t len = 0;
     void *back = blob_store_get (blobs, res.sha256, 1024, &len, err);
     CHECK (back && len == sizeof data && memcmp (back, data, len) == 0, "the blob is there: %s", back ? "" : err);
@@ -408,6 +524,42 @@ s_s3_path_style (void)
     CHECK (blob_store_dir_syncs (blobs) == 0, "the S3 store syncs no directory");
     s_contract (blobs, "s3 path-style");
     s_presigned (blobs, url, NULL, "s3 path-style");
+    blob_store_destroy (&blobs);
+}
+
+/* public_endpoint=: redirect URLs name (and are signed for) the host
+   users reach, renderers' URLs the endpoint; localhost and 127.0.0.1 are
+   two names of the one server, whose SigV4 check reads the Host. */
+static void
+s_s3_public_endpoint (void)
+{
+    char url [768], err [256] = "", sha [65], link [S3_PRESIGN_URL_MAX];
+    snprintf (url, sizeof url, "s3://" S_BUCKET "/public?endpoint=http://127.0.0.1:%d&path_style=1"
+              "&public_endpoint=http%%3A%%2F%%2Flocalhost%%3A%d", s_port, s_port);
+    blob_store_t *blobs = blob_store_open ("/nonexistent-unused", url, err);
+    REQUIRE (blobs, "open the S3 store with a public endpoint: %s", err);
+    uint8_t data [] = "bytes a user fetches by the public name";
+    REQUIRE (blob_store_put (blobs, data, sizeof data, sha, err) == 0, "put: %s", err);
+    char want [128];
+    snprintf (want, sizeof want, "http://localhost:%d/" S_BUCKET "/public/%.2s/%s?", s_port, sha, sha);
+    REQUIRE (blob_store_presign_public (blobs, sha, "image/png", 60, link, sizeof link, err) == 0,
+             "presign public: %s", err);
+    CHECK (strncmp (link, want, strlen (want)) == 0, "the redirect names the public endpoint: %s", link);
+    s_buf_t got;
+    long status = s_plain ("GET", link, NULL, 0, NULL, &got);
+    CHECK (status == 200 && got.len == sizeof data && memcmp (got.data, data, sizeof data) == 0,
+           "a GET by the public name is signed for that host: %ld (%zu bytes)", status, got.len);
+    /* the same signature sent to the other name fails: it is bound to its host */
+    char moved [S3_PRESIGN_URL_MAX + 16];
+    snprintf (moved, sizeof moved, "http://127.0.0.1:%d%s", s_port, link + strlen ("http://localhost:") + 5);
+    status = s_plain ("GET", moved, NULL, 0, NULL, &got);
+    CHECK (status == 403, "the public URL's signature does not work for another host: %ld", status);
+    snprintf (want, sizeof want, "http://127.0.0.1:%d/", s_port);
+    REQUIRE (blob_store_presign (blobs, "GET", sha, NULL, 60, link, sizeof link, err) == 0, "presign: %s", err);
+    CHECK (strncmp (link, want, strlen (want)) == 0, "renderers' URLs keep the endpoint: %s", link);
+    REQUIRE (blob_store_incoming_url (blobs, "img_x.1", 60, link, sizeof link, err) == 0, "incoming: %s", err);
+    CHECK (strncmp (link, want, strlen (want)) == 0, "upload URLs keep the endpoint: %s", link);
+    blob_store_delete (blobs, sha);
     blob_store_destroy (&blobs);
 }
 
@@ -520,6 +672,15 @@ s_location (void)
            && strcmp (loc.region, "eu-west-3") == 0, "an escaped endpoint: %s", err);
     CHECK (s3_location_object_url (&loc, "k", url, sizeof url) == 0
            && strcmp (url, "http://minio:9000/my-bucket/k") == 0, "path-style URL: %s", url);
+    CHECK (!loc.public_host [0], "no public endpoint unless given");
+    CHECK (s3_location_parse ("s3://my-bucket?endpoint=http://minio:9000&path_style=1"
+                              "&public_endpoint=https%3A%2F%2Fs3.example.com%2F", &loc, err) == 0
+           && strcmp (loc.host, "minio:9000") == 0 && strcmp (loc.public_host, "s3.example.com") == 0
+           && strcmp (loc.public_scheme, "https") == 0, "a public endpoint: %s", err);
+    s3_location_t pub;
+    s3_location_public (&loc, &pub);
+    CHECK (s3_location_object_url (&pub, "k", url, sizeof url) == 0
+           && strcmp (url, "https://s3.example.com/my-bucket/k") == 0, "the public location's URL: %s", url);
     static const struct { const char *url, *says; } bad [] = {
         { "http://bucket", "s3://" },
         { "s3://Bad_Bucket", "bucket" },
@@ -535,6 +696,9 @@ s_location (void)
         { "s3://bucket?endpoint", "no value" },
         { "s3://bucket?endpoint=http%3", "badly escaped" },
         { "s3://my.bucket", "path_style=1" },
+        { "s3://bucket?public_endpoint=ftp://x", "public_endpoint" },
+        { "s3://bucket?public_endpoint=https://cdn.example/path", "public_endpoint" },
+        { "s3://my.bucket?endpoint=http://minio:9000&public_endpoint=https://s3.example", "path_style=1" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         err [0] = 0;
@@ -656,6 +820,7 @@ main (int argc, char **argv)
     pid_t pid = s_server_start (argv [1], data, &stdin_fd);
     check_case ("s3 path-style", s_s3_path_style);
     check_case ("s3 virtual-hosted", s_s3_virtual_hosted);
+    check_case ("s3 public endpoint", s_s3_public_endpoint);
     check_case ("blob worker", s_worker);
     check_case ("s3 wrong secret and credentials", s_s3_wrong_secret);
     check_case ("s3 retries", s_retries);

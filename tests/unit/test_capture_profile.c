@@ -104,5 +104,32 @@ main (void)
     CHECK (api_profiles_parse_key ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIQ==", key) == -1,
            "34 bytes are refused");
     CHECK (api_profiles_parse_key ("", key) == -1, "empty is refused");
+
+    /* a capture task's spec sealed at rest: opens only with its key, unaltered */
+    const char plain [] = "\x82\xa3" "url" "\xa5" "https" "\xa6" "cookie" "\xa6" "s3cret";
+    char *spec = malloc (sizeof plain - 1);
+    REQUIRE (spec, "memory");
+    memcpy (spec, plain, sizeof plain - 1);
+    size_t len = sizeof plain - 1;
+    CHECK (!api_profiles_spec_sealed (spec, len) && api_profiles_open_spec (key, &spec, &len) == 0
+           && len == sizeof plain - 1, "a plain spec is left alone");
+    REQUIRE (api_profiles_seal_spec (key, &spec, &len) == 0, "seal");
+    CHECK (api_profiles_spec_sealed (spec, len) && len > sizeof plain && !memmem (spec, len, "s3cret", 6),
+           "sealed: marked, longer, no plain text");
+    char *copy = malloc (len);
+    REQUIRE (copy, "memory");
+    memcpy (copy, spec, len);
+    size_t copy_len = len;
+    uint8_t other [API_PROFILE_KEY_BYTES];
+    memcpy (other, key, sizeof other);
+    other [0] ^= 1;
+    CHECK (api_profiles_open_spec (other, &copy, &copy_len) == -1, "another key does not open it");
+    CHECK (api_profiles_open_spec (NULL, &copy, &copy_len) == -1, "no key does not open it");
+    copy [copy_len - 1] ^= 1;
+    CHECK (api_profiles_open_spec (key, &copy, &copy_len) == -1, "an altered byte does not open");
+    free (copy);
+    CHECK (api_profiles_open_spec (key, &spec, &len) == 0 && len == sizeof plain - 1
+           && memcmp (spec, plain, len) == 0, "opens to the same bytes");
+    free (spec);
     return check_done ("test_capture_profile");
 }

@@ -295,6 +295,20 @@ test_options (void)
     s_ok ("{\"url\":\"https://a.b.example.com/\",\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\".b.example.com\"}]}", &s, &cr);
     capture_spec_free (&s);
     proto_create_render_free (&cr);
+    /* a public suffix is nobody's parent domain: the cookie would go to every site under it */
+    s_bad ("{\"url\":\"https://shop.example.co.uk/\",\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\".co.uk\"}]}",
+           422, "parameter_invalid", "cookies[0].domain");
+    s_bad ("{\"url\":\"https://me.github.io/\",\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\"github.io\"}]}",
+           422, "parameter_invalid", "cookies[0].domain");
+    s_bad ("{\"url\":\"https://a.example.com/\",\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\"COM\"}]}",
+           422, "parameter_invalid", "cookies[0].domain");
+    s_ok ("{\"url\":\"https://shop.example.co.uk/\",\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\".example.co.uk\"}]}", &s, &cr);
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
+    /* a host that is itself a listed suffix keeps its host-only cookie */
+    s_ok ("{\"url\":\"https://github.io/\",\"cookies\":[{\"name\":\"a\",\"value\":\"x\",\"domain\":\"github.io\"}]}", &s, &cr);
+    capture_spec_free (&s);
+    proto_create_render_free (&cr);
 }
 
 int

@@ -29,7 +29,7 @@ main (void)
 {
     zsys_init ();
     /* nothing listens there: the SUB connects lazily and never hears a thing */
-    s_watch = event_watch_new ("tcp://127.0.0.1:9");
+    s_watch = event_watch_new ("tcp://127.0.0.1:9", NULL);
     CHECK (s_watch, "event_watch_new");
 
     event_watch_notify (s_watch, "rnd_early");

@@ -204,7 +204,7 @@ main (void)
     proto_image_t *ok = &r.images [1];
     CHECK (strcmp (ok->status, "succeeded") == 0 && strcmp (ok->sha256, sha) == 0 && ok->bytes == 5,
            "image 1 succeeded with sha and bytes");
-    CHECK (ok->url_exp == now / 1000 + EASEL_FILE_URL_TTL_S, "url expiry is now + TTL");
+    CHECK (ok->url_exp == EASEL_SIGNED_EXP (now, EASEL_FILE_URL_TTL_S), "url expiry is the end of the signing window + TTL");
     CHECK (job_store_url_check (store, img1, ok->url_exp, ok->url_sig, now / 1000),
            "the signed URL of a succeeded image verifies");
     CHECK (!job_store_url_check (store, img0, ok->url_exp, ok->url_sig, now / 1000),
@@ -321,7 +321,7 @@ main (void)
     memset (&rv, 0, sizeof rv);
     REQUIRE (job_store_render_get (store, rid2, NULL, now, &rv, err) == 0, "render_get: %s", err);
     CHECK (strcmp (rv.review_status, "pending") == 0 && !rv.review_by && rv.review_decided_at_ms == 0
-           && rv.review_exp == now / 1000 + EASEL_REVIEW_URL_TTL_S && strlen (rv.review_sig) == 64,
+           && rv.review_exp == EASEL_SIGNED_EXP (now, EASEL_REVIEW_URL_TTL_S) && strlen (rv.review_sig) == 64,
            "a new render is pending with a signed link, got %s exp %lld", rv.review_status,
            (long long) rv.review_exp);
     char link_sig [65];

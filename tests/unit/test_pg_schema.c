@@ -257,6 +257,19 @@ s_beside (void)
     PQfinish (conn);
 }
 
+/* Whether the connection was made with keyword = value. */
+static bool
+s_conninfo (PGconn *conn, const char *keyword, const char *value)
+{
+    PQconninfoOption *opts = conn ? PQconninfo (conn) : NULL;
+    bool found = false;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp (o->keyword, keyword) == 0)
+            found = o->val && strcmp (o->val, value) == 0;
+    PQconninfoFree (opts);
+    return found;
+}
+
 static void
 s_store_answers (void)
 {
@@ -284,7 +297,24 @@ s_store_answers (void)
     CHECK (job_store_begin (store, err) == 0, "begin connects again: %s", err);
     CHECK (job_store_account_count (store) == 1, "and the rows are there");
     CHECK (job_store_commit (store, err) == 0, "commit: %s", err);
+    /* a silent link fails a call in seconds: keepalives and a TCP user
+       timeout unless the URL says otherwise */
+    CHECK (s_conninfo (store_pg_conn (store), "tcp_user_timeout", "5000")
+           && s_conninfo (store_pg_conn (store), "keepalives", "1")
+           && s_conninfo (store_pg_conn (store), "keepalives_idle", "5"),
+           "the connection's defaults for a cut link");
     job_store_destroy (&store);
+    {
+        char saved [512], with [600];
+        snprintf (saved, sizeof saved, "%s", s_base);
+        snprintf (with, sizeof with, "%s%stcp_user_timeout=12000", saved, strchr (saved, '?') ? "&" : "?");
+        setenv ("EASEL_DATABASE_URL", with, 1);
+        store = job_store_open ("/nonexistent-data-dir", err);
+        setenv ("EASEL_DATABASE_URL", saved, 1);
+        CHECK (store && s_conninfo (store_pg_conn (store), "tcp_user_timeout", "12000"),
+               "the URL's own tcp_user_timeout wins: %s", err);
+        job_store_destroy (&store);
+    }
     /* a URL of another scheme is refused at open, naming the variable */
     char saved [512];
     snprintf (saved, sizeof saved, "%s", s_base);

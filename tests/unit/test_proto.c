@@ -182,6 +182,36 @@ test_create_render (void)
     proto_create_render_free (&out);
     in.no_cache = false;
 
+    /* inline images: carried with their sha256, or named as objects the
+       gateway stored (no bytes, their size and MD5) */
+    proto_blob_t blobs [2] = { { .data = (uint8_t *) "INLINE", .len = 6 }, { .bytes = 77 } };
+    /* sha256 ("INLINE"), as sha256sum prints it */
+    snprintf (blobs [0].sha256, sizeof blobs [0].sha256, "%s", "b3d48d5c8cc2c6e19f769d3ff6f25f4a03f7b1b1b0a8424e1cf1110415bd4897");
+    memset (blobs [1].sha256, 'b', 64);
+    snprintf (blobs [1].name, sizeof blobs [1].name, "upl_inline");
+    memset (blobs [1].md5, 'c', 32);
+    in.nblobs = 2;
+    in.blobs = blobs;
+    sb.size = 0;
+    CHECK (proto_create_render_encode (&in, &sb) == 0 && proto_create_render_decode (sb.data, sb.size, &out, err) == 0
+           && out.nblobs == 2 && out.blobs [0].len == 6 && !out.blobs [0].name [0]
+           && STREQ (out.blobs [1].name, "upl_inline") && out.blobs [1].bytes == 77 && out.blobs [1].len == 0
+           && STREQ (out.blobs [1].md5, blobs [1].md5), "carried and named blobs round trip: %s", err);
+    proto_create_render_free (&out);
+    blobs [1].data = (uint8_t *) "X";
+    blobs [1].len = 1;
+    sb.size = 0;
+    CHECK (proto_create_render_encode (&in, &sb) == 0 && proto_create_render_decode (sb.data, sb.size, &out, err) == -1
+           && strstr (err, "stored blob"), "a named blob carrying bytes is refused: %s", err);
+    blobs [1].data = NULL;
+    blobs [1].len = 0;
+    blobs [1].md5 [0] = 'z';
+    sb.size = 0;
+    CHECK (proto_create_render_encode (&in, &sb) == 0 && proto_create_render_decode (sb.data, sb.size, &out, err) == -1,
+           "a named blob's md5 is hex: %s", err);
+    in.nblobs = 0;
+    in.blobs = NULL;
+
     in.webhook_url = NULL;
     in.metadata_json = NULL;
     sb.size = 0;
@@ -277,7 +307,38 @@ test_get_and_small (void)
     proto_file_put_free (&fp2);
     fp.len = 0;
     sb.size = 0;
-    CHECK (proto_file_put_encode (&fp, &sb) == -1 && sb.size == 0, "an empty upload is never sent");
+    CHECK (proto_file_put_encode (&fp, &sb) == 0 && proto_file_put_decode (sb.data, sb.size, &fp2, err) == -1
+           && strstr (err, "carries data"), "an upload without bytes or a name is refused: %s", err);
+    /* an upload the gateway stored itself names its incoming object */
+    snprintf (fp.name, sizeof fp.name, "upl_x");
+    memset (fp.sha256, 'b', 64);
+    memset (fp.md5, 'c', 32);
+    fp.bytes = 1234;
+    sb.size = 0;
+    CHECK (proto_file_put_encode (&fp, &sb) == 0 && proto_file_put_decode (sb.data, sb.size, &fp2, err) == 0
+           && STREQ (fp2.name, "upl_x") && STREQ (fp2.sha256, fp.sha256) && STREQ (fp2.md5, fp.md5)
+           && fp2.bytes == 1234 && fp2.len == 0, "a named upload round trips: %s", err);
+    proto_file_put_free (&fp2);
+    fp.data = (uint8_t *) "abc";
+    fp.len = 3;
+    sb.size = 0;
+    CHECK (proto_file_put_encode (&fp, &sb) == 0 && proto_file_put_decode (sb.data, sb.size, &fp2, err) == -1,
+           "a named upload carrying bytes too is refused: %s", err);
+    fp.len = 0;
+    fp.md5 [0] = 'x';
+    sb.size = 0;
+    CHECK (proto_file_put_encode (&fp, &sb) == 0 && proto_file_put_decode (sb.data, sb.size, &fp2, err) == -1,
+           "a named upload's md5 is hex: %s", err);
+    proto_upload_begin_t ub = { .rid = "r4", .bytes = 10 }, ub2;
+    memset (ub.sha256, 'd', 64);
+    sb.size = 0;
+    CHECK (proto_upload_begin_encode (&ub, &sb) == 0 && proto_upload_begin_decode (sb.data, sb.size, &ub2, err) == 0
+           && ub2.bytes == 10 && STREQ (ub2.sha256, ub.sha256), "upload_begin round trips: %s", err);
+    ub.bytes = (int64_t) EASEL_MAX_SOURCE_BYTES + 1;
+    sb.size = 0;
+    CHECK (proto_upload_begin_encode (&ub, &sb) == 0 && proto_upload_begin_decode (sb.data, sb.size, &ub2, err) == -1
+           && strstr (err, "bytes"), "an upload over the source cap is refused: %s", err);
+    CHECK (STREQ (proto_cmd_name (PROTO_UPLOAD_BEGIN), "UPLOAD_BEGIN"), "upload_begin's name");
     proto_file_find_t ff = { .rid = "r3" }, ff2;
     memset (ff.sha256, 'a', 64);
     sb.size = 0;

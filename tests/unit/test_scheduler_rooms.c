@@ -15,7 +15,12 @@
       - ADMIN without the scheduler's admin secret is 403 and writes
         nothing; with it, keys and credits change in the store;
       - GET_ACCOUNT with key_only names the key's account alone, without
-        it the whole account (reserved, ledger); an unknown key is ERROR.
+        it the whole account (reserved, ledger); an unknown key is ERROR;
+      - the render state stream: a cancel's state.render (the render as
+        GET_RENDER reads it, canceled, with the stream's epoch) is published
+        in the cancel's pass (readable once its reply is), its seq one past the
+        previous state message's, and PONG and RENDER replies carry where
+        the stream stands (epoch, last seq).
     Single thread. The temp dir is removed at exit. */
 #include "check.h"
 #include "store_test.h"
@@ -565,6 +570,120 @@ test_account_key_only (void)
            "an unknown key is an ERROR with key_only too");
 }
 
+/* The next state.* message on the events socket within wait_ms: its topic,
+   seq and body (caller destroys); false when none came. Other topics are
+   skipped. */
+static bool
+s_state_msg (int wait_ms, char topic [PROTO_SHORT_MAX], int64_t *seq, zframe_t **body)
+{
+    int64_t end = util_mono_ms () + wait_ms;
+    do {
+        zmq_pollitem_t item = { zsock_resolve (s_sub), 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, wait_ms > 0 ? 50 : 0) != 1)
+            continue;
+        char err [PROTO_ERR_MAX];
+        if (bus_recv_event (s_sub, topic, seq, body, err) != 0)
+            continue;
+        if (strncmp (topic, PROTO_TOPIC_STATE, strlen (PROTO_TOPIC_STATE)) == 0)
+            return true;
+        zframe_destroy (body);
+    } while (util_mono_ms () < end);
+    return false;
+}
+
+/* PING -> the PONG's state epoch and seq. */
+static void
+s_ping_state (int64_t *epoch, int64_t *seq)
+{
+    proto_simple_t ping;
+    memset (&ping, 0, sizeof ping);
+    snprintf (ping.rid, sizeof ping.rid, "ping-s");
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    REQUIRE (proto_simple_encode (&ping, &sb) == 0, "encode PING");
+    s_send (s_gateway, PROTO_PING, &sb);
+    s_pass ();
+    bus_msg_t m;
+    REQUIRE (s_recv (s_gateway, S_WAIT_MS, &m) == 0 && m.cmd == PROTO_PONG, "a PONG");
+    proto_simple_t pong;
+    char err [PROTO_ERR_MAX];
+    REQUIRE (proto_simple_decode ((const char *) zframe_data (m.body), zframe_size (m.body), &pong, err) == 0,
+             "PONG decodes: %s", err);
+    *epoch = pong.state_epoch;
+    *seq = pong.state_seq;
+    bus_msg_free (&m);
+}
+
+static void
+test_state_stream (void)
+{
+    char topic [PROTO_SHORT_MAX];
+    int64_t seq = 0, last = 0;
+    zframe_t *body = NULL;
+    while (s_state_msg (200, topic, &seq, &body)) {      /* what the earlier cases published */
+        last = seq;
+        zframe_destroy (&body);
+    }
+    int64_t epoch = 0, pong_seq = 0;
+    s_ping_state (&epoch, &pong_seq);
+    CHECK (epoch == sched_state_epoch (s_sched.state) && epoch > 0, "PONG carries the epoch");
+    CHECK (pong_seq == last, "PONG carries the last state seq %lld, got %lld",
+           (long long) last, (long long) pong_seq);
+
+    s_create_send ("create-s");
+    s_pass ();
+    proto_render_t rend;
+    REQUIRE (s_render_reply ("create-s", &rend) == PROTO_RENDER, "CREATE_RENDER answers RENDER");
+    CHECK (rend.state_epoch == epoch && rend.state_seq == last && rend.signed_ms > 0,
+           "RENDER says where the stream stood: epoch %lld seq %lld signed %lld",
+           (long long) rend.state_epoch, (long long) rend.state_seq, (long long) rend.signed_ms);
+    char id [PROTO_ID_MAX];
+    snprintf (id, sizeof id, "%s", rend.id);
+    proto_render_free (&rend);
+    while (s_state_msg (200, topic, &seq, &body)) {      /* a lease of it, if a renderer was free */
+        CHECK (seq == last + 1, "state seqs are contiguous: %lld after %lld", (long long) seq, (long long) last);
+        last = seq;
+        zframe_destroy (&body);
+    }
+
+    proto_cancel_t cr;
+    memset (&cr, 0, sizeof cr);
+    snprintf (cr.rid, sizeof cr.rid, "cancel-s");
+    snprintf (cr.auth, sizeof cr.auth, "%s", s_auth);
+    snprintf (cr.id, sizeof cr.id, "%s", id);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    REQUIRE (proto_cancel_encode (&cr, &sb) == 0, "encode CANCEL_RENDER");
+    s_send (s_gateway, PROTO_CANCEL_RENDER, &sb);
+    s_pass ();
+    REQUIRE (s_render_reply ("cancel-s", &rend) == PROTO_RENDER, "CANCEL_RENDER answers RENDER");
+    CHECK (strcmp (rend.status, "canceled") == 0, "canceled, got %s", rend.status);
+    proto_render_free (&rend);
+    /* the reply was readable: the state must be there already (no wait) */
+    bool found = false;
+    while (!found && s_state_msg (0, topic, &seq, &body)) {
+        CHECK (seq == last + 1, "state seqs are contiguous: %lld after %lld", (long long) seq, (long long) last);
+        last = seq;
+        proto_render_t st;
+        memset (&st, 0, sizeof st);
+        char err [PROTO_ERR_MAX];
+        if (strcmp (topic, PROTO_TOPIC_STATE_RENDER) == 0
+        &&  proto_render_decode ((const char *) zframe_data (body), zframe_size (body), &st, err) == 0
+        &&  strcmp (st.id, id) == 0) {
+            found = true;
+            CHECK (strcmp (st.status, "canceled") == 0 && st.state_epoch == epoch && st.signed_ms > 0,
+                   "the state is the canceled render of this epoch, got %s %lld", st.status,
+                   (long long) st.state_epoch);
+        }
+        proto_render_free (&st);
+        zframe_destroy (&body);
+    }
+    CHECK (found, "the cancel's state.render was published in its pass");
+    s_ping_state (&epoch, &pong_seq);
+    CHECK (pong_seq == last, "PONG after the cancel names its seq %lld, got %lld",
+           (long long) last, (long long) pong_seq);
+}
+
 int
 main (void)
 {
@@ -611,6 +730,7 @@ main (void)
     check_case ("out_rollback", test_out_rollback);
     check_case ("admin_secret", test_admin_secret);
     check_case ("account_key_only", test_account_key_only);
+    check_case ("state_stream", test_state_stream);
 
     zsock_destroy (&s_sub);
     zsock_destroy (&s_r1);

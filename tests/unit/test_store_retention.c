@@ -62,6 +62,83 @@ s_known_none (const char *sha256, void *arg)
     return 0;
 }
 
+/* An image the cache serves is counted and charged once, at the render that
+   drew it: the cache-hit count a create's credit check uses, the stored
+   bytes while both renders live, and what their deletion gives back. */
+static void
+s_cached_bytes (job_store_t *store)
+{
+    char err [256] = "";
+    job_store_new_key_t k, k2;
+    REQUIRE (job_store_account_create (store, "cached", 100, &k, err) == 0, "account: %s", err);
+    REQUIRE (job_store_account_create (store, "cached-other", 100, &k2, err) == 0, "account: %s", err);
+    const char *acct = k.account_id;
+    int64_t now = util_now_ms (), used = -1, hits = -1;
+    REQUIRE (job_store_begin (store, err) == 0, "begin");
+    /* an upload that stays: 50 bytes counted throughout */
+    uint8_t keep [50];
+    for (size_t i = 0; i < sizeof keep; i++)
+        keep [i] = (uint8_t) (i * 31 + 5);
+    job_store_upload_t f;
+    memset (&f, 0, sizeof f);
+    util_sha256_hex (keep, sizeof keep, f.sha256);
+    snprintf (f.account_id, sizeof f.account_id, "%s", acct);
+    snprintf (f.format, sizeof f.format, "png");
+    f.bytes = sizeof keep;
+    f.width = f.height = 5;
+    f.created_at_ms = now;
+    f.expires_at_ms = now + 1000000000;
+    REQUIRE (job_store_upload_put (store, &f, "image/png", err) == 0, "upload: %s", err);
+
+    proto_slide_t sl = { .width = 100, .height = 100, .bg_ncolors = 1, .device = "none", .format = "png" };
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    REQUIRE (proto_slide_encode (&sl, &sb) == 0, "slide encodes");
+    proto_task_spec_t t = { .spec = sb.data, .spec_len = sb.size, .width = 100, .height = 100 };
+    snprintf (t.format, sizeof t.format, "png");
+    proto_create_render_t req = { .metadata_json = "{}", .ntasks = 1, .tasks = &t };
+    CHECK (job_store_render_cache_hits (store, acct, &req, &hits, err) == 0 && hits == 0,
+           "nothing is cached yet: %lld %s", (long long) hits, err);
+    char first [PROTO_ID_MAX], second [PROTO_ID_MAX], settled [PROTO_ID_MAX];
+    REQUIRE (job_store_render_create (store, acct, &req, now, first, err) == 0, "create: %s", err);
+    proto_task_t task;
+    memset (&task, 0, sizeof task);
+    REQUIRE (job_store_task_lease_next (store, "r1", now, 60000, &task, err) == 1, "lease: %s", err);
+    uint8_t out [10] = { 4, 5, 6 };
+    char out_sha [65];
+    util_sha256_hex (out, sizeof out, out_sha);
+    REQUIRE (job_store_blob_add (store, out_sha, sizeof out, "image/png", err) == 0, "add: %s", err);
+    proto_result_t res = { .attempt = task.attempt, .width = 100, .height = 100, .data = out, .len = sizeof out };
+    snprintf (res.task_id, sizeof res.task_id, "%s", task.task_id);
+    snprintf (res.format, sizeof res.format, "png");
+    REQUIRE (job_store_task_succeed (store, &res, out_sha, now, err) == 0, "succeed: %s", err);
+    proto_task_free (&task);
+    REQUIRE (job_store_render_next_settled (store, settled, err) == 1 && strcmp (settled, first) == 0, "settled");
+    REQUIRE (job_store_render_complete (store, first, now, err) == 0, "complete: %s", err);
+    CHECK (job_store_render_cache_hits (store, acct, &req, &hits, err) == 0 && hits == 1,
+           "the drawn image is a cache hit now: %lld", (long long) hits);
+    CHECK (job_store_render_cache_hits (store, k2.account_id, &req, &hits, err) == 0 && hits == 0,
+           "never another account's: %lld", (long long) hits);
+    req.no_cache = false;
+    REQUIRE (job_store_render_create (store, acct, &req, now, second, err) == 0, "create again: %s", err);
+    REQUIRE (job_store_render_next_settled (store, settled, err) == 1 && strcmp (settled, second) == 0,
+             "served from the cache, settled at once");
+    REQUIRE (job_store_render_complete (store, second, now, err) == 0, "complete: %s", err);
+    CHECK (job_store_storage_used (store, acct, &used, err) == 0 && used == 60,
+           "the upload and the drawn image, the cached one not again: %lld", (long long) used);
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+    msgpack_sbuffer_destroy (&sb);
+
+    REQUIRE (job_store_begin (store, err) == 0, "begin");
+    CHECK (job_store_retention_sweep (store, now + 1, 10, err) == 2, "both renders expire: %s", err);
+    CHECK (job_store_storage_used (store, acct, &used, err) == 0 && used == 50,
+           "their deletion gives the drawn bytes back once, the upload stays: %lld", (long long) used);
+    char collected [65] = "";
+    CHECK (job_store_blob_gc (store, 10, s_collect, collected, err) == 1 && strcmp (collected, out_sha) == 0,
+           "the drawn image's blob goes with its last render");
+    REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
+}
+
 int
 main (void)
 {
@@ -77,6 +154,7 @@ main (void)
     job_store_new_key_t key;
     REQUIRE (job_store_account_create (store, "ret", 100, &key, err) == 0, "account: %s", err);
     const char *acct = key.account_id;
+    s_cached_bytes (store);
 
     /* one inline image for 3 tasks: one row, the tasks name it when leased */
     char sha [65], rid [PROTO_ID_MAX], put [65];

@@ -2230,7 +2230,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description scheduler_unavailable (Retry-After: 1); gateway_busy: every connection slot of the gateway is taken */
+            /** @description upload_corrupted: with an S3-compatible blob store, the store did not keep an inline image's bytes as sent; nothing was stored, send it again */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description scheduler_unavailable (Retry-After: 1); gateway_busy: every connection slot of the gateway is taken; store_unavailable: the blob store could not be reached */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
@@ -4566,7 +4576,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description scheduler_unavailable */
+            /** @description upload_corrupted: with an S3-compatible blob store, the store did not keep the file's bytes as sent; nothing was stored, send it again */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description scheduler_unavailable; store_unavailable: the blob store could not be reached */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
