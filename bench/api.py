@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """api: wrk against the whole stack, beside a civetweb ceiling, on loopback.
 
-Per run (--runs, default 3; every run a fresh stack):
+Per run (--runs, default 3; every run a fresh stack per --backend, measured
+one after the other: sqlite, SQLite WAL with synchronous=FULL; pg, a
+PostgreSQL 15 of the driver's own, tests/pg/pgserver.py, fsync and
+synchronous_commit on, a fresh database per stack; figures prefixed sqlite_ /
+pg_, and pg / sqlite ratios of the same run):
   - create: POST /v1/renders {"async": true, one headline-only slide} for
     --seconds with wrk -t2 -c32 (the issue's setting); no renderer runs, so the
     number is the create path alone (gateway -> scheduler -> one grouped
-    SQLite commit with synchronous=FULL -> 202). Afterwards the renders in the
-    db are counted with python's sqlite3 and must be at least the number of
-    202s wrk counted (each 202 is a durable job).
+    durable commit -> 202). Afterwards the renders in the db are counted
+    (python's sqlite3, or psql) and must be at least the number of 202s wrk
+    counted (each 202 is a durable job).
   - get: GET /v1/renders/{id} of one render still processing (the scheduler
     is asked every time: the bus round trip), same wrk settings.
   - get_final: GET /v1/renders/{id} of one render that succeeded (rendered
@@ -19,13 +23,12 @@ Per run (--runs, default 3; every run a fresh stack):
 Requests/s, p50/p99 latency and the gateway's peak RSS; ratios against the
 ceiling. wrk shares the 2 cores with the server under test.
 
-usage: bench/api.py [--runs 3] [--seconds 10]
+usage: bench/api.py [--runs 3] [--seconds 10] [--backend sqlite,pg]
 """
 import argparse
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -52,9 +55,9 @@ def wrk(url, seconds, env):
     sys.exit("wrk printed no result: %s %s" % (out.stdout.decode(), out.stderr.decode()))
 
 
-def one_run(seconds):
+def one_backend(seconds, database):
     r = {}
-    stack = harness.Stack(renderers=1, webhooker=True)
+    stack = benchlib.stack(database, renderers=1, webhooker=True)
     try:
         gw = stack.procs["gateway"].pid
         base = {"EASEL_API_KEY": stack.key}
@@ -68,16 +71,14 @@ def one_run(seconds):
                 dict(base, EASEL_BENCH_METHOD="POST", EASEL_BENCH_PATH="/v1/renders",
                      EASEL_BENCH_BODY=BODY))
         n202 = c["status"].get("202", 0)
-        time.sleep(0.5)                       # in-flight creates finish committing
-        db = sqlite3.connect(os.path.join(stack.data, "easel.db"))
-        try:
-            in_db = db.execute("SELECT count(*) FROM renders WHERE id <> ?", (final_id,)).fetchone()[0]
-            rid = db.execute("SELECT id FROM renders WHERE status = 'processing'"
-                             " ORDER BY seq LIMIT 1").fetchone()[0]
-        finally:
-            db.close()
+        # no wait: a 202 is sent after its commit, so every one is a row now
+        in_db = database.rows("SELECT count(*) FROM renders WHERE id <> %s"
+                              % benchlib.sql_quote(final_id), stack.data)[0][0]
+        rid = database.rows("SELECT id FROM renders WHERE status = 'processing' ORDER BY seq LIMIT 1",
+                            stack.data)[0][0]
         if in_db < n202:
-            sys.exit("only %d renders in the db for %d 202s counted by wrk" % (in_db, n202))
+            sys.exit("%s: only %d renders in the db for %d 202s counted by wrk"
+                     % (database.name, in_db, n202))
         r.update(create_rps=round(n202 / c["seconds"], 1), create_p50_ms=c["p50_ms"],
                  create_p99_ms=c["p99_ms"], create_202=n202, create_other=c["requests"] - n202,
                  create_socket_errors=c["socket_errors"], renders_in_db=in_db)
@@ -96,6 +97,14 @@ def one_run(seconds):
         r["scheduler_peak_rss_mb"] = round(benchlib.proc_rss_kb(stack.procs["scheduler"].pid)[1] / 1024, 1)
     finally:
         stack.close()
+    return r
+
+
+def one_run(seconds, backends):
+    r = {"loadavg_1m_start": benchlib.loadavg()}
+    for name in backends.names:
+        for k, v in one_backend(seconds, backends.fresh(name)).items():
+            r[name + "_" + k] = v
     port = harness.free_port()
     ceil = subprocess.Popen([os.path.join(benchlib.BIN, "bench_ceiling"), "--listen",
                              "127.0.0.1:%d" % port, "--seconds", str(seconds + 30)])
@@ -107,9 +116,13 @@ def one_run(seconds):
     finally:
         ceil.terminate()
         ceil.wait(timeout=10)
-    r["create_over_ceiling"] = round(r["create_rps"] / r["ceiling_rps"], 4)
-    r["get_over_ceiling"] = round(r["get_rps"] / r["ceiling_rps"], 4)
-    r["get_final_over_ceiling"] = round(r["get_final_rps"] / r["ceiling_rps"], 4)
+    for name in backends.names:
+        for k in ("create", "get", "get_final"):
+            r["%s_%s_over_ceiling" % (name, k)] = round(r["%s_%s_rps" % (name, k)] / r["ceiling_rps"], 4)
+    if len(backends.names) == 2:
+        for k in ("create_rps", "get_rps", "get_final_rps"):
+            r["pg_over_sqlite_" + k] = round(r["pg_" + k] / r["sqlite_" + k], 3)
+    r["loadavg_1m_end"] = benchlib.loadavg()
     return r
 
 
@@ -117,13 +130,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3, choices=range(1, 11))
     ap.add_argument("--seconds", type=int, default=10, choices=range(1, 31))
+    benchlib.add_backend_arg(ap)
     args = ap.parse_args()
     for tool in ("wrk", os.path.join(benchlib.BIN, "bench_ceiling"),
                  os.path.join(benchlib.BIN, "easel-gateway")):
         benchlib.need(tool)
+    backends = benchlib.Backends(args.backend)
     runs = []
     for _ in range(args.runs):
-        r = one_run(args.seconds)
+        r = one_run(args.seconds, backends)
         runs.append(r)
         print(json.dumps(r), file=sys.stderr)
     benchlib.report("api", runs, {k: benchlib.median([r[k] for r in runs]) for k in runs[0]})

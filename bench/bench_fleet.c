@@ -141,6 +141,9 @@ s_send_create (s_bench_t *self, int ntasks)
     self->rid_seq++;
     memcpy (cr.auth, self->auth, sizeof cr.auth);
     cr.metadata_json = "{}";
+    /* every task draws the same slide: from the image cache, the stream's
+       renders would finish at create time and no task would be dispatched */
+    cr.no_cache = true;
     cr.ntasks = ntasks;
     cr.tasks = calloc ((size_t) ntasks, sizeof *cr.tasks);
     if (!cr.tasks)

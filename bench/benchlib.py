@@ -23,6 +23,8 @@ for _limit in ("EASEL_RATE_LIMIT", "EASEL_CREATE_RATE_LIMIT", "EASEL_WEBHOOK_TES
                "EASEL_AUTH_FAIL_RATE_LIMIT"):
     os.environ.setdefault(_limit, "0")
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "pg"))
+BACKENDS = ("sqlite", "pg")
 
 
 def median(values):
@@ -90,11 +92,131 @@ def need(path_or_cmd):
                  % (path_or_cmd, BIN))
 
 
+def add_backend_arg(ap):
+    ap.add_argument("--backend", default=",".join(BACKENDS),
+                    help="the state backends to measure, in one run: sqlite, pg or both (sqlite,pg)")
+
+
+def parse_backends(spec):
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    bad = [n for n in names if n not in BACKENDS]
+    if bad or not names or len(set(names)) != len(names):
+        sys.exit("bench: --backend takes a comma list of %s, each once; got %r" % (", ".join(BACKENDS), spec))
+    return names
+
+
+def loadavg():
+    """The 1-minute load average (the machine is shared: printed beside each run)."""
+    return round(os.getloadavg()[0], 2)
+
+
+class Backends:
+    """The state backends of one driver's run: SQLite (a file under each
+    stack's data dir, WAL, synchronous=FULL) and PostgreSQL 15 (one server
+    for the whole driver, tests/pg/pgserver.py with durable=True: fsync and
+    synchronous_commit on; a fresh database for every stack)."""
+
+    def __init__(self, spec):
+        import atexit
+        self.names = parse_backends(spec)
+        self.pg = None
+        self.n = 0
+        if "pg" in self.names:
+            import pgserver
+            if not pgserver.PgServer.available():
+                sys.exit("bench: --backend pg needs PostgreSQL 15 in %s (Debian package postgresql)"
+                         % pgserver.PG_BIN)
+            self.pg = pgserver.PgServer(durable=True, max_connections=100).start()
+            atexit.register(self.close)
+
+    def fresh(self, name):
+        """A new, empty database of backend name."""
+        self.n += 1
+        return Database(self, name, "bench_%d" % self.n)
+
+    def close(self):
+        if self.pg:
+            self.pg.stop()
+            self.pg = None
+
+
+class Database:
+    """One stack's state: env (what to set for the services and the CLI) and
+    rows(sql, data_dir) to read it afterwards."""
+
+    def __init__(self, backends, name, db):
+        self.name = name
+        self.backends = backends
+        self.db = db
+        if name == "pg":
+            backends.pg.create_database(db)
+            self.env = {"EASEL_DATABASE_URL": backends.pg.url(db)}
+        else:
+            self.env = {}
+
+    def apply(self, env):
+        """env with this backend's settings (and no other's)."""
+        env = dict(env)
+        env.pop("EASEL_DATABASE_URL", None)
+        env.update(self.env)
+        return env
+
+    def rows(self, sql, data_dir):
+        """Rows of one query (values as Python ints where they are integers)."""
+        if self.name == "pg":
+            out = self.backends.pg.query(self.db, sql)
+            return [tuple(int(v) if v.lstrip("-").isdigit() else v for v in row) for row in out]
+        import sqlite3
+        db = sqlite3.connect(os.path.join(data_dir, "easel.db"))
+        try:
+            return db.execute(sql).fetchall()
+        finally:
+            db.close()
+
+    def pids(self):
+        """The PostgreSQL server's processes (its CPU belongs to the run), else []."""
+        if self.name != "pg":
+            return []
+        out = subprocess.run(["pgrep", "-P", str(self.backends.pg.pid)], capture_output=True)
+        return [self.backends.pg.pid] + [int(p) for p in out.stdout.split()]
+
+
+def sql_quote(text):
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def stack(database, **kw):
+    """harness.Stack with database's backend in its environment."""
+    import harness
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(database.apply(saved))
+    try:
+        return harness.Stack(**kw)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def cpu_s(pids):
+    """User + system CPU seconds of running processes, from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class Scheduler:
     """easel-scheduler alone on ephemeral loopback ports over a temporary data
-    dir (SQLite WAL, synchronous=FULL as always), with one account's API key."""
+    dir, with one account's API key; its state in database (Backends.fresh;
+    None: SQLite, WAL, synchronous=FULL as always)."""
 
-    def __init__(self):
+    def __init__(self, database=None):
         import atexit
         import shutil
         import tempfile
@@ -106,6 +228,8 @@ class Scheduler:
         self.events = "tcp://127.0.0.1:%d" % harness.free_port()
         self.env = dict(os.environ, EASEL_API_ENDPOINT=self.api, EASEL_WORK_ENDPOINT=self.work,
                         EASEL_EVENTS_ENDPOINT=self.events, EASEL_DATA=self.data)
+        if database:
+            self.env = database.apply(self.env)
         out = subprocess.run([os.path.join(BIN, "easel"), "keys", "create", "--name", "bench",
                               "--json", "--data", self.data], env=self.env, capture_output=True,
                              timeout=30, check=True)

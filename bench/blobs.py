@@ -13,9 +13,12 @@ path (easel_scheduler_upload_bytes_total{path="bus"|"gateway"}), and their
 sum on the bus, scheduler_bytes_per_image; the upload's time (POST to 201)
 and the matrix wall, POST to succeeded. With S3 every bus figure must be 0:
 the renderers read inputs and write results, and the gateway writes the
-upload, in the bucket with URLs the scheduler presigns.
+upload, in the bucket with URLs the scheduler presigns. Each of these on
+every --backend (sqlite: the SQLite file; pg: a PostgreSQL 15 of the
+driver's own, tests/pg/pgserver.py, a fresh database per stack), figures
+prefixed sqlite_ / pg_.
 
-usage: bench/blobs.py [--runs 3]
+usage: bench/blobs.py [--runs 3] [--backend sqlite,pg]
 """
 import argparse
 import json
@@ -42,12 +45,12 @@ def metric(text, name):
     return 0.0
 
 
-def one_stack(shot, env):
+def one_stack(shot, env, database):
     port = harness.free_port()
     saved = dict(os.environ)
     os.environ.update(env, EASEL_METRICS_LISTEN="127.0.0.1:%d" % port)
     try:
-        stack = harness.Stack(renderers=0, webhooker=False)
+        stack = benchlib.stack(database, renderers=0, webhooker=False)
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -93,8 +96,8 @@ def one_stack(shot, env):
         stack.close()
 
 
-def one_run(shot):
-    files = one_stack(shot, {})
+def one_backend(shot, backends, name):
+    files = one_stack(shot, {}, backends.fresh(name))
     store = tempfile.mkdtemp(prefix="easel-bench-s3-")
     server = subprocess.Popen(["node", "--openssl-legacy-provider", S3, "--dir", store, "--bucket", BUCKET,
                                "--access-key", KEY, "--secret-key", SECRET],
@@ -103,7 +106,8 @@ def one_run(shot):
         port = json.loads(server.stdout.readline().decode())["port"]
         s3 = one_stack(shot, {"EASEL_BLOB_URL": "s3://%s/bench?endpoint=http://127.0.0.1:%d&region=us-east-1"
                                                 "&path_style=1" % (BUCKET, port),
-                              "EASEL_S3_ACCESS_KEY": KEY, "EASEL_S3_SECRET_KEY": SECRET})
+                              "EASEL_S3_ACCESS_KEY": KEY, "EASEL_S3_SECRET_KEY": SECRET},
+                       backends.fresh(name))
     finally:
         server.stdin.close()
         try:
@@ -117,20 +121,31 @@ def one_run(shot):
     return run
 
 
+def one_run(shot, backends):
+    run = {"loadavg_1m_start": benchlib.loadavg()}
+    for name in backends.names:
+        for k, v in one_backend(shot, backends, name).items():
+            run[name + "_" + k] = v
+    run["loadavg_1m_end"] = benchlib.loadavg()
+    return run
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=3)
+    benchlib.add_backend_arg(ap)
     args = ap.parse_args()
     for tool in ("easel-scheduler", "easel-gateway", "easel-renderer"):
         benchlib.need(os.path.join(benchlib.BIN, tool))
     benchlib.need("node")
+    backends = benchlib.Backends(args.backend)
     tmp = tempfile.mkdtemp(prefix="easel-bench-blobs-")
     try:
         with open(benchlib.make_shot(tmp), "rb") as f:
             shot = f.read()
         runs = []
         for _ in range(args.runs):
-            runs.append(one_run(shot))
+            runs.append(one_run(shot, backends))
             print(json.dumps(runs[-1]), file=sys.stderr)
         keys = runs[0].keys()
         benchlib.report("blobs", runs, {k: benchlib.median([r[k] for r in runs]) for k in keys})

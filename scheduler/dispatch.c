@@ -124,13 +124,10 @@ dispatch_run (scheduler_t *self)
     bool skip [RENDERER_TABLE_MAX] = { false };
     while (true) {
         renderer_t *best = NULL;
-        int best_i = -1;
         for (int i = 0; i < nrenderers; i++) {
             renderer_t *r = renderer_table_at (self->fleet, i);
-            if (!skip [i] && r->leased < r->slots && (!best || r->leased < best->leased)) {
+            if (!skip [i] && r->leased < r->slots && (!best || r->leased < best->leased))
                 best = r;
-                best_i = i;
-            }
         }
         if (!best)
             return;
@@ -141,7 +138,11 @@ dispatch_run (scheduler_t *self)
         if (rc < 0)
             scheduler_store_failed (self, "lease", err);
         if (rc == 0 && !best->capture) {
-            skip [best_i] = true;
+            /* the lease depends on the renderer's kind alone: no renderer
+               that cannot capture finds anything else this pass */
+            for (int i = 0; i < nrenderers; i++)
+                if (!renderer_table_at (self->fleet, i)->capture)
+                    skip [i] = true;
             continue;
         }
         if (rc != 1)

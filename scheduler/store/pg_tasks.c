@@ -63,20 +63,31 @@ job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture
        slots (seq stays 0: any render) */
     if (account_cap > 0 && s_fair_render (self, capture, account_cap, &seq, err) < 0)
         return -1;
+    /* one statement, one round trip: the row is chosen and locked (SKIP
+       LOCKED), leased, and answered with its render's request id (for the
+       TASK and the logs) and whether it was its render's last queued task
+       (a probe of tasks_queue by render_seq; the statement's snapshot still
+       holds this row queued, hence id <> tasks.id) */
+#define S_LEASE_SET "UPDATE tasks SET state = 'leased', attempt = attempt + 1, renderer = $1," \
+                    " lease_expires_ms = $2::bigint WHERE id = "
+#define S_LEASE_RETURNING \
+    " RETURNING id, attempt, spec, (SELECT q.req FROM request_ids q WHERE q.object_id = tasks.render_id)," \
+    " input_sha256, render_id, bg_input_sha256," \
+    " NOT EXISTS (SELECT 1 FROM tasks o WHERE o.state = 'queued' AND o.render_seq = tasks.render_seq" \
+    "   AND o.id <> tasks.id)"
     PGresult *res = seq
         ? pg_query (self, err,
-            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id, t.bg_input_sha256"
-            " FROM tasks t"
-            " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
-            " AND t.render_seq = $1 AND ($2 <> 0 OR (substr(t.id, 1, 4) <> 'cap_' AND t.browser = 0))"
-            " ORDER BY t.idx LIMIT 1 FOR UPDATE OF t SKIP LOCKED", "ii", seq, (int64_t) capture)
+            S_LEASE_SET "(SELECT t.id FROM tasks t WHERE t.state = 'queued' AND t.render_seq = $3"
+            " AND ($4 <> 0 OR (substr(t.id, 1, 4) <> 'cap_' AND t.browser = 0))"
+            " ORDER BY t.idx LIMIT 1 FOR UPDATE SKIP LOCKED)" S_LEASE_RETURNING, "siii",
+            renderer, now_ms + lease_ms, seq, (int64_t) capture)
         : pg_query (self, err,
-            /* the request id of its render comes along, for the TASK and the logs */
-            "SELECT t.id, t.attempt, t.spec, q.req, t.input_sha256, t.render_id, t.bg_input_sha256"
-            " FROM tasks t"
-            " LEFT JOIN request_ids q ON q.object_id = t.render_id WHERE t.state = 'queued'"
-            " AND ($1 <> 0 OR (substr(t.id, 1, 4) <> 'cap_' AND t.browser = 0))"
-            " ORDER BY t.render_seq, t.idx LIMIT 1 FOR UPDATE OF t SKIP LOCKED", "i", (int64_t) capture);
+            S_LEASE_SET "(SELECT t.id FROM tasks t WHERE t.state = 'queued'"
+            " AND ($3 <> 0 OR (substr(t.id, 1, 4) <> 'cap_' AND t.browser = 0))"
+            " ORDER BY t.render_seq, t.idx LIMIT 1 FOR UPDATE SKIP LOCKED)" S_LEASE_RETURNING, "sii",
+            renderer, now_ms + lease_ms, (int64_t) capture);
+#undef S_LEASE_SET
+#undef S_LEASE_RETURNING
     if (!res)
         return -1;
     if (PQntuples (res) == 0) {
@@ -85,7 +96,7 @@ job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture
     }
     memset (out, 0, sizeof *out);
     pg_copy (res, 0, 0, out->task_id, sizeof out->task_id);
-    out->attempt = (int32_t) pg_i64 (res, 0, 1) + 1;
+    out->attempt = (int32_t) pg_i64 (res, 0, 1);
     uint8_t *spec = NULL;
     int spec_rc = pg_bytea (res, 0, 2, &spec, &out->spec_len);
     out->spec = (void *) spec;
@@ -93,25 +104,12 @@ job_store_task_lease_fair (job_store_t *self, const char *renderer, bool capture
     pg_copy (res, 0, 4, out->blob_sha256, sizeof out->blob_sha256);
     pg_copy (res, 0, 5, out->render_id, sizeof out->render_id);
     pg_copy (res, 0, 6, out->bg_blob_sha256, sizeof out->bg_blob_sha256);
+    out->render_last = pg_i64 (res, 0, 7) != 0;
     PQclear (res);
     if (spec_rc) {
         pg_set_err (err, "out of memory");
         return -1;
     }
-    if (pg_run (self, err, "UPDATE tasks SET state = 'leased', attempt = $1, renderer = $2,"
-                           " lease_expires_ms = $3 WHERE id = $4", "isis",
-                (int64_t) out->attempt, renderer, now_ms + lease_ms, out->task_id)) {
-        proto_task_free (out);
-        return -1;
-    }
-    res = pg_query (self, err, "SELECT NOT EXISTS (SELECT 1 FROM tasks WHERE render_id = $1"
-                               " AND state = 'queued')", "s", out->render_id);
-    if (!res) {
-        proto_task_free (out);
-        return -1;
-    }
-    out->render_last = pg_i64 (res, 0, 0) != 0;
-    PQclear (res);
     return 1;
 }
 
@@ -153,21 +151,29 @@ job_store_task_succeed (job_store_t *self, const proto_result_t *result,
     /* the thumbnail only when it is one: PROTO_THUMB_HEX lower-case hex digits */
     bool thumb = strlen (result->thumb) == PROTO_THUMB_HEX
               && strspn (result->thumb, "0123456789abcdef") == PROTO_THUMB_HEX;
-    if (pg_run (self, err, "UPDATE tasks SET state = 'succeeded', sha256 = $1, bytes = $2, width = $3,"
-                           " height = $4, renderer = NULL, lease_expires_ms = 0, findings = $5,"
-                           " price = CASE WHEN $6 > 0 THEN $6 ELSE price END, thumb = $7"
-                           " WHERE id = $8 AND attempt = $9 AND state = 'leased'", "siiisissi",
-                sha256, (int64_t) result->len, (int64_t) result->width, (int64_t) result->height,
-                result->findings_json, (int64_t) result->credits, thumb ? result->thumb : NULL,
-                result->task_id, (int64_t) result->attempt))
+    /* one statement, one round trip: the task, then its account's stored
+       bytes when (and only when) the task was the current attempt */
+    PGresult *res = pg_query (self, err,
+        "WITH t AS (UPDATE tasks SET state = 'succeeded', sha256 = $1, bytes = $2, width = $3,"
+        "   height = $4, renderer = NULL, lease_expires_ms = 0, findings = $5,"
+        "   price = CASE WHEN $6 > 0 THEN $6 ELSE price END, thumb = $7"
+        "   WHERE id = $8 AND attempt = $9 AND state = 'leased' RETURNING render_id),"
+        " a AS (UPDATE accounts SET stored_bytes = stored_bytes + $2 WHERE id ="
+        "   (SELECT r.account_id FROM t JOIN renders r ON r.id = t.render_id))"
+        " SELECT count(*) FROM t", "siiisissi",
+        sha256, (int64_t) result->len, (int64_t) result->width, (int64_t) result->height,
+        result->findings_json, (int64_t) result->credits, thumb ? result->thumb : NULL,
+        result->task_id, (int64_t) result->attempt);
+    if (!res)
         return -1;
-    if (self->changes == 0) {
+    int64_t changed = pg_i64 (res, 0, 0);
+    PQclear (res);
+    self->changes = changed;
+    if (changed == 0) {
         pg_set_err (err, "stale");
         return -1;
     }
-    return pg_run (self, err, "UPDATE accounts SET stored_bytes = stored_bytes + $1 WHERE id ="
-                              " (SELECT r.account_id FROM tasks t JOIN renders r ON r.id = t.render_id"
-                              " WHERE t.id = $2)", "is", (int64_t) result->len, result->task_id);
+    return 0;
 }
 
 /* Ends attempt `attempt` of a leased task (already checked current). */

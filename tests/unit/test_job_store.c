@@ -405,6 +405,9 @@ main (void)
        equals); past the cap the big render still takes every slot nobody
        else wants */
     const char *expect [] = { "big", "small", "big", "big", "big", NULL };
+    /* render_last: the lease took its render's last queued task (the small
+       render's only one; the big render's fourth) */
+    const bool expect_last [] = { false, true, false, false, true };
     for (int i = 0; i < 5; i++) {
         char who [8];
         snprintf (who, sizeof who, "f%d", i);
@@ -413,6 +416,9 @@ main (void)
         CHECK (rc == 1 && is_small == (strcmp (expect [i], "small") == 0),
                "lease %d with cap 2 should go to the %s render (rc %d, task %s)", i, expect [i], rc,
                rc == 1 ? t.task_id : "-");
+        CHECK (rc == 1 && t.render_last == expect_last [i] && t.attempt == 1,
+               "lease %d: render_last %d (expected %d), attempt %d (expected 1)", i,
+               rc == 1 ? (int) t.render_last : -1, (int) expect_last [i], rc == 1 ? (int) t.attempt : -1);
         if (rc == 1)
             proto_task_free (&t);
     }
