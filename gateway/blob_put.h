@@ -11,10 +11,7 @@
 
 #include <stddef.h>
 
-/* Hex MD5 of data into hex (33 bytes) and its base64 into b64 (25 bytes). 0 / -1. */
-int blob_put_md5 (const void *data, size_t len, char hex [33], char b64 [25]);
-
-/* PUTs data[0..len) to the presigned `url` with Content-MD5 (so the store
+/* PUTs data[0..len) to the presigned `url` (presigned.h) with Content-MD5 (so the store
    refuses bytes that arrive changed), within EASEL_UPLOAD_TIMEOUT_MS.
    0 when the store answered 200 with ETag md5_hex; 1 when it refused the
    bytes as not matching their MD5 (400 BadDigest / InvalidDigest) or kept

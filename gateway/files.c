@@ -3,6 +3,7 @@
     signed URL), and the resolver render_request uses for file_id.
     Thread: the calling civetweb worker. */
 #include "blob_put.h"
+#include "presigned.h"
 #include "call.h"
 #include "routes.h"
 
@@ -233,7 +234,7 @@ files_store_direct (call_t *c, const uint8_t *data, size_t len, bool for_render,
     }
     snprintf (out->name, sizeof out->name, "%s", name);
     char b64 [25];
-    rc = blob_put_md5 (data, len, out->md5, b64) ? -1 : blob_put_upload (url, data, len, out->md5, b64, err);
+    rc = presigned_md5 (data, len, out->md5, b64) ? -1 : blob_put_upload (url, data, len, out->md5, b64, err);
     json_decref (where);
     if (rc == 0)
         return 1;

@@ -1,82 +1,13 @@
 /*  task_blobs.c: a task's input and result on the object store (see
     task_blobs.h). */
 #include "task_blobs.h"
+#include "presigned.h"
 #include "util.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    uint8_t *data;
-    size_t len, max;
-    bool over;
-} s_sink_t;
-
-static size_t
-s_sink (char *ptr, size_t size, size_t n, void *arg)
-{
-    s_sink_t *sink = arg;
-    size_t add = size * n;
-    if (sink->len + add > sink->max) {
-        sink->over = true;
-        return 0;
-    }
-    uint8_t *grown = realloc (sink->data, sink->len + add + 1);
-    if (!grown)
-        return 0;
-    memcpy (grown + sink->len, ptr, add);
-    sink->data = grown;
-    sink->len += add;
-    return add;
-}
-
-/* One request on a presigned URL: GET into sink, or PUT of body with the
-   header line h (NULL none). The HTTP status, or -1 with err. */
-static long
-s_request (const char *url, const void *body, size_t len, const char *h, s_sink_t *sink, char *err)
-{
-    CURL *c = curl_easy_init ();
-    if (!c) {
-        snprintf (err, PROTO_ERR_MAX, "cannot start a transfer");
-        return -1;
-    }
-    struct curl_slist *headers = NULL, *next = NULL;
-    if (body) {
-        const char *lines [] = { "Expect:", "Content-Type: application/octet-stream", h };
-        for (size_t i = 0; i < sizeof lines / sizeof lines [0]; i++)
-            if (lines [i] && (next = curl_slist_append (headers, lines [i])))
-                headers = next;
-    }
-    curl_easy_setopt (c, CURLOPT_URL, url);
-    curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT_MS, (long) TASK_BLOBS_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, (long) TASK_BLOBS_TIMEOUT_MS);
-    curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_sink);
-    curl_easy_setopt (c, CURLOPT_WRITEDATA, sink);
-    if (body) {
-        curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, "PUT");
-        curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
-        curl_easy_setopt (c, CURLOPT_POSTFIELDS, len ? body : "");
-    }
-    CURLcode rc = curl_easy_perform (c);
-    long status = -1;
-    if (rc == CURLE_OK)
-        curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
-    else
-    if (sink->over)
-        snprintf (err, PROTO_ERR_MAX, "the object is over %zu bytes", sink->max);
-    else
-        snprintf (err, PROTO_ERR_MAX, "%s", curl_easy_strerror (rc));
-    curl_slist_free_all (headers);
-    curl_easy_cleanup (c);
-    return status;
-}
 
 /* Inputs read from the store, by sha256: the images of a render share a
    screenshot (one for 40 locales), and a name is its content, so a copy
@@ -192,13 +123,14 @@ s_fetch_one (const char *url, const char *want, const char *what, uint8_t **data
         memcpy (sha256, want, 65);
         return 0;
     }
-    s_sink_t sink = { .max = EASEL_MAX_SOURCE_BYTES };
+    presigned_answer_t sink = { .max = EASEL_MAX_SOURCE_BYTES };
     char err [PROTO_ERR_MAX] = "", msg [PROTO_ERR_MAX + 64], got [65] = "";
-    long status = s_request (url, NULL, 0, NULL, &sink, err);
+    long status = presigned_request ("GET", url, NULL, 0, NULL, TASK_BLOBS_CONNECT_TIMEOUT_MS,
+                                     TASK_BLOBS_TIMEOUT_MS, &sink, err);
     if (status == 200)
-        util_sha256_hex (sink.data ? sink.data : (uint8_t *) "", sink.len, got);
+        util_sha256_hex (sink.body ? sink.body : (uint8_t *) "", sink.len, got);
     if (status == 200 && strcmp (got, want) == 0) {
-        *data = sink.data ? sink.data : calloc (1, 1);
+        *data = sink.body ? sink.body : calloc (1, 1);
         *len = sink.len;
         if (!*data) {
             s_why (why, "blob_missing", "out of memory");
@@ -208,7 +140,7 @@ s_fetch_one (const char *url, const char *want, const char *what, uint8_t **data
         memcpy (sha256, want, 65);
         return 0;
     }
-    free (sink.data);
+    presigned_answer_free (&sink);
     if (status == 200)
         snprintf (msg, sizeof msg, "the %s %.16s read from the store hashes to %.16s", what, want, got);
     else
@@ -234,19 +166,6 @@ task_blobs_fetch (proto_task_t *task, render_error_t *why)
     return 0;
 }
 
-/* Hex MD5 of data into hex (33 bytes) and its base64 into b64 (25 bytes). */
-static int
-s_md5 (const void *data, size_t len, char hex [33], char b64 [25])
-{
-    unsigned char md [EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (EVP_Digest (data, len, md, &n, EVP_md5 (), NULL) != 1 || n != 16)
-        return -1;
-    for (int i = 0; i < 16; i++)
-        snprintf (hex + 2 * i, 3, "%02x", md [i]);
-    return EVP_EncodeBlock ((unsigned char *) b64, md, 16) == 24 ? 0 : -1;
-}
-
 int
 task_blobs_put_result (const proto_task_t *task, msgpack_sbuffer *out, render_error_t *why)
 {
@@ -261,17 +180,16 @@ task_blobs_put_result (const proto_task_t *task, msgpack_sbuffer *out, render_er
         proto_result_free (&res);
         return -1;
     }
-    char b64 [25], h_md5 [48];
-    if (s_md5 (res.data ? (const void *) res.data : "", res.len, res.md5, b64)) {
+    char b64 [25];
+    if (presigned_md5 (res.data, res.len, res.md5, b64)) {
         s_why (why, "result_upload_failed", "cannot compute the result's MD5");
         proto_result_free (&res);
         return -1;
     }
-    snprintf (h_md5, sizeof h_md5, "Content-MD5: %s", b64);
-    s_sink_t sink = { .max = 16384 };        /* an error answer, kept to be dropped */
-    long status = s_request (task->put_url, res.data ? (const void *) res.data : "", res.len, h_md5,
-                             &sink, err);
-    free (sink.data);
+    presigned_answer_t sink = { .max = 16384, .truncate = true };    /* an error answer, dropped */
+    long status = presigned_request ("PUT", task->put_url, res.data ? (const void *) res.data : "", res.len,
+                                     b64, TASK_BLOBS_CONNECT_TIMEOUT_MS, TASK_BLOBS_TIMEOUT_MS, &sink, err);
+    presigned_answer_free (&sink);
     int rc = -1;
     if (status == 200) {
         util_sha256_hex (res.data ? res.data : (uint8_t *) "", res.len, res.sha256);

@@ -2,12 +2,12 @@
     Thread: the owner's. Memory: the backend owns its client; get's buffer
     is the caller's. */
 #include "blob_s3.h"
+#include "presigned.h"
 #include "s3_client.h"
 #include "util.h"
 
 #include <assert.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,11 +106,7 @@ blob_s3_new (const char *url, const char *connect_to, char *err)
 static int
 s_content_md5 (const void *data, size_t len, char out [32])
 {
-    unsigned char md [EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (EVP_Digest (data, len, md, &mdlen, EVP_md5 (), NULL) != 1 || mdlen != 16)
-        return -1;
-    return EVP_EncodeBlock ((unsigned char *) out, md, 16) == 24 ? 0 : -1;
+    return presigned_md5 (data, len, NULL, out);
 }
 
 static int
