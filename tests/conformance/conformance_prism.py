@@ -33,6 +33,7 @@ def start_prism(name, *extra, doc=DOC):
     port = free_port()
     log_path = os.path.join(stack.dir, "prism-%s.log" % name)
     log = open(log_path, "wb")
+    stack.logs["prism-" + name] = log_path        # its tail is printed on a failure
     proc = subprocess.Popen([prism, "proxy", doc, gateway, "--errors", "-h", "127.0.0.1", "-p", str(port),
                              "--cors", "false"] + list(extra), stdout=log, stderr=subprocess.STDOUT)
     procs.append(proc)

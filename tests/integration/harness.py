@@ -28,8 +28,15 @@ import zlib
 BIN = os.environ.get("EASEL_BIN_DIR", os.path.join(os.getcwd(), "bin"))
 
 
+_failed = []
+
+
 def fail(msg):
+    """Ends the test. Every Stack still open then prints, as it closes, which
+    of its services had exited and the end of each log (a sanitizer's report
+    or a crash is there, and CI keeps nothing else)."""
     print("FAIL: " + msg, file=sys.stderr)
+    _failed.append(msg)
     sys.exit(1)
 
 
@@ -363,6 +370,11 @@ class Stack:
         return wait_for(done, timeout, "render %s to finish" % rid, interval=0.1)
 
     def close(self):
+        if _failed and self.procs:
+            dead = ["%s (exit %d)" % (n, p.returncode) for n, p in sorted(self.procs.items())
+                    if p.poll() is not None]
+            print("services exited before the end: %s\n%s"
+                  % (", ".join(dead) or "none", self.log_tails(3000)), file=sys.stderr)
         for name, proc in list(self.procs.items()):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
