@@ -107,7 +107,7 @@ job_store_key_revoke (job_store_t *self, const char *key_or_prefix, char *err)
     if (strncmp (key_or_prefix, "sk_", 3) == 0 && strlen (key_or_prefix) == 43) {
         char hash [65];
         util_sha256_hex (key_or_prefix, strlen (key_or_prefix), hash);
-        if (pg_run (self, err, "UPDATE api_keys SET revoked_at = $1 WHERE hash = $2"
+        if (pg_run_now (self, err, "UPDATE api_keys SET revoked_at = $1 WHERE hash = $2"
                                " AND revoked_at IS NULL", "is", now, hash))
             return -1;
         if (self->changes == 0) {
