@@ -252,7 +252,9 @@ int
 job_store_credits_check (job_store_t *self, const char *account_id, int64_t images,
                          int64_t *available, char *err)
 {
-    /* on every create: the balance and the reservation only, never the ledger sum */
+    /* on every create: the balance and the reservation only, never the ledger sum;
+       a create's quota check reads the stored bytes next, sent in the same round trip */
+    pg_query_ahead (self, PG_STORED_BYTES_OF_ACCOUNT, "s", account_id);
     PGresult *res = pg_query (self, err, "SELECT credits FROM accounts WHERE id = $1", "s", account_id);
     if (!res)
         return -1;

@@ -384,9 +384,9 @@ pg_query_ahead (job_store_t *self, const char *sql, const char *fmt, ...)
     va_end (ap);
 }
 
-/* The answer sent ahead for sql with ap's arguments, when the oldest one
-   sent is that one (its arguments hashed the same); the others sent
-   before it are dropped: they were not taken in order. NULL otherwise. */
+/* The answer sent ahead for sql with ap's arguments, when one was (its
+   arguments hashed the same); those sent before it were never taken (a
+   reader stopped early) and are dropped. NULL otherwise. */
 static PGresult *
 s_ahead_take (job_store_t *self, const char *sql, const char *fmt, va_list ap)
 {
@@ -396,24 +396,22 @@ s_ahead_take (job_store_t *self, const char *sql, const char *fmt, va_list ap)
     for (int i = 0; i < self->ncache && slot < 0; i++)
         if (self->cache [i] == sql)
             slot = i;
-    if (slot < 0 || self->ahead [0].slot != slot) {
-        if (slot >= 0)
-            for (int a = 1; a < self->nahead; a++)
-                if (self->ahead [a].slot == slot)
-                    s_ahead_clear (self);      /* out of order: none is used */
-        return NULL;
-    }
-    if (!self->ahead [0].res && self->npend > 0 && s_pipe_read (self, NULL, NULL) != 0)
-        return NULL;
     s_params_t p;
     s_params (&p, fmt, ap);
-    PGresult *res = self->ahead [0].res;
-    bool same = res && self->ahead [0].hash == s_params_hash (&p);
-    if (!same)
-        PQclear (res);
-    self->nahead--;
-    memmove (&self->ahead [0], &self->ahead [1], (size_t) self->nahead * sizeof self->ahead [0]);
-    return same ? res : NULL;
+    uint64_t hash = s_params_hash (&p);
+    int a = 0;
+    while (a < self->nahead && (self->ahead [a].slot != slot || self->ahead [a].hash != hash))
+        a++;
+    if (slot < 0 || a == self->nahead)
+        return NULL;
+    if (!self->ahead [a].res && self->npend > 0 && s_pipe_read (self, NULL, NULL) != 0)
+        return NULL;
+    PGresult *res = self->ahead [a].res;      /* NULL: it failed, the caller's read tells */
+    for (int i = 0; i < a; i++)
+        PQclear (self->ahead [i].res);
+    self->nahead -= a + 1;
+    memmove (&self->ahead [0], &self->ahead [a + 1], (size_t) self->nahead * sizeof self->ahead [0]);
+    return res;
 }
 
 /* Sends a parameterless command as an entry of kind. 0 / -1. */

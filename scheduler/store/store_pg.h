@@ -99,7 +99,8 @@ int pg_run_now (job_store_t *self, char *err, const char *sql, const char *fmt, 
 /* In a pass: sends the read sql now, so that the pg_query of the same sql
    and arguments that follows takes its answer in the round trip of the
    first read after it instead of one of its own (a read that does not
-   follow runs as usual). Outside a pass: nothing. */
+   follow runs as usual; reads sent ahead are taken in order, and one
+   skipped by a later one's read is dropped). Outside a pass: nothing. */
 void pg_query_ahead (job_store_t *self, const char *sql, const char *fmt, ...);
 
 /* A parameterless command (BEGIN, COMMIT, ...). 0 / -1 (err filled). */
@@ -132,6 +133,9 @@ int pg_render_charge (job_store_t *self, const char *render_id, int64_t now_ms, 
 /* pg_review.c: the review row of r->id into r's review fields, with a link
    signed for its current generation. 0 / -1. */
 int pg_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err);
+/* pg_files.c: the statement job_store_storage_used reads with ($1 the
+   account id), for pg_query_ahead. */
+extern const char PG_STORED_BYTES_OF_ACCOUNT [];
 /* pg_review.c: the statement pg_review_fill reads with ($1 the render id),
    for pg_query_ahead. */
 extern const char PG_REVIEW_OF_RENDER [];

@@ -214,6 +214,18 @@ s_reads_in_pass (void)
             CHECK (rc == -1 && strcmp (err, "not found") == 0, "read %d: an unknown render: %s", i, err);
         proto_render_free (&r);
     }
+    /* the credits check sends the stored bytes' read ahead: taken by the
+       quota check, or dropped when a later read comes first */
+    int64_t available = 0, used = -1;
+    CHECK (job_store_credits_check (store, key.account_id, 1, &available, err) == 0
+        && job_store_storage_used (store, key.account_id, &used, err) == 0 && used == 0,
+           "stored bytes after the credits check: %lld (%s)", (long long) used, err);
+    proto_render_t r;
+    memset (&r, 0, sizeof r);
+    CHECK (job_store_credits_check (store, key.account_id, 1, &available, err) == 0
+        && job_store_render_get (store, b, key.account_id, util_now_ms (), &r, err) == 0
+        && r.nimages == 3, "a render read after a credits check: %d images (%s)", r.nimages, err);
+    proto_render_free (&r);
     CHECK (job_store_commit (store, err) == 0, "commit: %s", err);
     job_store_destroy (&store);
 }
