@@ -107,7 +107,7 @@ job_store_key_revoke (job_store_t *self, const char *key_or_prefix, char *err)
     if (strncmp (key_or_prefix, "sk_", 3) == 0 && strlen (key_or_prefix) == 43) {
         char hash [65];
         util_sha256_hex (key_or_prefix, strlen (key_or_prefix), hash);
-        if (pg_run (self, err, "UPDATE api_keys SET revoked_at = $1 WHERE hash = $2"
+        if (pg_run_now (self, err, "UPDATE api_keys SET revoked_at = $1 WHERE hash = $2"
                                " AND revoked_at IS NULL", "is", now, hash))
             return -1;
         if (self->changes == 0) {
@@ -252,7 +252,9 @@ int
 job_store_credits_check (job_store_t *self, const char *account_id, int64_t images,
                          int64_t *available, char *err)
 {
-    /* on every create: the balance and the reservation only, never the ledger sum */
+    /* on every create: the balance and the reservation only, never the ledger sum;
+       a create's quota check reads the stored bytes next, sent in the same round trip */
+    pg_query_ahead (self, PG_STORED_BYTES_OF_ACCOUNT, "s", account_id);
     PGresult *res = pg_query (self, err, "SELECT credits FROM accounts WHERE id = $1", "s", account_id);
     if (!res)
         return -1;

@@ -55,12 +55,13 @@ job_store_blob_known (job_store_t *self, const char *sha256)
 
 /* ---- storage: quota, retention, blob garbage collection -------------------- */
 
+const char PG_STORED_BYTES_OF_ACCOUNT [] = "SELECT stored_bytes FROM accounts WHERE id = $1";
+
 int
 job_store_storage_used (job_store_t *self, const char *account_id, int64_t *bytes, char *err)
 {
     assert (self && account_id && bytes);
-    PGresult *res = pg_query (self, err, "SELECT stored_bytes FROM accounts WHERE id = $1", "s",
-                              account_id);
+    PGresult *res = pg_query (self, err, PG_STORED_BYTES_OF_ACCOUNT, "s", account_id);
     if (!res)
         return -1;
     if (PQntuples (res) == 0) {

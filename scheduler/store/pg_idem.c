@@ -80,12 +80,12 @@ job_store_idem_complete (job_store_t *self, const char *account_id, const char *
 {
     /* only a success is kept: a refused request changed nothing, so it may run again */
     if (status < 200 || status > 299) {
-        if (pg_run (self, err, "DELETE FROM idempotency_keys WHERE account_id = $1 AND scope = $2"
+        if (pg_run_now (self, err, "DELETE FROM idempotency_keys WHERE account_id = $1 AND scope = $2"
                                " AND key = $3 AND state = 'in_flight'", "sss", account_id, scope, key))
             return -1;
     }
     else
-    if (pg_run (self, err, "UPDATE idempotency_keys SET state = 'done', status = $1, body = $2"
+    if (pg_run_now (self, err, "UPDATE idempotency_keys SET state = 'done', status = $1, body = $2"
                            " WHERE account_id = $3 AND scope = $4 AND key = $5 AND state = 'in_flight'",
                 "issss", (int64_t) status, body, account_id, scope, key))
         return -1;
@@ -99,7 +99,7 @@ job_store_idem_complete (job_store_t *self, const char *account_id, const char *
 int
 job_store_idem_sweep (job_store_t *self, int64_t before_ms, char *err)
 {
-    if (pg_run (self, err, "DELETE FROM idempotency_keys WHERE created_at < $1", "i", before_ms))
+    if (pg_run_now (self, err, "DELETE FROM idempotency_keys WHERE created_at < $1", "i", before_ms))
         return -1;
     return (int) self->changes;
 }

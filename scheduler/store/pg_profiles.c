@@ -85,7 +85,7 @@ int
 job_store_profile_delete (job_store_t *self, const char *account_id, const char *id, char *err)
 {
     assert (self && account_id && id);
-    if (pg_run (self, err, "DELETE FROM capture_profiles WHERE account_id = $1 AND id = $2", "ss",
+    if (pg_run_now (self, err, "DELETE FROM capture_profiles WHERE account_id = $1 AND id = $2", "ss",
                 account_id, id))
         return -1;
     return self->changes > 0 ? 0 : 1;

@@ -31,22 +31,17 @@ s_cache_serve (job_store_t *self, const char *account_id, const char *task_id, c
         "sss", key, account_id, task_id);
 }
 
-/* Inserts the render row and returns its seq into *seq. 0 / -1. */
+/* Inserts the render row (its tasks read its seq in their own INSERT, so
+   in a pass nothing here waits for an answer). 0 / -1. */
 static int
 s_render_insert (job_store_t *self, const char *id, const char *account_id, int64_t now_ms,
-                 int64_t total, const char *webhook_url, const char *metadata, int64_t *seq,
-                 char *err)
+                 int64_t total, const char *webhook_url, const char *metadata, char *err)
 {
-    PGresult *res = pg_query (self, err,
+    return pg_run (self, err,
         "INSERT INTO renders (id, account_id, status, created_at, total, webhook_url,"
-        " webhook_status, metadata) VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7) RETURNING seq",
+        " webhook_status, metadata) VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7)",
         "ssiisss", id, account_id, now_ms, total, webhook_url, webhook_url ? "pending" : "none",
         metadata);
-    if (!res)
-        return -1;
-    *seq = pg_i64 (res, 0, 0);
-    PQclear (res);
-    return 0;
 }
 
 int
@@ -59,9 +54,8 @@ job_store_render_create (job_store_t *self, const char *account_id,
         pg_set_err (err, "cannot make a render id");
         return -1;
     }
-    int64_t render_seq = 0;
     if (s_render_insert (self, render_id, account_id, now_ms, (int64_t) req->ntasks, req->webhook_url,
-                         req->metadata_json ? req->metadata_json : "{}", &render_seq, err))
+                         req->metadata_json ? req->metadata_json : "{}", err))
         return -1;
     for (int32_t i = 0; i < req->ntasks; i++) {
         const proto_task_spec_t *t = &req->tasks [i];
@@ -74,10 +68,11 @@ job_store_render_create (job_store_t *self, const char *account_id,
         bool keyed = store_cache_key (t, key);
         if (pg_run (self, err, "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale,"
                                " preset, width, height, format, spec, state, input_sha256,"
-                               " bg_input_sha256, cache_key, browser) VALUES ($1, $2, $3, $4, $5, $6,"
-                               " $7, $8, $9, $10, $11, 'queued', $12, $13, $14, $15)",
-                    "ssiiissiisbsssi",
-                    task_id, render_id, render_seq, (int64_t) i, (int64_t) t->slide, t->locale,
+                               " bg_input_sha256, cache_key, browser) VALUES ($1, $2,"
+                               " (SELECT seq FROM renders WHERE id = $2), $3, $4, $5,"
+                               " $6, $7, $8, $9, $10, 'queued', $11, $12, $13, $14)",
+                    "ssiissiisbsssi",
+                    task_id, render_id, (int64_t) i, (int64_t) t->slide, t->locale,
                     t->preset, (int64_t) t->width, (int64_t) t->height, t->format,
                     (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL,
                     t->bg_blob [0] ? t->bg_blob : NULL, keyed ? key : NULL, (int64_t) t->browser))
@@ -132,8 +127,7 @@ job_store_capture_create (job_store_t *self, const char *account_id,
         pg_set_err (err, "cannot make a job id");
         return -1;
     }
-    int64_t render_seq = 0;
-    if (s_render_insert (self, job_id, account_id, now_ms, 1, req->webhook_url, "{}", &render_seq, err))
+    if (s_render_insert (self, job_id, account_id, now_ms, 1, req->webhook_url, "{}", err))
         return -1;
     const proto_task_spec_t *t = &req->tasks [0];
     char task_id [PROTO_ID_MAX];
@@ -144,10 +138,18 @@ job_store_capture_create (job_store_t *self, const char *account_id,
     /* the price holds the most a capture can cost until its result says */
     return pg_run (self, err, "INSERT INTO tasks (id, render_id, render_seq, idx, slide, locale,"
                               " preset, width, height, format, spec, state, price)"
-                              " VALUES ($1, $2, $3, 0, 0, '', '', $4, $5, $6, $7, 'queued', $8)", "ssiiisbi",
-                   task_id, job_id, render_seq, (int64_t) t->width, (int64_t) t->height, t->format,
+                              " VALUES ($1, $2, (SELECT seq FROM renders WHERE id = $2), 0, 0, '', '', $3, $4, $5, $6,"
+                              " 'queued', $7)", "ssiisbi",
+                   task_id, job_id, (int64_t) t->width, (int64_t) t->height, t->format,
                    (const void *) t->spec, t->spec_len, (int64_t) JOB_STORE_CAPTURE_PRICE_MAX);
 }
+
+/* A render's images, in order (one string: the statement cache is keyed
+   by its address). */
+static const char S_TASKS_OF_RENDER [] =
+    "SELECT id, state, slide, locale, preset, width, height, format, bytes, sha256,"
+    " attempt, error_code, error_message, error_param, findings, cached, thumb"
+    " FROM tasks WHERE render_id = $1 ORDER BY idx";
 
 /* Fills one image from row r of a tasks result (columns as in
    job_store_render_get). 0 / -1 (out of memory). */
@@ -187,6 +189,10 @@ job_store_render_get (job_store_t *self, const char *render_id, const char *acco
                       int64_t now_ms, proto_render_t *out, char *err)
 {
     assert (self && render_id && out);
+    /* in a pass the three reads go out together: one round trip */
+    pg_query_ahead (self, S_TASKS_OF_RENDER, "s", render_id);
+    if (strncmp (render_id, "rnd_", 4) == 0)
+        pg_query_ahead (self, PG_REVIEW_OF_RENDER, "s", render_id);
     PGresult *res = pg_query (self, err,
         "SELECT id, account_id, status, created_at, completed_at, total, webhook_url,"
         " webhook_status, metadata FROM renders WHERE id = $1", "s", render_id);
@@ -216,10 +222,7 @@ job_store_render_get (job_store_t *self, const char *render_id, const char *acco
         pg_set_err (err, "out of memory");
         return -1;
     }
-    res = pg_query (self, err,
-        "SELECT id, state, slide, locale, preset, width, height, format, bytes, sha256,"
-        " attempt, error_code, error_message, error_param, findings, cached, thumb"
-        " FROM tasks WHERE render_id = $1 ORDER BY idx", "s", render_id);
+    res = pg_query (self, err, S_TASKS_OF_RENDER, "s", render_id);
     if (!res)
         return -1;
     for (int r = 0; r < PQntuples (res) && out->nimages < out->total; r++) {
@@ -309,7 +312,7 @@ job_store_render_next_settled (job_store_t *self, char render_id [PROTO_ID_MAX],
 int
 job_store_render_complete (job_store_t *self, const char *render_id, int64_t now_ms, char *err)
 {
-    if (pg_run (self, err,
+    if (pg_run_now (self, err,
         "UPDATE renders SET completed_at = $2, status = CASE"
         " WHEN EXISTS (SELECT 1 FROM tasks WHERE render_id = $1 AND state = 'canceled') THEN 'canceled'"
         " WHEN EXISTS (SELECT 1 FROM tasks WHERE render_id = $1 AND state <> 'succeeded') THEN 'failed'"

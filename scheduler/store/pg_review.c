@@ -9,11 +9,13 @@
 
 /* ---- the review gate ------------------------------------------------------- */
 
+const char PG_REVIEW_OF_RENDER [] = "SELECT status, comment, by_name, decided_at, link_gen"
+                                   " FROM reviews WHERE render_id = $1";
+
 int
 pg_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err)
 {
-    PGresult *res = pg_query (self, err, "SELECT status, comment, by_name, decided_at, link_gen"
-                                         " FROM reviews WHERE render_id = $1", "s", r->id);
+    PGresult *res = pg_query (self, err, PG_REVIEW_OF_RENDER, "s", r->id);
     if (!res)
         return -1;
     int64_t gen = 0;
@@ -47,7 +49,7 @@ int
 job_store_review_decide (job_store_t *self, const char *render_id, const char *status,
                          const char *comment, const char *by, int64_t now_ms, char *err)
 {
-    if (pg_run (self, err, "INSERT INTO reviews (render_id, status, comment, by_name, decided_at)"
+    if (pg_run_now (self, err, "INSERT INTO reviews (render_id, status, comment, by_name, decided_at)"
                            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (render_id) DO UPDATE SET"
                            " status = $2, comment = $3, by_name = $4, decided_at = $5"
                            " WHERE reviews.status = 'pending'",

@@ -213,7 +213,7 @@ job_store_delivery_attempts (job_store_t *self, const char *delivery_id, int32_t
 int
 job_store_delivery_reset (job_store_t *self, const char *delivery_id, int64_t now_ms, char *err)
 {
-    if (pg_run (self, err, "UPDATE deliveries SET status = 'pending', attempts = 0, updated_at = $1"
+    if (pg_run_now (self, err, "UPDATE deliveries SET status = 'pending', attempts = 0, updated_at = $1"
                            " WHERE id = $2", "is", now_ms, delivery_id))
         return -1;
     if (self->changes == 0) {
@@ -245,7 +245,7 @@ job_store_webhook_secret_rotate (job_store_t *self, const char *account_id, int6
                                 " SELECT id, webhook_secret, $1 FROM accounts WHERE id = $2",
                      "is", until, account_id);
     if (rc == 0)
-        rc = pg_run (self, err, "UPDATE accounts SET webhook_secret = $1 WHERE id = $2", "ss",
+        rc = pg_run_now (self, err, "UPDATE accounts SET webhook_secret = $1 WHERE id = $2", "ss",
                      new_secret, account_id);
     if (rc == 0 && self->changes == 0) {
         pg_set_err (err, "not found");

@@ -32,6 +32,8 @@
 #define PG_PARAMS_MAX     16          /* parameters of one statement */
 #define PG_CONNECT_TIMEOUT_S 10       /* libpq connect_timeout when the URL sets none */
 #define PG_TCP_USER_TIMEOUT_MS 5000   /* libpq tcp_user_timeout when the URL sets none */
+#define PG_PIPELINE_MAX   256         /* statements sent ahead of their answers; more waits for them */
+#define PG_AHEAD_MAX      4           /* reads sent ahead of the one a caller waits for */
 #define PG_IDLE_TXN_LEASES 2          /* the server ends a fenced session idle in a transaction
                                          this many lease times (job_store_lease_fence) */
 
@@ -42,6 +44,7 @@ struct _job_store_t {
     /* prepared statements, keyed by the address of their SQL literal and
        named s<index> on the connection */
     const char *cache [PG_STMT_CACHE];
+    char cache_state [PG_STMT_CACHE];  /* PG_PREP_*: prepared, sent in the pipeline, or to send */
     int ncache;
     int cache_cap;                 /* PG_STMT_CACHE; lowered only by tests */
     bool cache_full;               /* the last statement failed because the cache was full */
@@ -52,7 +55,23 @@ struct _job_store_t {
     char lease_holder [JOB_STORE_LEASE_HOLDER_MAX];
     int64_t lease_token, lease_ttl_ms;
     bool session_set;              /* this connection has the fenced session's settings */
+    /* the pass's pipeline (libpq pipeline mode, from job_store_begin to its
+       commit or rollback): what was sent and is not answered yet, in order,
+       and the first failure among the answers, which fails the pass */
+    bool in_pass;                  /* job_store_begin ran; commit or rollback ends it */
+    int sp_depth;                  /* an account savepoint is open: statements wait for answers */
+    struct { char kind; int slot; } pend [PG_PIPELINE_MAX + 4];
+    int npend;
+    struct { int slot; uint64_t hash; PGresult *res; } ahead [PG_AHEAD_MAX];
+    int nahead;                    /* answers of pg_query_ahead, taken by the pg_query after */
+    bool pipe_failed;
+    bool fence_lost;               /* the pass's fence found another scheduler's lease */
+    char pipe_err [STORE_ERR_MAX];
 };
+
+#define PG_PREP_NONE 0             /* not on the connection: prepare before use */
+#define PG_PREP_SENT 1             /* its prepare is in the pipeline, unanswered */
+#define PG_PREP_DONE 2
 
 /* Copies msg into err (when not NULL). */
 void pg_set_err (char *err, const char *msg);
@@ -65,11 +84,24 @@ int pg_fail (job_store_t *self, PGresult *res, char *err);
 /* Runs the statement `sql` (a string literal: the cache is keyed by its
    address) with parameters per fmt: 's' text (const char *, NULL is
    NULL), 'i' int64_t, 'b' bytea (const void *, size_t). pg_query: a result
-   with rows (the caller's, PQclear), NULL on failure (err filled). pg_run:
-   a statement whose rows nobody reads; self->changes gets the rows it
+   with rows (the caller's, PQclear), NULL on failure (err filled); in a
+   pass it first takes the answers of everything sent before it (one round
+   trip for all), and fails when one of them failed. pg_run: a statement
+   whose rows and count nobody reads; in a pass (outside an account
+   savepoint) it is only sent, and a failure fails the pass at its next
+   read or its commit (which then rolls everything back), so 0 means "sent"
+   there; elsewhere it runs at once. pg_run_now: runs at once (in a pass,
+   with everything sent before it) and self->changes gets the rows it
    changed. 0 / -1. */
 PGresult *pg_query (job_store_t *self, char *err, const char *sql, const char *fmt, ...);
 int pg_run (job_store_t *self, char *err, const char *sql, const char *fmt, ...);
+int pg_run_now (job_store_t *self, char *err, const char *sql, const char *fmt, ...);
+/* In a pass: sends the read sql now, so that the pg_query of the same sql
+   and arguments that follows takes its answer in the round trip of the
+   first read after it instead of one of its own (a read that does not
+   follow runs as usual; reads sent ahead are taken in order, and one
+   skipped by a later one's read is dropped). Outside a pass: nothing. */
+void pg_query_ahead (job_store_t *self, const char *sql, const char *fmt, ...);
 
 /* A parameterless command (BEGIN, COMMIT, ...). 0 / -1 (err filled). */
 int pg_exec (job_store_t *self, const char *sql, char *err);
@@ -101,5 +133,11 @@ int pg_render_charge (job_store_t *self, const char *render_id, int64_t now_ms, 
 /* pg_review.c: the review row of r->id into r's review fields, with a link
    signed for its current generation. 0 / -1. */
 int pg_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err);
+/* pg_files.c: the statement job_store_storage_used reads with ($1 the
+   account id), for pg_query_ahead. */
+extern const char PG_STORED_BYTES_OF_ACCOUNT [];
+/* pg_review.c: the statement pg_review_fill reads with ($1 the render id),
+   for pg_query_ahead. */
+extern const char PG_REVIEW_OF_RENDER [];
 
 #endif
