@@ -22,6 +22,7 @@
 #include "check.h"
 #include "device_frame.h"
 #include "image_source.h"
+#include "par.h"
 #include "png_write.h"
 #include "resample.h"
 
@@ -303,6 +304,76 @@ test_frames (void)
             }
 }
 
+/* The body, bezel and screen layers each leave alone what the next covers
+   whole: inside the frame (away from its rounded corners) nothing of the
+   canvas under it may show, so two canvases of different colours give the
+   same pixels there. */
+static void
+test_frame_layers (void)
+{
+    for (int i = 0; device_frame_at (i); i++) {
+        const device_frame_t *f = device_frame_at (i);
+        if (f->feature == DEVICE_FEAT_WATCH || f->feature == DEVICE_FEAT_LAPTOP
+        ||  f->feature == DEVICE_FEAT_BROWSER || strcmp (f->name, "none") == 0)
+            continue;
+        for (int turned = 0; turned < 2; turned++) {
+            gdImagePtr c[2];
+            device_frame_info_t info[2];
+            gdImagePtr shot = turned ? gdImageCreateTrueColor (300, 200) : NULL;
+            for (int k = 0; k < 2; k++) {
+                c[k] = k ? s_noise (900, 1100, false) : gdImageCreateTrueColor (900, 1100);
+                if (!k)
+                    gdImageFilledRectangle (c[k], 0, 0, 899, 1099, 0x336699);
+                if (shot)
+                    gdImageFilledRectangle (shot, 0, 0, 299, 199, 0xFF8800);
+                device_frame_draw (c[k], f, shot, 30, 40, 840, 1020, "black", false, &info[k]);
+            }
+            int fx = info[0].frame_x, fy = info[0].frame_y, fw = info[0].frame_w, fh = info[0].frame_h;
+            int diff = 0, dx = -1, dy = -1;
+            for (int y = fy + 2; y < fy + fh - 2; y++)
+                for (int x = fx + 2; x < fx + fw - 2; x++) {
+                    bool mid_row = y >= fy + fh * 15 / 100 && y < fy + fh * 85 / 100;
+                    bool mid_col = x >= fx + fw * 15 / 100 && x < fx + fw * 85 / 100;
+                    if ((mid_row || mid_col) && c[0]->tpixels[y][x] != c[1]->tpixels[y][x] && diff++ == 0)
+                        dx = x, dy = y;
+                }
+            CHECK (info[0].drawn && fw > 100 && fh > 100 && diff == 0,
+                   "%s%s: expected nothing of the canvas to show inside the frame, %d pixels "
+                   "differ (first at %d,%d)", f->name, turned ? " turned" : "", diff, dx, dy);
+            for (int k = 0; k < 2; k++)
+                gdImageDestroy (c[k]);
+            if (shot)
+                gdImageDestroy (shot);
+        }
+    }
+}
+
+/* A rounded rectangle of more than DEVICE_FRAME_PARTS_MIN_PX pixels is
+   painted in row stripes on par_threads() threads: the same pixels as the
+   per-pixel painter still. */
+static void
+test_rrect_large (void)
+{
+    for (int with_src = 0; with_src < 2; with_src++) {
+        gdImagePtr a = s_noise (900, 700, false), b = gdImageCreateTrueColor (900, 700);
+        for (int y = 0; y < 700; y++)
+            memcpy (b->tpixels[y], a->tpixels[y], 900 * sizeof (int));
+        gdImagePtr src = with_src ? s_noise (880, 690, true) : NULL;
+        device_frame_paint_rrect (a, 7, 5, 885, 690, 60.5, 0x3366CC, src, 9, 4);
+        s_ref_rrect (b, 7, 5, 885, 690, 60.5, 0x3366CC, src, 9, 4);
+        int diff = 0;
+        for (int y = 0; y < 700; y++)
+            for (int x = 0; x < 900; x++)
+                diff += a->tpixels[y][x] != b->tpixels[y][x];
+        CHECK (diff == 0, "large rrect (%s, %d threads): expected the per-pixel painter's pixels, %d differ",
+               with_src ? "src" : "flat", par_threads (), diff);
+        gdImageDestroy (a);
+        gdImageDestroy (b);
+        if (src)
+            gdImageDestroy (src);
+    }
+}
+
 /* ---- png_write --------------------------------------------------------------- */
 
 static uint32_t
@@ -564,6 +635,8 @@ main (void)
     test_rrect ();
     test_resample ();
     test_frames ();
+    test_frame_layers ();
+    test_rrect_large ();
     test_png_write ();
     test_deflate_join ();
     test_png_decode ();
