@@ -695,8 +695,20 @@ test_png_decode (void)
 }
 
 int
-main (void)
+main (int argc, char **argv)
 {
+    if (argc == 2 && strcmp (argv[1], "stripes") == 0) {
+        /* the painters that split rows over par_threads() alone */
+        test_rrect_large ();
+        test_frames ();
+        test_frame_layers ();
+        if (check_failures) {
+            fprintf (stderr, "%d check(s) failed\n", check_failures);
+            return 1;
+        }
+        printf ("renderer_pixels stripes: all checks passed\n");
+        return 0;
+    }
     test_rrect ();
     test_resample ();
     test_frames ();
