@@ -94,6 +94,8 @@ typedef struct {
     double r;
     int    x0, x1, y0, y1;              /* the clipped rows and columns */
     int    flat;
+    int    hx0, hx1, hy0, hy1;          /* a hole a later opaque layer covers whole:
+                                           its pixels are not filled (none: hy0 >= hy1) */
 } s_rrect_t;
 
 static bool
@@ -114,6 +116,7 @@ s_rrect_setup (s_rrect_t *g, gdImagePtr canvas, int x, int y, int w, int h, doub
         g->y1 = g->y1 < src_y + sh ? g->y1 : src_y + sh;
     }
     g->flat = (int) (rgb & 0xFFFFFF);
+    g->hx0 = g->hx1 = g->hy0 = g->hy1 = 0;
     return g->x0 < g->x1 && g->y0 < g->y1;
 }
 
@@ -134,7 +137,14 @@ s_rrect_row (const s_rrect_t *g, int *row, int py, const int *srow, int src_x)
     }
     for (int px = x0; px < x1; px++) {
         if (px == ma) {
-            s_span (row, ma, mb, g->flat, srow, src_x);
+            if (!srow && py >= g->hy0 && py < g->hy1 && g->hx0 < mb && g->hx1 > ma) {
+                if (g->hx0 > ma)
+                    s_span (row, ma, g->hx0, g->flat, NULL, 0);
+                if (g->hx1 < mb)
+                    s_span (row, g->hx1, mb, g->flat, NULL, 0);
+            }
+            else
+                s_span (row, ma, mb, g->flat, srow, src_x);
             px = mb;
             if (px >= x1)
                 break;
@@ -149,18 +159,73 @@ s_rrect_row (const s_rrect_t *g, int *row, int py, const int *srow, int src_x)
     }
 }
 
-/* Gives the same pixels as blending every pixel at its coverage
-   (tests/unit/test_renderer_pixels.c keeps that reference). */
-void
-device_frame_paint_rrect (gdImagePtr canvas, int x, int y, int w, int h, double radius,
-                          uint32_t rgb, gdImagePtr src, int src_x, int src_y)
+/* A stripe of a rounded rectangle's rows, painted by one thread; the
+   stripes write disjoint canvas rows. */
+typedef struct {
+    const s_rrect_t *g;
+    gdImagePtr canvas, src;
+    int        src_x, src_y, nparts;
+} s_rrect_job_t;
+
+static void
+s_rrect_part (void *arg, int part)
+{
+    s_rrect_job_t *j = arg;
+    const s_rrect_t *g = j->g;
+    int rows = g->y1 - g->y0;
+    int y0 = g->y0 + (int) ((int64_t) rows * part / j->nparts);
+    int y1 = g->y0 + (int) ((int64_t) rows * (part + 1) / j->nparts);
+    for (int py = y0; py < y1; py++)
+        s_rrect_row (g, j->canvas->tpixels[py], py,
+                     j->src ? j->src->tpixels[py - j->src_y] : NULL, j->src_x);
+}
+
+/* Of a flat rounded rectangle (canvas x, y, w, h in inner[0..3], its
+   radius in inner[4]):
+   the rows and columns it covers whole (its rows outside the corner bands,
+   their every column), which a flat layer under it need not fill. */
+static void
+s_hole_of (gdImagePtr canvas, const double inner[5], s_rrect_t *g)
+{
+    s_rrect_t in;
+    if (!s_rrect_setup (&in, canvas, (int) inner[0], (int) inner[1], (int) inner[2], (int) inner[3],
+                        inner[4], 0, false, 0, 0, 0, 0))
+        return;
+    g->hx0 = in.x0, g->hx1 = in.x1;
+    g->hy0 = in.y0 > in.y + in.ri ? in.y0 : in.y + in.ri;
+    g->hy1 = in.y1 < in.y + in.h - in.ri ? in.y1 : in.y + in.h - in.ri;
+}
+
+/* device_frame_paint_rrect, and when inner is not NULL (flat colour only)
+   the pixels a flat opaque rounded rectangle painted next will cover whole
+   are left as they are (the same pixels once it is painted). */
+static void
+s_paint_rrect (gdImagePtr canvas, int x, int y, int w, int h, double radius,
+               uint32_t rgb, gdImagePtr src, int src_x, int src_y, const double *inner)
 {
     s_rrect_t g;
     if (!s_rrect_setup (&g, canvas, x, y, w, h, radius, rgb, src != NULL, src_x, src_y,
                         src ? gdImageSX (src) : 0, src ? gdImageSY (src) : 0))
         return;
-    for (int py = g.y0; py < g.y1; py++)
-        s_rrect_row (&g, canvas->tpixels[py], py, src ? src->tpixels[py - src_y] : NULL, src_x);
+    if (inner && !src)
+        s_hole_of (canvas, inner, &g);
+    s_rrect_job_t job = { .g = &g, .canvas = canvas, .src = src, .src_x = src_x, .src_y = src_y };
+    int64_t pixels = (int64_t) (g.y1 - g.y0) * (g.x1 - g.x0);
+    job.nparts = pixels >= DEVICE_FRAME_PARTS_MIN_PX ? par_threads () : 1;
+    if (job.nparts > g.y1 - g.y0)
+        job.nparts = g.y1 - g.y0;
+    par_run (job.nparts, s_rrect_part, &job);
+}
+
+/* Gives the same pixels as blending every pixel at its coverage
+   (tests/unit/test_renderer_pixels.c keeps that reference); from
+   DEVICE_FRAME_PARTS_MIN_PX pixels on, in row stripes on par_threads()
+   threads (each row depends only on itself). */
+void
+device_frame_paint_rrect (gdImagePtr canvas, int x, int y, int w, int h, double radius,
+                          uint32_t rgb, gdImagePtr src, int src_x, int src_y)
+{
+    s_paint_rrect (canvas, x, y, w, h, radius, rgb, src, src_x, src_y, NULL);
 }
 
 /* A stripe of the rows that show, resampled by one thread with its own
@@ -238,13 +303,22 @@ s_map (const s_geom_t *g, double s, int ox, int oy, double x, double y, double w
     *ch = (int) lround (h * s);
 }
 
+/* A flat rounded rectangle in frame units; inner: NULL, or the flat opaque
+   one painted next over it (canvas units, as s_hole_of takes it). */
+static void
+s_rect_under (gdImagePtr im, const s_geom_t *g, double s, int ox, int oy,
+              double x, double y, double w, double h, double r, uint32_t rgb, const double *inner)
+{
+    int cx, cy, cw, ch;
+    s_map (g, s, ox, oy, x, y, w, h, &cx, &cy, &cw, &ch);
+    s_paint_rrect (im, cx, cy, cw, ch, r * s, rgb, NULL, 0, 0, inner);
+}
+
 static void
 s_rect (gdImagePtr im, const s_geom_t *g, double s, int ox, int oy,
         double x, double y, double w, double h, double r, uint32_t rgb)
 {
-    int cx, cy, cw, ch;
-    s_map (g, s, ox, oy, x, y, w, h, &cx, &cy, &cw, &ch);
-    device_frame_paint_rrect (im, cx, cy, cw, ch, r * s, rgb, NULL, 0, 0);
+    s_rect_under (im, g, s, ox, oy, x, y, w, h, r, rgb, NULL);
 }
 
 static uint32_t
@@ -404,17 +478,21 @@ device_frame_draw (gdImagePtr canvas, const device_frame_t *f, gdImagePtr shot,
                 silver ? 0xFFFFFF : 0x3C3C3F);
         s_rect (canvas, &g, s, ox, oy, 0, f->feat_a - 1, g.fw, 1, 0, silver ? 0xD0D0D2 : 0x1A1A1C);
     }
-    else
-    if (info->has_edge) {
-        s_rect (canvas, &g, s, ox, oy, body_x, 0, body_w, body_h, f->frame_radius, edge);
-        s_rect (canvas, &g, s, ox, oy, body_x + f->rim, f->rim, body_w - 2 * f->rim,
-                body_h - 2 * f->rim, f->frame_radius - f->rim, S_BEZEL);
-    }
-
     /* screen */
     int sx, sy, sw, sh;
     s_map (&g, s, ox, oy, g.sx, g.sy, g.sw, g.sh, &sx, &sy, &sw, &sh);
     double sr = f->screen_radius * s;
+    if (f->feature != DEVICE_FEAT_BROWSER && info->has_edge) {
+        /* body, bezel, screen: each layer leaves alone what the next covers whole */
+        int bx, by, bw, bh;
+        s_map (&g, s, ox, oy, body_x + f->rim, f->rim, body_w - 2 * f->rim, body_h - 2 * f->rim,
+               &bx, &by, &bw, &bh);
+        double bezel[5] = { bx, by, bw, bh, (f->frame_radius - f->rim) * s };
+        double screen[5] = { sx, sy, sw, sh, sr };
+        s_rect_under (canvas, &g, s, ox, oy, body_x, 0, body_w, body_h, f->frame_radius, edge, bezel);
+        s_rect_under (canvas, &g, s, ox, oy, body_x + f->rim, f->rim, body_w - 2 * f->rim,
+                      body_h - 2 * f->rim, f->frame_radius - f->rim, S_BEZEL, screen);
+    }
     info->screen_x = sx, info->screen_y = sy, info->screen_w = sw, info->screen_h = sh;
     if (info->has_edge && f->feature != DEVICE_FEAT_BROWSER)
         device_frame_paint_rrect (canvas, sx, sy, sw, sh, sr, S_SCREEN, NULL, 0, 0);

@@ -84,7 +84,9 @@ uint32_t device_frame_rim_rgb (uint32_t under_rgb);
 
 /* Paints a rounded rectangle with anti-aliased corners: flat colour rgb when
    src is NULL, else the pixels of truecolor src (its (0,0) at canvas (src_x, src_y), its
-   alpha respected; pixels outside src untouched). */
+   alpha respected; pixels outside src untouched). From
+   DEVICE_FRAME_PARTS_MIN_PX pixels on, in par_threads() row stripes at once
+   (the same pixels). */
 void device_frame_paint_rrect (gdImagePtr canvas, int x, int y, int w, int h, double radius,
                                uint32_t rgb, gdImagePtr src, int src_x, int src_y);
 

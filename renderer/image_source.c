@@ -22,6 +22,48 @@ s_paeth (int a, int b, int c)
     return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static inline __m128i
+s_load_px (const uint8_t *p, size_t bpp)
+{
+    uint32_t v = 0;
+    memcpy (&v, p, bpp);
+    return _mm_unpacklo_epi8 (_mm_cvtsi32_si128 ((int) v), _mm_setzero_si128 ());
+}
+
+static inline __m128i
+s_abs16 (__m128i x)
+{
+    return _mm_max_epi16 (x, _mm_sub_epi16 (_mm_setzero_si128 (), x));
+}
+
+/* Paeth for 3- or 4-byte pixels, a pixel's bytes at once in 16-bit lanes
+   (the rows depend on the pixel to the left, so pixels go one by one):
+   the same bytes as the scalar loop, ties to a, then b, then c. */
+static void
+s_unpaeth (uint8_t *restrict row, const uint8_t *restrict prev, size_t n, size_t bpp)
+{
+    __m128i a = _mm_setzero_si128 (), c = a;
+    for (size_t i = 0; i + bpp <= n; i += bpp) {
+        __m128i b = s_load_px (prev + i, bpp), x = s_load_px (row + i, bpp);
+        __m128i pa = _mm_sub_epi16 (b, c), pb = _mm_sub_epi16 (a, c);
+        __m128i pc = s_abs16 (_mm_add_epi16 (pa, pb));
+        pa = s_abs16 (pa), pb = s_abs16 (pb);
+        __m128i least = _mm_min_epi16 (pc, _mm_min_epi16 (pa, pb));
+        __m128i is_a = _mm_cmpeq_epi16 (least, pa), is_b = _mm_cmpeq_epi16 (least, pb);
+        __m128i bc = _mm_or_si128 (_mm_and_si128 (is_b, b), _mm_andnot_si128 (is_b, c));
+        __m128i near = _mm_or_si128 (_mm_and_si128 (is_a, a), _mm_andnot_si128 (is_a, bc));
+        __m128i d = _mm_and_si128 (_mm_add_epi16 (x, near), _mm_set1_epi16 (0xFF));
+        uint32_t v = (uint32_t) _mm_cvtsi128_si32 (_mm_packus_epi16 (d, d));
+        memcpy (row + i, &v, bpp);
+        a = d;
+        c = b;
+    }
+}
+#endif
+
 /* Undoes filter f of row (n bytes, bpp bytes a pixel) in place; prev is the
    unfiltered row above (zeros for the first). -1 for an unknown filter. */
 static int
@@ -46,6 +88,12 @@ s_unfilter (int f, uint8_t *restrict row, const uint8_t *restrict prev, size_t n
                 row[i] = (uint8_t) (row[i] + ((row[i - bpp] + prev[i]) >> 1));
             return 0;
         case 4:
+#if defined(__SSE2__)
+            if (bpp == 3 || bpp == 4) {
+                s_unpaeth (row, prev, n, bpp);
+                return 0;
+            }
+#endif
             for (i = 0; i < bpp; i++)
                 row[i] = (uint8_t) (row[i] + prev[i]);
             for (; i < n; i++)
@@ -140,9 +188,20 @@ s_png_fast (const uint8_t *d, size_t len)
             }
             const uint8_t *p = row + 1;
             int *out = im->tpixels[y];
-            if (bpp == 3)
-                for (uint32_t x = 0; x < w; x++, p += 3)
+            if (bpp == 3) {
+                /* four bytes read, byte-swapped, the fourth shifted out: R G B
+                   -> 0x00RRGGBB; the row's last pixel alone (no byte after it) */
+                uint32_t x = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                for (; x + 1 < w; x++, p += 3) {
+                    uint32_t v;
+                    memcpy (&v, p, 4);
+                    out[x] = (int) (__builtin_bswap32 (v) >> 8);
+                }
+#endif
+                for (; x < w; x++, p += 3)
                     out[x] = gdTrueColor (p[0], p[1], p[2]);
+            }
             else
                 for (uint32_t x = 0; x < w; x++, p += 4)
                     out[x] = gdTrueColorAlpha (p[0], p[1], p[2], gdAlphaMax - (p[3] >> 1));

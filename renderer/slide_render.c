@@ -7,6 +7,7 @@
 #include "encode.h"
 #include "fetch.h"
 #include "image_source.h"
+#include "par.h"
 #include "presets.h"
 #include "resample.h"
 #include "text_layout.h"
@@ -201,51 +202,94 @@ s_screen_blank (gdImagePtr im, const device_frame_info_t *fi)
     return hi >= 0 && hi - lo < 0.02;
 }
 
+/* The two independent first steps of a slide with a screenshot: part 0
+   fetches and decodes it (err set on failure), part 1 makes the canvas
+   and paints its background (im NULL when it cannot be allocated). */
+typedef struct {
+    const proto_slide_t       *spec;
+    const slide_render_opts_t *opts;
+    render_error_t            *err;
+    const char                *param;
+    gdImagePtr                 shot, im;
+    bool                       im_tried;
+} s_prep_t;
+
+static void
+s_prep_part (void *arg, int part)
+{
+    s_prep_t *p = arg;
+    const proto_slide_t *spec = p->spec;
+    if (part == 0) {
+        p->shot = s_load_image ("screenshot", spec->shot_url, spec->shot_data, spec->shot_len,
+                                p->param, p->opts, p->err);
+        return;
+    }
+    if (p->im_tried)
+        return;
+    p->im_tried = true;
+    p->im = gdImageCreateTrueColor (spec->width, spec->height);
+    if (p->im)
+        background_paint (p->im, spec->bg_colors, spec->bg_ncolors, spec->bg_angle);
+}
+
+/* Draws in this process now: the canvas is made beside the screenshot's
+   decode only when no other is (both at once hold the decode's buffers and
+   the canvas, ~10 MB more at 1320x2868; with other draws in flight the
+   other cores are busy anyway). */
+static atomic_int s_drawing;
+
+static gdImagePtr s_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
+                          lint_report_t *lint, render_error_t *err, bool alone);
+
 gdImagePtr
 slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
                    lint_report_t *lint, render_error_t *err)
+{
+    bool alone = atomic_fetch_add (&s_drawing, 1) == 0;
+    gdImagePtr im = s_draw (spec, opts, lint, err, alone);
+    atomic_fetch_sub (&s_drawing, 1);
+    return im;
+}
+
+static gdImagePtr
+s_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
+        lint_report_t *lint, render_error_t *err, bool alone)
 {
     memset (err, 0, sizeof *err);
     if (s_check_spec (spec, err) != 0 || s_canceled (opts, err))
         return NULL;
     char param[96];
-    gdImagePtr shot = NULL, bg = NULL;
+    gdImagePtr shot = NULL, bg = NULL, im = NULL;
+    int w = spec->width, h = spec->height;
+    s_prep_t prep = { .spec = spec, .opts = opts, .err = err, .param = param };
     if (spec->shot_url || spec->shot_data) {
         snprintf (param, sizeof param, "slides[%d].screenshot.%s", spec->slide,
                   spec->shot_url ? "url" : "data");
-        shot = s_load_image ("screenshot", spec->shot_url, spec->shot_data, spec->shot_len,
-                             param, opts, err);
+        /* the screenshot's fetch and decode on this thread, the canvas
+           made and painted on another at the same time (same pixels) when
+           this is the only draw in flight */
+        par_run (alone && par_threads () > 1 ? 2 : 1, s_prep_part, &prep);
+        shot = prep.shot;
         if (!shot)
-            return NULL;
-        if (s_canceled (opts, err)) {
-            gdImageDestroy (shot);
-            return NULL;
-        }
+            goto failed_prep;
+        if (s_canceled (opts, err))
+            goto failed_prep;
     }
     if (spec->bg_image_url || spec->bg_data) {
         /* an uploaded background came with the task; a URL is fetched */
         bg = s_load_image ("background", spec->bg_image_url, spec->bg_data, spec->bg_len,
                            spec->bg_image_url ? "background.image.url" : "background.image.file_id",
                            opts, err);
-        if (!bg) {
-            if (shot)
-                gdImageDestroy (shot);
-            return NULL;
-        }
-        if (s_canceled (opts, err)) {
-            if (shot)
-                gdImageDestroy (shot);
-            gdImageDestroy (bg);
-            return NULL;
-        }
+        if (!bg || s_canceled (opts, err))
+            goto failed_prep;
     }
-    int w = spec->width, h = spec->height;
-    gdImagePtr im = gdImageCreateTrueColor (w, h);
+    if (!prep.im)
+        s_prep_part (&prep, 1);
+    im = prep.im;
     if (!im) {
         s_error (err, "render_failed", true, NULL, "cannot allocate a %dx%d canvas", w, h);
         goto failed;
     }
-    background_paint (im, spec->bg_colors, spec->bg_ncolors, spec->bg_angle);
     if (bg && s_paint_bg_image (im, bg) != 0) {
         s_error (err, "render_failed", true, NULL, "cannot scale the background image");
         goto failed;
@@ -332,6 +376,9 @@ slide_render_draw (const proto_slide_t *spec, const slide_render_opts_t *opts,
     return im;
 text_failed:
     s_error (err, "render_failed", true, NULL, "text: %s", why);
+    goto failed;
+failed_prep:
+    im = prep.im;
 failed:
     if (shot)
         gdImageDestroy (shot);

@@ -22,6 +22,7 @@
 #include "check.h"
 #include "device_frame.h"
 #include "image_source.h"
+#include "par.h"
 #include "png_write.h"
 #include "resample.h"
 
@@ -303,6 +304,76 @@ test_frames (void)
             }
 }
 
+/* The body, bezel and screen layers each leave alone what the next covers
+   whole: inside the frame (away from its rounded corners) nothing of the
+   canvas under it may show, so two canvases of different colours give the
+   same pixels there. */
+static void
+test_frame_layers (void)
+{
+    for (int i = 0; device_frame_at (i); i++) {
+        const device_frame_t *f = device_frame_at (i);
+        if (f->feature == DEVICE_FEAT_WATCH || f->feature == DEVICE_FEAT_LAPTOP
+        ||  f->feature == DEVICE_FEAT_BROWSER || strcmp (f->name, "none") == 0)
+            continue;
+        for (int turned = 0; turned < 2; turned++) {
+            gdImagePtr c[2];
+            device_frame_info_t info[2];
+            gdImagePtr shot = turned ? gdImageCreateTrueColor (300, 200) : NULL;
+            for (int k = 0; k < 2; k++) {
+                c[k] = k ? s_noise (900, 1100, false) : gdImageCreateTrueColor (900, 1100);
+                if (!k)
+                    gdImageFilledRectangle (c[k], 0, 0, 899, 1099, 0x336699);
+                if (shot)
+                    gdImageFilledRectangle (shot, 0, 0, 299, 199, 0xFF8800);
+                device_frame_draw (c[k], f, shot, 30, 40, 840, 1020, "black", false, &info[k]);
+            }
+            int fx = info[0].frame_x, fy = info[0].frame_y, fw = info[0].frame_w, fh = info[0].frame_h;
+            int diff = 0, dx = -1, dy = -1;
+            for (int y = fy + 2; y < fy + fh - 2; y++)
+                for (int x = fx + 2; x < fx + fw - 2; x++) {
+                    bool mid_row = y >= fy + fh * 15 / 100 && y < fy + fh * 85 / 100;
+                    bool mid_col = x >= fx + fw * 15 / 100 && x < fx + fw * 85 / 100;
+                    if ((mid_row || mid_col) && c[0]->tpixels[y][x] != c[1]->tpixels[y][x] && diff++ == 0)
+                        dx = x, dy = y;
+                }
+            CHECK (info[0].drawn && fw > 100 && fh > 100 && diff == 0,
+                   "%s%s: expected nothing of the canvas to show inside the frame, %d pixels "
+                   "differ (first at %d,%d)", f->name, turned ? " turned" : "", diff, dx, dy);
+            for (int k = 0; k < 2; k++)
+                gdImageDestroy (c[k]);
+            if (shot)
+                gdImageDestroy (shot);
+        }
+    }
+}
+
+/* A rounded rectangle of more than DEVICE_FRAME_PARTS_MIN_PX pixels is
+   painted in row stripes on par_threads() threads: the same pixels as the
+   per-pixel painter still. */
+static void
+test_rrect_large (void)
+{
+    for (int with_src = 0; with_src < 2; with_src++) {
+        gdImagePtr a = s_noise (900, 700, false), b = gdImageCreateTrueColor (900, 700);
+        for (int y = 0; y < 700; y++)
+            memcpy (b->tpixels[y], a->tpixels[y], 900 * sizeof (int));
+        gdImagePtr src = with_src ? s_noise (880, 690, true) : NULL;
+        device_frame_paint_rrect (a, 7, 5, 885, 690, 60.5, 0x3366CC, src, 9, 4);
+        s_ref_rrect (b, 7, 5, 885, 690, 60.5, 0x3366CC, src, 9, 4);
+        int diff = 0;
+        for (int y = 0; y < 700; y++)
+            for (int x = 0; x < 900; x++)
+                diff += a->tpixels[y][x] != b->tpixels[y][x];
+        CHECK (diff == 0, "large rrect (%s, %d threads): expected the per-pixel painter's pixels, %d differ",
+               with_src ? "src" : "flat", par_threads (), diff);
+        gdImageDestroy (a);
+        gdImageDestroy (b);
+        if (src)
+            gdImageDestroy (src);
+    }
+}
+
 /* ---- png_write --------------------------------------------------------------- */
 
 static uint32_t
@@ -515,6 +586,71 @@ s_same_decode (const uint8_t *png, int len, const char *what)
         gdImageDestroy (b);
 }
 
+/* A PNG made here with every row's filter chosen (0..4 in turn, or Paeth
+   alone) over random filtered bytes: the fast path's unfiltering (Paeth
+   a pixel at a time in SIMD lanes) against libgd's. */
+static void
+test_png_filters (void)
+{
+    static const int widths[] = { 1, 2, 3, 7, 64, 333 };
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++)
+        for (int bpp = 3; bpp <= 4; bpp++)
+            for (int only_paeth = 0; only_paeth < 2; only_paeth++) {
+                int w = widths[i], h = 23;
+                size_t stride = 1 + (size_t) bpp * w, raw_len = stride * h;
+                uint8_t *raw = malloc (raw_len);
+                uLongf zcap = compressBound ((uLong) raw_len);
+                uint8_t *png = malloc (64 + zcap);
+                if (!raw || !png) {
+                    free (raw);
+                    free (png);
+                    CHECK (false, "out of memory");
+                    return;
+                }
+                for (int y = 0; y < h; y++) {
+                    raw[y * stride] = (uint8_t) (only_paeth ? 4 : y % 5);
+                    for (size_t k = 1; k < stride; k++)
+                        raw[y * stride + k] = (uint8_t) (y < h / 2 ? (k * 7 + (size_t) y) & 0xFF : s_rand () & 0xFF);
+                }
+                static const uint8_t sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n' };
+                memcpy (png, sig, 8);
+                uint8_t ihdr[17] = { 'I', 'H', 'D', 'R', 0, 0, 0, (uint8_t) w, 0, 0, 0, (uint8_t) h, 8,
+                                     (uint8_t) (bpp == 4 ? 6 : 2), 0, 0, 0 };
+                ihdr[6] = (uint8_t) (w >> 8);
+                size_t pos = 8;
+                uint8_t be[4];
+                be[0] = 0, be[1] = 0, be[2] = 0, be[3] = 13;
+                memcpy (png + pos, be, 4);
+                memcpy (png + pos + 4, ihdr, 17);
+                uint32_t crc = (uint32_t) crc32 (0, ihdr, 17);
+                be[0] = (uint8_t) (crc >> 24), be[1] = (uint8_t) (crc >> 16), be[2] = (uint8_t) (crc >> 8), be[3] = (uint8_t) crc;
+                memcpy (png + pos + 21, be, 4);
+                pos += 25;
+                uLongf zlen = zcap;
+                CHECK (compress (png + pos + 8, &zlen, raw, (uLong) raw_len) == Z_OK, "expected zlib to compress");
+                be[0] = (uint8_t) (zlen >> 24), be[1] = (uint8_t) (zlen >> 16), be[2] = (uint8_t) (zlen >> 8), be[3] = (uint8_t) zlen;
+                memcpy (png + pos, be, 4);
+                memcpy (png + pos + 4, "IDAT", 4);
+                crc = (uint32_t) crc32 (0, png + pos + 4, 4 + (uInt) zlen);
+                be[0] = (uint8_t) (crc >> 24), be[1] = (uint8_t) (crc >> 16), be[2] = (uint8_t) (crc >> 8), be[3] = (uint8_t) crc;
+                memcpy (png + pos + 8 + zlen, be, 4);
+                pos += 12 + zlen;
+                static const uint8_t iend[12] = { 0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82 };
+                memcpy (png + pos, iend, 12);
+                pos += 12;
+                char what[96];
+                snprintf (what, sizeof what, "%dx%d %s, %s", w, h, bpp == 4 ? "RGBA" : "RGB",
+                          only_paeth ? "Paeth rows" : "filters 0..4 in turn");
+                gdImagePtr got = image_source_decode (png, pos, IMAGE_SOURCE_PNG);
+                CHECK (got != NULL, "%s: expected the PNG to decode", what);
+                if (got)
+                    gdImageDestroy (got);
+                s_same_decode (png, (int) pos, what);
+                free (raw);
+                free (png);
+            }
+}
+
 static void
 test_png_decode (void)
 {
@@ -559,14 +695,29 @@ test_png_decode (void)
 }
 
 int
-main (void)
+main (int argc, char **argv)
 {
+    if (argc == 2 && strcmp (argv[1], "stripes") == 0) {
+        /* the painters that split rows over par_threads() alone */
+        test_rrect_large ();
+        test_frames ();
+        test_frame_layers ();
+        if (check_failures) {
+            fprintf (stderr, "%d check(s) failed\n", check_failures);
+            return 1;
+        }
+        printf ("renderer_pixels stripes: all checks passed\n");
+        return 0;
+    }
     test_rrect ();
     test_resample ();
     test_frames ();
+    test_frame_layers ();
+    test_rrect_large ();
     test_png_write ();
     test_deflate_join ();
     test_png_decode ();
+    test_png_filters ();
     if (check_failures) {
         fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
