@@ -767,9 +767,12 @@ capture_page_shot (const capture_spec_t *spec, const char *url, const capture_op
     if (!b)
         return -1;
     char err [256] = "";
-    bool prepared = b->prepared;
     int rc = cdp_job_open (b, opts, spec, url, cancel, err, sizeof err);
     at [S_AT_OPEN] = util_mono_ms ();
+    bool prepared = b->prepared;
+    char context [sizeof b->context], waited [24];
+    snprintf (context, sizeof context, "%s", b->context);
+    snprintf (waited, sizeof waited, "%lld", (long long) b->prep_waited_ms);
     if (rc)
         capture_error (why, "capture_failed", true, "the browser did not open the page: %s", err);
     else
@@ -778,7 +781,7 @@ capture_page_shot (const capture_spec_t *spec, const char *url, const capture_op
         rc = strcmp (spec->format, "pdf") == 0 ? s_print (b, spec, out, out_len, why)
                                                : s_shot (b, spec, out, out_len, truncated, why);
     at [S_AT_SHOT] = rc == 0 ? util_mono_ms () : 0;
-    cdp_job_close (b, false);      /* disposed meanwhile; its answer is read by cdp_prepare */
+    cdp_job_close (b, false);      /* disposed meanwhile; its answer is read by cdp_pump */
     /* where the time went, ms per step ("-": not reached) */
     static const char *names [S_AT_N] = { "", "open_ms", "setup_ms", "navigate_ms", "load_ms", "options_ms",
                                           "shot_ms" };
@@ -786,6 +789,7 @@ capture_page_shot (const capture_spec_t *spec, const char *url, const capture_op
     for (int i = 1; i < S_AT_N; i++)
         snprintf (ms [i], sizeof ms [i], at [i] && at [i - 1] ? "%lld" : "-", (long long) (at [i] - at [i - 1]));
     log_info ("page captured", "ok", rc == 0 ? "1" : "0", "prepared", prepared ? "1" : "0",
+              "context", context, "prep_wait_ms", waited,
               names [1], ms [1], names [2], ms [2], names [3], ms [3], names [4], ms [4],
               names [5], ms [5], names [6], ms [6], NULL);
     if (rc && cancel && atomic_load (cancel)) {
@@ -802,4 +806,17 @@ capture_page_prepare (const capture_opts_t *opts)
     memset (&why, 0, sizeof why);
     if (opts->chromium && cdp_prepare (opts, &why) != 0)
         log_warn ("the next capture's browser is not ready", "reason", why.message, NULL);
+}
+
+bool
+capture_page_pump (const capture_opts_t *opts, int wake_fd)
+{
+    if (!opts->chromium)
+        return false;
+    int rc = cdp_pump (wake_fd);
+    if (rc < 0) {
+        capture_page_prepare (opts);   /* started again, and the next context begun */
+        return true;
+    }
+    return rc == 1;
 }

@@ -2,7 +2,7 @@
     (or PDF bytes for format "pdf").
 
     capture_page_shot takes the slot's warm browser (cdp.h) and the
-    context cdp_prepare made for the job (or makes one), sets the viewport,
+    context made ahead for the job (or makes one), sets the viewport,
     applies the page options of capture_spec.h before the navigation
     (blocked URLs, cookies, local storage, emulation) and after the load
     (styles, hide/remove, clicks, js, waits, the lazy-load warm-up), finds
@@ -43,8 +43,16 @@ int capture_page_shot (const capture_spec_t *spec, const char *url, const captur
                        render_error_t *why);
 
 /* Between tasks, on a capture slot's thread: the slot's warm browser
-   started (or started again when due) and the next job's context made
-   (cdp_prepare). A failure is logged; the next job tries again. */
+   started (or started again when due) and the next job's context begun
+   when none is under way (cdp_prepare); it is made by capture_page_pump
+   and the next job's waits. A failure is logged; the next job tries again. */
 void capture_page_prepare (const capture_opts_t *opts);
+
+/* While the slot waits for a task: goes on with the next context and the
+   last disposal (cdp_pump) until nothing is left of them or wake_fd (an
+   eventfd the main thread writes when it queues a task) is readable. True
+   when there may be more to do (woken, or the browser started again),
+   false when nothing is under way. */
+bool capture_page_pump (const capture_opts_t *opts, int wake_fd);
 
 #endif

@@ -53,10 +53,14 @@ cdp_stop (cdp_t *b)
         close (b->fd);
     b->fd = -1;
     egress_stop (&b->job_egress);  /* after the browser: nothing is left to relay */
+    egress_stop (&b->old_egress);
+    egress_stop (&b->next_egress);
     egress_stop (&b->egress);
     b->prepared = false;
     b->dispose_id = 0;
+    b->prep_step = b->prep_id = 0;
     b->context [0] = b->target [0] = b->session [0] = '\0';
+    b->next_context [0] = b->next_target [0] = b->next_session [0] = '\0';
     if (b->profile [0])
         nftw (b->profile, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
     b->profile [0] = '\0';
@@ -149,14 +153,15 @@ cdp_start (cdp_t *b, const capture_opts_t *opts, int width, int height, render_e
     return 0;
 }
 
-/* Sends one command; id out. 0 / -1. */
-int
-cdp_send (cdp_t *b, const char *method, json_t *params, bool session, int *id)
+/* Sends one command (params borrowed) on session (NULL: the browser's);
+   id out. 0 / -1. */
+static int
+s_send_on (cdp_t *b, const char *method, json_t *params, const char *session, int *id)
 {
     *id = ++b->next_id;
     json_t *msg = json_pack ("{s:i, s:s, s:O}", "id", *id, "method", method, "params", params);
     if (msg && session)
-        json_object_set_new (msg, "sessionId", json_string (b->session));
+        json_object_set_new (msg, "sessionId", json_string (session));
     char *text = msg ? json_dumps (msg, JSON_COMPACT) : NULL;
     json_decref (msg);
     if (!text)
@@ -175,6 +180,12 @@ cdp_send (cdp_t *b, const char *method, json_t *params, bool session, int *id)
     }
     free (text);
     return rc;
+}
+
+int
+cdp_send (cdp_t *b, const char *method, json_t *params, bool session, int *id)
+{
+    return s_send_on (b, method, params, session ? b->session : NULL, id);
 }
 
 /* scheme://host:port of url into out, "" when it is not one web_url_parse takes. */
@@ -235,14 +246,152 @@ s_on_paused (cdp_t *b, json_t *params)
     json_decref (cont);
 }
 
+/* ---- the next job's context, made ahead --------------------------------------- */
+
+/* The steps of a preparation, each sent when the one before is answered. */
+enum { S_PREP_NONE, S_PREP_CONTEXT, S_PREP_TARGET, S_PREP_ATTACH, S_PREP_PAGE, S_PREP_LIFECYCLE,
+       S_PREP_NETWORK, S_PREP_READY };
+#define S_PREP_MS 20000            /* a preparation not ready by then: the browser misbehaves */
+
+/* A preparation that cannot go on: the browser misbehaved (an error
+   answer, its page gone), so it is started again between jobs; what was
+   made goes with it. */
+static void
+s_prep_lost (cdp_t *b, const char *reason)
+{
+    log_warn ("the next capture's browser context was lost", "reason", reason, NULL);
+    b->prep_step = S_PREP_NONE;
+    b->prep_id = 0;
+    b->broken = true;
+}
+
+/* Begins the next job's context: its relay and Target.createBrowserContext
+   (its proxy that relay). Nothing when one is under way or ready, or the
+   browser is broken; a relay that cannot start leaves none (the next job
+   makes its own). */
+static void
+s_prep_begin (cdp_t *b, const capture_opts_t *opts)
+{
+    if (b->prep_step != S_PREP_NONE || b->broken || b->fd < 0)
+        return;
+    char eerr [128];
+    b->next_egress = egress_start (opts->allow_private, opts->allow, eerr, sizeof eerr);
+    if (!b->next_egress) {
+        log_warn ("the next capture's relay did not start", "reason", eerr, NULL);
+        return;
+    }
+    /* the same bypass rule as the browser's (<-loopback>: loopback too goes through it) */
+    char proxy [64];
+    snprintf (proxy, sizeof proxy, "socks5://127.0.0.1:%d", egress_port (b->next_egress));
+    json_t *p = json_pack ("{s:b, s:s, s:s}", "disposeOnDetach", 1, "proxyServer", proxy,
+                           "proxyBypassList", "<-loopback>");
+    b->next_context [0] = b->next_target [0] = b->next_session [0] = '\0';
+    b->prep_started_ms = util_mono_ms ();
+    b->prep_deadline_ms = b->prep_started_ms + S_PREP_MS;
+    if (!p || s_send_on (b, "Target.createBrowserContext", p, NULL, &b->prep_id) != 0) {
+        json_decref (p);
+        b->broken = true;
+        return;
+    }
+    json_decref (p);
+    b->prep_step = S_PREP_CONTEXT;
+}
+
+/* The answer to the preparation's waiting step: the next step sent, or
+   the context ready. */
+static void
+s_prep_reply (cdp_t *b, json_t *msg)
+{
+    json_t *e = json_object_get (msg, "error"), *res = json_object_get (msg, "result");
+    if (e) {
+        const char *m = json_string_value (json_object_get (e, "message"));
+        s_prep_lost (b, m ? m : "an error answer");
+        return;
+    }
+    const char *method = NULL, *id = NULL;
+    json_t *p = NULL;
+    const char *on = NULL;         /* the next page's session, or the browser's */
+    switch (b->prep_step) {
+        case S_PREP_CONTEXT:
+            id = json_string_value (json_object_get (res, "browserContextId"));
+            snprintf (b->next_context, sizeof b->next_context, "%s", id ? id : "");
+            method = "Target.createTarget";
+            p = json_pack ("{s:s, s:s, s:i, s:i}", "url", "about:blank", "browserContextId", b->next_context,
+                           "width", CDP_WINDOW_W, "height", CDP_WINDOW_H);
+            break;
+        case S_PREP_TARGET:
+            id = json_string_value (json_object_get (res, "targetId"));
+            snprintf (b->next_target, sizeof b->next_target, "%s", id ? id : "");
+            method = "Target.attachToTarget";
+            p = json_pack ("{s:s, s:b}", "targetId", b->next_target, "flatten", 1);
+            break;
+        case S_PREP_ATTACH:
+            id = json_string_value (json_object_get (res, "sessionId"));
+            snprintf (b->next_session, sizeof b->next_session, "%s", id ? id : "");
+            /* the page's events: load, lifecycle (network idle), requests */
+            method = "Page.enable", p = json_object (), on = b->next_session;
+            break;
+        case S_PREP_PAGE:
+            method = "Page.setLifecycleEventsEnabled", p = json_pack ("{s:b}", "enabled", 1), on = b->next_session;
+            break;
+        case S_PREP_LIFECYCLE:
+            method = "Network.enable", p = json_object (), on = b->next_session;
+            break;
+        default:
+            break;
+    }
+    if (b->prep_step <= S_PREP_ATTACH && !id) {
+        json_decref (p);
+        s_prep_lost (b, "no id in the answer");
+        return;
+    }
+    b->prep_id = 0;
+    if (!method) {                 /* Network.enable answered */
+        b->prep_step = S_PREP_READY;
+        char ms [24];
+        snprintf (ms, sizeof ms, "%lld", (long long) (util_mono_ms () - b->prep_started_ms));
+        log_info ("next browser context ready", "context", b->next_context, "ms", ms, NULL);
+        return;
+    }
+    int rc = p ? s_send_on (b, method, p, on, &b->prep_id) : -1;
+    json_decref (p);
+    if (rc) {
+        b->broken = true;
+        b->prep_step = S_PREP_NONE;
+        return;
+    }
+    b->prep_step++;
+}
+
+/* The answer to the last job's disposal: its relay stopped; an error
+   answer leaves a context behind, so the browser is started again. */
+static void
+s_disposed (cdp_t *b, json_t *msg)
+{
+    if (json_object_get (msg, "error"))
+        b->broken = true;
+    b->dispose_id = 0;
+    egress_stop (&b->old_egress);
+}
+
 /* Notes the events the wait needs. */
 static void
 s_cdp_event (cdp_t *b, json_t *msg)
 {
     const char *method = json_string_value (json_object_get (msg, "method"));
-    if (!method || !b->session [0])
+    if (!method)
         return;
     json_t *params = json_object_get (msg, "params");
+    if (b->prep_step != S_PREP_NONE
+    &&  (strcmp (method, "Target.targetCrashed") == 0 || strcmp (method, "Target.detachedFromTarget") == 0)) {
+        const char *tid = json_string_value (json_object_get (params, "targetId"));
+        const char *psid = json_string_value (json_object_get (params, "sessionId"));
+        if ((tid && b->next_target [0] && strcmp (tid, b->next_target) == 0)
+        ||  (psid && b->next_session [0] && strcmp (psid, b->next_session) == 0))
+            s_prep_lost (b, method);
+    }
+    if (!b->session [0])
+        return;
     /* the job's own page only: a disposed context's last events are not its */
     const char *sid = json_string_value (json_object_get (msg, "sessionId"));
     if (strncmp (method, "Target.", 7) != 0 && (!sid || strcmp (sid, b->session) != 0))
@@ -271,22 +420,27 @@ s_cdp_event (cdp_t *b, json_t *msg)
     }
 }
 
-/* Reads messages until the reply to `id` (0: only until *flag) or the
-   deadline (monotonic ms). 0 with *reply (id > 0; the caller decrefs); 1 on
-   timeout; -1 when the browser died or sent garbage. */
-static int s_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply);
+/* Reads messages until the reply to `id` (0: only until *flag, or until
+   done(b) when done is not NULL), the deadline (monotonic ms) or, when
+   wake_fd >= 0, that fd readable (2, its count read). The answers of the
+   preparation's steps and of the last disposal are taken on the way. 0
+   with *reply (id > 0; the caller decrefs); 1 on timeout; CDP_CANCELED;
+   -1 when the browser died or sent garbage. */
+static int s_wait (cdp_t *b, int id, const bool *flag, bool (*done) (const cdp_t *), int64_t deadline,
+                   json_t **reply, int wake_fd);
 
 int
 cdp_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply)
 {
-    int rc = b->fd >= 0 ? s_wait (b, id, flag, deadline, reply) : -1;
+    int rc = b->fd >= 0 ? s_wait (b, id, flag, NULL, deadline, reply, -1) : -1;
     if (rc < 0)
         b->broken = true;          /* a pipe error, garbage, a crash: no next job on it */
     return rc;
 }
 
 static int
-s_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply)
+s_wait (cdp_t *b, int id, const bool *flag, bool (*done) (const cdp_t *), int64_t deadline,
+        json_t **reply, int wake_fd)
 {
     if (reply)
         *reply = NULL;
@@ -301,16 +455,25 @@ s_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply)
             if (!msg)
                 return -1;
             json_t *mid = json_object_get (msg, "id");
-            if (id > 0 && json_is_integer (mid) && json_integer_value (mid) == id) {
+            json_int_t mid_n = json_is_integer (mid) ? json_integer_value (mid) : 0;
+            if (id > 0 && mid_n == id) {
                 *reply = msg;
                 return 0;
             }
-            s_cdp_event (b, msg);
+            if (mid_n > 0 && mid_n == b->dispose_id)
+                s_disposed (b, msg);
+            else
+            if (mid_n > 0 && mid_n == b->prep_id)
+                s_prep_reply (b, msg);
+            else
+                s_cdp_event (b, msg);
             json_decref (msg);
         }
         if (b->dead)
             return -1;
         if (flag && *flag)
+            return 0;
+        if (done && done (b))
             return 0;
         if (b->cancel && atomic_load (b->cancel))
             return CDP_CANCELED;
@@ -318,10 +481,16 @@ s_wait (cdp_t *b, int id, const bool *flag, int64_t deadline, json_t **reply)
         if (left <= 0)
             return 1;
         int slice = b->cancel ? CDP_CANCEL_POLL_MS : 200;
-        struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
-        int pr = poll (&pfd, 1, (int) (left < slice ? left : slice));
+        struct pollfd pfd [2] = { { .fd = b->fd, .events = POLLIN }, { .fd = wake_fd, .events = POLLIN } };
+        int pr = poll (pfd, wake_fd >= 0 ? 2 : 1, (int) (left < slice ? left : slice));
         if (pr < 0 && errno != EINTR)
             return -1;
+        if (pr > 0 && wake_fd >= 0 && (pfd [1].revents & POLLIN)) {
+            uint64_t count;
+            if (read (wake_fd, &count, sizeof count) < 0 && errno != EAGAIN && errno != EINTR)
+                return -1;
+            return 2;
+        }
         if (pr == 0) {
             if (waitpid (b->pid, NULL, WNOHANG) == b->pid) {
                 b->pid = 0;         /* reaped: the group is killed by pgid in stop */
@@ -468,26 +637,27 @@ s_spare_take (cdp_t *b)
     return true;
 }
 
-/* Reads the answer to the last job's disposal and stops its relay; a
-   browser that does not answer in time, or answers an error, is stopped
-   (broken). Nothing to do without an ended job. */
+static bool
+s_no_dispose (const cdp_t *b)
+{
+    return b->dispose_id == 0;
+}
+
+/* Reads the answer to the last job's disposal (when no pump read it
+   already) and stops its relay; a browser that does not answer in time,
+   or answers an error, is stopped (broken). */
 static void
 s_job_finish (cdp_t *b)
 {
     if (b->dispose_id > 0 && !b->broken && b->fd >= 0) {
-        json_t *reply = NULL;
-        int rc = cdp_wait (b, b->dispose_id, NULL, util_mono_ms () + 10000, &reply);
-        if (rc != 0 || json_object_get (reply, "error"))
+        int rc = s_wait (b, 0, NULL, s_no_dispose, util_mono_ms () + 10000, NULL, -1);
+        if (rc != 0)
             b->broken = true;      /* a context left behind: the next job gets a new browser */
-        json_decref (reply);
     }
-    b->dispose_id = 0;
     if (b->broken)
         cdp_stop (b);              /* before the relay: nothing is left to relay */
-    if (!b->prepared) {
-        egress_stop (&b->job_egress);
-        b->context [0] = b->target [0] = b->session [0] = '\0';
-    }
+    b->dispose_id = 0;
+    egress_stop (&b->old_egress);
 }
 
 /* This thread's cdp_t (no browser started), made on the first call; NULL
@@ -509,13 +679,17 @@ s_thread_browser (render_error_t *why)
     return b;
 }
 
-cdp_t *
-cdp_warm (const capture_opts_t *opts, render_error_t *why)
+/* cdp_warm; between jobs (`between`) the last disposal is not waited for
+   (unless the browser is started again) and its memory is always read;
+   at a job's start, only when nothing was prepared (it was read then). */
+static cdp_t *
+s_warm (const capture_opts_t *opts, bool between, render_error_t *why)
 {
     cdp_t *b = s_thread_browser (why);
     if (!b)
         return NULL;
-    s_job_finish (b);
+    if (!between || b->broken)
+        s_job_finish (b);
     const char *reason = NULL;
     char text [64] = "";
     if (b->broken)
@@ -537,7 +711,7 @@ cdp_warm (const capture_opts_t *opts, render_error_t *why)
         snprintf (text, sizeof text, "%lld", (long long) b->jobs);
     }
     else
-    if (opts->browser_rss_max_mb > 0 && !b->prepared) {   /* a prepared one was read just now */
+    if (opts->browser_rss_max_mb > 0 && (between || b->prep_step == 0)) {
         int64_t kb = s_group_rss_kb (b->pgid);
         if (kb > opts->browser_rss_max_mb * 1024) {
             reason = "memory";
@@ -563,10 +737,16 @@ cdp_warm (const capture_opts_t *opts, render_error_t *why)
     return b;
 }
 
-/* Makes b's next context: its own egress relay, a browser context whose
-   proxy is that relay, an about:blank page target in it, attached (flat
-   session), with Page (lifecycle) and Network events on. 0, or -1 with err
-   (whatever was made is ended by cdp_job_close). */
+cdp_t *
+cdp_warm (const capture_opts_t *opts, render_error_t *why)
+{
+    return s_warm (opts, false, why);
+}
+
+/* Makes b's job context now, on the job's path: its own egress relay, a
+   browser context whose proxy is that relay, an about:blank page target
+   in it, attached (flat session), with Page (lifecycle) and Network events
+   on. 0, or -1 with err (whatever was made is ended by cdp_job_close). */
 static int
 s_context_open (cdp_t *b, const capture_opts_t *opts, char *err, size_t errsz)
 {
@@ -626,24 +806,57 @@ cdp_prepare (const capture_opts_t *opts, render_error_t *why)
     cdp_t *b = s_thread_browser (why);
     if (!b)
         return -1;
-    if (b->warmed && !b->job_since_prepare)
+    if (b->warmed && !b->job_since_prepare && !(b->broken && b->fd >= 0))
         return 0;
-    b = cdp_warm (opts, why);      /* a start or restart clears the struct: the marks come after */
+    b = s_warm (opts, true, why);  /* a start or restart clears the struct: the marks come after */
     cdp_t *mine = pthread_getspecific (s_key);
     mine->warmed = true;
     mine->job_since_prepare = false;
     if (!b)
         return -1;
-    if (b->prepared)
-        return 0;
-    char err [256] = "";
-    b->cancel = NULL;
-    if (s_context_open (b, opts, err, sizeof err) == 0) {
-        b->prepared = true;
-        return 0;
+    s_prep_begin (b, opts);
+    if (b->broken) {
+        cdp_stop (b);              /* the first step could not be sent: started again next time */
+        b->broken = true;
+        return capture_error (why, "capture_failed", true, "the browser did not take the next page%s", "");
     }
-    cdp_job_close (b, true);
-    return capture_error (why, "capture_failed", true, "the browser did not open a page: %s", err);
+    return 0;
+}
+
+/* Something is under way on the pipe: a preparation's step, a disposal. */
+static bool
+s_settled (const cdp_t *b)
+{
+    return b->broken || ((b->prep_step == S_PREP_NONE || b->prep_step == S_PREP_READY) && b->dispose_id == 0);
+}
+
+int
+cdp_pump (int wake_fd)
+{
+    pthread_once (&s_once, s_key_make);
+    cdp_t *b = pthread_getspecific (s_key);
+    if (!b || b->fd < 0 || s_settled (b))
+        return b && b->fd >= 0 && b->broken ? -1 : 0;
+    int64_t deadline = b->prep_step != S_PREP_NONE && b->prep_step != S_PREP_READY
+                     ? b->prep_deadline_ms : util_mono_ms () + 10000;
+    int rc = s_wait (b, 0, NULL, s_settled, deadline, NULL, wake_fd);
+    if (rc == 2)
+        return 1;
+    if (rc != 0 || b->broken) {
+        if (!b->broken)
+            log_warn ("the browser did not answer between tasks", NULL);
+        b->broken = true;
+        return -1;
+    }
+    return 0;
+}
+
+/* The preparation's steps still to come, on the job's path (its cancel
+   ends the wait). */
+static bool
+s_prep_done (const cdp_t *b)
+{
+    return b->prep_step == S_PREP_NONE || b->prep_step == S_PREP_READY;
 }
 
 int
@@ -658,28 +871,60 @@ cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, 
     cdp_origin (url, b->origin, sizeof b->origin);
     b->jobs++;
     b->job_since_prepare = true;
-    if (b->prepared) {
-        b->prepared = false;       /* this job's alone */
-        return 0;
+    b->prepared = false;
+    b->prep_waited_ms = 0;
+    if (!s_prep_done (b)) {
+        int64_t t0 = util_mono_ms ();
+        int rc = s_wait (b, 0, NULL, s_prep_done, b->prep_deadline_ms, NULL, -1);
+        b->prep_waited_ms = util_mono_ms () - t0;
+        if (rc != 0) {
+            if (rc != CDP_CANCELED)
+                b->broken = true;
+            snprintf (err, errsz, rc == CDP_CANCELED ? "canceled" : "the next page was not made in time");
+            return -1;
+        }
     }
-    return s_context_open (b, opts, err, errsz);
+    int rc = 0;
+    if (b->prep_step == S_PREP_READY && !b->broken) {
+        /* this job's alone */
+        memcpy (b->context, b->next_context, sizeof b->context);
+        memcpy (b->target, b->next_target, sizeof b->target);
+        memcpy (b->session, b->next_session, sizeof b->session);
+        b->job_egress = b->next_egress;
+        b->next_egress = NULL;
+        b->next_context [0] = b->next_target [0] = b->next_session [0] = '\0';
+        b->prep_step = S_PREP_NONE;
+        b->prepared = true;
+    }
+    else
+        rc = s_context_open (b, opts, err, errsz);
+    /* the next job's, made while this one runs (none when a restart is due after it) */
+    if (rc == 0 && !(opts->browser_jobs_max > 0 && b->jobs >= opts->browser_jobs_max))
+        s_prep_begin (b, opts);
+    return rc;
 }
 
 void
 cdp_job_close (cdp_t *b, bool wait)
 {
     b->target [0] = b->session [0] = '\0';   /* its detach while disposing is no crash */
-    b->dead = b->prepared = false;
+    b->dead = false;
     b->cancel = NULL;
     b->spec = NULL;
-    if (b->context [0] && !b->broken && b->fd >= 0 && b->dispose_id == 0) {
+    if (b->context [0] && b->dispose_id != 0)
+        s_job_finish (b);          /* one disposal at a time */
+    if (b->context [0] && !b->broken && b->fd >= 0) {
         int id = 0;
         json_t *p = json_pack ("{s:s}", "browserContextId", b->context);
-        if (!p || cdp_send (b, "Target.disposeBrowserContext", p, false, &id) != 0)
+        if (!p || s_send_on (b, "Target.disposeBrowserContext", p, NULL, &id) != 0)
             b->broken = true;
         json_decref (p);
         b->dispose_id = id;
+        b->old_egress = b->job_egress;     /* relays until the context is gone */
+        b->job_egress = NULL;
     }
+    else
+        egress_stop (&b->job_egress);
     b->context [0] = '\0';
     if (wait || b->broken)
         s_job_finish (b);

@@ -15,14 +15,22 @@
     seen by the next job. The browser is started again when it breaks, after
     opts->browser_jobs_max jobs, or over opts->browser_rss_max_mb.
 
-    Off the job's path: the slot's thread calls cdp_prepare when it starts
-    and after each task it answered, so the browser starts with the
-    renderer (the first one is the sandbox probe's, cdp_spare_keep), a
-    restart for jobs or memory happens between jobs, the last job's context
-    is disposed, and the next job's context, relay and page (events on)
-    are made before its task arrives: a job finds them ready and only
-    applies its own options. A prepared context has loaded nothing (its
-    page is about:blank) and is given to one job only.
+    Off the job's path: the next job's context, relay and page (events on)
+    are made while the current job runs, so a job finds them ready and only
+    applies its own options. The steps (Target.createBrowserContext,
+    createTarget, attachToTarget, Page.enable, lifecycle events,
+    Network.enable) are sent one after the other as their answers arrive,
+    whoever reads the pipe: the job's own waits, or the slot's thread
+    between tasks (cdp_pump, which a queued task interrupts). The slot's
+    thread calls cdp_prepare when it starts and after each task it
+    answered: the browser starts with the renderer (the first one is the
+    sandbox probe's, cdp_spare_keep), a restart for jobs or memory happens
+    between jobs, and a preparation begins when none is under way. A job
+    that arrives before its context is ready waits only for what is left of
+    it; the last job's disposal is answered meanwhile. A prepared context
+    has loaded nothing (its page is about:blank) and is given to one job
+    only; at most three contexts live per slot (the job's, the next one,
+    and the last one being disposed).
 
     Cancel: a job's cancel flag (cdp_job_open) is read while waiting on the
     pipe; a wait it ends answers CDP_CANCELED within CDP_CANCEL_POLL_MS and
@@ -74,8 +82,18 @@ typedef struct {
     const capture_spec_t *spec;    /* its headers go to `origin` only */
     char    origin [300];          /* scheme://host:port of the page URL */
     const atomic_bool *cancel;     /* NULL, or the job's cancel flag (set by another thread) */
-    bool    prepared;              /* context, relay and page made by cdp_prepare, no job yet */
+    bool    prepared;              /* the job took a context made ahead */
+    int64_t prep_waited_ms;        /* how long it waited for the rest of that context */
     int     dispose_id;            /* a Target.disposeBrowserContext sent, its answer not read */
+    egress_t *old_egress;          /* the disposed context's relay, stopped once that is answered */
+    /* the next job's context, made ahead (cdp_prepare, cdp_job_open) */
+    int     prep_step;             /* S_PREP_* in cdp.c: none, one step waiting, ready */
+    int     prep_id;               /* the call of the step waiting for its answer */
+    int64_t prep_started_ms, prep_deadline_ms;
+    char    next_context [128];
+    char    next_target [128];
+    char    next_session [128];
+    egress_t *next_egress;
     bool    warmed;                /* cdp_prepare ran on this thread */
     bool    job_since_prepare;     /* a job opened since (else cdp_prepare has nothing to do) */
 } cdp_t;
@@ -101,28 +119,40 @@ int64_t cdp_starts (void);
    passes to that thread (or is stopped and freed by a second call). */
 void cdp_spare_keep (cdp_t *b);
 
-/* Between jobs, on the slot's thread: ends the last job (its context's
-   disposal waited for, its relay stopped), then makes the next job's
-   context, relay and page (cdp_warm first: a start, or a restart that is
-   due). Only on the thread's first call and after a job opened since (a
-   task without a page, or a browser that fails to start, costs no start
-   between tasks). 0 (also when there is nothing to do), or -1 with why; a
-   job then prepares its own in cdp_job_open. */
+/* Between jobs, on the slot's thread: cdp_warm without waiting for the
+   last job's disposal (a start, or a restart that is due: broken, jobs,
+   memory), then the next job's context begun when none is under way (its
+   steps go on as their answers come: cdp_pump, or the next job's waits).
+   Only on the thread's first call, after a job opened since, or on a
+   broken browser (a task without a page, or a browser that fails to start,
+   costs no start between tasks). 0 (also when there is nothing to do), or
+   -1 with why; a job then makes its own context in cdp_job_open. */
 int cdp_prepare (const capture_opts_t *opts, render_error_t *why);
 
-/* Opens a job on b: the context cdp_prepare made, or else now its own
-   egress relay, a browser context of its own (no cookie, cache, storage
-   or service worker shared with another job; disposed when the pipe
-   closes) whose proxy is that relay, and a page target in it, attached
-   (flat session), its Page and Network events on. The job's spec, url
-   (the origin its headers go to) and cancel flag (NULL: none) are kept.
-   0, or -1 with err; either way cdp_job_close ends the job. */
+/* Between tasks, on the slot's thread: reads this thread's browser's pipe
+   and goes on with the preparation and the last disposal until nothing is
+   left of them (0), or wake_fd (an eventfd; -1: none) is readable (1; its
+   count is read), or the browser breaks or the preparation is not done by
+   its deadline (-1: cdp_prepare starts it again). 0 when there is no
+   browser or nothing under way. */
+int cdp_pump (int wake_fd);
+
+/* Opens a job on b: the context made ahead (waiting for what is left of
+   its preparation), or else now its own egress relay, a browser context
+   of its own (no cookie, cache, storage or service worker shared with
+   another job; disposed when the pipe closes) whose proxy is that relay,
+   and a page target in it, attached (flat session), its Page and Network
+   events on; then the next job's context is begun (unless the browser is
+   due for a restart after this job). The job's spec, url (the origin its
+   headers go to) and cancel flag (NULL: none, else it ends the wait) are
+   kept. 0, or -1 with err; either way cdp_job_close ends the job. */
 int cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, const char *url,
                   const atomic_bool *cancel, char *err, size_t errsz);
 
 /* Ends the job: its context (pages, cookies, storage, cache) is sent to
-   be disposed at once, and the answer read and its egress stopped by the
-   next cdp_prepare or cdp_job_open (or now when `wait`); a browser that
+   be disposed at once, and the answer read and its egress stopped by
+   whoever reads the pipe next (cdp_pump, or at the latest the next
+   cdp_job_open; now when `wait`); a browser that
    does not answer, or is broken, is stopped (cdp_warm starts a new one).
    Safe to call twice. */
 void cdp_job_close (cdp_t *b, bool wait);

@@ -7,6 +7,14 @@
     render_task_run() and push the encoded RESULT/FAIL to the main thread
     over an inproc PUSH/PULL pair; no worker touches the link.
 
+    A capture slot's browser works between tasks too (capture_page.h): the
+    next job's context is made while a job runs, and what is left of it
+    (and of the last job's disposal) while the slot waits. An idle slot then
+    waits on its browser's pipe and on its eventfd, which the main thread
+    writes when it queues a task, so a task never waits for that work to
+    end before a slot takes it (the job waits only for what its own page
+    still needs).
+
     CANCEL_TASKS (a render was canceled) names tasks held here: those still
     queued are dropped and answered at once with a FAIL "canceled" by the main
     thread; for those running, the worker's slot cancel flag is set, which
@@ -47,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #define S_RESULTS_ENDPOINT "inproc://easel-renderer-results"
@@ -80,6 +89,8 @@ typedef struct {
     int32_t     attempt;
     int         gen;
     atomic_bool cancel;
+    int         wake_fd;            /* eventfd: a task was queued while the slot pumped its browser */
+    bool        pumping;            /* under the lock: waiting on its browser, not on `wake` */
 } s_slot_t;
 
 /* Shared between the main thread and the workers; guarded by lock. */
@@ -189,10 +200,20 @@ s_worker (void *arg)
         return NULL;
     }
     capture_page_prepare (&sh->capture);     /* the slot's browser, warm before its first task */
+    bool pump = true;                        /* its browser may have work under way */
     for (;;) {
         pthread_mutex_lock (&sh->lock);
-        while (!sh->head && !sh->stop)
-            pthread_cond_wait (&sh->wake, &sh->lock);
+        while (!sh->head && !sh->stop) {
+            if (pump) {
+                slot->pumping = true;
+                pthread_mutex_unlock (&sh->lock);
+                pump = capture_page_pump (&sh->capture, slot->wake_fd);
+                pthread_mutex_lock (&sh->lock);
+                slot->pumping = false;
+            }
+            else
+                pthread_cond_wait (&sh->wake, &sh->lock);
+        }
         if (sh->stop) {
             pthread_mutex_unlock (&sh->lock);
             break;
@@ -224,8 +245,9 @@ s_worker (void *arg)
         sh->busy--;
         slot->task_id[0] = 0;
         pthread_mutex_unlock (&sh->lock);
-        /* answered: the last page's context goes, the next one is made */
+        /* answered: a restart when one is due, the next context begun */
         capture_page_prepare (&sh->capture);
+        pump = true;
     }
     zsock_destroy (&push);
     return NULL;
@@ -377,6 +399,15 @@ s_on_cancel (s_link_t *link, s_shared_t *sh, bus_msg_t *msg)
     proto_cancel_tasks_free (&c);
 }
 
+/* Under the lock: the slots waiting on their browser look at the queue. */
+static void
+s_wake_pumping (s_shared_t *sh)
+{
+    for (int i = 0; i < sh->nslots; i++)
+        if (sh->slots[i].pumping && eventfd_write (sh->slots[i].wake_fd, 1) != 0)
+            log_warn ("cannot wake a slot", "reason", strerror (errno), NULL);
+}
+
 static void
 s_on_task (s_link_t *link, s_shared_t *sh, bus_msg_t *msg)
 {
@@ -405,6 +436,7 @@ s_on_task (s_link_t *link, s_shared_t *sh, bus_msg_t *msg)
     sh->tail = job;
     sh->queued++;
     pthread_cond_signal (&sh->wake);
+    s_wake_pumping (sh);
     pthread_mutex_unlock (&sh->lock);
 }
 
@@ -671,6 +703,9 @@ main (int argc, char **argv)
     for (int i = 0; i < slots; i++) {
         sh.slots[i].sh = &sh;
         atomic_init (&sh.slots[i].cancel, false);
+        sh.slots[i].wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (sh.slots[i].wake_fd < 0)
+            log_fatal ("cannot make a slot's eventfd", "reason", strerror (errno), NULL);
     }
     for (int i = 0; i < slots; i++)
         if (pthread_create (&workers[i], NULL, s_worker, &sh.slots[i]) != 0)
@@ -691,9 +726,12 @@ main (int argc, char **argv)
     pthread_mutex_lock (&sh.lock);
     sh.stop = true;
     pthread_cond_broadcast (&sh.wake);
+    s_wake_pumping (&sh);
     pthread_mutex_unlock (&sh.lock);
     for (int i = 0; i < slots; i++)
         pthread_join (workers[i], NULL);
+    for (int i = 0; i < slots; i++)
+        close (sh.slots[i].wake_fd);
     free (workers);
     cdp_spare_keep (NULL);              /* a probe browser no slot took */
     metrics_serve_stop ();

@@ -98,7 +98,7 @@ def need_chromium():
 
 class PageServer:
     """/page (red over blue), /tall (1500 px red over 500 px green), /shot.png (an image), /hang (headers, then never
-    finishes), /slow (answers after `slow_s`), /auth (needs X-Token: sesame),
+    finishes), /slow (answers after `slow_s`), /held (answers once `hold()` returns), /auth (needs X-Token: sesame),
     /login (the green box with Cookie sid=open-sesame, else red over blue), and the option pages
     above (/clean, /lazy, /boxes, /dark, /late, /plain, /env, /huge, /tall30k, /fetched
     with /paint.js and /red.png, /isolate with /iso.png).
@@ -108,6 +108,7 @@ class PageServer:
         self.seen = []
         self.png = make_png(300, 200, rgb=(20, 200, 60))
         self.slow_s = slow_s
+        self.hold = None           # /held (the browser's request) calls it before answering /page's body
         self.extra = {"/clean": CLEAN, "/lazy": LAZY, "/boxes": BOXES, "/dark": DARK, "/late": LATE,
                       "/plain": PLAIN, "/env": ENV, "/huge": HUGE, "/tall30k": TALL30K, "/fetched": FETCHED,
                       "/isolate": ISOLATE}
@@ -144,11 +145,13 @@ class PageServer:
                     return
                 if path == "/slow" and "Chrome" in self.headers.get("User-Agent", ""):
                     time.sleep(server.slow_s)
+                if path == "/held" and server.hold and "Chrome" in self.headers.get("User-Agent", ""):
+                    server.hold()
                 if path == "/shot.png":
                     body, ctype, code = server.png, "image/png", 200
                 elif path == "/tall":
                     body, ctype, code = TALL, "text/html", 200
-                elif path in ("/page", "/slow"):
+                elif path in ("/page", "/slow", "/held"):
                     body, ctype, code = PAGE, "text/html", 200
                 elif path == "/paint.js":
                     body, ctype, code = PAINT_JS, "text/javascript", 200
