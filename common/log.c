@@ -1,6 +1,9 @@
 /*  log.c: JSON-lines logging to stderr (see log.h).
-    Thread: any; each line is built in memory and written once under a lock.
-    Memory: nothing kept beyond the service name pointer. */
+    Thread: any; each line is built in memory and written once under a lock,
+    or appended to the writer's buffer, which the writer thread (log_writer_start)
+    writes. Lock order: s_lock, then s_write_lock (held by whoever writes a
+    batch, so batches reach stderr in the order they were taken).
+    Memory: the held and writer buffers, freed by log_release / log_writer_stop. */
 #include "log.h"
 #include "util.h"
 
@@ -10,6 +13,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *s_svc = "easel";
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -20,10 +24,23 @@ static char  *s_held;
 static size_t s_held_len, s_held_cap;
 static bool   s_holding;
 
+/* log_writer_start: lines gather in s_wbuf (under s_lock); the writer swaps
+   it with its own and writes that under s_write_lock */
+static pthread_mutex_t s_write_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t  s_wake = PTHREAD_COND_INITIALIZER;
+static pthread_t s_writer;
+static bool    s_writer_on, s_writer_stop, s_writer_idle;
+static char   *s_wbuf, *s_wspare;
+static size_t  s_wlen;
+
 /* Writes the held lines; s_lock held. */
+static void s_write_gathered (void);
+
 static void
 s_write_held (void)
 {
+    if (s_writer_on)
+        s_write_gathered ();
     if (s_held_len) {
         fwrite (s_held, 1, s_held_len, stderr);
         fflush (stderr);
@@ -31,11 +48,38 @@ s_write_held (void)
     s_held_len = 0;
 }
 
-/* Appends a line to the held ones, or writes it when nothing is held (or no
-   memory); s_lock held. */
+/* Writes the writer's gathered lines from the calling thread (the buffer
+   is full, or the writer stops); s_lock held. */
+static void
+s_write_gathered (void)
+{
+    pthread_mutex_lock (&s_write_lock);
+    if (s_wlen) {
+        fwrite (s_wbuf, 1, s_wlen, stderr);
+        fflush (stderr);
+    }
+    s_wlen = 0;
+    pthread_mutex_unlock (&s_write_lock);
+}
+
+/* Appends a line to the held ones, or to the writer's buffer, or writes it
+   (nothing held, no writer, a line over the buffer); s_lock held. */
 static void
 s_emit (const char *line, size_t len)
 {
+    if (!s_holding && s_writer_on) {
+        if (s_wlen + len > LOG_WRITER_BUF_BYTES)
+            s_write_gathered ();
+        if (len <= LOG_WRITER_BUF_BYTES) {
+            memcpy (s_wbuf + s_wlen, line, len);
+            s_wlen += len;
+            if (s_writer_idle) {
+                s_writer_idle = false;
+                pthread_cond_signal (&s_wake);
+            }
+            return;
+        }
+    }
     if (s_holding && s_held_len + len > S_HELD_MAX)
         s_write_held ();
     if (s_holding && s_held_len + len > s_held_cap && len <= S_HELD_MAX) {
@@ -69,6 +113,102 @@ log_release (void)
     pthread_mutex_lock (&s_lock);
     s_write_held ();
     s_holding = false;
+    pthread_mutex_unlock (&s_lock);
+}
+
+/* The writer thread: takes what gathered, writes it with one write(2),
+   until log_writer_stop. */
+static void *
+s_writer_main (void *arg)
+{
+    (void) arg;
+    pthread_mutex_lock (&s_lock);
+    for (;;) {
+        while (!s_wlen && !s_writer_stop) {
+            s_writer_idle = true;
+            pthread_cond_wait (&s_wake, &s_lock);
+        }
+        s_writer_idle = false;
+        if (!s_wlen)
+            break;
+        char *batch = s_wbuf;
+        size_t len = s_wlen;
+        s_wbuf = s_wspare;
+        s_wspare = batch;
+        s_wlen = 0;
+        pthread_mutex_lock (&s_write_lock);   /* before s_lock goes: no batch can pass this one */
+        pthread_mutex_unlock (&s_lock);
+        fwrite (batch, 1, len, stderr);
+        fflush (stderr);
+        pthread_mutex_unlock (&s_write_lock);
+        /* let the next lines gather: one write and one wake-up per pause
+           under load, instead of one per line */
+        struct timespec pause = { 0, LOG_WRITER_GATHER_MS * 1000000L };
+        if (!s_writer_stop)
+            nanosleep (&pause, NULL);
+        pthread_mutex_lock (&s_lock);
+    }
+    pthread_mutex_unlock (&s_lock);
+    return NULL;
+}
+
+static void
+s_writer_atexit (void)
+{
+    log_writer_stop ();
+}
+
+static void
+s_writer_atexit_register (void)
+{
+    atexit (s_writer_atexit);
+}
+
+int
+log_writer_start (void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_mutex_lock (&s_lock);
+    if (s_writer_on) {
+        pthread_mutex_unlock (&s_lock);
+        return 0;
+    }
+    s_wbuf = malloc (LOG_WRITER_BUF_BYTES);
+    s_wspare = malloc (LOG_WRITER_BUF_BYTES);
+    s_wlen = 0;
+    s_writer_stop = false;
+    s_writer_idle = false;
+    int rc = s_wbuf && s_wspare && pthread_create (&s_writer, NULL, s_writer_main, NULL) == 0 ? 0 : -1;
+    if (rc) {
+        free (s_wbuf);
+        free (s_wspare);
+        s_wbuf = s_wspare = NULL;
+    }
+    s_writer_on = rc == 0;
+    pthread_mutex_unlock (&s_lock);
+    if (rc == 0)
+        pthread_once (&once, s_writer_atexit_register);
+    return rc;
+}
+
+void
+log_writer_stop (void)
+{
+    pthread_mutex_lock (&s_lock);
+    if (!s_writer_on) {
+        pthread_mutex_unlock (&s_lock);
+        return;
+    }
+    s_writer_stop = true;
+    pthread_cond_signal (&s_wake);
+    pthread_mutex_unlock (&s_lock);
+    pthread_join (s_writer, NULL);       /* it wrote everything gathered before it ended */
+    pthread_mutex_lock (&s_lock);
+    s_write_gathered ();                 /* lines appended while it was ending */
+    s_writer_on = false;
+    free (s_wbuf);
+    free (s_wspare);
+    s_wbuf = s_wspare = NULL;
     pthread_mutex_unlock (&s_lock);
 }
 

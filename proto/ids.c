@@ -59,6 +59,8 @@ proto_cmd_name (int cmd)
         case PROTO_EVENTS_SINCE:    return "EVENTS_SINCE";
         case PROTO_DELIVERY_REPORT: return "DELIVERY_REPORT";
         case PROTO_PING:            return "PING";
+        case PROTO_STATE_ACK:       return "STATE_ACK";
+        case PROTO_LEASE:           return "LEASE";
         case PROTO_IDEM_COMPLETE:   return "IDEM_COMPLETE";
         case PROTO_CANCEL_RENDER:   return "CANCEL_RENDER";
         case PROTO_LIST_RENDERS:    return "LIST_RENDERS";

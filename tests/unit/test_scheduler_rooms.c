@@ -406,7 +406,7 @@ test_out_rollback (void)
     bus_msg_free (&req);
     sched_out_rollback (out, s_sched.api, true);
     CHECK (sched_out_size (out) == 1, "only the api answer is left, got %zu", sched_out_size (out));
-    sched_out_flush (out, s_sched.work, s_sched.pub, NULL, NULL);
+    sched_out_flush (out, s_sched.work, s_sched.pub, NULL, NULL, 0);
     CHECK (sched_out_size (out) == 0, "a flush empties the queue");
     REQUIRE (s_recv (s_gateway, S_WAIT_MS, &m) == 0, "the held request is answered");
     CHECK (m.cmd == PROTO_ERROR, "answered with ERROR, got %s", proto_cmd_name (m.cmd));
