@@ -64,7 +64,7 @@ struct _render_state_t {
     uint64_t        leased;           /* hits answered under the lease */
 };
 
-static metrics_series_t *s_hit_series, *s_miss_series, *s_reset_series;
+static metrics_series_t *s_hit_series, *s_miss_series, *s_reset_series, *s_leased_series;
 static pthread_once_t s_metrics_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -72,11 +72,13 @@ s_metrics_init (void)
 {
     metrics_family_t *f = metrics_counter ("easel_gateway_render_state_total",
         "GET /v1/renders/{id} lookups in the render state kept from the event stream, by result"
-        " (hit, miss), and the times the state was dropped (reset: a gap, a new epoch, a silent"
-        " stream, state.reset).", "result");
+        " (hit, miss; leased: the hits answered under the read lease, without a fence), and the"
+        " times the state was dropped (reset: a gap, a new epoch, a silent stream, state.reset).",
+        "result");
     s_hit_series = metrics_get (f, "hit");
     s_miss_series = metrics_get (f, "miss");
     s_reset_series = metrics_get (f, "reset");
+    s_leased_series = metrics_get (f, "leased");
 }
 
 render_state_t *
@@ -469,6 +471,8 @@ render_state_read (render_state_t *self, render_state_ask_fn *ask, void *arg, co
             self->leased++;
         pthread_mutex_unlock (&self->lock);
         metrics_inc (copy ? s_hit_series : s_miss_series, 1);
+        if (copy)
+            metrics_inc (s_leased_series, 1);
         return copy;
     }
     int fenced = s_fence (self, ask, arg, &epoch, &seq);
