@@ -71,9 +71,8 @@ static void
 s_metrics_init (void)
 {
     metrics_family_t *f = metrics_counter ("easel_gateway_render_state_total",
-        "GET /v1/renders/{id} lookups in the render state kept from the event stream, by result"
-        " (hit, miss; leased: the hits answered under the read lease, without a fence), and the"
-        " times the state was dropped (reset: a gap, a new epoch, a silent stream, state.reset).",
+        "GET /v1/renders/{id} lookups in the render state by result (hit, miss; leased: hits"
+        " under the read lease, no fence), and its drops (reset: gap, epoch, silence).",
         "result");
     s_hit_series = metrics_get (f, "hit");
     s_miss_series = metrics_get (f, "miss");
