@@ -10,7 +10,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -218,9 +217,49 @@ log_init (const char *svc)
     s_svc = svc;
 }
 
+/* A line being built: on the stack up to S_LINE_STACK bytes, then on the
+   heap (doubling; a line is never cut). `failed` once memory ran out. */
+#define S_LINE_STACK 2048
+typedef struct {
+    char  *p;
+    size_t len, cap;
+    bool   heap, failed;
+    char   stack [S_LINE_STACK];
+} s_line_t;
+
+static void
+s_put (s_line_t *l, const char *s, size_t n)
+{
+    if (l->failed)
+        return;
+    if (l->len + n > l->cap) {
+        size_t cap = l->cap * 2;
+        while (cap < l->len + n)
+            cap *= 2;
+        char *grown = l->heap ? realloc (l->p, cap) : malloc (cap);
+        if (!grown) {
+            l->failed = true;
+            return;
+        }
+        if (!l->heap)
+            memcpy (grown, l->p, l->len);
+        l->p = grown;
+        l->cap = cap;
+        l->heap = true;
+    }
+    memcpy (l->p + l->len, s, n);
+    l->len += n;
+}
+
+static void
+s_puts (s_line_t *l, const char *s)
+{
+    s_put (l, s, strlen (s));
+}
+
 /* Writes s as a JSON string body (without quotes), escaping what JSON requires. */
 static void
-s_put_escaped (FILE *f, const char *s)
+s_put_escaped (s_line_t *l, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
         /* a run of characters that need no escape goes out in one call */
@@ -228,59 +267,79 @@ s_put_escaped (FILE *f, const char *s)
         while (p [run] >= 0x20 && p [run] != '"' && p [run] != '\\')
             run++;
         if (run) {
-            fwrite (p, 1, run, f);
+            s_put (l, (const char *) p, run);
             p += run - 1;
             continue;
         }
         switch (*p) {
-            case '"':  fputs ("\\\"", f); break;
-            case '\\': fputs ("\\\\", f); break;
-            case '\n': fputs ("\\n", f); break;
-            case '\r': fputs ("\\r", f); break;
-            case '\t': fputs ("\\t", f); break;
-            default:
-                if (*p < 0x20)
-                    fprintf (f, "\\u%04x", *p);
-                else
-                    fputc (*p, f);
+            case '"':  s_puts (l, "\\\""); break;
+            case '\\': s_puts (l, "\\\\"); break;
+            case '\n': s_puts (l, "\\n"); break;
+            case '\r': s_puts (l, "\\r"); break;
+            case '\t': s_puts (l, "\\t"); break;
+            default: {
+                char u [8];
+                snprintf (u, sizeof u, "\\u%04x", *p);
+                s_puts (l, u);
+            }
         }
     }
 }
 
+/* The line's time, "2026-11-22T10:00:00Z": formatted once per second per
+   thread (strftime is most of a short line's cost otherwise). */
+static void
+s_timestamp (char ts [32])
+{
+    static __thread int64_t last_s = -1;
+    static __thread char last [32];
+    int64_t now_s = util_now_ms () / 1000;
+    if (now_s != last_s) {
+        util_iso8601 (now_s * 1000, last, sizeof last);
+        last_s = now_s;
+    }
+    memcpy (ts, last, sizeof last);
+}
+
 /* Builds the whole line in memory first, so each line costs one write(2) on
-   the unbuffered stderr and lines from different threads never interleave. */
+   the unbuffered stderr (or a copy into the writer's buffer) and lines from
+   different threads never interleave. */
 static void
 s_log (const char *level, const char *msg, va_list ap)
 {
     char ts [32];
-    util_iso8601 (util_now_ms (), ts, sizeof ts);
-    char *line = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream (&line, &len);
-    if (!f)
-        return;
-    __fsetlocking (f, FSETLOCKING_BYCALLER);   /* f is this call's own: no stdio locks */
-    fprintf (f, "{\"ts\":\"%s\",\"level\":\"%s\",\"service\":\"", ts, level);
-    s_put_escaped (f, s_svc);
-    fputs ("\",\"msg\":\"", f);
-    s_put_escaped (f, msg ? msg : "");
-    fputc ('"', f);
+    s_timestamp (ts);
+    s_line_t l;
+    l.p = l.stack;
+    l.len = 0;
+    l.cap = sizeof l.stack;
+    l.heap = l.failed = false;
+    s_puts (&l, "{\"ts\":\"");
+    s_puts (&l, ts);
+    s_puts (&l, "\",\"level\":\"");
+    s_puts (&l, level);
+    s_puts (&l, "\",\"service\":\"");
+    s_put_escaped (&l, s_svc);
+    s_puts (&l, "\",\"msg\":\"");
+    s_put_escaped (&l, msg ? msg : "");
+    s_put (&l, "\"", 1);
     const char *key;
     while ((key = va_arg (ap, const char *)) != NULL) {
         const char *value = va_arg (ap, const char *);
-        fputs (",\"", f);
-        s_put_escaped (f, key);
-        fputs ("\":\"", f);
-        s_put_escaped (f, value ? value : "");
-        fputc ('"', f);
+        s_put (&l, ",\"", 2);
+        s_put_escaped (&l, key);
+        s_put (&l, "\":\"", 3);
+        s_put_escaped (&l, value ? value : "");
+        s_put (&l, "\"", 1);
     }
-    fputs ("}\n", f);
-    if (fclose (f) == 0) {
+    s_put (&l, "}\n", 2);
+    if (!l.failed) {
         pthread_mutex_lock (&s_lock);
-        s_emit (line, len);
+        s_emit (l.p, l.len);
         pthread_mutex_unlock (&s_lock);
     }
-    free (line);
+    if (l.heap)
+        free (l.p);
 }
 
 void
