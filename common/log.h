@@ -1,7 +1,8 @@
 /*  log.h: one JSON object per line on stderr, for every service.
     {"ts":"2026-11-22T10:00:00.123Z","level":"info","service":"scheduler","msg":"...", ...}
     A request that came through the gateway carries "request_id" (its X-Request-Id).
-    Thread safe (one fprintf per line under a lock). Strings are JSON-escaped. */
+    Thread safe (each line built in memory, appended under a lock). Strings are
+    JSON-escaped. */
 #ifndef EASEL_LOG_H
 #define EASEL_LOG_H
 
@@ -21,6 +22,19 @@ void log_error (const char *msg, ...);
    writes them with one write(2) and stops holding. log_fatal writes them too. */
 void log_hold (void);
 void log_release (void);
+
+/* Batching for many threads (the gateway's request log): after
+   log_writer_start, a line is appended to a buffer (at most
+   LOG_WRITER_BUF_BYTES; the thread that finds it full writes it itself, in
+   order) and one writer thread writes whatever has gathered with one
+   write(2), then pauses LOG_WRITER_GATHER_MS to let the next lines gather:
+   a line is out within about that long, and no line is ever dropped. log_writer_stop (also run at exit,
+   and by log_fatal) writes the rest and ends the thread. 0; -1 when the
+   thread cannot start (lines are then written at once, as before). */
+#define LOG_WRITER_BUF_BYTES (1024 * 1024)
+#define LOG_WRITER_GATHER_MS 1
+int log_writer_start (void);
+void log_writer_stop (void);
 
 /* Prints {"level":"fatal",...,"msg":reason} and exits 2: for bad configuration. */
 void log_fatal (const char *msg, ...) __attribute__((noreturn));

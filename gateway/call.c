@@ -318,6 +318,35 @@ s_ask_fence (void *arg, int64_t *epoch, int64_t *seq)
     return rc;
 }
 
+int
+call_state_ack (void *arg, const char *holder, int64_t epoch, int64_t seq, int32_t *lease_ms)
+{
+    const gateway_t *gw = arg;
+    proto_simple_t ack;
+    memset (&ack, 0, sizeof ack);
+    proto_id_new ("rid_", ack.rid, sizeof ack.rid);
+    snprintf (ack.holder, sizeof ack.holder, "%s", holder);
+    ack.state_epoch = epoch;
+    ack.state_seq = seq;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    zframe_t *reply = NULL;
+    int got = 0;
+    int rc = proto_simple_encode (&ack, &sb) ? -1
+           : api_pool_call (gw->pool, PROTO_STATE_ACK, &sb, ack.rid, &got, &reply);
+    msgpack_sbuffer_destroy (&sb);
+    proto_simple_t grant;
+    memset (&grant, 0, sizeof grant);
+    char err [PROTO_ERR_MAX];
+    if (rc == 0 && (got != PROTO_LEASE
+                    || proto_simple_decode ((const char *) zframe_data (reply), zframe_size (reply),
+                                            &grant, err)))
+        rc = -1;
+    zframe_destroy (&reply);
+    *lease_ms = rc == 0 && grant.state_epoch == epoch ? grant.lease_ms : 0;
+    return rc;
+}
+
 /* The render's answer from the state, current as of a fence asked after
    this request came: a heap copy (length in *len, *final whether it left
    processing), or NULL: ask the scheduler. */

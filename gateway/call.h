@@ -119,6 +119,9 @@ int call_get_render (call_t *c, const char *id, proto_render_t *r, api_error_t *
    another account's, the scheduler silent): ask the scheduler. Needs
    call_auth to have passed (c->account). */
 char *call_state_answer (call_t *c, const char *id, size_t *len, bool *final);
+/* The render state's acknowledgment (render_state_ack_fn; arg the
+   gateway_t): a STATE_ACK round trip, the LEASE's lease_ms. */
+int call_state_ack (void *arg, const char *holder, int64_t epoch, int64_t seq, int32_t *lease_ms);
 
 /* Waits until r leaves "processing" or deadline (monotonic ms), replacing *r
    with fresh copies. The event watcher wakes it early; it re-asks the

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <civetweb.h>
 #include "gateway.h"
+#include "call.h"
 #include "event_watch.h"
 #include "http_error.h"
 #include "key_cache.h"
@@ -123,6 +124,9 @@ main (int argc, char **argv)
     sigaddset (&stop, SIGINT);
     sigaddset (&stop, SIGTERM);
     pthread_sigmask (SIG_BLOCK, &stop, NULL);
+    /* the request log is a line per request: written in batches by one thread */
+    if (log_writer_start ())
+        log_warn ("cannot start the log writer: each line is written at once", NULL);
     signal (SIGPIPE, SIG_IGN);
     zsys_handler_set (NULL);
     zsys_init ();
@@ -158,6 +162,9 @@ main (int argc, char **argv)
     if (!gw.keys || !gw.limits)
         log_fatal ("out of memory for the key cache or the rate limits", NULL);
     event_watch_set_max_waiters (gw.events, (int) max_waiters);
+    /* the read lease: GETs answered from the state without a fence while it holds */
+    if (gw.state && render_state_lease_start (gw.state, call_state_ack, &gw))
+        log_warn ("cannot start the render state's acknowledgments: every lookup fences", NULL);
 
     /* civetweb 1.15 gives each connection a thread (on the stack size its
        build chose: 100 KB in Debian's) from first byte to close. A request's
@@ -204,6 +211,8 @@ main (int argc, char **argv)
     log_info ("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     mg_stop (ctx);
     mg_exit_library ();
+    if (gw.state)
+        render_state_lease_stop (gw.state);     /* its acknowledgments use the pool */
     api_pool_destroy (&gw.pool);
     event_watch_destroy (&gw.events);
     render_state_destroy (&gw.state);
@@ -211,5 +220,6 @@ main (int argc, char **argv)
     rate_limit_destroy (&gw.limits);
     bus_security_shutdown ();
     curl_global_cleanup ();
+    log_writer_stop ();
     return 0;
 }

@@ -50,21 +50,34 @@ struct _render_state_t {
     bool            fence_ok;
     int64_t         fence_epoch, fence_seq;
     uint64_t        hits, misses, resets;
+    /* the read lease (render_state_lease_start): while lease_epoch is the
+       table's and lease_until_ms has not passed, the scheduler sends no
+       reply of a seq this table has not applied, so lookups need no fence */
+    char            holder [PROTO_ID_MAX];
+    int64_t         lease_epoch, lease_until_ms;
+    int64_t         acked_epoch, acked_seq;   /* what the acknowledger last sent */
+    pthread_cond_t  ack_cv;           /* the stream moved, or stop */
+    pthread_t       acker;
+    bool            acker_on, acker_stop;
+    render_state_ack_fn *ack;
+    void           *ack_arg;
+    uint64_t        leased;           /* hits answered under the lease */
 };
 
-static metrics_series_t *s_hit_series, *s_miss_series, *s_reset_series;
+static metrics_series_t *s_hit_series, *s_miss_series, *s_reset_series, *s_leased_series;
 static pthread_once_t s_metrics_once = PTHREAD_ONCE_INIT;
 
 static void
 s_metrics_init (void)
 {
     metrics_family_t *f = metrics_counter ("easel_gateway_render_state_total",
-        "GET /v1/renders/{id} lookups in the render state kept from the event stream, by result"
-        " (hit, miss), and the times the state was dropped (reset: a gap, a new epoch, a silent"
-        " stream, state.reset).", "result");
+        "GET /v1/renders/{id} lookups in the render state by result (hit, miss; leased: hits"
+        " under the read lease, no fence), and its drops (reset: gap, epoch, silence).",
+        "result");
     s_hit_series = metrics_get (f, "hit");
     s_miss_series = metrics_get (f, "miss");
     s_reset_series = metrics_get (f, "reset");
+    s_leased_series = metrics_get (f, "leased");
 }
 
 render_state_t *
@@ -84,7 +97,9 @@ render_state_new (const char *public_url)
     pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
     pthread_cond_init (&self->applied_cv, &attr);
     pthread_cond_init (&self->fenced_cv, &attr);
+    pthread_cond_init (&self->ack_cv, &attr);
     pthread_condattr_destroy (&attr);
+    proto_id_new ("gw_", self->holder, sizeof self->holder);
     pthread_mutex_init (&self->lock, NULL);
     return self;
 }
@@ -110,9 +125,11 @@ render_state_destroy (render_state_t **self_p)
     if (!self_p || !*self_p)
         return;
     render_state_t *self = *self_p;
+    render_state_lease_stop (self);
     s_drop_all (self);
     pthread_cond_destroy (&self->applied_cv);
     pthread_cond_destroy (&self->fenced_cv);
+    pthread_cond_destroy (&self->ack_cv);
     pthread_mutex_destroy (&self->lock);
     free (self->public_url);
     free (self);
@@ -233,9 +250,11 @@ s_restart (render_state_t *self, int64_t epoch, int64_t seq, const char *why)
     s_drop_all (self);
     self->epoch = epoch;
     self->applied = seq;
+    self->lease_epoch = 0;           /* acquired again by the next acknowledgment */
     self->resets++;
     metrics_inc (s_reset_series, 1);
     pthread_cond_broadcast (&self->applied_cv);
+    pthread_cond_signal (&self->ack_cv);
 }
 
 /* Applies one "state.render" of seq: its answer text (taken; NULL when it
@@ -330,6 +349,7 @@ render_state_on_message (render_state_t *self, const char *topic, int64_t seq,
             s_restart (self, epoch, seq, "state.reset");   /* or a state topic not known here */
         self->applied = seq;
         pthread_cond_broadcast (&self->applied_cv);
+        pthread_cond_signal (&self->ack_cv);
     }
     pthread_mutex_unlock (&self->lock);
     free (text);
@@ -427,12 +447,33 @@ render_state_get (render_state_t *self, const char *id, const char *account,
     return copy;
 }
 
+/* Whether the lease covers a lookup at now: the table's epoch's, not run
+   out, the stream not silent. Under lock. */
+static bool
+s_leased (const render_state_t *self, int64_t now_mono_ms)
+{
+    return self->epoch && self->lease_epoch == self->epoch && now_mono_ms < self->lease_until_ms
+        && now_mono_ms - self->last_msg_ms <= RENDER_STATE_SILENT_MS;
+}
+
 char *
 render_state_read (render_state_t *self, render_state_ask_fn *ask, void *arg, const char *id,
                    const char *account, int64_t now_ms, int64_t now_mono_ms, size_t *len, bool *final)
 {
     int64_t epoch = 0, seq = 0;
     pthread_mutex_lock (&self->lock);
+    if (s_leased (self, now_mono_ms)) {
+        /* every reply sent so far waited for this table to apply its seq */
+        char *copy = s_get (self, id, account, self->epoch, self->applied, now_ms, now_mono_ms,
+                            len, final);
+        if (copy)
+            self->leased++;
+        pthread_mutex_unlock (&self->lock);
+        metrics_inc (copy ? s_hit_series : s_miss_series, 1);
+        if (copy)
+            metrics_inc (s_leased_series, 1);
+        return copy;
+    }
     int fenced = s_fence (self, ask, arg, &epoch, &seq);
     char *copy = fenced == 0 ? s_get (self, id, account, epoch, seq, now_ms, now_mono_ms, len, final)
                              : NULL;
@@ -484,4 +525,97 @@ render_state_clear (render_state_t *self)
     pthread_mutex_lock (&self->lock);
     s_restart (self, 0, 0, "cleared");
     pthread_mutex_unlock (&self->lock);
+}
+
+/* The acknowledger: sends (epoch, applied) whenever the stream moved, and
+   at least every EASEL_READ_LEASE_RENEW_MS, one at a time; each answer
+   sets the lease, counted from when its acknowledgment was sent. */
+static void *
+s_acker_main (void *arg)
+{
+    render_state_t *self = arg;
+    pthread_mutex_lock (&self->lock);
+    int64_t last_sent_ms = 0;
+    while (!self->acker_stop) {
+        int64_t now = util_mono_ms ();
+        bool moved = self->epoch && (self->epoch != self->acked_epoch || self->applied != self->acked_seq);
+        bool due = self->epoch && now - last_sent_ms >= EASEL_READ_LEASE_RENEW_MS;
+        if (!moved && !due) {
+            int64_t wake_ms = last_sent_ms + EASEL_READ_LEASE_RENEW_MS;
+            if (!self->epoch || wake_ms <= now)
+                wake_ms = now + EASEL_READ_LEASE_RENEW_MS;
+            struct timespec deadline;
+            clock_gettime (CLOCK_MONOTONIC, &deadline);
+            int64_t ns = (wake_ms - now) * 1000000L + deadline.tv_nsec;
+            deadline.tv_sec += ns / 1000000000L;
+            deadline.tv_nsec = ns % 1000000000L;
+            pthread_cond_timedwait (&self->ack_cv, &self->lock, &deadline);
+            continue;
+        }
+        int64_t epoch = self->epoch, seq = self->applied;
+        self->acked_epoch = epoch;
+        self->acked_seq = seq;
+        pthread_mutex_unlock (&self->lock);
+        int32_t lease_ms = 0;
+        int64_t sent = util_mono_ms ();
+        int rc = self->ack (self->ack_arg, self->holder, epoch, seq, &lease_ms);
+        pthread_mutex_lock (&self->lock);
+        last_sent_ms = sent;
+        if (rc == 0 && lease_ms > EASEL_READ_LEASE_MARGIN_MS && self->epoch == epoch) {
+            int64_t until = sent + lease_ms - EASEL_READ_LEASE_MARGIN_MS;
+            /* a lease is the scheduler's word for this epoch's stream; an
+               answer older than the current one never shortens it */
+            if (self->lease_epoch != epoch || until > self->lease_until_ms)
+                self->lease_until_ms = until;
+            self->lease_epoch = epoch;
+        }
+        else
+        if (rc != 0 || lease_ms == 0)
+            self->lease_epoch = 0;
+    }
+    pthread_mutex_unlock (&self->lock);
+    return NULL;
+}
+
+int
+render_state_lease_start (render_state_t *self, render_state_ack_fn *ack, void *arg)
+{
+    pthread_mutex_lock (&self->lock);
+    int rc = 0;
+    if (!self->acker_on) {
+        self->ack = ack;
+        self->ack_arg = arg;
+        self->acker_stop = false;
+        rc = pthread_create (&self->acker, NULL, s_acker_main, self) == 0 ? 0 : -1;
+        self->acker_on = rc == 0;
+    }
+    pthread_mutex_unlock (&self->lock);
+    return rc;
+}
+
+void
+render_state_lease_stop (render_state_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    bool on = self->acker_on;
+    self->acker_stop = true;
+    self->lease_epoch = 0;
+    pthread_cond_signal (&self->ack_cv);
+    pthread_mutex_unlock (&self->lock);
+    if (on)
+        pthread_join (self->acker, NULL);
+    pthread_mutex_lock (&self->lock);
+    self->acker_on = false;
+    pthread_mutex_unlock (&self->lock);
+}
+
+bool
+render_state_leased (render_state_t *self, int64_t now_mono_ms, uint64_t *leased_hits)
+{
+    pthread_mutex_lock (&self->lock);
+    bool leased = s_leased (self, now_mono_ms);
+    if (leased_hits)
+        *leased_hits = self->leased;
+    pthread_mutex_unlock (&self->lock);
+    return leased;
 }

@@ -26,6 +26,16 @@
     RENDER_STATE_FENCES_MAX are out; every request that came before a PING
     was sent shares its answer, so the scheduler sees at most
     RENDER_STATE_FENCES_MAX per round trip, whatever the request rate.
+    The read lease (render_state_lease_start) takes the wait off the
+    lookups: a thread acknowledges to the scheduler every seq the table
+    applied (STATE_ACK, and at least every EASEL_READ_LEASE_RENEW_MS); the
+    scheduler holds each reply of a pass that published state until every
+    gateway holding a lease acknowledged that pass's seq (or its lease ran
+    out), so while the table's lease is valid every reply already sent is
+    in the table and a lookup answers at once, fenceless. A lease is
+    counted from when its acknowledgment was sent, less
+    EASEL_READ_LEASE_MARGIN_MS, and ends with any doubt about the stream
+    (a reset, a new epoch, a silence); lookups then fence as above.
     A miss is never an answer: the caller asks the scheduler (GET_RENDER).
     Bounded: RENDER_STATE_ENTRIES entries of at most RENDER_STATE_BODY_MAX
     bytes and RENDER_STATE_BYTES_MAX in all, evicted by a clock hand
@@ -94,6 +104,22 @@ char *render_state_read (render_state_t *self, render_state_ask_fn *ask, void *a
    carry its state (render_json_state_carried). Otherwise nothing. */
 void render_state_seed (render_state_t *self, const proto_render_t *r, const char *text, size_t len,
                         int64_t now_mono_ms);
+
+/* Sends holder's acknowledgment of having applied the stream of epoch up
+   to seq (STATE_ACK): 0 with *lease_ms the lease granted (0: none), or -1. */
+typedef int (render_state_ack_fn) (void *arg, const char *holder, int64_t epoch, int64_t seq,
+                                   int32_t *lease_ms);
+
+/* Starts the acknowledger thread (ack(arg) each time; arg must outlive
+   render_state_lease_stop). 0; -1 when the thread cannot start (lookups
+   then always fence). */
+int render_state_lease_start (render_state_t *self, render_state_ack_fn *ack, void *arg);
+/* Ends the lease and joins the thread (before what ack uses goes away).
+   Safe when not started and twice; render_state_destroy calls it. */
+void render_state_lease_stop (render_state_t *self);
+/* Whether lookups at now are covered by the lease, and how many were
+   (tests, metrics). */
+bool render_state_leased (render_state_t *self, int64_t now_mono_ms, uint64_t *leased_hits);
 
 /* Counters since start: lookups served and missed, resets (gaps, epochs,
    silences, "state.reset"). */

@@ -34,6 +34,14 @@
 #define EASEL_SIGN_WINDOW_S          60
 /* the render state stream carries renders of at most this many images */
 #define EASEL_STATE_IMAGES_MAX       64
+/* A gateway's read lease on that stream: the scheduler holds a pass's
+   replies until every lease holder acknowledged the pass's state seq, at
+   most this long (a holder that stopped acknowledging lapses by then). */
+#define EASEL_READ_LEASE_MS          2000
+/* a gateway renews its lease this often when the stream is quiet */
+#define EASEL_READ_LEASE_RENEW_MS    (EASEL_READ_LEASE_MS / 4)
+/* and trusts it this much less than granted (clock rates, scheduling) */
+#define EASEL_READ_LEASE_MARGIN_MS   100
 #define EASEL_SIGN_WINDOW(now_ms)    ((int64_t) (now_ms) / 1000 / EASEL_SIGN_WINDOW_S)
 #define EASEL_SIGNED_EXP(now_ms, ttl_s) \
     ((EASEL_SIGN_WINDOW (now_ms) + 1) * EASEL_SIGN_WINDOW_S + (int64_t) (ttl_s))

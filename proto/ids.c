@@ -2,26 +2,70 @@
 
     An id is a prefix plus 26 Crockford base32 characters encoding 128 bits:
     a 48-bit big-endian millisecond timestamp, then 80 random bits from
-    libsodium. Thread: safe (sodium_init is idempotent and locked).  */
+    libsodium, taken from a per-thread pool. Thread: safe (sodium_init once,
+    the pool is each thread's own).  */
 #include "proto.h"
 #include <sodium.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
 #define S_ULID_CHARS 26
 static const char s_alphabet [] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+/* Random bytes for ids from a per-thread pool filled S_POOL_BYTES at a
+   time by libsodium: one getrandom(2) per S_POOL_BYTES / 10 ids instead of
+   one per id (the gateway makes a request id per request). A forked child
+   starts with an empty pool, so it never repeats its parent's ids. */
+#define S_POOL_BYTES 640
+static __thread uint8_t s_pool [S_POOL_BYTES];
+static __thread size_t  s_pool_left;
+static pthread_once_t   s_once = PTHREAD_ONCE_INIT;
+static int              s_sodium_rc;
+
+static void
+s_pool_forget (void)
+{
+    sodium_memzero (s_pool, sizeof s_pool);
+    s_pool_left = 0;
+}
+
+static void
+s_init (void)
+{
+    s_sodium_rc = sodium_init () < 0 ? -1 : 0;
+    pthread_atfork (NULL, NULL, s_pool_forget);
+}
+
+static void
+s_random (uint8_t *out, size_t n)
+{
+    if (n > sizeof s_pool) {
+        randombytes_buf (out, n);
+        return;
+    }
+    if (s_pool_left < n) {
+        randombytes_buf (s_pool, sizeof s_pool);
+        s_pool_left = sizeof s_pool;
+    }
+    uint8_t *take = s_pool + (sizeof s_pool - s_pool_left);
+    memcpy (out, take, n);
+    sodium_memzero (take, n);                /* used bytes are not kept */
+    s_pool_left -= n;
+}
+
 int
 proto_id_new (const char *prefix, char *out, size_t out_size)
 {
     size_t plen = prefix ? strlen (prefix) : 0;
-    if (!out || out_size < plen + S_ULID_CHARS + 1 || sodium_init () < 0)
+    pthread_once (&s_once, s_init);
+    if (!out || out_size < plen + S_ULID_CHARS + 1 || s_sodium_rc < 0)
         return -1;
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
     uint64_t ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
     uint8_t random [10];
-    randombytes_buf (random, sizeof random);
+    s_random (random, sizeof random);
 
     unsigned __int128 v = ms & 0xFFFFFFFFFFFFull;
     for (size_t i = 0; i < sizeof random; i++)
@@ -59,6 +103,8 @@ proto_cmd_name (int cmd)
         case PROTO_EVENTS_SINCE:    return "EVENTS_SINCE";
         case PROTO_DELIVERY_REPORT: return "DELIVERY_REPORT";
         case PROTO_PING:            return "PING";
+        case PROTO_STATE_ACK:       return "STATE_ACK";
+        case PROTO_LEASE:           return "LEASE";
         case PROTO_IDEM_COMPLETE:   return "IDEM_COMPLETE";
         case PROTO_CANCEL_RENDER:   return "CANCEL_RENDER";
         case PROTO_LIST_RENDERS:    return "LIST_RENDERS";

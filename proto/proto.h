@@ -42,6 +42,10 @@ typedef enum {
     PROTO_EVENTS_SINCE    = 0x04,
     PROTO_DELIVERY_REPORT = 0x05,
     PROTO_PING            = 0x06,
+    /* api socket: a gateway's read lease on the render state stream
+       (docs/design.md "Render state in the gateway"): proto_simple_t {rid,
+       holder, state_epoch, state_seq applied} -> LEASE {rid, lease_ms} */
+    PROTO_STATE_ACK       = 0x1B,
     /* api socket: idempotency, list, cancel, account (answered as noted) */
     PROTO_IDEM_COMPLETE   = 0x07,   /* proto_idem_complete_t -> ACK */
     PROTO_CANCEL_RENDER   = 0x08,   /* proto_cancel_t -> RENDER | REPLAY */
@@ -86,6 +90,7 @@ typedef enum {
     PROTO_RENDER_LIST     = 0x46,   /* proto_render_list_t */
     PROTO_ACCOUNT         = 0x47,   /* proto_body_t: the account JSON */
     PROTO_JSON            = 0x4A,   /* proto_json_t: an HTTP status and JSON body */
+    PROTO_LEASE           = 0x4B,   /* proto_simple_t: the read lease granted (lease_ms, 0: none) */
     PROTO_ERROR           = 0x7F
 } proto_cmd_t;
 
@@ -638,6 +643,10 @@ typedef struct {
        set): the render state stream's epoch and last published seq */
     int64_t state_epoch;
     int64_t state_seq;
+    /* STATE_ACK: the gateway process holding the lease; LEASE: its length
+       from the moment the gateway sent the STATE_ACK (0: no lease) */
+    char    holder[PROTO_ID_MAX];
+    int32_t lease_ms;
 } proto_simple_t;
 
 int  proto_simple_encode (const proto_simple_t *self, msgpack_sbuffer *out);

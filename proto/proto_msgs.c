@@ -540,6 +540,8 @@ static const proto_field_t s_simple_fields [] = {
     { I64 (last_seq, 0, OPT) },
     { I64 (state_epoch, 0, SET) },
     { I64 (state_seq, 0, SET) },
+    { STR (holder, SET) },
+    { I32 (lease_ms, 0, INT32_MAX, SET) },
 };
 #undef S_T
 

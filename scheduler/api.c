@@ -11,6 +11,7 @@
 #include "api_webhooks.h"
 #include "log.h"
 #include "render_json.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -182,6 +183,32 @@ api_handle (scheduler_t *self, bus_msg_t *msg)
         case PROTO_REDELIVER:
         case PROTO_WEBHOOK_TEST:
         case PROTO_WEBHOOK_ACCOUNT: api_webhooks_admin (self, msg->identity, msg->cmd, data, len); break;
+        case PROTO_STATE_ACK: {
+            /* a gateway applied the stream up to state_seq: renews its read
+               lease (read_lease.h), answered at once (LEASE is never held) */
+            proto_simple_t ack;
+            memset (&ack, 0, sizeof ack);
+            if (proto_simple_decode (data, len, &ack, err)) {
+                api_bad_message (self, msg->identity, data, len, err);
+                break;
+            }
+            proto_simple_t grant;
+            memset (&grant, 0, sizeof grant);
+            snprintf (grant.rid, sizeof grant.rid, "%s", ack.rid);
+            grant.state_epoch = sched_state_epoch (self->state);
+            grant.state_seq = sched_out_state_seq (self->out);
+            /* an acknowledgment of another epoch (a scheduler before this
+               one) says nothing of this stream */
+            if (ack.state_epoch == grant.state_epoch)
+                grant.lease_ms = read_lease_ack (self->leases, ack.holder, ack.state_seq,
+                                                 sched_out_released_seq (self->out),
+                                                 sched_out_held_deadline (self->out, ack.state_seq),
+                                                 util_mono_ms ());
+            msgpack_sbuffer sb;
+            msgpack_sbuffer_init (&sb);
+            api_reply (self, msg->identity, ack.rid, PROTO_LEASE, proto_simple_encode (&grant, &sb), &sb);
+            break;
+        }
         case PROTO_PING: {
             proto_simple_t ping;
             memset (&ping, 0, sizeof ping);

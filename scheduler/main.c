@@ -322,9 +322,14 @@ main (int argc, char **argv)
               "capture_profiles", self->cfg.has_profile_key ? "on" : "off (no EASEL_PROFILE_KEY)",
               "blobs", blob_store_backend (self->blobs), NULL);
 
+    /* from now on a pass's replies wait for the gateways' read leases */
+    sched_out_set_lease (self->out, self->leases);
     int64_t next_tick_ms = util_mono_ms ();      /* monotonic time of the next heartbeat */
     while (!zsys_interrupted && !self->lease_lost) {
         int64_t wait = next_tick_ms - util_mono_ms ();
+        int64_t release = sched_out_next_release_ms (self->out, util_mono_ms ()) - util_mono_ms ();
+        if (release < wait)
+            wait = release > 0 ? release : 1;
         zmq_pollitem_t items [] = {
             { zsock_resolve (self->api), 0, ZMQ_POLLIN, 0 },
             { zsock_resolve (self->work), 0, ZMQ_POLLIN, 0 },

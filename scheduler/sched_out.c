@@ -2,6 +2,7 @@
     Thread: the scheduler's loop. Memory: each queued message owns a copy of
     its identity frame and body; a flush or rollback frees them. */
 #include "sched_out.h"
+#include "read_lease.h"
 #include "bus.h"
 #include "log.h"
 #include "util.h"
@@ -20,6 +21,8 @@ typedef struct {
     char      rid [PROTO_ID_MAX];             /* api replies: to answer 503 instead */
     char      task_id [PROTO_ID_MAX];         /* TASK sends: to requeue on send failure */
     int32_t   attempt;
+    int64_t   hold_seq;                       /* held replies: the state seq they wait for */
+    int64_t   hold_ms;                        /* and since when (monotonic) */
 } s_msg_t;
 
 typedef struct {
@@ -45,6 +48,10 @@ struct _sched_out_t {
     s_msg_t  *unsent;                         /* TASKs whose send failed: ended next pass */
     size_t    nunsent, unsent_cap;
     int64_t   last_seq;                       /* highest published event seq */
+    read_lease_t *lease;                      /* NULL: nothing is held */
+    s_msg_t  *held;                           /* api replies waiting for the lease holders */
+    size_t    nheld, held_cap;
+    int64_t   released_seq;                   /* highest state seq a sent api reply reflects */
 };
 
 sched_out_t *
@@ -70,6 +77,9 @@ sched_out_destroy (sched_out_t **self_p)
     for (size_t i = 0; i < self->nout; i++)
         s_msg_free (&self->out [i]);
     free (self->out);
+    for (size_t i = 0; i < self->nheld; i++)
+        s_msg_free (&self->held [i]);
+    free (self->held);
     for (size_t i = 0; i < self->nstates; i++)
         free (self->states [i].body);
     free (self->states);
@@ -271,35 +281,67 @@ sched_out_heartbeat (sched_out_t *self, zsock_t *pub, int64_t state_epoch)
     msgpack_sbuffer_destroy (&sb);
 }
 
+/* Sends o (a failed send is logged; on `work` reported and a TASK kept)
+   and frees it. */
+static void
+s_send (sched_out_t *self, s_msg_t *o, zsock_t *work, sched_out_failed_fn *failed, void *arg)
+{
+    if (bus_send (o->sock, o->identity, o->cmd, o->body, o->len) != 0) {
+        int e = errno;
+        if (o->sock == work) {
+            if (failed)
+                failed (o->identity, e, arg);
+            if (o->task_id [0]
+            &&  util_grow ((void **) &self->unsent, &self->unsent_cap, self->nunsent,
+                           sizeof *self->unsent) == 0) {
+                self->unsent [self->nunsent] = *o;
+                self->unsent [self->nunsent].identity = NULL;
+                self->unsent [self->nunsent++].body = NULL;
+            }
+        }
+        log_warn ("send failed", "cmd", proto_cmd_name (o->cmd), "reason", zmq_strerror (e), NULL);
+    }
+    s_msg_free (o);
+}
+
+/* Whether o waits for the lease holders: an api reply (not to a renderer)
+   of a pass that published state, other than the fence's PONG and the
+   lease's own answer (neither says anything of a render). */
+static bool
+s_holds (const sched_out_t *self, const s_msg_t *o, zsock_t *work, bool published)
+{
+    return self->lease && published && o->sock != work && o->cmd != PROTO_PONG
+        && o->cmd != PROTO_LEASE;
+}
+
 void
 sched_out_flush (sched_out_t *self, zsock_t *work, zsock_t *pub,
-                 sched_out_failed_fn *failed, void *arg)
+                 sched_out_failed_fn *failed, void *arg, int64_t now_mono_ms)
 {
     /* the stream first: a reply must not reach anyone before its change */
+    bool published = self->nstates > 0;
     for (size_t i = 0; i < self->nstates; i++) {
         s_state_t *s = &self->states [i];
         if (bus_publish (pub, s->topic, ++self->state_seq, s->body ? s->body : "", s->len) != 0)
             log_warn ("state message not published", "topic", s->topic, NULL);
     }
     s_states_drop (self);
+    /* a pass's replies wait until every lease holder applied its state
+       (kept in order behind the replies already waiting) */
+    bool hold = published && (self->nheld > 0
+                           || (self->lease && !read_lease_clear (self->lease, self->state_seq, now_mono_ms)));
     for (size_t i = 0; i < self->nout; i++) {
         s_msg_t *o = &self->out [i];
-        if (bus_send (o->sock, o->identity, o->cmd, o->body, o->len) != 0) {
-            int e = errno;
-            if (o->sock == work) {
-                if (failed)
-                    failed (o->identity, e, arg);
-                if (o->task_id [0]
-                &&  util_grow ((void **) &self->unsent, &self->unsent_cap, self->nunsent,
-                               sizeof *self->unsent) == 0) {
-                    self->unsent [self->nunsent] = *o;
-                    self->unsent [self->nunsent].identity = NULL;
-                    self->unsent [self->nunsent++].body = NULL;
-                }
-            }
-            log_warn ("send failed", "cmd", proto_cmd_name (o->cmd), "reason", zmq_strerror (e), NULL);
+        if (hold && s_holds (self, o, work, published)
+        &&  util_grow ((void **) &self->held, &self->held_cap, self->nheld, sizeof *self->held) == 0) {
+            o->hold_seq = self->state_seq;
+            o->hold_ms = now_mono_ms;
+            self->held [self->nheld++] = *o;
+            continue;
         }
-        s_msg_free (o);
+        if (o->sock != work && self->state_seq > self->released_seq)
+            self->released_seq = self->state_seq;
+        s_send (self, o, work, failed, arg);
     }
     self->nout = 0;
     for (size_t i = 0; i < self->npubs; i++) {
@@ -308,6 +350,68 @@ sched_out_flush (sched_out_t *self, zsock_t *work, zsock_t *pub,
             self->last_seq = self->pubs [i].seq;
     }
     self->npubs = 0;
+}
+
+void
+sched_out_set_lease (sched_out_t *self, read_lease_t *lease)
+{
+    self->lease = lease;
+}
+
+void
+sched_out_release (sched_out_t *self, int64_t now_mono_ms)
+{
+    size_t n = 0;
+    while (n < self->nheld) {
+        s_msg_t *o = &self->held [n];
+        if (now_mono_ms < o->hold_ms + READ_LEASE_MS
+        &&  self->lease && !read_lease_clear (self->lease, o->hold_seq, now_mono_ms))
+            break;
+        if (o->hold_seq > self->released_seq)
+            self->released_seq = o->hold_seq;
+        s_send (self, o, NULL, NULL, NULL);
+        n++;
+    }
+    if (n) {
+        memmove (self->held, self->held + n, (self->nheld - n) * sizeof *self->held);
+        self->nheld -= n;
+    }
+}
+
+int64_t
+sched_out_next_release_ms (sched_out_t *self, int64_t now_mono_ms)
+{
+    if (!self->nheld)
+        return INT64_MAX;
+    const s_msg_t *o = &self->held [0];
+    int64_t next = o->hold_ms + READ_LEASE_MS;
+    if (self->lease) {
+        int64_t lease_next = read_lease_next_ms (self->lease, o->hold_seq, now_mono_ms);
+        if (lease_next < next)
+            next = lease_next;
+    }
+    return next;
+}
+
+int64_t
+sched_out_held_deadline (sched_out_t *self, int64_t seq)
+{
+    for (size_t i = 0; i < self->nheld; i++)
+        if (self->held [i].hold_seq > seq)
+            return self->held [i].hold_ms + READ_LEASE_MS;
+    return INT64_MAX;
+}
+
+int64_t
+sched_out_released_seq (sched_out_t *self)
+{
+    return self->released_seq;
+}
+
+size_t
+sched_out_held (sched_out_t *self)
+{
+    return self->nheld;
 }
 
 void

@@ -12,6 +12,7 @@
 #define EASEL_SCHED_OUT_H
 
 #include "proto.h"
+#include "read_lease.h"
 #include <czmq.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -64,11 +65,30 @@ typedef void (sched_out_failed_fn) (zframe_t *identity, int error, void *arg);
 
 /* Publishes the state messages on pub, then sends everything queued (a
    committed pass: no reply leaves before the changes it answers for are
-   on the stream), then the hints on pub. A
-   failed send is logged; on `work` it is reported to failed(arg) and a
-   TASK is kept for sched_out_unsent_drain. */
+   on the stream), then the hints on pub. With a lease table
+   (sched_out_set_lease) and state published, the pass's api replies (but
+   PONG and LEASE) are held instead until every lease holder acknowledged
+   the pass's last state seq (read_lease.h), behind those already held;
+   sched_out_release sends them. A failed send is logged; on `work` it is
+   reported to failed(arg) and a TASK is kept for sched_out_unsent_drain. */
 void sched_out_flush (sched_out_t *self, zsock_t *work, zsock_t *pub,
-                      sched_out_failed_fn *failed, void *arg);
+                      sched_out_failed_fn *failed, void *arg, int64_t now_mono_ms);
+
+/* The lease table flushes consult (borrowed; NULL: nothing is held). */
+void sched_out_set_lease (sched_out_t *self, read_lease_t *lease);
+/* Sends the held replies, oldest first, while their seq is acknowledged by
+   every live holder (read_lease_clear) or they waited READ_LEASE_MS. */
+void sched_out_release (sched_out_t *self, int64_t now_mono_ms);
+/* When the oldest held reply may go without an acknowledgment (INT64_MAX:
+   none held): the loop wakes by then. */
+int64_t sched_out_next_release_ms (sched_out_t *self, int64_t now_mono_ms);
+/* The release deadline of the oldest held reply of a state seq above seq
+   (INT64_MAX: none): a lease granted to a holder at seq ends by then. */
+int64_t sched_out_held_deadline (sched_out_t *self, int64_t seq);
+/* The highest state seq an api reply already sent reflects. */
+int64_t sched_out_released_seq (sched_out_t *self);
+/* Replies held now. */
+size_t sched_out_held (sched_out_t *self);
 
 typedef void (sched_out_unsent_fn) (const char *task_id, int32_t attempt, void *arg);
 /* Calls fn for each TASK whose send failed since the last drain; forgets them. */

@@ -26,7 +26,8 @@ scheduler_init (scheduler_t *self)
     self->fleet = renderer_table_new ();
     self->reqs = task_reqs_new ();
     self->state = sched_state_new ();
-    if (self->out && self->fleet && self->reqs && self->state)
+    self->leases = read_lease_new (util_mono_ms ());
+    if (self->out && self->fleet && self->reqs && self->state && self->leases)
         return 0;
     scheduler_destroy (self);
     return -1;
@@ -39,6 +40,7 @@ scheduler_destroy (scheduler_t *self)
     renderer_table_destroy (&self->fleet);
     task_reqs_destroy (&self->reqs);
     sched_state_destroy (&self->state);
+    read_lease_destroy (&self->leases);
     free (self->sweep.unlink);
     self->sweep.unlink = NULL;
     self->sweep.nunlink = self->sweep.unlink_cap = 0;
@@ -376,7 +378,9 @@ scheduler_pass (scheduler_t *self, bool tick)
             self->pass.full_until_ms = self->pass.mono_ms + SCHEDULER_FULL_BACKOFF_MS;
     }
     log_release ();
-    sched_out_flush (self->out, self->work, self->pub, s_send_failed, self->fleet);
+    /* replies that waited for the gateways' acknowledgments go first */
+    sched_out_release (self->out, util_mono_ms ());
+    sched_out_flush (self->out, self->work, self->pub, s_send_failed, self->fleet, util_mono_ms ());
     if (tick) {
         renderer_table_heartbeat (self->fleet, self->work);
         sched_out_heartbeat (self->out, self->pub, sched_state_epoch (self->state));

@@ -92,6 +92,7 @@ typedef struct {
     renderer_table_t *fleet;
     task_reqs_t      *reqs;
     sched_state_t    *state;
+    read_lease_t     *leases;        /* the gateways' read leases (the process attaches them to out) */
     char              admin_secret [65];       /* DATA/admin.secret; "" refuses every ADMIN */
     bool              lease_lost;              /* a commit found another holder: stop serving */
 } scheduler_t;

@@ -70,7 +70,10 @@ check(len(charges) == 1, "one charge expected: %r" % charges)
 # ---- scheduler restart: everyone reconnects ---------------------------------
 stack.kill("scheduler", signal.SIGTERM)
 # (with a query: a plain GET of a finished render may come from the gateway's
-# one-second cache, gateway/render_cache.h)
+# one-second cache, gateway/render_cache.h; and a gateway's read lease on the
+# render state may answer from its table until it runs out, at most
+# EASEL_READ_LEASE_MS = 2 s after the scheduler's last LEASE: docs/design.md)
+time.sleep(2.2)
 status, _, _ = via(bases[1], "GET", "/v1/renders/%s?wait=0" % rid)
 check(status == 503, "gateway 2 with the scheduler down answered %d" % status)
 stack.start("scheduler")

@@ -3,7 +3,11 @@
     control characters, runs of plain text between them), and log_hold /
     log_release: held lines are not written until released, come out in order,
     and a hold past its 256 KB cap writes early without losing or reordering
-    a line. */
+    a line; log_writer_start / log_writer_stop: lines from many threads,
+    past the writer's buffer, all come out whole, each thread's in order, a
+    line is out without a stop, and a stop writes the rest. */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +45,24 @@ s_lines (const char *text)
     for (const char *p = text; (p = strchr (p, '\n')); p++)
         n++;
     return n;
+}
+
+#define S_THREADS 4
+#define S_PER_THREAD 3000
+
+static void *
+s_logger (void *arg)
+{
+    int t = (int) (intptr_t) arg;
+    char tn [8], num [16], value [512];
+    memset (value, 'w', sizeof value - 1);
+    value [sizeof value - 1] = 0;
+    snprintf (tn, sizeof tn, "%d", t);
+    for (int i = 0; i < S_PER_THREAD; i++) {
+        snprintf (num, sizeof num, "%d", i);
+        log_info ("writer", "t", tn, "j", num, "v", value, NULL);
+    }
+    return NULL;
 }
 
 int
@@ -110,6 +132,64 @@ main (void)
     for (const char *p = text; p && (p = strstr (p, "\"i\":\"")); p += 5)
         ordered &= strtol (p + 5, NULL, 10) == next++;
     CHECK (ordered && next == 400, "bulk lines in order (%d seen)", next);
+    free (text);
+
+    /* the writer thread: a line is out without a stop */
+    free (s_slurp (&before));
+    CHECK (log_writer_start () == 0, "the writer starts");
+    log_info ("via the writer", NULL);
+    text = NULL;
+    for (int tries = 0; tries < 200; tries++) {
+        free (text);
+        text = s_slurp (&len);
+        if (text && strstr (text, "via the writer"))
+            break;
+        usleep (5000);
+    }
+    CHECK (text && strstr (text, "via the writer"), "a line through the writer is written within 1 s");
+    free (text);
+
+    /* many threads, ~6 MB (past the 1 MB buffer): every line whole, each thread's in order */
+    free (s_slurp (&before));
+    pthread_t threads [S_THREADS];
+    for (int t = 0; t < S_THREADS; t++)
+        pthread_create (&threads [t], NULL, s_logger, (void *) (intptr_t) t);
+    for (int t = 0; t < S_THREADS; t++)
+        pthread_join (threads [t], NULL);
+    log_info ("last before stop", NULL);
+    log_writer_stop ();
+    log_writer_stop ();                       /* twice is harmless */
+    text = s_slurp (&len);
+    CHECK (text && strstr (text + before, "last before stop"), "log_writer_stop writes the rest");
+    int seen [S_THREADS] = { 0 }, whole = 1, in_order = 1;
+    for (char *line = text ? text + before : NULL; line && *line; ) {
+        char *end = strchr (line, '\n');
+        if (!end)
+            break;
+        *end = 0;
+        whole &= strncmp (line, "{\"ts\":", 6) == 0 && end [-1] == '}';
+        const char *tp = strstr (line, "\"t\":\"");
+        const char *jp = strstr (line, "\"j\":\"");
+        if (tp && jp) {
+            int t = (int) strtol (tp + 5, NULL, 10);
+            int j = (int) strtol (jp + 5, NULL, 10);
+            if (t >= 0 && t < S_THREADS) {
+                in_order &= j == seen [t];
+                seen [t]++;
+            }
+        }
+        line = end + 1;
+    }
+    for (int t = 0; t < S_THREADS; t++)
+        CHECK (seen [t] == S_PER_THREAD, "thread %d: %d of %d lines written", t, seen [t], S_PER_THREAD);
+    CHECK (whole, "every line through the writer is whole");
+    CHECK (in_order, "each thread's lines in order");
+    free (text);
+
+    /* after the stop lines are written at once again */
+    log_info ("after the writer", NULL);
+    text = s_slurp (&len);
+    CHECK (text && strstr (text, "after the writer"), "a line after log_writer_stop is written at once");
     free (text);
 
     unlink (s_path);

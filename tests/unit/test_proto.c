@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define STREQ(a, b) (strcmp ((a), (b)) == 0)
 
@@ -737,6 +739,30 @@ test_ids (void)
     for (int i = 1; i < N; i++)
         CHECK (strcmp (ids [i - 1], ids [i]) != 0, "10000 ids unique, duplicate %s", ids [i]);
     free (ids);
+
+    /* the per-thread random pool: a forked child never repeats the parent's next id */
+    char parent [PROTO_ID_MAX], child [PROTO_ID_MAX] = "";
+    proto_id_new ("", parent, sizeof parent);          /* the pool is part used */
+    int fds [2];
+    REQUIRE (pipe (fds) == 0, "pipe");
+    pid_t pid = fork ();
+    REQUIRE (pid >= 0, "fork");
+    if (pid == 0) {
+        char mine [PROTO_ID_MAX];
+        proto_id_new ("", mine, sizeof mine);
+        ssize_t w = write (fds [1], mine, sizeof mine);
+        _exit (w == (ssize_t) sizeof mine ? 0 : 1);
+    }
+    proto_id_new ("", parent, sizeof parent);
+    ssize_t got = read (fds [0], child, sizeof child);
+    waitpid (pid, NULL, 0);
+    close (fds [0]);
+    close (fds [1]);
+    CHECK (got == (ssize_t) sizeof child && strcmp (parent + 10, child + 10) != 0,
+           "after fork the parent's and the child's next ids differ in their random part: %s %s",
+           parent, child);
+    CHECK (STREQ (proto_cmd_name (PROTO_STATE_ACK), "STATE_ACK") && STREQ (proto_cmd_name (PROTO_LEASE), "LEASE"),
+           "the read lease's command names");
     CHECK (STREQ (proto_cmd_name (PROTO_CREATE_RENDER), "CREATE_RENDER"), "cmd name");
     CHECK (STREQ (proto_cmd_name (0x99), "UNKNOWN"), "unknown cmd name");
 }

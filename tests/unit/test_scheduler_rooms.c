@@ -406,7 +406,7 @@ test_out_rollback (void)
     bus_msg_free (&req);
     sched_out_rollback (out, s_sched.api, true);
     CHECK (sched_out_size (out) == 1, "only the api answer is left, got %zu", sched_out_size (out));
-    sched_out_flush (out, s_sched.work, s_sched.pub, NULL, NULL);
+    sched_out_flush (out, s_sched.work, s_sched.pub, NULL, NULL, 0);
     CHECK (sched_out_size (out) == 0, "a flush empties the queue");
     REQUIRE (s_recv (s_gateway, S_WAIT_MS, &m) == 0, "the held request is answered");
     CHECK (m.cmd == PROTO_ERROR, "answered with ERROR, got %s", proto_cmd_name (m.cmd));
@@ -419,6 +419,78 @@ test_out_rollback (void)
     proto_errmsg_free (&e);
     bus_msg_free (&m);
     CHECK (s_recv (s_r2, 200, &m) != 0, "a rolled-back TASK is not sent");
+}
+
+/* The read lease's hold (sched_out with a read_lease_t): a pass that
+   published state keeps its api replies (not its PONG) until the holder
+   acknowledged the pass's seq; a holder that stops acknowledging holds
+   them until its term ends, READ_LEASE_MS at most. */
+static void
+test_out_hold (void)
+{
+    bus_msg_t m, req;
+    char err [PROTO_ERR_MAX];
+    sched_out_t *out = s_sched.out;
+    read_lease_t *lease = read_lease_new (0);
+    REQUIRE (lease, "read_lease_new");
+    int64_t now = READ_LEASE_MS;                  /* past the quiet start */
+    int64_t seq = sched_out_state_seq (out);
+    CHECK (read_lease_ack (lease, "gw_x", seq, sched_out_released_seq (out), INT64_MAX, now) > 0,
+           "gw_x holds a lease");
+    sched_out_set_lease (out, lease);
+
+    proto_simple_t ping;
+    memset (&ping, 0, sizeof ping);
+    snprintf (ping.rid, sizeof ping.rid, "ping-lease");
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    REQUIRE (proto_simple_encode (&ping, &sb) == 0, "encode PING");
+    s_send (s_gateway, PROTO_PING, &sb);
+    zmq_pollitem_t item = { zsock_resolve (s_sched.api), 0, ZMQ_POLLIN, 0 };
+    REQUIRE (zmq_poll (&item, 1, S_WAIT_MS) == 1, "the PING arrives");
+    REQUIRE (bus_recv (s_sched.api, true, &req, err) == 0, "receive the PING: %s", err);
+
+    /* a pass with state: its ACK waits, its PONG does not */
+    sched_out_state (out, PROTO_TOPIC_STATE_RESET, NULL, 0);
+    sched_out_queue (out, s_sched.api, req.identity, PROTO_ACK, "a", 1, "held-1");
+    sched_out_queue (out, s_sched.api, req.identity, PROTO_PONG, "p", 1, "pong-1");
+    sched_out_flush (out, s_sched.work, s_sched.pub, NULL, NULL, now);
+    CHECK (sched_out_held (out) == 1, "one reply held, got %zu", sched_out_held (out));
+    REQUIRE (s_recv (s_gateway, S_WAIT_MS, &m) == 0, "the PONG is sent at once");
+    CHECK (m.cmd == PROTO_PONG, "PONG first, got %s", proto_cmd_name (m.cmd));
+    bus_msg_free (&m);
+    sched_out_release (out, now + 10);
+    CHECK (s_recv (s_gateway, 100, &m) != 0, "the ACK waits for gw_x");
+    CHECK (sched_out_next_release_ms (out, now + 10) == now + READ_LEASE_MS,
+           "it waits gw_x's term at most");
+    read_lease_ack (lease, "gw_x", sched_out_state_seq (out), sched_out_released_seq (out),
+                    sched_out_held_deadline (out, sched_out_state_seq (out)), now + 20);
+    sched_out_release (out, now + 20);
+    CHECK (sched_out_held (out) == 0, "acknowledged: released");
+    REQUIRE (s_recv (s_gateway, S_WAIT_MS, &m) == 0, "the ACK is sent once gw_x acknowledged");
+    CHECK (m.cmd == PROTO_ACK, "ACK, got %s", proto_cmd_name (m.cmd));
+    bus_msg_free (&m);
+    CHECK (sched_out_released_seq (out) == sched_out_state_seq (out), "released up to the pass's seq");
+
+    /* gw_x stops acknowledging: the next pass's reply goes when its term ends */
+    sched_out_state (out, PROTO_TOPIC_STATE_RESET, NULL, 0);
+    sched_out_queue (out, s_sched.api, req.identity, PROTO_ACK, "b", 1, "held-2");
+    sched_out_flush (out, s_sched.work, s_sched.pub, NULL, NULL, now + 30);
+    CHECK (sched_out_held (out) == 1, "the second pass's reply held");
+    int64_t next = sched_out_next_release_ms (out, now + 30);
+    CHECK (next == now + 20 + READ_LEASE_MS, "it waits until gw_x's term ends, got %lld",
+           (long long) (next - now));
+    sched_out_release (out, next - 1);
+    CHECK (sched_out_held (out) == 1, "still held just before");
+    sched_out_release (out, next);
+    CHECK (sched_out_held (out) == 0, "released when gw_x's term ends");
+    REQUIRE (s_recv (s_gateway, S_WAIT_MS, &m) == 0, "the second ACK is sent");
+    bus_msg_free (&m);
+    CHECK (read_lease_holders (lease, next) == 0, "gw_x is forgotten");
+
+    bus_msg_free (&req);
+    sched_out_set_lease (out, NULL);
+    read_lease_destroy (&lease);
 }
 
 /* One ADMIN round trip: the answer's command, and its JSON (caller frees) or
@@ -728,6 +800,7 @@ main (void)
     check_case ("ready_create_dispatch_result", test_ready_create_dispatch_result);
     check_case ("liveness_and_requeue", test_liveness_and_requeue);
     check_case ("out_rollback", test_out_rollback);
+    check_case ("out_hold", test_out_hold);
     check_case ("admin_secret", test_admin_secret);
     check_case ("account_key_only", test_account_key_only);
     check_case ("state_stream", test_state_stream);
