@@ -125,6 +125,29 @@ bus_client_send (bus_client_t *self, int cmd, const msgpack_sbuffer *body, const
     return 0;
 }
 
+/* Takes msg (a framed message read from the socket) as the reply of the
+   request its rid names: 0 with out filled and msg's body moved there;
+   1 when no request waits for it (late, or no rid). msg is freed. */
+static int
+s_take (bus_client_t *self, bus_msg_t *msg, bus_reply_t *out)
+{
+    s_wait_t *w = NULL;
+    if (bus_link_peek_rid ((const char *) zframe_data (msg->body), zframe_size (msg->body), out->rid) == 0)
+        w = zhashx_lookup (self->waiting, out->rid);
+    if (!w) {                          /* late: a request given up on, or no rid */
+        bus_msg_free (msg);
+        return 1;
+    }
+    out->cmd = msg->cmd;
+    out->body = msg->body;
+    out->tag = w->tag;
+    msg->body = NULL;
+    bus_msg_free (msg);
+    zhashx_delete (self->waiting, out->rid);
+    bus_backoff_reset (&self->backoff);
+    return 0;
+}
+
 int
 bus_client_recv (bus_client_t *self, bus_reply_t *out, char *err)
 {
@@ -137,21 +160,7 @@ bus_client_recv (bus_client_t *self, bus_reply_t *out, char *err)
         bus_msg_free (&msg);
         return 1;
     }
-    s_wait_t *w = NULL;
-    if (bus_link_peek_rid ((const char *) zframe_data (msg.body), zframe_size (msg.body), out->rid) == 0)
-        w = zhashx_lookup (self->waiting, out->rid);
-    if (!w) {                          /* late: a request given up on, or no rid */
-        bus_msg_free (&msg);
-        return 1;
-    }
-    out->cmd = msg.cmd;
-    out->body = msg.body;
-    out->tag = w->tag;
-    msg.body = NULL;
-    bus_msg_free (&msg);
-    zhashx_delete (self->waiting, out->rid);
-    bus_backoff_reset (&self->backoff);
-    return 0;
+    return s_take (self, &msg, out);
 }
 
 void
@@ -202,6 +211,10 @@ s_wait_for (zsock_t *sock, short events, int64_t deadline)
     }
 }
 
+/* The call's syscalls are its cost under load (a gateway makes one per
+   request): the send is tried first and the socket polled for POLLOUT only
+   when it refused (IMMEDIATE: no scheduler yet, or the HWM), and the reply
+   is one blocking receive bounded by ZMQ_RCVTIMEO, not a poll then a read. */
 int
 bus_client_call (bus_client_t *self, int cmd, const msgpack_sbuffer *body, const char *rid,
                  int timeout_ms, int *reply_cmd, zframe_t **reply)
@@ -212,25 +225,32 @@ bus_client_call (bus_client_t *self, int cmd, const msgpack_sbuffer *body, const
     if (!sock)
         return -1;
     for (;;) {                         /* IMMEDIATE: wait for a live connection */
-        if (s_wait_for (sock, ZMQ_POLLOUT, deadline) != 0)
-            goto reset;
         int left = (int) (deadline - util_mono_ms ());
         if (bus_client_send (self, cmd, body, rid, left > 0 ? left : 1, NULL) == 0)
             break;
-        if (errno != EAGAIN)
+        if (errno != EAGAIN || s_wait_for (sock, ZMQ_POLLOUT, deadline) != 0)
             goto reset;
     }
-    while (s_wait_for (sock, ZMQ_POLLIN, deadline) == 0) {
+    for (;;) {
+        int64_t left = deadline - util_mono_ms ();
+        if (left <= 0)
+            break;
+        zsock_set_rcvtimeo (sock, (int) left);
+        bus_msg_t msg = { 0 };
         bus_reply_t got;
         char err [PROTO_ERR_MAX];
-        while (zsock_events (sock) & ZMQ_POLLIN) {
-            if (bus_client_recv (self, &got, err) == 0) {
-                *reply_cmd = got.cmd;
-                *reply = got.body;
-                return 0;
-            }
-            if (err [0])
+        memset (&got, 0, sizeof got);
+        if (bus_recv (sock, false, &msg, err) != 0) {
+            bus_msg_free (&msg);
+            /* "interrupted": the receive timed out or a signal came */
+            if (strcmp (err, "interrupted") != 0)
                 log_warn ("malformed reply from the scheduler", "reason", err, NULL);
+            continue;
+        }
+        if (s_take (self, &msg, &got) == 0) {
+            *reply_cmd = got.cmd;
+            *reply = got.body;
+            return 0;
         }
     }
 reset:

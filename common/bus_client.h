@@ -24,7 +24,10 @@
     The DEALER is opened on first use with IMMEDIATE, so a send while no
     scheduler is connected fails at once with EAGAIN: a synchronous call
     waits (up to its deadline) for the socket to become writable; an
-    asynchronous owner polls the socket for POLLOUT and tries again.
+    asynchronous owner polls the socket for POLLOUT and tries again. A
+    synchronous call waits for its reply in a blocking receive and leaves
+    the socket's ZMQ_RCVTIMEO at what it had left; bus_client_recv reads
+    only a readable socket, so the two ways may share a client.
 
     Thread: one owner thread (a pool lends a client to one thread at a
     time). Memory: the client owns its socket and its table of waiting

@@ -57,6 +57,26 @@ api_auth (scheduler_t *self, zframe_t *identity, const char *rid, const char *au
 }
 
 int
+api_reply_render_made (scheduler_t *self, zframe_t *identity, const char *rid, proto_render_t *r)
+{
+    int final = 1;
+    for (int32_t i = 0; i < r->nimages && final; i++)
+        if (strcmp (r->images [i].status, "queued") == 0
+        ||  strcmp (r->images [i].status, "leased") == 0)
+            final = 0;
+    snprintf (r->rid, sizeof r->rid, "%s", rid);
+    /* where the stream stood when it was read: a gateway keeps the
+       answer as its state only when no later change can be missing */
+    r->state_epoch = sched_state_epoch (self->state);
+    r->state_seq = sched_out_state_seq (self->out);
+    r->signed_ms = self->pass.now_ms;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    api_reply (self, identity, rid, PROTO_RENDER, proto_render_encode (r, &sb), &sb);
+    return final;
+}
+
+int
 api_reply_render (scheduler_t *self, zframe_t *identity, const char *rid,
                   const char *render_id, const char *account)
 {
@@ -71,22 +91,8 @@ api_reply_render (scheduler_t *self, zframe_t *identity, const char *rid,
         else
             api_unavailable (self, identity, rid, "render_get", err);
     }
-    else {
-        final = 1;
-        for (int32_t i = 0; i < r.nimages && final; i++)
-            if (strcmp (r.images [i].status, "queued") == 0
-            ||  strcmp (r.images [i].status, "leased") == 0)
-                final = 0;
-        snprintf (r.rid, sizeof r.rid, "%s", rid);
-        /* where the stream stood when it was read: a gateway keeps the
-           answer as its state only when no later change can be missing */
-        r.state_epoch = sched_state_epoch (self->state);
-        r.state_seq = sched_out_state_seq (self->out);
-        r.signed_ms = self->pass.now_ms;
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init (&sb);
-        api_reply (self, identity, rid, PROTO_RENDER, proto_render_encode (&r, &sb), &sb);
-    }
+    else
+        final = api_reply_render_made (self, identity, rid, &r);
     proto_render_free (&r);
     return final;
 }

@@ -46,6 +46,11 @@ void api_reply (scheduler_t *self, zframe_t *identity, const char *rid, int cmd,
    not, -1 when no RENDER was queued. */
 int api_reply_render (scheduler_t *self, zframe_t *identity, const char *rid,
                        const char *render_id, const char *account);
+/* Queues a RENDER of r, a render read or made in this pass (its rid and
+   stream position are set here; r stays the caller's). 1 when every image
+   is final, 0 when some are not. */
+int api_reply_render_made (scheduler_t *self, zframe_t *identity, const char *rid,
+                           proto_render_t *r);
 /* Queues a BODY-shaped reply `cmd` (REPLAY, ACCOUNT) of a stored response;
    body is borrowed. */
 void api_reply_stored (scheduler_t *self, zframe_t *identity, const char *rid, int cmd,

@@ -162,7 +162,7 @@ typedef struct {
     char   *(*accepted) (const char *id, size_t *len_out);
     int     (*store_create) (job_store_t *store, const char *account,
                              const proto_create_render_t *req, int64_t now_ms,
-                             char id [PROTO_ID_MAX], char *err);
+                             char id [PROTO_ID_MAX], proto_render_t *made, char *err);
     int32_t   tasks_exact;         /* a create must have exactly this many tasks; 0: any */
     bool      inputs;              /* quota, named uploads and inline blobs are checked */
     const char *created;           /* the log line */
@@ -175,10 +175,19 @@ static int64_t s_price_capture (const proto_create_render_t *req)
     return JOB_STORE_CAPTURE_PRICE_MAX;    /* held at the most; charged by size when it settles */
 }
 
+/* A capture job's answer is read back (made stays empty). */
+static int
+s_capture_create (job_store_t *store, const char *account, const proto_create_render_t *req,
+                  int64_t now_ms, char id [PROTO_ID_MAX], proto_render_t *made, char *err)
+{
+    (void) made;
+    return job_store_capture_create (store, account, req, now_ms, id, err);
+}
+
 static const s_kind_t s_kinds [JOB_KINDS] = {
     [JOB_RENDER]  = { s_price_per_image, render_json_accepted, job_store_render_create,
                       0, true, "render created" },
-    [JOB_CAPTURE] = { s_price_capture, job_json_accepted, job_store_capture_create,
+    [JOB_CAPTURE] = { s_price_capture, job_json_accepted, s_capture_create,
                       1, false, "capture job created" },
 };
 
@@ -257,6 +266,8 @@ s_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity, proto_creat
     proto_create_render_t req = *req_p;
     char err [PROTO_ERR_MAX] = "";
     char account [PROTO_ID_MAX], id [PROTO_ID_MAX];
+    proto_render_t made;
+    memset (&made, 0, sizeof made);
     if (k->tasks_exact && req.ntasks != k->tasks_exact) {
         snprintf (err, sizeof err, "a %s has exactly %d task%s", job_kinds [kind].noun,
                   (int) k->tasks_exact, k->tasks_exact == 1 ? "" : "s");
@@ -276,7 +287,7 @@ s_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity, proto_creat
         &&  api_profiles_seal_spec (self->cfg.profile_key, &req.tasks [0].spec, &req.tasks [0].spec_len))
             api_error (self, identity, req.rid, 500, "internal_error", "Out of memory.", NULL);
         else
-        if (k->store_create (self->store, account, &req, self->pass.now_ms, id, err)
+        if (k->store_create (self->store, account, &req, self->pass.now_ms, id, &made, err)
         ||  job_store_req_set (self->store, id, req.req, err)
         ||  (req.idem_key [0] && s_idem_record (self, kind, account, &req, id, err))) {
             api_unavailable (self, identity, req.rid, "job_create", err);
@@ -288,11 +299,16 @@ s_create (scheduler_t *self, job_kind_id_t kind, zframe_t *identity, proto_creat
                 sched_metrics_upload_bytes (req.blobs [i].name [0] != '\0', req.blobs [i].name [0]
                                             ? req.blobs [i].bytes : (int64_t) req.blobs [i].len);
             /* images served from the cache may have finished it: only then is
-               the settle probe (which walks every processing render) needed */
-            if (api_reply_render (self, identity, req.rid, id, NULL) == 1)
+               the settle probe (which walks every processing render) needed.
+               A render is answered as its create made it (job_store.h: what
+               a read back would give), a capture job as read back. */
+            int final = made.id [0] ? api_reply_render_made (self, identity, req.rid, &made)
+                                    : api_reply_render (self, identity, req.rid, id, NULL);
+            if (final == 1)
                 self->pass.settle = true;
         }
     }
+    proto_render_free (&made);
 }
 
 void

@@ -131,10 +131,15 @@ void job_store_rollback (job_store_t *self);
 int job_store_auth (job_store_t *self, const char *key_sha256, char account_id [PROTO_ID_MAX]);
 
 /* Creates a render (new rnd_ id into render_id) and one queued task per
-   req->tasks[i] (new img_ ids). 0 / -1 (err filled; caller rolls back). */
+   req->tasks[i] (new img_ ids), each served at once from the image cache
+   when it can be. When made is not NULL (zeroed by the caller; freed with
+   proto_render_free, on failure too) it becomes the render as
+   job_store_render_get (render_id, NULL, now_ms) would read it now, so
+   the create's answer needs no read back. 0 / -1 (err filled; caller
+   rolls back). */
 int job_store_render_create (job_store_t *self, const char *account_id,
                              const proto_create_render_t *req, int64_t now_ms,
-                             char render_id [PROTO_ID_MAX], char *err);
+                             char render_id [PROTO_ID_MAX], proto_render_t *made, char *err);
 
 /* How many of req's tasks the account's image cache would serve now (a
    succeeded image of the same key whose bytes are still stored): the

@@ -47,7 +47,7 @@ s_render_insert (job_store_t *self, const char *id, const char *account_id, int6
 int
 job_store_render_create (job_store_t *self, const char *account_id,
                          const proto_create_render_t *req, int64_t now_ms,
-                         char render_id [PROTO_ID_MAX], char *err)
+                         char render_id [PROTO_ID_MAX], proto_render_t *made, char *err)
 {
     assert (self && account_id && req);
     if (proto_id_new ("rnd_", render_id, PROTO_ID_MAX)) {
@@ -95,7 +95,8 @@ job_store_render_create (job_store_t *self, const char *account_id,
       || pg_run (self, err, "UPDATE accounts SET stored_bytes = stored_bytes + $1 WHERE id = $2", "is",
                  inline_bytes, account_id)))
         return -1;
-    return 0;
+    /* read back in the same transaction: the rows just written */
+    return made ? job_store_render_get (self, render_id, NULL, now_ms, made, err) : 0;
 }
 
 int

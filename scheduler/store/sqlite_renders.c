@@ -12,12 +12,14 @@
 /* Serves task_id from the account's latest succeeded image with the same
    key whose bytes are still stored: succeeded at once, the same blob,
    size, findings and thumbnail, price 0, cached. Nothing when there is
-   none. 0 / -1 (a store error). */
+   none. When img is given and the task was served, img becomes the image
+   as job_store_render_get would read it (succeeded, cached, its URL
+   signed at now_ms). 0 / -1 (a store error). */
 static int
 s_cache_serve (job_store_t *self, const char *account_id, const char *task_id, const char *key,
-               char *err)
+               int64_t now_ms, proto_image_t *img, char *err)
 {
-    if (store_run (self, err,
+    sqlite3_stmt *st = store_stmt (self,
         "UPDATE tasks SET (state, sha256, bytes, width, height, findings, thumb, price, cached, spec,"
         " input_sha256, bg_input_sha256) = (SELECT 'succeeded', t.sha256, t.bytes, t.width, t.height,"
         " t.findings, t.thumb, 0, 1, x'', NULL, NULL FROM tasks t JOIN renders r ON r.id = t.render_id"
@@ -26,20 +28,67 @@ s_cache_serve (job_store_t *self, const char *account_id, const char *task_id, c
         " ORDER BY r.created_at DESC LIMIT 1)"
         " WHERE id = ?3 AND EXISTS (SELECT 1 FROM tasks t JOIN renders r ON r.id = t.render_id"
         " WHERE t.cache_key = ?1 AND r.account_id = ?2 AND t.state = 'succeeded' AND t.id <> ?3"
-        " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256))",
-        "sss", key, account_id, task_id))
-        return -1;
-    return 0;
+        " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256))"
+        " RETURNING sha256, bytes, width, height, findings, thumb",
+        "sss", key, account_id, task_id);
+    if (!st)
+        return store_fail (self, err);
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW && img) {
+        snprintf (img->status, sizeof img->status, "succeeded");
+        store_col_copy (st, 0, img->sha256, sizeof img->sha256);
+        img->bytes = sqlite3_column_int64 (st, 1);
+        img->width = sqlite3_column_int (st, 2);
+        img->height = sqlite3_column_int (st, 3);
+        if (sqlite3_column_type (st, 4) == SQLITE_TEXT
+        &&  !(img->findings_json = strdup ((const char *) sqlite3_column_text (st, 4)))) {
+            sqlite3_reset (st);
+            store_set_err (err, "out of memory");
+            return -1;
+        }
+        store_col_copy (st, 5, img->thumb, sizeof img->thumb);
+        img->cached = true;
+        img->url_exp = EASEL_SIGNED_EXP (now_ms, EASEL_FILE_URL_TTL_S);
+        job_store_url_sign (self, img->id, img->url_exp, img->url_sig);
+    }
+    while (rc == SQLITE_ROW)           /* one row at most: the task's own */
+        rc = sqlite3_step (st);
+    sqlite3_reset (st);
+    return rc == SQLITE_DONE ? 0 : store_fail (self, err);
+}
+
+/* The render a create just wrote, as job_store_render_get reads it back:
+   the head and every task queued (s_cache_serve marks the ones it serves).
+   0 / -1 (out of memory; made is freed by the caller either way). */
+static int
+s_made_init (proto_render_t *made, const char *render_id, const char *account_id,
+             const proto_create_render_t *req, int64_t now_ms)
+{
+    snprintf (made->id, sizeof made->id, "%s", render_id);
+    snprintf (made->account_id, sizeof made->account_id, "%s", account_id);
+    snprintf (made->status, sizeof made->status, "processing");
+    made->created_at_ms = now_ms;
+    made->total = req->ntasks;
+    snprintf (made->webhook_status, sizeof made->webhook_status, "%s",
+              req->webhook_url ? "pending" : "none");
+    made->webhook_url = req->webhook_url ? strdup (req->webhook_url) : NULL;
+    made->metadata_json = strdup (req->metadata_json ? req->metadata_json : "{}");
+    made->images = calloc (req->ntasks > 0 ? (size_t) req->ntasks : 1, sizeof *made->images);
+    return (req->webhook_url && !made->webhook_url) || !made->metadata_json || !made->images ? -1 : 0;
 }
 
 int
 job_store_render_create (job_store_t *self, const char *account_id,
                          const proto_create_render_t *req, int64_t now_ms,
-                         char render_id [PROTO_ID_MAX], char *err)
+                         char render_id [PROTO_ID_MAX], proto_render_t *made, char *err)
 {
     assert (self && account_id && req);
     if (proto_id_new ("rnd_", render_id, PROTO_ID_MAX)) {
         store_set_err (err, "cannot make a render id");
+        return -1;
+    }
+    if (made && s_made_init (made, render_id, account_id, req, now_ms)) {
+        store_set_err (err, "out of memory");
         return -1;
     }
     if (store_run (self, err, "INSERT INTO renders (id, account_id, status, created_at, total,"
@@ -69,8 +118,23 @@ job_store_render_create (job_store_t *self, const char *account_id,
                        (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL,
                        t->bg_blob [0] ? t->bg_blob : NULL, keyed ? key : NULL, (int64_t) t->browser))
             return -1;
-        if (keyed && !req->no_cache && s_cache_serve (self, account_id, task_id, key, err))
+        proto_image_t *img = made ? &made->images [made->nimages++] : NULL;
+        if (img) {
+            snprintf (img->id, sizeof img->id, "%s", task_id);
+            snprintf (img->status, sizeof img->status, "queued");
+            img->slide = t->slide;
+            snprintf (img->locale, sizeof img->locale, "%s", t->locale);
+            snprintf (img->preset, sizeof img->preset, "%s", t->preset);
+            img->width = t->width;
+            img->height = t->height;
+            snprintf (img->format, sizeof img->format, "%s", t->format);
+        }
+        if (keyed && !req->no_cache && s_cache_serve (self, account_id, task_id, key, now_ms, img, err))
             return -1;
+        if (img && img->cached) {
+            made->done++;
+            made->credits_used++;
+        }
     }
     int64_t inline_bytes = 0;
     for (int32_t i = 0; i < req->nblobs; i++) {
@@ -87,7 +151,8 @@ job_store_render_create (job_store_t *self, const char *account_id,
       || store_run (self, err, "UPDATE accounts SET stored_bytes = stored_bytes + ? WHERE id = ?", "is",
                     inline_bytes, account_id)))
         return -1;
-    return 0;
+    /* a new render has no reviews row: its link is generation 0, pending */
+    return made ? store_review_fill (self, now_ms, made, err) : 0;
 }
 
 int

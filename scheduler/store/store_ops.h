@@ -29,7 +29,7 @@
     X (int, lease_take, (job_store_t *self, const char *holder, int64_t ttl_ms, int64_t *token, char *err), (self, holder, ttl_ms, token, err)) \
     XV (void, lease_fence, (job_store_t *self, const char *holder, int64_t token, int64_t ttl_ms), (self, holder, token, ttl_ms)) \
     X (int, auth, (job_store_t *self, const char *key_sha256, char account_id [PROTO_ID_MAX]), (self, key_sha256, account_id)) \
-    X (int, render_create, (job_store_t *self, const char *account_id, const proto_create_render_t *req, int64_t now_ms, char render_id [PROTO_ID_MAX], char *err), (self, account_id, req, now_ms, render_id, err)) \
+    X (int, render_create, (job_store_t *self, const char *account_id, const proto_create_render_t *req, int64_t now_ms, char render_id [PROTO_ID_MAX], proto_render_t *made, char *err), (self, account_id, req, now_ms, render_id, made, err)) \
     X (int, cache_has, (job_store_t *self, const char *account_id, const char *key, char *err), (self, account_id, key, err)) \
     X (int, capture_create, (job_store_t *self, const char *account_id, const proto_create_render_t *req, int64_t now_ms, char job_id [PROTO_ID_MAX], char *err), (self, account_id, req, now_ms, job_id, err)) \
     X (int, render_get, (job_store_t *self, const char *render_id, const char *account_id, int64_t now_ms, proto_render_t *out, char *err), (self, render_id, account_id, now_ms, out, err)) \

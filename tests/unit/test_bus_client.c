@@ -5,7 +5,9 @@
     dropped; deadlines come out earliest first and expire; a reset forgets
     what waits, opens a fresh socket and backs off (doubling, back to the
     minimum after a reply); a call with no scheduler or no answer fails
-    within its timeout; a call to an echoing scheduler gets its reply. */
+    within its timeout; a call to an echoing scheduler gets its reply past a
+    malformed message and a stray reply, and leaves the client usable the
+    asynchronous way. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -227,7 +229,12 @@ s_echo (zsock_t *pipe, void *args)
         bus_msg_t m;
         char err [PROTO_ERR_MAX];
         if (bus_recv (router, true, &m, err) == 0) {
-            s_answer (router, m.identity, "req_other");    /* a stray one first */
+            zmsg_t *bad = zmsg_new ();             /* a malformed one (no tag) first */
+            zmsg_addmem (bad, zframe_data (m.identity), zframe_size (m.identity));
+            zmsg_addmem (bad, "", 0);
+            zmsg_addstr (bad, "not-easel");
+            zmsg_send (&bad, router);
+            s_answer (router, m.identity, "req_other");    /* then a stray one */
             bus_send (router, m.identity, PROTO_PONG, (const char *) zframe_data (m.body),
                       zframe_size (m.body));
         }
@@ -256,6 +263,14 @@ s_call_echo (void)
         zframe_destroy (&reply);
         msgpack_sbuffer_destroy (&sb);
     }
+    /* a call leaves a receive timeout on the socket: the asynchronous way
+       still never blocks on it */
+    bus_reply_t out;
+    char err [PROTO_ERR_MAX];
+    int64_t t0 = util_mono_ms ();
+    CHECK (bus_client_recv (c, &out, err) == 1, "nothing to take after the calls");
+    CHECK (util_mono_ms () - t0 < 100, "and bus_client_recv did not wait (%lld ms)",
+           (long long) (util_mono_ms () - t0));
     bus_client_destroy (&c);
     zactor_destroy (&echo);
 }

@@ -25,7 +25,7 @@ s_create (job_store_t *store, const char *account, bool capture, char id [PROTO_
     proto_create_render_t req = { .ntasks = 1, .tasks = &t, .metadata_json = (char *) "{}" };
     char err [256] = "";
     int rc = capture ? job_store_capture_create (store, account, &req, util_now_ms (), id, err)
-                     : job_store_render_create (store, account, &req, util_now_ms (), id, err);
+                     : job_store_render_create (store, account, &req, util_now_ms (), id, NULL, err);
     REQUIRE (rc == 0, "create: %s", err);
 }
 

@@ -60,7 +60,7 @@ s_create_render (job_store_t *store, const char *account, int ntasks, const char
     req.tasks = tasks;
     char err [256] = "";
     REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
-    REQUIRE (job_store_render_create (store, account, &req, util_now_ms (), render_id, err) == 0,
+    REQUIRE (job_store_render_create (store, account, &req, util_now_ms (), render_id, NULL, err) == 0,
              "render_create should succeed: %s", err);
     REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
 }

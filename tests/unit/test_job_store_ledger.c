@@ -85,7 +85,7 @@ s_create (job_store_t *store, const char *account, int ntasks, char render_id [P
     req.tasks = tasks;
     char err [256] = "";
     REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
-    REQUIRE (job_store_render_create (store, account, &req, util_now_ms (), render_id, err) == 0,
+    REQUIRE (job_store_render_create (store, account, &req, util_now_ms (), render_id, NULL, err) == 0,
              "render_create: %s", err);
     REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
 }

@@ -51,7 +51,7 @@ s_create (job_store_t *store, const char *account, int ntasks, const char *webho
     char err [256] = "";
     REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
     int rc = capture ? job_store_capture_create (store, account, &req, util_now_ms (), id, err)
-                     : job_store_render_create (store, account, &req, util_now_ms (), id, err);
+                     : job_store_render_create (store, account, &req, util_now_ms (), id, NULL, err);
     REQUIRE (rc == 0, "create: %s", err);
     REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
 }

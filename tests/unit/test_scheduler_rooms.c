@@ -20,7 +20,10 @@
         GET_RENDER reads it, canceled, with the stream's epoch) is published
         in the cancel's pass (readable once its reply is), its seq one past the
         previous state message's, and PONG and RENDER replies carry where
-        the stream stands (epoch, last seq).
+        the stream stands (epoch, last seq);
+      - a create's RENDER, made from what its pass wrote, is byte for byte
+        the encoding of the render read back in that pass; the same
+        Idempotency-Key again answers REPLAY with the first 202 body.
     Single thread. The temp dir is removed at exit. */
 #include "check.h"
 #include "store_test.h"
@@ -28,6 +31,7 @@
 #include "dispatch.h"
 #include "bus.h"
 #include "log.h"
+#include "render_json.h"
 #include "util.h"
 
 #include <czmq.h>
@@ -756,6 +760,106 @@ test_state_stream (void)
            (long long) last, (long long) pong_seq);
 }
 
+/* A keyed CREATE_RENDER of one browser task (no renderer here announced
+   capture, so it stays queued through the pass's dispatch); the RENDER's
+   raw body into raw (caller destroys) and decoded into r. */
+static void
+s_create_keyed (const char *rid, const char *key, zframe_t **raw, proto_render_t *r)
+{
+    proto_task_spec_t task;
+    memset (&task, 0, sizeof task);
+    snprintf (task.locale, sizeof task.locale, "fr-FR");
+    snprintf (task.preset, sizeof task.preset, "play.phone");
+    snprintf (task.format, sizeof task.format, "png");
+    task.width = 1080;
+    task.height = 1920;
+    task.spec = "SPEC-BYTES";
+    task.spec_len = 10;
+    task.browser = true;
+    proto_create_render_t req;
+    memset (&req, 0, sizeof req);
+    snprintf (req.rid, sizeof req.rid, "%s", rid);
+    snprintf (req.auth, sizeof req.auth, "%s", s_auth);
+    snprintf (req.idem_key, sizeof req.idem_key, "%s", key);
+    memset (req.idem_fp, 'f', 64);
+    req.webhook_url = "https://hooks.example.com/made";
+    req.metadata_json = "{\"build\":\"7\"}";
+    req.ntasks = 1;
+    req.tasks = &task;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    REQUIRE (proto_create_render_encode (&req, &sb) == 0, "encode CREATE_RENDER");
+    s_send (s_gateway, PROTO_CREATE_RENDER, &sb);
+    s_pass ();
+    bus_msg_t m;
+    memset (r, 0, sizeof *r);
+    REQUIRE (s_recv (s_gateway, S_WAIT_MS, &m) == 0, "an answer to %s", rid);
+    *raw = m.body;
+    m.body = NULL;
+    int cmd = m.cmd;
+    bus_msg_free (&m);
+    char err [PROTO_ERR_MAX];
+    if (cmd == PROTO_RENDER)
+        REQUIRE (proto_render_decode ((const char *) zframe_data (*raw), zframe_size (*raw), r, err) == 0,
+                 "RENDER decodes: %s", err);
+    else
+        r->id [0] = '\0';
+    snprintf (r->status, sizeof r->status, "%s", cmd == PROTO_RENDER ? r->status : proto_cmd_name (cmd));
+}
+
+static void
+test_create_answer_is_the_read (void)
+{
+    /* the create's RENDER is made from what the pass wrote (job_store.h):
+       the same bytes GET_RENDER's read of the render gives in that pass */
+    zframe_t *raw = NULL;
+    proto_render_t made;
+    s_create_keyed ("made-1", "key-made-1", &raw, &made);
+    REQUIRE (made.id [0], "a keyed create answers RENDER, got %s", made.status);
+    proto_render_t back;
+    memset (&back, 0, sizeof back);
+    char err [256] = "";
+    REQUIRE (job_store_render_get (s_sched.store, made.id, NULL, made.signed_ms, &back, err) == 0,
+             "read the render back: %s", err);
+    CHECK (strcmp (back.images [0].status, "queued") == 0, "the browser task is still queued, got %s",
+           back.images [0].status);
+    snprintf (back.rid, sizeof back.rid, "%s", made.rid);
+    back.state_epoch = made.state_epoch;
+    back.state_seq = made.state_seq;
+    back.signed_ms = made.signed_ms;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    REQUIRE (proto_render_encode (&back, &sb) == 0, "encode the read back");
+    CHECK (sb.size == zframe_size (raw) && memcmp (sb.data, zframe_data (raw), sb.size) == 0,
+           "the create's RENDER (%zu bytes) is the read back's encoding (%zu bytes)",
+           zframe_size (raw), sb.size);
+    CHECK (made.state_epoch != 0 && strcmp (made.rid, "made-1") == 0,
+           "the made answer carries the stream's epoch and the rid");
+    msgpack_sbuffer_destroy (&sb);
+    proto_render_free (&back);
+    zframe_destroy (&raw);
+
+    /* the same key again: the stored 202 body, not a second render */
+    proto_render_t again;
+    s_create_keyed ("made-2", "key-made-1", &raw, &again);
+    CHECK (strcmp (again.status, "REPLAY") == 0, "a replayed key answers REPLAY, got %s", again.status);
+    proto_body_t rep;
+    memset (&rep, 0, sizeof rep);
+    if (strcmp (again.status, "REPLAY") == 0) {
+        REQUIRE (proto_body_decode ((const char *) zframe_data (raw), zframe_size (raw), &rep, err) == 0,
+                 "REPLAY decodes: %s", err);
+        char *accepted = render_json_accepted (made.id, NULL);
+        CHECK (rep.status == 202 && strcmp (rep.id, made.id) == 0 && accepted && rep.body
+               && strcmp (rep.body, accepted) == 0,
+               "the replay is the first create's 202 body, got %d %s", (int) rep.status, rep.id);
+        free (accepted);
+        proto_body_free (&rep);
+    }
+    proto_render_free (&again);
+    proto_render_free (&made);
+    zframe_destroy (&raw);
+}
+
 int
 main (void)
 {
@@ -804,6 +908,7 @@ main (void)
     check_case ("admin_secret", test_admin_secret);
     check_case ("account_key_only", test_account_key_only);
     check_case ("state_stream", test_state_stream);
+    check_case ("create_answer_is_the_read", test_create_answer_is_the_read);
 
     zsock_destroy (&s_sub);
     zsock_destroy (&s_r1);

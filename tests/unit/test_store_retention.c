@@ -42,7 +42,7 @@ s_create (job_store_t *store, const char *account, int n, char sha [65], char ri
                                   .nblobs = 1, .blobs = &blob };
     char err [256] = "";
     REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
-    REQUIRE (job_store_render_create (store, account, &req, util_now_ms (), rid, err) == 0,
+    REQUIRE (job_store_render_create (store, account, &req, util_now_ms (), rid, NULL, err) == 0,
              "render_create: %s", err);
     REQUIRE (job_store_commit (store, err) == 0, "commit: %s", err);
 }
@@ -100,7 +100,7 @@ s_cached_bytes (job_store_t *store)
     CHECK (job_store_render_cache_hits (store, acct, &req, &hits, err) == 0 && hits == 0,
            "nothing is cached yet: %lld %s", (long long) hits, err);
     char first [PROTO_ID_MAX], second [PROTO_ID_MAX], settled [PROTO_ID_MAX];
-    REQUIRE (job_store_render_create (store, acct, &req, now, first, err) == 0, "create: %s", err);
+    REQUIRE (job_store_render_create (store, acct, &req, now, first, NULL, err) == 0, "create: %s", err);
     proto_task_t task;
     memset (&task, 0, sizeof task);
     REQUIRE (job_store_task_lease_next (store, "r1", now, 60000, &task, err) == 1, "lease: %s", err);
@@ -120,7 +120,7 @@ s_cached_bytes (job_store_t *store)
     CHECK (job_store_render_cache_hits (store, k2.account_id, &req, &hits, err) == 0 && hits == 0,
            "never another account's: %lld", (long long) hits);
     req.no_cache = false;
-    REQUIRE (job_store_render_create (store, acct, &req, now, second, err) == 0, "create again: %s", err);
+    REQUIRE (job_store_render_create (store, acct, &req, now, second, NULL, err) == 0, "create again: %s", err);
     REQUIRE (job_store_render_next_settled (store, settled, err) == 1 && strcmp (settled, second) == 0,
              "served from the cache, settled at once");
     REQUIRE (job_store_render_complete (store, second, now, err) == 0, "complete: %s", err);
@@ -335,7 +335,7 @@ main (void)
     proto_create_render_t bgreq = { .metadata_json = "{}", .ntasks = 1, .tasks = &bgt };
     REQUIRE (job_store_begin (store, err) == 0, "begin");
     REQUIRE (job_store_upload_put (store, &bgf, "image/png", err) == 0, "background upload: %s", err);
-    REQUIRE (job_store_render_create (store, acct, &bgreq, now, bg_rid, err) == 0,
+    REQUIRE (job_store_render_create (store, acct, &bgreq, now, bg_rid, NULL, err) == 0,
              "a render with a background file: %s", err);
     CHECK (job_store_upload_sweep (store, now + 1000, 10, err) == 1, "the background's file expires");
     collected [0] = 0;
