@@ -80,7 +80,7 @@ s_render (job_store_t *store, const char *account, int ntasks, char id [PROTO_ID
     req.no_cache = true;
     req.ntasks = ntasks;
     req.tasks = tasks;
-    int rc = job_store_render_create (store, account, &req, util_now_ms (), id, err);
+    int rc = job_store_render_create (store, account, &req, util_now_ms (), id, NULL, err);
     free (tasks);
     return rc;
 }
