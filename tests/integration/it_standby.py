@@ -64,6 +64,10 @@ killed_at = time.time()
 
 
 def served():
+    # until B holds the lease the gateway may still answer from its render
+    # state (its read lease of A's stream): B's own word is the sign
+    if "taking over" not in stack.log_text("scheduler_b"):
+        return None
     status, _, r = stack.json("GET", "/v1/renders/" + rid, auth=paying)
     return r if status == 200 else None
 
