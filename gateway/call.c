@@ -290,29 +290,37 @@ call_get_render (call_t *c, const char *id, proto_render_t *r, api_error_t *e)
     return call_get_render_as (c, id, NULL, NULL, r, e);
 }
 
-/* The fence's question: a PING, whose PONG says where the stream stands. */
+/* One round trip of a proto_simple_t message: ask (its rid set here) as
+   cmd, the reply decoded into answer when it is an `expect`. 0 answered;
+   -1 no reply, another command or a reply that does not decode. */
 static int
-s_ask_fence (void *arg, int64_t *epoch, int64_t *seq)
+s_simple_call (const gateway_t *gw, int cmd, proto_simple_t *ask, int expect, proto_simple_t *answer)
 {
-    const gateway_t *gw = arg;
-    proto_simple_t ping;
-    memset (&ping, 0, sizeof ping);
-    proto_id_new ("rid_", ping.rid, sizeof ping.rid);
+    proto_id_new ("rid_", ask->rid, sizeof ask->rid);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     zframe_t *reply = NULL;
     int got = 0;
-    int rc = proto_simple_encode (&ping, &sb) ? -1
-           : api_pool_call (gw->pool, PROTO_PING, &sb, ping.rid, &got, &reply);
+    int rc = proto_simple_encode (ask, &sb) ? -1
+           : api_pool_call (gw->pool, cmd, &sb, ask->rid, &got, &reply);
     msgpack_sbuffer_destroy (&sb);
-    proto_simple_t pong;
-    memset (&pong, 0, sizeof pong);
+    memset (answer, 0, sizeof *answer);
     char err [PROTO_ERR_MAX];
-    if (rc == 0 && (got != PROTO_PONG
+    if (rc == 0 && (got != expect
                     || proto_simple_decode ((const char *) zframe_data (reply), zframe_size (reply),
-                                            &pong, err)))
+                                            answer, err)))
         rc = -1;
     zframe_destroy (&reply);
+    return rc;
+}
+
+/* The fence's question: a PING, whose PONG says where the stream stands. */
+static int
+s_ask_fence (void *arg, int64_t *epoch, int64_t *seq)
+{
+    proto_simple_t ping, pong;
+    memset (&ping, 0, sizeof ping);
+    int rc = s_simple_call (arg, PROTO_PING, &ping, PROTO_PONG, &pong);
     *epoch = pong.state_epoch;
     *seq = pong.state_seq;
     return rc;
@@ -321,28 +329,12 @@ s_ask_fence (void *arg, int64_t *epoch, int64_t *seq)
 int
 call_state_ack (void *arg, const char *holder, int64_t epoch, int64_t seq, int32_t *lease_ms)
 {
-    const gateway_t *gw = arg;
-    proto_simple_t ack;
+    proto_simple_t ack, grant;
     memset (&ack, 0, sizeof ack);
-    proto_id_new ("rid_", ack.rid, sizeof ack.rid);
     snprintf (ack.holder, sizeof ack.holder, "%s", holder);
     ack.state_epoch = epoch;
     ack.state_seq = seq;
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init (&sb);
-    zframe_t *reply = NULL;
-    int got = 0;
-    int rc = proto_simple_encode (&ack, &sb) ? -1
-           : api_pool_call (gw->pool, PROTO_STATE_ACK, &sb, ack.rid, &got, &reply);
-    msgpack_sbuffer_destroy (&sb);
-    proto_simple_t grant;
-    memset (&grant, 0, sizeof grant);
-    char err [PROTO_ERR_MAX];
-    if (rc == 0 && (got != PROTO_LEASE
-                    || proto_simple_decode ((const char *) zframe_data (reply), zframe_size (reply),
-                                            &grant, err)))
-        rc = -1;
-    zframe_destroy (&reply);
+    int rc = s_simple_call (arg, PROTO_STATE_ACK, &ack, PROTO_LEASE, &grant);
     *lease_ms = rc == 0 && grant.state_epoch == epoch ? grant.lease_ms : 0;
     return rc;
 }
