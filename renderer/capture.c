@@ -14,6 +14,7 @@
 #include "encode.h"
 #include "fetch.h"
 #include "image_source.h"
+#include "log.h"
 #include "presets.h"
 #include "resample.h"
 #include "text_layout.h"
@@ -309,7 +310,9 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
     uint8_t *png = NULL;
     size_t png_len = 0;
     bool truncated = false;
+    int64_t t0 = util_mono_ms ();
     int rc = s_probe (spec, url.canonical, opts, &probe, &page, why);
+    int64_t t_probe = util_mono_ms (), t_page = t_probe;
     bool pdf = strcmp (spec->format, "pdf") == 0;
     if (rc == 0 && pdf)
         page = true;               /* an image URL is printed as the browser shows it */
@@ -328,6 +331,7 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
             rc = capture_error (why, "capture_failed", true, "this renderer has no browser%s", "");
         else
             rc = capture_page_shot (spec, url.canonical, opts, NULL, &png, &png_len, &truncated, why);
+        t_page = util_mono_ms ();
     }
     if (rc == 0 && pdf) {          /* not framed; its size is the paper's in CSS px; no findings */
         const capture_pdf_t *o = &spec->pdf;
@@ -355,6 +359,14 @@ s_run (const capture_spec_t *spec, const capture_opts_t *opts, proto_result_t *r
     }
     free (png);
     fetch_result_free (&probe);
+    /* where the time went, beside the browser's own steps ("page captured") */
+    char ms [3][24];
+    int64_t t_end = util_mono_ms ();
+    snprintf (ms [0], sizeof ms [0], "%lld", (long long) (t_probe - t0));
+    snprintf (ms [1], sizeof ms [1], "%lld", (long long) (t_page - t_probe));
+    snprintf (ms [2], sizeof ms [2], "%lld", (long long) (t_end - t_page));
+    log_info ("capture done", "ok", rc == 0 ? "1" : "0", "page", page ? "1" : "0", "probe_ms", ms [0],
+              "browser_ms", ms [1], "frame_ms", ms [2], NULL);
     return rc;
 }
 

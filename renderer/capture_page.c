@@ -782,6 +782,9 @@ capture_page_shot (const capture_spec_t *spec, const char *url, const capture_op
                                                : s_shot (b, spec, out, out_len, truncated, why);
     at [S_AT_SHOT] = rc == 0 ? util_mono_ms () : 0;
     cdp_job_close (b, false);      /* disposed meanwhile; its answer is read by cdp_pump */
+    /* the next job's context, begun once this page is shot: made while the
+       image is framed and encoded, not beside this page's own load */
+    cdp_prepare_next (b, opts);
     /* where the time went, ms per step ("-": not reached) */
     static const char *names [S_AT_N] = { "", "open_ms", "setup_ms", "navigate_ms", "load_ms", "options_ms",
                                           "shot_ms" };

@@ -37,7 +37,9 @@ void capture_safe_area (const capture_spec_t *spec, int *top, int *bottom);
    cut at a cap; never for a PDF), or -1 with why. cancel (NULL: none),
    set by another thread, stops the capture wherever it waits on the
    browser (the load included) within CDP_CANCEL_POLL_MS: -1 with why code
-   "canceled", not retryable; the browser stays warm for the next job. */
+   "canceled", not retryable; the browser stays warm for the next job.
+   Once the page is shot (or failed), the next job's context is begun
+   (cdp_prepare_next), so it is made while the caller frames and encodes. */
 int capture_page_shot (const capture_spec_t *spec, const char *url, const capture_opts_t *opts,
                        const atomic_bool *cancel, uint8_t **out, size_t *out_len, bool *truncated,
                        render_error_t *why);

@@ -58,7 +58,7 @@ cdp_stop (cdp_t *b)
     egress_stop (&b->egress);
     b->prepared = false;
     b->dispose_id = 0;
-    b->prep_step = b->prep_id = 0;
+    b->prep_step = b->prep_id = b->prep_first = 0;
     b->context [0] = b->target [0] = b->session [0] = '\0';
     b->next_context [0] = b->next_target [0] = b->next_session [0] = '\0';
     if (b->profile [0])
@@ -249,8 +249,7 @@ s_on_paused (cdp_t *b, json_t *params)
 /* ---- the next job's context, made ahead --------------------------------------- */
 
 /* The steps of a preparation, each sent when the one before is answered. */
-enum { S_PREP_NONE, S_PREP_CONTEXT, S_PREP_TARGET, S_PREP_ATTACH, S_PREP_PAGE, S_PREP_LIFECYCLE,
-       S_PREP_NETWORK, S_PREP_READY };
+enum { S_PREP_NONE, S_PREP_CONTEXT, S_PREP_TARGET, S_PREP_ATTACH, S_PREP_ENABLE, S_PREP_READY };
 #define S_PREP_MS 20000            /* a preparation not ready by then: the browser misbehaves */
 
 /* A preparation that cannot go on: the browser misbehaved (an error
@@ -261,7 +260,7 @@ s_prep_lost (cdp_t *b, const char *reason)
 {
     log_warn ("the next capture's browser context was lost", "reason", reason, NULL);
     b->prep_step = S_PREP_NONE;
-    b->prep_id = 0;
+    b->prep_id = b->prep_first = 0;
     b->broken = true;
 }
 
@@ -310,7 +309,6 @@ s_prep_reply (cdp_t *b, json_t *msg)
     }
     const char *method = NULL, *id = NULL;
     json_t *p = NULL;
-    const char *on = NULL;         /* the next page's session, or the browser's */
     switch (b->prep_step) {
         case S_PREP_CONTEXT:
             id = json_string_value (json_object_get (res, "browserContextId"));
@@ -328,14 +326,6 @@ s_prep_reply (cdp_t *b, json_t *msg)
         case S_PREP_ATTACH:
             id = json_string_value (json_object_get (res, "sessionId"));
             snprintf (b->next_session, sizeof b->next_session, "%s", id ? id : "");
-            /* the page's events: load, lifecycle (network idle), requests */
-            method = "Page.enable", p = json_object (), on = b->next_session;
-            break;
-        case S_PREP_PAGE:
-            method = "Page.setLifecycleEventsEnabled", p = json_pack ("{s:b}", "enabled", 1), on = b->next_session;
-            break;
-        case S_PREP_LIFECYCLE:
-            method = "Network.enable", p = json_object (), on = b->next_session;
             break;
         default:
             break;
@@ -345,15 +335,38 @@ s_prep_reply (cdp_t *b, json_t *msg)
         s_prep_lost (b, "no id in the answer");
         return;
     }
-    b->prep_id = 0;
-    if (!method) {                 /* Network.enable answered */
+    b->prep_id = b->prep_first = 0;
+    if (b->prep_step == S_PREP_ATTACH) {
+        /* the page's events (load, lifecycle: network idle, requests), the
+           three sent at once: the page answers them in order, so the last
+           answer is the step's (an error in an earlier one is lost, s_wait) */
+        int first = 0, mid = 0, last = 0;
+        json_t *lifecycle = json_pack ("{s:b}", "enabled", 1), *none = json_object (), *none2 = json_object ();
+        int rc = lifecycle && none && none2 ? 0 : -1;
+        if (rc == 0)
+            rc = s_send_on (b, "Page.enable", none, b->next_session, &first);
+        if (rc == 0)
+            rc = s_send_on (b, "Page.setLifecycleEventsEnabled", lifecycle, b->next_session, &mid);
+        if (rc == 0)
+            rc = s_send_on (b, "Network.enable", none2, b->next_session, &last);
+        json_decref (lifecycle), json_decref (none), json_decref (none2);
+        if (rc) {
+            b->broken = true;
+            b->prep_step = S_PREP_NONE;
+            return;
+        }
+        b->prep_first = first, b->prep_id = last;
+        b->prep_step = S_PREP_ENABLE;
+        return;
+    }
+    if (!method) {                 /* the last of S_PREP_ENABLE answered */
         b->prep_step = S_PREP_READY;
         char ms [24];
         snprintf (ms, sizeof ms, "%lld", (long long) (util_mono_ms () - b->prep_started_ms));
         log_info ("next browser context ready", "context", b->next_context, "ms", ms, NULL);
         return;
     }
-    int rc = p ? s_send_on (b, method, p, on, &b->prep_id) : -1;
+    int rc = p ? s_send_on (b, method, p, NULL, &b->prep_id) : -1;
     json_decref (p);
     if (rc) {
         b->broken = true;
@@ -465,6 +478,11 @@ s_wait (cdp_t *b, int id, const bool *flag, bool (*done) (const cdp_t *), int64_
             else
             if (mid_n > 0 && mid_n == b->prep_id)
                 s_prep_reply (b, msg);
+            else
+            if (mid_n > 0 && b->prep_first > 0 && mid_n >= b->prep_first && mid_n < b->prep_id) {
+                if (json_object_get (msg, "error"))   /* one of a step's earlier commands */
+                    s_prep_lost (b, "an error answer");
+            }
             else
                 s_cdp_event (b, msg);
             json_decref (msg);
@@ -823,6 +841,14 @@ cdp_prepare (const capture_opts_t *opts, render_error_t *why)
     return 0;
 }
 
+void
+cdp_prepare_next (cdp_t *b, const capture_opts_t *opts)
+{
+    if (b->fd < 0 || b->broken || (opts->browser_jobs_max > 0 && b->jobs >= opts->browser_jobs_max))
+        return;                    /* a start is due: cdp_prepare, between tasks */
+    s_prep_begin (b, opts);
+}
+
 /* Something is under way on the pipe: a preparation's step, a disposal. */
 static bool
 s_settled (const cdp_t *b)
@@ -898,9 +924,6 @@ cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, 
     }
     else
         rc = s_context_open (b, opts, err, errsz);
-    /* the next job's, made while this one runs (none when a restart is due after it) */
-    if (rc == 0 && !(opts->browser_jobs_max > 0 && b->jobs >= opts->browser_jobs_max))
-        s_prep_begin (b, opts);
     return rc;
 }
 

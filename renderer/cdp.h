@@ -16,14 +16,17 @@
     opts->browser_jobs_max jobs, or over opts->browser_rss_max_mb.
 
     Off the job's path: the next job's context, relay and page (events on)
-    are made while the current job runs, so a job finds them ready and only
-    applies its own options. The steps (Target.createBrowserContext,
-    createTarget, attachToTarget, Page.enable, lifecycle events,
-    Network.enable) are sent one after the other as their answers arrive,
+    are begun once the current job's page is shot (capture_page_shot: made
+    while that image is framed and encoded, not beside the page's own load
+    and paint, which it would slow on a small machine), so a job finds them
+    ready, or nearly, and only applies its own options. The steps
+    (Target.createBrowserContext, createTarget, attachToTarget, then
+    Page.enable, lifecycle events and Network.enable sent at once) are sent
+    one after the other as their answers arrive,
     whoever reads the pipe: the job's own waits, or the slot's thread
     between tasks (cdp_pump, which a queued task interrupts). The slot's
     thread calls cdp_prepare when it starts and after each task it
-    answered: the browser starts with the renderer (the first one is the
+    answered, and cdp_prepare_next after each page it shot: the browser starts with the renderer (the first one is the
     sandbox probe's, cdp_spare_keep), a restart for jobs or memory happens
     between jobs, and a preparation begins when none is under way. A job
     that arrives before its context is ready waits only for what is left of
@@ -86,9 +89,10 @@ typedef struct {
     int64_t prep_waited_ms;        /* how long it waited for the rest of that context */
     int     dispose_id;            /* a Target.disposeBrowserContext sent, its answer not read */
     egress_t *old_egress;          /* the disposed context's relay, stopped once that is answered */
-    /* the next job's context, made ahead (cdp_prepare, cdp_job_open) */
+    /* the next job's context, made ahead (cdp_prepare; taken by cdp_job_open) */
     int     prep_step;             /* S_PREP_* in cdp.c: none, one step waiting, ready */
     int     prep_id;               /* the call of the step waiting for its answer */
+    int     prep_first;            /* 0, or the first of the step's calls sent at once (up to prep_id) */
     int64_t prep_started_ms, prep_deadline_ms;
     char    next_context [128];
     char    next_target [128];
@@ -128,6 +132,12 @@ void cdp_spare_keep (cdp_t *b);
    costs no start between tasks). 0 (also when there is nothing to do), or
    -1 with why; a job then makes its own context in cdp_job_open. */
 int cdp_prepare (const capture_opts_t *opts, render_error_t *why);
+
+/* Right after a job's page is shot, on its thread: the next job's context
+   begun (its steps go on as above) unless one is under way or a start of
+   the browser is due (broken, opts->browser_jobs_max): that start is
+   cdp_prepare's, between tasks, never on a job's path. */
+void cdp_prepare_next (cdp_t *b, const capture_opts_t *opts);
 
 /* Between tasks, on the slot's thread: reads this thread's browser's pipe
    and goes on with the preparation and the last disposal until nothing is

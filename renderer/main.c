@@ -8,7 +8,8 @@
     over an inproc PUSH/PULL pair; no worker touches the link.
 
     A capture slot's browser works between tasks too (capture_page.h): the
-    next job's context is made while a job runs, and what is left of it
+    next job's context is begun once a job's page is shot (made while its
+    image is framed and encoded), and what is left of it
     (and of the last job's disposal) while the slot waits. An idle slot then
     waits on its browser's pipe and on its eventfd, which the main thread
     writes when it queues a task, so a task never waits for that work to

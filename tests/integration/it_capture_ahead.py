@@ -1,16 +1,17 @@
-"""The next job's browser context is made while a job runs, so a capture
-slot takes its next task without first making one (the preparation is off
-the path between tasks). One renderer, one slot. Job A loads /held, which
-the page server answers only once the renderer logs "next browser context
-ready" after A started: the context of the next job is made while A's page
-is loading. Job B is posted once A started, so it reaches the slot only
-after A's answer. In the renderer's log: no context is made between A's
-answer and B's start; B runs in the context that was made during A
-(prepared, no wait for its preparation), a context other than A's; both
-pages are captured whole. Ordering and causality only: no timing is
-asserted."""
+"""The next job's browser context is made once a job's page is shot, so
+a capture slot takes its next task without first making one, and the
+making is never beside a page's own load. One renderer, one slot. Job A
+loads /held, which the page server answers only after 2 s: a context
+begun when A opened would be ready during that load. Job B is posted once
+A started, so it reaches the slot only after A's answer. In the
+renderer's log: no context is made while A's page loads; one is made
+after A's page was captured and before B's, and B runs in it (prepared),
+a context other than A's; both pages are captured whole. Ordering and
+causality only: no timing is asserted (B may wait for what is left of
+its context; how long is not checked)."""
 import json
 import threading
+import time
 from harness import Stack, check, wait_for
 from capture_pages import PageServer, need_chromium, decode_png, bbox, RED, BLUE
 
@@ -27,19 +28,8 @@ def log_events():
     return out
 
 
-def ready_after_start():
-    """True once a context is ready after the first task started."""
-    started = False
-    for e in log_events():
-        if e["msg"] == "task started":
-            started = True
-        elif started and e["msg"] == "next browser context ready":
-            return True
-    return False
-
-
 def hold():
-    wait_for(ready_after_start, 90, "the next context to be made while job A's page loads")
+    time.sleep(2)      # a slow page: what is made beside its load shows in the log
 
 
 pages.hold = hold
@@ -92,13 +82,12 @@ b_start = kinds.index("task started", a_start + 1)
 cap = [i for i, k in enumerate(kinds) if k == "captured"]
 check(len(cap) == 2 and a_start < cap[0] < a_done < b_start < cap[1],
       "A's page inside A's task, B's inside B's: %r" % seq)
-during_a = [seq[i][1] for i in range(a_start, a_done) if kinds[i] == "ready"]
-check(len(during_a) == 1, "one context should be made while job A runs: %r" % seq)
-check("ready" not in kinds[a_done:b_start],
-      "a context was made between job A's answer and job B's start: %r" % seq)
+check("ready" not in kinds[a_start:cap[0]],
+      "a context was made while job A's page loaded: %r" % seq)
+between = [seq[i][1] for i in range(cap[0], cap[1]) if kinds[i] == "ready"]
+check(len(between) == 1, "one context should be made after A's page was shot, before B's: %r" % seq)
 ctx_a, ctx_b = seq[cap[0]][1], seq[cap[1]][1]
-check(ctx_b == during_a[0] and ctx_b != ctx_a,
-      "job B should run in the context made during A (%s), not A's (%s): %s" % (during_a[0], ctx_a, ctx_b))
-check(seq[cap[1]][2] == "1" and seq[cap[1]][3] == "0",
-      "job B should find its context ready (prepared 1, no wait): %r" % (seq[cap[1]],))
+check(ctx_b == between[0] and ctx_b != ctx_a,
+      "job B should run in the context made after A's page (%s), not A's (%s): %s" % (between[0], ctx_a, ctx_b))
+check(seq[cap[1]][2] == "1", "job B should take the context made ahead (prepared 1): %r" % (seq[cap[1]],))
 print("it_capture_ahead: 1 passed, 0 failed")
