@@ -217,20 +217,8 @@ s_png_fast (const uint8_t *d, size_t len)
             }
             const uint8_t *p = row + 1;
             int *out = im->tpixels[y];
-            if (bpp == 3) {
-                /* four bytes read, byte-swapped, the fourth shifted out: R G B
-                   -> 0x00RRGGBB; the row's last pixel alone (no byte after it) */
-                uint32_t x = 0;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                for (; x + 1 < w; x++, p += 3) {
-                    uint32_t v;
-                    memcpy (&v, p, 4);
-                    out[x] = (int) (__builtin_bswap32 (v) >> 8);
-                }
-#endif
-                for (; x < w; x++, p += 3)
-                    out[x] = gdTrueColor (p[0], p[1], p[2]);
-            }
+            if (bpp == 3)
+                pixbuf_px_from_rgb (out, p, (int) w);
             else
                 for (uint32_t x = 0; x < w; x++, p += 4)
                     out[x] = gdTrueColorAlpha (p[0], p[1], p[2], gdAlphaMax - (p[3] >> 1));
