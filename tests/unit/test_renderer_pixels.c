@@ -225,7 +225,9 @@ test_resample (void)
     gdImageDestroy (checker);
 
     gdImagePtr noise = s_noise (61, 47, true);
-    static const int tests[][2] = { { 50, 40 }, { 20, 13 }, { 122, 94 }, { 61, 47 }, { 7, 100 } };
+    /* taps: 3 (one load a pixel), ~7 and ~17 (pairs of loads; 47 -> 5: over
+       8 pairs down the rows, the scalar loop), and enlargements */
+    static const int tests[][2] = { { 50, 40 }, { 20, 13 }, { 122, 94 }, { 61, 47 }, { 7, 100 }, { 12, 5 } };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         int tw = tests[i][0], th = tests[i][1];
         out = resample_image (noise, tw, th);
