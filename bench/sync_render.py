@@ -10,7 +10,11 @@ online CPUs, at most 4). Each renders --renders sync one-slide renders of the
 benchmark slide (1320x2868, the screenshot fetched from loopback, a new
 headline each time and "cache": false, so every render is drawn): wall from
 POST to the 200 with the image; after one warm-up render. Reported: the
-median wall of each and threads / one-thread against the target of <= 0.6.
+median wall of each and threads / one-thread against the target of <= 0.6;
+and, from the renderer's log ("task rendered", whole ms: the screenshot's
+fetch, draw, encode and RESULT encode), the median of the renderer's task
+time and of wall - task time per render (`*_outside_ms`: gateway, scheduler,
+bus and commit, the part the renderer's threads cannot shorten).
 
 usage: bench/sync_render.py [--runs 3] [--renders 15]
 """
@@ -25,7 +29,19 @@ import benchlib
 import harness
 
 
+def task_ms(stack):
+    """The renderer's "task rendered" times, in log order."""
+    out = []
+    for line in stack.log_text("renderer0").splitlines():
+        if line.startswith("{"):
+            e = json.loads(line)
+            if e.get("msg") == "task rendered":
+                out.append(float(e["ms"]))
+    return out
+
+
 def walls(shots, threads_env, renders, tag):
+    """Per render after the warm-up: (wall s, the renderer's task ms)."""
     stack = harness.Stack(renderers=1, webhooker=False, renderer_env=threads_env)
     try:
         out = []
@@ -40,7 +56,10 @@ def walls(shots, threads_env, renders, tag):
                 sys.exit("sync render answered %d: %r" % (status, r))
             if i:                                   # the first one warms the stack
                 out.append(wall)
-        return out
+        tasks = task_ms(stack)[1:]
+        if len(tasks) != len(out):
+            sys.exit("the renderer logged %d renders for %d" % (len(tasks), len(out)))
+        return list(zip(out, tasks))
     finally:
         stack.close()
 
@@ -61,11 +80,15 @@ def main():
                 order.reverse()
             r = {}
             for name, env in order:
-                w = walls(shots, env, args.renders, "%s%d" % (name, run))
+                got = walls(shots, env, args.renders, "%s%d" % (name, run))
+                w = [g[0] for g in got]
                 r[name + "_ms"] = round(1000 * benchlib.median(w), 1)
                 r[name + "_p90_ms"] = round(1000 * benchlib.percentile(w, 0.9), 1)
+                r[name + "_task_ms"] = round(benchlib.median([g[1] for g in got]), 1)
+                r[name + "_outside_ms"] = round(benchlib.median([1000 * g[0] - g[1] for g in got]), 1)
             r["threads_over_one_thread"] = round(r["threads_ms"] / r["one_thread_ms"], 3)
             r["cpus"] = os.cpu_count()
+            r["loadavg_1m"] = round(os.getloadavg()[0], 2)
             runs.append(r)
             print(json.dumps(r), file=sys.stderr)
     finally:

@@ -25,12 +25,33 @@ s_paeth (int a, int b, int c)
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
+/* A pixel of B (3 or 4, a constant after inlining) bytes in 16-bit lanes.
+   A fixed-size copy compiles to one load; a copy of a variable size was a
+   call (rep movsb) per pixel, most of the Paeth rows' time. */
 static inline __m128i
-s_load_px (const uint8_t *p, size_t bpp)
+s_load_px (const uint8_t *p, size_t B)
 {
     uint32_t v = 0;
-    memcpy (&v, p, bpp);
+    if (B == 4)
+        memcpy (&v, p, 4);
+    else {
+        uint16_t lo;
+        memcpy (&lo, p, 2);
+        v = lo | (uint32_t) p[2] << 16;
+    }
     return _mm_unpacklo_epi8 (_mm_cvtsi32_si128 ((int) v), _mm_setzero_si128 ());
+}
+
+static inline void
+s_store_px (uint8_t *p, uint32_t v, size_t B)
+{
+    if (B == 4)
+        memcpy (p, &v, 4);
+    else {
+        uint16_t lo = (uint16_t) v;
+        memcpy (p, &lo, 2);
+        p[2] = (uint8_t) (v >> 16);
+    }
 }
 
 static inline __m128i
@@ -39,15 +60,15 @@ s_abs16 (__m128i x)
     return _mm_max_epi16 (x, _mm_sub_epi16 (_mm_setzero_si128 (), x));
 }
 
-/* Paeth for 3- or 4-byte pixels, a pixel's bytes at once in 16-bit lanes
-   (the rows depend on the pixel to the left, so pixels go one by one):
+/* Paeth for B-byte pixels (B 3 or 4), a pixel's bytes at once in 16-bit
+   lanes (the rows depend on the pixel to the left, so pixels go one by one):
    the same bytes as the scalar loop, ties to a, then b, then c. */
-static void
-s_unpaeth (uint8_t *restrict row, const uint8_t *restrict prev, size_t n, size_t bpp)
+static inline __attribute__ ((always_inline)) void
+s_unpaeth_px (uint8_t *restrict row, const uint8_t *restrict prev, size_t n, size_t B)
 {
     __m128i a = _mm_setzero_si128 (), c = a;
-    for (size_t i = 0; i + bpp <= n; i += bpp) {
-        __m128i b = s_load_px (prev + i, bpp), x = s_load_px (row + i, bpp);
+    for (size_t i = 0; i + B <= n; i += B) {
+        __m128i b = s_load_px (prev + i, B), x = s_load_px (row + i, B);
         __m128i pa = _mm_sub_epi16 (b, c), pb = _mm_sub_epi16 (a, c);
         __m128i pc = s_abs16 (_mm_add_epi16 (pa, pb));
         pa = s_abs16 (pa), pb = s_abs16 (pb);
@@ -56,11 +77,19 @@ s_unpaeth (uint8_t *restrict row, const uint8_t *restrict prev, size_t n, size_t
         __m128i bc = _mm_or_si128 (_mm_and_si128 (is_b, b), _mm_andnot_si128 (is_b, c));
         __m128i near = _mm_or_si128 (_mm_and_si128 (is_a, a), _mm_andnot_si128 (is_a, bc));
         __m128i d = _mm_and_si128 (_mm_add_epi16 (x, near), _mm_set1_epi16 (0xFF));
-        uint32_t v = (uint32_t) _mm_cvtsi128_si32 (_mm_packus_epi16 (d, d));
-        memcpy (row + i, &v, bpp);
+        s_store_px (row + i, (uint32_t) _mm_cvtsi128_si32 (_mm_packus_epi16 (d, d)), B);
         a = d;
         c = b;
     }
+}
+
+static void
+s_unpaeth (uint8_t *restrict row, const uint8_t *restrict prev, size_t n, size_t bpp)
+{
+    if (bpp == 3)
+        s_unpaeth_px (row, prev, n, 3);
+    else
+        s_unpaeth_px (row, prev, n, 4);
 }
 #endif
 
@@ -188,20 +217,8 @@ s_png_fast (const uint8_t *d, size_t len)
             }
             const uint8_t *p = row + 1;
             int *out = im->tpixels[y];
-            if (bpp == 3) {
-                /* four bytes read, byte-swapped, the fourth shifted out: R G B
-                   -> 0x00RRGGBB; the row's last pixel alone (no byte after it) */
-                uint32_t x = 0;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                for (; x + 1 < w; x++, p += 3) {
-                    uint32_t v;
-                    memcpy (&v, p, 4);
-                    out[x] = (int) (__builtin_bswap32 (v) >> 8);
-                }
-#endif
-                for (; x < w; x++, p += 3)
-                    out[x] = gdTrueColor (p[0], p[1], p[2]);
-            }
+            if (bpp == 3)
+                pixbuf_px_from_rgb (out, p, (int) w);
             else
                 for (uint32_t x = 0; x < w; x++, p += 4)
                     out[x] = gdTrueColorAlpha (p[0], p[1], p[2], gdAlphaMax - (p[3] >> 1));

@@ -125,22 +125,7 @@ s_filter_rows (gdImagePtr im, int y0, int y1, size_t n, uint8_t *raw, uint8_t *r
     uint8_t *cur = rgb, *prev = rgb + n;
     memset (prev, 0, n);
     for (int y = y0 > 0 ? y0 - 1 : y0; y < y1; y++) {
-        const int *src = im->tpixels[y];
-        int x = 0;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        /* 0x..RRGGBB byte-swapped after a shift is R G B 0 in memory: four
-           bytes a store, the fourth overwritten by the next pixel; the
-           row's last pixel alone (no byte after it) */
-        for (; x + 1 < w; x++) {
-            uint32_t v = __builtin_bswap32 ((uint32_t) src[x] << 8);
-            memcpy (cur + 3 * x, &v, 4);
-        }
-#endif
-        for (; x < w; x++) {
-            cur[3 * x]     = (uint8_t) (src[x] >> 16);
-            cur[3 * x + 1] = (uint8_t) (src[x] >> 8);
-            cur[3 * x + 2] = (uint8_t) src[x];
-        }
+        pixbuf_rgb_from_px (cur, im->tpixels[y], w);
         if (y >= y0) {
             uint32_t cost[S_NFILTERS];
             s_costs (cur, prev, n, cost);

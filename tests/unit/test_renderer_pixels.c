@@ -18,11 +18,15 @@
       truncation and random bytes are refused (0), never read past;
     - image_source_decode's libdeflate fast path for PNGs gives libgd's
       pixels (RGB, RGBA, every filter), and leaves interlaced, palette,
-      truncated and corrupted files to libgd. */
+      truncated and corrupted files to libgd;
+    - pixbuf_rgb_from_px / pixbuf_px_from_rgb (SSSE3 shuffles where the CPU
+      has them) give the bytes of a per-pixel reference at every width 1..70,
+      alpha dropped, and write nothing past the row. */
 #include "check.h"
 #include "device_frame.h"
 #include "image_source.h"
 #include "par.h"
+#include "pixbuf.h"
 #include "png_write.h"
 #include "resample.h"
 
@@ -221,7 +225,9 @@ test_resample (void)
     gdImageDestroy (checker);
 
     gdImagePtr noise = s_noise (61, 47, true);
-    static const int tests[][2] = { { 50, 40 }, { 20, 13 }, { 122, 94 }, { 61, 47 }, { 7, 100 } };
+    /* taps: 3 (one load a pixel), ~7 and ~17 (pairs of loads; 47 -> 5: over
+       8 pairs down the rows, the scalar loop), and enlargements */
+    static const int tests[][2] = { { 50, 40 }, { 20, 13 }, { 122, 94 }, { 61, 47 }, { 7, 100 }, { 12, 5 } };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         int tw = tests[i][0], th = tests[i][1];
         out = resample_image (noise, tw, th);
@@ -694,6 +700,39 @@ test_png_decode (void)
     gdImageDestroy (pal);
 }
 
+/* ---- row conversions between libgd pixels and R G B bytes ---------------- */
+
+static void
+test_pixbuf_rows (void)
+{
+    enum { S_W = 70, S_GUARD = 16 };
+    int px[S_W], back[S_W + S_GUARD];
+    uint8_t rgb[3 * S_W + S_GUARD];
+    for (int w = 1; w <= S_W; w++) {
+        for (int x = 0; x < w; x++)
+            px[x] = (int) (s_rand () & 0x7FFFFFFF);         /* alpha bits set too: dropped */
+        memset (rgb, 0xA5, sizeof rgb);
+        pixbuf_rgb_from_px (rgb, px, w);
+        int bad = 0;
+        for (int x = 0; x < w; x++)
+            bad += rgb[3 * x] != ((px[x] >> 16) & 0xFF) || rgb[3 * x + 1] != ((px[x] >> 8) & 0xFF)
+                || rgb[3 * x + 2] != (px[x] & 0xFF);
+        for (size_t i = 3 * (size_t) w; i < sizeof rgb; i++)
+            bad += rgb[i] != 0xA5;
+        CHECK (bad == 0, "width %d: expected R G B of each pixel and nothing past the row, %d bytes wrong", w, bad);
+        for (int x = 0; x < S_W + S_GUARD; x++)
+            back[x] = -1;
+        pixbuf_px_from_rgb (back, rgb, w);
+        bad = 0;
+        for (int x = 0; x < w; x++)
+            bad += back[x] != gdTrueColor ((px[x] >> 16) & 0xFF, (px[x] >> 8) & 0xFF, px[x] & 0xFF);
+        for (int x = w; x < S_W + S_GUARD; x++)
+            bad += back[x] != -1;
+        CHECK (bad == 0, "width %d: expected opaque gdTrueColor pixels and nothing past the row, %d wrong", w, bad);
+    }
+    printf ("pixbuf rows: %s path checked\n", pixbuf_simd () ? "SSSE3" : "scalar");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -718,6 +757,7 @@ main (int argc, char **argv)
     test_deflate_join ();
     test_png_decode ();
     test_png_filters ();
+    test_pixbuf_rows ();
     if (check_failures) {
         fprintf (stderr, "%d check(s) failed\n", check_failures);
         return 1;
