@@ -136,7 +136,7 @@ job_store_auth (job_store_t *self, const char *key_sha256, char account_id [PROT
     account_id [0] = 0;
     if (!key_sha256 || strlen (key_sha256) != 64)
         return -1;
-    PGresult *res = pg_query (self, NULL,
+    PGresult *res = pg_query_kept (self, NULL, "api_keys",
         "SELECT account_id FROM api_keys WHERE hash = $1 AND revoked_at IS NULL", "s", key_sha256);
     if (!res)
         return -1;
@@ -255,7 +255,8 @@ job_store_credits_check (job_store_t *self, const char *account_id, int64_t imag
     /* on every create: the balance and the reservation only, never the ledger sum;
        a create's quota check reads the stored bytes next, sent in the same round trip */
     pg_query_ahead (self, PG_STORED_BYTES_OF_ACCOUNT, "s", account_id);
-    PGresult *res = pg_query (self, err, "SELECT credits FROM accounts WHERE id = $1", "s", account_id);
+    PGresult *res = pg_query_kept (self, err, "accounts", "SELECT credits FROM accounts WHERE id = $1",
+                                   "s", account_id);
     if (!res)
         return -1;
     if (PQntuples (res) != 1) {

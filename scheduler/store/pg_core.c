@@ -322,6 +322,67 @@ s_pipe_read (job_store_t *self, PGresult **wait, char *err)
     return -1;
 }
 
+/* Whether sql may change rows (or lock them): anything but a plain SELECT. */
+static bool
+s_may_write (const char *sql)
+{
+    return strncmp (sql, "SELECT ", 7) != 0 || strstr (sql, "UPDATE") || strstr (sql, "INSERT")
+        || strstr (sql, "DELETE");
+}
+
+/* Whether sql names one of the '|'-separated words of tags (each shorter
+   than 32 bytes). */
+static bool
+s_names (const char *sql, const char *tags)
+{
+    while (*tags) {
+        size_t n = strcspn (tags, "|");
+        char word [32];
+        assert (n > 0 && n < sizeof word);
+        memcpy (word, tags, n);
+        word [n] = '\0';
+        if (strstr (sql, word))
+            return true;
+        tags += n + (tags [n] == '|');
+    }
+    return false;
+}
+
+/* Drops the kept answers that sql may change (NULL: all of them). */
+static void
+s_kept_drop (job_store_t *self, const char *sql)
+{
+    if (self->nkept == 0 || (sql && !s_may_write (sql)))
+        return;
+    int k = 0;
+    for (int i = 0; i < self->nkept; i++) {
+        if (!sql || s_names (sql, self->kept [i].table))
+            PQclear (self->kept [i].res);
+        else
+            self->kept [k++] = self->kept [i];
+    }
+    self->nkept = k;
+}
+
+/* The index of the kept answer of sql with arguments of that hash, or -1. */
+static int
+s_kept_find (job_store_t *self, const char *sql, uint64_t hash)
+{
+    for (int i = 0; i < self->nkept; i++)
+        if (self->cache [self->kept [i].slot] == sql && self->kept [i].hash == hash)
+            return i;
+    return -1;
+}
+
+/* s_params_hash of fmt's arguments in ap. */
+static uint64_t
+s_args_hash (const char *fmt, va_list ap)
+{
+    s_params_t p;
+    s_params (&p, fmt, ap);
+    return s_params_hash (&p);
+}
+
 /* Sends sql with ap's arguments (and its prepare first when the
    connection lacks it) as an entry of kind. 0 / -1 (err filled). */
 static int
@@ -330,6 +391,7 @@ s_pipe_send (job_store_t *self, char kind, const char *sql, const char *fmt, va_
     int slot = s_slot (self, sql);
     if (slot < 0)
         return pg_fail (self, NULL, err);
+    s_kept_drop (self, sql);
     /* room for this statement, its prepare, and a sync after a failure */
     if (self->npend + 2 > PG_PIPELINE_MAX && s_pipe_read (self, NULL, NULL) != 0
     &&  self->pipe_failed) {
@@ -375,9 +437,14 @@ pg_query_ahead (job_store_t *self, const char *sql, const char *fmt, ...)
 {
     if (!self->in_pass || self->pipe_failed)
         return;
+    va_list ap;
+    va_start (ap, fmt);
+    uint64_t hash = s_args_hash (fmt, ap);
+    va_end (ap);
+    if (s_kept_find (self, sql, hash) >= 0)
+        return;                        /* its pg_query_kept will not ask the server */
     if (self->nahead >= PG_AHEAD_MAX)
         s_ahead_clear (self);          /* never taken (the reader stopped early) */
-    va_list ap;
     va_start (ap, fmt);
     char ignored [STORE_ERR_MAX];
     s_pipe_send (self, S_PEND_AHEAD, sql, fmt, ap, ignored);   /* a failure shows at the read */
@@ -418,6 +485,7 @@ s_ahead_take (job_store_t *self, const char *sql, const char *fmt, va_list ap)
 static int
 s_pipe_command (job_store_t *self, char kind, const char *sql, char *err)
 {
+    s_kept_drop (self, NULL);          /* a savepoint's rollback undoes what was read */
     if (!PQsendQueryParams (self->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
         return pg_fail (self, NULL, err);
     s_pend (self, kind, 0);
@@ -473,6 +541,73 @@ pg_query (job_store_t *self, char *err, const char *sql, const char *fmt, ...)
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         pg_fail (self, res, err);
         return NULL;
+    }
+    return res;
+}
+
+PGresult *
+pg_query_kept (job_store_t *self, char *err, const char *table, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    va_list again;
+    va_copy (again, ap);
+    uint64_t hash = s_args_hash (fmt, again);
+    va_end (again);
+    int k = self->in_pass && !self->pipe_failed ? s_kept_find (self, sql, hash) : -1;
+    if (k >= 0) {
+        va_end (ap);
+        PGresult *copy = PQcopyResult (self->kept [k].res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+        if (!copy)
+            pg_set_err (err, "out of memory");
+        return copy;
+    }
+    /* pg_query's path, with the arguments of ap */
+    PGresult *res = NULL;
+    if (self->in_pass) {
+        va_copy (again, ap);
+        res = s_ahead_take (self, sql, fmt, again);
+        va_end (again);
+        if (!res) {
+            res = s_pipe_wait (self, sql, fmt, ap, err);
+            if (res && PQresultStatus (res) != PGRES_TUPLES_OK) {
+                pg_fail (self, res, err);
+                res = NULL;
+            }
+        }
+    }
+    else {
+        PGresult *failed = NULL;
+        res = s_exec_v (self, sql, fmt, ap, &failed);
+        if (!res)
+            pg_fail (self, failed, err);
+        else
+        if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+            pg_fail (self, res, err);
+            res = NULL;
+        }
+    }
+    va_end (ap);
+    /* kept only when nothing since its send may have changed it: the read
+       was answered in order, and a write sent after it dropped nothing yet */
+    int slot = -1;
+    for (int i = 0; i < self->ncache && slot < 0; i++)
+        if (self->cache [i] == sql)
+            slot = i;
+    if (res && self->in_pass && !self->pipe_failed && slot >= 0) {
+        PGresult *copy = PQcopyResult (res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+        if (copy && self->nkept == PG_KEPT_MAX) {
+            PQclear (self->kept [0].res);          /* the oldest makes room */
+            self->nkept--;
+            memmove (&self->kept [0], &self->kept [1], (size_t) self->nkept * sizeof self->kept [0]);
+        }
+        if (copy) {
+            self->kept [self->nkept].slot = slot;
+            self->kept [self->nkept].hash = hash;
+            self->kept [self->nkept].table = table;
+            self->kept [self->nkept].res = copy;
+            self->nkept++;
+        }
     }
     return res;
 }
@@ -790,6 +925,7 @@ s_pass_end (job_store_t *self)
     if (PQpipelineStatus (self->conn) != PQ_PIPELINE_OFF)
         PQexitPipelineMode (self->conn);
     s_ahead_clear (self);
+    s_kept_drop (self, NULL);
     self->in_pass = false;
     self->sp_depth = 0;
     self->npend = 0;

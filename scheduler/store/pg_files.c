@@ -61,7 +61,7 @@ int
 job_store_storage_used (job_store_t *self, const char *account_id, int64_t *bytes, char *err)
 {
     assert (self && account_id && bytes);
-    PGresult *res = pg_query (self, err, PG_STORED_BYTES_OF_ACCOUNT, "s", account_id);
+    PGresult *res = pg_query_kept (self, err, "accounts", PG_STORED_BYTES_OF_ACCOUNT, "s", account_id);
     if (!res)
         return -1;
     if (PQntuples (res) == 0) {

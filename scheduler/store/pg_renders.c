@@ -44,6 +44,27 @@ s_render_insert (job_store_t *self, const char *id, const char *account_id, int6
         metadata);
 }
 
+/* Whether the account has an image of key the cache would serve (what
+   s_cache_serve looks for). Kept for the pass: a create of the same picture
+   later in it asks no round trip until an image succeeds or a blob is
+   stored (the statements that can make an answer "no" wrong; one that makes
+   "yes" wrong only costs the read back). 1 / 0 / -1. */
+static const char S_CACHE_HAS [] =
+    "SELECT EXISTS (SELECT 1 FROM tasks t JOIN renders r ON r.id = t.render_id"
+    " WHERE t.cache_key = $1 AND r.account_id = $2 AND t.state = 'succeeded'"
+    " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256))::int";
+
+static int
+s_cache_probe (job_store_t *self, const char *account_id, const char *key, char *err)
+{
+    PGresult *res = pg_query_kept (self, err, "'succeeded'|blobs", S_CACHE_HAS, "ss", key, account_id);
+    if (!res)
+        return -1;
+    int has = (int) pg_i64 (res, 0, 0);
+    PQclear (res);
+    return has;
+}
+
 int
 job_store_render_create (job_store_t *self, const char *account_id,
                          const proto_create_render_t *req, int64_t now_ms,
@@ -54,9 +75,16 @@ job_store_render_create (job_store_t *self, const char *account_id,
         pg_set_err (err, "cannot make a render id");
         return -1;
     }
+    if (made && store_made_init (made, render_id, account_id, req, now_ms)) {
+        pg_set_err (err, "out of memory");
+        return -1;
+    }
     if (s_render_insert (self, render_id, account_id, now_ms, (int64_t) req->ntasks, req->webhook_url,
                          req->metadata_json ? req->metadata_json : "{}", err))
         return -1;
+    /* made from what was written, unless the cache may have served an image:
+       then read back (the served images' rows) */
+    bool read_back = false;
     for (int32_t i = 0; i < req->ntasks; i++) {
         const proto_task_spec_t *t = &req->tasks [i];
         char task_id [PROTO_ID_MAX];
@@ -77,8 +105,12 @@ job_store_render_create (job_store_t *self, const char *account_id,
                     (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL,
                     t->bg_blob [0] ? t->bg_blob : NULL, keyed ? key : NULL, (int64_t) t->browser))
             return -1;
-        if (keyed && !req->no_cache && s_cache_serve (self, account_id, task_id, key, err))
+        if (made)
+            store_made_image (made, task_id, t);
+        int may_serve = !keyed || req->no_cache ? 0 : made ? s_cache_probe (self, account_id, key, err) : 1;
+        if (may_serve < 0 || (may_serve && s_cache_serve (self, account_id, task_id, key, err)))
             return -1;
+        read_back = read_back || may_serve;
     }
     int64_t inline_bytes = 0;
     for (int32_t i = 0; i < req->nblobs; i++) {
@@ -95,18 +127,20 @@ job_store_render_create (job_store_t *self, const char *account_id,
       || pg_run (self, err, "UPDATE accounts SET stored_bytes = stored_bytes + $1 WHERE id = $2", "is",
                  inline_bytes, account_id)))
         return -1;
+    if (!made)
+        return 0;
+    if (!read_back)
+        return pg_review_fill_new (self, now_ms, made);
     /* read back in the same transaction: the rows just written */
-    return made ? job_store_render_get (self, render_id, NULL, now_ms, made, err) : 0;
+    proto_render_free (made);
+    memset (made, 0, sizeof *made);
+    return job_store_render_get (self, render_id, NULL, now_ms, made, err);
 }
 
 int
 job_store_cache_has (job_store_t *self, const char *account_id, const char *key, char *err)
 {
-    PGresult *res = pg_query (self, err,
-        "SELECT EXISTS (SELECT 1 FROM tasks t JOIN renders r ON r.id = t.render_id"
-        " WHERE t.cache_key = $1 AND r.account_id = $2 AND t.state = 'succeeded'"
-        " AND t.sha256 IS NOT NULL AND EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = t.sha256))::int",
-        "ss", key, account_id);
+    PGresult *res = pg_query (self, err, S_CACHE_HAS, "ss", key, account_id);
     if (!res)
         return -1;
     int has = (int) pg_i64 (res, 0, 0);

@@ -12,6 +12,14 @@
 const char PG_REVIEW_OF_RENDER [] = "SELECT status, comment, by_name, decided_at, link_gen"
                                    " FROM reviews WHERE render_id = $1";
 
+/* The review link of r for generation gen, signed now. */
+static void
+s_review_sign (job_store_t *self, int64_t now_ms, int64_t gen, proto_render_t *r)
+{
+    r->review_exp = EASEL_SIGNED_EXP (now_ms, EASEL_REVIEW_URL_TTL_S);
+    job_store_review_sign (self, r->id, gen, r->review_exp, NULL, NULL, r->review_sig);
+}
+
 int
 pg_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err)
 {
@@ -28,8 +36,15 @@ pg_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err)
         gen = pg_i64 (res, 0, 4);
     }
     PQclear (res);
-    r->review_exp = EASEL_SIGNED_EXP (now_ms, EASEL_REVIEW_URL_TTL_S);
-    job_store_review_sign (self, r->id, gen, r->review_exp, NULL, NULL, r->review_sig);
+    s_review_sign (self, now_ms, gen, r);
+    return 0;
+}
+
+int
+pg_review_fill_new (job_store_t *self, int64_t now_ms, proto_render_t *r)
+{
+    snprintf (r->review_status, sizeof r->review_status, "pending");
+    s_review_sign (self, now_ms, 0, r);
     return 0;
 }
 

@@ -57,26 +57,6 @@ s_cache_serve (job_store_t *self, const char *account_id, const char *task_id, c
     return rc == SQLITE_DONE ? 0 : store_fail (self, err);
 }
 
-/* The render a create just wrote, as job_store_render_get reads it back:
-   the head and every task queued (s_cache_serve marks the ones it serves).
-   0 / -1 (out of memory; made is freed by the caller either way). */
-static int
-s_made_init (proto_render_t *made, const char *render_id, const char *account_id,
-             const proto_create_render_t *req, int64_t now_ms)
-{
-    snprintf (made->id, sizeof made->id, "%s", render_id);
-    snprintf (made->account_id, sizeof made->account_id, "%s", account_id);
-    snprintf (made->status, sizeof made->status, "processing");
-    made->created_at_ms = now_ms;
-    made->total = req->ntasks;
-    snprintf (made->webhook_status, sizeof made->webhook_status, "%s",
-              req->webhook_url ? "pending" : "none");
-    made->webhook_url = req->webhook_url ? strdup (req->webhook_url) : NULL;
-    made->metadata_json = strdup (req->metadata_json ? req->metadata_json : "{}");
-    made->images = calloc (req->ntasks > 0 ? (size_t) req->ntasks : 1, sizeof *made->images);
-    return (req->webhook_url && !made->webhook_url) || !made->metadata_json || !made->images ? -1 : 0;
-}
-
 int
 job_store_render_create (job_store_t *self, const char *account_id,
                          const proto_create_render_t *req, int64_t now_ms,
@@ -87,7 +67,7 @@ job_store_render_create (job_store_t *self, const char *account_id,
         store_set_err (err, "cannot make a render id");
         return -1;
     }
-    if (made && s_made_init (made, render_id, account_id, req, now_ms)) {
+    if (made && store_made_init (made, render_id, account_id, req, now_ms)) {
         store_set_err (err, "out of memory");
         return -1;
     }
@@ -118,17 +98,7 @@ job_store_render_create (job_store_t *self, const char *account_id,
                        (const void *) t->spec, t->spec_len, t->blob [0] ? t->blob : NULL,
                        t->bg_blob [0] ? t->bg_blob : NULL, keyed ? key : NULL, (int64_t) t->browser))
             return -1;
-        proto_image_t *img = made ? &made->images [made->nimages++] : NULL;
-        if (img) {
-            snprintf (img->id, sizeof img->id, "%s", task_id);
-            snprintf (img->status, sizeof img->status, "queued");
-            img->slide = t->slide;
-            snprintf (img->locale, sizeof img->locale, "%s", t->locale);
-            snprintf (img->preset, sizeof img->preset, "%s", t->preset);
-            img->width = t->width;
-            img->height = t->height;
-            snprintf (img->format, sizeof img->format, "%s", t->format);
-        }
+        proto_image_t *img = made ? store_made_image (made, task_id, t) : NULL;
         if (keyed && !req->no_cache && s_cache_serve (self, account_id, task_id, key, now_ms, img, err))
             return -1;
         if (img && img->cached) {

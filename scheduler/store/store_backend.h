@@ -44,4 +44,13 @@ const char *store_backend_name (job_store_t *self);
    URL (not named by content) or the spec does not decode. */
 bool store_cache_key (const proto_task_spec_t *t, char key [65]);
 
+/* store_keys.c: the render a create just wrote, as job_store_render_get
+   reads it back, without reading it: store_made_init the head (made zeroed
+   by the caller, room for every task; 0, or -1 out of memory, made then
+   freed by the caller), store_made_image each task queued, in order (the
+   image, for the backend to mark one the image cache served). */
+int store_made_init (proto_render_t *made, const char *render_id, const char *account_id,
+                     const proto_create_render_t *req, int64_t now_ms);
+proto_image_t *store_made_image (proto_render_t *made, const char *task_id, const proto_task_spec_t *t);
+
 #endif

@@ -1,6 +1,6 @@
 /*  store_keys.c: what every store backend shares and no database holds:
-    signed file URLs, signed review links (job_store.h) and the image cache
-    key. Backend-neutral: it needs only the handle's URL secret
+    signed file URLs, signed review links (job_store.h), the image cache
+    key, and the render a create made as its read back would give it. Backend-neutral: it needs only the handle's URL secret
     (store_url_secret, store_backend.h) and the backend's job_store_review_gen.
     Thread: the handle's. Memory: nothing allocated. */
 
@@ -9,7 +9,42 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* ---- the render a create made ---------------------------------------------- */
+
+int
+store_made_init (proto_render_t *made, const char *render_id, const char *account_id,
+                 const proto_create_render_t *req, int64_t now_ms)
+{
+    snprintf (made->id, sizeof made->id, "%s", render_id);
+    snprintf (made->account_id, sizeof made->account_id, "%s", account_id);
+    snprintf (made->status, sizeof made->status, "processing");
+    made->created_at_ms = now_ms;
+    made->total = req->ntasks;
+    snprintf (made->webhook_status, sizeof made->webhook_status, "%s",
+              req->webhook_url ? "pending" : "none");
+    made->webhook_url = req->webhook_url ? strdup (req->webhook_url) : NULL;
+    made->metadata_json = strdup (req->metadata_json ? req->metadata_json : "{}");
+    made->images = calloc (req->ntasks > 0 ? (size_t) req->ntasks : 1, sizeof *made->images);
+    return (req->webhook_url && !made->webhook_url) || !made->metadata_json || !made->images ? -1 : 0;
+}
+
+proto_image_t *
+store_made_image (proto_render_t *made, const char *task_id, const proto_task_spec_t *t)
+{
+    proto_image_t *img = &made->images [made->nimages++];
+    snprintf (img->id, sizeof img->id, "%s", task_id);
+    snprintf (img->status, sizeof img->status, "queued");
+    img->slide = t->slide;
+    snprintf (img->locale, sizeof img->locale, "%s", t->locale);
+    snprintf (img->preset, sizeof img->preset, "%s", t->preset);
+    img->width = t->width;
+    img->height = t->height;
+    snprintf (img->format, sizeof img->format, "%s", t->format);
+    return img;
+}
 
 /* ---- the image cache key --------------------------------------------------- */
 

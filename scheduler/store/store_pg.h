@@ -34,6 +34,7 @@
 #define PG_TCP_USER_TIMEOUT_MS 5000   /* libpq tcp_user_timeout when the URL sets none */
 #define PG_PIPELINE_MAX   256         /* statements sent ahead of their answers; more waits for them */
 #define PG_AHEAD_MAX      4           /* reads sent ahead of the one a caller waits for */
+#define PG_KEPT_MAX       16          /* answers of pg_query_kept held for the rest of a pass */
 #define PG_IDLE_TXN_LEASES 2          /* the server ends a fenced session idle in a transaction
                                          this many lease times (job_store_lease_fence) */
 
@@ -64,6 +65,10 @@ struct _job_store_t {
     int npend;
     struct { int slot; uint64_t hash; PGresult *res; } ahead [PG_AHEAD_MAX];
     int nahead;                    /* answers of pg_query_ahead, taken by the pg_query after */
+    /* answers of pg_query_kept this pass: each read again until a statement
+       naming its table is sent (or the pass ends) */
+    struct { int slot; uint64_t hash; const char *table; PGresult *res; } kept [PG_KEPT_MAX];
+    int nkept;
     bool pipe_failed;
     bool fence_lost;               /* the pass's fence found another scheduler's lease */
     char pipe_err [STORE_ERR_MAX];
@@ -103,6 +108,21 @@ int pg_run_now (job_store_t *self, char *err, const char *sql, const char *fmt, 
    skipped by a later one's read is dropped). Outside a pass: nothing. */
 void pg_query_ahead (job_store_t *self, const char *sql, const char *fmt, ...);
 
+/* pg_query for a read of the one table `table` (a literal) that the
+   pass's many messages repeat (an API key, an account's credits): in a
+   pass, its answer is kept and a later pg_query_kept of the same sql and
+   arguments is answered from it (a copy, the caller's) with no round trip,
+   until any statement that may write and whose SQL names `table` (or one
+   of several written "a|b") is sent (a write to
+   it, or a read that may lock it), a command (BEGIN, SAVEPOINT, ROLLBACK
+   TO, ...) runs, or the pass ends. The pass is one transaction, so what it
+   reads again is what it read before plus its own writes, and those drop
+   the answer; a commit of another session in between is seen as if it
+   came after the pass (as SQLite's snapshot of a pass would). Outside a
+   pass: pg_query. */
+PGresult *pg_query_kept (job_store_t *self, char *err, const char *table, const char *sql,
+                         const char *fmt, ...);
+
 /* A parameterless command (BEGIN, COMMIT, ...). 0 / -1 (err filled). */
 int pg_exec (job_store_t *self, const char *sql, char *err);
 
@@ -133,6 +153,9 @@ int pg_render_charge (job_store_t *self, const char *render_id, int64_t now_ms, 
 /* pg_review.c: the review row of r->id into r's review fields, with a link
    signed for its current generation. 0 / -1. */
 int pg_review_fill (job_store_t *self, int64_t now_ms, proto_render_t *r, char *err);
+/* pg_review.c: the same for a render with no reviews row yet (one made in
+   this transaction: generation 0, pending), without reading. 0. */
+int pg_review_fill_new (job_store_t *self, int64_t now_ms, proto_render_t *r);
 /* pg_files.c: the statement job_store_storage_used reads with ($1 the
    account id), for pg_query_ahead. */
 extern const char PG_STORED_BYTES_OF_ACCOUNT [];

@@ -10,7 +10,11 @@
       taken over commits nothing of a pass of pipelined writes;
     - a pass reads its own unanswered writes, and reads sent ahead answer
       the read they were sent for;
-    - a pass of more statements than the pipeline holds commits them all.
+    - a pass of more statements than the pipeline holds commits them all;
+    - a read kept for the pass (pg_query_kept: a key, an account's credits)
+      answers again without the server until a write naming its table: a
+      revoke committed by another session mid-pass shows from the next pass
+      on, one written in the pass at once.
     A second connection (libpq, the test's own) counts rows and plants the
     failure: a CHECK constraint a request id breaks.
     Thread: main only. Memory: the test's. */
@@ -230,6 +234,45 @@ s_reads_in_pass (void)
     job_store_destroy (&store);
 }
 
+static void
+s_kept_reads (void)
+{
+    char err [256] = "";
+    job_store_t *store = store_test_open ("pipe-kept", err);
+    REQUIRE (store, "open: %s", err);
+    PGconn *side = s_side ("pipe-kept");
+    job_store_new_key_t key;
+    REQUIRE (job_store_account_create (store, "kept", JOB_STORE_UNLIMITED, &key, err) == 0, "account: %s", err);
+    char hash [65], who [PROTO_ID_MAX], id [PROTO_ID_MAX];
+    util_sha256_hex (key.api_key, strlen (key.api_key), hash);
+    REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
+    CHECK (job_store_auth (store, hash, who) == 0, "the key authenticates");
+    /* another session revokes it and commits while the pass runs */
+    PQclear (PQexec (side, "UPDATE api_keys SET revoked_at = 1"));
+    CHECK (s_render (store, key.account_id, 1, id, err) == 0, "a create in between: %s", err);
+    CHECK (job_store_auth (store, hash, who) == 0 && strcmp (who, key.account_id) == 0,
+           "the pass's kept answer: still the account's key in this pass");
+    CHECK (job_store_commit (store, err) == 0, "commit: %s", err);
+    REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
+    CHECK (job_store_auth (store, hash, who) == -1, "the next pass sees the revoke");
+    job_store_rollback (store);
+    /* a write naming the table in the pass drops the kept answer at once */
+    PQclear (PQexec (side, "UPDATE api_keys SET revoked_at = NULL"));
+    job_store_new_key_t other;
+    REQUIRE (job_store_begin (store, err) == 0, "begin: %s", err);
+    CHECK (job_store_auth (store, hash, who) == 0, "the key authenticates again");
+    CHECK (job_store_key_revoke (store, key.api_key, err) == 0, "revoke in the pass: %s", err);
+    CHECK (job_store_auth (store, hash, who) == -1, "revoked in the pass: refused in it");
+    CHECK (job_store_account_create (store, "kept-2", JOB_STORE_UNLIMITED, &other, err) == 0, "account: %s", err);
+    char other_hash [65];
+    util_sha256_hex (other.api_key, strlen (other.api_key), other_hash);
+    CHECK (job_store_auth (store, other_hash, who) == 0 && strcmp (who, other.account_id) == 0,
+           "a key made in the pass authenticates in it");
+    CHECK (job_store_commit (store, err) == 0, "commit: %s", err);
+    PQfinish (side);
+    job_store_destroy (&store);
+}
+
 int
 main (void)
 {
@@ -238,5 +281,6 @@ main (void)
     check_case ("a write failing midway fails the whole pass", s_failure_midway);
     check_case ("the fence fails a pipelined batch whole", s_fenced_batch);
     check_case ("a pass reads its own writes; reads sent ahead", s_reads_in_pass);
+    check_case ("reads kept for the pass", s_kept_reads);
     return check_done ("pg_pipeline");
 }
