@@ -124,13 +124,12 @@ s_writer_main (void *arg)
 {
     (void) arg;
     struct timespec pause = { 0, LOG_WRITER_GATHER_MS * 1000000L };
-    int quiet = 0;                        /* pauses in a row that found nothing */
+    int64_t last_ms = util_mono_ms ();    /* when it last found lines */
     pthread_mutex_lock (&s_lock);
     for (;;) {
         while (!s_wlen && !s_writer_stop) {
-            if (quiet < LOG_WRITER_LINGER_MS / LOG_WRITER_GATHER_MS) {
+            if (util_mono_ms () - last_ms < LOG_WRITER_LINGER_MS) {
                 /* lingers: the next line finds it awake and wakes nobody */
-                quiet++;
                 pthread_mutex_unlock (&s_lock);
                 nanosleep (&pause, NULL);
                 pthread_mutex_lock (&s_lock);
@@ -142,7 +141,7 @@ s_writer_main (void *arg)
         s_writer_idle = false;
         if (!s_wlen)
             break;
-        quiet = 0;
+        last_ms = util_mono_ms ();
         char *batch = s_wbuf;
         size_t len = s_wlen;
         s_wbuf = s_wspare;
