@@ -31,6 +31,7 @@ static pthread_t s_writer;
 static bool    s_writer_on, s_writer_stop, s_writer_idle;
 static char   *s_wbuf, *s_wspare;
 static size_t  s_wlen;
+static uint64_t s_writer_wakes;       /* lines that woke a sleeping writer */
 
 /* Writes the held lines; s_lock held. */
 static void s_write_gathered (void);
@@ -74,6 +75,7 @@ s_emit (const char *line, size_t len)
             s_wlen += len;
             if (s_writer_idle) {
                 s_writer_idle = false;
+                s_writer_wakes++;
                 pthread_cond_signal (&s_wake);
             }
             return;
@@ -121,15 +123,25 @@ static void *
 s_writer_main (void *arg)
 {
     (void) arg;
+    struct timespec pause = { 0, LOG_WRITER_GATHER_MS * 1000000L };
+    int64_t last_ms = util_mono_ms ();    /* when it last found lines */
     pthread_mutex_lock (&s_lock);
     for (;;) {
         while (!s_wlen && !s_writer_stop) {
+            if (util_mono_ms () - last_ms < LOG_WRITER_LINGER_MS) {
+                /* lingers: the next line finds it awake and wakes nobody */
+                pthread_mutex_unlock (&s_lock);
+                nanosleep (&pause, NULL);
+                pthread_mutex_lock (&s_lock);
+                continue;
+            }
             s_writer_idle = true;
             pthread_cond_wait (&s_wake, &s_lock);
         }
         s_writer_idle = false;
         if (!s_wlen)
             break;
+        last_ms = util_mono_ms ();
         char *batch = s_wbuf;
         size_t len = s_wlen;
         s_wbuf = s_wspare;
@@ -142,7 +154,6 @@ s_writer_main (void *arg)
         pthread_mutex_unlock (&s_write_lock);
         /* let the next lines gather: one write and one wake-up per pause
            under load, instead of one per line */
-        struct timespec pause = { 0, LOG_WRITER_GATHER_MS * 1000000L };
         if (!s_writer_stop)
             nanosleep (&pause, NULL);
         pthread_mutex_lock (&s_lock);
@@ -209,6 +220,15 @@ log_writer_stop (void)
     free (s_wspare);
     s_wbuf = s_wspare = NULL;
     pthread_mutex_unlock (&s_lock);
+}
+
+uint64_t
+log_writer_wakes (void)
+{
+    pthread_mutex_lock (&s_lock);
+    uint64_t n = s_writer_wakes;
+    pthread_mutex_unlock (&s_lock);
+    return n;
 }
 
 void

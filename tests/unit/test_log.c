@@ -5,7 +5,9 @@
     and a hold past its 256 KB cap writes early without losing or reordering
     a line; log_writer_start / log_writer_stop: lines from many threads,
     past the writer's buffer, all come out whole, each thread's in order, a
-    line is out without a stop, and a stop writes the rest. */
+    line is out without a stop, lines closer than LOG_WRITER_LINGER_MS never
+    wake the writer (one after a longer quiet does), and a stop writes the
+    rest. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -147,6 +149,39 @@ main (void)
         usleep (5000);
     }
     CHECK (text && strstr (text, "via the writer"), "a line through the writer is written within 1 s");
+    free (text);
+
+    /* lines closer together than LOG_WRITER_LINGER_MS find the writer awake:
+       none wakes it; after a longer quiet the next line wakes it once, and
+       is written */
+    log_info ("before the steady lines", NULL);
+    uint64_t wakes = log_writer_wakes ();
+    for (int i = 0; i < 20; i++) {
+        usleep (LOG_WRITER_LINGER_MS * 1000 / 20);
+        log_info ("steady", NULL);
+    }
+    CHECK (log_writer_wakes () == wakes, "20 lines %d ms apart woke the lingering writer %llu times",
+           LOG_WRITER_LINGER_MS / 20, (unsigned long long) (log_writer_wakes () - wakes));
+    /* the writer falls asleep once it looks after the linger: on a loaded
+       machine that look may come late, so a few quiets are allowed */
+    uint64_t woke = 0;
+    for (int tries = 0; tries < 5 && woke == 0; tries++) {
+        usleep ((LOG_WRITER_LINGER_MS + 300) * 1000);
+        uint64_t at = log_writer_wakes ();
+        log_info ("after a quiet", NULL);
+        woke = log_writer_wakes () - at;
+    }
+    CHECK (woke == 1, "a line after %d ms of quiet wakes the sleeping writer once (%llu)",
+           LOG_WRITER_LINGER_MS + 300, (unsigned long long) woke);
+    text = NULL;
+    for (int tries = 0; tries < 200; tries++) {
+        free (text);
+        text = s_slurp (&len);
+        if (text && strstr (text, "after a quiet"))
+            break;
+        usleep (5000);
+    }
+    CHECK (text && strstr (text, "after a quiet"), "the line that woke the writer is written within 1 s");
     free (text);
 
     /* many threads, ~6 MB (past the 1 MB buffer): every line whole, each thread's in order */
