@@ -533,6 +533,8 @@ s_load (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opt
     }
     json_decref (reply);
     at [S_AT_NAVIGATE] = util_mono_ms ();
+    if (rc == 0)                   /* the next job's context, beside this page's load */
+        cdp_prepare_early (b, opts);
     if (rc == 0)
         rc = cdp_wait (b, 0, spec->networkidle ? &b->idle : &b->loaded, nav_deadline, NULL);
     if (rc == 0 && spec->delay_ms > 0) {
@@ -781,10 +783,11 @@ capture_page_shot (const capture_spec_t *spec, const char *url, const capture_op
         rc = strcmp (spec->format, "pdf") == 0 ? s_print (b, spec, out, out_len, why)
                                                : s_shot (b, spec, out, out_len, truncated, why);
     at [S_AT_SHOT] = rc == 0 ? util_mono_ms () : 0;
-    cdp_job_close (b, false);      /* disposed meanwhile; its answer is read by cdp_pump */
-    /* the next job's context, begun once this page is shot: made while the
-       image is framed and encoded, not beside this page's own load */
+    /* the next job's page, begun once this page is shot (made while the
+       image is framed and encoded, not beside this page's own load), and
+       sent before this job's disposal, which the browser answers later */
     cdp_prepare_next (b, opts);
+    cdp_job_close (b, false);      /* disposed meanwhile; its answer is read by cdp_pump */
     /* where the time went, ms per step ("-": not reached) */
     static const char *names [S_AT_N] = { "", "open_ms", "setup_ms", "navigate_ms", "load_ms", "options_ms",
                                           "shot_ms" };

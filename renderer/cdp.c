@@ -59,6 +59,7 @@ cdp_stop (cdp_t *b)
     b->prepared = false;
     b->dispose_id = 0;
     b->prep_step = b->prep_id = b->prep_first = 0;
+    b->prep_hold = false;
     b->context [0] = b->target [0] = b->session [0] = '\0';
     b->next_context [0] = b->next_target [0] = b->next_session [0] = '\0';
     if (b->profile [0])
@@ -249,7 +250,8 @@ s_on_paused (cdp_t *b, json_t *params)
 /* ---- the next job's context, made ahead --------------------------------------- */
 
 /* The steps of a preparation, each sent when the one before is answered. */
-enum { S_PREP_NONE, S_PREP_CONTEXT, S_PREP_TARGET, S_PREP_ATTACH, S_PREP_ENABLE, S_PREP_READY };
+enum { S_PREP_NONE, S_PREP_CONTEXT, S_PREP_TARGET, S_PREP_ATTACH, S_PREP_ENABLE, S_PREP_READY,
+       S_PREP_HELD };              /* held: the context made, its page not yet (prep_hold) */
 #define S_PREP_MS 20000            /* a preparation not ready by then: the browser misbehaves */
 
 /* A preparation that cannot go on: the browser misbehaved (an error
@@ -264,15 +266,41 @@ s_prep_lost (cdp_t *b, const char *reason)
     b->broken = true;
 }
 
-/* Begins the next job's context: its relay and Target.createBrowserContext
-   (its proxy that relay). Nothing when one is under way or ready, or the
-   browser is broken; a relay that cannot start leaves none (the next job
-   makes its own). */
+/* A held preparation goes on: its page target (Target.createTarget). */
 static void
-s_prep_begin (cdp_t *b, const capture_opts_t *opts)
+s_prep_continue (cdp_t *b)
 {
-    if (b->prep_step != S_PREP_NONE || b->broken || b->fd < 0)
+    b->prep_hold = false;
+    if (b->prep_step != S_PREP_HELD || b->broken || b->fd < 0)
         return;
+    json_t *p = json_pack ("{s:s, s:s, s:i, s:i}", "url", "about:blank", "browserContextId", b->next_context,
+                           "width", CDP_WINDOW_W, "height", CDP_WINDOW_H);
+    if (!p || s_send_on (b, "Target.createTarget", p, NULL, &b->prep_id) != 0) {
+        json_decref (p);
+        b->broken = true;
+        b->prep_step = S_PREP_NONE;
+        return;
+    }
+    json_decref (p);
+    b->prep_step = S_PREP_TARGET;
+    b->prep_deadline_ms = util_mono_ms () + S_PREP_MS;   /* from now: it may have been held a while */
+}
+
+/* Begins the next job's context: its relay and Target.createBrowserContext
+   (its proxy that relay); with hold, it stops there (S_PREP_HELD) until a
+   call without hold, which also lets one under way go on past it. Nothing
+   more when one is under way or ready, or the browser is broken; a relay
+   that cannot start leaves none (the next job makes its own). */
+static void
+s_prep_begin (cdp_t *b, const capture_opts_t *opts, bool hold)
+{
+    if (b->broken || b->fd < 0)
+        return;
+    if (b->prep_step != S_PREP_NONE) {
+        if (!hold)
+            s_prep_continue (b);   /* held, or to go on once its context is answered */
+        return;
+    }
     char eerr [128];
     b->next_egress = egress_start (opts->allow_private, opts->allow, eerr, sizeof eerr);
     if (!b->next_egress) {
@@ -294,6 +322,7 @@ s_prep_begin (cdp_t *b, const capture_opts_t *opts)
     }
     json_decref (p);
     b->prep_step = S_PREP_CONTEXT;
+    b->prep_hold = hold;
 }
 
 /* The answer to the preparation's waiting step: the next step sent, or
@@ -313,6 +342,11 @@ s_prep_reply (cdp_t *b, json_t *msg)
         case S_PREP_CONTEXT:
             id = json_string_value (json_object_get (res, "browserContextId"));
             snprintf (b->next_context, sizeof b->next_context, "%s", id ? id : "");
+            if (id && b->prep_hold) {  /* its page once the job's page is shot */
+                b->prep_id = b->prep_first = 0;
+                b->prep_step = S_PREP_HELD;
+                return;
+            }
             method = "Target.createTarget";
             p = json_pack ("{s:s, s:s, s:i, s:i}", "url", "about:blank", "browserContextId", b->next_context,
                            "width", CDP_WINDOW_W, "height", CDP_WINDOW_H);
@@ -697,16 +731,17 @@ s_thread_browser (render_error_t *why)
     return b;
 }
 
-/* cdp_warm; between jobs (`between`) the last disposal is not waited for
-   (unless the browser is started again) and its memory is always read;
-   at a job's start, only when nothing was prepared (it was read then). */
+/* cdp_warm: the last job's disposal is not waited for (its answer is read
+   whenever it comes, the job's own waits included) unless the browser
+   misbehaved; between jobs (`between`) its memory is always read, at a
+   job's start only when nothing was prepared (it was read then). */
 static cdp_t *
 s_warm (const capture_opts_t *opts, bool between, render_error_t *why)
 {
     cdp_t *b = s_thread_browser (why);
     if (!b)
         return NULL;
-    if (!between || b->broken)
+    if (b->broken)
         s_job_finish (b);
     const char *reason = NULL;
     char text [64] = "";
@@ -832,7 +867,7 @@ cdp_prepare (const capture_opts_t *opts, render_error_t *why)
     mine->job_since_prepare = false;
     if (!b)
         return -1;
-    s_prep_begin (b, opts);
+    s_prep_begin (b, opts, false);
     if (b->broken) {
         cdp_stop (b);              /* the first step could not be sent: started again next time */
         b->broken = true;
@@ -841,19 +876,34 @@ cdp_prepare (const capture_opts_t *opts, render_error_t *why)
     return 0;
 }
 
+/* True when the browser is to be started again before the next job. */
+static bool
+s_start_due (const cdp_t *b, const capture_opts_t *opts)
+{
+    return b->fd < 0 || b->broken || (opts->browser_jobs_max > 0 && b->jobs >= opts->browser_jobs_max);
+}
+
+void
+cdp_prepare_early (cdp_t *b, const capture_opts_t *opts)
+{
+    if (!s_start_due (b, opts))
+        s_prep_begin (b, opts, true);
+}
+
 void
 cdp_prepare_next (cdp_t *b, const capture_opts_t *opts)
 {
-    if (b->fd < 0 || b->broken || (opts->browser_jobs_max > 0 && b->jobs >= opts->browser_jobs_max))
-        return;                    /* a start is due: cdp_prepare, between tasks */
-    s_prep_begin (b, opts);
+    if (!s_start_due (b, opts))    /* else a start is due: cdp_prepare, between tasks */
+        s_prep_begin (b, opts, false);
 }
 
-/* Something is under way on the pipe: a preparation's step, a disposal. */
+/* Nothing under way on the pipe: no preparation's step (a held one waits
+   for no answer), no disposal. */
 static bool
 s_settled (const cdp_t *b)
 {
-    return b->broken || ((b->prep_step == S_PREP_NONE || b->prep_step == S_PREP_READY) && b->dispose_id == 0);
+    return b->broken || ((b->prep_step == S_PREP_NONE || b->prep_step == S_PREP_READY
+                          || b->prep_step == S_PREP_HELD) && b->dispose_id == 0);
 }
 
 int
@@ -863,7 +913,7 @@ cdp_pump (int wake_fd)
     cdp_t *b = pthread_getspecific (s_key);
     if (!b || b->fd < 0 || s_settled (b))
         return b && b->fd >= 0 && b->broken ? -1 : 0;
-    int64_t deadline = b->prep_step != S_PREP_NONE && b->prep_step != S_PREP_READY
+    int64_t deadline = b->prep_step != S_PREP_NONE && b->prep_step != S_PREP_READY && b->prep_step != S_PREP_HELD
                      ? b->prep_deadline_ms : util_mono_ms () + 10000;
     int rc = s_wait (b, 0, NULL, s_settled, deadline, NULL, wake_fd);
     if (rc == 2)
@@ -889,7 +939,8 @@ int
 cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, const char *url,
               const atomic_bool *cancel, char *err, size_t errsz)
 {
-    s_job_finish (b);
+    if (b->broken)
+        s_job_finish (b);          /* else the last disposal is answered while this job runs */
     b->loaded = b->idle = b->dead = false;
     b->loader [0] = '\0';
     b->spec = spec;
@@ -899,6 +950,7 @@ cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, 
     b->job_since_prepare = true;
     b->prepared = false;
     b->prep_waited_ms = 0;
+    s_prep_continue (b);           /* a held one goes on now; one under way goes past its context */
     if (!s_prep_done (b)) {
         int64_t t0 = util_mono_ms ();
         int rc = s_wait (b, 0, NULL, s_prep_done, b->prep_deadline_ms, NULL, -1);

@@ -15,11 +15,14 @@
     seen by the next job. The browser is started again when it breaks, after
     opts->browser_jobs_max jobs, or over opts->browser_rss_max_mb.
 
-    Off the job's path: the next job's context, relay and page (events on)
-    are begun once the current job's page is shot (capture_page_shot: made
-    while that image is framed and encoded, not beside the page's own load
-    and paint, which it would slow on a small machine), so a job finds them
-    ready, or nearly, and only applies its own options. The steps
+    Off the job's path: the next job's context and relay are begun while
+    the current job's page loads (cdp_prepare_early: browser-process work
+    beside the page's renderer), its page (events on) once the current
+    job's page is shot (cdp_prepare_next, made while that image is framed
+    and encoded, never beside a page's own load and paint, which a new
+    renderer process would slow on a small machine), so a job finds them
+    ready, or nearly, and only applies its own options. A job does not wait
+    for the last job's disposal: its answer is read whenever it comes. The steps
     (Target.createBrowserContext, createTarget, attachToTarget, then
     Page.enable, lifecycle events and Network.enable sent at once) are sent
     one after the other as their answers arrive,
@@ -93,6 +96,7 @@ typedef struct {
     int     prep_step;             /* S_PREP_* in cdp.c: none, one step waiting, ready */
     int     prep_id;               /* the call of the step waiting for its answer */
     int     prep_first;            /* 0, or the first of the step's calls sent at once (up to prep_id) */
+    bool    prep_hold;             /* stop once the context is made (cdp_prepare_early) */
     int64_t prep_started_ms, prep_deadline_ms;
     char    next_context [128];
     char    next_target [128];
@@ -134,10 +138,19 @@ void cdp_spare_keep (cdp_t *b);
 int cdp_prepare (const capture_opts_t *opts, render_error_t *why);
 
 /* Right after a job's page is shot, on its thread: the next job's context
-   begun (its steps go on as above) unless one is under way or a start of
-   the browser is due (broken, opts->browser_jobs_max): that start is
-   cdp_prepare's, between tasks, never on a job's path. */
+   begun, or the one cdp_prepare_early began let go on (its steps go on as
+   above), unless a start of the browser is due (broken,
+   opts->browser_jobs_max): that start is cdp_prepare's, between tasks,
+   never on a job's path. */
 void cdp_prepare_next (cdp_t *b, const capture_opts_t *opts);
+
+/* Once a job's page is navigating (its document answered), on its thread:
+   the next job's browser context alone begun (Target.createBrowserContext,
+   work of the browser's own process and network service, beside the page's
+   renderer), held there until cdp_prepare_next, cdp_prepare or the next
+   cdp_job_open goes on with its page (a new renderer process: never beside
+   the page's load and paint). Nothing when a start is due. */
+void cdp_prepare_early (cdp_t *b, const capture_opts_t *opts);
 
 /* Between tasks, on the slot's thread: reads this thread's browser's pipe
    and goes on with the preparation and the last disposal until nothing is

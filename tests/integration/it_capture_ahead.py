@@ -1,14 +1,14 @@
-"""The next job's browser context is made once a job's page is shot, so
-a capture slot takes its next task without first making one, and the
-making is never beside a page's own load. One renderer, one slot. Job A
-loads /held, which the page server answers only after 2 s: a context
-begun when A opened would be ready during that load. Job B is posted once
-A started, so it reaches the slot only after A's answer. In the
-renderer's log: no context is made while A's page loads; one is made
-after A's page was captured and before B's, and B runs in it (prepared),
-a context other than A's; both pages are captured whole. Ordering and
-causality only: no timing is asserted (B may wait for what is left of
-its context; how long is not checked)."""
+"""The next job's page (its browser context's target) is made once a job's
+page is shot, so a capture slot takes its next task without first making
+one, and no page is made beside a page's own load. One renderer, one
+slot. Job A loads /held, which the page server answers only after 2 s: a
+context made during that load would be ready before A's page is
+captured. Job B is posted once A started, so it reaches the slot only
+after A's answer. In the renderer's log: no context is made while A's
+page loads; one is made after A's page was captured and before B's, and
+B runs in it (prepared), a context other than A's; both pages are
+captured whole. Ordering and causality only: no timing is asserted (B
+may wait for what is left of its context; how long is not checked)."""
 import json
 import threading
 import time
