@@ -16,7 +16,14 @@ fetch, draw, encode and RESULT encode), the median of the renderer's task
 time and of wall - task time per render (`*_outside_ms`: gateway, scheduler,
 bus and commit, the part the renderer's threads cannot shorten).
 
-usage: bench/sync_render.py [--runs 3] [--renders 15]
+With --baseline-bin DIR (the bin directory of another build, e.g. the
+commit before the speed work, built with -DEASEL_BENCH=ON), each run also
+starts a third stack from that build with its default threads and reports
+its median wall (`baseline_ms`) and `threads_over_baseline`: this build's
+one-slide sync render against that build's, in the same run (the issue's
+"<= 0.6x today's").
+
+usage: bench/sync_render.py [--runs 3] [--renders 15] [--baseline-bin DIR]
 """
 import argparse
 import json
@@ -40,9 +47,16 @@ def task_ms(stack):
     return out
 
 
-def walls(shots, threads_env, renders, tag):
-    """Per render after the warm-up: (wall s, the renderer's task ms)."""
-    stack = harness.Stack(renderers=1, webhooker=False, renderer_env=threads_env)
+def walls(shots, threads_env, renders, tag, bin_dir=None):
+    """Per render after the warm-up: (wall s, the renderer's task ms); from the
+    build in bin_dir when given (its task times None when its log has none)."""
+    own = harness.BIN
+    if bin_dir:
+        harness.BIN = bin_dir
+    try:
+        stack = harness.Stack(renderers=1, webhooker=False, renderer_env=threads_env)
+    finally:
+        harness.BIN = own
     try:
         out = []
         for i in range(renders + 1):
@@ -57,7 +71,9 @@ def walls(shots, threads_env, renders, tag):
             if i:                                   # the first one warms the stack
                 out.append(wall)
         tasks = task_ms(stack)[1:]
-        if len(tasks) != len(out):
+        if len(tasks) != len(out) and bin_dir:
+            tasks = [None] * len(out)
+        elif len(tasks) != len(out):
             sys.exit("the renderer logged %d renders for %d" % (len(tasks), len(out)))
         return list(zip(out, tasks))
     finally:
@@ -68,25 +84,34 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3, choices=range(1, 11))
     ap.add_argument("--renders", type=int, default=15, choices=range(1, 101))
+    ap.add_argument("--baseline-bin", help="another build's bin directory, measured in the same run")
     args = ap.parse_args()
     benchlib.need(os.path.join(benchlib.BIN, "easel-renderer"))
+    if args.baseline_bin:
+        args.baseline_bin = os.path.abspath(args.baseline_bin)
+        benchlib.need(os.path.join(args.baseline_bin, "easel-renderer"))
     tmp = tempfile.mkdtemp(prefix="easel-bench-sync-")
     shots = benchlib.FileServer(benchlib.make_shot(tmp))
     runs = []
     try:
         for run in range(args.runs):
-            order = [("one_thread", {"EASEL_RENDER_THREADS": "1"}), ("threads", {})]
+            order = [("one_thread", {"EASEL_RENDER_THREADS": "1"}, None), ("threads", {}, None)]
+            if args.baseline_bin:
+                order.append(("baseline", {}, args.baseline_bin))
             if run % 2:
                 order.reverse()
             r = {}
-            for name, env in order:
-                got = walls(shots, env, args.renders, "%s%d" % (name, run))
+            for name, env, bin_dir in order:
+                got = walls(shots, env, args.renders, "%s%d" % (name, run), bin_dir)
                 w = [g[0] for g in got]
                 r[name + "_ms"] = round(1000 * benchlib.median(w), 1)
                 r[name + "_p90_ms"] = round(1000 * benchlib.percentile(w, 0.9), 1)
-                r[name + "_task_ms"] = round(benchlib.median([g[1] for g in got]), 1)
-                r[name + "_outside_ms"] = round(benchlib.median([1000 * g[0] - g[1] for g in got]), 1)
+                if got[0][1] is not None:
+                    r[name + "_task_ms"] = round(benchlib.median([g[1] for g in got]), 1)
+                    r[name + "_outside_ms"] = round(benchlib.median([1000 * g[0] - g[1] for g in got]), 1)
             r["threads_over_one_thread"] = round(r["threads_ms"] / r["one_thread_ms"], 3)
+            if args.baseline_bin:
+                r["threads_over_baseline"] = round(r["threads_ms"] / r["baseline_ms"], 3)
             r["cpus"] = os.cpu_count()
             r["loadavg_1m"] = round(os.getloadavg()[0], 2)
             runs.append(r)
