@@ -494,10 +494,14 @@ s_load (cdp_t *b, const capture_spec_t *spec, const char *url, const capture_opt
        and with headers every request paused so that only the page's own
        origin gets them (s_on_paused) */
     bool fetch = spec->nheaders > 0 || spec->block_resources.n > 0;
+    /* the viewport, unless the page made ahead has this one already */
+    int metrics [3] = { (int) spec->width, view_h, (int) spec->dpr };
+    bool same = memcmp (metrics, b->metrics, sizeof metrics) == 0;
+    memcpy (b->last_metrics, metrics, sizeof metrics);
     struct { const char *method; json_t *params; } steps [] = {
-        { "Emulation.setDeviceMetricsOverride",
-          json_pack ("{s:i, s:i, s:i, s:b}", "width", (int) spec->width, "height", view_h,
-                     "deviceScaleFactor", (int) spec->dpr, "mobile", 0) },
+        { same ? NULL : "Emulation.setDeviceMetricsOverride",
+          same ? NULL : json_pack ("{s:i, s:i, s:i, s:b}", "width", metrics [0], "height", metrics [1],
+                                   "deviceScaleFactor", metrics [2], "mobile", 0) },
         { fetch ? "Fetch.enable" : NULL,
           fetch ? json_pack ("{s:[{s:s, s:s}]}", "patterns", "urlPattern", "*", "requestStage", "Request")
                 : NULL },

@@ -371,9 +371,10 @@ s_prep_reply (cdp_t *b, json_t *msg)
     }
     b->prep_id = b->prep_first = 0;
     if (b->prep_step == S_PREP_ATTACH) {
-        /* the page's events (load, lifecycle: network idle, requests), the
-           three sent at once: the page answers them in order, so the last
-           answer is the step's (an error in an earlier one is lost, s_wait) */
+        /* the page's events (load, lifecycle: network idle, requests) and
+           the last job's viewport (the next job skips setting it when it is
+           the same), sent at once: the page answers them in order, so the
+           last answer is the step's (an error in an earlier one: s_wait) */
         int first = 0, mid = 0, last = 0;
         json_t *lifecycle = json_pack ("{s:b}", "enabled", 1), *none = json_object (), *none2 = json_object ();
         int rc = lifecycle && none && none2 ? 0 : -1;
@@ -384,6 +385,16 @@ s_prep_reply (cdp_t *b, json_t *msg)
         if (rc == 0)
             rc = s_send_on (b, "Network.enable", none2, b->next_session, &last);
         json_decref (lifecycle), json_decref (none), json_decref (none2);
+        memset (b->next_metrics, 0, sizeof b->next_metrics);
+        if (rc == 0 && b->last_metrics [0] > 0) {
+            json_t *m = json_pack ("{s:i, s:i, s:i, s:b}", "width", b->last_metrics [0],
+                                   "height", b->last_metrics [1], "deviceScaleFactor", b->last_metrics [2],
+                                   "mobile", 0);
+            rc = m ? s_send_on (b, "Emulation.setDeviceMetricsOverride", m, b->next_session, &last) : -1;
+            json_decref (m);
+            if (rc == 0)
+                memcpy (b->next_metrics, b->last_metrics, sizeof b->next_metrics);
+        }
         if (rc) {
             b->broken = true;
             b->prep_step = S_PREP_NONE;
@@ -968,14 +979,17 @@ cdp_job_open (cdp_t *b, const capture_opts_t *opts, const capture_spec_t *spec, 
         memcpy (b->context, b->next_context, sizeof b->context);
         memcpy (b->target, b->next_target, sizeof b->target);
         memcpy (b->session, b->next_session, sizeof b->session);
+        memcpy (b->metrics, b->next_metrics, sizeof b->metrics);
         b->job_egress = b->next_egress;
         b->next_egress = NULL;
         b->next_context [0] = b->next_target [0] = b->next_session [0] = '\0';
         b->prep_step = S_PREP_NONE;
         b->prepared = true;
     }
-    else
+    else {
+        memset (b->metrics, 0, sizeof b->metrics);
         rc = s_context_open (b, opts, err, errsz);
+    }
     return rc;
 }
 

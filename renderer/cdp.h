@@ -97,6 +97,9 @@ typedef struct {
     int     prep_id;               /* the call of the step waiting for its answer */
     int     prep_first;            /* 0, or the first of the step's calls sent at once (up to prep_id) */
     bool    prep_hold;             /* stop once the context is made (cdp_prepare_early) */
+    int     next_metrics [3];      /* the viewport (width, height, scale) set on it, or 0s */
+    int     metrics [3];           /* the job's page's viewport as set (the next one's, taken) */
+    int     last_metrics [3];      /* the last job's viewport: set on the next page made ahead */
     int64_t prep_started_ms, prep_deadline_ms;
     char    next_context [128];
     char    next_target [128];
