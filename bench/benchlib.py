@@ -185,17 +185,25 @@ def sql_quote(text):
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def stack(database, **kw):
-    """harness.Stack with database's backend in its environment."""
+def stack(database, env=None, metrics_port=None, **kw):
+    """harness.Stack with database's backend and env in its environment; with
+    metrics_port, the services it starts now serve /metrics there (later
+    ones, and its CLI calls, do not: the port is taken)."""
     import harness
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update(database.apply(saved))
+    os.environ.update(env or {})
+    if metrics_port:
+        os.environ["EASEL_METRICS_LISTEN"] = "127.0.0.1:%d" % metrics_port
     try:
-        return harness.Stack(**kw)
+        s = harness.Stack(**kw)
     finally:
         os.environ.clear()
         os.environ.update(saved)
+    if metrics_port:
+        s.env.pop("EASEL_METRICS_LISTEN", None)
+    return s
 
 
 def cpu_s(pids):

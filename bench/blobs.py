@@ -47,14 +47,7 @@ def metric(text, name):
 
 def one_stack(shot, env, database):
     port = harness.free_port()
-    saved = dict(os.environ)
-    os.environ.update(env, EASEL_METRICS_LISTEN="127.0.0.1:%d" % port)
-    try:
-        stack = benchlib.stack(database, renderers=0, webhooker=False)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    stack.env.pop("EASEL_METRICS_LISTEN", None)
+    stack = benchlib.stack(database, env=env, metrics_port=port, renderers=0, webhooker=False)
     try:
         for i in range(2):
             stack.start_renderer(i)

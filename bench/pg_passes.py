@@ -78,14 +78,7 @@ def main():
         database = benchlib.Database(backends, "pg", "probe_db")
         pg.query("probe_db", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         mport = harness.free_port()
-        saved = dict(os.environ)
-        os.environ["EASEL_METRICS_LISTEN"] = "127.0.0.1:%d" % mport
-        try:
-            stack = benchlib.stack(database, renderers=0, webhooker=False)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-        stack.env.pop("EASEL_METRICS_LISTEN", None)
+        stack = benchlib.stack(database, metrics_port=mport, renderers=0, webhooker=False)
         sched = stack.procs["scheduler"].pid
         env = {"EASEL_API_KEY": stack.key, "EASEL_BENCH_METHOD": "POST",
                "EASEL_BENCH_PATH": "/v1/renders", "EASEL_BENCH_BODY": api.BODY}
