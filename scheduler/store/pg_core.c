@@ -509,39 +509,41 @@ s_pipe_wait (job_store_t *self, const char *sql, const char *fmt, va_list ap, ch
     return res;
 }
 
+/* pg_query with its arguments in ap (consumed). */
+static PGresult *
+s_query_v (job_store_t *self, char *err, const char *sql, const char *fmt, va_list ap)
+{
+    PGresult *res = NULL, *failed = NULL;
+    if (self->in_pass) {
+        va_list again;
+        va_copy (again, ap);
+        res = s_ahead_take (self, sql, fmt, again);
+        va_end (again);
+        if (res)
+            return res;
+        res = s_pipe_wait (self, sql, fmt, ap, err);
+    }
+    else {
+        res = s_exec_v (self, sql, fmt, ap, &failed);
+        if (!res) {
+            pg_fail (self, failed, err);
+            return NULL;
+        }
+    }
+    if (res && PQresultStatus (res) != PGRES_TUPLES_OK) {
+        pg_fail (self, res, err);
+        return NULL;
+    }
+    return res;
+}
+
 PGresult *
 pg_query (job_store_t *self, char *err, const char *sql, const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
-    if (self->in_pass) {
-        va_list again;
-        va_copy (again, ap);
-        PGresult *res = s_ahead_take (self, sql, fmt, again);
-        va_end (again);
-        if (res) {
-            va_end (ap);
-            return res;
-        }
-        res = s_pipe_wait (self, sql, fmt, ap, err);
-        va_end (ap);
-        if (res && PQresultStatus (res) != PGRES_TUPLES_OK) {
-            pg_fail (self, res, err);
-            return NULL;
-        }
-        return res;
-    }
-    PGresult *failed = NULL;
-    PGresult *res = s_exec_v (self, sql, fmt, ap, &failed);
+    PGresult *res = s_query_v (self, err, sql, fmt, ap);
     va_end (ap);
-    if (!res) {
-        pg_fail (self, failed, err);
-        return NULL;
-    }
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        pg_fail (self, res, err);
-        return NULL;
-    }
     return res;
 }
 
@@ -562,31 +564,7 @@ pg_query_kept (job_store_t *self, char *err, const char *table, const char *sql,
             pg_set_err (err, "out of memory");
         return copy;
     }
-    /* pg_query's path, with the arguments of ap */
-    PGresult *res = NULL;
-    if (self->in_pass) {
-        va_copy (again, ap);
-        res = s_ahead_take (self, sql, fmt, again);
-        va_end (again);
-        if (!res) {
-            res = s_pipe_wait (self, sql, fmt, ap, err);
-            if (res && PQresultStatus (res) != PGRES_TUPLES_OK) {
-                pg_fail (self, res, err);
-                res = NULL;
-            }
-        }
-    }
-    else {
-        PGresult *failed = NULL;
-        res = s_exec_v (self, sql, fmt, ap, &failed);
-        if (!res)
-            pg_fail (self, failed, err);
-        else
-        if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-            pg_fail (self, res, err);
-            res = NULL;
-        }
-    }
+    PGresult *res = s_query_v (self, err, sql, fmt, ap);
     va_end (ap);
     /* kept only when nothing since its send may have changed it: the read
        was answered in order, and a write sent after it dropped nothing yet */

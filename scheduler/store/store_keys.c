@@ -1,6 +1,7 @@
 /*  store_keys.c: what every store backend shares and no database holds:
     signed file URLs, signed review links (job_store.h), the image cache
-    key, and the render a create made as its read back would give it. Backend-neutral: it needs only the handle's URL secret
+    key, and the render a create made as its read back would give it.
+    Backend-neutral: it needs only the handle's URL secret
     (store_url_secret, store_backend.h) and the backend's job_store_review_gen.
     Thread: the handle's. Memory: nothing allocated. */
 
